@@ -1,0 +1,12 @@
+//! Types and rules of liancha: entities, inspectors, items, rule books. No SQL, no HTTP.
+
+pub mod industry;
+pub mod labels;
+pub mod model;
+pub mod rows;
+pub mod uscc;
+
+pub use industry::Industry;
+pub use labels::{Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass};
+pub use model::{Department, Entity, Inspector, Item, JointItemList, RuleBook, Township};
+pub use uscc::Uscc;

@@ -1,0 +1,1 @@
+//! liancha-store
