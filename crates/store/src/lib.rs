@@ -1,1 +1,128 @@
-//! liancha-store
+//! Persistence for liancha on two engines with one behaviour: SQLite (embedded, the
+//! default) and PostgreSQL (a province; PostgreSQL-compatible distributed engines).
+//!
+//! Portable SQL is written once and run on whichever pool the URL chose, through
+//! [`with_pool!`]: each arm is compiled against its own driver, so both are type-checked.
+//! What is worth doing differently per engine (bulk load, search) lives in
+//! [`sqlite`] and [`postgres`]. Each engine has its own migrations.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub mod bulk;
+pub mod demo;
+pub mod directories;
+mod error;
+pub mod items;
+pub mod postgres;
+pub mod sqlite;
+pub mod testing;
+
+pub use error::{RowError, StoreError};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either engine.
+#[macro_export]
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store.pool() {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// The database, whichever engine holds it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens (creating if needed) the database named by `url` and brings its schema up
+    /// to date. `sqlite://PATH`, `sqlite:PATH` or a bare path choose SQLite;
+    /// `postgres://…` or `postgresql://…` choose PostgreSQL.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::open(url, e))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::open(url, e))?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            Store { pool: Pool::Postgres(pool) }
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            let opts = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", "-65536");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::open(url, e))?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            Store { pool: Pool::Sqlite(pool) }
+        };
+        Ok(store)
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+}
+
+/// Marks SQL that was assembled at run time. Only constants and `$n` placeholders are
+/// ever concatenated; every value is bound, so nothing a user typed becomes SQL.
+pub(crate) fn dynamic(sql: &str) -> sqlx::AssertSqlSafe<&str> {
+    sqlx::AssertSqlSafe(sql)
+}

@@ -1,0 +1,46 @@
+//! Writing many entities in one transaction on either engine.
+
+use liancha_domain::Entity;
+
+use crate::postgres::PgEntityWriter;
+use crate::sqlite::SqliteEntityWriter;
+use crate::{Pool, Result, Store};
+
+/// Nothing written is visible until [`EntityWriter::commit`]; dropping the writer
+/// rolls everything back, which is how a refused import leaves the database unchanged.
+pub enum EntityWriter {
+    Sqlite(SqliteEntityWriter),
+    Postgres(PgEntityWriter),
+}
+
+impl EntityWriter {
+    pub async fn begin(store: &Store) -> Result<Self> {
+        Ok(match store.pool() {
+            Pool::Sqlite(p) => EntityWriter::Sqlite(SqliteEntityWriter::begin(p).await?),
+            Pool::Postgres(p) => EntityWriter::Postgres(PgEntityWriter::begin(p).await?),
+        })
+    }
+
+    pub async fn write(&mut self, batch: &[Entity]) -> Result<()> {
+        match self {
+            EntityWriter::Sqlite(w) => w.write(batch).await,
+            EntityWriter::Postgres(w) => w.write(batch).await,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            EntityWriter::Sqlite(w) => w.commit().await,
+            EntityWriter::Postgres(w) => w.commit().await,
+        }
+    }
+}
+
+impl Store {
+    /// Writes (inserting or updating) entities in one transaction.
+    pub async fn put_entities(&self, entities: &[Entity]) -> Result<()> {
+        let mut w = EntityWriter::begin(self).await?;
+        w.write(entities).await?;
+        w.commit().await
+    }
+}

@@ -1,0 +1,352 @@
+//! Townships, departments, the entity and inspector directories, rule books.
+
+use chrono::{NaiveDate, Utc};
+use liancha_domain::rows::Lookup;
+use liancha_domain::{
+    Department, Domain, Entity, EntityStatus, EntityType, Industry, Inspector, InspectorStatus, RiskClass, RuleBook,
+    Township, Uscc,
+};
+
+use crate::{Result, Store, StoreError, with_pool};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct EntityRow {
+    id: String,
+    reg_no: String,
+    name: String,
+    entity_type: String,
+    industry: Option<String>,
+    township: String,
+    address: String,
+    legal_rep: String,
+    registered_on: Option<NaiveDate>,
+    status: String,
+    risk_class: String,
+    abnormal: bool,
+    blacklisted: bool,
+    tags: String,
+}
+
+pub(crate) const ENTITY_SELECT: &str = "SELECT id, reg_no, name, entity_type, industry, township, address, legal_rep, \
+     registered_on, status, risk_class, abnormal, blacklisted, tags FROM entities";
+
+fn split_tags(s: &str) -> Vec<String> {
+    s.split('、').filter(|t| !t.is_empty()).map(str::to_string).collect()
+}
+
+impl TryFrom<EntityRow> for Entity {
+    type Error = StoreError;
+    fn try_from(r: EntityRow) -> Result<Self> {
+        let industry = match r.industry.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(Industry::parse(s).map_err(|e| StoreError::corrupt(format!("{}: {e}", r.id)))?),
+        };
+        Ok(Entity {
+            uscc: if r.id.starts_with('X') { None } else { Uscc::parse(&r.id).ok() },
+            entity_type: EntityType::from_code(&r.entity_type)
+                .ok_or_else(|| StoreError::corrupt(format!("entity_type {}", r.entity_type)))?,
+            status: EntityStatus::from_code(&r.status).ok_or_else(|| StoreError::corrupt(format!("status {}", r.status)))?,
+            risk_class: RiskClass::from_code(&r.risk_class)
+                .ok_or_else(|| StoreError::corrupt(format!("risk_class {}", r.risk_class)))?,
+            tags: split_tags(&r.tags),
+            id: r.id,
+            reg_no: r.reg_no,
+            name: r.name,
+            industry,
+            township: r.township,
+            address: r.address,
+            legal_rep: r.legal_rep,
+            registered_on: r.registered_on,
+            abnormal: r.abnormal,
+            blacklisted: r.blacklisted,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct InspectorRow {
+    id: String,
+    name: String,
+    department: String,
+    certificate_no: String,
+    certificate_valid_until: NaiveDate,
+    specialties: String,
+    township: Option<String>,
+    status: String,
+    phone: Option<String>,
+}
+
+pub(crate) const INSPECTOR_SELECT: &str = "SELECT id, name, department, certificate_no, certificate_valid_until, \
+     specialties, township, status, phone FROM inspectors";
+
+impl TryFrom<InspectorRow> for Inspector {
+    type Error = StoreError;
+    fn try_from(r: InspectorRow) -> Result<Self> {
+        Ok(Inspector {
+            status: InspectorStatus::from_code(&r.status)
+                .ok_or_else(|| StoreError::corrupt(format!("inspector status {}", r.status)))?,
+            specialties: split_tags(&r.specialties),
+            id: r.id,
+            name: r.name,
+            department: r.department,
+            certificate_no: r.certificate_no,
+            certificate_valid_until: r.certificate_valid_until,
+            township: r.township,
+            phone: r.phone,
+        })
+    }
+}
+
+/// Filters of the entity directory page and of task scopes.
+#[derive(Debug, Clone, Default)]
+pub struct EntityFilter {
+    pub township: Option<String>,
+    pub entity_type: Option<EntityType>,
+    pub risk_class: Option<RiskClass>,
+    pub status: Option<EntityStatus>,
+    /// Substring of the name, or a USCC prefix.
+    pub query: Option<String>,
+}
+
+impl EntityFilter {
+    /// The WHERE clause and its parameters, numbered from `$1`.
+    fn sql(&self) -> (String, Vec<String>) {
+        let mut clauses = Vec::new();
+        let mut params = Vec::new();
+        let mut push = |clause: &str, value: String| {
+            params.push(value);
+            clauses.push(clause.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(t) = &self.township {
+            push("township = ?", t.clone());
+        }
+        if let Some(t) = self.entity_type {
+            push("entity_type = ?", t.code().into());
+        }
+        if let Some(r) = self.risk_class {
+            push("risk_class = ?", r.code().into());
+        }
+        if let Some(s) = self.status {
+            push("status = ?", s.code().into());
+        }
+        if let Some(q) = self.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            if Uscc::parse(q).is_ok() || (q.len() >= 6 && q.bytes().all(|b| b.is_ascii_alphanumeric())) {
+                push("id LIKE ? ESCAPE '\\'", format!("{}%", escaped.to_ascii_uppercase()));
+            } else {
+                push("name LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
+            }
+        }
+        let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        (sql, params)
+    }
+}
+
+/// One page of a list and the size of the whole.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub total: i64,
+}
+
+/// Directory sizes for overview pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub townships: i64,
+    pub departments: i64,
+    pub entities: i64,
+    pub legal_person_entities: i64,
+    pub inspectors: i64,
+    pub items: i64,
+    pub joint_item_lists: i64,
+}
+
+impl Store {
+    pub async fn put_township(&self, t: &Township, position: i64) -> Result<()> {
+        with_pool!(self, p => sqlx::query(
+            "INSERT INTO townships (code, name, position) VALUES ($1, $2, $3) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, position = excluded.position")
+            .bind(&t.code).bind(&t.name).bind(position).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn townships(&self) -> Result<Vec<Township>> {
+        let rows: Vec<(String, String)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT code, name FROM townships ORDER BY position, code").fetch_all(p).await)?;
+        Ok(rows.into_iter().map(|(code, name)| Township { code, name }).collect())
+    }
+
+    pub async fn put_department(&self, d: &Department) -> Result<()> {
+        with_pool!(self, p => sqlx::query(
+            "INSERT INTO departments (code, name, domain) VALUES ($1, $2, $3) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, domain = excluded.domain")
+            .bind(&d.code).bind(&d.name).bind(d.domain.code()).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn departments(&self) -> Result<Vec<Department>> {
+        let rows: Vec<(String, String, String)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT code, name, domain FROM departments ORDER BY code").fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(code, name, domain)| {
+                let domain = Domain::from_code(&domain).ok_or_else(|| StoreError::corrupt(format!("domain {domain}")))?;
+                Ok(Department { code, name, domain })
+            })
+            .collect()
+    }
+
+    /// Townships and departments that imported rows are checked against.
+    pub async fn lookup(&self) -> Result<Lookup> {
+        let mut lookup = Lookup::default();
+        for t in self.townships().await? {
+            lookup.townships.insert(t.name);
+        }
+        for d in self.departments().await? {
+            lookup.departments.insert(d.name, d.code.clone());
+            lookup.departments.insert(d.code.clone(), d.code);
+        }
+        Ok(lookup)
+    }
+
+    pub async fn entity(&self, id: &str) -> Result<Option<Entity>> {
+        let sql = format!("{ENTITY_SELECT} WHERE id = $1");
+        let row: Option<EntityRow> =
+            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
+        row.map(Entity::try_from).transpose()
+    }
+
+    /// A page of the entity directory in id order.
+    pub async fn entities(&self, filter: &EntityFilter, offset: i64, limit: i64) -> Result<Page<Entity>> {
+        let (where_sql, params) = filter.sql();
+        let n = params.len();
+        let list_sql = format!("{ENTITY_SELECT}{where_sql} ORDER BY id LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let count_sql = format!("SELECT COUNT(*) FROM entities{where_sql}");
+        let (rows, total): (Vec<EntityRow>, i64) = with_pool!(self, p => {
+            let mut q = sqlx::query_as(crate::dynamic(&list_sql));
+            let mut c = sqlx::query_scalar(crate::dynamic(&count_sql));
+            for v in &params {
+                q = q.bind(v);
+                c = c.bind(v);
+            }
+            (q.bind(limit).bind(offset).fetch_all(p).await?, c.fetch_one(p).await?)
+        });
+        Ok(Page { rows: rows.into_iter().map(Entity::try_from).collect::<Result<_>>()?, total })
+    }
+
+    pub async fn inspector(&self, id: &str) -> Result<Option<Inspector>> {
+        let sql = format!("{INSPECTOR_SELECT} WHERE id = $1");
+        let row: Option<InspectorRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        row.map(Inspector::try_from).transpose()
+    }
+
+    /// The inspector directory, optionally of one department, in id order.
+    pub async fn inspectors(&self, department: Option<&str>) -> Result<Vec<Inspector>> {
+        let rows: Vec<InspectorRow> = match department {
+            Some(d) => {
+                let sql = format!("{INSPECTOR_SELECT} WHERE department = $1 ORDER BY id");
+                with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(d).fetch_all(p).await)?
+            }
+            None => {
+                let sql = format!("{INSPECTOR_SELECT} ORDER BY id");
+                with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?
+            }
+        };
+        rows.into_iter().map(Inspector::try_from).collect()
+    }
+
+    pub async fn put_rule_book(&self, r: &RuleBook) -> Result<()> {
+        r.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        with_pool!(self, p => sqlx::query(
+            "INSERT INTO rule_books (domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
+             publication_deadline_days, min_team_size, recuse_same_township) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
+             ratio_c_bp = excluded.ratio_c_bp, ratio_d_bp = excluded.ratio_d_bp, annual_cap = excluded.annual_cap, \
+             publication_deadline_days = excluded.publication_deadline_days, min_team_size = excluded.min_team_size, \
+             recuse_same_township = excluded.recuse_same_township")
+            .bind(r.domain.code())
+            .bind(i64::from(r.ratio_bp[0])).bind(i64::from(r.ratio_bp[1]))
+            .bind(i64::from(r.ratio_bp[2])).bind(i64::from(r.ratio_bp[3]))
+            .bind(i64::from(r.annual_cap)).bind(i64::from(r.publication_deadline_days))
+            .bind(i64::from(r.min_team_size)).bind(r.recuse_same_township)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The domain's rule book, or the notice's defaults when none was set.
+    pub async fn rule_book(&self, domain: Domain) -> Result<RuleBook> {
+        type Row = (i64, i64, i64, i64, i64, i64, i64, bool);
+        let row: Option<Row> = with_pool!(self, p => sqlx::query_as(
+            "SELECT ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, publication_deadline_days, \
+             min_team_size, recuse_same_township FROM rule_books WHERE domain = $1")
+            .bind(domain.code()).fetch_optional(p).await)?;
+        let u = |v: i64| u32::try_from(v).map_err(|_| StoreError::corrupt(format!("rule book value {v}")));
+        Ok(match row {
+            None => RuleBook::default_for(domain),
+            Some((a, b, c, d, cap, days, size, recuse)) => RuleBook {
+                domain,
+                ratio_bp: [u(a)?, u(b)?, u(c)?, u(d)?],
+                annual_cap: u(cap)?,
+                publication_deadline_days: u(days)?,
+                min_team_size: u(size)?,
+                recuse_same_township: recuse,
+            },
+        })
+    }
+
+    pub async fn counts(&self) -> Result<Counts> {
+        let (townships, departments, entities, legal_person_entities, inspectors, items, joint_item_lists):
+            (i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, p => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM townships), (SELECT COUNT(*) FROM departments), \
+             (SELECT COUNT(*) FROM entities), (SELECT COUNT(*) FROM entities WHERE entity_type <> 'individual'), \
+             (SELECT COUNT(*) FROM inspectors), (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM joint_item_lists)")
+            .fetch_one(p).await)?;
+        Ok(Counts { townships, departments, entities, legal_person_entities, inspectors, items, joint_item_lists })
+    }
+
+    /// Entities per township and risk class, for overview tables.
+    pub async fn entity_breakdown(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT township, risk_class, COUNT(*) FROM entities GROUP BY township, risk_class ORDER BY township, risk_class")
+            .fetch_all(p).await)?)
+    }
+}
+
+/// Values of an entity in the order the `entities` table's writable columns are listed
+/// in [`ENTITY_COLUMNS_SQL`], for the bulk writers.
+pub(crate) const ENTITY_COLUMNS_SQL: &str = "id, reg_no, name, entity_type, industry, township, address, legal_rep, \
+     registered_on, status, risk_class, abnormal, blacklisted, tags, updated_at";
+
+pub(crate) fn now() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
+
+impl Store {
+    /// Writes (inserting or updating) inspectors in one transaction; returns how many were new.
+    pub async fn put_inspectors(&self, inspectors: &[Inspector]) -> Result<u64> {
+        let at = now();
+        let mut inserted = 0;
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for i in inspectors {
+                let existed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM inspectors WHERE id = $1")
+                    .bind(&i.id).fetch_optional(&mut *tx).await?;
+                if existed.is_none() {
+                    inserted += 1;
+                }
+                sqlx::query(
+                    "INSERT INTO inspectors (id, name, department, certificate_no, certificate_valid_until, specialties, \
+                     township, status, phone, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, department = excluded.department, \
+                     certificate_no = excluded.certificate_no, certificate_valid_until = excluded.certificate_valid_until, \
+                     specialties = excluded.specialties, township = excluded.township, status = excluded.status, \
+                     phone = excluded.phone, updated_at = excluded.updated_at")
+                    .bind(&i.id).bind(&i.name).bind(&i.department).bind(&i.certificate_no)
+                    .bind(i.certificate_valid_until).bind(i.specialties.join("、")).bind(&i.township)
+                    .bind(i.status.code()).bind(&i.phone).bind(at)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(inserted)
+    }
+}

@@ -1,0 +1,253 @@
+//! The item lists (随机抽查事项清单), kept with every version, and the joint item lists.
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use liancha_domain::{Domain, EntityType, InspectionMethod, Item, JointItemList};
+
+use crate::directories::now;
+use crate::{Result, Store, StoreError, with_pool};
+
+#[derive(sqlx::FromRow, PartialEq, Eq)]
+struct ItemRow {
+    code: String,
+    name: String,
+    legal_basis: String,
+    department: String,
+    content: String,
+    methods: String,
+    authority: String,
+    entity_types: String,
+    published: bool,
+}
+
+fn join_codes<T: Copy>(xs: &[T], code: fn(T) -> &'static str) -> String {
+    xs.iter().map(|x| code(*x)).collect::<Vec<_>>().join(",")
+}
+
+fn parse_codes<T>(s: &str, parse: fn(&str) -> Option<T>) -> Result<Vec<T>> {
+    s.split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| parse(c).ok_or_else(|| StoreError::corrupt(format!("code {c}"))))
+        .collect()
+}
+
+impl From<&Item> for ItemRow {
+    fn from(i: &Item) -> Self {
+        ItemRow {
+            code: i.code.clone(),
+            name: i.name.clone(),
+            legal_basis: i.legal_basis.clone(),
+            department: i.department.clone(),
+            content: i.content.clone(),
+            methods: join_codes(&i.methods, InspectionMethod::code),
+            authority: i.authority.clone(),
+            entity_types: join_codes(&i.entity_types, EntityType::code),
+            published: i.published,
+        }
+    }
+}
+
+impl TryFrom<ItemRow> for Item {
+    type Error = StoreError;
+    fn try_from(r: ItemRow) -> Result<Self> {
+        Ok(Item {
+            methods: parse_codes(&r.methods, InspectionMethod::from_code)?,
+            entity_types: parse_codes(&r.entity_types, EntityType::from_code)?,
+            code: r.code,
+            name: r.name,
+            legal_basis: r.legal_basis,
+            department: r.department,
+            content: r.content,
+            authority: r.authority,
+            published: r.published,
+        })
+    }
+}
+
+const ITEM_FIELDS: &str = "code, name, legal_basis, department, content, methods, authority, entity_types, published";
+
+/// What writing a batch of items did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ItemsWritten {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// One recorded state of an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemVersion {
+    pub version: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub item: Item,
+}
+
+/// The end of a calendar day in China (UTC+8), as an instant: the list "as published
+/// on D" is what had been recorded before midnight Beijing time.
+pub fn end_of_day_china(day: NaiveDate) -> DateTime<Utc> {
+    let next = day.checked_add_days(Days::new(1)).unwrap_or(day);
+    next.and_time(NaiveTime::MIN).and_utc() - chrono::Duration::hours(8)
+}
+
+impl Store {
+    /// Writes items in one transaction. An item whose fields did not change gets no new
+    /// version; any change, publication or withdrawal included, is kept as a version.
+    pub async fn put_items(&self, items: &[Item]) -> Result<ItemsWritten> {
+        let at = now();
+        let mut written = ItemsWritten::default();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for item in items {
+                let new = ItemRow::from(item);
+                let sql = format!("SELECT {ITEM_FIELDS}, version FROM items WHERE code = $1");
+                let current: Option<(ItemRow, i64)> = sqlx::query_as::<_, CurrentItem>(crate::dynamic(&sql))
+                    .bind(&item.code)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|c| (c.row, c.version));
+                let version = match &current {
+                    Some((row, _)) if *row == new => {
+                        written.unchanged += 1;
+                        continue;
+                    }
+                    Some((_, v)) => {
+                        written.updated += 1;
+                        v + 1
+                    }
+                    None => {
+                        written.inserted += 1;
+                        1
+                    }
+                };
+                sqlx::query(
+                    "INSERT INTO items (code, name, legal_basis, department, content, methods, authority, entity_types, \
+                     published, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, legal_basis = excluded.legal_basis, \
+                     department = excluded.department, content = excluded.content, methods = excluded.methods, \
+                     authority = excluded.authority, entity_types = excluded.entity_types, \
+                     published = excluded.published, version = excluded.version, updated_at = excluded.updated_at")
+                    .bind(&new.code).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
+                    .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
+                    .bind(new.published).bind(version).bind(at)
+                    .execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO item_versions (code, version, name, legal_basis, department, content, methods, \
+                     authority, entity_types, published, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                    .bind(&new.code).bind(version).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
+                    .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
+                    .bind(new.published).bind(at)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(written)
+    }
+
+    pub async fn item(&self, code: &str) -> Result<Option<Item>> {
+        let sql = format!("SELECT {ITEM_FIELDS} FROM items WHERE code = $1");
+        let row: Option<ItemRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(code).fetch_optional(p).await)?;
+        row.map(Item::try_from).transpose()
+    }
+
+    /// The current items in code order; `published_only` for what the public sees.
+    pub async fn items(&self, published_only: bool) -> Result<Vec<Item>> {
+        let sql = format!(
+            "SELECT {ITEM_FIELDS} FROM items{} ORDER BY code",
+            if published_only { " WHERE published" } else { "" }
+        );
+        let rows: Vec<ItemRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
+        rows.into_iter().map(Item::try_from).collect()
+    }
+
+    /// The published item list as it stood at the end of `day` (Beijing time).
+    pub async fn items_as_published_on(&self, day: NaiveDate) -> Result<Vec<Item>> {
+        let at = end_of_day_china(day);
+        let sql = format!(
+            "SELECT {ITEM_FIELDS} FROM item_versions v WHERE v.recorded_at < $1 AND v.published \
+             AND v.version = (SELECT MAX(w.version) FROM item_versions w WHERE w.code = v.code AND w.recorded_at < $1) \
+             ORDER BY v.code"
+        );
+        let rows: Vec<ItemRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(at).fetch_all(p).await)?;
+        rows.into_iter().map(Item::try_from).collect()
+    }
+
+    /// Every version of an item, oldest first.
+    pub async fn item_history(&self, code: &str) -> Result<Vec<ItemVersion>> {
+        let sql = format!("SELECT {ITEM_FIELDS}, version, recorded_at FROM item_versions WHERE code = $1 ORDER BY version");
+        let rows: Vec<VersionRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(code).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|r| Ok(ItemVersion { version: r.version, recorded_at: r.recorded_at, item: Item::try_from(r.row)? }))
+            .collect()
+    }
+
+    /// Creates or replaces a joint item list and its members, in one transaction.
+    pub async fn put_joint_item_list(&self, list: &JointItemList) -> Result<()> {
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO joint_item_lists (code, name, domain, lead_department, published) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, domain = excluded.domain, \
+                 lead_department = excluded.lead_department, published = excluded.published")
+                .bind(&list.code).bind(&list.name).bind(list.domain.code()).bind(&list.lead_department).bind(list.published)
+                .execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM joint_item_list_items WHERE list_code = $1").bind(&list.code).execute(&mut *tx).await?;
+            for (pos, item) in list.items.iter().enumerate() {
+                sqlx::query("INSERT INTO joint_item_list_items (list_code, item_code, position) VALUES ($1, $2, $3)")
+                    .bind(&list.code).bind(item).bind(pos as i64)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn joint_item_lists(&self, published_only: bool) -> Result<Vec<JointItemList>> {
+        let sql = format!(
+            "SELECT code, name, domain, lead_department, published FROM joint_item_lists{} ORDER BY code",
+            if published_only { " WHERE published" } else { "" }
+        );
+        let lists: Vec<(String, String, String, String, bool)> =
+            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
+        let members: Vec<(String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT list_code, item_code FROM joint_item_list_items ORDER BY list_code, position").fetch_all(p).await)?;
+        lists
+            .into_iter()
+            .map(|(code, name, domain, lead_department, published)| {
+                let items = members.iter().filter(|(l, _)| *l == code).map(|(_, i)| i.clone()).collect();
+                Ok(JointItemList {
+                    domain: Domain::from_code(&domain).ok_or_else(|| StoreError::corrupt(format!("domain {domain}")))?,
+                    code,
+                    name,
+                    lead_department,
+                    items,
+                    published,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CurrentItem {
+    #[sqlx(flatten)]
+    row: ItemRow,
+    version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    #[sqlx(flatten)]
+    row: ItemRow,
+    version: i64,
+    recorded_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_day_is_beijing_midnight() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(end_of_day_china(d).to_rfc3339(), "2026-03-01T16:00:00+00:00");
+    }
+}

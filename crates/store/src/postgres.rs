@@ -1,0 +1,109 @@
+//! PostgreSQL-specific work: bulk writing of the entity directory through COPY.
+
+use std::fmt::Write as _;
+
+use liancha_domain::Entity;
+use sqlx::{Postgres, Transaction};
+
+use crate::Result;
+use crate::directories::{ENTITY_COLUMNS_SQL, now};
+
+/// Rows are streamed with COPY into a temporary table (no WAL, no indexes), then
+/// merged into `entities` with one set-based upsert: re-imports update in place.
+pub struct PgEntityWriter {
+    tx: Transaction<'static, Postgres>,
+    buf: String,
+}
+
+/// COPY text format: backslash, tab, newline and carriage return are escaped; `\N` is NULL.
+fn push_field(buf: &mut String, value: Option<&str>) {
+    match value {
+        None => buf.push_str("\\N"),
+        Some(v) => {
+            for c in v.chars() {
+                match c {
+                    '\\' => buf.push_str("\\\\"),
+                    '\t' => buf.push_str("\\t"),
+                    '\n' => buf.push_str("\\n"),
+                    '\r' => buf.push_str("\\r"),
+                    c => buf.push(c),
+                }
+            }
+        }
+    }
+}
+
+impl PgEntityWriter {
+    pub(crate) async fn begin(pool: &sqlx::PgPool) -> Result<Self> {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "CREATE TEMPORARY TABLE entities_load (LIKE entities INCLUDING DEFAULTS) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(PgEntityWriter { tx, buf: String::with_capacity(1 << 20) })
+    }
+
+    pub(crate) async fn write(&mut self, batch: &[Entity]) -> Result<()> {
+        let at = now().to_rfc3339();
+        self.buf.clear();
+        for e in batch {
+            let b = &mut self.buf;
+            push_field(b, Some(&e.id));
+            b.push('\t');
+            push_field(b, Some(&e.reg_no));
+            b.push('\t');
+            push_field(b, Some(&e.name));
+            b.push('\t');
+            b.push_str(e.entity_type.code());
+            b.push('\t');
+            match &e.industry {
+                Some(i) => {
+                    let _ = write!(b, "{i}");
+                }
+                None => b.push_str("\\N"),
+            }
+            b.push('\t');
+            push_field(b, Some(&e.township));
+            b.push('\t');
+            push_field(b, Some(&e.address));
+            b.push('\t');
+            push_field(b, Some(&e.legal_rep));
+            b.push('\t');
+            match e.registered_on {
+                Some(d) => {
+                    let _ = write!(b, "{d}");
+                }
+                None => b.push_str("\\N"),
+            }
+            b.push('\t');
+            b.push_str(e.status.code());
+            b.push('\t');
+            b.push_str(e.risk_class.code());
+            b.push('\t');
+            b.push(if e.abnormal { 't' } else { 'f' });
+            b.push('\t');
+            b.push(if e.blacklisted { 't' } else { 'f' });
+            b.push('\t');
+            push_field(b, Some(&e.tags.join("、")));
+            b.push('\t');
+            b.push_str(&at);
+            b.push('\n');
+        }
+        let stmt = format!("COPY entities_load ({ENTITY_COLUMNS_SQL}) FROM STDIN");
+        let mut copy = self.tx.copy_in_raw(&stmt).await?;
+        copy.send(self.buf.as_bytes()).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} FROM entities_load{}",
+            crate::sqlite::UPSERT
+        );
+        sqlx::query(crate::dynamic(&sql)).execute(&mut *self.tx).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
