@@ -1,5 +1,6 @@
 //! Types and rules of liancha: entities, inspectors, items, rule books. No SQL, no HTTP.
 
+pub mod calendar;
 pub mod industry;
 pub mod labels;
 pub mod model;

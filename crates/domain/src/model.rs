@@ -26,6 +26,8 @@ pub struct Entity {
     /// The USCC, or for entities without one a stable id from [`crate::rows::stable_entity_id`].
     pub id: String,
     pub uscc: Option<Uscc>,
+    /// Old registration number (注册号) of an entity without a USCC; keeps its id stable.
+    pub reg_no: String,
     pub name: String,
     pub entity_type: EntityType,
     pub industry: Option<Industry>,

@@ -371,9 +371,6 @@ pub fn parse_entity<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Ent
     let abnormal = r.bool("abnormal");
     let blacklisted = r.bool("blacklisted");
     let tags = split_list(r.raw("tags")).map(str::to_string).collect();
-    if raw_uscc.is_empty() && reg_no.is_empty() && name.is_empty() {
-        // Nothing identifies the row; the name error above already says so.
-    }
     let (Some(entity_type), Some(township)) = (entity_type, township) else {
         return Err(r.errors);
     };
@@ -384,6 +381,7 @@ pub fn parse_entity<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Ent
     let entity = Entity {
         id,
         uscc,
+        reg_no,
         name,
         entity_type,
         industry,
@@ -467,7 +465,7 @@ fn join<T: Copy>(xs: &[T], label: fn(T) -> &'static str) -> String {
 pub fn entity_cells(e: &Entity) -> Vec<String> {
     vec![
         e.uscc.as_ref().map(|u| u.to_string()).unwrap_or_default(),
-        String::new(),
+        e.reg_no.clone(),
         e.name.clone(),
         e.entity_type.label().into(),
         e.industry.as_ref().map(|i| i.to_string()).unwrap_or_default(),
