@@ -2,6 +2,7 @@
 //! run and verify draws.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use liancha_store::Store;
 use liancha_store::demo::{self, DemoSize};
+use liancha_store::import::Kind;
 
 #[derive(Parser)]
 #[command(name = "liancha", version, about = "联查：跨部门“双随机、一公开”联合监管平台")]
@@ -34,6 +36,52 @@ enum Command {
     },
     /// Fill an empty database with the demo county (牟定县, about 24,000 entities).
     Demo,
+    /// Import a CSV or XLSX file; all rows or none.
+    Import {
+        #[arg(value_enum)]
+        kind: KindArg,
+        file: PathBuf,
+    },
+    /// Export to XLSX or CSV (by extension), or write an empty import template.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KindArg {
+    Entities,
+    Inspectors,
+    Items,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Kind {
+        match k {
+            KindArg::Entities => Kind::Entities,
+            KindArg::Inspectors => Kind::Inspectors,
+            KindArg::Items => Kind::Items,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// The entity directory.
+    Entities { file: PathBuf },
+    /// The inspector directory.
+    Inspectors { file: PathBuf },
+    /// The item list (all items, drafts included).
+    Items { file: PathBuf },
+    /// The joint item lists, one row per member item.
+    JointLists { file: PathBuf },
+    /// An empty import template (.xlsx) with a sheet explaining each column.
+    Template {
+        #[arg(value_enum)]
+        kind: KindArg,
+        file: PathBuf,
+    },
 }
 
 fn progress_bar(total: u64, what: &str) -> ProgressBar {
@@ -43,6 +91,15 @@ fn progress_bar(total: u64, what: &str) -> ProgressBar {
             .expect("valid template")
             .progress_chars("=> "),
     );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// A spinner with a row count, for files whose length is not known in advance.
+fn row_counter(what: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg}：已处理 {pos} 行 ({per_sec})").expect("valid template"));
     bar.set_message(what.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -76,8 +133,55 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(&cli.db).await?;
             load_demo(&store).await?;
         }
+        Command::Import { kind, file } => {
+            let store = Store::open(&cli.db).await?;
+            let kind = Kind::from(kind);
+            let bar = row_counter(&format!("导入{}", kind.label()));
+            let result = store.import_file(kind, &file, &|n| bar.set_position(n)).await;
+            bar.finish_and_clear();
+            let out = result?;
+            println!("已导入 {}：共 {} 行，新增 {}，更新 {}", out.file, out.rows, out.inserted, out.updated);
+        }
+        Command::Export { what } => {
+            let store = Store::open(&cli.db).await?;
+            let (kind, file) = match what {
+                ExportWhat::Template { kind, file } => {
+                    liancha_store::export::write_template(kind.into(), &file)?;
+                    println!("已生成导入模板 {}", file.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
+                ExportWhat::JointLists { file } => {
+                    let n = store.export_joint_item_lists(&file).await?;
+                    println!("已导出 {} 行到 {}", n, file.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
+                ExportWhat::Entities { file } => (Kind::Entities, file),
+                ExportWhat::Inspectors { file } => (Kind::Inspectors, file),
+                ExportWhat::Items { file } => (Kind::Items, file),
+            };
+            let bar = row_counter(&format!("导出{}", kind.label()));
+            let result = store.export_file(kind, &file, &|n| bar.set_position(n)).await;
+            bar.finish_and_clear();
+            println!("已导出 {} 行到 {}", result?, file.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The error and its causes, leaving out a cause whose text the message already quotes
+/// (our errors often carry their source's words for the clerk's sake).
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str("：");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn main() -> ExitCode {
@@ -98,7 +202,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误：{e:#}");
+            eprintln!("错误：{}", describe(&e));
             ExitCode::FAILURE
         }
     }

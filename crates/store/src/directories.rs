@@ -328,9 +328,9 @@ impl Store {
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             for i in inspectors {
-                let existed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM inspectors WHERE id = $1")
-                    .bind(&i.id).fetch_optional(&mut *tx).await?;
-                if existed.is_none() {
+                let existed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inspectors WHERE id = $1")
+                    .bind(&i.id).fetch_one(&mut *tx).await?;
+                if existed == 0 {
                     inserted += 1;
                 }
                 sqlx::query(

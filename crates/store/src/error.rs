@@ -36,6 +36,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("数据库错误：{0}")]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sheet(#[from] liancha_sheet::SheetError),
     /// The file was refused: nothing from it was imported.
     #[error("{}", import_message(.errors, *.more))]
     Import { errors: Vec<RowError>, more: u64 },

@@ -15,6 +15,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub mod bulk;
 pub mod demo;
 pub mod directories;
+pub mod export;
+pub mod import;
 mod error;
 pub mod items;
 pub mod postgres;

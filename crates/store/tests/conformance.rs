@@ -5,7 +5,8 @@ use liancha_domain::{Department, Domain, Entity, EntityStatus, RiskClass, RuleBo
 use liancha_store::demo::{self, DemoSize};
 use liancha_store::directories::EntityFilter;
 use liancha_store::testing::TestDb;
-use liancha_store::{Engine, Store};
+use liancha_store::import::Kind;
+use liancha_store::{Engine, Store, StoreError};
 
 macro_rules! conformance {
     ($($story:ident),* $(,)?) => {
@@ -39,6 +40,12 @@ conformance!(
     joint_item_lists,
     rule_books,
     demo_county,
+    import_entities_csv,
+    import_refuses_bad_check_character,
+    import_gbk_csv,
+    import_reports_every_problem,
+    export_import_round_trip,
+    import_inspectors_and_items,
 );
 
 const SMALL: DemoSize = DemoSize { legal_persons: 120, individuals: 380 };
@@ -172,4 +179,173 @@ async fn engine_is_chosen_by_url() {
     let db = TestDb::new(Engine::Sqlite).await;
     assert_eq!(db.store.engine(), Engine::Sqlite);
     db.finish().await;
+}
+
+const HEADER: &str = "统一社会信用代码,名称,类型,行业,乡镇,地址,法定代表人,成立日期,状态,信用风险分类\n";
+
+fn uscc(n: u32) -> String {
+    liancha_domain::Uscc::complete(&format!("92532323MA{:07}", n)).unwrap().to_string()
+}
+
+fn csv_rows(n: u32) -> String {
+    let mut s = String::from(HEADER);
+    for i in 0..n {
+        s.push_str(&format!(
+            "{},牟定县共和镇第{i}号农资经营部,个体工商户,F5166,共和镇,\"共和镇龙川街{i}号, 一楼\",李明,2019-05-08,存续,{}\n",
+            uscc(i),
+            ["A", "B", "C", "D"][i as usize % 4]
+        ));
+    }
+    s
+}
+
+fn write_file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+async fn import(store: &Store, kind: Kind, path: &std::path::Path) -> Result<liancha_store::import::ImportOutcome, StoreError> {
+    store.import_file(kind, path, &|_| {}).await
+}
+
+async fn import_entities_csv(store: &Store) {
+    small_demo(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    // UTF-8 with a BOM, as Excel writes "CSV UTF-8".
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(csv_rows(50).as_bytes());
+    let path = write_file(&dir, "entities.csv", &bytes);
+    let out = import(store, Kind::Entities, &path).await.unwrap();
+    assert_eq!((out.rows, out.inserted, out.updated), (50, 50, 0));
+    assert_eq!(store.counts().await.unwrap().entities, 550);
+    let e = store.entity(&uscc(7)).await.unwrap().unwrap();
+    assert_eq!(e.address, "共和镇龙川街7号, 一楼");
+    assert_eq!(e.risk_class, RiskClass::D);
+
+    // Dynamic management: the same file with a change updates, adds nothing.
+    let changed = csv_rows(50).replace("第7号农资经营部", "第7号农资经营部（已更名）");
+    let path = write_file(&dir, "entities2.csv", changed.as_bytes());
+    let out = import(store, Kind::Entities, &path).await.unwrap();
+    assert_eq!((out.rows, out.inserted, out.updated), (50, 0, 50));
+    assert_eq!(store.entity(&uscc(7)).await.unwrap().unwrap().name, "牟定县共和镇第7号农资经营部（已更名）");
+    assert_eq!(store.counts().await.unwrap().entities, 550);
+}
+
+async fn import_refuses_bad_check_character(store: &Store) {
+    small_demo(store).await;
+    let before = store.counts().await.unwrap();
+    let existing = demo::entities(SMALL)[3].clone();
+    let dir = tempfile::tempdir().unwrap();
+    // Row 2 updates an existing entity (that must not stick); row 40 (file row 41) is bad.
+    let mut text = csv_rows(60);
+    text = text.replacen(&uscc(0), &existing.id, 1);
+    let bad = uscc(39);
+    let last = bad.chars().last().unwrap();
+    let wrong = if last == '0' { '1' } else { '0' };
+    text = text.replace(&bad, &format!("{}{wrong}", &bad[..17]));
+    let path = write_file(&dir, "bad.csv", text.as_bytes());
+    let err = import(store, Kind::Entities, &path).await.unwrap_err();
+    let StoreError::Import { errors, more } = &err else { panic!("{err}") };
+    assert_eq!(*more, 0);
+    assert_eq!(errors.len(), 1, "{err}");
+    assert_eq!(errors[0].file, "bad.csv");
+    assert_eq!(errors[0].row, 41);
+    assert_eq!(errors[0].column.as_ref().map(|c| c.0.as_str()), Some("A"));
+    assert!(errors[0].reason.contains("校验码"), "{}", errors[0].reason);
+    let message = err.to_string();
+    assert!(message.contains("bad.csv 第 41 行 A 列（统一社会信用代码）"), "{message}");
+    // Nothing from the file was kept, not even the rows before the bad one.
+    assert_eq!(store.counts().await.unwrap(), before);
+    assert_eq!(store.entity(&existing.id).await.unwrap(), Some(existing));
+    assert_eq!(store.entity(&uscc(1)).await.unwrap(), None);
+}
+
+async fn import_gbk_csv(store: &Store) {
+    small_demo(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = csv_rows(3).replace("李明", "龘𪚥鑫");
+    let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&bytes).is_err(), "the file really is not UTF-8");
+    let path = write_file(&dir, "gbk.csv", &bytes);
+    import(store, Kind::Entities, &path).await.unwrap();
+    let e = store.entity(&uscc(2)).await.unwrap().unwrap();
+    assert_eq!(e.name, "牟定县共和镇第2号农资经营部");
+    assert_eq!(e.legal_rep, "龘𪚥鑫");
+    assert_eq!(e.address, "共和镇龙川街2号, 一楼");
+}
+
+async fn import_reports_every_problem(store: &Store) {
+    small_demo(store).await;
+    let before = store.counts().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = csv_rows(5);
+    text = text.replacen("共和镇,", "外县镇,", 1); // row 2: unknown township
+    text = text.replace("2019-05-08,存续,B", "2019-02-30,存续,B"); // row 3: bad date
+    text.push_str(&format!("{},重复的,企业,,共和镇,,,,,\n", uscc(4))); // row 7: duplicate of row 6
+    text.push_str(",,个体工商户,,共和镇,,,,,\n"); // row 8: no name
+    let path = write_file(&dir, "many.csv", text.as_bytes());
+    let err = import(store, Kind::Entities, &path).await.unwrap_err();
+    let StoreError::Import { errors, .. } = &err else { panic!("{err}") };
+    let got: Vec<(u64, &str)> =
+        errors.iter().map(|e| (e.row, e.column.as_ref().map(|c| c.1.as_str()).unwrap_or(""))).collect();
+    assert_eq!(got, [(2, "乡镇"), (3, "成立日期"), (7, "统一社会信用代码"), (8, "名称")], "{err}");
+    assert!(errors[2].reason.contains("第 6 行"), "{}", errors[2].reason);
+    assert_eq!(store.counts().await.unwrap(), before);
+
+    // A file without a required column is refused before any row is read.
+    let path = write_file(&dir, "nocol.csv", "统一社会信用代码,名称\n".as_bytes());
+    let err = import(store, Kind::Entities, &path).await.unwrap_err();
+    assert!(err.to_string().contains("缺少必填列「类型」"), "{err}");
+}
+
+async fn export_import_round_trip(store: &Store) {
+    small_demo(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["xlsx", "csv"] {
+        let path = dir.path().join(format!("entities.{ext}"));
+        let n = store.export_file(Kind::Entities, &path, &|_| {}).await.unwrap();
+        assert_eq!(n, 500);
+        let other = TestDb::new(store.engine()).await;
+        demo::load(&other.store, DemoSize { legal_persons: 0, individuals: 0 }, &|_, _| {}).await.unwrap();
+        let out = other.store.import_file(Kind::Entities, &path, &|_| {}).await.unwrap();
+        assert_eq!(out.inserted, 500, "{ext}");
+        let a = store.entities(&EntityFilter::default(), 0, 1000).await.unwrap().rows;
+        let b = other.store.entities(&EntityFilter::default(), 0, 1000).await.unwrap().rows;
+        assert_eq!(a, b, "{ext}: every field survives export and re-import");
+        other.finish().await;
+    }
+    let path = dir.path().join("lists.xlsx");
+    assert!(store.export_joint_item_lists(&path).await.unwrap() > 0);
+}
+
+async fn import_inspectors_and_items(store: &Store) {
+    small_demo(store).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inspectors.xlsx");
+    store.export_file(Kind::Inspectors, &path, &|_| {}).await.unwrap();
+    let out = import(store, Kind::Inspectors, &path).await.unwrap();
+    assert_eq!((out.rows, out.inserted, out.updated), (150, 0, 150));
+    let text = "执法人员编号,姓名,所属部门,执法证号,执法证有效期至\n9999,赵六,牟定县市场监督管理局,5300000001,2030-01-01\n9998,钱七,不存在的局,5300000002,2030-01-01\n";
+    let path = write_file(&dir, "insp.csv", text.as_bytes());
+    let err = import(store, Kind::Inspectors, &path).await.unwrap_err();
+    assert!(err.to_string().contains("insp.csv 第 3 行 C 列（所属部门）"), "{err}");
+    assert_eq!(store.inspector("9999").await.unwrap(), None, "nothing from a refused file is kept");
+
+    let path = dir.path().join("items.csv");
+    store.export_file(Kind::Items, &path, &|_| {}).await.unwrap();
+    let out = import(store, Kind::Items, &path).await.unwrap();
+    assert_eq!((out.inserted, out.updated), (0, 0), "an unchanged list gets no new versions");
+    assert_eq!(store.items(false).await.unwrap(), {
+        let mut i = demo::items();
+        i.sort_by(|a, b| a.code.cmp(&b.code));
+        i
+    });
+
+    let tpl = dir.path().join("template.xlsx");
+    liancha_store::export::write_template(Kind::Entities, &tpl).unwrap();
+    // A template is a valid, empty import file.
+    let out = import(store, Kind::Entities, &tpl).await.unwrap();
+    assert_eq!(out.rows, 0);
 }

@@ -1,0 +1,163 @@
+//! Exporting the directories and lists to XLSX or CSV (chosen by extension), and the
+//! empty import templates. Exports use the import columns, so an exported file can be
+//! edited and imported back.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use futures::TryStreamExt;
+use liancha_domain::rows::{self, CellKind, Column as SpecColumn};
+use liancha_domain::{Entity, Inspector, Item};
+use liancha_sheet::{ColumnKind, ColumnSpec, TableWriter, WriteColumn};
+
+use crate::directories::{ENTITY_SELECT, EntityRow};
+use crate::import::Kind;
+use crate::{Result, Store, StoreError, with_pool};
+
+fn column_kind(k: CellKind) -> ColumnKind {
+    match k {
+        CellKind::Text | CellKind::Id => ColumnKind::Text,
+        CellKind::Date => ColumnKind::Date,
+        CellKind::Bool => ColumnKind::Bool,
+    }
+}
+
+fn write_columns(specs: &[SpecColumn]) -> Vec<WriteColumn> {
+    specs.iter().map(|c| WriteColumn::new(c.header, column_kind(c.kind))).collect()
+}
+
+/// Writes rows handed over a channel on a blocking thread, so that file encoding
+/// (zip compression for XLSX) runs beside the database reads.
+struct BlockingWriter {
+    tx: tokio::sync::mpsc::Sender<Vec<Vec<String>>>,
+    task: tokio::task::JoinHandle<Result<u64>>,
+}
+
+impl BlockingWriter {
+    fn create(path: &Path, sheet: &'static str, columns: Vec<WriteColumn>) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<String>>>(4);
+        let path: PathBuf = path.to_path_buf();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut w = TableWriter::create_sheet(&path, sheet, &columns)?;
+            let mut n = 0u64;
+            while let Some(batch) = rx.blocking_recv() {
+                for row in batch {
+                    w.write_row(row.iter().map(String::as_str))?;
+                    n += 1;
+                }
+            }
+            w.finish()?;
+            Ok(n)
+        });
+        BlockingWriter { tx, task }
+    }
+
+    /// False when the writer has stopped (its error comes out of `finish`).
+    async fn send(&self, batch: Vec<Vec<String>>) -> bool {
+        self.tx.send(batch).await.is_ok()
+    }
+
+    async fn finish(self) -> Result<u64> {
+        drop(self.tx);
+        self.task.await.map_err(|e| StoreError::Invalid(format!("导出中断：{e}")))?
+    }
+}
+
+impl Store {
+    /// Exports `kind` to `path` (.xlsx or .csv); returns the number of rows written.
+    pub async fn export_file(&self, kind: Kind, path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<u64> {
+        let writer = BlockingWriter::create(path, kind.label(), write_columns(kind.columns()));
+        let names: BTreeMap<String, String> =
+            self.departments().await?.into_iter().map(|d| (d.code, d.name)).collect();
+        let dept = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
+        match kind {
+            Kind::Entities => {
+                const BATCH: usize = 5_000;
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut sent = 0u64;
+                let sql = format!("{ENTITY_SELECT} ORDER BY id");
+                with_pool!(self, p => {
+                    let mut rows = sqlx::query_as::<_, EntityRow>(crate::dynamic(&sql)).fetch(p);
+                    while let Some(row) = rows.try_next().await? {
+                        batch.push(rows::entity_cells(&Entity::try_from(row)?));
+                        if batch.len() == BATCH {
+                            sent += BATCH as u64;
+                            if !writer.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).await {
+                                break;
+                            }
+                            progress(sent);
+                        }
+                    }
+                });
+                writer.send(batch).await;
+            }
+            Kind::Inspectors => {
+                let all: Vec<Inspector> = self.inspectors(None).await?;
+                writer.send(all.iter().map(|i| rows::inspector_cells(i, &dept(&i.department))).collect()).await;
+            }
+            Kind::Items => {
+                let all: Vec<Item> = self.items(false).await?;
+                writer.send(all.iter().map(|i| rows::item_cells(i, &dept(&i.department))).collect()).await;
+            }
+        }
+        let n = writer.finish().await?;
+        progress(n);
+        Ok(n)
+    }
+
+    /// Exports the joint item lists, one row per list member.
+    pub async fn export_joint_item_lists(&self, path: &Path) -> Result<u64> {
+        let columns = ["清单编码", "清单名称", "领域", "牵头部门", "序号", "事项编码", "抽查事项", "抽查主体", "发布状态"]
+            .map(|h| WriteColumn::text(h))
+            .to_vec();
+        let writer = BlockingWriter::create(path, "跨部门联查事项清单", columns);
+        let names: BTreeMap<String, String> =
+            self.departments().await?.into_iter().map(|d| (d.code, d.name)).collect();
+        let items: BTreeMap<String, Item> = self.items(false).await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let dept = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
+        let mut out = Vec::new();
+        for l in self.joint_item_lists(false).await? {
+            for (n, code) in l.items.iter().enumerate() {
+                let item = items.get(code);
+                out.push(vec![
+                    l.code.clone(),
+                    l.name.clone(),
+                    l.domain.label().to_string(),
+                    dept(&l.lead_department),
+                    (n + 1).to_string(),
+                    code.clone(),
+                    item.map(|i| i.name.clone()).unwrap_or_default(),
+                    item.map(|i| dept(&i.department)).unwrap_or_default(),
+                    if l.published { "已发布" } else { "草稿" }.to_string(),
+                ]);
+            }
+        }
+        writer.send(out).await;
+        writer.finish().await
+    }
+}
+
+/// Writes the empty import template of `kind`, with a sheet explaining every column.
+pub fn write_template(kind: Kind, path: &Path) -> Result<()> {
+    let specs: Vec<ColumnSpec> = kind
+        .columns()
+        .iter()
+        .map(|c| {
+            let mut description = c.description.to_string();
+            if c.key == "industry" {
+                description = format!("{description}。门类：{}", rows::industry_sections_text());
+            }
+            if !c.aliases.is_empty() {
+                description = format!("{description}（也可用表头：{}）", c.aliases.join("、"));
+            }
+            ColumnSpec::new(c.header)
+                .kind(column_kind(c.kind))
+                .required(c.required)
+                .description(description)
+                .example(c.example)
+                .allowed((c.allowed)())
+        })
+        .collect();
+    liancha_sheet::write_template(path, kind.label(), &specs)?;
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! Importing the directories and the item list from the files clerks already keep.
+//!
+//! All or nothing: every row is validated, every problem is reported with file, row,
+//! column and reason, and if there is any, the transaction is rolled back and nothing
+//! from the file is kept. Rows are validated on a blocking thread while the previous
+//! batch is written, so both cores work on a large file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use liancha_domain::rows::{
+    self, Cells, Column as SpecColumn, ENTITY_COLUMNS, FieldError, INSPECTOR_COLUMNS, ITEM_COLUMNS, Lookup,
+};
+use liancha_domain::{Entity, Inspector, Item};
+use liancha_sheet::{Column, Record, Table};
+
+use crate::bulk::EntityWriter;
+use crate::{Result, RowError, Store, StoreError};
+
+/// What can be imported, exported and templated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Entities,
+    Inspectors,
+    Items,
+}
+
+impl Kind {
+    pub fn columns(self) -> &'static [SpecColumn] {
+        match self {
+            Kind::Entities => ENTITY_COLUMNS,
+            Kind::Inspectors => INSPECTOR_COLUMNS,
+            Kind::Items => ITEM_COLUMNS,
+        }
+    }
+
+    /// Sheet and file names clerks recognise.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Entities => "检查对象名录",
+            Kind::Inspectors => "执法人员名录",
+            Kind::Items => "抽查事项清单",
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub file: String,
+    pub rows: u64,
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+/// At most this many problems are listed; past it only their number is given.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
+/// Where each spec column sits in the file, found by header.
+struct ColumnMap {
+    file: String,
+    columns: Vec<Option<Column>>,
+}
+
+impl ColumnMap {
+    fn new(table: &Table, specs: &'static [SpecColumn]) -> Result<Self> {
+        let mut columns = Vec::with_capacity(specs.len());
+        let mut missing = Vec::new();
+        for spec in specs {
+            let mut aliases = vec![spec.header];
+            aliases.extend_from_slice(spec.aliases);
+            let found = table.find_column(&aliases)?;
+            if found.is_none() && spec.required {
+                missing.push(RowError {
+                    file: table.file_name().to_string(),
+                    row: table.header_row(),
+                    column: None,
+                    reason: format!("缺少必填列「{}」（请使用导入模板的表头）", spec.header),
+                });
+            }
+            columns.push(found);
+        }
+        if !missing.is_empty() {
+            return Err(StoreError::Import { errors: missing, more: 0 });
+        }
+        Ok(ColumnMap { file: table.file_name().to_string(), columns })
+    }
+
+    fn row_error(&self, row: u64, specs: &'static [SpecColumn], e: FieldError) -> RowError {
+        let column = self.columns[e.column]
+            .as_ref()
+            .map(|c| (c.letter().to_string(), c.header().to_string()))
+            .or_else(|| Some(("—".to_string(), specs[e.column].header.to_string())));
+        RowError { file: self.file.clone(), row, column, reason: e.reason }
+    }
+}
+
+/// A record seen through the column map: cells addressed by spec column.
+struct Mapped<'a> {
+    record: &'a Record,
+    map: &'a ColumnMap,
+}
+
+impl Cells for Mapped<'_> {
+    fn cell(&self, column: usize) -> &str {
+        match &self.map.columns[column] {
+            Some(c) => self.record.cell(c).trim(),
+            None => "",
+        }
+    }
+}
+
+/// Collects problems, listing the first [`MAX_LISTED_ERRORS`].
+#[derive(Default)]
+struct Problems {
+    listed: Vec<RowError>,
+    more: u64,
+}
+
+impl Problems {
+    fn push(&mut self, e: RowError) {
+        if self.listed.len() < MAX_LISTED_ERRORS {
+            self.listed.push(e);
+        } else {
+            self.more += 1;
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.listed.is_empty()
+    }
+    fn into_error(self) -> StoreError {
+        StoreError::Import { errors: self.listed, more: self.more }
+    }
+}
+
+/// Validates every row of `table` with `parse`, handing valid records to `sink` in
+/// batches while no problem has been seen. Returns the rows read and the problems.
+fn validate_rows<T>(
+    table: &mut Table,
+    specs: &'static [SpecColumn],
+    lookup: &Lookup,
+    parse: fn(&Mapped<'_>, &Lookup) -> std::result::Result<T, Vec<FieldError>>,
+    id_of: fn(&T) -> &str,
+    mut sink: impl FnMut(Vec<T>) -> bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(u64, Problems)> {
+    const BATCH: usize = 5_000;
+    let map = ColumnMap::new(table, specs)?;
+    let mut problems = Problems::default();
+    // Ids seen so far and the row they were on; looked up, never iterated.
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut rows = 0u64;
+    let mut receiver_alive = true;
+    for record in table.records() {
+        let record = record?;
+        rows += 1;
+        let row = record.row();
+        match parse(&Mapped { record: &record, map: &map }, lookup) {
+            Ok(value) => {
+                if let Some(first) = seen.insert(id_of(&value).to_string(), row) {
+                    let id_column = specs.iter().position(|c| c.kind == rows::CellKind::Id).unwrap_or(0);
+                    let reason = format!("编号「{}」与第 {first} 行重复", id_of(&value));
+                    problems.push(map.row_error(row, specs, FieldError { column: id_column, reason }));
+                } else if problems.is_empty() && receiver_alive {
+                    batch.push(value);
+                    if batch.len() == BATCH {
+                        receiver_alive = sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                }
+            }
+            Err(errors) => {
+                for e in errors {
+                    problems.push(map.row_error(row, specs, e));
+                }
+            }
+        }
+        if rows % 10_000 == 0 {
+            progress(rows);
+        }
+    }
+    if problems.is_empty() && !batch.is_empty() && receiver_alive {
+        sink(batch);
+    }
+    progress(rows);
+    Ok((rows, problems))
+}
+
+fn entity_id(e: &Entity) -> &str {
+    &e.id
+}
+fn inspector_id(i: &Inspector) -> &str {
+    &i.id
+}
+fn item_code(i: &Item) -> &str {
+    &i.code
+}
+fn parse_entity(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Entity, Vec<FieldError>> {
+    rows::parse_entity(m, l)
+}
+fn parse_inspector(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Inspector, Vec<FieldError>> {
+    rows::parse_inspector(m, l)
+}
+fn parse_item(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Item, Vec<FieldError>> {
+    rows::parse_item(m, l)
+}
+
+/// Parses a whole (small) file on a blocking thread.
+async fn read_all<T: Send + 'static>(
+    path: &Path,
+    kind: Kind,
+    lookup: Lookup,
+    parse: fn(&Mapped<'_>, &Lookup) -> std::result::Result<T, Vec<FieldError>>,
+    id_of: fn(&T) -> &str,
+) -> Result<(String, Vec<T>)> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut table = Table::open(&path)?;
+        let mut all = Vec::new();
+        let (_, problems) =
+            validate_rows(&mut table, kind.columns(), &lookup, parse, id_of, |b| {
+                all.extend(b);
+                true
+            }, &|_| {})?;
+        if !problems.is_empty() {
+            return Err(problems.into_error());
+        }
+        Ok((table.file_name().to_string(), all))
+    })
+    .await
+    .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?
+}
+
+impl Store {
+    /// Imports a CSV or XLSX file of `kind`. Existing records (same id) are updated.
+    /// `progress` is told how many rows have been read.
+    pub async fn import_file(
+        &self,
+        kind: Kind,
+        path: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ImportOutcome> {
+        let lookup = self.lookup().await?;
+        match kind {
+            Kind::Entities => self.import_entities(path, lookup, progress).await,
+            Kind::Inspectors => {
+                let (file, all) = read_all(path, kind, lookup, parse_inspector, inspector_id).await?;
+                progress(all.len() as u64);
+                let inserted = self.put_inspectors(&all).await?;
+                Ok(ImportOutcome { file, rows: all.len() as u64, inserted, updated: all.len() as u64 - inserted })
+            }
+            Kind::Items => {
+                let (file, all) = read_all(path, kind, lookup, parse_item, item_code).await?;
+                progress(all.len() as u64);
+                let w = self.put_items(&all).await?;
+                Ok(ImportOutcome { file, rows: all.len() as u64, inserted: w.inserted, updated: w.updated })
+            }
+        }
+    }
+
+    async fn import_entities(
+        &self,
+        path: &Path,
+        lookup: Lookup,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ImportOutcome> {
+        let before = self.counts().await?.entities;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Entity>>(4);
+        let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0u64);
+        let path = path.to_path_buf();
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut table = Table::open(&path)?;
+            let file = table.file_name().to_string();
+            let (rows, problems) = validate_rows(
+                &mut table,
+                ENTITY_COLUMNS,
+                &lookup,
+                parse_entity,
+                entity_id,
+                |batch| tx.blocking_send(batch).is_ok(),
+                &|n| {
+                    let _ = progress_tx.send(n);
+                },
+            )?;
+            if problems.is_empty() { Ok((file, rows)) } else { Err(problems.into_error()) }
+        });
+        let mut writer = EntityWriter::begin(self).await?;
+        let mut write_error = None;
+        loop {
+            tokio::select! {
+                batch = rx.recv() => match batch {
+                    Some(batch) => {
+                        if write_error.is_none()
+                            && let Err(e) = writer.write(&batch).await
+                        {
+                            write_error = Some(e);
+                        }
+                    }
+                    None => break,
+                },
+                Ok(()) = progress_rx.changed() => progress(*progress_rx.borrow_and_update()),
+            }
+        }
+        let read = reader.await.map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
+        progress(*progress_rx.borrow());
+        // Dropping the writer without commit rolls back everything written so far.
+        let (file, rows) = read?;
+        if let Some(e) = write_error {
+            return Err(e);
+        }
+        writer.commit().await?;
+        let inserted = (self.counts().await?.entities - before).max(0) as u64;
+        Ok(ImportOutcome { file, rows, inserted, updated: rows - inserted })
+    }
+}
