@@ -1,6 +1,11 @@
 //! `liancha`: serve the platform, load demo data, import and export directories,
 //! run and verify draws.
 
+/// Many small allocations freed on another thread than the one that made them (import
+/// batches) are where glibc's allocator is slowest.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

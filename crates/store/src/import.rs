@@ -5,7 +5,6 @@
 //! from the file is kept. Rows are validated on a blocking thread while the previous
 //! batch is written, so both cores work on a large file.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use liancha_domain::rows::{
@@ -147,8 +146,9 @@ fn validate_rows<T>(
     const BATCH: usize = 5_000;
     let map = ColumnMap::new(table, specs)?;
     let mut problems = Problems::default();
-    // Ids seen so far and the row they were on; looked up, never iterated.
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    // Ids seen so far and the row they were on; looked up, never iterated, so the
+    // fast unkeyed hash is safe (a file is no adversary worth hash flooding).
+    let mut seen: rustc_hash::FxHashMap<Box<str>, u64> = rustc_hash::FxHashMap::default();
     let mut batch = Vec::with_capacity(BATCH);
     let mut rows = 0u64;
     let mut receiver_alive = true;
@@ -158,7 +158,7 @@ fn validate_rows<T>(
         let row = record.row();
         match parse(&Mapped { record: &record, map: &map }, lookup) {
             Ok(value) => {
-                if let Some(first) = seen.insert(id_of(&value).to_string(), row) {
+                if let Some(first) = seen.insert(id_of(&value).into(), row) {
                     let id_column = specs.iter().position(|c| c.kind == rows::CellKind::Id).unwrap_or(0);
                     let reason = format!("编号「{}」与第 {first} 行重复", id_of(&value));
                     problems.push(map.row_error(row, specs, FieldError { column: id_column, reason }));
@@ -286,15 +286,19 @@ impl Store {
         });
         let mut writer = EntityWriter::begin(self).await?;
         let mut write_error = None;
+        let mut write_time = std::time::Duration::ZERO;
+        let started = std::time::Instant::now();
         loop {
             tokio::select! {
                 batch = rx.recv() => match batch {
                     Some(batch) => {
+                        let t = std::time::Instant::now();
                         if write_error.is_none()
                             && let Err(e) = writer.write(&batch).await
                         {
                             write_error = Some(e);
                         }
+                        write_time += t.elapsed();
                     }
                     None => break,
                 },
@@ -308,7 +312,9 @@ impl Store {
         if let Some(e) = write_error {
             return Err(e);
         }
+        let read_done = started.elapsed();
         writer.commit().await?;
+        tracing::debug!(?write_time, ?read_done, commit = ?(started.elapsed() - read_done), "entity import");
         let inserted = (self.counts().await?.entities - before).max(0) as u64;
         Ok(ImportOutcome { file, rows, inserted, updated: rows - inserted })
     }

@@ -19,7 +19,9 @@ CREATE TABLE entities (
     name TEXT COLLATE "C" NOT NULL,
     entity_type TEXT COLLATE "C" NOT NULL,
     industry TEXT COLLATE "C",
-    township TEXT COLLATE "C" NOT NULL REFERENCES townships (name),
+    -- Checked against townships by the importer; no foreign key, which would cost
+    -- a lookup per row of every bulk load (on PostgreSQL, more than the load itself).
+    township TEXT COLLATE "C" NOT NULL,
     address TEXT COLLATE "C" NOT NULL DEFAULT '',
     legal_rep TEXT COLLATE "C" NOT NULL DEFAULT '',
     registered_on DATE,
@@ -31,7 +33,6 @@ CREATE TABLE entities (
     updated_at TIMESTAMPTZ NOT NULL
 );
 
-CREATE INDEX entities_township ON entities (township, risk_class);
 
 CREATE TABLE inspectors (
     id TEXT COLLATE "C" PRIMARY KEY,

@@ -18,7 +18,9 @@ CREATE TABLE entities (
     name TEXT NOT NULL,
     entity_type TEXT NOT NULL,
     industry TEXT,
-    township TEXT NOT NULL REFERENCES townships (name),
+    -- Checked against townships by the importer; no foreign key, which would cost
+    -- a lookup per row of every bulk load (on PostgreSQL, more than the load itself).
+    township TEXT NOT NULL,
     address TEXT NOT NULL DEFAULT '',
     legal_rep TEXT NOT NULL DEFAULT '',
     registered_on DATE,
@@ -28,9 +30,11 @@ CREATE TABLE entities (
     blacklisted BOOLEAN NOT NULL DEFAULT FALSE,
     tags TEXT NOT NULL DEFAULT '',
     updated_at TIMESTAMP NOT NULL
-) WITHOUT ROWID;
+);
 
-CREATE INDEX entities_township ON entities (township, risk_class);
+-- No secondary index on township: a county-sized directory is filtered by scanning,
+-- and the index would double the cost of every bulk import.
+
 
 CREATE TABLE inspectors (
     id TEXT PRIMARY KEY,
