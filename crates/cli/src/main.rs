@@ -19,10 +19,19 @@ use liancha_store::demo::{self, DemoSize};
 use liancha_store::import::Kind;
 
 #[derive(Parser)]
-#[command(name = "liancha", version, about = "联查：跨部门“双随机、一公开”联合监管平台")]
+#[command(
+    name = "liancha",
+    version,
+    about = "联查：跨部门“双随机、一公开”联合监管平台"
+)]
 struct Cli {
     /// Database URL: sqlite://PATH (default ./liancha.db) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "LIANCHA_DB", default_value = "sqlite://liancha.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "LIANCHA_DB",
+        default_value = "sqlite://liancha.db"
+    )]
     db: String,
     #[command(subcommand)]
     command: Command,
@@ -46,6 +55,21 @@ enum Command {
         #[arg(value_enum)]
         kind: KindArg,
         file: PathBuf,
+    },
+    /// Run a draw (draw-v1) from INPUT.json (format, plan, reveal); needs no database.
+    Draw {
+        input: PathBuf,
+        /// Write the record here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Recompute a published draw record and say whether it is consistent.
+    Verify {
+        record: PathBuf,
+        /// Fail (not only warn) when a drand signature is wrong or its round was emitted
+        /// before the plan was committed.
+        #[arg(long)]
+        strict_beacons: bool,
     },
     /// Export to XLSX or CSV (by extension), or write an empty import template.
     Export {
@@ -104,7 +128,10 @@ fn progress_bar(total: u64, what: &str) -> ProgressBar {
 /// A spinner with a row count, for files whose length is not known in advance.
 fn row_counter(what: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg}：已处理 {pos} 行 ({per_sec})").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}：已处理 {pos} 行 ({per_sec})")
+            .expect("valid template"),
+    );
     bar.set_message(what.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -112,7 +139,10 @@ fn row_counter(what: &str) -> ProgressBar {
 
 async fn load_demo(store: &Store) -> anyhow::Result<()> {
     let size = DemoSize::COUNTY;
-    let bar = progress_bar((size.legal_persons + size.individuals) as u64, "载入演示数据");
+    let bar = progress_bar(
+        (size.legal_persons + size.individuals) as u64,
+        "载入演示数据",
+    );
     demo::load(store, size, &|done, _| bar.set_position(done)).await?;
     bar.finish_and_clear();
     let c = store.counts().await?;
@@ -123,16 +153,117 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `path` whole or not at all: a refused or interrupted draw must
+/// never leave a half-written record behind.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("record")
+    ));
+    std::fs::write(&tmp, bytes).with_context(|| format!("无法写入 {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("无法写入 {}", path.display()))?;
+    Ok(())
+}
+
+fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))
+}
+
+fn draw(input: &std::path::Path, out: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let bytes = read_file(input)?;
+    let record = match liancha_draw::draw_input(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("抽取被拒绝（{}）：{e}", e.code());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut json = record.to_pretty_json();
+    json.push('\n');
+    match out {
+        Some(path) => {
+            write_atomically(path, json.as_bytes())?;
+            eprintln!("抽取记录已写入 {}", path.display());
+        }
+        None => print!("{json}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(path: &std::path::Path, strict_beacons: bool) -> anyhow::Result<ExitCode> {
+    let bytes = read_file(path)?;
+    let options = liancha_draw::VerifyOptions {
+        enforce_beacons: strict_beacons,
+    };
+    match liancha_draw::verify_record_with(&bytes, &options) {
+        Ok(s) => {
+            println!(
+                "一致：{} 的抽取结果可由其方案与随机源完全重现。",
+                path.display()
+            );
+            println!(
+                "  方案摘要 plan_digest  {}",
+                liancha_draw::hex::encode(&s.plan_digest)
+            );
+            println!(
+                "  随机种子 seed         {}",
+                liancha_draw::hex::encode(&s.seed)
+            );
+            println!(
+                "  抽中对象 {} 户，检查组 {} 个，已匹配 {} 户，未匹配 {} 户",
+                s.selected, s.teams, s.assignments, s.unassigned
+            );
+            for b in &s.beacons {
+                let status = match (&b.signature, b.after_commit) {
+                    (Err(e), _) => format!("签名无效：{e}"),
+                    (Ok(_), Some(false)) => "签名有效，但该轮次早于方案登记时间".to_string(),
+                    (Ok(_), _) => "签名有效".to_string(),
+                };
+                println!(
+                    "  随机源 {}：drand quicknet 第 {} 轮（{} 发布）{status}",
+                    b.source_index + 1,
+                    b.round,
+                    liancha_draw::time::format_rfc3339_utc(b.emitted_at)
+                );
+            }
+            if !s.beacons_ok() {
+                println!("  警告：公开随机源未通过校验；使用 --strict-beacons 时视为不一致。");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            match e.mismatch_path() {
+                Some(p) => println!("不一致：第一个不同之处在 {p}（{e}）"),
+                None => println!("无法验证（{}）：{e}", e.code()),
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Draw { input, out } => return draw(&input, out.as_deref()),
+        Command::Verify {
+            record,
+            strict_beacons,
+        } => return verify(&record, strict_beacons),
         Command::Serve { listen, demo } => {
             let store = Store::open(&cli.db).await?;
             if demo && store.counts().await?.entities == 0 {
                 load_demo(&store).await?;
             }
-            liancha_web::serve(store, listen, |addr| println!("联查已启动：http://{addr}/  （Ctrl+C 停止）"))
-                .await
-                .with_context(|| format!("无法在 {listen} 上提供服务"))?;
+            liancha_web::serve(store, listen, |addr| {
+                println!("联查已启动：http://{addr}/  （Ctrl+C 停止）")
+            })
+            .await
+            .with_context(|| format!("无法在 {listen} 上提供服务"))?;
         }
         Command::Demo => {
             let store = Store::open(&cli.db).await?;
@@ -142,10 +273,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(&cli.db).await?;
             let kind = Kind::from(kind);
             let bar = row_counter(&format!("导入{}", kind.label()));
-            let result = store.import_file(kind, &file, &|n| bar.set_position(n)).await;
+            let result = store
+                .import_file(kind, &file, &|n| bar.set_position(n))
+                .await;
             bar.finish_and_clear();
             let out = result?;
-            println!("已导入 {}：共 {} 行，新增 {}，更新 {}", out.file, out.rows, out.inserted, out.updated);
+            println!(
+                "已导入 {}：共 {} 行，新增 {}，更新 {}",
+                out.file, out.rows, out.inserted, out.updated
+            );
         }
         Command::Export { what } => {
             let store = Store::open(&cli.db).await?;
@@ -165,7 +301,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportWhat::Items { file } => (Kind::Items, file),
             };
             let bar = row_counter(&format!("导出{}", kind.label()));
-            let result = store.export_file(kind, &file, &|n| bar.set_position(n)).await;
+            let result = store
+                .export_file(kind, &file, &|n| bar.set_position(n))
+                .await;
             bar.finish_and_clear();
             println!("已导出 {} 行到 {}", result?, file.display());
         }
@@ -192,7 +330,8 @@ fn describe(e: &anyhow::Error) -> String {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LIANCHA_LOG").unwrap_or_else(|_| "warn,liancha=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("LIANCHA_LOG")
+                .unwrap_or_else(|_| "warn,liancha=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -62,7 +62,10 @@ pub fn section_of_division(division: u32) -> Option<char> {
 }
 
 pub fn section_name(section: char) -> Option<&'static str> {
-    SECTIONS.iter().find(|(c, _)| *c == section).map(|(_, n)| *n)
+    SECTIONS
+        .iter()
+        .find(|(c, _)| *c == section)
+        .map(|(_, n)| *n)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,7 +77,11 @@ pub enum IndustryError {
     #[error("行业代码「{0}」的大类不存在")]
     Division(String),
     #[error("行业代码「{code}」属于门类 {expected}，不属于门类 {found}")]
-    Mismatch { code: String, expected: char, found: char },
+    Mismatch {
+        code: String,
+        expected: char,
+        found: char,
+    },
 }
 
 impl Industry {
@@ -94,8 +101,7 @@ impl Industry {
             Some(c) if c.is_ascii_alphabetic() => (Some(c.to_ascii_uppercase()), &s[1..]),
             _ => (None, &s[..]),
         };
-        if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() == 1 || digits.len() > 4
-        {
+        if !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() == 1 || digits.len() > 4 {
             return Err(IndustryError::Shape);
         }
         if let Some(l) = letter
@@ -104,7 +110,10 @@ impl Industry {
             return Err(IndustryError::Section(l));
         }
         if digits.is_empty() {
-            return Ok(Industry { section: letter.ok_or(IndustryError::Shape)?, code: None });
+            return Ok(Industry {
+                section: letter.ok_or(IndustryError::Shape)?,
+                code: None,
+            });
         }
         let division: u32 = digits[..2].parse().map_err(|_| IndustryError::Shape)?;
         let expected =
@@ -112,9 +121,16 @@ impl Industry {
         if let Some(l) = letter
             && l != expected
         {
-            return Err(IndustryError::Mismatch { code: digits.into(), expected, found: l });
+            return Err(IndustryError::Mismatch {
+                code: digits.into(),
+                expected,
+                found: l,
+            });
         }
-        Ok(Industry { section: expected, code: Some(digits.to_string()) })
+        Ok(Industry {
+            section: expected,
+            code: Some(digits.to_string()),
+        })
     }
 
     /// Rebuilds from stored columns without re-validating (they were validated on entry).
@@ -136,19 +152,37 @@ mod tests {
 
     #[test]
     fn parses_common_shapes() {
-        let f = Industry { section: 'F', code: Some("5211".into()) };
+        let f = Industry {
+            section: 'F',
+            code: Some("5211".into()),
+        };
         assert_eq!(Industry::parse("F5211").unwrap(), f);
         assert_eq!(Industry::parse("f 5211").unwrap(), f);
         assert_eq!(Industry::parse("5211").unwrap(), f);
         assert_eq!(Industry::parse("F5211 百货零售").unwrap(), f);
-        assert_eq!(Industry::parse("H").unwrap(), Industry { section: 'H', code: None });
+        assert_eq!(
+            Industry::parse("H").unwrap(),
+            Industry {
+                section: 'H',
+                code: None
+            }
+        );
     }
 
     #[test]
     fn rejects_inconsistent() {
-        assert!(matches!(Industry::parse("A5211"), Err(IndustryError::Mismatch { .. })));
-        assert!(matches!(Industry::parse("Z"), Err(IndustryError::Section('Z'))));
-        assert!(matches!(Industry::parse("9911"), Err(IndustryError::Division(_))));
+        assert!(matches!(
+            Industry::parse("A5211"),
+            Err(IndustryError::Mismatch { .. })
+        ));
+        assert!(matches!(
+            Industry::parse("Z"),
+            Err(IndustryError::Section('Z'))
+        ));
+        assert!(matches!(
+            Industry::parse("9911"),
+            Err(IndustryError::Division(_))
+        ));
         assert!(matches!(Industry::parse("批发"), Err(IndustryError::Shape)));
     }
 }

@@ -129,8 +129,14 @@ mod tests {
 
     #[test]
     fn parse_accepts_code_label_alias() {
-        assert_eq!(EntityType::parse("个体户"), Some(EntityType::IndividualBusiness));
-        assert_eq!(EntityType::parse("enterprise"), Some(EntityType::Enterprise));
+        assert_eq!(
+            EntityType::parse("个体户"),
+            Some(EntityType::IndividualBusiness)
+        );
+        assert_eq!(
+            EntityType::parse("enterprise"),
+            Some(EntityType::Enterprise)
+        );
         assert_eq!(RiskClass::parse(" C类 "), Some(RiskClass::C));
         assert_eq!(Domain::parse("未知"), None);
     }

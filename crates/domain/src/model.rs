@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 
 use crate::industry::Industry;
-use crate::labels::{Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass};
+use crate::labels::{
+    Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass,
+};
 use crate::uscc::Uscc;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -178,7 +180,10 @@ mod tests {
         let mut r = RuleBook::default_for(Domain::Market);
         r.min_team_size = 1;
         assert_eq!(r.validate(), Err(RuleBookError::TeamSize));
-        assert_eq!(RuleBook::default_for(Domain::Market).ratio_for(RiskClass::D), 2000);
+        assert_eq!(
+            RuleBook::default_for(Domain::Market).ratio_for(RiskClass::D),
+            2000
+        );
     }
 
     #[test]

@@ -64,53 +64,300 @@ macro_rules! col {
 }
 
 pub const ENTITY_COLUMNS: &[Column] = &[
-    col!("uscc", "统一社会信用代码", ["社会信用代码", "信用代码", "USCC"], false, Id,
-        "18 位，按 GB 32100-2015 校验第 18 位；无代码的个体户等可留空，并填写注册号", "91532323MA6N0XXX1Q"),
-    col!("reg_no", "注册号", ["原注册号", "工商注册号"], false, Id,
-        "无统一社会信用代码时填写，用于生成稳定编号", "532323600012345"),
-    col!("name", "名称", ["主体名称", "企业名称", "字号名称"], true, Text, "登记的全称", "牟定县共和镇示例农资经营部"),
-    col!("entity_type", "类型", ["主体类型", "市场主体类型"], true, Text,
-        "企业、个体工商户、农民专业合作社、其他", "个体工商户", EntityType::labels),
-    col!("industry", "行业", ["行业代码", "所属行业", "国民经济行业"], false, Text,
-        "GB/T 4754-2017 门类字母加代码，如 F5211；也可只写门类字母", "F5166", sections),
-    col!("township", "乡镇", ["所属乡镇", "乡镇（街道）"], true, Text, "须为本县已有的乡镇", "共和镇"),
-    col!("address", "地址", ["住所", "经营场所", "住所（经营场所）"], false, Text, "住所或经营场所", "共和镇龙川街 12 号"),
-    col!("legal_rep", "法定代表人", ["法定代表人（负责人）", "经营者", "负责人"], false, Text, "法定代表人、负责人或经营者", "李明"),
-    col!("registered_on", "成立日期", ["注册日期", "登记日期"], false, Date, "如 2019-05-08", "2019-05-08"),
-    col!("status", "状态", ["登记状态", "经营状态"], false, Text, "存续、注销、吊销、迁出；留空为存续", "存续", EntityStatus::labels),
-    col!("risk_class", "信用风险分类", ["风险分类", "信用风险等级", "风险等级"], false, Text,
-        "A、B、C、D（A 风险最低）；留空为 B", "B", RiskClass::labels),
-    col!("abnormal", "经营异常名录", ["列入经营异常名录"], false, Bool, "是 / 否；留空为否", "否", yes_no),
-    col!("blacklisted", "严重违法失信名单", ["列入严重违法失信名单", "黑名单"], false, Bool, "是 / 否；留空为否", "否", yes_no),
-    col!("tags", "许可证及标签", ["许可证", "标签", "许可"], false, Text,
-        "多个用顿号「、」分隔，如 食品经营许可证、危险化学品", "食品经营许可证"),
+    col!(
+        "uscc",
+        "统一社会信用代码",
+        ["社会信用代码", "信用代码", "USCC"],
+        false,
+        Id,
+        "18 位，按 GB 32100-2015 校验第 18 位；无代码的个体户等可留空，并填写注册号",
+        "91532323MA6N0XXX1Q"
+    ),
+    col!(
+        "reg_no",
+        "注册号",
+        ["原注册号", "工商注册号"],
+        false,
+        Id,
+        "无统一社会信用代码时填写，用于生成稳定编号",
+        "532323600012345"
+    ),
+    col!(
+        "name",
+        "名称",
+        ["主体名称", "企业名称", "字号名称"],
+        true,
+        Text,
+        "登记的全称",
+        "牟定县共和镇示例农资经营部"
+    ),
+    col!(
+        "entity_type",
+        "类型",
+        ["主体类型", "市场主体类型"],
+        true,
+        Text,
+        "企业、个体工商户、农民专业合作社、其他",
+        "个体工商户",
+        EntityType::labels
+    ),
+    col!(
+        "industry",
+        "行业",
+        ["行业代码", "所属行业", "国民经济行业"],
+        false,
+        Text,
+        "GB/T 4754-2017 门类字母加代码，如 F5211；也可只写门类字母",
+        "F5166",
+        sections
+    ),
+    col!(
+        "township",
+        "乡镇",
+        ["所属乡镇", "乡镇（街道）"],
+        true,
+        Text,
+        "须为本县已有的乡镇",
+        "共和镇"
+    ),
+    col!(
+        "address",
+        "地址",
+        ["住所", "经营场所", "住所（经营场所）"],
+        false,
+        Text,
+        "住所或经营场所",
+        "共和镇龙川街 12 号"
+    ),
+    col!(
+        "legal_rep",
+        "法定代表人",
+        ["法定代表人（负责人）", "经营者", "负责人"],
+        false,
+        Text,
+        "法定代表人、负责人或经营者",
+        "李明"
+    ),
+    col!(
+        "registered_on",
+        "成立日期",
+        ["注册日期", "登记日期"],
+        false,
+        Date,
+        "如 2019-05-08",
+        "2019-05-08"
+    ),
+    col!(
+        "status",
+        "状态",
+        ["登记状态", "经营状态"],
+        false,
+        Text,
+        "存续、注销、吊销、迁出；留空为存续",
+        "存续",
+        EntityStatus::labels
+    ),
+    col!(
+        "risk_class",
+        "信用风险分类",
+        ["风险分类", "信用风险等级", "风险等级"],
+        false,
+        Text,
+        "A、B、C、D（A 风险最低）；留空为 B",
+        "B",
+        RiskClass::labels
+    ),
+    col!(
+        "abnormal",
+        "经营异常名录",
+        ["列入经营异常名录"],
+        false,
+        Bool,
+        "是 / 否；留空为否",
+        "否",
+        yes_no
+    ),
+    col!(
+        "blacklisted",
+        "严重违法失信名单",
+        ["列入严重违法失信名单", "黑名单"],
+        false,
+        Bool,
+        "是 / 否；留空为否",
+        "否",
+        yes_no
+    ),
+    col!(
+        "tags",
+        "许可证及标签",
+        ["许可证", "标签", "许可"],
+        false,
+        Text,
+        "多个用顿号「、」分隔，如 食品经营许可证、危险化学品",
+        "食品经营许可证"
+    ),
 ];
 
 pub const INSPECTOR_COLUMNS: &[Column] = &[
-    col!("id", "执法人员编号", ["人员编号", "编号"], true, Id, "本县唯一的编号", "5323230012"),
+    col!(
+        "id",
+        "执法人员编号",
+        ["人员编号", "编号"],
+        true,
+        Id,
+        "本县唯一的编号",
+        "5323230012"
+    ),
     col!("name", "姓名", [], true, Text, "", "王芳"),
-    col!("department", "所属部门", ["部门", "单位"], true, Text, "须为本县已有的部门全称", "牟定县市场监督管理局"),
-    col!("certificate_no", "执法证号", ["执法证件号", "证件号"], true, Id, "行政执法证件号", "53232300012"),
-    col!("certificate_valid_until", "执法证有效期至", ["有效期至", "证件有效期"], true, Date,
-        "该日之后证件失效，不再参与抽取", "2028-12-31"),
-    col!("specialties", "专业领域", ["专业", "擅长领域"], false, Text, "多个用顿号分隔", "食品安全、特种设备"),
-    col!("township", "乡镇", ["所在乡镇", "常驻乡镇"], false, Text, "用于同乡镇回避；县级人员可留空", "共和镇"),
-    col!("status", "状态", ["在岗状态"], false, Text, "在岗、休假、借调、离岗；留空为在岗", "在岗", InspectorStatus::labels),
-    col!("phone", "联系电话", ["电话", "手机"], false, Id, "仅内部可见", "13800000000"),
+    col!(
+        "department",
+        "所属部门",
+        ["部门", "单位"],
+        true,
+        Text,
+        "须为本县已有的部门全称",
+        "牟定县市场监督管理局"
+    ),
+    col!(
+        "certificate_no",
+        "执法证号",
+        ["执法证件号", "证件号"],
+        true,
+        Id,
+        "行政执法证件号",
+        "53232300012"
+    ),
+    col!(
+        "certificate_valid_until",
+        "执法证有效期至",
+        ["有效期至", "证件有效期"],
+        true,
+        Date,
+        "该日之后证件失效，不再参与抽取",
+        "2028-12-31"
+    ),
+    col!(
+        "specialties",
+        "专业领域",
+        ["专业", "擅长领域"],
+        false,
+        Text,
+        "多个用顿号分隔",
+        "食品安全、特种设备"
+    ),
+    col!(
+        "township",
+        "乡镇",
+        ["所在乡镇", "常驻乡镇"],
+        false,
+        Text,
+        "用于同乡镇回避；县级人员可留空",
+        "共和镇"
+    ),
+    col!(
+        "status",
+        "状态",
+        ["在岗状态"],
+        false,
+        Text,
+        "在岗、休假、借调、离岗；留空为在岗",
+        "在岗",
+        InspectorStatus::labels
+    ),
+    col!(
+        "phone",
+        "联系电话",
+        ["电话", "手机"],
+        false,
+        Id,
+        "仅内部可见",
+        "13800000000"
+    ),
 ];
 
 pub const ITEM_COLUMNS: &[Column] = &[
-    col!("code", "事项编码", ["编码", "事项编号"], true, Id, "本县唯一", "SC-001"),
-    col!("name", "抽查事项", ["抽查事项名称", "抽查项目", "事项名称"], true, Text, "", "营业执照（登记证）规范使用情况的检查"),
-    col!("legal_basis", "抽查依据", ["法律依据", "依据"], true, Text, "法律、法规、规章的名称与条款", "《中华人民共和国市场主体登记管理条例》第三十六条"),
-    col!("department", "抽查主体", ["责任部门", "实施部门", "部门"], true, Text, "须为本县已有的部门全称", "牟定县市场监督管理局"),
-    col!("content", "抽查内容", ["检查内容"], false, Text, "", "营业执照是否置于住所醒目位置"),
-    col!("methods", "抽查方式", ["检查方式"], false, Text,
-        "实地检查、书面检查、网络监测、检验检测、委托专业机构，多个用顿号分隔", "实地检查、书面检查", InspectionMethod::labels),
-    col!("authority", "执法权限", ["权限"], false, Text, "", "行政检查"),
-    col!("entity_types", "适用对象类型", ["检查对象类型", "对象类型"], false, Text,
-        "企业、个体工商户、农民专业合作社、其他，多个用顿号分隔；留空为全部", "企业、个体工商户"),
-    col!("published", "发布状态", ["状态", "是否发布"], false, Text, "已发布 或 草稿；留空为草稿", "已发布"),
+    col!(
+        "code",
+        "事项编码",
+        ["编码", "事项编号"],
+        true,
+        Id,
+        "本县唯一",
+        "SC-001"
+    ),
+    col!(
+        "name",
+        "抽查事项",
+        ["抽查事项名称", "抽查项目", "事项名称"],
+        true,
+        Text,
+        "",
+        "营业执照（登记证）规范使用情况的检查"
+    ),
+    col!(
+        "legal_basis",
+        "抽查依据",
+        ["法律依据", "依据"],
+        true,
+        Text,
+        "法律、法规、规章的名称与条款",
+        "《中华人民共和国市场主体登记管理条例》第三十六条"
+    ),
+    col!(
+        "department",
+        "抽查主体",
+        ["责任部门", "实施部门", "部门"],
+        true,
+        Text,
+        "须为本县已有的部门全称",
+        "牟定县市场监督管理局"
+    ),
+    col!(
+        "content",
+        "抽查内容",
+        ["检查内容"],
+        false,
+        Text,
+        "",
+        "营业执照是否置于住所醒目位置"
+    ),
+    col!(
+        "methods",
+        "抽查方式",
+        ["检查方式"],
+        false,
+        Text,
+        "实地检查、书面检查、网络监测、检验检测、委托专业机构，多个用顿号分隔",
+        "实地检查、书面检查",
+        InspectionMethod::labels
+    ),
+    col!(
+        "authority",
+        "执法权限",
+        ["权限"],
+        false,
+        Text,
+        "",
+        "行政检查"
+    ),
+    col!(
+        "entity_types",
+        "适用对象类型",
+        ["检查对象类型", "对象类型"],
+        false,
+        Text,
+        "企业、个体工商户、农民专业合作社、其他，多个用顿号分隔；留空为全部",
+        "企业、个体工商户"
+    ),
+    col!(
+        "published",
+        "发布状态",
+        ["状态", "是否发布"],
+        false,
+        Text,
+        "已发布 或 草稿；留空为草稿",
+        "已发布"
+    ),
 ];
 
 /// One error in one cell, by index into the kind's column table.
@@ -153,16 +400,26 @@ struct Row<'a, C: Cells + ?Sized> {
 
 impl<'a, C: Cells + ?Sized> Row<'a, C> {
     fn new(cells: &'a C, columns: &'static [Column]) -> Self {
-        Row { cells, columns, errors: Vec::new() }
+        Row {
+            cells,
+            columns,
+            errors: Vec::new(),
+        }
     }
 
     fn idx(&self, key: &str) -> usize {
-        self.columns.iter().position(|c| c.key == key).expect("known column key")
+        self.columns
+            .iter()
+            .position(|c| c.key == key)
+            .expect("known column key")
     }
 
     fn fail(&mut self, key: &str, reason: impl Into<String>) {
         let column = self.idx(key);
-        self.errors.push(FieldError { column, reason: reason.into() });
+        self.errors.push(FieldError {
+            column,
+            reason: reason.into(),
+        });
     }
 
     fn raw(&self, key: &str) -> &'a str {
@@ -188,7 +445,13 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
         v.to_string()
     }
 
-    fn parsed<T>(&mut self, key: &str, default: T, parse: impl Fn(&str) -> Option<T>, what: &str) -> T {
+    fn parsed<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        parse: impl Fn(&str) -> Option<T>,
+        what: &str,
+    ) -> T {
         let v = self.raw(key);
         if v.is_empty() {
             return default;
@@ -219,7 +482,11 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
     }
 
     fn township(&mut self, key: &str, lookup: &Lookup, required: bool) -> Option<String> {
-        let v = if required { self.required(key)? } else { self.raw(key) };
+        let v = if required {
+            self.required(key)?
+        } else {
+            self.raw(key)
+        };
         if v.is_empty() {
             return None;
         }
@@ -256,13 +523,19 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
     }
 
     fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
-        if self.errors.is_empty() { Ok(value) } else { Err(self.errors) }
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors)
+        }
     }
 }
 
 /// Splits on the separators clerks use between list members.
 pub fn split_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(['、', '，', ',', '；', ';', '|', '\n']).map(str::trim).filter(|p| !p.is_empty())
+    s.split(['、', '，', ',', '；', ';', '|', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
 }
 
 /// Dates as spreadsheets hold them: 2019-05-08, 2019/5/8, 2019.05.08, 2019年5月8日, 20190508.
@@ -275,7 +548,11 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .trim_end_matches('日')
         .split(['-', '/', '.', '年', '月'])
         .collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         // A datetime from a spreadsheet: keep its date part.
         if let Some((d, _)) = s.split_once([' ', 'T']) {
             return parse_date(d);
@@ -325,7 +602,10 @@ pub fn stable_entity_id(reg_no: &str, name: &str, township: &str) -> String {
     id
 }
 
-pub fn parse_entity<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Entity, Vec<FieldError>> {
+pub fn parse_entity<C: Cells + ?Sized>(
+    cells: &C,
+    lookup: &Lookup,
+) -> Result<Entity, Vec<FieldError>> {
     let mut r = Row::new(cells, ENTITY_COLUMNS);
     let raw_uscc = r.raw("uscc");
     let uscc = if raw_uscc.is_empty() {
@@ -344,7 +624,13 @@ pub fn parse_entity<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Ent
     let entity_type = r.required("entity_type").and_then(|v| {
         let t = EntityType::parse(v);
         if t.is_none() {
-            r.fail("entity_type", format!("「{v}」不是有效的类型，可填 {}", EntityType::labels().join("、")));
+            r.fail(
+                "entity_type",
+                format!(
+                    "「{v}」不是有效的类型，可填 {}",
+                    EntityType::labels().join("、")
+                ),
+            );
         }
         t
     });
@@ -366,8 +652,18 @@ pub fn parse_entity<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Ent
     let address = r.text("address");
     let legal_rep = r.text("legal_rep");
     let registered_on = r.date("registered_on");
-    let status = r.parsed("status", EntityStatus::Active, EntityStatus::parse, "状态（存续、注销、吊销、迁出）");
-    let risk_class = r.parsed("risk_class", RiskClass::B, RiskClass::parse, "信用风险分类（A、B、C、D）");
+    let status = r.parsed(
+        "status",
+        EntityStatus::Active,
+        EntityStatus::parse,
+        "状态（存续、注销、吊销、迁出）",
+    );
+    let risk_class = r.parsed(
+        "risk_class",
+        RiskClass::B,
+        RiskClass::parse,
+        "信用风险分类（A、B、C、D）",
+    );
     let abnormal = r.bool("abnormal");
     let blacklisted = r.bool("blacklisted");
     let tags = split_list(r.raw("tags")).map(str::to_string).collect();
@@ -398,7 +694,10 @@ pub fn parse_entity<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Ent
     r.finish(entity)
 }
 
-pub fn parse_inspector<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Inspector, Vec<FieldError>> {
+pub fn parse_inspector<C: Cells + ?Sized>(
+    cells: &C,
+    lookup: &Lookup,
+) -> Result<Inspector, Vec<FieldError>> {
     let mut r = Row::new(cells, INSPECTOR_COLUMNS);
     let id = r.required("id").map(str::to_string);
     let name = r.required("name").map(str::to_string);
@@ -409,12 +708,24 @@ pub fn parse_inspector<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<
     } else {
         None
     };
-    let specialties = split_list(r.raw("specialties")).map(str::to_string).collect();
+    let specialties = split_list(r.raw("specialties"))
+        .map(str::to_string)
+        .collect();
     let township = r.township("township", lookup, false);
-    let status = r.parsed("status", InspectorStatus::OnDuty, InspectorStatus::parse, "状态（在岗、休假、借调、离岗）");
+    let status = r.parsed(
+        "status",
+        InspectorStatus::OnDuty,
+        InspectorStatus::parse,
+        "状态（在岗、休假、借调、离岗）",
+    );
     let phone = Some(r.text("phone")).filter(|p| !p.is_empty());
-    let (Some(id), Some(name), Some(department), Some(certificate_no), Some(certificate_valid_until)) =
-        (id, name, department, certificate_no, valid_until)
+    let (
+        Some(id),
+        Some(name),
+        Some(department),
+        Some(certificate_no),
+        Some(certificate_valid_until),
+    ) = (id, name, department, certificate_no, valid_until)
     else {
         return Err(r.errors);
     };
@@ -441,12 +752,28 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
     let methods = r.list("methods", InspectionMethod::parse, "检查方式");
     let authority = r.text("authority");
     let entity_types = r.list("entity_types", EntityType::parse, "对象类型");
-    let published = r.parsed("published", false, parse_published, "发布状态（已发布、草稿）");
-    let (Some(code), Some(name), Some(legal_basis), Some(department)) = (code, name, legal_basis, department)
+    let published = r.parsed(
+        "published",
+        false,
+        parse_published,
+        "发布状态（已发布、草稿）",
+    );
+    let (Some(code), Some(name), Some(legal_basis), Some(department)) =
+        (code, name, legal_basis, department)
     else {
         return Err(r.errors);
     };
-    r.finish(Item { code, name, legal_basis, department, content, methods, authority, entity_types, published })
+    r.finish(Item {
+        code,
+        name,
+        legal_basis,
+        department,
+        content,
+        methods,
+        authority,
+        entity_types,
+        published,
+    })
 }
 
 fn parse_published(s: &str) -> Option<bool> {
@@ -468,7 +795,10 @@ pub fn entity_cells(e: &Entity) -> Vec<String> {
         e.reg_no.clone(),
         e.name.clone(),
         e.entity_type.label().into(),
-        e.industry.as_ref().map(|i| i.to_string()).unwrap_or_default(),
+        e.industry
+            .as_ref()
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
         e.township.clone(),
         e.address.clone(),
         e.legal_rep.clone(),
@@ -512,7 +842,11 @@ pub fn item_cells(i: &Item, department_name: &str) -> Vec<String> {
 
 /// Industry section list for templates' explanation sheet.
 pub fn industry_sections_text() -> String {
-    SECTIONS.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join("；")
+    SECTIONS
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 #[cfg(test)]
@@ -522,7 +856,8 @@ mod tests {
     fn lookup() -> Lookup {
         let mut l = Lookup::default();
         l.townships.insert("共和镇".into());
-        l.departments.insert("牟定县市场监督管理局".into(), "amr".into());
+        l.departments
+            .insert("牟定县市场监督管理局".into(), "amr".into());
         l
     }
 
@@ -574,24 +909,60 @@ mod tests {
 
     #[test]
     fn inspector_requires_certificate() {
-        let row = vec!["5323230012", "王芳", "牟定县市场监督管理局", "", "", "", "", "", ""];
+        let row = vec![
+            "5323230012",
+            "王芳",
+            "牟定县市场监督管理局",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ];
         let errs = parse_inspector(row.as_slice(), &lookup()).unwrap_err();
-        assert_eq!(errs.iter().map(|e| e.column).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(
+            errs.iter().map(|e| e.column).collect::<Vec<_>>(),
+            vec![3, 4]
+        );
     }
 
     #[test]
     fn item_lists_parse() {
-        let row = vec!["SC-001", "检查", "《条例》", "牟定县市场监督管理局", "", "实地检查、书面检查", "", "企业", "已发布"];
+        let row = vec![
+            "SC-001",
+            "检查",
+            "《条例》",
+            "牟定县市场监督管理局",
+            "",
+            "实地检查、书面检查",
+            "",
+            "企业",
+            "已发布",
+        ];
         let item = parse_item(row.as_slice(), &lookup()).unwrap();
-        assert_eq!(item.methods, vec![InspectionMethod::OnSite, InspectionMethod::Documentary]);
+        assert_eq!(
+            item.methods,
+            vec![InspectionMethod::OnSite, InspectionMethod::Documentary]
+        );
         assert!(item.published);
-        assert_eq!(parse_item(&item_cells(&item, "牟定县市场监督管理局"), &lookup()).unwrap(), item);
+        assert_eq!(
+            parse_item(&item_cells(&item, "牟定县市场监督管理局"), &lookup()).unwrap(),
+            item
+        );
     }
 
     #[test]
     fn dates() {
         let d = NaiveDate::from_ymd_opt(2019, 5, 8);
-        for s in ["2019-05-08", "2019/5/8", "2019.05.08", "2019年5月8日", "20190508", "2019-05-08 00:00:00"] {
+        for s in [
+            "2019-05-08",
+            "2019/5/8",
+            "2019.05.08",
+            "2019年5月8日",
+            "20190508",
+            "2019-05-08 00:00:00",
+        ] {
             assert_eq!(parse_date(s), d, "{s}");
         }
         assert_eq!(parse_date("2019-02-30"), None);

@@ -7,7 +7,9 @@ use std::fmt;
 pub const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// Weights of positions 1..17: 3^i mod 31.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A USCC whose 18th character matches its GB 32100-2015 check. Construct with
 /// [`Uscc::parse`]; holding one is proof it passed.
@@ -52,7 +54,10 @@ impl Uscc {
         }
         for (i, ch) in s.chars().enumerate() {
             if !ch.is_ascii() || value_of(ch as u8).is_none() {
-                return Err(UsccError::Character { position: i + 1, ch });
+                return Err(UsccError::Character {
+                    position: i + 1,
+                    ch,
+                });
             }
         }
         let bytes = s.as_bytes();
@@ -130,7 +135,13 @@ mod tests {
     #[test]
     fn rejects_bad_check_character() {
         let err = Uscc::parse("91350100M000100Y44").unwrap_err();
-        assert_eq!(err, UsccError::CheckCharacter { expected: '3', found: '4' });
+        assert_eq!(
+            err,
+            UsccError::CheckCharacter {
+                expected: '3',
+                found: '4'
+            }
+        );
     }
 
     #[test]
@@ -138,13 +149,19 @@ mod tests {
         assert_eq!(Uscc::parse("9135").unwrap_err(), UsccError::Length(4));
         assert!(matches!(
             Uscc::parse("91350100I000100Y43").unwrap_err(),
-            UsccError::Character { position: 9, ch: 'I' }
+            UsccError::Character {
+                position: 9,
+                ch: 'I'
+            }
         ));
     }
 
     #[test]
     fn normalises_case_and_space() {
-        assert_eq!(Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(), "91350100M000100Y43");
+        assert_eq!(
+            Uscc::parse(" 91350100m000100y43 ").unwrap().as_str(),
+            "91350100M000100Y43"
+        );
     }
 
     #[test]

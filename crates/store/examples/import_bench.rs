@@ -26,8 +26,14 @@ use liancha_store::{Engine, Store};
 
 fn generate(path: &Path, rows: usize) {
     let legal = rows * 14 / 100;
-    let all = demo::entities(DemoSize { legal_persons: legal, individuals: rows - legal });
-    let columns: Vec<WriteColumn> = ENTITY_COLUMNS.iter().map(|c| WriteColumn::text(c.header)).collect();
+    let all = demo::entities(DemoSize {
+        legal_persons: legal,
+        individuals: rows - legal,
+    });
+    let columns: Vec<WriteColumn> = ENTITY_COLUMNS
+        .iter()
+        .map(|c| WriteColumn::text(c.header))
+        .collect();
     let mut w = TableWriter::create(path, &columns).expect("create csv");
     for e in &all {
         w.write_row(entity_cells(e)).expect("write row");
@@ -39,32 +45,61 @@ fn run(cmd: &mut Command) -> Duration {
     let start = Instant::now();
     let out = cmd.output().expect("run command");
     let elapsed = start.elapsed();
-    assert!(out.status.success(), "{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
     elapsed
 }
 
 async fn liancha_import(engine: Engine, csv: &Path) -> (Duration, u64) {
     let db = TestDb::new(engine).await;
     // Townships and departments the rows are checked against.
-    demo::load(&db.store, DemoSize { legal_persons: 0, individuals: 0 }, &|_, _| {}).await.expect("reference data");
+    demo::load(
+        &db.store,
+        DemoSize {
+            legal_persons: 0,
+            individuals: 0,
+        },
+        &|_, _| {},
+    )
+    .await
+    .expect("reference data");
     let start = Instant::now();
-    let out = db.store.import_file(Kind::Entities, csv, &|_| {}).await.expect("import");
+    let out = db
+        .store
+        .import_file(Kind::Entities, csv, &|_| {})
+        .await
+        .expect("import");
     let elapsed = start.elapsed();
-    assert_eq!(db.store.counts().await.expect("counts").entities as u64, out.rows);
+    assert_eq!(
+        db.store.counts().await.expect("counts").entities as u64,
+        out.rows
+    );
     db.finish().await;
     (elapsed, out.rows)
 }
 
 fn raw_columns() -> String {
-    (0..ENTITY_COLUMNS.len()).map(|i| format!("c{i} text")).collect::<Vec<_>>().join(", ")
+    (0..ENTITY_COLUMNS.len())
+        .map(|i| format!("c{i} text"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[tokio::main]
 async fn main() {
     if std::env::var("BENCH_LOG").is_ok() {
-        tracing_subscriber::fmt().with_env_filter("liancha_store=debug").init();
+        tracing_subscriber::fmt()
+            .with_env_filter("liancha_store=debug")
+            .init();
     }
-    let rows: usize = std::env::args().nth(1).map(|a| a.parse().expect("ROWS is a number")).unwrap_or(1_000_000);
+    let rows: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().expect("ROWS is a number"))
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
     let csv = match std::env::var("BENCH_CSV") {
         Ok(p) => std::path::PathBuf::from(p),
@@ -75,7 +110,11 @@ async fn main() {
         generate(&csv, rows);
     }
     let size = std::fs::metadata(&csv).expect("csv").len();
-    println!("generated {rows} rows, {:.1} MB, in {:.2?}", size as f64 / 1e6, t.elapsed());
+    println!(
+        "generated {rows} rows, {:.1} MB, in {:.2?}",
+        size as f64 / 1e6,
+        t.elapsed()
+    );
 
     // SQLite: the CLI's .import into a plain table, no validation, no indexes.
     let raw_db = dir.path().join("raw.db");
@@ -86,7 +125,10 @@ async fn main() {
     ]));
     let (sqlite_ours, n) = liancha_import(Engine::Sqlite, &csv).await;
     if std::env::var("BENCH_ONLY").as_deref() == Ok("sqlite") {
-        println!("sqlite3 .import {:.2?}, liancha {:.2?}", sqlite_raw, sqlite_ours);
+        println!(
+            "sqlite3 .import {:.2?}, liancha {:.2?}",
+            sqlite_raw, sqlite_ours
+        );
         return;
     }
 
@@ -104,7 +146,10 @@ async fn main() {
             "-v",
             "ON_ERROR_STOP=1",
             "-c",
-            &format!("\\copy entities_raw FROM '{}' WITH (FORMAT csv, HEADER true)", csv.display()),
+            &format!(
+                "\\copy entities_raw FROM '{}' WITH (FORMAT csv, HEADER true)",
+                csv.display()
+            ),
         ]));
         db.finish().await;
         t
@@ -113,7 +158,10 @@ async fn main() {
     let (pg_ours, _) = liancha_import(Engine::Postgres, &csv).await;
 
     println!();
-    println!("{:<44} {:>10} {:>12} {:>8}", "import of the same file", "seconds", "rows/s", "ratio");
+    println!(
+        "{:<44} {:>10} {:>12} {:>8}",
+        "import of the same file", "seconds", "rows/s", "ratio"
+    );
     let line = |name: &str, d: Duration, base: Duration| {
         println!(
             "{:<44} {:>10.2} {:>12.0} {:>7.2}x",
@@ -124,7 +172,15 @@ async fn main() {
         );
     };
     line("sqlite3 .import (no validation)", sqlite_raw, sqlite_raw);
-    line("liancha import, SQLite (full validation)", sqlite_ours, sqlite_raw);
+    line(
+        "liancha import, SQLite (full validation)",
+        sqlite_ours,
+        sqlite_raw,
+    );
     line("psql \\copy (no validation)", pg_raw, pg_raw);
-    line("liancha import, PostgreSQL (full validation)", pg_ours, pg_raw);
+    line(
+        "liancha import, PostgreSQL (full validation)",
+        pg_ours,
+        pg_raw,
+    );
 }

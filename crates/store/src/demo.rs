@@ -8,8 +8,8 @@
 use chrono::NaiveDate;
 use liancha_domain::uscc::{CHARSET, org_code_check};
 use liancha_domain::{
-    Department, Domain, Entity, EntityStatus, EntityType, Industry, InspectionMethod, Inspector, InspectorStatus,
-    Item, JointItemList, RiskClass, RuleBook, Township, Uscc,
+    Department, Domain, Entity, EntityStatus, EntityType, Industry, InspectionMethod, Inspector,
+    InspectorStatus, Item, JointItemList, RiskClass, RuleBook, Township, Uscc,
 };
 
 use crate::bulk::EntityWriter;
@@ -24,7 +24,10 @@ pub struct DemoSize {
 
 impl DemoSize {
     /// The seed county: about 3,400 legal-person units and 20,600 individual businesses.
-    pub const COUNTY: DemoSize = DemoSize { legal_persons: 3_400, individuals: 20_600 };
+    pub const COUNTY: DemoSize = DemoSize {
+        legal_persons: 3_400,
+        individuals: 20_600,
+    };
 }
 
 pub const TOWNSHIPS: [(&str, &str); 7] = [
@@ -59,31 +62,206 @@ use InspectionMethod::{Documentary, OnSite, OnlineMonitoring, Testing, ThirdPart
 
 /// (code, department, name, legal basis, content, methods)
 const ITEMS: &[(&str, &str, &str, &str, &str, &[InspectionMethod])] = &[
-    ("SC-001", "amr", "营业执照（登记证）规范使用情况的检查", "《中华人民共和国市场主体登记管理条例》第三十六条、第四十八条", "营业执照是否置于住所或主要经营场所醒目位置", &[OnSite]),
-    ("SC-002", "amr", "年度报告公示信息的检查", "《企业信息公示暂行条例》第八条、第十四条", "年度报告公示信息是否真实", &[Documentary, OnlineMonitoring]),
-    ("SC-003", "amr", "食品经营者经营条件及经营行为的检查", "《中华人民共和国食品安全法》第三十三条、第一百一十条", "经营场所、设施设备、进货查验记录、从业人员健康证明", &[OnSite, Testing]),
-    ("SC-004", "amr", "特种设备使用单位的监督检查", "《中华人民共和国特种设备安全法》第五十七条、第六十一条", "特种设备使用登记、定期检验、作业人员持证", &[OnSite, Documentary]),
-    ("SC-005", "amr", "明码标价和价格行为的检查", "《中华人民共和国价格法》第十三条、第三十四条", "商品和服务明码标价情况", &[OnSite]),
-    ("WS-001", "health", "公共场所卫生监督检查", "《公共场所卫生管理条例》第三条、第十条", "卫生许可证、从业人员健康合格证明、卫生设施", &[OnSite, Testing]),
-    ("WS-002", "health", "医疗机构依法执业的检查", "《医疗机构管理条例》第四十条", "执业许可、人员资质、诊疗科目", &[OnSite, Documentary]),
-    ("YJ-001", "emergency", "危险化学品经营单位安全生产的检查", "《中华人民共和国安全生产法》第九十条；《危险化学品安全管理条例》第六条", "经营许可证、储存条件、安全管理制度", &[OnSite, Documentary]),
-    ("YJ-002", "emergency", "工贸企业安全生产的检查", "《中华人民共和国安全生产法》第九十条", "安全生产责任制、隐患排查治理", &[OnSite]),
-    ("GS-001", "commerce", "单用途商业预付卡发行与服务的检查", "《单用途商业预付卡管理办法（试行）》第三十四条", "备案、预收资金余额、发卡限额", &[Documentary]),
-    ("HB-001", "ecology", "排污单位污染物排放情况的检查", "《中华人民共和国环境保护法》第二十四条；《排污许可管理条例》第二十八条", "排污许可执行、污染防治设施运行、自行监测", &[OnSite, Testing, ThirdParty]),
-    ("HB-002", "ecology", "建设项目环境影响评价制度执行情况的检查", "《中华人民共和国环境影响评价法》第二十八条", "环评审批、“三同时”执行", &[Documentary, OnSite]),
-    ("ZR-001", "natres", "矿产资源开采的检查", "《中华人民共和国矿产资源法》第三条；《矿产资源开采登记管理办法》", "采矿许可、开采范围", &[OnSite]),
-    ("SW-001", "water", "取水许可的检查", "《取水许可和水资源费征收管理条例》第四十四条", "取水许可证、计量设施", &[OnSite, Documentary]),
-    ("WL-001", "culture", "旅行社经营行为的检查", "《旅行社条例》第四十一条", "经营许可、合同签订、导游委派", &[Documentary, OnSite]),
-    ("WZ-001", "cultenf", "互联网上网服务营业场所的检查", "《互联网上网服务营业场所管理条例》第四条、第二十一条", "未成年人进入、营业时间、实名登记", &[OnSite, OnlineMonitoring]),
-    ("WZ-002", "cultenf", "娱乐场所经营活动的检查", "《娱乐场所管理条例》第三十五条", "经营许可、曲目内容、营业时间", &[OnSite]),
-    ("GA-001", "police", "娱乐场所治安管理的检查", "《娱乐场所管理条例》第二十九条", "从业人员登记、监控设备运行", &[OnSite]),
-    ("JT-001", "transport", "道路运输经营者的检查", "《中华人民共和国道路运输条例》第五十九条", "道路运输经营许可、车辆技术档案、驾驶员从业资格", &[OnSite, Documentary]),
-    ("JT-002", "transport", "机动车维修经营者的检查", "《机动车维修管理规定》第四十五条", "维修备案、维修质量、配件台账", &[OnSite]),
-    ("JJ-001", "traffic", "道路运输车辆安全状况的检查", "《中华人民共和国道路交通安全法》第十三条、第八十七条", "车辆检验、动态监控、驾驶员记分", &[OnSite, OnlineMonitoring]),
-    ("NY-001", "agri", "农药经营的检查", "《农药管理条例》第四十一条", "农药经营许可、进销台账、限制使用农药定点经营", &[OnSite, Testing]),
-    ("NY-002", "agri", "种子生产经营的检查", "《中华人民共和国种子法》第五十条", "种子生产经营许可、标签和使用说明、档案", &[OnSite, Testing]),
-    ("NY-003", "agri", "兽药经营的检查", "《兽药管理条例》第四十五条", "兽药经营许可、进货查验、处方药管理", &[OnSite]),
-    ("LC-001", "forestry", "林木种苗生产经营的检查", "《中华人民共和国种子法》第五十条；《林木种子生产经营许可证管理办法》", "生产经营许可、苗木质量", &[OnSite]),
+    (
+        "SC-001",
+        "amr",
+        "营业执照（登记证）规范使用情况的检查",
+        "《中华人民共和国市场主体登记管理条例》第三十六条、第四十八条",
+        "营业执照是否置于住所或主要经营场所醒目位置",
+        &[OnSite],
+    ),
+    (
+        "SC-002",
+        "amr",
+        "年度报告公示信息的检查",
+        "《企业信息公示暂行条例》第八条、第十四条",
+        "年度报告公示信息是否真实",
+        &[Documentary, OnlineMonitoring],
+    ),
+    (
+        "SC-003",
+        "amr",
+        "食品经营者经营条件及经营行为的检查",
+        "《中华人民共和国食品安全法》第三十三条、第一百一十条",
+        "经营场所、设施设备、进货查验记录、从业人员健康证明",
+        &[OnSite, Testing],
+    ),
+    (
+        "SC-004",
+        "amr",
+        "特种设备使用单位的监督检查",
+        "《中华人民共和国特种设备安全法》第五十七条、第六十一条",
+        "特种设备使用登记、定期检验、作业人员持证",
+        &[OnSite, Documentary],
+    ),
+    (
+        "SC-005",
+        "amr",
+        "明码标价和价格行为的检查",
+        "《中华人民共和国价格法》第十三条、第三十四条",
+        "商品和服务明码标价情况",
+        &[OnSite],
+    ),
+    (
+        "WS-001",
+        "health",
+        "公共场所卫生监督检查",
+        "《公共场所卫生管理条例》第三条、第十条",
+        "卫生许可证、从业人员健康合格证明、卫生设施",
+        &[OnSite, Testing],
+    ),
+    (
+        "WS-002",
+        "health",
+        "医疗机构依法执业的检查",
+        "《医疗机构管理条例》第四十条",
+        "执业许可、人员资质、诊疗科目",
+        &[OnSite, Documentary],
+    ),
+    (
+        "YJ-001",
+        "emergency",
+        "危险化学品经营单位安全生产的检查",
+        "《中华人民共和国安全生产法》第九十条；《危险化学品安全管理条例》第六条",
+        "经营许可证、储存条件、安全管理制度",
+        &[OnSite, Documentary],
+    ),
+    (
+        "YJ-002",
+        "emergency",
+        "工贸企业安全生产的检查",
+        "《中华人民共和国安全生产法》第九十条",
+        "安全生产责任制、隐患排查治理",
+        &[OnSite],
+    ),
+    (
+        "GS-001",
+        "commerce",
+        "单用途商业预付卡发行与服务的检查",
+        "《单用途商业预付卡管理办法（试行）》第三十四条",
+        "备案、预收资金余额、发卡限额",
+        &[Documentary],
+    ),
+    (
+        "HB-001",
+        "ecology",
+        "排污单位污染物排放情况的检查",
+        "《中华人民共和国环境保护法》第二十四条；《排污许可管理条例》第二十八条",
+        "排污许可执行、污染防治设施运行、自行监测",
+        &[OnSite, Testing, ThirdParty],
+    ),
+    (
+        "HB-002",
+        "ecology",
+        "建设项目环境影响评价制度执行情况的检查",
+        "《中华人民共和国环境影响评价法》第二十八条",
+        "环评审批、“三同时”执行",
+        &[Documentary, OnSite],
+    ),
+    (
+        "ZR-001",
+        "natres",
+        "矿产资源开采的检查",
+        "《中华人民共和国矿产资源法》第三条；《矿产资源开采登记管理办法》",
+        "采矿许可、开采范围",
+        &[OnSite],
+    ),
+    (
+        "SW-001",
+        "water",
+        "取水许可的检查",
+        "《取水许可和水资源费征收管理条例》第四十四条",
+        "取水许可证、计量设施",
+        &[OnSite, Documentary],
+    ),
+    (
+        "WL-001",
+        "culture",
+        "旅行社经营行为的检查",
+        "《旅行社条例》第四十一条",
+        "经营许可、合同签订、导游委派",
+        &[Documentary, OnSite],
+    ),
+    (
+        "WZ-001",
+        "cultenf",
+        "互联网上网服务营业场所的检查",
+        "《互联网上网服务营业场所管理条例》第四条、第二十一条",
+        "未成年人进入、营业时间、实名登记",
+        &[OnSite, OnlineMonitoring],
+    ),
+    (
+        "WZ-002",
+        "cultenf",
+        "娱乐场所经营活动的检查",
+        "《娱乐场所管理条例》第三十五条",
+        "经营许可、曲目内容、营业时间",
+        &[OnSite],
+    ),
+    (
+        "GA-001",
+        "police",
+        "娱乐场所治安管理的检查",
+        "《娱乐场所管理条例》第二十九条",
+        "从业人员登记、监控设备运行",
+        &[OnSite],
+    ),
+    (
+        "JT-001",
+        "transport",
+        "道路运输经营者的检查",
+        "《中华人民共和国道路运输条例》第五十九条",
+        "道路运输经营许可、车辆技术档案、驾驶员从业资格",
+        &[OnSite, Documentary],
+    ),
+    (
+        "JT-002",
+        "transport",
+        "机动车维修经营者的检查",
+        "《机动车维修管理规定》第四十五条",
+        "维修备案、维修质量、配件台账",
+        &[OnSite],
+    ),
+    (
+        "JJ-001",
+        "traffic",
+        "道路运输车辆安全状况的检查",
+        "《中华人民共和国道路交通安全法》第十三条、第八十七条",
+        "车辆检验、动态监控、驾驶员记分",
+        &[OnSite, OnlineMonitoring],
+    ),
+    (
+        "NY-001",
+        "agri",
+        "农药经营的检查",
+        "《农药管理条例》第四十一条",
+        "农药经营许可、进销台账、限制使用农药定点经营",
+        &[OnSite, Testing],
+    ),
+    (
+        "NY-002",
+        "agri",
+        "种子生产经营的检查",
+        "《中华人民共和国种子法》第五十条",
+        "种子生产经营许可、标签和使用说明、档案",
+        &[OnSite, Testing],
+    ),
+    (
+        "NY-003",
+        "agri",
+        "兽药经营的检查",
+        "《兽药管理条例》第四十五条",
+        "兽药经营许可、进货查验、处方药管理",
+        &[OnSite],
+    ),
+    (
+        "LC-001",
+        "forestry",
+        "林木种苗生产经营的检查",
+        "《中华人民共和国种子法》第五十条；《林木种子生产经营许可证管理办法》",
+        "生产经营许可、苗木质量",
+        &[OnSite],
+    ),
 ];
 
 /// splitmix64: tiny, fixed, deterministic.
@@ -109,10 +287,32 @@ impl Gen {
     }
 }
 
-const SURNAMES: &[&str] = &["李", "王", "张", "杨", "赵", "陈", "刘", "罗", "普", "起", "鲁", "杞", "周", "黄", "段", "苏", "施", "何", "朱", "马"];
-const GIVEN: &[&str] = &["明", "华", "芳", "勇", "丽", "强", "燕", "伟", "军", "红", "斌", "艳", "涛", "琼", "平", "云", "建国", "志刚", "春梅", "玉兰", "文华", "海燕", "国荣", "绍坤"];
-const TRADE_NAMES: &[&str] = &["兴旺", "鑫源", "福瑞", "宏达", "金泰", "惠民", "顺发", "丰禾", "彝乡", "龙川", "化佛", "庆丰", "友邦", "益民", "佳美", "盛世", "安顺", "康源", "永昌", "祥和", "乐美", "万家", "新农", "天宇"];
-const VILLAGES: &[&str] = &["龙川街", "北屯村", "天台村", "庆丰路", "新街", "中屯村", "阿章村", "兴隆街", "西山路", "大桥村", "东街", "南屯路"];
+const SURNAMES: &[&str] = &[
+    "李", "王", "张", "杨", "赵", "陈", "刘", "罗", "普", "起", "鲁", "杞", "周", "黄", "段", "苏",
+    "施", "何", "朱", "马",
+];
+const GIVEN: &[&str] = &[
+    "明", "华", "芳", "勇", "丽", "强", "燕", "伟", "军", "红", "斌", "艳", "涛", "琼", "平", "云",
+    "建国", "志刚", "春梅", "玉兰", "文华", "海燕", "国荣", "绍坤",
+];
+const TRADE_NAMES: &[&str] = &[
+    "兴旺", "鑫源", "福瑞", "宏达", "金泰", "惠民", "顺发", "丰禾", "彝乡", "龙川", "化佛", "庆丰",
+    "友邦", "益民", "佳美", "盛世", "安顺", "康源", "永昌", "祥和", "乐美", "万家", "新农", "天宇",
+];
+const VILLAGES: &[&str] = &[
+    "龙川街",
+    "北屯村",
+    "天台村",
+    "庆丰路",
+    "新街",
+    "中屯村",
+    "阿章村",
+    "兴隆街",
+    "西山路",
+    "大桥村",
+    "东街",
+    "南屯路",
+];
 
 /// (industry code, shop word for individuals, company word, tag)
 const INDUSTRIES: &[(&str, &str, &str, Option<&str>, u64)] = &[
@@ -153,7 +353,15 @@ fn person(g: &mut Gen) -> String {
     format!("{}{}", g.pick(SURNAMES), g.pick(GIVEN))
 }
 
-fn weighted_industry(g: &mut Gen) -> &'static (&'static str, &'static str, &'static str, Option<&'static str>, u64) {
+fn weighted_industry(
+    g: &mut Gen,
+) -> &'static (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    u64,
+) {
     let total: u64 = INDUSTRIES.iter().map(|i| i.4).sum();
     let mut r = g.next() % total;
     for i in INDUSTRIES {
@@ -181,17 +389,47 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
         let n = out.len();
         let legal = n < size.legal_persons;
         let cooperative = legal && n % 7 == 0;
-        let township = TOWNSHIPS[if g.chance(350) { 0 } else { g.below(TOWNSHIPS.len()) }].1;
-        let ind = if cooperative { &INDUSTRIES[18 + g.below(2)] } else { weighted_industry(&mut g) };
+        let township = TOWNSHIPS[if g.chance(350) {
+            0
+        } else {
+            g.below(TOWNSHIPS.len())
+        }]
+        .1;
+        let ind = if cooperative {
+            &INDUSTRIES[18 + g.below(2)]
+        } else {
+            weighted_industry(&mut g)
+        };
         let trade = g.pick(TRADE_NAMES);
         let (entity_type, kind, name) = if cooperative {
-            let crop = g.pick(&["烤烟", "蔬菜", "核桃", "生猪", "肉牛", "花椒", "蚕桑", "中药材"]);
-            (EntityType::Cooperative, b'3', format!("牟定县{township}{trade}{crop}专业合作社"))
+            let crop = g.pick(&[
+                "烤烟",
+                "蔬菜",
+                "核桃",
+                "生猪",
+                "肉牛",
+                "花椒",
+                "蚕桑",
+                "中药材",
+            ]);
+            (
+                EntityType::Cooperative,
+                b'3',
+                format!("牟定县{township}{trade}{crop}专业合作社"),
+            )
         } else if legal {
             let form = g.pick(&["有限公司", "有限责任公司", "有限公司"]);
-            (EntityType::Enterprise, b'1', format!("牟定县{trade}{}{form}", ind.2))
+            (
+                EntityType::Enterprise,
+                b'1',
+                format!("牟定县{trade}{}{form}", ind.2),
+            )
         } else {
-            (EntityType::IndividualBusiness, b'2', format!("牟定县{township}{trade}{}", ind.1))
+            (
+                EntityType::IndividualBusiness,
+                b'2',
+                format!("牟定县{township}{trade}{}", ind.1),
+            )
         };
         // A few old individual businesses never got a USCC and carry only a registration number.
         let (uscc, reg_no) = if !legal && g.chance(8) {
@@ -250,7 +488,11 @@ pub fn inspectors() -> Vec<Inspector> {
                 95..=97 => InspectorStatus::Seconded,
                 _ => InspectorStatus::Departed,
             };
-            let valid_until = if g.chance(50) { date_between(&mut g, 2025, 2026) } else { date_between(&mut g, 2027, 2030) };
+            let valid_until = if g.chance(50) {
+                date_between(&mut g, 2025, 2026)
+            } else {
+                date_between(&mut g, 2027, 2030)
+            };
             out.push(Inspector {
                 id: format!("532323{:02}{:02}", d + 1, k + 1),
                 name: person(&mut g),
@@ -258,7 +500,11 @@ pub fn inspectors() -> Vec<Inspector> {
                 certificate_no: format!("53{:02}{:07}", d + 1, g.below(10_000_000)),
                 certificate_valid_until: valid_until,
                 specialties: vec![format!("{}执法", domain.label())],
-                township: if g.chance(400) { Some(TOWNSHIPS[g.below(TOWNSHIPS.len())].1.into()) } else { None },
+                township: if g.chance(400) {
+                    Some(TOWNSHIPS[g.below(TOWNSHIPS.len())].1.into())
+                } else {
+                    None
+                },
                 status,
                 phone: Some(format!("139{:08}", g.below(100_000_000))),
             });
@@ -288,13 +534,21 @@ pub fn joint_item_lists() -> Vec<JointItemList> {
     Domain::ALL
         .iter()
         .map(|domain| {
-            let depts: Vec<&str> = DEPARTMENTS.iter().filter(|d| d.2 == *domain).map(|d| d.0).collect();
+            let depts: Vec<&str> = DEPARTMENTS
+                .iter()
+                .filter(|d| d.2 == *domain)
+                .map(|d| d.0)
+                .collect();
             JointItemList {
                 code: format!("LC-{}", domain.code()),
                 name: format!("牟定县{}领域跨部门随机联查事项清单", domain.label()),
                 domain: *domain,
                 lead_department: depts[0].into(),
-                items: ITEMS.iter().filter(|i| depts.contains(&i.1)).map(|i| i.0.to_string()).collect(),
+                items: ITEMS
+                    .iter()
+                    .filter(|i| depts.contains(&i.1))
+                    .map(|i| i.0.to_string())
+                    .collect(),
                 published: true,
             }
         })
@@ -317,15 +571,35 @@ pub fn rule_books() -> Vec<RuleBook> {
 
 /// Fills an empty database with the demo county. Refuses a database that already
 /// holds entities, so a real county's data is never mixed with invented data.
-pub async fn load(store: &Store, size: DemoSize, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<()> {
+pub async fn load(
+    store: &Store,
+    size: DemoSize,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<()> {
     if store.counts().await?.entities > 0 {
-        return Err(StoreError::Invalid("数据库中已有检查对象，演示数据只能载入空数据库".into()));
+        return Err(StoreError::Invalid(
+            "数据库中已有检查对象，演示数据只能载入空数据库".into(),
+        ));
     }
     for (i, (code, name)) in TOWNSHIPS.iter().enumerate() {
-        store.put_township(&Township { code: (*code).into(), name: (*name).into() }, i as i64).await?;
+        store
+            .put_township(
+                &Township {
+                    code: (*code).into(),
+                    name: (*name).into(),
+                },
+                i as i64,
+            )
+            .await?;
     }
     for (code, name, domain, _) in DEPARTMENTS {
-        store.put_department(&Department { code: code.into(), name: name.into(), domain }).await?;
+        store
+            .put_department(&Department {
+                code: code.into(),
+                name: name.into(),
+                domain,
+            })
+            .await?;
     }
     for r in rule_books() {
         store.put_rule_book(&r).await?;
@@ -353,7 +627,10 @@ mod tests {
 
     #[test]
     fn deterministic_and_valid() {
-        let size = DemoSize { legal_persons: 300, individuals: 700 };
+        let size = DemoSize {
+            legal_persons: 300,
+            individuals: 700,
+        };
         let a = entities(size);
         assert_eq!(a, entities(size));
         assert_eq!(a.len(), 1000);
@@ -363,14 +640,22 @@ mod tests {
                 assert_eq!(u.division(), "532323");
             }
         }
-        assert!(a.iter().take(300).all(|e| e.entity_type != EntityType::IndividualBusiness));
+        assert!(
+            a.iter()
+                .take(300)
+                .all(|e| e.entity_type != EntityType::IndividualBusiness)
+        );
         assert_eq!(inspectors().len(), 150);
     }
 
     #[test]
     fn every_item_department_exists() {
         for i in items() {
-            assert!(DEPARTMENTS.iter().any(|d| d.0 == i.department), "{}", i.code);
+            assert!(
+                DEPARTMENTS.iter().any(|d| d.0 == i.department),
+                "{}",
+                i.code
+            );
         }
     }
 }

@@ -3,8 +3,8 @@
 use chrono::{NaiveDate, Utc};
 use liancha_domain::rows::Lookup;
 use liancha_domain::{
-    Department, Domain, Entity, EntityStatus, EntityType, Industry, Inspector, InspectorStatus, RiskClass, RuleBook,
-    Township, Uscc,
+    Department, Domain, Entity, EntityStatus, EntityType, Industry, Inspector, InspectorStatus,
+    RiskClass, RuleBook, Township, Uscc,
 };
 
 use crate::{Result, Store, StoreError, with_pool};
@@ -31,7 +31,10 @@ pub(crate) const ENTITY_SELECT: &str = "SELECT id, reg_no, name, entity_type, in
      registered_on, status, risk_class, abnormal, blacklisted, tags FROM entities";
 
 fn split_tags(s: &str) -> Vec<String> {
-    s.split('、').filter(|t| !t.is_empty()).map(str::to_string).collect()
+    s.split('、')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl TryFrom<EntityRow> for Entity {
@@ -39,13 +42,20 @@ impl TryFrom<EntityRow> for Entity {
     fn try_from(r: EntityRow) -> Result<Self> {
         let industry = match r.industry.as_deref() {
             None | Some("") => None,
-            Some(s) => Some(Industry::parse(s).map_err(|e| StoreError::corrupt(format!("{}: {e}", r.id)))?),
+            Some(s) => Some(
+                Industry::parse(s).map_err(|e| StoreError::corrupt(format!("{}: {e}", r.id)))?,
+            ),
         };
         Ok(Entity {
-            uscc: if r.id.starts_with('X') { None } else { Uscc::parse(&r.id).ok() },
+            uscc: if r.id.starts_with('X') {
+                None
+            } else {
+                Uscc::parse(&r.id).ok()
+            },
             entity_type: EntityType::from_code(&r.entity_type)
                 .ok_or_else(|| StoreError::corrupt(format!("entity_type {}", r.entity_type)))?,
-            status: EntityStatus::from_code(&r.status).ok_or_else(|| StoreError::corrupt(format!("status {}", r.status)))?,
+            status: EntityStatus::from_code(&r.status)
+                .ok_or_else(|| StoreError::corrupt(format!("status {}", r.status)))?,
             risk_class: RiskClass::from_code(&r.risk_class)
                 .ok_or_else(|| StoreError::corrupt(format!("risk_class {}", r.risk_class)))?,
             tags: split_tags(&r.tags),
@@ -129,15 +139,32 @@ impl EntityFilter {
         if let Some(s) = self.status {
             push("status = ?", s.code().into());
         }
-        if let Some(q) = self.query.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            if Uscc::parse(q).is_ok() || (q.len() >= 6 && q.bytes().all(|b| b.is_ascii_alphanumeric())) {
-                push("id LIKE ? ESCAPE '\\'", format!("{}%", escaped.to_ascii_uppercase()));
+        if let Some(q) = self
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            if Uscc::parse(q).is_ok()
+                || (q.len() >= 6 && q.bytes().all(|b| b.is_ascii_alphanumeric()))
+            {
+                push(
+                    "id LIKE ? ESCAPE '\\'",
+                    format!("{}%", escaped.to_ascii_uppercase()),
+                );
             } else {
                 push("name LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
             }
         }
-        let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
         (sql, params)
     }
 }
@@ -173,7 +200,10 @@ impl Store {
     pub async fn townships(&self) -> Result<Vec<Township>> {
         let rows: Vec<(String, String)> = with_pool!(self, p =>
             sqlx::query_as("SELECT code, name FROM townships ORDER BY position, code").fetch_all(p).await)?;
-        Ok(rows.into_iter().map(|(code, name)| Township { code, name }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(code, name)| Township { code, name })
+            .collect())
     }
 
     pub async fn put_department(&self, d: &Department) -> Result<()> {
@@ -189,7 +219,8 @@ impl Store {
             sqlx::query_as("SELECT code, name, domain FROM departments ORDER BY code").fetch_all(p).await)?;
         rows.into_iter()
             .map(|(code, name, domain)| {
-                let domain = Domain::from_code(&domain).ok_or_else(|| StoreError::corrupt(format!("domain {domain}")))?;
+                let domain = Domain::from_code(&domain)
+                    .ok_or_else(|| StoreError::corrupt(format!("domain {domain}")))?;
                 Ok(Department { code, name, domain })
             })
             .collect()
@@ -210,16 +241,24 @@ impl Store {
 
     pub async fn entity(&self, id: &str) -> Result<Option<Entity>> {
         let sql = format!("{ENTITY_SELECT} WHERE id = $1");
-        let row: Option<EntityRow> =
-            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
+        let row: Option<EntityRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
         row.map(Entity::try_from).transpose()
     }
 
     /// A page of the entity directory in id order.
-    pub async fn entities(&self, filter: &EntityFilter, offset: i64, limit: i64) -> Result<Page<Entity>> {
+    pub async fn entities(
+        &self,
+        filter: &EntityFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Page<Entity>> {
         let (where_sql, params) = filter.sql();
         let n = params.len();
-        let list_sql = format!("{ENTITY_SELECT}{where_sql} ORDER BY id LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let list_sql = format!(
+            "{ENTITY_SELECT}{where_sql} ORDER BY id LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
         let count_sql = format!("SELECT COUNT(*) FROM entities{where_sql}");
         let (rows, total): (Vec<EntityRow>, i64) = with_pool!(self, p => {
             let mut q = sqlx::query_as(crate::dynamic(&list_sql));
@@ -230,7 +269,13 @@ impl Store {
             }
             (q.bind(limit).bind(offset).fetch_all(p).await?, c.fetch_one(p).await?)
         });
-        Ok(Page { rows: rows.into_iter().map(Entity::try_from).collect::<Result<_>>()?, total })
+        Ok(Page {
+            rows: rows
+                .into_iter()
+                .map(Entity::try_from)
+                .collect::<Result<_>>()?,
+            total,
+        })
     }
 
     pub async fn inspector(&self, id: &str) -> Result<Option<Inspector>> {
@@ -255,7 +300,8 @@ impl Store {
     }
 
     pub async fn put_rule_book(&self, r: &RuleBook) -> Result<()> {
-        r.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+        r.validate()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         with_pool!(self, p => sqlx::query(
             "INSERT INTO rule_books (domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
              publication_deadline_days, min_team_size, recuse_same_township) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -279,7 +325,9 @@ impl Store {
             "SELECT ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, publication_deadline_days, \
              min_team_size, recuse_same_township FROM rule_books WHERE domain = $1")
             .bind(domain.code()).fetch_optional(p).await)?;
-        let u = |v: i64| u32::try_from(v).map_err(|_| StoreError::corrupt(format!("rule book value {v}")));
+        let u = |v: i64| {
+            u32::try_from(v).map_err(|_| StoreError::corrupt(format!("rule book value {v}")))
+        };
         Ok(match row {
             None => RuleBook::default_for(domain),
             Some((a, b, c, d, cap, days, size, recuse)) => RuleBook {
@@ -294,13 +342,28 @@ impl Store {
     }
 
     pub async fn counts(&self) -> Result<Counts> {
-        let (townships, departments, entities, legal_person_entities, inspectors, items, joint_item_lists):
-            (i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, p => sqlx::query_as(
+        let (
+            townships,
+            departments,
+            entities,
+            legal_person_entities,
+            inspectors,
+            items,
+            joint_item_lists,
+        ): (i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, p => sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM townships), (SELECT COUNT(*) FROM departments), \
              (SELECT COUNT(*) FROM entities), (SELECT COUNT(*) FROM entities WHERE entity_type <> 'individual'), \
              (SELECT COUNT(*) FROM inspectors), (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM joint_item_lists)")
             .fetch_one(p).await)?;
-        Ok(Counts { townships, departments, entities, legal_person_entities, inspectors, items, joint_item_lists })
+        Ok(Counts {
+            townships,
+            departments,
+            entities,
+            legal_person_entities,
+            inspectors,
+            items,
+            joint_item_lists,
+        })
     }
 
     /// Entities per township and risk class, for overview tables.

@@ -23,7 +23,10 @@ fn column_kind(k: CellKind) -> ColumnKind {
 }
 
 fn write_columns(specs: &[SpecColumn]) -> Vec<WriteColumn> {
-    specs.iter().map(|c| WriteColumn::new(c.header, column_kind(c.kind))).collect()
+    specs
+        .iter()
+        .map(|c| WriteColumn::new(c.header, column_kind(c.kind)))
+        .collect()
 }
 
 /// Writes rows handed over a channel on a blocking thread, so that file encoding
@@ -59,16 +62,27 @@ impl BlockingWriter {
 
     async fn finish(self) -> Result<u64> {
         drop(self.tx);
-        self.task.await.map_err(|e| StoreError::Invalid(format!("导出中断：{e}")))?
+        self.task
+            .await
+            .map_err(|e| StoreError::Invalid(format!("导出中断：{e}")))?
     }
 }
 
 impl Store {
     /// Exports `kind` to `path` (.xlsx or .csv); returns the number of rows written.
-    pub async fn export_file(&self, kind: Kind, path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<u64> {
+    pub async fn export_file(
+        &self,
+        kind: Kind,
+        path: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64> {
         let writer = BlockingWriter::create(path, kind.label(), write_columns(kind.columns()));
-        let names: BTreeMap<String, String> =
-            self.departments().await?.into_iter().map(|d| (d.code, d.name)).collect();
+        let names: BTreeMap<String, String> = self
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect();
         let dept = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
         match kind {
             Kind::Entities => {
@@ -93,11 +107,23 @@ impl Store {
             }
             Kind::Inspectors => {
                 let all: Vec<Inspector> = self.inspectors(None).await?;
-                writer.send(all.iter().map(|i| rows::inspector_cells(i, &dept(&i.department))).collect()).await;
+                writer
+                    .send(
+                        all.iter()
+                            .map(|i| rows::inspector_cells(i, &dept(&i.department)))
+                            .collect(),
+                    )
+                    .await;
             }
             Kind::Items => {
                 let all: Vec<Item> = self.items(false).await?;
-                writer.send(all.iter().map(|i| rows::item_cells(i, &dept(&i.department))).collect()).await;
+                writer
+                    .send(
+                        all.iter()
+                            .map(|i| rows::item_cells(i, &dept(&i.department)))
+                            .collect(),
+                    )
+                    .await;
             }
         }
         let n = writer.finish().await?;
@@ -107,13 +133,32 @@ impl Store {
 
     /// Exports the joint item lists, one row per list member.
     pub async fn export_joint_item_lists(&self, path: &Path) -> Result<u64> {
-        let columns = ["清单编码", "清单名称", "领域", "牵头部门", "序号", "事项编码", "抽查事项", "抽查主体", "发布状态"]
-            .map(|h| WriteColumn::text(h))
-            .to_vec();
+        let columns = [
+            "清单编码",
+            "清单名称",
+            "领域",
+            "牵头部门",
+            "序号",
+            "事项编码",
+            "抽查事项",
+            "抽查主体",
+            "发布状态",
+        ]
+        .map(|h| WriteColumn::text(h))
+        .to_vec();
         let writer = BlockingWriter::create(path, "跨部门联查事项清单", columns);
-        let names: BTreeMap<String, String> =
-            self.departments().await?.into_iter().map(|d| (d.code, d.name)).collect();
-        let items: BTreeMap<String, Item> = self.items(false).await?.into_iter().map(|i| (i.code.clone(), i)).collect();
+        let names: BTreeMap<String, String> = self
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect();
+        let items: BTreeMap<String, Item> = self
+            .items(false)
+            .await?
+            .into_iter()
+            .map(|i| (i.code.clone(), i))
+            .collect();
         let dept = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
         let mut out = Vec::new();
         for l in self.joint_item_lists(false).await? {

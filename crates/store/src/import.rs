@@ -8,7 +8,8 @@
 use std::path::Path;
 
 use liancha_domain::rows::{
-    self, Cells, Column as SpecColumn, ENTITY_COLUMNS, FieldError, INSPECTOR_COLUMNS, ITEM_COLUMNS, Lookup,
+    self, Cells, Column as SpecColumn, ENTITY_COLUMNS, FieldError, INSPECTOR_COLUMNS, ITEM_COLUMNS,
+    Lookup,
 };
 use liancha_domain::{Entity, Inspector, Item};
 use liancha_sheet::{Column, Record, Table};
@@ -80,9 +81,15 @@ impl ColumnMap {
             columns.push(found);
         }
         if !missing.is_empty() {
-            return Err(StoreError::Import { errors: missing, more: 0 });
+            return Err(StoreError::Import {
+                errors: missing,
+                more: 0,
+            });
         }
-        Ok(ColumnMap { file: table.file_name().to_string(), columns })
+        Ok(ColumnMap {
+            file: table.file_name().to_string(),
+            columns,
+        })
     }
 
     fn row_error(&self, row: u64, specs: &'static [SpecColumn], e: FieldError) -> RowError {
@@ -90,7 +97,12 @@ impl ColumnMap {
             .as_ref()
             .map(|c| (c.letter().to_string(), c.header().to_string()))
             .or_else(|| Some(("—".to_string(), specs[e.column].header.to_string())));
-        RowError { file: self.file.clone(), row, column, reason: e.reason }
+        RowError {
+            file: self.file.clone(),
+            row,
+            column,
+            reason: e.reason,
+        }
     }
 }
 
@@ -128,7 +140,10 @@ impl Problems {
         self.listed.is_empty()
     }
     fn into_error(self) -> StoreError {
-        StoreError::Import { errors: self.listed, more: self.more }
+        StoreError::Import {
+            errors: self.listed,
+            more: self.more,
+        }
     }
 }
 
@@ -156,16 +171,33 @@ fn validate_rows<T>(
         let record = record?;
         rows += 1;
         let row = record.row();
-        match parse(&Mapped { record: &record, map: &map }, lookup) {
+        match parse(
+            &Mapped {
+                record: &record,
+                map: &map,
+            },
+            lookup,
+        ) {
             Ok(value) => {
                 if let Some(first) = seen.insert(id_of(&value).into(), row) {
-                    let id_column = specs.iter().position(|c| c.kind == rows::CellKind::Id).unwrap_or(0);
+                    let id_column = specs
+                        .iter()
+                        .position(|c| c.kind == rows::CellKind::Id)
+                        .unwrap_or(0);
                     let reason = format!("编号「{}」与第 {first} 行重复", id_of(&value));
-                    problems.push(map.row_error(row, specs, FieldError { column: id_column, reason }));
+                    problems.push(map.row_error(
+                        row,
+                        specs,
+                        FieldError {
+                            column: id_column,
+                            reason,
+                        },
+                    ));
                 } else if problems.is_empty() && receiver_alive {
                     batch.push(value);
                     if batch.len() == BATCH {
-                        receiver_alive = sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                        receiver_alive =
+                            sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                     }
                 }
             }
@@ -217,11 +249,18 @@ async fn read_all<T: Send + 'static>(
     tokio::task::spawn_blocking(move || {
         let mut table = Table::open(&path)?;
         let mut all = Vec::new();
-        let (_, problems) =
-            validate_rows(&mut table, kind.columns(), &lookup, parse, id_of, |b| {
+        let (_, problems) = validate_rows(
+            &mut table,
+            kind.columns(),
+            &lookup,
+            parse,
+            id_of,
+            |b| {
                 all.extend(b);
                 true
-            }, &|_| {})?;
+            },
+            &|_| {},
+        )?;
         if !problems.is_empty() {
             return Err(problems.into_error());
         }
@@ -244,16 +283,27 @@ impl Store {
         match kind {
             Kind::Entities => self.import_entities(path, lookup, progress).await,
             Kind::Inspectors => {
-                let (file, all) = read_all(path, kind, lookup, parse_inspector, inspector_id).await?;
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_inspector, inspector_id).await?;
                 progress(all.len() as u64);
                 let inserted = self.put_inspectors(&all).await?;
-                Ok(ImportOutcome { file, rows: all.len() as u64, inserted, updated: all.len() as u64 - inserted })
+                Ok(ImportOutcome {
+                    file,
+                    rows: all.len() as u64,
+                    inserted,
+                    updated: all.len() as u64 - inserted,
+                })
             }
             Kind::Items => {
                 let (file, all) = read_all(path, kind, lookup, parse_item, item_code).await?;
                 progress(all.len() as u64);
                 let w = self.put_items(&all).await?;
-                Ok(ImportOutcome { file, rows: all.len() as u64, inserted: w.inserted, updated: w.updated })
+                Ok(ImportOutcome {
+                    file,
+                    rows: all.len() as u64,
+                    inserted: w.inserted,
+                    updated: w.updated,
+                })
             }
         }
     }
@@ -282,7 +332,11 @@ impl Store {
                     let _ = progress_tx.send(n);
                 },
             )?;
-            if problems.is_empty() { Ok((file, rows)) } else { Err(problems.into_error()) }
+            if problems.is_empty() {
+                Ok((file, rows))
+            } else {
+                Err(problems.into_error())
+            }
         });
         let mut writer = EntityWriter::begin(self).await?;
         let mut write_error = None;
@@ -305,7 +359,9 @@ impl Store {
                 Ok(()) = progress_rx.changed() => progress(*progress_rx.borrow_and_update()),
             }
         }
-        let read = reader.await.map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
+        let read = reader
+            .await
+            .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
         progress(*progress_rx.borrow());
         // Dropping the writer without commit rolls back everything written so far.
         let (file, rows) = read?;
@@ -316,6 +372,11 @@ impl Store {
         writer.commit().await?;
         tracing::debug!(?write_time, ?read_done, commit = ?(started.elapsed() - read_done), "entity import");
         let inserted = (self.counts().await?.entities - before).max(0) as u64;
-        Ok(ImportOutcome { file, rows, inserted, updated: rows - inserted })
+        Ok(ImportOutcome {
+            file,
+            rows,
+            inserted,
+            updated: rows - inserted,
+        })
     }
 }

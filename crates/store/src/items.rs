@@ -63,7 +63,8 @@ impl TryFrom<ItemRow> for Item {
     }
 }
 
-const ITEM_FIELDS: &str = "code, name, legal_basis, department, content, methods, authority, entity_types, published";
+const ITEM_FIELDS: &str =
+    "code, name, legal_basis, department, content, methods, authority, entity_types, published";
 
 /// What writing a batch of items did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,9 +153,14 @@ impl Store {
     pub async fn items(&self, published_only: bool) -> Result<Vec<Item>> {
         let sql = format!(
             "SELECT {ITEM_FIELDS} FROM items{} ORDER BY code",
-            if published_only { " WHERE published" } else { "" }
+            if published_only {
+                " WHERE published"
+            } else {
+                ""
+            }
         );
-        let rows: Vec<ItemRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
+        let rows: Vec<ItemRow> =
+            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
         rows.into_iter().map(Item::try_from).collect()
     }
 
@@ -172,10 +178,18 @@ impl Store {
 
     /// Every version of an item, oldest first.
     pub async fn item_history(&self, code: &str) -> Result<Vec<ItemVersion>> {
-        let sql = format!("SELECT {ITEM_FIELDS}, version, recorded_at FROM item_versions WHERE code = $1 ORDER BY version");
+        let sql = format!(
+            "SELECT {ITEM_FIELDS}, version, recorded_at FROM item_versions WHERE code = $1 ORDER BY version"
+        );
         let rows: Vec<VersionRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(code).fetch_all(p).await)?;
         rows.into_iter()
-            .map(|r| Ok(ItemVersion { version: r.version, recorded_at: r.recorded_at, item: Item::try_from(r.row)? }))
+            .map(|r| {
+                Ok(ItemVersion {
+                    version: r.version,
+                    recorded_at: r.recorded_at,
+                    item: Item::try_from(r.row)?,
+                })
+            })
             .collect()
     }
 
@@ -203,7 +217,11 @@ impl Store {
     pub async fn joint_item_lists(&self, published_only: bool) -> Result<Vec<JointItemList>> {
         let sql = format!(
             "SELECT code, name, domain, lead_department, published FROM joint_item_lists{} ORDER BY code",
-            if published_only { " WHERE published" } else { "" }
+            if published_only {
+                " WHERE published"
+            } else {
+                ""
+            }
         );
         let lists: Vec<(String, String, String, String, bool)> =
             with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
@@ -212,9 +230,14 @@ impl Store {
         lists
             .into_iter()
             .map(|(code, name, domain, lead_department, published)| {
-                let items = members.iter().filter(|(l, _)| *l == code).map(|(_, i)| i.clone()).collect();
+                let items = members
+                    .iter()
+                    .filter(|(l, _)| *l == code)
+                    .map(|(_, i)| i.clone())
+                    .collect();
                 Ok(JointItemList {
-                    domain: Domain::from_code(&domain).ok_or_else(|| StoreError::corrupt(format!("domain {domain}")))?,
+                    domain: Domain::from_code(&domain)
+                        .ok_or_else(|| StoreError::corrupt(format!("domain {domain}")))?,
                     code,
                     name,
                     lead_department,
@@ -248,6 +271,9 @@ mod tests {
     #[test]
     fn end_of_day_is_beijing_midnight() {
         let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        assert_eq!(end_of_day_china(d).to_rfc3339(), "2026-03-01T16:00:00+00:00");
+        assert_eq!(
+            end_of_day_china(d).to_rfc3339(),
+            "2026-03-01T16:00:00+00:00"
+        );
     }
 }

@@ -10,14 +10,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub mod bulk;
 pub mod demo;
 pub mod directories;
+mod error;
 pub mod export;
 pub mod import;
-mod error;
 pub mod items;
 pub mod postgres;
 pub mod sqlite;
@@ -82,7 +84,9 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::open(url, e))?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            Store { pool: Pool::Postgres(pool) }
+            Store {
+                pool: Pool::Postgres(pool),
+            }
         } else {
             let path = url
                 .strip_prefix("sqlite://")
@@ -104,7 +108,9 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::open(url, e))?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            Store { pool: Pool::Sqlite(pool) }
+            Store {
+                pool: Pool::Sqlite(pool),
+            }
         };
         Ok(store)
     }

@@ -41,8 +41,11 @@ impl PgEntityWriter {
         )
         .execute(&mut *tx)
         .await?;
-        
-        Ok(PgEntityWriter { tx, buf: String::with_capacity(1 << 20) })
+
+        Ok(PgEntityWriter {
+            tx,
+            buf: String::with_capacity(1 << 20),
+        })
     }
 
     pub(crate) async fn write(&mut self, batch: &[Entity]) -> Result<()> {
@@ -109,14 +112,23 @@ impl PgEntityWriter {
             .collect();
         // Temporary tables are never analysed automatically; without statistics the
         // planner would join the load row by row.
-        sqlx::query("ANALYZE entities_load").execute(&mut *self.tx).await?;
-        let update = format!("UPDATE entities e SET {} FROM entities_load l WHERE e.id = l.id", set.join(", "));
-        sqlx::query(crate::dynamic(&update)).execute(&mut *self.tx).await?;
+        sqlx::query("ANALYZE entities_load")
+            .execute(&mut *self.tx)
+            .await?;
+        let update = format!(
+            "UPDATE entities e SET {} FROM entities_load l WHERE e.id = l.id",
+            set.join(", ")
+        );
+        sqlx::query(crate::dynamic(&update))
+            .execute(&mut *self.tx)
+            .await?;
         let insert = format!(
             "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} FROM entities_load l \
              WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = l.id) ORDER BY l.id"
         );
-        sqlx::query(crate::dynamic(&insert)).execute(&mut *self.tx).await?;
+        sqlx::query(crate::dynamic(&insert))
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(())
     }

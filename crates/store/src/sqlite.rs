@@ -35,7 +35,10 @@ const COLUMNS: usize = 15;
 
 fn insert_sql(rows: usize) -> String {
     let one = format!("({})", vec!["?"; COLUMNS].join(","));
-    format!("INSERT INTO temp.entities_load ({ENTITY_COLUMNS_SQL}) VALUES {}", vec![one; rows].join(","))
+    format!(
+        "INSERT INTO temp.entities_load ({ENTITY_COLUMNS_SQL}) VALUES {}",
+        vec![one; rows].join(",")
+    )
 }
 
 /// Binds the batch into multi-row upserts with anonymous parameters (SQLite looks
@@ -86,7 +89,9 @@ impl SqliteEntityWriter {
     pub(crate) async fn begin(pool: &sqlx::SqlitePool) -> Result<Self> {
         let mut tx = pool.begin().await?;
         // Created inside the transaction, so a rollback removes it too.
-        let sql = format!("CREATE TEMP TABLE entities_load AS SELECT {ENTITY_COLUMNS_SQL} FROM entities WHERE 0");
+        let sql = format!(
+            "CREATE TEMP TABLE entities_load AS SELECT {ENTITY_COLUMNS_SQL} FROM entities WHERE 0"
+        );
         sqlx::query(crate::dynamic(&sql)).execute(&mut *tx).await?;
         Ok(SqliteEntityWriter { tx })
     }
@@ -99,7 +104,8 @@ impl SqliteEntityWriter {
         let run = || {
             // SAFETY: while `handle` is held, sqlx's worker makes no call on this
             // connection; the borrowed wrapper never closes it.
-            let conn = unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }.map_err(ffi_error)?;
+            let conn =
+                unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }.map_err(ffi_error)?;
             write_rows(&conn, batch, &at).map_err(ffi_error)
         };
         // Keep other tasks running while this thread is busy in SQLite.
@@ -116,8 +122,12 @@ impl SqliteEntityWriter {
         let sql = format!(
             "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} FROM temp.entities_load WHERE true{UPSERT}"
         );
-        sqlx::query(crate::dynamic(&sql)).execute(&mut *self.tx).await?;
-        sqlx::query("DROP TABLE temp.entities_load").execute(&mut *self.tx).await?;
+        sqlx::query(crate::dynamic(&sql))
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DROP TABLE temp.entities_load")
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(())
     }

@@ -8,7 +8,8 @@ use crate::{Engine, Store};
 /// Where PostgreSQL tests create their databases: `LIANCHA_TEST_PG`, else the local
 /// server with trust authentication that CI starts.
 pub fn postgres_admin_url() -> String {
-    std::env::var("LIANCHA_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("LIANCHA_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A database that exists for one test.
@@ -32,7 +33,11 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 let store = Store::open(&url).await.expect("open sqlite");
-                TestDb { store, url, cleanup: Cleanup::Sqlite(dir) }
+                TestDb {
+                    store,
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                }
             }
             Engine::Postgres => {
                 let admin = postgres_admin_url();
@@ -42,15 +47,22 @@ impl TestDb {
                     COUNTER.fetch_add(1, Ordering::Relaxed),
                     chrono::Utc::now().timestamp_micros() % 1_000_000
                 );
-                let pool = sqlx::PgPool::connect(&admin)
+                let pool = sqlx::PgPool::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {admin} is needed for the tests: {e}")
+                });
+                sqlx::query(crate::dynamic(&format!("CREATE DATABASE {name}")))
+                    .execute(&pool)
                     .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed for the tests: {e}"));
-                sqlx::query(crate::dynamic(&format!("CREATE DATABASE {name}"))).execute(&pool).await.expect("create db");
+                    .expect("create db");
                 pool.close().await;
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
                 let url = format!("{base}/{name}");
                 let store = Store::open(&url).await.expect("open postgres");
-                TestDb { store, url, cleanup: Cleanup::Postgres { admin, name } }
+                TestDb {
+                    store,
+                    url,
+                    cleanup: Cleanup::Postgres { admin, name },
+                }
             }
         }
     }
@@ -61,9 +73,11 @@ impl TestDb {
         if let Cleanup::Postgres { admin, name } = &self.cleanup
             && let Ok(pool) = sqlx::PgPool::connect(admin).await
         {
-            let _ = sqlx::query(crate::dynamic(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                .execute(&pool)
-                .await;
+            let _ = sqlx::query(crate::dynamic(&format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
             pool.close().await;
         }
     }

@@ -4,8 +4,8 @@ use chrono::{Days, Utc};
 use liancha_domain::{Department, Domain, Entity, EntityStatus, RiskClass, RuleBook, Township};
 use liancha_store::demo::{self, DemoSize};
 use liancha_store::directories::EntityFilter;
-use liancha_store::testing::TestDb;
 use liancha_store::import::Kind;
+use liancha_store::testing::TestDb;
 use liancha_store::{Engine, Store, StoreError};
 
 macro_rules! conformance {
@@ -48,26 +48,69 @@ conformance!(
     import_inspectors_and_items,
 );
 
-const SMALL: DemoSize = DemoSize { legal_persons: 120, individuals: 380 };
+const SMALL: DemoSize = DemoSize {
+    legal_persons: 120,
+    individuals: 380,
+};
 
 async fn small_demo(store: &Store) {
     demo::load(store, SMALL, &|_, _| {}).await.unwrap();
 }
 
 async fn reference_data(store: &Store) {
-    store.put_township(&Township { code: "532323100".into(), name: "共和镇".into() }, 0).await.unwrap();
-    store.put_township(&Township { code: "532323101".into(), name: "新桥镇".into() }, 1).await.unwrap();
-    let d = Department { code: "amr".into(), name: "牟定县市场监督管理局".into(), domain: Domain::Market };
+    store
+        .put_township(
+            &Township {
+                code: "532323100".into(),
+                name: "共和镇".into(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .put_township(
+            &Township {
+                code: "532323101".into(),
+                name: "新桥镇".into(),
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    let d = Department {
+        code: "amr".into(),
+        name: "牟定县市场监督管理局".into(),
+        domain: Domain::Market,
+    };
     store.put_department(&d).await.unwrap();
     // Writing again updates in place.
-    store.put_department(&Department { name: "牟定县市场监管局".into(), ..d.clone() }).await.unwrap();
-    let names: Vec<String> = store.townships().await.unwrap().into_iter().map(|t| t.name).collect();
+    store
+        .put_department(&Department {
+            name: "牟定县市场监管局".into(),
+            ..d.clone()
+        })
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .townships()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
     assert_eq!(names, ["共和镇", "新桥镇"]);
     let depts = store.departments().await.unwrap();
     assert_eq!(depts.len(), 1);
     assert_eq!(depts[0].name, "牟定县市场监管局");
     let lookup = store.lookup().await.unwrap();
-    assert_eq!(lookup.departments.get("牟定县市场监管局").map(String::as_str), Some("amr"));
+    assert_eq!(
+        lookup
+            .departments
+            .get("牟定县市场监管局")
+            .map(String::as_str),
+        Some("amr")
+    );
     assert!(lookup.townships.contains("新桥镇"));
 }
 
@@ -78,30 +121,69 @@ async fn entity_directory(store: &Store) {
     let got = store.entity(&first.id).await.unwrap().expect("stored");
     assert_eq!(&got, first);
     // Lower case and spaces, as typed into a search box.
-    assert_eq!(store.entity(&format!(" {} ", first.id.to_lowercase())).await.unwrap().as_ref(), Some(first));
+    assert_eq!(
+        store
+            .entity(&format!(" {} ", first.id.to_lowercase()))
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(first)
+    );
 
-    let page = store.entities(&EntityFilter::default(), 0, 20).await.unwrap();
+    let page = store
+        .entities(&EntityFilter::default(), 0, 20)
+        .await
+        .unwrap();
     assert_eq!(page.total, 500);
     assert_eq!(page.rows.len(), 20);
     let mut ids: Vec<&str> = all.iter().map(|e| e.id.as_str()).collect();
     ids.sort();
-    assert_eq!(page.rows.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ids[..20]);
+    assert_eq!(
+        page.rows.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ids[..20]
+    );
 
-    let filter = EntityFilter { township: Some("共和镇".into()), risk_class: Some(RiskClass::B), ..Default::default() };
-    let expected = all.iter().filter(|e| e.township == "共和镇" && e.risk_class == RiskClass::B).count();
-    assert_eq!(store.entities(&filter, 0, 1000).await.unwrap().total as usize, expected);
+    let filter = EntityFilter {
+        township: Some("共和镇".into()),
+        risk_class: Some(RiskClass::B),
+        ..Default::default()
+    };
+    let expected = all
+        .iter()
+        .filter(|e| e.township == "共和镇" && e.risk_class == RiskClass::B)
+        .count();
+    assert_eq!(
+        store.entities(&filter, 0, 1000).await.unwrap().total as usize,
+        expected
+    );
 
-    let by_name = EntityFilter { query: Some("农资".into()), ..Default::default() };
+    let by_name = EntityFilter {
+        query: Some("农资".into()),
+        ..Default::default()
+    };
     let expected = all.iter().filter(|e| e.name.contains("农资")).count();
     assert!(expected > 0);
-    assert_eq!(store.entities(&by_name, 0, 1000).await.unwrap().total as usize, expected);
+    assert_eq!(
+        store.entities(&by_name, 0, 1000).await.unwrap().total as usize,
+        expected
+    );
     // A name with LIKE's wildcards matches literally.
-    let wild = EntityFilter { query: Some("%".into()), ..Default::default() };
+    let wild = EntityFilter {
+        query: Some("%".into()),
+        ..Default::default()
+    };
     assert_eq!(store.entities(&wild, 0, 10).await.unwrap().total, 0);
 
     // Dynamic management: writing the same id again updates it.
-    let changed = Entity { status: EntityStatus::Deregistered, name: "改名后的名称".into(), ..first.clone() };
-    store.put_entities(std::slice::from_ref(&changed)).await.unwrap();
+    let changed = Entity {
+        status: EntityStatus::Deregistered,
+        name: "改名后的名称".into(),
+        ..first.clone()
+    };
+    store
+        .put_entities(std::slice::from_ref(&changed))
+        .await
+        .unwrap();
     assert_eq!(store.entity(&first.id).await.unwrap(), Some(changed));
     assert_eq!(store.counts().await.unwrap().entities, 500);
 }
@@ -112,19 +194,32 @@ async fn item_versions(store: &Store) {
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
     let published = store.items(true).await.unwrap();
     assert_eq!(published.len(), demo::items().len());
-    assert_eq!(store.items_as_published_on(yesterday).await.unwrap(), vec![]);
+    assert_eq!(
+        store.items_as_published_on(yesterday).await.unwrap(),
+        vec![]
+    );
     // China is ahead of UTC: by tomorrow everything recorded now is in the list.
     let tomorrow = today.checked_add_days(Days::new(1)).unwrap();
-    assert_eq!(store.items_as_published_on(tomorrow).await.unwrap(), published);
+    assert_eq!(
+        store.items_as_published_on(tomorrow).await.unwrap(),
+        published
+    );
 
     let mut item = published[0].clone();
     item.legal_basis.push_str("；《新规章》第一条");
     let w = store.put_items(std::slice::from_ref(&item)).await.unwrap();
     assert_eq!((w.inserted, w.updated, w.unchanged), (0, 1, 0));
     let w = store.put_items(std::slice::from_ref(&item)).await.unwrap();
-    assert_eq!((w.inserted, w.updated, w.unchanged), (0, 0, 1), "unchanged items get no version");
+    assert_eq!(
+        (w.inserted, w.updated, w.unchanged),
+        (0, 0, 1),
+        "unchanged items get no version"
+    );
     let history = store.item_history(&item.code).await.unwrap();
-    assert_eq!(history.iter().map(|v| v.version).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
     assert_eq!(history[1].item, item);
 
     // Withdrawing keeps the item but drops it from the published list.
@@ -132,7 +227,10 @@ async fn item_versions(store: &Store) {
     store.put_items(std::slice::from_ref(&item)).await.unwrap();
     assert_eq!(store.items(true).await.unwrap().len(), published.len() - 1);
     assert_eq!(store.items(false).await.unwrap().len(), published.len());
-    assert_eq!(store.items_as_published_on(tomorrow).await.unwrap().len(), published.len() - 1);
+    assert_eq!(
+        store.items_as_published_on(tomorrow).await.unwrap().len(),
+        published.len() - 1
+    );
 }
 
 async fn joint_item_lists(store: &Store) {
@@ -144,16 +242,26 @@ async fn joint_item_lists(store: &Store) {
     let mut l = lists[0].clone();
     l.items.truncate(1);
     store.put_joint_item_list(&l).await.unwrap();
-    assert_eq!(store.joint_item_lists(false).await.unwrap()[0].items, l.items);
+    assert_eq!(
+        store.joint_item_lists(false).await.unwrap()[0].items,
+        l.items
+    );
 }
 
 async fn rule_books(store: &Store) {
     small_demo(store).await;
     let eco = store.rule_book(Domain::Ecology).await.unwrap();
     assert_eq!(eco.ratio_bp, [500, 1000, 2000, 5000]);
-    let bad = RuleBook { min_team_size: 1, ..eco.clone() };
+    let bad = RuleBook {
+        min_team_size: 1,
+        ..eco.clone()
+    };
     assert!(store.put_rule_book(&bad).await.is_err());
-    assert_eq!(store.rule_book(Domain::Ecology).await.unwrap(), eco, "a refused change changes nothing");
+    assert_eq!(
+        store.rule_book(Domain::Ecology).await.unwrap(),
+        eco,
+        "a refused change changes nothing"
+    );
 }
 
 async fn demo_county(store: &Store) {
@@ -181,10 +289,13 @@ async fn engine_is_chosen_by_url() {
     db.finish().await;
 }
 
-const HEADER: &str = "统一社会信用代码,名称,类型,行业,乡镇,地址,法定代表人,成立日期,状态,信用风险分类\n";
+const HEADER: &str =
+    "统一社会信用代码,名称,类型,行业,乡镇,地址,法定代表人,成立日期,状态,信用风险分类\n";
 
 fn uscc(n: u32) -> String {
-    liancha_domain::Uscc::complete(&format!("92532323MA{:07}", n)).unwrap().to_string()
+    liancha_domain::Uscc::complete(&format!("92532323MA{:07}", n))
+        .unwrap()
+        .to_string()
 }
 
 fn csv_rows(n: u32) -> String {
@@ -205,7 +316,11 @@ fn write_file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::P
     p
 }
 
-async fn import(store: &Store, kind: Kind, path: &std::path::Path) -> Result<liancha_store::import::ImportOutcome, StoreError> {
+async fn import(
+    store: &Store,
+    kind: Kind,
+    path: &std::path::Path,
+) -> Result<liancha_store::import::ImportOutcome, StoreError> {
     store.import_file(kind, path, &|_| {}).await
 }
 
@@ -228,7 +343,10 @@ async fn import_entities_csv(store: &Store) {
     let path = write_file(&dir, "entities2.csv", changed.as_bytes());
     let out = import(store, Kind::Entities, &path).await.unwrap();
     assert_eq!((out.rows, out.inserted, out.updated), (50, 0, 50));
-    assert_eq!(store.entity(&uscc(7)).await.unwrap().unwrap().name, "牟定县共和镇第7号农资经营部（已更名）");
+    assert_eq!(
+        store.entity(&uscc(7)).await.unwrap().unwrap().name,
+        "牟定县共和镇第7号农资经营部（已更名）"
+    );
     assert_eq!(store.counts().await.unwrap().entities, 550);
 }
 
@@ -246,7 +364,9 @@ async fn import_refuses_bad_check_character(store: &Store) {
     text = text.replace(&bad, &format!("{}{wrong}", &bad[..17]));
     let path = write_file(&dir, "bad.csv", text.as_bytes());
     let err = import(store, Kind::Entities, &path).await.unwrap_err();
-    let StoreError::Import { errors, more } = &err else { panic!("{err}") };
+    let StoreError::Import { errors, more } = &err else {
+        panic!("{err}")
+    };
     assert_eq!(*more, 0);
     assert_eq!(errors.len(), 1, "{err}");
     assert_eq!(errors[0].file, "bad.csv");
@@ -254,7 +374,10 @@ async fn import_refuses_bad_check_character(store: &Store) {
     assert_eq!(errors[0].column.as_ref().map(|c| c.0.as_str()), Some("A"));
     assert!(errors[0].reason.contains("校验码"), "{}", errors[0].reason);
     let message = err.to_string();
-    assert!(message.contains("bad.csv 第 41 行 A 列（统一社会信用代码）"), "{message}");
+    assert!(
+        message.contains("bad.csv 第 41 行 A 列（统一社会信用代码）"),
+        "{message}"
+    );
     // Nothing from the file was kept, not even the rows before the bad one.
     assert_eq!(store.counts().await.unwrap(), before);
     assert_eq!(store.entity(&existing.id).await.unwrap(), Some(existing));
@@ -267,7 +390,10 @@ async fn import_gbk_csv(store: &Store) {
     let text = csv_rows(3).replace("李明", "龘𪚥鑫");
     let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
     assert!(!unmappable);
-    assert!(std::str::from_utf8(&bytes).is_err(), "the file really is not UTF-8");
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "the file really is not UTF-8"
+    );
     let path = write_file(&dir, "gbk.csv", &bytes);
     import(store, Kind::Entities, &path).await.unwrap();
     let e = store.entity(&uscc(2)).await.unwrap().unwrap();
@@ -287,10 +413,23 @@ async fn import_reports_every_problem(store: &Store) {
     text.push_str(",,个体工商户,,共和镇,,,,,\n"); // row 8: no name
     let path = write_file(&dir, "many.csv", text.as_bytes());
     let err = import(store, Kind::Entities, &path).await.unwrap_err();
-    let StoreError::Import { errors, .. } = &err else { panic!("{err}") };
-    let got: Vec<(u64, &str)> =
-        errors.iter().map(|e| (e.row, e.column.as_ref().map(|c| c.1.as_str()).unwrap_or(""))).collect();
-    assert_eq!(got, [(2, "乡镇"), (3, "成立日期"), (7, "统一社会信用代码"), (8, "名称")], "{err}");
+    let StoreError::Import { errors, .. } = &err else {
+        panic!("{err}")
+    };
+    let got: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|e| (e.row, e.column.as_ref().map(|c| c.1.as_str()).unwrap_or("")))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "乡镇"),
+            (3, "成立日期"),
+            (7, "统一社会信用代码"),
+            (8, "名称")
+        ],
+        "{err}"
+    );
     assert!(errors[2].reason.contains("第 6 行"), "{}", errors[2].reason);
     assert_eq!(store.counts().await.unwrap(), before);
 
@@ -305,14 +444,39 @@ async fn export_import_round_trip(store: &Store) {
     let dir = tempfile::tempdir().unwrap();
     for ext in ["xlsx", "csv"] {
         let path = dir.path().join(format!("entities.{ext}"));
-        let n = store.export_file(Kind::Entities, &path, &|_| {}).await.unwrap();
+        let n = store
+            .export_file(Kind::Entities, &path, &|_| {})
+            .await
+            .unwrap();
         assert_eq!(n, 500);
         let other = TestDb::new(store.engine()).await;
-        demo::load(&other.store, DemoSize { legal_persons: 0, individuals: 0 }, &|_, _| {}).await.unwrap();
-        let out = other.store.import_file(Kind::Entities, &path, &|_| {}).await.unwrap();
+        demo::load(
+            &other.store,
+            DemoSize {
+                legal_persons: 0,
+                individuals: 0,
+            },
+            &|_, _| {},
+        )
+        .await
+        .unwrap();
+        let out = other
+            .store
+            .import_file(Kind::Entities, &path, &|_| {})
+            .await
+            .unwrap();
         assert_eq!(out.inserted, 500, "{ext}");
-        let a = store.entities(&EntityFilter::default(), 0, 1000).await.unwrap().rows;
-        let b = other.store.entities(&EntityFilter::default(), 0, 1000).await.unwrap().rows;
+        let a = store
+            .entities(&EntityFilter::default(), 0, 1000)
+            .await
+            .unwrap()
+            .rows;
+        let b = other
+            .store
+            .entities(&EntityFilter::default(), 0, 1000)
+            .await
+            .unwrap()
+            .rows;
         assert_eq!(a, b, "{ext}: every field survives export and re-import");
         other.finish().await;
     }
@@ -324,19 +488,37 @@ async fn import_inspectors_and_items(store: &Store) {
     small_demo(store).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inspectors.xlsx");
-    store.export_file(Kind::Inspectors, &path, &|_| {}).await.unwrap();
+    store
+        .export_file(Kind::Inspectors, &path, &|_| {})
+        .await
+        .unwrap();
     let out = import(store, Kind::Inspectors, &path).await.unwrap();
     assert_eq!((out.rows, out.inserted, out.updated), (150, 0, 150));
     let text = "执法人员编号,姓名,所属部门,执法证号,执法证有效期至\n9999,赵六,牟定县市场监督管理局,5300000001,2030-01-01\n9998,钱七,不存在的局,5300000002,2030-01-01\n";
     let path = write_file(&dir, "insp.csv", text.as_bytes());
     let err = import(store, Kind::Inspectors, &path).await.unwrap_err();
-    assert!(err.to_string().contains("insp.csv 第 3 行 C 列（所属部门）"), "{err}");
-    assert_eq!(store.inspector("9999").await.unwrap(), None, "nothing from a refused file is kept");
+    assert!(
+        err.to_string()
+            .contains("insp.csv 第 3 行 C 列（所属部门）"),
+        "{err}"
+    );
+    assert_eq!(
+        store.inspector("9999").await.unwrap(),
+        None,
+        "nothing from a refused file is kept"
+    );
 
     let path = dir.path().join("items.csv");
-    store.export_file(Kind::Items, &path, &|_| {}).await.unwrap();
+    store
+        .export_file(Kind::Items, &path, &|_| {})
+        .await
+        .unwrap();
     let out = import(store, Kind::Items, &path).await.unwrap();
-    assert_eq!((out.inserted, out.updated), (0, 0), "an unchanged list gets no new versions");
+    assert_eq!(
+        (out.inserted, out.updated),
+        (0, 0),
+        "an unchanged list gets no new versions"
+    );
     assert_eq!(store.items(false).await.unwrap(), {
         let mut i = demo::items();
         i.sort_by(|a, b| a.code.cmp(&b.code));

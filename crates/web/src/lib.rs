@@ -33,7 +33,10 @@ fn security_headers(router: Router) -> Router {
         ),
     ];
     headers.into_iter().fold(router, |r, (name, value)| {
-        r.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+        r.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
     })
 }
 
@@ -54,7 +57,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until the process is stopped. `on_ready` gets the bound address (useful with port 0).
-pub async fn serve(store: Store, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+pub async fn serve(
+    store: Store,
+    addr: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_ready(listener.local_addr()?);
     axum::serve(listener, router(AppState { store }))

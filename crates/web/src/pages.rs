@@ -5,7 +5,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use chrono::NaiveDate;
-use liancha_domain::{Department, Domain, Entity, EntityType, Inspector, Item, JointItemList, RiskClass, RuleBook};
+use liancha_domain::{
+    Department, Domain, Entity, EntityType, Inspector, Item, JointItemList, RiskClass, RuleBook,
+};
 use liancha_store::directories::{Counts, EntityFilter};
 use serde::Deserialize;
 
@@ -34,17 +36,27 @@ struct IndexPage {
 
 pub async fn index(State(s): State<AppState>) -> PageResult {
     let counts = s.store.counts().await?;
-    let mut townships: Vec<(String, [i64; 4], i64)> =
-        s.store.townships().await?.into_iter().map(|t| (t.name, [0; 4], 0)).collect();
+    let mut townships: Vec<(String, [i64; 4], i64)> = s
+        .store
+        .townships()
+        .await?
+        .into_iter()
+        .map(|t| (t.name, [0; 4], 0))
+        .collect();
     for (township, class, n) in s.store.entity_breakdown().await? {
-        if let (Some(row), Some(c)) =
-            (townships.iter_mut().find(|r| r.0 == township), RiskClass::from_code(&class))
-        {
+        if let (Some(row), Some(c)) = (
+            townships.iter_mut().find(|r| r.0 == township),
+            RiskClass::from_code(&class),
+        ) {
             row.1[c as usize] += n;
             row.2 += n;
         }
     }
-    render(&IndexPage { counts, engine: s.store.engine().name(), townships })
+    render(&IndexPage {
+        counts,
+        engine: s.store.engine().name(),
+        townships,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,7 +99,9 @@ fn query_pair(out: &mut String, key: &str, value: &str) {
         out.push('=');
         for b in value.bytes() {
             match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(b as char)
+                }
                 _ => out.push_str(&format!("%{b:02X}")),
             }
         }
@@ -103,14 +117,23 @@ pub async fn entities(State(s): State<AppState>, Query(query): Query<EntityQuery
         query: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
     };
     let page = query.page.unwrap_or(1).max(1);
-    let result = s.store.entities(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+    let result = s
+        .store
+        .entities(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        .await?;
     let mut base_query = String::new();
     query_pair(&mut base_query, "q", &query.q);
     query_pair(&mut base_query, "township", &query.township);
     query_pair(&mut base_query, "entity_type", &query.entity_type);
     query_pair(&mut base_query, "risk_class", &query.risk_class);
     render(&EntitiesPage {
-        townships: s.store.townships().await?.into_iter().map(|t| t.name).collect(),
+        townships: s
+            .store
+            .townships()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
         types: EntityType::ALL,
         classes: RiskClass::ALL,
         pages: (result.total + PAGE_SIZE - 1) / PAGE_SIZE,
@@ -145,7 +168,11 @@ struct InspectorsPage {
 
 impl InspectorsPage {
     fn department_name(&self, code: &str) -> String {
-        self.departments.iter().find(|d| d.code == code).map(|d| d.name.clone()).unwrap_or_else(|| code.into())
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| code.into())
     }
 }
 
@@ -175,23 +202,34 @@ struct ItemsPage {
 
 impl ItemsPage {
     fn department_name(&self, code: &str) -> String {
-        self.departments.iter().find(|d| d.code == code).map(|d| d.name.clone()).unwrap_or_else(|| code.into())
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| code.into())
     }
     fn item_name(&self, code: &str) -> String {
-        self.items.iter().find(|i| i.code == code).map(|i| i.name.clone()).unwrap_or_else(|| code.into())
+        self.items
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| code.into())
     }
     fn methods(&self, item: &Item) -> String {
-        item.methods.iter().map(|m| m.label()).collect::<Vec<_>>().join("、")
+        item.methods
+            .iter()
+            .map(|m| m.label())
+            .collect::<Vec<_>>()
+            .join("、")
     }
 }
 
 pub async fn items(State(s): State<AppState>, Query(q): Query<ItemsQuery>) -> PageResult {
     let as_of = match q.date.trim() {
         "" => None,
-        d => Some(
-            liancha_domain::rows::parse_date(d)
-                .ok_or_else(|| WebError::BadRequest(format!("「{d}」不是有效日期，应写作 2026-03-01")))?,
-        ),
+        d => Some(liancha_domain::rows::parse_date(d).ok_or_else(|| {
+            WebError::BadRequest(format!("「{d}」不是有效日期，应写作 2026-03-01"))
+        })?),
     };
     let items = match as_of {
         Some(day) => s.store.items_as_published_on(day).await?,
@@ -199,7 +237,11 @@ pub async fn items(State(s): State<AppState>, Query(q): Query<ItemsQuery>) -> Pa
     };
     render(&ItemsPage {
         departments: s.store.departments().await?,
-        lists: if as_of.is_none() { s.store.joint_item_lists(true).await? } else { Vec::new() },
+        lists: if as_of.is_none() {
+            s.store.joint_item_lists(true).await?
+        } else {
+            Vec::new()
+        },
         items,
         as_of,
     })
@@ -227,7 +269,10 @@ pub async fn rule_books(State(s): State<AppState>) -> PageResult {
 
 pub async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../static/app.css"),
     )
 }

@@ -1,0 +1,199 @@
+//! The `liancha` binary as users run it: exit codes, messages, files left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn liancha(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_liancha"))
+        .args(args)
+        .env_remove("LIANCHA_DB")
+        .output()
+        .expect("run liancha")
+}
+
+fn vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../draw/tests/vectors")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn verify_accepts_every_genuine_vector() {
+    for name in [
+        "small",
+        "total",
+        "no-teams",
+        "unassigned",
+        "cap-binds",
+        "total-tie",
+        "chinese-reveal",
+    ] {
+        let o = liancha(&[
+            "verify",
+            vectors().join(format!("{name}.json")).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{name}: {}", stdout(&o));
+        assert!(stdout(&o).starts_with("一致"), "{name}");
+    }
+}
+
+#[test]
+fn verify_names_the_first_difference() {
+    let o = liancha(&[
+        "verify",
+        vectors().join("tampered-order.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("result.selected[0].id"),
+        "{}",
+        stdout(&o)
+    );
+    let o = liancha(&[
+        "verify",
+        vectors().join("tampered-plan.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("plan_digest"), "{}", stdout(&o));
+}
+
+#[test]
+fn verify_refuses_malformed_input_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("a.json", "{\"a\":"),
+        ("b.json", "{\"format\":\"other/1\"}"),
+        ("c.json", ""),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let o = liancha(&["verify", p.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        assert!(stdout(&o).contains("无法验证"), "{name}: {}", stdout(&o));
+        assert!(!stderr(&o).contains("panicked"), "{name}");
+    }
+    let o = liancha(&["verify", "/nonexistent/record.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("无法读取"));
+}
+
+#[test]
+fn strict_beacons_rejects_placeholder_signatures() {
+    let o = liancha(&[
+        "verify",
+        "--strict-beacons",
+        vectors().join("small.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
+/// The input of a draw is a record without what the draw produces.
+fn input_of(record: &Path, dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(record).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let obj = v.as_object_mut().unwrap();
+    for k in ["plan_digest", "seed", "result"] {
+        obj.remove(k);
+    }
+    let p = dir.join("input.json");
+    std::fs::write(&p, serde_json::to_string(&v).unwrap()).unwrap();
+    p
+}
+
+#[test]
+fn draw_reproduces_a_vector_and_verify_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let vector = vectors().join("chinese-reveal.json");
+    let input = input_of(&vector, dir.path());
+    let out = dir.path().join("record.json");
+    let o = liancha(&[
+        "draw",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&vector).unwrap()).unwrap();
+    assert_eq!(ours, theirs);
+    // Without --out the record goes to standard output.
+    let o = liancha(&["draw", input.to_str().unwrap()]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap(),
+        theirs
+    );
+    assert!(liancha(&["verify", out.to_str().unwrap()]).status.success());
+}
+
+#[test]
+fn refused_draws_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, code) in [
+        (
+            "error-not-enough-inspectors.input.json",
+            "not-enough-inspectors",
+        ),
+        ("error-duplicate-entity.input.json", "invalid-plan"),
+        ("error-stratum-twice.input.json", "invalid-plan"),
+        ("error-fraction.input.json", "invalid-json"),
+        ("error-reveal-length.input.json", "reveal-mismatch"),
+        ("error-team-size-1.input.json", "invalid-plan"),
+        ("error-unknown-key.input.json", "invalid-plan"),
+        ("error-null.input.json", "invalid-plan"),
+    ] {
+        let out = dir.path().join(format!("{file}.record"));
+        let o = liancha(&[
+            "draw",
+            vectors().join(file).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{file}");
+        let err = stderr(&o);
+        assert!(err.contains(code), "{file}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one-line reason: {err}");
+        assert!(!out.exists(), "{file}: nothing written");
+        assert!(o.stdout.is_empty(), "{file}");
+    }
+}
+
+#[test]
+fn import_error_names_file_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "统一社会信用代码,名称,类型,乡镇\n91350100M000100Y44,某公司,企业,共和镇\n",
+    )
+    .unwrap();
+    let o = liancha(&["--db", &db, "import", "entities", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("bad.csv 第 2 行 A 列（统一社会信用代码）"),
+        "{}",
+        stderr(&o)
+    );
+    let tpl = dir.path().join("t.xlsx");
+    assert!(
+        liancha(&[
+            "--db",
+            &db,
+            "export",
+            "template",
+            "entities",
+            tpl.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert!(tpl.exists());
+}

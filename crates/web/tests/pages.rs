@@ -1,0 +1,107 @@
+//! The real server on a random port, against a real database of each engine.
+
+use liancha_store::Engine;
+use liancha_store::demo::{self, DemoSize};
+use liancha_store::testing::TestDb;
+
+struct Server {
+    base: String,
+    db: TestDb,
+}
+
+async fn start(engine: Engine) -> Server {
+    let db = TestDb::new(engine).await;
+    demo::load(
+        &db.store,
+        DemoSize {
+            legal_persons: 100,
+            individuals: 400,
+        },
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = liancha_web::router(liancha_web::AppState {
+        store: db.store.clone(),
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        base: format!("http://{addr}"),
+        db,
+    }
+}
+
+async fn get(s: &Server, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let r = reqwest::get(format!("{}{path}", s.base)).await.unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, r.text().await.unwrap(), headers)
+}
+
+async fn directory_pages(engine: Engine) {
+    let s = start(engine).await;
+    let (status, body, headers) = get(&s, "/").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("500</b>检查对象"), "{body}");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+
+    let first = &demo::entities(DemoSize {
+        legal_persons: 100,
+        individuals: 400,
+    })[0];
+    let (status, body, _) = get(&s, &format!("/entities/{}", first.id)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains(&first.name));
+
+    let (status, body, _) = get(&s, "/entities?q=%E5%86%9C%E8%B5%84").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("农资"));
+
+    let (status, body, _) = get(&s, "/inspectors").await;
+    assert_eq!(status, 200);
+    for i in demo::inspectors() {
+        assert!(body.contains(&i.name));
+        assert!(
+            !body.contains(i.phone.as_deref().unwrap()),
+            "phone numbers are not shown"
+        );
+    }
+
+    let (status, body, _) = get(&s, "/items").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("《中华人民共和国食品安全法》"));
+    let (status, body, _) = get(&s, "/items?date=2001-01-01").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("各部门抽查事项（0 项）"),
+        "nothing was published in 2001"
+    );
+    let (status, body, _) = get(&s, "/items?date=not-a-date").await;
+    assert_eq!(status, 400);
+    assert!(body.contains("不是有效日期"));
+
+    let (status, _, _) = get(&s, "/rule-books").await;
+    assert_eq!(status, 200);
+    let (status, body, _) = get(&s, "/entities/NOPE").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("没有编号为 NOPE 的检查对象"));
+    s.db.finish().await;
+}
+
+#[tokio::test]
+async fn directory_pages_sqlite() {
+    directory_pages(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn directory_pages_postgres() {
+    directory_pages(Engine::Postgres).await;
+}
