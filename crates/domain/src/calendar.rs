@@ -10,3 +10,146 @@ pub fn china() -> FixedOffset {
 pub fn today_in_china() -> NaiveDate {
     Utc::now().with_timezone(&china()).date_naive()
 }
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Weekday};
+
+/// Whether a listed day is a holiday or a weekend day worked in exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKind {
+    Off,
+    Work,
+}
+
+/// China's working-day calendar: Monday to Friday, except statutory holidays, plus the
+/// weekend days worked in exchange. Publication deadlines are counted on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkCalendar {
+    exceptions: BTreeMap<NaiveDate, (DayKind, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("节假日数据第 {line} 行：{reason}")]
+    Line { line: usize, reason: String },
+}
+
+/// The calendar shipped with liancha; administrators may load a newer one.
+pub const BUILT_IN: &str = include_str!("../data/cn-holidays.txt");
+
+impl WorkCalendar {
+    /// Parses lines of `DATE off|work name`; `#` starts a comment.
+    pub fn parse(text: &str) -> Result<Self, CalendarError> {
+        let mut exceptions = BTreeMap::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let err = |reason: &str| CalendarError::Line { line: i + 1, reason: reason.to_string() };
+            let mut parts = line.split_whitespace();
+            let date = parts
+                .next()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .ok_or_else(|| err("日期应写作 2026-10-01"))?;
+            let kind = match parts.next() {
+                Some("off") => DayKind::Off,
+                Some("work") => DayKind::Work,
+                _ => return Err(err("第二列应为 off（放假）或 work（调休上班）")),
+            };
+            let name = parts.collect::<Vec<_>>().join(" ");
+            if exceptions.insert(date, (kind, name)).is_some() {
+                return Err(err("该日期重复"));
+            }
+        }
+        Ok(WorkCalendar { exceptions })
+    }
+
+    pub fn built_in() -> Self {
+        Self::parse(BUILT_IN).expect("the built-in calendar is valid")
+    }
+
+    pub fn is_working_day(&self, day: NaiveDate) -> bool {
+        match self.exceptions.get(&day) {
+            Some((DayKind::Off, _)) => false,
+            Some((DayKind::Work, _)) => true,
+            None => !matches!(day.weekday(), Weekday::Sat | Weekday::Sun),
+        }
+    }
+
+    /// The day that is `n` working days after `start` (`start` itself not counted):
+    /// a deadline of 20 working days after an inspection ending on `start`.
+    pub fn add_working_days(&self, start: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = start;
+        let mut left = n;
+        while left > 0 {
+            day = day.succ_opt().expect("date in range");
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+
+    /// Working days after `from` up to and including `to` (0 when `to` is not later).
+    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let mut n = 0;
+        let mut day = from;
+        while day < to {
+            day = day.succ_opt().expect("date in range");
+            if self.is_working_day(day) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The years the calendar has data for: outside them only weekends are known.
+    pub fn years(&self) -> Vec<i32> {
+        let mut years: Vec<i32> = self.exceptions.keys().map(|d| d.year()).collect();
+        years.dedup();
+        years
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn holidays_and_exchanged_weekends() {
+        let c = WorkCalendar::built_in();
+        assert!(!c.is_working_day(d(2026, 10, 1)), "National Day");
+        assert!(c.is_working_day(d(2026, 10, 10)), "Saturday worked in exchange");
+        assert!(!c.is_working_day(d(2026, 11, 28)), "an ordinary Saturday");
+        assert!(c.is_working_day(d(2026, 11, 26)), "an ordinary Thursday");
+        assert_eq!(c.years(), vec![2025, 2026]);
+    }
+
+    #[test]
+    fn deadline_skips_the_national_day_week() {
+        let c = WorkCalendar::built_in();
+        // Inspection ends Wednesday 30 September 2026; 1–7 October are off,
+        // Saturday 10 October is worked: 8, 9, 10 Oct, then 17 weekdays to 3 November.
+        assert_eq!(c.add_working_days(d(2026, 9, 30), 1), d(2026, 10, 8));
+        assert_eq!(c.add_working_days(d(2026, 9, 30), 3), d(2026, 10, 10));
+        assert_eq!(c.add_working_days(d(2026, 9, 30), 20), d(2026, 11, 3));
+        assert_eq!(c.working_days_between(d(2026, 9, 30), d(2026, 11, 3)), 20);
+        assert_eq!(c.add_working_days(d(2026, 9, 30), 0), d(2026, 9, 30));
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        assert_eq!(
+            WorkCalendar::parse("2026-10-01 off 国庆\n2026-13-01 off x").unwrap_err(),
+            CalendarError::Line { line: 2, reason: "日期应写作 2026-10-01".into() }
+        );
+        assert!(WorkCalendar::parse("2026-10-01 rest").is_err());
+        assert!(WorkCalendar::parse("2026-10-01 off\n2026-10-01 work").is_err());
+    }
+}
