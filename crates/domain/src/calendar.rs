@@ -47,7 +47,10 @@ impl WorkCalendar {
             if line.is_empty() {
                 continue;
             }
-            let err = |reason: &str| CalendarError::Line { line: i + 1, reason: reason.to_string() };
+            let err = |reason: &str| CalendarError::Line {
+                line: i + 1,
+                reason: reason.to_string(),
+            };
             let mut parts = line.split_whitespace();
             let date = parts
                 .next()
@@ -125,7 +128,10 @@ mod tests {
     fn holidays_and_exchanged_weekends() {
         let c = WorkCalendar::built_in();
         assert!(!c.is_working_day(d(2026, 10, 1)), "National Day");
-        assert!(c.is_working_day(d(2026, 10, 10)), "Saturday worked in exchange");
+        assert!(
+            c.is_working_day(d(2026, 10, 10)),
+            "Saturday worked in exchange"
+        );
         assert!(!c.is_working_day(d(2026, 11, 28)), "an ordinary Saturday");
         assert!(c.is_working_day(d(2026, 11, 26)), "an ordinary Thursday");
         assert_eq!(c.years(), vec![2025, 2026]);
@@ -147,7 +153,10 @@ mod tests {
     fn bad_lines_are_named() {
         assert_eq!(
             WorkCalendar::parse("2026-10-01 off 国庆\n2026-13-01 off x").unwrap_err(),
-            CalendarError::Line { line: 2, reason: "日期应写作 2026-10-01".into() }
+            CalendarError::Line {
+                line: 2,
+                reason: "日期应写作 2026-10-01".into()
+            }
         );
         assert!(WorkCalendar::parse("2026-10-01 rest").is_err());
         assert!(WorkCalendar::parse("2026-10-01 off\n2026-10-01 work").is_err());

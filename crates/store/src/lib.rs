@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 pub mod bulk;
 pub mod demo;
 pub mod directories;
+pub mod draw;
 mod error;
 pub mod export;
 pub mod import;

@@ -115,6 +115,10 @@ impl PgEntityWriter {
         sqlx::query("ANALYZE entities_load")
             .execute(&mut *self.tx)
             .await?;
+        // Room to sort and hash the load in memory rather than in temporary files.
+        sqlx::query("SET LOCAL work_mem = '256MB'")
+            .execute(&mut *self.tx)
+            .await?;
         let update = format!(
             "UPDATE entities e SET {} FROM entities_load l WHERE e.id = l.id",
             set.join(", ")
