@@ -15,6 +15,15 @@ use crate::{AppState, WebError};
 
 type PageResult = Result<Html<String>, WebError>;
 
+/// A department's name for a code; the code itself if the department is unknown.
+fn department_name(departments: &[Department], code: &str) -> String {
+    departments
+        .iter()
+        .find(|d| d.code == code)
+        .map(|d| d.name.clone())
+        .unwrap_or_else(|| code.into())
+}
+
 fn render<T: Template>(t: &T) -> PageResult {
     Ok(Html(t.render()?))
 }
@@ -168,11 +177,7 @@ struct InspectorsPage {
 
 impl InspectorsPage {
     fn department_name(&self, code: &str) -> String {
-        self.departments
-            .iter()
-            .find(|d| d.code == code)
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| code.into())
+        department_name(&self.departments, code)
     }
 }
 
@@ -202,11 +207,7 @@ struct ItemsPage {
 
 impl ItemsPage {
     fn department_name(&self, code: &str) -> String {
-        self.departments
-            .iter()
-            .find(|d| d.code == code)
-            .map(|d| d.name.clone())
-            .unwrap_or_else(|| code.into())
+        department_name(&self.departments, code)
     }
     fn item_name(&self, code: &str) -> String {
         self.items
