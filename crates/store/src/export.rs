@@ -69,6 +69,16 @@ impl BlockingWriter {
 }
 
 impl Store {
+    /// Department code → name, for files that show names where the database keeps codes.
+    async fn department_names(&self) -> Result<BTreeMap<String, String>> {
+        Ok(self
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect())
+    }
+
     /// Exports `kind` to `path` (.xlsx or .csv); returns the number of rows written.
     pub async fn export_file(
         &self,
@@ -77,12 +87,7 @@ impl Store {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64> {
         let writer = BlockingWriter::create(path, kind.label(), write_columns(kind.columns()));
-        let names: BTreeMap<String, String> = self
-            .departments()
-            .await?
-            .into_iter()
-            .map(|d| (d.code, d.name))
-            .collect();
+        let names = self.department_names().await?;
         let dept = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
         match kind {
             Kind::Entities => {
@@ -147,12 +152,7 @@ impl Store {
         .map(|h| WriteColumn::text(h))
         .to_vec();
         let writer = BlockingWriter::create(path, "跨部门联查事项清单", columns);
-        let names: BTreeMap<String, String> = self
-            .departments()
-            .await?
-            .into_iter()
-            .map(|d| (d.code, d.name))
-            .collect();
+        let names = self.department_names().await?;
         let items: BTreeMap<String, Item> = self
             .items(false)
             .await?
