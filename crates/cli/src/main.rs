@@ -319,7 +319,7 @@ fn describe(e: &anyhow::Error) -> String {
         let text = cause.to_string();
         if !out.contains(&text) {
             if !out.is_empty() {
-                out.push_str("：");
+                out.push('：');
             }
             out.push_str(&text);
         }

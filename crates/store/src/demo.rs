@@ -61,7 +61,16 @@ pub const DEPARTMENTS: [(&str, &str, Domain, usize); 14] = [
 use InspectionMethod::{Documentary, OnSite, OnlineMonitoring, Testing, ThirdParty};
 
 /// (code, department, name, legal basis, content, methods)
-const ITEMS: &[(&str, &str, &str, &str, &str, &[InspectionMethod])] = &[
+type DemoItem = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [InspectionMethod],
+);
+
+const ITEMS: &[DemoItem] = &[
     (
         "SC-001",
         "amr",

@@ -149,7 +149,7 @@ impl Store {
             "抽查主体",
             "发布状态",
         ]
-        .map(|h| WriteColumn::text(h))
+        .map(WriteColumn::text)
         .to_vec();
         let writer = BlockingWriter::create(path, "跨部门联查事项清单", columns);
         let names = self.department_names().await?;

@@ -207,7 +207,7 @@ fn validate_rows<T>(
                 }
             }
         }
-        if rows % 10_000 == 0 {
+        if rows.is_multiple_of(10_000) {
             progress(rows);
         }
     }
