@@ -311,14 +311,17 @@ fn first_difference(expected: &Value, found: &Value, path: &str) -> Option<(Stri
     }
     match (expected, found) {
         (Value::Array(a), Value::Array(b)) => {
-            let i = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
-            let p = format!("{path}[{i}]");
-            match (a.get(i), b.get(i)) {
-                (Some(x), Some(y)) => first_difference(x, y, &p),
-                (Some(x), None) => Some((p, format!("expected {}, found nothing", abbreviate(x)))),
-                (None, Some(y)) => Some((p, format!("unexpected extra value {}", abbreviate(y)))),
-                (None, None) => None,
-            }
+            // Elements that differ only in key order are equal JSON: keep scanning past
+            // them, or a reordered element would hide a real change further on.
+            (0..a.len().max(b.len())).find_map(|i| {
+                let p = format!("{path}[{i}]");
+                match (a.get(i), b.get(i)) {
+                    (Some(x), Some(y)) => first_difference(x, y, &p),
+                    (Some(x), None) => Some((p, format!("expected {}, found nothing", abbreviate(x)))),
+                    (None, Some(y)) => Some((p, format!("unexpected extra value {}", abbreviate(y)))),
+                    (None, None) => None,
+                }
+            })
         }
         (Value::Object(a), Value::Object(b)) => {
             for (k, x) in a.iter() {

@@ -322,3 +322,30 @@ fn record_edits_are_reported_at_their_path() {
         String::from_utf8(json::canonical(&json::parse(text.as_bytes()).unwrap())).unwrap();
     verify_record(compact.as_bytes()).unwrap();
 }
+
+/// A forger reorders the keys of one selected entry (same JSON) and then changes a
+/// later entry: the later change must still be found.
+#[test]
+fn reordered_keys_do_not_hide_a_later_change() {
+    let text = String::from_utf8(read("small.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let selected = record["result"]["selected"].as_array().unwrap();
+    assert!(selected.len() >= 2, "the vector selects at least two entities");
+    let first = &selected[0];
+    let reordered = format!(
+        "{{\"ticket\":{},\"stratum\":{},\"id\":{}}}",
+        first["ticket"], first["stratum"], first["id"]
+    );
+    let original_first = serde_json::to_string(first).unwrap();
+    let mut forged: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let last = forged["result"]["selected"].as_array().unwrap().len() - 1;
+    forged["result"]["selected"][last]["ticket"] = serde_json::Value::String("00".repeat(32));
+    let forged = serde_json::to_string(&forged)
+        .unwrap()
+        .replacen(&original_first, &reordered, 1);
+    assert!(forged.contains(&reordered));
+    match verify_record(forged.as_bytes()) {
+        Err(e) => assert!(e.to_string().contains(&format!("result.selected[{last}]")), "{e}"),
+        Ok(_) => panic!("a forged record was accepted"),
+    }
+}
