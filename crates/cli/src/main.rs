@@ -76,6 +76,38 @@ enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        what: UserWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserWhat {
+    /// Create an account. The password is read from LIANCHA_PASSWORD or asked for;
+    /// the user must change it at first sign-in.
+    Add {
+        username: String,
+        /// admin, coordinator, department-admin, inspector, oversight, township
+        /// (or the Chinese name of the role).
+        #[arg(long)]
+        role: String,
+        /// Display name (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Department code, for department admins and inspectors.
+        #[arg(long)]
+        department: Option<String>,
+        /// Township name, for township officers.
+        #[arg(long)]
+        township: Option<String>,
+        /// Id in the inspector directory, for inspectors.
+        #[arg(long)]
+        inspector: Option<String>,
+    },
+    /// List accounts.
+    List,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -151,6 +183,16 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         c.townships, c.departments, c.entities, c.legal_person_entities, c.inspectors, c.items
     );
     Ok(())
+}
+
+fn print_demo_accounts(accounts: &[demo::DemoAccount]) {
+    if accounts.is_empty() {
+        return;
+    }
+    println!("演示账号（密码均为 {}）：", demo::DEMO_PASSWORD);
+    for a in accounts {
+        println!("  {:<12} {}（{}）", a.username, a.role.label(), a.who);
+    }
 }
 
 /// Writes `bytes` to `path` whole or not at all: a refused or interrupted draw must
@@ -259,6 +301,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo && store.counts().await?.entities == 0 {
                 load_demo(&store).await?;
             }
+            if demo {
+                print_demo_accounts(&demo::accounts(&store, chrono::Utc::now()).await?);
+            }
             liancha_web::serve(store, listen, |addr| {
                 println!("联查已启动：http://{addr}/  （Ctrl+C 停止）")
             })
@@ -268,6 +313,58 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             let store = Store::open(&cli.db).await?;
             load_demo(&store).await?;
+            print_demo_accounts(&demo::accounts(&store, chrono::Utc::now()).await?);
+        }
+        Command::User { what } => {
+            let store = Store::open(&cli.db).await?;
+            match what {
+                UserWhat::List => {
+                    for u in store.users().await? {
+                        println!(
+                            "{}\t{}\t{}\t{}{}",
+                            u.username,
+                            u.display_name,
+                            u.role.label(),
+                            u.department.as_deref().or(u.township.as_deref()).unwrap_or(""),
+                            if u.disabled { "\t已停用" } else { "" }
+                        );
+                    }
+                }
+                UserWhat::Add { username, role, name, department, township, inspector } => {
+                    let role = liancha_domain::auth::Role::parse(&role).with_context(|| {
+                        format!(
+                            "未知的角色「{role}」，可选：{}",
+                            liancha_domain::auth::Role::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join("、")
+                        )
+                    })?;
+                    let password = match std::env::var("LIANCHA_PASSWORD") {
+                        Ok(p) => p,
+                        Err(_) => {
+                            eprint!("初始密码（输入后回车）：");
+                            let mut line = String::new();
+                            std::io::stdin().read_line(&mut line)?;
+                            line.trim_end_matches(['\r', '\n']).to_string()
+                        }
+                    };
+                    store
+                        .create_user(
+                            &liancha_store::accounts::NewUser {
+                                display_name: name.unwrap_or_else(|| username.clone()),
+                                username: username.clone(),
+                                role,
+                                department,
+                                township,
+                                inspector_id: inspector,
+                                password,
+                                must_change_password: true,
+                            },
+                            &liancha_store::accounts::Actor::system("cli"),
+                            chrono::Utc::now(),
+                        )
+                        .await?;
+                    println!("已创建账号 {username}（{}），首次登录须修改密码", role.label());
+                }
+            }
         }
         Command::Import { kind, file } => {
             let store = Store::open(&cli.db).await?;

@@ -11,6 +11,16 @@ pub fn today_in_china() -> NaiveDate {
     Utc::now().with_timezone(&china()).date_naive()
 }
 
+/// A moment as people in the county read it: `2026-03-02 09:30` (Beijing time).
+pub fn format_china_time(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// The date in China at a moment.
+pub fn china_date(t: chrono::DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&china()).date_naive()
+}
+
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Weekday};
@@ -106,6 +116,20 @@ impl WorkCalendar {
             }
         }
         n
+    }
+
+    /// Takes `other`'s data for every year it has data for, replacing this
+    /// calendar's days of those years (an admin's upload of a year's notice).
+    pub fn merge(&mut self, other: &WorkCalendar) {
+        let years = other.years();
+        self.exceptions.retain(|d, _| !years.contains(&d.year()));
+        self.exceptions
+            .extend(other.exceptions.iter().map(|(d, v)| (*d, v.clone())));
+    }
+
+    /// The listed days, for pages and export: date, kind, name.
+    pub fn days(&self) -> impl Iterator<Item = (NaiveDate, DayKind, &str)> {
+        self.exceptions.iter().map(|(d, (k, n))| (*d, *k, n.as_str()))
     }
 
     /// The years the calendar has data for: outside them only weekends are known.

@@ -1,11 +1,13 @@
 //! Types and rules of liancha: entities, inspectors, items, rule books. No SQL, no HTTP.
 
+pub mod auth;
 pub mod calendar;
 pub mod industry;
 pub mod labels;
 pub mod model;
 pub mod rows;
 pub mod uscc;
+pub mod workflow;
 
 pub use industry::Industry;
 pub use labels::{Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass};

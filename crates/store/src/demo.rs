@@ -630,6 +630,71 @@ pub async fn load(
     w.commit().await
 }
 
+/// The password of every demo account; printed by `liancha serve --demo`.
+pub const DEMO_PASSWORD: &str = "Liancha#2026";
+
+/// One demo account per role.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub role: liancha_domain::auth::Role,
+    pub who: String,
+}
+
+/// Creates one account per role (two department admins, so that a two-department
+/// task can be reviewed), unless the database already has accounts. The demo
+/// inspector account belongs to an on-duty market inspector certified for years.
+/// Demo accounts need no password change at first sign-in; accounts made with
+/// `liancha user add` do.
+pub async fn accounts(store: &Store, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<DemoAccount>> {
+    use liancha_domain::auth::Role;
+    if !store.users().await?.is_empty() {
+        return Ok(vec![]);
+    }
+    let far = chrono::NaiveDate::from_ymd_opt(2028, 12, 31).expect("valid date");
+    let inspector = store
+        .inspectors(Some("amr"))
+        .await?
+        .into_iter()
+        .find(|i| i.is_available_on(far))
+        .ok_or_else(|| StoreError::Invalid("演示数据中没有可用的市场监管执法人员".into()))?;
+    let plan: [(&'static str, &str, Role, Option<&str>, Option<&str>, Option<String>); 7] = [
+        ("admin", "系统管理员", Role::Admin, None, None, None),
+        ("bianban", "县委编办 统筹员", Role::Coordinator, None, None, None),
+        ("amr-admin", "市场监管局 管理员", Role::DepartmentAdmin, Some("amr"), None, None),
+        ("agri-admin", "农业农村局 管理员", Role::DepartmentAdmin, Some("agri"), None, None),
+        ("inspector", &inspector.name, Role::Inspector, Some("amr"), None, Some(inspector.id.clone())),
+        ("duchashi", "县政府督查室", Role::Oversight, None, None, None),
+        ("gonghe", "共和镇 工作人员", Role::Township, None, Some("共和镇"), None),
+    ];
+    let actor = crate::accounts::Actor::system("demo");
+    let mut out = Vec::new();
+    for (username, name, role, department, township, inspector_id) in plan {
+        store
+            .create_user(
+                &crate::accounts::NewUser {
+                    username: username.into(),
+                    display_name: name.into(),
+                    role,
+                    department: department.map(Into::into),
+                    township: township.map(Into::into),
+                    inspector_id: inspector_id.clone(),
+                    password: DEMO_PASSWORD.into(),
+                    must_change_password: false,
+                },
+                &actor,
+                now,
+            )
+            .await?;
+        out.push(DemoAccount {
+            username,
+            role,
+            who: name.to_string(),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

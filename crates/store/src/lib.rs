@@ -14,6 +14,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub mod accounts;
 pub mod bulk;
 pub mod demo;
 pub mod directories;
@@ -23,7 +24,9 @@ pub mod export;
 pub mod import;
 pub mod items;
 pub mod postgres;
+pub mod results;
 pub mod sqlite;
+pub mod tasks;
 pub mod testing;
 
 pub use error::{RowError, StoreError};

@@ -12,6 +12,34 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// Declares each story (`async fn(&Store)`) as a test on SQLite and on PostgreSQL:
+/// one suite, two engines, one behaviour.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $story() {
+                    let db = $crate::testing::TestDb::new($crate::Engine::Sqlite).await;
+                    super::$story(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $story() {
+                    let db = $crate::testing::TestDb::new($crate::Engine::Postgres).await;
+                    super::$story(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
 /// A database that exists for one test.
 pub struct TestDb {
     pub store: Store,

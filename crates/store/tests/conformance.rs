@@ -8,32 +8,7 @@ use liancha_store::import::Kind;
 use liancha_store::testing::TestDb;
 use liancha_store::{Engine, Store, StoreError};
 
-macro_rules! conformance {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $story() {
-                    let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
-                    super::$story(&db.store).await;
-                    db.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $story() {
-                    let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
-                    super::$story(&db.store).await;
-                    db.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+liancha_store::on_both_engines!(
     reference_data,
     entity_directory,
     item_versions,

@@ -13,11 +13,33 @@ pub enum WebError {
     Store(#[from] StoreError),
     #[error("页面生成失败：{0}")]
     Render(#[from] askama::Error),
+    /// The signed-in user's role does not allow this.
+    #[error("无权访问")]
+    Forbidden,
+    /// A state-changing form without this session's token.
+    #[error("表单已过期或来源不明")]
+    Csrf,
+    /// A refused action: nothing changed; the page says why and links back.
+    #[error("{message}")]
+    Refused { message: String, back: String },
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let mut back = None;
         let (status, message) = match &self {
+            WebError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "您的账号无权查看或办理此项内容。".to_string(),
+            ),
+            WebError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "表单已过期或来源不明（可能是页面打开太久或重复提交），未作任何更改。请返回刷新页面后重试。".to_string(),
+            ),
+            WebError::Refused { message, back: b } => {
+                back = Some(b.clone());
+                (StatusCode::UNPROCESSABLE_ENTITY, format!("{message}（未作任何更改）"))
+            }
             WebError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             WebError::Store(StoreError::NotFound(m)) => {
@@ -44,6 +66,7 @@ impl IntoResponse for WebError {
         let page = crate::pages::ErrorPage {
             status: status.as_u16(),
             message,
+            back,
         };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "错误".into());
         (status, Html(body)).into_response()

@@ -5,19 +5,32 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use liancha_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 mod error;
 mod pages;
+pub mod session;
+mod staff;
 
 pub use error::WebError;
+pub use session::Clock;
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store,
+            clock: Clock::default(),
+        }
+    }
 }
 
 /// Headers every response carries: no framing, no sniffing, scripts and styles only
@@ -49,6 +62,34 @@ pub fn router(state: AppState) -> Router {
         .route("/items", get(pages::items))
         .route("/rule-books", get(pages::rule_books))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/account/password", get(session::password_form).post(session::change_password))
+        .route("/staff", get(staff::home))
+        .route("/staff/tasks", get(staff::tasks).post(staff::create_task))
+        .route("/staff/tasks/new", get(staff::new_task))
+        .route("/staff/tasks/{id}", get(staff::task))
+        .route("/staff/tasks/{id}/edit", get(staff::edit_task).post(staff::update_task))
+        .route("/staff/tasks/{id}/commit", post(staff::commit))
+        .route("/staff/tasks/{id}/draw", post(staff::draw))
+        .route("/staff/tasks/{id}/witnesses", post(staff::add_witness))
+        .route("/staff/tasks/{id}/cancel", post(staff::cancel))
+        .route("/staff/tasks/{id}/substitute", post(staff::substitute))
+        .route("/staff/tasks/{id}/approve", post(staff::approve))
+        .route("/staff/tasks/{id}/publish", post(staff::publish))
+        .route("/staff/tasks/{id}/plan.json", get(staff::plan))
+        .route("/staff/tasks/{id}/record.json", get(staff::record))
+        .route("/staff/tasks/{id}/exclusions", get(staff::exclusions))
+        .route("/staff/tasks/{id}/notices", get(staff::notices))
+        .route("/staff/tasks/{id}/forms", get(staff::forms))
+        .route("/staff/tasks/{id}/visits/{entity}", get(staff::visit).post(staff::record_results))
+        .route("/staff/tasks/{id}/visits/{entity}/return", post(staff::return_visit))
+        .route("/staff/my", get(staff::my_visits))
+        .route("/staff/follow-ups", get(staff::follow_ups))
+        .route("/staff/follow-ups/{id}", post(staff::update_follow_up))
+        .route("/staff/credit/{id}", post(staff::decide_credit))
+        .route("/staff/targeted", get(staff::targeted).post(staff::record_targeted))
+        .route("/staff/audit", get(staff::audit))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(pages::not_found)
         .with_state(state)
@@ -64,7 +105,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(AppState { store }))
+    axum::serve(listener, router(AppState::new(store)))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -33,6 +33,7 @@ fn render<T: Template>(t: &T) -> PageResult {
 pub(crate) struct ErrorPage {
     pub status: u16,
     pub message: String,
+    pub back: Option<String>,
 }
 
 #[derive(Template)]
@@ -106,15 +107,20 @@ fn query_pair(out: &mut String, key: &str, value: &str) {
         }
         out.push_str(key);
         out.push('=');
-        for b in value.bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    out.push(b as char)
-                }
-                _ => out.push_str(&format!("%{b:02X}")),
-            }
+        out.push_str(&url_encode(value));
+    }
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub(crate) fn url_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
         }
     }
+    out
 }
 
 pub async fn entities(State(s): State<AppState>, Query(query): Query<EntityQuery>) -> PageResult {

@@ -23,9 +23,7 @@ async fn start(engine: Engine) -> Server {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = liancha_web::router(liancha_web::AppState {
-        store: db.store.clone(),
-    });
+    let app = liancha_web::router(liancha_web::AppState::new(db.store.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server {
         base: format!("http://{addr}"),

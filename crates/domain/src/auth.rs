@@ -1,0 +1,269 @@
+//! Who may do what. Roles, the scope an account is bound to, the password rule, and
+//! one function, [`Principal::may`], that every page and API asks before acting.
+//! No storage and no HTTP here, so the whole matrix is tested in memory.
+
+use crate::labelled_enum;
+
+labelled_enum! {
+    /// 用户角色.
+    pub enum Role {
+        Admin = ("admin", "系统管理员"),
+        Coordinator = ("coordinator", "县级统筹（县委编办）", "县级统筹", "统筹"),
+        DepartmentAdmin = ("department-admin", "部门管理员"),
+        Inspector = ("inspector", "执法检查人员", "检查人员"),
+        Oversight = ("oversight", "督查室", "督查"),
+        Township = ("township", "乡镇工作人员", "乡镇"),
+    }
+}
+
+/// A signed-in account, as far as permissions care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Department code, for department admins and inspectors.
+    pub department: Option<String>,
+    /// Township name, for township officers.
+    pub township: Option<String>,
+    /// Inspector id in the directory, for inspectors.
+    pub inspector_id: Option<String>,
+}
+
+/// What a task looks like to the permission check: who owns it, where it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskScope {
+    pub lead_department: String,
+    pub departments: Vec<String>,
+    /// Empty means the whole county.
+    pub townships: Vec<String>,
+    /// Inspector ids of the task's teams (after the draw).
+    pub inspectors: Vec<String>,
+}
+
+/// Everything a request can ask to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// The directories, item lists and rule books (read).
+    ReadDirectories,
+    /// Phone numbers and other personal data of inspectors.
+    ReadInspectorContacts,
+    ManageUsers,
+    /// Holiday calendar, rule books.
+    ManageSettings,
+    /// Annual plans of a domain's lead department.
+    ManagePlans { lead_department: &'a str },
+    ReadTask(&'a TaskScope),
+    /// Create, edit, commit, reveal, draw, cancel, substitute.
+    ManageTask(&'a TaskScope),
+    /// Record results for one assigned entity of a task.
+    RecordResults(&'a TaskScope),
+    /// Approve, return and publish results of the department's items.
+    ReviewResults { department: &'a str },
+    /// Follow-up items and credit proposals of a department.
+    ManageFollowUp { department: &'a str },
+    /// Targeted inspections (complaint, referral, data lead) of a department.
+    RecordTargeted { department: &'a str },
+    ReadOversight,
+    ReadAudit,
+}
+
+impl Principal {
+    fn in_department(&self, code: &str) -> bool {
+        self.department.as_deref() == Some(code)
+    }
+
+    /// The single rule book of permissions.
+    pub fn may(&self, action: &Action<'_>) -> bool {
+        use Role::*;
+        match action {
+            Action::ReadDirectories => true,
+            Action::ReadInspectorContacts => {
+                matches!(self.role, Admin | Coordinator | DepartmentAdmin)
+            }
+            Action::ManageUsers | Action::ManageSettings => self.role == Admin,
+            Action::ManagePlans { lead_department } => match self.role {
+                Coordinator => true,
+                DepartmentAdmin => self.in_department(lead_department),
+                _ => false,
+            },
+            Action::ReadTask(t) => match self.role {
+                Admin | Coordinator | Oversight => true,
+                DepartmentAdmin => t.departments.iter().any(|d| self.in_department(d)),
+                Inspector => self
+                    .inspector_id
+                    .as_ref()
+                    .is_some_and(|id| t.inspectors.contains(id)),
+                Township => self.township.as_ref().is_some_and(|town| {
+                    t.townships.is_empty() || t.townships.contains(town)
+                }),
+            },
+            Action::ManageTask(t) => match self.role {
+                Coordinator => true,
+                DepartmentAdmin => self.in_department(&t.lead_department),
+                _ => false,
+            },
+            Action::RecordResults(t) => match self.role {
+                Inspector => self
+                    .inspector_id
+                    .as_ref()
+                    .is_some_and(|id| t.inspectors.contains(id)),
+                // A department admin may enter results from paper forms for its own items.
+                DepartmentAdmin => t.departments.iter().any(|d| self.in_department(d)),
+                _ => false,
+            },
+            Action::ReviewResults { department }
+            | Action::ManageFollowUp { department }
+            | Action::RecordTargeted { department } => {
+                self.role == DepartmentAdmin && self.in_department(department)
+            }
+            Action::ReadOversight => matches!(self.role, Admin | Coordinator | Oversight),
+            Action::ReadAudit => matches!(self.role, Admin | Coordinator | Oversight),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("密码至少 8 个字符")]
+    TooShort,
+    #[error("密码须包含大写字母、小写字母、数字、符号中的至少三类")]
+    TooFewClasses,
+    #[error("新密码不能与用户名相同")]
+    SameAsUsername,
+}
+
+/// At least 8 characters from at least 3 of: upper case, lower case, digits, other.
+pub fn check_password(username: &str, password: &str) -> Result<(), PasswordError> {
+    if password.chars().count() < 8 {
+        return Err(PasswordError::TooShort);
+    }
+    if password.eq_ignore_ascii_case(username) {
+        return Err(PasswordError::SameAsUsername);
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|&&c| c).count() < 3 {
+        return Err(PasswordError::TooFewClasses);
+    }
+    Ok(())
+}
+
+/// Failed logins that lock an account, and for how long.
+pub const MAX_FAILED_LOGINS: u32 = 5;
+pub const LOCKOUT_MINUTES: i64 = 15;
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(role: Role, department: Option<&str>) -> Principal {
+        Principal {
+            user_id: 1,
+            username: "u".into(),
+            display_name: "u".into(),
+            role,
+            department: department.map(Into::into),
+            township: (role == Role::Township).then(|| "共和镇".into()),
+            inspector_id: (role == Role::Inspector).then(|| "I1".into()),
+        }
+    }
+
+    #[test]
+    fn password_rule() {
+        assert_eq!(check_password("a", "Ab1"), Err(PasswordError::TooShort));
+        assert_eq!(
+            check_password("a", "abcdefgh1"),
+            Err(PasswordError::TooFewClasses)
+        );
+        assert!(check_password("a", "abcdefg1!").is_ok());
+        assert!(check_password("a", "Abcdefg1").is_ok());
+        assert_eq!(
+            check_password("x", "admin123"),
+            Err(PasswordError::TooFewClasses)
+        );
+        assert_eq!(
+            check_password("Admin_123", "admin_123"),
+            Err(PasswordError::SameAsUsername)
+        );
+    }
+
+    #[test]
+    fn department_admin_is_bound_to_its_department() {
+        let t = TaskScope {
+            lead_department: "amr".into(),
+            departments: vec!["amr".into(), "agri".into()],
+            townships: vec![],
+            inspectors: vec!["I1".into()],
+        };
+        let amr = who(Role::DepartmentAdmin, Some("amr"));
+        let agri = who(Role::DepartmentAdmin, Some("agri"));
+        let env = who(Role::DepartmentAdmin, Some("env"));
+        assert!(amr.may(&Action::ManageTask(&t)));
+        assert!(!agri.may(&Action::ManageTask(&t)));
+        assert!(agri.may(&Action::ReadTask(&t)));
+        assert!(!env.may(&Action::ReadTask(&t)));
+        assert!(agri.may(&Action::ReviewResults { department: "agri" }));
+        assert!(!agri.may(&Action::ReviewResults { department: "amr" }));
+    }
+
+    #[test]
+    fn oversight_reads_everything_and_changes_nothing() {
+        let t = TaskScope::default();
+        let o = who(Role::Oversight, None);
+        assert!(o.may(&Action::ReadTask(&t)));
+        assert!(o.may(&Action::ReadOversight));
+        for a in [
+            Action::ManageTask(&t),
+            Action::RecordResults(&t),
+            Action::ManageUsers,
+            Action::ManagePlans {
+                lead_department: "amr",
+            },
+            Action::ReviewResults { department: "amr" },
+        ] {
+            assert!(!o.may(&a), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn inspector_sees_only_own_assignments() {
+        let mine = TaskScope {
+            inspectors: vec!["I1".into()],
+            ..TaskScope::default()
+        };
+        let other = TaskScope {
+            inspectors: vec!["I2".into()],
+            ..TaskScope::default()
+        };
+        let i = who(Role::Inspector, Some("amr"));
+        assert!(i.may(&Action::ReadTask(&mine)));
+        assert!(i.may(&Action::RecordResults(&mine)));
+        assert!(!i.may(&Action::ReadTask(&other)));
+        assert!(!i.may(&Action::RecordResults(&other)));
+        assert!(!i.may(&Action::ReadOversight));
+    }
+
+    #[test]
+    fn township_officer_sees_tasks_touching_its_township() {
+        let here = TaskScope {
+            townships: vec!["共和镇".into()],
+            ..TaskScope::default()
+        };
+        let there = TaskScope {
+            townships: vec!["新桥镇".into()],
+            ..TaskScope::default()
+        };
+        let t = who(Role::Township, None);
+        assert!(t.may(&Action::ReadTask(&here)));
+        assert!(t.may(&Action::ReadTask(&TaskScope::default())));
+        assert!(!t.may(&Action::ReadTask(&there)));
+        assert!(!t.may(&Action::ManageTask(&here)));
+    }
+}

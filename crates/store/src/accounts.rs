@@ -1,0 +1,483 @@
+//! Accounts, sign-in, sessions and the append-only audit trail.
+//!
+//! Passwords are kept as argon2id PHC strings. A session cookie carries a random
+//! 256-bit token; only its SHA-256 is stored, with the session's CSRF token and the
+//! time it was last used (30 minutes idle ends it).
+
+use rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use liancha_domain::auth::{
+    LOCKOUT_MINUTES, MAX_FAILED_LOGINS, Principal, Role, SESSION_IDLE_MINUTES, check_password,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{Result, Store, StoreError, with_pool};
+
+/// Who did something, as the audit trail names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub username: String,
+}
+
+impl Actor {
+    /// The command line or another process acting without an account.
+    pub fn system(name: &str) -> Self {
+        Actor {
+            user_id: None,
+            username: name.into(),
+        }
+    }
+}
+
+impl From<&Principal> for Actor {
+    fn from(p: &Principal) -> Self {
+        Actor {
+            user_id: Some(p.user_id),
+            username: p.username.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<String>,
+    pub township: Option<String>,
+    pub inspector_id: Option<String>,
+    pub password: String,
+    /// Make the user choose a new password at first sign-in.
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<String>,
+    pub township: Option<String>,
+    pub inspector_id: Option<String>,
+    pub must_change_password: bool,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub disabled: bool,
+}
+
+impl User {
+    pub fn principal(&self) -> Principal {
+        Principal {
+            user_id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role,
+            department: self.department.clone(),
+            township: self.township.clone(),
+            inspector_id: self.inspector_id.clone(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    department: Option<String>,
+    township: Option<String>,
+    inspector_id: Option<String>,
+    must_change_password: bool,
+    locked_until: Option<DateTime<Utc>>,
+    disabled: bool,
+    password_hash: String,
+    failed_logins: i32,
+}
+
+const USER_SELECT: &str = "SELECT id, username, display_name, role, department, township, inspector_id, \
+     must_change_password, locked_until, disabled, password_hash, failed_logins FROM users";
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<User> {
+        Ok(User {
+            role: Role::from_code(&r.role).ok_or_else(|| StoreError::corrupt(&r.role))?,
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            department: r.department,
+            township: r.township,
+            inspector_id: r.inspector_id,
+            must_change_password: r.must_change_password,
+            locked_until: r.locked_until,
+            disabled: r.disabled,
+        })
+    }
+}
+
+/// Why a sign-in was refused. Unknown user and wrong password read the same, so the
+/// page does not tell which usernames exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    #[error("用户名或密码错误")]
+    BadCredentials,
+    #[error("连续登录失败次数过多，账号已锁定至 {}", liancha_domain::calendar::format_china_time(*.0))]
+    Locked(DateTime<Utc>),
+    #[error("账号已停用，请联系系统管理员")]
+    Disabled,
+}
+
+/// A new session: the cookie's token (shown once) and the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub user: User,
+    pub token: String,
+    pub csrf_token: String,
+}
+
+/// An entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub task_id: Option<i64>,
+    pub before_value: Option<String>,
+    pub after_value: Option<String>,
+}
+
+/// What to append to the audit trail.
+#[derive(Debug, Clone)]
+pub struct Audit<'a> {
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: String,
+    pub task_id: Option<i64>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl<'a> Audit<'a> {
+    pub fn new(action: &'a str, object_type: &'a str, object_id: impl ToString) -> Self {
+        Audit {
+            action,
+            object_type,
+            object_id: object_id.to_string(),
+            task_id: None,
+            before: None,
+            after: None,
+        }
+    }
+    pub fn task(mut self, id: i64) -> Self {
+        self.task_id = Some(id);
+        self
+    }
+    pub fn before(mut self, v: impl serde::Serialize) -> Self {
+        self.before = serde_json::to_string(&v).ok();
+        self
+    }
+    pub fn after(mut self, v: impl serde::Serialize) -> Self {
+        self.after = serde_json::to_string(&v).ok();
+        self
+    }
+}
+
+/// Appends one audit entry inside the caller's transaction (`$tx`: `&mut *tx`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! append_audit {
+    ($tx:expr, $actor:expr, $now:expr, $audit:expr) => {{
+        let a: &$crate::accounts::Audit = &$audit;
+        let actor: &$crate::accounts::Actor = $actor;
+        sqlx::query(
+            "INSERT INTO audit_log (at, user_id, username, action, object_type, object_id, task_id, before_value, after_value) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind($now)
+        .bind(actor.user_id)
+        .bind(&actor.username)
+        .bind(a.action)
+        .bind(a.object_type)
+        .bind(&a.object_id)
+        .bind(a.task_id)
+        .bind(&a.before)
+        .bind(&a.after)
+        .execute($tx)
+        .await
+        .map(|_| ())
+    }};
+}
+
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Invalid(format!("密码处理失败：{e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A random token, 256 bits, URL-safe hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    OsRng.fill_bytes(&mut b);
+    liancha_draw::hex::encode(&b)
+}
+
+fn token_hash(token: &str) -> String {
+    liancha_draw::hex::encode(&Sha256::digest(token.as_bytes()))
+}
+
+impl Store {
+    /// Creates an account after checking its role's bindings and the password rule.
+    pub async fn create_user(&self, u: &NewUser, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
+        let username = u.username.trim();
+        if username.is_empty()
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return Err(StoreError::Invalid(
+                "用户名只能由字母、数字和 . _ - 组成".into(),
+            ));
+        }
+        check_password(username, &u.password).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let needs_department = matches!(u.role, Role::DepartmentAdmin | Role::Inspector);
+        if needs_department != u.department.is_some() {
+            return Err(StoreError::Invalid(if needs_department {
+                format!("「{}」账号须指定所属部门", u.role.label())
+            } else {
+                format!("「{}」账号不属于某一部门", u.role.label())
+            }));
+        }
+        if (u.role == Role::Township) != u.township.is_some() {
+            return Err(StoreError::Invalid("乡镇工作人员账号须且只能指定乡镇".into()));
+        }
+        if let Some(code) = &u.department
+            && !self.departments().await?.iter().any(|d| &d.code == code)
+        {
+            return Err(StoreError::Invalid(format!("部门「{code}」不存在")));
+        }
+        if u.role == Role::Inspector {
+            let Some(id) = &u.inspector_id else {
+                return Err(StoreError::Invalid("执法检查人员账号须关联执法人员名录中的编号".into()));
+            };
+            match self.inspector(id).await? {
+                Some(i) if Some(&i.department) == u.department.as_ref() => {}
+                Some(_) => {
+                    return Err(StoreError::Invalid(format!(
+                        "执法人员 {id} 不属于所选部门"
+                    )));
+                }
+                None => return Err(StoreError::Invalid(format!("执法人员名录中没有编号 {id}"))),
+            }
+        }
+        let hash = hash_password(&u.password)?;
+        let id: i64 = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+                .bind(username).fetch_optional(&mut *tx).await?;
+            if exists.is_some() {
+                return Err(StoreError::Invalid(format!("用户名「{username}」已存在")));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (username, display_name, role, department, township, inspector_id, \
+                 password_hash, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+                .bind(username).bind(u.display_name.trim()).bind(u.role.code())
+                .bind(&u.department).bind(&u.township).bind(&u.inspector_id)
+                .bind(&hash).bind(u.must_change_password).bind(now)
+                .fetch_one(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("user.create", "user", username).after(serde_json::json!({
+                "role": u.role.code(), "department": u.department, "township": u.township, "inspector": u.inspector_id,
+            })))?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let sql = format!("{USER_SELECT} ORDER BY role, username");
+        let rows: Vec<UserRow> =
+            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
+        Ok(self.user_row(username).await?.map(User::try_from).transpose()?)
+    }
+
+    async fn user_row(&self, username: &str) -> Result<Option<UserRow>> {
+        let sql = format!("{USER_SELECT} WHERE username = $1");
+        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(username.trim()).fetch_optional(p).await)?)
+    }
+
+    /// Checks a password; five failures in a row lock the account for 15 minutes.
+    /// On success a session is opened.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<NewSession, LoginError>> {
+        let Some(row) = self.user_row(username).await? else {
+            // Spend the same time as a real check, so timing does not reveal names.
+            let _ = verify_password(password, DUMMY_HASH);
+            return Ok(Err(LoginError::BadCredentials));
+        };
+        if row.disabled {
+            return Ok(Err(LoginError::Disabled));
+        }
+        if let Some(until) = row.locked_until
+            && until > now
+        {
+            return Ok(Err(LoginError::Locked(until)));
+        }
+        let actor = Actor {
+            user_id: Some(row.id),
+            username: row.username.clone(),
+        };
+        if !verify_password(password, &row.password_hash) {
+            let failed = row.failed_logins + 1;
+            let lock = (failed as u32 >= MAX_FAILED_LOGINS).then(|| now + Duration::minutes(LOCKOUT_MINUTES));
+            with_pool!(self, p => {
+                let mut tx = p.begin().await?;
+                sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+                    .bind(if lock.is_some() { 0 } else { failed }).bind(lock).bind(row.id)
+                    .execute(&mut *tx).await?;
+                let action = if lock.is_some() { "user.locked" } else { "user.login-failed" };
+                append_audit!(&mut *tx, &actor, now, Audit::new(action, "user", &row.username))?;
+                tx.commit().await?;
+            });
+            return Ok(Err(match lock {
+                Some(until) => LoginError::Locked(until),
+                None => LoginError::BadCredentials,
+            }));
+        }
+        let token = random_token();
+        let csrf_token = random_token();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                .bind(row.id).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)")
+                .bind(token_hash(&token)).bind(row.id).bind(&csrf_token).bind(now)
+                .execute(&mut *tx).await?;
+            append_audit!(&mut *tx, &actor, now, Audit::new("user.login", "user", &row.username))?;
+            tx.commit().await?;
+        });
+        let mut user = User::try_from(row)?;
+        user.locked_until = None;
+        Ok(Ok(NewSession {
+            user,
+            token,
+            csrf_token,
+        }))
+    }
+
+    /// The user and CSRF token of a live session; `None` when unknown or idle too long
+    /// (an idle session is deleted).
+    pub async fn session(&self, token: &str, now: DateTime<Utc>) -> Result<Option<(User, String)>> {
+        #[derive(sqlx::FromRow)]
+        struct S {
+            user_id: i64,
+            csrf_token: String,
+            last_seen: DateTime<Utc>,
+        }
+        let th = token_hash(token);
+        let s: Option<S> = with_pool!(self, p => sqlx::query_as(
+            "SELECT user_id, csrf_token, last_seen FROM sessions WHERE token_hash = $1")
+            .bind(&th).fetch_optional(p).await)?;
+        let Some(s) = s else { return Ok(None) };
+        if now - s.last_seen > Duration::minutes(SESSION_IDLE_MINUTES) {
+            with_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&th).execute(p).await.map(|_| ()))?;
+            return Ok(None);
+        }
+        // One write a minute at most, not one per page.
+        if now - s.last_seen > Duration::seconds(60) {
+            with_pool!(self, p => sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
+                .bind(now).bind(&th).execute(p).await.map(|_| ()))?;
+        }
+        let sql = format!("{USER_SELECT} WHERE id = $1");
+        let row: Option<UserRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(s.user_id).fetch_optional(p).await)?;
+        match row {
+            Some(r) if !r.disabled => Ok(Some((User::try_from(r)?, s.csrf_token))),
+            _ => Ok(None),
+        }
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        with_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash(token)).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Changes a password after checking the current one; other sessions of the user end.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        current: &str,
+        new: &str,
+        keep_session: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let sql = format!("{USER_SELECT} WHERE id = $1");
+        let row: UserRow = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(user_id).fetch_optional(p).await)?
+            .ok_or_else(|| StoreError::NotFound("用户".into()))?;
+        if !verify_password(current, &row.password_hash) {
+            return Err(StoreError::Invalid("当前密码不正确".into()));
+        }
+        if current == new {
+            return Err(StoreError::Invalid("新密码不能与当前密码相同".into()));
+        }
+        check_password(&row.username, new).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let hash = hash_password(new)?;
+        let actor = Actor {
+            user_id: Some(row.id),
+            username: row.username.clone(),
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2")
+                .bind(&hash).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id).bind(token_hash(keep_session)).execute(&mut *tx).await?;
+            append_audit!(&mut *tx, &actor, now, Audit::new("user.password", "user", &row.username))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Appends one entry on its own (for actions that change nothing else).
+    pub async fn audit(&self, actor: &Actor, now: DateTime<Utc>, a: Audit<'_>) -> Result<()> {
+        with_pool!(self, p => append_audit!(p, actor, now, a))?;
+        Ok(())
+    }
+
+    pub async fn audit_for_task(&self, task_id: i64) -> Result<Vec<AuditEntry>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
+             FROM audit_log WHERE task_id = $1 ORDER BY id").bind(task_id).fetch_all(p).await)?)
+    }
+
+    pub async fn audit_recent(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
+             FROM audit_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(p).await)?)
+    }
+}
+
+/// A valid argon2id hash of a random password, for constant-time refusals.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4O2J8VDoZ2bTNGzVQLMHYTUeTkPbaEs3rTLBtROyy4Q";

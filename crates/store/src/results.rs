@@ -1,0 +1,683 @@
+//! What a visit found, its review and publication, and what follows from it:
+//! follow-up items for the responsible department, credit-list proposals, and
+//! targeted (non-random) inspections that count toward the annual cap.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use liancha_domain::calendar::{WorkCalendar, china_date};
+use liancha_domain::workflow::{
+    CreditList, FollowUpKind, FollowUpState, ProposalState, ResultCategory, TargetedSource,
+    TaskState, VisitState, check_categories, publication_deadline,
+};
+use liancha_domain::InspectionMethod;
+
+use crate::accounts::{Actor, Audit};
+use crate::{Result, Store, StoreError, append_audit, with_pool};
+
+fn invalid(msg: impl Into<String>) -> StoreError {
+    StoreError::Invalid(msg.into())
+}
+
+/// One item's result within a visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemResult {
+    pub item_code: String,
+    pub categories: Vec<ResultCategory>,
+    pub methods: Vec<InspectionMethod>,
+    pub findings: String,
+}
+
+fn join_codes<T: Copy>(v: &[T], code: fn(T) -> &'static str) -> String {
+    v.iter().map(|x| code(*x)).collect::<Vec<_>>().join(",")
+}
+
+fn split_codes<T>(s: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
+    s.split(',').filter(|x| !x.is_empty()).filter_map(parse).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    pub id: i64,
+    pub task_id: Option<i64>,
+    pub entity_id: String,
+    pub entity_name: String,
+    pub department: String,
+    pub item_code: Option<String>,
+    pub category: ResultCategory,
+    pub kind: FollowUpKind,
+    pub due_on: Option<NaiveDate>,
+    pub target_department: Option<String>,
+    pub state: FollowUpState,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FollowUpRow {
+    id: i64,
+    task_id: Option<i64>,
+    entity_id: String,
+    entity_name: Option<String>,
+    department: String,
+    item_code: Option<String>,
+    category: String,
+    kind: String,
+    due_on: Option<NaiveDate>,
+    target_department: Option<String>,
+    state: String,
+    note: String,
+    created_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<FollowUpRow> for FollowUp {
+    type Error = StoreError;
+    fn try_from(r: FollowUpRow) -> Result<FollowUp> {
+        let bad = |w: &str| StoreError::corrupt(format!("follow-up {}: {w}", r.id));
+        Ok(FollowUp {
+            category: ResultCategory::from_code(&r.category).ok_or_else(|| bad("category"))?,
+            kind: FollowUpKind::from_code(&r.kind).ok_or_else(|| bad("kind"))?,
+            state: FollowUpState::from_code(&r.state).ok_or_else(|| bad("state"))?,
+            id: r.id,
+            task_id: r.task_id,
+            entity_name: r.entity_name.unwrap_or_else(|| r.entity_id.clone()),
+            entity_id: r.entity_id,
+            department: r.department,
+            item_code: r.item_code,
+            due_on: r.due_on,
+            target_department: r.target_department,
+            note: r.note,
+            created_at: r.created_at,
+            closed_at: r.closed_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditProposal {
+    pub id: i64,
+    pub entity_id: String,
+    pub entity_name: String,
+    pub list: CreditList,
+    pub department: String,
+    pub task_id: Option<i64>,
+    pub item_code: Option<String>,
+    pub category: ResultCategory,
+    pub state: ProposalState,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProposalRow {
+    id: i64,
+    entity_id: String,
+    entity_name: Option<String>,
+    list: String,
+    department: String,
+    task_id: Option<i64>,
+    item_code: Option<String>,
+    category: String,
+    state: String,
+    note: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProposalRow> for CreditProposal {
+    type Error = StoreError;
+    fn try_from(r: ProposalRow) -> Result<CreditProposal> {
+        let bad = |w: &str| StoreError::corrupt(format!("proposal {}: {w}", r.id));
+        Ok(CreditProposal {
+            list: CreditList::from_code(&r.list).ok_or_else(|| bad("list"))?,
+            category: ResultCategory::from_code(&r.category).ok_or_else(|| bad("category"))?,
+            state: ProposalState::from_code(&r.state).ok_or_else(|| bad("state"))?,
+            id: r.id,
+            entity_name: r.entity_name.unwrap_or_else(|| r.entity_id.clone()),
+            entity_id: r.entity_id,
+            department: r.department,
+            task_id: r.task_id,
+            item_code: r.item_code,
+            note: r.note,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TargetedInspection {
+    pub id: i64,
+    pub entity_id: String,
+    pub department: String,
+    pub source: String,
+    pub document_ref: String,
+    pub inspected_on: NaiveDate,
+    pub year: i32,
+    pub items: String,
+    pub findings: String,
+}
+
+impl TargetedInspection {
+    pub fn source_label(&self) -> &'static str {
+        TargetedSource::from_code(&self.source).map_or("", TargetedSource::label)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTargeted {
+    pub entity_id: String,
+    pub department: String,
+    pub source: TargetedSource,
+    pub document_ref: String,
+    pub inspected_on: NaiveDate,
+    pub items: Vec<String>,
+    pub findings: String,
+}
+
+/// Where publication of a drawn task stands, per department of its items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewStatus {
+    pub department: String,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+const FOLLOW_UP_SELECT: &str = "SELECT f.id, f.task_id, f.entity_id, e.name AS entity_name, f.department, f.item_code, \
+     f.category, f.kind, f.due_on, f.target_department, f.state, f.note, f.created_at, f.closed_at \
+     FROM follow_ups f LEFT JOIN entities e ON e.id = f.entity_id";
+
+const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, c.list, c.department, c.task_id, \
+     c.item_code, c.category, c.state, c.note, c.created_at \
+     FROM credit_proposals c LEFT JOIN entities e ON e.id = c.entity_id";
+
+impl Store {
+    /// The results of one visit, by item code.
+    pub async fn visit_results(&self, task_id: i64, entity_id: &str) -> Result<BTreeMap<String, ItemResult>> {
+        let rows: Vec<(String, String, String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT item_code, categories, methods, findings FROM results WHERE task_id = $1 AND entity_id = $2")
+            .bind(task_id).bind(entity_id).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(item_code, categories, methods, findings)| {
+                (
+                    item_code.clone(),
+                    ItemResult {
+                        item_code,
+                        categories: split_codes(&categories, ResultCategory::from_code),
+                        methods: split_codes(&methods, InspectionMethod::from_code),
+                        findings,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Records a visit's results for every item of the task, at once (one visit for
+    /// all departments). Allowed for an assigned visit not yet submitted, or returned.
+    pub async fn record_results(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        inspected_on: NaiveDate,
+        results: &[ItemResult],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let task = self.task_or_404(task_id).await?;
+        task.state
+            .require(TaskState::Drawn, "录入检查结果")
+            .map_err(|e| invalid(e.to_string()))?;
+        let visit = self
+            .visit(task_id, entity_id)
+            .await?
+            .ok_or_else(|| invalid(format!("{entity_id} 不是本任务分派的检查对象，不能录入结果")))?;
+        match visit.state {
+            VisitState::Pending | VisitState::Returned => {}
+            VisitState::Submitted => {
+                return Err(invalid("该检查对象的结果已提交，待审核；如需修改请由部门管理员退回"));
+            }
+            s => return Err(invalid(format!("该检查对象处于「{}」状态，不能录入结果", s.label()))),
+        }
+        if inspected_on < task.inspection_start || inspected_on > china_date(now) {
+            return Err(invalid(format!(
+                "检查日期须在任务开始日期 {} 与今天之间",
+                task.inspection_start
+            )));
+        }
+        for item in &task.items {
+            let Some(r) = results.iter().find(|r| r.item_code == item.code) else {
+                return Err(invalid(format!("请填写事项「{}」的检查结果", item.name)));
+            };
+            check_categories(&r.categories)
+                .map_err(|e| invalid(format!("事项「{}」：{e}", item.name)))?;
+            if r.methods.is_empty() {
+                return Err(invalid(format!("请选择事项「{}」的检查方式", item.name)));
+            }
+        }
+        if let Some(r) = results.iter().find(|r| !task.items.iter().any(|i| i.code == r.item_code)) {
+            return Err(invalid(format!("事项 {} 不属于本任务", r.item_code)));
+        }
+        let before = self.visit_results(task_id, entity_id).await?;
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE visits SET state = 'submitted', inspected_on = $1, submitted_by = $2, submitted_at = $3 \
+                         WHERE task_id = $4 AND entity_id = $5 AND state IN ('pending', 'returned')")
+                .bind(inspected_on).bind(actor.user_id).bind(now).bind(task_id).bind(entity_id)
+                .execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("该检查对象的结果已提交（可能是表单重复提交），本次未生效"));
+            }
+            sqlx::query("DELETE FROM results WHERE task_id = $1 AND entity_id = $2")
+                .bind(task_id).bind(entity_id).execute(&mut *tx).await?;
+            for r in results {
+                sqlx::query("INSERT INTO results (task_id, entity_id, item_code, categories, methods, findings) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(task_id).bind(entity_id).bind(&r.item_code)
+                    .bind(join_codes(&r.categories, ResultCategory::code))
+                    .bind(join_codes(&r.methods, InspectionMethod::code))
+                    .bind(r.findings.trim()).execute(&mut *tx).await?;
+            }
+            let summary = |m: Vec<(&String, String)>| serde_json::json!(m.into_iter().collect::<BTreeMap<_, _>>());
+            append_audit!(&mut *tx, actor, now, Audit::new("visit.submit", "visit", format!("{task_id}/{entity_id}")).task(task_id)
+                .before(summary(before.iter().map(|(k, r)| (k, join_codes(&r.categories, ResultCategory::code))).collect()))
+                .after(serde_json::json!({
+                    "inspected_on": inspected_on,
+                    "results": results.iter().map(|r| (r.item_code.clone(), serde_json::json!({
+                        "categories": join_codes(&r.categories, ResultCategory::code),
+                        "methods": join_codes(&r.methods, InspectionMethod::code),
+                        "findings": r.findings.trim(),
+                    }))).collect::<BTreeMap<_, _>>(),
+                })))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Sends a submitted visit back to its team with a note; the department's
+    /// approval, if given, is withdrawn.
+    pub async fn return_visit(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        department: &str,
+        note: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let task = self.task_or_404(task_id).await?;
+        task.state
+            .require(TaskState::Drawn, "退回检查结果")
+            .map_err(|e| invalid(e.to_string()))?;
+        if !task.departments().iter().any(|d| d == department) {
+            return Err(invalid("本部门没有参与该任务"));
+        }
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(invalid("请填写退回原因"));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE visits SET state = 'returned', return_note = $1 WHERE task_id = $2 AND entity_id = $3 AND state = 'submitted'")
+                .bind(note).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("只能退回已提交的检查结果"));
+            }
+            sqlx::query("DELETE FROM reviews WHERE task_id = $1").bind(task_id).execute(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("visit.return", "visit", format!("{task_id}/{entity_id}")).task(task_id)
+                .after(serde_json::json!({"department": department, "note": note})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn reviews(&self, task_id: i64) -> Result<Vec<ReviewStatus>> {
+        let task = self.task_or_404(task_id).await?;
+        let rows: Vec<(String, DateTime<Utc>)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT department, approved_at FROM reviews WHERE task_id = $1").bind(task_id).fetch_all(p).await)?;
+        Ok(task
+            .departments()
+            .into_iter()
+            .map(|d| ReviewStatus {
+                approved_at: rows.iter().find(|r| r.0 == d).map(|r| r.1),
+                department: d,
+            })
+            .collect())
+    }
+
+    /// A department approves the results of its items in a task. Every assigned
+    /// visit must be submitted. Problems found in its items become follow-up items,
+    /// and findings that lead to a credit list become proposals, for the department.
+    pub async fn approve_results(
+        &self,
+        task_id: i64,
+        department: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let task = self.task_or_404(task_id).await?;
+        task.state
+            .require(TaskState::Drawn, "审核检查结果")
+            .map_err(|e| invalid(e.to_string()))?;
+        if !task.departments().iter().any(|d| d == department) {
+            return Err(invalid("本部门没有参与该任务"));
+        }
+        let visits = self.visits(task_id).await?;
+        let open = visits
+            .iter()
+            .filter(|v| matches!(v.state, VisitState::Pending | VisitState::Returned))
+            .count();
+        if open > 0 {
+            return Err(invalid(format!("尚有 {open} 户检查结果未提交，不能审核通过")));
+        }
+        let items: Vec<&str> = task
+            .items
+            .iter()
+            .filter(|i| i.department == department)
+            .map(|i| i.code.as_str())
+            .collect();
+        let rows: Vec<(String, String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT r.entity_id, r.item_code, r.categories FROM results r JOIN visits v \
+             ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
+             WHERE r.task_id = $1 AND v.state = 'submitted' ORDER BY v.draw_order, r.item_code")
+            .bind(task_id).fetch_all(p).await)?;
+        let cal = self.calendar().await?;
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("INSERT INTO reviews (task_id, department, approved_by, approved_at) VALUES ($1, $2, $3, $4) \
+                                    ON CONFLICT (task_id, department) DO NOTHING")
+                .bind(task_id).bind(department).bind(actor.user_id).bind(now).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("本部门已审核通过该任务的结果（可能是表单重复提交）"));
+            }
+            let mut follow_ups = 0;
+            let mut proposals = 0;
+            for (entity, item, categories) in rows.iter().filter(|r| items.contains(&r.1.as_str())) {
+                for c in split_codes(categories, ResultCategory::from_code) {
+                    if let Some(kind) = c.default_follow_up() {
+                        // 责令整改: the default term is ten working days.
+                        let due = (kind == FollowUpKind::Rectify).then(|| cal.add_working_days(china_date(now), 10));
+                        sqlx::query("INSERT INTO follow_ups (task_id, entity_id, department, item_code, category, kind, due_on, state, created_at) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8) ON CONFLICT DO NOTHING")
+                            .bind(task_id).bind(entity).bind(department).bind(item).bind(c.code()).bind(kind.code())
+                            .bind(due).bind(now).execute(&mut *tx).await?;
+                        follow_ups += 1;
+                    }
+                    if let Some(list) = c.credit_list() {
+                        sqlx::query("INSERT INTO credit_proposals (entity_id, list, department, task_id, item_code, category, state, created_at) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, 'proposed', $7) ON CONFLICT DO NOTHING")
+                            .bind(entity).bind(list.code()).bind(department).bind(task_id).bind(item).bind(c.code())
+                            .bind(now).execute(&mut *tx).await?;
+                        proposals += 1;
+                    }
+                }
+            }
+            append_audit!(&mut *tx, actor, now, Audit::new("task.approve", "task", task_id).task(task_id)
+                .after(serde_json::json!({"department": department, "follow_ups": follow_ups, "credit_proposals": proposals})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Publishes a task's results once every department of its items has approved.
+    pub async fn publish_task(
+        &self,
+        task_id: i64,
+        version: i32,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let task = self.task_or_404(task_id).await?;
+        task.state
+            .require(TaskState::Drawn, "公示结果")
+            .map_err(|e| invalid(e.to_string()))?;
+        let pending: Vec<String> = self
+            .reviews(task_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.approved_at.is_none())
+            .map(|r| r.department)
+            .collect();
+        if !pending.is_empty() {
+            let names = self.department_labels(&pending).await?;
+            return Err(invalid(format!("以下部门尚未审核通过：{}", names.join("、"))));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE tasks SET state = 'published', published_at = $1, version = version + 1 \
+                                    WHERE id = $2 AND version = $3 AND state = 'drawn'")
+                .bind(now).bind(task_id).bind(version).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("任务已被修改（可能是表单重复提交），本次操作未生效，请刷新后重试"));
+            }
+            sqlx::query("UPDATE visits SET state = 'published' WHERE task_id = $1 AND state = 'submitted'")
+                .bind(task_id).execute(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("task.publish", "task", task_id).task(task_id)
+                .before(serde_json::json!({"state": "drawn"})).after(serde_json::json!({"state": "published"})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn department_labels(&self, codes: &[String]) -> Result<Vec<String>> {
+        let all = self.departments().await?;
+        Ok(codes
+            .iter()
+            .map(|c| all.iter().find(|d| &d.code == c).map_or(c.clone(), |d| d.name.clone()))
+            .collect())
+    }
+
+    /// The publication deadline of a task: N working days after its inspection ends.
+    pub async fn deadline_of(&self, task: &crate::tasks::Task) -> Result<NaiveDate> {
+        let rules = self.rule_book(task.domain).await?;
+        let cal = self.calendar().await?;
+        Ok(publication_deadline(&cal, task.inspection_end, rules.publication_deadline_days))
+    }
+
+    /// The working-day calendar: the built-in one, with any days an admin stored.
+    pub async fn calendar(&self) -> Result<WorkCalendar> {
+        let rows: Vec<(NaiveDate, String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT day, kind, name FROM calendar_days ORDER BY day").fetch_all(p).await)?;
+        let mut cal = WorkCalendar::built_in();
+        if !rows.is_empty() {
+            let text: String = rows
+                .iter()
+                .map(|(d, k, n)| format!("{d} {k} {n}\n"))
+                .collect();
+            let stored = WorkCalendar::parse(&text).map_err(|e| StoreError::corrupt(e.to_string()))?;
+            cal.merge(&stored);
+        }
+        Ok(cal)
+    }
+
+    pub async fn follow_ups(&self, department: Option<&str>, open_only: bool) -> Result<Vec<FollowUp>> {
+        let mut sql = format!("{FOLLOW_UP_SELECT} WHERE 1 = 1");
+        if department.is_some() {
+            sql.push_str(" AND (f.department = $1 OR f.target_department = $1)");
+        }
+        if open_only {
+            sql.push_str(" AND f.state = 'open'");
+        }
+        sql.push_str(" ORDER BY f.state DESC, f.due_on, f.id");
+        let rows: Vec<FollowUpRow> = with_pool!(self, p => {
+            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            if let Some(d) = department { q = q.bind(d); }
+            q.fetch_all(p).await
+        })?;
+        rows.into_iter().map(FollowUp::try_from).collect()
+    }
+
+    pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>> {
+        let sql = format!("{FOLLOW_UP_SELECT} WHERE f.id = $1");
+        let row: Option<FollowUpRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        row.map(FollowUp::try_from).transpose()
+    }
+
+    /// Changes how a follow-up is handled (kind, due date, the department it goes to).
+    pub async fn update_follow_up(
+        &self,
+        id: i64,
+        kind: FollowUpKind,
+        due_on: Option<NaiveDate>,
+        target_department: Option<&str>,
+        note: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let before = self.follow_up(id).await?.ok_or_else(|| StoreError::NotFound(format!("后续处置 {id}")))?;
+        if before.state == FollowUpState::Closed {
+            return Err(invalid("该事项已办结，不能修改"));
+        }
+        if kind == FollowUpKind::Rectify && due_on.is_none() {
+            return Err(invalid("责令整改须填写整改期限"));
+        }
+        if matches!(kind, FollowUpKind::Transfer | FollowUpKind::Notify) && target_department.is_none() {
+            return Err(invalid("移送、抄告须选择接收部门"));
+        }
+        if let Some(t) = target_department
+            && !self.departments().await?.iter().any(|d| d.code == t)
+        {
+            return Err(invalid(format!("部门「{t}」不存在")));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE follow_ups SET kind = $1, due_on = $2, target_department = $3, note = $4 WHERE id = $5 AND state = 'open'")
+                .bind(kind.code()).bind(due_on).bind(target_department).bind(note.trim()).bind(id).execute(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("follow-up.update", "follow-up", id)
+                .before(serde_json::json!({"kind": before.kind.code(), "due_on": before.due_on, "target": before.target_department, "note": before.note}))
+                .after(serde_json::json!({"kind": kind.code(), "due_on": due_on, "target": target_department, "note": note.trim()})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close_follow_up(&self, id: i64, note: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(invalid("请填写办结情况"));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE follow_ups SET state = 'closed', closed_at = $1, closed_by = $2, note = $3 WHERE id = $4 AND state = 'open'")
+                .bind(now).bind(actor.user_id).bind(note).bind(id).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("该事项不存在或已办结"));
+            }
+            append_audit!(&mut *tx, actor, now, Audit::new("follow-up.close", "follow-up", id)
+                .after(serde_json::json!({"state": "closed", "note": note})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn credit_proposals(&self, department: Option<&str>) -> Result<Vec<CreditProposal>> {
+        let mut sql = format!("{PROPOSAL_SELECT} WHERE 1 = 1");
+        if department.is_some() {
+            sql.push_str(" AND c.department = $1");
+        }
+        sql.push_str(" ORDER BY c.state DESC, c.id");
+        let rows: Vec<ProposalRow> = with_pool!(self, p => {
+            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            if let Some(d) = department { q = q.bind(d); }
+            q.fetch_all(p).await
+        })?;
+        rows.into_iter().map(CreditProposal::try_from).collect()
+    }
+
+    pub async fn credit_proposal(&self, id: i64) -> Result<Option<CreditProposal>> {
+        let sql = format!("{PROPOSAL_SELECT} WHERE c.id = $1");
+        let row: Option<ProposalRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        row.map(CreditProposal::try_from).transpose()
+    }
+
+    /// Confirms (the entity goes on the list: its flag changes, and through the rule
+    /// book its future stratum) or rejects a proposal.
+    pub async fn decide_credit_proposal(
+        &self,
+        id: i64,
+        confirm: bool,
+        note: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let prop = self
+            .credit_proposal(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("信用名单建议 {id}")))?;
+        if prop.state != ProposalState::Proposed {
+            return Err(invalid("该建议已处理"));
+        }
+        if !confirm && note.trim().is_empty() {
+            return Err(invalid("不予列入须说明理由"));
+        }
+        let entity = self.entity(&prop.entity_id).await?;
+        let column = match prop.list {
+            CreditList::Abnormal => "abnormal",
+            CreditList::Blacklist => "blacklisted",
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE credit_proposals SET state = $1, decided_at = $2, decided_by = $3, note = $4 WHERE id = $5 AND state = 'proposed'")
+                .bind(if confirm { "confirmed" } else { "rejected" }).bind(now).bind(actor.user_id).bind(note.trim()).bind(id)
+                .execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("该建议已处理（可能是表单重复提交）"));
+            }
+            if confirm {
+                let sql = format!("UPDATE entities SET {column} = TRUE, updated_at = $1 WHERE id = $2");
+                sqlx::query(crate::dynamic(&sql)).bind(now).bind(&prop.entity_id).execute(&mut *tx).await?;
+            }
+            append_audit!(&mut *tx, actor, now, Audit::new(if confirm { "credit.confirm" } else { "credit.reject" }, "entity", &prop.entity_id)
+                .before(serde_json::json!({column: entity.as_ref().map(|e| match prop.list { CreditList::Abnormal => e.abnormal, CreditList::Blacklist => e.blacklisted })}))
+                .after(serde_json::json!({column: confirm, "list": prop.list.code(), "proposal": id, "note": note.trim()})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records a targeted inspection: no draw, but it counts toward the annual cap.
+    pub async fn record_targeted(&self, t: &NewTargeted, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
+        if self.entity(&t.entity_id).await?.is_none() {
+            return Err(invalid(format!("主体名录中没有 {}", t.entity_id)));
+        }
+        if t.document_ref.trim().is_empty() {
+            return Err(invalid("请填写来源文书编号（投诉举报、转办交办单或线索编号）"));
+        }
+        if t.inspected_on > china_date(now) {
+            return Err(invalid("检查日期不能晚于今天"));
+        }
+        for code in &t.items {
+            if self.item(code).await?.is_none() {
+                return Err(invalid(format!("抽查事项「{code}」不存在")));
+            }
+        }
+        use chrono::Datelike;
+        let id = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO targeted_inspections (entity_id, department, source, document_ref, inspected_on, year, items, findings, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+                .bind(&t.entity_id).bind(&t.department).bind(t.source.code()).bind(t.document_ref.trim())
+                .bind(t.inspected_on).bind(t.inspected_on.year()).bind(t.items.join(",")).bind(t.findings.trim())
+                .bind(actor.user_id).bind(now).fetch_one(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("targeted.create", "entity", &t.entity_id)
+                .after(serde_json::json!({"id": id, "source": t.source.code(), "document": t.document_ref.trim(), "inspected_on": t.inspected_on})))?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn targeted_inspections(&self, department: Option<&str>) -> Result<Vec<TargetedInspection>> {
+        let mut sql = String::from(
+            "SELECT id, entity_id, department, source, document_ref, inspected_on, year, items, findings FROM targeted_inspections",
+        );
+        if department.is_some() {
+            sql.push_str(" WHERE department = $1");
+        }
+        sql.push_str(" ORDER BY inspected_on DESC, id DESC");
+        Ok(with_pool!(self, p => {
+            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            if let Some(d) = department { q = q.bind(d); }
+            q.fetch_all(p).await
+        })?)
+    }
+}

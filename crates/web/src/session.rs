@@ -1,0 +1,358 @@
+//! Sign-in, sessions and CSRF for staff pages.
+//!
+//! The session cookie is HttpOnly, SameSite=Lax, and Secure when the request came
+//! over TLS (directly or through a proxy that says so). Every state-changing form
+//! carries the session's CSRF token, checked by [`CsrfForm`]; the sign-in form,
+//! which has no session yet, uses a double-submit cookie instead.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use askama::Template;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, Utc};
+use liancha_domain::auth::{Action, Principal};
+use liancha_store::accounts::{LoginError, User, random_token};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::{AppState, WebError};
+
+pub const SESSION_COOKIE: &str = "liancha_session";
+const LOGIN_CSRF_COOKIE: &str = "liancha_login";
+
+/// The server's clock. Tests move it forward to pass a drand round or an idle timeout.
+#[derive(Clone, Default)]
+pub struct Clock(Arc<AtomicI64>);
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.0.load(Ordering::Relaxed))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.num_seconds(), Ordering::Relaxed);
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn is_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<i64>) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if is_tls(headers) {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a
+            .bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The signed-in staff member of a request.
+#[derive(Clone)]
+pub struct Staff {
+    pub user: User,
+    pub principal: Principal,
+    pub csrf: String,
+    pub token: String,
+}
+
+impl Staff {
+    pub fn may(&self, action: &Action<'_>) -> bool {
+        self.principal.may(action)
+    }
+
+    /// Refuses with 403 unless allowed.
+    pub fn require(&self, action: &Action<'_>) -> Result<(), WebError> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
+    pub fn actor(&self) -> liancha_store::accounts::Actor {
+        (&self.principal).into()
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(staff) = parts.extensions.get::<Staff>() {
+            return Ok(staff.clone());
+        }
+        let path = parts.uri.path().to_string();
+        let to_login = || {
+            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/staff");
+            Redirect::to(&format!("/login?next={}", crate::pages::url_encode(next))).into_response()
+        };
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        let found = s
+            .store
+            .session(&token, s.clock.now())
+            .await
+            .map_err(|e| WebError::from(e).into_response())?;
+        let Some((user, csrf)) = found else {
+            return Err(to_login());
+        };
+        if user.must_change_password && path != "/account/password" && path != "/logout" {
+            return Err(Redirect::to("/account/password").into_response());
+        }
+        let staff = Staff {
+            principal: user.principal(),
+            user,
+            csrf,
+            token,
+        };
+        parts.extensions.insert(staff.clone());
+        Ok(staff)
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form posted by a signed-in staff member, with its CSRF token checked.
+/// Repeated keys (multi-select) become `Vec`s.
+pub struct CsrfForm<T>(pub Staff, pub T);
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let staff = Staff::from_request_parts(&mut parts, s).await?;
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .map_err(|_| WebError::BadRequest("表单过大".into()).into_response())?;
+        let field: CsrfField = serde_html_form::from_bytes(&bytes)
+            .map_err(|e| WebError::BadRequest(format!("表单无法识别：{e}")).into_response())?;
+        if !same_secret(&field.csrf, &staff.csrf) {
+            return Err(WebError::Csrf.into_response());
+        }
+        let form = serde_html_form::from_bytes(&bytes)
+            .map_err(|e| WebError::BadRequest(format!("表单内容不正确：{e}")).into_response())?;
+        Ok(CsrfForm(staff, form))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    next: String,
+    csrf: String,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Only same-site paths: never redirect a signed-in user to another site.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/staff".to_string()
+    }
+}
+
+fn login_page(headers: &HeaderMap, next: &str, message: Option<String>, status: StatusCode) -> Response {
+    let csrf = random_token();
+    let page = LoginPage {
+        next: safe_next(next),
+        csrf: csrf.clone(),
+        message,
+    };
+    match page.render() {
+        Ok(body) => (
+            status,
+            [(header::SET_COOKIE, set_cookie(headers, LOGIN_CSRF_COOKIE, &csrf, Some(3600)))],
+            Html(body),
+        )
+            .into_response(),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+pub async fn login_form(headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+    login_page(&headers, &q.next, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same_secret(&expected, &f.csrf) {
+        return login_page(
+            &headers,
+            &f.next,
+            Some("登录页面已过期，请重新输入".into()),
+            StatusCode::FORBIDDEN,
+        );
+    }
+    match s.store.login(&f.username, &f.password, s.clock.now()).await {
+        Err(e) => WebError::from(e).into_response(),
+        Ok(Err(e)) => {
+            let status = match e {
+                LoginError::BadCredentials => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::FORBIDDEN,
+            };
+            login_page(&headers, &f.next, Some(e.to_string()), status)
+        }
+        Ok(Ok(session)) => {
+            let to = if session.user.must_change_password {
+                "/account/password".to_string()
+            } else {
+                safe_next(&f.next)
+            };
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, to),
+                    (
+                        header::SET_COOKIE,
+                        set_cookie(&headers, SESSION_COOKIE, &session.token, None),
+                    ),
+                ],
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    CsrfForm(staff, _): CsrfForm<Empty>,
+) -> Result<Response, WebError> {
+    s.store.logout(&staff.token).await?;
+    s.store
+        .audit(
+            &staff.actor(),
+            s.clock.now(),
+            liancha_store::accounts::Audit::new("user.logout", "user", &staff.user.username),
+        )
+        .await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/login".to_string()),
+            (header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, "", Some(0))),
+        ],
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    staff: Staff,
+    forced: bool,
+    message: Option<String>,
+}
+
+pub async fn password_form(staff: Staff) -> Result<Html<String>, WebError> {
+    Ok(Html(
+        PasswordPage {
+            forced: staff.user.must_change_password,
+            staff,
+            message: None,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+pub async fn change_password(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<PasswordForm>,
+) -> Result<Response, WebError> {
+    let result = if f.new != f.repeat {
+        Err("两次输入的新密码不一致".to_string())
+    } else {
+        match s
+            .store
+            .change_password(staff.user.id, &f.current, &f.new, &staff.token, s.clock.now())
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(liancha_store::StoreError::Invalid(m)) => Err(m),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/staff?done=password").into_response()),
+        Err(message) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(
+                PasswordPage {
+                    forced: staff.user.must_change_password,
+                    staff,
+                    message: Some(message),
+                }
+                .render()?,
+            ),
+        )
+            .into_response()),
+    }
+}

@@ -1,0 +1,144 @@
+// The verify page's DOM part: reads a record (chosen file, pasted text, or the URL
+// in #verifier[data-record-url]), runs verify.js on it, and shows the verdict in
+// #verify-result, whose data-status becomes running, then ok / mismatch / error.
+// Text only (textContent), no HTML from the record ever reaches the page.
+
+import { verifyRecord } from './verify.js';
+
+const CODE_TEXT = {
+  'invalid-json': '记录不是有效的严格 JSON',
+  'invalid-format': '记录格式不对（应为 liancha-draw/1）',
+  'invalid-plan': '抽取方案不符合规则',
+  'reveal-mismatch': '开奖值与声明的随机源不对应',
+  'not-enough-inspectors': '执法检查人员不足，无法按规则组队',
+  mismatch: '重新计算的结果与记录不同',
+  'no-webcrypto': '此页面无法使用浏览器的 Web Crypto（需通过 HTTPS 访问）',
+  'fetch-failed': '无法读取抽取记录',
+  'internal-error': '验证程序出错',
+};
+
+const byId = (id) => document.getElementById(id);
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+let latest = 0; // only the newest run may write the result
+
+function show(status, children) {
+  const box = byId('verify-result');
+  if (!box) return;
+  box.dataset.status = status;
+  box.setAttribute('aria-busy', status === 'running' ? 'true' : 'false');
+  box.replaceChildren(...children);
+}
+
+function showVerdict(v, ms) {
+  if (v.ok) {
+    const s = v.summary;
+    const rows = [
+      ['方案摘要', s.plan_digest, true],
+      ['随机种子', s.seed, true],
+      ['抽中主体', `${s.selected} 户`],
+      ['检查组', `${s.teams} 个`],
+      ['已分派', `${s.assignments} 户`],
+      ['未分派', `${s.unassigned} 户`],
+    ];
+    if (s.committed_at) rows.push(['方案登记时间', s.committed_at]);
+    rows.push(['用时', `${Math.round(ms)} 毫秒`]);
+    const dl = el('dl');
+    for (const [name, value, mono] of rows) {
+      dl.append(el('dt', name));
+      const dd = el('dd');
+      dd.append(mono ? el('code', value) : document.createTextNode(value));
+      dl.append(dd);
+    }
+    const sources = el('ul');
+    for (const src of s.sources || []) sources.append(el('li', src));
+    show('ok', [
+      el('p', '一致', 'verify-verdict'),
+      el('p', '按公开的抽取方案和开奖值重新计算，抽中主体、检查组和分派结果与记录完全一致。'),
+      dl,
+      el('p', '随机源（请对照其公开发布的开奖值核对记录中的 reveal）：'),
+      sources,
+    ]);
+    return;
+  }
+  const label = CODE_TEXT[v.code] || v.code;
+  if (v.code === 'mismatch') {
+    show('mismatch', [
+      el('p', `不一致：${v.path}`, 'verify-verdict'),
+      el('p', `${label}。`),
+      el('p', v.message),
+      el('p', `用时 ${Math.round(ms)} 毫秒`),
+    ]);
+  } else {
+    show('error', [
+      el('p', `不一致：${label}（${v.code}）`, 'verify-verdict'),
+      el('p', v.path ? `${v.path}：${v.message}` : v.message),
+    ]);
+  }
+}
+
+/** Verifies `source()` (a promise of text or bytes) and shows the verdict. */
+async function run(source) {
+  const mine = ++latest;
+  show('running', [el('p', '正在验证…')]);
+  let input;
+  try {
+    input = await source();
+  } catch (e) {
+    if (mine === latest) {
+      showVerdict({ ok: false, code: 'fetch-failed', path: null, message: String(e && e.message ? e.message : e) }, 0);
+    }
+    return;
+  }
+  const start = performance.now();
+  const v = await verifyRecord(input);
+  const ms = performance.now() - start;
+  if (mine === latest) showVerdict(v, ms);
+}
+
+function chosenFile() {
+  const input = byId('record-file');
+  return input && input.files && input.files.length > 0 ? input.files[0] : null;
+}
+
+function init() {
+  const fileInput = byId('record-file');
+  const textArea = byId('record-text');
+  const button = byId('verify-button');
+
+  if (fileInput) {
+    fileInput.addEventListener('change', () => {
+      const file = chosenFile();
+      if (file) run(() => file.arrayBuffer());
+    });
+  }
+  if (button) {
+    button.addEventListener('click', (event) => {
+      event.preventDefault();
+      const text = textArea ? textArea.value : '';
+      const file = chosenFile();
+      if (text.trim() !== '') run(async () => text);
+      else if (file) run(() => file.arrayBuffer());
+      else show('error', [el('p', '请选择抽取记录文件，或把记录内容粘贴到文本框中。')]);
+    });
+  }
+
+  const verifier = byId('verifier');
+  const url = verifier && verifier.dataset.recordUrl;
+  if (url) {
+    run(async () => {
+      const res = await fetch(url, { credentials: 'same-origin' });
+      if (!res.ok) throw new Error(`HTTP ${res.status}：${url}`);
+      return res.arrayBuffer();
+    });
+  }
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+else init();

@@ -1,0 +1,624 @@
+// The staff workflow of a joint inspection, in a real browser: a county coordinator
+// creates a two-department task, seals the plan, registers a witness, reveals the
+// source and draws; an inspector (on a phone) and a department admin (from paper
+// forms) record results; both departments approve; the coordinator publishes;
+// oversight reads. Also what a stale or doubled form, a wrong URL or a source
+// revealed too early gives: a page that says why, and nothing changed.
+//
+// Needs a running server with the demo county (BASE_URL), its database
+// (LIANCHA_DB_URL) and binary (LIANCHA_BIN): `bash e2e/run.sh` provides them.
+// Screenshots of the key steps go to docs/screenshots/ (E2E_SCREENSHOTS=0: none).
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SHOTS = join(here, '..', 'docs', 'screenshots');
+const FAILURES = join(here, 'test-results');
+
+const BASE = (process.env.BASE_URL || '').replace(/\/+$/, '');
+const BIN = process.env.LIANCHA_BIN;
+const DB = process.env.LIANCHA_DB_URL;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const PASSWORD = 'Liancha#2026'; // every demo account
+const INSPECTOR_INITIAL = 'Init#2026a';
+const INSPECTOR_NEW = 'Jiancha#2026b';
+const ITEMS = ['SC-001', 'NY-001']; // 市场监管局, 农业农村局
+const DAY = 24 * 3600 * 1000;
+
+/** Beijing time (UTC+8) as `YYYY-MM-DDTHH:MM:SS`, `offsetMs` from now. */
+function beijing(offsetMs = 0) {
+  return new Date(Date.now() + offsetMs + 8 * 3600 * 1000).toISOString().slice(0, 19);
+}
+const today = () => beijing().slice(0, 10);
+
+// ------------------------------------------------------------------ harness
+
+let chromium;
+let browser;
+const sessions = new Map(); // name -> { context, page }
+const serverErrors = []; // any 5xx answer seen by any page
+let broken = null; // the first failed step: later steps are skipped
+
+/** A step of the one workflow: steps run in order; after a failure the rest skip. */
+function step(name, fn) {
+  it(name, async (t) => {
+    if (broken) {
+      t.skip(`an earlier step failed: ${broken}`);
+      return;
+    }
+    try {
+      await fn(t);
+    } catch (e) {
+      broken = name;
+      await saveFailurePages(name);
+      throw e;
+    }
+  });
+}
+
+async function saveFailurePages(stepName) {
+  mkdirSync(FAILURES, { recursive: true });
+  const slug = stepName.replace(/[^\w\u4e00-\u9fff-]+/g, '_').slice(0, 60);
+  for (const [who, s] of sessions) {
+    for (const [i, p] of s.context.pages().entries()) {
+      await p
+        .screenshot({ path: join(FAILURES, `${slug}-${who}-${i}.png`), fullPage: true })
+        .catch(() => {});
+    }
+  }
+}
+
+/**
+ * A screenshot for the user guide: the whole page, only the viewport
+ * (`fullPage` false), or the page down to the heading `until` (the task page's
+ * long JSON log is left out: it is wider than the window).
+ */
+async function shot(page, name, { fullPage = true, until } = {}) {
+  if (process.env.E2E_SCREENSHOTS === '0') return;
+  mkdirSync(SHOTS, { recursive: true });
+  const path = join(SHOTS, `${name}.png`);
+  const box = until ? await page.locator(until).first().boundingBox() : null;
+  if (box) {
+    const width = page.viewportSize().width;
+    const height = Math.ceil(box.y + (await page.evaluate(() => window.scrollY))) - 8;
+    await page.screenshot({ path, fullPage: true, clip: { x: 0, y: 0, width, height } });
+  } else {
+    await page.screenshot({ path, fullPage });
+  }
+}
+const BEFORE_LOG = 'h2:text-is("任务日志")';
+
+/** A fresh browser context (own cookies) for one account, signed in. */
+async function signIn(who, { username = who, password = PASSWORD, phone = false, screenshot } = {}) {
+  const context = await browser.newContext({
+    baseURL: BASE,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    ...(phone
+      ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+      : { viewport: { width: 1280, height: 900 } }),
+  });
+  context.setDefaultTimeout(20_000);
+  context.on('response', (r) => {
+    if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  const page = await context.newPage();
+  sessions.set(who, { context, page });
+  await page.goto('/login');
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  if (screenshot) await shot(page, screenshot, { fullPage: false });
+  await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: '登录' }).click()]);
+  return page;
+}
+
+/**
+ * A second tab of the same session on `url`, as if the user had the form open
+ * twice. The first tab is brought back to the front: a background tab's frames
+ * are throttled, which makes every action there wait.
+ */
+async function secondTab(page, url) {
+  const tab = await page.context().newPage();
+  await tab.goto(url);
+  await page.bringToFront();
+  return tab;
+}
+
+/** Clicks a submit button and waits for the page the form leads to. */
+async function submit(page, buttonName) {
+  const nav = page.waitForNavigation({ waitUntil: 'load' });
+  await page.getByRole('button', { name: buttonName, exact: typeof buttonName === 'string' }).click();
+  return nav;
+}
+
+/** The refusal page: status, Chinese message, nothing changed. */
+async function expectRefusal(page, response, { status, message }) {
+  assert.equal(response.status(), status, `HTTP status of ${page.url()}`);
+  await assertText(page.locator('h1'), `未能完成（${status}）`);
+  const alert = await page.getByRole('alert').innerText();
+  assert.match(alert, message);
+  return alert;
+}
+
+async function assertText(locator, expected) {
+  const text = (await locator.innerText()).trim();
+  if (expected instanceof RegExp) assert.match(text, expected);
+  else assert.ok(text.includes(expected), `expected ${JSON.stringify(expected)} in ${JSON.stringify(text)}`);
+}
+
+/** The table right after the heading whose text starts with `heading`. */
+function tableAfter(page, heading) {
+  return page
+    .locator('h2', { hasText: new RegExp(`^${heading}`) })
+    .first()
+    .locator('xpath=following-sibling::table[1]');
+}
+
+/** Teams of the task page: [{ no, members: [{ name, department, id }] }]. */
+async function readTeams(page) {
+  return tableAfter(page, '检查组').evaluate((table) =>
+    [...table.tBodies[0].rows].map((tr) => ({
+      no: Number(tr.cells[0].textContent.match(/\d+/)[0]),
+      members: [...tr.cells[1].children]
+        .filter((s) => s.tagName === 'SPAN')
+        .map((s) => {
+          const m = s.textContent.match(/^(.+?)（(.+?)，/);
+          return { name: m[1], department: m[2], id: s.querySelector('.id').textContent.trim() };
+        }),
+    })),
+  );
+}
+
+/** Visits of the task page: [{ href, name, entity, team, state }]. */
+async function readVisits(page) {
+  return tableAfter(page, '检查对象').evaluate((table) =>
+    [...table.tBodies[0].rows].map((tr) => {
+      const a = tr.cells[1].querySelector('a');
+      const team = tr.cells[4].textContent.match(/\d+/);
+      return {
+        href: a.getAttribute('href'),
+        name: a.textContent.trim(),
+        entity: tr.cells[2].textContent.trim(),
+        team: team ? Number(team[0]) : null,
+        state: tr.cells[6].textContent.trim(),
+      };
+    }),
+  );
+}
+
+/** Fills the result form of one visit: per item one category and 实地检查. */
+async function fillResults(page, categories = {}) {
+  assert.equal(await page.inputValue('input[name=inspected_on]'), today());
+  for (const code of ITEMS) {
+    await page.check(`input[name="cat_${code}"][value="${categories[code] || 'none'}"]`);
+    await page.check(`input[name="method_${code}"][value="on-site"]`);
+  }
+}
+
+// ------------------------------------------------------------------ the workflow
+
+const skip = BASE ? false : 'BASE_URL is not set: run `bash e2e/run.sh`';
+
+describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () => {
+  const stamp = beijing().replace(/[-T:]/g, '').slice(0, 14); // tells runs on one server apart
+  const title = `E2E 市场监管与农业部门联合抽查 ${stamp}`;
+  const inspectorUser = `insp${stamp.slice(4)}`;
+  let taskId;
+  let taskUrl;
+  let digest;
+  let notBefore; // ms since epoch when the declared source may be revealed
+  let teams;
+  let visits;
+  let myTeam;
+  let inspectorId;
+  let unreachable; // the visit recorded as 无法联系
+
+  before(async () => {
+    ({ chromium } = await import('playwright-core'));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+
+  after(async () => {
+    for (const s of sessions.values()) await s.context.close().catch(() => {});
+    await browser?.close();
+  });
+
+  step('a wrong password is refused; the coordinator signs in', async () => {
+    const context = await browser.newContext({ baseURL: BASE, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.fill('input[name=username]', 'bianban');
+    await page.fill('input[name=password]', 'not-the-password');
+    const nav = page.waitForNavigation();
+    await page.getByRole('button', { name: '登录' }).click();
+    assert.equal((await nav).status(), 401);
+    assert.ok((await page.getByRole('alert').innerText()).length > 0);
+    await context.close();
+
+    const p = await signIn('bianban', { screenshot: 'login' });
+    assert.equal(new URL(p.url()).pathname, '/staff');
+    await assertText(p.locator('header .who'), '县级统筹');
+  });
+
+  step('the coordinator creates a two-department task', async () => {
+    const { page } = sessions.get('bianban');
+    await page.goto('/staff/tasks');
+    await Promise.all([page.waitForURL('**/staff/tasks/new'), page.getByRole('link', { name: '新建任务' }).click()]);
+    await page.fill('input[name=title]', title);
+    await page.fill('input[name=year]', today().slice(0, 4));
+    await page.selectOption('select[name=domain]', 'market');
+    await page.selectOption('select[name=lead_department]', 'amr');
+    await page.fill('input[name=inspection_start]', today());
+    await page.fill('input[name=inspection_end]', beijing(30 * DAY).slice(0, 10));
+    for (const code of ITEMS) await page.check(`input[name=items][value="${code}"]`);
+    await page.check('input[name=townships][value="共和镇"]');
+    await page.check('input[name=entity_types][value="enterprise"]');
+    await page.check('input[name=quota_kind][value=count]');
+    for (const c of 'abcd') await page.fill(`input[name=quota_${c}]`, '2');
+    await page.fill('input[name=team_count]', '2');
+    await page.fill('input[name=team_size]', '2');
+    await shot(page, 'task-form');
+    await submit(page, '保存草稿');
+    const m = page.url().match(/\/staff\/tasks\/(\d+)\?done=created$/);
+    assert.ok(m, `landed on ${page.url()}`);
+    taskId = Number(m[1]);
+    taskUrl = `/staff/tasks/${taskId}`;
+    await assertText(page.getByRole('status'), '任务已创建（草稿）');
+    await assertText(page.locator('h1'), title);
+    await assertText(page.locator('h1 .state'), '草稿');
+    await assertText(page.locator('dt:text-is("参与部门") + dd'), /^牟定县农业农村局、牟定县市场监督管理局$/);
+    await assertText(page.locator('dl.facts'), 'A 类 2 户，B 类 2 户，C 类 2 户，D 类 2 户');
+  });
+
+  step('the coordinator seals the plan; a stale copy of the form changes nothing', async () => {
+    const { context, page } = sessions.get('bianban');
+    // The same form open in a second tab, as if the clerk clicked twice or went back.
+    const stale = await secondTab(page, taskUrl);
+
+    await page.goto(taskUrl);
+    await page.fill('input[name=drand_round]', ''); // no network here: no drand round
+    await page.fill('input[name=other_source]', '公证员现场掷骰（5 枚）');
+    const when = beijing(12_000);
+    await page.fill('input[name=other_time]', when);
+    await submit(page, '封存方案');
+    assert.match(page.url(), /\?done=committed$/);
+    notBefore = Date.parse(`${when}+08:00`);
+    await assertText(page.getByRole('status'), '抽取方案已封存');
+    await assertText(page.locator('h1 .state'), '方案已封存');
+    digest = (await page.locator('dt:text-is("方案摘要") + dd').innerText()).split('\n')[0].trim();
+    assert.match(digest, /^[0-9a-f]{64}$/);
+    await assertText(tableAfter(page, '随机源'), '公证员现场掷骰（5 枚）');
+
+    // The stale tab posts the commit form again (version of the draft).
+    await stale.bringToFront();
+    await stale.fill('input[name=drand_round]', '');
+    await stale.fill('input[name=other_source]', '另一组骰子');
+    await stale.fill('input[name=other_time]', beijing(60_000));
+    const response = await submit(stale, '封存方案');
+    await expectRefusal(stale, response, { status: 422, message: /不能封存抽取方案.*未作任何更改/ });
+    await shot(stale, 'error-double-post', { fullPage: false });
+    await assertText(stale.getByRole('link', { name: '返回上一页' }), '返回上一页');
+    await stale.close();
+    await page.bringToFront();
+
+    await page.goto(taskUrl);
+    assert.equal((await page.locator('dt:text-is("方案摘要") + dd').innerText()).split('\n')[0].trim(), digest);
+    await assertText(tableAfter(page, '随机源'), '公证员现场掷骰（5 枚）');
+    assert.equal(await tableAfter(page, '随机源').locator('tbody tr').count(), 1);
+    assert.equal(await tableAfter(page, '任务日志').locator('tbody tr', { hasText: 'task.commit' }).count(), 1);
+  });
+
+  step('revealing before the declared time is refused', async () => {
+    const { page } = sessions.get('bianban');
+    assert.ok(Date.now() < notBefore - 2000, 'too slow: the declared time has nearly passed');
+    await assertText(page.locator('p.notice'), '尚有随机源的时间未到');
+    await page.fill('input[name=reveal]', '6 6 6 6 6');
+    const response = await submit(page, '揭示并抽取');
+    await expectRefusal(page, response, { status: 422, message: /未到，不能揭示/ });
+    await page.goto(taskUrl);
+    await assertText(page.locator('h1 .state'), '方案已封存');
+  });
+
+  step('the coordinator registers a witness', async () => {
+    const { page } = sessions.get('bianban');
+    await page.fill('input[name=name]', '李明');
+    await page.selectOption('select[name=role]', 'notary');
+    await page.fill('input[name=organisation]', '牟定县公证处');
+    await submit(page, '登记见证人');
+    await assertText(page.getByRole('status'), '见证人已登记');
+    await assertText(page.locator('h2:text-is("见证人") + ul'), '公证员：李明（牟定县公证处）');
+    await shot(page, 'task-committed', { until: BEFORE_LOG });
+  });
+
+  step('after the declared time the coordinator reveals the value and draws', async () => {
+    const { page } = sessions.get('bianban');
+    const wait = notBefore + 1500 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await page.goto(taskUrl);
+    await page.fill('input[name=reveal]', '3 1 4 1 5');
+    await submit(page, '揭示并抽取');
+    assert.match(page.url(), /\?done=drawn$/);
+    await assertText(page.getByRole('status'), '抽取完成');
+    await assertText(page.locator('h1 .state'), '已抽取，检查中');
+    await assertText(tableAfter(page, '随机源'), '3 1 4 1 5');
+    teams = await readTeams(page);
+    visits = await readVisits(page);
+    assert.equal(teams.length, 2);
+    for (const t of teams) {
+      const depts = t.members.map((m) => m.department);
+      assert.ok(depts.includes('牟定县市场监督管理局') && depts.includes('牟定县农业农村局'), JSON.stringify(t));
+    }
+    // 2 of each risk class, fewer where a class has fewer enterprises in 共和镇.
+    assert.ok(visits.length >= 2 && visits.length <= 8, `${visits.length} visits`);
+    for (const v of visits) {
+      assert.equal(v.href, `${taskUrl}/visits/${v.entity}`);
+      // Conflicts of interest could leave an entity without a team (未能分配检查组).
+      assert.equal(v.state, v.team === null ? '未能分配检查组' : '待检查', JSON.stringify(v));
+    }
+    assert.ok(visits.some((v) => v.team !== null));
+    await shot(page, 'task-drawn', { until: BEFORE_LOG });
+
+    // The record is downloadable for `liancha verify`.
+    const record = await page.request.get(`${taskUrl}/record.json`);
+    assert.equal(record.status(), 200);
+    const json = await record.json();
+    assert.equal(json.plan_digest, digest);
+  });
+
+  step('an inspector account for a drawn amr member is created with the CLI', async () => {
+    assert.ok(BIN && DB, 'LIANCHA_BIN and LIANCHA_DB_URL are needed');
+    // The team with the most visits; its 市场监管局 member gets an account.
+    const count = (no) => visits.filter((v) => v.team === no).length;
+    myTeam = [...teams].sort((a, b) => count(b.no) - count(a.no))[0];
+    const member = myTeam.members.find((m) => m.department === '牟定县市场监督管理局');
+    inspectorId = member.id;
+    const out = execFileSync(
+      BIN,
+      ['--db', DB, 'user', 'add', inspectorUser, '--role', 'inspector', '--department', 'amr',
+        '--inspector', inspectorId, '--name', member.name],
+      { env: { ...process.env, LIANCHA_PASSWORD: INSPECTOR_INITIAL }, encoding: 'utf8' },
+    );
+    assert.ok(out.includes(`已创建账号 ${inspectorUser}`), out);
+  });
+
+  step('the inspector changes the initial password at first sign-in (phone)', async () => {
+    const page = await signIn('inspector', { username: inspectorUser, password: INSPECTOR_INITIAL, phone: true });
+    assert.equal(new URL(page.url()).pathname, '/account/password');
+    await assertText(page.locator('p.notice'), '首次登录须先修改初始密码');
+    // Other pages stay closed until the password is changed.
+    await page.goto('/staff/my');
+    assert.equal(new URL(page.url()).pathname, '/account/password');
+    await page.fill('input[name=current]', INSPECTOR_INITIAL);
+    await page.fill('input[name=new]', INSPECTOR_NEW);
+    await page.fill('input[name=repeat]', INSPECTOR_NEW);
+    await shot(page, 'inspector-password');
+    await submit(page, '保存');
+    assert.equal(new URL(page.url()).pathname, '/staff');
+    await assertText(page.getByRole('status'), '密码已修改');
+  });
+
+  step('the inspector records the results of every visit of the team (phone)', async () => {
+    const { context, page } = sessions.get('inspector');
+    await Promise.all([page.waitForURL('**/staff/my'), page.getByRole('link', { name: '我的检查' }).first().click()]);
+    const mine = visits.filter((v) => v.team === myTeam.no);
+    const links = page.locator('ul.visits li a');
+    assert.equal(await links.count(), mine.length);
+    await shot(page, 'inspector-my');
+    const hrefs = await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual([...hrefs].sort(), mine.map((v) => v.href).sort());
+
+    // The 无法联系 result (which leads to a credit list proposal) is left to the
+    // department admin's paper forms, unless the other team has no visit.
+    const othersEmpty = !visits.some((v) => v.team !== null && v.team !== myTeam.no);
+    let stale;
+    for (const [i, href] of hrefs.entries()) {
+      await page.goto(href);
+      await assertText(page.locator('h1 .state'), '待检查');
+      if (i === 0) {
+        stale = await secondTab(page, href);
+        // An item left without a result: refused, the visit stays 待检查.
+        await page.check('input[name="cat_SC-001"][value="none"]');
+        for (const code of ITEMS) await page.check(`input[name="method_${code}"][value="on-site"]`);
+        const resp = await submit(page, '提交检查结果');
+        await expectRefusal(page, resp, { status: 422, message: /农药经营的检查.*请至少选择一项检查结果/ });
+        await page.goto(href);
+        await assertText(page.locator('h1 .state'), '待检查');
+      }
+      if (othersEmpty && i === hrefs.length - 1) {
+        unreachable = mine.find((v) => v.href === href);
+        await fillResults(page, { 'SC-001': 'unreachable' });
+      } else {
+        await fillResults(page);
+      }
+      if (i === 0) await shot(page, 'inspector-visit');
+      await submit(page, '提交检查结果');
+      assert.match(page.url(), /\?done=submitted$/);
+      await assertText(page.getByRole('status'), '检查结果已提交，待部门审核');
+      await assertText(page.locator('h1 .state'), '已提交，待审核');
+      if (i === 0) await shot(page, 'inspector-submitted');
+    }
+
+    // The same form submitted again from a second tab: refused, results unchanged.
+    await stale.bringToFront();
+    await fillResults(stale, { 'SC-001': 'corrected' });
+    const response = await submit(stale, '提交检查结果');
+    await expectRefusal(stale, response, { status: 422, message: /已提交.*未作任何更改/ });
+    await stale.close();
+    await page.bringToFront();
+    await page.goto(hrefs[0]);
+    await assertText(page.locator('h2:text-is("检查结果") + table'), '未发现问题');
+    assert.equal(await page.locator('table', { hasText: '发现问题已责令改正' }).count(), 0);
+
+    await page.goto('/staff/my');
+    assert.equal(await page.locator('ul.visits .state', { hasText: '待检查' }).count(), 0);
+  });
+
+  step('an inspector cannot open another team\'s visit or an entity outside the task', async () => {
+    const { page } = sessions.get('inspector');
+    const other = visits.find((v) => v.team !== myTeam.no);
+    if (other) {
+      const r = await page.goto(other.href);
+      await expectRefusal(page, r, { status: 403, message: /无权/ });
+    }
+    const r = await page.goto(`${taskUrl}/visits/91532323000000000X`);
+    await expectRefusal(page, r, { status: 404, message: /不是本任务的检查对象/ });
+    // The task page shows the inspector only the own team's visits.
+    await page.goto(taskUrl);
+    const shown = await readVisits(page);
+    assert.ok(shown.every((v) => v.team === myTeam.no));
+  });
+
+  step('the amr department admin enters the other team\'s results from paper forms', async () => {
+    const page = await signIn('amr-admin');
+    await page.goto(taskUrl);
+    const open = (await readVisits(page)).filter((v) => v.state === '待检查');
+    assert.deepEqual(
+      open.map((v) => v.entity).sort(),
+      visits.filter((v) => v.team !== null && v.team !== myTeam.no).map((v) => v.entity).sort(),
+    );
+
+    // An entity that is not in the task: a clear 404, for the page and for a post.
+    let r = await page.goto(`${taskUrl}/visits/91532323000000000X`);
+    await expectRefusal(page, r, { status: 404, message: /不是本任务的检查对象/ });
+    await page.goto(open[0]?.href || taskUrl);
+    const csrf = await page.locator('input[name=csrf]').first().inputValue();
+    r = await page.request.post(`${taskUrl}/visits/91532323000000000X`, {
+      form: { csrf, inspected_on: today(), 'cat_SC-001': 'none', 'method_SC-001': 'on-site', 'cat_NY-001': 'none', 'method_NY-001': 'on-site' },
+    });
+    assert.equal(r.status(), 404);
+    assert.match(await r.text(), /不是本任务的检查对象/);
+
+    for (const [i, v] of open.entries()) {
+      await page.goto(v.href);
+      if (i === 0) {
+        // The first one: the registered address cannot be reached (a credit list proposal).
+        unreachable = v;
+        await fillResults(page, { 'SC-001': 'unreachable' });
+        await page.fill('textarea[name="findings_SC-001"]', '登记住所无人，电话无法接通');
+      } else {
+        await fillResults(page);
+      }
+      await submit(page, '提交检查结果');
+      await assertText(page.getByRole('status'), '检查结果已提交');
+    }
+    await page.goto(taskUrl);
+    const after = await readVisits(page);
+    assert.ok(after.every((v) => v.team === null || v.state === '已提交，待审核'), JSON.stringify(after));
+  });
+
+  step('both departments approve their items\' results', async () => {
+    const agri = await signIn('agri-admin');
+    await agri.goto(taskUrl);
+    // The agriculture admin reviews but does not manage an amr-led task.
+    assert.equal(await agri.getByRole('button', { name: '公示检查结果' }).count(), 0);
+    const staleApprove = await secondTab(agri, taskUrl);
+    await submit(agri, /农业农村局：审核通过本部门事项的检查结果/);
+    await assertText(agri.getByRole('status'), '本部门已审核通过');
+    await assertText(tableAfter(agri, '审核与公示').locator('tr', { hasText: '牟定县农业农村局' }), '已通过');
+    // Approving twice (the old page's button) is refused.
+    await staleApprove.bringToFront();
+    const r = await submit(staleApprove, /审核通过本部门事项的检查结果/);
+    await expectRefusal(staleApprove, r, { status: 422, message: /已审核通过/ });
+    await staleApprove.close();
+    await agri.bringToFront();
+
+    const { page: amr } = sessions.get('amr-admin');
+    await amr.goto(taskUrl);
+    // The publish button only appears once every department has approved; a
+    // publish request sent anyway is refused and changes nothing.
+    assert.equal(await amr.getByRole('button', { name: '公示检查结果' }).count(), 0);
+    const csrf = await amr.locator('input[name="csrf"]').first().inputValue();
+    const version = await amr.locator('form[action$="/cancel"] input[name="version"]').inputValue();
+    const early = await amr.context().request.post(`${taskUrl}/publish`, { form: { csrf, version }, maxRedirects: 0 });
+    assert.equal(early.status(), 422);
+    assert.match(await early.text(), /尚未审核通过：牟定县市场监督管理局/);
+    await amr.reload();
+    await assertText(amr.locator('h1 .state'), '已抽取');
+
+    await submit(amr, /市场监督管理局：审核通过本部门事项的检查结果/);
+    await assertText(amr.getByRole('status'), '本部门已审核通过');
+    for (const d of ['牟定县市场监督管理局', '牟定县农业农村局']) {
+      await assertText(tableAfter(amr, '审核与公示').locator('tr', { hasText: d }), '已通过');
+    }
+    await shot(amr, 'review', { until: BEFORE_LOG });
+  });
+
+  step('the coordinator publishes the results', async () => {
+    const { page } = sessions.get('bianban');
+    await page.goto(taskUrl);
+    await submit(page, '公示检查结果');
+    assert.match(page.url(), /\?done=published$/);
+    await assertText(page.getByRole('status'), '检查结果已公示');
+    await assertText(page.locator('h1 .state'), '结果已公示');
+    assert.equal(await page.getByRole('button', { name: '公示检查结果' }).count(), 0);
+    await shot(page, 'published', { until: BEFORE_LOG });
+    await page.goto('/staff/tasks');
+    await assertText(page.locator('tr', { hasText: title }), '结果已公示');
+  });
+
+  step('the amr admin confirms the credit list proposal from the results', async () => {
+    const { page } = sessions.get('amr-admin');
+    await page.goto('/staff');
+    await page.getByRole('link', { name: /待确认的信用名单建议/ }).click();
+    await page.waitForURL('**/staff/follow-ups#credit');
+    const followUp = page.locator('h1 + table tbody tr', { hasText: unreachable.entity });
+    await assertText(followUp, '责令整改');
+    const proposal = tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity });
+    await assertText(proposal, '经营异常名录');
+    await assertText(proposal, '待确认');
+    await shot(page, 'follow-ups');
+    await submit(page, '确认列入');
+    await assertText(page.getByRole('status'), '信用名单建议已处理');
+    await assertText(tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity }), '已确认列入');
+  });
+
+  step('oversight reads the task and its log but cannot change it', async () => {
+    const page = await signIn('duchashi');
+    await page.goto('/staff/tasks');
+    await assertText(page.locator('tr', { hasText: title }), '结果已公示');
+    await page.getByRole('link', { name: title }).click();
+    await page.waitForURL(`**${taskUrl}`);
+    await assertText(page.locator('h1 .state'), '结果已公示');
+    assert.equal(await page.locator('form[action*="/staff/tasks/"]').count(), 0);
+    await assertText(tableAfter(page, '任务日志'), 'task.publish');
+    await page.goto('/staff/audit');
+    await assertText(page.locator('table.log'), 'task.draw');
+    // A post by hand is refused too.
+    const csrf = await page.locator('input[name=csrf]').first().inputValue();
+    const r = await page.request.post(`${taskUrl}/witnesses`, { form: { csrf, name: '某人', role: 'press' } });
+    assert.equal(r.status(), 403);
+  });
+
+  step('the system administrator reads the audit log', async () => {
+    const page = await signIn('admin');
+    await assertText(page.locator('header .who'), '系统管理员');
+    await page.getByRole('link', { name: '操作日志' }).click();
+    await page.waitForURL('**/staff/audit');
+    const log = page.locator('table.log');
+    await assertText(log.locator('tr', { hasText: 'user.create' }).first(), inspectorUser);
+    for (const action of ['task.create', 'task.commit', 'task.draw', 'visit.submit', 'task.approve', 'task.publish']) {
+      assert.ok((await log.locator('td', { hasText: action }).count()) > 0, action);
+    }
+    await shot(page, 'audit', { fullPage: false });
+  });
+
+  step('the township officer sees the task of the township', async () => {
+    const page = await signIn('gonghe');
+    await page.goto('/staff/tasks');
+    await assertText(page.locator('tr', { hasText: title }), '结果已公示');
+    assert.equal(await page.getByRole('link', { name: '新建任务' }).count(), 0);
+  });
+
+  step('no page answered with a server error', async () => {
+    assert.deepEqual(serverErrors, []);
+  });
+});
