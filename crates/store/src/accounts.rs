@@ -316,7 +316,7 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        Ok(self.user_row(username).await?.map(User::try_from).transpose()?)
+        self.user_row(username).await?.map(User::try_from).transpose()
     }
 
     async fn user_row(&self, username: &str) -> Result<Option<UserRow>> {

@@ -658,7 +658,8 @@ pub async fn accounts(store: &Store, now: chrono::DateTime<chrono::Utc>) -> Resu
         .into_iter()
         .find(|i| i.is_available_on(far))
         .ok_or_else(|| StoreError::Invalid("演示数据中没有可用的市场监管执法人员".into()))?;
-    let plan: [(&'static str, &str, Role, Option<&str>, Option<&str>, Option<String>); 7] = [
+    type Plan<'a> = (&'static str, &'a str, Role, Option<&'a str>, Option<&'a str>, Option<String>);
+    let plan: [Plan; 7] = [
         ("admin", "系统管理员", Role::Admin, None, None, None),
         ("bianban", "县委编办 统筹员", Role::Coordinator, None, None, None),
         ("amr-admin", "市场监管局 管理员", Role::DepartmentAdmin, Some("amr"), None, None),

@@ -23,6 +23,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod items;
+pub mod oversight;
 pub mod postgres;
 pub mod results;
 pub mod sqlite;

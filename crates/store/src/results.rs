@@ -512,6 +512,7 @@ impl Store {
     }
 
     /// Changes how a follow-up is handled (kind, due date, the department it goes to).
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_follow_up(
         &self,
         id: i64,

@@ -1059,7 +1059,8 @@ impl Store {
     }
 
     pub async fn team_members(&self, task_id: i64) -> Result<Vec<TeamMember>> {
-        let rows: Vec<(i32, i32, String, Option<String>, Option<String>, bool, Option<String>, Option<String>)> =
+        type Row = (i32, i32, String, Option<String>, Option<String>, bool, Option<String>, Option<String>);
+        let rows: Vec<Row> =
             with_pool!(self, p => sqlx::query_as(
                 "SELECT m.team_no, m.position, m.inspector_id, i.name, i.department, m.active, m.replaced_by, m.replace_reason \
                  FROM team_members m LEFT JOIN inspectors i ON i.id = m.inspector_id \

@@ -420,6 +420,42 @@ async fn whole_joint_task(store: &Store) {
     assert_eq!(states.iter().filter(|s| **s == VisitState::Replaced).count(), 1);
     assert!(task.published_at.is_some());
 
+    // The oversight office sees it: 8 entities inspected for each department's
+    // items, one with a problem in the market department's item.
+    let o = store.oversight(2026, None, now).await.unwrap();
+    let amr_figures = &o.departments.iter().find(|(d, _)| d.code == "amr").unwrap().1;
+    assert_eq!(amr_figures.inspected, 8);
+    assert_eq!(amr_figures.with_problems, 1);
+    assert_eq!(amr_figures.tasks_by_state[3], 1);
+    assert_eq!(amr_figures.targeted, 2);
+    let agri_figures = &o.departments.iter().find(|(d, _)| d.code == "agri").unwrap().1;
+    assert_eq!((agri_figures.inspected, agri_figures.with_problems), (8, 0));
+    assert_eq!(o.total.inspected, 8);
+    assert!(o.over_inspected.is_empty());
+    // A complaint cannot be refused for the cap, but the excess shows.
+    store
+        .record_targeted(
+            &NewTargeted {
+                entity_id: capped.clone(),
+                department: "amr".into(),
+                source: TargetedSource::DataLead,
+                document_ref: "监测线索 2026-118".into(),
+                inspected_on: today(),
+                items: vec![],
+                findings: String::new(),
+            },
+            &amr,
+            now,
+        )
+        .await
+        .unwrap();
+    let o = store.oversight(2026, None, now).await.unwrap();
+    assert_eq!(o.over_inspected.len(), 1);
+    assert_eq!((o.over_inspected[0].entity_id.as_str(), o.over_inspected[0].count), (capped.as_str(), 3));
+    let month = store.oversight(2026, Some(11), now).await.unwrap();
+    assert_eq!(month.total.inspected, 8);
+    assert_eq!(store.oversight(2026, Some(10), now).await.unwrap().total.inspected, 0);
+
     // Follow-up for the problem, and a credit proposal for the department to decide.
     let follow_ups = store.follow_ups(Some("amr"), true).await.unwrap();
     assert_eq!(follow_ups.len(), 1);
@@ -498,7 +534,7 @@ async fn whole_joint_task(store: &Store) {
     }
     // The capped entity counts its visit in task 1 as well now.
     let counts = store.inspections_in_year(2026).await.unwrap();
-    assert_eq!(counts.get(&capped), Some(&2));
+    assert_eq!(counts.get(&capped), Some(&3));
     assert_eq!(counts.get(&first), Some(&1));
 
     // Cancellation keeps the task visible with its reason; no draw afterwards.

@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 mod error;
 mod pages;
 pub mod session;
+mod oversight;
 mod staff;
 
 pub use error::WebError;
@@ -90,6 +91,9 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/credit/{id}", post(staff::decide_credit))
         .route("/staff/targeted", get(staff::targeted).post(staff::record_targeted))
         .route("/staff/audit", get(staff::audit))
+        .route("/staff/oversight", get(oversight::dashboard))
+        .route("/staff/oversight/export.xlsx", get(oversight::export))
+        .route("/staff/oversight/report", get(oversight::monthly_report))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(pages::not_found)
         .with_state(state)

@@ -397,7 +397,7 @@ pub fn parse_percent_bp(s: &str) -> Option<u32> {
 
 pub fn format_bp(bp: &u32) -> String {
     let bp = *bp;
-    if bp % 100 == 0 {
+    if bp.is_multiple_of(100) {
         format!("{}", bp / 100)
     } else {
         format!("{}.{:02}", bp / 100, bp % 100).trim_end_matches('0').to_string()
@@ -877,8 +877,8 @@ pub async fn my_visits(State(s): State<AppState>, staff: Staff) -> PageResult {
     let mut rows = Vec::new();
     let mut titles: BTreeMap<i64, String> = BTreeMap::new();
     for v in s.store.visits_for_inspector(&me).await? {
-        if !titles.contains_key(&v.task_id) {
-            titles.insert(v.task_id, s.store.task_or_404(v.task_id).await?.title);
+        if let std::collections::btree_map::Entry::Vacant(e) = titles.entry(v.task_id) {
+            e.insert(s.store.task_or_404(v.task_id).await?.title);
         }
         let title = titles[&v.task_id].clone();
         rows.push((v, title));

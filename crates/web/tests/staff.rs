@@ -257,6 +257,9 @@ async fn every_route_with_every_role(engine: Engine) {
         ("/staff/follow-ups".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
         ("/staff/targeted".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
         ("/staff/audit".into(), vec!["admin", "bianban", "duchashi"]),
+        ("/staff/oversight".into(), vec!["admin", "bianban", "duchashi"]),
+        ("/staff/oversight/export.xlsx".into(), vec!["admin", "bianban", "duchashi"]),
+        ("/staff/oversight/report?department=amr".into(), vec!["admin", "bianban", "duchashi", "amr-admin", "agri-admin", "env-admin"]),
     ];
     for (path, allowed) in &get_rules {
         for u in users {
@@ -265,6 +268,22 @@ async fn every_route_with_every_role(engine: Engine) {
             assert_eq!(status, expect, "{engine:?} GET {path} as {u}: {body}");
         }
     }
+    // The dashboard shows the task; the monthly report of a department admin is
+    // always its own department's, whatever the query asks.
+    let (_, dash) = srv.get(&sessions["duchashi"].cookie, "/staff/oversight").await;
+    assert!(dash.contains("<svg") && dash.contains("牟定县市场监督管理局"), "{dash}");
+    let (_, report) = srv.get(&sessions["agri-admin"].cookie, "/staff/oversight/report?department=amr").await;
+    assert!(report.contains("牟定县农业农村局") && !report.contains("牟定县市场监督管理局<br>"), "{report}");
+    let r = srv
+        .http
+        .get(format!("{}/staff/oversight/export.xlsx", srv.base))
+        .header("cookie", format!("liancha_session={}", sessions["bianban"].cookie))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
+
     // What an inspector and a foreign department see in lists.
     let (_, list) = srv.get(&sessions["env-admin"].cookie, "/staff/tasks").await;
     assert!(!list.contains(&format!("/staff/tasks/{drawn}\"")));
@@ -278,7 +297,8 @@ async fn every_route_with_every_role(engine: Engine) {
     // roles get past the permission check (refused by the workflow here, 422).
     let version = store.task_or_404(drawn).await.unwrap().version.to_string();
     let stale = "0";
-    let post_rules: Vec<(String, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    type Rule<'a> = (String, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let post_rules: Vec<Rule> = vec![
         (format!("/staff/tasks/{drawn}/cancel"), vec![("version", stale), ("reason", "测试")], vec!["bianban", "amr-admin"]),
         (format!("/staff/tasks/{drawn}/publish"), vec![("version", &version)], vec!["bianban", "amr-admin"]),
         (format!("/staff/tasks/{drawn}/commit"), vec![("version", &version)], vec!["bianban", "amr-admin"]),

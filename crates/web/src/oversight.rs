@@ -1,0 +1,290 @@
+//! The oversight dashboard (督查室): figures per department and domain, charts drawn
+//! on the server as SVG, every table as XLSX, and a printable monthly report.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::Datelike;
+use liancha_domain::auth::{Action, Role};
+use liancha_domain::calendar::china_date;
+use liancha_domain::workflow::TaskState;
+use liancha_store::oversight::{Figures, Oversight};
+use rust_xlsxwriter::{Format, Workbook};
+use serde::Deserialize;
+
+use crate::session::Staff;
+use crate::staff::Names;
+use crate::{AppState, WebError};
+
+/// Escapes text for SVG/XML.
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A horizontal bar chart: one row per label, bars scaled to the largest value.
+/// `value` is what the bar measures; `text` what is written beside it.
+pub fn bar_chart(title: &str, rows: &[(String, i64, String)]) -> String {
+    let row_h = 22;
+    let label_w = 190;
+    let bar_w = 360;
+    let h = 30 + rows.len() as i64 * row_h + 10;
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\">\
+         <text x=\"0\" y=\"16\" class=\"chart-title\">{t}</text>",
+        w = label_w + bar_w + 90,
+        t = xml(title)
+    );
+    for (i, (label, value, text)) in rows.iter().enumerate() {
+        let y = 30 + i as i64 * row_h;
+        let w = value * bar_w / max;
+        s.push_str(&format!(
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{label}</text>\
+             <rect x=\"{bx}\" y=\"{y}\" width=\"{w}\" height=\"{bh}\" class=\"bar\"/>\
+             <text x=\"{vx}\" y=\"{ty}\">{text}</text>",
+            lx = label_w - 6,
+            ty = y + 14,
+            label = xml(label),
+            bx = label_w,
+            bh = row_h - 6,
+            vx = label_w + w + 4,
+            text = xml(text),
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+pub fn percent(bp: i64) -> String {
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
+#[derive(Deserialize, Default)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    year: Option<i32>,
+    /// `YYYY-MM` for the monthly report.
+    #[serde(default)]
+    month: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/oversight.html")]
+struct DashboardPage {
+    staff: Staff,
+    names: Names,
+    o: Oversight,
+    states: &'static [TaskState],
+    coverage_chart: String,
+    problems_chart: String,
+    tasks_chart: String,
+}
+
+impl DashboardPage {
+    fn coverage(&self, f: &Figures) -> String {
+        percent(f.coverage_bp(self.o.population))
+    }
+    fn problems(&self, f: &Figures) -> String {
+        percent(f.problem_bp())
+    }
+}
+
+async fn load(s: &AppState, year: Option<i32>, month: Option<u32>) -> Result<Oversight, WebError> {
+    let now = s.clock.now();
+    let year = year.unwrap_or_else(|| china_date(now).year());
+    Ok(s.store.oversight(year, month, now).await?)
+}
+
+pub async fn dashboard(State(s): State<AppState>, staff: Staff, Query(q): Query<PeriodQuery>) -> Result<Html<String>, WebError> {
+    staff.require(&Action::ReadOversight)?;
+    let o = load(&s, q.year, None).await?;
+    let with_tasks: Vec<_> = o.departments.iter().filter(|(_, f)| f.tasks() > 0 || f.inspected > 0).collect();
+    let coverage_chart = bar_chart(
+        "各部门检查覆盖率（已检查主体 ÷ 存续主体）",
+        &with_tasks
+            .iter()
+            .map(|(d, f)| (d.name.clone(), f.coverage_bp(o.population), percent(f.coverage_bp(o.population))))
+            .collect::<Vec<_>>(),
+    );
+    let problems_chart = bar_chart(
+        "发现问题的主体占比",
+        &with_tasks
+            .iter()
+            .map(|(d, f)| (d.name.clone(), f.problem_bp(), percent(f.problem_bp())))
+            .collect::<Vec<_>>(),
+    );
+    let tasks_chart = bar_chart(
+        "各领域任务数",
+        &o.domains.iter().map(|(d, f)| (d.label().to_string(), f.tasks(), f.tasks().to_string())).collect::<Vec<_>>(),
+    );
+    Ok(Html(
+        DashboardPage {
+            names: Names::load(&s).await?,
+            states: TaskState::ALL,
+            coverage_chart,
+            problems_chart,
+            tasks_chart,
+            o,
+            staff,
+        }
+        .render()?,
+    ))
+}
+
+/// Every table of the dashboard as one workbook.
+pub async fn export(State(s): State<AppState>, staff: Staff, Query(q): Query<PeriodQuery>) -> Result<Response, WebError> {
+    staff.require(&Action::ReadOversight)?;
+    let o = load(&s, q.year, None).await?;
+    let bytes = workbook(&o).map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"oversight-{}.xlsx\"", o.year)),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn workbook(o: &Oversight) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let headers = [
+        "名称", "任务数", "草稿", "方案已封存", "检查中", "已公示", "已取消", "已检查主体", "覆盖率", "发现问题主体", "问题占比",
+        "定向检查", "处置中", "已办结", "超期未公示任务",
+    ];
+    let mut table = |name: &str, rows: Vec<(String, &Figures)>| -> Result<(), rust_xlsxwriter::XlsxError> {
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        ws.set_column_width(0, 28)?;
+        for (r, (label, f)) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            ws.write_string(r, 0, label)?;
+            ws.write_number(r, 1, f.tasks() as f64)?;
+            for (i, n) in f.tasks_by_state.iter().enumerate() {
+                ws.write_number(r, 2 + i as u16, *n as f64)?;
+            }
+            ws.write_number(r, 7, f.inspected as f64)?;
+            ws.write_string(r, 8, percent(f.coverage_bp(o.population)))?;
+            ws.write_number(r, 9, f.with_problems as f64)?;
+            ws.write_string(r, 10, percent(f.problem_bp()))?;
+            ws.write_number(r, 11, f.targeted as f64)?;
+            ws.write_number(r, 12, f.follow_ups_open as f64)?;
+            ws.write_number(r, 13, f.follow_ups_closed as f64)?;
+            ws.write_number(r, 14, f.overdue_tasks as f64)?;
+        }
+        Ok(())
+    };
+    table("按部门", o.departments.iter().map(|(d, f)| (d.name.clone(), f)).collect())?;
+    table("按领域", o.domains.iter().map(|(d, f)| (d.label().to_string(), f)).collect())?;
+    table("全县", vec![("全县".to_string(), &o.total)])?;
+    let ws = wb.add_worksheet();
+    ws.set_name("临近或超期公示")?;
+    for (c, h) in ["任务编号", "任务", "公示期限", "状态"].iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, d) in o.deadlines.iter().enumerate() {
+        let r = r as u32 + 1;
+        ws.write_number(r, 0, d.task.id as f64)?;
+        ws.write_string(r, 1, &d.task.title)?;
+        ws.write_string(r, 2, d.deadline.to_string())?;
+        ws.write_string(r, 3, d.flag.label())?;
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("超过年度上限的主体")?;
+    for (c, h) in ["统一社会信用代码", "名称", "本年检查次数", "年度上限"].iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, e) in o.over_inspected.iter().enumerate() {
+        let r = r as u32 + 1;
+        // Ids always as text.
+        ws.write_string(r, 0, &e.entity_id)?;
+        ws.write_string(r, 1, &e.name)?;
+        ws.write_number(r, 2, e.count as f64)?;
+        ws.write_number(r, 3, e.cap as f64)?;
+    }
+    wb.save_to_buffer()
+}
+
+#[derive(Template)]
+#[template(path = "staff/report.html")]
+struct ReportPage {
+    names: Names,
+    department: String,
+    year: i32,
+    month: u32,
+    figures: Figures,
+    population: i64,
+    deadlines: Vec<liancha_store::oversight::OverdueTask>,
+    states: &'static [TaskState],
+}
+
+impl ReportPage {
+    fn coverage(&self) -> String {
+        percent(self.figures.coverage_bp(self.population))
+    }
+    fn problems(&self) -> String {
+        percent(self.figures.problem_bp())
+    }
+}
+
+/// 通报: one department's month, to print and sign.
+pub async fn monthly_report(State(s): State<AppState>, staff: Staff, Query(q): Query<PeriodQuery>) -> Result<Html<String>, WebError> {
+    let department = match (&staff.principal.role, &staff.principal.department) {
+        (Role::DepartmentAdmin, Some(d)) => d.clone(),
+        _ => {
+            staff.require(&Action::ReadOversight)?;
+            q.department.clone().ok_or_else(|| WebError::BadRequest("请选择部门".into()))?
+        }
+    };
+    let today = china_date(s.clock.now());
+    let (year, month) = match q.month.as_deref().and_then(|m| m.split_once('-')) {
+        Some((y, m)) => match (y.parse::<i32>(), m.parse::<u32>()) {
+            (Ok(y), Ok(m)) if (1..=12).contains(&m) => (y, m),
+            _ => return Err(WebError::BadRequest("月份应写作 2026-11".into())),
+        },
+        None => (today.year(), today.month()),
+    };
+    let o = s.store.oversight(year, Some(month), s.clock.now()).await?;
+    let Some((_, figures)) = o.departments.iter().find(|(d, _)| d.code == department) else {
+        return Err(WebError::NotFound(format!("部门 {department}")));
+    };
+    Ok(Html(
+        ReportPage {
+            names: Names::load(&s).await?,
+            figures: figures.clone(),
+            population: o.population,
+            deadlines: o
+                .deadlines
+                .iter()
+                .filter(|d| d.task.departments().contains(&department))
+                .cloned()
+                .collect(),
+            states: TaskState::ALL,
+            department,
+            year,
+            month,
+        }
+        .render()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_escapes_labels_and_scales_bars() {
+        let svg = bar_chart("a<b", &[("x&y".into(), 50, "50%".into()), ("z".into(), 100, "100%".into())]);
+        assert!(svg.contains("a&lt;b") && svg.contains("x&amp;y"));
+        assert!(svg.contains("width=\"180\"") && svg.contains("width=\"360\""));
+        assert_eq!(percent(1234), "12.34%");
+        assert_eq!(percent(5), "0.05%");
+    }
+}
