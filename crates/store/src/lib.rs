@@ -24,6 +24,7 @@ pub mod export;
 pub mod import;
 pub mod items;
 pub mod oversight;
+pub mod plans;
 pub mod postgres;
 pub mod results;
 pub mod sqlite;

@@ -194,6 +194,32 @@ async fn whole_joint_task(store: &Store) {
         "主体名录中没有",
     );
 
+    // The annual plan the task comes from.
+    invalid(
+        store.create_annual_plan(2026, Domain::Market, "计划", "nope", &[], &coordinator, now).await,
+        "不存在",
+    );
+    let plan = store
+        .create_annual_plan(2026, Domain::Market, "2026年市场监管领域抽查计划", "amr", &["agri".into()], &coordinator, now)
+        .await
+        .unwrap();
+    invalid(
+        store.create_annual_plan(2026, Domain::Market, "again", "amr", &[], &coordinator, now).await,
+        "已存在",
+    );
+    invalid(store.publish_annual_plan(plan, &coordinator, now).await, "还没有任务");
+    invalid(
+        store.add_plan_entry(plan, 3, "春季", &["HB-001".into()], "", &coordinator, now).await,
+        "未参与",
+    );
+    let entry = store
+        .add_plan_entry(plan, 11, "综合查一次", &["SC-001".into(), "NY-001".into()], "全县", &coordinator, now)
+        .await
+        .unwrap();
+    store.publish_annual_plan(plan, &coordinator, now).await.unwrap();
+    invalid(store.add_plan_entry(plan, 12, "x", &["SC-001".into()], "", &coordinator, now).await, "已公布");
+    assert_eq!(store.annual_plans(Some(2026), true).await.unwrap().len(), 1);
+
     // Draft.
     let mut bad = task_spec();
     bad.team_size = 1;
@@ -201,7 +227,11 @@ async fn whole_joint_task(store: &Store) {
     let mut bad = task_spec();
     bad.items = vec!["NOPE".into()];
     invalid(store.create_task(&bad, &coordinator, now).await, "不存在");
-    let id = store.create_task(&task_spec(), &coordinator, now).await.unwrap();
+    let id = store
+        .create_task(&NewTask { plan_entry_id: Some(entry), ..task_spec() }, &coordinator, now)
+        .await
+        .unwrap();
+    assert_eq!(store.annual_plan(plan).await.unwrap().unwrap().entries[0].tasks, vec![id]);
     let task = store.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Draft);
     assert_eq!(task.departments(), vec!["amr".to_string(), "agri".to_string()]);

@@ -14,6 +14,7 @@ mod error;
 mod pages;
 pub mod session;
 mod oversight;
+mod plans;
 mod staff;
 
 pub use error::WebError;
@@ -91,6 +92,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/credit/{id}", post(staff::decide_credit))
         .route("/staff/targeted", get(staff::targeted).post(staff::record_targeted))
         .route("/staff/audit", get(staff::audit))
+        .route("/staff/plans", get(plans::plans).post(plans::create))
+        .route("/staff/plans/{id}", get(plans::plan))
+        .route("/staff/plans/{id}/entries", post(plans::add_entry))
+        .route("/staff/plans/{id}/publish", post(plans::publish))
         .route("/staff/oversight", get(oversight::dashboard))
         .route("/staff/oversight/export.xlsx", get(oversight::export))
         .route("/staff/oversight/report", get(oversight::monthly_report))

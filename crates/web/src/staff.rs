@@ -70,7 +70,7 @@ pub fn time_opt(t: &Option<DateTime<Utc>>) -> String {
 }
 
 /// A banner after a redirect, from a fixed list (never text from the URL).
-fn done_message(code: &str) -> Option<&'static str> {
+pub fn done_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "password" => "密码已修改。",
         "created" => "任务已创建（草稿）。",
@@ -88,6 +88,9 @@ fn done_message(code: &str) -> Option<&'static str> {
         "credit" => "信用名单建议已处理。",
         "targeted" => "定向检查已登记。",
         "user" => "账号已创建。",
+        "plan" => "计划已保存。",
+        "plan-published" => "计划已公布。",
+        "calendar" => "节假日安排已更新。",
         _ => return None,
     })
 }
@@ -95,7 +98,7 @@ fn done_message(code: &str) -> Option<&'static str> {
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
     #[serde(default)]
-    done: String,
+    pub done: String,
 }
 
 // ---------------------------------------------------------------- home
@@ -283,6 +286,8 @@ pub struct TaskForm {
     pub inspection_end: String,
     #[serde(default)]
     pub version: Option<i32>,
+    #[serde(default)]
+    pub plan_entry: Option<i64>,
 }
 
 impl TaskForm {
@@ -344,7 +349,7 @@ impl TaskForm {
             avoid_same_township: self.avoid_same_township.is_some(),
             inspection_start: date(&self.inspection_start, "检查开始日期")?,
             inspection_end: date(&self.inspection_end, "检查结束日期")?,
-            plan_entry_id: None,
+            plan_entry_id: self.plan_entry,
         })
     }
 
@@ -378,6 +383,7 @@ impl TaskForm {
             inspection_start: t.inspection_start.to_string(),
             inspection_end: t.inspection_end.to_string(),
             version: Some(t.version),
+            plan_entry: t.plan_entry_id,
         }
     }
 }
@@ -433,7 +439,13 @@ fn require_task_creator(staff: &Staff, lead_department: &str) -> Result<(), WebE
     staff.require(&Action::ManageTask(&scope))
 }
 
-pub async fn new_task(State(s): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+#[derive(Deserialize, Default)]
+pub struct NewTaskQuery {
+    #[serde(default)]
+    entry: Option<i64>,
+}
+
+pub async fn new_task(State(s): State<AppState>, staff: Staff, Query(q): Query<NewTaskQuery>) -> Result<Response, WebError> {
     if !matches!(staff.principal.role, Role::Coordinator | Role::DepartmentAdmin) {
         return Err(WebError::Forbidden);
     }
@@ -450,6 +462,22 @@ pub async fn new_task(State(s): State<AppState>, staff: Staff) -> Result<Respons
         inspection_start: (today + chrono::Duration::days(7)).to_string(),
         inspection_end: (today + chrono::Duration::days(37)).to_string(),
         ..TaskForm::default()
+    };
+    // From a planned task of a published annual plan.
+    let f = match q.entry {
+        None => f,
+        Some(entry) => match s.store.plan_entry(entry).await? {
+            Some((plan, e)) if plan.published_at.is_some() => TaskForm {
+                title: format!("{}（{}月）", e.title, e.month),
+                year: plan.year.to_string(),
+                domain: plan.domain.code().into(),
+                lead_department: if staff.principal.department.is_none() { plan.lead_department.clone() } else { f.lead_department.clone() },
+                items: e.items.clone(),
+                plan_entry: Some(e.id),
+                ..f
+            },
+            _ => return Err(WebError::NotFound(format!("已公布计划中的计划任务 {entry}"))),
+        },
     };
     task_form_page(&s, staff, f, None).await
 }
@@ -634,7 +662,7 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
 }
 
 /// Turns a store refusal into a page that says why, with a way back; other errors pass.
-fn refused(e: liancha_store::StoreError, back: String) -> Result<Response, WebError> {
+pub fn refused(e: liancha_store::StoreError, back: String) -> Result<Response, WebError> {
     match e {
         liancha_store::StoreError::Invalid(m) => Err(WebError::Refused { message: m, back }),
         e => Err(e.into()),

@@ -243,6 +243,7 @@ async fn every_route_with_every_role(engine: Engine) {
     let get_rules: Vec<(String, Vec<&str>)> = vec![
         ("/staff".into(), users.to_vec()),
         ("/staff/tasks".into(), users.to_vec()),
+        ("/staff/plans".into(), users.to_vec()),
         ("/account/password".into(), users.to_vec()),
         ("/staff/tasks/new".into(), vec!["bianban", "amr-admin", "agri-admin", "env-admin"]),
         (format!("/staff/tasks/{drawn}"), readers.to_vec()),
@@ -306,6 +307,7 @@ async fn every_route_with_every_role(engine: Engine) {
         (format!("/staff/tasks/{drawn}/approve"), vec![], vec!["amr-admin", "agri-admin"]),
         (format!("/staff/tasks/{drawn}/visits/{e}"), vec![("inspected_on", "")], vec!["amr-admin", "agri-admin", "insp-in"]),
         (format!("/staff/tasks/{draft}/edit"), vec![("lead_department", "amr"), ("title", "")], vec!["bianban", "amr-admin"]),
+        ("/staff/plans".into(), vec![("lead_department", "amr"), ("year", "x"), ("domain", "market"), ("title", "t")], vec!["bianban", "amr-admin"]),
     ];
     for (path, form, allowed) in &post_rules {
         for u in users {

@@ -1,0 +1,228 @@
+//! Annual plans (年度抽查工作计划) per domain: lead and participating departments,
+//! planned tasks by month with their items and scope. Once published a plan is what
+//! the public sees, and it no longer changes.
+
+use chrono::{DateTime, Utc};
+use liancha_domain::Domain;
+
+use crate::accounts::{Actor, Audit};
+use crate::{Result, Store, StoreError, append_audit, with_pool};
+
+fn invalid(msg: impl Into<String>) -> StoreError {
+    StoreError::Invalid(msg.into())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanEntry {
+    pub id: i64,
+    pub month: u32,
+    pub title: String,
+    pub items: Vec<String>,
+    pub scope: String,
+    /// Tasks created from this entry.
+    pub tasks: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnualPlan {
+    pub id: i64,
+    pub year: i32,
+    pub domain: Domain,
+    pub title: String,
+    pub lead_department: String,
+    pub departments: Vec<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub entries: Vec<PlanEntry>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    id: i64,
+    year: i32,
+    domain: String,
+    title: String,
+    lead_department: String,
+    published_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    pub async fn create_annual_plan(
+        &self,
+        year: i32,
+        domain: Domain,
+        title: &str,
+        lead_department: &str,
+        departments: &[String],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(invalid("请填写计划名称"));
+        }
+        if !(2000..=2100).contains(&year) {
+            return Err(invalid("年度不正确"));
+        }
+        let all = self.departments().await?;
+        let mut members: Vec<String> = vec![lead_department.to_string()];
+        for d in departments {
+            if !members.contains(d) {
+                members.push(d.clone());
+            }
+        }
+        if let Some(bad) = members.iter().find(|d| !all.iter().any(|x| &x.code == *d)) {
+            return Err(invalid(format!("部门「{bad}」不存在")));
+        }
+        let id = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM annual_plans WHERE year = $1 AND domain = $2")
+                .bind(year).bind(domain.code()).fetch_optional(&mut *tx).await?;
+            if exists.is_some() {
+                return Err(invalid(format!("{year} 年{}领域的计划已存在", domain.label())));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO annual_plans (year, domain, title, lead_department, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                .bind(year).bind(domain.code()).bind(title).bind(lead_department).bind(now).fetch_one(&mut *tx).await?;
+            for d in &members {
+                sqlx::query("INSERT INTO annual_plan_departments (plan_id, department) VALUES ($1, $2)")
+                    .bind(id).bind(d).execute(&mut *tx).await?;
+            }
+            append_audit!(&mut *tx, actor, now, Audit::new("plan.create", "annual-plan", id)
+                .after(serde_json::json!({"year": year, "domain": domain.code(), "title": title, "departments": members})))?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Adds a planned task; only to an unpublished plan, with items of its departments.
+    pub async fn add_plan_entry(
+        &self,
+        plan_id: i64,
+        month: u32,
+        title: &str,
+        items: &[String],
+        scope: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let plan = self.annual_plan(plan_id).await?.ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
+        if plan.published_at.is_some() {
+            return Err(invalid("计划已公布，不能再修改"));
+        }
+        if !(1..=12).contains(&month) {
+            return Err(invalid("月份须在 1 至 12 之间"));
+        }
+        if title.trim().is_empty() {
+            return Err(invalid("请填写计划任务名称"));
+        }
+        if items.is_empty() {
+            return Err(invalid("请至少选择一项抽查事项"));
+        }
+        for code in items {
+            let item = self.item(code).await?.ok_or_else(|| invalid(format!("抽查事项「{code}」不存在")))?;
+            if !plan.departments.contains(&item.department) {
+                return Err(invalid(format!("事项「{}」的部门未参与本计划", item.name)));
+            }
+        }
+        let id = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO annual_plan_entries (plan_id, month, title, items, scope) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+                .bind(plan_id).bind(month as i32).bind(title.trim()).bind(items.join(",")).bind(scope.trim())
+                .fetch_one(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("plan.entry", "annual-plan", plan_id)
+                .after(serde_json::json!({"month": month, "title": title.trim(), "items": items, "scope": scope.trim()})))?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn publish_annual_plan(&self, plan_id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        let plan = self.annual_plan(plan_id).await?.ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
+        if plan.entries.is_empty() {
+            return Err(invalid("计划中还没有任务，不能公布"));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let done = sqlx::query("UPDATE annual_plans SET published_at = $1 WHERE id = $2 AND published_at IS NULL")
+                .bind(now).bind(plan_id).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("计划已公布（可能是表单重复提交）"));
+            }
+            append_audit!(&mut *tx, actor, now, Audit::new("plan.publish", "annual-plan", plan_id))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn annual_plans(&self, year: Option<i32>, published_only: bool) -> Result<Vec<AnnualPlan>> {
+        let mut sql = String::from("SELECT id FROM annual_plans WHERE 1 = 1");
+        if year.is_some() {
+            sql.push_str(" AND year = $1");
+        }
+        if published_only {
+            sql.push_str(" AND published_at IS NOT NULL");
+        }
+        sql.push_str(" ORDER BY year DESC, domain");
+        let ids: Vec<i64> = with_pool!(self, p => {
+            let mut q = sqlx::query_scalar(crate::dynamic(&sql));
+            if let Some(y) = year { q = q.bind(y); }
+            q.fetch_all(p).await
+        })?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(p) = self.annual_plan(id).await? {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn annual_plan(&self, id: i64) -> Result<Option<AnnualPlan>> {
+        let row: Option<PlanRow> = with_pool!(self, p => sqlx::query_as(
+            "SELECT id, year, domain, title, lead_department, published_at FROM annual_plans WHERE id = $1")
+            .bind(id).fetch_optional(p).await)?;
+        let Some(r) = row else { return Ok(None) };
+        let departments: Vec<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT d.department FROM annual_plan_departments d WHERE d.plan_id = $1 ORDER BY d.department = $2 DESC, d.department")
+            .bind(id).bind(&r.lead_department).fetch_all(p).await)?;
+        let entries: Vec<(i64, i32, String, String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT id, month, title, items, scope FROM annual_plan_entries WHERE plan_id = $1 ORDER BY month, id")
+            .bind(id).fetch_all(p).await)?;
+        let tasks: Vec<(i64, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT t.plan_entry_id, t.id FROM tasks t JOIN annual_plan_entries e ON e.id = t.plan_entry_id \
+             WHERE e.plan_id = $1 ORDER BY t.id").bind(id).fetch_all(p).await)?;
+        Ok(Some(AnnualPlan {
+            domain: Domain::from_code(&r.domain).ok_or_else(|| StoreError::corrupt(&r.domain))?,
+            id: r.id,
+            year: r.year,
+            title: r.title,
+            lead_department: r.lead_department,
+            published_at: r.published_at,
+            departments,
+            entries: entries
+                .into_iter()
+                .map(|(eid, month, title, items, scope)| PlanEntry {
+                    tasks: tasks.iter().filter(|t| t.0 == eid).map(|t| t.1).collect(),
+                    id: eid,
+                    month: month as u32,
+                    title,
+                    items: items.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+                    scope,
+                })
+                .collect(),
+        }))
+    }
+
+    /// The plan an entry belongs to, and the entry.
+    pub async fn plan_entry(&self, entry_id: i64) -> Result<Option<(AnnualPlan, PlanEntry)>> {
+        let plan_id: Option<i64> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT plan_id FROM annual_plan_entries WHERE id = $1").bind(entry_id).fetch_optional(p).await)?;
+        let Some(plan_id) = plan_id else { return Ok(None) };
+        let Some(plan) = self.annual_plan(plan_id).await? else { return Ok(None) };
+        let entry = plan.entries.iter().find(|e| e.id == entry_id).cloned();
+        Ok(entry.map(|e| (plan, e)))
+    }
+}
