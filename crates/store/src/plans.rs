@@ -46,6 +46,7 @@ struct PlanRow {
 }
 
 impl Store {
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_annual_plan(
         &self,
         year: i32,
@@ -96,6 +97,7 @@ impl Store {
     }
 
     /// Adds a planned task; only to an unpublished plan, with items of its departments.
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_plan_entry(
         &self,
         plan_id: i64,
