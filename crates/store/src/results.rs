@@ -682,3 +682,92 @@ impl Store {
         })?)
     }
 }
+
+/// An attachment's description (the bytes are fetched separately).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attachment {
+    pub id: i64,
+    pub task_id: Option<i64>,
+    pub entity_id: Option<String>,
+    pub purpose: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub public: bool,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+const ATTACHMENT_SELECT: &str = "SELECT id, task_id, entity_id, purpose, filename, content_type, size, sha256, public, uploaded_at FROM attachments";
+
+impl Store {
+    /// Stores an attachment of a task (ceremony) or of one visit (result material),
+    /// after checking its type from its bytes and its size.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_attachment(
+        &self,
+        task_id: i64,
+        entity_id: Option<&str>,
+        purpose: liancha_domain::attachment::AttachmentPurpose,
+        filename: &str,
+        data: &[u8],
+        public: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        use liancha_domain::attachment::AttachmentPurpose;
+        let content_type = liancha_domain::attachment::check(purpose, data).map_err(|e| invalid(e.to_string()))?;
+        let task = self.task_or_404(task_id).await?;
+        if matches!(task.state, TaskState::Cancelled) {
+            return Err(invalid("任务已取消"));
+        }
+        if let Some(e) = entity_id {
+            let visit = self.visit(task_id, e).await?.ok_or_else(|| invalid(format!("{e} 不是本任务的检查对象")))?;
+            if !matches!(visit.state, VisitState::Pending | VisitState::Returned | VisitState::Submitted) {
+                return Err(invalid("该检查对象不能再添加材料"));
+            }
+        } else if purpose == AttachmentPurpose::Result {
+            return Err(invalid("取证材料须属于某一检查对象"));
+        }
+        // Keep a plain, short name: no paths, no control characters.
+        let name: String = filename
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(120)
+            .collect();
+        let name = if name.trim().is_empty() { "附件".to_string() } else { name };
+        use sha2::Digest;
+        let sha = liancha_draw::hex::encode(&sha2::Sha256::digest(data));
+        let id = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO attachments (task_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+                .bind(task_id).bind(entity_id).bind(purpose.code()).bind(&name).bind(content_type)
+                .bind(data.len() as i64).bind(&sha).bind(data).bind(public).bind(actor.user_id).bind(now)
+                .fetch_one(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("attachment.add", "attachment", id).task(task_id)
+                .after(serde_json::json!({"entity": entity_id, "purpose": purpose.code(), "filename": name,
+                    "content_type": content_type, "size": data.len(), "sha256": sha, "public": public})))?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn attachments(&self, task_id: i64) -> Result<Vec<Attachment>> {
+        let sql = format!("{ATTACHMENT_SELECT} WHERE task_id = $1 ORDER BY id");
+        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).fetch_all(p).await)?)
+    }
+
+    pub async fn attachment(&self, id: i64) -> Result<Option<(Attachment, Vec<u8>)>> {
+        let sql = format!("{ATTACHMENT_SELECT} WHERE id = $1");
+        let meta: Option<Attachment> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        let Some(meta) = meta else { return Ok(None) };
+        let data: Vec<u8> = with_pool!(self, p => sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1").bind(id).fetch_one(p).await)?;
+        Ok(Some((meta, data)))
+    }
+}

@@ -10,6 +10,7 @@ use liancha_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+mod attachments;
 mod error;
 mod pages;
 pub mod session;
@@ -86,6 +87,11 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/tasks/{id}/forms", get(staff::forms))
         .route("/staff/tasks/{id}/visits/{entity}", get(staff::visit).post(staff::record_results))
         .route("/staff/tasks/{id}/visits/{entity}/return", post(staff::return_visit))
+        .route(
+            "/staff/tasks/{id}/attachments",
+            post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024)),
+        )
+        .route("/staff/attachments/{id}", get(attachments::download))
         .route("/staff/my", get(staff::my_visits))
         .route("/staff/follow-ups", get(staff::follow_ups))
         .route("/staff/follow-ups/{id}", post(staff::update_follow_up))

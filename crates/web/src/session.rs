@@ -68,7 +68,7 @@ fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<i64>
 }
 
 /// Compares secrets in time independent of where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a
             .bytes()

@@ -89,6 +89,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "targeted" => "定向检查已登记。",
         "user" => "账号已创建。",
         "plan" => "计划已保存。",
+        "attachment" => "材料已上传。",
         "plan-published" => "计划已公布。",
         "calendar" => "节假日安排已更新。",
         _ => return None,
@@ -544,6 +545,7 @@ struct TaskPage {
     members: Vec<TeamMember>,
     teams: BTreeMap<i32, Vec<TeamMember>>,
     witnesses: Vec<Witness>,
+    ceremony: Vec<liancha_store::results::Attachment>,
     reviews: Vec<ReviewStatus>,
     excluded: usize,
     history: Vec<AuditEntry>,
@@ -643,6 +645,7 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
         review_department,
         excluded: if task.committed_at.is_some() { s.store.exclusions(id).await?.len() } else { 0 },
         witnesses: s.store.witnesses(id).await?,
+        ceremony: s.store.attachments(id).await?.into_iter().filter(|a| a.entity_id.is_none()).collect(),
         reviews: if task.state == TaskState::Drawn || task.state == TaskState::Published { s.store.reviews(id).await? } else { vec![] },
         history,
         deadline,
@@ -927,6 +930,8 @@ struct VisitPage {
     categories: &'static [ResultCategory],
     methods: &'static [InspectionMethod],
     editable: bool,
+    can_attach: bool,
+    attachments: Vec<liancha_store::results::Attachment>,
     review_department: Option<String>,
     today: NaiveDate,
 }
@@ -976,7 +981,19 @@ pub async fn visit(State(s): State<AppState>, staff: Staff, Path((id, entity)): 
         .department
         .clone()
         .filter(|d| staff.may(&Action::ReviewResults { department: d }) && scope.departments.contains(d));
+    let can_attach = task.state == TaskState::Drawn
+        && matches!(visit.state, VisitState::Pending | VisitState::Returned | VisitState::Submitted)
+        && staff.may(&Action::RecordResults(&scope));
+    let attachments = s
+        .store
+        .attachments(id)
+        .await?
+        .into_iter()
+        .filter(|a| a.entity_id.as_deref() == Some(entity.as_str()))
+        .collect();
     render(&VisitPage {
+        can_attach,
+        attachments,
         names: Names::load(&s).await?,
         notice: done_message(&q.done),
         results: s.store.visit_results(id, &entity).await?,

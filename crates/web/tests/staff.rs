@@ -128,6 +128,31 @@ impl Server {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    async fn upload(&self, s: &Session, task: i64, fields: &[(&str, &str)], file: (&str, &[u8])) -> (u16, String) {
+        let boundary = "liancha-test-boundary";
+        let mut body = Vec::new();
+        let mut all = vec![("csrf", s.csrf.as_str())];
+        all.extend_from_slice(fields);
+        for (k, v) in all {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0).as_bytes(),
+        );
+        body.extend_from_slice(file.1);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}/staff/tasks/{task}/attachments", self.base))
+            .header("cookie", format!("liancha_session={}", s.cookie))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
     async fn post(&self, s: &Session, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let mut pairs = vec![("csrf", s.csrf.as_str())];
         pairs.extend_from_slice(form);
@@ -320,6 +345,31 @@ async fn every_route_with_every_role(engine: Engine) {
             }
         }
     }
+    // Attachments: type from the bytes, size capped, only for one's own visit.
+    let png = b"\x89PNG\r\n\x1a\n0000";
+    let fields = [("purpose", "result"), ("entity", e.as_str())];
+    let (status, body) = srv.upload(&sessions["insp-in"], drawn, &fields, ("现场照片.png", png)).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(srv.upload(&sessions["insp-out"], drawn, &fields, ("x.png", png)).await.0, 403);
+    assert_eq!(srv.upload(&sessions["duchashi"], drawn, &fields, ("x.png", png)).await.0, 403);
+    let (status, body) = srv.upload(&sessions["insp-in"], drawn, &fields, ("x.exe", b"MZ\x90\x00")).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("不支持的文件类型"), "{body}");
+    let mut big = vec![0xFF, 0xD8, 0xFF];
+    big.resize(10 * 1024 * 1024 + 1, 0);
+    let (status, body) = srv.upload(&sessions["insp-in"], drawn, &fields, ("big.jpg", &big)).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("文件过大"), "{body}");
+    let (status, _) = srv
+        .upload(&Session { cookie: sessions["insp-in"].cookie.clone(), csrf: "forged".into() }, drawn, &fields, ("x.png", png))
+        .await;
+    assert_eq!(status, 403);
+    let stored = store.attachments(drawn).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].filename.as_str(), stored[0].content_type.as_str()), ("现场照片.png", "image/png"));
+    assert_eq!(srv.get(&sessions["duchashi"].cookie, &format!("/staff/attachments/{}", stored[0].id)).await.0, 200);
+    assert_eq!(srv.get(&sessions["env-admin"].cookie, &format!("/staff/attachments/{}", stored[0].id)).await.0, 403);
+
     // A department admin cannot create a task led by another department.
     let (status, _) = srv
         .post(&sessions["agri-admin"], "/staff/tasks", &[("lead_department", "amr"), ("title", "x")])

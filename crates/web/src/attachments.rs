@@ -1,0 +1,121 @@
+//! Uploading and downloading attachments: inspection material of a visit, photos
+//! and video of a draw ceremony. Multipart forms carry the CSRF token as a field.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use liancha_domain::attachment::AttachmentPurpose;
+use liancha_domain::auth::{Action, Role};
+
+use crate::session::Staff;
+use crate::staff::refused;
+use crate::{AppState, WebError};
+
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    purpose: String,
+    entity: String,
+    public: bool,
+    filename: String,
+    data: Vec<u8>,
+}
+
+pub async fn upload(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    staff: Staff,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
+    let back = format!("/staff/tasks/{id}");
+    let mut u = Upload::default();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(WebError::Refused { message: format!("上传未完成（文件可能超过大小上限）：{e}"), back });
+            }
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            u.filename = field.file_name().unwrap_or("").to_string();
+            u.data = match field.bytes().await {
+                Ok(b) => b.to_vec(),
+                Err(e) => return Err(WebError::Refused { message: format!("上传未完成（文件可能超过大小上限）：{e}"), back }),
+            };
+        } else {
+            let text = field.text().await.unwrap_or_default();
+            match name.as_str() {
+                "csrf" => u.csrf = text,
+                "purpose" => u.purpose = text,
+                "entity" => u.entity = text,
+                "public" => u.public = !text.is_empty(),
+                _ => {}
+            }
+        }
+    }
+    if !crate::session::same_secret(&u.csrf, &staff.csrf) {
+        return Err(WebError::Csrf);
+    }
+    let task = s.store.task_or_404(id).await?;
+    let scope = s.store.task_scope(&task).await?;
+    let Some(purpose) = AttachmentPurpose::from_code(&u.purpose) else {
+        return Err(WebError::Refused { message: "请选择材料用途".into(), back });
+    };
+    let entity = Some(u.entity.trim()).filter(|e| !e.is_empty());
+    match (purpose, entity) {
+        (AttachmentPurpose::Ceremony, _) => staff.require(&Action::ManageTask(&scope))?,
+        (_, Some(e)) => {
+            staff.require(&Action::RecordResults(&scope))?;
+            if staff.principal.role == Role::Inspector {
+                // Only for a visit of the inspector's own team.
+                let me = staff.principal.inspector_id.clone().unwrap_or_default();
+                let visit = s.store.visit(id, e).await?;
+                let members = s.store.team_members(id).await?;
+                let mine = visit.is_some_and(|v| {
+                    members.iter().any(|m| m.active && Some(m.team_no) == v.team_no && m.inspector_id == me)
+                });
+                if !mine {
+                    return Err(WebError::Forbidden);
+                }
+            }
+        }
+        _ => return Err(WebError::Refused { message: "取证材料须属于某一检查对象".into(), back }),
+    }
+    let back = match entity {
+        Some(e) => format!("/staff/tasks/{id}/visits/{e}"),
+        None => back,
+    };
+    match s
+        .store
+        .add_attachment(id, entity, purpose, &u.filename, &u.data, u.public, &staff.actor(), s.clock.now())
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("{back}?done=attachment")).into_response()),
+        Err(e) => refused(e, back),
+    }
+}
+
+pub async fn download(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+    let Some((meta, data)) = s.store.attachment(id).await? else {
+        return Err(WebError::NotFound(format!("附件 {id}")));
+    };
+    let Some(task_id) = meta.task_id else {
+        return Err(WebError::NotFound(format!("附件 {id}")));
+    };
+    let task = s.store.task_or_404(task_id).await?;
+    let scope = s.store.task_scope(&task).await?;
+    staff.require(&Action::ReadTask(&scope))?;
+    // RFC 5987 file name so Chinese names survive.
+    let encoded = crate::pages::url_encode(&meta.filename);
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"attachment-{id}\"; filename*=UTF-8''{encoded}")),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        data,
+    )
+        .into_response())
+}
