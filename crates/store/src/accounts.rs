@@ -481,3 +481,55 @@ impl Store {
 /// A valid argon2id hash of a random password, for constant-time refusals.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4O2J8VDoZ2bTNGzVQLMHYTUeTkPbaEs3rTLBtROyy4Q";
+
+impl Store {
+    /// Disables or re-enables an account; disabling ends its sessions, enabling
+    /// also clears a lockout.
+    pub async fn set_user_disabled(&self, user_id: i64, disabled: bool, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        if actor.user_id == Some(user_id) && disabled {
+            return Err(StoreError::Invalid("不能停用自己的账号".into()));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let name: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+                .bind(user_id).fetch_optional(&mut *tx).await?;
+            let Some(name) = name else { return Err(StoreError::NotFound(format!("用户 {user_id}"))) };
+            sqlx::query("UPDATE users SET disabled = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+                .bind(disabled).bind(user_id).execute(&mut *tx).await?;
+            if disabled {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            }
+            append_audit!(&mut *tx, actor, now, Audit::new(if disabled { "user.disable" } else { "user.enable" }, "user", &name))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Replaces one year's holidays and exchanged working days (lines of
+    /// `DATE off|work NAME`), as the State Council's notice for that year says.
+    pub async fn replace_calendar_year(&self, year: i32, text: &str, actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+        use chrono::Datelike;
+        let cal = liancha_domain::calendar::WorkCalendar::parse(text).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let days: Vec<_> = cal.days().map(|(d, k, n)| (d, k, n.to_string())).collect();
+        if let Some((d, _, _)) = days.iter().find(|(d, _, _)| d.year() != year) {
+            return Err(StoreError::Invalid(format!("{d} 不属于 {year} 年")));
+        }
+        if days.is_empty() {
+            return Err(StoreError::Invalid("没有任何日期".into()));
+        }
+        let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
+        let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM calendar_days WHERE day BETWEEN $1 AND $2").bind(first).bind(last).execute(&mut *tx).await?;
+            for (d, k, n) in &days {
+                let kind = match k { liancha_domain::calendar::DayKind::Off => "off", liancha_domain::calendar::DayKind::Work => "work" };
+                sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
+                    .bind(d).bind(kind).bind(n).execute(&mut *tx).await?;
+            }
+            append_audit!(&mut *tx, actor, now, Audit::new("calendar.replace", "calendar", year).after(serde_json::json!({"days": days.len()})))?;
+            tx.commit().await?;
+        });
+        Ok(days.len())
+    }
+}

@@ -10,6 +10,7 @@ use liancha_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+mod admin;
 mod attachments;
 mod error;
 mod pages;
@@ -102,6 +103,9 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/plans/{id}", get(plans::plan))
         .route("/staff/plans/{id}/entries", post(plans::add_entry))
         .route("/staff/plans/{id}/publish", post(plans::publish))
+        .route("/staff/users", get(admin::users).post(admin::create_user))
+        .route("/staff/users/{id}/disabled", post(admin::set_disabled))
+        .route("/staff/calendar", get(admin::calendar).post(admin::replace_calendar))
         .route("/staff/oversight", get(oversight::dashboard))
         .route("/staff/oversight/export.xlsx", get(oversight::export))
         .route("/staff/oversight/report", get(oversight::monthly_report))

@@ -109,7 +109,11 @@ impl Server {
             r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"),
             "session cookie is HttpOnly"
         );
-        let page = self.get(&cookie, "/staff").await;
+        let mut page = self.get(&cookie, "/staff").await;
+        if page.0 == 303 {
+            // First sign-in: the password must be changed before anything else.
+            page = self.get(&cookie, "/account/password").await;
+        }
         assert_eq!(page.0, 200, "{}", page.1);
         Ok(Session {
             csrf: hidden_csrf(&page.1),
@@ -269,6 +273,8 @@ async fn every_route_with_every_role(engine: Engine) {
         ("/staff".into(), users.to_vec()),
         ("/staff/tasks".into(), users.to_vec()),
         ("/staff/plans".into(), users.to_vec()),
+        ("/staff/calendar".into(), users.to_vec()),
+        ("/staff/users".into(), vec!["admin"]),
         ("/account/password".into(), users.to_vec()),
         ("/staff/tasks/new".into(), vec!["bianban", "amr-admin", "agri-admin", "env-admin"]),
         (format!("/staff/tasks/{drawn}"), readers.to_vec()),
@@ -333,6 +339,8 @@ async fn every_route_with_every_role(engine: Engine) {
         (format!("/staff/tasks/{drawn}/visits/{e}"), vec![("inspected_on", "")], vec!["amr-admin", "agri-admin", "insp-in"]),
         (format!("/staff/tasks/{draft}/edit"), vec![("lead_department", "amr"), ("title", "")], vec!["bianban", "amr-admin"]),
         ("/staff/plans".into(), vec![("lead_department", "amr"), ("year", "x"), ("domain", "market"), ("title", "t")], vec!["bianban", "amr-admin"]),
+        ("/staff/users".into(), vec![("username", "u"), ("display_name", "u"), ("role", "nope"), ("password", "x")], vec!["admin"]),
+        ("/staff/calendar".into(), vec![("year", "x"), ("days", "")], vec!["admin"]),
     ];
     for (path, form, allowed) in &post_rules {
         for u in users {
@@ -392,6 +400,38 @@ async fn every_route_with_every_role(engine: Engine) {
     assert_eq!(r.status().as_u16(), 403);
     assert!(r.text().await.unwrap().contains("表单已过期或来源不明"));
     assert_eq!(store.task_or_404(drawn).await.unwrap().state, TaskState::Drawn);
+
+    // The admin keeps the calendar: a year's notice replaces that year's days.
+    let (status, body) = srv
+        .post(&sessions["admin"], "/staff/calendar", &[("year", "2099"), ("days", "2099-01-01 off 元旦\n2099-13-01 off x")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("第 2 行"), "{body}");
+    let (status, _) = srv
+        .post(&sessions["admin"], "/staff/calendar", &[("year", "2099"), ("days", "2099-01-01 off 元旦\n2099-01-03 work 元旦调休")])
+        .await;
+    assert_eq!(status, 303);
+    let cal = store.calendar().await.unwrap();
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2099, m, d).unwrap();
+    assert!(!cal.is_working_day(day(1, 1)) && cal.is_working_day(day(1, 3)));
+    // Creating and disabling accounts.
+    let (status, _) = srv
+        .post(&sessions["admin"], "/staff/users", &[("username", "newbie"), ("display_name", "新人"), ("role", "oversight"), ("password", "Start#2026x")])
+        .await;
+    assert_eq!(status, 303);
+    let newbie = store.user_by_name("newbie").await.unwrap().unwrap();
+    assert!(newbie.must_change_password);
+    let first = srv.login("newbie", "Start#2026x").await.unwrap();
+    assert_eq!(srv.get(&first.cookie, "/staff/tasks").await.0, 303, "sent to the password page first");
+    let (status, _) = srv
+        .post(&first, "/account/password", &[("current", "Start#2026x"), ("new", "Next#2026y"), ("repeat", "Next#2026y")])
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(srv.get(&first.cookie, "/staff/tasks").await.0, 200);
+    let (status, _) = srv.post(&sessions["admin"], &format!("/staff/users/{}/disabled", newbie.id), &[("disabled", "1")]).await;
+    assert_eq!(status, 303);
+    assert_eq!(srv.login("newbie", "Next#2026y").await.err(), Some(403));
+    assert_eq!(srv.get(&first.cookie, "/staff/tasks").await.0, 303, "disabling ends the sessions");
 
     // Sign-out ends the session.
     let (status, _) = srv.post(&sessions["duchashi"], "/logout", &[]).await;
