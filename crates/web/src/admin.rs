@@ -92,19 +92,22 @@ pub async fn set_disabled(State(s): State<AppState>, Path(id): Path<i64>, CsrfFo
     }
 }
 
+/// A year and its listed days: date, whether it is a day off, name.
+type CalendarYear = (i32, Vec<(chrono::NaiveDate, bool, String)>);
+
 #[derive(Template)]
 #[template(path = "staff/calendar.html")]
 struct CalendarPage {
     staff: Staff,
     notice: Option<&'static str>,
-    years: Vec<(i32, Vec<(chrono::NaiveDate, bool, String)>)>,
+    years: Vec<CalendarYear>,
     next_year: i32,
     can_edit: bool,
 }
 
 pub async fn calendar(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
     let cal = s.store.calendar().await?;
-    let mut years: Vec<(i32, Vec<(chrono::NaiveDate, bool, String)>)> = Vec::new();
+    let mut years: Vec<CalendarYear> = Vec::new();
     for (d, k, n) in cal.days() {
         let entry = (d, k == DayKind::Off, n.to_string());
         match years.last_mut() {
