@@ -550,6 +550,7 @@ struct TaskPage {
     reviews: Vec<ReviewStatus>,
     excluded: usize,
     history: Vec<AuditEntry>,
+    history_total: usize,
     deadline: Option<NaiveDate>,
     flag: Option<DeadlineFlag>,
     now_ms: i64,
@@ -634,10 +635,12 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
     let now = s.clock.now();
     // The first drand round at least ten minutes ahead: time to publish the digest.
     let suggested_round = SourceDecl::drand_round_after(now + chrono::Duration::minutes(10));
-    let history = if staff.may(&Action::ReadAudit) || can_manage {
-        s.store.audit_for_task(id).await?
+    // The latest steps; the whole history (every visit's submission) has its own page.
+    let (history, history_total) = if staff.may(&Action::ReadAudit) || can_manage {
+        let (rows, total) = s.store.audit_for_task_tail(id, HISTORY_ON_TASK_PAGE).await?;
+        (rows, total as usize)
     } else {
-        vec![]
+        (vec![], 0)
     };
     render(&TaskPage {
         names: Names::load(&s).await?,
@@ -649,6 +652,7 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
         ceremony: s.store.attachments(id).await?.into_iter().filter(|a| a.entity_id.is_none()).collect(),
         reviews: if task.state == TaskState::Drawn || task.state == TaskState::Published { s.store.reviews(id).await? } else { vec![] },
         history,
+        history_total,
         deadline,
         flag,
         now_ms: now.timestamp_millis(),
@@ -664,6 +668,8 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
         staff,
     })
 }
+
+const HISTORY_ON_TASK_PAGE: i64 = 50;
 
 /// Turns a store refusal into a page that says why, with a way back; other errors pass.
 pub fn refused(e: liancha_store::StoreError, back: String) -> Result<Response, WebError> {
@@ -1269,14 +1275,32 @@ pub async fn record_targeted(State(s): State<AppState>, CsrfForm(staff, f): Csrf
 struct AuditPage {
     staff: Staff,
     rows: Vec<AuditEntry>,
+    task: Option<i64>,
 }
 
-pub async fn audit(State(s): State<AppState>, staff: Staff) -> PageResult {
-    staff.require(&Action::ReadAudit)?;
-    render(&AuditPage {
-        rows: s.store.audit_recent(500).await?,
-        staff,
-    })
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    #[serde(default)]
+    task: Option<i64>,
+}
+
+/// The latest 500 entries, or one task's whole history (for whoever may read or
+/// manage the task).
+pub async fn audit(State(s): State<AppState>, staff: Staff, Query(q): Query<AuditQuery>) -> PageResult {
+    let rows = match q.task {
+        Some(id) => {
+            let (_, scope) = load_task(&s, &staff, id).await?;
+            if !(staff.may(&Action::ReadAudit) || staff.may(&Action::ManageTask(&scope))) {
+                return Err(WebError::Forbidden);
+            }
+            s.store.audit_for_task(id).await?
+        }
+        None => {
+            staff.require(&Action::ReadAudit)?;
+            s.store.audit_recent(500).await?
+        }
+    };
+    render(&AuditPage { rows, task: q.task, staff })
 }
 
 
