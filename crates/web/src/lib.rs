@@ -17,6 +17,7 @@ mod pages;
 pub mod session;
 mod oversight;
 mod plans;
+mod public;
 mod staff;
 
 pub use error::WebError;
@@ -66,6 +67,11 @@ pub fn router(state: AppState) -> Router {
         .route("/items", get(pages::items))
         .route("/rule-books", get(pages::rule_books))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/static/{name}", get(public::script))
+        .route("/check", get(public::check))
+        .route("/verify", get(public::verify))
+        .route("/public/tasks", get(public::tasks))
+        .route("/public/tasks/{id}/record.json", get(public::record))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/account/password", get(session::password_form).post(session::change_password))

@@ -253,6 +253,34 @@ async fn every_route_with_every_role(engine: Engine) {
             .unwrap();
     }
 
+    // Public: the code on the notice checks a visit; nothing unpublished leaks.
+    let public = |path: String| {
+        let http = srv.http.clone();
+        let base = srv.base.clone();
+        async move {
+            let r = http.get(format!("{base}{path}")).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, body) = public(format!("/check?code={}", visit.check_code.to_lowercase())).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("核验通过") && body.contains(&visit.entity_name), "{body}");
+    let member = members.iter().find(|m| Some(m.team_no) == visit.team_no).unwrap();
+    assert!(body.contains(&member.name));
+    assert!(!body.contains(&member.inspector_id), "inspector ids stay internal");
+    let (_, body) = public("/check?code=ZZZZZZZZ".into()).await;
+    assert!(body.contains("未找到该核验码"));
+    assert_eq!(public(format!("/public/tasks/{drawn}/record.json")).await.0, 404);
+    assert_eq!(public(format!("/verify?task={drawn}")).await.0, 404);
+    let (status, body) = public("/verify".into()).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("src=\"/static/verify-page.js\""));
+    let (status, body) = public("/static/verify.js".into()).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("export async function verifyRecord"));
+    let (_, body) = public("/public/tasks".into()).await;
+    assert!(!body.contains(&format!("/public/tasks/{drawn}/")));
+
     // Not signed in: every staff page sends to the sign-in page.
     let r = srv.http.get(format!("{}/staff/tasks/{drawn}", srv.base)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 303);

@@ -1,0 +1,132 @@
+//! Public pages (一公开) that need no account: check a visit by the code on its
+//! notice, published tasks with their draw, and the in-browser draw verifier.
+//! Only what has been published is shown; staff-only fields never are.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use liancha_domain::workflow::{TaskState, VisitState};
+use liancha_store::tasks::{Task, TaskFilter, TeamMember, Visit};
+use serde::Deserialize;
+
+use crate::staff::Names;
+use crate::{AppState, WebError};
+
+#[derive(Deserialize, Default)]
+pub struct CodeQuery {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "public/check.html")]
+struct CheckPage {
+    names: Names,
+    code: String,
+    found: Option<(Task, Visit, Vec<TeamMember>)>,
+}
+
+/// 扫码入企: the entity enters the code printed on its notice and sees which task,
+/// which team and which items the visit is for. Names and departments of the team
+/// only: no ids, no phone numbers.
+pub async fn check(State(s): State<AppState>, Query(q): Query<CodeQuery>) -> Result<Html<String>, WebError> {
+    let code = q.code.trim().to_ascii_uppercase();
+    let mut found = None;
+    if !code.is_empty() && code.len() <= 16 {
+        if let Some(visit) = s.store.visit_by_code(&code).await? {
+            let task = s.store.task_or_404(visit.task_id).await?;
+            if matches!(task.state, TaskState::Drawn | TaskState::Published) {
+                let team = s
+                    .store
+                    .team_members(task.id)
+                    .await?
+                    .into_iter()
+                    .filter(|m| m.active && Some(m.team_no) == visit.team_no)
+                    .collect();
+                found = Some((task, visit, team));
+            }
+        }
+    }
+    Ok(Html(CheckPage { names: Names::load(&s).await?, code, found }.render()?))
+}
+
+impl CheckPage {
+    fn replaced(&self) -> bool {
+        self.found.as_ref().is_some_and(|(_, v, _)| v.state == VisitState::Replaced)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/tasks.html")]
+struct TasksPage {
+    names: Names,
+    tasks: Vec<Task>,
+}
+
+/// Published tasks, newest first.
+pub async fn tasks(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+    let tasks = s
+        .store
+        .tasks(&TaskFilter { state: Some(TaskState::Published), ..TaskFilter::default() })
+        .await?;
+    Ok(Html(TasksPage { names: Names::load(&s).await?, tasks }.render()?))
+}
+
+async fn published(s: &AppState, id: i64) -> Result<Task, WebError> {
+    match s.store.task(id).await? {
+        Some(t) if t.state == TaskState::Published => Ok(t),
+        _ => Err(WebError::NotFound(format!("已公示的任务 {id}"))),
+    }
+}
+
+/// A published task's draw record, for anyone to verify.
+pub async fn record(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+    published(&s, id).await?;
+    let json = s.store.draw_record(id).await?.ok_or_else(|| WebError::NotFound("抽取记录".into()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
+            (header::CACHE_CONTROL, "public, max-age=3600".to_string()),
+        ],
+        json,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct VerifyQuery {
+    #[serde(default)]
+    task: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "public/verify.html")]
+struct VerifyPage {
+    task: Option<Task>,
+}
+
+/// Recomputes a draw in the visitor's own browser (Web Crypto, no library).
+pub async fn verify(State(s): State<AppState>, Query(q): Query<VerifyQuery>) -> Result<Html<String>, WebError> {
+    let task = match q.task {
+        Some(id) => Some(published(&s, id).await?),
+        None => None,
+    };
+    Ok(Html(VerifyPage { task }.render()?))
+}
+
+pub async fn script(Path(name): Path<String>) -> Result<Response, WebError> {
+    let body = match name.as_str() {
+        "verify.js" => include_str!("../static/verify.js"),
+        "verify-page.js" => include_str!("../static/verify-page.js"),
+        _ => return Err(WebError::NotFound("文件不存在".into())),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response())
+}
