@@ -33,19 +33,20 @@ struct CheckPage {
 pub async fn check(State(s): State<AppState>, Query(q): Query<CodeQuery>) -> Result<Html<String>, WebError> {
     let code = q.code.trim().to_ascii_uppercase();
     let mut found = None;
-    if !code.is_empty() && code.len() <= 16 {
-        if let Some(visit) = s.store.visit_by_code(&code).await? {
-            let task = s.store.task_or_404(visit.task_id).await?;
-            if matches!(task.state, TaskState::Drawn | TaskState::Published) {
-                let team = s
-                    .store
-                    .team_members(task.id)
-                    .await?
-                    .into_iter()
-                    .filter(|m| m.active && Some(m.team_no) == visit.team_no)
-                    .collect();
-                found = Some((task, visit, team));
-            }
+    if !code.is_empty()
+        && code.len() <= 16
+        && let Some(visit) = s.store.visit_by_code(&code).await?
+    {
+        let task = s.store.task_or_404(visit.task_id).await?;
+        if matches!(task.state, TaskState::Drawn | TaskState::Published) {
+            let team = s
+                .store
+                .team_members(task.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.active && Some(m.team_no) == visit.team_no)
+                .collect();
+            found = Some((task, visit, team));
         }
     }
     Ok(Html(CheckPage { names: Names::load(&s).await?, code, found }.render()?))
