@@ -1283,3 +1283,43 @@ struct FrozenPlan {
     exclusions: Vec<(String, ExclusionReason)>,
 }
 
+
+/// A declared conflict of interest, for the list page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConflictDeclaration {
+    pub id: i64,
+    pub inspector_id: String,
+    pub inspector_name: Option<String>,
+    pub department: Option<String>,
+    pub entity_id: String,
+    pub entity_name: Option<String>,
+    pub kind: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ConflictDeclaration {
+    pub fn kind_label(&self) -> &'static str {
+        if self.kind == "entity-request" { "检查对象申请回避" } else { "利害关系" }
+    }
+}
+
+impl Store {
+    /// Declarations, optionally only those of one department's inspectors.
+    pub async fn conflict_declarations(&self, department: Option<&str>) -> Result<Vec<ConflictDeclaration>> {
+        let mut sql = String::from(
+            "SELECT c.id, c.inspector_id, i.name AS inspector_name, i.department, c.entity_id, e.name AS entity_name, \
+             c.kind, c.reason, c.created_at FROM conflict_declarations c \
+             LEFT JOIN inspectors i ON i.id = c.inspector_id LEFT JOIN entities e ON e.id = c.entity_id",
+        );
+        if department.is_some() {
+            sql.push_str(" WHERE i.department = $1");
+        }
+        sql.push_str(" ORDER BY c.id DESC");
+        Ok(with_pool!(self, p => {
+            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            if let Some(d) = department { q = q.bind(d); }
+            q.fetch_all(p).await
+        })?)
+    }
+}

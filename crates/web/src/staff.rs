@@ -91,6 +91,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "user-updated" => "账号状态已更新。",
         "plan" => "计划已保存。",
         "attachment" => "材料已上传。",
+        "conflict" => "回避关系已登记，今后封存的抽取方案将包含它。",
         "plan-published" => "计划已公布。",
         "calendar" => "节假日安排已更新。",
         _ => return None,
@@ -1320,5 +1321,74 @@ mod tests {
         assert_eq!(format_bp(&250), "2.5");
         assert_eq!(format_bp(&5), "0.05");
         assert_eq!(format_bp(&300), "3");
+    }
+}
+
+// ---------------------------------------------------------------- conflicts of interest
+
+#[derive(Template)]
+#[template(path = "staff/conflicts.html")]
+struct ConflictsPage {
+    staff: Staff,
+    names: Names,
+    notice: Option<&'static str>,
+    rows: Vec<liancha_store::tasks::ConflictDeclaration>,
+    can_declare: bool,
+}
+
+/// Department admins see and declare their own inspectors' conflicts; the county
+/// coordinator and oversight see all, the coordinator declares any.
+pub async fn conflicts(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> PageResult {
+    let p = &staff.principal;
+    let department = match p.role {
+        Role::DepartmentAdmin => p.department.clone(),
+        Role::Admin | Role::Coordinator | Role::Oversight => None,
+        _ => return Err(WebError::Forbidden),
+    };
+    render(&ConflictsPage {
+        names: Names::load(&s).await?,
+        notice: done_message(&q.done),
+        rows: s.store.conflict_declarations(department.as_deref()).await?,
+        can_declare: matches!(p.role, Role::Coordinator | Role::DepartmentAdmin),
+        staff,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ConflictForm {
+    inspector_id: String,
+    entity_id: String,
+    kind: String,
+    reason: String,
+}
+
+pub async fn declare_conflict(State(s): State<AppState>, CsrfForm(staff, f): CsrfForm<ConflictForm>) -> Result<Response, WebError> {
+    let back = "/staff/conflicts".to_string();
+    let p = &staff.principal;
+    match p.role {
+        Role::Coordinator => {}
+        Role::DepartmentAdmin => {
+            // Only for the department's own inspectors.
+            let theirs = s.store.inspector(f.inspector_id.trim()).await?;
+            if theirs.is_some_and(|i| Some(&i.department) != p.department.as_ref()) {
+                return Err(WebError::Forbidden);
+            }
+        }
+        _ => return Err(WebError::Forbidden),
+    }
+    match s
+        .store
+        .declare_conflict(
+            f.inspector_id.trim(),
+            &f.entity_id.trim().to_ascii_uppercase(),
+            f.kind == "entity-request",
+            &f.reason,
+            &staff.actor(),
+            s.clock.now(),
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other("/staff/conflicts?done=conflict".into())),
+        Err(e) => refused(e, back),
     }
 }

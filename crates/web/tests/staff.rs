@@ -317,6 +317,7 @@ async fn every_route_with_every_role(engine: Engine) {
         ("/staff/follow-ups".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
         ("/staff/targeted".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
         ("/staff/audit".into(), vec!["admin", "bianban", "duchashi"]),
+        ("/staff/conflicts".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
         ("/staff/oversight".into(), vec!["admin", "bianban", "duchashi"]),
         ("/staff/oversight/export.xlsx".into(), vec!["admin", "bianban", "duchashi"]),
         ("/staff/oversight/report?department=amr".into(), vec!["admin", "bianban", "duchashi", "amr-admin", "agri-admin", "env-admin"]),
@@ -369,6 +370,7 @@ async fn every_route_with_every_role(engine: Engine) {
         ("/staff/plans".into(), vec![("lead_department", "amr"), ("year", "x"), ("domain", "market"), ("title", "t")], vec!["bianban", "amr-admin"]),
         ("/staff/users".into(), vec![("username", "u"), ("display_name", "u"), ("role", "nope"), ("password", "x")], vec!["admin"]),
         ("/staff/calendar".into(), vec![("year", "x"), ("days", "")], vec!["admin"]),
+        ("/staff/conflicts".into(), vec![("inspector_id", "nobody"), ("entity_id", "x"), ("kind", "tie"), ("reason", "r")], vec!["bianban", "amr-admin", "agri-admin", "env-admin"]),
     ];
     for (path, form, allowed) in &post_rules {
         for u in users {
@@ -405,6 +407,18 @@ async fn every_route_with_every_role(engine: Engine) {
     assert_eq!((stored[0].filename.as_str(), stored[0].content_type.as_str()), ("现场照片.png", "image/png"));
     assert_eq!(srv.get(&sessions["duchashi"].cookie, &format!("/staff/attachments/{}", stored[0].id)).await.0, 200);
     assert_eq!(srv.get(&sessions["env-admin"].cookie, &format!("/staff/attachments/{}", stored[0].id)).await.0, 403);
+
+    // A department admin declares conflicts only for its own inspectors.
+    let (status, _) = srv
+        .post(&sessions["agri-admin"], "/staff/conflicts", &[("inspector_id", &in_team), ("entity_id", e), ("kind", "tie"), ("reason", "亲属")])
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = srv
+        .post(&sessions["amr-admin"], "/staff/conflicts", &[("inspector_id", &in_team), ("entity_id", e), ("kind", "entity-request"), ("reason", "对象申请")])
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(store.conflict_declarations(Some("amr")).await.unwrap().len(), 1);
+    assert!(store.conflict_declarations(Some("agri")).await.unwrap().is_empty());
 
     // A department admin cannot create a task led by another department.
     let (status, _) = srv
