@@ -1,7 +1,7 @@
 // The staff workflow of a joint inspection, in a real browser: a county coordinator
 // creates a two-department task, seals the plan, registers a witness, reveals the
 // source and draws; an inspector (on a phone) and a department admin (from paper
-// forms) record results; both departments approve; the coordinator publishes;
+// forms) record results; both departments approve; the lead department publishes;
 // oversight reads. Also what a stale or doubled form, a wrong URL or a source
 // revealed too early gives: a page that says why, and nothing changed.
 //
@@ -552,8 +552,8 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await shot(amr, 'review', { until: BEFORE_LOG });
   });
 
-  step('the coordinator publishes the results', async () => {
-    const { page } = sessions.get('bianban');
+  step('the lead department\'s admin publishes the results', async () => {
+    const { page } = sessions.get('amr-admin');
     await page.goto(taskUrl);
     await submit(page, '公示检查结果');
     assert.match(page.url(), /\?done=published$/);
@@ -592,7 +592,14 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(tableAfter(page, '任务日志'), 'task.publish');
     await page.goto('/staff/audit');
     await assertText(page.locator('table.log'), 'task.draw');
+    // The oversight dashboard shows the task and the county's figures.
+    await page.getByRole('link', { name: '监督看板' }).click();
+    await page.waitForURL('**/staff/oversight');
+    await assertText(tableAfter(page, '本年度任务').locator('tr', { hasText: title }), '结果已公示');
+    assert.ok((await page.locator('svg.chart').count()) >= 2);
+    await shot(page, 'oversight');
     // A post by hand is refused too.
+    await page.goto(taskUrl);
     const csrf = await page.locator('input[name=csrf]').first().inputValue();
     const r = await page.request.post(`${taskUrl}/witnesses`, { form: { csrf, name: '某人', role: 'press' } });
     assert.equal(r.status(), 403);

@@ -81,6 +81,7 @@ struct DashboardPage {
     coverage_chart: String,
     problems_chart: String,
     tasks_chart: String,
+    tasks: Vec<liancha_store::tasks::Task>,
 }
 
 impl DashboardPage {
@@ -120,8 +121,13 @@ pub async fn dashboard(State(s): State<AppState>, staff: Staff, Query(q): Query<
         "各领域任务数",
         &o.domains.iter().map(|(d, f)| (d.label().to_string(), f.tasks(), f.tasks().to_string())).collect::<Vec<_>>(),
     );
+    let tasks = s
+        .store
+        .tasks(&liancha_store::tasks::TaskFilter { year: Some(o.year), ..Default::default() })
+        .await?;
     Ok(Html(
         DashboardPage {
+            tasks,
             names: Names::load(&s).await?,
             states: TaskState::ALL,
             coverage_chart,
