@@ -771,3 +771,74 @@ impl Store {
         Ok(Some((meta, data)))
     }
 }
+
+/// One published result: what the public may see (categories and methods; never
+/// findings, which may hold internal notes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedResult {
+    pub task_id: i64,
+    pub task_title: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub entity_id: String,
+    pub entity_name: String,
+    pub item_code: String,
+    pub item_name: String,
+    pub department: String,
+    pub inspected_on: Option<NaiveDate>,
+    pub categories: Vec<ResultCategory>,
+    pub methods: Vec<InspectionMethod>,
+}
+
+type PublishedRow = (i64, String, Option<DateTime<Utc>>, String, Option<String>, String, String, String, Option<NaiveDate>, String, String);
+
+const PUBLISHED_SELECT: &str = "SELECT t.id, t.title, t.published_at, r.entity_id, e.name, r.item_code, i.name, i.department, \
+     v.inspected_on, r.categories, r.methods FROM results r \
+     JOIN tasks t ON t.id = r.task_id \
+     JOIN visits v ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
+     JOIN items i ON i.code = r.item_code \
+     LEFT JOIN entities e ON e.id = r.entity_id \
+     WHERE t.state = 'published' AND v.state = 'published'";
+
+fn published(rows: Vec<PublishedRow>) -> Vec<PublishedResult> {
+    rows.into_iter()
+        .map(|(task_id, task_title, published_at, entity_id, name, item_code, item_name, department, inspected_on, categories, methods)| PublishedResult {
+            entity_name: name.unwrap_or_else(|| entity_id.clone()),
+            categories: split_codes(&categories, ResultCategory::from_code),
+            methods: split_codes(&methods, InspectionMethod::from_code),
+            task_id,
+            task_title,
+            published_at,
+            entity_id,
+            item_code,
+            item_name,
+            department,
+            inspected_on,
+        })
+        .collect()
+}
+
+impl Store {
+    /// Published results of one task, in draw order.
+    pub async fn published_results_of_task(&self, task_id: i64) -> Result<Vec<PublishedResult>> {
+        let sql = format!("{PUBLISHED_SELECT} AND t.id = $1 ORDER BY v.draw_order, r.item_code");
+        let rows: Vec<PublishedRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).fetch_all(p).await)?;
+        Ok(published(rows))
+    }
+
+    /// Every published result about one entity, newest task first.
+    pub async fn published_results_of_entity(&self, entity_id: &str) -> Result<Vec<PublishedResult>> {
+        let sql = format!("{PUBLISHED_SELECT} AND r.entity_id = $1 ORDER BY t.published_at DESC, t.id DESC, r.item_code");
+        let rows: Vec<PublishedRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(entity_id).fetch_all(p).await)?;
+        Ok(published(rows))
+    }
+
+    /// Entities on a credit list as recorded: (id, name, township).
+    pub async fn listed_entities(&self, list: CreditList) -> Result<Vec<(String, String, String)>> {
+        let column = match list {
+            CreditList::Abnormal => "abnormal",
+            CreditList::Blacklist => "blacklisted",
+        };
+        let sql = format!("SELECT id, name, township FROM entities WHERE {column} ORDER BY id");
+        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?)
+    }
+}

@@ -164,11 +164,15 @@ pub async fn entities(State(s): State<AppState>, Query(query): Query<EntityQuery
 #[template(path = "entity.html")]
 struct EntityPage {
     e: Entity,
+    inspections: Vec<liancha_store::results::PublishedResult>,
 }
 
 pub async fn entity(State(s): State<AppState>, Path(id): Path<String>) -> PageResult {
     match s.store.entity(&id).await? {
-        Some(e) => render(&EntityPage { e }),
+        Some(e) => render(&EntityPage {
+            inspections: s.store.published_results_of_entity(&e.id).await?,
+            e,
+        }),
         None => Err(WebError::NotFound(format!("没有编号为 {id} 的检查对象"))),
     }
 }

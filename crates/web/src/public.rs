@@ -131,3 +131,80 @@ pub async fn script(Path(name): Path<String>) -> Result<Response, WebError> {
     )
         .into_response())
 }
+
+#[derive(Template)]
+#[template(path = "public/task.html")]
+struct TaskPage {
+    names: Names,
+    task: Task,
+    seed: String,
+    witnesses: Vec<liancha_store::tasks::Witness>,
+    teams: std::collections::BTreeMap<i32, Vec<TeamMember>>,
+    results: Vec<(String, String, Vec<liancha_store::results::PublishedResult>)>,
+    attachments: Vec<liancha_store::results::Attachment>,
+}
+
+/// A published task: its plan digest, sources and revealed values, seed, teams (names
+/// and departments), witnesses, and each entity's results.
+pub async fn task(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Html<String>, WebError> {
+    let task = published(&s, id).await?;
+    let record = s.store.draw_record(id).await?.unwrap_or_default();
+    let seed = liancha_draw::Record::parse(record.as_bytes())
+        .map(|r| r.seed_hex())
+        .unwrap_or_default();
+    let mut teams: std::collections::BTreeMap<i32, Vec<TeamMember>> = std::collections::BTreeMap::new();
+    for m in s.store.team_members(id).await?.into_iter().filter(|m| m.active) {
+        teams.entry(m.team_no).or_default().push(m);
+    }
+    let mut results: Vec<(String, String, Vec<liancha_store::results::PublishedResult>)> = Vec::new();
+    for r in s.store.published_results_of_task(id).await? {
+        match results.last_mut() {
+            Some((e, _, v)) if *e == r.entity_id => v.push(r),
+            _ => results.push((r.entity_id.clone(), r.entity_name.clone(), vec![r])),
+        }
+    }
+    Ok(Html(
+        TaskPage {
+            names: Names::load(&s).await?,
+            witnesses: s.store.witnesses(id).await?,
+            attachments: s.store.attachments(id).await?.into_iter().filter(|a| a.public).collect(),
+            seed,
+            teams,
+            results,
+            task,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "public/plans.html")]
+struct PlansPage {
+    names: Names,
+    plans: Vec<liancha_store::plans::AnnualPlan>,
+}
+
+pub async fn plans(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+    Ok(Html(
+        PlansPage { names: Names::load(&s).await?, plans: s.store.annual_plans(None, true).await? }.render()?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "public/lists.html")]
+struct ListsPage {
+    abnormal: Vec<(String, String, String)>,
+    blacklist: Vec<(String, String, String)>,
+}
+
+/// The abnormal list and the serious-violation list, as recorded.
+pub async fn lists(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+    use liancha_domain::workflow::CreditList;
+    Ok(Html(
+        ListsPage {
+            abnormal: s.store.listed_entities(CreditList::Abnormal).await?,
+            blacklist: s.store.listed_entities(CreditList::Blacklist).await?,
+        }
+        .render()?,
+    ))
+}

@@ -490,3 +490,107 @@ async fn every_route_with_every_role_sqlite() {
 async fn every_route_with_every_role_postgres() {
     every_route_with_every_role(Engine::Postgres).await;
 }
+
+/// The public pages show what was published and nothing else: no findings text
+/// (it may hold internal notes), no inspector ids or phone numbers, no draft,
+/// committed or unreviewed task.
+async fn public_pages_show_only_what_is_published(engine: Engine) {
+    use liancha_domain::InspectionMethod;
+    use liancha_domain::workflow::ResultCategory;
+    use liancha_store::results::ItemResult;
+    let (srv, store) = start(engine).await;
+    let actor = |name: &str| {
+        let store = store.clone();
+        let name = name.to_string();
+        async move { Actor::from(&store.user_by_name(&name).await.unwrap().unwrap().principal()) }
+    };
+    let coordinator = actor("bianban").await;
+    let amr = actor("amr-admin").await;
+    let agri = actor("agri-admin").await;
+    let now = Utc::now();
+    let today = liancha_domain::calendar::today_in_china();
+    let mut published_spec = spec("amr", &["SC-001", "NY-001"]);
+    published_spec.title = "已公示的联合抽查".into();
+    let id = store.create_task(&published_spec, &coordinator, now).await.unwrap();
+    let mut hidden_spec = spec("amr", &["SC-002"]);
+    hidden_spec.title = "尚未公示的联合抽查".into();
+    let hidden = store.create_task(&hidden_spec, &coordinator, now).await.unwrap();
+    for t in [id, hidden] {
+        let v = store.task_or_404(t).await.unwrap().version;
+        store.commit_task(t, v, &[SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap()], &coordinator, now).await.unwrap();
+        let v = store.task_or_404(t).await.unwrap().version;
+        store.reveal_and_draw(t, v, &["4".into()], &coordinator, now + Duration::seconds(2)).await.unwrap();
+    }
+    let visits = store.visits(id).await.unwrap();
+    for (n, v) in visits.iter().filter(|v| v.team_no.is_some()).enumerate() {
+        let cat = if n == 0 { ResultCategory::Unreachable } else { ResultCategory::NoProblem };
+        let results = ["SC-001", "NY-001"].map(|code| ItemResult {
+            item_code: code.into(),
+            categories: vec![cat],
+            methods: vec![InspectionMethod::OnSite],
+            findings: "内部备注：线索来自举报人张某".into(),
+        });
+        store.record_results(id, &v.entity_id, today, &results, &amr, now).await.unwrap();
+    }
+    store.approve_results(id, "amr", &amr, now).await.unwrap();
+    store.approve_results(id, "agri", &agri, now).await.unwrap();
+    let v = store.task_or_404(id).await.unwrap().version;
+    store.publish_task(id, v, &coordinator, now).await.unwrap();
+    let proposal = store.credit_proposals(Some("amr")).await.unwrap()[0].id;
+    store.decide_credit_proposal(proposal, true, "", &amr, now).await.unwrap();
+
+    let get = |path: String| {
+        let http = srv.http.clone();
+        let base = srv.base.clone();
+        async move {
+            let r = http.get(format!("{base}{path}")).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let first = visits.iter().find(|v| v.team_no.is_some()).unwrap();
+    let members = store.team_members(id).await.unwrap();
+    let inspectors = store.inspectors(None).await.unwrap();
+    let mut pages = Vec::new();
+    for path in [
+        "/public/tasks".to_string(),
+        format!("/public/tasks/{id}"),
+        format!("/entities/{}", first.entity_id),
+        "/public/lists".to_string(),
+        "/public/plans".to_string(),
+        format!("/check?code={}", first.check_code),
+    ] {
+        let (status, body) = get(path.clone()).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!body.contains("内部备注"), "findings leak on {path}");
+        assert!(!body.contains("尚未公示的联合抽查"), "unpublished task on {path}");
+        for m in &members {
+            assert!(!body.contains(&format!(">{}<", m.inspector_id)), "inspector id on {path}");
+        }
+        for i in &inspectors {
+            if let Some(phone) = &i.phone {
+                assert!(!body.contains(phone.as_str()), "phone number on {path}");
+            }
+        }
+        pages.push(body);
+    }
+    assert!(pages[0].contains("已公示的联合抽查"));
+    assert!(pages[1].contains("通过登记的住所（经营场所）无法联系") && pages[1].contains(&first.entity_name));
+    assert!(pages[2].contains("已公示的联合抽查"), "the entity's page lists its published inspection");
+    assert!(pages[3].contains(&first.entity_id), "the confirmed listing shows");
+    for path in [format!("/public/tasks/{hidden}"), format!("/public/tasks/{hidden}/record.json"), format!("/verify?task={hidden}")] {
+        assert_eq!(get(path.clone()).await.0, 404, "{path}");
+    }
+    let (status, record) = get(format!("/public/tasks/{id}/record.json")).await;
+    assert_eq!(status, 200);
+    liancha_draw::verify_record(record.as_bytes()).unwrap();
+}
+
+#[tokio::test]
+async fn public_pages_show_only_what_is_published_sqlite() {
+    public_pages_show_only_what_is_published(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn public_pages_show_only_what_is_published_postgres() {
+    public_pages_show_only_what_is_published(Engine::Postgres).await;
+}
