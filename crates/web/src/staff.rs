@@ -863,10 +863,46 @@ struct DocumentsPage {
     categories: &'static [ResultCategory],
     methods: &'static [InspectionMethod],
     forms: bool,
+    /// `http://host` the notice's QR code points to.
+    origin: String,
+}
+
+impl DocumentsPage {
+    /// A QR code (inline SVG) of the public check page for a visit's code.
+    fn qr(&self, code: &str) -> String {
+        let url = format!("{}/check?code={code}", self.origin);
+        match qrcode::QrCode::new(url.as_bytes()) {
+            Ok(q) => {
+                let svg = q
+                    .render::<qrcode::render::svg::Color>()
+                    .min_dimensions(120, 120)
+                    .quiet_zone(true)
+                    .build();
+                // Inline in HTML: drop the XML prolog.
+                svg.find("<svg").map(|i| svg[i..].to_string()).unwrap_or_default()
+            }
+            Err(_) => String::new(),
+        }
+    }
+}
+
+/// The address people reach this server at, from the request (a proxy's
+/// `X-Forwarded-Proto` says whether it is https).
+fn origin(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .unwrap_or("127.0.0.1:8080");
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    format!("{}://{host}", if https { "https" } else { "http" })
 }
 
 /// 检查通知书 (`forms=false`) or 检查记录表 (`forms=true`), one page per entity.
-async fn documents(s: AppState, staff: Staff, id: i64, forms: bool) -> PageResult {
+async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: String) -> PageResult {
     let (task, _) = load_task(&s, &staff, id).await?;
     if task.drawn_at.is_none() {
         return Err(WebError::NotFound("该任务尚未抽取".into()));
@@ -889,15 +925,16 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool) -> PageResul
         visits,
         teams,
         forms,
+        origin,
     })
 }
 
-pub async fn notices(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
-    documents(s, staff, id, false).await
+pub async fn notices(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, headers: axum::http::HeaderMap) -> PageResult {
+    documents(s, staff, id, false, origin(&headers)).await
 }
 
-pub async fn forms(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
-    documents(s, staff, id, true).await
+pub async fn forms(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, headers: axum::http::HeaderMap) -> PageResult {
+    documents(s, staff, id, true, origin(&headers)).await
 }
 
 // ---------------------------------------------------------------- the inspector's visits

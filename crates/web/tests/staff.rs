@@ -345,6 +345,11 @@ async fn every_route_with_every_role(engine: Engine) {
     assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
     assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
 
+    // Each notice carries its check code and a QR code of the public check page.
+    let (_, notices) = srv.get(&sessions["bianban"].cookie, &format!("/staff/tasks/{drawn}/notices")).await;
+    assert!(notices.contains(&visit.check_code) && notices.contains("<svg"), "{notices}");
+    assert!(!notices.contains("<?xml"));
+
     // What an inspector and a foreign department see in lists.
     let (_, list) = srv.get(&sessions["env-admin"].cookie, "/staff/tasks").await;
     assert!(!list.contains(&format!("/staff/tasks/{drawn}\"")));
