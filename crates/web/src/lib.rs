@@ -58,6 +58,24 @@ fn security_headers(router: Router) -> Router {
     })
 }
 
+/// HSTS only when the request came over TLS (directly or through a proxy saying so):
+/// sent over plain HTTP it would be ignored, or lock out a site without TLS.
+async fn hsts(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let tls = req
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let mut res = next.run(req).await;
+    if tls {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    res
+}
+
 pub fn router(state: AppState) -> Router {
     let r = Router::new()
         .route("/", get(pages::index))
@@ -122,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(hsts))
         .layer(TraceLayer::new_for_http());
     security_headers(r)
 }

@@ -272,6 +272,11 @@ async fn every_route_with_every_role(engine: Engine) {
     assert!(body.contains("未找到该核验码"));
     assert_eq!(public(format!("/public/tasks/{drawn}/record.json")).await.0, 404);
     assert_eq!(public(format!("/verify?task={drawn}")).await.0, 404);
+    let r = srv.http.get(format!("{}/verify", srv.base)).header("x-forwarded-proto", "https").send().await.unwrap();
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    let r = srv.http.get(format!("{}/verify", srv.base)).send().await.unwrap();
+    assert!(r.headers().get("strict-transport-security").is_none());
+    assert!(!r.headers()["content-security-policy"].to_str().unwrap().contains("unsafe-inline"));
     let (status, body) = public("/verify".into()).await;
     assert_eq!(status, 200);
     assert!(body.contains("src=\"/static/verify-page.js\""));
