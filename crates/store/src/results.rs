@@ -148,6 +148,8 @@ impl TryFrom<ProposalRow> for CreditProposal {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TargetedInspection {
     pub id: i64,
+    /// The attachment holding the source document, if one was uploaded.
+    pub document: Option<i64>,
     pub entity_id: String,
     pub department: String,
     pub source: String,
@@ -669,12 +671,13 @@ impl Store {
 
     pub async fn targeted_inspections(&self, department: Option<&str>) -> Result<Vec<TargetedInspection>> {
         let mut sql = String::from(
-            "SELECT id, entity_id, department, source, document_ref, inspected_on, year, items, findings FROM targeted_inspections",
+            "SELECT t.id, (SELECT MIN(a.id) FROM attachments a WHERE a.targeted_id = t.id) AS document, t.entity_id, t.department, \
+             t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings FROM targeted_inspections t",
         );
         if department.is_some() {
-            sql.push_str(" WHERE department = $1");
+            sql.push_str(" WHERE t.department = $1");
         }
-        sql.push_str(" ORDER BY inspected_on DESC, id DESC");
+        sql.push_str(" ORDER BY t.inspected_on DESC, t.id DESC");
         Ok(with_pool!(self, p => {
             let mut q = sqlx::query_as(crate::dynamic(&sql));
             if let Some(d) = department { q = q.bind(d); }
@@ -689,6 +692,7 @@ pub struct Attachment {
     pub id: i64,
     pub task_id: Option<i64>,
     pub entity_id: Option<String>,
+    pub targeted_id: Option<i64>,
     pub purpose: String,
     pub filename: String,
     pub content_type: String,
@@ -698,7 +702,7 @@ pub struct Attachment {
     pub uploaded_at: DateTime<Utc>,
 }
 
-const ATTACHMENT_SELECT: &str = "SELECT id, task_id, entity_id, purpose, filename, content_type, size, sha256, public, uploaded_at FROM attachments";
+const ATTACHMENT_SELECT: &str = "SELECT id, task_id, entity_id, targeted_id, purpose, filename, content_type, size, sha256, public, uploaded_at FROM attachments";
 
 impl Store {
     /// Stores an attachment of a task (ceremony) or of one visit (result material),
@@ -756,6 +760,49 @@ impl Store {
             id
         });
         Ok(id)
+    }
+
+    /// Attaches the source document (a scan or photo of the complaint, the referral
+    /// slip, the data lead) to a targeted inspection.
+    pub async fn add_targeted_document(
+        &self,
+        targeted_id: i64,
+        filename: &str,
+        data: &[u8],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        use liancha_domain::attachment::AttachmentPurpose;
+        let content_type = liancha_domain::attachment::check(AttachmentPurpose::SourceDocument, data)
+            .map_err(|e| invalid(e.to_string()))?;
+        let entity: Option<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT entity_id FROM targeted_inspections WHERE id = $1").bind(targeted_id).fetch_optional(p).await)?;
+        let Some(entity) = entity else {
+            return Err(StoreError::NotFound(format!("定向检查 {targeted_id}")));
+        };
+        let name: String = filename.rsplit(['/', '\\']).next().unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect();
+        let name = if name.trim().is_empty() { "来源文书".to_string() } else { name };
+        use sha2::Digest;
+        let sha = liancha_draw::hex::encode(&sha2::Sha256::digest(data));
+        let id = with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO attachments (targeted_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
+                 VALUES ($1, $2, 'source-document', $3, $4, $5, $6, $7, FALSE, $8, $9) RETURNING id")
+                .bind(targeted_id).bind(&entity).bind(&name).bind(content_type).bind(data.len() as i64)
+                .bind(&sha).bind(data).bind(actor.user_id).bind(now).fetch_one(&mut *tx).await?;
+            append_audit!(&mut *tx, actor, now, Audit::new("targeted.document", "targeted", targeted_id)
+                .after(serde_json::json!({"attachment": id, "filename": name, "content_type": content_type, "size": data.len(), "sha256": sha})))?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// The department of a targeted inspection.
+    pub async fn targeted_department(&self, targeted_id: i64) -> Result<Option<String>> {
+        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT department FROM targeted_inspections WHERE id = $1")
+            .bind(targeted_id).fetch_optional(p).await)?)
     }
 
     pub async fn attachments(&self, task_id: i64) -> Result<Vec<Attachment>> {

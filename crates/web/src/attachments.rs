@@ -21,29 +21,18 @@ struct Upload {
     data: Vec<u8>,
 }
 
-pub async fn upload(
-    State(s): State<AppState>,
-    Path(id): Path<i64>,
-    staff: Staff,
-    mut form: Multipart,
-) -> Result<Response, WebError> {
-    let back = format!("/staff/tasks/{id}");
+/// Reads a multipart form: the file into memory, the other fields as text.
+async fn read(mut form: Multipart, back: &str) -> Result<Upload, WebError> {
     let mut u = Upload::default();
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return Err(WebError::Refused { message: format!("上传未完成（文件可能超过大小上限）：{e}"), back });
-            }
-        };
+    let refused = |e: axum::extract::multipart::MultipartError| WebError::Refused {
+        message: format!("上传未完成（文件可能超过大小上限）：{e}"),
+        back: back.to_string(),
+    };
+    while let Some(field) = form.next_field().await.map_err(refused)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
             u.filename = field.file_name().unwrap_or("").to_string();
-            u.data = match field.bytes().await {
-                Ok(b) => b.to_vec(),
-                Err(e) => return Err(WebError::Refused { message: format!("上传未完成（文件可能超过大小上限）：{e}"), back }),
-            };
+            u.data = field.bytes().await.map_err(refused)?.to_vec();
         } else {
             let text = field.text().await.unwrap_or_default();
             match name.as_str() {
@@ -55,6 +44,41 @@ pub async fn upload(
             }
         }
     }
+    Ok(u)
+}
+
+/// The source document of a targeted inspection, by its department's admin.
+pub async fn upload_targeted_document(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    staff: Staff,
+    form: Multipart,
+) -> Result<Response, WebError> {
+    let back = "/staff/targeted".to_string();
+    let u = read(form, &back).await?;
+    if !crate::session::same_secret(&u.csrf, &staff.csrf) {
+        return Err(WebError::Csrf);
+    }
+    let department = s
+        .store
+        .targeted_department(id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("定向检查 {id}")))?;
+    staff.require(&Action::RecordTargeted { department: &department })?;
+    match s.store.add_targeted_document(id, &u.filename, &u.data, &staff.actor(), s.clock.now()).await {
+        Ok(_) => Ok(Redirect::to("/staff/targeted?done=attachment").into_response()),
+        Err(e) => refused(e, back),
+    }
+}
+
+pub async fn upload(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    staff: Staff,
+    form: Multipart,
+) -> Result<Response, WebError> {
+    let back = format!("/staff/tasks/{id}");
+    let u = read(form, &back).await?;
     if !crate::session::same_secret(&u.csrf, &staff.csrf) {
         return Err(WebError::Csrf);
     }
@@ -101,12 +125,27 @@ pub async fn download(State(s): State<AppState>, staff: Staff, Path(id): Path<i6
     let Some((meta, data)) = s.store.attachment(id).await? else {
         return Err(WebError::NotFound(format!("附件 {id}")));
     };
-    let Some(task_id) = meta.task_id else {
-        return Err(WebError::NotFound(format!("附件 {id}")));
-    };
-    let task = s.store.task_or_404(task_id).await?;
-    let scope = s.store.task_scope(&task).await?;
-    staff.require(&Action::ReadTask(&scope))?;
+    match (meta.task_id, meta.targeted_id) {
+        (Some(task_id), _) => {
+            let task = s.store.task_or_404(task_id).await?;
+            let scope = s.store.task_scope(&task).await?;
+            staff.require(&Action::ReadTask(&scope))?;
+        }
+        (None, Some(targeted)) => {
+            // Whoever sees the targeted inspections of that department.
+            let department = s.store.targeted_department(targeted).await?.unwrap_or_default();
+            let p = &staff.principal;
+            let allowed = match p.role {
+                Role::Admin | Role::Coordinator | Role::Oversight => true,
+                Role::DepartmentAdmin => p.department.as_deref() == Some(department.as_str()),
+                _ => false,
+            };
+            if !allowed {
+                return Err(WebError::Forbidden);
+            }
+        }
+        (None, None) => return Err(WebError::NotFound(format!("附件 {id}"))),
+    }
     // RFC 5987 file name so Chinese names survive.
     let encoded = crate::pages::url_encode(&meta.filename);
     Ok((

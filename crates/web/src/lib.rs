@@ -120,6 +120,10 @@ pub fn router(state: AppState) -> Router {
             post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024)),
         )
         .route("/staff/attachments/{id}", get(attachments::download))
+        .route(
+            "/staff/targeted/{id}/document",
+            post(attachments::upload_targeted_document).layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),
+        )
         .route("/staff/conflicts", get(staff::conflicts).post(staff::declare_conflict))
         .route("/staff/my", get(staff::my_visits))
         .route("/staff/follow-ups", get(staff::follow_ups))

@@ -133,6 +133,10 @@ impl Server {
     }
 
     async fn upload(&self, s: &Session, task: i64, fields: &[(&str, &str)], file: (&str, &[u8])) -> (u16, String) {
+        self.upload_to(s, &format!("/staff/tasks/{task}/attachments"), fields, file).await
+    }
+
+    async fn upload_to(&self, s: &Session, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> (u16, String) {
         let boundary = "liancha-test-boundary";
         let mut body = Vec::new();
         let mut all = vec![("csrf", s.csrf.as_str())];
@@ -147,7 +151,7 @@ impl Server {
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let r = self
             .http
-            .post(format!("{}/staff/tasks/{task}/attachments", self.base))
+            .post(format!("{}{path}", self.base))
             .header("cookie", format!("liancha_session={}", s.cookie))
             .header("content-type", format!("multipart/form-data; boundary={boundary}"))
             .body(body)
@@ -429,6 +433,35 @@ async fn every_route_with_every_role(engine: Engine) {
     assert_eq!(status, 303);
     assert_eq!(store.conflict_declarations(Some("amr")).await.unwrap().len(), 1);
     assert!(store.conflict_declarations(Some("agri")).await.unwrap().is_empty());
+
+    // A targeted inspection's source document: by its department, typed from the bytes.
+    let amr_actor: Actor = (&store.user_by_name("amr-admin").await.unwrap().unwrap().principal()).into();
+    let targeted = store
+        .record_targeted(
+            &liancha_store::results::NewTargeted {
+                entity_id: e.clone(),
+                department: "amr".into(),
+                source: liancha_domain::workflow::TargetedSource::Complaint,
+                document_ref: "牟市监投〔2026〕8号".into(),
+                inspected_on: liancha_domain::calendar::today_in_china(),
+                items: vec![],
+                findings: String::new(),
+            },
+            &amr_actor,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let doc_path = format!("/staff/targeted/{targeted}/document");
+    assert_eq!(srv.upload_to(&sessions["agri-admin"], &doc_path, &[], ("x.pdf", b"%PDF-1.4")).await.0, 403);
+    let (status, body) = srv.upload_to(&sessions["amr-admin"], &doc_path, &[], ("x.txt", b"hello")).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(srv.upload_to(&sessions["amr-admin"], &doc_path, &[], ("投诉件.pdf", b"%PDF-1.4")).await.0, 303);
+    let listed = store.targeted_inspections(Some("amr")).await.unwrap();
+    let doc = listed.iter().find(|t| t.id == targeted).unwrap().document.unwrap();
+    assert_eq!(srv.get(&sessions["duchashi"].cookie, &format!("/staff/attachments/{doc}")).await.0, 200);
+    assert_eq!(srv.get(&sessions["agri-admin"].cookie, &format!("/staff/attachments/{doc}")).await.0, 403);
+    assert_eq!(srv.get(&sessions["insp-in"].cookie, &format!("/staff/attachments/{doc}")).await.0, 403);
 
     // A department admin cannot create a task led by another department.
     let (status, _) = srv
