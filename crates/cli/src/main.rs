@@ -325,16 +325,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             u.username,
                             u.display_name,
                             u.role.label(),
-                            u.department.as_deref().or(u.township.as_deref()).unwrap_or(""),
+                            u.department
+                                .as_deref()
+                                .or(u.township.as_deref())
+                                .unwrap_or(""),
                             if u.disabled { "\t已停用" } else { "" }
                         );
                     }
                 }
-                UserWhat::Add { username, role, name, department, township, inspector } => {
+                UserWhat::Add {
+                    username,
+                    role,
+                    name,
+                    department,
+                    township,
+                    inspector,
+                } => {
                     let role = liancha_domain::auth::Role::parse(&role).with_context(|| {
                         format!(
                             "未知的角色「{role}」，可选：{}",
-                            liancha_domain::auth::Role::ALL.iter().map(|r| r.code()).collect::<Vec<_>>().join("、")
+                            liancha_domain::auth::Role::ALL
+                                .iter()
+                                .map(|r| r.code())
+                                .collect::<Vec<_>>()
+                                .join("、")
                         )
                     })?;
                     let password = match std::env::var("LIANCHA_PASSWORD") {
@@ -362,7 +376,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             chrono::Utc::now(),
                         )
                         .await?;
-                    println!("已创建账号 {username}（{}），首次登录须修改密码", role.label());
+                    println!(
+                        "已创建账号 {username}（{}），首次登录须修改密码",
+                        role.label()
+                    );
                 }
             }
         }

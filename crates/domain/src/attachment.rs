@@ -25,9 +25,16 @@ pub enum AttachmentError {
     #[error("文件为空")]
     Empty,
     #[error("文件过大：{size} 字节，{what}最大 {max} MB")]
-    TooLarge { size: usize, max: usize, what: &'static str },
+    TooLarge {
+        size: usize,
+        max: usize,
+        what: &'static str,
+    },
     #[error("不支持的文件类型：{what}只接受 {accepted}")]
-    Type { what: &'static str, accepted: &'static str },
+    Type {
+        what: &'static str,
+        accepted: &'static str,
+    },
 }
 
 /// The content type of `bytes`, if it is one this purpose accepts.
@@ -55,12 +62,21 @@ pub fn check(purpose: AttachmentPurpose, bytes: &[u8]) -> Result<&'static str, A
         None
     };
     let (accepted, label) = match purpose {
-        AttachmentPurpose::Ceremony => (&["image/jpeg", "image/png", "video/mp4"][..], "JPEG、PNG 照片或 MP4 视频"),
-        _ => (&["image/jpeg", "image/png", "application/pdf"][..], "JPEG、PNG 照片或 PDF 文件"),
+        AttachmentPurpose::Ceremony => (
+            &["image/jpeg", "image/png", "video/mp4"][..],
+            "JPEG、PNG 照片或 MP4 视频",
+        ),
+        _ => (
+            &["image/jpeg", "image/png", "application/pdf"][..],
+            "JPEG、PNG 照片或 PDF 文件",
+        ),
     };
     match sniffed {
         Some(t) if accepted.contains(&t) => Ok(t),
-        _ => Err(AttachmentError::Type { what: purpose.label(), accepted: label }),
+        _ => Err(AttachmentError::Type {
+            what: purpose.label(),
+            accepted: label,
+        }),
     }
 }
 
@@ -72,15 +88,27 @@ mod tests {
     fn type_from_bytes_and_size_per_purpose() {
         let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
         assert_eq!(check(AttachmentPurpose::Result, &jpeg), Ok("image/jpeg"));
-        assert_eq!(check(AttachmentPurpose::Result, b"%PDF-1.7\n"), Ok("application/pdf"));
-        assert!(matches!(check(AttachmentPurpose::Result, b"MZ\x90\x00"), Err(AttachmentError::Type { .. })));
-        assert!(matches!(check(AttachmentPurpose::Result, b""), Err(AttachmentError::Empty)));
+        assert_eq!(
+            check(AttachmentPurpose::Result, b"%PDF-1.7\n"),
+            Ok("application/pdf")
+        );
+        assert!(matches!(
+            check(AttachmentPurpose::Result, b"MZ\x90\x00"),
+            Err(AttachmentError::Type { .. })
+        ));
+        assert!(matches!(
+            check(AttachmentPurpose::Result, b""),
+            Err(AttachmentError::Empty)
+        ));
         let mp4 = b"\0\0\0\x20ftypisom\0\0\0\0";
         assert!(check(AttachmentPurpose::Result, mp4).is_err());
         assert_eq!(check(AttachmentPurpose::Ceremony, mp4), Ok("video/mp4"));
         let mut big = vec![0xFF, 0xD8, 0xFF];
         big.resize(max_size(AttachmentPurpose::Result) + 1, 0);
-        assert!(matches!(check(AttachmentPurpose::Result, &big), Err(AttachmentError::TooLarge { .. })));
+        assert!(matches!(
+            check(AttachmentPurpose::Result, &big),
+            Err(AttachmentError::TooLarge { .. })
+        ));
         assert!(check(AttachmentPurpose::Ceremony, &big).is_ok());
     }
 }

@@ -53,18 +53,26 @@ pub enum Action<'a> {
     /// Holiday calendar, rule books.
     ManageSettings,
     /// Annual plans of a domain's lead department.
-    ManagePlans { lead_department: &'a str },
+    ManagePlans {
+        lead_department: &'a str,
+    },
     ReadTask(&'a TaskScope),
     /// Create, edit, commit, reveal, draw, cancel, substitute.
     ManageTask(&'a TaskScope),
     /// Record results for one assigned entity of a task.
     RecordResults(&'a TaskScope),
     /// Approve, return and publish results of the department's items.
-    ReviewResults { department: &'a str },
+    ReviewResults {
+        department: &'a str,
+    },
     /// Follow-up items and credit proposals of a department.
-    ManageFollowUp { department: &'a str },
+    ManageFollowUp {
+        department: &'a str,
+    },
     /// Targeted inspections (complaint, referral, data lead) of a department.
-    RecordTargeted { department: &'a str },
+    RecordTargeted {
+        department: &'a str,
+    },
     ReadOversight,
     ReadAudit,
 }
@@ -95,9 +103,10 @@ impl Principal {
                     .inspector_id
                     .as_ref()
                     .is_some_and(|id| t.inspectors.contains(id)),
-                Township => self.township.as_ref().is_some_and(|town| {
-                    t.townships.is_empty() || t.townships.contains(town)
-                }),
+                Township => self
+                    .township
+                    .as_ref()
+                    .is_some_and(|town| t.townships.is_empty() || t.townships.contains(town)),
             },
             Action::ManageTask(t) => match self.role {
                 Coordinator => true,

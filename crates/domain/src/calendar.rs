@@ -13,7 +13,9 @@ pub fn today_in_china() -> NaiveDate {
 
 /// A moment as people in the county read it: `2026-03-02 09:30` (Beijing time).
 pub fn format_china_time(t: chrono::DateTime<Utc>) -> String {
-    t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&china())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// The date in China at a moment.
@@ -129,7 +131,9 @@ impl WorkCalendar {
 
     /// The listed days, for pages and export: date, kind, name.
     pub fn days(&self) -> impl Iterator<Item = (NaiveDate, DayKind, &str)> {
-        self.exceptions.iter().map(|(d, (k, n))| (*d, *k, n.as_str()))
+        self.exceptions
+            .iter()
+            .map(|(d, (k, n))| (*d, *k, n.as_str()))
     }
 
     /// The years the calendar has data for: outside them only weekends are known.

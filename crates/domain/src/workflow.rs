@@ -45,7 +45,10 @@ labelled_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkflowError {
     #[error("任务处于「{}」状态，不能{action}", .state.label())]
-    WrongState { state: TaskState, action: &'static str },
+    WrongState {
+        state: TaskState,
+        action: &'static str,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -346,7 +349,10 @@ impl Substitution<'_> {
     fn order(&self, purpose: Purpose, ids: impl Iterator<Item = String>) -> Vec<(Ticket, String)> {
         let t = Ticketer::new(&self.seed, purpose);
         let mut v: Vec<(Ticket, String)> = ids.map(|id| (t.ticket(&id), id)).collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.as_bytes().cmp(b.1.as_bytes())));
+        v.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.as_bytes().cmp(b.1.as_bytes()))
+        });
         v
     }
 
@@ -360,7 +366,12 @@ impl Substitution<'_> {
         taken: &[String],
         team_entities: &[String],
     ) -> Option<String> {
-        let department = &self.plan.inspectors.iter().find(|i| i.id == out)?.department;
+        let department = &self
+            .plan
+            .inspectors
+            .iter()
+            .find(|i| i.id == out)?
+            .department;
         let avoid = self
             .plan
             .teams
@@ -453,14 +464,18 @@ mod tests {
         let later = SourceDecl::drand(r + 100);
         assert!(later.check_future(now).is_ok());
         assert!(later.check_reveal("ab", now).is_err());
-        let dice = SourceDecl::other("公证员骰子（5 枚）", now + chrono::Duration::minutes(5)).unwrap();
+        let dice =
+            SourceDecl::other("公证员骰子（5 枚）", now + chrono::Duration::minutes(5)).unwrap();
         assert!(dice.check_future(now).is_ok());
         assert!(dice.check_reveal("3 1 4 1 5", now).is_err());
         assert!(
             dice.check_reveal("3 1 4 1 5", now + chrono::Duration::minutes(5))
                 .is_ok()
         );
-        assert!(dice.check_reveal("  ", now + chrono::Duration::minutes(6)).is_err());
+        assert!(
+            dice.check_reveal("  ", now + chrono::Duration::minutes(6))
+                .is_err()
+        );
         // A drand source typed as "other" still takes its round's time.
         let typed = SourceDecl::other("drand quicknet round 5", now).unwrap();
         assert_eq!(typed, SourceDecl::drand(5));
@@ -479,7 +494,10 @@ mod tests {
             deadline_flag(&cal, deadline.succ_opt().unwrap(), deadline),
             DeadlineFlag::Overdue
         );
-        assert_eq!(deadline_flag(&cal, d(9, 18), deadline), DeadlineFlag::OnTime);
+        assert_eq!(
+            deadline_flag(&cal, d(9, 18), deadline),
+            DeadlineFlag::OnTime
+        );
     }
 
     fn plan() -> Plan {
@@ -543,10 +561,15 @@ mod tests {
         assert_eq!(sub.entity("E4", &["E4".into()], &[]), None);
         // The next in ticket order, deterministically.
         let t = Ticketer::new(&[7; 32], Purpose::Entity);
-        let expect = if t.ticket("E2") < t.ticket("E3") { "E2" } else { "E3" };
+        let expect = if t.ticket("E2") < t.ticket("E3") {
+            "E2"
+        } else {
+            "E3"
+        };
         assert_eq!(r, expect);
         assert_eq!(
-            sub.entity("E1", &["E1".into(), expect.into()], &[]).unwrap(),
+            sub.entity("E1", &["E1".into(), expect.into()], &[])
+                .unwrap(),
             if expect == "E2" { "E3" } else { "E2" }
         );
     }

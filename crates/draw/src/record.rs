@@ -317,8 +317,12 @@ fn first_difference(expected: &Value, found: &Value, path: &str) -> Option<(Stri
                 let p = format!("{path}[{i}]");
                 match (a.get(i), b.get(i)) {
                     (Some(x), Some(y)) => first_difference(x, y, &p),
-                    (Some(x), None) => Some((p, format!("expected {}, found nothing", abbreviate(x)))),
-                    (None, Some(y)) => Some((p, format!("unexpected extra value {}", abbreviate(y)))),
+                    (Some(x), None) => {
+                        Some((p, format!("expected {}, found nothing", abbreviate(x))))
+                    }
+                    (None, Some(y)) => {
+                        Some((p, format!("unexpected extra value {}", abbreviate(y))))
+                    }
                     (None, None) => None,
                 }
             })

@@ -330,7 +330,10 @@ fn reordered_keys_do_not_hide_a_later_change() {
     let text = String::from_utf8(read("small.json")).unwrap();
     let record: serde_json::Value = serde_json::from_str(&text).unwrap();
     let selected = record["result"]["selected"].as_array().unwrap();
-    assert!(selected.len() >= 2, "the vector selects at least two entities");
+    assert!(
+        selected.len() >= 2,
+        "the vector selects at least two entities"
+    );
     let first = &selected[0];
     let reordered = format!(
         "{{\"ticket\":{},\"stratum\":{},\"id\":{}}}",
@@ -345,7 +348,10 @@ fn reordered_keys_do_not_hide_a_later_change() {
         .replacen(&original_first, &reordered, 1);
     assert!(forged.contains(&reordered));
     match verify_record(forged.as_bytes()) {
-        Err(e) => assert!(e.to_string().contains(&format!("result.selected[{last}]")), "{e}"),
+        Err(e) => assert!(
+            e.to_string().contains(&format!("result.selected[{last}]")),
+            "{e}"
+        ),
         Ok(_) => panic!("a forged record was accepted"),
     }
 }

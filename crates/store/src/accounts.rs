@@ -4,13 +4,13 @@
 //! 256-bit token; only its SHA-256 is stored, with the session's CSRF token and the
 //! time it was last used (30 minutes idle ends it).
 
-use rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use liancha_domain::auth::{
     LOCKOUT_MINUTES, MAX_FAILED_LOGINS, Principal, Role, SESSION_IDLE_MINUTES, check_password,
 };
+use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
 use crate::{Result, Store, StoreError, with_pool};
@@ -225,8 +225,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A random token, 256 bits, URL-safe hex.
@@ -263,7 +266,9 @@ impl Store {
             }));
         }
         if (u.role == Role::Township) != u.township.is_some() {
-            return Err(StoreError::Invalid("乡镇工作人员账号须且只能指定乡镇".into()));
+            return Err(StoreError::Invalid(
+                "乡镇工作人员账号须且只能指定乡镇".into(),
+            ));
         }
         if let Some(code) = &u.department
             && !self.departments().await?.iter().any(|d| &d.code == code)
@@ -272,14 +277,14 @@ impl Store {
         }
         if u.role == Role::Inspector {
             let Some(id) = &u.inspector_id else {
-                return Err(StoreError::Invalid("执法检查人员账号须关联执法人员名录中的编号".into()));
+                return Err(StoreError::Invalid(
+                    "执法检查人员账号须关联执法人员名录中的编号".into(),
+                ));
             };
             match self.inspector(id).await? {
                 Some(i) if Some(&i.department) == u.department.as_ref() => {}
                 Some(_) => {
-                    return Err(StoreError::Invalid(format!(
-                        "执法人员 {id} 不属于所选部门"
-                    )));
+                    return Err(StoreError::Invalid(format!("执法人员 {id} 不属于所选部门")));
                 }
                 None => return Err(StoreError::Invalid(format!("执法人员名录中没有编号 {id}"))),
             }
@@ -316,12 +321,17 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
-        self.user_row(username).await?.map(User::try_from).transpose()
+        self.user_row(username)
+            .await?
+            .map(User::try_from)
+            .transpose()
     }
 
     async fn user_row(&self, username: &str) -> Result<Option<UserRow>> {
         let sql = format!("{USER_SELECT} WHERE username = $1");
-        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(username.trim()).fetch_optional(p).await)?)
+        Ok(
+            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(username.trim()).fetch_optional(p).await)?,
+        )
     }
 
     /// Checks a password; five failures in a row lock the account for 15 minutes.
@@ -351,7 +361,8 @@ impl Store {
         };
         if !verify_password(password, &row.password_hash) {
             let failed = row.failed_logins + 1;
-            let lock = (failed as u32 >= MAX_FAILED_LOGINS).then(|| now + Duration::minutes(LOCKOUT_MINUTES));
+            let lock = (failed as u32 >= MAX_FAILED_LOGINS)
+                .then(|| now + Duration::minutes(LOCKOUT_MINUTES));
             with_pool!(self, p => {
                 let mut tx = p.begin().await?;
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
@@ -472,7 +483,11 @@ impl Store {
     }
 
     /// The last `limit` entries of a task, oldest first, and how many there are in all.
-    pub async fn audit_for_task_tail(&self, task_id: i64, limit: i64) -> Result<(Vec<AuditEntry>, i64)> {
+    pub async fn audit_for_task_tail(
+        &self,
+        task_id: i64,
+        limit: i64,
+    ) -> Result<(Vec<AuditEntry>, i64)> {
         let total: i64 = with_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE task_id = $1")
             .bind(task_id).fetch_one(p).await)?;
         let mut rows: Vec<AuditEntry> = with_pool!(self, p => sqlx::query_as(
@@ -490,13 +505,18 @@ impl Store {
 }
 
 /// A valid argon2id hash of a random password, for constant-time refusals.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4O2J8VDoZ2bTNGzVQLMHYTUeTkPbaEs3rTLBtROyy4Q";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4O2J8VDoZ2bTNGzVQLMHYTUeTkPbaEs3rTLBtROyy4Q";
 
 impl Store {
     /// Disables or re-enables an account; disabling ends its sessions, enabling
     /// also clears a lockout.
-    pub async fn set_user_disabled(&self, user_id: i64, disabled: bool, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_user_disabled(
+        &self,
+        user_id: i64,
+        disabled: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if actor.user_id == Some(user_id) && disabled {
             return Err(StoreError::Invalid("不能停用自己的账号".into()));
         }
@@ -518,9 +538,16 @@ impl Store {
 
     /// Replaces one year's holidays and exchanged working days (lines of
     /// `DATE off|work NAME`), as the State Council's notice for that year says.
-    pub async fn replace_calendar_year(&self, year: i32, text: &str, actor: &Actor, now: DateTime<Utc>) -> Result<usize> {
+    pub async fn replace_calendar_year(
+        &self,
+        year: i32,
+        text: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
         use chrono::Datelike;
-        let cal = liancha_domain::calendar::WorkCalendar::parse(text).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let cal = liancha_domain::calendar::WorkCalendar::parse(text)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let days: Vec<_> = cal.days().map(|(d, k, n)| (d, k, n.to_string())).collect();
         if let Some((d, _, _)) = days.iter().find(|(d, _, _)| d.year() != year) {
             return Err(StoreError::Invalid(format!("{d} 不属于 {year} 年")));
@@ -528,8 +555,10 @@ impl Store {
         if days.is_empty() {
             return Err(StoreError::Invalid("没有任何日期".into()));
         }
-        let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
-        let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
+        let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+            .ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
+        let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
+            .ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM calendar_days WHERE day BETWEEN $1 AND $2").bind(first).bind(last).execute(&mut *tx).await?;

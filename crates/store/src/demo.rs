@@ -646,7 +646,10 @@ pub struct DemoAccount {
 /// inspector account belongs to an on-duty market inspector certified for years.
 /// Demo accounts need no password change at first sign-in; accounts made with
 /// `liancha user add` do.
-pub async fn accounts(store: &Store, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<DemoAccount>> {
+pub async fn accounts(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<DemoAccount>> {
     use liancha_domain::auth::Role;
     if !store.users().await?.is_empty() {
         return Ok(vec![]);
@@ -658,15 +661,64 @@ pub async fn accounts(store: &Store, now: chrono::DateTime<chrono::Utc>) -> Resu
         .into_iter()
         .find(|i| i.is_available_on(far))
         .ok_or_else(|| StoreError::Invalid("演示数据中没有可用的市场监管执法人员".into()))?;
-    type Plan<'a> = (&'static str, &'a str, Role, Option<&'a str>, Option<&'a str>, Option<String>);
+    type Plan<'a> = (
+        &'static str,
+        &'a str,
+        Role,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<String>,
+    );
     let plan: [Plan; 7] = [
         ("admin", "系统管理员", Role::Admin, None, None, None),
-        ("bianban", "县委编办 统筹员", Role::Coordinator, None, None, None),
-        ("amr-admin", "市场监管局 管理员", Role::DepartmentAdmin, Some("amr"), None, None),
-        ("agri-admin", "农业农村局 管理员", Role::DepartmentAdmin, Some("agri"), None, None),
-        ("inspector", &inspector.name, Role::Inspector, Some("amr"), None, Some(inspector.id.clone())),
-        ("duchashi", "县政府督查室", Role::Oversight, None, None, None),
-        ("gonghe", "共和镇 工作人员", Role::Township, None, Some("共和镇"), None),
+        (
+            "bianban",
+            "县委编办 统筹员",
+            Role::Coordinator,
+            None,
+            None,
+            None,
+        ),
+        (
+            "amr-admin",
+            "市场监管局 管理员",
+            Role::DepartmentAdmin,
+            Some("amr"),
+            None,
+            None,
+        ),
+        (
+            "agri-admin",
+            "农业农村局 管理员",
+            Role::DepartmentAdmin,
+            Some("agri"),
+            None,
+            None,
+        ),
+        (
+            "inspector",
+            &inspector.name,
+            Role::Inspector,
+            Some("amr"),
+            None,
+            Some(inspector.id.clone()),
+        ),
+        (
+            "duchashi",
+            "县政府督查室",
+            Role::Oversight,
+            None,
+            None,
+            None,
+        ),
+        (
+            "gonghe",
+            "共和镇 工作人员",
+            Role::Township,
+            None,
+            Some("共和镇"),
+            None,
+        ),
     ];
     let actor = crate::accounts::Actor::system("demo");
     let mut out = Vec::new();

@@ -30,11 +30,19 @@ pub struct Figures {
 impl Figures {
     /// Coverage in basis points of `population`.
     pub fn coverage_bp(&self, population: i64) -> i64 {
-        if population == 0 { 0 } else { self.inspected * 10_000 / population }
+        if population == 0 {
+            0
+        } else {
+            self.inspected * 10_000 / population
+        }
     }
     /// Share of inspected entities with problems, in basis points.
     pub fn problem_bp(&self) -> i64 {
-        if self.inspected == 0 { 0 } else { self.with_problems * 10_000 / self.inspected }
+        if self.inspected == 0 {
+            0
+        } else {
+            self.with_problems * 10_000 / self.inspected
+        }
     }
     pub fn tasks(&self) -> i64 {
         self.tasks_by_state.iter().sum()
@@ -78,7 +86,12 @@ fn state_index(s: TaskState) -> usize {
 impl Store {
     /// The oversight figures of `year`, or of one month of it; `now` decides which
     /// deadlines are near or past.
-    pub async fn oversight(&self, year: i32, month: Option<u32>, now: DateTime<Utc>) -> Result<Oversight> {
+    pub async fn oversight(
+        &self,
+        year: i32,
+        month: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<Oversight> {
         let in_period = |t: Option<DateTime<Utc>>| -> bool {
             match (month, t) {
                 (None, _) => true,
@@ -92,11 +105,19 @@ impl Store {
         let departments = self.departments().await?;
         let population: i64 = with_pool!(self, p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM entities WHERE status = 'active'").fetch_one(p).await)?;
-        let tasks = self.tasks(&TaskFilter { year: Some(year), ..TaskFilter::default() }).await?;
+        let tasks = self
+            .tasks(&TaskFilter {
+                year: Some(year),
+                ..TaskFilter::default()
+            })
+            .await?;
         let cal = self.calendar().await?;
         let today = china_date(now);
 
-        let mut by_dept: BTreeMap<String, Figures> = departments.iter().map(|d| (d.code.clone(), Figures::default())).collect();
+        let mut by_dept: BTreeMap<String, Figures> = departments
+            .iter()
+            .map(|d| (d.code.clone(), Figures::default()))
+            .collect();
         let mut deadlines = Vec::new();
         let mut overdue_depts: Vec<String> = Vec::new();
         for t in &tasks {
@@ -116,7 +137,11 @@ impl Store {
                 if flag == DeadlineFlag::Overdue {
                     overdue_depts.extend(t.departments());
                 }
-                deadlines.push(OverdueTask { task: t.clone(), deadline, flag });
+                deadlines.push(OverdueTask {
+                    task: t.clone(),
+                    deadline,
+                    flag,
+                });
             }
         }
         for d in overdue_depts {
@@ -176,7 +201,11 @@ impl Store {
         let all_inspected: BTreeSet<&str> = inspected.values().flatten().copied().collect();
         let all_problems: BTreeSet<&str> = problems.values().flatten().copied().collect();
         for domain in Domain::ALL {
-            let codes: Vec<&str> = departments.iter().filter(|d| d.domain == *domain).map(|d| d.code.as_str()).collect();
+            let codes: Vec<&str> = departments
+                .iter()
+                .filter(|d| d.domain == *domain)
+                .map(|d| d.code.as_str())
+                .collect();
             let mut f = Figures::default();
             let mut ins = BTreeSet::new();
             let mut pro = BTreeSet::new();
@@ -196,7 +225,13 @@ impl Store {
             }
             f.overdue_tasks = deadlines
                 .iter()
-                .filter(|o| o.flag == DeadlineFlag::Overdue && o.task.departments().iter().any(|d| codes.contains(&d.as_str())))
+                .filter(|o| {
+                    o.flag == DeadlineFlag::Overdue
+                        && o.task
+                            .departments()
+                            .iter()
+                            .any(|d| codes.contains(&d.as_str()))
+                })
                 .count() as i64;
             f.inspected = ins.len() as i64;
             f.with_problems = pro.len() as i64;
@@ -210,7 +245,10 @@ impl Store {
         }
         total.inspected = all_inspected.len() as i64;
         total.with_problems = all_problems.len() as i64;
-        total.overdue_tasks = deadlines.iter().filter(|o| o.flag == DeadlineFlag::Overdue).count() as i64;
+        total.overdue_tasks = deadlines
+            .iter()
+            .filter(|o| o.flag == DeadlineFlag::Overdue)
+            .count() as i64;
 
         // Over-inspected: more inspections in the year than the strictest cap.
         let mut cap = i64::MAX;
@@ -220,10 +258,23 @@ impl Store {
         let counts = self.inspections_in_year(year).await?;
         let mut over_inspected = Vec::new();
         for (entity_id, count) in counts.into_iter().filter(|(_, n)| *n > cap) {
-            let name = self.entity(&entity_id).await?.map(|e| e.name).unwrap_or_default();
-            over_inspected.push(OverInspected { entity_id, name, count, cap });
+            let name = self
+                .entity(&entity_id)
+                .await?
+                .map(|e| e.name)
+                .unwrap_or_default();
+            over_inspected.push(OverInspected {
+                entity_id,
+                name,
+                count,
+                cap,
+            });
         }
-        over_inspected.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.entity_id.cmp(&b.entity_id)));
+        over_inspected.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.entity_id.cmp(&b.entity_id))
+        });
 
         Ok(Oversight {
             year,

@@ -108,7 +108,10 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let plan = self.annual_plan(plan_id).await?.ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
+        let plan = self
+            .annual_plan(plan_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
         if plan.published_at.is_some() {
             return Err(invalid("计划已公布，不能再修改"));
         }
@@ -122,7 +125,10 @@ impl Store {
             return Err(invalid("请至少选择一项抽查事项"));
         }
         for code in items {
-            let item = self.item(code).await?.ok_or_else(|| invalid(format!("抽查事项「{code}」不存在")))?;
+            let item = self
+                .item(code)
+                .await?
+                .ok_or_else(|| invalid(format!("抽查事项「{code}」不存在")))?;
             if !plan.departments.contains(&item.department) {
                 return Err(invalid(format!("事项「{}」的部门未参与本计划", item.name)));
             }
@@ -141,8 +147,16 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn publish_annual_plan(&self, plan_id: i64, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-        let plan = self.annual_plan(plan_id).await?.ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
+    pub async fn publish_annual_plan(
+        &self,
+        plan_id: i64,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let plan = self
+            .annual_plan(plan_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
         if plan.entries.is_empty() {
             return Err(invalid("计划中还没有任务，不能公布"));
         }
@@ -159,7 +173,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn annual_plans(&self, year: Option<i32>, published_only: bool) -> Result<Vec<AnnualPlan>> {
+    pub async fn annual_plans(
+        &self,
+        year: Option<i32>,
+        published_only: bool,
+    ) -> Result<Vec<AnnualPlan>> {
         let mut sql = String::from("SELECT id FROM annual_plans WHERE 1 = 1");
         if year.is_some() {
             sql.push_str(" AND year = $1");
@@ -211,7 +229,11 @@ impl Store {
                     id: eid,
                     month: month as u32,
                     title,
-                    items: items.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+                    items: items
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect(),
                     scope,
                 })
                 .collect(),
@@ -222,8 +244,12 @@ impl Store {
     pub async fn plan_entry(&self, entry_id: i64) -> Result<Option<(AnnualPlan, PlanEntry)>> {
         let plan_id: Option<i64> = with_pool!(self, p => sqlx::query_scalar(
             "SELECT plan_id FROM annual_plan_entries WHERE id = $1").bind(entry_id).fetch_optional(p).await)?;
-        let Some(plan_id) = plan_id else { return Ok(None) };
-        let Some(plan) = self.annual_plan(plan_id).await? else { return Ok(None) };
+        let Some(plan_id) = plan_id else {
+            return Ok(None);
+        };
+        let Some(plan) = self.annual_plan(plan_id).await? else {
+            return Ok(None);
+        };
         let entry = plan.entries.iter().find(|e| e.id == entry_id).cloned();
         Ok(entry.map(|e| (plan, e)))
     }

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use liancha_domain::InspectionMethod;
 use liancha_domain::calendar::{WorkCalendar, china_date};
 use liancha_domain::workflow::{
     CreditList, FollowUpKind, FollowUpState, ProposalState, ResultCategory, TargetedSource,
     TaskState, VisitState, check_categories, publication_deadline,
 };
-use liancha_domain::InspectionMethod;
 
 use crate::accounts::{Actor, Audit};
 use crate::{Result, Store, StoreError, append_audit, with_pool};
@@ -33,7 +33,10 @@ fn join_codes<T: Copy>(v: &[T], code: fn(T) -> &'static str) -> String {
 }
 
 fn split_codes<T>(s: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
-    s.split(',').filter(|x| !x.is_empty()).filter_map(parse).collect()
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .filter_map(parse)
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +197,11 @@ const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, 
 
 impl Store {
     /// The results of one visit, by item code.
-    pub async fn visit_results(&self, task_id: i64, entity_id: &str) -> Result<BTreeMap<String, ItemResult>> {
+    pub async fn visit_results(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+    ) -> Result<BTreeMap<String, ItemResult>> {
         let rows: Vec<(String, String, String, String)> = with_pool!(self, p => sqlx::query_as(
             "SELECT item_code, categories, methods, findings FROM results WHERE task_id = $1 AND entity_id = $2")
             .bind(task_id).bind(entity_id).fetch_all(p).await)?;
@@ -229,16 +236,24 @@ impl Store {
         task.state
             .require(TaskState::Drawn, "录入检查结果")
             .map_err(|e| invalid(e.to_string()))?;
-        let visit = self
-            .visit(task_id, entity_id)
-            .await?
-            .ok_or_else(|| invalid(format!("{entity_id} 不是本任务分派的检查对象，不能录入结果")))?;
+        let visit = self.visit(task_id, entity_id).await?.ok_or_else(|| {
+            invalid(format!(
+                "{entity_id} 不是本任务分派的检查对象，不能录入结果"
+            ))
+        })?;
         match visit.state {
             VisitState::Pending | VisitState::Returned => {}
             VisitState::Submitted => {
-                return Err(invalid("该检查对象的结果已提交，待审核；如需修改请由部门管理员退回"));
+                return Err(invalid(
+                    "该检查对象的结果已提交，待审核；如需修改请由部门管理员退回",
+                ));
             }
-            s => return Err(invalid(format!("该检查对象处于「{}」状态，不能录入结果", s.label()))),
+            s => {
+                return Err(invalid(format!(
+                    "该检查对象处于「{}」状态，不能录入结果",
+                    s.label()
+                )));
+            }
         }
         if inspected_on < task.inspection_start || inspected_on > china_date(now) {
             return Err(invalid(format!(
@@ -256,7 +271,10 @@ impl Store {
                 return Err(invalid(format!("请选择事项「{}」的检查方式", item.name)));
             }
         }
-        if let Some(r) = results.iter().find(|r| !task.items.iter().any(|i| i.code == r.item_code)) {
+        if let Some(r) = results
+            .iter()
+            .find(|r| !task.items.iter().any(|i| i.code == r.item_code))
+        {
             return Err(invalid(format!("事项 {} 不属于本任务", r.item_code)));
         }
         let before = self.visit_results(task_id, entity_id).await?;
@@ -368,7 +386,9 @@ impl Store {
             .filter(|v| matches!(v.state, VisitState::Pending | VisitState::Returned))
             .count();
         if open > 0 {
-            return Err(invalid(format!("尚有 {open} 户检查结果未提交，不能审核通过")));
+            return Err(invalid(format!(
+                "尚有 {open} 户检查结果未提交，不能审核通过"
+            )));
         }
         let items: Vec<&str> = task
             .items
@@ -440,7 +460,10 @@ impl Store {
             .collect();
         if !pending.is_empty() {
             let names = self.department_labels(&pending).await?;
-            return Err(invalid(format!("以下部门尚未审核通过：{}", names.join("、"))));
+            return Err(invalid(format!(
+                "以下部门尚未审核通过：{}",
+                names.join("、")
+            )));
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -463,7 +486,11 @@ impl Store {
         let all = self.departments().await?;
         Ok(codes
             .iter()
-            .map(|c| all.iter().find(|d| &d.code == c).map_or(c.clone(), |d| d.name.clone()))
+            .map(|c| {
+                all.iter()
+                    .find(|d| &d.code == c)
+                    .map_or(c.clone(), |d| d.name.clone())
+            })
             .collect())
     }
 
@@ -471,7 +498,11 @@ impl Store {
     pub async fn deadline_of(&self, task: &crate::tasks::Task) -> Result<NaiveDate> {
         let rules = self.rule_book(task.domain).await?;
         let cal = self.calendar().await?;
-        Ok(publication_deadline(&cal, task.inspection_end, rules.publication_deadline_days))
+        Ok(publication_deadline(
+            &cal,
+            task.inspection_end,
+            rules.publication_deadline_days,
+        ))
     }
 
     /// The working-day calendar: the built-in one, with any days an admin stored.
@@ -484,13 +515,18 @@ impl Store {
                 .iter()
                 .map(|(d, k, n)| format!("{d} {k} {n}\n"))
                 .collect();
-            let stored = WorkCalendar::parse(&text).map_err(|e| StoreError::corrupt(e.to_string()))?;
+            let stored =
+                WorkCalendar::parse(&text).map_err(|e| StoreError::corrupt(e.to_string()))?;
             cal.merge(&stored);
         }
         Ok(cal)
     }
 
-    pub async fn follow_ups(&self, department: Option<&str>, open_only: bool) -> Result<Vec<FollowUp>> {
+    pub async fn follow_ups(
+        &self,
+        department: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<FollowUp>> {
         let mut sql = format!("{FOLLOW_UP_SELECT} WHERE 1 = 1");
         if department.is_some() {
             sql.push_str(" AND (f.department = $1 OR f.target_department = $1)");
@@ -525,14 +561,19 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let before = self.follow_up(id).await?.ok_or_else(|| StoreError::NotFound(format!("后续处置 {id}")))?;
+        let before = self
+            .follow_up(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("后续处置 {id}")))?;
         if before.state == FollowUpState::Closed {
             return Err(invalid("该事项已办结，不能修改"));
         }
         if kind == FollowUpKind::Rectify && due_on.is_none() {
             return Err(invalid("责令整改须填写整改期限"));
         }
-        if matches!(kind, FollowUpKind::Transfer | FollowUpKind::Notify) && target_department.is_none() {
+        if matches!(kind, FollowUpKind::Transfer | FollowUpKind::Notify)
+            && target_department.is_none()
+        {
             return Err(invalid("移送、抄告须选择接收部门"));
         }
         if let Some(t) = target_department
@@ -552,7 +593,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn close_follow_up(&self, id: i64, note: &str, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    pub async fn close_follow_up(
+        &self,
+        id: i64,
+        note: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let note = note.trim();
         if note.is_empty() {
             return Err(invalid("请填写办结情况"));
@@ -637,12 +684,19 @@ impl Store {
     }
 
     /// Records a targeted inspection: no draw, but it counts toward the annual cap.
-    pub async fn record_targeted(&self, t: &NewTargeted, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
+    pub async fn record_targeted(
+        &self,
+        t: &NewTargeted,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
         if self.entity(&t.entity_id).await?.is_none() {
             return Err(invalid(format!("主体名录中没有 {}", t.entity_id)));
         }
         if t.document_ref.trim().is_empty() {
-            return Err(invalid("请填写来源文书编号（投诉举报、转办交办单或线索编号）"));
+            return Err(invalid(
+                "请填写来源文书编号（投诉举报、转办交办单或线索编号）",
+            ));
         }
         if t.inspected_on > china_date(now) {
             return Err(invalid("检查日期不能晚于今天"));
@@ -669,7 +723,10 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn targeted_inspections(&self, department: Option<&str>) -> Result<Vec<TargetedInspection>> {
+    pub async fn targeted_inspections(
+        &self,
+        department: Option<&str>,
+    ) -> Result<Vec<TargetedInspection>> {
         let mut sql = String::from(
             "SELECT t.id, (SELECT MIN(a.id) FROM attachments a WHERE a.targeted_id = t.id) AS document, t.entity_id, t.department, \
              t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings FROM targeted_inspections t",
@@ -720,14 +777,21 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         use liancha_domain::attachment::AttachmentPurpose;
-        let content_type = liancha_domain::attachment::check(purpose, data).map_err(|e| invalid(e.to_string()))?;
+        let content_type =
+            liancha_domain::attachment::check(purpose, data).map_err(|e| invalid(e.to_string()))?;
         let task = self.task_or_404(task_id).await?;
         if matches!(task.state, TaskState::Cancelled) {
             return Err(invalid("任务已取消"));
         }
         if let Some(e) = entity_id {
-            let visit = self.visit(task_id, e).await?.ok_or_else(|| invalid(format!("{e} 不是本任务的检查对象")))?;
-            if !matches!(visit.state, VisitState::Pending | VisitState::Returned | VisitState::Submitted) {
+            let visit = self
+                .visit(task_id, e)
+                .await?
+                .ok_or_else(|| invalid(format!("{e} 不是本任务的检查对象")))?;
+            if !matches!(
+                visit.state,
+                VisitState::Pending | VisitState::Returned | VisitState::Submitted
+            ) {
                 return Err(invalid("该检查对象不能再添加材料"));
             }
         } else if purpose == AttachmentPurpose::Result {
@@ -742,7 +806,11 @@ impl Store {
             .filter(|c| !c.is_control())
             .take(120)
             .collect();
-        let name = if name.trim().is_empty() { "附件".to_string() } else { name };
+        let name = if name.trim().is_empty() {
+            "附件".to_string()
+        } else {
+            name
+        };
         use sha2::Digest;
         let sha = liancha_draw::hex::encode(&sha2::Sha256::digest(data));
         let id = with_pool!(self, p => {
@@ -773,15 +841,27 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         use liancha_domain::attachment::AttachmentPurpose;
-        let content_type = liancha_domain::attachment::check(AttachmentPurpose::SourceDocument, data)
-            .map_err(|e| invalid(e.to_string()))?;
+        let content_type =
+            liancha_domain::attachment::check(AttachmentPurpose::SourceDocument, data)
+                .map_err(|e| invalid(e.to_string()))?;
         let entity: Option<String> = with_pool!(self, p => sqlx::query_scalar(
             "SELECT entity_id FROM targeted_inspections WHERE id = $1").bind(targeted_id).fetch_optional(p).await)?;
         let Some(entity) = entity else {
             return Err(StoreError::NotFound(format!("定向检查 {targeted_id}")));
         };
-        let name: String = filename.rsplit(['/', '\\']).next().unwrap_or("").chars().filter(|c| !c.is_control()).take(120).collect();
-        let name = if name.trim().is_empty() { "来源文书".to_string() } else { name };
+        let name: String = filename
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(120)
+            .collect();
+        let name = if name.trim().is_empty() {
+            "来源文书".to_string()
+        } else {
+            name
+        };
         use sha2::Digest;
         let sha = liancha_draw::hex::encode(&sha2::Sha256::digest(data));
         let id = with_pool!(self, p => {
@@ -801,13 +881,17 @@ impl Store {
 
     /// The department of a targeted inspection.
     pub async fn targeted_department(&self, targeted_id: i64) -> Result<Option<String>> {
-        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT department FROM targeted_inspections WHERE id = $1")
-            .bind(targeted_id).fetch_optional(p).await)?)
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT department FROM targeted_inspections WHERE id = $1")
+            .bind(targeted_id).fetch_optional(p).await)?,
+        )
     }
 
     pub async fn attachments(&self, task_id: i64) -> Result<Vec<Attachment>> {
         let sql = format!("{ATTACHMENT_SELECT} WHERE task_id = $1 ORDER BY id");
-        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).fetch_all(p).await)?)
+        Ok(
+            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).fetch_all(p).await)?,
+        )
     }
 
     pub async fn attachment(&self, id: i64) -> Result<Option<(Attachment, Vec<u8>)>> {
@@ -836,7 +920,19 @@ pub struct PublishedResult {
     pub methods: Vec<InspectionMethod>,
 }
 
-type PublishedRow = (i64, String, Option<DateTime<Utc>>, String, Option<String>, String, String, String, Option<NaiveDate>, String, String);
+type PublishedRow = (
+    i64,
+    String,
+    Option<DateTime<Utc>>,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+    String,
+    String,
+);
 
 const PUBLISHED_SELECT: &str = "SELECT t.id, t.title, t.published_at, r.entity_id, e.name, r.item_code, i.name, i.department, \
      v.inspected_on, r.categories, r.methods FROM results r \
@@ -848,19 +944,33 @@ const PUBLISHED_SELECT: &str = "SELECT t.id, t.title, t.published_at, r.entity_i
 
 fn published(rows: Vec<PublishedRow>) -> Vec<PublishedResult> {
     rows.into_iter()
-        .map(|(task_id, task_title, published_at, entity_id, name, item_code, item_name, department, inspected_on, categories, methods)| PublishedResult {
-            entity_name: name.unwrap_or_else(|| entity_id.clone()),
-            categories: split_codes(&categories, ResultCategory::from_code),
-            methods: split_codes(&methods, InspectionMethod::from_code),
-            task_id,
-            task_title,
-            published_at,
-            entity_id,
-            item_code,
-            item_name,
-            department,
-            inspected_on,
-        })
+        .map(
+            |(
+                task_id,
+                task_title,
+                published_at,
+                entity_id,
+                name,
+                item_code,
+                item_name,
+                department,
+                inspected_on,
+                categories,
+                methods,
+            )| PublishedResult {
+                entity_name: name.unwrap_or_else(|| entity_id.clone()),
+                categories: split_codes(&categories, ResultCategory::from_code),
+                methods: split_codes(&methods, InspectionMethod::from_code),
+                task_id,
+                task_title,
+                published_at,
+                entity_id,
+                item_code,
+                item_name,
+                department,
+                inspected_on,
+            },
+        )
         .collect()
 }
 
@@ -873,8 +983,13 @@ impl Store {
     }
 
     /// Every published result about one entity, newest task first.
-    pub async fn published_results_of_entity(&self, entity_id: &str) -> Result<Vec<PublishedResult>> {
-        let sql = format!("{PUBLISHED_SELECT} AND r.entity_id = $1 ORDER BY t.published_at DESC, t.id DESC, r.item_code");
+    pub async fn published_results_of_entity(
+        &self,
+        entity_id: &str,
+    ) -> Result<Vec<PublishedResult>> {
+        let sql = format!(
+            "{PUBLISHED_SELECT} AND r.entity_id = $1 ORDER BY t.published_at DESC, t.id DESC, r.item_code"
+        );
         let rows: Vec<PublishedRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(entity_id).fetch_all(p).await)?;
         Ok(published(rows))
     }

@@ -435,17 +435,32 @@ impl Store {
             s.len() == 1
                 && liancha_domain::industry::section_name(s.chars().next().unwrap_or(' ')).is_some()
         };
-        if let Some(bad) = t.scope.entity_types.iter().find(|s| EntityType::from_code(s).is_none()) {
+        if let Some(bad) = t
+            .scope
+            .entity_types
+            .iter()
+            .find(|s| EntityType::from_code(s).is_none())
+        {
             return Err(invalid(format!("主体类型「{bad}」不正确")));
         }
-        if let Some(bad) = t.scope.risk_classes.iter().find(|s| RiskClass::from_code(s).is_none()) {
+        if let Some(bad) = t
+            .scope
+            .risk_classes
+            .iter()
+            .find(|s| RiskClass::from_code(s).is_none())
+        {
             return Err(invalid(format!("风险分类「{bad}」不正确")));
         }
         if let Some(bad) = t.scope.industry_sections.iter().find(|s| !section_ok(s)) {
             return Err(invalid(format!("行业门类「{bad}」不正确")));
         }
         let townships = self.townships().await?;
-        if let Some(bad) = t.scope.townships.iter().find(|n| !townships.iter().any(|x| &x.name == *n)) {
+        if let Some(bad) = t
+            .scope
+            .townships
+            .iter()
+            .find(|n| !townships.iter().any(|x| &x.name == *n))
+        {
             return Err(invalid(format!("乡镇「{bad}」不存在")));
         }
         let departments = self.departments().await?;
@@ -463,7 +478,10 @@ impl Store {
                 .await?
                 .ok_or_else(|| invalid(format!("抽查事项「{code}」不存在")))?;
             if !item.published {
-                return Err(invalid(format!("抽查事项「{}」尚未公布，不能用于抽查", item.name)));
+                return Err(invalid(format!(
+                    "抽查事项「{}」尚未公布，不能用于抽查",
+                    item.name
+                )));
             }
             items.push(TaskItem {
                 code: item.code,
@@ -474,7 +492,11 @@ impl Store {
         if !items.iter().any(|i| i.department == t.lead_department) {
             return Err(invalid("牵头部门须至少有一项抽查事项"));
         }
-        let n_departments = items.iter().map(|i| &i.department).collect::<BTreeSet<_>>().len();
+        let n_departments = items
+            .iter()
+            .map(|i| &i.department)
+            .collect::<BTreeSet<_>>()
+            .len();
         if (t.team_size as usize) < n_departments {
             // Allowed: teams then have one member per department (draw-v1 §6).
         }
@@ -489,7 +511,9 @@ impl Store {
             QuotaSpec::RuleBook => None,
             q => Some(serde_json::to_string(&q).map_err(|e| invalid(e.to_string()))?),
         };
-        let created_by = actor.user_id.ok_or_else(|| invalid("须以用户身份创建任务"))?;
+        let created_by = actor
+            .user_id
+            .ok_or_else(|| invalid("须以用户身份创建任务"))?;
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -524,7 +548,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let before = self.task_or_404(id).await?;
-        before.state.require(TaskState::Draft, "修改").map_err(workflow)?;
+        before
+            .state
+            .require(TaskState::Draft, "修改")
+            .map_err(workflow)?;
         let items = self.check_new_task(t).await?;
         let scope = serde_json::to_string(&t.scope).map_err(|e| invalid(e.to_string()))?;
         let quotas = match t.quotas {
@@ -653,7 +680,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<CommitSummary> {
         let task = self.task_or_404(id).await?;
-        task.state.require(TaskState::Draft, "封存抽取方案").map_err(workflow)?;
+        task.state
+            .require(TaskState::Draft, "封存抽取方案")
+            .map_err(workflow)?;
         if sources.is_empty() {
             return Err(invalid("请至少声明一个随机源（如 drand 轮次、见证人掷骰）"));
         }
@@ -666,7 +695,8 @@ impl Store {
         }
         let frozen = self.build_plan(&task, sources, now).await?;
         let plan = &frozen.plan;
-        plan.validate().map_err(|e| invalid(format!("抽取方案不合规：{e}")))?;
+        plan.validate()
+            .map_err(|e| invalid(format!("抽取方案不合规：{e}")))?;
         let plan_value = plan.to_value();
         let digest = liancha_draw::hex::encode(&liancha_draw::digest_value(&plan_value));
         let plan_json = String::from_utf8(liancha_draw::json::canonical(&plan_value))
@@ -705,7 +735,12 @@ impl Store {
         Ok(summary)
     }
 
-    async fn build_plan(&self, task: &Task, sources: &[SourceDecl], _now: DateTime<Utc>) -> Result<FrozenPlan> {
+    async fn build_plan(
+        &self,
+        task: &Task,
+        sources: &[SourceDecl],
+        _now: DateTime<Utc>,
+    ) -> Result<FrozenPlan> {
         let rules = self.rule_book(task.domain).await?;
         let item_codes: Vec<String> = task.items.iter().map(|i| i.code.clone()).collect();
 
@@ -730,7 +765,11 @@ impl Store {
         any_of("township", &task.scope.townships, &mut sql);
         any_of("entity_type", &task.scope.entity_types, &mut sql);
         any_of("risk_class", &task.scope.risk_classes, &mut sql);
-        any_of("substr(industry, 1, 1)", &task.scope.industry_sections, &mut sql);
+        any_of(
+            "substr(industry, 1, 1)",
+            &task.scope.industry_sections,
+            &mut sql,
+        );
         if !task.scope.tags.is_empty() {
             let parts: Vec<String> = task
                 .scope
@@ -772,7 +811,9 @@ impl Store {
                     let class = RiskClass::from_code(&class)
                         .ok_or_else(|| StoreError::corrupt(format!("risk_class {class}")))?;
                     entities.push(PlanEntity {
-                        stratum: effective_stratum(class, abnormal, blacklisted).code().into(),
+                        stratum: effective_stratum(class, abnormal, blacklisted)
+                            .code()
+                            .into(),
                         id,
                         township: Some(township),
                     });
@@ -856,8 +897,14 @@ impl Store {
             "departments",
             Value::Array(departments.iter().map(|c| Value::Str(c.clone())).collect()),
         );
-        t.insert("inspection_start", Value::Str(task.inspection_start.to_string()));
-        t.insert("inspection_end", Value::Str(task.inspection_end.to_string()));
+        t.insert(
+            "inspection_start",
+            Value::Str(task.inspection_start.to_string()),
+        );
+        t.insert(
+            "inspection_end",
+            Value::Str(task.inspection_end.to_string()),
+        );
         t.insert("excluded", Value::Int(exclusions.len() as i64));
 
         let plan = Plan {
@@ -889,7 +936,11 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 
-    async fn entities_in_open_tasks(&self, items: &[String], except: i64) -> Result<BTreeSet<String>> {
+    async fn entities_in_open_tasks(
+        &self,
+        items: &[String],
+        except: i64,
+    ) -> Result<BTreeSet<String>> {
         let ph: Vec<String> = (0..items.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT DISTINCT v.entity_id FROM visits v JOIN tasks t ON t.id = v.task_id \
@@ -913,14 +964,20 @@ impl Store {
 
     /// The frozen plan, as committed (canonical JSON).
     pub async fn plan_json(&self, task_id: i64) -> Result<Option<String>> {
-        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT plan_json FROM tasks WHERE id = $1")
-            .bind(task_id).fetch_optional(p).await)?.flatten())
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT plan_json FROM tasks WHERE id = $1")
+            .bind(task_id).fetch_optional(p).await)?
+            .flatten(),
+        )
     }
 
     /// The whole draw record, as stored at the draw.
     pub async fn draw_record(&self, task_id: i64) -> Result<Option<String>> {
-        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT record_json FROM tasks WHERE id = $1")
-            .bind(task_id).fetch_optional(p).await)?.flatten())
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT record_json FROM tasks WHERE id = $1")
+            .bind(task_id).fetch_optional(p).await)?
+            .flatten(),
+        )
     }
 
     /// Enters the revealed values and draws. Refused, changing nothing, before any
@@ -934,7 +991,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Record> {
         let task = self.task_or_404(id).await?;
-        task.state.require(TaskState::Committed, "揭示随机源并抽取").map_err(workflow)?;
+        task.state
+            .require(TaskState::Committed, "揭示随机源并抽取")
+            .map_err(workflow)?;
         if values.len() != task.sources.len() {
             return Err(invalid("揭示值的数量与声明的随机源数量不一致"));
         }
@@ -951,7 +1010,8 @@ impl Store {
             .plan_json(id)
             .await?
             .ok_or_else(|| StoreError::corrupt("committed task without plan"))?;
-        let plan = Plan::parse(plan_json.as_bytes()).map_err(|e| StoreError::corrupt(e.to_string()))?;
+        let plan =
+            Plan::parse(plan_json.as_bytes()).map_err(|e| StoreError::corrupt(e.to_string()))?;
         let committed_at = task
             .committed_at
             .map(|t| liancha_draw::time::format_rfc3339_utc(t.timestamp()));
@@ -962,11 +1022,15 @@ impl Store {
             e => invalid(format!("抽取失败：{e}")),
         })?;
         if Some(record.plan_digest_hex()) != task.plan_digest {
-            return Err(StoreError::corrupt("plan digest differs from the committed one"));
+            return Err(StoreError::corrupt(
+                "plan digest differs from the committed one",
+            ));
         }
         let record_json = record.to_pretty_json();
         let result = record.result();
-        let codes: Vec<String> = (0..result.selected.len()).map(|_| new_check_code()).collect();
+        let codes: Vec<String> = (0..result.selected.len())
+            .map(|_| new_check_code())
+            .collect();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             bump_version!(&mut *tx, id, version, "state = 'drawn', drawn_at = $3, record_json = $4", now, &record_json);
@@ -1007,7 +1071,10 @@ impl Store {
     ) -> Result<()> {
         let task = self.task_or_404(id).await?;
         if !task.state.cancellable() {
-            return Err(invalid(format!("任务处于「{}」状态，不能取消", task.state.label())));
+            return Err(invalid(format!(
+                "任务处于「{}」状态，不能取消",
+                task.state.label()
+            )));
         }
         let reason = reason.trim();
         if reason.is_empty() {
@@ -1059,24 +1126,43 @@ impl Store {
     }
 
     pub async fn team_members(&self, task_id: i64) -> Result<Vec<TeamMember>> {
-        type Row = (i32, i32, String, Option<String>, Option<String>, bool, Option<String>, Option<String>);
-        let rows: Vec<Row> =
-            with_pool!(self, p => sqlx::query_as(
+        type Row = (
+            i32,
+            i32,
+            String,
+            Option<String>,
+            Option<String>,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = with_pool!(self, p => sqlx::query_as(
                 "SELECT m.team_no, m.position, m.inspector_id, i.name, i.department, m.active, m.replaced_by, m.replace_reason \
                  FROM team_members m LEFT JOIN inspectors i ON i.id = m.inspector_id \
                  WHERE m.task_id = $1 ORDER BY m.team_no, m.position").bind(task_id).fetch_all(p).await)?;
         Ok(rows
             .into_iter()
-            .map(|(team_no, position, inspector_id, name, department, active, replaced_by, replace_reason)| TeamMember {
-                name: name.unwrap_or_else(|| inspector_id.clone()),
-                department: department.unwrap_or_default(),
-                team_no,
-                position,
-                inspector_id,
-                active,
-                replaced_by,
-                replace_reason,
-            })
+            .map(
+                |(
+                    team_no,
+                    position,
+                    inspector_id,
+                    name,
+                    department,
+                    active,
+                    replaced_by,
+                    replace_reason,
+                )| TeamMember {
+                    name: name.unwrap_or_else(|| inspector_id.clone()),
+                    department: department.unwrap_or_default(),
+                    team_no,
+                    position,
+                    inspector_id,
+                    active,
+                    replaced_by,
+                    replace_reason,
+                },
+            )
             .collect())
     }
 
@@ -1112,12 +1198,15 @@ impl Store {
     }
 
     async fn substitution_context(&self, task: &Task) -> Result<(Plan, [u8; 32])> {
-        task.state.require(TaskState::Drawn, "替补").map_err(workflow)?;
+        task.state
+            .require(TaskState::Drawn, "替补")
+            .map_err(workflow)?;
         let record = self
             .draw_record(task.id)
             .await?
             .ok_or_else(|| StoreError::corrupt("drawn task without record"))?;
-        let record = Record::parse(record.as_bytes()).map_err(|e| StoreError::corrupt(e.to_string()))?;
+        let record =
+            Record::parse(record.as_bytes()).map_err(|e| StoreError::corrupt(e.to_string()))?;
         Ok((record.plan().clone(), record.result().seed))
     }
 
@@ -1139,8 +1228,13 @@ impl Store {
             return Err(invalid("请填写替补原因"));
         }
         let members = self.team_members(task_id).await?;
-        let Some(out) = members.iter().find(|m| m.inspector_id == inspector_id && m.active) else {
-            return Err(invalid(format!("执法人员 {inspector_id} 不在本任务的检查组中")));
+        let Some(out) = members
+            .iter()
+            .find(|m| m.inspector_id == inspector_id && m.active)
+        else {
+            return Err(invalid(format!(
+                "执法人员 {inspector_id} 不在本任务的检查组中"
+            )));
         };
         let taken: Vec<String> = members.iter().map(|m| m.inspector_id.clone()).collect();
         let team_entities: Vec<String> = self
@@ -1164,7 +1258,13 @@ impl Store {
         let Some(new) = sub.inspector(inspector_id, &taken_all, &team_entities) else {
             return Err(invalid("没有符合条件的同部门执法人员可替补"));
         };
-        let position = members.iter().filter(|m| m.team_no == out.team_no).map(|m| m.position).max().unwrap_or(0) + 1;
+        let position = members
+            .iter()
+            .filter(|m| m.team_no == out.team_no)
+            .map(|m| m.position)
+            .max()
+            .unwrap_or(0)
+            + 1;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             bump_version!(&mut *tx, task_id, version, "state = state");
@@ -1210,8 +1310,16 @@ impl Store {
         let used: Vec<String> = visits.iter().map(|v| v.entity_id.clone()).collect();
         // Entities no longer operating cannot replace anyone either.
         let mut unavailable = Vec::new();
-        let stratum = plan.entities.iter().find(|e| e.id == entity_id).map(|e| e.stratum.clone());
-        for e in plan.entities.iter().filter(|e| Some(&e.stratum) == stratum.as_ref()) {
+        let stratum = plan
+            .entities
+            .iter()
+            .find(|e| e.id == entity_id)
+            .map(|e| e.stratum.clone());
+        for e in plan
+            .entities
+            .iter()
+            .filter(|e| Some(&e.stratum) == stratum.as_ref())
+        {
             if let Some(now_e) = self.entity(&e.id).await?
                 && !now_e.is_operating()
             {
@@ -1263,7 +1371,11 @@ impl Store {
         if reason.is_empty() {
             return Err(invalid("请填写回避理由"));
         }
-        let kind = if entity_request { "entity-request" } else { "tie" };
+        let kind = if entity_request {
+            "entity-request"
+        } else {
+            "tie"
+        };
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -1283,7 +1395,6 @@ struct FrozenPlan {
     exclusions: Vec<(String, ExclusionReason)>,
 }
 
-
 /// A declared conflict of interest, for the list page.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ConflictDeclaration {
@@ -1300,13 +1411,20 @@ pub struct ConflictDeclaration {
 
 impl ConflictDeclaration {
     pub fn kind_label(&self) -> &'static str {
-        if self.kind == "entity-request" { "检查对象申请回避" } else { "利害关系" }
+        if self.kind == "entity-request" {
+            "检查对象申请回避"
+        } else {
+            "利害关系"
+        }
     }
 }
 
 impl Store {
     /// Declarations, optionally only those of one department's inspectors.
-    pub async fn conflict_declarations(&self, department: Option<&str>) -> Result<Vec<ConflictDeclaration>> {
+    pub async fn conflict_declarations(
+        &self,
+        department: Option<&str>,
+    ) -> Result<Vec<ConflictDeclaration>> {
         let mut sql = String::from(
             "SELECT c.id, c.inspector_id, i.name AS inspector_name, i.department, c.entity_id, e.name AS entity_name, \
              c.kind, c.reason, c.created_at FROM conflict_declarations c \

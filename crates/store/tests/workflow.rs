@@ -77,28 +77,59 @@ async fn sign_in_rules(store: &Store) {
     // Four failures, then the right password: the count starts again.
     for _ in 0..4 {
         assert_eq!(
-            store.login("bianban", "wrong", now).await.unwrap().unwrap_err(),
+            store
+                .login("bianban", "wrong", now)
+                .await
+                .unwrap()
+                .unwrap_err(),
             LoginError::BadCredentials
         );
     }
-    let s = store.login("bianban", demo::DEMO_PASSWORD, now).await.unwrap().unwrap();
+    let s = store
+        .login("bianban", demo::DEMO_PASSWORD, now)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(s.user.username, "bianban");
-    let (user, csrf) = store.session(&s.token, now + Duration::minutes(29)).await.unwrap().unwrap();
+    let (user, csrf) = store
+        .session(&s.token, now + Duration::minutes(29))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(user.username, "bianban");
     assert_eq!(csrf, s.csrf_token);
     // Idle for more than 30 minutes since the last use: gone.
-    assert!(store.session(&s.token, now + Duration::minutes(60)).await.unwrap().is_none());
+    assert!(
+        store
+            .session(&s.token, now + Duration::minutes(60))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.session("not-a-token", now).await.unwrap().is_none());
     // Five failures lock the account for 15 minutes, even for the right password.
     for i in 0..5 {
-        let e = store.login("bianban", "wrong", now).await.unwrap().unwrap_err();
+        let e = store
+            .login("bianban", "wrong", now)
+            .await
+            .unwrap()
+            .unwrap_err();
         assert_eq!(matches!(e, LoginError::Locked(_)), i == 4, "{e:?}");
     }
     assert!(matches!(
-        store.login("bianban", demo::DEMO_PASSWORD, now + Duration::minutes(14)).await.unwrap(),
+        store
+            .login("bianban", demo::DEMO_PASSWORD, now + Duration::minutes(14))
+            .await
+            .unwrap(),
         Err(LoginError::Locked(_))
     ));
-    assert!(store.login("bianban", demo::DEMO_PASSWORD, now + Duration::minutes(16)).await.unwrap().is_ok());
+    assert!(
+        store
+            .login("bianban", demo::DEMO_PASSWORD, now + Duration::minutes(16))
+            .await
+            .unwrap()
+            .is_ok()
+    );
     // Unknown user reads the same as a wrong password.
     assert_eq!(
         store.login("nobody", "x", now).await.unwrap().unwrap_err(),
@@ -124,11 +155,21 @@ async fn sign_in_rules(store: &Store) {
     store.create_user(&u, &admin, now).await.unwrap();
     invalid(store.create_user(&u, &admin, now).await, "已存在");
     // First sign-in must change the password; the change ends other sessions.
-    let s = store.login("clerk1", "Longer#pass1", now).await.unwrap().unwrap();
+    let s = store
+        .login("clerk1", "Longer#pass1", now)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(s.user.must_change_password);
-    let other = store.login("clerk1", "Longer#pass1", now).await.unwrap().unwrap();
+    let other = store
+        .login("clerk1", "Longer#pass1", now)
+        .await
+        .unwrap()
+        .unwrap();
     invalid(
-        store.change_password(s.user.id, "Longer#pass1", "weakweak", &s.token, now).await,
+        store
+            .change_password(s.user.id, "Longer#pass1", "weakweak", &s.token, now)
+            .await,
         "三类",
     );
     store
@@ -151,9 +192,14 @@ async fn whole_joint_task(store: &Store) {
         legal_persons: 120,
         individuals: 380,
     });
-    let active: Vec<&liancha_domain::Entity> =
-        population.iter().filter(|e| e.status == EntityStatus::Active).collect();
-    let inactive = population.iter().filter(|e| e.status != EntityStatus::Active).count();
+    let active: Vec<&liancha_domain::Entity> = population
+        .iter()
+        .filter(|e| e.status == EntityStatus::Active)
+        .collect();
+    let inactive = population
+        .iter()
+        .filter(|e| e.status != EntityStatus::Active)
+        .count();
 
     // Two targeted inspections reach the annual cap (2) of one entity.
     let capped = active[0].id.clone();
@@ -196,72 +242,153 @@ async fn whole_joint_task(store: &Store) {
 
     // The annual plan the task comes from.
     invalid(
-        store.create_annual_plan(2026, Domain::Market, "计划", "nope", &[], &coordinator, now).await,
+        store
+            .create_annual_plan(2026, Domain::Market, "计划", "nope", &[], &coordinator, now)
+            .await,
         "不存在",
     );
     let plan = store
-        .create_annual_plan(2026, Domain::Market, "2026年市场监管领域抽查计划", "amr", &["agri".into()], &coordinator, now)
+        .create_annual_plan(
+            2026,
+            Domain::Market,
+            "2026年市场监管领域抽查计划",
+            "amr",
+            &["agri".into()],
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
     invalid(
-        store.create_annual_plan(2026, Domain::Market, "again", "amr", &[], &coordinator, now).await,
+        store
+            .create_annual_plan(2026, Domain::Market, "again", "amr", &[], &coordinator, now)
+            .await,
         "已存在",
     );
-    invalid(store.publish_annual_plan(plan, &coordinator, now).await, "还没有任务");
     invalid(
-        store.add_plan_entry(plan, 3, "春季", &["HB-001".into()], "", &coordinator, now).await,
+        store.publish_annual_plan(plan, &coordinator, now).await,
+        "还没有任务",
+    );
+    invalid(
+        store
+            .add_plan_entry(plan, 3, "春季", &["HB-001".into()], "", &coordinator, now)
+            .await,
         "未参与",
     );
     let entry = store
-        .add_plan_entry(plan, 11, "综合查一次", &["SC-001".into(), "NY-001".into()], "全县", &coordinator, now)
+        .add_plan_entry(
+            plan,
+            11,
+            "综合查一次",
+            &["SC-001".into(), "NY-001".into()],
+            "全县",
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
-    store.publish_annual_plan(plan, &coordinator, now).await.unwrap();
-    invalid(store.add_plan_entry(plan, 12, "x", &["SC-001".into()], "", &coordinator, now).await, "已公布");
+    store
+        .publish_annual_plan(plan, &coordinator, now)
+        .await
+        .unwrap();
+    invalid(
+        store
+            .add_plan_entry(plan, 12, "x", &["SC-001".into()], "", &coordinator, now)
+            .await,
+        "已公布",
+    );
     assert_eq!(store.annual_plans(Some(2026), true).await.unwrap().len(), 1);
 
     // Draft.
     let mut bad = task_spec();
     bad.team_size = 1;
-    invalid(store.create_task(&bad, &coordinator, now).await, "检查组人数");
+    invalid(
+        store.create_task(&bad, &coordinator, now).await,
+        "检查组人数",
+    );
     let mut bad = task_spec();
     bad.items = vec!["NOPE".into()];
     invalid(store.create_task(&bad, &coordinator, now).await, "不存在");
     let id = store
-        .create_task(&NewTask { plan_entry_id: Some(entry), ..task_spec() }, &coordinator, now)
+        .create_task(
+            &NewTask {
+                plan_entry_id: Some(entry),
+                ..task_spec()
+            },
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
-    assert_eq!(store.annual_plan(plan).await.unwrap().unwrap().entries[0].tasks, vec![id]);
+    assert_eq!(
+        store.annual_plan(plan).await.unwrap().unwrap().entries[0].tasks,
+        vec![id]
+    );
     let task = store.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Draft);
-    assert_eq!(task.departments(), vec!["amr".to_string(), "agri".to_string()]);
+    assert_eq!(
+        task.departments(),
+        vec!["amr".to_string(), "agri".to_string()]
+    );
     let mut renamed = task_spec();
     renamed.title = "2026年市场监管领域部门联合抽查（第一批）".into();
-    store.update_task(id, task.version, &renamed, &coordinator, now).await.unwrap();
+    store
+        .update_task(id, task.version, &renamed, &coordinator, now)
+        .await
+        .unwrap();
     // The same form posted again carries the old version: refused, nothing changes.
-    invalid(store.update_task(id, task.version, &task_spec(), &coordinator, now).await, "已被修改");
+    invalid(
+        store
+            .update_task(id, task.version, &task_spec(), &coordinator, now)
+            .await,
+        "已被修改",
+    );
     let task = store.task_or_404(id).await.unwrap();
     assert_eq!(task.title, renamed.title);
 
     // Commit: sources must lie in the future.
     let past = SourceDecl::other("公证员掷骰", now - Duration::minutes(1)).unwrap();
-    invalid(store.commit_task(id, task.version, &[past], &coordinator, now).await, "已过");
-    invalid(store.commit_task(id, task.version, &[], &coordinator, now).await, "随机源");
+    invalid(
+        store
+            .commit_task(id, task.version, &[past], &coordinator, now)
+            .await,
+        "已过",
+    );
+    invalid(
+        store
+            .commit_task(id, task.version, &[], &coordinator, now)
+            .await,
+        "随机源",
+    );
     let dice = SourceDecl::other("公证员现场掷骰（5 枚）", now + Duration::minutes(5)).unwrap();
     let summary = store
-        .commit_task(id, task.version, std::slice::from_ref(&dice), &coordinator, now)
+        .commit_task(
+            id,
+            task.version,
+            std::slice::from_ref(&dice),
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(summary.excluded.get("cap-reached"), Some(&1));
-    assert_eq!(summary.excluded.get("not-active").copied().unwrap_or(0), inactive);
+    assert_eq!(
+        summary.excluded.get("not-active").copied().unwrap_or(0),
+        inactive
+    );
     assert_eq!(summary.population, active.len() - 1);
     assert!(summary.inspectors >= 4);
     let task = store.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Committed);
-    assert_eq!(task.plan_digest.as_deref(), Some(summary.plan_digest.as_str()));
+    assert_eq!(
+        task.plan_digest.as_deref(),
+        Some(summary.plan_digest.as_str())
+    );
     let plan = store.plan_json(id).await.unwrap().unwrap();
     assert_eq!(
-        liancha_draw::hex::encode(&liancha_draw::plan_digest(&liancha_draw::Plan::parse(plan.as_bytes()).unwrap())),
+        liancha_draw::hex::encode(&liancha_draw::plan_digest(
+            &liancha_draw::Plan::parse(plan.as_bytes()).unwrap()
+        )),
         summary.plan_digest
     );
     let exclusions = store.exclusions(id).await.unwrap();
@@ -271,19 +398,46 @@ async fn whole_joint_task(store: &Store) {
             .any(|e| e.entity_id == capped && e.reason == ExclusionReason::CapReached.code())
     );
     // Nothing in the plan can change after the commit.
-    invalid(store.update_task(id, task.version, &task_spec(), &coordinator, now).await, "不能修改");
     invalid(
-        store.commit_task(id, task.version, std::slice::from_ref(&dice), &coordinator, now).await,
+        store
+            .update_task(id, task.version, &task_spec(), &coordinator, now)
+            .await,
+        "不能修改",
+    );
+    invalid(
+        store
+            .commit_task(
+                id,
+                task.version,
+                std::slice::from_ref(&dice),
+                &coordinator,
+                now,
+            )
+            .await,
         "方案已封存",
     );
 
     // Witnesses.
     store
-        .add_witness(id, "李公证", WitnessRole::Notary, "牟定县公证处", &coordinator, now)
+        .add_witness(
+            id,
+            "李公证",
+            WitnessRole::Notary,
+            "牟定县公证处",
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
     store
-        .add_witness(id, "王代表", WitnessRole::PeoplesCongress, "", &coordinator, now)
+        .add_witness(
+            id,
+            "王代表",
+            WitnessRole::PeoplesCongress,
+            "",
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(store.witnesses(id).await.unwrap().len(), 2);
@@ -291,14 +445,25 @@ async fn whole_joint_task(store: &Store) {
     // Reveal before the source's time: refused, nothing changes.
     invalid(
         store
-            .reveal_and_draw(id, task.version, &["3 1 4 1 5".into()], &coordinator, now + Duration::minutes(1))
+            .reveal_and_draw(
+                id,
+                task.version,
+                &["3 1 4 1 5".into()],
+                &coordinator,
+                now + Duration::minutes(1),
+            )
             .await,
         "未到",
     );
-    assert_eq!(store.task_or_404(id).await.unwrap().state, TaskState::Committed);
+    assert_eq!(
+        store.task_or_404(id).await.unwrap().state,
+        TaskState::Committed
+    );
     now += Duration::minutes(6);
     invalid(
-        store.reveal_and_draw(id, task.version, &["".into()], &coordinator, now).await,
+        store
+            .reveal_and_draw(id, task.version, &["".into()], &coordinator, now)
+            .await,
         "揭示值",
     );
     let record = store
@@ -309,7 +474,9 @@ async fn whole_joint_task(store: &Store) {
     assert_eq!(task.state, TaskState::Drawn);
     // One plan, one draw.
     invalid(
-        store.reveal_and_draw(id, task.version, &["2 7 1 8 2".into()], &coordinator, now).await,
+        store
+            .reveal_and_draw(id, task.version, &["2 7 1 8 2".into()], &coordinator, now)
+            .await,
         "已抽取",
     );
     // The stored record verifies on its own.
@@ -318,7 +485,12 @@ async fn whole_joint_task(store: &Store) {
     assert_eq!(summary.selected, 8);
     assert_eq!(summary.teams, 2);
     assert_eq!(record.result().selected.len(), 8);
-    assert_eq!(store.task_or_404(id).await.unwrap().sources[0].revealed.as_deref(), Some("3 1 4 1 5"));
+    assert_eq!(
+        store.task_or_404(id).await.unwrap().sources[0]
+            .revealed
+            .as_deref(),
+        Some("3 1 4 1 5")
+    );
 
     let members = store.team_members(id).await.unwrap();
     for team in 1..=2 {
@@ -327,16 +499,26 @@ async fn whole_joint_task(store: &Store) {
             .filter(|m| m.team_no == team)
             .map(|m| m.department.as_str())
             .collect();
-        assert!(depts.contains(&"amr") && depts.contains(&"agri"), "{depts:?}");
+        assert!(
+            depts.contains(&"amr") && depts.contains(&"agri"),
+            "{depts:?}"
+        );
     }
     let visits = store.visits(id).await.unwrap();
     assert_eq!(visits.len(), 8);
     assert!(visits.iter().all(|v| v.check_code.len() == 8));
-    let found = store.visit_by_code(&visits[0].check_code.to_lowercase()).await.unwrap().unwrap();
+    let found = store
+        .visit_by_code(&visits[0].check_code.to_lowercase())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.entity_id, visits[0].entity_id);
 
     // Substitution: an inspector falls ill; a visited entity is deregistered.
-    let ill = members.iter().find(|m| m.team_no == 1 && m.department == "amr").unwrap();
+    let ill = members
+        .iter()
+        .find(|m| m.team_no == 1 && m.department == "amr")
+        .unwrap();
     invalid(
         store
             .substitute_inspector(id, task.version, &ill.inspector_id, " ", &coordinator, now)
@@ -344,22 +526,52 @@ async fn whole_joint_task(store: &Store) {
         "原因",
     );
     let replacement = store
-        .substitute_inspector(id, task.version, &ill.inspector_id, "因病住院", &coordinator, now)
+        .substitute_inspector(
+            id,
+            task.version,
+            &ill.inspector_id,
+            "因病住院",
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
     let after = store.team_members(id).await.unwrap();
-    let new = after.iter().find(|m| m.inspector_id == replacement).unwrap();
+    let new = after
+        .iter()
+        .find(|m| m.inspector_id == replacement)
+        .unwrap();
     assert!(new.active && new.team_no == 1 && new.department == "amr");
-    assert!(!after.iter().find(|m| m.inspector_id == ill.inspector_id).unwrap().active);
+    assert!(
+        !after
+            .iter()
+            .find(|m| m.inspector_id == ill.inspector_id)
+            .unwrap()
+            .active
+    );
     let task = store.task_or_404(id).await.unwrap();
-    let gone = visits.iter().rev().find(|v| v.state == VisitState::Pending).unwrap();
+    let gone = visits
+        .iter()
+        .rev()
+        .find(|v| v.state == VisitState::Pending)
+        .unwrap();
     let stand_in = store
-        .substitute_entity(id, task.version, &gone.entity_id, "抽取后已注销", &coordinator, now)
+        .substitute_entity(
+            id,
+            task.version,
+            &gone.entity_id,
+            "抽取后已注销",
+            &coordinator,
+            now,
+        )
         .await
         .unwrap();
     let visits = store.visits(id).await.unwrap();
     assert_eq!(visits.len(), 9);
-    let replaced = visits.iter().find(|v| v.entity_id == gone.entity_id).unwrap();
+    let replaced = visits
+        .iter()
+        .find(|v| v.entity_id == gone.entity_id)
+        .unwrap();
     assert_eq!(replaced.state, VisitState::Replaced);
     assert_eq!(replaced.replaced_by.as_deref(), Some(stand_in.as_str()));
     let stand_in_visit = visits.iter().find(|v| v.entity_id == stand_in).unwrap();
@@ -374,7 +586,14 @@ async fn whole_joint_task(store: &Store) {
     };
     invalid(
         store
-            .record_results(id, &capped, today(), &[ok("SC-001"), ok("NY-001")], &amr, now)
+            .record_results(
+                id,
+                &capped,
+                today(),
+                &[ok("SC-001"), ok("NY-001")],
+                &amr,
+                now,
+            )
             .await,
         "不是本任务分派",
     );
@@ -385,18 +604,29 @@ async fn whole_joint_task(store: &Store) {
         .collect();
     let first = pending[0].clone();
     invalid(
-        store.record_results(id, &first, today(), &[ok("SC-001")], &amr, now).await,
+        store
+            .record_results(id, &first, today(), &[ok("SC-001")], &amr, now)
+            .await,
         "请填写事项",
     );
     let mut both_bad = ok("SC-001");
     both_bad.categories.push(ResultCategory::Corrected);
     invalid(
-        store.record_results(id, &first, today(), &[both_bad, ok("NY-001")], &amr, now).await,
+        store
+            .record_results(id, &first, today(), &[both_bad, ok("NY-001")], &amr, now)
+            .await,
         "不能与其他",
     );
     invalid(
         store
-            .record_results(id, &first, today() - Duration::days(1), &[ok("SC-001"), ok("NY-001")], &amr, now)
+            .record_results(
+                id,
+                &first,
+                today() - Duration::days(1),
+                &[ok("SC-001"), ok("NY-001")],
+                &amr,
+                now,
+            )
             .await,
         "检查日期",
     );
@@ -407,13 +637,27 @@ async fn whole_joint_task(store: &Store) {
         findings: "登记住所无此企业，电话无法接通".into(),
     };
     store
-        .record_results(id, &first, today(), &[unreachable.clone(), ok("NY-001")], &amr, now)
+        .record_results(
+            id,
+            &first,
+            today(),
+            &[unreachable.clone(), ok("NY-001")],
+            &amr,
+            now,
+        )
         .await
         .unwrap();
     // The same form posted twice.
     invalid(
         store
-            .record_results(id, &first, today(), &[unreachable.clone(), ok("NY-001")], &amr, now)
+            .record_results(
+                id,
+                &first,
+                today(),
+                &[unreachable.clone(), ok("NY-001")],
+                &amr,
+                now,
+            )
             .await,
         "已提交",
     );
@@ -431,34 +675,85 @@ async fn whole_joint_task(store: &Store) {
         .unwrap();
     invalid(store.approve_results(id, "amr", &amr, now).await, "未提交");
     store
-        .record_results(id, &pending[1], today(), &[ok("SC-001"), ok("NY-001")], &amr, now)
+        .record_results(
+            id,
+            &pending[1],
+            today(),
+            &[ok("SC-001"), ok("NY-001")],
+            &amr,
+            now,
+        )
         .await
         .unwrap();
     store.approve_results(id, "amr", &amr, now).await.unwrap();
-    invalid(store.approve_results(id, "amr", &amr, now).await, "已审核通过");
+    invalid(
+        store.approve_results(id, "amr", &amr, now).await,
+        "已审核通过",
+    );
     let task = store.task_or_404(id).await.unwrap();
-    invalid(store.publish_task(id, task.version, &coordinator, now).await, "尚未审核");
+    invalid(
+        store
+            .publish_task(id, task.version, &coordinator, now)
+            .await,
+        "尚未审核",
+    );
     store.approve_results(id, "agri", &agri, now).await.unwrap();
     let deadline = store.deadline_of(&task).await.unwrap();
     assert!(deadline > task.inspection_end + Duration::days(20));
-    store.publish_task(id, task.version, &coordinator, now).await.unwrap();
-    invalid(store.publish_task(id, task.version, &coordinator, now).await, "公示");
+    store
+        .publish_task(id, task.version, &coordinator, now)
+        .await
+        .unwrap();
+    invalid(
+        store
+            .publish_task(id, task.version, &coordinator, now)
+            .await,
+        "公示",
+    );
     let task = store.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Published);
-    let states: Vec<VisitState> = store.visits(id).await.unwrap().iter().map(|v| v.state).collect();
-    assert_eq!(states.iter().filter(|s| **s == VisitState::Published).count(), 8);
-    assert_eq!(states.iter().filter(|s| **s == VisitState::Replaced).count(), 1);
+    let states: Vec<VisitState> = store
+        .visits(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.state)
+        .collect();
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| **s == VisitState::Published)
+            .count(),
+        8
+    );
+    assert_eq!(
+        states
+            .iter()
+            .filter(|s| **s == VisitState::Replaced)
+            .count(),
+        1
+    );
     assert!(task.published_at.is_some());
 
     // The oversight office sees it: 8 entities inspected for each department's
     // items, one with a problem in the market department's item.
     let o = store.oversight(2026, None, now).await.unwrap();
-    let amr_figures = &o.departments.iter().find(|(d, _)| d.code == "amr").unwrap().1;
+    let amr_figures = &o
+        .departments
+        .iter()
+        .find(|(d, _)| d.code == "amr")
+        .unwrap()
+        .1;
     assert_eq!(amr_figures.inspected, 8);
     assert_eq!(amr_figures.with_problems, 1);
     assert_eq!(amr_figures.tasks_by_state[3], 1);
     assert_eq!(amr_figures.targeted, 2);
-    let agri_figures = &o.departments.iter().find(|(d, _)| d.code == "agri").unwrap().1;
+    let agri_figures = &o
+        .departments
+        .iter()
+        .find(|(d, _)| d.code == "agri")
+        .unwrap()
+        .1;
     assert_eq!((agri_figures.inspected, agri_figures.with_problems), (8, 0));
     assert_eq!(o.total.inspected, 8);
     assert!(o.over_inspected.is_empty());
@@ -481,19 +776,42 @@ async fn whole_joint_task(store: &Store) {
         .unwrap();
     let o = store.oversight(2026, None, now).await.unwrap();
     assert_eq!(o.over_inspected.len(), 1);
-    assert_eq!((o.over_inspected[0].entity_id.as_str(), o.over_inspected[0].count), (capped.as_str(), 3));
+    assert_eq!(
+        (
+            o.over_inspected[0].entity_id.as_str(),
+            o.over_inspected[0].count
+        ),
+        (capped.as_str(), 3)
+    );
     let month = store.oversight(2026, Some(11), now).await.unwrap();
     assert_eq!(month.total.inspected, 8);
-    assert_eq!(store.oversight(2026, Some(10), now).await.unwrap().total.inspected, 0);
+    assert_eq!(
+        store
+            .oversight(2026, Some(10), now)
+            .await
+            .unwrap()
+            .total
+            .inspected,
+        0
+    );
 
     // Follow-up for the problem, and a credit proposal for the department to decide.
     let follow_ups = store.follow_ups(Some("amr"), true).await.unwrap();
     assert_eq!(follow_ups.len(), 1);
     let f = &follow_ups[0];
-    assert_eq!((f.entity_id.as_str(), f.category), (first.as_str(), ResultCategory::Unreachable));
+    assert_eq!(
+        (f.entity_id.as_str(), f.category),
+        (first.as_str(), ResultCategory::Unreachable)
+    );
     assert_eq!(f.kind, FollowUpKind::Rectify);
     assert!(f.due_on.is_some());
-    assert!(store.follow_ups(Some("agri"), true).await.unwrap().is_empty());
+    assert!(
+        store
+            .follow_ups(Some("agri"), true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     invalid(
         store
             .update_follow_up(f.id, FollowUpKind::Transfer, None, None, "", &amr, now)
@@ -501,14 +819,31 @@ async fn whole_joint_task(store: &Store) {
         "接收部门",
     );
     store
-        .update_follow_up(f.id, FollowUpKind::Notify, None, Some("agri"), "抄告农业农村局", &amr, now)
+        .update_follow_up(
+            f.id,
+            FollowUpKind::Notify,
+            None,
+            Some("agri"),
+            "抄告农业农村局",
+            &amr,
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(store.follow_ups(Some("agri"), true).await.unwrap().len(), 1);
     invalid(store.close_follow_up(f.id, "", &amr, now).await, "办结情况");
-    store.close_follow_up(f.id, "已抄告并归档", &amr, now).await.unwrap();
-    assert_eq!(store.follow_up(f.id).await.unwrap().unwrap().state, FollowUpState::Closed);
-    invalid(store.close_follow_up(f.id, "again", &amr, now).await, "已办结");
+    store
+        .close_follow_up(f.id, "已抄告并归档", &amr, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.follow_up(f.id).await.unwrap().unwrap().state,
+        FollowUpState::Closed
+    );
+    invalid(
+        store.close_follow_up(f.id, "again", &amr, now).await,
+        "已办结",
+    );
 
     let proposals = store.credit_proposals(Some("amr")).await.unwrap();
     assert_eq!(proposals.len(), 1);
@@ -519,33 +854,70 @@ async fn whole_joint_task(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.credit_proposal(proposals[0].id).await.unwrap().unwrap().state,
+        store
+            .credit_proposal(proposals[0].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
         ProposalState::Confirmed
     );
     let listed = store.entity(&first).await.unwrap().unwrap();
     assert!(listed.abnormal);
-    invalid(store.decide_credit_proposal(proposals[0].id, false, "x", &amr, now).await, "已处理");
+    invalid(
+        store
+            .decide_credit_proposal(proposals[0].id, false, "x", &amr, now)
+            .await,
+        "已处理",
+    );
 
     // The next task: the listed entity is drawn one class up; whoever visited an
     // entity last time is recused from it (rotation); a declared tie too.
-    let tied_inspector = members.iter().find(|m| m.department == "agri").unwrap().inspector_id.clone();
+    let tied_inspector = members
+        .iter()
+        .find(|m| m.department == "agri")
+        .unwrap()
+        .inspector_id
+        .clone();
     let tied_entity = active[5].id.clone();
     store
-        .declare_conflict(&tied_inspector, &tied_entity, false, "近亲属经营", &amr, now)
+        .declare_conflict(
+            &tied_inspector,
+            &tied_entity,
+            false,
+            "近亲属经营",
+            &amr,
+            now,
+        )
         .await
         .unwrap();
-    let id2 = store.create_task(&task_spec(), &coordinator, now).await.unwrap();
+    let id2 = store
+        .create_task(&task_spec(), &coordinator, now)
+        .await
+        .unwrap();
     let t2 = store.task_or_404(id2).await.unwrap();
     let dice2 = SourceDecl::other("见证人掷骰", now + Duration::minutes(5)).unwrap();
-    store.commit_task(id2, t2.version, &[dice2], &coordinator, now).await.unwrap();
-    let plan = liancha_draw::Plan::parse(store.plan_json(id2).await.unwrap().unwrap().as_bytes()).unwrap();
+    store
+        .commit_task(id2, t2.version, &[dice2], &coordinator, now)
+        .await
+        .unwrap();
+    let plan =
+        liancha_draw::Plan::parse(store.plan_json(id2).await.unwrap().unwrap().as_bytes()).unwrap();
     let listed_in_plan = plan.entities.iter().find(|e| e.id == first).unwrap();
     assert_eq!(
         listed_in_plan.stratum,
         liancha_domain::workflow::effective_stratum(listed.risk_class, true, false).code()
     );
-    assert!(plan.conflicts.iter().any(|c| c.inspector == tied_inspector && c.entity == tied_entity));
-    let team_of_visit = visits.iter().find(|v| v.entity_id == pending[2]).unwrap().team_no;
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.inspector == tied_inspector && c.entity == tied_entity)
+    );
+    let team_of_visit = visits
+        .iter()
+        .find(|v| v.entity_id == pending[2])
+        .unwrap()
+        .team_no;
     let visitors: Vec<String> = store
         .team_members(id)
         .await
@@ -557,7 +929,9 @@ async fn whole_joint_task(store: &Store) {
     for v in &visitors {
         if plan.inspectors.iter().any(|i| &i.id == v) {
             assert!(
-                plan.conflicts.iter().any(|c| &c.inspector == v && c.entity == pending[2]),
+                plan.conflicts
+                    .iter()
+                    .any(|c| &c.inspector == v && c.entity == pending[2]),
                 "rotation conflict for {v}"
             );
         }
@@ -569,18 +943,37 @@ async fn whole_joint_task(store: &Store) {
 
     // Cancellation keeps the task visible with its reason; no draw afterwards.
     let t2 = store.task_or_404(id2).await.unwrap();
-    invalid(store.cancel_task(id2, t2.version, " ", &coordinator, now).await, "原因");
-    store.cancel_task(id2, t2.version, "范围设置有误，重新立项", &coordinator, now).await.unwrap();
+    invalid(
+        store
+            .cancel_task(id2, t2.version, " ", &coordinator, now)
+            .await,
+        "原因",
+    );
+    store
+        .cancel_task(id2, t2.version, "范围设置有误，重新立项", &coordinator, now)
+        .await
+        .unwrap();
     let t2 = store.task_or_404(id2).await.unwrap();
     assert_eq!(t2.state, TaskState::Cancelled);
     assert_eq!(t2.cancel_reason.as_deref(), Some("范围设置有误，重新立项"));
     invalid(
         store
-            .reveal_and_draw(id2, t2.version, &["1".into()], &coordinator, now + Duration::minutes(10))
+            .reveal_and_draw(
+                id2,
+                t2.version,
+                &["1".into()],
+                &coordinator,
+                now + Duration::minutes(10),
+            )
             .await,
         "已取消",
     );
-    invalid(store.cancel_task(id, task.version, "x", &coordinator, now).await, "不能取消");
+    invalid(
+        store
+            .cancel_task(id, task.version, "x", &coordinator, now)
+            .await,
+        "不能取消",
+    );
 
     // The audit trail tells the task's story in order, and cannot be edited.
     let history: Vec<String> = store
@@ -603,13 +996,22 @@ async fn whole_joint_task(store: &Store) {
         "task.approve",
         "task.publish",
     ] {
-        assert!(history.iter().any(|h| h == step), "{step} missing from {history:?}");
+        assert!(
+            history.iter().any(|h| h == step),
+            "{step} missing from {history:?}"
+        );
     }
     let pos = |s: &str| history.iter().position(|h| h == s).unwrap();
     assert!(pos("task.commit") < pos("task.draw") && pos("task.draw") < pos("task.publish"));
     let tamper = match store.pool() {
-        liancha_store::Pool::Sqlite(p) => sqlx::query("UPDATE audit_log SET username = 'x'").execute(p).await.map(|_| ()),
-        liancha_store::Pool::Postgres(p) => sqlx::query("DELETE FROM audit_log").execute(p).await.map(|_| ()),
+        liancha_store::Pool::Sqlite(p) => sqlx::query("UPDATE audit_log SET username = 'x'")
+            .execute(p)
+            .await
+            .map(|_| ()),
+        liancha_store::Pool::Postgres(p) => sqlx::query("DELETE FROM audit_log")
+            .execute(p)
+            .await
+            .map(|_| ()),
     };
     assert!(tamper.unwrap_err().to_string().contains("append-only"));
 }

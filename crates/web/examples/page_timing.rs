@@ -24,10 +24,18 @@ const ROUNDS: usize = 20;
 
 async fn prepare(store: &Store) -> (i64, String) {
     let t = Instant::now();
-    demo::load(store, DemoSize::COUNTY, &|_, _| {}).await.unwrap();
+    demo::load(store, DemoSize::COUNTY, &|_, _| {})
+        .await
+        .unwrap();
     demo::accounts(store, Utc::now()).await.unwrap();
     println!("demo county loaded in {:.1} s", t.elapsed().as_secs_f64());
-    let coordinator = (&store.user_by_name("bianban").await.unwrap().unwrap().principal()).into();
+    let coordinator = (&store
+        .user_by_name("bianban")
+        .await
+        .unwrap()
+        .unwrap()
+        .principal())
+        .into();
     let today = liancha_domain::calendar::today_in_china();
     let now = Utc::now();
     let id = store
@@ -56,14 +64,42 @@ async fn prepare(store: &Store) -> (i64, String) {
     let v = store.task_or_404(id).await.unwrap().version;
     let t = Instant::now();
     let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap();
-    let c = store.commit_task(id, v, &[dice], &coordinator, now).await.unwrap();
-    println!("commit: {} entities in the plan, {:?} excluded, {:.0} ms", c.population, c.excluded, t.elapsed().as_secs_f64() * 1e3);
+    let c = store
+        .commit_task(id, v, &[dice], &coordinator, now)
+        .await
+        .unwrap();
+    println!(
+        "commit: {} entities in the plan, {:?} excluded, {:.0} ms",
+        c.population,
+        c.excluded,
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let v = store.task_or_404(id).await.unwrap().version;
     let t = Instant::now();
-    let r = store.reveal_and_draw(id, v, &["6 2 3".into()], &coordinator, now + Duration::seconds(2)).await.unwrap();
-    println!("draw: {} selected, {} unassigned, {:.0} ms", r.result().selected.len(), r.result().unassigned.len(), t.elapsed().as_secs_f64() * 1e3);
+    let r = store
+        .reveal_and_draw(
+            id,
+            v,
+            &["6 2 3".into()],
+            &coordinator,
+            now + Duration::seconds(2),
+        )
+        .await
+        .unwrap();
+    println!(
+        "draw: {} selected, {} unassigned, {:.0} ms",
+        r.result().selected.len(),
+        r.result().unassigned.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let visits = store.visits(id).await.unwrap();
-    let amr = (&store.user_by_name("amr-admin").await.unwrap().unwrap().principal()).into();
+    let amr = (&store
+        .user_by_name("amr-admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .principal())
+        .into();
     let ok = |code: &str| ItemResult {
         item_code: code.into(),
         categories: vec![ResultCategory::NoProblem],
@@ -72,11 +108,23 @@ async fn prepare(store: &Store) -> (i64, String) {
     };
     for v in visits.iter().filter(|v| v.team_no.is_some()).step_by(2) {
         store
-            .record_results(id, &v.entity_id, today, &[ok("SC-001"), ok("SC-002"), ok("NY-001")], &amr, now)
+            .record_results(
+                id,
+                &v.entity_id,
+                today,
+                &[ok("SC-001"), ok("SC-002"), ok("NY-001")],
+                &amr,
+                now,
+            )
             .await
             .unwrap();
     }
-    let visit = visits.iter().find(|v| v.team_no.is_some()).unwrap().entity_id.clone();
+    let visit = visits
+        .iter()
+        .find(|v| v.team_no.is_some())
+        .unwrap()
+        .entity_id
+        .clone();
     (id, visit)
 }
 
@@ -86,7 +134,12 @@ async fn login(http: &reqwest::Client, base: &str) -> String {
         .headers()
         .get_all("set-cookie")
         .iter()
-        .find_map(|v| v.to_str().ok()?.strip_prefix("liancha_login=").map(|s| s.split(';').next().unwrap().to_string()))
+        .find_map(|v| {
+            v.to_str()
+                .ok()?
+                .strip_prefix("liancha_login=")
+                .map(|s| s.split(';').next().unwrap().to_string())
+        })
         .unwrap();
     let body = r.text().await.unwrap();
     let at = body.find("name=\"csrf\" value=\"").unwrap() + 19;
@@ -95,14 +148,21 @@ async fn login(http: &reqwest::Client, base: &str) -> String {
         .post(format!("{base}/login"))
         .header("cookie", format!("liancha_login={cookie}"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("username=bianban&password=Liancha%232026&csrf={csrf}&next=%2Fstaff"))
+        .body(format!(
+            "username=bianban&password=Liancha%232026&csrf={csrf}&next=%2Fstaff"
+        ))
         .send()
         .await
         .unwrap();
     r.headers()
         .get_all("set-cookie")
         .iter()
-        .find_map(|v| v.to_str().ok()?.strip_prefix("liancha_session=").map(|s| s.split(';').next().unwrap().to_string()))
+        .find_map(|v| {
+            v.to_str()
+                .ok()?
+                .strip_prefix("liancha_session=")
+                .map(|s| s.split(';').next().unwrap().to_string())
+        })
         .unwrap()
 }
 
@@ -122,10 +182,19 @@ async fn main() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = liancha_web::router(liancha_web::AppState::new(db.store.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
     let session = login(&http, &base).await;
-    println!("\n{} · {ROUNDS} requests per page, one at a time", engine.name());
-    println!("{:<44} {:>9} {:>9} {:>9}", "page", "median ms", "max ms", "KiB");
+    println!(
+        "\n{} · {ROUNDS} requests per page, one at a time",
+        engine.name()
+    );
+    println!(
+        "{:<44} {:>9} {:>9} {:>9}",
+        "page", "median ms", "max ms", "KiB"
+    );
     for path in [
         "/staff".to_string(),
         "/staff/tasks".to_string(),

@@ -24,7 +24,11 @@ struct UsersPage {
     townships: Vec<String>,
 }
 
-pub async fn users(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+pub async fn users(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
     staff.require(&Action::ManageUsers)?;
     Ok(Html(
         UsersPage {
@@ -32,7 +36,13 @@ pub async fn users(State(s): State<AppState>, staff: Staff, Query(q): Query<Done
             notice: done_message(&q.done),
             users: s.store.users().await?,
             roles: Role::ALL,
-            townships: s.store.townships().await?.into_iter().map(|t| t.name).collect(),
+            townships: s
+                .store
+                .townships()
+                .await?
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
             staff,
         }
         .render()?,
@@ -57,17 +67,24 @@ fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-pub async fn create_user(State(s): State<AppState>, CsrfForm(staff, f): CsrfForm<UserForm>) -> Result<Response, WebError> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<UserForm>,
+) -> Result<Response, WebError> {
     staff.require(&Action::ManageUsers)?;
     let back = "/staff/users".to_string();
     let Some(role) = Role::from_code(&f.role) else {
-        return Err(WebError::Refused { message: "请选择角色".into(), back });
+        return Err(WebError::Refused {
+            message: "请选择角色".into(),
+            back,
+        });
     };
     let u = NewUser {
         username: f.username,
         display_name: f.display_name,
         role,
-        department: opt(&f.department).filter(|_| matches!(role, Role::DepartmentAdmin | Role::Inspector)),
+        department: opt(&f.department)
+            .filter(|_| matches!(role, Role::DepartmentAdmin | Role::Inspector)),
         township: opt(&f.township).filter(|_| role == Role::Township),
         inspector_id: opt(&f.inspector_id).filter(|_| role == Role::Inspector),
         password: f.password,
@@ -84,9 +101,17 @@ pub struct DisableForm {
     disabled: String,
 }
 
-pub async fn set_disabled(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<DisableForm>) -> Result<Response, WebError> {
+pub async fn set_disabled(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<DisableForm>,
+) -> Result<Response, WebError> {
     staff.require(&Action::ManageUsers)?;
-    match s.store.set_user_disabled(id, f.disabled == "1", &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .set_user_disabled(id, f.disabled == "1", &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/staff/users?done=user-updated").into_response()),
         Err(e) => refused(e, "/staff/users".into()),
     }
@@ -105,7 +130,11 @@ struct CalendarPage {
     can_edit: bool,
 }
 
-pub async fn calendar(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+pub async fn calendar(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
     let cal = s.store.calendar().await?;
     let mut years: Vec<CalendarYear> = Vec::new();
     for (d, k, n) in cal.days() {
@@ -134,13 +163,23 @@ pub struct CalendarForm {
     days: String,
 }
 
-pub async fn replace_calendar(State(s): State<AppState>, CsrfForm(staff, f): CsrfForm<CalendarForm>) -> Result<Response, WebError> {
+pub async fn replace_calendar(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<CalendarForm>,
+) -> Result<Response, WebError> {
     staff.require(&Action::ManageSettings)?;
     let back = "/staff/calendar".to_string();
     let Ok(year) = f.year.trim().parse::<i32>() else {
-        return Err(WebError::Refused { message: "年度不正确".into(), back });
+        return Err(WebError::Refused {
+            message: "年度不正确".into(),
+            back,
+        });
     };
-    match s.store.replace_calendar_year(year, &f.days, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .replace_calendar_year(year, &f.days, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/staff/calendar?done=calendar").into_response()),
         Err(e) => refused(e, back),
     }

@@ -64,8 +64,14 @@ pub async fn upload_targeted_document(
         .targeted_department(id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("定向检查 {id}")))?;
-    staff.require(&Action::RecordTargeted { department: &department })?;
-    match s.store.add_targeted_document(id, &u.filename, &u.data, &staff.actor(), s.clock.now()).await {
+    staff.require(&Action::RecordTargeted {
+        department: &department,
+    })?;
+    match s
+        .store
+        .add_targeted_document(id, &u.filename, &u.data, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/staff/targeted?done=attachment").into_response()),
         Err(e) => refused(e, back),
     }
@@ -85,7 +91,10 @@ pub async fn upload(
     let task = s.store.task_or_404(id).await?;
     let scope = s.store.task_scope(&task).await?;
     let Some(purpose) = AttachmentPurpose::from_code(&u.purpose) else {
-        return Err(WebError::Refused { message: "请选择材料用途".into(), back });
+        return Err(WebError::Refused {
+            message: "请选择材料用途".into(),
+            back,
+        });
     };
     let entity = Some(u.entity.trim()).filter(|e| !e.is_empty());
     match (purpose, entity) {
@@ -98,14 +107,21 @@ pub async fn upload(
                 let visit = s.store.visit(id, e).await?;
                 let members = s.store.team_members(id).await?;
                 let mine = visit.is_some_and(|v| {
-                    members.iter().any(|m| m.active && Some(m.team_no) == v.team_no && m.inspector_id == me)
+                    members
+                        .iter()
+                        .any(|m| m.active && Some(m.team_no) == v.team_no && m.inspector_id == me)
                 });
                 if !mine {
                     return Err(WebError::Forbidden);
                 }
             }
         }
-        _ => return Err(WebError::Refused { message: "取证材料须属于某一检查对象".into(), back }),
+        _ => {
+            return Err(WebError::Refused {
+                message: "取证材料须属于某一检查对象".into(),
+                back,
+            });
+        }
     }
     let back = match entity {
         Some(e) => format!("/staff/tasks/{id}/visits/{e}"),
@@ -113,7 +129,16 @@ pub async fn upload(
     };
     match s
         .store
-        .add_attachment(id, entity, purpose, &u.filename, &u.data, u.public, &staff.actor(), s.clock.now())
+        .add_attachment(
+            id,
+            entity,
+            purpose,
+            &u.filename,
+            &u.data,
+            u.public,
+            &staff.actor(),
+            s.clock.now(),
+        )
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("{back}?done=attachment")).into_response()),
@@ -121,7 +146,11 @@ pub async fn upload(
     }
 }
 
-pub async fn download(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn download(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     let Some((meta, data)) = s.store.attachment(id).await? else {
         return Err(WebError::NotFound(format!("附件 {id}")));
     };
@@ -133,7 +162,11 @@ pub async fn download(State(s): State<AppState>, staff: Staff, Path(id): Path<i6
         }
         (None, Some(targeted)) => {
             // Whoever sees the targeted inspections of that department.
-            let department = s.store.targeted_department(targeted).await?.unwrap_or_default();
+            let department = s
+                .store
+                .targeted_department(targeted)
+                .await?
+                .unwrap_or_default();
             let p = &staff.principal;
             let allowed = match p.role {
                 Role::Admin | Role::Coordinator | Role::Oversight => true,
@@ -151,7 +184,10 @@ pub async fn download(State(s): State<AppState>, staff: Staff, Path(id): Path<i6
     Ok((
         [
             (header::CONTENT_TYPE, meta.content_type.clone()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"attachment-{id}\"; filename*=UTF-8''{encoded}")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"attachment-{id}\"; filename*=UTF-8''{encoded}"),
+            ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         data,

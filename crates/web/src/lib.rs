@@ -13,11 +13,11 @@ use tower_http::trace::TraceLayer;
 mod admin;
 mod attachments;
 mod error;
-mod pages;
-pub mod session;
 mod oversight;
+mod pages;
 mod plans;
 mod public;
+pub mod session;
 mod staff;
 
 pub use error::WebError;
@@ -60,7 +60,10 @@ fn security_headers(router: Router) -> Router {
 
 /// HSTS only when the request came over TLS (directly or through a proxy saying so):
 /// sent over plain HTTP it would be ignored, or lock out a site without TLS.
-async fn hsts(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn hsts(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let tls = req
         .headers()
         .get("x-forwarded-proto")
@@ -95,12 +98,18 @@ pub fn router(state: AppState) -> Router {
         .route("/public/tasks/{id}/record.json", get(public::record))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
-        .route("/account/password", get(session::password_form).post(session::change_password))
+        .route(
+            "/account/password",
+            get(session::password_form).post(session::change_password),
+        )
         .route("/staff", get(staff::home))
         .route("/staff/tasks", get(staff::tasks).post(staff::create_task))
         .route("/staff/tasks/new", get(staff::new_task))
         .route("/staff/tasks/{id}", get(staff::task))
-        .route("/staff/tasks/{id}/edit", get(staff::edit_task).post(staff::update_task))
+        .route(
+            "/staff/tasks/{id}/edit",
+            get(staff::edit_task).post(staff::update_task),
+        )
         .route("/staff/tasks/{id}/commit", post(staff::commit))
         .route("/staff/tasks/{id}/draw", post(staff::draw))
         .route("/staff/tasks/{id}/witnesses", post(staff::add_witness))
@@ -113,23 +122,37 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/tasks/{id}/exclusions", get(staff::exclusions))
         .route("/staff/tasks/{id}/notices", get(staff::notices))
         .route("/staff/tasks/{id}/forms", get(staff::forms))
-        .route("/staff/tasks/{id}/visits/{entity}", get(staff::visit).post(staff::record_results))
-        .route("/staff/tasks/{id}/visits/{entity}/return", post(staff::return_visit))
+        .route(
+            "/staff/tasks/{id}/visits/{entity}",
+            get(staff::visit).post(staff::record_results),
+        )
+        .route(
+            "/staff/tasks/{id}/visits/{entity}/return",
+            post(staff::return_visit),
+        )
         .route(
             "/staff/tasks/{id}/attachments",
-            post(attachments::upload).layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024)),
+            post(attachments::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024)),
         )
         .route("/staff/attachments/{id}", get(attachments::download))
         .route(
             "/staff/targeted/{id}/document",
-            post(attachments::upload_targeted_document).layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),
+            post(attachments::upload_targeted_document)
+                .layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),
         )
-        .route("/staff/conflicts", get(staff::conflicts).post(staff::declare_conflict))
+        .route(
+            "/staff/conflicts",
+            get(staff::conflicts).post(staff::declare_conflict),
+        )
         .route("/staff/my", get(staff::my_visits))
         .route("/staff/follow-ups", get(staff::follow_ups))
         .route("/staff/follow-ups/{id}", post(staff::update_follow_up))
         .route("/staff/credit/{id}", post(staff::decide_credit))
-        .route("/staff/targeted", get(staff::targeted).post(staff::record_targeted))
+        .route(
+            "/staff/targeted",
+            get(staff::targeted).post(staff::record_targeted),
+        )
         .route("/staff/audit", get(staff::audit))
         .route("/staff/plans", get(plans::plans).post(plans::create))
         .route("/staff/plans/{id}", get(plans::plan))
@@ -137,7 +160,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/plans/{id}/publish", post(plans::publish))
         .route("/staff/users", get(admin::users).post(admin::create_user))
         .route("/staff/users/{id}/disabled", post(admin::set_disabled))
-        .route("/staff/calendar", get(admin::calendar).post(admin::replace_calendar))
+        .route(
+            "/staff/calendar",
+            get(admin::calendar).post(admin::replace_calendar),
+        )
         .route("/staff/oversight", get(oversight::dashboard))
         .route("/staff/oversight/export.xlsx", get(oversight::export))
         .route("/staff/oversight/report", get(oversight::monthly_report))

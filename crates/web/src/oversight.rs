@@ -19,7 +19,10 @@ use crate::{AppState, WebError};
 
 /// Escapes text for SVG/XML.
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A horizontal bar chart: one row per label, bars scaled to the largest value.
@@ -99,15 +102,29 @@ async fn load(s: &AppState, year: Option<i32>, month: Option<u32>) -> Result<Ove
     Ok(s.store.oversight(year, month, now).await?)
 }
 
-pub async fn dashboard(State(s): State<AppState>, staff: Staff, Query(q): Query<PeriodQuery>) -> Result<Html<String>, WebError> {
+pub async fn dashboard(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Html<String>, WebError> {
     staff.require(&Action::ReadOversight)?;
     let o = load(&s, q.year, None).await?;
-    let with_tasks: Vec<_> = o.departments.iter().filter(|(_, f)| f.tasks() > 0 || f.inspected > 0).collect();
+    let with_tasks: Vec<_> = o
+        .departments
+        .iter()
+        .filter(|(_, f)| f.tasks() > 0 || f.inspected > 0)
+        .collect();
     let coverage_chart = bar_chart(
         "各部门检查覆盖率（已检查主体 ÷ 存续主体）",
         &with_tasks
             .iter()
-            .map(|(d, f)| (d.name.clone(), f.coverage_bp(o.population), percent(f.coverage_bp(o.population))))
+            .map(|(d, f)| {
+                (
+                    d.name.clone(),
+                    f.coverage_bp(o.population),
+                    percent(f.coverage_bp(o.population)),
+                )
+            })
             .collect::<Vec<_>>(),
     );
     let problems_chart = bar_chart(
@@ -119,11 +136,17 @@ pub async fn dashboard(State(s): State<AppState>, staff: Staff, Query(q): Query<
     );
     let tasks_chart = bar_chart(
         "各领域任务数",
-        &o.domains.iter().map(|(d, f)| (d.label().to_string(), f.tasks(), f.tasks().to_string())).collect::<Vec<_>>(),
+        &o.domains
+            .iter()
+            .map(|(d, f)| (d.label().to_string(), f.tasks(), f.tasks().to_string()))
+            .collect::<Vec<_>>(),
     );
     let tasks = s
         .store
-        .tasks(&liancha_store::tasks::TaskFilter { year: Some(o.year), ..Default::default() })
+        .tasks(&liancha_store::tasks::TaskFilter {
+            year: Some(o.year),
+            ..Default::default()
+        })
         .await?;
     Ok(Html(
         DashboardPage {
@@ -141,14 +164,24 @@ pub async fn dashboard(State(s): State<AppState>, staff: Staff, Query(q): Query<
 }
 
 /// Every table of the dashboard as one workbook.
-pub async fn export(State(s): State<AppState>, staff: Staff, Query(q): Query<PeriodQuery>) -> Result<Response, WebError> {
+pub async fn export(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
     staff.require(&Action::ReadOversight)?;
     let o = load(&s, q.year, None).await?;
     let bytes = workbook(&o).map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"oversight-{}.xlsx\"", o.year)),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"oversight-{}.xlsx\"", o.year),
+            ),
         ],
         bytes,
     )
@@ -159,36 +192,62 @@ fn workbook(o: &Oversight) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let headers = [
-        "名称", "任务数", "草稿", "方案已封存", "检查中", "已公示", "已取消", "已检查主体", "覆盖率", "发现问题主体", "问题占比",
-        "定向检查", "处置中", "已办结", "超期未公示任务",
+        "名称",
+        "任务数",
+        "草稿",
+        "方案已封存",
+        "检查中",
+        "已公示",
+        "已取消",
+        "已检查主体",
+        "覆盖率",
+        "发现问题主体",
+        "问题占比",
+        "定向检查",
+        "处置中",
+        "已办结",
+        "超期未公示任务",
     ];
-    let mut table = |name: &str, rows: Vec<(String, &Figures)>| -> Result<(), rust_xlsxwriter::XlsxError> {
-        let ws = wb.add_worksheet();
-        ws.set_name(name)?;
-        for (c, h) in headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        }
-        ws.set_column_width(0, 28)?;
-        for (r, (label, f)) in rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            ws.write_string(r, 0, label)?;
-            ws.write_number(r, 1, f.tasks() as f64)?;
-            for (i, n) in f.tasks_by_state.iter().enumerate() {
-                ws.write_number(r, 2 + i as u16, *n as f64)?;
+    let mut table =
+        |name: &str, rows: Vec<(String, &Figures)>| -> Result<(), rust_xlsxwriter::XlsxError> {
+            let ws = wb.add_worksheet();
+            ws.set_name(name)?;
+            for (c, h) in headers.iter().enumerate() {
+                ws.write_string_with_format(0, c as u16, *h, &bold)?;
             }
-            ws.write_number(r, 7, f.inspected as f64)?;
-            ws.write_string(r, 8, percent(f.coverage_bp(o.population)))?;
-            ws.write_number(r, 9, f.with_problems as f64)?;
-            ws.write_string(r, 10, percent(f.problem_bp()))?;
-            ws.write_number(r, 11, f.targeted as f64)?;
-            ws.write_number(r, 12, f.follow_ups_open as f64)?;
-            ws.write_number(r, 13, f.follow_ups_closed as f64)?;
-            ws.write_number(r, 14, f.overdue_tasks as f64)?;
-        }
-        Ok(())
-    };
-    table("按部门", o.departments.iter().map(|(d, f)| (d.name.clone(), f)).collect())?;
-    table("按领域", o.domains.iter().map(|(d, f)| (d.label().to_string(), f)).collect())?;
+            ws.set_column_width(0, 28)?;
+            for (r, (label, f)) in rows.iter().enumerate() {
+                let r = r as u32 + 1;
+                ws.write_string(r, 0, label)?;
+                ws.write_number(r, 1, f.tasks() as f64)?;
+                for (i, n) in f.tasks_by_state.iter().enumerate() {
+                    ws.write_number(r, 2 + i as u16, *n as f64)?;
+                }
+                ws.write_number(r, 7, f.inspected as f64)?;
+                ws.write_string(r, 8, percent(f.coverage_bp(o.population)))?;
+                ws.write_number(r, 9, f.with_problems as f64)?;
+                ws.write_string(r, 10, percent(f.problem_bp()))?;
+                ws.write_number(r, 11, f.targeted as f64)?;
+                ws.write_number(r, 12, f.follow_ups_open as f64)?;
+                ws.write_number(r, 13, f.follow_ups_closed as f64)?;
+                ws.write_number(r, 14, f.overdue_tasks as f64)?;
+            }
+            Ok(())
+        };
+    table(
+        "按部门",
+        o.departments
+            .iter()
+            .map(|(d, f)| (d.name.clone(), f))
+            .collect(),
+    )?;
+    table(
+        "按领域",
+        o.domains
+            .iter()
+            .map(|(d, f)| (d.label().to_string(), f))
+            .collect(),
+    )?;
     table("全县", vec![("全县".to_string(), &o.total)])?;
     let ws = wb.add_worksheet();
     ws.set_name("临近或超期公示")?;
@@ -204,7 +263,10 @@ fn workbook(o: &Oversight) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     }
     let ws = wb.add_worksheet();
     ws.set_name("超过年度上限的主体")?;
-    for (c, h) in ["统一社会信用代码", "名称", "本年检查次数", "年度上限"].iter().enumerate() {
+    for (c, h) in ["统一社会信用代码", "名称", "本年检查次数", "年度上限"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     for (r, e) in o.over_inspected.iter().enumerate() {
@@ -241,12 +303,18 @@ impl ReportPage {
 }
 
 /// 通报: one department's month, to print and sign.
-pub async fn monthly_report(State(s): State<AppState>, staff: Staff, Query(q): Query<PeriodQuery>) -> Result<Html<String>, WebError> {
+pub async fn monthly_report(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Html<String>, WebError> {
     let department = match (&staff.principal.role, &staff.principal.department) {
         (Role::DepartmentAdmin, Some(d)) => d.clone(),
         _ => {
             staff.require(&Action::ReadOversight)?;
-            q.department.clone().ok_or_else(|| WebError::BadRequest("请选择部门".into()))?
+            q.department
+                .clone()
+                .ok_or_else(|| WebError::BadRequest("请选择部门".into()))?
         }
     };
     let today = china_date(s.clock.now());
@@ -287,7 +355,13 @@ mod tests {
 
     #[test]
     fn chart_escapes_labels_and_scales_bars() {
-        let svg = bar_chart("a<b", &[("x&y".into(), 50, "50%".into()), ("z".into(), 100, "100%".into())]);
+        let svg = bar_chart(
+            "a<b",
+            &[
+                ("x&y".into(), 50, "50%".into()),
+                ("z".into(), 100, "100%".into()),
+            ],
+        );
         assert!(svg.contains("a&lt;b") && svg.contains("x&amp;y"));
         assert!(svg.contains("width=\"180\"") && svg.contains("width=\"360\""));
         assert_eq!(percent(1234), "12.34%");

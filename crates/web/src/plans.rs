@@ -27,10 +27,17 @@ struct PlansPage {
 }
 
 fn may_create(staff: &Staff) -> bool {
-    matches!(staff.principal.role, Role::Coordinator | Role::DepartmentAdmin)
+    matches!(
+        staff.principal.role,
+        Role::Coordinator | Role::DepartmentAdmin
+    )
 }
 
-pub async fn plans(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+pub async fn plans(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
     Ok(Html(
         PlansPage {
             names: Names::load(&s).await?,
@@ -55,15 +62,32 @@ pub struct NewPlanForm {
     departments: Vec<String>,
 }
 
-pub async fn create(State(s): State<AppState>, CsrfForm(staff, f): CsrfForm<NewPlanForm>) -> Result<Response, WebError> {
-    staff.require(&Action::ManagePlans { lead_department: &f.lead_department })?;
+pub async fn create(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<NewPlanForm>,
+) -> Result<Response, WebError> {
+    staff.require(&Action::ManagePlans {
+        lead_department: &f.lead_department,
+    })?;
     let back = "/staff/plans".to_string();
-    let (Ok(year), Some(domain)) = (f.year.trim().parse::<i32>(), Domain::from_code(&f.domain)) else {
-        return Err(WebError::Refused { message: "请填写年度并选择领域".into(), back });
+    let (Ok(year), Some(domain)) = (f.year.trim().parse::<i32>(), Domain::from_code(&f.domain))
+    else {
+        return Err(WebError::Refused {
+            message: "请填写年度并选择领域".into(),
+            back,
+        });
     };
     match s
         .store
-        .create_annual_plan(year, domain, &f.title, &f.lead_department, &f.departments, &staff.actor(), s.clock.now())
+        .create_annual_plan(
+            year,
+            domain,
+            &f.title,
+            &f.lead_department,
+            &f.departments,
+            &staff.actor(),
+            s.clock.now(),
+        )
         .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan")).into_response()),
@@ -84,12 +108,22 @@ struct PlanPage {
 }
 
 async fn load(s: &AppState, id: i64) -> Result<AnnualPlan, WebError> {
-    s.store.annual_plan(id).await?.ok_or_else(|| WebError::NotFound(format!("计划 {id}")))
+    s.store
+        .annual_plan(id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("计划 {id}")))
 }
 
-pub async fn plan(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, Query(q): Query<DoneQuery>) -> Result<Html<String>, WebError> {
+pub async fn plan(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
     let plan = load(&s, id).await?;
-    let can_manage = staff.may(&Action::ManagePlans { lead_department: &plan.lead_department });
+    let can_manage = staff.may(&Action::ManagePlans {
+        lead_department: &plan.lead_department,
+    });
     let items = s
         .store
         .items(true)
@@ -121,24 +155,57 @@ pub struct EntryForm {
     scope: String,
 }
 
-pub async fn add_entry(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<EntryForm>) -> Result<Response, WebError> {
+pub async fn add_entry(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<EntryForm>,
+) -> Result<Response, WebError> {
     let plan = load(&s, id).await?;
-    staff.require(&Action::ManagePlans { lead_department: &plan.lead_department })?;
+    staff.require(&Action::ManagePlans {
+        lead_department: &plan.lead_department,
+    })?;
     let back = format!("/staff/plans/{id}");
     let Ok(month) = f.month.trim().parse::<u32>() else {
-        return Err(WebError::Refused { message: "请选择月份".into(), back });
+        return Err(WebError::Refused {
+            message: "请选择月份".into(),
+            back,
+        });
     };
-    match s.store.add_plan_entry(id, month, &f.title, &f.items, &f.scope, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .add_plan_entry(
+            id,
+            month,
+            &f.title,
+            &f.items,
+            &f.scope,
+            &staff.actor(),
+            s.clock.now(),
+        )
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("{back}?done=plan")).into_response()),
         Err(e) => refused(e, back),
     }
 }
 
-pub async fn publish(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, _): CsrfForm<crate::session::Empty>) -> Result<Response, WebError> {
+pub async fn publish(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, _): CsrfForm<crate::session::Empty>,
+) -> Result<Response, WebError> {
     let plan = load(&s, id).await?;
-    staff.require(&Action::ManagePlans { lead_department: &plan.lead_department })?;
-    match s.store.publish_annual_plan(id, &staff.actor(), s.clock.now()).await {
-        Ok(()) => Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan-published")).into_response()),
+    staff.require(&Action::ManagePlans {
+        lead_department: &plan.lead_department,
+    })?;
+    match s
+        .store
+        .publish_annual_plan(id, &staff.actor(), s.clock.now())
+        .await
+    {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan-published")).into_response())
+        }
         Err(e) => refused(e, format!("/staff/plans/{id}")),
     }
 }

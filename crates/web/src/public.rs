@@ -30,7 +30,10 @@ struct CheckPage {
 /// 扫码入企: the entity enters the code printed on its notice and sees which task,
 /// which team and which items the visit is for. Names and departments of the team
 /// only: no ids, no phone numbers.
-pub async fn check(State(s): State<AppState>, Query(q): Query<CodeQuery>) -> Result<Html<String>, WebError> {
+pub async fn check(
+    State(s): State<AppState>,
+    Query(q): Query<CodeQuery>,
+) -> Result<Html<String>, WebError> {
     let code = q.code.trim().to_ascii_uppercase();
     let mut found = None;
     if !code.is_empty()
@@ -49,12 +52,21 @@ pub async fn check(State(s): State<AppState>, Query(q): Query<CodeQuery>) -> Res
             found = Some((task, visit, team));
         }
     }
-    Ok(Html(CheckPage { names: Names::load(&s).await?, code, found }.render()?))
+    Ok(Html(
+        CheckPage {
+            names: Names::load(&s).await?,
+            code,
+            found,
+        }
+        .render()?,
+    ))
 }
 
 impl CheckPage {
     fn replaced(&self) -> bool {
-        self.found.as_ref().is_some_and(|(_, v, _)| v.state == VisitState::Replaced)
+        self.found
+            .as_ref()
+            .is_some_and(|(_, v, _)| v.state == VisitState::Replaced)
     }
 }
 
@@ -69,9 +81,18 @@ struct TasksPage {
 pub async fn tasks(State(s): State<AppState>) -> Result<Html<String>, WebError> {
     let tasks = s
         .store
-        .tasks(&TaskFilter { state: Some(TaskState::Published), ..TaskFilter::default() })
+        .tasks(&TaskFilter {
+            state: Some(TaskState::Published),
+            ..TaskFilter::default()
+        })
         .await?;
-    Ok(Html(TasksPage { names: Names::load(&s).await?, tasks }.render()?))
+    Ok(Html(
+        TasksPage {
+            names: Names::load(&s).await?,
+            tasks,
+        }
+        .render()?,
+    ))
 }
 
 async fn published(s: &AppState, id: i64) -> Result<Task, WebError> {
@@ -84,10 +105,17 @@ async fn published(s: &AppState, id: i64) -> Result<Task, WebError> {
 /// A published task's draw record, for anyone to verify.
 pub async fn record(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
     published(&s, id).await?;
-    let json = s.store.draw_record(id).await?.ok_or_else(|| WebError::NotFound("抽取记录".into()))?;
+    let json = s
+        .store
+        .draw_record(id)
+        .await?
+        .ok_or_else(|| WebError::NotFound("抽取记录".into()))?;
     Ok((
         [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_string(),
+            ),
             (header::CACHE_CONTROL, "public, max-age=3600".to_string()),
         ],
         json,
@@ -108,7 +136,10 @@ struct VerifyPage {
 }
 
 /// Recomputes a draw in the visitor's own browser (Web Crypto, no library).
-pub async fn verify(State(s): State<AppState>, Query(q): Query<VerifyQuery>) -> Result<Html<String>, WebError> {
+pub async fn verify(
+    State(s): State<AppState>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Html<String>, WebError> {
     let task = match q.task {
         Some(id) => Some(published(&s, id).await?),
         None => None,
@@ -146,17 +177,28 @@ struct TaskPage {
 
 /// A published task: its plan digest, sources and revealed values, seed, teams (names
 /// and departments), witnesses, and each entity's results.
-pub async fn task(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Html<String>, WebError> {
+pub async fn task(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
     let task = published(&s, id).await?;
     let record = s.store.draw_record(id).await?.unwrap_or_default();
     let seed = liancha_draw::Record::parse(record.as_bytes())
         .map(|r| r.seed_hex())
         .unwrap_or_default();
-    let mut teams: std::collections::BTreeMap<i32, Vec<TeamMember>> = std::collections::BTreeMap::new();
-    for m in s.store.team_members(id).await?.into_iter().filter(|m| m.active) {
+    let mut teams: std::collections::BTreeMap<i32, Vec<TeamMember>> =
+        std::collections::BTreeMap::new();
+    for m in s
+        .store
+        .team_members(id)
+        .await?
+        .into_iter()
+        .filter(|m| m.active)
+    {
         teams.entry(m.team_no).or_default().push(m);
     }
-    let mut results: Vec<(String, String, Vec<liancha_store::results::PublishedResult>)> = Vec::new();
+    let mut results: Vec<(String, String, Vec<liancha_store::results::PublishedResult>)> =
+        Vec::new();
     for r in s.store.published_results_of_task(id).await? {
         match results.last_mut() {
             Some((e, _, v)) if *e == r.entity_id => v.push(r),
@@ -167,7 +209,13 @@ pub async fn task(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Html
         TaskPage {
             names: Names::load(&s).await?,
             witnesses: s.store.witnesses(id).await?,
-            attachments: s.store.attachments(id).await?.into_iter().filter(|a| a.public).collect(),
+            attachments: s
+                .store
+                .attachments(id)
+                .await?
+                .into_iter()
+                .filter(|a| a.public)
+                .collect(),
             seed,
             teams,
             results,
@@ -186,7 +234,11 @@ struct PlansPage {
 
 pub async fn plans(State(s): State<AppState>) -> Result<Html<String>, WebError> {
     Ok(Html(
-        PlansPage { names: Names::load(&s).await?, plans: s.store.annual_plans(None, true).await? }.render()?,
+        PlansPage {
+            names: Names::load(&s).await?,
+            plans: s.store.annual_plans(None, true).await?,
+        }
+        .render()?,
     ))
 }
 

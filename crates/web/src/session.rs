@@ -70,8 +70,7 @@ fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: Option<i64>
 /// Compares secrets in time independent of where they differ.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -114,7 +113,11 @@ impl FromRequestParts<AppState> for Staff {
         }
         let path = parts.uri.path().to_string();
         let to_login = || {
-            let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/staff");
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/staff");
             Redirect::to(&format!("/login?next={}", crate::pages::url_encode(next))).into_response()
         };
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
@@ -195,7 +198,12 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-fn login_page(headers: &HeaderMap, next: &str, message: Option<String>, status: StatusCode) -> Response {
+fn login_page(
+    headers: &HeaderMap,
+    next: &str,
+    message: Option<String>,
+    status: StatusCode,
+) -> Response {
     let csrf = random_token();
     let page = LoginPage {
         next: safe_next(next),
@@ -205,7 +213,10 @@ fn login_page(headers: &HeaderMap, next: &str, message: Option<String>, status: 
     match page.render() {
         Ok(body) => (
             status,
-            [(header::SET_COOKIE, set_cookie(headers, LOGIN_CSRF_COOKIE, &csrf, Some(3600)))],
+            [(
+                header::SET_COOKIE,
+                set_cookie(headers, LOGIN_CSRF_COOKIE, &csrf, Some(3600)),
+            )],
             Html(body),
         )
             .into_response(),
@@ -291,7 +302,10 @@ pub async fn logout(
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, "/login".to_string()),
-            (header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, "", Some(0))),
+            (
+                header::SET_COOKIE,
+                set_cookie(&headers, SESSION_COOKIE, "", Some(0)),
+            ),
         ],
     )
         .into_response())
@@ -332,7 +346,13 @@ pub async fn change_password(
     } else {
         match s
             .store
-            .change_password(staff.user.id, &f.current, &f.new, &staff.token, s.clock.now())
+            .change_password(
+                staff.user.id,
+                &f.current,
+                &f.new,
+                &staff.token,
+                s.clock.now(),
+            )
             .await
         {
             Ok(()) => Ok(()),

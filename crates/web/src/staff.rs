@@ -140,7 +140,10 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
     let mut tasks = s.store.tasks(&filter).await?;
     if p.role == Role::Township {
         tasks.retain(|t| {
-            t.scope.townships.is_empty() || p.township.as_ref().is_some_and(|x| t.scope.townships.contains(x))
+            t.scope.townships.is_empty()
+                || p.township
+                    .as_ref()
+                    .is_some_and(|x| t.scope.townships.contains(x))
         });
     }
     let cal = s.store.calendar().await?;
@@ -162,7 +165,11 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
     Ok(out)
 }
 
-pub async fn home(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> PageResult {
+pub async fn home(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     let p = &staff.principal;
     let my_visits = match &p.inspector_id {
         Some(id) => s
@@ -211,7 +218,10 @@ struct TasksPage {
 }
 
 pub async fn tasks(State(s): State<AppState>, staff: Staff) -> PageResult {
-    let can_create = matches!(staff.principal.role, Role::Coordinator | Role::DepartmentAdmin);
+    let can_create = matches!(
+        staff.principal.role,
+        Role::Coordinator | Role::DepartmentAdmin
+    );
     render(&TasksPage {
         names: Names::load(&s).await?,
         rows: task_rows(&s, &staff).await?,
@@ -237,7 +247,10 @@ struct TaskFormPage {
 
 impl TaskFormPage {
     fn items_of(&self, department: &str) -> Vec<&Item> {
-        self.items.iter().filter(|i| i.department == department).collect()
+        self.items
+            .iter()
+            .filter(|i| i.department == department)
+            .collect()
     }
 }
 
@@ -306,19 +319,30 @@ impl TaskForm {
 
     fn parse(&self) -> Result<NewTask, String> {
         let int = |s: &str, what: &str| -> Result<u32, String> {
-            s.trim().parse::<u32>().map_err(|_| format!("{what}须为整数"))
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{what}须为整数"))
         };
         let date = |s: &str, what: &str| -> Result<NaiveDate, String> {
-            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| format!("{what}须为日期，如 2026-03-02"))
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| format!("{what}须为日期，如 2026-03-02"))
         };
         let quotas = |scale: u32| -> Result<[u32; 4], String> {
             let mut out = [0; 4];
-            for (i, v) in [&self.quota_a, &self.quota_b, &self.quota_c, &self.quota_d].iter().enumerate() {
+            for (i, v) in [&self.quota_a, &self.quota_b, &self.quota_c, &self.quota_d]
+                .iter()
+                .enumerate()
+            {
                 out[i] = if v.trim().is_empty() {
                     0
                 } else if scale == 100 {
                     // Percent with up to two decimals, kept as basis points.
-                    parse_percent_bp(v).ok_or_else(|| format!("{} 类比例须为 0–100 之间的数，最多两位小数", ["A", "B", "C", "D"][i]))?
+                    parse_percent_bp(v).ok_or_else(|| {
+                        format!(
+                            "{} 类比例须为 0–100 之间的数，最多两位小数",
+                            ["A", "B", "C", "D"][i]
+                        )
+                    })?
                 } else {
                     int(v, "抽取户数")?
                 };
@@ -326,10 +350,18 @@ impl TaskForm {
             Ok(out)
         };
         let list = |s: &str| -> Vec<String> {
-            s.split([',', '，', '、', ' ']).map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+            s.split([',', '，', '、', ' '])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
         };
         Ok(NewTask {
-            year: self.year.trim().parse().map_err(|_| "年度须为四位数字".to_string())?,
+            year: self
+                .year
+                .trim()
+                .parse()
+                .map_err(|_| "年度须为四位数字".to_string())?,
             title: self.title.clone(),
             domain: Domain::from_code(&self.domain).ok_or("请选择领域")?,
             mode: TaskMode::from_code(&self.mode).ok_or("请选择检查模式")?,
@@ -362,7 +394,13 @@ impl TaskForm {
             QuotaSpec::RatioBp(q) => ("ratio", q),
             QuotaSpec::Count(q) => ("count", q),
         };
-        let show = |v: u32| if kind == "ratio" { format_bp(&v) } else { v.to_string() };
+        let show = |v: u32| {
+            if kind == "ratio" {
+                format_bp(&v)
+            } else {
+                v.to_string()
+            }
+        };
         TaskForm {
             title: t.title.clone(),
             year: t.year.to_string(),
@@ -395,7 +433,11 @@ impl TaskForm {
 pub fn parse_percent_bp(s: &str) -> Option<u32> {
     let s = s.trim().trim_end_matches('%');
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if frac.len() > 2 || whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if frac.len() > 2
+        || whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let whole: u32 = whole.parse().ok()?;
@@ -409,11 +451,18 @@ pub fn format_bp(bp: &u32) -> String {
     if bp.is_multiple_of(100) {
         format!("{}", bp / 100)
     } else {
-        format!("{}.{:02}", bp / 100, bp % 100).trim_end_matches('0').to_string()
+        format!("{}.{:02}", bp / 100, bp % 100)
+            .trim_end_matches('0')
+            .to_string()
     }
 }
 
-async fn task_form_page(s: &AppState, staff: Staff, f: TaskForm, message: Option<String>) -> Result<Response, WebError> {
+async fn task_form_page(
+    s: &AppState,
+    staff: Staff,
+    f: TaskForm,
+    message: Option<String>,
+) -> Result<Response, WebError> {
     let status = if message.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -422,7 +471,13 @@ async fn task_form_page(s: &AppState, staff: Staff, f: TaskForm, message: Option
     let page = TaskFormPage {
         names: Names::load(s).await?,
         items: s.store.items(true).await?,
-        townships: s.store.townships().await?.into_iter().map(|t| t.name).collect(),
+        townships: s
+            .store
+            .townships()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
         domains: Domain::ALL,
         modes: TaskMode::ALL,
         types: EntityType::ALL,
@@ -448,8 +503,15 @@ pub struct NewTaskQuery {
     entry: Option<i64>,
 }
 
-pub async fn new_task(State(s): State<AppState>, staff: Staff, Query(q): Query<NewTaskQuery>) -> Result<Response, WebError> {
-    if !matches!(staff.principal.role, Role::Coordinator | Role::DepartmentAdmin) {
+pub async fn new_task(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<NewTaskQuery>,
+) -> Result<Response, WebError> {
+    if !matches!(
+        staff.principal.role,
+        Role::Coordinator | Role::DepartmentAdmin
+    ) {
         return Err(WebError::Forbidden);
     }
     let today = china_date(s.clock.now());
@@ -474,24 +536,39 @@ pub async fn new_task(State(s): State<AppState>, staff: Staff, Query(q): Query<N
                 title: format!("{}（{}月）", e.title, e.month),
                 year: plan.year.to_string(),
                 domain: plan.domain.code().into(),
-                lead_department: if staff.principal.department.is_none() { plan.lead_department.clone() } else { f.lead_department.clone() },
+                lead_department: if staff.principal.department.is_none() {
+                    plan.lead_department.clone()
+                } else {
+                    f.lead_department.clone()
+                },
                 items: e.items.clone(),
                 plan_entry: Some(e.id),
                 ..f
             },
-            _ => return Err(WebError::NotFound(format!("已公布计划中的计划任务 {entry}"))),
+            _ => {
+                return Err(WebError::NotFound(format!(
+                    "已公布计划中的计划任务 {entry}"
+                )));
+            }
         },
     };
     task_form_page(&s, staff, f, None).await
 }
 
-pub async fn create_task(State(s): State<AppState>, CsrfForm(staff, f): CsrfForm<TaskForm>) -> Result<Response, WebError> {
+pub async fn create_task(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<TaskForm>,
+) -> Result<Response, WebError> {
     require_task_creator(&staff, &f.lead_department)?;
     let parsed = match f.parse() {
         Ok(t) => t,
         Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
     };
-    match s.store.create_task(&parsed, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .create_task(&parsed, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(id) => Ok(see_other(format!("/staff/tasks/{id}?done=created"))),
         Err(liancha_store::StoreError::Invalid(m)) => task_form_page(&s, staff, f, Some(m)).await,
         Err(e) => Err(e.into()),
@@ -505,19 +582,30 @@ async fn load_task(s: &AppState, staff: &Staff, id: i64) -> Result<(Task, TaskSc
     Ok((task, scope))
 }
 
-pub async fn edit_task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn edit_task(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     let (task, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
     if !task.state.editable() {
         return Err(WebError::Refused {
-            message: format!("任务处于「{}」状态，抽取方案已封存，不能修改", task.state.label()),
+            message: format!(
+                "任务处于「{}」状态，抽取方案已封存，不能修改",
+                task.state.label()
+            ),
             back: format!("/staff/tasks/{id}"),
         });
     }
     task_form_page(&s, staff, TaskForm::from_task(&task), None).await
 }
 
-pub async fn update_task(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<TaskForm>) -> Result<Response, WebError> {
+pub async fn update_task(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<TaskForm>,
+) -> Result<Response, WebError> {
     let (_, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
     require_task_creator(&staff, &f.lead_department)?;
@@ -525,7 +613,17 @@ pub async fn update_task(State(s): State<AppState>, Path(id): Path<i64>, CsrfFor
         Ok(t) => t,
         Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
     };
-    match s.store.update_task(id, f.version.unwrap_or(0), &parsed, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .update_task(
+            id,
+            f.version.unwrap_or(0),
+            &parsed,
+            &staff.actor(),
+            s.clock.now(),
+        )
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=updated"))),
         Err(liancha_store::StoreError::Invalid(m)) => task_form_page(&s, staff, f, Some(m)).await,
         Err(e) => Err(e.into()),
@@ -606,14 +704,17 @@ fn quotas_text(task: &Task) -> String {
     }
 }
 
-pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, Query(q): Query<DoneQuery>) -> PageResult {
+pub async fn task(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     let (task, scope) = load_task(&s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManageTask(&scope));
-    let review_department = staff
-        .principal
-        .department
-        .clone()
-        .filter(|d| staff.may(&Action::ReviewResults { department: d }) && scope.departments.contains(d));
+    let review_department = staff.principal.department.clone().filter(|d| {
+        staff.may(&Action::ReviewResults { department: d }) && scope.departments.contains(d)
+    });
     let members = s.store.team_members(id).await?;
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
     for m in &members {
@@ -623,13 +724,20 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
     // An inspector sees only the visits of their own team.
     if staff.principal.role == Role::Inspector {
         let me = staff.principal.inspector_id.clone().unwrap_or_default();
-        let mine: Vec<i32> = members.iter().filter(|m| m.active && m.inspector_id == me).map(|m| m.team_no).collect();
+        let mine: Vec<i32> = members
+            .iter()
+            .filter(|m| m.active && m.inspector_id == me)
+            .map(|m| m.team_no)
+            .collect();
         visits.retain(|v| v.team_no.is_some_and(|t| mine.contains(&t)));
     }
     let (deadline, flag) = if task.state == TaskState::Drawn {
         let d = s.store.deadline_of(&task).await?;
         let cal = s.store.calendar().await?;
-        (Some(d), Some(deadline_flag(&cal, china_date(s.clock.now()), d)))
+        (
+            Some(d),
+            Some(deadline_flag(&cal, china_date(s.clock.now()), d)),
+        )
     } else {
         (None, None)
     };
@@ -638,7 +746,10 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
     let suggested_round = SourceDecl::drand_round_after(now + chrono::Duration::minutes(10));
     // The latest steps; the whole history (every visit's submission) has its own page.
     let (history, history_total) = if staff.may(&Action::ReadAudit) || can_manage {
-        let (rows, total) = s.store.audit_for_task_tail(id, HISTORY_ON_TASK_PAGE).await?;
+        let (rows, total) = s
+            .store
+            .audit_for_task_tail(id, HISTORY_ON_TASK_PAGE)
+            .await?;
         (rows, total as usize)
     } else {
         (vec![], 0)
@@ -648,10 +759,24 @@ pub async fn task(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, 
         notice: done_message(&q.done),
         can_manage,
         review_department,
-        excluded: if task.committed_at.is_some() { s.store.exclusions(id).await?.len() } else { 0 },
+        excluded: if task.committed_at.is_some() {
+            s.store.exclusions(id).await?.len()
+        } else {
+            0
+        },
         witnesses: s.store.witnesses(id).await?,
-        ceremony: s.store.attachments(id).await?.into_iter().filter(|a| a.entity_id.is_none()).collect(),
-        reviews: if task.state == TaskState::Drawn || task.state == TaskState::Published { s.store.reviews(id).await? } else { vec![] },
+        ceremony: s
+            .store
+            .attachments(id)
+            .await?
+            .into_iter()
+            .filter(|a| a.entity_id.is_none())
+            .collect(),
+        reviews: if task.state == TaskState::Drawn || task.state == TaskState::Published {
+            s.store.reviews(id).await?
+        } else {
+            vec![]
+        },
         history,
         history_total,
         deadline,
@@ -694,13 +819,25 @@ pub struct CommitForm {
 
 fn parse_local_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
-    let naive = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
-    china().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
+    china()
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
-pub async fn commit(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<CommitForm>) -> Result<Response, WebError> {
+pub async fn commit(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<CommitForm>,
+) -> Result<Response, WebError> {
     let (_, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
     let back = format!("/staff/tasks/{id}");
@@ -708,19 +845,36 @@ pub async fn commit(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(sta
     if !f.drand_round.trim().is_empty() {
         match f.drand_round.trim().parse::<u64>() {
             Ok(r) if r > 0 => sources.push(SourceDecl::drand(r)),
-            _ => return Err(WebError::Refused { message: "drand 轮次须为正整数".into(), back }),
+            _ => {
+                return Err(WebError::Refused {
+                    message: "drand 轮次须为正整数".into(),
+                    back,
+                });
+            }
         }
     }
     if !f.other_source.trim().is_empty() {
         let Some(t) = parse_local_time(&f.other_time) else {
-            return Err(WebError::Refused { message: "请填写该随机源产生的时间（北京时间）".into(), back });
+            return Err(WebError::Refused {
+                message: "请填写该随机源产生的时间（北京时间）".into(),
+                back,
+            });
         };
         match SourceDecl::other(&f.other_source, t) {
             Ok(src) => sources.push(src),
-            Err(e) => return Err(WebError::Refused { message: e.to_string(), back }),
+            Err(e) => {
+                return Err(WebError::Refused {
+                    message: e.to_string(),
+                    back,
+                });
+            }
         }
     }
-    match s.store.commit_task(id, f.version, &sources, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .commit_task(id, f.version, &sources, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(_) => Ok(see_other(format!("/staff/tasks/{id}?done=committed"))),
         Err(e) => refused(e, back),
     }
@@ -733,10 +887,18 @@ pub struct DrawForm {
     reveal: Vec<String>,
 }
 
-pub async fn draw(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<DrawForm>) -> Result<Response, WebError> {
+pub async fn draw(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<DrawForm>,
+) -> Result<Response, WebError> {
     let (_, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
-    match s.store.reveal_and_draw(id, f.version, &f.reveal, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .reveal_and_draw(id, f.version, &f.reveal, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(_) => Ok(see_other(format!("/staff/tasks/{id}?done=drawn"))),
         Err(e) => refused(e, format!("/staff/tasks/{id}")),
     }
@@ -750,14 +912,32 @@ pub struct WitnessForm {
     organisation: String,
 }
 
-pub async fn add_witness(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<WitnessForm>) -> Result<Response, WebError> {
+pub async fn add_witness(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<WitnessForm>,
+) -> Result<Response, WebError> {
     let (_, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
     let back = format!("/staff/tasks/{id}");
     let Some(role) = WitnessRole::from_code(&f.role) else {
-        return Err(WebError::Refused { message: "请选择见证人身份".into(), back });
+        return Err(WebError::Refused {
+            message: "请选择见证人身份".into(),
+            back,
+        });
     };
-    match s.store.add_witness(id, &f.name, role, &f.organisation, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .add_witness(
+            id,
+            &f.name,
+            role,
+            &f.organisation,
+            &staff.actor(),
+            s.clock.now(),
+        )
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=witness"))),
         Err(e) => refused(e, back),
     }
@@ -769,10 +949,18 @@ pub struct CancelForm {
     reason: String,
 }
 
-pub async fn cancel(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<CancelForm>) -> Result<Response, WebError> {
+pub async fn cancel(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<CancelForm>,
+) -> Result<Response, WebError> {
     let (_, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
-    match s.store.cancel_task(id, f.version, &f.reason, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .cancel_task(id, f.version, &f.reason, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=cancelled"))),
         Err(e) => refused(e, format!("/staff/tasks/{id}")),
     }
@@ -787,14 +975,22 @@ pub struct SubstituteForm {
     reason: String,
 }
 
-pub async fn substitute(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<SubstituteForm>) -> Result<Response, WebError> {
+pub async fn substitute(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<SubstituteForm>,
+) -> Result<Response, WebError> {
     let (_, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
     let now = s.clock.now();
     let r = if f.kind == "inspector" {
-        s.store.substitute_inspector(id, f.version, &f.id, &f.reason, &staff.actor(), now).await
+        s.store
+            .substitute_inspector(id, f.version, &f.id, &f.reason, &staff.actor(), now)
+            .await
     } else {
-        s.store.substitute_entity(id, f.version, &f.id, &f.reason, &staff.actor(), now).await
+        s.store
+            .substitute_entity(id, f.version, &f.id, &f.reason, &staff.actor(), now)
+            .await
     };
     match r {
         Ok(_) => Ok(see_other(format!("/staff/tasks/{id}?done=substituted"))),
@@ -803,15 +999,25 @@ pub async fn substitute(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm
 }
 
 /// The draw record as a file, for `liancha verify` or the browser verifier.
-pub async fn record(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn record(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     load_task(&s, &staff, id).await?;
     let Some(json) = s.store.draw_record(id).await? else {
         return Err(WebError::NotFound("该任务尚未抽取".into()));
     };
     Ok((
         [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"draw-task-{id}.json\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"draw-task-{id}.json\""),
+            ),
         ],
         json,
     )
@@ -819,15 +1025,25 @@ pub async fn record(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>
 }
 
 /// The committed plan as a file: published before the sources exist.
-pub async fn plan(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn plan(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     load_task(&s, &staff, id).await?;
     let Some(json) = s.store.plan_json(id).await? else {
         return Err(WebError::NotFound("该任务尚未封存抽取方案".into()));
     };
     Ok((
         [
-            (header::CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"plan-task-{id}.json\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"plan-task-{id}.json\""),
+            ),
         ],
         json,
     )
@@ -842,7 +1058,11 @@ struct ExclusionsPage {
     rows: Vec<Exclusion>,
 }
 
-pub async fn exclusions(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>) -> PageResult {
+pub async fn exclusions(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> PageResult {
     let (task, _) = load_task(&s, &staff, id).await?;
     render(&ExclusionsPage {
         rows: s.store.exclusions(id).await?,
@@ -879,7 +1099,9 @@ impl DocumentsPage {
                     .quiet_zone(true)
                     .build();
                 // Inline in HTML: drop the XML prolog.
-                svg.find("<svg").map(|i| svg[i..].to_string()).unwrap_or_default()
+                svg.find("<svg")
+                    .map(|i| svg[i..].to_string())
+                    .unwrap_or_default()
             }
             Err(_) => String::new(),
         }
@@ -892,7 +1114,10 @@ fn origin(headers: &axum::http::HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .unwrap_or("127.0.0.1:8080");
     let https = headers
         .get("x-forwarded-proto")
@@ -908,14 +1133,24 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: Stri
         return Err(WebError::NotFound("该任务尚未抽取".into()));
     }
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
-    for m in s.store.team_members(id).await?.into_iter().filter(|m| m.active) {
+    for m in s
+        .store
+        .team_members(id)
+        .await?
+        .into_iter()
+        .filter(|m| m.active)
+    {
         teams.entry(m.team_no).or_default().push(m);
     }
     let mut visits = s.store.visits(id).await?;
     visits.retain(|v| v.team_no.is_some() && v.state != VisitState::Replaced);
     if staff.principal.role == Role::Inspector {
         let me = staff.principal.inspector_id.clone().unwrap_or_default();
-        visits.retain(|v| v.team_no.and_then(|t| teams.get(&t)).is_some_and(|m| m.iter().any(|m| m.inspector_id == me)));
+        visits.retain(|v| {
+            v.team_no
+                .and_then(|t| teams.get(&t))
+                .is_some_and(|m| m.iter().any(|m| m.inspector_id == me))
+        });
     }
     render(&DocumentsPage {
         names: Names::load(&s).await?,
@@ -929,11 +1164,21 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: Stri
     })
 }
 
-pub async fn notices(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, headers: axum::http::HeaderMap) -> PageResult {
+pub async fn notices(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
     documents(s, staff, id, false, origin(&headers)).await
 }
 
-pub async fn forms(State(s): State<AppState>, staff: Staff, Path(id): Path<i64>, headers: axum::http::HeaderMap) -> PageResult {
+pub async fn forms(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
     documents(s, staff, id, true, origin(&headers)).await
 }
 
@@ -983,17 +1228,29 @@ struct VisitPage {
 
 impl VisitPage {
     fn checked(&self, item: &str, c: &ResultCategory) -> bool {
-        self.results.get(item).is_some_and(|r| r.categories.contains(c))
+        self.results
+            .get(item)
+            .is_some_and(|r| r.categories.contains(c))
     }
     fn method_checked(&self, item: &str, m: &InspectionMethod) -> bool {
-        self.results.get(item).is_some_and(|r| r.methods.contains(m))
+        self.results
+            .get(item)
+            .is_some_and(|r| r.methods.contains(m))
     }
     fn findings(&self, item: &str) -> String {
-        self.results.get(item).map(|r| r.findings.clone()).unwrap_or_default()
+        self.results
+            .get(item)
+            .map(|r| r.findings.clone())
+            .unwrap_or_default()
     }
 }
 
-async fn load_visit(s: &AppState, staff: &Staff, id: i64, entity: &str) -> Result<(Task, TaskScope, Visit, Vec<TeamMember>), WebError> {
+async fn load_visit(
+    s: &AppState,
+    staff: &Staff,
+    id: i64,
+    entity: &str,
+) -> Result<(Task, TaskScope, Visit, Vec<TeamMember>), WebError> {
     let (task, scope) = load_task(s, staff, id).await?;
     let visit = s
         .store
@@ -1016,18 +1273,24 @@ async fn load_visit(s: &AppState, staff: &Staff, id: i64, entity: &str) -> Resul
     Ok((task, scope, visit, team))
 }
 
-pub async fn visit(State(s): State<AppState>, staff: Staff, Path((id, entity)): Path<(i64, String)>, Query(q): Query<DoneQuery>) -> PageResult {
+pub async fn visit(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path((id, entity)): Path<(i64, String)>,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     let (task, scope, visit, team) = load_visit(&s, &staff, id, &entity).await?;
     let editable = task.state == TaskState::Drawn
         && matches!(visit.state, VisitState::Pending | VisitState::Returned)
         && staff.may(&Action::RecordResults(&scope));
-    let review_department = staff
-        .principal
-        .department
-        .clone()
-        .filter(|d| staff.may(&Action::ReviewResults { department: d }) && scope.departments.contains(d));
+    let review_department = staff.principal.department.clone().filter(|d| {
+        staff.may(&Action::ReviewResults { department: d }) && scope.departments.contains(d)
+    });
     let can_attach = task.state == TaskState::Drawn
-        && matches!(visit.state, VisitState::Pending | VisitState::Returned | VisitState::Submitted)
+        && matches!(
+            visit.state,
+            VisitState::Pending | VisitState::Returned | VisitState::Submitted
+        )
         && staff.may(&Action::RecordResults(&scope));
     let attachments = s
         .store
@@ -1064,9 +1327,17 @@ pub async fn record_results(
     let (task, scope, _, _) = load_visit(&s, &staff, id, &entity).await?;
     staff.require(&Action::RecordResults(&scope))?;
     let back = format!("/staff/tasks/{id}/visits/{entity}");
-    let get = |k: &str| f.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    let get = |k: &str| {
+        f.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
     let Ok(inspected_on) = NaiveDate::parse_from_str(get("inspected_on").trim(), "%Y-%m-%d") else {
-        return Err(WebError::Refused { message: "请填写检查日期".into(), back });
+        return Err(WebError::Refused {
+            message: "请填写检查日期".into(),
+            back,
+        });
     };
     let mut results = Vec::new();
     for item in &task.items {
@@ -1078,12 +1349,22 @@ pub async fn record_results(
             if *k == cat_key {
                 match ResultCategory::from_code(v) {
                     Some(c) => categories.push(c),
-                    None => return Err(WebError::Refused { message: format!("未知的检查结果「{v}」"), back }),
+                    None => {
+                        return Err(WebError::Refused {
+                            message: format!("未知的检查结果「{v}」"),
+                            back,
+                        });
+                    }
                 }
             } else if *k == method_key {
                 match InspectionMethod::from_code(v) {
                     Some(m) => methods.push(m),
-                    None => return Err(WebError::Refused { message: format!("未知的检查方式「{v}」"), back }),
+                    None => {
+                        return Err(WebError::Refused {
+                            message: format!("未知的检查方式「{v}」"),
+                            back,
+                        });
+                    }
                 }
             }
         }
@@ -1094,7 +1375,18 @@ pub async fn record_results(
             findings: get(&format!("findings_{}", item.code)).to_string(),
         });
     }
-    match s.store.record_results(id, &entity, inspected_on, &results, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .record_results(
+            id,
+            &entity,
+            inspected_on,
+            &results,
+            &staff.actor(),
+            s.clock.now(),
+        )
+        .await
+    {
         Ok(()) => Ok(see_other(format!("{back}?done=submitted"))),
         Err(e) => refused(e, back),
     }
@@ -1111,20 +1403,43 @@ pub async fn return_visit(
     CsrfForm(staff, f): CsrfForm<ReturnForm>,
 ) -> Result<Response, WebError> {
     let department = staff.principal.department.clone().unwrap_or_default();
-    staff.require(&Action::ReviewResults { department: &department })?;
+    staff.require(&Action::ReviewResults {
+        department: &department,
+    })?;
     load_task(&s, &staff, id).await?;
     let back = format!("/staff/tasks/{id}/visits/{entity}");
-    match s.store.return_visit(id, &entity, &department, &f.note, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .return_visit(
+            id,
+            &entity,
+            &department,
+            &f.note,
+            &staff.actor(),
+            s.clock.now(),
+        )
+        .await
+    {
         Ok(()) => Ok(see_other(format!("{back}?done=returned"))),
         Err(e) => refused(e, back),
     }
 }
 
-pub async fn approve(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, _): CsrfForm<crate::session::Empty>) -> Result<Response, WebError> {
+pub async fn approve(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, _): CsrfForm<crate::session::Empty>,
+) -> Result<Response, WebError> {
     let department = staff.principal.department.clone().unwrap_or_default();
-    staff.require(&Action::ReviewResults { department: &department })?;
+    staff.require(&Action::ReviewResults {
+        department: &department,
+    })?;
     load_task(&s, &staff, id).await?;
-    match s.store.approve_results(id, &department, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .approve_results(id, &department, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=approved"))),
         Err(e) => refused(e, format!("/staff/tasks/{id}")),
     }
@@ -1135,10 +1450,18 @@ pub struct VersionForm {
     version: i32,
 }
 
-pub async fn publish(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<VersionForm>) -> Result<Response, WebError> {
+pub async fn publish(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<VersionForm>,
+) -> Result<Response, WebError> {
     let (_, scope) = load_task(&s, &staff, id).await?;
     staff.require(&Action::ManageTask(&scope))?;
-    match s.store.publish_task(id, f.version, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .publish_task(id, f.version, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=published"))),
         Err(e) => refused(e, format!("/staff/tasks/{id}")),
     }
@@ -1159,7 +1482,11 @@ struct FollowUpsPage {
     can_manage: bool,
 }
 
-pub async fn follow_ups(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> PageResult {
+pub async fn follow_ups(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     let p = &staff.principal;
     let department = match p.role {
         Role::DepartmentAdmin => p.department.clone(),
@@ -1195,27 +1522,49 @@ pub struct FollowUpForm {
     note: String,
 }
 
-pub async fn update_follow_up(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<FollowUpForm>) -> Result<Response, WebError> {
-    let item = s.store.follow_up(id).await?.ok_or_else(|| WebError::NotFound(format!("后续处置 {id}")))?;
-    staff.require(&Action::ManageFollowUp { department: &item.department })?;
+pub async fn update_follow_up(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<FollowUpForm>,
+) -> Result<Response, WebError> {
+    let item = s
+        .store
+        .follow_up(id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("后续处置 {id}")))?;
+    staff.require(&Action::ManageFollowUp {
+        department: &item.department,
+    })?;
     let back = "/staff/follow-ups".to_string();
     let now = s.clock.now();
     let r = if f.action == "close" {
-        s.store.close_follow_up(id, &f.note, &staff.actor(), now).await
+        s.store
+            .close_follow_up(id, &f.note, &staff.actor(), now)
+            .await
     } else {
         let Some(kind) = FollowUpKind::from_code(&f.kind) else {
-            return Err(WebError::Refused { message: "请选择处置方式".into(), back });
+            return Err(WebError::Refused {
+                message: "请选择处置方式".into(),
+                back,
+            });
         };
         let due = if f.due_on.trim().is_empty() {
             None
         } else {
             match NaiveDate::parse_from_str(f.due_on.trim(), "%Y-%m-%d") {
                 Ok(d) => Some(d),
-                Err(_) => return Err(WebError::Refused { message: "期限须为日期".into(), back }),
+                Err(_) => {
+                    return Err(WebError::Refused {
+                        message: "期限须为日期".into(),
+                        back,
+                    });
+                }
             }
         };
         let target = Some(f.target_department.trim()).filter(|t| !t.is_empty());
-        s.store.update_follow_up(id, kind, due, target, &f.note, &staff.actor(), now).await
+        s.store
+            .update_follow_up(id, kind, due, target, &f.note, &staff.actor(), now)
+            .await
     };
     match r {
         Ok(()) => Ok(see_other("/staff/follow-ups?done=follow-up".into())),
@@ -1230,10 +1579,30 @@ pub struct CreditForm {
     note: String,
 }
 
-pub async fn decide_credit(State(s): State<AppState>, Path(id): Path<i64>, CsrfForm(staff, f): CsrfForm<CreditForm>) -> Result<Response, WebError> {
-    let prop = s.store.credit_proposal(id).await?.ok_or_else(|| WebError::NotFound(format!("信用名单建议 {id}")))?;
-    staff.require(&Action::ManageFollowUp { department: &prop.department })?;
-    match s.store.decide_credit_proposal(id, f.decision == "confirm", &f.note, &staff.actor(), s.clock.now()).await {
+pub async fn decide_credit(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<CreditForm>,
+) -> Result<Response, WebError> {
+    let prop = s
+        .store
+        .credit_proposal(id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("信用名单建议 {id}")))?;
+    staff.require(&Action::ManageFollowUp {
+        department: &prop.department,
+    })?;
+    match s
+        .store
+        .decide_credit_proposal(
+            id,
+            f.decision == "confirm",
+            &f.note,
+            &staff.actor(),
+            s.clock.now(),
+        )
+        .await
+    {
         Ok(()) => Ok(see_other("/staff/follow-ups?done=credit".into())),
         Err(e) => refused(e, "/staff/follow-ups".into()),
     }
@@ -1252,7 +1621,11 @@ struct TargetedPage {
     today: NaiveDate,
 }
 
-pub async fn targeted(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> PageResult {
+pub async fn targeted(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     let p = &staff.principal;
     let department = match p.role {
         Role::DepartmentAdmin => p.department.clone(),
@@ -1263,7 +1636,9 @@ pub async fn targeted(State(s): State<AppState>, staff: Staff, Query(q): Query<D
         notice: done_message(&q.done),
         rows: s.store.targeted_inspections(department.as_deref()).await?,
         sources: TargetedSource::ALL,
-        can_record: department.as_deref().is_some_and(|d| staff.may(&Action::RecordTargeted { department: d })),
+        can_record: department
+            .as_deref()
+            .is_some_and(|d| staff.may(&Action::RecordTargeted { department: d })),
         today: china_date(s.clock.now()),
         staff,
     })
@@ -1281,15 +1656,26 @@ pub struct TargetedForm {
     findings: String,
 }
 
-pub async fn record_targeted(State(s): State<AppState>, CsrfForm(staff, f): CsrfForm<TargetedForm>) -> Result<Response, WebError> {
+pub async fn record_targeted(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<TargetedForm>,
+) -> Result<Response, WebError> {
     let department = staff.principal.department.clone().unwrap_or_default();
-    staff.require(&Action::RecordTargeted { department: &department })?;
+    staff.require(&Action::RecordTargeted {
+        department: &department,
+    })?;
     let back = "/staff/targeted".to_string();
     let Some(source) = TargetedSource::from_code(&f.source) else {
-        return Err(WebError::Refused { message: "请选择来源".into(), back });
+        return Err(WebError::Refused {
+            message: "请选择来源".into(),
+            back,
+        });
     };
     let Ok(inspected_on) = NaiveDate::parse_from_str(f.inspected_on.trim(), "%Y-%m-%d") else {
-        return Err(WebError::Refused { message: "请填写检查日期".into(), back });
+        return Err(WebError::Refused {
+            message: "请填写检查日期".into(),
+            back,
+        });
     };
     let t = NewTargeted {
         entity_id: f.entity_id.trim().to_ascii_uppercase(),
@@ -1297,10 +1683,20 @@ pub async fn record_targeted(State(s): State<AppState>, CsrfForm(staff, f): Csrf
         source,
         document_ref: f.document_ref,
         inspected_on,
-        items: f.items.split([',', '，', '、', ' ']).map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect(),
+        items: f
+            .items
+            .split([',', '，', '、', ' '])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect(),
         findings: f.findings,
     };
-    match s.store.record_targeted(&t, &staff.actor(), s.clock.now()).await {
+    match s
+        .store
+        .record_targeted(&t, &staff.actor(), s.clock.now())
+        .await
+    {
         Ok(_) => Ok(see_other("/staff/targeted?done=targeted".into())),
         Err(e) => refused(e, back),
     }
@@ -1324,7 +1720,11 @@ pub struct AuditQuery {
 
 /// The latest 500 entries, or one task's whole history (for whoever may read or
 /// manage the task).
-pub async fn audit(State(s): State<AppState>, staff: Staff, Query(q): Query<AuditQuery>) -> PageResult {
+pub async fn audit(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
     let rows = match q.task {
         Some(id) => {
             let (_, scope) = load_task(&s, &staff, id).await?;
@@ -1338,9 +1738,12 @@ pub async fn audit(State(s): State<AppState>, staff: Staff, Query(q): Query<Audi
             s.store.audit_recent(500).await?
         }
     };
-    render(&AuditPage { rows, task: q.task, staff })
+    render(&AuditPage {
+        rows,
+        task: q.task,
+        staff,
+    })
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -1375,7 +1778,11 @@ struct ConflictsPage {
 
 /// Department admins see and declare their own inspectors' conflicts; the county
 /// coordinator and oversight see all, the coordinator declares any.
-pub async fn conflicts(State(s): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> PageResult {
+pub async fn conflicts(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
     let p = &staff.principal;
     let department = match p.role {
         Role::DepartmentAdmin => p.department.clone(),
@@ -1399,7 +1806,10 @@ pub struct ConflictForm {
     reason: String,
 }
 
-pub async fn declare_conflict(State(s): State<AppState>, CsrfForm(staff, f): CsrfForm<ConflictForm>) -> Result<Response, WebError> {
+pub async fn declare_conflict(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<ConflictForm>,
+) -> Result<Response, WebError> {
     let back = "/staff/conflicts".to_string();
     let p = &staff.principal;
     match p.role {

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
+use liancha_domain::Domain;
 use liancha_domain::auth::Role;
 use liancha_domain::workflow::{SourceDecl, TaskMode, TaskState};
-use liancha_domain::Domain;
 use liancha_store::accounts::{Actor, NewUser};
 use liancha_store::demo::{self, DemoSize};
 use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
@@ -42,7 +42,10 @@ async fn start(engine: Engine) -> (Server, Store) {
     (
         Server {
             base: format!("http://{addr}"),
-            http: reqwest::Client::builder().redirect(Policy::none()).build().unwrap(),
+            http: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
             _db: db,
         },
         store,
@@ -54,11 +57,16 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
 }
 
 fn hidden_csrf(body: &str) -> String {
-    let at = body.find("name=\"csrf\" value=\"").expect("a form with a CSRF token");
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token");
     let rest = &body[at + "name=\"csrf\" value=\"".len()..];
     rest[..rest.find('"').unwrap()].to_string()
 }
@@ -70,7 +78,9 @@ fn encode(pairs: &[(&str, &str)]) -> String {
             let enc = |s: &str| {
                 s.bytes()
                     .map(|b| match b {
-                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                            (b as char).to_string()
+                        }
                         _ => format!("%{b:02X}"),
                     })
                     .collect::<String>()
@@ -89,7 +99,12 @@ struct Session {
 
 impl Server {
     async fn login(&self, user: &str, password: &str) -> Result<Session, u16> {
-        let r = self.http.get(format!("{}/login", self.base)).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}/login", self.base))
+            .send()
+            .await
+            .unwrap();
         let login_cookie = set_cookie(&r, "liancha_login").unwrap();
         let csrf = hidden_csrf(&r.text().await.unwrap());
         let r = self
@@ -97,7 +112,12 @@ impl Server {
             .post(format!("{}/login", self.base))
             .header("cookie", format!("liancha_login={login_cookie}"))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(encode(&[("username", user), ("password", password), ("csrf", &csrf), ("next", "/staff")]))
+            .body(encode(&[
+                ("username", user),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/staff"),
+            ]))
             .send()
             .await
             .unwrap();
@@ -106,7 +126,10 @@ impl Server {
         }
         let cookie = set_cookie(&r, "liancha_session").unwrap();
         assert!(
-            r.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"),
+            r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .contains("HttpOnly"),
             "session cookie is HttpOnly"
         );
         let mut page = self.get(&cookie, "/staff").await;
@@ -132,17 +155,35 @@ impl Server {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
-    async fn upload(&self, s: &Session, task: i64, fields: &[(&str, &str)], file: (&str, &[u8])) -> (u16, String) {
-        self.upload_to(s, &format!("/staff/tasks/{task}/attachments"), fields, file).await
+    async fn upload(
+        &self,
+        s: &Session,
+        task: i64,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> (u16, String) {
+        self.upload_to(s, &format!("/staff/tasks/{task}/attachments"), fields, file)
+            .await
     }
 
-    async fn upload_to(&self, s: &Session, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> (u16, String) {
+    async fn upload_to(
+        &self,
+        s: &Session,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> (u16, String) {
         let boundary = "liancha-test-boundary";
         let mut body = Vec::new();
         let mut all = vec![("csrf", s.csrf.as_str())];
         all.extend_from_slice(fields);
         for (k, v) in all {
-            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
         }
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0).as_bytes(),
@@ -153,7 +194,10 @@ impl Server {
             .http
             .post(format!("{}{path}", self.base))
             .header("cookie", format!("liancha_session={}", s.cookie))
-            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(body)
             .send()
             .await
@@ -201,18 +245,39 @@ const PASSWORD: &str = demo::DEMO_PASSWORD;
 
 async fn every_route_with_every_role(engine: Engine) {
     let (srv, store) = start(engine).await;
-    let coordinator: Actor = (&store.user_by_name("bianban").await.unwrap().unwrap().principal()).into();
+    let coordinator: Actor = (&store
+        .user_by_name("bianban")
+        .await
+        .unwrap()
+        .unwrap()
+        .principal())
+        .into();
     let now = Utc::now();
 
     // A drawn two-department task (amr leads, agri takes part) and a draft.
-    let drawn = store.create_task(&spec("amr", &["SC-001", "NY-001"]), &coordinator, now).await.unwrap();
-    let draft = store.create_task(&spec("amr", &["SC-002"]), &coordinator, now).await.unwrap();
+    let drawn = store
+        .create_task(&spec("amr", &["SC-001", "NY-001"]), &coordinator, now)
+        .await
+        .unwrap();
+    let draft = store
+        .create_task(&spec("amr", &["SC-002"]), &coordinator, now)
+        .await
+        .unwrap();
     let v = store.task_or_404(drawn).await.unwrap().version;
     let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap();
-    store.commit_task(drawn, v, &[dice], &coordinator, now).await.unwrap();
+    store
+        .commit_task(drawn, v, &[dice], &coordinator, now)
+        .await
+        .unwrap();
     let v = store.task_or_404(drawn).await.unwrap().version;
     store
-        .reveal_and_draw(drawn, v, &["6".into()], &coordinator, now + Duration::seconds(2))
+        .reveal_and_draw(
+            drawn,
+            v,
+            &["6".into()],
+            &coordinator,
+            now + Duration::seconds(2),
+        )
         .await
         .unwrap();
     let members = store.team_members(drawn).await.unwrap();
@@ -234,7 +299,12 @@ async fn every_route_with_every_role(engine: Engine) {
         .id;
     let admin: Actor = Actor::system("test");
     for (username, role, department, inspector) in [
-        ("insp-in", Role::Inspector, Some("amr"), Some(in_team.clone())),
+        (
+            "insp-in",
+            Role::Inspector,
+            Some("amr"),
+            Some(in_team.clone()),
+        ),
         ("insp-out", Role::Inspector, Some("amr"), Some(out_of_task)),
         ("env-admin", Role::DepartmentAdmin, Some("ecology"), None),
     ] {
@@ -268,19 +338,47 @@ async fn every_route_with_every_role(engine: Engine) {
     };
     let (status, body) = public(format!("/check?code={}", visit.check_code.to_lowercase())).await;
     assert_eq!(status, 200);
-    assert!(body.contains("核验通过") && body.contains(&visit.entity_name), "{body}");
-    let member = members.iter().find(|m| Some(m.team_no) == visit.team_no).unwrap();
+    assert!(
+        body.contains("核验通过") && body.contains(&visit.entity_name),
+        "{body}"
+    );
+    let member = members
+        .iter()
+        .find(|m| Some(m.team_no) == visit.team_no)
+        .unwrap();
     assert!(body.contains(&member.name));
-    assert!(!body.contains(&member.inspector_id), "inspector ids stay internal");
+    assert!(
+        !body.contains(&member.inspector_id),
+        "inspector ids stay internal"
+    );
     let (_, body) = public("/check?code=ZZZZZZZZ".into()).await;
     assert!(body.contains("未找到该核验码"));
-    assert_eq!(public(format!("/public/tasks/{drawn}/record.json")).await.0, 404);
+    assert_eq!(
+        public(format!("/public/tasks/{drawn}/record.json")).await.0,
+        404
+    );
     assert_eq!(public(format!("/verify?task={drawn}")).await.0, 404);
-    let r = srv.http.get(format!("{}/verify", srv.base)).header("x-forwarded-proto", "https").send().await.unwrap();
+    let r = srv
+        .http
+        .get(format!("{}/verify", srv.base))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
-    let r = srv.http.get(format!("{}/verify", srv.base)).send().await.unwrap();
+    let r = srv
+        .http
+        .get(format!("{}/verify", srv.base))
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers().get("strict-transport-security").is_none());
-    assert!(!r.headers()["content-security-policy"].to_str().unwrap().contains("unsafe-inline"));
+    assert!(
+        !r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("unsafe-inline")
+    );
     let (status, body) = public("/verify".into()).await;
     assert_eq!(status, 200);
     assert!(body.contains("src=\"/static/verify-page.js\""));
@@ -291,20 +389,46 @@ async fn every_route_with_every_role(engine: Engine) {
     assert!(!body.contains(&format!("/public/tasks/{drawn}/")));
 
     // Not signed in: every staff page sends to the sign-in page.
-    let r = srv.http.get(format!("{}/staff/tasks/{drawn}", srv.base)).send().await.unwrap();
+    let r = srv
+        .http
+        .get(format!("{}/staff/tasks/{drawn}", srv.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next="));
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=")
+    );
     assert_eq!(srv.login("bianban", "wrong").await.err(), Some(401));
 
     let users = [
-        "admin", "bianban", "amr-admin", "agri-admin", "env-admin", "insp-in", "insp-out", "duchashi", "gonghe",
+        "admin",
+        "bianban",
+        "amr-admin",
+        "agri-admin",
+        "env-admin",
+        "insp-in",
+        "insp-out",
+        "duchashi",
+        "gonghe",
     ];
     let mut sessions = BTreeMap::new();
     for u in users {
         sessions.insert(u, srv.login(u, PASSWORD).await.unwrap());
     }
 
-    let readers = ["admin", "bianban", "amr-admin", "agri-admin", "insp-in", "duchashi", "gonghe"];
+    let readers = [
+        "admin",
+        "bianban",
+        "amr-admin",
+        "agri-admin",
+        "insp-in",
+        "duchashi",
+        "gonghe",
+    ];
     let e = &visit.entity_id;
     let get_rules: Vec<(String, Vec<&str>)> = vec![
         ("/staff".into(), users.to_vec()),
@@ -313,23 +437,78 @@ async fn every_route_with_every_role(engine: Engine) {
         ("/staff/calendar".into(), users.to_vec()),
         ("/staff/users".into(), vec!["admin"]),
         ("/account/password".into(), users.to_vec()),
-        ("/staff/tasks/new".into(), vec!["bianban", "amr-admin", "agri-admin", "env-admin"]),
+        (
+            "/staff/tasks/new".into(),
+            vec!["bianban", "amr-admin", "agri-admin", "env-admin"],
+        ),
         (format!("/staff/tasks/{drawn}"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/plan.json"), readers.to_vec()),
-        (format!("/staff/tasks/{drawn}/record.json"), readers.to_vec()),
+        (
+            format!("/staff/tasks/{drawn}/record.json"),
+            readers.to_vec(),
+        ),
         (format!("/staff/tasks/{drawn}/exclusions"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/notices"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/forms"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/visits/{e}"), readers.to_vec()),
-        (format!("/staff/tasks/{draft}/edit"), vec!["bianban", "amr-admin"]),
+        (
+            format!("/staff/tasks/{draft}/edit"),
+            vec!["bianban", "amr-admin"],
+        ),
         ("/staff/my".into(), vec!["insp-in", "insp-out"]),
-        ("/staff/follow-ups".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
-        ("/staff/targeted".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
+        (
+            "/staff/follow-ups".into(),
+            vec![
+                "admin",
+                "bianban",
+                "amr-admin",
+                "agri-admin",
+                "env-admin",
+                "duchashi",
+            ],
+        ),
+        (
+            "/staff/targeted".into(),
+            vec![
+                "admin",
+                "bianban",
+                "amr-admin",
+                "agri-admin",
+                "env-admin",
+                "duchashi",
+            ],
+        ),
         ("/staff/audit".into(), vec!["admin", "bianban", "duchashi"]),
-        ("/staff/conflicts".into(), vec!["admin", "bianban", "amr-admin", "agri-admin", "env-admin", "duchashi"]),
-        ("/staff/oversight".into(), vec!["admin", "bianban", "duchashi"]),
-        ("/staff/oversight/export.xlsx".into(), vec!["admin", "bianban", "duchashi"]),
-        ("/staff/oversight/report?department=amr".into(), vec!["admin", "bianban", "duchashi", "amr-admin", "agri-admin", "env-admin"]),
+        (
+            "/staff/conflicts".into(),
+            vec![
+                "admin",
+                "bianban",
+                "amr-admin",
+                "agri-admin",
+                "env-admin",
+                "duchashi",
+            ],
+        ),
+        (
+            "/staff/oversight".into(),
+            vec!["admin", "bianban", "duchashi"],
+        ),
+        (
+            "/staff/oversight/export.xlsx".into(),
+            vec!["admin", "bianban", "duchashi"],
+        ),
+        (
+            "/staff/oversight/report?department=amr".into(),
+            vec![
+                "admin",
+                "bianban",
+                "duchashi",
+                "amr-admin",
+                "agri-admin",
+                "env-admin",
+            ],
+        ),
     ];
     for (path, allowed) in &get_rules {
         for u in users {
@@ -340,23 +519,52 @@ async fn every_route_with_every_role(engine: Engine) {
     }
     // The dashboard shows the task; the monthly report of a department admin is
     // always its own department's, whatever the query asks.
-    let (_, dash) = srv.get(&sessions["duchashi"].cookie, "/staff/oversight").await;
-    assert!(dash.contains("<svg") && dash.contains("牟定县市场监督管理局"), "{dash}");
-    let (_, report) = srv.get(&sessions["agri-admin"].cookie, "/staff/oversight/report?department=amr").await;
-    assert!(report.contains("牟定县农业农村局") && !report.contains("牟定县市场监督管理局<br>"), "{report}");
+    let (_, dash) = srv
+        .get(&sessions["duchashi"].cookie, "/staff/oversight")
+        .await;
+    assert!(
+        dash.contains("<svg") && dash.contains("牟定县市场监督管理局"),
+        "{dash}"
+    );
+    let (_, report) = srv
+        .get(
+            &sessions["agri-admin"].cookie,
+            "/staff/oversight/report?department=amr",
+        )
+        .await;
+    assert!(
+        report.contains("牟定县农业农村局") && !report.contains("牟定县市场监督管理局<br>"),
+        "{report}"
+    );
     let r = srv
         .http
         .get(format!("{}/staff/oversight/export.xlsx", srv.base))
-        .header("cookie", format!("liancha_session={}", sessions["bianban"].cookie))
+        .header(
+            "cookie",
+            format!("liancha_session={}", sessions["bianban"].cookie),
+        )
         .send()
         .await
         .unwrap();
-    assert!(r.headers()["content-type"].to_str().unwrap().contains("spreadsheetml"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
     assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
 
     // Each notice carries its check code and a QR code of the public check page.
-    let (_, notices) = srv.get(&sessions["bianban"].cookie, &format!("/staff/tasks/{drawn}/notices")).await;
-    assert!(notices.contains(&visit.check_code) && notices.contains("<svg"), "{notices}");
+    let (_, notices) = srv
+        .get(
+            &sessions["bianban"].cookie,
+            &format!("/staff/tasks/{drawn}/notices"),
+        )
+        .await;
+    assert!(
+        notices.contains(&visit.check_code) && notices.contains("<svg"),
+        "{notices}"
+    );
     assert!(!notices.contains("<?xml"));
 
     // What an inspector and a foreign department see in lists.
@@ -374,24 +582,91 @@ async fn every_route_with_every_role(engine: Engine) {
     let stale = "0";
     type Rule<'a> = (String, Vec<(&'a str, &'a str)>, Vec<&'a str>);
     let post_rules: Vec<Rule> = vec![
-        (format!("/staff/tasks/{drawn}/cancel"), vec![("version", stale), ("reason", "测试")], vec!["bianban", "amr-admin"]),
-        (format!("/staff/tasks/{drawn}/publish"), vec![("version", &version)], vec!["bianban", "amr-admin"]),
-        (format!("/staff/tasks/{drawn}/commit"), vec![("version", &version)], vec!["bianban", "amr-admin"]),
-        (format!("/staff/tasks/{drawn}/substitute"), vec![("version", stale), ("kind", "inspector"), ("id", "x"), ("reason", "病")], vec!["bianban", "amr-admin"]),
-        (format!("/staff/tasks/{drawn}/approve"), vec![], vec!["amr-admin", "agri-admin"]),
-        (format!("/staff/tasks/{drawn}/visits/{e}"), vec![("inspected_on", "")], vec!["amr-admin", "agri-admin", "insp-in"]),
-        (format!("/staff/tasks/{draft}/edit"), vec![("lead_department", "amr"), ("title", "")], vec!["bianban", "amr-admin"]),
-        ("/staff/plans".into(), vec![("lead_department", "amr"), ("year", "x"), ("domain", "market"), ("title", "t")], vec!["bianban", "amr-admin"]),
-        ("/staff/users".into(), vec![("username", "u"), ("display_name", "u"), ("role", "nope"), ("password", "x")], vec!["admin"]),
-        ("/staff/calendar".into(), vec![("year", "x"), ("days", "")], vec!["admin"]),
-        ("/staff/conflicts".into(), vec![("inspector_id", "nobody"), ("entity_id", "x"), ("kind", "tie"), ("reason", "r")], vec!["bianban", "amr-admin", "agri-admin", "env-admin"]),
+        (
+            format!("/staff/tasks/{drawn}/cancel"),
+            vec![("version", stale), ("reason", "测试")],
+            vec!["bianban", "amr-admin"],
+        ),
+        (
+            format!("/staff/tasks/{drawn}/publish"),
+            vec![("version", &version)],
+            vec!["bianban", "amr-admin"],
+        ),
+        (
+            format!("/staff/tasks/{drawn}/commit"),
+            vec![("version", &version)],
+            vec!["bianban", "amr-admin"],
+        ),
+        (
+            format!("/staff/tasks/{drawn}/substitute"),
+            vec![
+                ("version", stale),
+                ("kind", "inspector"),
+                ("id", "x"),
+                ("reason", "病"),
+            ],
+            vec!["bianban", "amr-admin"],
+        ),
+        (
+            format!("/staff/tasks/{drawn}/approve"),
+            vec![],
+            vec!["amr-admin", "agri-admin"],
+        ),
+        (
+            format!("/staff/tasks/{drawn}/visits/{e}"),
+            vec![("inspected_on", "")],
+            vec!["amr-admin", "agri-admin", "insp-in"],
+        ),
+        (
+            format!("/staff/tasks/{draft}/edit"),
+            vec![("lead_department", "amr"), ("title", "")],
+            vec!["bianban", "amr-admin"],
+        ),
+        (
+            "/staff/plans".into(),
+            vec![
+                ("lead_department", "amr"),
+                ("year", "x"),
+                ("domain", "market"),
+                ("title", "t"),
+            ],
+            vec!["bianban", "amr-admin"],
+        ),
+        (
+            "/staff/users".into(),
+            vec![
+                ("username", "u"),
+                ("display_name", "u"),
+                ("role", "nope"),
+                ("password", "x"),
+            ],
+            vec!["admin"],
+        ),
+        (
+            "/staff/calendar".into(),
+            vec![("year", "x"), ("days", "")],
+            vec!["admin"],
+        ),
+        (
+            "/staff/conflicts".into(),
+            vec![
+                ("inspector_id", "nobody"),
+                ("entity_id", "x"),
+                ("kind", "tie"),
+                ("reason", "r"),
+            ],
+            vec!["bianban", "amr-admin", "agri-admin", "env-admin"],
+        ),
     ];
     for (path, form, allowed) in &post_rules {
         for u in users {
             let (status, body) = srv.post(&sessions[u], path, form).await;
             if allowed.contains(&u) {
                 assert_eq!(status, 422, "{engine:?} POST {path} as {u}: {body}");
-                assert!(body.contains("未作任何更改") || body.contains("未保存"), "{body}");
+                assert!(
+                    body.contains("未作任何更改") || body.contains("未保存"),
+                    "{body}"
+                );
             } else {
                 assert_eq!(status, 403, "{engine:?} POST {path} as {u}: {body}");
             }
@@ -400,42 +675,127 @@ async fn every_route_with_every_role(engine: Engine) {
     // Attachments: type from the bytes, size capped, only for one's own visit.
     let png = b"\x89PNG\r\n\x1a\n0000";
     let fields = [("purpose", "result"), ("entity", e.as_str())];
-    let (status, body) = srv.upload(&sessions["insp-in"], drawn, &fields, ("现场照片.png", png)).await;
+    let (status, body) = srv
+        .upload(&sessions["insp-in"], drawn, &fields, ("现场照片.png", png))
+        .await;
     assert_eq!(status, 303, "{body}");
-    assert_eq!(srv.upload(&sessions["insp-out"], drawn, &fields, ("x.png", png)).await.0, 403);
-    assert_eq!(srv.upload(&sessions["duchashi"], drawn, &fields, ("x.png", png)).await.0, 403);
-    let (status, body) = srv.upload(&sessions["insp-in"], drawn, &fields, ("x.exe", b"MZ\x90\x00")).await;
+    assert_eq!(
+        srv.upload(&sessions["insp-out"], drawn, &fields, ("x.png", png))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        srv.upload(&sessions["duchashi"], drawn, &fields, ("x.png", png))
+            .await
+            .0,
+        403
+    );
+    let (status, body) = srv
+        .upload(
+            &sessions["insp-in"],
+            drawn,
+            &fields,
+            ("x.exe", b"MZ\x90\x00"),
+        )
+        .await;
     assert_eq!(status, 422);
     assert!(body.contains("不支持的文件类型"), "{body}");
     let mut big = vec![0xFF, 0xD8, 0xFF];
     big.resize(10 * 1024 * 1024 + 1, 0);
-    let (status, body) = srv.upload(&sessions["insp-in"], drawn, &fields, ("big.jpg", &big)).await;
+    let (status, body) = srv
+        .upload(&sessions["insp-in"], drawn, &fields, ("big.jpg", &big))
+        .await;
     assert_eq!(status, 422);
     assert!(body.contains("文件过大"), "{body}");
     let (status, _) = srv
-        .upload(&Session { cookie: sessions["insp-in"].cookie.clone(), csrf: "forged".into() }, drawn, &fields, ("x.png", png))
+        .upload(
+            &Session {
+                cookie: sessions["insp-in"].cookie.clone(),
+                csrf: "forged".into(),
+            },
+            drawn,
+            &fields,
+            ("x.png", png),
+        )
         .await;
     assert_eq!(status, 403);
     let stored = store.attachments(drawn).await.unwrap();
     assert_eq!(stored.len(), 1);
-    assert_eq!((stored[0].filename.as_str(), stored[0].content_type.as_str()), ("现场照片.png", "image/png"));
-    assert_eq!(srv.get(&sessions["duchashi"].cookie, &format!("/staff/attachments/{}", stored[0].id)).await.0, 200);
-    assert_eq!(srv.get(&sessions["env-admin"].cookie, &format!("/staff/attachments/{}", stored[0].id)).await.0, 403);
+    assert_eq!(
+        (stored[0].filename.as_str(), stored[0].content_type.as_str()),
+        ("现场照片.png", "image/png")
+    );
+    assert_eq!(
+        srv.get(
+            &sessions["duchashi"].cookie,
+            &format!("/staff/attachments/{}", stored[0].id)
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        srv.get(
+            &sessions["env-admin"].cookie,
+            &format!("/staff/attachments/{}", stored[0].id)
+        )
+        .await
+        .0,
+        403
+    );
 
     // A department admin declares conflicts only for its own inspectors.
     let (status, _) = srv
-        .post(&sessions["agri-admin"], "/staff/conflicts", &[("inspector_id", &in_team), ("entity_id", e), ("kind", "tie"), ("reason", "亲属")])
+        .post(
+            &sessions["agri-admin"],
+            "/staff/conflicts",
+            &[
+                ("inspector_id", &in_team),
+                ("entity_id", e),
+                ("kind", "tie"),
+                ("reason", "亲属"),
+            ],
+        )
         .await;
     assert_eq!(status, 403);
     let (status, _) = srv
-        .post(&sessions["amr-admin"], "/staff/conflicts", &[("inspector_id", &in_team), ("entity_id", e), ("kind", "entity-request"), ("reason", "对象申请")])
+        .post(
+            &sessions["amr-admin"],
+            "/staff/conflicts",
+            &[
+                ("inspector_id", &in_team),
+                ("entity_id", e),
+                ("kind", "entity-request"),
+                ("reason", "对象申请"),
+            ],
+        )
         .await;
     assert_eq!(status, 303);
-    assert_eq!(store.conflict_declarations(Some("amr")).await.unwrap().len(), 1);
-    assert!(store.conflict_declarations(Some("agri")).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .conflict_declarations(Some("amr"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .conflict_declarations(Some("agri"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A targeted inspection's source document: by its department, typed from the bytes.
-    let amr_actor: Actor = (&store.user_by_name("amr-admin").await.unwrap().unwrap().principal()).into();
+    let amr_actor: Actor = (&store
+        .user_by_name("amr-admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .principal())
+        .into();
     let targeted = store
         .record_targeted(
             &liancha_store::results::NewTargeted {
@@ -453,19 +813,74 @@ async fn every_route_with_every_role(engine: Engine) {
         .await
         .unwrap();
     let doc_path = format!("/staff/targeted/{targeted}/document");
-    assert_eq!(srv.upload_to(&sessions["agri-admin"], &doc_path, &[], ("x.pdf", b"%PDF-1.4")).await.0, 403);
-    let (status, body) = srv.upload_to(&sessions["amr-admin"], &doc_path, &[], ("x.txt", b"hello")).await;
+    assert_eq!(
+        srv.upload_to(
+            &sessions["agri-admin"],
+            &doc_path,
+            &[],
+            ("x.pdf", b"%PDF-1.4")
+        )
+        .await
+        .0,
+        403
+    );
+    let (status, body) = srv
+        .upload_to(&sessions["amr-admin"], &doc_path, &[], ("x.txt", b"hello"))
+        .await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(srv.upload_to(&sessions["amr-admin"], &doc_path, &[], ("投诉件.pdf", b"%PDF-1.4")).await.0, 303);
+    assert_eq!(
+        srv.upload_to(
+            &sessions["amr-admin"],
+            &doc_path,
+            &[],
+            ("投诉件.pdf", b"%PDF-1.4")
+        )
+        .await
+        .0,
+        303
+    );
     let listed = store.targeted_inspections(Some("amr")).await.unwrap();
-    let doc = listed.iter().find(|t| t.id == targeted).unwrap().document.unwrap();
-    assert_eq!(srv.get(&sessions["duchashi"].cookie, &format!("/staff/attachments/{doc}")).await.0, 200);
-    assert_eq!(srv.get(&sessions["agri-admin"].cookie, &format!("/staff/attachments/{doc}")).await.0, 403);
-    assert_eq!(srv.get(&sessions["insp-in"].cookie, &format!("/staff/attachments/{doc}")).await.0, 403);
+    let doc = listed
+        .iter()
+        .find(|t| t.id == targeted)
+        .unwrap()
+        .document
+        .unwrap();
+    assert_eq!(
+        srv.get(
+            &sessions["duchashi"].cookie,
+            &format!("/staff/attachments/{doc}")
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        srv.get(
+            &sessions["agri-admin"].cookie,
+            &format!("/staff/attachments/{doc}")
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        srv.get(
+            &sessions["insp-in"].cookie,
+            &format!("/staff/attachments/{doc}")
+        )
+        .await
+        .0,
+        403
+    );
 
     // A department admin cannot create a task led by another department.
     let (status, _) = srv
-        .post(&sessions["agri-admin"], "/staff/tasks", &[("lead_department", "amr"), ("title", "x")])
+        .post(
+            &sessions["agri-admin"],
+            "/staff/tasks",
+            &[("lead_department", "amr"), ("title", "x")],
+        )
         .await;
     assert_eq!(status, 403);
     let after = store.task_or_404(drawn).await.unwrap();
@@ -476,7 +891,10 @@ async fn every_route_with_every_role(engine: Engine) {
     let r = srv
         .http
         .post(format!("{}/staff/tasks/{drawn}/cancel", srv.base))
-        .header("cookie", format!("liancha_session={}", sessions["bianban"].cookie))
+        .header(
+            "cookie",
+            format!("liancha_session={}", sessions["bianban"].cookie),
+        )
         .header("content-type", "application/x-www-form-urlencoded")
         .body(encode(&[("version", &version), ("reason", "伪造")]))
         .send()
@@ -484,16 +902,33 @@ async fn every_route_with_every_role(engine: Engine) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
     assert!(r.text().await.unwrap().contains("表单已过期或来源不明"));
-    assert_eq!(store.task_or_404(drawn).await.unwrap().state, TaskState::Drawn);
+    assert_eq!(
+        store.task_or_404(drawn).await.unwrap().state,
+        TaskState::Drawn
+    );
 
     // The admin keeps the calendar: a year's notice replaces that year's days.
     let (status, body) = srv
-        .post(&sessions["admin"], "/staff/calendar", &[("year", "2099"), ("days", "2099-01-01 off 元旦\n2099-13-01 off x")])
+        .post(
+            &sessions["admin"],
+            "/staff/calendar",
+            &[
+                ("year", "2099"),
+                ("days", "2099-01-01 off 元旦\n2099-13-01 off x"),
+            ],
+        )
         .await;
     assert_eq!(status, 422);
     assert!(body.contains("第 2 行"), "{body}");
     let (status, _) = srv
-        .post(&sessions["admin"], "/staff/calendar", &[("year", "2099"), ("days", "2099-01-01 off 元旦\n2099-01-03 work 元旦调休")])
+        .post(
+            &sessions["admin"],
+            "/staff/calendar",
+            &[
+                ("year", "2099"),
+                ("days", "2099-01-01 off 元旦\n2099-01-03 work 元旦调休"),
+            ],
+        )
         .await;
     assert_eq!(status, 303);
     let cal = store.calendar().await.unwrap();
@@ -501,22 +936,53 @@ async fn every_route_with_every_role(engine: Engine) {
     assert!(!cal.is_working_day(day(1, 1)) && cal.is_working_day(day(1, 3)));
     // Creating and disabling accounts.
     let (status, _) = srv
-        .post(&sessions["admin"], "/staff/users", &[("username", "newbie"), ("display_name", "新人"), ("role", "oversight"), ("password", "Start#2026x")])
+        .post(
+            &sessions["admin"],
+            "/staff/users",
+            &[
+                ("username", "newbie"),
+                ("display_name", "新人"),
+                ("role", "oversight"),
+                ("password", "Start#2026x"),
+            ],
+        )
         .await;
     assert_eq!(status, 303);
     let newbie = store.user_by_name("newbie").await.unwrap().unwrap();
     assert!(newbie.must_change_password);
     let first = srv.login("newbie", "Start#2026x").await.unwrap();
-    assert_eq!(srv.get(&first.cookie, "/staff/tasks").await.0, 303, "sent to the password page first");
+    assert_eq!(
+        srv.get(&first.cookie, "/staff/tasks").await.0,
+        303,
+        "sent to the password page first"
+    );
     let (status, _) = srv
-        .post(&first, "/account/password", &[("current", "Start#2026x"), ("new", "Next#2026y"), ("repeat", "Next#2026y")])
+        .post(
+            &first,
+            "/account/password",
+            &[
+                ("current", "Start#2026x"),
+                ("new", "Next#2026y"),
+                ("repeat", "Next#2026y"),
+            ],
+        )
         .await;
     assert_eq!(status, 303);
     assert_eq!(srv.get(&first.cookie, "/staff/tasks").await.0, 200);
-    let (status, _) = srv.post(&sessions["admin"], &format!("/staff/users/{}/disabled", newbie.id), &[("disabled", "1")]).await;
+    let (status, _) = srv
+        .post(
+            &sessions["admin"],
+            &format!("/staff/users/{}/disabled", newbie.id),
+            &[("disabled", "1")],
+        )
+        .await;
     assert_eq!(status, 303);
     assert_eq!(srv.login("newbie", "Next#2026y").await.err(), Some(403));
-    assert_eq!(srv.get(&first.cookie, "/staff/tasks").await.0, 303, "disabling ends the sessions");
+    assert_eq!(
+        srv.get(&first.cookie, "/staff/tasks").await.0,
+        303,
+        "disabling ends the sessions"
+    );
 
     // Sign-out ends the session.
     let (status, _) = srv.post(&sessions["duchashi"], "/logout", &[]).await;
@@ -545,7 +1011,16 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
     let actor = |name: &str| {
         let store = store.clone();
         let name = name.to_string();
-        async move { Actor::from(&store.user_by_name(&name).await.unwrap().unwrap().principal()) }
+        async move {
+            Actor::from(
+                &store
+                    .user_by_name(&name)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .principal(),
+            )
+        }
     };
     let coordinator = actor("bianban").await;
     let amr = actor("amr-admin").await;
@@ -554,33 +1029,67 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
     let today = liancha_domain::calendar::today_in_china();
     let mut published_spec = spec("amr", &["SC-001", "NY-001"]);
     published_spec.title = "已公示的联合抽查".into();
-    let id = store.create_task(&published_spec, &coordinator, now).await.unwrap();
+    let id = store
+        .create_task(&published_spec, &coordinator, now)
+        .await
+        .unwrap();
     let mut hidden_spec = spec("amr", &["SC-002"]);
     hidden_spec.title = "尚未公示的联合抽查".into();
-    let hidden = store.create_task(&hidden_spec, &coordinator, now).await.unwrap();
+    let hidden = store
+        .create_task(&hidden_spec, &coordinator, now)
+        .await
+        .unwrap();
     for t in [id, hidden] {
         let v = store.task_or_404(t).await.unwrap().version;
-        store.commit_task(t, v, &[SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap()], &coordinator, now).await.unwrap();
+        store
+            .commit_task(
+                t,
+                v,
+                &[SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap()],
+                &coordinator,
+                now,
+            )
+            .await
+            .unwrap();
         let v = store.task_or_404(t).await.unwrap().version;
-        store.reveal_and_draw(t, v, &["4".into()], &coordinator, now + Duration::seconds(2)).await.unwrap();
+        store
+            .reveal_and_draw(
+                t,
+                v,
+                &["4".into()],
+                &coordinator,
+                now + Duration::seconds(2),
+            )
+            .await
+            .unwrap();
     }
     let visits = store.visits(id).await.unwrap();
     for (n, v) in visits.iter().filter(|v| v.team_no.is_some()).enumerate() {
-        let cat = if n == 0 { ResultCategory::Unreachable } else { ResultCategory::NoProblem };
+        let cat = if n == 0 {
+            ResultCategory::Unreachable
+        } else {
+            ResultCategory::NoProblem
+        };
         let results = ["SC-001", "NY-001"].map(|code| ItemResult {
             item_code: code.into(),
             categories: vec![cat],
             methods: vec![InspectionMethod::OnSite],
             findings: "内部备注：线索来自举报人张某".into(),
         });
-        store.record_results(id, &v.entity_id, today, &results, &amr, now).await.unwrap();
+        store
+            .record_results(id, &v.entity_id, today, &results, &amr, now)
+            .await
+            .unwrap();
     }
     store.approve_results(id, "amr", &amr, now).await.unwrap();
     store.approve_results(id, "agri", &agri, now).await.unwrap();
     let v = store.task_or_404(id).await.unwrap().version;
     store.publish_task(id, v, &coordinator, now).await.unwrap();
     let proposal = store.credit_proposals(Some("amr")).await.unwrap()[0].id;
-    store.decide_credit_proposal(proposal, true, "", &amr, now).await.unwrap();
+    store
+        .decide_credit_proposal(proposal, true, "", &amr, now)
+        .await
+        .unwrap();
 
     let get = |path: String| {
         let http = srv.http.clone();
@@ -605,9 +1114,15 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
         let (status, body) = get(path.clone()).await;
         assert_eq!(status, 200, "{path}");
         assert!(!body.contains("内部备注"), "findings leak on {path}");
-        assert!(!body.contains("尚未公示的联合抽查"), "unpublished task on {path}");
+        assert!(
+            !body.contains("尚未公示的联合抽查"),
+            "unpublished task on {path}"
+        );
         for m in &members {
-            assert!(!body.contains(&format!(">{}<", m.inspector_id)), "inspector id on {path}");
+            assert!(
+                !body.contains(&format!(">{}<", m.inspector_id)),
+                "inspector id on {path}"
+            );
         }
         for i in &inspectors {
             if let Some(phone) = &i.phone {
@@ -617,10 +1132,23 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
         pages.push(body);
     }
     assert!(pages[0].contains("已公示的联合抽查"));
-    assert!(pages[1].contains("通过登记的住所（经营场所）无法联系") && pages[1].contains(&first.entity_name));
-    assert!(pages[2].contains("已公示的联合抽查"), "the entity's page lists its published inspection");
-    assert!(pages[3].contains(&first.entity_id), "the confirmed listing shows");
-    for path in [format!("/public/tasks/{hidden}"), format!("/public/tasks/{hidden}/record.json"), format!("/verify?task={hidden}")] {
+    assert!(
+        pages[1].contains("通过登记的住所（经营场所）无法联系")
+            && pages[1].contains(&first.entity_name)
+    );
+    assert!(
+        pages[2].contains("已公示的联合抽查"),
+        "the entity's page lists its published inspection"
+    );
+    assert!(
+        pages[3].contains(&first.entity_id),
+        "the confirmed listing shows"
+    );
+    for path in [
+        format!("/public/tasks/{hidden}"),
+        format!("/public/tasks/{hidden}/record.json"),
+        format!("/verify?task={hidden}"),
+    ] {
         assert_eq!(get(path.clone()).await.0, 404, "{path}");
     }
     let (status, record) = get(format!("/public/tasks/{id}/record.json")).await;
