@@ -131,7 +131,7 @@ impl Store {
             }
         }
         for t in tasks.iter().filter(|t| t.state == TaskState::Drawn) {
-            let deadline = self.deadline_of(t).await?;
+            let deadline = self.deadline_on(&cal, t).await?;
             let flag = deadline_flag(&cal, today, deadline);
             if flag != DeadlineFlag::OnTime {
                 if flag == DeadlineFlag::Overdue {

@@ -496,10 +496,18 @@ impl Store {
 
     /// The publication deadline of a task: N working days after its inspection ends.
     pub async fn deadline_of(&self, task: &crate::tasks::Task) -> Result<NaiveDate> {
+        self.deadline_on(&self.calendar().await?, task).await
+    }
+
+    /// [`Store::deadline_of`] on a calendar already loaded (lists of tasks load it once).
+    pub async fn deadline_on(
+        &self,
+        cal: &WorkCalendar,
+        task: &crate::tasks::Task,
+    ) -> Result<NaiveDate> {
         let rules = self.rule_book(task.domain).await?;
-        let cal = self.calendar().await?;
         Ok(publication_deadline(
-            &cal,
+            cal,
             task.inspection_end,
             rules.publication_deadline_days,
         ))
@@ -759,6 +767,29 @@ pub struct Attachment {
     pub uploaded_at: DateTime<Utc>,
 }
 
+/// The name an uploaded file is kept under: its last path segment, without control
+/// characters, at most 120 characters; `default` when nothing is left.
+fn stored_file_name(filename: &str, default: &str) -> String {
+    let name: String = filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    if name.trim().is_empty() {
+        default.to_string()
+    } else {
+        name
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    liancha_draw::hex::encode(&sha2::Sha256::digest(data))
+}
+
 const ATTACHMENT_SELECT: &str = "SELECT id, task_id, entity_id, targeted_id, purpose, filename, content_type, size, sha256, public, uploaded_at FROM attachments";
 
 impl Store {
@@ -797,22 +828,8 @@ impl Store {
         } else if purpose == AttachmentPurpose::Result {
             return Err(invalid("取证材料须属于某一检查对象"));
         }
-        // Keep a plain, short name: no paths, no control characters.
-        let name: String = filename
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(120)
-            .collect();
-        let name = if name.trim().is_empty() {
-            "附件".to_string()
-        } else {
-            name
-        };
-        use sha2::Digest;
-        let sha = liancha_draw::hex::encode(&sha2::Sha256::digest(data));
+        let name = stored_file_name(filename, "附件");
+        let sha = sha256_hex(data);
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -849,21 +866,8 @@ impl Store {
         let Some(entity) = entity else {
             return Err(StoreError::NotFound(format!("定向检查 {targeted_id}")));
         };
-        let name: String = filename
-            .rsplit(['/', '\\'])
-            .next()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(120)
-            .collect();
-        let name = if name.trim().is_empty() {
-            "来源文书".to_string()
-        } else {
-            name
-        };
-        use sha2::Digest;
-        let sha = liancha_draw::hex::encode(&sha2::Sha256::digest(data));
+        let name = stored_file_name(filename, "来源文书");
+        let sha = sha256_hex(data);
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(

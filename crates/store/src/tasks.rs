@@ -492,14 +492,8 @@ impl Store {
         if !items.iter().any(|i| i.department == t.lead_department) {
             return Err(invalid("牵头部门须至少有一项抽查事项"));
         }
-        let n_departments = items
-            .iter()
-            .map(|i| &i.department)
-            .collect::<BTreeSet<_>>()
-            .len();
-        if (t.team_size as usize) < n_departments {
-            // Allowed: teams then have one member per department (draw-v1 §6).
-        }
+        // A team size below the number of departments is allowed: teams then have
+        // one member per department (draw-v1 §6).
         Ok(items)
     }
 
@@ -1197,7 +1191,13 @@ impl Store {
         rows.into_iter().map(Visit::try_from).collect()
     }
 
-    async fn substitution_context(&self, task: &Task) -> Result<(Plan, [u8; 32])> {
+    /// What every substitution needs: a drawn task, its plan and seed from the stored
+    /// record, and a stated reason.
+    async fn substitution_context<'r>(
+        &self,
+        task: &Task,
+        reason: &'r str,
+    ) -> Result<(Plan, [u8; 32], &'r str)> {
         task.state
             .require(TaskState::Drawn, "替补")
             .map_err(workflow)?;
@@ -1207,7 +1207,11 @@ impl Store {
             .ok_or_else(|| StoreError::corrupt("drawn task without record"))?;
         let record =
             Record::parse(record.as_bytes()).map_err(|e| StoreError::corrupt(e.to_string()))?;
-        Ok((record.plan().clone(), record.result().seed))
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(invalid("请填写替补原因"));
+        }
+        Ok((record.plan().clone(), record.result().seed, reason))
     }
 
     /// Replaces an inspector who cannot serve (illness, a conflict found late) by the
@@ -1222,11 +1226,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<String> {
         let task = self.task_or_404(task_id).await?;
-        let (plan, seed) = self.substitution_context(&task).await?;
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(invalid("请填写替补原因"));
-        }
+        let (plan, seed, reason) = self.substitution_context(&task, reason).await?;
         let members = self.team_members(task_id).await?;
         let Some(out) = members
             .iter()
@@ -1295,11 +1295,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<String> {
         let task = self.task_or_404(task_id).await?;
-        let (plan, seed) = self.substitution_context(&task).await?;
-        let reason = reason.trim();
-        if reason.is_empty() {
-            return Err(invalid("请填写替补原因"));
-        }
+        let (plan, seed, reason) = self.substitution_context(&task, reason).await?;
         let visits = self.visits(task_id).await?;
         let Some(out) = visits.iter().find(|v| v.entity_id == entity_id) else {
             return Err(invalid(format!("{entity_id} 不是本任务抽中的检查对象")));

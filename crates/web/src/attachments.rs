@@ -167,13 +167,10 @@ pub async fn download(
                 .targeted_department(targeted)
                 .await?
                 .unwrap_or_default();
-            let p = &staff.principal;
-            let allowed = match p.role {
-                Role::Admin | Role::Coordinator | Role::Oversight => true,
-                Role::DepartmentAdmin => p.department.as_deref() == Some(department.as_str()),
-                _ => false,
-            };
-            if !allowed {
+            if staff
+                .department_view()?
+                .is_some_and(|own| own != department)
+            {
                 return Err(WebError::Forbidden);
             }
         }

@@ -99,6 +99,25 @@ impl Staff {
         }
     }
 
+    /// Whose department-wide lists (follow-ups, targeted inspections, conflicts) this
+    /// user reads: `Ok(None)` for all departments (admin, coordinator, oversight),
+    /// `Ok(Some(d))` for a department admin's own, refused for everyone else.
+    pub fn department_view(&self) -> Result<Option<String>, WebError> {
+        use liancha_domain::auth::Role;
+        match self.principal.role {
+            Role::DepartmentAdmin => Ok(self.principal.department.clone()),
+            Role::Admin | Role::Coordinator | Role::Oversight => Ok(None),
+            _ => Err(WebError::Forbidden),
+        }
+    }
+
+    /// The user's department when it reviews results of a task with these departments.
+    pub fn review_department(&self, task_departments: &[String]) -> Option<String> {
+        self.principal.department.clone().filter(|d| {
+            self.may(&Action::ReviewResults { department: d }) && task_departments.contains(d)
+        })
+    }
+
     pub fn actor(&self) -> liancha_store::accounts::Actor {
         (&self.principal).into()
     }

@@ -151,7 +151,7 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
     let mut out = Vec::with_capacity(tasks.len());
     for task in tasks {
         let (deadline, flag) = if task.state == TaskState::Drawn {
-            let d = s.store.deadline_of(&task).await?;
+            let d = s.store.deadline_on(&cal, &task).await?;
             (Some(d), Some(deadline_flag(&cal, today, d)))
         } else {
             (None, None)
@@ -652,7 +652,8 @@ struct TaskPage {
     history_total: usize,
     deadline: Option<NaiveDate>,
     flag: Option<DeadlineFlag>,
-    now_ms: i64,
+    /// Every declared source's time has passed: the reveal can be entered.
+    sources_due: bool,
     suggested_round: u64,
     suggested_round_time: String,
     witness_roles: &'static [WitnessRole],
@@ -672,10 +673,6 @@ impl TaskPage {
             .map(|c| EntityType::from_code(c).map_or_else(|| c.clone(), |t| t.label().to_string()))
             .collect::<Vec<_>>()
             .join("、")
-    }
-    fn sources_due(&self) -> bool {
-        let now = DateTime::from_timestamp_millis(self.now_ms).unwrap_or_default();
-        self.task.sources.iter().all(|s| s.not_before <= now)
     }
     fn my_team(&self, team_no: &Option<i32>) -> bool {
         match (team_no, &self.my_inspector) {
@@ -712,9 +709,7 @@ pub async fn task(
 ) -> PageResult {
     let (task, scope) = load_task(&s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManageTask(&scope));
-    let review_department = staff.principal.department.clone().filter(|d| {
-        staff.may(&Action::ReviewResults { department: d }) && scope.departments.contains(d)
-    });
+    let review_department = staff.review_department(&scope.departments);
     let members = s.store.team_members(id).await?;
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
     for m in &members {
@@ -732,8 +727,8 @@ pub async fn task(
         visits.retain(|v| v.team_no.is_some_and(|t| mine.contains(&t)));
     }
     let (deadline, flag) = if task.state == TaskState::Drawn {
-        let d = s.store.deadline_of(&task).await?;
         let cal = s.store.calendar().await?;
+        let d = s.store.deadline_on(&cal, &task).await?;
         (
             Some(d),
             Some(deadline_flag(&cal, china_date(s.clock.now()), d)),
@@ -781,7 +776,7 @@ pub async fn task(
         history_total,
         deadline,
         flag,
-        now_ms: now.timestamp_millis(),
+        sources_due: task.sources.iter().all(|s| s.not_before <= now),
         suggested_round_time: format_china_time(SourceDecl::drand(suggested_round).not_before),
         suggested_round,
         witness_roles: WitnessRole::ALL,
@@ -1283,9 +1278,7 @@ pub async fn visit(
     let editable = task.state == TaskState::Drawn
         && matches!(visit.state, VisitState::Pending | VisitState::Returned)
         && staff.may(&Action::RecordResults(&scope));
-    let review_department = staff.principal.department.clone().filter(|d| {
-        staff.may(&Action::ReviewResults { department: d }) && scope.departments.contains(d)
-    });
+    let review_department = staff.review_department(&scope.departments);
     let can_attach = task.state == TaskState::Drawn
         && matches!(
             visit.state,
@@ -1487,12 +1480,7 @@ pub async fn follow_ups(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let p = &staff.principal;
-    let department = match p.role {
-        Role::DepartmentAdmin => p.department.clone(),
-        Role::Admin | Role::Coordinator | Role::Oversight => None,
-        _ => return Err(WebError::Forbidden),
-    };
+    let department = staff.department_view()?;
     let can_manage = department
         .as_deref()
         .is_some_and(|d| staff.may(&Action::ManageFollowUp { department: d }));
@@ -1626,12 +1614,7 @@ pub async fn targeted(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let p = &staff.principal;
-    let department = match p.role {
-        Role::DepartmentAdmin => p.department.clone(),
-        Role::Admin | Role::Coordinator | Role::Oversight => None,
-        _ => return Err(WebError::Forbidden),
-    };
+    let department = staff.department_view()?;
     render(&TargetedPage {
         notice: done_message(&q.done),
         rows: s.store.targeted_inspections(department.as_deref()).await?,
@@ -1783,17 +1766,15 @@ pub async fn conflicts(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let p = &staff.principal;
-    let department = match p.role {
-        Role::DepartmentAdmin => p.department.clone(),
-        Role::Admin | Role::Coordinator | Role::Oversight => None,
-        _ => return Err(WebError::Forbidden),
-    };
+    let department = staff.department_view()?;
     render(&ConflictsPage {
         names: Names::load(&s).await?,
         notice: done_message(&q.done),
         rows: s.store.conflict_declarations(department.as_deref()).await?,
-        can_declare: matches!(p.role, Role::Coordinator | Role::DepartmentAdmin),
+        can_declare: matches!(
+            staff.principal.role,
+            Role::Coordinator | Role::DepartmentAdmin
+        ),
         staff,
     })
 }
