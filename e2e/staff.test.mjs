@@ -581,6 +581,62 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity }), '已确认列入');
   });
 
+  step('a citizen finds the published result by part of the name and by USCC, and opens the entity page', async () => {
+    const context = await browser.newContext({
+      baseURL: BASE,
+      locale: 'zh-CN',
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    context.setDefaultTimeout(20_000);
+    context.on('response', (r) => {
+      if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.getByRole('link', { name: '结果查询' }).click();
+    await page.waitForURL('**/public/results');
+    const { name, entity: uscc } = unreachable;
+    // Two characters from the middle of the name (after 牟定县).
+    const part = [...name].slice(3, 5).join('');
+    const search = async (q) => {
+      await page.fill('input[name=q]', q);
+      await Promise.all([page.waitForURL('**/public/results?q=*'), page.getByRole('button', { name: '查询' }).click()]);
+    };
+    await search(part);
+    const row = page.locator('table.results tbody tr', { hasText: name }).first();
+    await assertText(row, title);
+    await assertText(row, '发现问题');
+    await assertText(row, '通过登记的住所（经营场所）无法联系');
+    assert.equal((await row.locator('td.id').textContent()).trim(), uscc);
+    await shot(page, 'public-search');
+
+    await search(uscc);
+    const rows = page.locator('table.results tbody tr');
+    assert.ok((await rows.count()) >= 1);
+    for (const text of await rows.allTextContents()) assert.ok(text.includes(uscc), text);
+
+    // A mistyped check character is named, not answered with nothing.
+    const wrong = uscc.slice(0, 17) + (uscc.endsWith('0') ? '1' : '0');
+    await search(wrong);
+    await assertText(page.getByRole('alert'), '不是有效的统一社会信用代码');
+
+    // The entity's page lists the published inspection and the confirmed listing.
+    await search(uscc);
+    await rows.first().getByRole('link', { name }).click();
+    await page.waitForURL(`**/entities/${uscc}`);
+    await assertText(page.locator('h1'), name);
+    await assertText(tableAfter(page, '已公示的抽查记录'), title);
+    await assertText(page.locator('dt:text-is("经营异常名录") + dd'), '已列入');
+    await shot(page, 'public-entity');
+
+    // The statistics count the published visits.
+    await page.goto('/public/stats');
+    assert.ok((await page.locator('svg.chart').count()) >= 3);
+    await context.close();
+  });
+
   step('oversight reads the task and its log but cannot change it', async () => {
     const page = await signIn('duchashi');
     await page.goto('/staff/tasks');

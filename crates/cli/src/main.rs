@@ -47,6 +47,16 @@ enum Command {
         /// Load the demo county first if the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Public result searches per minute per client address (0: no limit).
+        #[arg(long, env = "LIANCHA_SEARCH_LIMIT", default_value_t = 60)]
+        search_limit: u32,
+        /// Public downloads (CSV, XLSX, draw records) per minute per client address (0: no limit).
+        #[arg(long, env = "LIANCHA_DOWNLOAD_LIMIT", default_value_t = 30)]
+        download_limit: u32,
+        /// Take the client address for the rate limits from the last X-Forwarded-For
+        /// entry: only behind a reverse proxy that sets it.
+        #[arg(long, env = "LIANCHA_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
     },
     /// Fill an empty database with the demo county (牟定县, about 24,000 entities).
     Demo,
@@ -296,7 +306,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             record,
             strict_beacons,
         } => return verify(&record, strict_beacons),
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            search_limit,
+            download_limit,
+            trust_forwarded_for,
+        } => {
             let store = Store::open(&cli.db).await?;
             if demo && store.counts().await?.entities == 0 {
                 load_demo(&store).await?;
@@ -304,7 +320,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 print_demo_accounts(&demo::accounts(&store, chrono::Utc::now()).await?);
             }
-            liancha_web::serve(store, listen, |addr| {
+            let limits = liancha_web::limits::Limits {
+                search_per_minute: search_limit,
+                download_per_minute: download_limit,
+                trust_forwarded_for,
+            };
+            liancha_web::serve(store, listen, limits, |addr| {
                 println!("联查已启动：http://{addr}/  （Ctrl+C 停止）")
             })
             .await

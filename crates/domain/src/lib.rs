@@ -7,6 +7,7 @@ pub mod industry;
 pub mod labels;
 pub mod model;
 pub mod rows;
+pub mod search;
 pub mod uscc;
 pub mod workflow;
 

@@ -27,6 +27,7 @@ pub mod oversight;
 pub mod plans;
 pub mod postgres;
 pub mod results;
+pub mod search;
 pub mod sqlite;
 pub mod tasks;
 pub mod testing;
@@ -118,6 +119,7 @@ impl Store {
                 pool: Pool::Sqlite(pool),
             }
         };
+        store.project_missing_published().await?;
         Ok(store)
     }
 

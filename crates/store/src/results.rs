@@ -475,6 +475,7 @@ impl Store {
             }
             sqlx::query("UPDATE visits SET state = 'published' WHERE task_id = $1 AND state = 'submitted'")
                 .bind(task_id).execute(&mut *tx).await?;
+            crate::project_published_task!(&mut tx, task_id);
             append_audit!(&mut *tx, actor, now, Audit::new("task.publish", "task", task_id).task(task_id)
                 .before(serde_json::json!({"state": "drawn"})).after(serde_json::json!({"state": "published"})))?;
             tx.commit().await?;

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use liancha_domain::EntityStatus;
+use liancha_domain::search::ResultQuery;
 use liancha_domain::workflow::{
     CreditList, ExclusionReason, FollowUpKind, FollowUpState, ProposalState, ResultCategory,
     SourceDecl, TargetedSource, TaskMode, TaskState, VisitState, WitnessRole,
@@ -698,6 +699,16 @@ async fn whole_joint_task(store: &Store) {
         "尚未审核",
     );
     store.approve_results(id, "agri", &agri, now).await.unwrap();
+    // Approved is not yet published: the public search knows nothing of it.
+    let by_first = ResultQuery::parse(&first).unwrap();
+    assert!(
+        store
+            .search_published(&by_first, None, 20)
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
     let deadline = store.deadline_of(&task).await.unwrap();
     assert!(deadline > task.inspection_end + Duration::days(20));
     store
@@ -734,6 +745,7 @@ async fn whole_joint_task(store: &Store) {
         1
     );
     assert!(task.published_at.is_some());
+    public_search(store, id, &first).await;
 
     // The oversight office sees it: 8 entities inspected for each department's
     // items, one with a problem in the market department's item.
@@ -1014,4 +1026,74 @@ async fn whole_joint_task(store: &Store) {
             .map(|_| ()),
     };
     assert!(tamper.unwrap_err().to_string().contains("append-only"));
+}
+
+/// After publication: the public search finds each published visit by USCC and by
+/// any part of the name, newest first, a page at a time; replaced entities and
+/// findings text never appear.
+async fn public_search(store: &Store, task_id: i64, first: &str) {
+    let found = store
+        .search_published(&ResultQuery::parse(first).unwrap(), None, 20)
+        .await
+        .unwrap();
+    assert_eq!(found.rows.len(), 1);
+    assert_eq!(found.next, None);
+    let r = &found.rows[0];
+    assert_eq!((r.task_id, r.entity_id.as_str()), (task_id, first));
+    assert!(r.problems);
+    assert!(r.categories.contains(&ResultCategory::Unreachable));
+    assert_eq!(r.departments, vec!["agri".to_string(), "amr".to_string()]);
+
+    // Any two or more consecutive characters of the name find it.
+    let name: Vec<char> = store
+        .entity(first)
+        .await
+        .unwrap()
+        .unwrap()
+        .name
+        .chars()
+        .collect();
+    for (from, len) in [(3, 2), (4, 3), (0, name.len())] {
+        let part: String = name[from..from + len].iter().collect();
+        let rows = store
+            .search_published(&ResultQuery::parse(&part).unwrap(), None, 100)
+            .await
+            .unwrap()
+            .rows;
+        assert!(rows.iter().any(|r| r.entity_id == first), "{part}");
+        let normalized = liancha_domain::search::normalize(&part);
+        assert!(
+            rows.iter()
+                .all(|r| liancha_domain::search::normalize(&r.entity_name).contains(&normalized))
+        );
+    }
+
+    // Every demo name starts with 牟定县: all eight published visits, in pages of three.
+    let all = ResultQuery::parse("牟定县").unwrap();
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.search_published(&all, before, 3).await.unwrap();
+        assert!(page.rows.len() <= 3);
+        seen.extend(page.rows.iter().map(|r| r.id));
+        match page.next {
+            Some(n) => before = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 8);
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seen:?}"
+    );
+    let none = ResultQuery::parse("不存在的名称").unwrap();
+    assert!(
+        store
+            .search_published(&none, None, 20)
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    assert_eq!(store.published_result_count().await.unwrap(), 8);
 }

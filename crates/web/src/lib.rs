@@ -11,8 +11,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 mod admin;
+mod api;
 mod attachments;
 mod error;
+pub mod limits;
 mod oversight;
 mod pages;
 mod plans;
@@ -23,10 +25,22 @@ mod staff;
 pub use error::WebError;
 pub use session::Clock;
 
+/// Per year: the `public_results` version and the figures computed from it.
+pub type StatsCache = std::sync::Arc<
+    tokio::sync::Mutex<
+        std::collections::BTreeMap<i32, (i64, std::sync::Arc<liancha_store::search::PublicStats>)>,
+    >,
+>;
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    names_cache: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, staff::Names)>>>,
     pub clock: Clock,
+    pub limits: limits::RateLimits,
+    /// Public statistics per year, with the version of `public_results` they were
+    /// computed from: a year's figures read every row of it.
+    pub stats_cache: StatsCache,
 }
 
 impl AppState {
@@ -34,7 +48,15 @@ impl AppState {
         AppState {
             store,
             clock: Clock::default(),
+            limits: limits::RateLimits::default(),
+            stats_cache: Default::default(),
+            names_cache: Default::default(),
         }
+    }
+
+    pub fn with_limits(mut self, l: limits::Limits) -> Self {
+        self.limits = limits::RateLimits::new(l);
+        self
     }
 }
 
@@ -80,6 +102,7 @@ async fn hsts(
 }
 
 pub fn router(state: AppState) -> Router {
+    let rate_limits = state.limits.clone();
     let r = Router::new()
         .route("/", get(pages::index))
         .route("/entities", get(pages::entities))
@@ -95,6 +118,8 @@ pub fn router(state: AppState) -> Router {
         .route("/public/tasks/{id}", get(public::task))
         .route("/public/plans", get(public::plans))
         .route("/public/lists", get(public::lists))
+        .route("/public/results", get(public::results))
+        .route("/public/stats", get(public::stats))
         .route("/public/tasks/{id}/record.json", get(public::record))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
@@ -168,8 +193,13 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/oversight/export.xlsx", get(oversight::export))
         .route("/staff/oversight/report", get(oversight::monthly_report))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(api::routes())
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            rate_limits,
+            limits::enforce,
+        ))
         .layer(axum::middleware::from_fn(hsts))
         .layer(TraceLayer::new_for_http());
     security_headers(r)
@@ -179,13 +209,19 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(
     store: Store,
     addr: SocketAddr,
+    limits: limits::Limits,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(AppState::new(store)))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    let app = router(AppState::new(store).with_limits(limits));
+    // The peer address is what the rate limits key on.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }

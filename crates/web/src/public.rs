@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use chrono::Datelike;
 use liancha_domain::workflow::{TaskState, VisitState};
 use liancha_store::tasks::{Task, TaskFilter, TeamMember, Visit};
 use serde::Deserialize;
@@ -256,6 +257,203 @@ pub async fn lists(State(s): State<AppState>) -> Result<Html<String>, WebError> 
         ListsPage {
             abnormal: s.store.listed_entities(CreditList::Abnormal).await?,
             blacklist: s.store.listed_entities(CreditList::Blacklist).await?,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "public/results.html")]
+struct ResultsPage {
+    names: Names,
+    q: String,
+    error: Option<String>,
+    by_id: bool,
+    page: liancha_store::search::ResultPage,
+    first_page: bool,
+}
+
+impl ResultsPage {
+    fn next_href(&self) -> Option<String> {
+        self.page.next.map(|n| {
+            let q: String = form_urlencode(&self.q);
+            format!("/public/results?q={q}&before={n}")
+        })
+    }
+    fn categories(&self, r: &liancha_store::search::PublicResult) -> String {
+        r.categories
+            .iter()
+            .filter(|c| !r.problems || c.is_problem())
+            .map(|c| c.label())
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+    fn published_on(&self, r: &liancha_store::search::PublicResult) -> chrono::NaiveDate {
+        liancha_domain::calendar::china_date(r.published_at)
+    }
+    fn departments(&self, r: &liancha_store::search::PublicResult) -> String {
+        r.departments
+            .iter()
+            .map(|d| self.names.dept(d))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+fn form_urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Published results by entity name (any part of it, e.g. 「农资」) or by USCC,
+/// newest first, 20 to a page.
+pub async fn results(
+    State(s): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Html<String>, WebError> {
+    use liancha_domain::search::{QueryError, ResultQuery};
+    let mut page = ResultsPage {
+        names: Names::load(&s).await?,
+        q: q.q.trim().to_string(),
+        error: None,
+        by_id: false,
+        page: Default::default(),
+        first_page: q.before.is_none(),
+    };
+    match ResultQuery::parse(&q.q) {
+        Ok(query) => {
+            page.by_id = matches!(query, ResultQuery::EntityId(_));
+            page.page = s.store.search_published(&query, q.before, 20).await?;
+        }
+        // An empty box is the page before the first search, not a mistake.
+        Err(QueryError::Empty) if q.q.trim().is_empty() => {}
+        Err(e) => page.error = Some(e.to_string()),
+    }
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatsQuery {
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// A year's figures, recomputed only when something new has been published. One
+/// computation at a time: a burst of visitors waits for it instead of repeating it.
+async fn cached_stats(
+    s: &AppState,
+    year: i32,
+) -> Result<std::sync::Arc<liancha_store::search::PublicStats>, WebError> {
+    let version = s.store.public_results_version().await?;
+    let mut cache = s.stats_cache.lock().await;
+    if let Some((v, stats)) = cache.get(&year)
+        && *v == version
+    {
+        return Ok(stats.clone());
+    }
+    let stats = std::sync::Arc::new(s.store.public_stats(year).await?);
+    cache.insert(year, (version, stats.clone()));
+    Ok(stats)
+}
+
+#[derive(Template)]
+#[template(path = "public/stats.html")]
+struct StatsPage {
+    names: Names,
+    stats: std::sync::Arc<liancha_store::search::PublicStats>,
+    township_chart: String,
+    department_chart: String,
+    category_chart: String,
+}
+
+impl StatsPage {
+    /// Askama passes arguments by reference.
+    fn share(&self, part: &i64, whole: &i64) -> String {
+        crate::oversight::percent(if *whole > 0 { part * 10_000 / whole } else { 0 })
+    }
+    fn coverage(&self) -> String {
+        self.share(&self.stats.entities, &self.stats.active_entities)
+    }
+    fn problem_rate(&self) -> String {
+        self.share(&self.stats.with_problems, &self.stats.inspections)
+    }
+}
+
+/// Coverage statistics of published results, by year: per township (share of active
+/// entities inspected), per department, per result category. Unpublished work never
+/// counts.
+pub async fn stats(
+    State(s): State<AppState>,
+    Query(q): Query<StatsQuery>,
+) -> Result<Html<String>, WebError> {
+    use crate::oversight::{bar_chart, percent};
+    let this_year = liancha_domain::calendar::today_in_china().year();
+    let year = q.year.unwrap_or(this_year);
+    if !(2000..=this_year + 1).contains(&year) {
+        return Err(WebError::BadRequest(format!(
+            "年份 {year} 不在可查询范围内"
+        )));
+    }
+    let mut stats = cached_stats(&s, year).await?;
+    // Without a chosen year, show the latest year that has anything published.
+    if q.year.is_none()
+        && stats.inspections == 0
+        && let Some(&latest) = stats.years.first()
+    {
+        stats = cached_stats(&s, latest).await?;
+    }
+    let names = Names::load(&s).await?;
+    let share = |part: i64, whole: i64| if whole > 0 { part * 10_000 / whole } else { 0 };
+    let township_chart = bar_chart(
+        "各乡镇抽查覆盖率（已检查户数 ÷ 存续户数）",
+        &stats
+            .by_township
+            .iter()
+            .map(|(t, _, _, entities, active)| {
+                let bp = share(*entities, *active);
+                (t.clone(), bp, percent(bp))
+            })
+            .collect::<Vec<_>>(),
+    );
+    let department_chart = bar_chart(
+        "各部门参与检查户次",
+        &stats
+            .by_department
+            .iter()
+            .map(|(d, n, p)| (names.dept(d), *n, format!("{n}（发现问题 {p}）")))
+            .collect::<Vec<_>>(),
+    );
+    let category_chart = bar_chart(
+        "检查结果分类（户次）",
+        &stats
+            .by_category
+            .iter()
+            .map(|(c, n)| (c.label().to_string(), *n, n.to_string()))
+            .collect::<Vec<_>>(),
+    );
+    Ok(Html(
+        StatsPage {
+            names,
+            stats,
+            township_chart,
+            department_chart,
+            category_chart,
         }
         .render()?,
     ))

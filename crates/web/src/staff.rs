@@ -40,15 +40,29 @@ fn see_other(to: String) -> Response {
 }
 
 /// Names for codes, for every page.
+#[derive(Clone)]
 pub struct Names {
-    departments: Vec<Department>,
+    departments: std::sync::Arc<[Department]>,
 }
+
+/// How long the department names are reused before being read again: departments
+/// change only by import, and every page (the public search included) needs them.
+const NAMES_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Names {
     pub async fn load(s: &AppState) -> Result<Names, WebError> {
-        Ok(Names {
-            departments: s.store.departments().await?,
-        })
+        if let Some((at, names)) = s.names_cache.lock().ok().and_then(|c| c.clone())
+            && at.elapsed() < NAMES_TTL
+        {
+            return Ok(names);
+        }
+        let names = Names {
+            departments: s.store.departments().await?.into(),
+        };
+        if let Ok(mut c) = s.names_cache.lock() {
+            *c = Some((std::time::Instant::now(), names.clone()));
+        }
+        Ok(names)
     }
     pub fn dept(&self, code: &str) -> String {
         self.departments

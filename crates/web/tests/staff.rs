@@ -71,6 +71,10 @@ fn hidden_csrf(body: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+fn url_encode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
 fn encode(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
@@ -1110,6 +1114,20 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
         "/public/lists".to_string(),
         "/public/plans".to_string(),
         format!("/check?code={}", first.check_code),
+        format!("/public/results?q={}", first.entity_id),
+        format!(
+            "/public/results?q={}",
+            url_encode(
+                &first
+                    .entity_name
+                    .chars()
+                    .skip(3)
+                    .take(2)
+                    .collect::<String>()
+            )
+        ),
+        "/public/results?q=%E7%89%9F%E5%AE%9A%E5%8E%BF".to_string(),
+        "/public/stats".to_string(),
     ] {
         let (status, body) = get(path.clone()).await;
         assert_eq!(status, 200, "{path}");
@@ -1144,6 +1162,22 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
         pages[3].contains(&first.entity_id),
         "the confirmed listing shows"
     );
+    // Search by USCC and by two characters of the name finds the published visit.
+    for (page, how) in [(&pages[6], "USCC"), (&pages[7], "two characters")] {
+        assert!(
+            page.contains(&first.entity_name) && page.contains("已公示的联合抽查"),
+            "search by {how}"
+        );
+        assert!(page.contains("发现问题"), "the problem shows ({how})");
+    }
+    // 牟定县 is in every demo name: every published visit, and only those.
+    let published = visits.iter().filter(|v| v.team_no.is_some()).count();
+    assert_eq!(pages[8].matches("href=\"/public/tasks/").count(), published);
+    assert!(pages[9].contains("抽查结果统计") && pages[9].contains("<svg"));
+    assert!(
+        pages[9].contains(&format!("{published} 户次")),
+        "stats count the published visits"
+    );
     for path in [
         format!("/public/tasks/{hidden}"),
         format!("/public/tasks/{hidden}/record.json"),
@@ -1164,4 +1198,58 @@ async fn public_pages_show_only_what_is_published_sqlite() {
 #[tokio::test]
 async fn public_pages_show_only_what_is_published_postgres() {
     public_pages_show_only_what_is_published(Engine::Postgres).await;
+}
+
+/// Searches and downloads are limited per address; pages are not; the refusal says
+/// when to come back.
+#[tokio::test]
+async fn public_rate_limits() {
+    let db = liancha_store::testing::TestDb::new(Engine::Sqlite).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = liancha_web::router(liancha_web::AppState::new(db.store.clone()).with_limits(
+        liancha_web::limits::Limits {
+            search_per_minute: 3,
+            download_per_minute: 2,
+            trust_forwarded_for: false,
+        },
+    ));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let http = http.clone();
+        async move {
+            http.get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            get("/public/results?q=%E5%86%9C%E8%B5%84").await.status(),
+            200
+        );
+    }
+    let refused = get("/public/results?q=%E5%86%9C%E8%B5%84").await;
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    assert!(refused.text().await.unwrap().contains("请求过于频繁"));
+    // Pages and the other limit's routes are unaffected.
+    assert_eq!(get("/public/tasks").await.status(), 200);
+    assert_eq!(get("/public/tasks/999/record.json").await.status(), 404);
+    assert_eq!(get("/public/tasks/999/record.json").await.status(), 404);
+    assert_eq!(get("/public/tasks/999/record.json").await.status(), 429);
 }

@@ -1,0 +1,556 @@
+//! The public search over published results (一公开): by USCC and by a substring of
+//! the entity's name, over `public_results`, a projection written when a task is
+//! published. SQLite searches it with FTS5 (one token per bigram of the name),
+//! PostgreSQL with pg_trgm (over the same bigrams); see [`liancha_domain::search`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use liancha_domain::search::{ResultQuery, name_grams};
+use liancha_domain::workflow::ResultCategory;
+
+use crate::{Engine, Result, Store, with_pool};
+
+/// One published inspection as the public sees it: who, in which task, when, and
+/// the categories found (never the findings text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicResult {
+    pub id: i64,
+    pub task_id: i64,
+    pub task_title: String,
+    pub entity_id: String,
+    pub entity_name: String,
+    pub township: String,
+    pub departments: Vec<String>,
+    pub inspected_on: Option<NaiveDate>,
+    pub published_at: DateTime<Utc>,
+    pub problems: bool,
+    pub categories: Vec<ResultCategory>,
+}
+
+/// A page of results, newest first, and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResultPage {
+    pub rows: Vec<PublicResult>,
+    /// Pass as `before` for the next page; `None` on the last page.
+    pub next: Option<i64>,
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+    DateTime<Utc>,
+    bool,
+    String,
+);
+
+const COLUMNS: &str = "id, task_id, task_title, entity_id, entity_name, township, departments, \
+                       inspected_on, published_at, problems, categories";
+
+fn split(s: &str) -> impl Iterator<Item = &str> {
+    s.split(',').filter(|x| !x.is_empty())
+}
+
+fn page(mut rows: Vec<Row>, limit: usize) -> ResultPage {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let rows: Vec<PublicResult> = rows
+        .into_iter()
+        .map(
+            |(
+                id,
+                task_id,
+                task_title,
+                entity_id,
+                entity_name,
+                township,
+                departments,
+                inspected_on,
+                published_at,
+                problems,
+                categories,
+            )| PublicResult {
+                departments: split(&departments).map(str::to_string).collect(),
+                categories: split(&categories)
+                    .filter_map(ResultCategory::from_code)
+                    .collect(),
+                id,
+                task_id,
+                task_title,
+                entity_id,
+                entity_name,
+                township,
+                inspected_on,
+                published_at,
+                problems,
+            },
+        )
+        .collect();
+    ResultPage {
+        next: if more {
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        },
+        rows,
+    }
+}
+
+/// Most rows one page may ask for.
+pub const MAX_PAGE: usize = 100;
+
+impl Store {
+    /// Published results matching `query`, newest first, `limit` at a time; `before`
+    /// is the `next` of the previous page.
+    pub async fn search_published(
+        &self,
+        query: &ResultQuery,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<ResultPage> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let before = before.unwrap_or(i64::MAX);
+        let fetch = (limit + 1) as i64;
+        let rows: Vec<Row> = match query {
+            ResultQuery::EntityId(id) => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM public_results WHERE entity_id = $1 AND id < $2 \
+                     ORDER BY id DESC LIMIT $3"
+                );
+                with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
+                    .bind(id).bind(before).bind(fetch).fetch_all(p).await)?
+            }
+            ResultQuery::Name { grams } => match self.engine() {
+                Engine::Sqlite => self.search_name_sqlite(grams, before, fetch).await?,
+                // The planner weighs the trigram index against walking the primary
+                // key backwards (better when most rows match), from the statistics.
+                Engine::Postgres => {
+                    let sql = format!(
+                        "SELECT {COLUMNS} FROM public_results WHERE grams LIKE $1 AND id < $2 \
+                         ORDER BY id DESC LIMIT $3"
+                    );
+                    // No `%`, `_` or `\\` can be in the bigrams.
+                    let pattern = format!("%{grams}%");
+                    with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
+                        .bind(pattern).bind(before).bind(fetch).fetch_all(p).await)?
+                }
+            },
+        };
+        Ok(page(rows, limit))
+    }
+
+    /// Grows with every publication: what a cache of public figures is keyed on.
+    pub async fn public_results_version(&self) -> Result<i64> {
+        Ok(with_pool!(self, p => sqlx::query_scalar(
+            "SELECT COALESCE(MAX(id), 0) FROM public_results").fetch_one(p).await)?)
+    }
+
+    /// SQLite: the FTS5 index finds rows holding the query's two rarest bigrams,
+    /// newest first, and `grams LIKE` keeps those holding the whole sequence; the
+    /// cursor stops after `fetch` rows. Looking up every bigram as one phrase costs
+    /// a walk through the county-wide bigrams (牟定, 定县) for every query.
+    async fn search_name_sqlite(&self, grams: &str, before: i64, fetch: i64) -> Result<Vec<Row>> {
+        let tokens: BTreeSet<&str> = grams.split_whitespace().collect();
+        let marks = (1..=tokens.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("SELECT bigram, rows FROM public_result_bigrams WHERE bigram IN ({marks})");
+        let mut counts: Vec<(String, i64)> = with_pool!(self, p => {
+            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            for t in &tokens {
+                q = q.bind(*t);
+            }
+            q.fetch_all(p).await
+        })?;
+        if counts.len() < tokens.len() {
+            // A bigram no published name has: nothing can match.
+            return Ok(Vec::new());
+        }
+        counts.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+        let rarest = counts
+            .iter()
+            .take(2)
+            .map(|(t, _)| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // CROSS JOIN keeps the index as the outer loop, in its rowid order.
+        let sql = format!(
+            "SELECT {columns} FROM public_results_fts f CROSS JOIN public_results p ON p.id = f.rowid \
+             WHERE public_results_fts MATCH $1 AND f.rowid < $2 AND p.grams LIKE $3 \
+             ORDER BY f.rowid DESC LIMIT $4"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
+            .bind(rarest).bind(before).bind(format!("%{grams}%")).bind(fetch).fetch_all(p).await)?)
+    }
+
+    /// How many inspections have been published, for the public statistics.
+    pub async fn published_result_count(&self) -> Result<i64> {
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM public_results")
+                .fetch_one(p).await)?,
+        )
+    }
+
+    /// Writes the public projection of published tasks that lack it: tasks published
+    /// before the projection existed. Returns how many rows were written.
+    pub async fn project_missing_published(&self) -> Result<u64> {
+        let ids: Vec<i64> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT t.id FROM tasks t WHERE t.state = 'published' \
+             AND NOT EXISTS (SELECT 1 FROM public_results r WHERE r.task_id = t.id) ORDER BY t.id")
+            .fetch_all(p).await)?;
+        let mut written = 0;
+        for id in ids {
+            with_pool!(self, p => {
+                let mut tx = p.begin().await?;
+                written += crate::project_published_task!(&mut tx, id);
+                tx.commit().await?;
+            });
+        }
+        Ok(written)
+    }
+}
+
+/// Coverage of one year's published results, for the public statistics page:
+/// only what has been published counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PublicStats {
+    pub year: i32,
+    /// Years that have published results, newest first.
+    pub years: Vec<i32>,
+    pub inspections: i64,
+    pub with_problems: i64,
+    /// Distinct entities inspected.
+    pub entities: i64,
+    /// Active entities in the directory now.
+    pub active_entities: i64,
+    /// Per township: inspections, with problems, distinct entities, active entities.
+    pub by_township: Vec<(String, i64, i64, i64, i64)>,
+    /// Per department code: inspections that covered its items, and with problems.
+    pub by_department: Vec<(String, i64, i64)>,
+    /// How often each result category was found (an inspection may count in several).
+    pub by_category: Vec<(ResultCategory, i64)>,
+}
+
+/// The bounds of a calendar year in China time.
+fn year_bounds(year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let at = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|t| {
+                t.and_local_timezone(liancha_domain::calendar::china())
+                    .single()
+            })
+            .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
+    };
+    (at(year), at(year + 1))
+}
+
+impl Store {
+    /// The public statistics of one year (by publication date, China time).
+    pub async fn public_stats(&self, year: i32) -> Result<PublicStats> {
+        let (from, to) = year_bounds(year);
+        let mut stats = PublicStats {
+            year,
+            ..PublicStats::default()
+        };
+        let stamps: Vec<DateTime<Utc>> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT published_at FROM tasks WHERE state = 'published' AND published_at IS NOT NULL")
+            .fetch_all(p).await)?;
+        let years: BTreeSet<i32> = stamps
+            .iter()
+            .map(|t| liancha_domain::calendar::china_date(*t).year())
+            .collect();
+        stats.years = years.into_iter().rev().collect();
+
+        let towns: Vec<(String, i64, i64, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT township, COUNT(*), SUM(CASE WHEN problems THEN 1 ELSE 0 END), COUNT(DISTINCT entity_id) \
+             FROM public_results WHERE published_at >= $1 AND published_at < $2 GROUP BY township ORDER BY township")
+            .bind(from).bind(to).fetch_all(p).await)?;
+        let active: Vec<(String, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT township, COUNT(*) FROM entities WHERE status = 'active' GROUP BY township ORDER BY township")
+            .fetch_all(p).await)?;
+        let active: BTreeMap<String, i64> = active.into_iter().collect();
+        let townships = self.townships().await?;
+        for t in &townships {
+            let (n, problems, entities) = towns
+                .iter()
+                .find(|r| r.0 == t.name)
+                .map_or((0, 0, 0), |r| (r.1, r.2, r.3));
+            stats.by_township.push((
+                t.name.clone(),
+                n,
+                problems,
+                entities,
+                active.get(&t.name).copied().unwrap_or(0),
+            ));
+        }
+        stats.inspections = towns.iter().map(|r| r.1).sum();
+        stats.with_problems = towns.iter().map(|r| r.2).sum();
+        stats.active_entities = active.values().sum();
+        stats.entities = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT entity_id) FROM public_results WHERE published_at >= $1 AND published_at < $2")
+            .bind(from).bind(to).fetch_one(p).await)?;
+
+        // Few distinct combinations: group in SQL, split here.
+        let combos: Vec<(String, String, i64, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT departments, categories, COUNT(*), SUM(CASE WHEN problems THEN 1 ELSE 0 END) \
+             FROM public_results WHERE published_at >= $1 AND published_at < $2 \
+             GROUP BY departments, categories ORDER BY departments, categories")
+            .bind(from).bind(to).fetch_all(p).await)?;
+        let mut departments: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        let mut categories: BTreeMap<&'static str, (ResultCategory, i64)> = BTreeMap::new();
+        for (depts, cats, n, problems) in &combos {
+            for d in split(depts) {
+                let e = departments.entry(d.to_string()).or_default();
+                e.0 += n;
+                e.1 += problems;
+            }
+            for c in split(cats).filter_map(ResultCategory::from_code) {
+                categories.entry(c.code()).or_insert((c, 0)).1 += n;
+            }
+        }
+        stats.by_department = departments
+            .into_iter()
+            .map(|(d, (n, p))| (d, n, p))
+            .collect();
+        stats.by_category = categories.into_values().collect();
+        stats
+            .by_category
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.code().cmp(b.0.code())));
+        Ok(stats)
+    }
+}
+
+/// One result row of a published visit, as read for the projection.
+pub(crate) type SourceRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDate>,
+    String,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+);
+
+pub(crate) const SOURCE_SQL: &str = "SELECT v.entity_id, e.name, e.township, v.inspected_on, i.department, \
+     r.categories, t.title, t.published_at FROM visits v \
+     JOIN tasks t ON t.id = v.task_id \
+     JOIN results r ON r.task_id = v.task_id AND r.entity_id = v.entity_id \
+     JOIN items i ON i.code = r.item_code \
+     LEFT JOIN entities e ON e.id = v.entity_id \
+     WHERE v.task_id = $1 AND v.state = 'published' AND t.state = 'published' \
+     ORDER BY v.draw_order, v.entity_id, r.item_code";
+
+/// A row of `public_results`, before it has an id.
+#[derive(Debug)]
+pub(crate) struct Projected {
+    pub entity_id: String,
+    pub entity_name: String,
+    pub township: String,
+    pub task_title: String,
+    pub departments: String,
+    pub inspected_on: Option<NaiveDate>,
+    pub published_at: DateTime<Utc>,
+    pub problems: bool,
+    pub categories: String,
+    pub grams: String,
+}
+
+/// Folds a published task's result rows (one per item) into one row per visit.
+pub(crate) fn project(rows: Vec<SourceRow>) -> Vec<Projected> {
+    let mut out: Vec<Projected> = Vec::new();
+    let mut departments: BTreeSet<String> = BTreeSet::new();
+    let mut categories: BTreeMap<&'static str, ResultCategory> = BTreeMap::new();
+    let finish = |p: &mut Projected,
+                  departments: &mut BTreeSet<String>,
+                  categories: &mut BTreeMap<&'static str, ResultCategory>| {
+        p.departments = std::mem::take(departments)
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(",");
+        p.problems = categories.values().any(|c| c.is_problem());
+        p.categories = std::mem::take(categories)
+            .into_keys()
+            .collect::<Vec<_>>()
+            .join(",");
+    };
+    for (entity_id, name, township, inspected_on, department, cats, title, published_at) in rows {
+        if out.last().is_none_or(|p| p.entity_id != entity_id) {
+            if let Some(p) = out.last_mut() {
+                finish(p, &mut departments, &mut categories);
+            }
+            let entity_name = name.unwrap_or_else(|| entity_id.clone());
+            out.push(Projected {
+                grams: name_grams(&entity_name),
+                entity_name,
+                entity_id,
+                township: township.unwrap_or_default(),
+                task_title: title,
+                departments: String::new(),
+                inspected_on,
+                published_at: published_at.unwrap_or_default(),
+                problems: false,
+                categories: String::new(),
+            });
+        }
+        departments.insert(department);
+        for c in split(&cats).filter_map(ResultCategory::from_code) {
+            categories.insert(c.code(), c);
+        }
+    }
+    if let Some(p) = out.last_mut() {
+        finish(p, &mut departments, &mut categories);
+    }
+    out
+}
+
+/// How many of the rows have each bigram in their name.
+pub(crate) fn bigram_counts(rows: &[Projected]) -> Vec<(String, i64)> {
+    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in rows {
+        let distinct: BTreeSet<&str> = r.grams.split_whitespace().collect();
+        for b in distinct {
+            *counts.entry(b).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(b, n)| (b.to_string(), n))
+        .collect()
+}
+
+pub(crate) fn bigram_upsert_sql(rows: usize) -> String {
+    let values = (0..rows)
+        .map(|r| format!("(${}, ${})", 2 * r + 1, 2 * r + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO public_result_bigrams (bigram, rows) VALUES {values} \
+         ON CONFLICT (bigram) DO UPDATE SET rows = public_result_bigrams.rows + excluded.rows"
+    )
+}
+
+/// Rows per INSERT statement: 10 parameters each, well under either engine's limit.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+pub(crate) fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO public_results (task_id, entity_id, entity_name, township, task_title, \
+         departments, inspected_on, published_at, problems, categories, grams) VALUES ",
+    );
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        let b = r * 10;
+        sql.push_str(&format!(
+            "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8,
+            b + 9,
+            b + 10,
+            b + 11
+        ));
+    }
+    sql
+}
+
+/// Writes the public projection of one published task inside the caller's
+/// transaction (`$tx`: `&mut Transaction` of either engine); evaluates to the number
+/// of rows written. A macro so that each engine's arm of `with_pool!` gets code
+/// compiled against its own driver.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! project_published_task {
+    ($tx:expr, $task_id:expr) => {{
+        let task_id: i64 = $task_id;
+        let rows: Vec<$crate::search::SourceRow> = sqlx::query_as($crate::search::SOURCE_SQL)
+            .bind(task_id)
+            .fetch_all(&mut **$tx)
+            .await?;
+        let projected = $crate::search::project(rows);
+        let mut written = 0u64;
+        for chunk in projected.chunks($crate::search::INSERT_CHUNK) {
+            let sql = $crate::search::insert_sql(chunk.len());
+            let mut q = sqlx::query($crate::dynamic(&sql)).bind(task_id);
+            for p in chunk {
+                q = q
+                    .bind(&p.entity_id)
+                    .bind(&p.entity_name)
+                    .bind(&p.township)
+                    .bind(&p.task_title)
+                    .bind(&p.departments)
+                    .bind(p.inspected_on)
+                    .bind(p.published_at)
+                    .bind(p.problems)
+                    .bind(&p.categories)
+                    .bind(&p.grams);
+            }
+            written += q.execute(&mut **$tx).await?.rows_affected();
+        }
+        let counts = $crate::search::bigram_counts(&projected);
+        for chunk in counts.chunks($crate::search::INSERT_CHUNK) {
+            let sql = $crate::search::bigram_upsert_sql(chunk.len());
+            let mut q = sqlx::query($crate::dynamic(&sql));
+            for (bigram, n) in chunk {
+                q = q.bind(bigram).bind(*n);
+            }
+            q.execute(&mut **$tx).await?;
+        }
+        written
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_row_per_visit_with_sorted_departments_and_categories() {
+        let at = Utc::now();
+        let row = |e: &str, d: &str, c: &str| -> SourceRow {
+            (
+                e.into(),
+                Some(format!("牟定县{e}店")),
+                Some("共和镇".into()),
+                None,
+                d.into(),
+                c.into(),
+                "联查".into(),
+                Some(at),
+            )
+        };
+        let p = project(vec![
+            row("A", "amr", "none"),
+            row("A", "agri", "corrected,none"),
+            row("B", "amr", "none"),
+        ]);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].departments, "agri,amr");
+        assert_eq!(p[0].categories, "corrected,none");
+        assert!(p[0].problems);
+        assert!(!p[1].problems);
+        assert_eq!(p[1].grams, name_grams("牟定县B店"));
+        assert_eq!(insert_sql(2).matches('$').count(), 22);
+        assert!(insert_sql(2).ends_with("$12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"));
+    }
+}
