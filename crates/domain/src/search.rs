@@ -6,9 +6,9 @@
 //! So a name is indexed as its sequence of character bigrams, `" b1 b2 … bk "`, and a
 //! query of n ≥ 2 characters becomes its own bigram sequence. A name contains the
 //! query exactly when its sequence contains the query's (each bigram is exactly two
-//! characters, so the spaces cannot be misaligned). SQLite's FTS5 indexes each
-//! bigram as a token; for PostgreSQL's `pg_trgm` even 「农资」 becomes `" 农资 "`,
-//! which has whole trigrams to look up.
+//! characters, so the spaces cannot be misaligned). Both engines index the bigrams
+//! as tokens (SQLite's FTS5, a GIN index over an array on PostgreSQL): a search
+//! looks up the query's rarest bigrams, then confirms the whole sequence.
 
 use crate::Uscc;
 

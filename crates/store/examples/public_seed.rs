@@ -186,9 +186,10 @@ async fn fill(store: &Store, n: usize) -> Result<(), Box<dyn std::error::Error>>
     with_pool!(store, p => {
         match store.engine() {
             liancha_store::Engine::Sqlite => {
-                // Merge the index's segments, as a quiet night's automerge would.
+                // Merge the index's segments, as a quiet night's automerge would. No
+                // ANALYZE: liancha never runs it, and with STAT4 statistics SQLite
+                // prepares a statement again whenever a bound value could change its plan.
                 sqlx::query("INSERT INTO public_results_fts (public_results_fts) VALUES ('optimize')").execute(p).await?;
-                sqlx::query("ANALYZE").execute(p).await?;
             }
             liancha_store::Engine::Postgres => {
                 sqlx::query("VACUUM ANALYZE").execute(p).await?;

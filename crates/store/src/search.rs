@@ -1,7 +1,8 @@
 //! The public search over published results (一公开): by USCC and by a substring of
 //! the entity's name, over `public_results`, a projection written when a task is
-//! published. SQLite searches it with FTS5 (one token per bigram of the name),
-//! PostgreSQL with pg_trgm (over the same bigrams); see [`liancha_domain::search`].
+//! published. Both engines index the name's bigrams as tokens (SQLite in FTS5,
+//! PostgreSQL in a GIN index over an array), look up a query's rarest bigrams and
+//! confirm the whole sequence; see [`liancha_domain::search`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -102,6 +103,9 @@ fn page(mut rows: Vec<Row>, limit: usize) -> ResultPage {
     }
 }
 
+/// How many of the newest rows PostgreSQL reads before it turns to the index.
+const WALK_ROWS: i64 = 4_000;
+
 /// Most rows one page may ask for.
 pub const MAX_PAGE: usize = 100;
 
@@ -128,18 +132,7 @@ impl Store {
             }
             ResultQuery::Name { grams } => match self.engine() {
                 Engine::Sqlite => self.search_name_sqlite(grams, before, fetch).await?,
-                // The planner weighs the trigram index against walking the primary
-                // key backwards (better when most rows match), from the statistics.
-                Engine::Postgres => {
-                    let sql = format!(
-                        "SELECT {COLUMNS} FROM public_results WHERE grams LIKE $1 AND id < $2 \
-                         ORDER BY id DESC LIMIT $3"
-                    );
-                    // No `%`, `_` or `\\` can be in the bigrams.
-                    let pattern = format!("%{grams}%");
-                    with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
-                        .bind(pattern).bind(before).bind(fetch).fetch_all(p).await)?
-                }
+                Engine::Postgres => self.search_name_postgres(grams, before, fetch).await?,
             },
         };
         Ok(page(rows, limit))
@@ -152,10 +145,81 @@ impl Store {
     }
 
     /// SQLite: the FTS5 index finds rows holding the query's two rarest bigrams,
-    /// newest first, and `grams LIKE` keeps those holding the whole sequence; the
+    /// newest first, and `instr(grams, …)` keeps those holding the whole sequence; the
     /// cursor stops after `fetch` rows. Looking up every bigram as one phrase costs
     /// a walk through the county-wide bigrams (牟定, 定县) for every query.
     async fn search_name_sqlite(&self, grams: &str, before: i64, fetch: i64) -> Result<Vec<Row>> {
+        let Some(counts) = self.bigram_counts(grams).await? else {
+            return Ok(Vec::new());
+        };
+        let rarest = counts
+            .iter()
+            .take(2)
+            .map(|(t, _)| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // CROSS JOIN keeps the index as the outer loop, in its rowid order (the index's
+        // rowid is -id: ascending is newest first). instr, not LIKE: a bound LIKE
+        // pattern makes SQLite prepare the statement again at every execution.
+        let sql = format!(
+            "SELECT {columns} FROM public_results_fts f CROSS JOIN public_results p ON p.id = -f.rowid \
+             WHERE public_results_fts MATCH $1 AND f.rowid > $2 AND instr(p.grams, $3) > 0 \
+             ORDER BY f.rowid LIMIT $4"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
+            .bind(rarest).bind(before.saturating_neg()).bind(grams).bind(fetch).fetch_all(p).await)?)
+    }
+
+    /// PostgreSQL: first the newest rows, a bounded walk down the primary key (a
+    /// query most names match fills its page there at once); when that does not
+    /// fill the page, the matches are few, and the GIN index over the bigram arrays
+    /// finds every row holding the query's two rarest bigrams (the subquery with
+    /// `OFFSET 0` is planned on its own, without the LIMIT).
+    async fn search_name_postgres(&self, grams: &str, before: i64, fetch: i64) -> Result<Vec<Row>> {
+        let Some(counts) = self.bigram_counts(grams).await? else {
+            return Ok(Vec::new());
+        };
+        let crate::Pool::Postgres(pg) = self.pool() else {
+            return Err(crate::StoreError::Invalid("not a PostgreSQL store".into()));
+        };
+        // No `%`, `_` or `\\` can be in the bigrams.
+        let pattern = format!("%{grams}%");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM (SELECT {COLUMNS}, grams FROM public_results WHERE id < $2 \
+             ORDER BY id DESC LIMIT {WALK_ROWS}) w WHERE grams LIKE $1 ORDER BY id DESC LIMIT $3"
+        );
+        let rows: Vec<Row> = sqlx::query_as(crate::dynamic(&sql))
+            .bind(&pattern)
+            .bind(before)
+            .bind(fetch)
+            .fetch_all(pg)
+            .await?;
+        if rows.len() as i64 >= fetch {
+            return Ok(rows);
+        }
+        let rarest: Vec<String> = counts.iter().take(2).map(|c| c.0.clone()).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM public_results \
+             WHERE string_to_array(btrim(grams), ' ') @> $1 AND grams LIKE $2 AND id < $3 OFFSET 0) r \
+             ORDER BY id DESC LIMIT $4"
+        );
+        Ok(sqlx::query_as(crate::dynamic(&sql))
+            .bind(rarest)
+            .bind(pattern)
+            .bind(before)
+            .bind(fetch)
+            .fetch_all(pg)
+            .await?)
+    }
+
+    /// The bigrams of `grams` with how many published rows hold each, rarest first;
+    /// `None` when some bigram is in no published name (nothing can match).
+    async fn bigram_counts(&self, grams: &str) -> Result<Option<Vec<(String, i64)>>> {
         let tokens: BTreeSet<&str> = grams.split_whitespace().collect();
         let marks = (1..=tokens.len())
             .map(|i| format!("${i}"))
@@ -171,29 +235,10 @@ impl Store {
             q.fetch_all(p).await
         })?;
         if counts.len() < tokens.len() {
-            // A bigram no published name has: nothing can match.
-            return Ok(Vec::new());
+            return Ok(None);
         }
         counts.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-        let rarest = counts
-            .iter()
-            .take(2)
-            .map(|(t, _)| format!("\"{t}\""))
-            .collect::<Vec<_>>()
-            .join(" AND ");
-        let columns = COLUMNS
-            .split(", ")
-            .map(|c| format!("p.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // CROSS JOIN keeps the index as the outer loop, in its rowid order.
-        let sql = format!(
-            "SELECT {columns} FROM public_results_fts f CROSS JOIN public_results p ON p.id = f.rowid \
-             WHERE public_results_fts MATCH $1 AND f.rowid < $2 AND p.grams LIKE $3 \
-             ORDER BY f.rowid DESC LIMIT $4"
-        );
-        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
-            .bind(rarest).bind(before).bind(format!("%{grams}%")).bind(fetch).fetch_all(p).await)?)
+        Ok(Some(counts))
     }
 
     /// How many inspections have been published, for the public statistics.

@@ -26,21 +26,23 @@ CREATE INDEX public_results_entity ON public_results (entity_id, id);
 CREATE INDEX public_results_year ON public_results (published_at, township, entity_id, problems, departments, categories);
 
 -- Substring search: each bigram of the name is one token (the unicode61 tokenizer
--- splits on the spaces), so a query's bigrams are looked up as tokens and the match
--- confirmed on `grams`. External content: the index holds no second copy of the text.
+-- splits on the spaces); the search looks up a query's rarest bigrams and confirms
+-- the whole sequence on `grams`, so no positions are kept (detail=none). Contentless,
+-- with rowid = -id: FTS5 walks a doclist backwards only by loading all of it, and
+-- newest-first is then its cheap ascending order.
 CREATE VIRTUAL TABLE public_results_fts USING fts5 (
     grams,
-    content = 'public_results',
-    content_rowid = 'id',
+    content = '',
+    detail = none,
     tokenize = 'unicode61'
 );
 
 CREATE TRIGGER public_results_fts_insert AFTER INSERT ON public_results BEGIN
-    INSERT INTO public_results_fts (rowid, grams) VALUES (new.id, new.grams);
+    INSERT INTO public_results_fts (rowid, grams) VALUES (-new.id, new.grams);
 END;
 
 CREATE TRIGGER public_results_fts_delete AFTER DELETE ON public_results BEGIN
-    INSERT INTO public_results_fts (public_results_fts, rowid, grams) VALUES ('delete', old.id, old.grams);
+    INSERT INTO public_results_fts (public_results_fts, rowid, grams) VALUES ('delete', -old.id, old.grams);
 END;
 
 -- How many published results have each bigram in their name: the search looks up
