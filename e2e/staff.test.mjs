@@ -175,7 +175,7 @@ async function readTeams(page) {
   );
 }
 
-/** Visits of the task page: [{ href, name, entity, team, state }]. */
+/** Visits of the task page: [{ href, name, entity, code, team, state }]. */
 async function readVisits(page) {
   return tableAfter(page, '检查对象').evaluate((table) =>
     [...table.tBodies[0].rows].map((tr) => {
@@ -185,6 +185,7 @@ async function readVisits(page) {
         href: a.getAttribute('href'),
         name: a.textContent.trim(),
         entity: tr.cells[2].textContent.trim(),
+        code: tr.cells[5].textContent.trim(),
         team: team ? Number(team[0]) : null,
         state: tr.cells[6].textContent.trim(),
       };
@@ -581,7 +582,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity }), '已确认列入');
   });
 
-  step('a citizen finds the published result by part of the name and by USCC, and opens the entity page', async () => {
+  step('a citizen finds the published result by part of the name and by USCC, opens the entity page and checks the visit code', async () => {
     const context = await browser.newContext({
       baseURL: BASE,
       locale: 'zh-CN',
@@ -630,6 +631,14 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(tableAfter(page, '已公示的抽查记录'), title);
     await assertText(page.locator('dt:text-is("经营异常名录") + dd'), '已列入');
     await shot(page, 'public-entity');
+
+    // The code on its notice still checks out after publication: task, team, items.
+    await page.goto('/check');
+    await page.fill('input[name=code]', unreachable.code.toLowerCase());
+    await Promise.all([page.waitForURL('**/check?code=*'), page.getByRole('button', { name: '核验' }).click()]);
+    await assertText(page.getByRole('status'), '核验通过');
+    await assertText(page.locator('dt:text-is("检查对象") + dd'), name);
+    await assertText(page.locator('dt:text-is("任务") + dd'), title);
 
     // The statistics count the published visits.
     await page.goto('/public/stats');
