@@ -72,6 +72,11 @@ impl Engine {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// How many published rows hold each name bigram, as last read: it only orders a
+    /// search's index lookups, so a count a little out of date costs speed, never a result.
+    bigrams: std::sync::Arc<std::sync::Mutex<search::BigramCache>>,
+    /// PostgreSQL: the public name search's own connections, see [`Store::open`].
+    public: Option<PgPool>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -87,13 +92,22 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
+                .connect_with(opts.clone())
                 .await
                 .map_err(|e| StoreError::open(url, e))?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            Store {
-                pool: Pool::Postgres(pool),
-            }
+            // The public name search gets connections of its own: anonymous traffic
+            // cannot take every connection from the staff, and its statements, shaped
+            // for one plan whatever the parameters, keep that plan instead of being
+            // planned again at every execution (PostgreSQL re-plans a statement whose
+            // generic plan looks dearer than the custom ones, as an array parameter's does).
+            let public = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with(opts.options([("plan_cache_mode", "force_generic_plan")]));
+            let mut store = Store::new(Pool::Postgres(pool));
+            store.public = Some(public);
+            store
         } else {
             let path = url
                 .strip_prefix("sqlite://")
@@ -115,12 +129,18 @@ impl Store {
                 .await
                 .map_err(|e| StoreError::open(url, e))?;
             SQLITE_MIGRATIONS.run(&pool).await?;
-            Store {
-                pool: Pool::Sqlite(pool),
-            }
+            Store::new(Pool::Sqlite(pool))
         };
         store.project_missing_published().await?;
         Ok(store)
+    }
+
+    fn new(pool: Pool) -> Self {
+        Store {
+            pool,
+            bigrams: Default::default(),
+            public: None,
+        }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -135,6 +155,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(p) = &self.public {
+            p.close().await;
+        }
         with_pool!(self, p => p.close().await)
     }
 }

@@ -103,8 +103,89 @@ fn page(mut rows: Vec<Row>, limit: usize) -> ResultPage {
     }
 }
 
-/// How many of the newest rows PostgreSQL reads before it turns to the index.
+/// Bigram counts as last read from `public_result_bigrams`. Emptied now and then so
+/// that the counts follow what is published and the cache stays small.
+#[derive(Debug)]
+pub(crate) struct BigramCache {
+    counts: BTreeMap<String, i64>,
+    /// About how many rows are published.
+    total: Option<i64>,
+    since: std::time::Instant,
+}
+
+impl Default for BigramCache {
+    fn default() -> Self {
+        BigramCache {
+            counts: BTreeMap::new(),
+            total: None,
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+impl BigramCache {
+    const LIFETIME: std::time::Duration = std::time::Duration::from_secs(600);
+    const MAX_ENTRIES: usize = 200_000;
+
+    fn expire(&mut self) {
+        if self.since.elapsed() > Self::LIFETIME || self.counts.len() > Self::MAX_ENTRIES {
+            *self = BigramCache::default();
+        }
+    }
+
+    fn remember(&mut self, read: &[(String, i64)]) {
+        for (bigram, rows) in read {
+            self.counts.insert(bigram.clone(), *rows);
+        }
+    }
+}
+
+/// PostgreSQL's choices, with costs counted in rows of a walk down the primary key
+/// (about 0.2 µs each on the benchmark machine). A query whose rarest bigram promises
+/// a page within this many walked rows walks first, at most `WALK_ROWS` of them.
+const WALK_FIRST: i64 = 2_000;
 const WALK_ROWS: i64 = 4_000;
+/// More matching names than this and a search walks the newest rows.
+const MAX_NAMES: usize = 1_000;
+/// Looking up one name's newest ids costs about as much as walking 20 rows; each id
+/// read there a quarter of one.
+const NAME_COST: i64 = 20;
+const ID_COST_DIVISOR: i64 = 4;
+
+/// How PostgreSQL reaches the rows of the names that match a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameWay {
+    /// Down the primary key from the newest row, keeping the rows whose name matches.
+    Walk,
+    /// Each matching name's newest rows, merged.
+    ByNames,
+}
+
+/// Whether the rarest bigram of a query is common enough that the newest rows
+/// should fill a page within `WALK_FIRST` rows.
+fn walk_first(total: i64, rarest_rows: i64, fetch: i64) -> bool {
+    rarest_rows > 0 && fetch.saturating_mul(total) / rarest_rows <= WALK_FIRST
+}
+
+/// The cheaper way to a page of `fetch` rows, given the matching names as
+/// `(id, rows)`, and `total` published rows. A walk reads about `fetch × total ÷
+/// matching rows` rows; the names each cost a lookup and up to `fetch` ids.
+fn choose_way(total: i64, fetch: i64, names: &[(i64, i64)]) -> NameWay {
+    if names.len() > MAX_NAMES {
+        return NameWay::Walk;
+    }
+    let matching: i64 = names.iter().map(|n| n.1).sum::<i64>().max(1);
+    let walk = fetch.saturating_mul(total.max(1)) / matching;
+    let by_names: i64 = names
+        .iter()
+        .map(|n| NAME_COST + n.1.min(fetch) / ID_COST_DIVISOR)
+        .sum();
+    if walk < by_names {
+        NameWay::Walk
+    } else {
+        NameWay::ByNames
+    }
+}
 
 /// Most rows one page may ask for.
 pub const MAX_PAGE: usize = 100;
@@ -118,6 +199,19 @@ impl Store {
         before: Option<i64>,
         limit: usize,
     ) -> Result<ResultPage> {
+        self.search_published_by(query, before, limit, None).await
+    }
+
+    /// [`Store::search_published`] with PostgreSQL's way to a name's rows forced, so
+    /// that tests can check every way gives the same pages. SQLite has one way.
+    #[doc(hidden)]
+    pub async fn search_published_by(
+        &self,
+        query: &ResultQuery,
+        before: Option<i64>,
+        limit: usize,
+        way: Option<NameWay>,
+    ) -> Result<ResultPage> {
         let limit = limit.clamp(1, MAX_PAGE);
         let before = before.unwrap_or(i64::MAX);
         let fetch = (limit + 1) as i64;
@@ -125,14 +219,14 @@ impl Store {
             ResultQuery::EntityId(id) => {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM public_results WHERE entity_id = $1 AND id < $2 \
-                     ORDER BY id DESC LIMIT $3"
+                     ORDER BY id DESC LIMIT {fetch}"
                 );
                 with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
-                    .bind(id).bind(before).bind(fetch).fetch_all(p).await)?
+                    .bind(id).bind(before).fetch_all(p).await)?
             }
             ResultQuery::Name { grams } => match self.engine() {
                 Engine::Sqlite => self.search_name_sqlite(grams, before, fetch).await?,
-                Engine::Postgres => self.search_name_postgres(grams, before, fetch).await?,
+                Engine::Postgres => self.search_name_postgres(grams, before, fetch, way).await?,
             },
         };
         Ok(page(rows, limit))
@@ -169,73 +263,150 @@ impl Store {
         let sql = format!(
             "SELECT {columns} FROM public_results_fts f CROSS JOIN public_results p ON p.id = -f.rowid \
              WHERE public_results_fts MATCH $1 AND f.rowid > $2 AND instr(p.grams, $3) > 0 \
-             ORDER BY f.rowid LIMIT $4"
+             ORDER BY f.rowid LIMIT {fetch}"
         );
         Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
-            .bind(rarest).bind(before.saturating_neg()).bind(grams).bind(fetch).fetch_all(p).await)?)
+            .bind(rarest).bind(before.saturating_neg()).bind(grams).fetch_all(p).await)?)
     }
 
-    /// PostgreSQL: first the newest rows, a bounded walk down the primary key (a
-    /// query most names match fills its page there at once); when that does not
-    /// fill the page, the matches are few, and the GIN index over the bigram arrays
-    /// finds every row holding the query's two rarest bigrams (the subquery with
-    /// `OFFSET 0` is planned on its own, without the LIMIT).
-    async fn search_name_postgres(&self, grams: &str, before: i64, fetch: i64) -> Result<Vec<Row>> {
+    /// PostgreSQL: the names first. `public_names` holds each distinct name once (as
+    /// bigrams, in a GIN index over the bigram array) with how many rows carry it, and
+    /// every row points at its name. A search finds the names holding the query's
+    /// rarest bigrams and the whole sequence, then takes the cheaper of two ways to
+    /// the newest rows (see [`choose_way`]): each name's newest rows (an index on
+    /// `(name_id, id)`, read backwards), or a walk down the primary key from the
+    /// newest row. A query whose rarest bigram is common (「牟定县」, 「有限公司」)
+    /// walks first: it fills a page from the newest rows at once.
+    async fn search_name_postgres(
+        &self,
+        grams: &str,
+        before: i64,
+        fetch: i64,
+        forced: Option<NameWay>,
+    ) -> Result<Vec<Row>> {
         let Some(counts) = self.bigram_counts(grams).await? else {
             return Ok(Vec::new());
         };
-        let crate::Pool::Postgres(pg) = self.pool() else {
-            return Err(crate::StoreError::Invalid("not a PostgreSQL store".into()));
+        let pg = match (&self.public, self.pool()) {
+            (Some(public), _) => public,
+            (None, crate::Pool::Postgres(pg)) => pg,
+            (None, crate::Pool::Sqlite(_)) => {
+                return Err(crate::StoreError::Invalid("not a PostgreSQL store".into()));
+            }
         };
-        // No `%`, `_` or `\\` can be in the bigrams.
-        let pattern = format!("%{grams}%");
-        let sql = format!(
-            "SELECT {COLUMNS} FROM (SELECT {COLUMNS}, grams FROM public_results WHERE id < $2 \
-             ORDER BY id DESC LIMIT {WALK_ROWS}) w WHERE grams LIKE $1 ORDER BY id DESC LIMIT $3"
-        );
-        let rows: Vec<Row> = sqlx::query_as(crate::dynamic(&sql))
-            .bind(&pattern)
-            .bind(before)
-            .bind(fetch)
-            .fetch_all(pg)
-            .await?;
-        if rows.len() as i64 >= fetch {
-            return Ok(rows);
+        let total = self.published_total().await?;
+        let walk = |bound: Option<i64>| {
+            let sql = match bound {
+                Some(n) => format!(
+                    "SELECT {COLUMNS} FROM (SELECT {COLUMNS}, grams FROM public_results WHERE id < $2 \
+                     ORDER BY id DESC LIMIT {n}) w WHERE strpos(grams, $1) > 0 ORDER BY id DESC LIMIT {fetch}"
+                ),
+                None => format!(
+                    "SELECT {COLUMNS} FROM public_results WHERE id < $2 AND strpos(grams, $1) > 0 \
+                     ORDER BY id DESC LIMIT {fetch}"
+                ),
+            };
+            async move {
+                sqlx::query_as::<_, Row>(crate::dynamic(&sql))
+                    .bind(grams)
+                    .bind(before)
+                    .fetch_all(pg)
+                    .await
+            }
+        };
+        let rarest_rows = counts.first().map_or(0, |c| c.1);
+        if forced.is_none() && walk_first(total, rarest_rows, fetch) {
+            let rows = walk(Some(WALK_ROWS)).await?;
+            if rows.len() as i64 >= fetch {
+                return Ok(rows);
+            }
         }
-        let rarest: Vec<String> = counts.iter().take(2).map(|c| c.0.clone()).collect();
+        if forced == Some(NameWay::Walk) {
+            return Ok(walk(None).await?);
+        }
+        let rarest: Vec<&str> = counts.iter().take(3).map(|c| c.0.as_str()).collect();
+        let names: Vec<(i64, i64)> = sqlx::query_as(crate::dynamic(&format!(
+            "SELECT id, rows FROM public_names WHERE string_to_array(btrim(grams), ' ') @> $1 \
+             AND strpos(grams, $2) > 0 LIMIT {}",
+            MAX_NAMES + 1
+        )))
+        .bind(&rarest)
+        .bind(grams)
+        .fetch_all(pg)
+        .await?;
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        if forced.unwrap_or_else(|| choose_way(total, fetch, &names)) == NameWay::Walk {
+            return Ok(walk(None).await?);
+        }
+        let ids: Vec<i64> = names.iter().map(|n| n.0).collect();
+        // Each name's newest ids from the index alone, then only the page's rows.
         let sql = format!(
-            "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM public_results \
-             WHERE string_to_array(btrim(grams), ' ') @> $1 AND grams LIKE $2 AND id < $3 OFFSET 0) r \
-             ORDER BY id DESC LIMIT $4"
+            "SELECT {COLUMNS} FROM public_results WHERE id IN (SELECT x.id FROM \
+             unnest($1::BIGINT[]) n (id) CROSS JOIN LATERAL (SELECT q.id FROM public_results q \
+             WHERE q.name_id = n.id AND q.id < $2 ORDER BY q.id DESC LIMIT {fetch}) x \
+             ORDER BY x.id DESC LIMIT {fetch}) ORDER BY id DESC"
         );
         Ok(sqlx::query_as(crate::dynamic(&sql))
-            .bind(rarest)
-            .bind(pattern)
+            .bind(ids)
             .bind(before)
-            .bind(fetch)
             .fetch_all(pg)
             .await?)
     }
 
+    /// About how many rows are published (the newest id; ids are handed out in
+    /// order), for choosing how to search. Read once per cache lifetime.
+    async fn published_total(&self) -> Result<i64> {
+        if let Some(n) = self.bigrams.lock().unwrap_or_else(|e| e.into_inner()).total {
+            return Ok(n);
+        }
+        let n = self.public_results_version().await?;
+        self.bigrams.lock().unwrap_or_else(|e| e.into_inner()).total = Some(n);
+        Ok(n)
+    }
+
     /// The bigrams of `grams` with how many published rows hold each, rarest first;
-    /// `None` when some bigram is in no published name (nothing can match).
+    /// `None` when some bigram is in no published name (nothing can match). Counts come
+    /// from the cache when it has them all; a bigram it lacks is read and remembered.
+    /// An absence is never remembered, since the next publication may bring the bigram.
     async fn bigram_counts(&self, grams: &str) -> Result<Option<Vec<(String, i64)>>> {
         let tokens: BTreeSet<&str> = grams.split_whitespace().collect();
-        let marks = (1..=tokens.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql =
-            format!("SELECT bigram, rows FROM public_result_bigrams WHERE bigram IN ({marks})");
-        let mut counts: Vec<(String, i64)> = with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&sql));
+        let mut counts = Vec::with_capacity(tokens.len());
+        let mut missing = Vec::new();
+        {
+            let mut cache = self.bigrams.lock().unwrap_or_else(|e| e.into_inner());
+            cache.expire();
             for t in &tokens {
-                q = q.bind(*t);
+                match cache.counts.get(*t) {
+                    Some(n) => counts.push(((*t).to_string(), *n)),
+                    None => missing.push(*t),
+                }
             }
-            q.fetch_all(p).await
-        })?;
-        if counts.len() < tokens.len() {
-            return Ok(None);
+        }
+        if !missing.is_empty() {
+            let marks = (1..=missing.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql =
+                format!("SELECT bigram, rows FROM public_result_bigrams WHERE bigram IN ({marks})");
+            let read: Vec<(String, i64)> = with_pool!(self, p => {
+                let mut q = sqlx::query_as(crate::dynamic(&sql));
+                for t in &missing {
+                    q = q.bind(*t);
+                }
+                q.fetch_all(p).await
+            })?;
+            let found = read.len();
+            self.bigrams
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remember(&read);
+            counts.extend(read);
+            if found < missing.len() {
+                return Ok(None);
+            }
         }
         counts.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         Ok(Some(counts))
@@ -568,6 +739,25 @@ macro_rules! project_published_task {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ways_to_a_name_search() {
+        // 1,000,000 rows; a whole name: one name with 185 rows.
+        assert_eq!(choose_way(1_000_000, 21, &[(1, 185)]), NameWay::ByNames);
+        // 「加油站」: 168 names, 6,843 rows: walking 3,069 rows beats 168 lookups.
+        let names: Vec<(i64, i64)> = (0..168).map(|i| (i, 40 + i % 2)).collect();
+        assert_eq!(choose_way(1_000_000, 21, &names), NameWay::Walk);
+        // A name in a county of unique names: a few rows, found by its name.
+        assert_eq!(choose_way(1_000_000, 21, &[(7, 3)]), NameWay::ByNames);
+        // More names than a search looks up: walk.
+        let many: Vec<(i64, i64)> = (0..=MAX_NAMES as i64).map(|i| (i, 1)).collect();
+        assert_eq!(choose_way(1_000_000, 21, &many), NameWay::Walk);
+        // 「牟定县」 is in every row, 「有限公司」 in 12%: walk first; 「农小」 in 0.3%: not.
+        assert!(walk_first(1_000_000, 1_000_000, 21));
+        assert!(walk_first(1_000_000, 120_018, 21));
+        assert!(!walk_first(1_000_000, 3_245, 21));
+        assert!(!walk_first(1_000_000, 0, 21));
+    }
 
     #[test]
     fn one_row_per_visit_with_sorted_departments_and_categories() {
