@@ -28,6 +28,19 @@ impl EntityWriter {
         }
     }
 
+    /// Writes every batch `rx` yields until it closes, in one statement (SQLite: one
+    /// `INSERT … SELECT` over the stream; PostgreSQL: one COPY). Dropping `rx` on
+    /// failure tells the sender to stop.
+    pub async fn write_stream(
+        &mut self,
+        rx: tokio::sync::mpsc::Receiver<Vec<Entity>>,
+    ) -> Result<()> {
+        match self {
+            EntityWriter::Sqlite(w) => w.write_stream(rx).await,
+            EntityWriter::Postgres(w) => w.write_stream(rx).await,
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self {
             EntityWriter::Sqlite(w) => w.commit().await,

@@ -315,7 +315,7 @@ impl Store {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportOutcome> {
         let before = self.counts().await?.entities;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Entity>>(4);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Vec<Entity>>(4);
         let (progress_tx, mut progress_rx) = tokio::sync::watch::channel(0u64);
         let path = path.to_path_buf();
         let reader = tokio::task::spawn_blocking(move || {
@@ -339,38 +339,27 @@ impl Store {
             }
         });
         let mut writer = EntityWriter::begin(self).await?;
-        let mut write_error = None;
-        let mut write_time = std::time::Duration::ZERO;
         let started = std::time::Instant::now();
-        loop {
-            tokio::select! {
-                batch = rx.recv() => match batch {
-                    Some(batch) => {
-                        let t = std::time::Instant::now();
-                        if write_error.is_none()
-                            && let Err(e) = writer.write(&batch).await
-                        {
-                            write_error = Some(e);
-                        }
-                        write_time += t.elapsed();
-                    }
-                    None => break,
-                },
-                Ok(()) = progress_rx.changed() => progress(*progress_rx.borrow_and_update()),
+        let written = {
+            let write = writer.write_stream(rx);
+            tokio::pin!(write);
+            loop {
+                tokio::select! {
+                    r = &mut write => break r,
+                    Ok(()) = progress_rx.changed() => progress(*progress_rx.borrow_and_update()),
+                }
             }
-        }
+        };
         let read = reader
             .await
             .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
         progress(*progress_rx.borrow());
         // Dropping the writer without commit rolls back everything written so far.
         let (file, rows) = read?;
-        if let Some(e) = write_error {
-            return Err(e);
-        }
+        written?;
         let read_done = started.elapsed();
         writer.commit().await?;
-        tracing::debug!(?write_time, ?read_done, commit = ?(started.elapsed() - read_done), "entity import");
+        tracing::debug!(?read_done, commit = ?(started.elapsed() - read_done), "entity import");
         let inserted = (self.counts().await?.entities - before).max(0) as u64;
         Ok(ImportOutcome {
             file,

@@ -7,8 +7,19 @@
 //! - every statement that writes many rows into a constrained, indexed table keeps a
 //!   statement journal, copying each page it touches; so rows go first into a bare
 //!   temporary table and reach `entities` in one `INSERT … SELECT` at commit.
+//!
+//! An import streams instead: one `INSERT … SELECT` reads the batches from a virtual
+//! table as the reader thread validates them, so the rows are written once, by one
+//! statement, while the file is still being read.
+
+use std::ffi::c_int;
+use std::sync::{Arc, Mutex};
 
 use liancha_domain::Entity;
+use rusqlite::vtab::{
+    Context, Filters, IndexInfo, VTab, VTabConnection, VTabCursor, eponymous_only_module,
+    sqlite3_vtab, sqlite3_vtab_cursor,
+};
 use sqlx::{Sqlite, Transaction};
 
 use crate::directories::{ENTITY_COLUMNS_SQL, now};
@@ -117,6 +128,48 @@ impl SqliteEntityWriter {
         result
     }
 
+    /// Writes every batch `rx` yields, until it closes, with one statement reading them
+    /// from the `entity_stream` virtual table. The statement runs on a blocking thread
+    /// (it waits for batches) while this task holds the connection.
+    pub(crate) async fn write_stream(
+        &mut self,
+        rx: tokio::sync::mpsc::Receiver<Vec<Entity>>,
+    ) -> Result<()> {
+        let stream = Arc::new(Stream {
+            batches: Mutex::new(Some(rx)),
+            at: now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+        });
+        let mut handle = self.tx.lock_handle().await?;
+        let raw = RawHandle(handle.as_raw_handle().as_ptr());
+        let result = tokio::task::spawn_blocking(move || {
+            let raw = raw;
+            // SAFETY: while `handle` is held (the awaiting task holds it until this
+            // thread is done), sqlx's worker makes no call on this connection; the
+            // borrowed wrapper never closes it.
+            let conn = unsafe { rusqlite::Connection::from_handle(raw.0) }.map_err(ffi_error)?;
+            conn.create_module(
+                c"entity_stream",
+                eponymous_only_module::<StreamTab>(),
+                Some(stream),
+            )
+            .map_err(ffi_error)?;
+            // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+            conn.execute(
+                &format!(
+                    "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} \
+                     FROM entity_stream WHERE true{UPSERT}"
+                ),
+                [],
+            )
+            .map_err(ffi_error)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
+        drop(handle);
+        result
+    }
+
     pub(crate) async fn commit(mut self) -> Result<()> {
         // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
         let sql = format!(
@@ -130,5 +183,146 @@ impl SqliteEntityWriter {
             .await?;
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+/// The connection's handle, lent to the blocking thread that runs the stream.
+struct RawHandle(*mut rusqlite::ffi::sqlite3);
+// SAFETY: the handle is used by one thread at a time; see `write_stream`.
+unsafe impl Send for RawHandle {}
+
+type Batches = tokio::sync::mpsc::Receiver<Vec<Entity>>;
+
+/// What an `entity_stream` table reads: the batches, taken by its one cursor.
+struct Stream {
+    batches: Mutex<Option<Batches>>,
+    at: String,
+}
+
+/// An eponymous virtual table yielding the entities of a stream of batches, with
+/// the columns of `entities`.
+#[repr(C)]
+struct StreamTab {
+    base: sqlite3_vtab,
+    stream: Arc<Stream>,
+}
+
+unsafe impl<'vtab> VTab<'vtab> for StreamTab {
+    type Aux = Arc<Stream>;
+    type Cursor = StreamCursor<'vtab>;
+
+    fn connect(
+        _db: &mut VTabConnection,
+        aux: Option<&Arc<Stream>>,
+        _args: &[&[u8]],
+    ) -> rusqlite::Result<(String, Self)> {
+        let stream = aux
+            .cloned()
+            .ok_or_else(|| rusqlite::Error::ModuleError("no entity stream".into()))?;
+        Ok((
+            format!("CREATE TABLE x({ENTITY_COLUMNS_SQL})"),
+            StreamTab {
+                base: sqlite3_vtab::default(),
+                stream,
+            },
+        ))
+    }
+
+    fn best_index(&self, info: &mut IndexInfo) -> rusqlite::Result<()> {
+        info.set_estimated_rows(1_000_000);
+        Ok(())
+    }
+
+    fn open(&'vtab mut self) -> rusqlite::Result<StreamCursor<'vtab>> {
+        Ok(StreamCursor {
+            base: sqlite3_vtab_cursor::default(),
+            stream: &self.stream,
+            batches: None,
+            batch: Vec::new(),
+            pos: 0,
+            rowid: 0,
+        })
+    }
+}
+
+#[repr(C)]
+struct StreamCursor<'vtab> {
+    base: sqlite3_vtab_cursor,
+    stream: &'vtab Stream,
+    batches: Option<Batches>,
+    batch: Vec<Entity>,
+    pos: usize,
+    rowid: i64,
+}
+
+impl StreamCursor<'_> {
+    /// Waits for the next non-empty batch; none left is the end of the table.
+    fn refill(&mut self) {
+        self.pos = 0;
+        self.batch.clear();
+        while let Some(rx) = &mut self.batches {
+            match rx.blocking_recv() {
+                Some(b) if !b.is_empty() => {
+                    self.batch = b;
+                    return;
+                }
+                Some(_) => {}
+                None => self.batches = None,
+            }
+        }
+    }
+}
+
+unsafe impl VTabCursor for StreamCursor<'_> {
+    fn filter(&mut self, _: c_int, _: Option<&str>, _: &Filters<'_>) -> rusqlite::Result<()> {
+        self.batches = self
+            .stream
+            .batches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        self.refill();
+        Ok(())
+    }
+
+    fn next(&mut self) -> rusqlite::Result<()> {
+        self.pos += 1;
+        self.rowid += 1;
+        if self.pos >= self.batch.len() {
+            self.refill();
+        }
+        Ok(())
+    }
+
+    fn eof(&self) -> bool {
+        self.pos >= self.batch.len()
+    }
+
+    /// The columns of ENTITY_COLUMNS_SQL, written as `write_rows` binds them.
+    fn column(&self, ctx: &mut Context, i: c_int) -> rusqlite::Result<()> {
+        let Some(e) = self.batch.get(self.pos) else {
+            return ctx.set_result(&rusqlite::types::Null);
+        };
+        match i {
+            0 => ctx.set_result(&e.id),
+            1 => ctx.set_result(&e.reg_no),
+            2 => ctx.set_result(&e.name),
+            3 => ctx.set_result(&e.entity_type.code()),
+            4 => ctx.set_result(&e.industry.as_ref().map(|i| i.to_string())),
+            5 => ctx.set_result(&e.township),
+            6 => ctx.set_result(&e.address),
+            7 => ctx.set_result(&e.legal_rep),
+            8 => ctx.set_result(&e.registered_on.map(|d| d.to_string())),
+            9 => ctx.set_result(&e.status.code()),
+            10 => ctx.set_result(&e.risk_class.code()),
+            11 => ctx.set_result(&e.abnormal),
+            12 => ctx.set_result(&e.blacklisted),
+            13 => ctx.set_result(&e.tags.join("、")),
+            _ => ctx.set_result(&self.stream.at),
+        }
+    }
+
+    fn rowid(&self) -> rusqlite::Result<i64> {
+        Ok(self.rowid)
     }
 }

@@ -17,6 +17,7 @@ liancha_store::on_both_engines!(
     demo_county,
     import_entities_csv,
     import_refuses_bad_check_character,
+    first_import_into_empty_directory,
     import_gbk_csv,
     import_reports_every_problem,
     export_import_round_trip,
@@ -357,6 +358,46 @@ async fn import_refuses_bad_check_character(store: &Store) {
     assert_eq!(store.counts().await.unwrap(), before);
     assert_eq!(store.entity(&existing.id).await.unwrap(), Some(existing));
     assert_eq!(store.entity(&uscc(1)).await.unwrap(), None);
+}
+
+/// The first load into an empty directory takes PostgreSQL's fast path (rows straight
+/// into the table, key built at the end): a refusal after rows were already written
+/// leaves the directory empty and keyed, and the next imports insert, then update.
+async fn first_import_into_empty_directory(store: &Store) {
+    let reference = DemoSize {
+        legal_persons: 0,
+        individuals: 0,
+    };
+    demo::load(store, reference, &|_, _| {}).await.unwrap();
+    assert_eq!(store.counts().await.unwrap().entities, 0);
+    let dir = tempfile::tempdir().unwrap();
+    // More rows than one write batch before the bad one, so some were written.
+    let rows = 12_000;
+    let bad = uscc(11_000);
+    let wrong = if bad.ends_with('0') { '1' } else { '0' };
+    let text = csv_rows(rows).replace(&bad, &format!("{}{wrong}", &bad[..17]));
+    let path = write_file(&dir, "first.csv", text.as_bytes());
+    let err = import(store, Kind::Entities, &path).await.unwrap_err();
+    assert!(
+        err.to_string().contains("first.csv 第 11002 行 A 列"),
+        "{err}"
+    );
+    assert_eq!(store.counts().await.unwrap().entities, 0);
+
+    let path = write_file(&dir, "good.csv", csv_rows(rows).as_bytes());
+    let out = import(store, Kind::Entities, &path).await.unwrap();
+    assert_eq!((out.rows, out.inserted, out.updated), (12_000, 12_000, 0));
+    let e = store.entity(&uscc(11_999)).await.unwrap().unwrap();
+    assert_eq!(e.name, "牟定县共和镇第11999号农资经营部");
+    let out = import(store, Kind::Entities, &path).await.unwrap();
+    assert_eq!((out.rows, out.inserted, out.updated), (12_000, 0, 12_000));
+    assert_eq!(store.counts().await.unwrap().entities, 12_000);
+    // The key is there: a second row with an existing id is refused.
+    let twice = liancha_store::with_pool!(store, p => sqlx::query(
+        "INSERT INTO entities (id, name, entity_type, township, status, risk_class, updated_at) \
+         SELECT id, name, entity_type, township, status, risk_class, updated_at FROM entities LIMIT 1")
+        .execute(p).await.map(|_| ()));
+    assert!(twice.is_err(), "duplicate id accepted");
 }
 
 async fn import_gbk_csv(store: &Store) {
