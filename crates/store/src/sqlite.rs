@@ -129,8 +129,10 @@ impl SqliteEntityWriter {
     }
 
     /// Writes every batch `rx` yields, until it closes, with one statement reading them
-    /// from the `entity_stream` virtual table. The statement runs on a blocking thread
-    /// (it waits for batches) while this task holds the connection.
+    /// from the `entity_stream` virtual table. sqlx runs the statement on this
+    /// connection's own worker thread, which waits there for the batches; so this task
+    /// stays free to report progress, and a cancelled import cannot touch the
+    /// connection while the statement runs (sqlx queues the rollback behind it).
     pub(crate) async fn write_stream(
         &mut self,
         rx: tokio::sync::mpsc::Receiver<Vec<Entity>>,
@@ -139,35 +141,32 @@ impl SqliteEntityWriter {
             batches: Mutex::new(Some(rx)),
             at: now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
         });
-        let mut handle = self.tx.lock_handle().await?;
-        let raw = RawHandle(handle.as_raw_handle().as_ptr());
-        let result = tokio::task::spawn_blocking(move || {
-            let raw = raw;
-            // SAFETY: while `handle` is held (the awaiting task holds it until this
-            // thread is done), sqlx's worker makes no call on this connection; the
-            // borrowed wrapper never closes it.
-            let conn = unsafe { rusqlite::Connection::from_handle(raw.0) }.map_err(ffi_error)?;
+        {
+            let mut handle = self.tx.lock_handle().await?;
+            let raw = handle.as_raw_handle();
+            // SAFETY: while `handle` is held, sqlx's worker makes no call on this
+            // connection; the borrowed wrapper never closes it. Registering the module
+            // again replaces the stream of an earlier import on this connection.
+            let conn =
+                unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }.map_err(ffi_error)?;
             conn.create_module(
                 c"entity_stream",
                 eponymous_only_module::<StreamTab>(),
                 Some(stream),
             )
             .map_err(ffi_error)?;
-            // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
-            conn.execute(
-                &format!(
-                    "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} \
-                     FROM entity_stream WHERE true{UPSERT}"
-                ),
-                [],
-            )
-            .map_err(ffi_error)?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
-        drop(handle);
-        result
+        }
+        // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT. Not
+        // kept prepared: the next import registers a new stream.
+        let sql = format!(
+            "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} \
+             FROM entity_stream WHERE true{UPSERT}"
+        );
+        sqlx::query(crate::dynamic(&sql))
+            .persistent(false)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     pub(crate) async fn commit(mut self) -> Result<()> {
@@ -185,11 +184,6 @@ impl SqliteEntityWriter {
         Ok(())
     }
 }
-
-/// The connection's handle, lent to the blocking thread that runs the stream.
-struct RawHandle(*mut rusqlite::ffi::sqlite3);
-// SAFETY: the handle is used by one thread at a time; see `write_stream`.
-unsafe impl Send for RawHandle {}
 
 type Batches = tokio::sync::mpsc::Receiver<Vec<Entity>>;
 
