@@ -17,8 +17,9 @@
 //!   headers; in XLSX every id is a string cell in a text-formatted column;
 //! - codes of enumerations come with their Chinese label (`{code, label}`), dates are
 //!   `YYYY-MM-DD` and times RFC 3339 in Beijing time (`+08:00`);
-//! - every response carries a strong `ETag` (SHA-256 of the body) and
+//! - every successful response carries a strong `ETag` (SHA-256 of the body) and
 //!   `Cache-Control: public, max-age=60`; `If-None-Match` gets `304 Not Modified`;
+//!   errors carry `Cache-Control: no-store`;
 //! - errors are `{ "error": "…" }` with status 400 (bad parameter) or 404.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1738,7 +1739,7 @@ downloads! {
 - 列表接口均接受 `page`（从 1 开始，默认 1）与 `per_page`（1–1000，默认 100），返回 `{items, page, per_page, total}`，排序稳定。\n\
 - 在列表接口的路径后加 `.csv` 或 `.xlsx`（如 `/api/v1/items.csv`）下载整个列表（不分页）：CSV 为带 BOM 的 UTF-8、中文表头；XLSX 中编号一律为文本单元格。\n\
 - 枚举值给出代码与中文名称 `{code, label}`；日期为 `YYYY-MM-DD`，时间为北京时间的 RFC 3339（`+08:00`）。\n\
-- 每个响应带强 `ETag`（响应体的 SHA-256）与 `Cache-Control: public, max-age=60`；带匹配的 `If-None-Match` 请求得到 `304 Not Modified`。\n\
+- 每个成功的响应带强 `ETag`（响应体的 SHA-256）与 `Cache-Control: public, max-age=60`；带匹配的 `If-None-Match` 请求得到 `304 Not Modified`；错误响应带 `Cache-Control: no-store`，不被缓存。\n\
 - 出错时返回 `{\"error\": \"说明\"}`：参数错误 400，不存在（含未公示的任务）404。\n\
 - 不公开的内容（未公示的任务、检查情况描述、执法人员编号、电话与执法证号、未公开的附件、未发布的事项）不出现在任何接口中。",
     ),
@@ -1812,14 +1813,23 @@ const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; \
 // ---------------------------------------------------------------------------
 // Caching
 
-/// A strong ETag (SHA-256 of the body) and a short public cache on every API
-/// response; a GET whose `If-None-Match` names the current ETag gets 304 without a
+/// A strong ETag (SHA-256 of the body) and a short public cache on every successful
+/// API response (errors are `no-store`); a GET whose `If-None-Match` names the current ETag gets 304 without a
 /// body. Bodies are small (a whole list at most), so buffering them is fine.
 async fn etag(req: Request, next: Next) -> Response {
     let conditional = matches!(*req.method(), Method::GET | Method::HEAD)
         .then(|| if_none_match(req.headers()))
         .flatten();
     let res = next.run(req).await;
+    if !res.status().is_success() {
+        // A 404 for a task about to be published, or a 429, must not outlive its
+        // cause in a shared cache.
+        let (mut parts, body) = res.into_parts();
+        parts
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Response::from_parts(parts, body);
+    }
     let (mut parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
@@ -1841,8 +1851,7 @@ async fn etag(req: Request, next: Next) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
-    if parts.status == StatusCode::OK
-        && let Some(tags) = conditional
+    if let Some(tags) = conditional
         && tags.iter().any(|t| t == "*" || *t == tag)
     {
         let mut not_modified = Response::new(Body::empty());

@@ -140,6 +140,9 @@ fn too_many(wait_secs: u64, json: bool) -> Response {
         )
             .into_response()
     };
+    // A shared cache must not hand this refusal to other addresses.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res.headers_mut().insert(
         header::RETRY_AFTER,
         HeaderValue::from_str(&wait_secs.to_string()).unwrap_or(HeaderValue::from_static("60")),

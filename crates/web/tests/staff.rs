@@ -1246,6 +1246,7 @@ async fn public_rate_limits() {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&wait));
+    assert_eq!(refused.headers()["cache-control"], "no-store");
     assert!(refused.text().await.unwrap().contains("请求过于频繁"));
     // Pages and the other limit's routes are unaffected.
     assert_eq!(get("/public/tasks").await.status(), 200);
