@@ -6,6 +6,45 @@ use crate::postgres::PgEntityWriter;
 use crate::sqlite::SqliteEntityWriter;
 use crate::{Pool, Result, Store};
 
+/// Entities on their way from the reader to a writer. Dropped, they go back to the
+/// thread that made them (when it asked for that), to be freed there: the writer is
+/// the busier side of an import, and freeing a million rows' strings is a good part
+/// of its time.
+pub struct Batch {
+    rows: Vec<Entity>,
+    home: Option<std::sync::mpsc::Sender<Vec<Entity>>>,
+}
+
+impl Batch {
+    pub fn new(rows: Vec<Entity>) -> Self {
+        Batch { rows, home: None }
+    }
+
+    /// A batch that is sent back to `home` when dropped.
+    pub fn returning(rows: Vec<Entity>, home: std::sync::mpsc::Sender<Vec<Entity>>) -> Self {
+        Batch {
+            rows,
+            home: Some(home),
+        }
+    }
+}
+
+impl std::ops::Deref for Batch {
+    type Target = [Entity];
+    fn deref(&self) -> &[Entity] {
+        &self.rows
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if let Some(home) = &self.home {
+            // When the reader is gone already (it failed), this thread frees them.
+            let _ = home.send(std::mem::take(&mut self.rows));
+        }
+    }
+}
+
 /// Nothing written is visible until [`EntityWriter::commit`]; dropping the writer
 /// rolls everything back, which is how a refused import leaves the database unchanged.
 pub enum EntityWriter {
@@ -31,10 +70,7 @@ impl EntityWriter {
     /// Writes every batch `rx` yields until it closes, in one statement (SQLite: one
     /// `INSERT … SELECT` over the stream; PostgreSQL: one COPY). Dropping `rx` on
     /// failure tells the sender to stop.
-    pub async fn write_stream(
-        &mut self,
-        rx: tokio::sync::mpsc::Receiver<Vec<Entity>>,
-    ) -> Result<()> {
+    pub async fn write_stream(&mut self, rx: tokio::sync::mpsc::Receiver<Batch>) -> Result<()> {
         match self {
             EntityWriter::Sqlite(w) => w.write_stream(rx).await,
             EntityWriter::Postgres(w) => w.write_stream(rx).await,

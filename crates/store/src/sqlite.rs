@@ -11,6 +11,9 @@
 //! An import streams instead: one `INSERT … SELECT` reads the batches from a virtual
 //! table as the reader thread validates them, so the rows are written once, by one
 //! statement, while the file is still being read.
+//!
+//! The first load into an empty directory writes straight into `entities` without its
+//! key index and builds the index once at commit (see migration 0006).
 
 use std::ffi::c_int;
 use std::sync::{Arc, Mutex};
@@ -33,6 +36,9 @@ const UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET reg_no = excluded.reg_no, 
 
 pub struct SqliteEntityWriter {
     tx: Transaction<'static, Sqlite>,
+    /// The directory was empty: rows go straight into `entities`, without its key
+    /// index, which [`SqliteEntityWriter::commit`] builds once at the end.
+    initial: bool,
 }
 
 fn ffi_error(e: rusqlite::Error) -> StoreError {
@@ -44,24 +50,29 @@ fn ffi_error(e: rusqlite::Error) -> StoreError {
 const ROWS_PER_STATEMENT: usize = 256;
 const COLUMNS: usize = 15;
 
-fn insert_sql(rows: usize) -> String {
+fn insert_sql(table: &str, rows: usize) -> String {
     let one = format!("({})", vec!["?"; COLUMNS].join(","));
     format!(
-        "INSERT INTO temp.entities_load ({ENTITY_COLUMNS_SQL}) VALUES {}",
+        "INSERT INTO {table} ({ENTITY_COLUMNS_SQL}) VALUES {}",
         vec![one; rows].join(",")
     )
 }
 
 /// Binds the batch into multi-row upserts with anonymous parameters (SQLite looks
 /// named ones up by walking a list, which is quadratic in their number).
-fn write_rows(conn: &rusqlite::Connection, batch: &[Entity], at: &str) -> rusqlite::Result<()> {
-    let mut full = conn.prepare(&insert_sql(ROWS_PER_STATEMENT))?;
+fn write_rows(
+    conn: &rusqlite::Connection,
+    table: &str,
+    batch: &[Entity],
+    at: &str,
+) -> rusqlite::Result<()> {
+    let mut full = conn.prepare(&insert_sql(table, ROWS_PER_STATEMENT))?;
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let mut partial;
         let stmt = if chunk.len() == ROWS_PER_STATEMENT {
             &mut full
         } else {
-            partial = conn.prepare(&insert_sql(chunk.len()))?;
+            partial = conn.prepare(&insert_sql(table, chunk.len()))?;
             &mut partial
         };
         let mut n = 0;
@@ -98,18 +109,39 @@ fn write_rows(conn: &rusqlite::Connection, batch: &[Entity], at: &str) -> rusqli
 
 impl SqliteEntityWriter {
     pub(crate) async fn begin(pool: &sqlx::SqlitePool) -> Result<Self> {
-        let mut tx = pool.begin().await?;
-        // Created inside the transaction, so a rollback removes it too.
-        let sql = format!(
-            "CREATE TEMP TABLE entities_load AS SELECT {ENTITY_COLUMNS_SQL} FROM entities WHERE 0"
-        );
-        sqlx::query(crate::dynamic(&sql)).execute(&mut *tx).await?;
-        Ok(SqliteEntityWriter { tx })
+        // IMMEDIATE: the write lock from the start, so the directory stays empty
+        // between looking and dropping its key index.
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let initial: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM entities)")
+            .fetch_one(&mut *tx)
+            .await?;
+        if initial {
+            // DDL is transactional here too: a rollback brings the index back.
+            sqlx::query("DROP INDEX entities_id")
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            // Created inside the transaction, so a rollback removes it too.
+            let sql = format!(
+                "CREATE TEMP TABLE entities_load AS SELECT {ENTITY_COLUMNS_SQL} FROM entities WHERE 0"
+            );
+            sqlx::query(crate::dynamic(&sql)).execute(&mut *tx).await?;
+        }
+        Ok(SqliteEntityWriter { tx, initial })
+    }
+
+    fn target(&self) -> &'static str {
+        if self.initial {
+            "main.entities"
+        } else {
+            "temp.entities_load"
+        }
     }
 
     pub(crate) async fn write(&mut self, batch: &[Entity]) -> Result<()> {
         // The same text sqlx writes for a DateTime<Utc>, so reads decode it alike.
         let at = now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        let table = self.target();
         let mut handle = self.tx.lock_handle().await?;
         let raw = handle.as_raw_handle();
         let run = || {
@@ -117,7 +149,7 @@ impl SqliteEntityWriter {
             // connection; the borrowed wrapper never closes it.
             let conn =
                 unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }.map_err(ffi_error)?;
-            write_rows(&conn, batch, &at).map_err(ffi_error)
+            write_rows(&conn, table, batch, &at).map_err(ffi_error)
         };
         // Keep other tasks running while this thread is busy in SQLite.
         let result = match tokio::runtime::Handle::current().runtime_flavor() {
@@ -135,7 +167,7 @@ impl SqliteEntityWriter {
     /// connection while the statement runs (sqlx queues the rollback behind it).
     pub(crate) async fn write_stream(
         &mut self,
-        rx: tokio::sync::mpsc::Receiver<Vec<Entity>>,
+        rx: tokio::sync::mpsc::Receiver<crate::bulk::Batch>,
     ) -> Result<()> {
         let stream = Arc::new(Stream {
             batches: Mutex::new(Some(rx)),
@@ -157,10 +189,13 @@ impl SqliteEntityWriter {
             .map_err(ffi_error)?;
         }
         // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT. Not
-        // kept prepared: the next import registers a new stream.
+        // kept prepared: the next import registers a new stream. The first load has no
+        // key index to conflict on: its ids are distinct (the importer refuses
+        // duplicates), and building the index at commit checks that again.
+        let upsert = if self.initial { "" } else { UPSERT };
         let sql = format!(
             "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} \
-             FROM entity_stream WHERE true{UPSERT}"
+             FROM entity_stream WHERE true{upsert}"
         );
         sqlx::query(crate::dynamic(&sql))
             .persistent(false)
@@ -170,6 +205,15 @@ impl SqliteEntityWriter {
     }
 
     pub(crate) async fn commit(mut self) -> Result<()> {
+        if self.initial {
+            // One sort of every id instead of a B-tree descent per row; a duplicate id
+            // fails here, and the whole load with it.
+            sqlx::query("CREATE UNIQUE INDEX entities_id ON entities (id)")
+                .execute(&mut *self.tx)
+                .await?;
+            self.tx.commit().await?;
+            return Ok(());
+        }
         // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
         let sql = format!(
             "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} FROM temp.entities_load WHERE true{UPSERT}"
@@ -185,7 +229,7 @@ impl SqliteEntityWriter {
     }
 }
 
-type Batches = tokio::sync::mpsc::Receiver<Vec<Entity>>;
+type Batches = tokio::sync::mpsc::Receiver<crate::bulk::Batch>;
 
 /// What an `entity_stream` table reads: the batches, taken by its one cursor.
 struct Stream {
@@ -232,7 +276,7 @@ unsafe impl<'vtab> VTab<'vtab> for StreamTab {
             base: sqlite3_vtab_cursor::default(),
             stream: &self.stream,
             batches: None,
-            batch: Vec::new(),
+            batch: crate::bulk::Batch::new(Vec::new()),
             pos: 0,
             rowid: 0,
         })
@@ -244,7 +288,7 @@ struct StreamCursor<'vtab> {
     base: sqlite3_vtab_cursor,
     stream: &'vtab Stream,
     batches: Option<Batches>,
-    batch: Vec<Entity>,
+    batch: crate::bulk::Batch,
     pos: usize,
     rowid: i64,
 }
@@ -253,7 +297,8 @@ impl StreamCursor<'_> {
     /// Waits for the next non-empty batch; none left is the end of the table.
     fn refill(&mut self) {
         self.pos = 0;
-        self.batch.clear();
+        // The batch read goes back to the reader now, not when the next one arrives.
+        self.batch = crate::bulk::Batch::new(Vec::new());
         while let Some(rx) = &mut self.batches {
             match rx.blocking_recv() {
                 Some(b) if !b.is_empty() => {
