@@ -2,33 +2,16 @@
 
 use liancha_store::Engine;
 use liancha_store::demo::{self, DemoSize};
-use liancha_store::testing::TestDb;
 
-struct Server {
-    base: String,
-    db: TestDb,
-}
+mod common;
+use common::Server;
 
 async fn start(engine: Engine) -> Server {
-    let db = TestDb::new(engine).await;
-    demo::load(
-        &db.store,
-        DemoSize {
-            legal_persons: 100,
-            individuals: 400,
-        },
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = liancha_web::router(liancha_web::AppState::new(db.store.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server {
-        base: format!("http://{addr}"),
-        db,
-    }
+    let size = DemoSize {
+        legal_persons: 100,
+        individuals: 400,
+    };
+    common::start(engine, size, false, None).await
 }
 
 async fn get(s: &Server, path: &str) -> (u16, String, reqwest::header::HeaderMap) {

@@ -10,59 +10,32 @@ use chrono::{Duration, Utc};
 use liancha_domain::workflow::{ResultCategory, SourceDecl, TaskMode, WitnessRole};
 use liancha_domain::{Domain, InspectionMethod, Item};
 use liancha_store::accounts::Actor;
-use liancha_store::demo::{self, DemoSize};
+use liancha_store::demo::DemoSize;
 use liancha_store::results::ItemResult;
 use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
-use liancha_store::testing::TestDb;
 use liancha_store::{Engine, Store};
-use reqwest::redirect::Policy;
 use serde_json::Value;
 
 /// Every string planted where the public must never see it starts with this.
 const LEAK: &str = "LEAK";
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    _db: TestDb,
-}
+mod common;
+use common::Server;
 
 async fn start(engine: Engine) -> (Server, Store) {
-    let db = TestDb::new(engine).await;
-    demo::load(
-        &db.store,
-        DemoSize {
-            legal_persons: 100,
-            individuals: 300,
-        },
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-    demo::accounts(&db.store, Utc::now()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let size = DemoSize {
+        legal_persons: 100,
+        individuals: 300,
+    };
     // The per-address download limit is tested in staff.rs; these tests download a lot.
     let no_limits = liancha_web::limits::Limits {
         search_per_minute: 0,
         download_per_minute: 0,
         trust_forwarded_for: false,
     };
-    let app =
-        liancha_web::router(liancha_web::AppState::new(db.store.clone()).with_limits(no_limits));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let store = db.store.clone();
-    (
-        Server {
-            base: format!("http://{addr}"),
-            http: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            _db: db,
-        },
-        store,
-    )
+    let srv = common::start(engine, size, true, Some(no_limits)).await;
+    let store = srv.store();
+    (srv, store)
 }
 
 struct Reply {
@@ -148,7 +121,7 @@ struct World {
 impl World {
     /// Drops a PostgreSQL test database (SQLite's goes with its directory).
     async fn finish(self) {
-        self.srv._db.finish().await;
+        self.srv.db.finish().await;
     }
 }
 

@@ -11,45 +11,19 @@ use liancha_domain::workflow::{SourceDecl, TaskMode, TaskState};
 use liancha_store::accounts::{Actor, NewUser};
 use liancha_store::demo::{self, DemoSize};
 use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
-use liancha_store::testing::TestDb;
 use liancha_store::{Engine, Store};
-use reqwest::redirect::Policy;
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    _db: TestDb,
-}
+mod common;
+use common::Server;
 
 async fn start(engine: Engine) -> (Server, Store) {
-    let db = TestDb::new(engine).await;
-    demo::load(
-        &db.store,
-        DemoSize {
-            legal_persons: 100,
-            individuals: 300,
-        },
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-    demo::accounts(&db.store, Utc::now()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = liancha_web::router(liancha_web::AppState::new(db.store.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let store = db.store.clone();
-    (
-        Server {
-            base: format!("http://{addr}"),
-            http: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            _db: db,
-        },
-        store,
-    )
+    let size = DemoSize {
+        legal_persons: 100,
+        individuals: 300,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    (srv, store)
 }
 
 fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
