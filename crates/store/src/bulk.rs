@@ -7,25 +7,17 @@ use crate::sqlite::SqliteEntityWriter;
 use crate::{Pool, Result, Store};
 
 /// Entities on their way from the reader to a writer. Dropped, they go back to the
-/// thread that made them (when it asked for that), to be freed there: the writer is
-/// the busier side of an import, and freeing a million rows' strings is a good part
-/// of its time.
+/// thread that made them, to be freed there: the writer is the busier side of an
+/// import, and freeing a million rows' strings is a good part of its time.
 pub struct Batch {
     rows: Vec<Entity>,
-    home: Option<std::sync::mpsc::Sender<Vec<Entity>>>,
+    home: std::sync::mpsc::Sender<Vec<Entity>>,
 }
 
 impl Batch {
-    pub fn new(rows: Vec<Entity>) -> Self {
-        Batch { rows, home: None }
-    }
-
     /// A batch that is sent back to `home` when dropped.
     pub fn returning(rows: Vec<Entity>, home: std::sync::mpsc::Sender<Vec<Entity>>) -> Self {
-        Batch {
-            rows,
-            home: Some(home),
-        }
+        Batch { rows, home }
     }
 }
 
@@ -38,10 +30,8 @@ impl std::ops::Deref for Batch {
 
 impl Drop for Batch {
     fn drop(&mut self) {
-        if let Some(home) = &self.home {
-            // When the reader is gone already (it failed), this thread frees them.
-            let _ = home.send(std::mem::take(&mut self.rows));
-        }
+        // When the reader is gone already (it failed), this thread frees them.
+        let _ = self.home.send(std::mem::take(&mut self.rows));
     }
 }
 

@@ -276,7 +276,7 @@ unsafe impl<'vtab> VTab<'vtab> for StreamTab {
             base: sqlite3_vtab_cursor::default(),
             stream: &self.stream,
             batches: None,
-            batch: crate::bulk::Batch::new(Vec::new()),
+            batch: None,
             pos: 0,
             rowid: 0,
         })
@@ -288,21 +288,26 @@ struct StreamCursor<'vtab> {
     base: sqlite3_vtab_cursor,
     stream: &'vtab Stream,
     batches: Option<Batches>,
-    batch: crate::bulk::Batch,
+    /// The batch being read; `None` before the first and after the last.
+    batch: Option<crate::bulk::Batch>,
     pos: usize,
     rowid: i64,
 }
 
 impl StreamCursor<'_> {
+    fn rows(&self) -> &[Entity] {
+        self.batch.as_deref().unwrap_or(&[])
+    }
+
     /// Waits for the next non-empty batch; none left is the end of the table.
     fn refill(&mut self) {
         self.pos = 0;
         // The batch read goes back to the reader now, not when the next one arrives.
-        self.batch = crate::bulk::Batch::new(Vec::new());
+        self.batch = None;
         while let Some(rx) = &mut self.batches {
             match rx.blocking_recv() {
                 Some(b) if !b.is_empty() => {
-                    self.batch = b;
+                    self.batch = Some(b);
                     return;
                 }
                 Some(_) => {}
@@ -327,19 +332,19 @@ unsafe impl VTabCursor for StreamCursor<'_> {
     fn next(&mut self) -> rusqlite::Result<()> {
         self.pos += 1;
         self.rowid += 1;
-        if self.pos >= self.batch.len() {
+        if self.pos >= self.rows().len() {
             self.refill();
         }
         Ok(())
     }
 
     fn eof(&self) -> bool {
-        self.pos >= self.batch.len()
+        self.pos >= self.rows().len()
     }
 
     /// The columns of ENTITY_COLUMNS_SQL, written as `write_rows` binds them.
     fn column(&self, ctx: &mut Context, i: c_int) -> rusqlite::Result<()> {
-        let Some(e) = self.batch.get(self.pos) else {
+        let Some(e) = self.rows().get(self.pos) else {
             return ctx.set_result(&rusqlite::types::Null);
         };
         match i {

@@ -1814,23 +1814,22 @@ const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; \
 // Caching
 
 /// A strong ETag (SHA-256 of the body) and a short public cache on every successful
-/// API response (errors are `no-store`); a GET whose `If-None-Match` names the current ETag gets 304 without a
-/// body. Bodies are small (a whole list at most), so buffering them is fine.
+/// API response (errors are `no-store`); a GET whose `If-None-Match` names the current
+/// ETag gets 304 without a body. Bodies are small (a whole list at most), so
+/// buffering them is fine.
 async fn etag(req: Request, next: Next) -> Response {
     let conditional = matches!(*req.method(), Method::GET | Method::HEAD)
         .then(|| if_none_match(req.headers()))
         .flatten();
-    let res = next.run(req).await;
-    if !res.status().is_success() {
+    let (mut parts, body) = next.run(req).await.into_parts();
+    if !parts.status.is_success() {
         // A 404 for a task about to be published, or a 429, must not outlive its
         // cause in a shared cache.
-        let (mut parts, body) = res.into_parts();
         parts
             .headers
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Response::from_parts(parts, body);
     }
-    let (mut parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {
