@@ -141,9 +141,30 @@ pub enum PasswordError {
     TooFewClasses,
     #[error("新密码不能与用户名相同")]
     SameAsUsername,
+    #[error("这是常见或已泄露的密码，容易被猜中，请换一个")]
+    Common,
 }
 
-/// At least 8 characters from at least 3 of: upper case, lower case, digits, other.
+/// Common and leaked passwords (8 characters or more, lower case), one a line; see
+/// the file's header for where the list comes from.
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+/// Whether a password is on the list of common and leaked passwords, in any case
+/// (`Passw0rd` is `passw0rd`).
+pub fn is_common_password(password: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let set = SET.get_or_init(|| {
+        COMMON_PASSWORDS
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    set.contains(password.to_lowercase().as_str())
+}
+
+/// At least 8 characters from at least 3 of: upper case, lower case, digits, other;
+/// not the username, and not a common or leaked password (NIST SP 800-63B).
 pub fn check_password(username: &str, password: &str) -> Result<(), PasswordError> {
     if password.chars().count() < 8 {
         return Err(PasswordError::TooShort);
@@ -159,6 +180,9 @@ pub fn check_password(username: &str, password: &str) -> Result<(), PasswordErro
     ];
     if classes.iter().filter(|&&c| c).count() < 3 {
         return Err(PasswordError::TooFewClasses);
+    }
+    if is_common_password(password) {
+        return Err(PasswordError::Common);
     }
     Ok(())
 }
@@ -192,7 +216,7 @@ mod tests {
             Err(PasswordError::TooFewClasses)
         );
         assert!(check_password("a", "abcdefg1!").is_ok());
-        assert!(check_password("a", "Abcdefg1").is_ok());
+        assert!(check_password("a", "Abcdefh1").is_ok());
         assert_eq!(
             check_password("x", "admin123"),
             Err(PasswordError::TooFewClasses)
@@ -201,6 +225,25 @@ mod tests {
             check_password("Admin_123", "admin_123"),
             Err(PasswordError::SameAsUsername)
         );
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_case() {
+        for p in [
+            "Passw0rd",
+            "PASSWORD1!",
+            "pASSw0rd",
+            "Aaaaaaa1",
+            "Password1",
+            "P@ssw0rd",
+            "Qwerty123",
+        ] {
+            assert_eq!(check_password("u", p), Err(PasswordError::Common), "{p}");
+        }
+        // The demo accounts' password and ordinary strong ones still pass.
+        assert!(check_password("admin", "Liancha#2026").is_ok());
+        assert!(check_password("u", "Longer#pass1").is_ok());
+        assert!(!is_common_password("Kx7#mPq2vL"));
     }
 
     #[test]
