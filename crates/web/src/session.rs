@@ -209,12 +209,43 @@ pub struct NextQuery {
 }
 
 /// Only same-site paths: never redirect a signed-in user to another site.
-fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/staff".to_string()
+///
+/// `next` must parse as a relative reference that is path-absolute (`/a/b?c`): no
+/// scheme, no authority (`//host`), and neither it nor its percent-decoded form may
+/// hold a control character (browsers drop tabs and newlines, so `/\t/evil` is
+/// `//evil` to them) or a backslash (`/\evil` is `//evil` to them too). It is then
+/// resolved against this site as a browser would, and must stay on it. Anything
+/// else goes to the workbench.
+pub(crate) fn safe_next(next: &str) -> String {
+    same_site_path(next).unwrap_or_else(|| "/staff".to_string())
+}
+
+fn same_site_path(next: &str) -> Option<String> {
+    let bad = |b: &u8| b.is_ascii_control() || *b == b'\\';
+    if next.is_empty() || next.len() > 2048 || next.bytes().any(|b| bad(&b)) {
+        return None;
     }
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(next).collect();
+    if decoded.iter().any(bad) || decoded.starts_with(b"//") {
+        return None;
+    }
+    // RFC 3986 relative reference: no scheme, no authority, an absolute path.
+    let uri: axum::http::Uri = next.parse().ok()?;
+    if uri.scheme().is_some() || uri.authority().is_some() {
+        return None;
+    }
+    let path = uri.path();
+    if !path.starts_with('/') || path.starts_with("//") {
+        return None;
+    }
+    // And as a browser resolves it (WHATWG URL): still this site.
+    let base = url::Url::parse("http://liancha.invalid/").ok()?;
+    let joined = base.join(next).ok()?;
+    if joined.origin() != base.origin() || joined.username() != "" || joined.password().is_some() {
+        return None;
+    }
+    let out = &joined[url::Position::BeforePath..];
+    (out.starts_with('/') && !out.starts_with("//")).then(|| out.to_string())
 }
 
 fn login_page(
@@ -393,5 +424,50 @@ pub async fn change_password(
             ),
         )
             .into_response()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        for evil in [
+            "/%09/evil.example/x",
+            "/\t/evil.example/x",
+            "/%0a/evil.example",
+            "/%0D%0ASet-Cookie:%20x=1",
+            "/\r\nSet-Cookie: x=1",
+            "//evil.example",
+            "///evil.example",
+            "/\\evil.example",
+            "/%5Cevil.example",
+            "\\\\evil.example",
+            "/%2F/evil.example",
+            "%2F%2Fevil.example",
+            "https://evil.example/",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "evil.example/x",
+            " /staff",
+            "/staff\u{0}",
+            "/%00",
+            "/%7f",
+            "",
+        ] {
+            assert_eq!(safe_next(evil), "/staff", "{evil:?}");
+        }
+        assert_eq!(
+            safe_next("/staff/tasks/3?tab=visits"),
+            "/staff/tasks/3?tab=visits"
+        );
+        assert_eq!(safe_next("/staff/tasks/3#v"), "/staff/tasks/3#v");
+        assert_eq!(
+            safe_next("/public/results?q=%E4%B8%AD%E6%96%87"),
+            "/public/results?q=%E4%B8%AD%E6%96%87"
+        );
+        // Dot segments are resolved, and cannot climb out of the site.
+        assert_eq!(safe_next("/a/../../staff"), "/staff");
     }
 }
