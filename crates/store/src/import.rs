@@ -252,6 +252,10 @@ fn validate_rows<T>(
     std::thread::scope(|scope| -> Result<()> {
         let chunks = read_ahead(scope, table.records());
         for record in chunks.into_iter().flatten() {
+            // The writer has failed: its error is the import's, and reading on is waste.
+            if !receiver_alive {
+                break;
+            }
             let record = record?;
             rows += 1;
             let row = record.row();
@@ -447,8 +451,9 @@ impl Store {
             .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
         progress(*progress_rx.borrow());
         // Dropping the writer without commit rolls back everything written so far.
-        let (file, rows) = read?;
+        // The writer's failure comes first: it is why the reader stopped, if it did.
         written?;
+        let (file, rows) = read?;
         let read_done = started.elapsed();
         writer.commit().await?;
         tracing::debug!(?read_done, commit = ?(started.elapsed() - read_done), "entity import");

@@ -14,6 +14,27 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+/// Moves a task's version on, from the one its caller read before checking its
+/// preconditions; the class of rule behind every change to a task or its visits,
+/// reviews and teams: each such change runs this first in its transaction, so that
+///
+/// - two changes to one task are serialised (the row stays locked to the commit:
+///   SQLite has one writer at a time, PostgreSQL blocks the second UPDATE and then
+///   re-evaluates its `WHERE` against the committed row), and
+/// - a change whose preconditions were read at version v commits only while the task
+///   is still at v, so nothing it read can have changed under it.
+///
+/// A mismatch returns [`StoreError::Conflict`] from the enclosing function.
+macro_rules! bump_version {
+    ($tx:expr, $id:expr, $version:expr, $set:literal $(, $bind:expr)*) => {{
+        let sql = concat!("UPDATE tasks SET version = version + 1, ", $set, " WHERE id = $1 AND version = $2");
+        let done = sqlx::query(sql).bind($id).bind($version) $(.bind($bind))* .execute($tx).await?;
+        if done.rows_affected() != 1 {
+            return Err($crate::StoreError::stale());
+        }
+    }};
+}
+
 pub mod accounts;
 pub mod bulk;
 pub mod demo;
@@ -159,6 +180,40 @@ impl Store {
             p.close().await;
         }
         with_pool!(self, p => p.close().await)
+    }
+}
+
+/// Runs a task action whose version is not the user's (a result submitted, a visit
+/// returned, an approval) again when another change to the same task came first:
+/// each attempt reads the task and its preconditions afresh, so the retry is decided
+/// on the new state, and a refusal then says why. A user's stale form, by contrast,
+/// carries its own version and is refused, not retried.
+pub(crate) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    const ATTEMPTS: u64 = 20;
+    for n in 1..ATTEMPTS {
+        match attempt().await {
+            Err(StoreError::Conflict(_)) => {
+                // Spread the retries of writers that collided so they do not meet again.
+                let jitter = u64::from(rand_core::RngCore::next_u32(&mut rand_core::OsRng) % 4);
+                tokio::time::sleep(Duration::from_millis(n + jitter)).await;
+            }
+            r => return r,
+        }
+    }
+    attempt().await
+}
+
+/// Refuses a form that was rendered at another version of the task than the one the
+/// action has just read: its preconditions were checked against what the user saw.
+pub(crate) fn expect_version(task: &tasks::Task, version: i32) -> Result<()> {
+    if task.version == version {
+        Ok(())
+    } else {
+        Err(StoreError::stale())
     }
 }
 

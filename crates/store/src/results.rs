@@ -28,6 +28,14 @@ pub struct ItemResult {
     pub findings: String,
 }
 
+/// Visits still waiting for their results: assigned and not submitted, or returned.
+fn open_visits(visits: &[crate::tasks::Visit]) -> usize {
+    visits
+        .iter()
+        .filter(|v| matches!(v.state, VisitState::Pending | VisitState::Returned))
+        .count()
+}
+
 fn join_codes<T: Copy>(v: &[T], code: fn(T) -> &'static str) -> String {
     v.iter().map(|x| code(*x)).collect::<Vec<_>>().join(",")
 }
@@ -232,6 +240,21 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        crate::retrying(|| {
+            self.record_results_once(task_id, entity_id, inspected_on, results, actor, now)
+        })
+        .await
+    }
+
+    async fn record_results_once(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        inspected_on: NaiveDate,
+        results: &[ItemResult],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let task = self.task_or_404(task_id).await?;
         task.state
             .require(TaskState::Drawn, "录入检查结果")
@@ -280,6 +303,7 @@ impl Store {
         let before = self.visit_results(task_id, entity_id).await?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            bump_version!(&mut *tx, task_id, task.version, "state = state");
             let done = sqlx::query("UPDATE visits SET state = 'submitted', inspected_on = $1, submitted_by = $2, submitted_at = $3 \
                          WHERE task_id = $4 AND entity_id = $5 AND state IN ('pending', 'returned')")
                 .bind(inspected_on).bind(actor.user_id).bind(now).bind(task_id).bind(entity_id)
@@ -323,6 +347,19 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        crate::retrying(|| self.return_visit_once(task_id, entity_id, department, note, actor, now))
+            .await
+    }
+
+    async fn return_visit_once(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        department: &str,
+        note: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let task = self.task_or_404(task_id).await?;
         task.state
             .require(TaskState::Drawn, "退回检查结果")
@@ -336,6 +373,7 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            bump_version!(&mut *tx, task_id, task.version, "state = state");
             let done = sqlx::query("UPDATE visits SET state = 'returned', return_note = $1 WHERE task_id = $2 AND entity_id = $3 AND state = 'submitted'")
                 .bind(note).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
@@ -364,9 +402,18 @@ impl Store {
     }
 
     /// A department approves the results of its items in a task. Every assigned
-    /// visit must be submitted. Problems found in its items become follow-up items,
-    /// and findings that lead to a credit list become proposals, for the department.
+    /// visit must be submitted; a later return or substitution withdraws the approval.
     pub async fn approve_results(
+        &self,
+        task_id: i64,
+        department: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        crate::retrying(|| self.approve_results_once(task_id, department, actor, now)).await
+    }
+
+    async fn approve_results_once(
         &self,
         task_id: i64,
         department: &str,
@@ -380,39 +427,85 @@ impl Store {
         if !task.departments().iter().any(|d| d == department) {
             return Err(invalid("本部门没有参与该任务"));
         }
-        let visits = self.visits(task_id).await?;
-        let open = visits
-            .iter()
-            .filter(|v| matches!(v.state, VisitState::Pending | VisitState::Returned))
-            .count();
+        let open = open_visits(&self.visits(task_id).await?);
         if open > 0 {
             return Err(invalid(format!(
                 "尚有 {open} 户检查结果未提交，不能审核通过"
             )));
         }
-        let items: Vec<&str> = task
-            .items
-            .iter()
-            .filter(|i| i.department == department)
-            .map(|i| i.code.as_str())
-            .collect();
-        let rows: Vec<(String, String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT r.entity_id, r.item_code, r.categories FROM results r JOIN visits v \
-             ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
-             WHERE r.task_id = $1 AND v.state = 'submitted' ORDER BY v.draw_order, r.item_code")
-            .bind(task_id).fetch_all(p).await)?;
-        let cal = self.calendar().await?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            bump_version!(&mut *tx, task_id, task.version, "state = state");
             let done = sqlx::query("INSERT INTO reviews (task_id, department, approved_by, approved_at) VALUES ($1, $2, $3, $4) \
                                     ON CONFLICT (task_id, department) DO NOTHING")
                 .bind(task_id).bind(department).bind(actor.user_id).bind(now).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("本部门已审核通过该任务的结果（可能是表单重复提交）"));
             }
+            append_audit!(&mut *tx, actor, now, Audit::new("task.approve", "task", task_id).task(task_id)
+                .after(serde_json::json!({"department": department})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Publishes a task's results once every department of its items has approved
+    /// them. Problems found become follow-up items of the item's department, and
+    /// findings that lead to a credit list become its proposals: both come from the
+    /// published results, never from results that could still be returned.
+    pub async fn publish_task(
+        &self,
+        task_id: i64,
+        version: i32,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let task = self.task_or_404(task_id).await?;
+        task.state
+            .require(TaskState::Drawn, "公示结果")
+            .map_err(|e| invalid(e.to_string()))?;
+        crate::expect_version(&task, version)?;
+        let open = open_visits(&self.visits(task_id).await?);
+        if open > 0 {
+            return Err(invalid(format!(
+                "尚有 {open} 户检查结果未提交或被退回，不能公示"
+            )));
+        }
+        let pending: Vec<String> = self
+            .reviews(task_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.approved_at.is_none())
+            .map(|r| r.department)
+            .collect();
+        if !pending.is_empty() {
+            let names = self.department_labels(&pending).await?;
+            return Err(invalid(format!(
+                "以下部门尚未审核通过：{}",
+                names.join("、")
+            )));
+        }
+        let rows: Vec<(String, String, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT r.entity_id, r.item_code, r.categories FROM results r JOIN visits v \
+             ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
+             WHERE r.task_id = $1 AND v.state = 'submitted' ORDER BY v.draw_order, r.item_code")
+            .bind(task_id).fetch_all(p).await)?;
+        let cal = self.calendar().await?;
+        let department_of = |code: &str| {
+            task.items
+                .iter()
+                .find(|i| i.code == code)
+                .map(|i| i.department.as_str())
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            bump_version!(&mut *tx, task_id, version, "state = 'published', published_at = $3", now);
+            sqlx::query("UPDATE visits SET state = 'published' WHERE task_id = $1 AND state = 'submitted'")
+                .bind(task_id).execute(&mut *tx).await?;
             let mut follow_ups = 0;
             let mut proposals = 0;
-            for (entity, item, categories) in rows.iter().filter(|r| items.contains(&r.1.as_str())) {
+            for (entity, item, categories) in &rows {
+                let Some(department) = department_of(item) else { continue };
                 for c in split_codes(categories, ResultCategory::from_code) {
                     if let Some(kind) = c.default_follow_up() {
                         // 责令整改: the default term is ten working days.
@@ -432,52 +525,10 @@ impl Store {
                     }
                 }
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("task.approve", "task", task_id).task(task_id)
-                .after(serde_json::json!({"department": department, "follow_ups": follow_ups, "credit_proposals": proposals})))?;
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// Publishes a task's results once every department of its items has approved.
-    pub async fn publish_task(
-        &self,
-        task_id: i64,
-        version: i32,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let task = self.task_or_404(task_id).await?;
-        task.state
-            .require(TaskState::Drawn, "公示结果")
-            .map_err(|e| invalid(e.to_string()))?;
-        let pending: Vec<String> = self
-            .reviews(task_id)
-            .await?
-            .into_iter()
-            .filter(|r| r.approved_at.is_none())
-            .map(|r| r.department)
-            .collect();
-        if !pending.is_empty() {
-            let names = self.department_labels(&pending).await?;
-            return Err(invalid(format!(
-                "以下部门尚未审核通过：{}",
-                names.join("、")
-            )));
-        }
-        with_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE tasks SET state = 'published', published_at = $1, version = version + 1 \
-                                    WHERE id = $2 AND version = $3 AND state = 'drawn'")
-                .bind(now).bind(task_id).bind(version).execute(&mut *tx).await?;
-            if done.rows_affected() != 1 {
-                return Err(invalid("任务已被修改（可能是表单重复提交），本次操作未生效，请刷新后重试"));
-            }
-            sqlx::query("UPDATE visits SET state = 'published' WHERE task_id = $1 AND state = 'submitted'")
-                .bind(task_id).execute(&mut *tx).await?;
             crate::project_published_task!(&mut tx, task_id);
             append_audit!(&mut *tx, actor, now, Audit::new("task.publish", "task", task_id).task(task_id)
-                .before(serde_json::json!({"state": "drawn"})).after(serde_json::json!({"state": "published"})))?;
+                .before(serde_json::json!({"state": "drawn"}))
+                .after(serde_json::json!({"state": "published", "follow_ups": follow_ups, "credit_proposals": proposals})))?;
             tx.commit().await?;
         });
         Ok(())
@@ -592,8 +643,11 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query("UPDATE follow_ups SET kind = $1, due_on = $2, target_department = $3, note = $4 WHERE id = $5 AND state = 'open'")
+            let done = sqlx::query("UPDATE follow_ups SET kind = $1, due_on = $2, target_department = $3, note = $4 WHERE id = $5 AND state = 'open'")
                 .bind(kind.code()).bind(due_on).bind(target_department).bind(note.trim()).bind(id).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(invalid("该事项已办结，不能修改"));
+            }
             append_audit!(&mut *tx, actor, now, Audit::new("follow-up.update", "follow-up", id)
                 .before(serde_json::json!({"kind": before.kind.code(), "due_on": before.due_on, "target": before.target_department, "note": before.note}))
                 .after(serde_json::json!({"kind": kind.code(), "due_on": due_on, "target": target_department, "note": note.trim()})))?;

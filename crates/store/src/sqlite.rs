@@ -42,6 +42,15 @@ pub struct SqliteEntityWriter {
 }
 
 fn ffi_error(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        use rusqlite::ErrorCode::*;
+        match f.code {
+            DiskFull => return StoreError::DiskFull,
+            ReadOnly => return StoreError::ReadOnly,
+            DatabaseBusy | DatabaseLocked => return StoreError::Busy { retry_after: 30 },
+            _ => {}
+        }
+    }
     StoreError::Invalid(format!("数据库写入失败：{e}"))
 }
 
@@ -184,7 +193,7 @@ impl SqliteEntityWriter {
             conn.create_module(
                 c"entity_stream",
                 eponymous_only_module::<StreamTab>(),
-                Some(stream),
+                Some(stream.clone()),
             )
             .map_err(ffi_error)?;
         }
@@ -197,10 +206,19 @@ impl SqliteEntityWriter {
             "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} \
              FROM entity_stream WHERE true{upsert}"
         );
-        sqlx::query(crate::dynamic(&sql))
+        let done = sqlx::query(crate::dynamic(&sql))
             .persistent(false)
             .execute(&mut *self.tx)
-            .await?;
+            .await;
+        // The module stays registered on the connection, holding the stream: close the
+        // batches here, read or not, so that a sender still waiting (the statement
+        // failed before its cursor took them: a read-only or full disk) is told to stop.
+        stream
+            .batches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        done?;
         Ok(())
     }
 
@@ -368,5 +386,50 @@ unsafe impl VTabCursor for StreamCursor<'_> {
 
     fn rowid(&self) -> rusqlite::Result<i64> {
         Ok(self.rowid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statement fails before its cursor takes the batches (the database turned
+    /// read-only after the transaction began): a sender waiting for room in the
+    /// channel must be told to stop, not wait forever.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_stream_releases_its_sender() {
+        let db = crate::testing::TestDb::new(crate::Engine::Sqlite).await;
+        let crate::Pool::Sqlite(pool) = db.store.pool() else {
+            unreachable!()
+        };
+        let mut w = SqliteEntityWriter::begin(pool).await.unwrap();
+        sqlx::query("PRAGMA query_only = ON")
+            .execute(&mut *w.tx)
+            .await
+            .unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel::<crate::bulk::Batch>(2);
+        let (home, _returned) = std::sync::mpsc::channel();
+        let sender = std::thread::spawn(move || {
+            for _ in 0..10 {
+                let b = crate::bulk::Batch::returning(vec![], home.clone());
+                if tx.blocking_send(b).is_err() {
+                    return true;
+                }
+            }
+            false
+        });
+        let r = w.write_stream(rx).await;
+        assert!(matches!(r, Err(StoreError::ReadOnly)), "{r:?}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !sender.is_finished() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sender still waits"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(sender.join().unwrap(), "the sender was told to stop");
+        drop(w);
+        db.finish().await;
     }
 }

@@ -389,19 +389,6 @@ pub fn new_check_code() -> String {
         .collect()
 }
 
-/// The version check shared by every transition.
-macro_rules! bump_version {
-    ($tx:expr, $id:expr, $version:expr, $set:literal $(, $bind:expr)*) => {{
-        let sql = concat!("UPDATE tasks SET version = version + 1, ", $set, " WHERE id = $1 AND version = $2");
-        let done = sqlx::query(sql).bind($id).bind($version) $(.bind($bind))* .execute($tx).await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Invalid(
-                "任务已被修改（可能是表单重复提交或他人同时操作），本次操作未生效，请刷新后重试".into(),
-            ));
-        }
-    }};
-}
-
 impl Store {
     async fn check_new_task(&self, t: &NewTask) -> Result<Vec<TaskItem>> {
         if t.title.trim().is_empty() {
@@ -546,6 +533,7 @@ impl Store {
             .state
             .require(TaskState::Draft, "修改")
             .map_err(workflow)?;
+        crate::expect_version(&before, version)?;
         let items = self.check_new_task(t).await?;
         let scope = serde_json::to_string(&t.scope).map_err(|e| invalid(e.to_string()))?;
         let quotas = match t.quotas {
@@ -677,6 +665,7 @@ impl Store {
         task.state
             .require(TaskState::Draft, "封存抽取方案")
             .map_err(workflow)?;
+        crate::expect_version(&task, version)?;
         if sources.is_empty() {
             return Err(invalid("请至少声明一个随机源（如 drand 轮次、见证人掷骰）"));
         }
@@ -988,6 +977,7 @@ impl Store {
         task.state
             .require(TaskState::Committed, "揭示随机源并抽取")
             .map_err(workflow)?;
+        crate::expect_version(&task, version)?;
         if values.len() != task.sources.len() {
             return Err(invalid("揭示值的数量与声明的随机源数量不一致"));
         }
@@ -1070,6 +1060,7 @@ impl Store {
                 task.state.label()
             )));
         }
+        crate::expect_version(&task, version)?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(invalid("请填写取消原因"));
@@ -1227,6 +1218,7 @@ impl Store {
     ) -> Result<String> {
         let task = self.task_or_404(task_id).await?;
         let (plan, seed, reason) = self.substitution_context(&task, reason).await?;
+        crate::expect_version(&task, version)?;
         let members = self.team_members(task_id).await?;
         let Some(out) = members
             .iter()
@@ -1296,6 +1288,7 @@ impl Store {
     ) -> Result<String> {
         let task = self.task_or_404(task_id).await?;
         let (plan, seed, reason) = self.substitution_context(&task, reason).await?;
+        crate::expect_version(&task, version)?;
         let visits = self.visits(task_id).await?;
         let Some(out) = visits.iter().find(|v| v.entity_id == entity_id) else {
             return Err(invalid(format!("{entity_id} 不是本任务抽中的检查对象")));
@@ -1335,6 +1328,8 @@ impl Store {
                 .bind(&new).bind(reason).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO visits (task_id, entity_id, draw_order, team_no, state, check_code) VALUES ($1, $2, $3, $4, 'pending', $5)")
                 .bind(task_id).bind(&new).bind(order).bind(out.team_no).bind(&code).execute(&mut *tx).await?;
+            // The new visit is not reviewed yet: approvals given so far do not cover it.
+            sqlx::query("DELETE FROM reviews WHERE task_id = $1").bind(task_id).execute(&mut *tx).await?;
             append_audit!(&mut *tx, actor, now, Audit::new("task.substitute-entity", "task", task_id).task(task_id)
                 .before(serde_json::json!({"entity": entity_id, "team": out.team_no}))
                 .after(serde_json::json!({"entity": new, "team": out.team_no, "reason": reason,

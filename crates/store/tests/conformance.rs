@@ -22,6 +22,8 @@ liancha_store::on_both_engines!(
     import_reports_every_problem,
     export_import_round_trip,
     import_inspectors_and_items,
+    import_onto_read_only_database,
+    import_onto_full_disk,
 );
 
 const SMALL: DemoSize = DemoSize {
@@ -546,4 +548,95 @@ async fn import_inspectors_and_items(store: &Store) {
     // A template is a valid, empty import file.
     let out = import(store, Kind::Entities, &tpl).await.unwrap();
     assert_eq!(out.rows, 0);
+}
+
+/// Every pooled connection refuses writes from now on, as on a read-only file or a
+/// standby server.
+async fn make_read_only(store: &Store) {
+    liancha_store::with_pool!(store, p => {
+        let mut held = Vec::new();
+        for _ in 0..p.options().get_max_connections() {
+            held.push(p.acquire().await.unwrap());
+        }
+        let sql = match store.engine() {
+            Engine::Sqlite => "PRAGMA query_only = ON",
+            Engine::Postgres => "SET SESSION default_transaction_read_only = on",
+        };
+        for c in &mut held {
+            sqlx::query(sql).execute(&mut **c).await.unwrap();
+        }
+    });
+}
+
+/// The writer fails at its first statement while the reader has more batches than
+/// the channel holds: the import must end with the writer's reason, not wait forever.
+async fn import_onto_read_only_database(store: &Store) {
+    small_demo(store).await;
+    let before = store.counts().await.unwrap().entities;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(&dir, "ro.csv", csv_rows(30_000).as_bytes());
+    make_read_only(store).await;
+    let started = std::time::Instant::now();
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        import(store, Kind::Entities, &path),
+    )
+    .await
+    .expect("the import hung on a read-only database");
+    assert!(matches!(r, Err(StoreError::ReadOnly)), "{r:?}");
+    assert!(
+        r.unwrap_err().to_string().contains("只读"),
+        "the message says what happened"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(store.counts().await.unwrap().entities, before);
+}
+
+/// The disk fills while the first load writes straight into the directory: the
+/// statement fails after it started reading the batches.
+async fn import_onto_full_disk(store: &Store) {
+    demo::load(
+        store,
+        DemoSize {
+            legal_persons: 0,
+            individuals: 0,
+        },
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_file(&dir, "full.csv", csv_rows(40_000).as_bytes());
+    // Room for a few thousand rows more, not forty thousand.
+    liancha_store::with_pool!(store, p => {
+        let mut held = Vec::new();
+        for _ in 0..p.options().get_max_connections() {
+            held.push(p.acquire().await.unwrap());
+        }
+        for c in &mut held {
+            match store.engine() {
+                Engine::Sqlite => {
+                    let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut **c).await.unwrap();
+                    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {}", pages + 200)))
+                        .execute(&mut **c).await.unwrap();
+                }
+                // PostgreSQL has no page limit to set; a full disk fails its COPY the
+                // same way, and a read-only server is the test above.
+                Engine::Postgres => {
+                    sqlx::query("SET SESSION default_transaction_read_only = on").execute(&mut **c).await.unwrap();
+                }
+            }
+        }
+    });
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        import(store, Kind::Entities, &path),
+    )
+    .await
+    .expect("the import hung when the disk filled");
+    match store.engine() {
+        Engine::Sqlite => assert!(matches!(r, Err(StoreError::DiskFull)), "{r:?}"),
+        Engine::Postgres => assert!(matches!(r, Err(StoreError::ReadOnly)), "{r:?}"),
+    }
+    assert_eq!(store.counts().await.unwrap().entities, 0);
 }

@@ -67,7 +67,9 @@ fn task_spec() -> NewTask {
 
 fn invalid(r: Result<impl std::fmt::Debug, StoreError>, contains: &str) {
     match r {
-        Err(StoreError::Invalid(m)) => assert!(m.contains(contains), "{m}"),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
+            assert!(m.contains(contains), "{m}")
+        }
         other => panic!("expected a refusal containing {contains:?}, got {other:?}"),
     }
 }
@@ -711,6 +713,14 @@ async fn whole_joint_task(store: &Store) {
     );
     let deadline = store.deadline_of(&task).await.unwrap();
     assert!(deadline > task.inspection_end + Duration::days(20));
+    // The approval moved the task on: the page the publication comes from is newer.
+    invalid(
+        store
+            .publish_task(id, task.version, &coordinator, now)
+            .await,
+        "已被修改",
+    );
+    let task = store.task_or_404(id).await.unwrap();
     store
         .publish_task(id, task.version, &coordinator, now)
         .await

@@ -27,6 +27,7 @@ pub enum WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let mut back = None;
+        let mut retry: Option<u32> = None;
         let (status, message) = match &self {
             WebError::Forbidden => (
                 StatusCode::FORBIDDEN,
@@ -47,6 +48,17 @@ impl IntoResponse for WebError {
             }
             WebError::Store(StoreError::Invalid(m)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, m.clone())
+            }
+            WebError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
+            WebError::Store(e @ StoreError::Busy { retry_after }) => {
+                tracing::warn!(error = %e, "database busy");
+                retry = Some(*retry_after);
+                (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+            WebError::Store(e @ (StoreError::DiskFull | StoreError::ReadOnly)) => {
+                tracing::error!(error = %e, "database cannot be written");
+                retry = Some(300);
+                (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }
             WebError::Store(e) => {
                 tracing::error!(error = %e, "store error");
@@ -69,6 +81,12 @@ impl IntoResponse for WebError {
             back,
         };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "错误".into());
-        (status, Html(body)).into_response()
+        let mut response = (status, Html(body)).into_response();
+        if let Some(seconds) = retry {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -1,0 +1,827 @@
+//! The race harness: each pair of conflicting workflow actions fired at the same
+//! instant, many times, on SQLite and on PostgreSQL; afterwards the task must be in
+//! a state its rows agree with, whichever action won.
+//!
+//! Invariants checked after every trial (see [`check`]):
+//! - a published task has every assigned visit published, every department's
+//!   approval, its published results and no open follow-up work on unpublished rows;
+//! - no approval stands beside a pending or returned visit;
+//! - every task state has the rows it implies (plan at commit, record, teams and
+//!   visits at the draw, a reason at cancellation) and none it does not;
+//! - an inspector is active at most once in a task, an entity visited at most once;
+//! - follow-ups and credit proposals come only from published tasks;
+//! - every action that reported success left exactly one audit entry, and an action
+//!   that was refused left none.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use liancha_domain::workflow::{
+    ProposalState, ResultCategory, SourceDecl, TaskMode, TaskState, VisitState,
+};
+use liancha_domain::{Domain, InspectionMethod};
+use liancha_store::accounts::Actor;
+use liancha_store::demo::{self, DemoSize};
+use liancha_store::results::ItemResult;
+use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
+use liancha_store::{Store, StoreError};
+use tokio::sync::Barrier;
+
+/// Trials per pair and engine: enough for the reported races (1–6 in 30 on SQLite,
+/// 17 in 25 on PostgreSQL before the fix) to show, within the CI budget.
+const TRIALS: usize = 25;
+
+fn t0() -> DateTime<Utc> {
+    // 2026-11-26 10:00 Beijing time: tests never read the wall clock.
+    Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap()
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+struct World {
+    store: Store,
+    coordinator: Actor,
+    amr: Actor,
+    agri: Actor,
+}
+
+async fn actor(store: &Store, name: &str) -> Actor {
+    let u = store.user_by_name(name).await.unwrap().unwrap();
+    (&u.principal()).into()
+}
+
+async fn world(store: &Store) -> Arc<World> {
+    demo::load(
+        store,
+        DemoSize {
+            legal_persons: 120,
+            individuals: 380,
+        },
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    demo::accounts(store, t0()).await.unwrap();
+    Arc::new(World {
+        store: store.clone(),
+        coordinator: actor(store, "bianban").await,
+        amr: actor(store, "amr-admin").await,
+        agri: actor(store, "agri-admin").await,
+    })
+}
+
+/// How far a fresh task is taken before the race.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Stage {
+    Draft,
+    Committed,
+    Drawn,
+    /// Every visit submitted.
+    Submitted,
+    /// Every visit submitted, then the first one returned.
+    OneReturned,
+    /// Submitted and approved by every department.
+    Approved,
+    Published,
+}
+
+fn ok(code: &str) -> ItemResult {
+    ItemResult {
+        item_code: code.into(),
+        categories: vec![ResultCategory::NoProblem],
+        methods: vec![InspectionMethod::OnSite],
+        findings: String::new(),
+    }
+}
+
+fn problem(code: &str) -> ItemResult {
+    ItemResult {
+        item_code: code.into(),
+        categories: vec![ResultCategory::Obstructed],
+        methods: vec![InspectionMethod::OnSite],
+        findings: "拒绝提供台账".into(),
+    }
+}
+
+const ITEMS: [&str; 2] = ["SC-001", "NY-001"];
+
+/// A task of its own for one trial. Each trial's task is of its own year, so that the
+/// annual cap never runs out however many trials draw from the same small county.
+async fn task_at(w: &World, trial: usize, stage: Stage) -> i64 {
+    let s = &w.store;
+    let now = t0();
+    let year = 2000 + (trial as i32 % 100);
+    let id = s
+        .create_task(
+            &NewTask {
+                year,
+                title: format!("竞态试验 {trial}"),
+                domain: Domain::Market,
+                mode: TaskMode::Comprehensive,
+                lead_department: "amr".into(),
+                items: ITEMS.iter().map(|c| c.to_string()).collect(),
+                scope: TaskScopeFilter::default(),
+                quotas: QuotaSpec::Count([1, 1, 1, 1]),
+                team_count: 2,
+                team_size: 2,
+                avoid_same_township: false,
+                inspection_start: today(),
+                inspection_end: today() + Duration::days(30),
+                plan_entry_id: None,
+            },
+            &w.coordinator,
+            now,
+        )
+        .await
+        .unwrap();
+    if stage == Stage::Draft {
+        return id;
+    }
+    let v = s.task_or_404(id).await.unwrap().version;
+    let dice = SourceDecl::other("公证员现场掷骰", now + Duration::minutes(5)).unwrap();
+    s.commit_task(id, v, &[dice], &w.coordinator, now)
+        .await
+        .unwrap();
+    if stage == Stage::Committed {
+        return id;
+    }
+    let v = s.task_or_404(id).await.unwrap().version;
+    s.reveal_and_draw(
+        id,
+        v,
+        &[format!("{trial} 1 4 1 5")],
+        &w.coordinator,
+        after(),
+    )
+    .await
+    .unwrap();
+    if stage == Stage::Drawn {
+        return id;
+    }
+    for (n, v) in assigned(s, id).await.iter().enumerate() {
+        // One visit with a problem, so that publication has follow-ups to make.
+        let results = if n == 0 {
+            vec![problem("SC-001"), ok("NY-001")]
+        } else {
+            vec![ok("SC-001"), ok("NY-001")]
+        };
+        s.record_results(id, v, today(), &results, &w.amr, after())
+            .await
+            .unwrap();
+    }
+    if stage == Stage::Submitted {
+        return id;
+    }
+    if stage == Stage::OneReturned {
+        let first = assigned(s, id).await.remove(0);
+        s.return_visit(id, &first, "amr", "请补充", &w.amr, after())
+            .await
+            .unwrap();
+        return id;
+    }
+    s.approve_results(id, "amr", &w.amr, after()).await.unwrap();
+    s.approve_results(id, "agri", &w.agri, after())
+        .await
+        .unwrap();
+    if stage == Stage::Approved {
+        return id;
+    }
+    let v = s.task_or_404(id).await.unwrap().version;
+    s.publish_task(id, v, &w.coordinator, after())
+        .await
+        .unwrap();
+    id
+}
+
+/// After the sources' time.
+fn after() -> DateTime<Utc> {
+    t0() + Duration::minutes(10)
+}
+
+/// Entities of the visits that have a team.
+async fn assigned(s: &Store, id: i64) -> Vec<String> {
+    s.visits(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.team_no.is_some() && v.state != VisitState::Replaced)
+        .map(|v| v.entity_id)
+        .collect()
+}
+
+/// An action's outcome: `Ok(audit action it must have logged)` or a refusal.
+type Outcome = Result<&'static str, StoreError>;
+
+/// Only refusals are acceptable failures: a database error is a defect.
+fn refused_cleanly(e: &StoreError) -> bool {
+    matches!(e, StoreError::Invalid(_) | StoreError::Conflict(_))
+}
+
+/// Fires `a` and `b` at the same instant on two runtime threads.
+async fn fire<A, B, FA, FB>(a: A, b: B) -> (Outcome, Outcome)
+where
+    A: FnOnce() -> FA + Send + 'static,
+    B: FnOnce() -> FB + Send + 'static,
+    FA: Future<Output = Outcome> + Send + 'static,
+    FB: Future<Output = Outcome> + Send + 'static,
+{
+    let start = Arc::new(Barrier::new(2));
+    let (sa, sb) = (start.clone(), start);
+    let ha = tokio::spawn(async move {
+        sa.wait().await;
+        a().await
+    });
+    let hb = tokio::spawn(async move {
+        sb.wait().await;
+        b().await
+    });
+    (ha.await.unwrap(), hb.await.unwrap())
+}
+
+/// The invariants of one task, whatever happened to it.
+async fn check(w: &World, id: i64) {
+    let s = &w.store;
+    let task = s.task_or_404(id).await.unwrap();
+    let visits = s.visits(id).await.unwrap();
+    let reviews = s.reviews(id).await.unwrap();
+    let members = s.team_members(id).await.unwrap();
+    let record = s.draw_record(id).await.unwrap();
+    let plan = s.plan_json(id).await.unwrap();
+    let ctx = format!("task {id} in state {:?}", task.state);
+    let open = visits
+        .iter()
+        .filter(|v| matches!(v.state, VisitState::Pending | VisitState::Returned))
+        .count();
+    let approved = reviews.iter().filter(|r| r.approved_at.is_some()).count();
+    assert!(
+        open == 0 || approved == 0,
+        "{ctx}: {approved} approvals beside {open} pending or returned visits"
+    );
+    let drawn_rows = record.is_some() && !visits.is_empty() && !members.is_empty();
+    match task.state {
+        TaskState::Draft => {
+            assert!(
+                plan.is_none() && visits.is_empty() && task.sources.is_empty(),
+                "{ctx}"
+            )
+        }
+        TaskState::Committed => assert!(
+            plan.is_some() && task.plan_digest.is_some() && record.is_none() && visits.is_empty(),
+            "{ctx}"
+        ),
+        TaskState::Drawn => assert!(drawn_rows && task.drawn_at.is_some(), "{ctx}"),
+        TaskState::Published => {
+            assert!(drawn_rows && task.published_at.is_some(), "{ctx}");
+            assert!(
+                visits.iter().all(|v| matches!(
+                    v.state,
+                    VisitState::Published | VisitState::Replaced | VisitState::Unassigned
+                )),
+                "{ctx}: {:?}",
+                visits.iter().map(|v| v.state).collect::<Vec<_>>()
+            );
+            assert_eq!(
+                approved,
+                reviews.len(),
+                "{ctx}: a department did not approve"
+            );
+            let published = visits
+                .iter()
+                .filter(|v| v.state == VisitState::Published)
+                .count();
+            assert!(published > 0, "{ctx}");
+            assert_eq!(
+                s.published_results_of_task(id).await.unwrap().len(),
+                published * task.items.len(),
+                "{ctx}: published results, one per visit and item"
+            );
+        }
+        TaskState::Cancelled => assert!(task.cancel_reason.is_some(), "{ctx}"),
+    }
+    // Submitted and published visits have a result for every item.
+    for v in &visits {
+        if matches!(v.state, VisitState::Submitted | VisitState::Published) {
+            let r = s.visit_results(id, &v.entity_id).await.unwrap();
+            assert_eq!(
+                r.len(),
+                task.items.len(),
+                "{ctx}: results of {}",
+                v.entity_id
+            );
+        }
+    }
+    let mut active = BTreeSet::new();
+    for m in members.iter().filter(|m| m.active) {
+        assert!(
+            active.insert(&m.inspector_id),
+            "{ctx}: {} twice",
+            m.inspector_id
+        );
+    }
+    let follow_ups = s.follow_ups(None, false).await.unwrap();
+    let proposals = s.credit_proposals(None).await.unwrap();
+    let derived = follow_ups.iter().filter(|f| f.task_id == Some(id)).count()
+        + proposals.iter().filter(|p| p.task_id == Some(id)).count();
+    if task.state != TaskState::Published {
+        assert_eq!(derived, 0, "{ctx}: follow-ups from unpublished results");
+    }
+}
+
+fn audit_counts(log: &[liancha_store::accounts::AuditEntry]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for e in log {
+        *m.entry(e.action.clone()).or_default() += 1;
+    }
+    m
+}
+
+/// Exactly one audit entry per success of each action, none for a refusal.
+async fn check_audit(w: &World, id: i64, before: BTreeMap<String, usize>, outcomes: [&Outcome; 2]) {
+    let mut expected = before;
+    for action in outcomes.into_iter().flatten() {
+        *expected.entry(action.to_string()).or_default() += 1;
+    }
+    let found = audit_counts(&w.store.audit_for_task(id).await.unwrap());
+    assert_eq!(found, expected, "task {id}: audit entries");
+}
+
+/// Runs one pair `TRIALS` times and checks every outcome and the invariants.
+/// `both_may_succeed`: whether the two actions can both take effect (one after the other).
+async fn pair<A, B, FA, FB>(
+    w: &Arc<World>,
+    name: &str,
+    stage: Stage,
+    trials_from: usize,
+    both_may_succeed: bool,
+    a: impl Fn(Arc<World>, i64, i32) -> A,
+    b: impl Fn(Arc<World>, i64, i32) -> B,
+) where
+    A: FnOnce() -> FA + Send + 'static,
+    B: FnOnce() -> FB + Send + 'static,
+    FA: Future<Output = Outcome> + Send + 'static,
+    FB: Future<Output = Outcome> + Send + 'static,
+{
+    let mut wins = [0usize; 3];
+    for trial in 0..TRIALS {
+        let id = task_at(w, trials_from + trial, stage).await;
+        let before = audit_counts(&w.store.audit_for_task(id).await.unwrap());
+        // Both users opened the same page: their forms carry the same version.
+        let v = version(w, id).await;
+        let (ra, rb) = fire(a(w.clone(), id, v), b(w.clone(), id, v)).await;
+        for r in [&ra, &rb] {
+            if let Err(e) = r {
+                assert!(refused_cleanly(e), "{name}: {e:?}");
+            }
+        }
+        if !both_may_succeed {
+            assert!(
+                ra.is_err() || rb.is_err(),
+                "{name}: both conflicting actions succeeded"
+            );
+        }
+        wins[usize::from(ra.is_ok()) + usize::from(rb.is_ok())] += 1;
+        check(w, id).await;
+        check_audit(w, id, before, [&ra, &rb]).await;
+        // A task left open would keep its entities out of later trials' draws.
+        let t = w.store.task_or_404(id).await.unwrap();
+        if t.state.cancellable() {
+            w.store
+                .cancel_task(id, t.version, "试验结束", &w.coordinator, after())
+                .await
+                .unwrap();
+        }
+    }
+    eprintln!(
+        "{name}: {TRIALS} trials on {}; none succeeded {}, one {}, both {}; 0 invariant violations",
+        w.store.engine().name(),
+        wins[0],
+        wins[1],
+        wins[2]
+    );
+}
+
+/// An action of one trial: `|w, id, v| body` where `v` is the version of the task as
+/// the user's page showed it.
+macro_rules! act {
+    (|$w:ident, $id:ident, $v:ident| $body:expr) => {
+        |$w: Arc<World>, $id: i64, $v: i32| move || async move { $body }
+    };
+}
+
+async fn version(w: &World, id: i64) -> i32 {
+    w.store.task_or_404(id).await.unwrap().version
+}
+
+async fn first_assigned(w: &World, id: i64) -> String {
+    assigned(&w.store, id).await.remove(0)
+}
+
+async fn publish(w: &World, id: i64, v: i32) -> Outcome {
+    w.store
+        .publish_task(id, v, &w.coordinator, after())
+        .await
+        .map(|_| "task.publish")
+}
+
+async fn return_first(w: &World, id: i64) -> Outcome {
+    let e = first_assigned(w, id).await;
+    w.store
+        .return_visit(id, &e, "amr", "请补充材料", &w.amr, after())
+        .await
+        .map(|_| "visit.return")
+}
+
+async fn approve(w: &World, id: i64, department: &str) -> Outcome {
+    let who = if department == "amr" { &w.amr } else { &w.agri };
+    w.store
+        .approve_results(id, department, who, after())
+        .await
+        .map(|_| "task.approve")
+}
+
+async fn cancel(w: &World, id: i64, v: i32) -> Outcome {
+    w.store
+        .cancel_task(id, v, "计划调整", &w.coordinator, after())
+        .await
+        .map(|_| "task.cancel")
+}
+
+async fn commit(w: &World, id: i64, v: i32, label: &str) -> Outcome {
+    let src = SourceDecl::other(label, t0() + Duration::minutes(5)).unwrap();
+    w.store
+        .commit_task(id, v, &[src], &w.coordinator, t0())
+        .await
+        .map(|_| "task.commit")
+}
+
+async fn draw(w: &World, id: i64, v: i32, reveal: &str) -> Outcome {
+    w.store
+        .reveal_and_draw(id, v, &[reveal.to_string()], &w.coordinator, after())
+        .await
+        .map(|_| "task.draw")
+}
+
+async fn submit_first(w: &World, id: i64) -> Outcome {
+    let e = first_assigned(w, id).await;
+    w.store
+        .record_results(
+            id,
+            &e,
+            today(),
+            &[ok("SC-001"), ok("NY-001")],
+            &w.amr,
+            after(),
+        )
+        .await
+        .map(|_| "visit.submit")
+}
+
+async fn substitute_first(w: &World, id: i64, v: i32) -> Outcome {
+    let e = first_assigned(w, id).await;
+    w.store
+        .substitute_entity(id, v, &e, "已注销", &w.coordinator, after())
+        .await
+        .map(|_| "task.substitute-entity")
+}
+
+/// Substitutes the `n`th active member of the market department.
+async fn substitute_member(w: &World, id: i64, v: i32, n: usize) -> Outcome {
+    let members = w.store.team_members(id).await.unwrap();
+    let m = members
+        .iter()
+        .filter(|m| m.active && m.department == "amr")
+        .nth(n)
+        .unwrap()
+        .inspector_id
+        .clone();
+    w.store
+        .substitute_inspector(id, v, &m, "因病住院", &w.coordinator, after())
+        .await
+        .map(|_| "task.substitute-inspector")
+}
+
+async fn workflow_races(store: &Store) {
+    let w = world(store).await;
+    let mut n = 0;
+    let mut next = || {
+        n += TRIALS;
+        n
+    };
+    // The two reported races.
+    pair(
+        &w,
+        "publish × return",
+        Stage::Approved,
+        next(),
+        false,
+        act!(|w, id, v| publish(&w, id, v).await),
+        act!(|w, id, _v| return_first(&w, id).await),
+    )
+    .await;
+    pair(
+        &w,
+        "approve × return",
+        Stage::Submitted,
+        next(),
+        true,
+        act!(|w, id, _v| approve(&w, id, "amr").await),
+        act!(|w, id, _v| return_first(&w, id).await),
+    )
+    .await;
+    // Every other pair of actions on the same task that can meet.
+    pair(
+        &w,
+        "approve × resubmit",
+        Stage::OneReturned,
+        next(),
+        true,
+        act!(|w, id, _v| approve(&w, id, "agri").await),
+        act!(|w, id, _v| submit_first(&w, id).await),
+    )
+    .await;
+    pair(
+        &w,
+        "approve × cancel",
+        Stage::Submitted,
+        next(),
+        false,
+        act!(|w, id, _v| approve(&w, id, "amr").await),
+        act!(|w, id, v| cancel(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "approve × approve",
+        Stage::Submitted,
+        next(),
+        false,
+        act!(|w, id, _v| approve(&w, id, "amr").await),
+        act!(|w, id, _v| approve(&w, id, "amr").await),
+    )
+    .await;
+    pair(
+        &w,
+        "publish × cancel",
+        Stage::Approved,
+        next(),
+        false,
+        act!(|w, id, v| publish(&w, id, v).await),
+        act!(|w, id, v| cancel(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "publish × publish",
+        Stage::Approved,
+        next(),
+        false,
+        act!(|w, id, v| publish(&w, id, v).await),
+        act!(|w, id, v| publish(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "publish × substitute inspector",
+        Stage::Approved,
+        next(),
+        false,
+        act!(|w, id, v| publish(&w, id, v).await),
+        act!(|w, id, v| substitute_member(&w, id, v, 0).await),
+    )
+    .await;
+    pair(
+        &w,
+        "return × return",
+        Stage::Submitted,
+        next(),
+        false,
+        act!(|w, id, _v| return_first(&w, id).await),
+        act!(|w, id, _v| return_first(&w, id).await),
+    )
+    .await;
+    pair(
+        &w,
+        "submit × submit",
+        Stage::Drawn,
+        next(),
+        false,
+        act!(|w, id, _v| submit_first(&w, id).await),
+        act!(|w, id, _v| submit_first(&w, id).await),
+    )
+    .await;
+    pair(
+        &w,
+        "submit × substitute entity",
+        Stage::Drawn,
+        next(),
+        false,
+        act!(|w, id, _v| submit_first(&w, id).await),
+        act!(|w, id, v| substitute_first(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "submit × cancel",
+        Stage::Drawn,
+        next(),
+        false,
+        act!(|w, id, _v| submit_first(&w, id).await),
+        act!(|w, id, v| cancel(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "substitute inspector × substitute inspector",
+        Stage::Drawn,
+        next(),
+        false,
+        act!(|w, id, v| substitute_member(&w, id, v, 0).await),
+        act!(|w, id, v| substitute_member(&w, id, v, 1).await),
+    )
+    .await;
+    pair(
+        &w,
+        "substitute entity × substitute entity",
+        Stage::Drawn,
+        next(),
+        false,
+        act!(|w, id, v| substitute_first(&w, id, v).await),
+        act!(|w, id, v| substitute_first(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "draw × cancel",
+        Stage::Committed,
+        next(),
+        false,
+        act!(|w, id, v| draw(&w, id, v, "3 1 4").await),
+        act!(|w, id, v| cancel(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "draw × draw",
+        Stage::Committed,
+        next(),
+        false,
+        act!(|w, id, v| draw(&w, id, v, "3 1 4").await),
+        act!(|w, id, v| draw(&w, id, v, "2 7 1").await),
+    )
+    .await;
+    pair(
+        &w,
+        "commit × commit",
+        Stage::Draft,
+        next(),
+        false,
+        act!(|w, id, v| commit(&w, id, v, "掷骰甲").await),
+        act!(|w, id, v| commit(&w, id, v, "掷骰乙").await),
+    )
+    .await;
+    pair(
+        &w,
+        "commit × cancel",
+        Stage::Draft,
+        next(),
+        false,
+        act!(|w, id, v| commit(&w, id, v, "掷骰甲").await),
+        act!(|w, id, v| cancel(&w, id, v).await),
+    )
+    .await;
+}
+
+/// Follow-up and credit decisions on a published task: each decided once.
+async fn follow_up_races(store: &Store) {
+    let w = world(store).await;
+    for trial in 0..TRIALS {
+        let id = task_at(&w, trial, Stage::Published).await;
+        let f = w
+            .store
+            .follow_ups(Some("amr"), true)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|f| f.task_id == Some(id))
+            .expect("the problem found became a follow-up");
+        let (s1, s2) = (w.clone(), w.clone());
+        let (a, b) = fire(
+            move || async move {
+                s1.store
+                    .close_follow_up(f.id, "已整改", &s1.amr, after())
+                    .await
+                    .map(|_| "follow-up.close")
+            },
+            move || async move {
+                s2.store
+                    .update_follow_up(
+                        f.id,
+                        liancha_domain::workflow::FollowUpKind::Case,
+                        None,
+                        None,
+                        "转立案",
+                        &s2.amr,
+                        after(),
+                    )
+                    .await
+                    .map(|_| "follow-up.update")
+            },
+        )
+        .await;
+        for r in [&a, &b] {
+            if let Err(e) = r {
+                assert!(refused_cleanly(e), "{e:?}");
+            }
+        }
+        let log = w.store.audit_recent(10_000).await.unwrap();
+        let entries = |action: &str| {
+            log.iter()
+                .filter(|e| e.action == action && e.object_id == f.id.to_string())
+                .count()
+        };
+        assert_eq!(entries("follow-up.close"), usize::from(a.is_ok()));
+        assert_eq!(entries("follow-up.update"), usize::from(b.is_ok()));
+        // Nothing changes a closed follow-up: if the close won, the kind stayed.
+        let after_race = w.store.follow_up(f.id).await.unwrap().unwrap();
+        if a.is_ok() && b.is_err() {
+            assert_eq!(after_race.kind, f.kind);
+        }
+
+        let p = w
+            .store
+            .credit_proposals(Some("amr"))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.task_id == Some(id))
+            .expect("不配合检查 leads to a blacklist proposal");
+        let (s1, s2) = (w.clone(), w.clone());
+        let (a, b) = fire(
+            move || async move {
+                s1.store
+                    .decide_credit_proposal(p.id, true, "", &s1.amr, after())
+                    .await
+                    .map(|_| "credit.confirm")
+            },
+            move || async move {
+                s2.store
+                    .decide_credit_proposal(p.id, false, "情节轻微", &s2.amr, after())
+                    .await
+                    .map(|_| "credit.reject")
+            },
+        )
+        .await;
+        assert!(a.is_ok() != b.is_ok(), "one decision: {a:?} {b:?}");
+        let decided = w.store.credit_proposal(p.id).await.unwrap().unwrap().state;
+        assert_eq!(
+            decided,
+            if a.is_ok() {
+                ProposalState::Confirmed
+            } else {
+                ProposalState::Rejected
+            }
+        );
+        let listed = w.store.entity(&p.entity_id).await.unwrap().unwrap();
+        assert_eq!(listed.blacklisted, a.is_ok());
+    }
+    eprintln!(
+        "follow-up close × update, credit confirm × reject: {TRIALS} trials each on {}; 0 invariant violations",
+        w.store.engine().name()
+    );
+}
+
+mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn workflow_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::workflow_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn follow_up_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::follow_up_races(&db.store).await;
+        db.finish().await;
+    }
+}
+
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn workflow_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
+        super::workflow_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn follow_up_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
+        super::follow_up_races(&db.store).await;
+        db.finish().await;
+    }
+}
