@@ -187,10 +187,25 @@ pub fn check_password(username: &str, password: &str) -> Result<(), PasswordErro
     Ok(())
 }
 
-/// Failed logins that lock an account, and for how long.
-pub const MAX_FAILED_LOGINS: u32 = 5;
-pub const LOCKOUT_MINUTES: i64 = 15;
+/// Failed sign-ins in a row an account takes before it makes attempts wait.
+pub const FREE_FAILED_LOGINS: u32 = 4;
+/// The longest an account makes attempts wait.
+pub const MAX_ACCOUNT_WAIT_MINUTES: i64 = 60;
 pub const SESSION_IDLE_MINUTES: i64 = 30;
+/// A session ends this long after sign-in, however busy.
+pub const SESSION_MAX_HOURS: i64 = 12;
+
+/// How long an account makes the next attempt (from an address that failed lately)
+/// wait after `failures` failures in a row: nothing for the first four, then 1
+/// minute, 2, 4 … up to an hour. Never a lockout: see `liancha_store::accounts`.
+pub fn account_wait(failures: u32) -> Option<chrono::Duration> {
+    let over = failures.checked_sub(FREE_FAILED_LOGINS + 1)?;
+    let minutes = 1i64
+        .checked_shl(over.min(16))
+        .unwrap_or(i64::MAX)
+        .min(MAX_ACCOUNT_WAIT_MINUTES);
+    Some(chrono::Duration::minutes(minutes))
+}
 
 #[cfg(test)]
 mod tests {
@@ -225,6 +240,17 @@ mod tests {
             check_password("Admin_123", "admin_123"),
             Err(PasswordError::SameAsUsername)
         );
+    }
+
+    #[test]
+    fn account_waits_grow_and_stay_bounded() {
+        let m = |n| account_wait(n).map(|d| d.num_minutes());
+        assert_eq!((0..=4).map(m).collect::<Vec<_>>(), vec![None; 5]);
+        assert_eq!(m(5), Some(1));
+        assert_eq!(m(6), Some(2));
+        assert_eq!(m(8), Some(8));
+        assert_eq!(m(11), Some(60));
+        assert_eq!(m(u32::MAX), Some(60));
     }
 
     #[test]

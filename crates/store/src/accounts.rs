@@ -1,14 +1,22 @@
 //! Accounts, sign-in, sessions and the append-only audit trail.
 //!
-//! Passwords are kept as argon2id PHC strings. A session cookie carries a random
-//! 256-bit token; only its SHA-256 is stored, with the session's CSRF token and the
-//! time it was last used (30 minutes idle ends it).
+//! Passwords are kept as argon2id PHC strings, hashed and checked on tokio's blocking
+//! pool, a few at a time (see [`hash_password_async`]), never on a request thread. A
+//! session cookie carries a random 256-bit token; only its SHA-256 is stored, with
+//! the session's CSRF token, when it began (12 hours end it) and the time it was
+//! last used (30 minutes idle end it).
+//!
+//! Wrong passwords are throttled, never locked out: after a few failures in a row an
+//! account makes further attempts wait, longer each time (`users.locked_until` is the
+//! end of that wait), but the wait binds only attempts from an address that has
+//! failed recently itself. So a stranger who keeps failing on `admin` slows the
+//! guessing down without keeping the real admin, at another desk, out.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use liancha_domain::auth::{
-    LOCKOUT_MINUTES, MAX_FAILED_LOGINS, Principal, Role, SESSION_IDLE_MINUTES, check_password,
+    Principal, Role, SESSION_IDLE_MINUTES, SESSION_MAX_HOURS, account_wait, check_password,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -119,16 +127,24 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-/// Why a sign-in was refused. Unknown user and wrong password read the same, so the
-/// page does not tell which usernames exist.
+/// Why a sign-in was refused. Unknown user, disabled account, an account that makes
+/// attempts wait and a wrong password all read the same, take the same time (a
+/// password check against a real or a dummy hash) and leave one audit entry, so the
+/// answer does not tell which usernames exist or what state they are in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoginError {
-    #[error("用户名或密码错误")]
+    #[error("用户名或密码错误（连续输错后须稍候再试）")]
     BadCredentials,
-    #[error("连续登录失败次数过多，账号已锁定至 {}", liancha_domain::calendar::format_china_time(*.0))]
-    Locked(DateTime<Utc>),
-    #[error("账号已停用，请联系系统管理员")]
-    Disabled,
+}
+
+/// Where a sign-in attempt comes from, as far as throttling cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Address {
+    /// No failed attempt from this address lately: a right password signs in even
+    /// while the account makes other addresses wait.
+    Clean,
+    /// This address failed lately, or is not known: the account's wait applies.
+    Suspect,
 }
 
 /// A new session: the cookie's token (shown once) and the session's CSRF token.
@@ -232,6 +248,40 @@ fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// Password hashes computed at once: one core fewer than the machine has (one at
+/// least), so pages keep a core while sign-ins queue. Each takes ~20 MiB and tens of
+/// milliseconds of CPU; the web layer bounds how many may wait.
+pub fn hashing_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+}
+
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(hashing_threads()))
+}
+
+async fn on_hashing_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|_| StoreError::Invalid("密码处理失败".into()))?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Invalid(format!("密码处理失败：{e}")))
+}
+
+/// [`hash_password`] on the blocking pool.
+pub async fn hash_password_async(password: &str) -> Result<String> {
+    let password = password.to_string();
+    on_hashing_pool(move || hash_password(&password)).await?
+}
+
+/// Checks a password on the blocking pool.
+async fn verify_password_async(password: &str, hash: &str) -> Result<bool> {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    on_hashing_pool(move || verify_password(&password, &hash)).await
+}
+
 /// A random token, 256 bits, URL-safe hex.
 pub fn random_token() -> String {
     let mut b = [0u8; 32];
@@ -289,7 +339,7 @@ impl Store {
                 None => return Err(StoreError::Invalid(format!("执法人员名录中没有编号 {id}"))),
             }
         }
-        let hash = hash_password(&u.password)?;
+        let hash = hash_password_async(&u.password).await?;
         let id: i64 = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
@@ -334,48 +384,81 @@ impl Store {
         )
     }
 
-    /// Checks a password; five failures in a row lock the account for 15 minutes.
-    /// On success a session is opened.
+    /// Checks a password from an address that is [`Address::Suspect`]; see
+    /// [`Store::login_from`].
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         now: DateTime<Utc>,
     ) -> Result<Result<NewSession, LoginError>> {
-        let Some(row) = self.user_row(username).await? else {
-            // Spend the same time as a real check, so timing does not reveal names.
-            let _ = verify_password(password, DUMMY_HASH);
+        self.login_from(username, password, now, Address::Suspect)
+            .await
+    }
+
+    /// Checks a password and on success opens a session. Every failure counts against
+    /// the account; from the fifth in a row on, the account makes attempts from
+    /// suspect addresses wait ([`account_wait`]: 1 minute, then 2, 4 … up to an
+    /// hour), refused without a look at the password. A clean address is not held.
+    pub async fn login_from(
+        &self,
+        username: &str,
+        password: &str,
+        now: DateTime<Utc>,
+        address: Address,
+    ) -> Result<Result<NewSession, LoginError>> {
+        let row = self.user_row(username).await?;
+        // Always one real password check, against a dummy hash when there is no
+        // account to check: the time does not tell which names exist.
+        let hash = row
+            .as_ref()
+            .filter(|r| !r.disabled)
+            .map_or(DUMMY_HASH, |r| r.password_hash.as_str());
+        let right = verify_password_async(password, hash).await?;
+        let Some(row) = row else {
+            // The same one audit write as a wrong password.
+            let name: String = username.trim().chars().take(64).collect();
+            self.audit(
+                &Actor::system(&name),
+                now,
+                Audit::new("user.login-failed", "user", &name),
+            )
+            .await?;
             return Ok(Err(LoginError::BadCredentials));
         };
-        if row.disabled {
-            return Ok(Err(LoginError::Disabled));
-        }
-        if let Some(until) = row.locked_until
-            && until > now
-        {
-            return Ok(Err(LoginError::Locked(until)));
-        }
         let actor = Actor {
             user_id: Some(row.id),
             username: row.username.clone(),
         };
-        if !verify_password(password, &row.password_hash) {
-            let failed = row.failed_logins + 1;
-            let lock = (failed as u32 >= MAX_FAILED_LOGINS)
-                .then(|| now + Duration::minutes(LOCKOUT_MINUTES));
+        let waiting = address == Address::Suspect && row.locked_until.is_some_and(|u| u > now);
+        if row.disabled || waiting || !right {
+            let (action, failed, wait) = if row.disabled {
+                ("user.login-disabled", row.failed_logins, row.locked_until)
+            } else if waiting {
+                // Not counted again: the wait must not grow while it runs.
+                ("user.login-throttled", row.failed_logins, row.locked_until)
+            } else {
+                let failed = row.failed_logins.saturating_add(1);
+                let wait = account_wait(failed as u32).map(|w| now + w);
+                (
+                    if wait.is_some() {
+                        "user.login-throttled"
+                    } else {
+                        "user.login-failed"
+                    },
+                    failed,
+                    wait.or(row.locked_until),
+                )
+            };
             with_pool!(self, p => {
                 let mut tx = p.begin().await?;
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-                    .bind(if lock.is_some() { 0 } else { failed }).bind(lock).bind(row.id)
+                    .bind(failed).bind(wait).bind(row.id)
                     .execute(&mut *tx).await?;
-                let action = if lock.is_some() { "user.locked" } else { "user.login-failed" };
                 append_audit!(&mut *tx, &actor, now, Audit::new(action, "user", &row.username))?;
                 tx.commit().await?;
             });
-            return Ok(Err(match lock {
-                Some(until) => LoginError::Locked(until),
-                None => LoginError::BadCredentials,
-            }));
+            return Ok(Err(LoginError::BadCredentials));
         }
         let token = random_token();
         let csrf_token = random_token();
@@ -398,21 +481,24 @@ impl Store {
         }))
     }
 
-    /// The user and CSRF token of a live session; `None` when unknown or idle too long
-    /// (an idle session is deleted).
+    /// The user and CSRF token of a live session; `None` when unknown, idle too long
+    /// or older than its absolute lifetime (such a session is deleted).
     pub async fn session(&self, token: &str, now: DateTime<Utc>) -> Result<Option<(User, String)>> {
         #[derive(sqlx::FromRow)]
         struct S {
             user_id: i64,
             csrf_token: String,
+            created_at: DateTime<Utc>,
             last_seen: DateTime<Utc>,
         }
         let th = token_hash(token);
         let s: Option<S> = with_pool!(self, p => sqlx::query_as(
-            "SELECT user_id, csrf_token, last_seen FROM sessions WHERE token_hash = $1")
+            "SELECT user_id, csrf_token, created_at, last_seen FROM sessions WHERE token_hash = $1")
             .bind(&th).fetch_optional(p).await)?;
         let Some(s) = s else { return Ok(None) };
-        if now - s.last_seen > Duration::minutes(SESSION_IDLE_MINUTES) {
+        if now - s.last_seen > Duration::minutes(SESSION_IDLE_MINUTES)
+            || now - s.created_at > Duration::hours(SESSION_MAX_HOURS)
+        {
             with_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(&th).execute(p).await.map(|_| ()))?;
             return Ok(None);
         }
@@ -446,21 +532,43 @@ impl Store {
         let sql = format!("{USER_SELECT} WHERE id = $1");
         let row: UserRow = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(user_id).fetch_optional(p).await)?
             .ok_or_else(|| StoreError::NotFound("用户".into()))?;
-        if !verify_password(current, &row.password_hash) {
+        // Wrong current passwords count like failed sign-ins: a stolen session does
+        // not make a faster way to guess the password.
+        if let Some(until) = row.locked_until.filter(|u| *u > now) {
+            return Err(StoreError::Invalid(format!(
+                "当前密码输错次数过多，请在 {} 之后再试",
+                liancha_domain::calendar::format_china_time(until)
+            )));
+        }
+        if !verify_password_async(current, &row.password_hash).await? {
+            let failed = row.failed_logins.saturating_add(1);
+            let wait = account_wait(failed as u32).map(|w| now + w);
+            let actor = Actor {
+                user_id: Some(row.id),
+                username: row.username.clone(),
+            };
+            with_pool!(self, p => {
+                let mut tx = p.begin().await?;
+                sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+                    .bind(failed).bind(wait.or(row.locked_until)).bind(row.id)
+                    .execute(&mut *tx).await?;
+                append_audit!(&mut *tx, &actor, now, Audit::new("user.password-failed", "user", &row.username))?;
+                tx.commit().await?;
+            });
             return Err(StoreError::Invalid("当前密码不正确".into()));
         }
         if current == new {
             return Err(StoreError::Invalid("新密码不能与当前密码相同".into()));
         }
         check_password(&row.username, new).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let hash = hash_password(new)?;
+        let hash = hash_password_async(new).await?;
         let actor = Actor {
             user_id: Some(row.id),
             username: row.username.clone(),
         };
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query("UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2")
+            sqlx::query("UPDATE users SET password_hash = $1, must_change_password = FALSE, failed_logins = 0, locked_until = NULL WHERE id = $2")
                 .bind(&hash).bind(user_id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .bind(user_id).bind(token_hash(keep_session)).execute(&mut *tx).await?;

@@ -110,25 +110,105 @@ async fn sign_in_rules(store: &Store) {
             .is_none()
     );
     assert!(store.session("not-a-token", now).await.unwrap().is_none());
-    // Five failures lock the account for 15 minutes, even for the right password.
-    for i in 0..5 {
-        let e = store
-            .login("bianban", "wrong", now)
+    // An absolute lifetime of 12 hours, however busy the session.
+    let busy = store
+        .login("bianban", demo::DEMO_PASSWORD, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut at = now;
+    while at < now + Duration::hours(12) - Duration::minutes(20) {
+        at += Duration::minutes(20);
+        assert!(
+            store.session(&busy.token, at).await.unwrap().is_some(),
+            "{at}"
+        );
+    }
+    assert!(
+        store
+            .session(
+                &busy.token,
+                now + Duration::hours(12) + Duration::minutes(1)
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Throttling, not lockout: from the fifth failure in a row the account makes
+    // attempts from a suspect address wait 1 minute, then 2, 4 …; they are refused
+    // like a wrong password, whatever the password.
+    use liancha_store::accounts::Address;
+    for _ in 0..5 {
+        assert_eq!(
+            store
+                .login("bianban", "wrong", now)
+                .await
+                .unwrap()
+                .unwrap_err(),
+            LoginError::BadCredentials
+        );
+    }
+    let wait = store
+        .user_by_name("bianban")
+        .await
+        .unwrap()
+        .unwrap()
+        .locked_until;
+    assert_eq!(wait, Some(now + Duration::minutes(1)));
+    let at = now + Duration::seconds(30);
+    assert_eq!(
+        store
+            .login("bianban", demo::DEMO_PASSWORD, at)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        LoginError::BadCredentials
+    );
+    // Attempts during the wait do not make it longer.
+    assert_eq!(
+        store
+            .user_by_name("bianban")
+            .await
+            .unwrap()
+            .unwrap()
+            .locked_until,
+        wait
+    );
+    // The real user at a desk with no recent failures is not kept out.
+    assert!(
+        store
+            .login_from("bianban", demo::DEMO_PASSWORD, at, Address::Clean)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    // A wrong password from a clean address still counts, and the waits grow.
+    for _ in 0..6 {
+        let _ = store
+            .login_from("bianban", "wrong", now, Address::Clean)
             .await
             .unwrap()
             .unwrap_err();
-        assert_eq!(matches!(e, LoginError::Locked(_)), i == 4, "{e:?}");
     }
-    assert!(matches!(
+    assert_eq!(
         store
-            .login("bianban", demo::DEMO_PASSWORD, now + Duration::minutes(14))
+            .user_by_name("bianban")
             .await
-            .unwrap(),
-        Err(LoginError::Locked(_))
-    ));
+            .unwrap()
+            .unwrap()
+            .locked_until,
+        Some(now + Duration::minutes(2))
+    );
     assert!(
         store
-            .login("bianban", demo::DEMO_PASSWORD, now + Duration::minutes(16))
+            .login("bianban", demo::DEMO_PASSWORD, now + Duration::seconds(90))
+            .await
+            .unwrap()
+            .is_err()
+    );
+    assert!(
+        store
+            .login("bianban", demo::DEMO_PASSWORD, now + Duration::seconds(121))
             .await
             .unwrap()
             .is_ok()
@@ -182,6 +262,53 @@ async fn sign_in_rules(store: &Store) {
     assert!(store.session(&other.token, now).await.unwrap().is_none());
     let (user, _) = store.session(&s.token, now).await.unwrap().unwrap();
     assert!(!user.must_change_password);
+    // Common passwords are refused, in any case.
+    invalid(
+        store
+            .change_password(s.user.id, "Newer#pass2", "Passw0rd", &s.token, now)
+            .await,
+        "常见",
+    );
+    // Wrong current passwords count like failed sign-ins.
+    for _ in 0..5 {
+        invalid(
+            store
+                .change_password(s.user.id, "guess", "Third#pass3", &s.token, now)
+                .await,
+            "不正确",
+        );
+    }
+    invalid(
+        store
+            .change_password(s.user.id, "Newer#pass2", "Third#pass3", &s.token, now)
+            .await,
+        "过多",
+    );
+    assert!(
+        store
+            .login("clerk1", "Newer#pass2", now)
+            .await
+            .unwrap()
+            .is_err()
+    );
+    // A disabled account reads the same as a wrong password, even with the right one.
+    store
+        .set_user_disabled(s.user.id, true, &admin, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .login_from(
+                "clerk1",
+                "Newer#pass2",
+                now + Duration::hours(2),
+                liancha_store::accounts::Address::Clean
+            )
+            .await
+            .unwrap()
+            .unwrap_err(),
+        LoginError::BadCredentials
+    );
 }
 
 async fn whole_joint_task(store: &Store) {

@@ -41,7 +41,15 @@ pub struct AppState {
     /// Public statistics per year, with the version of `public_results` they were
     /// computed from: a year's figures read every row of it.
     pub stats_cache: StatsCache,
+    /// Failed sign-ins per address.
+    pub login_throttle: limits::LoginThrottle,
+    /// Sign-ins and password changes being hashed or waiting to be: when none is
+    /// left the request is refused at once with 503, not queued without end.
+    pub hash_gate: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// Password checks that may wait for a hashing thread, besides those running.
+pub const HASH_QUEUE: usize = 16;
 
 impl AppState {
     pub fn new(store: Store) -> Self {
@@ -51,11 +59,27 @@ impl AppState {
             limits: limits::RateLimits::default(),
             stats_cache: Default::default(),
             names_cache: Default::default(),
+            login_throttle: Default::default(),
+            hash_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                liancha_store::accounts::hashing_threads() + HASH_QUEUE,
+            )),
         }
     }
 
     pub fn with_limits(mut self, l: limits::Limits) -> Self {
         self.limits = limits::RateLimits::new(l);
+        self
+    }
+
+    /// Sign-in posts per minute per address (`0`: no limit).
+    pub fn with_login_per_minute(mut self, per_minute: u32) -> Self {
+        self.limits = self.limits.with_login_per_minute(per_minute);
+        self
+    }
+
+    /// How many password checks may run or wait at once.
+    pub fn with_hash_slots(mut self, slots: usize) -> Self {
+        self.hash_gate = std::sync::Arc::new(tokio::sync::Semaphore::new(slots));
         self
     }
 }

@@ -1,5 +1,7 @@
-//! Per-address rate limits on what costs the server most on the public side: the
-//! result search and the downloads (CSV, XLSX, draw records). Pages are not limited.
+//! Per-address rate limits on what costs the server most: the result search and the
+//! check-code lookup, the downloads (CSV, XLSX, draw records), and sign-in posts
+//! (each costs a password hash). Other pages are not limited. Failed sign-ins are
+//! throttled per address besides, with growing waits ([`LoginThrottle`]).
 //!
 //! The address is the TCP peer's; behind the TLS proxy that `docs/operations.md`
 //! describes every request comes from the proxy, so with `trust_forwarded_for` the
@@ -42,11 +44,20 @@ impl Default for Limits {
 enum Kind {
     Search,
     Download,
+    Login,
 }
 
-/// Which limit a path falls under, if any.
-fn kind(path: &str) -> Option<Kind> {
-    if path == "/public/results" || path.starts_with("/api/v1/results") {
+/// Sign-in posts per minute per address, by default: more than a person mistyping,
+/// far fewer than a flood.
+pub const LOGIN_PER_MINUTE: u32 = 30;
+
+/// Which limit a request falls under, if any.
+fn kind(method: &axum::http::Method, path: &str) -> Option<Kind> {
+    if path == "/login" && method == axum::http::Method::POST {
+        Some(Kind::Login)
+    } else if path == "/public/results" || path.starts_with("/api/v1/results") || path == "/check" {
+        // The check-code lookup answers for any code: limited like the search, so
+        // codes cannot be tried at speed.
         Some(Kind::Search)
     } else if (path.starts_with("/public/") || path.starts_with("/api/"))
         && (path.ends_with(".csv") || path.ends_with(".xlsx") || path.ends_with("/record.json"))
@@ -62,6 +73,7 @@ fn kind(path: &str) -> Option<Kind> {
 pub struct RateLimits {
     search: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     download: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    login: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     trust_forwarded_for: bool,
 }
 
@@ -74,14 +86,33 @@ impl RateLimits {
         RateLimits {
             search: limiter(l.search_per_minute),
             download: limiter(l.download_per_minute),
+            login: limiter(LOGIN_PER_MINUTE),
             trust_forwarded_for: l.trust_forwarded_for,
         }
     }
 
+    /// Sign-in posts per minute per address; `0` for no limit.
+    pub fn with_login_per_minute(mut self, per_minute: u32) -> Self {
+        self.login = limiter(per_minute);
+        self
+    }
+
     fn address(&self, req: &Request) -> IpAddr {
+        self.address_of(
+            req.headers(),
+            req.extensions().get::<ConnectInfo<SocketAddr>>(),
+        )
+    }
+
+    /// The client's address: the TCP peer's, or the proxy's last `X-Forwarded-For`
+    /// entry when that is trusted.
+    pub(crate) fn address_of(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<&ConnectInfo<SocketAddr>>,
+    ) -> IpAddr {
         if self.trust_forwarded_for
-            && let Some(ip) = req
-                .headers()
+            && let Some(ip) = headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.rsplit(',').next())
@@ -89,9 +120,97 @@ impl RateLimits {
         {
             return ip;
         }
-        req.extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+        peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+    }
+}
+
+/// The client's address of a request, as the rate limits see it.
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<crate::AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(s.limits.address_of(
+            &parts.headers,
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+        )))
+    }
+}
+
+/// Failed sign-ins per address: the first few are free, then each further attempt
+/// from the address waits 2 s, 4 s, 8 s … up to 15 minutes. An address's count is
+/// forgotten an hour after its last failure, or on a successful sign-in. Times come
+/// from the app's clock, so tests can move them.
+#[derive(Clone, Default)]
+pub struct LoginThrottle(Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, Failures>>>);
+
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: chrono::DateTime<chrono::Utc>,
+}
+
+/// Failures an address has before its attempts wait.
+pub const ADDRESS_FREE_FAILURES: u32 = 5;
+const ADDRESS_MAX_WAIT_SECS: i64 = 15 * 60;
+const ADDRESS_MEMORY_MINUTES: i64 = 60;
+
+/// The wait after `count` failures in a row from one address.
+fn address_wait(count: u32) -> Option<chrono::Duration> {
+    let over = count.checked_sub(ADDRESS_FREE_FAILURES)?;
+    let secs = 2i64
+        .checked_shl(over.min(20))
+        .unwrap_or(i64::MAX)
+        .min(ADDRESS_MAX_WAIT_SECS);
+    Some(chrono::Duration::seconds(secs))
+}
+
+impl LoginThrottle {
+    /// How the address stands: `Err(seconds)` to wait before it may try again,
+    /// otherwise whether it failed lately.
+    pub fn check(
+        &self,
+        ip: IpAddr,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<liancha_store::accounts::Address, i64> {
+        use liancha_store::accounts::Address;
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(f) = map.get(&ip).copied() else {
+            return Ok(Address::Clean);
+        };
+        if now - f.last > chrono::Duration::minutes(ADDRESS_MEMORY_MINUTES) {
+            map.remove(&ip);
+            return Ok(Address::Clean);
+        }
+        if let Some(wait) = address_wait(f.count) {
+            let until = f.last + wait;
+            if until > now {
+                return Err((until - now).num_seconds().max(1));
+            }
+        }
+        Ok(Address::Suspect)
+    }
+
+    pub fn failed(&self, ip: IpAddr, now: chrono::DateTime<chrono::Utc>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            let memory = chrono::Duration::minutes(ADDRESS_MEMORY_MINUTES);
+            map.retain(|_, f| now - f.last <= memory);
+        }
+        let f = map.entry(ip).or_insert(Failures {
+            count: 0,
+            last: now,
+        });
+        f.count = f.count.saturating_add(1);
+        f.last = now;
+    }
+
+    pub fn succeeded(&self, ip: IpAddr) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&ip);
     }
 }
 
@@ -102,9 +221,10 @@ impl Default for RateLimits {
 }
 
 pub async fn enforce(State(limits): State<RateLimits>, req: Request, next: Next) -> Response {
-    let limiter = match kind(req.uri().path()) {
+    let limiter = match kind(req.method(), req.uri().path()) {
         Some(Kind::Search) => limits.search.as_ref(),
         Some(Kind::Download) => limits.download.as_ref(),
+        Some(Kind::Login) => limits.login.as_ref(),
         None => None,
     };
     if let Some(limiter) = limiter {
@@ -124,7 +244,7 @@ pub async fn enforce(State(limits): State<RateLimits>, req: Request, next: Next)
     next.run(req).await
 }
 
-fn too_many(wait_secs: u64, json: bool) -> Response {
+pub(crate) fn too_many(wait_secs: u64, json: bool) -> Response {
     let mut res = if json {
         (
             StatusCode::TOO_MANY_REQUESTS,
@@ -154,7 +274,7 @@ fn page(wait_secs: u64) -> String {
     format!(
         "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>请求过于频繁</title>\
          <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>请求过于频繁</h1>\
-         <p>您的查询或下载过于频繁，请在 {wait_secs} 秒后再试。批量获取数据请使用开放数据接口（/api/docs）。</p>\
+         <p>您的查询、下载或登录过于频繁，请在 {wait_secs} 秒后再试。批量获取数据请使用开放数据接口（/api/docs）。</p>\
          </main></body></html>"
     )
 }
@@ -165,13 +285,52 @@ mod tests {
 
     #[test]
     fn which_paths_are_limited() {
-        assert_eq!(kind("/public/results"), Some(Kind::Search));
-        assert_eq!(kind("/api/v1/results"), Some(Kind::Search));
-        assert_eq!(kind("/api/v1/items.csv"), Some(Kind::Download));
-        assert_eq!(kind("/api/v1/lists/abnormal.xlsx"), Some(Kind::Download));
-        assert_eq!(kind("/public/tasks/3/record.json"), Some(Kind::Download));
-        assert_eq!(kind("/public/tasks/3"), None);
-        assert_eq!(kind("/static/app.css"), None);
-        assert_eq!(kind("/staff/oversight/export.xlsx"), None);
+        let get = |p| kind(&axum::http::Method::GET, p);
+        assert_eq!(get("/public/results"), Some(Kind::Search));
+        assert_eq!(get("/api/v1/results"), Some(Kind::Search));
+        assert_eq!(get("/check"), Some(Kind::Search));
+        assert_eq!(get("/api/v1/items.csv"), Some(Kind::Download));
+        assert_eq!(get("/api/v1/lists/abnormal.xlsx"), Some(Kind::Download));
+        assert_eq!(get("/public/tasks/3/record.json"), Some(Kind::Download));
+        assert_eq!(get("/public/tasks/3"), None);
+        assert_eq!(get("/static/app.css"), None);
+        assert_eq!(get("/staff/oversight/export.xlsx"), None);
+        assert_eq!(get("/login"), None);
+        assert_eq!(kind(&axum::http::Method::POST, "/login"), Some(Kind::Login));
+    }
+
+    #[test]
+    fn address_waits_grow() {
+        use liancha_store::accounts::Address;
+        let t = LoginThrottle::default();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let now = chrono::Utc::now();
+        assert_eq!(t.check(ip, now), Ok(Address::Clean));
+        for _ in 0..ADDRESS_FREE_FAILURES {
+            t.failed(ip, now);
+        }
+        assert_eq!(t.check(ip, now), Err(2));
+        assert_eq!(
+            t.check(ip, now + chrono::Duration::seconds(2)),
+            Ok(Address::Suspect)
+        );
+        t.failed(ip, now);
+        assert_eq!(t.check(ip, now), Err(4));
+        for _ in 0..20 {
+            t.failed(ip, now);
+        }
+        assert_eq!(t.check(ip, now), Err(15 * 60));
+        // Another address is not held; an hour without failures forgets.
+        assert_eq!(
+            t.check("192.0.2.2".parse().unwrap(), now),
+            Ok(Address::Clean)
+        );
+        assert_eq!(
+            t.check(ip, now + chrono::Duration::minutes(61)),
+            Ok(Address::Clean)
+        );
+        t.failed(ip, now);
+        t.succeeded(ip);
+        assert_eq!(t.check(ip, now), Ok(Address::Clean));
     }
 }

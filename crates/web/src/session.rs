@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
 use liancha_domain::auth::{Action, Principal};
-use liancha_store::accounts::{LoginError, User, random_token};
+use liancha_store::accounts::{User, random_token};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -288,8 +288,26 @@ pub struct LoginForm {
     next: String,
 }
 
+/// A sign-in refused before any password check: the address waits, or every
+/// hashing slot is taken.
+fn login_refused(headers: &HeaderMap, next: &str, status: StatusCode, wait: i64) -> Response {
+    let message = if status == StatusCode::TOO_MANY_REQUESTS {
+        format!("此地址登录失败次数过多，请在 {wait} 秒后再试")
+    } else {
+        "系统繁忙，请稍后再试".to_string()
+    };
+    let mut res = login_page(headers, next, Some(message), status);
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_str(&wait.to_string())
+            .unwrap_or(axum::http::HeaderValue::from_static("5")),
+    );
+    res
+}
+
 pub async fn login(
     State(s): State<AppState>,
+    crate::limits::ClientIp(ip): crate::limits::ClientIp,
     headers: HeaderMap,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> Response {
@@ -302,16 +320,34 @@ pub async fn login(
             StatusCode::FORBIDDEN,
         );
     }
-    match s.store.login(&f.username, &f.password, s.clock.now()).await {
+    let now = s.clock.now();
+    let address = match s.login_throttle.check(ip, now) {
+        Ok(a) => a,
+        Err(wait) => return login_refused(&headers, &f.next, StatusCode::TOO_MANY_REQUESTS, wait),
+    };
+    // A hashing slot, or 503 at once: a flood of sign-ins must not queue without end.
+    let Ok(_slot) = s.hash_gate.clone().try_acquire_owned() else {
+        return login_refused(&headers, &f.next, StatusCode::SERVICE_UNAVAILABLE, 5);
+    };
+    match s
+        .store
+        .login_from(&f.username, &f.password, now, address)
+        .await
+    {
         Err(e) => WebError::from(e).into_response(),
         Ok(Err(e)) => {
-            let status = match e {
-                LoginError::BadCredentials => StatusCode::UNAUTHORIZED,
-                _ => StatusCode::FORBIDDEN,
-            };
-            login_page(&headers, &f.next, Some(e.to_string()), status)
+            s.login_throttle.failed(ip, now);
+            // One answer for every refusal: wrong password, unknown or disabled
+            // account, an account that makes attempts wait.
+            login_page(
+                &headers,
+                &f.next,
+                Some(e.to_string()),
+                StatusCode::UNAUTHORIZED,
+            )
         }
         Ok(Ok(session)) => {
+            s.login_throttle.succeeded(ip);
             let to = if session.user.must_change_password {
                 "/account/password".to_string()
             } else {
@@ -391,6 +427,19 @@ pub async fn change_password(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<PasswordForm>,
 ) -> Result<Response, WebError> {
+    let Ok(_slot) = s.hash_gate.clone().try_acquire_owned() else {
+        let mut res = WebError::Refused {
+            message: "系统繁忙，请稍后再试".into(),
+            back: "/account/password".into(),
+        }
+        .into_response();
+        *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("5"),
+        );
+        return Ok(res);
+    };
     let result = if f.new != f.repeat {
         Err("两次输入的新密码不一致".to_string())
     } else {

@@ -640,9 +640,15 @@ async fn every_route_with_every_role(engine: Engine) {
         for u in users {
             let (status, body) = srv.post(&sessions[u], path, form).await;
             if allowed.contains(&u) {
-                assert_eq!(status, 422, "{engine:?} POST {path} as {u}: {body}");
+                // A stale version is a conflict (409), other refusals are 422.
                 assert!(
-                    body.contains("未作任何更改") || body.contains("未保存"),
+                    status == 422 || (status == 409 && form.contains(&("version", stale))),
+                    "{engine:?} POST {path} as {u}: {status} {body}"
+                );
+                assert!(
+                    body.contains("未作任何更改")
+                        || body.contains("未保存")
+                        || body.contains("未生效"),
                     "{body}"
                 );
             } else {
@@ -955,7 +961,8 @@ async fn every_route_with_every_role(engine: Engine) {
         )
         .await;
     assert_eq!(status, 303);
-    assert_eq!(srv.login("newbie", "Next#2026y").await.err(), Some(403));
+    // Disabled reads like a wrong password (401), not 403: names do not leak.
+    assert_eq!(srv.login("newbie", "Next#2026y").await.err(), Some(401));
     assert_eq!(
         srv.get(&first.cookie, "/staff/tasks").await.0,
         303,
@@ -1227,4 +1234,149 @@ async fn public_rate_limits() {
     assert_eq!(get("/public/tasks/999/record.json").await.status(), 404);
     assert_eq!(get("/public/tasks/999/record.json").await.status(), 404);
     assert_eq!(get("/public/tasks/999/record.json").await.status(), 429);
+    // The check-code lookup shares the search's limit: codes cannot be tried at speed.
+    assert_eq!(get("/check?code=ABCD-EFGH").await.status(), 429);
+}
+
+/// Signs in from `address` (the proxy's X-Forwarded-For) and returns the answer.
+async fn sign_in_from(
+    srv: &Server,
+    address: &str,
+    user: &str,
+    password: &str,
+    next: &str,
+) -> reqwest::Response {
+    let r = srv
+        .http
+        .get(format!("{}/login", srv.base))
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = set_cookie(&r, "liancha_login").unwrap();
+    let csrf = hidden_csrf(&r.text().await.unwrap());
+    srv.http
+        .post(format!("{}/login", srv.base))
+        .header("x-forwarded-for", address)
+        .header("cookie", format!("liancha_login={login_cookie}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(encode(&[
+            ("username", user),
+            ("password", password),
+            ("csrf", &csrf),
+            ("next", next),
+        ]))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn refusal_text(body: &str) -> String {
+    let at = body.find("role=\"alert\">").expect("a refusal");
+    body[at..at + body[at..].find("</p>").unwrap()].to_string()
+}
+
+/// Sign-in: same-site redirects only; wrong passwords slow an address and an account
+/// down, but never keep the real user out; every refusal reads and takes alike.
+#[tokio::test]
+async fn sign_in_is_throttled_without_lockout_or_enumeration() {
+    let size = DemoSize {
+        legal_persons: 20,
+        individuals: 20,
+    };
+    let limits = liancha_web::limits::Limits {
+        trust_forwarded_for: true,
+        ..Default::default()
+    };
+    let srv = common::start(Engine::Sqlite, size, true, Some(limits)).await;
+    let store = srv.store();
+
+    // Redirects after sign-in stay on this site, and always carry a Location.
+    for (i, next) in [
+        "/%09/evil.example/x",
+        "/\t/evil.example/x",
+        "/\\evil.example",
+        "//evil.example",
+        "/%0d%0aSet-Cookie:%20a=b",
+        "/\r\nSet-Cookie: a=b",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = sign_in_from(&srv, &format!("10.1.0.{i}"), "bianban", PASSWORD, next).await;
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(r.headers()["location"], "/staff", "{next:?}");
+    }
+    let r = sign_in_from(&srv, "10.1.1.1", "bianban", PASSWORD, "/staff/tasks?x=1").await;
+    assert_eq!(r.headers()["location"], "/staff/tasks?x=1");
+
+    // Unknown, disabled and wrong read the same, with the same status.
+    let admin = Actor::system("test");
+    let gone = store.user_by_name("gonghe").await.unwrap().unwrap();
+    store
+        .set_user_disabled(gone.id, true, &admin, Utc::now())
+        .await
+        .unwrap();
+    let mut answers = Vec::new();
+    let mut times = BTreeMap::new();
+    for (i, (user, password)) in [
+        ("bianban", "Wrong#2026"),
+        ("nobody-here", PASSWORD),
+        ("gonghe", PASSWORD),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut spent = Vec::new();
+        for j in 0..3 {
+            let started = std::time::Instant::now();
+            let r = sign_in_from(&srv, &format!("10.2.{i}.{j}"), user, password, "/staff").await;
+            spent.push(started.elapsed());
+            let status = r.status().as_u16();
+            answers.push((status, refusal_text(&r.text().await.unwrap())));
+        }
+        spent.sort();
+        times.insert(user, spent[1]);
+    }
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+    assert_eq!(answers[0].0, 401);
+    // The disabled and unknown accounts cost a real password check too (the old code
+    // answered ~20 times faster).
+    for user in ["nobody-here", "gonghe"] {
+        assert!(
+            times[user] * 3 >= times["bianban"],
+            "{user} {:?} vs {:?}",
+            times[user],
+            times["bianban"]
+        );
+    }
+
+    // A stranger fails on admin over and over: its address soon waits ...
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(sign_in_from(&srv, "203.0.113.9", "admin", "Guess#0000", "/staff").await);
+    }
+    let codes: Vec<u16> = statuses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(codes, [401, 401, 401, 401, 401, 429, 429]);
+    let wait: i64 = statuses[5].headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    // ... and after the wait, the account makes it wait too, even with the password,
+    srv.clock.advance(Duration::seconds(3));
+    assert_eq!(
+        sign_in_from(&srv, "203.0.113.9", "admin", PASSWORD, "/staff")
+            .await
+            .status(),
+        401
+    );
+    // while the real admin at another desk signs in at once: no lockout.
+    assert_eq!(
+        sign_in_from(&srv, "198.51.100.7", "admin", PASSWORD, "/staff")
+            .await
+            .status(),
+        303
+    );
 }

@@ -15,6 +15,8 @@ pub struct Server {
     /// Follows no redirects, so tests see each 303 themselves.
     pub http: reqwest::Client,
     pub db: TestDb,
+    /// The server's clock: tests move it forward.
+    pub clock: liancha_web::Clock,
 }
 
 impl Server {
@@ -31,6 +33,17 @@ pub async fn start(
     accounts: bool,
     limits: Option<liancha_web::limits::Limits>,
 ) -> Server {
+    start_with(engine, size, accounts, limits, |s| s).await
+}
+
+/// [`start`], with the app's state adjusted by `adjust` (hashing slots, sign-in limits).
+pub async fn start_with(
+    engine: Engine,
+    size: DemoSize,
+    accounts: bool,
+    limits: Option<liancha_web::limits::Limits>,
+    adjust: impl FnOnce(liancha_web::AppState) -> liancha_web::AppState,
+) -> Server {
     let db = TestDb::new(engine).await;
     demo::load(&db.store, size, &|_, _| {}).await.unwrap();
     if accounts {
@@ -42,8 +55,17 @@ pub async fn start(
     if let Some(limits) = limits {
         state = state.with_limits(limits);
     }
+    let state = adjust(state);
+    let clock = state.clock.clone();
     let app = liancha_web::router(state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
     Server {
         base: format!("http://{addr}"),
         http: reqwest::Client::builder()
@@ -51,5 +73,6 @@ pub async fn start(
             .build()
             .unwrap(),
         db,
+        clock,
     }
 }
