@@ -1,8 +1,15 @@
 //! Uploading and downloading attachments: inspection material of a visit, photos
-//! and video of a draw ceremony. Multipart forms carry the CSRF token as a field.
+//! and video of a draw ceremony.
+//!
+//! An upload's session and CSRF token are checked before one byte of its body is
+//! read ([`guard`]): the token comes in the query string (`?csrf=`, as the forms'
+//! `action` carries it) or an `X-CSRF-Token` header, and a declared length over the
+//! route's cap is refused at once (413); a body without a length is cut off at the
+//! cap while it is read.
 
-use axum::extract::{Multipart, Path, State};
-use axum::http::header;
+use axum::extract::{Multipart, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use liancha_domain::attachment::AttachmentPurpose;
 use liancha_domain::auth::{Action, Role};
@@ -11,9 +18,59 @@ use crate::session::Staff;
 use crate::staff::refused;
 use crate::{AppState, WebError};
 
+/// Largest ceremony video or visit material, and largest targeted-inspection document
+/// (the store checks each purpose's own limit on the file itself).
+pub const UPLOAD_LIMIT: usize = 110 * 1024 * 1024;
+pub const DOCUMENT_LIMIT: usize = 12 * 1024 * 1024;
+
+/// Session, CSRF token and declared size of an upload, before its body is read.
+pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = if req.uri().path().starts_with("/staff/targeted/") {
+        DOCUMENT_LIMIT
+    } else {
+        UPLOAD_LIMIT
+    };
+    let (mut parts, body) = req.into_parts();
+    let staff = match <Staff as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+        &mut parts, &s,
+    )
+    .await
+    {
+        Ok(staff) => staff,
+        Err(refusal) => return refusal,
+    };
+    let from_query = parts.uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned())
+    });
+    let token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(from_query)
+        .unwrap_or_default();
+    if !crate::session::same_secret(&token, &staff.csrf) {
+        return WebError::Csrf.into_response();
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("上传内容超过 {} MB 的上限", limit / 1024 / 1024),
+        )
+            .into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
 #[derive(Default)]
 struct Upload {
-    csrf: String,
     purpose: String,
     entity: String,
     public: bool,
@@ -36,7 +93,6 @@ async fn read(mut form: Multipart, back: &str) -> Result<Upload, WebError> {
         } else {
             let text = field.text().await.unwrap_or_default();
             match name.as_str() {
-                "csrf" => u.csrf = text,
                 "purpose" => u.purpose = text,
                 "entity" => u.entity = text,
                 "public" => u.public = !text.is_empty(),
@@ -55,10 +111,8 @@ pub async fn upload_targeted_document(
     form: Multipart,
 ) -> Result<Response, WebError> {
     let back = "/staff/targeted".to_string();
+    // The session and CSRF token were checked by [`guard`] before the body was read.
     let u = read(form, &back).await?;
-    if !crate::session::same_secret(&u.csrf, &staff.csrf) {
-        return Err(WebError::Csrf);
-    }
     let department = s
         .store
         .targeted_department(id)
@@ -84,10 +138,8 @@ pub async fn upload(
     form: Multipart,
 ) -> Result<Response, WebError> {
     let back = format!("/staff/tasks/{id}");
+    // The session and CSRF token were checked by [`guard`] before the body was read.
     let u = read(form, &back).await?;
-    if !crate::session::same_secret(&u.csrf, &staff.csrf) {
-        return Err(WebError::Csrf);
-    }
     let task = s.store.task_or_404(id).await?;
     let scope = s.store.task_scope(&task).await?;
     let Some(purpose) = AttachmentPurpose::from_code(&u.purpose) else {
@@ -155,11 +207,18 @@ pub async fn download(
         return Err(WebError::NotFound(format!("附件 {id}")));
     };
     match (meta.task_id, meta.targeted_id) {
-        (Some(task_id), _) => {
-            let task = s.store.task_or_404(task_id).await?;
-            let scope = s.store.task_scope(&task).await?;
-            staff.require(&Action::ReadTask(&scope))?;
-        }
+        // Material of a visit: whoever may read that visit (an inspector only their
+        // own team's); a ceremony's: whoever reads the task.
+        (Some(task_id), _) => match &meta.entity_id {
+            Some(entity) => {
+                crate::staff::load_visit(&s, &staff, task_id, entity).await?;
+            }
+            None => {
+                let task = s.store.task_or_404(task_id).await?;
+                let scope = s.store.task_scope(&task).await?;
+                staff.require(&Action::ReadTask(&scope))?;
+            }
+        },
         (None, Some(targeted)) => {
             // Whoever sees the targeted inspections of that department.
             let department = s

@@ -125,6 +125,34 @@ async fn hsts(
     res
 }
 
+/// Whether a path is a staff page, a sign-in page or a staff export or download:
+/// personal and unpublished data that no cache, shared or the browser's, may keep.
+fn is_private(path: &str) -> bool {
+    ["/staff", "/admin", "/login", "/logout", "/account"]
+        .iter()
+        .any(|p| {
+            path == *p
+                || path
+                    .strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+}
+
+/// `Cache-Control: no-store` on every response under [`is_private`] paths, whatever
+/// the handler set: one layer, so a new staff page or export cannot forget it.
+async fn no_store(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let private = is_private(req.uri().path());
+    let mut res = next.run(req).await;
+    if private {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
 pub fn router(state: AppState) -> Router {
     let rate_limits = state.limits.clone();
     let r = Router::new()
@@ -182,13 +210,25 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/staff/tasks/{id}/attachments",
             post(attachments::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(110 * 1024 * 1024)),
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    attachments::UPLOAD_LIMIT,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    attachments::guard,
+                )),
         )
         .route("/staff/attachments/{id}", get(attachments::download))
         .route(
             "/staff/targeted/{id}/document",
             post(attachments::upload_targeted_document)
-                .layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    attachments::DOCUMENT_LIMIT,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    attachments::guard,
+                )),
         )
         .route(
             "/staff/conflicts",
@@ -225,8 +265,35 @@ pub fn router(state: AppState) -> Router {
             limits::enforce,
         ))
         .layer(axum::middleware::from_fn(hsts))
+        .layer(axum::middleware::from_fn(no_store))
         .layer(TraceLayer::new_for_http());
     security_headers(r)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn private_paths() {
+        for p in [
+            "/staff",
+            "/staff/tasks/3/record.json",
+            "/staff/attachments/1",
+            "/login",
+            "/account/password",
+            "/admin/x",
+        ] {
+            assert!(super::is_private(p), "{p}");
+        }
+        for p in [
+            "/",
+            "/staffing",
+            "/public/tasks",
+            "/api/v1/items.csv",
+            "/loginx",
+        ] {
+            assert!(!super::is_private(p), "{p}");
+        }
+    }
 }
 
 /// Serves until the process is stopped. `on_ready` gets the bound address (useful with port 0).

@@ -1007,13 +1007,29 @@ pub async fn substitute(
     }
 }
 
+/// Whether the user may read the whole task's plan, exclusions and draw record (every
+/// team's entities): everyone who reads the task, except an inspector before the
+/// results are published, who sees only their own team's visits (the published
+/// record is public anyway).
+pub(crate) fn may_read_whole_task(staff: &Staff, task: &Task) -> bool {
+    staff.principal.role != Role::Inspector || task.state == TaskState::Published
+}
+
+async fn load_whole_task(s: &AppState, staff: &Staff, id: i64) -> Result<Task, WebError> {
+    let (task, _) = load_task(s, staff, id).await?;
+    if !may_read_whole_task(staff, &task) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(task)
+}
+
 /// The draw record as a file, for `liancha verify` or the browser verifier.
 pub async fn record(
     State(s): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    load_task(&s, &staff, id).await?;
+    load_whole_task(&s, &staff, id).await?;
     let Some(json) = s.store.draw_record(id).await? else {
         return Err(WebError::NotFound("该任务尚未抽取".into()));
     };
@@ -1039,7 +1055,7 @@ pub async fn plan(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    load_task(&s, &staff, id).await?;
+    load_whole_task(&s, &staff, id).await?;
     let Some(json) = s.store.plan_json(id).await? else {
         return Err(WebError::NotFound("该任务尚未封存抽取方案".into()));
     };
@@ -1072,7 +1088,7 @@ pub async fn exclusions(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let (task, _) = load_task(&s, &staff, id).await?;
+    let task = load_whole_task(&s, &staff, id).await?;
     render(&ExclusionsPage {
         rows: s.store.exclusions(id).await?,
         task,
@@ -1254,7 +1270,7 @@ impl VisitPage {
     }
 }
 
-async fn load_visit(
+pub(crate) async fn load_visit(
     s: &AppState,
     staff: &Staff,
     id: i64,
@@ -1282,6 +1298,18 @@ async fn load_visit(
     Ok((task, scope, visit, team))
 }
 
+/// For a user who enters results only for their own department's items (a department
+/// admin), the task's items of other departments; `None` for the visit's team.
+fn foreign_items(staff: &Staff, task: &Task) -> Option<Vec<String>> {
+    (staff.principal.role != Role::Inspector).then(|| {
+        task.items
+            .iter()
+            .filter(|i| Some(&i.department) != staff.principal.department.as_ref())
+            .map(|i| i.code.clone())
+            .collect()
+    })
+}
+
 pub async fn visit(
     State(s): State<AppState>,
     staff: Staff,
@@ -1291,7 +1319,8 @@ pub async fn visit(
     let (task, scope, visit, team) = load_visit(&s, &staff, id, &entity).await?;
     let editable = task.state == TaskState::Drawn
         && matches!(visit.state, VisitState::Pending | VisitState::Returned)
-        && staff.may(&Action::RecordResults(&scope));
+        && staff.may(&Action::RecordResults(&scope))
+        && foreign_items(&staff, &task).is_none_or(|f| f.is_empty());
     let review_department = staff.review_department(&scope.departments);
     let can_attach = task.state == TaskState::Drawn
         && matches!(
@@ -1334,6 +1363,31 @@ pub async fn record_results(
     let (task, scope, _, _) = load_visit(&s, &staff, id, &entity).await?;
     staff.require(&Action::RecordResults(&scope))?;
     let back = format!("/staff/tasks/{id}/visits/{entity}");
+    // An item's results come from the visit's team (load_visit has checked an
+    // inspector is on it) or from the item's own department: a department admin
+    // posting anything for another department's item is refused, and cannot submit
+    // a joint visit whose other items are not its own.
+    if let Some(own) = foreign_items(&staff, &task) {
+        if let Some((key, _)) = f.iter().find(|(k, _)| {
+            own.iter().any(|code| {
+                [
+                    format!("cat_{code}"),
+                    format!("method_{code}"),
+                    format!("findings_{code}"),
+                ]
+                .contains(k)
+            })
+        }) {
+            tracing::warn!(user = %staff.user.username, task = id, field = %key, "result for another department's item refused");
+            return Err(WebError::Forbidden);
+        }
+        if !own.is_empty() {
+            return Err(WebError::Refused {
+                message: "本次检查含其他部门的事项，结果须由检查组录入".into(),
+                back,
+            });
+        }
+    }
     let get = |k: &str| {
         f.iter()
             .find(|(key, _)| key == k)

@@ -153,9 +153,9 @@ impl Server {
     ) -> (u16, String) {
         let boundary = "liancha-test-boundary";
         let mut body = Vec::new();
-        let mut all = vec![("csrf", s.csrf.as_str())];
-        all.extend_from_slice(fields);
-        for (k, v) in all {
+        // The token goes in the query string, as the forms' action carries it: the
+        // server checks it before reading the body.
+        for (k, v) in fields.iter().copied() {
             body.extend_from_slice(
                 format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
@@ -170,7 +170,7 @@ impl Server {
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let r = self
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}?csrf={}", self.base, s.csrf))
             .header("cookie", format!("liancha_session={}", s.cookie))
             .header(
                 "content-type",
@@ -407,6 +407,11 @@ async fn every_route_with_every_role(engine: Engine) {
         "duchashi",
         "gonghe",
     ];
+    let whole_task_readers: Vec<&str> = readers
+        .iter()
+        .copied()
+        .filter(|u| *u != "insp-in")
+        .collect();
     let e = &visit.entity_id;
     let get_rules: Vec<(String, Vec<&str>)> = vec![
         ("/staff".into(), users.to_vec()),
@@ -420,12 +425,20 @@ async fn every_route_with_every_role(engine: Engine) {
             vec!["bianban", "amr-admin", "agri-admin", "env-admin"],
         ),
         (format!("/staff/tasks/{drawn}"), readers.to_vec()),
-        (format!("/staff/tasks/{drawn}/plan.json"), readers.to_vec()),
+        // The whole task's files list every team's entities: not for an inspector
+        // before publication (they see their own team's visits).
+        (
+            format!("/staff/tasks/{drawn}/plan.json"),
+            whole_task_readers.to_vec(),
+        ),
         (
             format!("/staff/tasks/{drawn}/record.json"),
-            readers.to_vec(),
+            whole_task_readers.to_vec(),
         ),
-        (format!("/staff/tasks/{drawn}/exclusions"), readers.to_vec()),
+        (
+            format!("/staff/tasks/{drawn}/exclusions"),
+            whole_task_readers.to_vec(),
+        ),
         (format!("/staff/tasks/{drawn}/notices"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/forms"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/visits/{e}"), readers.to_vec()),
@@ -494,6 +507,34 @@ async fn every_route_with_every_role(engine: Engine) {
             let expect = if allowed.contains(&u) { 200 } else { 403 };
             assert_eq!(status, expect, "{engine:?} GET {path} as {u}: {body}");
         }
+        // No cache keeps a staff page or export, allowed or refused.
+        for u in [allowed[0], "gonghe"] {
+            let r = srv
+                .http
+                .get(format!("{}{path}", srv.base))
+                .header("cookie", format!("liancha_session={}", sessions[u].cookie))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.headers()["cache-control"],
+                "no-store",
+                "GET {path} as {u}"
+            );
+        }
+    }
+    for path in ["/login", "/staff", "/staff/oversight/export.xlsx"] {
+        let r = srv
+            .http
+            .get(format!("{}{path}", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.headers()["cache-control"],
+            "no-store",
+            "GET {path} signed out"
+        );
     }
     // The dashboard shows the task; the monthly report of a department admin is
     // always its own department's, whatever the query asks.
@@ -728,6 +769,95 @@ async fn every_route_with_every_role(engine: Engine) {
         .0,
         403
     );
+
+    // An inspector of another team of the same task reads the task, but not this
+    // visit's material (the visit's own read rule applies to its attachments).
+    let other = members
+        .iter()
+        .find(|m| m.active && Some(m.team_no) != visit.team_no)
+        .unwrap();
+    store
+        .create_user(
+            &NewUser {
+                username: "insp-other".into(),
+                display_name: "insp-other".into(),
+                role: Role::Inspector,
+                department: Some(other.department.clone()),
+                township: None,
+                inspector_id: Some(other.inspector_id.clone()),
+                password: PASSWORD.into(),
+                must_change_password: false,
+            },
+            &admin,
+            now,
+        )
+        .await
+        .unwrap();
+    let other_team = srv.login("insp-other", PASSWORD).await.unwrap();
+    assert_eq!(
+        srv.get(&other_team.cookie, &format!("/staff/tasks/{drawn}"))
+            .await
+            .0,
+        200
+    );
+    for path in [
+        format!("/staff/attachments/{}", stored[0].id),
+        format!("/staff/tasks/{drawn}/visits/{e}"),
+    ] {
+        assert_eq!(srv.get(&other_team.cookie, &path).await.0, 403, "{path}");
+    }
+    assert_eq!(
+        srv.get(
+            &sessions["insp-in"].cookie,
+            &format!("/staff/attachments/{}", stored[0].id)
+        )
+        .await
+        .0,
+        200
+    );
+    // The task page does not offer the whole task's files to an inspector.
+    let (_, page) = srv
+        .get(
+            &sessions["insp-in"].cookie,
+            &format!("/staff/tasks/{drawn}"),
+        )
+        .await;
+    assert!(
+        !page.contains("record.json") && !page.contains("plan.json"),
+        "{page}"
+    );
+
+    // Results for an item come from the visit's team or the item's own department:
+    // the agriculture admin cannot post the market item's results of a joint visit.
+    let today = liancha_domain::calendar::today_in_china().to_string();
+    for (u, item) in [("agri-admin", "SC-001"), ("amr-admin", "NY-001")] {
+        let (status, body) = srv
+            .post(
+                &sessions[u],
+                &format!("/staff/tasks/{drawn}/visits/{e}"),
+                &[
+                    ("inspected_on", &today),
+                    (&format!("cat_{item}"), "none"),
+                    (&format!("method_{item}"), "on-site"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 403, "{u} {item}: {body}");
+    }
+    let (status, body) = srv
+        .post(
+            &sessions["agri-admin"],
+            &format!("/staff/tasks/{drawn}/visits/{e}"),
+            &[
+                ("inspected_on", &today),
+                ("cat_NY-001", "none"),
+                ("method_NY-001", "on-site"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("须由检查组录入"), "{body}");
+    assert!(store.visit_results(drawn, e).await.unwrap().is_empty());
 
     // A department admin declares conflicts only for its own inspectors.
     let (status, _) = srv
@@ -1379,4 +1509,178 @@ async fn sign_in_is_throttled_without_lockout_or_enumeration() {
             .status(),
         303
     );
+}
+
+/// A flood of sign-ins from many addresses: password hashing runs on the blocking
+/// pool a few at a time, the overflow is refused at once with 503 and Retry-After,
+/// and other pages stay fast meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_flood_does_not_stall_pages() {
+    let size = DemoSize {
+        legal_persons: 20,
+        individuals: 20,
+    };
+    let limits = liancha_web::limits::Limits {
+        trust_forwarded_for: true,
+        ..Default::default()
+    };
+    // No per-address post limit here: the flood comes from 200 addresses anyway.
+    let srv = std::sync::Arc::new(
+        common::start_with(Engine::Sqlite, size, true, Some(limits), |s| {
+            s.with_login_per_minute(0)
+        })
+        .await,
+    );
+    let r = srv
+        .http
+        .get(format!("{}/login", srv.base))
+        .send()
+        .await
+        .unwrap();
+    let login_cookie = set_cookie(&r, "liancha_login").unwrap();
+    let csrf = hidden_csrf(&r.text().await.unwrap());
+    let body = encode(&[
+        ("username", "admin"),
+        ("password", "Guess#0000"),
+        ("csrf", &csrf),
+        ("next", "/staff"),
+    ]);
+    let mut flood = Vec::new();
+    for i in 0..200 {
+        let (srv, body, login_cookie) = (srv.clone(), body.clone(), login_cookie.clone());
+        flood.push(tokio::spawn(async move {
+            let r = srv
+                .http
+                .post(format!("{}/login", srv.base))
+                .header("x-forwarded-for", format!("10.9.{}.{}", i / 250, i % 250))
+                .header("cookie", format!("liancha_login={login_cookie}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let retry = r.headers().get("retry-after").is_some();
+            (r.status().as_u16(), retry)
+        }));
+    }
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        let r = srv
+            .http
+            .get(format!("{}/healthz", srv.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let mut answers = BTreeMap::new();
+    for f in flood {
+        let (status, retry) = f.await.unwrap();
+        if status == 503 {
+            assert!(retry, "503 says when to come back");
+        }
+        *answers.entry(status).or_insert(0) += 1;
+    }
+    eprintln!("healthz slowest {slowest:?} during the flood; answers {answers:?}");
+    assert!(
+        slowest < std::time::Duration::from_millis(250),
+        "/healthz took {slowest:?} during a sign-in flood"
+    );
+    assert!(answers.get(&503).is_some_and(|&n| n > 0), "{answers:?}");
+    assert!(answers.get(&401).is_some_and(|&n| n > 0), "{answers:?}");
+    assert_eq!(answers.values().sum::<i32>(), 200);
+}
+
+/// Writes a request head declaring a body of `length` bytes, sends only `sent` bytes
+/// of it, and returns the status line the server answers with, within 5 seconds:
+/// a server that waited for the rest of the body would not answer.
+async fn answer_before_body(base: &str, head: &str, length: usize, sent: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!("{head}Content-Length: {length}\r\nHost: {addr}\r\n\r\n");
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&vec![b'-'; sent]).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read(&mut buf))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+    text.lines().next().unwrap_or("").to_string()
+}
+
+/// Uploads: without a session or the CSRF token, or declaring more than the cap, a
+/// post is refused before its body is read (only 1 KiB of a declared 100 MB is sent).
+#[tokio::test]
+async fn uploads_are_refused_before_the_body_is_read() {
+    let size = DemoSize {
+        legal_persons: 20,
+        individuals: 20,
+    };
+    let srv = common::start(Engine::Sqlite, size, true, None).await;
+    let s = srv.login("bianban", PASSWORD).await.unwrap();
+    let big = 100 * 1024 * 1024;
+    let multipart = "Content-Type: multipart/form-data; boundary=b\r\n";
+    for (what, path, cookie) in [
+        (
+            "no token",
+            "/staff/tasks/1/attachments".to_string(),
+            s.cookie.as_str(),
+        ),
+        (
+            "forged token",
+            "/staff/tasks/1/attachments?csrf=forged".to_string(),
+            s.cookie.as_str(),
+        ),
+        (
+            "no token",
+            "/staff/targeted/1/document".to_string(),
+            s.cookie.as_str(),
+        ),
+        (
+            "no session",
+            format!("/staff/tasks/1/attachments?csrf={}", s.csrf),
+            "none",
+        ),
+    ] {
+        let head =
+            format!("POST {path} HTTP/1.1\r\nCookie: liancha_session={cookie}\r\n{multipart}");
+        let status = answer_before_body(&srv.base, &head, big, 1024).await;
+        let expect = if cookie == "none" { " 303 " } else { " 403 " };
+        assert!(status.contains(expect), "{what} {path}: {status}");
+    }
+    // With the token, a declared size over the cap is refused at once too.
+    for (path, length) in [
+        (
+            format!("/staff/tasks/1/attachments?csrf={}", s.csrf),
+            big + 20 * 1024 * 1024,
+        ),
+        (
+            format!("/staff/targeted/1/document?csrf={}", s.csrf),
+            13 * 1024 * 1024,
+        ),
+    ] {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nCookie: liancha_session={}\r\n{multipart}",
+            s.cookie
+        );
+        let status = answer_before_body(&srv.base, &head, length, 1024).await;
+        assert!(status.contains(" 413 "), "{path}: {status}");
+    }
+    // The same token in a header is accepted (the check passes, the body is read).
+    let r = srv
+        .http
+        .post(format!("{}/staff/tasks/1/attachments", srv.base))
+        .header("cookie", format!("liancha_session={}", s.cookie))
+        .header("x-csrf-token", &s.csrf)
+        .header("content-type", "multipart/form-data; boundary=b")
+        .body("--b--\r\n")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 403);
 }
