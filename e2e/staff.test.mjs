@@ -606,7 +606,9 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
       await Promise.all([page.waitForURL('**/public/results?q=*'), page.getByRole('button', { name: '查询' }).click()]);
     };
     await search(part);
-    const row = page.locator('table.results tbody tr', { hasText: name }).first();
+    // The row of this entity, by its code: a name is what a citizen types, not a key.
+    const row = page.locator('table.results tbody tr', { has: page.locator('td.id', { hasText: uscc }) });
+    await assertText(row, name);
     await assertText(row, title);
     await assertText(row, '发现问题');
     await assertText(row, '通过登记的住所（经营场所）无法联系');

@@ -392,6 +392,7 @@ fn date_between(g: &mut Gen, from_year: i32, to_year: i32) -> NaiveDate {
 pub fn entities(size: DemoSize) -> Vec<Entity> {
     let mut g = Gen(0x6D75_6469_6E67); // "muding"
     let mut seen = std::collections::BTreeSet::new();
+    let mut names = std::collections::BTreeSet::new();
     let mut out = Vec::with_capacity(size.legal_persons + size.individuals);
     let total = size.legal_persons + size.individuals;
     while out.len() < total {
@@ -410,7 +411,7 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
             weighted_industry(&mut g)
         };
         let trade = g.pick(TRADE_NAMES);
-        let (entity_type, kind, name) = if cooperative {
+        let (entity_type, kind, shape) = if cooperative {
             let crop = g.pick(&[
                 "烤烟",
                 "蔬菜",
@@ -424,22 +425,40 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
             (
                 EntityType::Cooperative,
                 b'3',
-                format!("牟定县{township}{trade}{crop}专业合作社"),
+                (format!("牟定县{township}"), format!("{crop}专业合作社")),
             )
         } else if legal {
             let form = g.pick(&["有限公司", "有限责任公司", "有限公司"]);
             (
                 EntityType::Enterprise,
                 b'1',
-                format!("牟定县{trade}{}{form}", ind.2),
+                ("牟定县".to_string(), format!("{}{form}", ind.2)),
             )
         } else {
             (
                 EntityType::IndividualBusiness,
                 b'2',
-                format!("牟定县{township}{trade}{}", ind.1),
+                (format!("牟定县{township}"), ind.1.to_string()),
             )
         };
+        // Two businesses of one registration area never share a name: a taken name
+        // gets a four-character trade name, as real ones do, chosen without drawing
+        // from the generator so that every other entity stays as it was.
+        let len = TRADE_NAMES.len();
+        let name = std::iter::once(format!("{}{trade}{}", shape.0, shape.1))
+            .chain((0..len * len).map(|k| {
+                let k = (n + k) % (len * len);
+                format!(
+                    "{}{}{}{}",
+                    shape.0,
+                    TRADE_NAMES[k / len],
+                    TRADE_NAMES[k % len],
+                    shape.1
+                )
+            }))
+            .chain((2..).map(|k| format!("{}{trade}{k}{}", shape.0, shape.1)))
+            .find(|name| !names.contains(name))
+            .expect("numbered names never run out");
         // A few old individual businesses never got a USCC and carry only a registration number.
         let (uscc, reg_no) = if !legal && g.chance(8) {
             (None, format!("532323600{:06}", g.below(1_000_000)))
@@ -480,6 +499,7 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
             tags: ind.3.map(|t| vec![t.to_string()]).unwrap_or_default(),
         };
         if seen.insert(entity.id.clone()) {
+            names.insert(entity.name.clone());
             out.push(entity);
         }
     }
@@ -773,6 +793,15 @@ mod tests {
                 .all(|e| e.entity_type != EntityType::IndividualBusiness)
         );
         assert_eq!(inspectors().len(), 150);
+    }
+
+    /// Two businesses of one registration area cannot share a name, in the demo
+    /// county at its full size either.
+    #[test]
+    fn names_are_unique() {
+        let all = entities(DemoSize::COUNTY);
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names.len(), all.len());
     }
 
     #[test]
