@@ -24,9 +24,11 @@
 //! # Ok::<(), liancha_sheet::SheetError>(())
 //! ```
 
+mod container;
 mod delimited;
 mod encoding;
 mod error;
+pub mod limits;
 mod read;
 mod template;
 mod text;

@@ -607,7 +607,7 @@ fn bad_inputs_get_clerk_readable_errors() {
 
     let path = temp_file(&dir, "garbage.xlsx", b"PK\x03\x04not really a zip");
     let err = Table::open(&path).unwrap_err();
-    assert!(matches!(err, SheetError::Workbook { .. }), "{err:?}");
+    assert!(matches!(err, SheetError::NotExcel { .. }), "{err:?}");
     assert!(
         err.to_string()
             .starts_with("无法打开 Excel 文件 garbage.xlsx：")
