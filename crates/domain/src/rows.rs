@@ -1039,7 +1039,7 @@ mod tests {
             assert!(parse_any(columns, &valid_row(columns)).is_ok());
             for (i, column) in columns.iter().enumerate() {
                 let rule = text::import_rule(column.key).unwrap();
-                let mut bad = |value: String, words: &str| {
+                let bad = |value: String, words: &str| {
                     let mut row = valid_row(columns);
                     row[i] = value;
                     let errs = parse_any(columns, &row).unwrap_err();
