@@ -7,6 +7,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use csv::{ByteRecord, ErrorKind, Terminator};
 
+use crate::csv_out::restore_neutralised;
 use crate::encoding::{self, DecodeFailure, Decoding, TextEncoding};
 use crate::error::SheetError;
 use crate::limits::{MAX_COLUMNS, MAX_CSV_RECORD_BYTES, size_text};
@@ -251,7 +252,9 @@ impl Delimited {
                     encoding: self.encoding,
                 });
             };
-            let cell = trim_cell(field);
+            // Our own exports prefix formula-like text with `'`; reading
+            // such a file back must give the value that was exported.
+            let cell = trim_cell(restore_neutralised(trim_cell(field)));
             blank &= cell.is_empty();
             text.push_str(cell);
             ends.push(text.len());

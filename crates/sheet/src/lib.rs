@@ -25,6 +25,7 @@
 //! ```
 
 mod container;
+mod csv_out;
 mod delimited;
 mod encoding;
 mod error;
@@ -35,6 +36,7 @@ mod text;
 mod workbook;
 mod write;
 
+pub use csv_out::{CsvWriter, neutralise_formula};
 pub use encoding::TextEncoding;
 pub use error::SheetError;
 pub use read::{Column, Record, Records, Table};
