@@ -39,7 +39,9 @@ enum Part {
 impl Part {
     fn of(name: &str) -> Part {
         let base = name.rsplit('/').next().unwrap_or(name);
-        if name.contains("worksheets/") || name == "content.xml" {
+        // Only the sheet data itself gets the large, streamed-part limit;
+        // its relationship parts are small like any other.
+        if (name.contains("worksheets/") && !name.contains("_rels/")) || name == "content.xml" {
             Part::Sheet
         } else if base.starts_with("sharedstrings.") {
             Part::SharedStrings
@@ -369,5 +371,6 @@ mod tests {
         assert_eq!(Part::of("xl/styles.xml"), Part::Styles);
         assert_eq!(Part::of("xl/workbook.xml"), Part::Other);
         assert_eq!(Part::of("content.xml"), Part::Sheet);
+        assert_eq!(Part::of("xl/worksheets/_rels/sheet1.xml.rels"), Part::Other);
     }
 }
