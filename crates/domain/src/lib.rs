@@ -8,6 +8,7 @@ pub mod labels;
 pub mod model;
 pub mod rows;
 pub mod search;
+pub mod text;
 pub mod uscc;
 pub mod workflow;
 

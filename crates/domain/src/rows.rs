@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::industry::{Industry, SECTIONS};
 use crate::labels::{EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass};
 use crate::model::{Entity, Inspector, Item};
+use crate::text;
 use crate::uscc::Uscc;
 
 /// What a column holds, so writers can keep ids as text and dates as dates.
@@ -396,14 +397,37 @@ struct Row<'a, C: Cells + ?Sized> {
     cells: &'a C,
     columns: &'static [Column],
     errors: Vec<FieldError>,
+    /// Columns whose value broke its [`text::import_rule`]. They read as
+    /// empty from then on, so a 100 MB value is neither stored nor echoed
+    /// into further messages, and are not reported a second time.
+    refused: Vec<bool>,
 }
 
 impl<'a, C: Cells + ?Sized> Row<'a, C> {
     fn new(cells: &'a C, columns: &'static [Column]) -> Self {
+        let mut errors = Vec::new();
+        let refused = columns
+            .iter()
+            .enumerate()
+            .map(|(column, spec)| {
+                let rule = text::import_rule(spec.key).unwrap_or(text::NAME);
+                match text::bounded_text(cells.cell(column), rule) {
+                    Ok(_) => false,
+                    Err(e) => {
+                        errors.push(FieldError {
+                            column,
+                            reason: e.to_string(),
+                        });
+                        true
+                    }
+                }
+            })
+            .collect();
         Row {
             cells,
             columns,
-            errors: Vec::new(),
+            errors,
+            refused,
         }
     }
 
@@ -423,12 +447,19 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
     }
 
     fn raw(&self, key: &str) -> &'a str {
-        self.cells.cell(self.idx(key))
+        let column = self.idx(key);
+        if self.refused[column] {
+            return "";
+        }
+        self.cells.cell(column)
     }
 
     /// A required cell: empty is an error, reported once.
     fn required(&mut self, key: &str) -> Option<&'a str> {
         let v = self.raw(key);
+        if self.refused[self.idx(key)] {
+            return None;
+        }
         if v.is_empty() {
             self.fail(key, "必填项为空");
             None
@@ -437,12 +468,9 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
         }
     }
 
+    /// Free text; its length and characters were checked in [`Row::new`].
     fn text(&mut self, key: &str) -> String {
-        let v = self.raw(key);
-        if v.contains('\0') {
-            self.fail(key, "含有不可见的空字符");
-        }
-        v.to_string()
+        self.raw(key).to_string()
     }
 
     fn parsed<T>(
@@ -526,8 +554,14 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
         if self.errors.is_empty() {
             Ok(value)
         } else {
-            Err(self.errors)
+            Err(self.into_errors())
         }
+    }
+
+    /// The errors in column order, however they were found.
+    fn into_errors(mut self) -> Vec<FieldError> {
+        self.errors.sort_by_key(|e| e.column);
+        self.errors
     }
 }
 
@@ -668,7 +702,7 @@ pub fn parse_entity<C: Cells + ?Sized>(
     let blacklisted = r.bool("blacklisted");
     let tags = split_list(r.raw("tags")).map(str::to_string).collect();
     let (Some(entity_type), Some(township)) = (entity_type, township) else {
-        return Err(r.errors);
+        return Err(r.into_errors());
     };
     let id = match &uscc {
         Some(u) => u.as_str().to_string(),
@@ -727,7 +761,7 @@ pub fn parse_inspector<C: Cells + ?Sized>(
         Some(certificate_valid_until),
     ) = (id, name, department, certificate_no, valid_until)
     else {
-        return Err(r.errors);
+        return Err(r.into_errors());
     };
     r.finish(Inspector {
         id,
@@ -761,7 +795,7 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
     let (Some(code), Some(name), Some(legal_basis), Some(department)) =
         (code, name, legal_basis, department)
     else {
-        return Err(r.errors);
+        return Err(r.into_errors());
     };
     r.finish(Item {
         code,
@@ -949,6 +983,117 @@ mod tests {
         assert_eq!(
             parse_item(&item_cells(&item, "牟定县市场监督管理局"), &lookup()).unwrap(),
             item
+        );
+    }
+
+    /// A row of `columns` in which every cell is valid, so that a single
+    /// changed cell is the only possible error.
+    fn valid_row(columns: &[Column]) -> Vec<String> {
+        if std::ptr::eq(columns, ENTITY_COLUMNS) {
+            entity_row()
+        } else if std::ptr::eq(columns, INSPECTOR_COLUMNS) {
+            [
+                "5323230012",
+                "王芳",
+                "牟定县市场监督管理局",
+                "53232300012",
+                "2028-12-31",
+                "",
+                "",
+                "",
+                "",
+            ]
+            .map(String::from)
+            .to_vec()
+        } else {
+            [
+                "SC-001",
+                "检查",
+                "《条例》",
+                "牟定县市场监督管理局",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ]
+            .map(String::from)
+            .to_vec()
+        }
+    }
+
+    fn parse_any(columns: &'static [Column], row: &[String]) -> Result<(), Vec<FieldError>> {
+        let l = lookup();
+        if std::ptr::eq(columns, ENTITY_COLUMNS) {
+            parse_entity(row, &l).map(drop)
+        } else if std::ptr::eq(columns, INSPECTOR_COLUMNS) {
+            parse_inspector(row, &l).map(drop)
+        } else {
+            parse_item(row, &l).map(drop)
+        }
+    }
+
+    #[test]
+    fn every_imported_field_is_bounded_and_free_of_control_characters() {
+        for columns in [ENTITY_COLUMNS, INSPECTOR_COLUMNS, ITEM_COLUMNS] {
+            assert!(parse_any(columns, &valid_row(columns)).is_ok());
+            for (i, column) in columns.iter().enumerate() {
+                let rule = text::import_rule(column.key).unwrap();
+                let bad = |value: String, words: &str| {
+                    let mut row = valid_row(columns);
+                    row[i] = value;
+                    let errs = parse_any(columns, &row).unwrap_err();
+                    assert_eq!(errs.len(), 1, "{}: {errs:?}", column.key);
+                    assert_eq!(errs[0].column, i, "{}", column.key);
+                    assert!(
+                        errs[0].reason.contains(words),
+                        "{}: {}",
+                        column.key,
+                        errs[0].reason
+                    );
+                };
+                bad(
+                    "甲".repeat(rule.max_chars + 1),
+                    &format!("最多 {} 个字", rule.max_chars),
+                );
+                bad("甲\u{0}乙".into(), "U+0000");
+                bad("甲\u{1b}[2J乙".into(), "U+001B");
+                bad("甲\t乙".into(), "U+0009");
+                bad("\u{202e}甲乙".into(), "U+202E");
+                if rule.lines == text::Lines::Single {
+                    bad("甲\n乙".into(), "不能换行");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fields_at_their_limit_are_accepted() {
+        let mut row = entity_row();
+        let name = text::import_rule("name").unwrap().max_chars;
+        let address = text::import_rule("address").unwrap().max_chars;
+        row[2] = "名".repeat(name);
+        row[6] = "址".repeat(address);
+        let e = parse_entity(&row, &lookup()).unwrap();
+        assert_eq!(e.name.chars().count(), name);
+
+        let mut item = valid_row(ITEM_COLUMNS);
+        item[4] = format!("第一条\n第二条\r\n{}", "文".repeat(1000));
+        assert!(parse_item(&item, &lookup()).is_ok());
+    }
+
+    #[test]
+    fn a_huge_value_is_refused_without_being_echoed() {
+        let mut row = entity_row();
+        row[2] = "大".repeat(10_000_000);
+        let errs = parse_entity(&row, &lookup()).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].column, 2);
+        assert!(errs[0].reason.len() < 200, "{}", errs[0].reason);
+        assert!(
+            errs[0].reason.contains("10000000 个字"),
+            "{}",
+            errs[0].reason
         );
     }
 

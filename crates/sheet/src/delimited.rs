@@ -7,10 +7,18 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use csv::{ByteRecord, ErrorKind, Terminator};
 
+use crate::csv_out::restore_neutralised;
 use crate::encoding::{self, DecodeFailure, Decoding, TextEncoding};
 use crate::error::SheetError;
+use crate::limits::{MAX_COLUMNS, MAX_CSV_RECORD_BYTES, size_text};
 use crate::read::{RawSource, Record};
-use crate::text::trim_cell;
+use crate::text::{column_letter, trim_cell};
+
+/// Whether a raw field is blank after trimming; fields that are not UTF-8
+/// count as content (and fail decoding later if kept).
+fn trim_bytes_blank(field: &[u8]) -> bool {
+    std::str::from_utf8(field).is_ok_and(|f| trim_cell(f).is_empty())
+}
 
 /// The CSV parser's own buffer; larger than csv's 8 KiB default to cut the
 /// number of read calls on big files.
@@ -28,13 +36,37 @@ enum Stream {
 /// that is never closed and silently swallows the rest of the file into one
 /// cell, and the only record that can have done so is one that ran into the
 /// end of input.
+///
+/// It also bounds a record's size. csv grows its record buffer until the
+/// record ends, so a single line of a gigabyte would be held whole; counting
+/// what has been handed out since the record began stops that at
+/// [`MAX_CSV_RECORD_BYTES`] plus one parser buffer.
 struct Input {
     stream: Stream,
     hit_eof: bool,
+    /// Bytes handed to the parser so far, in the parser's own offsets.
+    delivered: u64,
+    /// Parser offset at which the record being read began.
+    record_start: u64,
 }
+
+/// The io error that carries a too-long record out of the csv parser.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record too long")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
 
 impl Read for Input {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.delivered.saturating_sub(self.record_start) > MAX_CSV_RECORD_BYTES {
+            return Err(io::Error::other(RecordTooLong));
+        }
         let n = match &mut self.stream {
             Stream::Plain(r) => r.read(buf)?,
             Stream::Decoding(r) => r.read(buf)?,
@@ -42,6 +74,7 @@ impl Read for Input {
         if n == 0 && !buf.is_empty() {
             self.hit_eof = true;
         }
+        self.delivered += n as u64;
         Ok(n)
     }
 }
@@ -117,6 +150,8 @@ impl Delimited {
             .from_reader(Input {
                 stream,
                 hit_eof: false,
+                delivered: 0,
+                record_start: 0,
             });
         Ok(Delimited {
             file: file.to_owned(),
@@ -148,6 +183,7 @@ impl Delimited {
     pub(crate) fn next_record(&mut self) -> Option<Result<Record, SheetError>> {
         while !self.done {
             let start_byte = self.rdr.position().byte();
+            self.rdr.get_mut().record_start = start_byte;
             match self.rdr.read_byte_record(&mut self.rec) {
                 Ok(false) => self.done = true,
                 Ok(true) => match self.accept(start_byte) {
@@ -185,10 +221,30 @@ impl Delimited {
                 });
             }
         }
+        if self.rec.as_slice().len() as u64 > MAX_CSV_RECORD_BYTES {
+            return Err(self.record_too_long(row));
+        }
+        // Cells past the widest accepted table are refused unless blank:
+        // trailing separators are common, a 100,000-column header is not,
+        // and header matching is quadratic in the width.
+        if let Some(beyond) = self
+            .rec
+            .iter()
+            .skip(MAX_COLUMNS)
+            .position(|f| !trim_bytes_blank(f))
+        {
+            return Err(SheetError::TooManyColumns {
+                file: self.file.clone(),
+                row,
+                column: column_letter(MAX_COLUMNS + beyond),
+                limit: MAX_COLUMNS,
+            });
+        }
+        let width = self.rec.len().min(MAX_COLUMNS);
         let mut text = String::with_capacity(self.rec.as_slice().len());
         let mut ends = Vec::with_capacity(self.rec.len());
         let mut blank = true;
-        for field in self.rec.iter() {
+        for field in self.rec.iter().take(width) {
             let Ok(field) = std::str::from_utf8(field) else {
                 return Err(SheetError::Encoding {
                     file: self.file.clone(),
@@ -196,7 +252,9 @@ impl Delimited {
                     encoding: self.encoding,
                 });
             };
-            let cell = trim_cell(field);
+            // Our own exports prefix formula-like text with `'`; reading
+            // such a file back must give the value that was exported.
+            let cell = trim_cell(restore_neutralised(trim_cell(field)));
             blank &= cell.is_empty();
             text.push_str(cell);
             ends.push(text.len());
@@ -255,6 +313,14 @@ impl Delimited {
         }
     }
 
+    fn record_too_long(&self, row: u64) -> SheetError {
+        SheetError::RecordTooLong {
+            file: self.file.clone(),
+            row,
+            limit: size_text(MAX_CSV_RECORD_BYTES),
+        }
+    }
+
     fn csv_error(&self, e: csv::Error) -> SheetError {
         let file = self.file.clone();
         match e.into_kind() {
@@ -262,6 +328,12 @@ impl Delimited {
                 let failure = io
                     .get_ref()
                     .and_then(|inner| inner.downcast_ref::<DecodeFailure>());
+                if io
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<RecordTooLong>())
+                {
+                    return self.record_too_long(self.next_row);
+                }
                 match failure {
                     Some(f) => SheetError::Encoding {
                         file,

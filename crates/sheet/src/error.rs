@@ -94,6 +94,45 @@ pub enum SheetError {
     #[error("无法打开 Excel 文件 {file}：{reason}")]
     Workbook { file: String, reason: String },
 
+    /// The bytes are not a workbook at all: random data, a truncated
+    /// upload, a zip that holds no workbook.
+    #[error(
+        "无法打开 Excel 文件 {file}：不是有效的 Excel 文件（{reason}）。\
+         请用 Excel 或 WPS 打开确认后另存为 .xlsx 再导入"
+    )]
+    NotExcel { file: String, reason: String },
+
+    /// The file is bigger, wider or more deeply compressed than any real
+    /// list; see the crate's `limits` module for the figures.
+    #[error(
+        "文件 {file} 超出了导入的上限：{reason}。\
+         请删除多余的内容或拆分成几个文件后再导入"
+    )]
+    TooLarge { file: String, reason: String },
+
+    /// A non-blank cell beyond the widest table accepted.
+    #[error(
+        "文件 {file} 第 {row} 行的 {column} 列还有内容，而表格最多只能有 {limit} 列：\
+         请删除多余的列（导入只需要模板中的列）后再导入"
+    )]
+    TooManyColumns {
+        file: String,
+        row: u64,
+        column: String,
+        limit: usize,
+    },
+
+    /// One CSV record longer than the reader is willing to buffer.
+    #[error(
+        "文件 {file} 第 {row} 行超过了单行 {limit} 的长度上限。\
+         请检查该行，常见原因是某个英文双引号 \" 没有配对"
+    )]
+    RecordTooLong {
+        file: String,
+        row: u64,
+        limit: String,
+    },
+
     /// A workbook without a single visible worksheet.
     #[error("Excel 文件 {file} 中没有可读取的工作表")]
     NoSheets { file: String },
@@ -126,6 +165,10 @@ impl SheetError {
             | SheetError::MissingColumn { file, .. }
             | SheetError::AmbiguousColumn { file, .. }
             | SheetError::Workbook { file, .. }
+            | SheetError::NotExcel { file, .. }
+            | SheetError::TooLarge { file, .. }
+            | SheetError::TooManyColumns { file, .. }
+            | SheetError::RecordTooLong { file, .. }
             | SheetError::NoSheets { file }
             | SheetError::SheetNotFound { file, .. }
             | SheetError::TooManyRows { file, .. }
@@ -141,7 +184,9 @@ impl SheetError {
             | SheetError::MalformedCsv { row, .. }
             | SheetError::DuplicateHeader { row, .. }
             | SheetError::MissingColumn { row, .. }
-            | SheetError::AmbiguousColumn { row, .. } => Some(*row),
+            | SheetError::AmbiguousColumn { row, .. }
+            | SheetError::TooManyColumns { row, .. }
+            | SheetError::RecordTooLong { row, .. } => Some(*row),
             _ => None,
         }
     }

@@ -24,15 +24,19 @@
 //! # Ok::<(), liancha_sheet::SheetError>(())
 //! ```
 
+mod container;
+mod csv_out;
 mod delimited;
 mod encoding;
 mod error;
+pub mod limits;
 mod read;
 mod template;
 mod text;
 mod workbook;
 mod write;
 
+pub use csv_out::{CsvWriter, neutralise_formula};
 pub use encoding::TextEncoding;
 pub use error::SheetError;
 pub use read::{Column, Record, Records, Table};

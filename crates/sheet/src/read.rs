@@ -21,8 +21,9 @@ pub(crate) type RawSource = Box<dyn ReadSeek + Send>;
 ///
 /// Opening reads only as much as needed to find the header; the data rows
 /// are produced by [`Table::records`] one at a time, so a CSV file of any size
-/// is read in constant memory. Workbooks (.xlsx, .xls, …) are parsed whole by
-/// calamine, which has no streaming API.
+/// is read in constant memory. .xlsx and .xlsb worksheets are streamed too;
+/// .xls and .ods are parsed whole by calamine, which has no streaming reader
+/// for them.
 pub struct Table {
     file: String,
     header: Vec<String>,
@@ -267,7 +268,7 @@ impl Table {
     fn next_record(&mut self) -> Option<Result<Record, SheetError>> {
         match &mut self.source {
             Source::Delimited(d) => d.next_record(),
-            Source::Workbook(w) => w.next_record().map(Ok),
+            Source::Workbook(w) => w.next_record(),
         }
     }
 }

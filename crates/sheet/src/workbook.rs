@@ -2,12 +2,17 @@
 
 use std::fmt::Write as _;
 use std::io::Cursor;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread;
 
-use calamine::{Data, Range, Reader, SheetType, SheetVisible, open_workbook_auto_from_rs};
+use calamine::{Data, DataRef, Ods, Range, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
 
+use crate::container::{self, Flavor};
 use crate::error::SheetError;
+use crate::limits::{MAX_CELLS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_COLUMNS};
 use crate::read::Record;
-use crate::text::trim_cell;
+use crate::text::{column_letter, trim_cell};
 
 /// What the bytes behind a workbook extension really are.
 pub(crate) enum Content {
@@ -46,17 +51,55 @@ pub(crate) fn sniff(file: &str, bytes: &[u8]) -> Result<Content, SheetError> {
                 .to_owned(),
         });
     }
+    // Only the old .xls name is used for text exports; .xlsx and the other
+    // zip formats are never text, and neither is anything with control bytes.
+    let lower = file.to_ascii_lowercase();
+    if !lower.ends_with(".xls") || !looks_like_text(bytes) {
+        return Err(SheetError::NotExcel {
+            file: file.to_owned(),
+            reason: "文件内容既不是 Excel 工作簿，也不是文本表格，可能已损坏或只是改了扩展名"
+                .to_owned(),
+        });
+    }
     Ok(Content::Text)
 }
 
-/// A worksheet loaded into memory, handed out row by row.
+/// Whether the start of `bytes` could be a text table: UTF-16 with a BOM, or
+/// an 8-bit encoding without NUL and other C0 controls except tab and line
+/// breaks (random or binary data has them within a few bytes).
+fn looks_like_text(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+        return true;
+    }
+    bytes
+        .iter()
+        .take(crate::encoding::SNIFF_WINDOW)
+        .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1a))
+}
+
+/// A worksheet handed out row by row.
+///
+/// calamine's streaming cell readers borrow the workbook they read from, so
+/// the workbook and the reader live on a thread of their own that sends
+/// finished rows through a small bounded channel. The channel is what keeps
+/// memory flat: at most [`CHANNEL_ROWS`] rows of at most
+/// [`MAX_COLUMNS`] cells are ever in flight, wherever the cells sit in the
+/// sheet. Dropping the source closes the channel and the thread stops.
 pub(crate) struct WorkbookSource {
+    file: String,
     sheet: String,
-    range: Range<Data>,
-    /// Absolute 0-based row and column of the range's top-left cell.
-    first_row: u32,
     first_col: u32,
-    next: usize,
+    rows: Receiver<Msg>,
+    finished: bool,
+}
+
+const CHANNEL_ROWS: usize = 64;
+
+enum Msg {
+    Opened { sheet: String, first_col: u32 },
+    Row(Record),
+    Failed(SheetError),
+    Done,
 }
 
 impl WorkbookSource {
@@ -65,51 +108,45 @@ impl WorkbookSource {
         bytes: Vec<u8>,
         sheet: Option<&str>,
     ) -> Result<Self, SheetError> {
-        let is_ole = bytes.starts_with(b"\xd0\xcf\x11\xe0");
-        let named_xlsx = file.to_ascii_lowercase().ends_with(".xlsx");
-        let mut workbook =
-            open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| SheetError::Workbook {
-                file: file.to_owned(),
-                reason: if is_ole && named_xlsx {
-                    // An encrypted .xlsx is an OLE container around the zip.
-                    "文件可能设置了打开密码，请在 Excel 中取消密码后重新保存再导入".to_owned()
-                } else {
-                    format!("文件已损坏或不是 Excel 格式（{e}）")
-                },
-            })?;
-        let name = match sheet {
-            Some(wanted) => workbook
-                .sheet_names()
-                .into_iter()
-                .find(|n| n == wanted)
-                .ok_or_else(|| SheetError::SheetNotFound {
-                    file: file.to_owned(),
-                    sheet: wanted.to_owned(),
-                })?,
-            // Hidden sheets usually hold lookup lists, not the data.
-            None => workbook
-                .sheets_metadata()
-                .iter()
-                .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
-                .map(|s| s.name.clone())
-                .ok_or_else(|| SheetError::NoSheets {
-                    file: file.to_owned(),
-                })?,
+        // Refuse bombs before any parser allocates for them.
+        let flavor = if bytes.starts_with(b"PK") {
+            Some(container::inspect(file, &bytes)?)
+        } else {
+            None
         };
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| SheetError::Workbook {
+        let (tx, rx) = mpsc::sync_channel(CHANNEL_ROWS);
+        let name = file.to_owned();
+        let wanted = sheet.map(str::to_owned);
+        thread::Builder::new()
+            .name("sheet-reader".to_owned())
+            .spawn(move || {
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                    read_workbook(&name, bytes, flavor, wanted.as_deref(), &tx)
+                }));
+                let last = match outcome {
+                    Ok(Ok(())) => Msg::Done,
+                    Ok(Err(e)) => Msg::Failed(e),
+                    // A parser bug on a hostile file must not look like the
+                    // end of the sheet, or rows would be silently dropped.
+                    Err(_) => Msg::Failed(SheetError::NotExcel {
+                        file: name.clone(),
+                        reason: "文件内容无法解析".to_owned(),
+                    }),
+                };
+                let _ = tx.send(last);
+            })
+            .map_err(|e| SheetError::io(file, e))?;
+        match rx.recv() {
+            Ok(Msg::Opened { sheet, first_col }) => Ok(WorkbookSource {
                 file: file.to_owned(),
-                reason: format!("无法读取工作表“{name}”（{e}）"),
-            })?;
-        let (first_row, first_col) = range.start().unwrap_or((0, 0));
-        Ok(WorkbookSource {
-            sheet: name,
-            range,
-            first_row,
-            first_col,
-            next: 0,
-        })
+                sheet,
+                first_col,
+                rows: rx,
+                finished: false,
+            }),
+            Ok(Msg::Failed(e)) => Err(e),
+            _ => Err(interrupted(file)),
+        }
     }
 
     pub(crate) fn sheet_name(&self) -> &str {
@@ -121,49 +158,314 @@ impl WorkbookSource {
     }
 
     /// The next non-blank row, cells converted to text.
-    pub(crate) fn next_record(&mut self) -> Option<Record> {
-        let (height, width) = self.range.get_size();
-        let mut cell = String::new();
-        while self.next < height {
-            let r = self.next;
-            self.next += 1;
-            let mut text = String::new();
-            let mut ends = Vec::with_capacity(width);
-            let mut blank = true;
-            for c in 0..width {
-                cell.clear();
-                if let Some(data) = self.range.get((r, c)) {
-                    cell_text(data, &mut cell);
-                }
-                let trimmed = trim_cell(&cell);
-                blank &= trimmed.is_empty();
-                text.push_str(trimmed);
-                ends.push(text.len());
-            }
-            if blank {
-                continue;
-            }
-            // Cells right of the last value only exist because another row
-            // is wider; dropping them keeps `len()` meaningful.
-            ends.truncate(last_nonempty(&ends) + 1);
-            let row = u64::from(self.first_row) + r as u64 + 1;
-            return Some(Record::new(row, text, ends));
+    pub(crate) fn next_record(&mut self) -> Option<Result<Record, SheetError>> {
+        if self.finished {
+            return None;
         }
-        None
+        let msg = self.rows.recv();
+        match msg {
+            Ok(Msg::Row(record)) => Some(Ok(record)),
+            Ok(Msg::Done) => {
+                self.finished = true;
+                None
+            }
+            Ok(Msg::Failed(e)) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+            Ok(Msg::Opened { .. }) | Err(_) => {
+                self.finished = true;
+                Some(Err(interrupted(&self.file)))
+            }
+        }
     }
 }
 
-/// Index of the last cell that is non-empty, given cumulative end offsets.
-fn last_nonempty(ends: &[usize]) -> usize {
-    let mut prev = 0;
-    let mut last = 0;
-    for (i, &end) in ends.iter().enumerate() {
-        if end > prev {
-            last = i;
-        }
-        prev = end;
+fn interrupted(file: &str) -> SheetError {
+    SheetError::NotExcel {
+        file: file.to_owned(),
+        reason: "读取过程意外中断".to_owned(),
     }
-    last
+}
+
+fn corrupt(file: &str, detail: impl std::fmt::Display) -> SheetError {
+    SheetError::Workbook {
+        file: file.to_owned(),
+        reason: format!("文件已损坏或不是 Excel 格式（{detail}）"),
+    }
+}
+
+fn unreadable_sheet(file: &str, sheet: &str, detail: impl std::fmt::Display) -> SheetError {
+    SheetError::Workbook {
+        file: file.to_owned(),
+        reason: format!("无法读取工作表“{sheet}”（{detail}）"),
+    }
+}
+
+/// The worksheet to read: the one asked for, or the first visible one
+/// (hidden sheets usually hold lookup lists, not the data).
+fn pick_sheet<RS, R>(file: &str, workbook: &R, wanted: Option<&str>) -> Result<String, SheetError>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+{
+    match wanted {
+        Some(wanted) => workbook
+            .sheet_names()
+            .into_iter()
+            .find(|n| n == wanted)
+            .ok_or_else(|| SheetError::SheetNotFound {
+                file: file.to_owned(),
+                sheet: wanted.to_owned(),
+            }),
+        None => workbook
+            .sheets_metadata()
+            .iter()
+            .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+            .map(|s| s.name.clone())
+            .ok_or_else(|| SheetError::NoSheets {
+                file: file.to_owned(),
+            }),
+    }
+}
+
+/// Runs on the reader thread: opens the workbook, sends `Opened`, then the
+/// rows. Returns when the sheet ends, on the first error, or when the
+/// receiver is gone.
+fn read_workbook(
+    file: &str,
+    bytes: Vec<u8>,
+    flavor: Option<Flavor>,
+    wanted: Option<&str>,
+    tx: &SyncSender<Msg>,
+) -> Result<(), SheetError> {
+    let named_xlsx = file.to_ascii_lowercase().ends_with(".xlsx");
+    let cursor = Cursor::new(bytes);
+    match flavor {
+        Some(Flavor::Xlsx) => {
+            let mut workbook = Xlsx::new(cursor).map_err(|e| corrupt(file, e))?;
+            let name = pick_sheet(file, &workbook, wanted)?;
+            let mut cells = workbook
+                .worksheet_cells_reader(&name)
+                .map_err(|e| unreadable_sheet(file, &name, e))?;
+            let first_col = cells.dimensions().start.1;
+            let mut rows = RowAssembler::new(file, first_col, tx);
+            rows.opened(name.clone());
+            let mut text = String::new();
+            while let Some(cell) = cells
+                .next_cell()
+                .map_err(|e| unreadable_sheet(file, &name, e))?
+            {
+                let (r, c) = cell.get_position();
+                text.clear();
+                data_ref_text(cell.get_value(), &mut text);
+                if !rows.push(r, c, &text)? {
+                    return Ok(());
+                }
+            }
+            rows.finish()
+        }
+        Some(Flavor::Xlsb) => {
+            let mut workbook = Xlsb::new(cursor).map_err(|e| corrupt(file, e))?;
+            let name = pick_sheet(file, &workbook, wanted)?;
+            let mut cells = workbook
+                .worksheet_cells_reader(&name)
+                .map_err(|e| unreadable_sheet(file, &name, e))?;
+            let first_col = cells.dimensions().start.1;
+            let mut rows = RowAssembler::new(file, first_col, tx);
+            rows.opened(name.clone());
+            let mut text = String::new();
+            while let Some(cell) = cells
+                .next_cell()
+                .map_err(|e| unreadable_sheet(file, &name, e))?
+            {
+                let (r, c) = cell.get_position();
+                text.clear();
+                data_ref_text(cell.get_value(), &mut text);
+                if !rows.push(r, c, &text)? {
+                    return Ok(());
+                }
+            }
+            rows.finish()
+        }
+        // Neither .ods nor .xls has a streaming reader in calamine: the
+        // sheet is built as a dense grid. The .ods container has passed the
+        // size checks; .xls is bounded by the upload size.
+        Some(Flavor::Ods) => {
+            let mut workbook = Ods::new(cursor).map_err(|e| corrupt(file, e))?;
+            let name = pick_sheet(file, &workbook, wanted)?;
+            let range = workbook
+                .worksheet_range(&name)
+                .map_err(|e| unreadable_sheet(file, &name, e))?;
+            send_range(file, name, &range, tx)
+        }
+        None => {
+            let mut workbook = Xls::new(cursor).map_err(|e| {
+                if named_xlsx {
+                    // An encrypted .xlsx is an OLE container around the zip.
+                    SheetError::Workbook {
+                        file: file.to_owned(),
+                        reason: "文件可能设置了打开密码，请在 Excel 中取消密码后重新保存再导入"
+                            .to_owned(),
+                    }
+                } else {
+                    corrupt(file, e)
+                }
+            })?;
+            let name = pick_sheet(file, &workbook, wanted)?;
+            let range = workbook
+                .worksheet_range(&name)
+                .map_err(|e| unreadable_sheet(file, &name, e))?;
+            send_range(file, name, &range, tx)
+        }
+    }
+}
+
+fn send_range(
+    file: &str,
+    name: String,
+    range: &Range<Data>,
+    tx: &SyncSender<Msg>,
+) -> Result<(), SheetError> {
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let mut rows = RowAssembler::new(file, first_col, tx);
+    rows.opened(name);
+    let mut text = String::new();
+    for (r, c, data) in range.used_cells() {
+        text.clear();
+        cell_text(data, &mut text);
+        if !rows.push(first_row + r as u32, first_col + c as u32, &text)? {
+            return Ok(());
+        }
+    }
+    rows.finish()
+}
+
+/// Groups a stream of cells, in sheet order, into [`Record`]s, enforcing
+/// the limits that keep one row and the whole sheet bounded.
+struct RowAssembler<'a> {
+    file: &'a str,
+    first_col: u32,
+    tx: &'a SyncSender<Msg>,
+    /// 0-based row being collected, if any cell of it has been seen.
+    row: Option<u32>,
+    /// Cell texts of that row, by column from `first_col`; never longer
+    /// than [`MAX_COLUMNS`].
+    cells: Vec<String>,
+    seen: u64,
+}
+
+impl<'a> RowAssembler<'a> {
+    fn new(file: &'a str, first_col: u32, tx: &'a SyncSender<Msg>) -> Self {
+        RowAssembler {
+            file,
+            first_col,
+            tx,
+            row: None,
+            cells: Vec::new(),
+            seen: 0,
+        }
+    }
+
+    fn opened(&mut self, sheet: String) {
+        let first_col = self.first_col;
+        // A closed channel at this point only means the caller gave up; the
+        // next row's send notices and stops the thread.
+        let _ = self.tx.send(Msg::Opened { sheet, first_col });
+    }
+
+    /// Takes one cell; `Ok(false)` when the receiver is gone.
+    fn push(&mut self, row: u32, col: u32, text: &str) -> Result<bool, SheetError> {
+        let value = trim_cell(text);
+        if value.is_empty() {
+            // Formatted but empty cells are everywhere in real files,
+            // including at the far corner of the sheet; they carry nothing.
+            return Ok(true);
+        }
+        if u64::from(row) >= MAX_ROWS || u64::from(col) >= MAX_SHEET_COLUMNS {
+            return Err(corrupt(
+                self.file,
+                format!("单元格位置超出了 Excel 工作表 {MAX_ROWS} 行、XFD 列的范围"),
+            ));
+        }
+        if col < self.first_col {
+            return Err(corrupt(self.file, "单元格位于工作表声明的范围之外"));
+        }
+        let index = (col - self.first_col) as usize;
+        if index >= MAX_COLUMNS {
+            return Err(SheetError::TooManyColumns {
+                file: self.file.to_owned(),
+                row: u64::from(row) + 1,
+                column: column_letter(col as usize),
+                limit: MAX_COLUMNS,
+            });
+        }
+        self.seen += 1;
+        if self.seen > MAX_CELLS {
+            return Err(SheetError::TooLarge {
+                file: self.file.to_owned(),
+                reason: format!("工作表中有内容的单元格超过 {MAX_CELLS} 个"),
+            });
+        }
+        match self.row {
+            Some(current) if current == row => {}
+            Some(current) if row < current => {
+                return Err(corrupt(
+                    self.file,
+                    format!(
+                        "第 {} 行出现在第 {} 行之后，行的顺序错乱",
+                        row + 1,
+                        current + 1
+                    ),
+                ));
+            }
+            Some(_) => {
+                if !self.flush() {
+                    return Ok(false);
+                }
+                self.row = Some(row);
+            }
+            None => self.row = Some(row),
+        }
+        if self.cells.len() <= index {
+            self.cells.resize_with(index + 1, String::new);
+        }
+        // A repeated position replaces the value, as in a dense grid.
+        self.cells[index].clear();
+        self.cells[index].push_str(value);
+        Ok(true)
+    }
+
+    fn flush(&mut self) -> bool {
+        let Some(row) = self.row.take() else {
+            return true;
+        };
+        let mut text = String::with_capacity(self.cells.iter().map(String::len).sum());
+        let mut ends = Vec::with_capacity(self.cells.len());
+        for cell in self.cells.drain(..) {
+            text.push_str(&cell);
+            ends.push(text.len());
+        }
+        self.tx
+            .send(Msg::Row(Record::new(u64::from(row) + 1, text, ends)))
+            .is_ok()
+    }
+
+    fn finish(mut self) -> Result<(), SheetError> {
+        self.flush();
+        Ok(())
+    }
+}
+
+/// [`cell_text`] for the borrowed cells of the streaming readers, without
+/// copying shared strings first.
+fn data_ref_text(data: &DataRef<'_>, out: &mut String) {
+    match data {
+        DataRef::Empty => {}
+        DataRef::SharedString(s) => out.push_str(s),
+        DataRef::String(s) => out.push_str(s),
+        other => cell_text(&Data::from(other.clone()), out),
+    }
 }
 
 /// Renders a cell as the clerk would read it in Excel.
@@ -249,11 +551,5 @@ mod tests {
         assert_eq!(num(1.5), "1.5");
         assert_eq!(num(915101000000000000.0), "915101000000000000");
         assert_eq!(num(13800138000.0), "13800138000");
-    }
-
-    #[test]
-    fn last_nonempty_cell() {
-        assert_eq!(last_nonempty(&[1, 1, 3, 3]), 2);
-        assert_eq!(last_nonempty(&[2]), 0);
     }
 }

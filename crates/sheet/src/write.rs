@@ -8,6 +8,7 @@ use rust_xlsxwriter::{
     Color, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
 };
 
+use crate::csv_out::CsvWriter;
 use crate::error::SheetError;
 use crate::text::display_width;
 
@@ -111,7 +112,7 @@ pub struct TableWriter {
 }
 
 enum Sink {
-    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Csv(Box<CsvWriter<BufWriter<File>>>),
     Xlsx(Box<XlsxSink>),
 }
 
@@ -189,18 +190,24 @@ impl TableWriter {
                         return Err(too_many_cells(&self.file, row_number, self.kinds.len()));
                     };
                     let value = cell.as_ref();
-                    let value = match kind {
-                        ColumnKind::Bool => bool_text(value).unwrap_or(value),
-                        _ => value,
-                    };
-                    w.write_field(value).map_err(|e| csv_error(&self.file, e))?;
+                    let io = |e| SheetError::io(&self.file, e);
+                    match kind {
+                        ColumnKind::Bool => {
+                            w.text(bool_text(value).unwrap_or(value)).map_err(io)?
+                        }
+                        // A real integer stays a number; see csv_out.
+                        ColumnKind::Integer => match value.parse::<i64>() {
+                            Ok(n) => w.number(n).map_err(io)?,
+                            Err(_) => w.text(value).map_err(io)?,
+                        },
+                        ColumnKind::Text | ColumnKind::Date => w.text(value).map_err(io)?,
+                    }
                     count += 1;
                 }
                 for _ in count..self.kinds.len() {
-                    w.write_field("").map_err(|e| csv_error(&self.file, e))?;
+                    w.text("").map_err(|e| SheetError::io(&self.file, e))?;
                 }
-                w.write_record(None::<&[u8]>)
-                    .map_err(|e| csv_error(&self.file, e))?;
+                w.end_row().map_err(|e| SheetError::io(&self.file, e))?;
             }
             Sink::Xlsx(x) => {
                 if x.next_row >= XLSX_MAX_ROWS {
@@ -248,9 +255,7 @@ impl TableWriter {
         let file = self.file;
         match self.sink {
             Sink::Csv(w) => {
-                let mut inner = w
-                    .into_inner()
-                    .map_err(|e| SheetError::io(&file, e.into_error()))?;
+                let mut inner = w.into_inner().map_err(|e| SheetError::io(&file, e))?;
                 inner.flush().map_err(|e| SheetError::io(&file, e))
             }
             Sink::Xlsx(mut x) => {
@@ -282,19 +287,12 @@ fn create_csv(
     file: &str,
     path: &Path,
     columns: &[WriteColumn],
-) -> Result<csv::Writer<BufWriter<File>>, SheetError> {
-    let handle = File::create(path).map_err(|e| SheetError::io(file, e))?;
-    let mut out = BufWriter::with_capacity(256 * 1024, handle);
-    // Excel on Chinese Windows reads a CSV without BOM as GBK and garbles
-    // every Chinese character; the BOM makes it read UTF-8.
-    out.write_all(b"\xef\xbb\xbf")
-        .map_err(|e| SheetError::io(file, e))?;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .quote_style(csv::QuoteStyle::Necessary)
-        .from_writer(out);
-    w.write_record(columns.iter().map(|c| c.header.as_str()))
-        .map_err(|e| csv_error(file, e))?;
+) -> Result<CsvWriter<BufWriter<File>>, SheetError> {
+    let io = |e| SheetError::io(file, e);
+    let handle = File::create(path).map_err(io)?;
+    let mut w = CsvWriter::new(BufWriter::with_capacity(256 * 1024, handle)).map_err(io)?;
+    w.text_row(columns.iter().map(|c| c.header.as_str()))
+        .map_err(io)?;
     Ok(w)
 }
 
@@ -423,16 +421,6 @@ fn too_many_cells(file: &str, row: u64, columns: usize) -> SheetError {
     SheetError::Write {
         file: file.to_owned(),
         reason: format!("第 {row} 行的单元格多于 {columns} 列表头"),
-    }
-}
-
-fn csv_error(file: &str, e: csv::Error) -> SheetError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => SheetError::io(file, io),
-        other => SheetError::Write {
-            file: file.to_owned(),
-            reason: format!("{other:?}"),
-        },
     }
 }
 

