@@ -185,6 +185,9 @@ struct InspectorsPage {
     departments: Vec<Department>,
     rows: Vec<Inspector>,
     today: NaiveDate,
+    /// Signed-in staff see each inspector's id and certificate number; the public
+    /// directory shows names, departments and whether they may be drawn.
+    staff: bool,
 }
 
 impl InspectorsPage {
@@ -193,12 +196,28 @@ impl InspectorsPage {
     }
 }
 
-pub async fn inspectors(State(s): State<AppState>) -> PageResult {
-    render(&InspectorsPage {
+pub async fn inspectors(
+    State(s): State<AppState>,
+    mut parts: axum::http::request::Parts,
+) -> Result<axum::response::Response, WebError> {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+    let staff = crate::session::Staff::from_request_parts(&mut parts, &s)
+        .await
+        .is_ok();
+    let page = render(&InspectorsPage {
         departments: s.store.departments().await?,
         rows: s.store.inspectors(None).await?,
         today: liancha_domain::calendar::today_in_china(),
-    })
+        staff,
+    })?;
+    let mut res = page.into_response();
+    // The page differs by who asks: a cache keeps neither version.
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -21,6 +21,10 @@ async fn get(s: &Server, path: &str) -> (u16, String, reqwest::header::HeaderMap
     (status, r.text().await.unwrap(), headers)
 }
 
+async fn headers_of(s: &Server, path: &str) -> reqwest::header::HeaderMap {
+    get(s, path).await.2
+}
+
 async fn directory_pages(engine: Engine) {
     let s = start(engine).await;
     let (status, body, headers) = get(&s, "/").await;
@@ -48,13 +52,29 @@ async fn directory_pages(engine: Engine) {
 
     let (status, body, _) = get(&s, "/inspectors").await;
     assert_eq!(status, 200);
+    // The public directory names inspectors; their ids, certificate numbers and
+    // phones are not public (ids appear only in draw records, for verification).
     for i in demo::inspectors() {
         assert!(body.contains(&i.name));
         assert!(
             !body.contains(i.phone.as_deref().unwrap()),
             "phone numbers are not shown"
         );
+        assert!(
+            !body.contains(&format!(">{}<", i.certificate_no)),
+            "certificate numbers are not shown: {}",
+            i.certificate_no
+        );
+        assert!(
+            !body.contains(&format!(">{}<", i.id)),
+            "ids are not shown: {}",
+            i.id
+        );
     }
+    assert_eq!(
+        headers_of(&s, "/inspectors").await["cache-control"],
+        "no-store"
+    );
 
     let (status, body, _) = get(&s, "/items").await;
     assert_eq!(status, 200);
