@@ -1503,12 +1503,23 @@ async fn sign_in_is_throttled_without_lockout_or_enumeration() {
         401
     );
     // while the real admin at another desk signs in at once: no lockout.
-    assert_eq!(
-        sign_in_from(&srv, "198.51.100.7", "admin", PASSWORD, "/staff")
-            .await
-            .status(),
-        303
-    );
+    let r = sign_in_from(&srv, "198.51.100.7", "admin", PASSWORD, "/staff").await;
+    assert_eq!(r.status(), 303);
+    // Signed-in staff see the directory's ids and certificate numbers; the public not.
+    let cookie = set_cookie(&r, "liancha_session").unwrap();
+    let someone = store.inspectors(None).await.unwrap().remove(0);
+    let (_, staff_view) = srv.get(&cookie, "/inspectors").await;
+    let public_view = srv
+        .http
+        .get(format!("{}/inspectors", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(staff_view.contains(&someone.certificate_no) && staff_view.contains(&someone.id));
+    assert!(!public_view.contains(&someone.certificate_no));
 }
 
 /// A flood of sign-ins from many addresses: password hashing runs on the blocking
