@@ -86,6 +86,9 @@ enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// Write a consistent copy of the database to FILE while the server keeps
+    /// running (SQLite: VACUUM INTO; PostgreSQL: pg_dump --format=custom).
+    Backup { file: PathBuf },
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -403,6 +406,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+        }
+        Command::Backup { file } => {
+            let store = Store::open(&cli.db).await?;
+            let started = std::time::Instant::now();
+            let out = store.backup(&file).await?;
+            println!(
+                "已备份到 {}（{}，{:.1} MB，用时 {:.1} 秒）",
+                file.display(),
+                out.method,
+                out.bytes as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Import { kind, file } => {
             let store = Store::open(&cli.db).await?;

@@ -197,3 +197,22 @@ fn import_error_names_file_row_and_column() {
     );
     assert!(tpl.exists());
 }
+
+#[test]
+fn backup_writes_a_database_that_opens_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let copy = dir.path().join("copy.db");
+    let o = liancha(&["--db", &db, "backup", copy.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("已备份到"), "{}", stdout(&o));
+    // The copy is a whole database: the users of the demo are in it.
+    let restored = format!("sqlite://{}", copy.display());
+    let o = liancha(&["--db", &restored, "user", "list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("bianban"), "{}", stdout(&o));
+    let again = liancha(&["--db", &db, "backup", copy.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("已存在"), "{}", stderr(&again));
+}

@@ -79,6 +79,10 @@ impl From<sqlx::Error> for StoreError {
     /// Conditions an operator or a user can act on get their own variant, so that
     /// they are reported as what they are instead of as a generic failure.
     fn from(e: sqlx::Error) -> Self {
+        // Every connection is taken, typically by writers waiting behind an import.
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            return StoreError::Busy { retry_after: 30 };
+        }
         if let sqlx::Error::Database(d) = &e {
             let code = d.code();
             match code.as_deref() {

@@ -36,6 +36,7 @@ macro_rules! bump_version {
 }
 
 pub mod accounts;
+pub mod backup;
 pub mod bulk;
 pub mod demo;
 pub mod directories;
@@ -98,6 +99,8 @@ pub struct Store {
     bigrams: std::sync::Arc<std::sync::Mutex<search::BigramCache>>,
     /// PostgreSQL: the public name search's own connections, see [`Store::open`].
     public: Option<PgPool>,
+    /// The URL it was opened with, for tools that connect on their own (`pg_dump`).
+    url: std::sync::Arc<str>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -108,7 +111,7 @@ impl Store {
     /// to date. `sqlite://PATH`, `sqlite:PATH` or a bare path choose SQLite;
     /// `postgres://…` or `postgresql://…` choose PostgreSQL.
     pub async fn open(url: &str) -> Result<Self> {
-        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let mut store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::open(url, e))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -152,6 +155,7 @@ impl Store {
             SQLITE_MIGRATIONS.run(&pool).await?;
             Store::new(Pool::Sqlite(pool))
         };
+        store.url = url.into();
         store.project_missing_published().await?;
         Ok(store)
     }
@@ -161,6 +165,7 @@ impl Store {
             pool,
             bigrams: Default::default(),
             public: None,
+            url: "".into(),
         }
     }
 
