@@ -270,6 +270,27 @@ pub fn router(state: AppState) -> Router {
     security_headers(r)
 }
 
+/// Serves until the process is stopped. `on_ready` gets the bound address (useful with port 0).
+pub async fn serve(
+    store: Store,
+    addr: SocketAddr,
+    limits: limits::Limits,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    on_ready(listener.local_addr()?);
+    let app = router(AppState::new(store).with_limits(limits));
+    // The peer address is what the rate limits key on.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -294,25 +315,4 @@ mod tests {
             assert!(!super::is_private(p), "{p}");
         }
     }
-}
-
-/// Serves until the process is stopped. `on_ready` gets the bound address (useful with port 0).
-pub async fn serve(
-    store: Store,
-    addr: SocketAddr,
-    limits: limits::Limits,
-    on_ready: impl FnOnce(SocketAddr),
-) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    on_ready(listener.local_addr()?);
-    let app = router(AppState::new(store).with_limits(limits));
-    // The peer address is what the rate limits key on.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
 }

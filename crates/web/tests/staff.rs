@@ -155,7 +155,7 @@ impl Server {
         let mut body = Vec::new();
         // The token goes in the query string, as the forms' action carries it: the
         // server checks it before reading the body.
-        for (k, v) in fields.iter().copied() {
+        for &(k, v) in fields {
             body.extend_from_slice(
                 format!(
                     "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
