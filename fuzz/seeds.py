@@ -152,5 +152,12 @@ def xlsx(hidden_first, data, dimension="B2:E5"):
 put("xlsx", "first-sheet-note.xlsx", xlsx(False, DATA))
 put("xlsx", "hidden-note.xlsx", xlsx(True, DATA))
 put("xlsx", "no-dimension.xlsx", xlsx(True, DATA, dimension="A1"))
+# Odd first byte: worksheet, shared strings and styles XML, which the target zips.
+SEP = "\n=====\n"
+def parts(*xml):
+    return b"\x01" + SEP.join(xml).encode("utf-8")
+put("xlsx", "parts-sheet", parts(sheet(DATA, "B2:E5"), SST, STYLES))
+put("xlsx", "parts-sheet-only", parts(sheet(NOTE + DATA.replace(' t="s"', ' t="str"'), "A1:E5")))
+put("xlsx", "parts-merged", parts(sheet(DATA, "B2:E5").replace("</sheetData>", '</sheetData><mergeCells count="1"><mergeCell ref="B2:C3"/></mergeCells>'), SST))
 put("xlsx", "text-as-xls", "名称\t代码\r\n甲\t001\r\n".encode("gb18030"))
 put("xlsx", "html-as-xls", b"<html><table><tr><td>1</td></tr></table></html>")

@@ -43,3 +43,65 @@ pub fn read_table(name: &str, bytes: Vec<u8>) {
         let _ = record.get(record.len());
     }
 }
+
+/// Separates the parts given to [`xlsx_from_parts`].
+pub const PART_SEPARATOR: &[u8] = b"\n=====\n";
+
+const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"#;
+const RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
+const WORKBOOK_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
+const WORKBOOK: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="检查对象" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+
+/// An .xlsx holding `parts` split at [`PART_SEPARATOR`]: the worksheet XML,
+/// then optionally the shared strings, the styles and the workbook XML
+/// (each defaulting to a minimal valid part). Stored, not deflated.
+pub fn xlsx_from_parts(parts: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    use zip::write::{SimpleFileOptions, ZipWriter};
+
+    let mut split = split_parts(parts).into_iter();
+    let sheet = split.next().unwrap_or_default();
+    let shared = split.next().unwrap_or(b"<sst/>");
+    let styles = split.next().unwrap_or(b"<styleSheet/>");
+    let workbook = split.next().unwrap_or(WORKBOOK.as_bytes());
+    let files: [(&str, &[u8]); 7] = [
+        ("[Content_Types].xml", CONTENT_TYPES.as_bytes()),
+        ("_rels/.rels", RELS.as_bytes()),
+        ("xl/workbook.xml", workbook),
+        ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.as_bytes()),
+        ("xl/styles.xml", styles),
+        ("xl/sharedStrings.xml", shared),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default());
+    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, bytes) in files {
+        zip.start_file(name, options).expect("in-memory zip");
+        zip.write_all(bytes).expect("in-memory zip");
+    }
+    zip.finish().expect("in-memory zip").into_inner()
+}
+
+fn split_parts(mut rest: &[u8]) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    while parts.len() < 3 {
+        match rest
+            .windows(PART_SEPARATOR.len())
+            .position(|w| w == PART_SEPARATOR)
+        {
+            Some(i) => {
+                parts.push(&rest[..i]);
+                rest = &rest[i + PART_SEPARATOR.len()..];
+            }
+            None => break,
+        }
+    }
+    parts.push(rest);
+    parts
+}
