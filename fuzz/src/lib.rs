@@ -1,30 +1,72 @@
 //! Shared by the fuzz targets (see scripts/fuzz).
 
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek, SeekFrom};
 
 use liancha_sheet::Table;
 
+/// What reading a table gave: the header row and header, then each record
+/// (row number and cells) or the error that ended the reading; or the error
+/// that refused the file. Errors as their messages.
+pub type Outcome = Result<(u64, Vec<String>, Vec<Result<(u64, Vec<String>), String>>), String>;
+
 /// Opens `bytes` as the upload `name` and reads every record, touching what
 /// the import code touches: header lookup, cells by column, cell references.
-pub fn read_table(name: &str, bytes: Vec<u8>) {
-    let Ok(mut table) = Table::from_reader(name, Cursor::new(bytes)) else {
-        return;
-    };
+pub fn read_table(name: &str, bytes: Vec<u8>) -> Outcome {
+    read_from(name, Cursor::new(bytes))
+}
+
+/// Like [`read_table`], through a reader whose every read returns at most
+/// `chunk` bytes.
+pub fn read_table_chunked(name: &str, bytes: Vec<u8>, chunk: usize) -> Outcome {
+    read_from(
+        name,
+        Chunked {
+            inner: Cursor::new(bytes),
+            chunk,
+        },
+    )
+}
+
+struct Chunked {
+    inner: Cursor<Vec<u8>>,
+    chunk: usize,
+}
+
+impl Read for Chunked {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.chunk);
+        self.inner.read(&mut buf[..n])
+    }
+}
+
+impl Seek for Chunked {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+fn read_from<R: Read + Seek + Send + 'static>(name: &str, reader: R) -> Outcome {
+    let mut table = Table::from_reader(name, reader).map_err(|e| e.to_string())?;
     let _ = format!("{table:?}");
     let header_row = table.header_row();
-    let width = table.headers().len();
+    let headers = table.headers().to_vec();
     let column = table
         .find_column(&["统一社会信用代码", "名称", "a"])
         .ok()
         .flatten();
     if let Some(c) = &column {
-        assert!(c.index() < width);
+        assert!(c.index() < headers.len());
         let _ = c.cell_ref(header_row);
     }
     let _ = table.require_column(&["USCC"]);
+    let mut records = Vec::new();
     for record in table.records() {
-        let Ok(record) = record else {
-            break;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                records.push(Err(e.to_string()));
+                break;
+            }
         };
         assert!(
             record.row() > header_row,
@@ -40,8 +82,35 @@ pub fn read_table(name: &str, bytes: Vec<u8>) {
             let _ = record.cell(c);
             let _ = c.cell_ref(record.row());
         }
-        let _ = record.get(record.len());
+        assert_eq!(record.get(record.len()), None);
+        if let Some(Ok((previous, _))) = records.last() {
+            assert!(record.row() > *previous, "row numbers must increase");
+        }
+        records.push(Ok((record.row(), cells)));
     }
+    Ok((header_row, headers, records))
+}
+
+/// Lets panics raised inside calamine unwind instead of aborting.
+///
+/// libfuzzer-sys installs a panic hook that aborts on every panic, even one
+/// that is caught. liancha-sheet catches calamine's panics on damaged files
+/// (e.g. an overflow on an overlong cell reference, which release builds do
+/// not even check) and reports a workbook error; those are not crashes of
+/// ours. Any other panic, or a calamine panic that escapes, still aborts.
+pub fn tolerate_caught_calamine_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let abort = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_calamine = info
+                .location()
+                .is_some_and(|l| l.file().contains("/calamine-"));
+            if !in_calamine {
+                abort(info);
+            }
+        }));
+    });
 }
 
 /// Separates the parts given to [`xlsx_from_parts`].
