@@ -63,19 +63,37 @@ impl std::fmt::Display for RecordTooLong {
 impl std::error::Error for RecordTooLong {}
 
 impl Read for Input {
+    /// Fills `buf` as far as the input allows, as one read of a file does.
+    ///
+    /// csv-core strips a UTF-8 BOM only when its first buffer holds all
+    /// three bytes, and takes an empty remainder for the end of input: a
+    /// reader that returns a few bytes at a time (a stream, or the decoder
+    /// handing out one character) could otherwise lose a whole file after a
+    /// second BOM. An error after some bytes is left for the next call,
+    /// which gets it again, so the text before it is still parsed first.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.delivered.saturating_sub(self.record_start) > MAX_CSV_RECORD_BYTES {
             return Err(io::Error::other(RecordTooLong));
         }
-        let n = match &mut self.stream {
-            Stream::Plain(r) => r.read(buf)?,
-            Stream::Decoding(r) => r.read(buf)?,
-        };
-        if n == 0 && !buf.is_empty() {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let n = match &mut self.stream {
+                Stream::Plain(r) => r.read(&mut buf[filled..]),
+                Stream::Decoding(r) => r.read(&mut buf[filled..]),
+            };
+            match n {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) if filled > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 && !buf.is_empty() {
             self.hit_eof = true;
         }
-        self.delivered += n as u64;
-        Ok(n)
+        self.delivered += filled as u64;
+        Ok(filled)
     }
 }
 
@@ -410,6 +428,39 @@ mod tests {
         assert_eq!(sniff_delimiter("a;b\n", false), b';');
         assert_eq!(sniff_delimiter("名称\n", false), b',');
         assert_eq!(sniff_delimiter("a,b\tc\n", true), b'\t');
+    }
+
+    /// Returns at most `.1` bytes per read, as a stream may.
+    struct ShortReads(std::io::Cursor<Vec<u8>>, usize);
+
+    impl Read for ShortReads {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    impl Seek for ShortReads {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            self.0.seek(pos)
+        }
+    }
+
+    #[test]
+    fn short_reads_give_the_same_table() {
+        // Found by fuzzing: UTF-16 text whose first character is another
+        // BOM, read a few bytes at a time, came out as an empty file.
+        let mut bytes = vec![0xfe, 0xff];
+        for unit in "\u{feff}名称,代码\n甲,001\n".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_be_bytes());
+        }
+        for chunk in [1, 2, 3, 5, 1 << 20] {
+            let reader = ShortReads(std::io::Cursor::new(bytes.clone()), chunk);
+            let mut table = crate::Table::from_reader("upload.csv", reader).unwrap();
+            assert_eq!(table.headers(), ["名称", "代码"], "reads of {chunk} bytes");
+            let rows: Vec<_> = table.records().map(|r| r.unwrap().to_vec()).collect();
+            assert_eq!(rows, [["甲", "001"]], "reads of {chunk} bytes");
+        }
     }
 
     #[test]

@@ -552,4 +552,73 @@ mod tests {
         assert_eq!(num(915101000000000000.0), "915101000000000000");
         assert_eq!(num(13800138000.0), "13800138000");
     }
+
+    /// An .xlsx whose only worksheet has `sheet_data` as its `<sheetData>`.
+    fn xlsx(sheet_data: &str) -> Vec<u8> {
+        use std::io::Write as _;
+        let parts = [
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned(),
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned(),
+            ),
+            (
+                "xl/workbook.xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned(),
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#
+                ),
+            ),
+        ];
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, text) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn open(sheet_data: &str) -> Result<crate::Table, SheetError> {
+        crate::Table::from_reader("upload.xlsx", Cursor::new(xlsx(sheet_data)))
+    }
+
+    fn inline(cell: &str, text: &str) -> String {
+        format!(r#"<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+    }
+
+    #[test]
+    fn overlong_cell_reference_is_an_error_not_a_panic() {
+        // Found by fuzzing: calamine overflows (a panic with overflow checks
+        // on) summing the letters of a cell reference.
+        let data = format!(
+            r#"<row r="1">{}</row>"#,
+            inline("AAAAAAAAAAAAAAAAAAAAAAAA1", "x")
+        );
+        let read = open(&data).and_then(|mut t| t.records().collect::<Result<Vec<_>, _>>());
+        assert!(read.is_err(), "{read:?}");
+    }
+
+    #[test]
+    fn cells_beyond_excel_limits_are_refused() {
+        for cell in ["XFE1", "A1048577"] {
+            let data = format!(
+                r#"<row>{}{}</row>"#,
+                inline("A1", "名称"),
+                inline(cell, "x")
+            );
+            let read = open(&data).and_then(|mut t| t.records().collect::<Result<Vec<_>, _>>());
+            assert!(read.is_err(), "{cell}: {read:?}");
+        }
+    }
 }
