@@ -222,6 +222,18 @@ pub(crate) fn expect_version(task: &tasks::Task, version: i32) -> Result<()> {
     }
 }
 
+/// A text field as a user posted it, held to the same bounds as an imported one
+/// (length, control characters, line breaks: [`liancha_domain::text`]); the refusal
+/// names the field.
+pub(crate) fn posted<'a>(
+    field: &str,
+    value: &'a str,
+    rule: liancha_domain::text::TextRule,
+) -> Result<&'a str> {
+    liancha_domain::text::bounded_text(value, rule)
+        .map_err(|e| StoreError::Invalid(format!("{field}：{e}")))
+}
+
 /// Marks SQL that was assembled at run time. Only constants and `$n` placeholders are
 /// ever concatenated; every value is bound, so nothing a user typed becomes SQL.
 pub(crate) fn dynamic(sql: &str) -> sqlx::AssertSqlSafe<&str> {

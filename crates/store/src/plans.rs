@@ -57,7 +57,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let title = title.trim();
+        let title = crate::posted("计划名称", title.trim(), liancha_domain::text::NAME)?;
         if title.is_empty() {
             return Err(invalid("请填写计划名称"));
         }
@@ -121,6 +121,8 @@ impl Store {
         if title.trim().is_empty() {
             return Err(invalid("请填写计划任务名称"));
         }
+        crate::posted("计划任务名称", title, liancha_domain::text::NAME)?;
+        crate::posted("抽查范围", scope, liancha_domain::text::FREE_TEXT)?;
         if items.is_empty() {
             return Err(invalid("请至少选择一项抽查事项"));
         }

@@ -293,6 +293,11 @@ impl Store {
             if r.methods.is_empty() {
                 return Err(invalid(format!("请选择事项「{}」的检查方式", item.name)));
             }
+            crate::posted(
+                &format!("事项「{}」的检查情况", item.name),
+                &r.findings,
+                liancha_domain::text::FREE_TEXT,
+            )?;
         }
         if let Some(r) = results
             .iter()
@@ -367,7 +372,7 @@ impl Store {
         if !task.departments().iter().any(|d| d == department) {
             return Err(invalid("本部门没有参与该任务"));
         }
-        let note = note.trim();
+        let note = crate::posted("退回原因", note.trim(), liancha_domain::text::FREE_TEXT)?;
         if note.is_empty() {
             return Err(invalid("请填写退回原因"));
         }
@@ -625,6 +630,7 @@ impl Store {
             .follow_up(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("后续处置 {id}")))?;
+        crate::posted("处置说明", note, liancha_domain::text::FREE_TEXT)?;
         if before.state == FollowUpState::Closed {
             return Err(invalid("该事项已办结，不能修改"));
         }
@@ -663,7 +669,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let note = note.trim();
+        let note = crate::posted("办结情况", note.trim(), liancha_domain::text::FREE_TEXT)?;
         if note.is_empty() {
             return Err(invalid("请填写办结情况"));
         }
@@ -718,6 +724,7 @@ impl Store {
         if prop.state != ProposalState::Proposed {
             return Err(invalid("该建议已处理"));
         }
+        crate::posted("处理意见", note, liancha_domain::text::FREE_TEXT)?;
         if !confirm && note.trim().is_empty() {
             return Err(invalid("不予列入须说明理由"));
         }
@@ -761,6 +768,8 @@ impl Store {
                 "请填写来源文书编号（投诉举报、转办交办单或线索编号）",
             ));
         }
+        crate::posted("来源文书编号", &t.document_ref, liancha_domain::text::NAME)?;
+        crate::posted("检查情况", &t.findings, liancha_domain::text::FREE_TEXT)?;
         if t.inspected_on > china_date(now) {
             return Err(invalid("检查日期不能晚于今天"));
         }

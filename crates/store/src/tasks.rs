@@ -394,6 +394,7 @@ impl Store {
         if t.title.trim().is_empty() {
             return Err(invalid("请填写任务名称"));
         }
+        crate::posted("任务名称", &t.title, liancha_domain::text::NAME)?;
         if t.items.is_empty() {
             return Err(invalid("请至少选择一项抽查事项"));
         }
@@ -1061,7 +1062,7 @@ impl Store {
             )));
         }
         crate::expect_version(&task, version)?;
-        let reason = reason.trim();
+        let reason = crate::posted("取消原因", reason.trim(), liancha_domain::text::FREE_TEXT)?;
         if reason.is_empty() {
             return Err(invalid("请填写取消原因"));
         }
@@ -1089,10 +1090,11 @@ impl Store {
         if matches!(task.state, TaskState::Published | TaskState::Cancelled) {
             return Err(invalid("任务已结束，不能再登记见证人"));
         }
-        let name = name.trim();
+        let name = crate::posted("见证人姓名", name.trim(), liancha_domain::text::NAME)?;
         if name.is_empty() {
             return Err(invalid("请填写见证人姓名"));
         }
+        crate::posted("见证人单位", organisation, liancha_domain::text::NAME)?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO task_witnesses (task_id, name, role, organisation) VALUES ($1, $2, $3, $4)")
@@ -1198,7 +1200,7 @@ impl Store {
             .ok_or_else(|| StoreError::corrupt("drawn task without record"))?;
         let record =
             Record::parse(record.as_bytes()).map_err(|e| StoreError::corrupt(e.to_string()))?;
-        let reason = reason.trim();
+        let reason = crate::posted("替补原因", reason.trim(), liancha_domain::text::FREE_TEXT)?;
         if reason.is_empty() {
             return Err(invalid("请填写替补原因"));
         }
@@ -1358,7 +1360,7 @@ impl Store {
         if self.entity(entity_id).await?.is_none() {
             return Err(invalid(format!("主体名录中没有 {entity_id}")));
         }
-        let reason = reason.trim();
+        let reason = crate::posted("回避理由", reason.trim(), liancha_domain::text::FREE_TEXT)?;
         if reason.is_empty() {
             return Err(invalid("请填写回避理由"));
         }

@@ -16,7 +16,7 @@ use liancha_store::results::{ItemResult, NewTargeted};
 use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
 use liancha_store::{Store, StoreError};
 
-liancha_store::on_both_engines!(whole_joint_task, sign_in_rules);
+liancha_store::on_both_engines!(whole_joint_task, sign_in_rules, posted_text_is_bounded);
 
 /// 2026-11-26 10:00 Beijing time.
 fn t0() -> DateTime<Utc> {
@@ -1243,4 +1243,126 @@ async fn public_search(store: &Store, task_id: i64, first: &str) {
     }
     assert!(pages_by_way.windows(2).all(|w| w[0] == w[1]));
     assert_eq!(store.published_result_count().await.unwrap(), 8);
+}
+
+/// Every text a user posts is held to the bounds of imported text: a length, no
+/// control characters, no line break in a one-line field. Refused, nothing changes.
+async fn posted_text_is_bounded(store: &Store) {
+    setup(store).await;
+    let coordinator = actor(store, "bianban").await;
+    let amr = actor(store, "amr-admin").await;
+    let now = t0();
+    let long_name = "名".repeat(201);
+    let long_text = "字".repeat(2001);
+    let nul = "正常\0之后";
+    let bidi = "某某\u{202e}司公";
+
+    // Task title and the draft.
+    for bad in [long_name.as_str(), nul, bidi, "两行\n标题"] {
+        let mut t = task_spec();
+        t.title = bad.into();
+        invalid(store.create_task(&t, &coordinator, now).await, "任务名称");
+    }
+    assert!(store.tasks(&Default::default()).await.unwrap().is_empty());
+    let id = store
+        .create_task(&task_spec(), &coordinator, now)
+        .await
+        .unwrap();
+    let task = store.task_or_404(id).await.unwrap();
+    for bad in [long_name.as_str(), nul] {
+        invalid(
+            store
+                .add_witness(id, bad, WitnessRole::Notary, "", &coordinator, now)
+                .await,
+            "见证人姓名",
+        );
+        invalid(
+            store
+                .add_witness(id, "李公证", WitnessRole::Notary, bad, &coordinator, now)
+                .await,
+            "见证人单位",
+        );
+    }
+    assert!(store.witnesses(id).await.unwrap().is_empty());
+    for bad in [long_text.as_str(), nul] {
+        invalid(
+            store
+                .cancel_task(id, task.version, bad, &coordinator, now)
+                .await,
+            "取消原因",
+        );
+    }
+    let population = demo::entities(DemoSize {
+        legal_persons: 120,
+        individuals: 380,
+    });
+    let inspector = demo::inspectors()[0].id.clone();
+    invalid(
+        store
+            .declare_conflict(
+                &inspector,
+                &population[0].id,
+                false,
+                &long_text,
+                &coordinator,
+                now,
+            )
+            .await,
+        "回避理由",
+    );
+    // Annual plans.
+    invalid(
+        store
+            .create_annual_plan(
+                2026,
+                Domain::Market,
+                &long_name,
+                "amr",
+                &[],
+                &coordinator,
+                now,
+            )
+            .await,
+        "计划名称",
+    );
+    assert!(store.annual_plans(None, false).await.unwrap().is_empty());
+    // Targeted inspections.
+    let targeted = |document_ref: &str, findings: &str| NewTargeted {
+        entity_id: population[0].id.clone(),
+        department: "amr".into(),
+        source: TargetedSource::Complaint,
+        document_ref: document_ref.into(),
+        inspected_on: today(),
+        items: vec![],
+        findings: findings.into(),
+    };
+    invalid(
+        store
+            .record_targeted(&targeted(&long_name, ""), &amr, now)
+            .await,
+        "来源文书编号",
+    );
+    invalid(
+        store
+            .record_targeted(&targeted("投诉 1 号", &long_text), &amr, now)
+            .await,
+        "检查情况",
+    );
+    invalid(
+        store
+            .record_targeted(&targeted("投诉\u{7}1 号", ""), &amr, now)
+            .await,
+        "来源文书编号",
+    );
+    // Multi-line free text keeps its line breaks.
+    store
+        .record_targeted(&targeted("投诉 1 号", "第一行\r\n第二行"), &amr, now)
+        .await
+        .unwrap();
+    let task = store.task_or_404(id).await.unwrap();
+    assert_eq!(
+        task.state,
+        TaskState::Draft,
+        "nothing refused changed the task"
+    );
 }

@@ -22,6 +22,9 @@ pub enum WebError {
     /// A refused action: nothing changed; the page says why and links back.
     #[error("{message}")]
     Refused { message: String, back: String },
+    /// Refused because someone else changed the record since the page was loaded.
+    #[error("{message}")]
+    Stale { message: String, back: String },
 }
 
 impl IntoResponse for WebError {
@@ -40,6 +43,10 @@ impl IntoResponse for WebError {
             WebError::Refused { message, back: b } => {
                 back = Some(b.clone());
                 (StatusCode::UNPROCESSABLE_ENTITY, format!("{message}（未作任何更改）"))
+            }
+            WebError::Stale { message, back: b } => {
+                back = Some(b.clone());
+                (StatusCode::CONFLICT, message.clone())
             }
             WebError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
@@ -88,5 +95,41 @@ impl IntoResponse for WebError {
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(e: StoreError) -> Response {
+        WebError::Store(e).into_response()
+    }
+
+    /// What a user can act on is said as it is, never as a generic 500.
+    #[tokio::test]
+    async fn database_conditions_are_named() {
+        let r = answer(StoreError::Busy { retry_after: 30 });
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[axum::http::header::RETRY_AFTER], "30");
+        for (e, words) in [
+            (StoreError::DiskFull, "磁盘已满"),
+            (StoreError::ReadOnly, "只读"),
+        ] {
+            let r = answer(e);
+            assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert!(r.headers().contains_key(axum::http::header::RETRY_AFTER));
+            let body = body(r).await;
+            assert!(body.contains(words), "{body}");
+        }
+        let r = answer(StoreError::Conflict("任务已被修改".into()));
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+    }
+
+    async fn body(r: Response) -> String {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 }

@@ -810,6 +810,7 @@ const HISTORY_ON_TASK_PAGE: i64 = 50;
 pub fn refused(e: liancha_store::StoreError, back: String) -> Result<Response, WebError> {
     match e {
         liancha_store::StoreError::Invalid(m) => Err(WebError::Refused { message: m, back }),
+        liancha_store::StoreError::Conflict(m) => Err(WebError::Stale { message: m, back }),
         e => Err(e.into()),
     }
 }
