@@ -241,20 +241,53 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         crate::retrying(|| {
-            self.record_results_once(task_id, entity_id, inspected_on, results, actor, now)
+            self.record_results_once(task_id, entity_id, None, inspected_on, results, actor, now)
         })
         .await
+        .map(|_| ())
     }
 
-    async fn record_results_once(
+    /// Records the results of one department's items of a visit, as its staff enter
+    /// them from the paper record: the other departments enter theirs, and the visit
+    /// is submitted for review when every item of the task has its result.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_department_results(
         &self,
         task_id: i64,
         entity_id: &str,
+        department: &str,
         inspected_on: NaiveDate,
         results: &[ItemResult],
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<VisitState> {
+        crate::retrying(|| {
+            self.record_results_once(
+                task_id,
+                entity_id,
+                Some(department),
+                inspected_on,
+                results,
+                actor,
+                now,
+            )
+        })
+        .await
+    }
+
+    /// `only`: the department whose items these are; `None` for the team, which
+    /// enters every item at once. Returns the visit's state afterwards.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_results_once(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        only: Option<&str>,
+        inspected_on: NaiveDate,
+        results: &[ItemResult],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<VisitState> {
         let task = self.task_or_404(task_id).await?;
         task.state
             .require(TaskState::Drawn, "录入检查结果")
@@ -284,7 +317,15 @@ impl Store {
                 task.inspection_start
             )));
         }
-        for item in &task.items {
+        let expected: Vec<&crate::tasks::TaskItem> = task
+            .items
+            .iter()
+            .filter(|i| only.is_none_or(|d| i.department == d))
+            .collect();
+        if expected.is_empty() {
+            return Err(invalid("本部门在该任务中没有抽查事项"));
+        }
+        for item in &expected {
             let Some(r) = results.iter().find(|r| r.item_code == item.code) else {
                 return Err(invalid(format!("请填写事项「{}」的检查结果", item.name)));
             };
@@ -301,23 +342,32 @@ impl Store {
         }
         if let Some(r) = results
             .iter()
-            .find(|r| !task.items.iter().any(|i| i.code == r.item_code))
+            .find(|r| !expected.iter().any(|i| i.code == r.item_code))
         {
-            return Err(invalid(format!("事项 {} 不属于本任务", r.item_code)));
+            return Err(match only {
+                Some(_) if task.items.iter().any(|i| i.code == r.item_code) => invalid(format!(
+                    "事项 {} 不属于本部门，须由其所属部门或检查组录入",
+                    r.item_code
+                )),
+                _ => invalid(format!("事项 {} 不属于本任务", r.item_code)),
+            });
         }
+        let items = task.items.len() as i64;
         let before = self.visit_results(task_id, entity_id).await?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             bump_version!(&mut *tx, task_id, task.version, "state = state");
-            let done = sqlx::query("UPDATE visits SET state = 'submitted', inspected_on = $1, submitted_by = $2, submitted_at = $3 \
-                         WHERE task_id = $4 AND entity_id = $5 AND state IN ('pending', 'returned')")
-                .bind(inspected_on).bind(actor.user_id).bind(now).bind(task_id).bind(entity_id)
+            let done = sqlx::query("UPDATE visits SET inspected_on = $1 \
+                         WHERE task_id = $2 AND entity_id = $3 AND state IN ('pending', 'returned')")
+                .bind(inspected_on).bind(task_id).bind(entity_id)
                 .execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("该检查对象的结果已提交（可能是表单重复提交），本次未生效"));
             }
-            sqlx::query("DELETE FROM results WHERE task_id = $1 AND entity_id = $2")
-                .bind(task_id).bind(entity_id).execute(&mut *tx).await?;
+            for r in results {
+                sqlx::query("DELETE FROM results WHERE task_id = $1 AND entity_id = $2 AND item_code = $3")
+                    .bind(task_id).bind(entity_id).bind(&r.item_code).execute(&mut *tx).await?;
+            }
             for r in results {
                 sqlx::query("INSERT INTO results (task_id, entity_id, item_code, categories, methods, findings) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(task_id).bind(entity_id).bind(&r.item_code)
@@ -326,7 +376,16 @@ impl Store {
                     .bind(r.findings.trim()).execute(&mut *tx).await?;
             }
             let summary = |m: Vec<(&String, String)>| serde_json::json!(m.into_iter().collect::<BTreeMap<_, _>>());
-            append_audit!(&mut *tx, actor, now, Audit::new("visit.submit", "visit", format!("{task_id}/{entity_id}")).task(task_id)
+            // Complete once every item of the task has its result, whoever entered it.
+            let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM results WHERE task_id = $1 AND entity_id = $2")
+                .bind(task_id).bind(entity_id).fetch_one(&mut *tx).await?;
+            let complete = have == items;
+            if complete {
+                sqlx::query("UPDATE visits SET state = 'submitted', submitted_by = $1, submitted_at = $2 WHERE task_id = $3 AND entity_id = $4")
+                    .bind(actor.user_id).bind(now).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
+            }
+            let action = if complete { "visit.submit" } else { "visit.results" };
+            append_audit!(&mut *tx, actor, now, Audit::new(action, "visit", format!("{task_id}/{entity_id}")).task(task_id)
                 .before(summary(before.iter().map(|(k, r)| (k, join_codes(&r.categories, ResultCategory::code))).collect()))
                 .after(serde_json::json!({
                     "inspected_on": inspected_on,
@@ -335,10 +394,11 @@ impl Store {
                         "methods": join_codes(&r.methods, InspectionMethod::code),
                         "findings": r.findings.trim(),
                     }))).collect::<BTreeMap<_, _>>(),
+                    "department": only,
                 })))?;
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(if complete { VisitState::Submitted } else { visit.state })
+        })
     }
 
     /// Sends a submitted visit back to its team with a note; the department's

@@ -95,6 +95,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "cancelled" => "任务已取消。",
         "substituted" => "已按规则替补，并记入日志。",
         "submitted" => "检查结果已提交，待部门审核。",
+        "saved" => "本部门事项的结果已保存；其他部门录入各自事项后即提交审核。",
         "returned" => "已退回，检查组修改后重新提交。",
         "approved" => "本部门已审核通过。",
         "published" => "检查结果已公示。",
@@ -1250,9 +1251,15 @@ struct VisitPage {
     attachments: Vec<liancha_store::results::Attachment>,
     review_department: Option<String>,
     today: NaiveDate,
+    /// The items whose results this user enters: all for the team, the own
+    /// department's for its staff.
+    entry_items: Vec<String>,
 }
 
 impl VisitPage {
+    fn enters(&self, item: &str) -> bool {
+        self.entry_items.iter().any(|c| c == item)
+    }
     fn checked(&self, item: &str, c: &ResultCategory) -> bool {
         self.results
             .get(item)
@@ -1301,6 +1308,18 @@ pub(crate) async fn load_visit(
 
 /// For a user who enters results only for their own department's items (a department
 /// admin), the task's items of other departments; `None` for the visit's team.
+/// The items whose results `staff` enters on a visit of `task`: every item for the
+/// visit's team (an inspector, whom `load_visit` has checked is on it), the own
+/// department's items for other staff.
+fn entry_items(staff: &Staff, task: &Task) -> Vec<String> {
+    let foreign = foreign_items(staff, task).unwrap_or_default();
+    task.items
+        .iter()
+        .filter(|i| !foreign.contains(&i.code))
+        .map(|i| i.code.clone())
+        .collect()
+}
+
 fn foreign_items(staff: &Staff, task: &Task) -> Option<Vec<String>> {
     (staff.principal.role != Role::Inspector).then(|| {
         task.items
@@ -1321,7 +1340,7 @@ pub async fn visit(
     let editable = task.state == TaskState::Drawn
         && matches!(visit.state, VisitState::Pending | VisitState::Returned)
         && staff.may(&Action::RecordResults(&scope))
-        && foreign_items(&staff, &task).is_none_or(|f| f.is_empty());
+        && !entry_items(&staff, &task).is_empty();
     let review_department = staff.review_department(&scope.departments);
     let can_attach = task.state == TaskState::Drawn
         && matches!(
@@ -1347,6 +1366,7 @@ pub async fn visit(
         today: china_date(s.clock.now()),
         editable,
         review_department,
+        entry_items: entry_items(&staff, &task),
         task,
         visit,
         team,
@@ -1382,13 +1402,8 @@ pub async fn record_results(
             tracing::warn!(user = %staff.user.username, task = id, field = %key, "result for another department's item refused");
             return Err(WebError::Forbidden);
         }
-        if !own.is_empty() {
-            return Err(WebError::Refused {
-                message: "本次检查含其他部门的事项，结果须由检查组录入".into(),
-                back,
-            });
-        }
     }
+    let entry = entry_items(&staff, &task);
     let get = |k: &str| {
         f.iter()
             .find(|(key, _)| key == k)
@@ -1402,7 +1417,7 @@ pub async fn record_results(
         });
     };
     let mut results = Vec::new();
-    for item in &task.items {
+    for item in task.items.iter().filter(|i| entry.contains(&i.code)) {
         let cat_key = format!("cat_{}", item.code);
         let method_key = format!("method_{}", item.code);
         let mut categories = Vec::new();
@@ -1437,19 +1452,32 @@ pub async fn record_results(
             findings: get(&format!("findings_{}", item.code)).to_string(),
         });
     }
-    match s
-        .store
-        .record_results(
-            id,
-            &entity,
-            inspected_on,
-            &results,
-            &staff.actor(),
-            s.clock.now(),
-        )
-        .await
-    {
-        Ok(()) => Ok(see_other(format!("{back}?done=submitted"))),
+    let (actor, now) = (staff.actor(), s.clock.now());
+    let recorded = match foreign_items(&staff, &task) {
+        // The team enters the whole visit at once.
+        None => s
+            .store
+            .record_results(id, &entity, inspected_on, &results, &actor, now)
+            .await
+            .map(|()| VisitState::Submitted),
+        Some(_) => {
+            let department = staff.principal.department.clone().unwrap_or_default();
+            s.store
+                .record_department_results(
+                    id,
+                    &entity,
+                    &department,
+                    inspected_on,
+                    &results,
+                    &actor,
+                    now,
+                )
+                .await
+        }
+    };
+    match recorded {
+        Ok(VisitState::Submitted) => Ok(see_other(format!("{back}?done=submitted"))),
+        Ok(_) => Ok(see_other(format!("{back}?done=saved"))),
         Err(e) => refused(e, back),
     }
 }

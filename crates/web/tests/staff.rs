@@ -855,9 +855,29 @@ async fn every_route_with_every_role(engine: Engine) {
             ],
         )
         .await;
-    assert_eq!(status, 422, "{body}");
-    assert!(body.contains("须由检查组录入"), "{body}");
-    assert!(store.visit_results(drawn, e).await.unwrap().is_empty());
+    // Its own item is saved; the visit waits for the market department's.
+    assert_eq!(status, 303, "{body}");
+    let saved = store.visit_results(drawn, e).await.unwrap();
+    assert_eq!(saved.keys().collect::<Vec<_>>(), ["NY-001"]);
+    let visit = store.visit(drawn, e).await.unwrap().unwrap();
+    assert_eq!(visit.state, liancha_domain::workflow::VisitState::Pending);
+    let (status, body) = srv
+        .post(
+            &sessions["amr-admin"],
+            &format!("/staff/tasks/{drawn}/visits/{e}"),
+            &[
+                ("inspected_on", &today),
+                ("cat_SC-001", "none"),
+                ("method_SC-001", "on-site"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{body}");
+    let visit = store.visit(drawn, e).await.unwrap().unwrap();
+    assert_eq!(visit.state, liancha_domain::workflow::VisitState::Submitted);
+    assert_eq!(store.visit_results(drawn, e).await.unwrap().len(), 2);
+    // Entering results moved the task on, as every change to it does.
+    let version = store.task_or_404(drawn).await.unwrap().version.to_string();
 
     // A department admin declares conflicts only for its own inspectors.
     let (status, _) = srv
@@ -1471,10 +1491,11 @@ async fn sign_in_is_throttled_without_lockout_or_enumeration() {
     assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
     assert_eq!(answers[0].0, 401);
     // The disabled and unknown accounts cost a real password check too (the old code
-    // answered ~20 times faster).
+    // answered ~20 times faster). The margin is wide: the tests share two cores with
+    // other tests, and a password check is the same work, not the same milliseconds.
     for user in ["nobody-here", "gonghe"] {
         assert!(
-            times[user] * 3 >= times["bianban"],
+            times[user] * 8 >= times["bianban"],
             "{user} {:?} vs {:?}",
             times[user],
             times["bianban"]
