@@ -6,7 +6,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread;
 
-use calamine::{Data, DataRef, Ods, Range, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
+use calamine::{Data, DataRef, Reader, SheetType, SheetVisible, Xlsb, Xlsx};
 
 use crate::container::{self, Flavor};
 use crate::error::SheetError;
@@ -288,57 +288,26 @@ fn read_workbook(
             }
             rows.finish()
         }
-        // Neither .ods nor .xls has a streaming reader in calamine: the
-        // sheet is built as a dense grid. The .ods container has passed the
-        // size checks; .xls is bounded by the upload size.
-        Some(Flavor::Ods) => {
-            let mut workbook = Ods::new(cursor).map_err(|e| corrupt(file, e))?;
-            let name = pick_sheet(file, &workbook, wanted)?;
-            let range = workbook
-                .worksheet_range(&name)
-                .map_err(|e| unreadable_sheet(file, &name, e))?;
-            send_range(file, name, &range, tx)
-        }
-        None => {
-            let mut workbook = Xls::new(cursor).map_err(|e| {
-                if named_xlsx {
-                    // An encrypted .xlsx is an OLE container around the zip.
-                    SheetError::Workbook {
-                        file: file.to_owned(),
-                        reason: "文件可能设置了打开密码，请在 Excel 中取消密码后重新保存再导入"
-                            .to_owned(),
-                    }
-                } else {
-                    corrupt(file, e)
-                }
-            })?;
-            let name = pick_sheet(file, &workbook, wanted)?;
-            let range = workbook
-                .worksheet_range(&name)
-                .map_err(|e| unreadable_sheet(file, &name, e))?;
-            send_range(file, name, &range, tx)
-        }
+        // Neither .ods nor .xls has a streaming reader in calamine: it builds a
+        // dense grid between the first and last cell, so two far-apart cells of
+        // a tiny file take gigabytes. Refused, with the way out clerks know.
+        Some(Flavor::Ods) => Err(legacy_format(file)),
+        None if named_xlsx => Err(SheetError::Workbook {
+            // An encrypted .xlsx is an OLE container around the zip.
+            file: file.to_owned(),
+            reason: "文件可能设置了打开密码，请在 Excel 中取消密码后重新保存再导入".to_owned(),
+        }),
+        None => Err(legacy_format(file)),
     }
 }
 
-fn send_range(
-    file: &str,
-    name: String,
-    range: &Range<Data>,
-    tx: &SyncSender<Msg>,
-) -> Result<(), SheetError> {
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    let mut rows = RowAssembler::new(file, first_col, tx);
-    rows.opened(name);
-    let mut text = String::new();
-    for (r, c, data) in range.used_cells() {
-        text.clear();
-        cell_text(data, &mut text);
-        if !rows.push(first_row + r as u32, first_col + c as u32, &text)? {
-            return Ok(());
-        }
+fn legacy_format(file: &str) -> SheetError {
+    SheetError::Workbook {
+        file: file.to_owned(),
+        reason: "不支持旧版 Excel 97-2003（.xls）和 OpenDocument（.ods）格式的工作簿：\
+                 请在 Excel 或 WPS 中“另存为” .xlsx（Excel 工作簿）或 CSV 后再导入"
+            .to_owned(),
     }
-    rows.finish()
 }
 
 /// Groups a stream of cells, in sheet order, into [`Record`]s, enforcing

@@ -571,3 +571,31 @@ fn large_workbooks_are_read_in_bounded_memory() {
     // calamine's dense range) is not.
     assert!(peak < 12 * MIB, "heap peak {peak} for a {size} byte file");
 }
+
+/// calamine reads .xls and .ods sheets into a dense grid between their first and
+/// last cell: two cells far apart in a tiny file would take gigabytes. Both are
+/// refused before any sheet is read, with the way out a clerk knows.
+#[test]
+fn legacy_workbooks_are_refused_before_reading() {
+    let ods = zip_of(&[
+        ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+        (
+            "content.xml",
+            br#"<office:document-content><office:body><office:spreadsheet><table:table table:name="S"><table:table-row table:number-rows-repeated="1048575"/><table:table-row><table:table-cell table:number-columns-repeated="16383"/><table:table-cell><text:p>x</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#,
+        ),
+    ]);
+    let mut xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".to_vec();
+    xls.resize(4096, 0);
+    let _serial = lock();
+    for (name, bytes) in [("old.ods", ods), ("old.xls", xls)] {
+        let (r, peak, _) = import_measured(name, name, bytes);
+        match r {
+            Err(SheetError::Workbook { file, reason }) => {
+                assert_eq!(file, name);
+                assert!(reason.contains("另存为"), "{reason}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        assert!(peak < 16 * MIB, "{name}: {peak} bytes");
+    }
+}
