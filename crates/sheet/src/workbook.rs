@@ -91,6 +91,18 @@ pub(crate) struct WorkbookSource {
     first_col: u32,
     rows: Receiver<Msg>,
     finished: bool,
+    /// Joined when the source is dropped: no reader thread outlives its table.
+    reader: Option<thread::JoinHandle<()>>,
+}
+
+impl Drop for WorkbookSource {
+    fn drop(&mut self) {
+        // Closing the channel first makes the reader's next send fail, so it stops.
+        drop(std::mem::replace(&mut self.rows, mpsc::sync_channel(0).1));
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
 }
 
 const CHANNEL_ROWS: usize = 64;
@@ -117,7 +129,7 @@ impl WorkbookSource {
         let (tx, rx) = mpsc::sync_channel(CHANNEL_ROWS);
         let name = file.to_owned();
         let wanted = sheet.map(str::to_owned);
-        thread::Builder::new()
+        let reader = thread::Builder::new()
             .name("sheet-reader".to_owned())
             .spawn(move || {
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -136,16 +148,24 @@ impl WorkbookSource {
                 let _ = tx.send(last);
             })
             .map_err(|e| SheetError::io(file, e))?;
-        match rx.recv() {
+        let first = rx.recv();
+        match first {
             Ok(Msg::Opened { sheet, first_col }) => Ok(WorkbookSource {
                 file: file.to_owned(),
                 sheet,
                 first_col,
                 rows: rx,
                 finished: false,
+                reader: Some(reader),
             }),
-            Ok(Msg::Failed(e)) => Err(e),
-            _ => Err(interrupted(file)),
+            other => {
+                drop(rx);
+                let _ = reader.join();
+                match other {
+                    Ok(Msg::Failed(e)) => Err(e),
+                    _ => Err(interrupted(file)),
+                }
+            }
         }
     }
 
