@@ -512,6 +512,12 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
       }
       // The market item only: the agriculture item's inputs are not on the page.
       assert.equal(await page.locator('input[name="cat_NY-001"]').count(), 0);
+      if (i === 0) {
+        await shot(page, 'department-visit');
+        await page.setViewportSize({ width: 390, height: 844 });
+        await shot(page, 'department-visit-phone');
+        await page.setViewportSize({ width: 1366, height: 768 });
+      }
       await submit(page, '提交检查结果');
       await assertText(page.getByRole('status'), '本部门事项的结果已保存');
       await assertText(page.locator('h1 .state'), '待检查');

@@ -302,8 +302,17 @@ async fn check(w: &World, id: i64) {
         }
         TaskState::Cancelled => assert!(task.cancel_reason.is_some(), "{ctx}"),
     }
-    // Submitted and published visits have a result for every item.
+    // Submitted and published visits have a result for every item; a visit still
+    // waiting for its first submission does not (it would have been submitted).
     for v in &visits {
+        if v.state == VisitState::Pending {
+            let r = s.visit_results(id, &v.entity_id).await.unwrap();
+            assert!(
+                r.len() < task.items.len(),
+                "{ctx}: {} has every result but is still pending",
+                v.entity_id
+            );
+        }
         if matches!(v.state, VisitState::Submitted | VisitState::Published) {
             let r = s.visit_results(id, &v.entity_id).await.unwrap();
             assert_eq!(
@@ -465,6 +474,26 @@ async fn draw(w: &World, id: i64, v: i32, reveal: &str) -> Outcome {
         .map(|_| "task.draw")
 }
 
+/// One department's item of the first visit, as its staff enter it.
+async fn department_enters(w: &World, id: i64, department: &str) -> Outcome {
+    let e = first_assigned(w, id).await;
+    let (who, item) = if department == "amr" {
+        (&w.amr, "SC-001")
+    } else {
+        (&w.agri, "NY-001")
+    };
+    w.store
+        .record_department_results(id, &e, department, today(), &[ok(item)], who, after())
+        .await
+        .map(|state| {
+            if state == VisitState::Submitted {
+                "visit.submit"
+            } else {
+                "visit.results"
+            }
+        })
+}
+
 async fn submit_first(w: &World, id: i64) -> Outcome {
     let e = first_assigned(w, id).await;
     w.store
@@ -621,6 +650,26 @@ async fn workflow_races(store: &Store) {
         false,
         act!(|w, id, _v| submit_first(&w, id).await),
         act!(|w, id, v| substitute_first(&w, id, v).await),
+    )
+    .await;
+    pair(
+        &w,
+        "department results × department results",
+        Stage::Drawn,
+        next(),
+        true,
+        act!(|w, id, _v| department_enters(&w, id, "amr").await),
+        act!(|w, id, _v| department_enters(&w, id, "agri").await),
+    )
+    .await;
+    pair(
+        &w,
+        "department results × team submit",
+        Stage::Drawn,
+        next(),
+        true,
+        act!(|w, id, _v| department_enters(&w, id, "agri").await),
+        act!(|w, id, _v| submit_first(&w, id).await),
     )
     .await;
     pair(
