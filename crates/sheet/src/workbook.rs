@@ -249,6 +249,36 @@ where
     }
 }
 
+/// Streams a sheet's cells to the row assembler. A macro because calamine's
+/// xlsx and xlsb cell readers are distinct types with the same methods, behind no
+/// common trait.
+macro_rules! stream_cells {
+    ($open:expr, $file:ident, $wanted:ident, $tx:ident) => {{
+        let (file, wanted, tx) = ($file, $wanted, $tx);
+        let mut workbook = $open.map_err(|e| corrupt(file, e))?;
+        let name = pick_sheet(file, &workbook, wanted)?;
+        let mut cells = workbook
+            .worksheet_cells_reader(&name)
+            .map_err(|e| unreadable_sheet(file, &name, e))?;
+        let first_col = cells.dimensions().start.1;
+        let mut rows = RowAssembler::new(file, first_col, tx);
+        rows.opened(name.clone());
+        let mut text = String::new();
+        while let Some(cell) = cells
+            .next_cell()
+            .map_err(|e| unreadable_sheet(file, &name, e))?
+        {
+            let (r, c) = cell.get_position();
+            text.clear();
+            data_ref_text(cell.get_value(), &mut text);
+            if !rows.push(r, c, &text)? {
+                return Ok(());
+            }
+        }
+        rows.finish()
+    }};
+}
+
 /// Runs on the reader thread: opens the workbook, sends `Opened`, then the
 /// rows. Returns when the sheet ends, on the first error, or when the
 /// receiver is gone.
@@ -262,52 +292,8 @@ fn read_workbook(
     let named_xlsx = file.to_ascii_lowercase().ends_with(".xlsx");
     let cursor = Cursor::new(bytes);
     match flavor {
-        Some(Flavor::Xlsx) => {
-            let mut workbook = Xlsx::new(cursor).map_err(|e| corrupt(file, e))?;
-            let name = pick_sheet(file, &workbook, wanted)?;
-            let mut cells = workbook
-                .worksheet_cells_reader(&name)
-                .map_err(|e| unreadable_sheet(file, &name, e))?;
-            let first_col = cells.dimensions().start.1;
-            let mut rows = RowAssembler::new(file, first_col, tx);
-            rows.opened(name.clone());
-            let mut text = String::new();
-            while let Some(cell) = cells
-                .next_cell()
-                .map_err(|e| unreadable_sheet(file, &name, e))?
-            {
-                let (r, c) = cell.get_position();
-                text.clear();
-                data_ref_text(cell.get_value(), &mut text);
-                if !rows.push(r, c, &text)? {
-                    return Ok(());
-                }
-            }
-            rows.finish()
-        }
-        Some(Flavor::Xlsb) => {
-            let mut workbook = Xlsb::new(cursor).map_err(|e| corrupt(file, e))?;
-            let name = pick_sheet(file, &workbook, wanted)?;
-            let mut cells = workbook
-                .worksheet_cells_reader(&name)
-                .map_err(|e| unreadable_sheet(file, &name, e))?;
-            let first_col = cells.dimensions().start.1;
-            let mut rows = RowAssembler::new(file, first_col, tx);
-            rows.opened(name.clone());
-            let mut text = String::new();
-            while let Some(cell) = cells
-                .next_cell()
-                .map_err(|e| unreadable_sheet(file, &name, e))?
-            {
-                let (r, c) = cell.get_position();
-                text.clear();
-                data_ref_text(cell.get_value(), &mut text);
-                if !rows.push(r, c, &text)? {
-                    return Ok(());
-                }
-            }
-            rows.finish()
-        }
+        Some(Flavor::Xlsx) => stream_cells!(Xlsx::new(cursor), file, wanted, tx),
+        Some(Flavor::Xlsb) => stream_cells!(Xlsb::new(cursor), file, wanted, tx),
         // Neither .ods nor .xls has a streaming reader in calamine: it builds a
         // dense grid between the first and last cell, so two far-apart cells of
         // a tiny file take gigabytes. Refused, with the way out clerks know.
