@@ -306,6 +306,12 @@ impl Store {
                 "用户名只能由字母、数字和 . _ - 组成".into(),
             ));
         }
+        crate::posted("用户名", username, liancha_domain::text::CODE)?;
+        let display_name =
+            crate::posted("姓名", u.display_name.trim(), liancha_domain::text::NAME)?;
+        if display_name.is_empty() {
+            return Err(StoreError::Invalid("姓名：请填写".into()));
+        }
         check_password(username, &u.password).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let needs_department = matches!(u.role, Role::DepartmentAdmin | Role::Inspector);
         if needs_department != u.department.is_some() {
@@ -350,7 +356,7 @@ impl Store {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (username, display_name, role, department, township, inspector_id, \
                  password_hash, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
-                .bind(username).bind(u.display_name.trim()).bind(u.role.code())
+                .bind(username).bind(display_name).bind(u.role.code())
                 .bind(&u.department).bind(&u.township).bind(&u.inspector_id)
                 .bind(&hash).bind(u.must_change_password).bind(now)
                 .fetch_one(&mut *tx).await?;

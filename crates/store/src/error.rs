@@ -26,9 +26,12 @@ impl fmt::Display for RowError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("无法打开数据库 {url}：{source}")]
+    /// The database named at start could not be opened; `reason` says why in words an
+    /// operator can act on (missing directory, no permission, server not running…).
+    #[error("无法打开数据库 {url}：{reason}（{source}）")]
     Open {
         url: String,
+        reason: String,
         #[source]
         source: sqlx::Error,
     },
@@ -133,15 +136,135 @@ impl StoreError {
     }
 
     pub(crate) fn open(url: &str, source: sqlx::Error) -> Self {
+        let reason = open_reason(url, &source);
         // Never echo a password from the URL.
         let url = match (url.find("://"), url.rfind('@')) {
             (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
             _ => url.to_string(),
         };
-        StoreError::Open { url, source }
+        StoreError::Open {
+            url,
+            reason,
+            source,
+        }
     }
 
     pub(crate) fn corrupt(what: impl fmt::Display) -> Self {
         StoreError::Corrupt(what.to_string())
+    }
+}
+
+/// Why a database could not be opened, from the error and, for a SQLite file, from
+/// what the file system says about its path.
+fn open_reason(url: &str, e: &sqlx::Error) -> String {
+    use std::io::ErrorKind;
+    let code = match e {
+        sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+        _ => None,
+    };
+    if let sqlx::Error::Io(io) = e {
+        return match io.kind() {
+            ErrorKind::ConnectionRefused => {
+                "数据库服务器拒绝连接：服务未启动，或主机、端口有误".into()
+            }
+            ErrorKind::TimedOut => "连接数据库服务器超时：请检查主机地址和网络".into(),
+            ErrorKind::NotFound => "找不到数据库服务器（主机名无法解析或套接字不存在）".into(),
+            ErrorKind::PermissionDenied => "没有访问数据库的权限".into(),
+            _ => format!("无法连接数据库服务器：{io}"),
+        };
+    }
+    match code.as_deref() {
+        Some("3D000") => return "数据库不存在：请先创建（createdb）".into(),
+        Some("28P01") | Some("28000") => return "用户名或密码错误，或该用户无权连接".into(),
+        Some("53300") => return "数据库服务器连接数已满".into(),
+        Some("57P03") => return "数据库服务器正在启动或关闭".into(),
+        _ => {}
+    }
+    if matches!(e, sqlx::Error::PoolTimedOut) {
+        return "连接数据库服务器超时：服务未启动，或主机、端口有误".into();
+    }
+    if url.starts_with("postgres") {
+        return "无法连接数据库服务器".into();
+    }
+    let path = std::path::Path::new(
+        url.strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url),
+    );
+    match code.as_deref().and_then(sqlite_primary) {
+        Some(26) => return "该文件不是 liancha 的 SQLite 数据库文件".into(),
+        Some(11) => return "数据库文件已损坏：请从备份恢复".into(),
+        Some(13) => return "磁盘已满".into(),
+        Some(8) => return "数据库文件或目录只读".into(),
+        _ => {}
+    }
+    let dir = match path.parent() {
+        Some(d) if d.as_os_str().is_empty() => std::path::Path::new("."),
+        Some(d) => d,
+        None => std::path::Path::new("."),
+    };
+    match std::fs::metadata(dir) {
+        Err(_) => return format!("目录 {} 不存在", dir.display()),
+        Ok(m) if !m.is_dir() => return format!("{} 不是目录", dir.display()),
+        Ok(m) if m.permissions().readonly() => {
+            return format!("目录 {} 只读，无法创建数据库文件", dir.display());
+        }
+        Ok(_) => {}
+    }
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Err(io) if io.kind() == ErrorKind::PermissionDenied => {
+            format!("没有读写数据库文件 {} 的权限", path.display())
+        }
+        Err(io) if io.kind() == ErrorKind::NotFound => {
+            format!(
+                "无法在目录 {} 中创建数据库文件（权限不足？）",
+                dir.display()
+            )
+        }
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => format!("{} 是目录", path.display()),
+        _ => "无法打开数据库文件".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn an_unopenable_database_names_the_reason() {
+        let dir = std::env::temp_dir().join(format!("liancha-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = format!("sqlite://{}/no/such/dir/x.db", dir.display());
+        let e = crate::Store::open(&missing)
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("不存在"), "{e}");
+        let junk = dir.join("junk.db");
+        std::fs::write(&junk, vec![b'x'; 4096]).unwrap();
+        let e = crate::Store::open(&format!("sqlite://{}", junk.display()))
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("不是 liancha 的 SQLite"), "{e}");
+        // Nothing listens on port 1.
+        let e = crate::Store::open("postgres://u:secret@127.0.0.1:1/x")
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("拒绝连接"), "{e}");
+        assert!(!e.contains("secret"), "{e}");
+        let e = crate::Store::open("postgres://postgres@127.0.0.1:5432/liancha_no_such_db")
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("数据库不存在"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

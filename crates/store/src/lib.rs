@@ -113,6 +113,17 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self> {
         let mut store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(|e| StoreError::open(url, e))?;
+            // One direct connection first: a pool would retry a refused connection
+            // until its timeout and then report only that it timed out.
+            {
+                use sqlx::Connection;
+                sqlx::PgConnection::connect_with(&opts)
+                    .await
+                    .map_err(|e| StoreError::open(url, e))?
+                    .close()
+                    .await
+                    .map_err(|e| StoreError::open(url, e))?;
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

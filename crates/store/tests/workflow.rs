@@ -235,6 +235,18 @@ async fn sign_in_rules(store: &Store) {
     u.password = "Longer#pass1".into();
     invalid(store.create_user(&u, &admin, now).await, "所属部门");
     u.department = Some("amr".into());
+    for bad in ["名".repeat(201), "办事\0员".into(), "   ".into()] {
+        let long = liancha_store::accounts::NewUser {
+            display_name: bad,
+            ..u.clone()
+        };
+        invalid(store.create_user(&long, &admin, now).await, "姓名");
+    }
+    let long = liancha_store::accounts::NewUser {
+        username: "c".repeat(65),
+        ..u.clone()
+    };
+    invalid(store.create_user(&long, &admin, now).await, "用户名");
     store.create_user(&u, &admin, now).await.unwrap();
     invalid(store.create_user(&u, &admin, now).await, "已存在");
     // First sign-in must change the password; the change ends other sessions.
@@ -760,6 +772,14 @@ async fn whole_joint_task(store: &Store) {
             .await,
         "检查日期",
     );
+    let mut too_long = ok("SC-001");
+    too_long.findings = "字".repeat(2001);
+    invalid(
+        store
+            .record_results(id, &first, today(), &[too_long, ok("NY-001")], &amr, now)
+            .await,
+        "检查情况",
+    );
     let unreachable = ItemResult {
         item_code: "SC-001".into(),
         categories: vec![ResultCategory::Unreachable],
@@ -799,6 +819,12 @@ async fn whole_joint_task(store: &Store) {
     }
 
     // Review: return one visit, resubmit, then each department approves.
+    invalid(
+        store
+            .return_visit(id, &pending[1], "amr", &"字".repeat(2001), &amr, now)
+            .await,
+        "退回原因",
+    );
     store
         .return_visit(id, &pending[1], "amr", "请补充检查方式说明", &amr, now)
         .await
