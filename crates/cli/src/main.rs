@@ -89,11 +89,30 @@ enum Command {
     /// Write a consistent copy of the database to FILE while the server keeps
     /// running (SQLite: VACUUM INTO; PostgreSQL: pg_dump --format=custom).
     Backup { file: PathBuf },
+    /// The organisation tree: provinces, prefectures and counties of the installation.
+    County {
+        #[command(subcommand)]
+        what: CountyWhat,
+    },
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
         what: UserWhat,
     },
+}
+
+#[derive(Subcommand)]
+enum CountyWhat {
+    /// Add a province, prefecture or county by its GB/T 2260 code (53, 5323, 532323);
+    /// the levels above it must exist or be added in the same command, e.g.
+    /// `county add 53 云南省 5323 楚雄彝族自治州 532324 南华县`.
+    Add {
+        /// Pairs of CODE NAME, from the top down.
+        #[arg(num_args = 2.., required = true, value_names = ["CODE", "NAME"])]
+        pairs: Vec<String>,
+    },
+    /// List the tree.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -404,6 +423,44 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "已创建账号 {username}（{}），首次登录须修改密码",
                         role.label()
                     );
+                }
+            }
+        }
+        Command::County { what } => {
+            let store = Store::open(&cli.db).await?;
+            match what {
+                CountyWhat::Add { pairs } => {
+                    if pairs.len() % 2 != 0 {
+                        anyhow::bail!("请成对给出行政区划代码和名称（CODE NAME …）");
+                    }
+                    let mut divisions = vec![];
+                    for pair in pairs.chunks(2) {
+                        divisions.push(liancha_domain::org::Division {
+                            code: liancha_domain::org::DivisionCode::parse(&pair[0])?,
+                            name: pair[1].clone(),
+                        });
+                    }
+                    let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+                    store
+                        .add_divisions(
+                            &divisions,
+                            &liancha_store::accounts::Actor::system(&format!("cli:{who}")),
+                            chrono::Utc::now(),
+                        )
+                        .await?;
+                    for d in &divisions {
+                        println!("已建立{} {} {}", d.level().label(), d.code.short(), d.name);
+                    }
+                }
+                CountyWhat::List => {
+                    for d in store.divisions().await? {
+                        let indent = match d.level() {
+                            liancha_domain::org::Level::Province => "",
+                            liancha_domain::org::Level::Prefecture => "  ",
+                            liancha_domain::org::Level::County => "    ",
+                        };
+                        println!("{indent}{} {}", d.code, d.name);
+                    }
                 }
             }
         }

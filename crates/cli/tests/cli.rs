@@ -216,3 +216,41 @@ fn backup_writes_a_database_that_opens_and_never_overwrites() {
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("已存在"), "{}", stderr(&again));
 }
+
+#[test]
+fn counties_are_added_from_the_top_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let o = liancha(&["--db", &db, "county", "add", "532324", "南华县"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("尚未建立"), "{}", stderr(&o));
+    let o = liancha(&[
+        "--db",
+        &db,
+        "county",
+        "add",
+        "53",
+        "云南省",
+        "5323",
+        "楚雄彝族自治州",
+        "532324",
+        "南华县",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("已建立县（市、区）级 532324 南华县"),
+        "{}",
+        stdout(&o)
+    );
+    let o = liancha(&["--db", &db, "county", "add", "53232", "某县"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("2、4 或 6 位"), "{}", stderr(&o));
+    let o = liancha(&["--db", &db, "county", "add", "532325"]);
+    assert_ne!(o.status.code(), Some(0));
+    let o = liancha(&["--db", &db, "county", "list"]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o),
+        "530000 云南省\n  532300 楚雄彝族自治州\n    532324 南华县\n"
+    );
+}

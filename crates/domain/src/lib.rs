@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod industry;
 pub mod labels;
 pub mod model;
+pub mod org;
 pub mod rows;
 pub mod search;
 pub mod text;

@@ -30,6 +30,13 @@ impl DemoSize {
     };
 }
 
+/// The demo county and the levels above it (GB/T 2260).
+pub const DIVISIONS: [(&str, &str); 3] = [
+    ("530000", "云南省"),
+    ("532300", "楚雄彝族自治州"),
+    ("532323", "牟定县"),
+];
+
 pub const TOWNSHIPS: [(&str, &str); 7] = [
     ("532323100", "共和镇"),
     ("532323101", "新桥镇"),
@@ -610,6 +617,22 @@ pub async fn load(
             "数据库中已有检查对象，演示数据只能载入空数据库".into(),
         ));
     }
+    let known = store.divisions().await?;
+    let tree: Vec<liancha_domain::org::Division> = DIVISIONS
+        .iter()
+        .map(|(code, name)| liancha_domain::org::Division {
+            code: liancha_domain::org::DivisionCode::parse(code).expect("valid demo code"),
+            name: (*name).into(),
+        })
+        .filter(|d| !known.iter().any(|k| k.code == d.code))
+        .collect();
+    store
+        .add_divisions(
+            &tree,
+            &crate::accounts::Actor::system("demo"),
+            chrono::Utc::now(),
+        )
+        .await?;
     for (i, (code, name)) in TOWNSHIPS.iter().enumerate() {
         store
             .put_township(

@@ -45,6 +45,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod items;
+pub mod org;
 pub mod oversight;
 pub mod plans;
 pub mod postgres;

@@ -1,0 +1,91 @@
+//! The organisation tree of the installation (see `liancha_domain::org`).
+
+use liancha_domain::org::{Division, DivisionCode, Level, check_new_divisions};
+
+use crate::accounts::{Actor, Audit};
+use crate::{Result, Store, StoreError, append_audit, with_pool};
+
+impl Store {
+    /// Every division, provinces first, then by code.
+    pub async fn divisions(&self) -> Result<Vec<Division>> {
+        let rows: Vec<(String, String)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT code, name FROM divisions ORDER BY code").fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(code, name)| {
+                Ok(Division {
+                    code: DivisionCode::parse(&code).map_err(StoreError::corrupt)?,
+                    name,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn counties(&self) -> Result<Vec<Division>> {
+        Ok(self
+            .divisions()
+            .await?
+            .into_iter()
+            .filter(|d| d.level() == Level::County)
+            .collect())
+    }
+
+    /// The division with `code`, if the installation has it.
+    pub async fn division(&self, code: &DivisionCode) -> Result<Option<Division>> {
+        let row: Option<String> = with_pool!(self, p =>
+            sqlx::query_scalar("SELECT name FROM divisions WHERE code = $1")
+                .bind(code.as_str()).fetch_optional(p).await)?;
+        Ok(row.map(|name| Division {
+            code: code.clone(),
+            name,
+        }))
+    }
+
+    /// Adds divisions, parents before children, all or none, each with its audit entry.
+    /// The tree is checked inside the transaction that writes it, so two clerks adding
+    /// the same county at once cannot both succeed.
+    pub async fn add_divisions(
+        &self,
+        divisions: &[Division],
+        actor: &Actor,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let divisions: Vec<Division> = divisions
+            .iter()
+            .map(|d| Division {
+                code: d.code.clone(),
+                name: d.name.trim().to_string(),
+            })
+            .collect();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // Adders of the tree are serialised before they read it: SQLite by taking
+            // its write lock (a write statement, even one that changes nothing),
+            // PostgreSQL by a table lock that conflicts with itself.
+            let serialise = match self.engine() {
+                crate::Engine::Sqlite => "UPDATE divisions SET name = name WHERE code = ''",
+                crate::Engine::Postgres => "LOCK TABLE divisions IN SHARE ROW EXCLUSIVE MODE",
+            };
+            sqlx::query(serialise).execute(&mut *tx).await?;
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT code, name FROM divisions").fetch_all(&mut *tx).await?;
+            let existing: Vec<Division> = rows
+                .into_iter()
+                .filter_map(|(code, name)| Some(Division { code: DivisionCode::parse(&code).ok()?, name }))
+                .collect();
+            check_new_divisions(&existing, &divisions).map_err(StoreError::Invalid)?;
+            for d in &divisions {
+                sqlx::query("INSERT INTO divisions (code, name, level, parent) VALUES ($1, $2, $3, $4)")
+                    .bind(d.code.as_str())
+                    .bind(&d.name)
+                    .bind(d.level().code())
+                    .bind(d.code.parent().map(|c| c.as_str().to_string()))
+                    .execute(&mut *tx)
+                    .await?;
+                append_audit!(&mut *tx, actor, now, Audit::new("division.add", "division", d.code.as_str())
+                    .after(serde_json::json!({ "name": d.name, "level": d.level().code() })))?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+}
