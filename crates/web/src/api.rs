@@ -44,6 +44,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::AppState;
 
 const DEFAULT_PER_PAGE: u32 = 100;
+/// Highest `page` a list accepts (a bound the document states).
+const MAX_PAGE: u32 = 1_000_000;
 const MAX_PER_PAGE: u32 = 1000;
 const CACHE_CONTROL: &str = "public, max-age=60";
 
@@ -129,6 +131,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(m) => ApiError::not_found(format!("未找到：{m}")),
+            StoreError::Busy { retry_after } => ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                message: format!("数据库正忙，请 {retry_after} 秒后重试"),
+            },
             e => {
                 tracing::error!(error = %e, "store error in the open-data API");
                 ApiError::internal("系统繁忙，请稍后再试。")
@@ -185,37 +191,73 @@ struct Paging {
 }
 
 impl Params {
+    /// The value as sent: the document states each parameter's exact form, and a
+    /// value outside it is refused rather than guessed at.
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(|s| s.trim())
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// An integer parameter within `range`: digits only (a sign for negatives), no
+    /// spaces or `+`.
+    fn integer<T: std::str::FromStr + PartialOrd>(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<Option<T>, String> {
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
+        let digits = v.strip_prefix('-').unwrap_or(v);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(v.to_string());
+        }
+        match v.parse::<T>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(v.to_string()),
+        }
     }
 
     fn paging(&self) -> ApiResult<Paging> {
-        let page = match self.get("page") {
-            None | Some("") => 1,
-            Some(v) => v.parse::<u32>().ok().filter(|&n| n >= 1).ok_or_else(|| {
-                ApiError::bad_request(format!("参数 page 须为正整数（从 1 开始），收到「{v}」"))
-            })?,
-        };
-        let per_page = match self.get("per_page") {
-            None | Some("") => DEFAULT_PER_PAGE,
-            Some(v) => v
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=MAX_PER_PAGE).contains(n))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "参数 per_page 须为 1 至 {MAX_PER_PAGE} 之间的整数，收到「{v}」"
-                    ))
-                })?,
-        };
+        let page = self
+            .integer("page", 1..=MAX_PAGE)
+            .map_err(|v| {
+                ApiError::bad_request(format!(
+                    "参数 page 须为 1 至 {MAX_PAGE} 之间的整数，收到「{v}」"
+                ))
+            })?
+            .unwrap_or(1);
+        let per_page = self
+            .integer("per_page", 1..=MAX_PER_PAGE)
+            .map_err(|v| {
+                ApiError::bad_request(format!(
+                    "参数 per_page 须为 1 至 {MAX_PER_PAGE} 之间的整数，收到「{v}」"
+                ))
+            })?
+            .unwrap_or(DEFAULT_PER_PAGE);
         Ok(Paging { page, per_page })
     }
 
     fn date(&self, name: &str) -> ApiResult<Option<NaiveDate>> {
         match self.get(name) {
-            None | Some("") => Ok(None),
-            Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            None => Ok(None),
+            // Exactly the RFC 3339 full-date the document states: chrono alone would
+            // also take 2026-3-1.
+            Some(v) => v
+                .as_bytes()
+                .iter()
+                .enumerate()
+                .all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        *b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+                .then_some(v)
+                .filter(|v| v.len() == 10)
+                .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
                 .map(Some)
+                .ok_or(())
                 .map_err(|_| {
                     ApiError::bad_request(format!(
                         "参数 {name} 须为 YYYY-MM-DD 格式的有效日期（如 2026-03-01），收到「{v}」"
@@ -230,8 +272,8 @@ impl Params {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct PageParams {
-    /// 页码，从 1 开始，默认 1
-    #[param(minimum = 1)]
+    /// 页码，从 1 开始，默认 1，至多 1000000
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     /// 每页条数，1 至 1000，默认 100
     #[param(minimum = 1, maximum = 1000)]
@@ -244,6 +286,7 @@ struct PageParams {
 #[allow(dead_code)]
 struct OnParams {
     /// 查看某日公布的清单版本（北京时间当日结束时的状态），格式 YYYY-MM-DD（如 2026-03-01）；不填为现行清单
+    #[param(format = Date, value_type = Option<String>)]
     on: Option<String>,
 }
 
@@ -1555,6 +1598,8 @@ struct FoundPage {
     items: Vec<FoundResult>,
     /// 下一页的 before 参数；没有下一页时为 null
     next: Option<i64>,
+    /// 查询条件查不到结果的原因（如不足两个字、校验码错误），否则为 null
+    notice: Option<String>,
 }
 
 /// Query parameters of the search (documentation only).
@@ -1562,11 +1607,14 @@ struct FoundPage {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct SearchParams {
-    /// 检查对象名称中任意连续的至少两个字，或 18 位统一社会信用代码
+    /// 检查对象名称中任意连续的至少两个字（标点和空格不计），或 18 位统一社会信用代码。
+    /// 不足两个字或校验码错误的代码查不到结果，`notice` 说明原因
+    #[param(min_length = 2, max_length = 40)]
     q: String,
     /// 上一页返回的 next，取更早的结果
     before: Option<i64>,
     /// 每页条数，1 至 100，默认 20
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
@@ -1579,27 +1627,39 @@ struct SearchParams {
         (status = 429, description = "同一地址查询过于频繁"),
     ))]
 async fn search_results(State(s): State<AppState>, q: Params) -> ApiResult<Json<FoundPage>> {
-    let query = liancha_domain::search::ResultQuery::parse(q.get("q").unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let before = match q.get("before") {
-        None | Some("") => None,
-        Some(v) => Some(
-            v.parse::<i64>()
-                .map_err(|_| ApiError::bad_request(format!("参数 before 须为整数，收到「{v}」")))?,
-        ),
-    };
-    let limit = match q.get("limit") {
-        None | Some("") => 20,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=liancha_store::search::MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("参数 limit 须为 1 至 100 的整数，收到「{v}」"))
-            })?,
+    let before = q
+        .integer("before", i64::MIN..=i64::MAX)
+        .map_err(|v| ApiError::bad_request(format!("参数 before 须为整数，收到「{v}」")))?;
+    let limit = q
+        .integer("limit", 1..=liancha_store::search::MAX_PAGE)
+        .map_err(|v| {
+            ApiError::bad_request(format!("参数 limit 须为 1 至 100 的整数，收到「{v}」"))
+        })?
+        .unwrap_or(20);
+    let raw = q.get("q").unwrap_or("");
+    let n = raw.chars().count();
+    if !(2..=liancha_domain::search::MAX_NAME_CHARS).contains(&n) {
+        return Err(ApiError::bad_request(format!(
+            "参数 q 须为 2 至 {} 个字符，收到 {n} 个",
+            liancha_domain::search::MAX_NAME_CHARS
+        )));
+    }
+    // A query of the documented shape is never refused: one that cannot match
+    // anything (only punctuation, a USCC with a wrong check character) is answered
+    // with no results and the reason, as the portal's search page says it.
+    let query = match liancha_domain::search::ResultQuery::parse(raw) {
+        Ok(query) => query,
+        Err(e) => {
+            return Ok(Json(FoundPage {
+                items: vec![],
+                next: None,
+                notice: Some(e.to_string()),
+            }));
+        }
     };
     let page = s.store.search_published(&query, before, limit).await?;
     Ok(Json(FoundPage {
+        notice: None,
         next: page.next,
         items: page
             .rows
@@ -1744,7 +1804,7 @@ downloads! {
 - 在列表接口的路径后加 `.csv` 或 `.xlsx`（如 `/api/v1/items.csv`）下载整个列表（不分页）：CSV 为带 BOM 的 UTF-8、中文表头；XLSX 中编号一律为文本单元格。\n\
 - 枚举值给出代码与中文名称 `{code, label}`；日期为 `YYYY-MM-DD`，时间为北京时间的 RFC 3339（`+08:00`）。\n\
 - 每个成功的响应带强 `ETag`（响应体的 SHA-256）与 `Cache-Control: public, max-age=60`；带匹配的 `If-None-Match` 请求得到 `304 Not Modified`；错误响应带 `Cache-Control: no-store`，不被缓存。\n\
-- 出错时返回 `{\"error\": \"说明\"}`：参数错误 400，不存在（含未公示的任务）404。\n\
+- 出错时返回 `{\"error\": \"说明\"}`：参数错误 400，不存在（含未公示的任务）404，查询或下载过于频繁 429（`Retry-After` 给出秒数），数据库暂时繁忙 503。每个参数的格式与取值范围见各接口，超出者一律 400，不作猜测（如 `page=+1`、`on=2026-3-1`）。\n\
 - 不公开的内容（未公示的任务、检查情况描述、执法人员编号、电话与执法证号、未公开的附件、未发布的事项）不出现在任何接口中。",
     ),
     paths(
@@ -1770,13 +1830,63 @@ downloads! {
 )]
 struct ApiDoc;
 
+/// Adds to every operation the answers that layers around the handlers give, so that
+/// the document lists every status a client can get: 304 (the ETag layer), 429 (the
+/// rate limits, where they apply), 500 and 503 (the database unavailable or busy),
+/// and 400 wherever a parameter can be wrong.
+fn complete_responses(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let limited = crate::limits::is_rate_limited(&axum::http::Method::GET, path);
+        let Some(op) = item.get_mut("get") else {
+            continue;
+        };
+        let has_params = op
+            .get("parameters")
+            .and_then(|p| p.as_array())
+            .is_some_and(|p| !p.is_empty());
+        let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+            continue;
+        };
+        responses.entry("304").or_insert_with(
+            || json!({"description": "未修改：请求带的 If-None-Match 与当前 ETag 相同，无响应体"}),
+        );
+        if has_params {
+            responses.entry("400").or_insert_with(|| error("参数错误"));
+        }
+        if limited {
+            responses.entry("429").or_insert_with(|| {
+                let mut e = error("同一地址请求过于频繁；Retry-After 给出可重试的秒数");
+                e["headers"] = json!({"Retry-After": {"schema": {"type": "integer"}}});
+                e
+            });
+        }
+        responses
+            .entry("500")
+            .or_insert_with(|| error("服务器内部错误"));
+        responses
+            .entry("503")
+            .or_insert_with(|| error("数据库暂时繁忙或不可用，请稍后重试"));
+    }
+}
+
 /// The OpenAPI document of this API, built once.
 async fn openapi_json() -> Response {
     static SPEC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let spec = SPEC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_json()
-            .expect("the OpenAPI document serializes")
+        let mut doc =
+            serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+        complete_responses(&mut doc);
+        doc.to_string()
     });
     ([(header::CONTENT_TYPE, "application/json")], spec.as_str()).into_response()
 }

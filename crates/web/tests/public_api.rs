@@ -697,9 +697,33 @@ async fn published_task_detail_and_results(engine: Engine) {
         "/api/v1/results?q=%E5%BA%97",
         "/api/v1/results?q=",
         "/api/v1/results?q=%E5%86%9C%E8%B5%84&limit=0",
+        "/api/v1/results?q=%E5%86%9C%E8%B5%84&limit=+5",
+        "/api/v1/results?q=%E5%86%9C%E8%B5%84&before=1.5",
+        "/api/v1/items?page=+1",
+        "/api/v1/items?page=%201",
+        "/api/v1/items?page=",
+        "/api/v1/items?page=1000001",
+        "/api/v1/items?per_page=1001",
+        "/api/v1/items?on=2026-3-1",
+        "/api/v1/items?on=%202026-03-01",
+        "/api/v1/items?on=2026-02-30",
     ] {
         assert_eq!(srv.get(bad).await.status, 400, "{bad}");
     }
+    assert_eq!(srv.get("/api/v1/items?page=1000000").await.status, 200);
+    assert_eq!(srv.get("/api/v1/items?on=2026-02-28").await.status, 200);
+    // A query of the documented shape (2 to 40 characters) is answered, with the
+    // reason when it cannot match anything.
+    for (q, why) in [
+        ("%21%21", "请输入"),
+        ("a%21", "至少"),
+        ("91532323MA6K0000X1", "校验码"),
+    ] {
+        let r = srv.json(&format!("/api/v1/results?q={q}")).await;
+        assert_eq!(r["items"], serde_json::json!([]), "{q}");
+        assert!(r["notice"].as_str().unwrap().contains(why), "{q}: {r}");
+    }
+    assert_eq!(all["notice"], serde_json::Value::Null);
 
     // The entity's results: the published task's, not the drawn one's.
     let e = srv
