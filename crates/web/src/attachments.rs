@@ -211,7 +211,9 @@ pub async fn download(
         // own team's); a ceremony's: whoever reads the task.
         (Some(task_id), _) => match &meta.entity_id {
             Some(entity) => {
-                crate::staff::load_visit(&s, &staff, task_id, entity).await?;
+                s.app
+                    .visit_access(&staff.context(s.clock.now()), task_id, entity)
+                    .await?;
             }
             None => {
                 let task = s.store.task_or_404(task_id).await?;

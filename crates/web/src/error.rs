@@ -27,6 +27,28 @@ pub enum WebError {
     Stale { message: String, back: String },
 }
 
+impl From<liancha_app::AppError> for WebError {
+    /// For pages: a refusal has nowhere particular to go back to.
+    fn from(e: liancha_app::AppError) -> Self {
+        WebError::refused(e, "/staff".into())
+    }
+}
+
+impl WebError {
+    /// A use case's refusal as the page that says why, linking back to `back`.
+    pub fn refused(e: liancha_app::AppError, back: String) -> Self {
+        use liancha_app::AppError as A;
+        match e {
+            A::Invalid { message, .. } => WebError::Refused { message, back },
+            A::WrongState(message) => WebError::Refused { message, back },
+            A::Conflict(message) => WebError::Stale { message, back },
+            A::Forbidden => WebError::Forbidden,
+            A::NotFound(m) => WebError::NotFound(m),
+            A::Store(e) => WebError::Store(e),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let mut back = None;

@@ -35,6 +35,8 @@ pub type StatsCache = std::sync::Arc<
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The use cases; handlers moved to it call it instead of the store.
+    pub app: liancha_app::App,
     names_cache: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, staff::Names)>>>,
     pub clock: Clock,
     pub limits: limits::RateLimits,
@@ -54,6 +56,7 @@ pub const HASH_QUEUE: usize = 16;
 impl AppState {
     pub fn new(store: Store) -> Self {
         AppState {
+            app: liancha_app::App::new(store.clone()),
             store,
             clock: Clock::default(),
             limits: limits::RateLimits::default(),

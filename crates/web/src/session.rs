@@ -121,6 +121,11 @@ impl Staff {
     pub fn actor(&self) -> liancha_store::accounts::Actor {
         (&self.principal).into()
     }
+
+    /// The use cases' context: this user, at `now`.
+    pub fn context(&self, now: chrono::DateTime<chrono::Utc>) -> liancha_app::Context {
+        liancha_app::Context::new(self.principal.clone(), now)
+    }
 }
 
 impl FromRequestParts<AppState> for Staff {

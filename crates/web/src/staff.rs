@@ -1278,76 +1278,14 @@ impl VisitPage {
     }
 }
 
-pub(crate) async fn load_visit(
-    s: &AppState,
-    staff: &Staff,
-    id: i64,
-    entity: &str,
-) -> Result<(Task, TaskScope, Visit, Vec<TeamMember>), WebError> {
-    let (task, scope) = load_task(s, staff, id).await?;
-    let visit = s
-        .store
-        .visit(id, entity)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("{entity} 不是本任务的检查对象")))?;
-    let team: Vec<TeamMember> = s
-        .store
-        .team_members(id)
-        .await?
-        .into_iter()
-        .filter(|m| m.active && Some(m.team_no) == visit.team_no)
-        .collect();
-    if staff.principal.role == Role::Inspector {
-        let me = staff.principal.inspector_id.clone().unwrap_or_default();
-        if !team.iter().any(|m| m.inspector_id == me) {
-            return Err(WebError::Forbidden);
-        }
-    }
-    Ok((task, scope, visit, team))
-}
-
-/// For a user who enters results only for their own department's items (a department
-/// admin), the task's items of other departments; `None` for the visit's team.
-/// The items whose results `staff` enters on a visit of `task`: every item for the
-/// visit's team (an inspector, whom `load_visit` has checked is on it), the own
-/// department's items for other staff.
-fn entry_items(staff: &Staff, task: &Task) -> Vec<String> {
-    let foreign = foreign_items(staff, task).unwrap_or_default();
-    task.items
-        .iter()
-        .filter(|i| !foreign.contains(&i.code))
-        .map(|i| i.code.clone())
-        .collect()
-}
-
-fn foreign_items(staff: &Staff, task: &Task) -> Option<Vec<String>> {
-    (staff.principal.role != Role::Inspector).then(|| {
-        task.items
-            .iter()
-            .filter(|i| Some(&i.department) != staff.principal.department.as_ref())
-            .map(|i| i.code.clone())
-            .collect()
-    })
-}
-
 pub async fn visit(
     State(s): State<AppState>,
     staff: Staff,
     Path((id, entity)): Path<(i64, String)>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let (task, scope, visit, team) = load_visit(&s, &staff, id, &entity).await?;
-    let editable = task.state == TaskState::Drawn
-        && matches!(visit.state, VisitState::Pending | VisitState::Returned)
-        && staff.may(&Action::RecordResults(&scope))
-        && !entry_items(&staff, &task).is_empty();
-    let review_department = staff.review_department(&scope.departments);
-    let can_attach = task.state == TaskState::Drawn
-        && matches!(
-            visit.state,
-            VisitState::Pending | VisitState::Returned | VisitState::Submitted
-        )
-        && staff.may(&Action::RecordResults(&scope));
+    let ctx = staff.context(s.clock.now());
+    let view = s.app.visit_view(&ctx, id, &entity).await?;
     let attachments = s
         .store
         .attachments(id)
@@ -1356,7 +1294,7 @@ pub async fn visit(
         .filter(|a| a.entity_id.as_deref() == Some(entity.as_str()))
         .collect();
     render(&VisitPage {
-        can_attach,
+        can_attach: view.can_attach,
         attachments,
         names: Names::load(&s).await?,
         notice: done_message(&q.done),
@@ -1364,66 +1302,54 @@ pub async fn visit(
         categories: ResultCategory::ALL,
         methods: InspectionMethod::ALL,
         today: china_date(s.clock.now()),
-        editable,
-        review_department,
-        entry_items: entry_items(&staff, &task),
-        task,
-        visit,
-        team,
+        editable: view.editable,
+        review_department: view.review_department,
+        entry_items: view.entry_items,
+        task: view.access.task,
+        visit: view.access.visit,
+        team: view.access.team,
         staff,
     })
 }
 
 /// Result form: `inspected_on`, and per item `cat_<code>` (repeated), `method_<code>`
-/// (repeated), `findings_<code>`.
+/// (repeated), `findings_<code>`. Every item the form carries a field of is passed
+/// on, with the items the user enters: whether the user may enter them is the use
+/// case's to say.
 pub async fn record_results(
     State(s): State<AppState>,
     Path((id, entity)): Path<(i64, String)>,
     CsrfForm(staff, f): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let (task, scope, _, _) = load_visit(&s, &staff, id, &entity).await?;
-    staff.require(&Action::RecordResults(&scope))?;
+    let ctx = staff.context(s.clock.now());
     let back = format!("/staff/tasks/{id}/visits/{entity}");
-    // An item's results come from the visit's team (load_visit has checked an
-    // inspector is on it) or from the item's own department: a department admin
-    // posting anything for another department's item is refused, and cannot submit
-    // a joint visit whose other items are not its own.
-    if let Some(own) = foreign_items(&staff, &task) {
-        if let Some((key, _)) = f.iter().find(|(k, _)| {
-            own.iter().any(|code| {
-                [
-                    format!("cat_{code}"),
-                    format!("method_{code}"),
-                    format!("findings_{code}"),
-                ]
-                .contains(k)
-            })
-        }) {
-            tracing::warn!(user = %staff.user.username, task = id, field = %key, "result for another department's item refused");
-            return Err(WebError::Forbidden);
-        }
-    }
-    let entry = entry_items(&staff, &task);
+    let access = s
+        .app
+        .visit_access(&ctx, id, &entity)
+        .await
+        .map_err(|e| WebError::refused(e, back.clone()))?;
+    let entry = liancha_app::review::entry_items(&ctx, &access.task);
     let get = |k: &str| {
         f.iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     };
-    let Ok(inspected_on) = NaiveDate::parse_from_str(get("inspected_on").trim(), "%Y-%m-%d") else {
-        return Err(WebError::Refused {
-            message: "请填写检查日期".into(),
-            back,
-        });
-    };
+    let inspected_on = NaiveDate::parse_from_str(get("inspected_on").trim(), "%Y-%m-%d").ok();
     let mut results = Vec::new();
-    for item in task.items.iter().filter(|i| entry.contains(&i.code)) {
-        let cat_key = format!("cat_{}", item.code);
-        let method_key = format!("method_{}", item.code);
+    for item in &access.task.items {
+        let keys = [
+            format!("cat_{}", item.code),
+            format!("method_{}", item.code),
+            format!("findings_{}", item.code),
+        ];
+        if !entry.contains(&item.code) && !f.iter().any(|(k, _)| keys.contains(k)) {
+            continue;
+        }
         let mut categories = Vec::new();
         let mut methods = Vec::new();
         for (k, v) in &f {
-            if *k == cat_key {
+            if *k == keys[0] {
                 match ResultCategory::from_code(v) {
                     Some(c) => categories.push(c),
                     None => {
@@ -1433,7 +1359,7 @@ pub async fn record_results(
                         });
                     }
                 }
-            } else if *k == method_key {
+            } else if *k == keys[1] {
                 match InspectionMethod::from_code(v) {
                     Some(m) => methods.push(m),
                     None => {
@@ -1449,36 +1375,17 @@ pub async fn record_results(
             item_code: item.code.clone(),
             categories,
             methods,
-            findings: get(&format!("findings_{}", item.code)).to_string(),
+            findings: get(&keys[2]).to_string(),
         });
     }
-    let (actor, now) = (staff.actor(), s.clock.now());
-    let recorded = match foreign_items(&staff, &task) {
-        // The team enters the whole visit at once.
-        None => s
-            .store
-            .record_results(id, &entity, inspected_on, &results, &actor, now)
-            .await
-            .map(|()| VisitState::Submitted),
-        Some(_) => {
-            let department = staff.principal.department.clone().unwrap_or_default();
-            s.store
-                .record_department_results(
-                    id,
-                    &entity,
-                    &department,
-                    inspected_on,
-                    &results,
-                    &actor,
-                    now,
-                )
-                .await
-        }
-    };
-    match recorded {
+    match s
+        .app
+        .record_results(&ctx, id, &entity, inspected_on, &results)
+        .await
+    {
         Ok(VisitState::Submitted) => Ok(see_other(format!("{back}?done=submitted"))),
         Ok(_) => Ok(see_other(format!("{back}?done=saved"))),
-        Err(e) => refused(e, back),
+        Err(e) => Err(WebError::refused(e, back)),
     }
 }
 
@@ -1492,26 +1399,11 @@ pub async fn return_visit(
     Path((id, entity)): Path<(i64, String)>,
     CsrfForm(staff, f): CsrfForm<ReturnForm>,
 ) -> Result<Response, WebError> {
-    let department = staff.principal.department.clone().unwrap_or_default();
-    staff.require(&Action::ReviewResults {
-        department: &department,
-    })?;
-    load_task(&s, &staff, id).await?;
     let back = format!("/staff/tasks/{id}/visits/{entity}");
-    match s
-        .store
-        .return_visit(
-            id,
-            &entity,
-            &department,
-            &f.note,
-            &staff.actor(),
-            s.clock.now(),
-        )
-        .await
-    {
+    let ctx = staff.context(s.clock.now());
+    match s.app.return_visit(&ctx, id, &entity, &f.note).await {
         Ok(()) => Ok(see_other(format!("{back}?done=returned"))),
-        Err(e) => refused(e, back),
+        Err(e) => Err(WebError::refused(e, back)),
     }
 }
 
@@ -1520,18 +1412,10 @@ pub async fn approve(
     Path(id): Path<i64>,
     CsrfForm(staff, _): CsrfForm<crate::session::Empty>,
 ) -> Result<Response, WebError> {
-    let department = staff.principal.department.clone().unwrap_or_default();
-    staff.require(&Action::ReviewResults {
-        department: &department,
-    })?;
-    load_task(&s, &staff, id).await?;
-    match s
-        .store
-        .approve_results(id, &department, &staff.actor(), s.clock.now())
-        .await
-    {
+    let ctx = staff.context(s.clock.now());
+    match s.app.approve_results(&ctx, id).await {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=approved"))),
-        Err(e) => refused(e, format!("/staff/tasks/{id}")),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
 
@@ -1545,15 +1429,10 @@ pub async fn publish(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<VersionForm>,
 ) -> Result<Response, WebError> {
-    let (_, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
-    match s
-        .store
-        .publish_task(id, f.version, &staff.actor(), s.clock.now())
-        .await
-    {
+    let ctx = staff.context(s.clock.now());
+    match s.app.publish(&ctx, id, f.version).await {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=published"))),
-        Err(e) => refused(e, format!("/staff/tasks/{id}")),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
 

@@ -1,0 +1,63 @@
+//! The use cases of liancha. Each takes a [`Context`] (who acts, and when), checks
+//! the permission, applies the domain's rules and runs one unit of work in the store,
+//! which writes its audit entry in the same transaction. The web handlers and the CLI
+//! parse input, call a use case and present its answer; they decide nothing.
+//!
+//! The county a use case acts in will join the context with the county scope; the
+//! review area (results, return, approval, publication) is the first moved here.
+
+mod error;
+pub mod review;
+
+use chrono::{DateTime, Utc};
+use liancha_domain::auth::{Action, Principal};
+use liancha_store::Store;
+use liancha_store::accounts::Actor;
+
+pub use error::{AppError, Result};
+
+/// The application: the use cases over one store.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Store,
+}
+
+impl App {
+    pub fn new(store: Store) -> Self {
+        App { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Who acts and when: every use case's first argument.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub principal: Principal,
+    pub now: DateTime<Utc>,
+}
+
+impl Context {
+    pub fn new(principal: Principal, now: DateTime<Utc>) -> Self {
+        Context { principal, now }
+    }
+
+    pub fn actor(&self) -> Actor {
+        (&self.principal).into()
+    }
+
+    pub fn may(&self, action: &Action<'_>) -> bool {
+        self.principal.may(action)
+    }
+
+    /// Refuses unless the principal's role allows `action`.
+    pub fn require(&self, action: &Action<'_>) -> Result<()> {
+        if self.may(action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! From the visit to publication: results entered by the team or by each department,
+//! a department returning a visit or approving its items' results, the lead
+//! department publishing.
+
+use chrono::NaiveDate;
+use liancha_domain::auth::{Action, Role, TaskScope};
+use liancha_domain::workflow::{TaskState, VisitState};
+use liancha_store::results::ItemResult;
+use liancha_store::tasks::{Task, TeamMember, Visit};
+
+use crate::{App, AppError, Context, Result};
+
+/// A visit as one principal may see it.
+#[derive(Debug, Clone)]
+pub struct VisitAccess {
+    pub task: Task,
+    pub scope: TaskScope,
+    pub visit: Visit,
+    /// The visit's team as it stands (substituted members left out).
+    pub team: Vec<TeamMember>,
+}
+
+/// What a principal can do on a visit's page.
+#[derive(Debug, Clone)]
+pub struct VisitView {
+    pub access: VisitAccess,
+    /// The items whose results the principal enters (see [`entry_items`]).
+    pub entry_items: Vec<String>,
+    /// The result form is open to the principal.
+    pub editable: bool,
+    /// Evidence can be attached.
+    pub can_attach: bool,
+    /// The department whose items' results the principal reviews, if any.
+    pub review_department: Option<String>,
+}
+
+/// The items whose results `ctx`'s principal enters on a visit of `task`: every item
+/// for the visit's team (an inspector, whom [`App::visit_access`] has checked is on
+/// it), their own department's items for other staff.
+pub fn entry_items(ctx: &Context, task: &Task) -> Vec<String> {
+    task.items
+        .iter()
+        .filter(|i| {
+            enters_whole_visit(ctx) || Some(&i.department) == ctx.principal.department.as_ref()
+        })
+        .map(|i| i.code.clone())
+        .collect()
+}
+
+/// The visit's team enters all of it at once; anyone else enters department by
+/// department (from the paper forms of a joint visit).
+fn enters_whole_visit(ctx: &Context) -> bool {
+    ctx.principal.role == Role::Inspector
+}
+
+/// The department whose results the principal reviews in a task with `departments`.
+pub fn review_department(ctx: &Context, departments: &[String]) -> Option<String> {
+    ctx.principal
+        .department
+        .clone()
+        .filter(|d| ctx.may(&Action::ReviewResults { department: d }) && departments.contains(d))
+}
+
+impl App {
+    /// The task, if the principal may read it.
+    pub async fn task_access(&self, ctx: &Context, id: i64) -> Result<(Task, TaskScope)> {
+        let task = self.store().task_or_404(id).await?;
+        let scope = self.store().task_scope(&task).await?;
+        ctx.require(&Action::ReadTask(&scope))?;
+        Ok((task, scope))
+    }
+
+    /// The visit of `entity` in task `id`, if the principal may read it: an inspector
+    /// only the visits of their own team.
+    pub async fn visit_access(&self, ctx: &Context, id: i64, entity: &str) -> Result<VisitAccess> {
+        let (task, scope) = self.task_access(ctx, id).await?;
+        let visit = self
+            .store()
+            .visit(id, entity)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("{entity} 不是本任务的检查对象")))?;
+        let team: Vec<TeamMember> = self
+            .store()
+            .team_members(id)
+            .await?
+            .into_iter()
+            .filter(|m| m.active && Some(m.team_no) == visit.team_no)
+            .collect();
+        if ctx.principal.role == Role::Inspector {
+            let me = ctx.principal.inspector_id.as_deref().unwrap_or_default();
+            if !team.iter().any(|m| m.inspector_id == me) {
+                return Err(AppError::Forbidden);
+            }
+        }
+        Ok(VisitAccess {
+            task,
+            scope,
+            visit,
+            team,
+        })
+    }
+
+    pub async fn visit_view(&self, ctx: &Context, id: i64, entity: &str) -> Result<VisitView> {
+        let access = self.visit_access(ctx, id, entity).await?;
+        let entry_items = entry_items(ctx, &access.task);
+        let may_record = ctx.may(&Action::RecordResults(&access.scope));
+        let drawn = access.task.state == TaskState::Drawn;
+        let editable = drawn
+            && matches!(
+                access.visit.state,
+                VisitState::Pending | VisitState::Returned
+            )
+            && may_record
+            && !entry_items.is_empty();
+        let can_attach = drawn
+            && matches!(
+                access.visit.state,
+                VisitState::Pending | VisitState::Returned | VisitState::Submitted
+            )
+            && may_record;
+        let review_department = review_department(ctx, &access.scope.departments);
+        Ok(VisitView {
+            access,
+            entry_items,
+            editable,
+            can_attach,
+            review_department,
+        })
+    }
+
+    /// Enters results of a visit: the team enters every item and so submits the
+    /// visit; a department's staff enter only their own items, and the visit is
+    /// submitted once every item has its result, whoever entered it. A result for an
+    /// item the principal does not enter is refused as forbidden, and nothing is saved.
+    pub async fn record_results(
+        &self,
+        ctx: &Context,
+        id: i64,
+        entity: &str,
+        inspected_on: Option<NaiveDate>,
+        results: &[ItemResult],
+    ) -> Result<VisitState> {
+        let access = self.visit_access(ctx, id, entity).await?;
+        ctx.require(&Action::RecordResults(&access.scope))?;
+        let own = entry_items(ctx, &access.task);
+        if let Some(r) = results.iter().find(|r| !own.contains(&r.item_code)) {
+            tracing::warn!(user = %ctx.principal.username, task = id, item = %r.item_code,
+                "result for another department's item refused");
+            return Err(AppError::Forbidden);
+        }
+        let Some(inspected_on) = inspected_on else {
+            return Err(AppError::invalid_field("inspected_on", "请填写检查日期"));
+        };
+        let (actor, now) = (ctx.actor(), ctx.now);
+        let state = if enters_whole_visit(ctx) {
+            self.store()
+                .record_results(id, entity, inspected_on, results, &actor, now)
+                .await
+                .map(|()| VisitState::Submitted)?
+        } else {
+            let department = ctx.principal.department.as_deref().unwrap_or_default();
+            self.store()
+                .record_department_results(
+                    id,
+                    entity,
+                    department,
+                    inspected_on,
+                    results,
+                    &actor,
+                    now,
+                )
+                .await?
+        };
+        Ok(state)
+    }
+
+    /// The principal's department returns a visit for its results to be entered again.
+    pub async fn return_visit(
+        &self,
+        ctx: &Context,
+        id: i64,
+        entity: &str,
+        note: &str,
+    ) -> Result<()> {
+        let department = self.reviewing_department(ctx)?;
+        self.task_access(ctx, id).await?;
+        self.store()
+            .return_visit(id, entity, &department, note, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    /// The principal's department approves the results of its items.
+    pub async fn approve_results(&self, ctx: &Context, id: i64) -> Result<()> {
+        let department = self.reviewing_department(ctx)?;
+        self.task_access(ctx, id).await?;
+        self.store()
+            .approve_results(id, &department, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    /// The lead department publishes the task's results, at the version its page showed.
+    pub async fn publish(&self, ctx: &Context, id: i64, version: i32) -> Result<()> {
+        let (_, scope) = self.task_access(ctx, id).await?;
+        ctx.require(&Action::ManageTask(&scope))?;
+        self.store()
+            .publish_task(id, version, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    fn reviewing_department(&self, ctx: &Context) -> Result<String> {
+        let department = ctx.principal.department.clone().unwrap_or_default();
+        ctx.require(&Action::ReviewResults {
+            department: &department,
+        })?;
+        Ok(department)
+    }
+}

@@ -1,0 +1,182 @@
+//! The review use cases decide who enters, returns, approves and publishes, on both
+//! engines: a refusal is a structured error and changes nothing.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use liancha_app::{App, AppError, Context};
+use liancha_domain::auth::Role;
+use liancha_domain::workflow::{ResultCategory, SourceDecl, TaskMode, VisitState};
+use liancha_domain::{Domain, InspectionMethod};
+use liancha_store::Store;
+use liancha_store::demo::{self, DemoSize};
+use liancha_store::results::ItemResult;
+use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
+
+liancha_store::on_both_engines!(who_enters_reviews_and_publishes);
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap()
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+async fn ctx(store: &Store, name: &str) -> Context {
+    let u = store.user_by_name(name).await.unwrap().unwrap();
+    Context::new(u.principal(), t0() + Duration::minutes(10))
+}
+
+fn ok(code: &str) -> ItemResult {
+    ItemResult {
+        item_code: code.into(),
+        categories: vec![ResultCategory::NoProblem],
+        methods: vec![InspectionMethod::OnSite],
+        findings: String::new(),
+    }
+}
+
+async fn who_enters_reviews_and_publishes(store: &Store) {
+    demo::load(
+        store,
+        DemoSize {
+            legal_persons: 60,
+            individuals: 140,
+        },
+        &|_, _| {},
+    )
+    .await
+    .unwrap();
+    demo::accounts(store, t0()).await.unwrap();
+    let app = App::new(store.clone());
+    let coordinator = ctx(store, "bianban").await;
+    let amr = ctx(store, "amr-admin").await;
+    let agri = ctx(store, "agri-admin").await;
+    let id = store
+        .create_task(
+            &NewTask {
+                year: 2026,
+                title: "审核用例".into(),
+                domain: Domain::Market,
+                mode: TaskMode::Comprehensive,
+                lead_department: "amr".into(),
+                items: vec!["SC-001".into(), "NY-001".into()],
+                scope: TaskScopeFilter::default(),
+                quotas: QuotaSpec::Count([1, 1, 1, 1]),
+                team_count: 2,
+                team_size: 2,
+                avoid_same_township: false,
+                inspection_start: today(),
+                inspection_end: today() + Duration::days(30),
+                plan_entry_id: None,
+            },
+            &coordinator.actor(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    let v = store.task_or_404(id).await.unwrap().version;
+    let dice = SourceDecl::other("掷骰", t0() + Duration::minutes(5)).unwrap();
+    store
+        .commit_task(id, v, &[dice], &coordinator.actor(), t0())
+        .await
+        .unwrap();
+    let v = store.task_or_404(id).await.unwrap().version;
+    store
+        .reveal_and_draw(
+            id,
+            v,
+            &["2 7 1 8".into()],
+            &coordinator.actor(),
+            coordinator.now,
+        )
+        .await
+        .unwrap();
+    let members = store.team_members(id).await.unwrap();
+    let visits = store.visits(id).await.unwrap();
+    let visit = visits.iter().find(|v| v.team_no.is_some()).unwrap();
+    let entity = visit.entity_id.clone();
+
+    // Each department's admin sees its own items on the form.
+    let view = app.visit_view(&amr, id, &entity).await.unwrap();
+    assert!(view.editable);
+    assert_eq!(view.entry_items, ["SC-001"]);
+    assert_eq!(view.review_department.as_deref(), Some("amr"));
+    // The agriculture admin posting a market item: forbidden, nothing saved.
+    let audit_before = store.audit_for_task(id).await.unwrap().len();
+    let r = app
+        .record_results(
+            &agri,
+            id,
+            &entity,
+            Some(today()),
+            &[ok("SC-001"), ok("NY-001")],
+        )
+        .await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    assert!(store.visit_results(id, &entity).await.unwrap().is_empty());
+    assert_eq!(store.audit_for_task(id).await.unwrap().len(), audit_before);
+    // A missing date names its field.
+    let r = app
+        .record_results(&amr, id, &entity, None, &[ok("SC-001")])
+        .await;
+    assert!(
+        matches!(&r, Err(AppError::Invalid { field: Some(f), .. }) if f == "inspected_on"),
+        "{r:?}"
+    );
+    // Department by department: pending after the first, submitted after the second.
+    let s = app
+        .record_results(&amr, id, &entity, Some(today()), &[ok("SC-001")])
+        .await
+        .unwrap();
+    assert_eq!(s, VisitState::Pending);
+    let s = app
+        .record_results(&agri, id, &entity, Some(today()), &[ok("NY-001")])
+        .await
+        .unwrap();
+    assert_eq!(s, VisitState::Submitted);
+    assert!(!app.visit_view(&amr, id, &entity).await.unwrap().editable);
+
+    // An inspector of another team cannot open the visit; one of its team can.
+    let inspector = store.user_by_name("inspector").await.unwrap().unwrap();
+    let as_member = |inspector_id: &str| {
+        let mut p = inspector.principal();
+        assert_eq!(p.role, Role::Inspector);
+        p.inspector_id = Some(inspector_id.into());
+        Context::new(p, coordinator.now)
+    };
+    let outsider = members
+        .iter()
+        .find(|m| Some(m.team_no) != visit.team_no)
+        .unwrap();
+    let insider = members
+        .iter()
+        .find(|m| Some(m.team_no) == visit.team_no)
+        .unwrap();
+    let r = app
+        .visit_access(&as_member(&outsider.inspector_id), id, &entity)
+        .await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    let view = app
+        .visit_view(&as_member(&insider.inspector_id), id, &entity)
+        .await
+        .unwrap();
+    assert_eq!(view.entry_items, ["SC-001", "NY-001"]);
+    assert!(!view.editable, "already submitted");
+    let r = app.visit_access(&amr, id, "91532323000000000X").await;
+    assert!(matches!(r, Err(AppError::NotFound(_))), "{r:?}");
+
+    // Reviewing is a department's; publishing the lead department's.
+    let r = app
+        .approve_results(&as_member(&insider.inspector_id), id)
+        .await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    let version = store.task_or_404(id).await.unwrap().version;
+    let r = app.publish(&agri, id, version).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    // Publishing before every visit is in and approved is refused.
+    let r = app.publish(&amr, id, version).await;
+    assert!(matches!(r, Err(AppError::Invalid { .. })), "{r:?}");
+    // A stale version is a conflict.
+    let r = app.publish(&amr, id, version - 1).await;
+    assert!(matches!(r, Err(AppError::Conflict(_))), "{r:?}");
+}
