@@ -619,10 +619,18 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.waitForURL('**/staff/follow-ups#credit');
     const followUp = page.locator('h1 + table tbody tr', { hasText: unreachable.entity });
     await assertText(followUp, '责令整改');
+    // Each row says which item's finding it came from.
+    await assertText(followUp, '营业执照（登记证）规范使用情况的检查');
+    assert.equal(await page.locator('h1 + table tbody tr', { hasText: unreachable.entity }).count(), 1);
     const proposal = tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity });
     await assertText(proposal, '经营异常名录');
+    await assertText(proposal, '营业执照（登记证）规范使用情况的检查');
     await assertText(proposal, '待确认');
     await shot(page, 'follow-ups');
+    const office = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'follow-ups-phone');
+    await page.setViewportSize(office);
     await submit(page, '确认列入');
     await assertText(page.getByRole('status'), '信用名单建议已处理');
     await assertText(tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity }), '已确认列入');

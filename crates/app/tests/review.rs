@@ -179,4 +179,56 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     // A stale version is a conflict.
     let r = app.publish(&amr, id, version - 1).await;
     assert!(matches!(r, Err(AppError::Conflict(_))), "{r:?}");
+
+    // The other visits: one entity refuses the inspection of both departments.
+    let refused = |code: &str| ItemResult {
+        item_code: code.into(),
+        categories: vec![ResultCategory::Obstructed],
+        methods: vec![InspectionMethod::OnSite],
+        findings: "拒绝检查".into(),
+    };
+    let rest: Vec<String> = visits
+        .iter()
+        .filter(|v| v.team_no.is_some() && v.entity_id != entity)
+        .map(|v| v.entity_id.clone())
+        .collect();
+    let obstructing = rest[0].clone();
+    for e in &rest {
+        let (sc, ny) = if *e == obstructing {
+            (refused("SC-001"), refused("NY-001"))
+        } else {
+            (ok("SC-001"), ok("NY-001"))
+        };
+        app.record_results(&amr, id, e, Some(today()), &[sc])
+            .await
+            .unwrap();
+        app.record_results(&agri, id, e, Some(today()), &[ny])
+            .await
+            .unwrap();
+    }
+    app.approve_results(&amr, id).await.unwrap();
+    app.approve_results(&agri, id).await.unwrap();
+    let version = store.task_or_404(id).await.unwrap().version;
+    app.publish(&amr, id, version).await.unwrap();
+    // One case per department, each naming its item; one blacklist proposal naming
+    // both, for the lead department to decide.
+    let follow_ups = store.follow_ups(None, true).await.unwrap();
+    let mut summary: Vec<(String, Vec<String>)> = follow_ups
+        .iter()
+        .filter(|f| f.entity_id == obstructing)
+        .map(|f| (f.department.clone(), f.items.clone()))
+        .collect();
+    summary.sort();
+    assert_eq!(
+        summary,
+        [
+            ("agri".to_string(), vec!["NY-001".to_string()]),
+            ("amr".to_string(), vec!["SC-001".to_string()]),
+        ]
+    );
+    let proposals = store.credit_proposals(None).await.unwrap();
+    assert_eq!(proposals.len(), 1, "{proposals:?}");
+    assert_eq!(proposals[0].entity_id, obstructing);
+    assert_eq!(proposals[0].items, ["NY-001", "SC-001"]);
+    assert_eq!(proposals[0].department, "amr");
 }

@@ -3,6 +3,7 @@
 pub mod attachment;
 pub mod auth;
 pub mod calendar;
+pub mod follow_up;
 pub mod industry;
 pub mod labels;
 pub mod model;

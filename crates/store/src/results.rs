@@ -55,6 +55,8 @@ pub struct FollowUp {
     pub entity_name: String,
     pub department: String,
     pub item_code: Option<String>,
+    /// Every item whose findings this follow-up covers, in order.
+    pub items: Vec<String>,
     pub category: ResultCategory,
     pub kind: FollowUpKind,
     pub due_on: Option<NaiveDate>,
@@ -73,6 +75,7 @@ struct FollowUpRow {
     entity_name: Option<String>,
     department: String,
     item_code: Option<String>,
+    items: String,
     category: String,
     kind: String,
     due_on: Option<NaiveDate>,
@@ -96,6 +99,7 @@ impl TryFrom<FollowUpRow> for FollowUp {
             entity_name: r.entity_name.unwrap_or_else(|| r.entity_id.clone()),
             entity_id: r.entity_id,
             department: r.department,
+            items: split_items(&r.items),
             item_code: r.item_code,
             due_on: r.due_on,
             target_department: r.target_department,
@@ -115,6 +119,8 @@ pub struct CreditProposal {
     pub department: String,
     pub task_id: Option<i64>,
     pub item_code: Option<String>,
+    /// Every item whose findings led to the proposal, in order.
+    pub items: Vec<String>,
     pub category: ResultCategory,
     pub state: ProposalState,
     pub note: String,
@@ -130,6 +136,7 @@ struct ProposalRow {
     department: String,
     task_id: Option<i64>,
     item_code: Option<String>,
+    items: String,
     category: String,
     state: String,
     note: String,
@@ -149,6 +156,7 @@ impl TryFrom<ProposalRow> for CreditProposal {
             entity_id: r.entity_id,
             department: r.department,
             task_id: r.task_id,
+            items: split_items(&r.items),
             item_code: r.item_code,
             note: r.note,
             created_at: r.created_at,
@@ -195,12 +203,20 @@ pub struct ReviewStatus {
     pub approved_at: Option<DateTime<Utc>>,
 }
 
+fn split_items(items: &str) -> Vec<String> {
+    items
+        .split(',')
+        .filter(|i| !i.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 const FOLLOW_UP_SELECT: &str = "SELECT f.id, f.task_id, f.entity_id, e.name AS entity_name, f.department, f.item_code, \
-     f.category, f.kind, f.due_on, f.target_department, f.state, f.note, f.created_at, f.closed_at \
+     f.items, f.category, f.kind, f.due_on, f.target_department, f.state, f.note, f.created_at, f.closed_at \
      FROM follow_ups f LEFT JOIN entities e ON e.id = f.entity_id";
 
 const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, c.list, c.department, c.task_id, \
-     c.item_code, c.category, c.state, c.note, c.created_at \
+     c.item_code, c.items, c.category, c.state, c.note, c.created_at \
      FROM credit_proposals c LEFT JOIN entities e ON e.id = c.entity_id";
 
 impl Store {
@@ -562,34 +578,55 @@ impl Store {
                 .find(|i| i.code == code)
                 .map(|i| i.department.as_str())
         };
+        let categories: Vec<Vec<ResultCategory>> = rows
+            .iter()
+            .map(|(_, _, c)| split_codes(c, ResultCategory::from_code))
+            .collect();
+        let published: Vec<liancha_domain::follow_up::PublishedResult> = rows
+            .iter()
+            .zip(&categories)
+            .filter_map(|((entity, item, _), categories)| {
+                Some(liancha_domain::follow_up::PublishedResult {
+                    entity,
+                    item,
+                    department: department_of(item)?,
+                    categories,
+                })
+            })
+            .collect();
+        let (follow_ups, proposals) = liancha_domain::follow_up::drafts(&published);
+        // A proposal is decided by the department of its items, or by the lead
+        // department when its items are several departments'.
+        let proposer = |c: &liancha_domain::follow_up::CreditDraft| -> String {
+            let mut departments = c.items.iter().filter_map(|i| department_of(i));
+            match (
+                departments.next(),
+                departments.all(|d| Some(d) == department_of(&c.items[0])),
+            ) {
+                (Some(d), true) => d.to_string(),
+                _ => task.lead_department.clone(),
+            }
+        };
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             bump_version!(&mut *tx, task_id, version, "state = 'published', published_at = $3", now);
             sqlx::query("UPDATE visits SET state = 'published' WHERE task_id = $1 AND state = 'submitted'")
                 .bind(task_id).execute(&mut *tx).await?;
-            let mut follow_ups = 0;
-            let mut proposals = 0;
-            for (entity, item, categories) in &rows {
-                let Some(department) = department_of(item) else { continue };
-                for c in split_codes(categories, ResultCategory::from_code) {
-                    if let Some(kind) = c.default_follow_up() {
-                        // 责令整改: the default term is ten working days.
-                        let due = (kind == FollowUpKind::Rectify).then(|| cal.add_working_days(china_date(now), 10));
-                        sqlx::query("INSERT INTO follow_ups (task_id, entity_id, department, item_code, category, kind, due_on, state, created_at) \
-                                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8) ON CONFLICT DO NOTHING")
-                            .bind(task_id).bind(entity).bind(department).bind(item).bind(c.code()).bind(kind.code())
-                            .bind(due).bind(now).execute(&mut *tx).await?;
-                        follow_ups += 1;
-                    }
-                    if let Some(list) = c.credit_list() {
-                        sqlx::query("INSERT INTO credit_proposals (entity_id, list, department, task_id, item_code, category, state, created_at) \
-                                     VALUES ($1, $2, $3, $4, $5, $6, 'proposed', $7) ON CONFLICT DO NOTHING")
-                            .bind(entity).bind(list.code()).bind(department).bind(task_id).bind(item).bind(c.code())
-                            .bind(now).execute(&mut *tx).await?;
-                        proposals += 1;
-                    }
-                }
+            for f in &follow_ups {
+                // 责令整改: the default term is ten working days.
+                let due = (f.kind == FollowUpKind::Rectify).then(|| cal.add_working_days(china_date(now), 10));
+                sqlx::query("INSERT INTO follow_ups (task_id, entity_id, department, item_code, items, category, kind, due_on, state, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)")
+                    .bind(task_id).bind(&f.entity).bind(&f.department).bind(&f.items[0]).bind(f.items.join(","))
+                    .bind(f.category.code()).bind(f.kind.code()).bind(due).bind(now).execute(&mut *tx).await?;
             }
+            for c in &proposals {
+                sqlx::query("INSERT INTO credit_proposals (entity_id, list, department, task_id, item_code, items, category, state, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8)")
+                    .bind(&c.entity).bind(c.list.code()).bind(proposer(c)).bind(task_id).bind(&c.items[0])
+                    .bind(c.items.join(",")).bind(c.category.code()).bind(now).execute(&mut *tx).await?;
+            }
+            let (follow_ups, proposals) = (follow_ups.len(), proposals.len());
             crate::project_published_task!(&mut tx, task_id);
             append_audit!(&mut *tx, actor, now, Audit::new("task.publish", "task", task_id).task(task_id)
                 .before(serde_json::json!({"state": "drawn"}))

@@ -979,6 +979,7 @@ async fn whole_joint_task(store: &Store) {
         (first.as_str(), ResultCategory::Unreachable)
     );
     assert_eq!(f.kind, FollowUpKind::Rectify);
+    assert_eq!(f.items, ["SC-001"], "the item it came from");
     assert!(f.due_on.is_some());
     assert!(
         store

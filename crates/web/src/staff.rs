@@ -1449,6 +1449,19 @@ struct FollowUpsPage {
     kinds: &'static [FollowUpKind],
     department: Option<String>,
     can_manage: bool,
+    /// Item names by code, for the items each row came from.
+    item_names: BTreeMap<String, String>,
+}
+
+impl FollowUpsPage {
+    /// 「营业执照…的检查、农药经营的检查」: the items a row came from, by name.
+    fn items(&self, codes: &[String]) -> String {
+        codes
+            .iter()
+            .map(|c| self.item_names.get(c).cloned().unwrap_or_else(|| c.clone()))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
 }
 
 pub async fn follow_ups(
@@ -1468,6 +1481,13 @@ pub async fn follow_ups(
         kinds: FollowUpKind::ALL,
         department,
         can_manage,
+        item_names: s
+            .store
+            .items(false)
+            .await?
+            .into_iter()
+            .map(|i| (i.code, i.name))
+            .collect(),
         staff,
     })
 }
