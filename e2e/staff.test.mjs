@@ -718,7 +718,21 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.waitForURL('**/staff/oversight');
     await assertText(tableAfter(page, '本年度任务').locator('tr', { hasText: title }), '结果已公示');
     assert.ok((await page.locator('svg.chart').count()) >= 2);
+    // Each task in one domain: the domain rows add up to the county's task count.
+    const total = Number(await page.locator('.cards .card b').first().innerText());
+    const domainRows = await tableAfter(page, '按领域').evaluate((table) =>
+      [...table.tBodies[0].rows].map((tr) => [...tr.cells].slice(1, 5).reduce((n, td) => n + Number(td.textContent), 0)),
+    );
+    assert.equal(domainRows.reduce((a, b) => a + b, 0), total);
     await shot(page, 'oversight');
+    const office = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'oversight-phone');
+    await page.setViewportSize(office);
+    // The lead department's monthly report says what it led and what it took part in.
+    await page.goto('/staff/oversight/report?department=amr');
+    await assertText(page.locator('.document'), /本部门牵头新建联合抽查任务 \d+ 项/);
+    await shot(page, 'report');
     // A post by hand is refused too.
     await page.goto(taskUrl);
     const csrf = await page.locator('input[name=csrf]').first().inputValue();

@@ -15,8 +15,11 @@ use crate::{Result, Store, with_pool};
 /// Figures of one department (or one domain).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Figures {
-    /// Tasks with an item of the department, by [`TaskState`] index.
+    /// Tasks by [`TaskState`] index: for a department those it leads or has items in,
+    /// for a domain those of that domain.
     pub tasks_by_state: [i64; 5],
+    /// For a department: the tasks it leads, cancelled ones left out.
+    pub led: i64,
     /// Entities visited for the department's items (results submitted).
     pub inspected: i64,
     /// Of those, entities where a problem was found in its items.
@@ -44,8 +47,18 @@ impl Figures {
             self.with_problems * 10_000 / self.inspected
         }
     }
+    /// Joint tasks, cancelled ones left out: a cancelled task inspected nothing.
     pub fn tasks(&self) -> i64 {
-        self.tasks_by_state.iter().sum()
+        TaskState::ALL
+            .iter()
+            .zip(self.tasks_by_state)
+            .filter(|(s, _)| **s != TaskState::Cancelled)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn cancelled(&self) -> i64 {
+        self.tasks_by_state[state_index(TaskState::Cancelled)]
     }
 }
 
@@ -77,6 +90,15 @@ pub struct Oversight {
     /// Drawn tasks near or past their publication deadline.
     pub deadlines: Vec<OverdueTask>,
     pub over_inspected: Vec<OverInspected>,
+}
+
+/// The departments a task is counted for: its lead and every department of its items.
+pub fn task_departments(t: &Task) -> Vec<String> {
+    let mut out = t.departments();
+    if !out.contains(&t.lead_department) {
+        out.insert(0, t.lead_department.clone());
+    }
+    out
 }
 
 fn state_index(s: TaskState) -> usize {
@@ -126,8 +148,11 @@ impl Store {
                 continue;
             }
             let state = state_index(t.state);
-            for d in t.departments() {
+            for d in task_departments(t) {
                 by_dept.entry(d).or_default().tasks_by_state[state] += 1;
+            }
+            if t.state != TaskState::Cancelled {
+                by_dept.entry(t.lead_department.clone()).or_default().led += 1;
             }
         }
         for t in tasks.iter().filter(|t| t.state == TaskState::Drawn) {
@@ -149,25 +174,30 @@ impl Store {
         }
 
         // Results of submitted or published visits, per department of the item.
-        let rows: Vec<(String, String, String, Option<DateTime<Utc>>)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT i.department, r.entity_id, r.categories, v.submitted_at FROM results r \
+        let rows: Vec<(String, String, String, Option<DateTime<Utc>>, String)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT i.department, r.entity_id, r.categories, v.submitted_at, t.domain FROM results r \
              JOIN items i ON i.code = r.item_code \
              JOIN visits v ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
              JOIN tasks t ON t.id = r.task_id \
              WHERE t.year = $1 AND v.state IN ('submitted', 'published')").bind(year).fetch_all(p).await)?;
         let mut inspected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         let mut problems: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for (dept, entity, categories, at) in &rows {
+        // By the task's domain: a market task's agriculture item is still market work.
+        let mut domain_inspected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        let mut domain_problems: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (dept, entity, categories, at, domain) in &rows {
             if !in_period(*at) {
                 continue;
             }
             inspected.entry(dept).or_default().insert(entity);
+            domain_inspected.entry(domain).or_default().insert(entity);
             let problem = categories
                 .split(',')
                 .filter_map(ResultCategory::from_code)
                 .any(ResultCategory::is_problem);
             if problem {
                 problems.entry(dept).or_default().insert(entity);
+                domain_problems.entry(domain).or_default().insert(entity);
             }
         }
         let targeted: Vec<(String, String, NaiveDate)> = with_pool!(self, p => sqlx::query_as(
@@ -195,7 +225,8 @@ impl Store {
             }
         }
 
-        // Domains: distinct entities across the domain's departments.
+        // Domains: the tasks of the domain and the entities they inspected; targeted
+        // inspections and follow-ups are the domain's departments'.
         let mut domains = Vec::new();
         let mut total = Figures::default();
         let all_inspected: BTreeSet<&str> = inspected.values().flatten().copied().collect();
@@ -207,34 +238,28 @@ impl Store {
                 .map(|d| d.code.as_str())
                 .collect();
             let mut f = Figures::default();
-            let mut ins = BTreeSet::new();
-            let mut pro = BTreeSet::new();
             for c in &codes {
                 let d = &by_dept[*c];
                 f.targeted += d.targeted;
                 f.follow_ups_open += d.follow_ups_open;
                 f.follow_ups_closed += d.follow_ups_closed;
-                ins.extend(inspected.get(c).into_iter().flatten().copied());
-                pro.extend(problems.get(c).into_iter().flatten().copied());
             }
-            // A task counts once per domain even with several of its departments.
-            for t in tasks.iter().filter(|t| in_period(Some(t.created_at))) {
-                if t.departments().iter().any(|d| codes.contains(&d.as_str())) {
-                    f.tasks_by_state[state_index(t.state)] += 1;
-                }
+            for t in tasks
+                .iter()
+                .filter(|t| t.domain == *domain && in_period(Some(t.created_at)))
+            {
+                f.tasks_by_state[state_index(t.state)] += 1;
             }
             f.overdue_tasks = deadlines
                 .iter()
-                .filter(|o| {
-                    o.flag == DeadlineFlag::Overdue
-                        && o.task
-                            .departments()
-                            .iter()
-                            .any(|d| codes.contains(&d.as_str()))
-                })
+                .filter(|o| o.flag == DeadlineFlag::Overdue && o.task.domain == *domain)
                 .count() as i64;
-            f.inspected = ins.len() as i64;
-            f.with_problems = pro.len() as i64;
+            f.inspected = domain_inspected
+                .get(domain.code())
+                .map_or(0, |s| s.len() as i64);
+            f.with_problems = domain_problems
+                .get(domain.code())
+                .map_or(0, |s| s.len() as i64);
             total.targeted += f.targeted;
             total.follow_ups_open += f.follow_ups_open;
             total.follow_ups_closed += f.follow_ups_closed;

@@ -59,6 +59,11 @@ pub fn bar_chart(title: &str, rows: &[(String, i64, String)]) -> String {
     s
 }
 
+/// Basis points as the fraction a spreadsheet's percent format shows (1234 → 0.1234).
+fn bp_fraction(bp: i64) -> f64 {
+    bp as f64 / 10_000.0
+}
+
 pub fn percent(bp: i64) -> String {
     format!("{}.{:02}%", bp / 100, bp % 100)
 }
@@ -207,33 +212,38 @@ fn workbook(o: &Oversight) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         "处置中",
         "已办结",
         "超期未公示任务",
+        "牵头任务",
     ];
-    let mut table =
-        |name: &str, rows: Vec<(String, &Figures)>| -> Result<(), rust_xlsxwriter::XlsxError> {
-            let ws = wb.add_worksheet();
-            ws.set_name(name)?;
-            for (c, h) in headers.iter().enumerate() {
-                ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    // Shares are numbers in a percent format, so that a clerk can sort and sum them.
+    let share = Format::new().set_num_format("0.00%");
+    let mut table = |name: &str,
+                     rows: Vec<(String, &Figures)>|
+     -> Result<(), rust_xlsxwriter::XlsxError> {
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        ws.set_column_width(0, 28)?;
+        for (r, (label, f)) in rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            ws.write_string(r, 0, label)?;
+            ws.write_number(r, 1, f.tasks() as f64)?;
+            for (i, n) in f.tasks_by_state.iter().enumerate() {
+                ws.write_number(r, 2 + i as u16, *n as f64)?;
             }
-            ws.set_column_width(0, 28)?;
-            for (r, (label, f)) in rows.iter().enumerate() {
-                let r = r as u32 + 1;
-                ws.write_string(r, 0, label)?;
-                ws.write_number(r, 1, f.tasks() as f64)?;
-                for (i, n) in f.tasks_by_state.iter().enumerate() {
-                    ws.write_number(r, 2 + i as u16, *n as f64)?;
-                }
-                ws.write_number(r, 7, f.inspected as f64)?;
-                ws.write_string(r, 8, percent(f.coverage_bp(o.population)))?;
-                ws.write_number(r, 9, f.with_problems as f64)?;
-                ws.write_string(r, 10, percent(f.problem_bp()))?;
-                ws.write_number(r, 11, f.targeted as f64)?;
-                ws.write_number(r, 12, f.follow_ups_open as f64)?;
-                ws.write_number(r, 13, f.follow_ups_closed as f64)?;
-                ws.write_number(r, 14, f.overdue_tasks as f64)?;
-            }
-            Ok(())
-        };
+            ws.write_number(r, 7, f.inspected as f64)?;
+            ws.write_number_with_format(r, 8, bp_fraction(f.coverage_bp(o.population)), &share)?;
+            ws.write_number(r, 9, f.with_problems as f64)?;
+            ws.write_number_with_format(r, 10, bp_fraction(f.problem_bp()), &share)?;
+            ws.write_number(r, 11, f.targeted as f64)?;
+            ws.write_number(r, 12, f.follow_ups_open as f64)?;
+            ws.write_number(r, 13, f.follow_ups_closed as f64)?;
+            ws.write_number(r, 14, f.overdue_tasks as f64)?;
+            ws.write_number(r, 15, f.led as f64)?;
+        }
+        Ok(())
+    };
     table(
         "按部门",
         o.departments

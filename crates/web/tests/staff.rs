@@ -571,7 +571,32 @@ async fn every_route_with_every_role(engine: Engine) {
             .unwrap()
             .contains("spreadsheetml")
     );
-    assert_eq!(&r.bytes().await.unwrap()[..2], b"PK");
+    let body = r.bytes().await.unwrap();
+    assert_eq!(&body[..2], b"PK");
+    // Shares are numbers (in a percent format), not text: they sort and sum in Excel.
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut wb: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(body.to_vec())).unwrap();
+        let sheet = wb.worksheet_range("按部门").unwrap();
+        let header: Vec<String> = sheet
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        for column in ["覆盖率", "问题占比", "牵头任务"] {
+            let i = header.iter().position(|h| h == column).unwrap();
+            for row in sheet.rows().skip(1) {
+                assert!(
+                    matches!(row[i], Data::Float(_) | Data::Int(_)),
+                    "{column}: {:?}",
+                    row[i]
+                );
+            }
+        }
+    }
 
     // Each notice carries its check code and a QR code of the public check page.
     let (_, notices) = srv
