@@ -266,6 +266,8 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.fill('input[name=year]', today().slice(0, 4));
     await page.selectOption('select[name=domain]', 'market');
     await page.selectOption('select[name=lead_department]', 'amr');
+    // Inspections start today by default: results entered today are accepted.
+    assert.equal(await page.inputValue('input[name=inspection_start]'), today());
     await page.fill('input[name=inspection_start]', today());
     await page.fill('input[name=inspection_end]', beijing(30 * DAY).slice(0, 10));
     for (const code of ITEMS) await page.check(`input[name=items][value="${code}"]`);
@@ -298,7 +300,15 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     const stale = await secondTab(page, taskUrl);
 
     await page.goto(taskUrl);
-    await page.fill('input[name=drand_round]', ''); // no network here: no drand round
+    // drand is offered only when asked for (an offline county cannot fetch its
+    // signature): nothing is pre-filled.
+    assert.equal(await page.inputValue('input[name=drand_round]'), '');
+    assert.equal(await page.locator('input[name=drand_round]').isVisible(), false);
+    await shot(page, 'task-draft', { until: BEFORE_LOG });
+    const office = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'task-draft-phone', { until: BEFORE_LOG });
+    await page.setViewportSize(office);
     await page.fill('input[name=other_source]', '公证员现场掷骰（5 枚）');
     const when = beijing(12_000);
     await page.fill('input[name=other_time]', when);
@@ -313,7 +323,6 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
 
     // The stale tab posts the commit form again (version of the draft).
     await stale.bringToFront();
-    await stale.fill('input[name=drand_round]', '');
     await stale.fill('input[name=other_source]', '另一组骰子');
     await stale.fill('input[name=other_time]', beijing(60_000));
     const response = await submit(stale, '封存方案');

@@ -539,8 +539,10 @@ pub async fn new_task(
         team_count: "4".into(),
         team_size: "2".into(),
         avoid_same_township: Some("on".into()),
-        inspection_start: (today + chrono::Duration::days(7)).to_string(),
-        inspection_end: (today + chrono::Duration::days(37)).to_string(),
+        // From today: results are refused before the start, and the draw is usually
+        // held the day the inspections begin.
+        inspection_start: today.to_string(),
+        inspection_end: (today + chrono::Duration::days(30)).to_string(),
         ..TaskForm::default()
     };
     // From a planned task of a published annual plan.
