@@ -3,11 +3,13 @@
 //! which writes its audit entry in the same transaction. The web handlers and the CLI
 //! parse input, call a use case and present its answer; they decide nothing.
 //!
-//! The county a use case acts in will join the context with the county scope; the
-//! review area (results, return, approval, publication) is the first moved here.
+//! The county a use case acts in will join the context with the county scope. Moved
+//! here so far: the review area (results, return, approval, publication) and the
+//! task's actions before the visits (seal, witnesses, draw, substitution, cancel).
 
 mod error;
 pub mod review;
+pub mod tasks;
 
 use chrono::{DateTime, Utc};
 use liancha_domain::auth::{Action, Principal};

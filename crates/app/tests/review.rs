@@ -76,21 +76,22 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         .unwrap();
     let v = store.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("掷骰", t0() + Duration::minutes(5)).unwrap();
-    store
-        .commit_task(id, v, &[dice], &coordinator.actor(), t0())
-        .await
-        .unwrap();
+    let sealing = Context::new(coordinator.principal.clone(), t0());
+    // Only the managing department or the coordinator seals and draws.
+    let r = app.commit(&agri, id, v, std::slice::from_ref(&dice)).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    app.commit(&sealing, id, v, &[dice]).await.unwrap();
     let v = store.task_or_404(id).await.unwrap().version;
-    store
-        .reveal_and_draw(
-            id,
-            v,
-            &["2 7 1 8".into()],
-            &coordinator.actor(),
-            coordinator.now,
-        )
+    let r = app.draw(&agri, id, v, &["2 7 1 8".into()]).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    app.draw(&coordinator, id, v, &["2 7 1 8".into()])
         .await
         .unwrap();
+    let r = app.cancel(&coordinator, id, v, "重复").await;
+    assert!(
+        matches!(r, Err(AppError::Conflict(_))),
+        "a stale version: {r:?}"
+    );
     let members = store.team_members(id).await.unwrap();
     let visits = store.visits(id).await.unwrap();
     let visit = visits.iter().find(|v| v.team_no.is_some()).unwrap();

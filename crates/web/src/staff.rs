@@ -593,10 +593,7 @@ pub async fn create_task(
 }
 
 async fn load_task(s: &AppState, staff: &Staff, id: i64) -> Result<(Task, TaskScope), WebError> {
-    let task = s.store.task_or_404(id).await?;
-    let scope = s.store.task_scope(&task).await?;
-    staff.require(&Action::ReadTask(&scope))?;
-    Ok((task, scope))
+    Ok(s.app.task_access(&staff.context(s.clock.now()), id).await?)
 }
 
 pub async fn edit_task(
@@ -851,8 +848,6 @@ pub async fn commit(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<CommitForm>,
 ) -> Result<Response, WebError> {
-    let (_, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
     let back = format!("/staff/tasks/{id}");
     let mut sources = Vec::new();
     if !f.drand_round.trim().is_empty() {
@@ -883,13 +878,10 @@ pub async fn commit(
             }
         }
     }
-    match s
-        .store
-        .commit_task(id, f.version, &sources, &staff.actor(), s.clock.now())
-        .await
-    {
-        Ok(_) => Ok(see_other(format!("/staff/tasks/{id}?done=committed"))),
-        Err(e) => refused(e, back),
+    let ctx = staff.context(s.clock.now());
+    match s.app.commit(&ctx, id, f.version, &sources).await {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=committed"))),
+        Err(e) => Err(WebError::refused(e, back)),
     }
 }
 
@@ -905,15 +897,10 @@ pub async fn draw(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<DrawForm>,
 ) -> Result<Response, WebError> {
-    let (_, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
-    match s
-        .store
-        .reveal_and_draw(id, f.version, &f.reveal, &staff.actor(), s.clock.now())
-        .await
-    {
-        Ok(_) => Ok(see_other(format!("/staff/tasks/{id}?done=drawn"))),
-        Err(e) => refused(e, format!("/staff/tasks/{id}")),
+    let ctx = staff.context(s.clock.now());
+    match s.app.draw(&ctx, id, f.version, &f.reveal).await {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=drawn"))),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
 
@@ -930,8 +917,6 @@ pub async fn add_witness(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<WitnessForm>,
 ) -> Result<Response, WebError> {
-    let (_, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
     let back = format!("/staff/tasks/{id}");
     let Some(role) = WitnessRole::from_code(&f.role) else {
         return Err(WebError::Refused {
@@ -939,20 +924,14 @@ pub async fn add_witness(
             back,
         });
     };
+    let ctx = staff.context(s.clock.now());
     match s
-        .store
-        .add_witness(
-            id,
-            &f.name,
-            role,
-            &f.organisation,
-            &staff.actor(),
-            s.clock.now(),
-        )
+        .app
+        .add_witness(&ctx, id, &f.name, role, &f.organisation)
         .await
     {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=witness"))),
-        Err(e) => refused(e, back),
+        Err(e) => Err(WebError::refused(e, back)),
     }
 }
 
@@ -967,15 +946,10 @@ pub async fn cancel(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<CancelForm>,
 ) -> Result<Response, WebError> {
-    let (_, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
-    match s
-        .store
-        .cancel_task(id, f.version, &f.reason, &staff.actor(), s.clock.now())
-        .await
-    {
+    let ctx = staff.context(s.clock.now());
+    match s.app.cancel(&ctx, id, f.version, &f.reason).await {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=cancelled"))),
-        Err(e) => refused(e, format!("/staff/tasks/{id}")),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
 
@@ -993,38 +967,29 @@ pub async fn substitute(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<SubstituteForm>,
 ) -> Result<Response, WebError> {
-    let (_, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
-    let now = s.clock.now();
-    let r = if f.kind == "inspector" {
-        s.store
-            .substitute_inspector(id, f.version, &f.id, &f.reason, &staff.actor(), now)
-            .await
+    let ctx = staff.context(s.clock.now());
+    let kind = if f.kind == "inspector" {
+        liancha_app::tasks::Substitution::Inspector
     } else {
-        s.store
-            .substitute_entity(id, f.version, &f.id, &f.reason, &staff.actor(), now)
-            .await
+        liancha_app::tasks::Substitution::Entity
     };
-    match r {
-        Ok(_) => Ok(see_other(format!("/staff/tasks/{id}?done=substituted"))),
-        Err(e) => refused(e, format!("/staff/tasks/{id}")),
+    match s
+        .app
+        .substitute(&ctx, id, f.version, kind, &f.id, &f.reason)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=substituted"))),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
 
-/// Whether the user may read the whole task's plan, exclusions and draw record (every
-/// team's entities): everyone who reads the task, except an inspector before the
-/// results are published, who sees only their own team's visits (the published
-/// record is public anyway).
+/// See [`liancha_app::tasks::may_read_whole_task`].
 pub(crate) fn may_read_whole_task(staff: &Staff, task: &Task) -> bool {
-    staff.principal.role != Role::Inspector || task.state == TaskState::Published
+    liancha_app::tasks::may_read_whole_task(&staff.context(chrono::Utc::now()), task)
 }
 
 async fn load_whole_task(s: &AppState, staff: &Staff, id: i64) -> Result<Task, WebError> {
-    let (task, _) = load_task(s, staff, id).await?;
-    if !may_read_whole_task(staff, &task) {
-        return Err(WebError::Forbidden);
-    }
-    Ok(task)
+    Ok(s.app.whole_task(&staff.context(s.clock.now()), id).await?)
 }
 
 /// The draw record as a file, for `liancha verify` or the browser verifier.

@@ -1,0 +1,120 @@
+//! A task's life before the visits: sealing the plan, witnesses, the reveal and
+//! draw, substitutions and cancellation. Each is the task's managing department's
+//! (or the coordinator's), at the version of the task the clerk's page showed.
+
+use liancha_domain::auth::{Action, Role};
+use liancha_domain::workflow::{SourceDecl, TaskState, WitnessRole};
+use liancha_store::tasks::Task;
+
+use crate::{App, AppError, Context, Result};
+
+/// Which draw a substitution replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Substitution {
+    Inspector,
+    Entity,
+}
+
+/// Whether the principal may read the whole task's plan, exclusions and draw record
+/// (every team's entities): everyone who reads the task, except an inspector before
+/// the results are published, who sees only their own team's visits (the published
+/// record is public anyway).
+pub fn may_read_whole_task(ctx: &Context, task: &Task) -> bool {
+    ctx.principal.role != Role::Inspector || task.state == TaskState::Published
+}
+
+impl App {
+    /// The task with every team's part, if the principal may read all of it.
+    pub async fn whole_task(&self, ctx: &Context, id: i64) -> Result<Task> {
+        let (task, _) = self.task_access(ctx, id).await?;
+        if !may_read_whole_task(ctx, &task) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(task)
+    }
+
+    async fn require_manage(&self, ctx: &Context, id: i64) -> Result<()> {
+        let (_, scope) = self.task_access(ctx, id).await?;
+        ctx.require(&Action::ManageTask(&scope))
+    }
+
+    /// Seals the plan with its random sources.
+    pub async fn commit(
+        &self,
+        ctx: &Context,
+        id: i64,
+        version: i32,
+        sources: &[SourceDecl],
+    ) -> Result<()> {
+        self.require_manage(ctx, id).await?;
+        self.store()
+            .commit_task(id, version, sources, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    /// Reveals the sources' values and draws.
+    pub async fn draw(
+        &self,
+        ctx: &Context,
+        id: i64,
+        version: i32,
+        reveal: &[String],
+    ) -> Result<()> {
+        self.require_manage(ctx, id).await?;
+        self.store()
+            .reveal_and_draw(id, version, reveal, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_witness(
+        &self,
+        ctx: &Context,
+        id: i64,
+        name: &str,
+        role: WitnessRole,
+        organisation: &str,
+    ) -> Result<()> {
+        self.require_manage(ctx, id).await?;
+        self.store()
+            .add_witness(id, name, role, organisation, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn cancel(&self, ctx: &Context, id: i64, version: i32, reason: &str) -> Result<()> {
+        self.require_manage(ctx, id).await?;
+        self.store()
+            .cancel_task(id, version, reason, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    /// Replaces a drawn inspector or entity by the next of the draw.
+    pub async fn substitute(
+        &self,
+        ctx: &Context,
+        id: i64,
+        version: i32,
+        kind: Substitution,
+        who: &str,
+        reason: &str,
+    ) -> Result<()> {
+        self.require_manage(ctx, id).await?;
+        let (actor, now) = (ctx.actor(), ctx.now);
+        match kind {
+            Substitution::Inspector => {
+                self.store()
+                    .substitute_inspector(id, version, who, reason, &actor, now)
+                    .await?;
+            }
+            Substitution::Entity => {
+                self.store()
+                    .substitute_entity(id, version, who, reason, &actor, now)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
