@@ -130,13 +130,13 @@ async function secondTab(page, url) {
   return tab;
 }
 
-/** Clicks a submit button and waits for the page the form leads to. */
 /** A 1×1 PNG, as a phone camera's photo stands in for in the tests. */
 const PHOTO = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
   'base64',
 );
 
+/** Clicks a submit button and waits for the page the form leads to. */
 async function submit(page, buttonName) {
   const nav = page.waitForNavigation({ waitUntil: 'load' });
   await page.getByRole('button', { name: buttonName, exact: typeof buttonName === 'string' }).click();

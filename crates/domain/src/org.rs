@@ -166,19 +166,24 @@ pub fn check_new_divisions(existing: &[Division], divisions: &[Division]) -> Res
         if all.iter().any(|x| x.code == d.code) {
             return Err(format!("行政区划代码 {} 已存在", d.code));
         }
-        if let Some(parent) = d.code.parent() {
-            if !all.iter().any(|x| x.code == parent) {
-                return Err(format!(
-                    "{}（{}）的上级 {} 尚未建立：请先建立上级",
-                    d.name, d.code, parent
-                ));
-            }
-            if all
-                .iter()
-                .any(|x| x.code.parent().as_ref() == Some(&parent) && x.name == d.name)
-            {
-                return Err(format!("{} 下已有名为「{}」的行政区划", parent, d.name));
-            }
+        let parent = d.code.parent();
+        if let Some(parent) = &parent
+            && !all.iter().any(|x| &x.code == parent)
+        {
+            return Err(format!(
+                "{}（{}）的上级 {} 尚未建立：请先建立上级",
+                d.name, d.code, parent
+            ));
+        }
+        // Siblings (provinces among themselves too) have different names.
+        if all
+            .iter()
+            .any(|x| x.code.parent() == parent && x.name == d.name)
+        {
+            return Err(match &parent {
+                Some(p) => format!("{} 下已有名为「{}」的行政区划", p, d.name),
+                None => format!("已有名为「{}」的省级行政区划", d.name),
+            });
         }
         all.push(d);
     }
@@ -256,5 +261,7 @@ mod tests {
         assert!(e.contains("已有名为"), "{e}");
         let e = check_new_divisions(&existing, &[div("532325", "县\0名")]).unwrap_err();
         assert!(e.contains("名称"), "{e}");
+        let e = check_new_divisions(&existing, &[div("54", "云南省")]).unwrap_err();
+        assert!(e.contains("省级"), "{e}");
     }
 }

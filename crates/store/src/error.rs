@@ -186,11 +186,12 @@ fn open_reason(url: &str, e: &sqlx::Error) -> String {
     if url.starts_with("postgres") {
         return "无法连接数据库服务器".into();
     }
-    let path = std::path::Path::new(
-        url.strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url),
-    );
+    let file = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    // `?mode=ro` and other options are not part of the file name.
+    let path = std::path::Path::new(file.split('?').next().unwrap_or(file));
     match code.as_deref().and_then(sqlite_primary) {
         Some(26) => return "该文件不是 liancha 的 SQLite 数据库文件".into(),
         Some(11) => return "数据库文件已损坏：请从备份恢复".into(),
@@ -259,7 +260,9 @@ mod tests {
             .to_string();
         assert!(e.contains("拒绝连接"), "{e}");
         assert!(!e.contains("secret"), "{e}");
-        let e = crate::Store::open("postgres://postgres@127.0.0.1:5432/liancha_no_such_db")
+        let admin = crate::testing::postgres_admin_url();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let e = crate::Store::open(&format!("{base}/liancha_no_such_db"))
             .await
             .err()
             .unwrap()

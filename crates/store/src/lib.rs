@@ -118,8 +118,13 @@ impl Store {
             // until its timeout and then report only that it timed out.
             {
                 use sqlx::Connection;
-                sqlx::PgConnection::connect_with(&opts)
-                    .await
+                let first = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    sqlx::PgConnection::connect_with(&opts),
+                )
+                .await
+                .map_err(|_| StoreError::open(url, sqlx::Error::PoolTimedOut))?;
+                first
                     .map_err(|e| StoreError::open(url, e))?
                     .close()
                     .await

@@ -160,7 +160,7 @@ impl Store {
             let flag = deadline_flag(&cal, today, deadline);
             if flag != DeadlineFlag::OnTime {
                 if flag == DeadlineFlag::Overdue {
-                    overdue_depts.extend(t.departments());
+                    overdue_depts.extend(task_departments(t));
                 }
                 deadlines.push(OverdueTask {
                     task: t.clone(),

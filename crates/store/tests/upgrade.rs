@@ -118,6 +118,24 @@ async fn upgraded(engine: Engine) {
         assert_eq!(now.rows.get(table), Some(n), "rows of {table}");
     }
     assert_eq!(now.records, was.records, "draw records are unchanged");
+    // Follow-ups and credit proposals of before migration 8 name their one item.
+    let follow_ups = store.follow_ups(None, true).await.unwrap();
+    let proposals = store.credit_proposals(None).await.unwrap();
+    assert!(!follow_ups.is_empty() && !proposals.is_empty());
+    for f in &follow_ups {
+        assert_eq!(
+            Some(f.items.clone()),
+            f.item_code.clone().map(|i| vec![i]),
+            "{f:?}"
+        );
+    }
+    for p in &proposals {
+        assert_eq!(
+            Some(p.items.clone()),
+            p.item_code.clone().map(|i| vec![i]),
+            "{p:?}"
+        );
+    }
     // The installation's one county is in the tree, with the levels above it.
     let tree: Vec<(String, String)> = store
         .divisions()

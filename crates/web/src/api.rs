@@ -102,6 +102,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    /// Seconds after which the same request may succeed (503 when the database is busy).
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -109,6 +111,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -116,6 +119,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::NOT_FOUND,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -123,6 +127,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: message.into(),
+            retry_after: None,
         }
     }
 }
@@ -134,6 +139,7 @@ impl From<StoreError> for ApiError {
             StoreError::Busy { retry_after } => ApiError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 message: format!("数据库正忙，请 {retry_after} 秒后重试"),
+                retry_after: Some(retry_after),
             },
             e => {
                 tracing::error!(error = %e, "store error in the open-data API");
@@ -145,13 +151,18 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut res = (
             self.status,
             Json(ErrorBody {
                 error: self.message,
             }),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        res
     }
 }
 
@@ -1623,7 +1634,7 @@ struct SearchParams {
     params(SearchParams),
     responses(
         (status = 200, description = "查询结果", body = FoundPage),
-        (status = 400, description = "查询条件无效（如少于两个字、校验位错误的代码）", body = ErrorBody),
+        (status = 400, description = "参数超出文档所列的格式或范围（q 不足 2 或超过 40 个字符、limit 不在 1–100、before 不是整数）；查不到结果的查询条件（如只有标点、校验码错误的代码）不是错误，返回 200 与 notice", body = ErrorBody),
         (status = 429, description = "同一地址查询过于频繁"),
     ))]
 async fn search_results(State(s): State<AppState>, q: Params) -> ApiResult<Json<FoundPage>> {

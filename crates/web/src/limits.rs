@@ -51,12 +51,12 @@ enum Kind {
 /// far fewer than a flood.
 pub const LOGIN_PER_MINUTE: u32 = 30;
 
-/// Which limit a request falls under, if any.
 /// Whether requests to `path` count against a per-address budget.
 pub(crate) fn is_rate_limited(method: &axum::http::Method, path: &str) -> bool {
     kind(method, path).is_some()
 }
 
+/// Which limit a request falls under, if any.
 fn kind(method: &axum::http::Method, path: &str) -> Option<Kind> {
     if path == "/login" && method == axum::http::Method::POST {
         Some(Kind::Login)

@@ -198,7 +198,7 @@ fn workbook(o: &Oversight) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let bold = Format::new().set_bold();
     let headers = [
         "名称",
-        "任务数",
+        "任务数（不含已取消）",
         "草稿",
         "方案已封存",
         "检查中",
@@ -240,7 +240,10 @@ fn workbook(o: &Oversight) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             ws.write_number(r, 12, f.follow_ups_open as f64)?;
             ws.write_number(r, 13, f.follow_ups_closed as f64)?;
             ws.write_number(r, 14, f.overdue_tasks as f64)?;
-            ws.write_number(r, 15, f.led as f64)?;
+            // Only a department leads tasks.
+            if name == "按部门" {
+                ws.write_number(r, 15, f.led as f64)?;
+            }
         }
         Ok(())
     };
