@@ -5,9 +5,11 @@
 //!
 //! The county a use case acts in will join the context with the county scope. Moved
 //! here so far: the review area (results, return, approval, publication) and the
-//! task's actions before the visits (seal, witnesses, draw, substitution, cancel).
+//! task's actions before the visits (seal, witnesses, draw, substitution, cancel),
+//! and follow-up work and credit decisions after publication.
 
 mod error;
+pub mod follow_up;
 pub mod review;
 pub mod tasks;
 

@@ -232,4 +232,45 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     assert_eq!(proposals[0].entity_id, obstructing);
     assert_eq!(proposals[0].items, ["NY-001", "SC-001"]);
     assert_eq!(proposals[0].department, "amr");
+
+    // Each department works its own follow-ups and decides its proposals.
+    use liancha_app::follow_up::{FollowUpChange, department_view};
+    let amr_case = follow_ups
+        .iter()
+        .find(|f| f.entity_id == obstructing && f.department == "amr")
+        .unwrap();
+    let close = || FollowUpChange::Close {
+        note: "已立案".into(),
+    };
+    let r = app.change_follow_up(&agri, amr_case.id, close()).await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    app.change_follow_up(&amr, amr_case.id, close())
+        .await
+        .unwrap();
+    let r = app.change_follow_up(&amr, amr_case.id, close()).await;
+    assert!(
+        matches!(r, Err(AppError::Invalid { .. })),
+        "closed once: {r:?}"
+    );
+    let r = app.decide_credit(&agri, proposals[0].id, true, "").await;
+    assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    app.decide_credit(&amr, proposals[0].id, true, "")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .entity(&obstructing)
+            .await
+            .unwrap()
+            .unwrap()
+            .blacklisted
+    );
+    let r = app.decide_credit(&amr, 999_999, true, "").await;
+    assert!(matches!(r, Err(AppError::NotFound(_))), "{r:?}");
+    assert_eq!(department_view(&amr).unwrap().as_deref(), Some("amr"));
+    assert_eq!(department_view(&coordinator).unwrap(), None);
+    assert!(matches!(
+        department_view(&as_member(&insider.inspector_id)),
+        Err(AppError::Forbidden)
+    ));
 }

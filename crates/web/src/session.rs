@@ -103,12 +103,9 @@ impl Staff {
     /// user reads: `Ok(None)` for all departments (admin, coordinator, oversight),
     /// `Ok(Some(d))` for a department admin's own, refused for everyone else.
     pub fn department_view(&self) -> Result<Option<String>, WebError> {
-        use liancha_domain::auth::Role;
-        match self.principal.role {
-            Role::DepartmentAdmin => Ok(self.principal.department.clone()),
-            Role::Admin | Role::Coordinator | Role::Oversight => Ok(None),
-            _ => Err(WebError::Forbidden),
-        }
+        Ok(liancha_app::follow_up::department_view(
+            &self.context(chrono::Utc::now()),
+        )?)
     }
 
     /// The user's department when it reviews results of a task with these departments.

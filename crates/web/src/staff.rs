@@ -1478,20 +1478,10 @@ pub async fn update_follow_up(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<FollowUpForm>,
 ) -> Result<Response, WebError> {
-    let item = s
-        .store
-        .follow_up(id)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("后续处置 {id}")))?;
-    staff.require(&Action::ManageFollowUp {
-        department: &item.department,
-    })?;
+    use liancha_app::follow_up::FollowUpChange;
     let back = "/staff/follow-ups".to_string();
-    let now = s.clock.now();
-    let r = if f.action == "close" {
-        s.store
-            .close_follow_up(id, &f.note, &staff.actor(), now)
-            .await
+    let change = if f.action == "close" {
+        FollowUpChange::Close { note: f.note }
     } else {
         let Some(kind) = FollowUpKind::from_code(&f.kind) else {
             return Err(WebError::Refused {
@@ -1499,7 +1489,7 @@ pub async fn update_follow_up(
                 back,
             });
         };
-        let due = if f.due_on.trim().is_empty() {
+        let due_on = if f.due_on.trim().is_empty() {
             None
         } else {
             match NaiveDate::parse_from_str(f.due_on.trim(), "%Y-%m-%d") {
@@ -1512,14 +1502,18 @@ pub async fn update_follow_up(
                 }
             }
         };
-        let target = Some(f.target_department.trim()).filter(|t| !t.is_empty());
-        s.store
-            .update_follow_up(id, kind, due, target, &f.note, &staff.actor(), now)
-            .await
+        FollowUpChange::Update {
+            kind,
+            due_on,
+            target_department: Some(f.target_department.trim().to_string())
+                .filter(|t| !t.is_empty()),
+            note: f.note,
+        }
     };
-    match r {
+    let ctx = staff.context(s.clock.now());
+    match s.app.change_follow_up(&ctx, id, change).await {
         Ok(()) => Ok(see_other("/staff/follow-ups?done=follow-up".into())),
-        Err(e) => refused(e, back),
+        Err(e) => Err(WebError::refused(e, back)),
     }
 }
 
@@ -1535,27 +1529,14 @@ pub async fn decide_credit(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<CreditForm>,
 ) -> Result<Response, WebError> {
-    let prop = s
-        .store
-        .credit_proposal(id)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("信用名单建议 {id}")))?;
-    staff.require(&Action::ManageFollowUp {
-        department: &prop.department,
-    })?;
+    let ctx = staff.context(s.clock.now());
     match s
-        .store
-        .decide_credit_proposal(
-            id,
-            f.decision == "confirm",
-            &f.note,
-            &staff.actor(),
-            s.clock.now(),
-        )
+        .app
+        .decide_credit(&ctx, id, f.decision == "confirm", &f.note)
         .await
     {
         Ok(()) => Ok(see_other("/staff/follow-ups?done=credit".into())),
-        Err(e) => refused(e, "/staff/follow-ups".into()),
+        Err(e) => Err(WebError::refused(e, "/staff/follow-ups".into())),
     }
 }
 

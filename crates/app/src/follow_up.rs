@@ -1,0 +1,99 @@
+//! After publication: the departments' follow-up work and their decisions on credit
+//! list proposals. Each is the responsible department's alone.
+
+use chrono::NaiveDate;
+use liancha_domain::auth::{Action, Role};
+use liancha_domain::workflow::FollowUpKind;
+
+use crate::{App, AppError, Context, Result};
+
+/// What a department does with one of its follow-ups.
+#[derive(Debug, Clone)]
+pub enum FollowUpChange {
+    Update {
+        kind: FollowUpKind,
+        due_on: Option<NaiveDate>,
+        target_department: Option<String>,
+        note: String,
+    },
+    Close {
+        note: String,
+    },
+}
+
+/// Whose department-wide lists (follow-ups, targeted inspections, conflicts) the
+/// principal reads: `None` for all departments (admin, coordinator, oversight), the
+/// own department for a department admin; anyone else is refused.
+pub fn department_view(ctx: &Context) -> Result<Option<String>> {
+    match ctx.principal.role {
+        Role::DepartmentAdmin => Ok(ctx.principal.department.clone()),
+        Role::Admin | Role::Coordinator | Role::Oversight => Ok(None),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+impl App {
+    pub async fn change_follow_up(
+        &self,
+        ctx: &Context,
+        id: i64,
+        change: FollowUpChange,
+    ) -> Result<()> {
+        let item = self
+            .store()
+            .follow_up(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("后续处置 {id}")))?;
+        // A follow-up's department never changes, so it can be read before the change.
+        ctx.require(&Action::ManageFollowUp {
+            department: &item.department,
+        })?;
+        let (actor, now) = (ctx.actor(), ctx.now);
+        match change {
+            FollowUpChange::Close { note } => {
+                self.store().close_follow_up(id, &note, &actor, now).await?
+            }
+            FollowUpChange::Update {
+                kind,
+                due_on,
+                target_department,
+                note,
+            } => {
+                self.store()
+                    .update_follow_up(
+                        id,
+                        kind,
+                        due_on,
+                        target_department.as_deref(),
+                        &note,
+                        &actor,
+                        now,
+                    )
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// The responsible department confirms (`confirm`) or rejects a credit list proposal.
+    pub async fn decide_credit(
+        &self,
+        ctx: &Context,
+        id: i64,
+        confirm: bool,
+        note: &str,
+    ) -> Result<()> {
+        let proposal = self
+            .store()
+            .credit_proposal(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("信用名单建议 {id}")))?;
+        ctx.require(&Action::ManageFollowUp {
+            department: &proposal.department,
+        })?;
+        self.store()
+            .decide_credit_proposal(id, confirm, note, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+}
