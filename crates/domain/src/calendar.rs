@@ -18,6 +18,15 @@ pub fn format_china_time(t: chrono::DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A moment in Beijing time to the second, for times the system enforces to the
+/// second (a random source's earliest reveal): shown to the minute, 10:05 would look
+/// reached while 10:05:30 is not.
+pub fn format_china_time_seconds(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&china())
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// The date in China at a moment.
 pub fn china_date(t: chrono::DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&china()).date_naive()

@@ -292,7 +292,7 @@ impl SourceDecl {
             return Err(WorkflowError::Invalid(format!(
                 "随机源「{}」的时间（{}）未到，不能揭示",
                 self.text,
-                crate::calendar::format_china_time(self.not_before)
+                crate::calendar::format_china_time_seconds(self.not_before)
             )));
         }
         let value = value.trim();
@@ -468,6 +468,14 @@ mod tests {
             SourceDecl::other("公证员骰子（5 枚）", now + chrono::Duration::minutes(5)).unwrap();
         assert!(dice.check_future(now).is_ok());
         assert!(dice.check_reveal("3 1 4 1 5", now).is_err());
+        // Refused to the second, and said to the second: 10:05 alone would look reached.
+        let odd = SourceDecl::other("骰子", now + chrono::Duration::seconds(330)).unwrap();
+        let e = odd
+            .check_reveal("1", now + chrono::Duration::seconds(329))
+            .unwrap_err()
+            .to_string();
+        let shown = crate::calendar::format_china_time_seconds(odd.not_before);
+        assert!(e.contains(&shown) && shown.len() == 19, "{e}");
         assert!(
             dice.check_reveal("3 1 4 1 5", now + chrono::Duration::minutes(5))
                 .is_ok()

@@ -79,6 +79,11 @@ pub fn time(t: &DateTime<Utc>) -> String {
     format_china_time(*t)
 }
 
+/// To the second: for times enforced to the second.
+pub fn time_seconds(t: &DateTime<Utc>) -> String {
+    liancha_domain::calendar::format_china_time_seconds(*t)
+}
+
 pub fn time_opt(t: &Option<DateTime<Utc>>) -> String {
     t.as_ref().map(time).unwrap_or_default()
 }
