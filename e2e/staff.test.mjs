@@ -136,6 +136,19 @@ const PHOTO = Buffer.from(
   'base64',
 );
 
+/**
+ * An irreversible step: the form's box saying what cannot be undone must be ticked
+ * first (the browser will not send the form without it), then the button clicked.
+ */
+async function confirmAndSubmit(page, buttonName) {
+  const button = page.getByRole('button', { name: buttonName, exact: typeof buttonName === 'string' });
+  const box = button.locator('xpath=ancestor::form//input[@name="confirm"]');
+  assert.equal(await box.count(), 1, `a confirmation box beside ${buttonName}`);
+  assert.match(await box.locator('xpath=ancestor::label').innerText(), /不可|不能|公示|改变|立即/);
+  await box.check();
+  return submit(page, buttonName);
+}
+
 /** Clicks a submit button and waits for the page the form leads to. */
 async function submit(page, buttonName) {
   const nav = page.waitForNavigation({ waitUntil: 'load' });
@@ -312,7 +325,10 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.fill('input[name=other_source]', '公证员现场掷骰（5 枚）');
     const when = beijing(12_000);
     await page.fill('input[name=other_time]', when);
-    await submit(page, '封存方案');
+    // Unticked, the browser keeps the form: sealing cannot be undone.
+    const box = page.locator('form[action$="/commit"] input[name=confirm]');
+    assert.equal(await box.evaluate((e) => e.checkValidity()), false);
+    await confirmAndSubmit(page, '封存方案');
     assert.match(page.url(), /\?done=committed$/);
     notBefore = Date.parse(`${when}+08:00`);
     await assertText(page.getByRole('status'), '抽取方案已封存');
@@ -325,7 +341,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await stale.bringToFront();
     await stale.fill('input[name=other_source]', '另一组骰子');
     await stale.fill('input[name=other_time]', beijing(60_000));
-    const response = await submit(stale, '封存方案');
+    const response = await confirmAndSubmit(stale, '封存方案');
     await expectRefusal(stale, response, { status: 422, message: /不能封存抽取方案.*未作任何更改/ });
     await shot(stale, 'error-double-post', { fullPage: false });
     await assertText(stale.getByRole('link', { name: '返回上一页' }), '返回上一页');
@@ -344,7 +360,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     assert.ok(Date.now() < notBefore - 2000, 'too slow: the declared time has nearly passed');
     await assertText(page.locator('p.notice'), '尚有随机源的时间未到');
     await page.fill('input[name=reveal]', '6 6 6 6 6');
-    const response = await submit(page, '揭示并抽取');
+    const response = await confirmAndSubmit(page, '揭示并抽取');
     await expectRefusal(page, response, { status: 422, message: /未到，不能揭示/ });
     await page.goto(taskUrl);
     await assertText(page.locator('h1 .state'), '方案已封存');
@@ -367,7 +383,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     await page.goto(taskUrl);
     await page.fill('input[name=reveal]', '3 1 4 1 5');
-    await submit(page, '揭示并抽取');
+    await confirmAndSubmit(page, '揭示并抽取');
     assert.match(page.url(), /\?done=drawn$/);
     await assertText(page.getByRole('status'), '抽取完成');
     await assertText(page.locator('h1 .state'), '已抽取，检查中');
@@ -577,12 +593,14 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     // The agriculture admin reviews but does not manage an amr-led task.
     assert.equal(await agri.getByRole('button', { name: '公示检查结果' }).count(), 0);
     const staleApprove = await secondTab(agri, taskUrl);
-    await submit(agri, /农业农村局：审核通过本部门事项的检查结果/);
+    await confirmAndSubmit(agri, /农业农村局：审核通过本部门事项的检查结果/);
     await assertText(agri.getByRole('status'), '本部门已审核通过');
+    // Approved once, the button is gone.
+    assert.equal(await agri.getByRole('button', { name: /审核通过本部门事项/ }).count(), 0);
     await assertText(tableAfter(agri, '审核与公示').locator('tr', { hasText: '牟定县农业农村局' }), '已通过');
     // Approving twice (the old page's button) is refused.
     await staleApprove.bringToFront();
-    const r = await submit(staleApprove, /审核通过本部门事项的检查结果/);
+    const r = await confirmAndSubmit(staleApprove, /审核通过本部门事项的检查结果/);
     await expectRefusal(staleApprove, r, { status: 422, message: /已审核通过/ });
     await staleApprove.close();
     await agri.bringToFront();
@@ -594,13 +612,17 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     assert.equal(await amr.getByRole('button', { name: '公示检查结果' }).count(), 0);
     const csrf = await amr.locator('input[name="csrf"]').first().inputValue();
     const version = await amr.locator('form[action$="/cancel"] input[name="version"]').inputValue();
-    const early = await amr.context().request.post(`${taskUrl}/publish`, { form: { csrf, version }, maxRedirects: 0 });
+    // Without its confirmation a publish request is refused first, changing nothing.
+    const unconfirmed = await amr.context().request.post(`${taskUrl}/publish`, { form: { csrf, version }, maxRedirects: 0 });
+    assert.equal(unconfirmed.status(), 422);
+    assert.match(await unconfirmed.text(), /请勾选确认：公示后结果向社会公开/);
+    const early = await amr.context().request.post(`${taskUrl}/publish`, { form: { csrf, version, confirm: 'yes' }, maxRedirects: 0 });
     assert.equal(early.status(), 422);
     assert.match(await early.text(), /尚未审核通过：牟定县市场监督管理局/);
     await amr.reload();
     await assertText(amr.locator('h1 .state'), '已抽取');
 
-    await submit(amr, /市场监督管理局：审核通过本部门事项的检查结果/);
+    await confirmAndSubmit(amr, /市场监督管理局：审核通过本部门事项的检查结果/);
     await assertText(amr.getByRole('status'), '本部门已审核通过');
     for (const d of ['牟定县市场监督管理局', '牟定县农业农村局']) {
       await assertText(tableAfter(amr, '审核与公示').locator('tr', { hasText: d }), '已通过');
@@ -611,7 +633,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
   step('the lead department\'s admin publishes the results', async () => {
     const { page } = sessions.get('amr-admin');
     await page.goto(taskUrl);
-    await submit(page, '公示检查结果');
+    await confirmAndSubmit(page, '公示检查结果');
     assert.match(page.url(), /\?done=published$/);
     await assertText(page.getByRole('status'), '检查结果已公示');
     await assertText(page.locator('h1 .state'), '结果已公示');
@@ -640,7 +662,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'follow-ups-phone');
     await page.setViewportSize(office);
-    await submit(page, '确认列入');
+    await confirmAndSubmit(page, '确认列入');
     await assertText(page.getByRole('status'), '信用名单建议已处理');
     await assertText(tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity }), '已确认列入');
   });

@@ -82,6 +82,7 @@ impl App {
         id: i64,
         confirm: bool,
         note: &str,
+        confirmed: bool,
     ) -> Result<()> {
         let proposal = self
             .store()
@@ -91,6 +92,9 @@ impl App {
         ctx.require(&Action::ManageFollowUp {
             department: &proposal.department,
         })?;
+        if confirm {
+            ctx.require_confirmed(confirmed, "列入名单将改变该主体的信用标记和风险分类")?;
+        }
         self.store()
             .decide_credit_proposal(id, confirm, note, &ctx.actor(), ctx.now)
             .await?;

@@ -56,6 +56,20 @@ impl Context {
         self.principal.may(action)
     }
 
+    /// Refuses an irreversible step the clerk has not confirmed (the form's `confirm`
+    /// box, which says what cannot be undone). Checked after the permission, so that
+    /// a role without it is told so first.
+    pub fn require_confirmed(&self, confirmed: bool, what: &str) -> Result<()> {
+        if confirmed {
+            Ok(())
+        } else {
+            Err(AppError::invalid_field(
+                "confirm",
+                format!("请勾选确认：{what}"),
+            ))
+        }
+    }
+
     /// Refuses unless the principal's role allows `action`.
     pub fn require(&self, action: &Action<'_>) -> Result<()> {
         if self.may(action) {

@@ -191,9 +191,10 @@ impl App {
     }
 
     /// The principal's department approves the results of its items.
-    pub async fn approve_results(&self, ctx: &Context, id: i64) -> Result<()> {
+    pub async fn approve_results(&self, ctx: &Context, id: i64, confirmed: bool) -> Result<()> {
         let department = self.reviewing_department(ctx)?;
         self.task_access(ctx, id).await?;
+        ctx.require_confirmed(confirmed, "审核通过后本部门事项的结果将随任务公示")?;
         self.store()
             .approve_results(id, &department, &ctx.actor(), ctx.now)
             .await?;
@@ -201,9 +202,16 @@ impl App {
     }
 
     /// The lead department publishes the task's results, at the version its page showed.
-    pub async fn publish(&self, ctx: &Context, id: i64, version: i32) -> Result<()> {
+    pub async fn publish(
+        &self,
+        ctx: &Context,
+        id: i64,
+        version: i32,
+        confirmed: bool,
+    ) -> Result<()> {
         let (_, scope) = self.task_access(ctx, id).await?;
         ctx.require(&Action::ManageTask(&scope))?;
+        ctx.require_confirmed(confirmed, "公示后结果向社会公开，不能撤回")?;
         self.store()
             .publish_task(id, version, &ctx.actor(), ctx.now)
             .await?;

@@ -38,30 +38,34 @@ impl App {
         ctx.require(&Action::ManageTask(&scope))
     }
 
-    /// Seals the plan with its random sources.
+    /// Seals the plan with its random sources, once the clerk has confirmed it.
     pub async fn commit(
         &self,
         ctx: &Context,
         id: i64,
         version: i32,
         sources: &[SourceDecl],
+        confirmed: bool,
     ) -> Result<()> {
         self.require_manage(ctx, id).await?;
+        ctx.require_confirmed(confirmed, "封存后抽取方案不可更改")?;
         self.store()
             .commit_task(id, version, sources, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
     }
 
-    /// Reveals the sources' values and draws.
+    /// Reveals the sources' values and draws, once the clerk has confirmed it.
     pub async fn draw(
         &self,
         ctx: &Context,
         id: i64,
         version: i32,
         reveal: &[String],
+        confirmed: bool,
     ) -> Result<()> {
         self.require_manage(ctx, id).await?;
+        ctx.require_confirmed(confirmed, "揭示值一经提交即完成抽取，结果不可撤销")?;
         self.store()
             .reveal_and_draw(id, version, reveal, &ctx.actor(), ctx.now)
             .await?;

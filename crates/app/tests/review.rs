@@ -78,13 +78,28 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     let dice = SourceDecl::other("掷骰", t0() + Duration::minutes(5)).unwrap();
     let sealing = Context::new(coordinator.principal.clone(), t0());
     // Only the managing department or the coordinator seals and draws.
-    let r = app.commit(&agri, id, v, std::slice::from_ref(&dice)).await;
+    let r = app
+        .commit(&agri, id, v, std::slice::from_ref(&dice), true)
+        .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
-    app.commit(&sealing, id, v, &[dice]).await.unwrap();
+    // Sealing cannot be undone: without the clerk's confirmation it is refused.
+    let r = app
+        .commit(&sealing, id, v, std::slice::from_ref(&dice), false)
+        .await;
+    assert!(
+        matches!(&r, Err(AppError::Invalid { field: Some(f), .. }) if f == "confirm"),
+        "{r:?}"
+    );
+    assert_eq!(
+        store.task_or_404(id).await.unwrap().version,
+        v,
+        "nothing changed"
+    );
+    app.commit(&sealing, id, v, &[dice], true).await.unwrap();
     let v = store.task_or_404(id).await.unwrap().version;
-    let r = app.draw(&agri, id, v, &["2 7 1 8".into()]).await;
+    let r = app.draw(&agri, id, v, &["2 7 1 8".into()], true).await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
-    app.draw(&coordinator, id, v, &["2 7 1 8".into()])
+    app.draw(&coordinator, id, v, &["2 7 1 8".into()], true)
         .await
         .unwrap();
     let r = app.cancel(&coordinator, id, v, "重复").await;
@@ -168,17 +183,17 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
 
     // Reviewing is a department's; publishing the lead department's.
     let r = app
-        .approve_results(&as_member(&insider.inspector_id), id)
+        .approve_results(&as_member(&insider.inspector_id), id, true)
         .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
     let version = store.task_or_404(id).await.unwrap().version;
-    let r = app.publish(&agri, id, version).await;
+    let r = app.publish(&agri, id, version, true).await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
     // Publishing before every visit is in and approved is refused.
-    let r = app.publish(&amr, id, version).await;
+    let r = app.publish(&amr, id, version, true).await;
     assert!(matches!(r, Err(AppError::Invalid { .. })), "{r:?}");
     // A stale version is a conflict.
-    let r = app.publish(&amr, id, version - 1).await;
+    let r = app.publish(&amr, id, version - 1, true).await;
     assert!(matches!(r, Err(AppError::Conflict(_))), "{r:?}");
 
     // The other visits: one entity refuses the inspection of both departments.
@@ -207,10 +222,28 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
             .await
             .unwrap();
     }
-    app.approve_results(&amr, id).await.unwrap();
-    app.approve_results(&agri, id).await.unwrap();
+    let r = app.approve_results(&amr, id, false).await;
+    assert!(
+        matches!(r, Err(AppError::Invalid { .. })),
+        "unconfirmed: {r:?}"
+    );
+    assert!(
+        store
+            .reviews(id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.approved_at.is_none())
+    );
+    app.approve_results(&amr, id, true).await.unwrap();
+    app.approve_results(&agri, id, true).await.unwrap();
     let version = store.task_or_404(id).await.unwrap().version;
-    app.publish(&amr, id, version).await.unwrap();
+    let r = app.publish(&amr, id, version, false).await;
+    assert!(
+        matches!(r, Err(AppError::Invalid { .. })),
+        "unconfirmed: {r:?}"
+    );
+    app.publish(&amr, id, version, true).await.unwrap();
     // One case per department, each naming its item; one blacklist proposal naming
     // both, for the lead department to decide.
     let follow_ups = store.follow_ups(None, true).await.unwrap();
@@ -252,9 +285,18 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         matches!(r, Err(AppError::Invalid { .. })),
         "closed once: {r:?}"
     );
-    let r = app.decide_credit(&agri, proposals[0].id, true, "").await;
+    let r = app
+        .decide_credit(&agri, proposals[0].id, true, "", true)
+        .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
-    app.decide_credit(&amr, proposals[0].id, true, "")
+    let r = app
+        .decide_credit(&amr, proposals[0].id, true, "", false)
+        .await;
+    assert!(
+        matches!(r, Err(AppError::Invalid { .. })),
+        "unconfirmed: {r:?}"
+    );
+    app.decide_credit(&amr, proposals[0].id, true, "", true)
         .await
         .unwrap();
     assert!(
@@ -265,7 +307,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
             .unwrap()
             .blacklisted
     );
-    let r = app.decide_credit(&amr, 999_999, true, "").await;
+    let r = app.decide_credit(&amr, 999_999, true, "", true).await;
     assert!(matches!(r, Err(AppError::NotFound(_))), "{r:?}");
     assert_eq!(department_view(&amr).unwrap().as_deref(), Some("amr"));
     assert_eq!(department_view(&coordinator).unwrap(), None);

@@ -99,6 +99,9 @@ pub async fn create_user(
 #[derive(Deserialize)]
 pub struct DisableForm {
     disabled: String,
+    /// Disabling ends the account's sessions at once: the form's box confirms it.
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn set_disabled(
@@ -107,6 +110,12 @@ pub async fn set_disabled(
     CsrfForm(staff, f): CsrfForm<DisableForm>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ManageUsers)?;
+    if f.disabled == "1" && f.confirm != "yes" {
+        return Err(WebError::Refused {
+            message: "请勾选确认：停用后该账号立即退出、不能再登录".into(),
+            back: "/staff/users".into(),
+        });
+    }
     match s
         .store
         .set_user_disabled(id, f.disabled == "1", &staff.actor(), s.clock.now())

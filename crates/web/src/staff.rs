@@ -684,6 +684,12 @@ impl TaskPage {
     fn all_approved(&self) -> bool {
         !self.reviews.is_empty() && self.reviews.iter().all(|r| r.approved_at.is_some())
     }
+    /// Whether `department` has approved its items' results (its button is then gone).
+    fn has_approved(&self, department: &str) -> bool {
+        self.reviews
+            .iter()
+            .any(|r| r.department == department && r.approved_at.is_some())
+    }
     fn type_labels(&self) -> String {
         self.task
             .scope
@@ -823,6 +829,9 @@ pub fn refused(e: liancha_store::StoreError, back: String) -> Result<Response, W
 #[derive(Deserialize)]
 pub struct CommitForm {
     version: i32,
+    /// The box that says the plan cannot be changed once sealed.
+    #[serde(default)]
+    confirm: String,
     #[serde(default)]
     drand_round: String,
     #[serde(default)]
@@ -884,7 +893,11 @@ pub async fn commit(
         }
     }
     let ctx = staff.context(s.clock.now());
-    match s.app.commit(&ctx, id, f.version, &sources).await {
+    match s
+        .app
+        .commit(&ctx, id, f.version, &sources, ticked(&f.confirm))
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=committed"))),
         Err(e) => Err(WebError::refused(e, back)),
     }
@@ -895,6 +908,20 @@ pub struct DrawForm {
     version: i32,
     #[serde(default)]
     reveal: Vec<String>,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// An irreversible step's form: only its confirmation box.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Whether the form's confirmation box was ticked.
+fn ticked(confirm: &str) -> bool {
+    confirm == "yes"
 }
 
 pub async fn draw(
@@ -903,7 +930,11 @@ pub async fn draw(
     CsrfForm(staff, f): CsrfForm<DrawForm>,
 ) -> Result<Response, WebError> {
     let ctx = staff.context(s.clock.now());
-    match s.app.draw(&ctx, id, f.version, &f.reveal).await {
+    match s
+        .app
+        .draw(&ctx, id, f.version, &f.reveal, ticked(&f.confirm))
+        .await
+    {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=drawn"))),
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
@@ -1382,10 +1413,10 @@ pub async fn return_visit(
 pub async fn approve(
     State(s): State<AppState>,
     Path(id): Path<i64>,
-    CsrfForm(staff, _): CsrfForm<crate::session::Empty>,
+    CsrfForm(staff, f): CsrfForm<ConfirmForm>,
 ) -> Result<Response, WebError> {
     let ctx = staff.context(s.clock.now());
-    match s.app.approve_results(&ctx, id).await {
+    match s.app.approve_results(&ctx, id, ticked(&f.confirm)).await {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=approved"))),
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
@@ -1394,6 +1425,8 @@ pub async fn approve(
 #[derive(Deserialize)]
 pub struct VersionForm {
     version: i32,
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn publish(
@@ -1402,7 +1435,7 @@ pub async fn publish(
     CsrfForm(staff, f): CsrfForm<VersionForm>,
 ) -> Result<Response, WebError> {
     let ctx = staff.context(s.clock.now());
-    match s.app.publish(&ctx, id, f.version).await {
+    match s.app.publish(&ctx, id, f.version, ticked(&f.confirm)).await {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=published"))),
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
@@ -1527,6 +1560,8 @@ pub struct CreditForm {
     decision: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn decide_credit(
@@ -1537,7 +1572,13 @@ pub async fn decide_credit(
     let ctx = staff.context(s.clock.now());
     match s
         .app
-        .decide_credit(&ctx, id, f.decision == "confirm", &f.note)
+        .decide_credit(
+            &ctx,
+            id,
+            f.decision == "confirm",
+            &f.note,
+            ticked(&f.confirm),
+        )
         .await
     {
         Ok(()) => Ok(see_other("/staff/follow-ups?done=credit".into())),

@@ -1135,6 +1135,19 @@ async fn every_route_with_every_role(engine: Engine) {
             &[("disabled", "1")],
         )
         .await;
+    assert_eq!(status, 422, "disabling without its confirmation is refused");
+    assert_eq!(
+        srv.get(&first.cookie, "/staff/tasks").await.0,
+        200,
+        "and changes nothing"
+    );
+    let (status, _) = srv
+        .post(
+            &sessions["admin"],
+            &format!("/staff/users/{}/disabled", newbie.id),
+            &[("disabled", "1"), ("confirm", "yes")],
+        )
+        .await;
     assert_eq!(status, 303);
     // Disabled reads like a wrong password (401), not 403: names do not leak.
     assert_eq!(srv.login("newbie", "Next#2026y").await.err(), Some(401));
