@@ -40,7 +40,7 @@ impl App {
         change: FollowUpChange,
     ) -> Result<()> {
         let item = self
-            .store()
+            .county(ctx)
             .follow_up(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("后续处置 {id}")))?;
@@ -51,7 +51,9 @@ impl App {
         let (actor, now) = (ctx.actor(), ctx.now);
         match change {
             FollowUpChange::Close { note } => {
-                self.store().close_follow_up(id, &note, &actor, now).await?
+                self.county(ctx)
+                    .close_follow_up(id, &note, &actor, now)
+                    .await?
             }
             FollowUpChange::Update {
                 kind,
@@ -59,7 +61,7 @@ impl App {
                 target_department,
                 note,
             } => {
-                self.store()
+                self.county(ctx)
                     .update_follow_up(
                         id,
                         kind,
@@ -85,7 +87,7 @@ impl App {
         confirmed: bool,
     ) -> Result<()> {
         let proposal = self
-            .store()
+            .county(ctx)
             .credit_proposal(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("信用名单建议 {id}")))?;
@@ -95,7 +97,7 @@ impl App {
         if confirm {
             ctx.require_confirmed(confirmed, "列入名单将改变该主体的信用标记和风险分类")?;
         }
-        self.store()
+        self.county(ctx)
             .decide_credit_proposal(id, confirm, note, &ctx.actor(), ctx.now)
             .await?;
         Ok(())

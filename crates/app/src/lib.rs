@@ -8,6 +8,7 @@
 //! task's actions before the visits (seal, witnesses, draw, substitution, cancel),
 //! and follow-up work and credit decisions after publication.
 
+pub mod accounts;
 mod error;
 pub mod follow_up;
 pub mod review;
@@ -15,8 +16,9 @@ pub mod tasks;
 
 use chrono::{DateTime, Utc};
 use liancha_domain::auth::{Action, Principal};
-use liancha_store::Store;
+use liancha_domain::org::DivisionCode;
 use liancha_store::accounts::Actor;
+use liancha_store::{County, Store};
 
 pub use error::{AppError, Result};
 
@@ -31,21 +33,72 @@ impl App {
         App { store }
     }
 
+    /// The store, for what belongs to no county: accounts, the organisation tree, the
+    /// province-wide public search.
     pub fn store(&self) -> &Store {
         &self.store
     }
+
+    /// The rows of the county the context acts in: the one way a use case, and a page
+    /// through it, reaches county-owned data. The context's county was checked against
+    /// the principal when the context was made.
+    pub fn county(&self, ctx: &Context) -> County<'_> {
+        self.store.county(&ctx.county)
+    }
+
+    /// The rows of the principal's own division: its trail (sign-out, password), and
+    /// for an office above counties, its own departments and audit entries.
+    pub fn home(&self, principal: &Principal) -> County<'_> {
+        self.store.county(&principal.division)
+    }
+
+    /// A county's rows as the public reads them: its published plans, tasks, results
+    /// and lists (the portal's pages choose what is published; none of them signs in).
+    pub fn public_county(&self, county: &DivisionCode) -> County<'_> {
+        self.store.county(county)
+    }
 }
 
-/// Who acts and when: every use case's first argument.
+/// Who acts, in which county and when: every use case's first argument.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub principal: Principal,
+    /// The county acted in: the principal's own, or for a prefecture or province
+    /// office, its own division or a county below it that the request names.
+    county: DivisionCode,
     pub now: DateTime<Utc>,
 }
 
 impl Context {
+    /// The principal acting in its own division.
     pub fn new(principal: Principal, now: DateTime<Utc>) -> Self {
-        Context { principal, now }
+        Context {
+            county: principal.division.clone(),
+            principal,
+            now,
+        }
+    }
+
+    /// The principal acting in `county`, which its division must contain (an office
+    /// above reads the counties below it); refused otherwise.
+    pub fn in_county(
+        principal: Principal,
+        county: DivisionCode,
+        now: DateTime<Utc>,
+    ) -> Result<Self> {
+        if principal.reaches(&county) {
+            Ok(Context {
+                principal,
+                county,
+                now,
+            })
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn county(&self) -> &DivisionCode {
+        &self.county
     }
 
     pub fn actor(&self) -> Actor {

@@ -64,8 +64,8 @@ pub fn review_department(ctx: &Context, departments: &[String]) -> Option<String
 impl App {
     /// The task, if the principal may read it.
     pub async fn task_access(&self, ctx: &Context, id: i64) -> Result<(Task, TaskScope)> {
-        let task = self.store().task_or_404(id).await?;
-        let scope = self.store().task_scope(&task).await?;
+        let task = self.county(ctx).task_or_404(id).await?;
+        let scope = self.county(ctx).task_scope(&task).await?;
         ctx.require(&Action::ReadTask(&scope))?;
         Ok((task, scope))
     }
@@ -75,12 +75,12 @@ impl App {
     pub async fn visit_access(&self, ctx: &Context, id: i64, entity: &str) -> Result<VisitAccess> {
         let (task, scope) = self.task_access(ctx, id).await?;
         let visit = self
-            .store()
+            .county(ctx)
             .visit(id, entity)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("{entity} 不是本任务的检查对象")))?;
         let team: Vec<TeamMember> = self
-            .store()
+            .county(ctx)
             .team_members(id)
             .await?
             .into_iter()
@@ -153,13 +153,13 @@ impl App {
         };
         let (actor, now) = (ctx.actor(), ctx.now);
         let state = if enters_whole_visit(ctx) {
-            self.store()
+            self.county(ctx)
                 .record_results(id, entity, inspected_on, results, &actor, now)
                 .await
                 .map(|()| VisitState::Submitted)?
         } else {
             let department = ctx.principal.department.as_deref().unwrap_or_default();
-            self.store()
+            self.county(ctx)
                 .record_department_results(
                     id,
                     entity,
@@ -184,7 +184,7 @@ impl App {
     ) -> Result<()> {
         let department = self.reviewing_department(ctx)?;
         self.task_access(ctx, id).await?;
-        self.store()
+        self.county(ctx)
             .return_visit(id, entity, &department, note, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
@@ -195,7 +195,7 @@ impl App {
         let department = self.reviewing_department(ctx)?;
         self.task_access(ctx, id).await?;
         ctx.require_confirmed(confirmed, "审核通过后本部门事项的结果将随任务公示")?;
-        self.store()
+        self.county(ctx)
             .approve_results(id, &department, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
@@ -212,7 +212,7 @@ impl App {
         let (_, scope) = self.task_access(ctx, id).await?;
         ctx.require(&Action::ManageTask(&scope))?;
         ctx.require_confirmed(confirmed, "公示后结果向社会公开，不能撤回")?;
-        self.store()
+        self.county(ctx)
             .publish_task(id, version, &ctx.actor(), ctx.now)
             .await?;
         Ok(())

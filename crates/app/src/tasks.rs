@@ -49,7 +49,7 @@ impl App {
     ) -> Result<()> {
         self.require_manage(ctx, id).await?;
         ctx.require_confirmed(confirmed, "封存后抽取方案不可更改")?;
-        self.store()
+        self.county(ctx)
             .commit_task(id, version, sources, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
@@ -66,7 +66,7 @@ impl App {
     ) -> Result<()> {
         self.require_manage(ctx, id).await?;
         ctx.require_confirmed(confirmed, "揭示值一经提交即完成抽取，结果不可撤销")?;
-        self.store()
+        self.county(ctx)
             .reveal_and_draw(id, version, reveal, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
@@ -81,7 +81,7 @@ impl App {
         organisation: &str,
     ) -> Result<()> {
         self.require_manage(ctx, id).await?;
-        self.store()
+        self.county(ctx)
             .add_witness(id, name, role, organisation, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
@@ -89,7 +89,7 @@ impl App {
 
     pub async fn cancel(&self, ctx: &Context, id: i64, version: i32, reason: &str) -> Result<()> {
         self.require_manage(ctx, id).await?;
-        self.store()
+        self.county(ctx)
             .cancel_task(id, version, reason, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
@@ -109,12 +109,12 @@ impl App {
         let (actor, now) = (ctx.actor(), ctx.now);
         match kind {
             Substitution::Inspector => {
-                self.store()
+                self.county(ctx)
                     .substitute_inspector(id, version, who, reason, &actor, now)
                     .await?;
             }
             Substitution::Entity => {
-                self.store()
+                self.county(ctx)
                     .substitute_entity(id, version, who, reason, &actor, now)
                     .await?;
             }

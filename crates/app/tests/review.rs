@@ -36,6 +36,7 @@ fn ok(code: &str) -> ItemResult {
 }
 
 async fn who_enters_reviews_and_publishes(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     demo::load(
         store,
         DemoSize {
@@ -51,7 +52,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     let coordinator = ctx(store, "bianban").await;
     let amr = ctx(store, "amr-admin").await;
     let agri = ctx(store, "agri-admin").await;
-    let id = store
+    let id = mouding
         .create_task(
             &NewTask {
                 year: 2026,
@@ -74,7 +75,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         )
         .await
         .unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("掷骰", t0() + Duration::minutes(5)).unwrap();
     let sealing = Context::new(coordinator.principal.clone(), t0());
     // Only the managing department or the coordinator seals and draws.
@@ -91,12 +92,12 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         "{r:?}"
     );
     assert_eq!(
-        store.task_or_404(id).await.unwrap().version,
+        mouding.task_or_404(id).await.unwrap().version,
         v,
         "nothing changed"
     );
     app.commit(&sealing, id, v, &[dice], true).await.unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     let r = app.draw(&agri, id, v, &["2 7 1 8".into()], true).await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
     app.draw(&coordinator, id, v, &["2 7 1 8".into()], true)
@@ -107,8 +108,8 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         matches!(r, Err(AppError::Conflict(_))),
         "a stale version: {r:?}"
     );
-    let members = store.team_members(id).await.unwrap();
-    let visits = store.visits(id).await.unwrap();
+    let members = mouding.team_members(id).await.unwrap();
+    let visits = mouding.visits(id).await.unwrap();
     let visit = visits.iter().find(|v| v.team_no.is_some()).unwrap();
     let entity = visit.entity_id.clone();
 
@@ -118,7 +119,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     assert_eq!(view.entry_items, ["SC-001"]);
     assert_eq!(view.review_department.as_deref(), Some("amr"));
     // The agriculture admin posting a market item: forbidden, nothing saved.
-    let audit_before = store.audit_for_task(id).await.unwrap().len();
+    let audit_before = mouding.audit_for_task(id).await.unwrap().len();
     let r = app
         .record_results(
             &agri,
@@ -129,8 +130,11 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         )
         .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
-    assert!(store.visit_results(id, &entity).await.unwrap().is_empty());
-    assert_eq!(store.audit_for_task(id).await.unwrap().len(), audit_before);
+    assert!(mouding.visit_results(id, &entity).await.unwrap().is_empty());
+    assert_eq!(
+        mouding.audit_for_task(id).await.unwrap().len(),
+        audit_before
+    );
     // A missing date names its field.
     let r = app
         .record_results(&amr, id, &entity, None, &[ok("SC-001")])
@@ -186,7 +190,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         .approve_results(&as_member(&insider.inspector_id), id, true)
         .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
-    let version = store.task_or_404(id).await.unwrap().version;
+    let version = mouding.task_or_404(id).await.unwrap().version;
     let r = app.publish(&agri, id, version, true).await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
     // Publishing before every visit is in and approved is refused.
@@ -228,7 +232,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         "unconfirmed: {r:?}"
     );
     assert!(
-        store
+        mouding
             .reviews(id)
             .await
             .unwrap()
@@ -237,7 +241,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     );
     app.approve_results(&amr, id, true).await.unwrap();
     app.approve_results(&agri, id, true).await.unwrap();
-    let version = store.task_or_404(id).await.unwrap().version;
+    let version = mouding.task_or_404(id).await.unwrap().version;
     let r = app.publish(&amr, id, version, false).await;
     assert!(
         matches!(r, Err(AppError::Invalid { .. })),
@@ -246,7 +250,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     app.publish(&amr, id, version, true).await.unwrap();
     // One case per department, each naming its item; one blacklist proposal naming
     // both, for the lead department to decide.
-    let follow_ups = store.follow_ups(None, true).await.unwrap();
+    let follow_ups = mouding.follow_ups(None, true).await.unwrap();
     let mut summary: Vec<(String, Vec<String>)> = follow_ups
         .iter()
         .filter(|f| f.entity_id == obstructing)
@@ -260,7 +264,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
             ("amr".to_string(), vec!["SC-001".to_string()]),
         ]
     );
-    let proposals = store.credit_proposals(None).await.unwrap();
+    let proposals = mouding.credit_proposals(None).await.unwrap();
     assert_eq!(proposals.len(), 1, "{proposals:?}");
     assert_eq!(proposals[0].entity_id, obstructing);
     assert_eq!(proposals[0].items, ["NY-001", "SC-001"]);
@@ -300,7 +304,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         .await
         .unwrap();
     assert!(
-        store
+        mouding
             .entity(&obstructing)
             .await
             .unwrap()

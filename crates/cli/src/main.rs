@@ -33,8 +33,42 @@ struct Cli {
         default_value = "sqlite://liancha.db"
     )]
     db: String,
+    /// The county (or for accounts, the prefecture or province office) a command works
+    /// in, by its division code (532323); may be left out while the installation has
+    /// one county.
+    #[arg(long, global = true, env = "LIANCHA_COUNTY")]
+    county: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The division named by `--county`, which must exist; without it, the installation's
+/// one county.
+async fn county_of(
+    store: &Store,
+    arg: Option<&str>,
+) -> anyhow::Result<liancha_domain::org::DivisionCode> {
+    let tree = store.divisions().await?;
+    if let Some(raw) = arg {
+        let code = liancha_domain::org::DivisionCode::parse(raw)?;
+        if !tree.iter().any(|d| d.code == code) {
+            anyhow::bail!("行政区划 {code} 不存在：请先用 liancha county add 建立");
+        }
+        return Ok(code);
+    }
+    let counties: Vec<_> = tree
+        .iter()
+        .filter(|d| d.level() == liancha_domain::org::Level::County)
+        .collect();
+    match counties.as_slice() {
+        [one] => Ok(one.code.clone()),
+        [] => anyhow::bail!("本系统还没有县（市、区）：请先用 liancha county add 建立"),
+        many => anyhow::bail!(
+            "本系统有 {} 个县（市、区），请用 --county 指定，如 --county {}",
+            many.len(),
+            many[0].code
+        ),
+    }
 }
 
 #[derive(Subcommand)]
@@ -209,12 +243,29 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     );
     demo::load(store, size, &|done, _| bar.set_position(done)).await?;
     bar.finish_and_clear();
-    let c = store.counts().await?;
-    println!(
-        "演示县已载入：{} 个乡镇、{} 个部门、{} 户检查对象（法人 {} 户）、{} 名执法人员、{} 项抽查事项",
-        c.townships, c.departments, c.entities, c.legal_person_entities, c.inspectors, c.items
-    );
+    for county in demo::counties() {
+        let c = store.county(&county).counts().await?;
+        let name = store
+            .division(&county)
+            .await?
+            .map(|d| d.name)
+            .unwrap_or_default();
+        println!(
+            "演示县 {name} 已载入：{} 个乡镇、{} 个部门、{} 户检查对象（法人 {} 户）、{} 名执法人员、{} 项抽查事项",
+            c.townships, c.departments, c.entities, c.legal_person_entities, c.inspectors, c.items
+        );
+    }
     Ok(())
+}
+
+/// Whether the demo's counties are still empty.
+async fn demo_empty(store: &Store) -> anyhow::Result<bool> {
+    for county in demo::counties() {
+        if store.county(&county).counts().await?.entities > 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn print_demo_accounts(accounts: &[demo::DemoAccount]) {
@@ -336,7 +387,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             trust_forwarded_for,
         } => {
             let store = Store::open(&cli.db).await?;
-            if demo && store.counts().await?.entities == 0 {
+            if demo && demo_empty(&store).await? {
                 load_demo(&store).await?;
             }
             if demo {
@@ -362,9 +413,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(&cli.db).await?;
             match what {
                 UserWhat::List => {
-                    for u in store.users().await? {
+                    let top = match cli.county.as_deref() {
+                        Some(c) => county_of(&store, Some(c)).await?,
+                        // Everyone: accounts hang below the installation's provinces.
+                        None => match store.divisions().await?.first() {
+                            Some(d) => d.code.clone(),
+                            None => return Ok(ExitCode::SUCCESS),
+                        },
+                    };
+                    for u in store.users(&top).await? {
                         println!(
-                            "{}\t{}\t{}\t{}{}",
+                            "{}\t{}\t{}\t{}\t{}{}",
+                            u.division,
                             u.username,
                             u.display_name,
                             u.role.label(),
@@ -403,9 +463,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             line.trim_end_matches(['\r', '\n']).to_string()
                         }
                     };
+                    let division = county_of(&store, cli.county.as_deref()).await?;
                     store
                         .create_user(
                             &liancha_store::accounts::NewUser {
+                                division,
                                 display_name: name.unwrap_or_else(|| username.clone()),
                                 username: username.clone(),
                                 role,
@@ -480,7 +542,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(&cli.db).await?;
             let kind = Kind::from(kind);
             let bar = row_counter(&format!("导入{}", kind.label()));
+            let county = county_of(&store, cli.county.as_deref()).await?;
             let result = store
+                .county(&county)
                 .import_file(kind, &file, &|n| bar.set_position(n))
                 .await;
             bar.finish_and_clear();
@@ -492,6 +556,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Export { what } => {
             let store = Store::open(&cli.db).await?;
+            let county = match &what {
+                ExportWhat::Template { .. } => None,
+                _ => Some(county_of(&store, cli.county.as_deref()).await?),
+            };
+            let rows = |c: &Option<liancha_domain::org::DivisionCode>| {
+                store.county(
+                    c.as_ref()
+                        .expect("a county for every export but the template"),
+                )
+            };
             let (kind, file) = match what {
                 ExportWhat::Template { kind, file } => {
                     liancha_store::export::write_template(kind.into(), &file)?;
@@ -499,7 +573,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 ExportWhat::JointLists { file } => {
-                    let n = store.export_joint_item_lists(&file).await?;
+                    let n = rows(&county).export_joint_item_lists(&file).await?;
                     println!("已导出 {} 行到 {}", n, file.display());
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -508,7 +582,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportWhat::Items { file } => (Kind::Items, file),
             };
             let bar = row_counter(&format!("导出{}", kind.label()));
-            let result = store
+            let result = rows(&county)
                 .export_file(kind, &file, &|n| bar.set_position(n))
                 .await;
             bar.finish_and_clear();

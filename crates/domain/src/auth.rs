@@ -3,6 +3,7 @@
 //! No storage and no HTTP here, so the whole matrix is tested in memory.
 
 use crate::labelled_enum;
+use crate::org::{DivisionCode, Level};
 
 labelled_enum! {
     /// 用户角色.
@@ -20,6 +21,9 @@ labelled_enum! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user_id: i64,
+    /// Where the account works: its county, or a prefecture or province office, from
+    /// which it reads the counties below (see [`Principal::may`]).
+    pub division: DivisionCode,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -75,6 +79,9 @@ pub enum Action<'a> {
     },
     ReadOversight,
     ReadAudit,
+    /// Add counties to the tree below the principal's office and give each its first
+    /// administrator.
+    ManageDivisions,
 }
 
 impl Principal {
@@ -82,10 +89,35 @@ impl Principal {
         self.department.as_deref() == Some(code)
     }
 
-    /// The single rule book of permissions.
+    /// Whether the account works in a county (and acts there), rather than in a
+    /// prefecture or province office above counties.
+    pub fn in_county(&self) -> bool {
+        self.division.level() == Level::County
+    }
+
+    /// Whether the account may work on `county`'s rows at all: its own county, or, for
+    /// an office above, a county below it. What it may do there is [`Principal::may`].
+    pub fn reaches(&self, county: &DivisionCode) -> bool {
+        self.division.contains(county)
+    }
+
+    /// The single rule book of permissions, for an action in a county the principal
+    /// [`reaches`](Principal::reaches). A prefecture or province office watches the
+    /// counties below it and sets up new ones; it does not do their work.
     pub fn may(&self, action: &Action<'_>) -> bool {
         use Role::*;
+        if !self.in_county() {
+            return match action {
+                Action::ReadDirectories => true,
+                Action::ReadTask(_) | Action::ReadOversight | Action::ReadAudit => {
+                    matches!(self.role, Admin | Oversight)
+                }
+                Action::ManageUsers | Action::ManageDivisions => self.role == Admin,
+                _ => false,
+            };
+        }
         match action {
+            Action::ManageDivisions => false,
             Action::ReadDirectories => true,
             Action::ReadInspectorContacts => {
                 matches!(self.role, Admin | Coordinator | DepartmentAdmin)
@@ -214,6 +246,7 @@ mod tests {
     fn who(role: Role, department: Option<&str>) -> Principal {
         Principal {
             user_id: 1,
+            division: DivisionCode::parse("532323").unwrap(),
             username: "u".into(),
             display_name: "u".into(),
             role,
@@ -289,6 +322,41 @@ mod tests {
         assert!(!env.may(&Action::ReadTask(&t)));
         assert!(agri.may(&Action::ReviewResults { department: "agri" }));
         assert!(!agri.may(&Action::ReviewResults { department: "amr" }));
+    }
+
+    #[test]
+    fn offices_above_counties_watch_and_set_up_but_do_no_county_work() {
+        let scope = TaskScope {
+            lead_department: "amr".into(),
+            departments: vec!["amr".into()],
+            ..TaskScope::default()
+        };
+        let mut prefecture = who(Role::Oversight, None);
+        prefecture.division = DivisionCode::parse("5323").unwrap();
+        assert!(!prefecture.in_county());
+        assert!(prefecture.reaches(&DivisionCode::parse("532323").unwrap()));
+        assert!(prefecture.reaches(&DivisionCode::parse("532324").unwrap()));
+        assert!(!prefecture.reaches(&DivisionCode::parse("532523").unwrap()));
+        assert!(prefecture.may(&Action::ReadOversight));
+        assert!(prefecture.may(&Action::ReadTask(&scope)));
+        assert!(prefecture.may(&Action::ReadAudit));
+        assert!(!prefecture.may(&Action::ManageUsers));
+        assert!(!prefecture.may(&Action::ManageTask(&scope)));
+        let mut province_admin = who(Role::Admin, None);
+        province_admin.division = DivisionCode::parse("53").unwrap();
+        assert!(province_admin.may(&Action::ManageDivisions));
+        assert!(province_admin.may(&Action::ManageUsers));
+        assert!(!province_admin.may(&Action::ManageSettings));
+        assert!(!province_admin.may(&Action::ManageTask(&scope)));
+        // An office's department admin or inspector has no county work either.
+        let mut office_clerk = who(Role::DepartmentAdmin, Some("amr"));
+        office_clerk.division = DivisionCode::parse("5323").unwrap();
+        assert!(!office_clerk.may(&Action::ReviewResults { department: "amr" }));
+        assert!(!office_clerk.may(&Action::ReadOversight));
+        // A county's own admin does not add counties.
+        assert!(!who(Role::Admin, None).may(&Action::ManageDivisions));
+        let county = who(Role::Oversight, None);
+        assert!(!county.reaches(&DivisionCode::parse("532324").unwrap()));
     }
 
     #[test]

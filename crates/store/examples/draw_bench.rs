@@ -80,8 +80,8 @@ fn fill_sql(engine: Engine) -> String {
         ),
     };
     format!(
-        "INSERT INTO entities (id, name, entity_type, township, address, status, risk_class, updated_at) \
-         SELECT {id}, '牟定县' || ({town}) || '第' || i || '号商贸有限公司', \
+        "INSERT INTO entities (county, id, name, entity_type, township, address, status, risk_class, updated_at) \
+         SELECT '532323', {id}, '牟定县' || ({town}) || '第' || i || '号商贸有限公司', \
          CASE WHEN i % 7 = 0 THEN 'enterprise' ELSE 'individual' END, {town}, \
          ({town}) || '共和村' || (i % 200) || '号', 'active', {class}, {now} {source}",
         id = ID_SQL.replace("{pad}", pad),
@@ -91,7 +91,12 @@ fn fill_sql(engine: Engine) -> String {
 }
 
 async fn entity_count(store: &Store) -> i64 {
-    store.counts().await.expect("counts").entities
+    liancha_store::testing::mouding_county(store)
+        .await
+        .counts()
+        .await
+        .expect("counts")
+        .entities
 }
 
 async fn fill(store: &Store, n: u64) {
@@ -190,7 +195,7 @@ impl AnonPeak {
 
 /// Baseline: `ORDER BY random() LIMIT k_s` for every stratum, as existing systems draw.
 async fn order_by_random(store: &Store, k: &BTreeMap<String, u64>) -> Vec<String> {
-    let sql = "SELECT id FROM entities WHERE risk_class = $1 ORDER BY random() LIMIT $2";
+    let sql = "SELECT id FROM entities WHERE county = '532323' AND risk_class = $1 ORDER BY random() LIMIT $2";
     let mut all = Vec::new();
     for (s, &k) in k {
         let ids: Vec<String> = liancha_store::with_pool!(store, p =>
@@ -302,9 +307,13 @@ async fn child(key: &str, n: u64, threads: usize) {
         "pg" | "pg1" | "pgsql" | "pgrandom" => Some(Store::open(&pg_url).await.expect("open")),
         _ => None,
     };
+    let county = match &store {
+        Some(s) => Some(liancha_store::testing::mouding_county(s).await),
+        None => None,
+    };
     let (selection, seed, scope) = (selection(), bench_seed(), DrawScope::default());
     // Untimed preparation.
-    let k = match &store {
+    let k = match &county {
         Some(s) => {
             let populations = s.draw_populations(&scope).await.expect("populations");
             liancha_draw::quotas(&selection, &populations, &seed).expect("quotas")
@@ -333,25 +342,25 @@ async fn child(key: &str, n: u64, threads: usize) {
     let t = Instant::now();
     let fp = match key {
         "sqlite" | "pg" => fingerprint(
-            &store
+            &county
                 .as_ref()
-                .expect("store")
+                .expect("county")
                 .select_from_directory(&scope, &selection, &seed, threads)
                 .await
                 .expect("draw"),
         ),
         "sqlite1" | "pg1" => fingerprint(
-            &store
+            &county
                 .as_ref()
-                .expect("store")
+                .expect("county")
                 .select_from_directory(&scope, &selection, &seed, 1)
                 .await
                 .expect("draw"),
         ),
         "pgsql" => fingerprint(
-            &store
+            &county
                 .as_ref()
-                .expect("store")
+                .expect("county")
                 .select_in_database(&scope, &selection, &seed)
                 .await
                 .expect("draw"),
@@ -437,10 +446,18 @@ async fn parent(n: u64, threads: usize) {
     warm(&pg).await;
 
     let (selection, seed, scope) = (selection(), bench_seed(), DrawScope::default());
-    let populations = pg.draw_populations(&scope).await.expect("populations");
+    let populations = liancha_store::testing::mouding_county(&pg)
+        .await
+        .draw_populations(&scope)
+        .await
+        .expect("populations");
     assert_eq!(
         populations,
-        sqlite.draw_populations(&scope).await.expect("populations")
+        liancha_store::testing::mouding_county(&sqlite)
+            .await
+            .draw_populations(&scope)
+            .await
+            .expect("populations")
     );
     let k = liancha_draw::quotas(&selection, &populations, &seed).expect("quotas");
     let total_k: u64 = k.values().sum();

@@ -79,7 +79,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if have as usize >= n {
         eprintln!("{url}: {have} published results already; keeping them");
     } else {
-        if have > 0 || store.counts().await?.entities > 0 {
+        if have > 0
+            || liancha_store::testing::mouding_county(&store)
+                .await
+                .counts()
+                .await?
+                .entities
+                > 0
+        {
             return Err(format!("{url} is neither empty nor filled: use an empty database").into());
         }
         fill(&store, n).await?;
@@ -134,33 +141,33 @@ async fn fill(store: &Store, n: usize) -> Result<(), Box<dyn std::error::Error>>
         with_pool!(store, p => {
             let mut tx = p.begin().await?;
             let task_id: i64 = sqlx::query_scalar(
-                "INSERT INTO tasks (year, title, domain, mode, lead_department, state, scope, team_count, team_size, \
+                "INSERT INTO tasks (county, year, title, domain, mode, lead_department, state, scope, team_count, team_size, \
                  avoid_same_township, inspection_start, inspection_end, created_by, created_at, committed_at, drawn_at, published_at) \
-                 VALUES ($1, $2, 'market', 'comprehensive', $3, 'published', $4, 20, 2, TRUE, $5, $6, $7, $8, $8, $8, $9) RETURNING id")
+                 VALUES ('532323', $1, $2, 'market', 'comprehensive', $3, 'published', $4, 20, 2, TRUE, $5, $6, $7, $8, $8, $8, $9) RETURNING id")
                 .bind(start.year()).bind(&title).bind(lead).bind(&scope).bind(start).bind(end)
                 .bind(admin).bind(published - Duration::days(40)).bind(published)
                 .fetch_one(&mut *tx).await?;
             for (position, item) in [item_a, item_b].into_iter().enumerate() {
-                sqlx::query("INSERT INTO task_items (task_id, item_code, position) VALUES ($1, $2, $3)")
+                sqlx::query("INSERT INTO task_items (county, task_id, item_code, position) VALUES ('532323', $1, $2, $3)")
                     .bind(task_id).bind(item).bind(position as i32).execute(&mut *tx).await?;
             }
             for (c, chunk) in rows.chunks(CHUNK).enumerate() {
-                let mut sql = String::from("INSERT INTO visits (task_id, entity_id, draw_order, team_no, state, check_code, inspected_on) VALUES ");
+                let mut sql = String::from("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code, inspected_on) VALUES ");
                 for r in 0..chunk.len() {
                     if r > 0 { sql.push(','); }
                     let b = r * 4;
-                    sql.push_str(&format!("($1, ${}, ${}, 1, 'published', ${}, ${})", b + 2, b + 3, b + 4, b + 5));
+                    sql.push_str(&format!("('532323', $1, ${}, ${}, 1, 'published', ${}, ${})", b + 2, b + 3, b + 4, b + 5));
                 }
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(task_id);
                 for (k, (entity, code, _)) in chunk.iter().enumerate() {
                     q = q.bind(entity).bind((c * CHUNK + k) as i32).bind(code).bind(start + Duration::days((k % 28) as i64));
                 }
                 q.execute(&mut *tx).await?;
-                let mut sql = String::from("INSERT INTO results (task_id, entity_id, item_code, categories, methods) VALUES ");
+                let mut sql = String::from("INSERT INTO results (county, task_id, entity_id, item_code, categories, methods) VALUES ");
                 for r in 0..chunk.len() * 2 {
                     if r > 0 { sql.push(','); }
                     let b = r * 3;
-                    sql.push_str(&format!("($1, ${}, ${}, ${}, 'on-site')", b + 2, b + 3, b + 4));
+                    sql.push_str(&format!("('532323', $1, ${}, ${}, ${}, 'on-site')", b + 2, b + 3, b + 4));
                 }
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(task_id);
                 for (entity, _, problem) in chunk {
@@ -170,7 +177,7 @@ async fn fill(store: &Store, n: usize) -> Result<(), Box<dyn std::error::Error>>
                 q.execute(&mut *tx).await?;
             }
             for dept in [lead, other] {
-                sqlx::query("INSERT INTO reviews (task_id, department, approved_by, approved_at) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO reviews (county, task_id, department, approved_by, approved_at) VALUES ('532323', $1, $2, $3, $4)")
                     .bind(task_id).bind(dept).bind(admin).bind(published).execute(&mut *tx).await?;
             }
             tx.commit().await?;

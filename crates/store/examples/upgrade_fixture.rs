@@ -45,11 +45,12 @@ fn result(code: &str, category: ResultCategory, findings: &str) -> ItemResult {
 /// A task taken to `stage`: 0 draft, 1 committed, 2 drawn, 3 published, 4 cancelled
 /// after its commit.
 async fn task(store: &Store, n: i32, stage: u8) -> i64 {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     let coordinator = actor(store, "bianban").await;
     let amr = actor(store, "amr-admin").await;
     let agri = actor(store, "agri-admin").await;
     let now = t0() + Duration::hours(n as i64);
-    let id = store
+    let id = mouding
         .create_task(
             &NewTask {
                 year: 2026,
@@ -75,15 +76,15 @@ async fn task(store: &Store, n: i32, stage: u8) -> i64 {
     if stage == 0 {
         return id;
     }
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("公证员现场掷骰（5 枚）", now + Duration::minutes(5)).unwrap();
-    store
+    mouding
         .commit_task(id, v, &[dice], &coordinator, now)
         .await
         .unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     if stage == 4 {
-        store
+        mouding
             .cancel_task(id, v, "上级部署专项检查，本批合并", &coordinator, now)
             .await
             .unwrap();
@@ -93,14 +94,14 @@ async fn task(store: &Store, n: i32, stage: u8) -> i64 {
         return id;
     }
     let later = now + Duration::minutes(10);
-    store
+    mouding
         .reveal_and_draw(id, v, &[format!("3 1 4 1 {n}")], &coordinator, later)
         .await
         .unwrap();
     if stage == 2 {
         return id;
     }
-    let visits: Vec<String> = store
+    let visits: Vec<String> = mouding
         .visits(id)
         .await
         .unwrap()
@@ -114,7 +115,7 @@ async fn task(store: &Store, n: i32, stage: u8) -> i64 {
         } else {
             result("SC-001", ResultCategory::NoProblem, "")
         };
-        store
+        mouding
             .record_results(
                 id,
                 e,
@@ -126,11 +127,11 @@ async fn task(store: &Store, n: i32, stage: u8) -> i64 {
             .await
             .unwrap();
     }
-    store
+    mouding
         .return_visit(id, &visits[1], "amr", "请补充检查方式说明", &amr, later)
         .await
         .unwrap();
-    store
+    mouding
         .record_results(
             id,
             &visits[1],
@@ -144,13 +145,16 @@ async fn task(store: &Store, n: i32, stage: u8) -> i64 {
         )
         .await
         .unwrap();
-    store.approve_results(id, "amr", &amr, later).await.unwrap();
-    store
+    mouding
+        .approve_results(id, "amr", &amr, later)
+        .await
+        .unwrap();
+    mouding
         .approve_results(id, "agri", &agri, later)
         .await
         .unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
-    store
+    let v = mouding.task_or_404(id).await.unwrap().version;
+    mouding
         .publish_task(id, v, &coordinator, later)
         .await
         .unwrap();
@@ -191,7 +195,8 @@ async fn main() {
     })[5]
         .id
         .clone();
-    store
+    liancha_store::testing::mouding_county(&store)
+        .await
         .record_targeted(
             &NewTargeted {
                 entity_id: entity,

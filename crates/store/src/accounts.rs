@@ -21,7 +21,9 @@ use liancha_domain::auth::{
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
-use crate::{Result, Store, StoreError, with_pool};
+use liancha_domain::org::DivisionCode;
+
+use crate::{County, Result, Store, StoreError, with_pool};
 
 /// Who did something, as the audit trail names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +53,8 @@ impl From<&Principal> for Actor {
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// The county the account works in, or the prefecture or province office.
+    pub division: DivisionCode,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -65,6 +69,7 @@ pub struct NewUser {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: i64,
+    pub division: DivisionCode,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -80,6 +85,7 @@ impl User {
     pub fn principal(&self) -> Principal {
         Principal {
             user_id: self.id,
+            division: self.division.clone(),
             username: self.username.clone(),
             display_name: self.display_name.clone(),
             role: self.role,
@@ -93,6 +99,7 @@ impl User {
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: i64,
+    division: String,
     username: String,
     display_name: String,
     role: String,
@@ -106,7 +113,7 @@ struct UserRow {
     failed_logins: i32,
 }
 
-const USER_SELECT: &str = "SELECT id, username, display_name, role, department, township, inspector_id, \
+const USER_SELECT: &str = "SELECT id, division, username, display_name, role, department, township, inspector_id, \
      must_change_password, locked_until, disabled, password_hash, failed_logins FROM users";
 
 impl TryFrom<UserRow> for User {
@@ -114,6 +121,7 @@ impl TryFrom<UserRow> for User {
     fn try_from(r: UserRow) -> Result<User> {
         Ok(User {
             role: Role::from_code(&r.role).ok_or_else(|| StoreError::corrupt(&r.role))?,
+            division: DivisionCode::parse(&r.division).map_err(StoreError::corrupt)?,
             id: r.id,
             username: r.username,
             display_name: r.display_name,
@@ -159,6 +167,7 @@ pub struct NewSession {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
+    pub county: String,
     pub at: DateTime<Utc>,
     pub user_id: Option<i64>,
     pub username: String,
@@ -206,16 +215,17 @@ impl<'a> Audit<'a> {
     }
 }
 
-/// Appends one audit entry inside the caller's transaction (`$tx`: `&mut *tx`).
+/// Appends one audit entry of `$county`'s trail (a [`crate::County`]) inside the
+/// caller's transaction (`$tx`: `&mut *tx`).
 #[macro_export]
 #[doc(hidden)]
 macro_rules! append_audit {
-    ($tx:expr, $actor:expr, $now:expr, $audit:expr) => {{
+    ($county:expr, $tx:expr, $actor:expr, $now:expr, $audit:expr) => {{
         let a: &$crate::accounts::Audit = &$audit;
         let actor: &$crate::accounts::Actor = $actor;
-        sqlx::query(
-            "INSERT INTO audit_log (at, user_id, username, action, object_type, object_id, task_id, before_value, after_value) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        $county.query(
+            "INSERT INTO audit_log (county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value) \
+             VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind($now)
         .bind(actor.user_id)
@@ -326,8 +336,25 @@ impl Store {
                 "乡镇工作人员账号须且只能指定乡镇".into(),
             ));
         }
+        if let Some(t) = &u.township
+            && !self
+                .county(&u.division)
+                .townships()
+                .await?
+                .iter()
+                .any(|x| &x.name == t)
+        {
+            return Err(StoreError::Invalid(format!("乡镇「{t}」不存在")));
+        }
+        if self.division(&u.division).await?.is_none() {
+            return Err(StoreError::Invalid(format!(
+                "行政区划 {} 不存在",
+                u.division
+            )));
+        }
+        let home = self.county(&u.division);
         if let Some(code) = &u.department
-            && !self.departments().await?.iter().any(|d| &d.code == code)
+            && !home.departments().await?.iter().any(|d| &d.code == code)
         {
             return Err(StoreError::Invalid(format!("部门「{code}」不存在")));
         }
@@ -337,7 +364,7 @@ impl Store {
                     "执法检查人员账号须关联执法人员名录中的编号".into(),
                 ));
             };
-            match self.inspector(id).await? {
+            match home.inspector(id).await? {
                 Some(i) if Some(&i.department) == u.department.as_ref() => {}
                 Some(_) => {
                     return Err(StoreError::Invalid(format!("执法人员 {id} 不属于所选部门")));
@@ -354,13 +381,13 @@ impl Store {
                 return Err(StoreError::Invalid(format!("用户名「{username}」已存在")));
             }
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (username, display_name, role, department, township, inspector_id, \
-                 password_hash, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
-                .bind(username).bind(display_name).bind(u.role.code())
+                "INSERT INTO users (division, username, display_name, role, department, township, inspector_id, \
+                 password_hash, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+                .bind(u.division.as_str()).bind(username).bind(display_name).bind(u.role.code())
                 .bind(&u.department).bind(&u.township).bind(&u.inspector_id)
                 .bind(&hash).bind(u.must_change_password).bind(now)
                 .fetch_one(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("user.create", "user", username).after(serde_json::json!({
+            append_audit!(home, &mut *tx, actor, now, Audit::new("user.create", "user", username).after(serde_json::json!({
                 "role": u.role.code(), "department": u.department, "township": u.township, "inspector": u.inspector_id,
             })))?;
             tx.commit().await?;
@@ -369,11 +396,28 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn users(&self) -> Result<Vec<User>> {
-        let sql = format!("{USER_SELECT} ORDER BY role, username");
-        let rows: Vec<UserRow> =
-            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
+    /// The accounts of a division and of every division below it.
+    pub async fn users(&self, within: &DivisionCode) -> Result<Vec<User>> {
+        let sql = format!("{USER_SELECT} WHERE division LIKE $1 ORDER BY division, role, username");
+        let prefix = format!("{}%", within.short());
+        let rows: Vec<UserRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(&prefix).fetch_all(p).await)?;
         rows.into_iter().map(User::try_from).collect()
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        let sql = format!("{USER_SELECT} WHERE id = $1");
+        let row: Option<UserRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        row.map(User::try_from).transpose()
+    }
+
+    /// The trail an event without an account belongs to (a sign-in under an unknown
+    /// name): the installation's first province. `None` before any division exists,
+    /// when no account can exist either.
+    async fn top_division(&self) -> Result<Option<DivisionCode>> {
+        let code: Option<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT code FROM divisions WHERE level = 'province' ORDER BY code LIMIT 1").fetch_optional(p).await)?;
+        code.map(|c| DivisionCode::parse(&c).map_err(StoreError::corrupt))
+            .transpose()
     }
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<User>> {
@@ -424,18 +468,22 @@ impl Store {
         let Some(row) = row else {
             // The same one audit write as a wrong password.
             let name: String = username.trim().chars().take(64).collect();
-            self.audit(
-                &Actor::system(&name),
-                now,
-                Audit::new("user.login-failed", "user", &name),
-            )
-            .await?;
+            if let Some(top) = self.top_division().await? {
+                self.county(&top)
+                    .audit(
+                        &Actor::system(&name),
+                        now,
+                        Audit::new("user.login-failed", "user", &name),
+                    )
+                    .await?;
+            }
             return Ok(Err(LoginError::BadCredentials));
         };
         let actor = Actor {
             user_id: Some(row.id),
             username: row.username.clone(),
         };
+        let home = self.county(&DivisionCode::parse(&row.division).map_err(StoreError::corrupt)?);
         let waiting = address == Address::Suspect && row.locked_until.is_some_and(|u| u > now);
         if row.disabled || waiting || !right {
             let (action, failed, wait) = if row.disabled {
@@ -461,7 +509,7 @@ impl Store {
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
                     .bind(failed).bind(wait).bind(row.id)
                     .execute(&mut *tx).await?;
-                append_audit!(&mut *tx, &actor, now, Audit::new(action, "user", &row.username))?;
+                append_audit!(home, &mut *tx, &actor, now, Audit::new(action, "user", &row.username))?;
                 tx.commit().await?;
             });
             return Ok(Err(LoginError::BadCredentials));
@@ -475,7 +523,7 @@ impl Store {
             sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)")
                 .bind(token_hash(&token)).bind(row.id).bind(&csrf_token).bind(now)
                 .execute(&mut *tx).await?;
-            append_audit!(&mut *tx, &actor, now, Audit::new("user.login", "user", &row.username))?;
+            append_audit!(home, &mut *tx, &actor, now, Audit::new("user.login", "user", &row.username))?;
             tx.commit().await?;
         });
         let mut user = User::try_from(row)?;
@@ -538,6 +586,7 @@ impl Store {
         let sql = format!("{USER_SELECT} WHERE id = $1");
         let row: UserRow = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(user_id).fetch_optional(p).await)?
             .ok_or_else(|| StoreError::NotFound("用户".into()))?;
+        let home = self.county(&DivisionCode::parse(&row.division).map_err(StoreError::corrupt)?);
         // Wrong current passwords count like failed sign-ins: a stolen session does
         // not make a faster way to guess the password.
         if let Some(until) = row.locked_until.filter(|u| *u > now) {
@@ -558,7 +607,7 @@ impl Store {
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
                     .bind(failed).bind(wait.or(row.locked_until)).bind(row.id)
                     .execute(&mut *tx).await?;
-                append_audit!(&mut *tx, &actor, now, Audit::new("user.password-failed", "user", &row.username))?;
+                append_audit!(home, &mut *tx, &actor, now, Audit::new("user.password-failed", "user", &row.username))?;
                 tx.commit().await?;
             });
             return Err(StoreError::Invalid("当前密码不正确".into()));
@@ -578,22 +627,24 @@ impl Store {
                 .bind(&hash).bind(user_id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .bind(user_id).bind(token_hash(keep_session)).execute(&mut *tx).await?;
-            append_audit!(&mut *tx, &actor, now, Audit::new("user.password", "user", &row.username))?;
+            append_audit!(home, &mut *tx, &actor, now, Audit::new("user.password", "user", &row.username))?;
             tx.commit().await?;
         });
         Ok(())
     }
+}
 
+impl County<'_> {
     /// Appends one entry on its own (for actions that change nothing else).
     pub async fn audit(&self, actor: &Actor, now: DateTime<Utc>, a: Audit<'_>) -> Result<()> {
-        with_pool!(self, p => append_audit!(p, actor, now, a))?;
+        with_pool!(self, p => append_audit!(self, p, actor, now, a))?;
         Ok(())
     }
 
     pub async fn audit_for_task(&self, task_id: i64) -> Result<Vec<AuditEntry>> {
-        Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT id, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
-             FROM audit_log WHERE task_id = $1 ORDER BY id").bind(task_id).fetch_all(p).await)?)
+        Ok(with_pool!(self, p => self.query_as(
+            "SELECT id, county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
+             FROM audit_log WHERE county = $C AND task_id = $1 ORDER BY id").bind(task_id).fetch_all(p).await)?)
     }
 
     /// The last `limit` entries of a task, oldest first, and how many there are in all.
@@ -602,19 +653,19 @@ impl Store {
         task_id: i64,
         limit: i64,
     ) -> Result<(Vec<AuditEntry>, i64)> {
-        let total: i64 = with_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE task_id = $1")
+        let total: i64 = with_pool!(self, p => self.query_scalar("SELECT COUNT(*) FROM audit_log WHERE county = $C AND task_id = $1")
             .bind(task_id).fetch_one(p).await)?;
-        let mut rows: Vec<AuditEntry> = with_pool!(self, p => sqlx::query_as(
-            "SELECT id, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
-             FROM audit_log WHERE task_id = $1 ORDER BY id DESC LIMIT $2").bind(task_id).bind(limit).fetch_all(p).await)?;
+        let mut rows: Vec<AuditEntry> = with_pool!(self, p => self.query_as(
+            "SELECT id, county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
+             FROM audit_log WHERE county = $C AND task_id = $1 ORDER BY id DESC LIMIT $2").bind(task_id).bind(limit).fetch_all(p).await)?;
         rows.reverse();
         Ok((rows, total))
     }
 
     pub async fn audit_recent(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT id, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
-             FROM audit_log ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(p).await)?)
+        Ok(with_pool!(self, p => self.query_as(
+            "SELECT id, county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
+             FROM audit_log WHERE county = $C ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(p).await)?)
     }
 }
 
@@ -636,20 +687,23 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let name: Option<String> = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+            let row: Option<(String, String)> = sqlx::query_as("SELECT username, division FROM users WHERE id = $1")
                 .bind(user_id).fetch_optional(&mut *tx).await?;
-            let Some(name) = name else { return Err(StoreError::NotFound(format!("用户 {user_id}"))) };
+            let Some((name, division)) = row else { return Err(StoreError::NotFound(format!("用户 {user_id}"))) };
+            let home = self.county(&DivisionCode::parse(&division).map_err(StoreError::corrupt)?);
             sqlx::query("UPDATE users SET disabled = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
                 .bind(disabled).bind(user_id).execute(&mut *tx).await?;
             if disabled {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new(if disabled { "user.disable" } else { "user.enable" }, "user", &name))?;
+            append_audit!(home, &mut *tx, actor, now, Audit::new(if disabled { "user.disable" } else { "user.enable" }, "user", &name))?;
             tx.commit().await?;
         });
         Ok(())
     }
+}
 
+impl County<'_> {
     /// Replaces one year's holidays and exchanged working days (lines of
     /// `DATE off|work NAME`), as the State Council's notice for that year says.
     pub async fn replace_calendar_year(
@@ -675,13 +729,13 @@ impl Store {
             .ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query("DELETE FROM calendar_days WHERE day BETWEEN $1 AND $2").bind(first).bind(last).execute(&mut *tx).await?;
+            self.query("DELETE FROM calendar_days WHERE county = $C AND day BETWEEN $1 AND $2").bind(first).bind(last).execute(&mut *tx).await?;
             for (d, k, n) in &days {
                 let kind = match k { liancha_domain::calendar::DayKind::Off => "off", liancha_domain::calendar::DayKind::Work => "work" };
-                sqlx::query("INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)")
+                self.query("INSERT INTO calendar_days (county, day, kind, name) VALUES ($C, $1, $2, $3)")
                     .bind(d).bind(kind).bind(n).execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("calendar.replace", "calendar", year).after(serde_json::json!({"days": days.len()})))?;
+            append_audit!(self, &mut *tx, actor, now, Audit::new("calendar.replace", "calendar", year).after(serde_json::json!({"days": days.len()})))?;
             tx.commit().await?;
         });
         Ok(days.len())

@@ -4,7 +4,7 @@ use liancha_domain::Entity;
 
 use crate::postgres::PgEntityWriter;
 use crate::sqlite::SqliteEntityWriter;
-use crate::{Pool, Result, Store};
+use crate::{County, Pool, Result};
 
 /// Entities on their way from the reader to a writer. Dropped, they go back to the
 /// thread that made them, to be freed there: the writer is the busier side of an
@@ -43,10 +43,11 @@ pub enum EntityWriter {
 }
 
 impl EntityWriter {
-    pub async fn begin(store: &Store) -> Result<Self> {
-        Ok(match store.pool() {
-            Pool::Sqlite(p) => EntityWriter::Sqlite(SqliteEntityWriter::begin(p).await?),
-            Pool::Postgres(p) => EntityWriter::Postgres(PgEntityWriter::begin(p).await?),
+    /// A writer of `county`'s directory.
+    pub async fn begin(county: &County<'_>) -> Result<Self> {
+        Ok(match county.pool() {
+            Pool::Sqlite(p) => EntityWriter::Sqlite(SqliteEntityWriter::begin(p, county).await?),
+            Pool::Postgres(p) => EntityWriter::Postgres(PgEntityWriter::begin(p, county).await?),
         })
     }
 
@@ -75,8 +76,8 @@ impl EntityWriter {
     }
 }
 
-impl Store {
-    /// Writes (inserting or updating) entities in one transaction.
+impl County<'_> {
+    /// Writes (inserting or updating) the county's entities in one transaction.
     pub async fn put_entities(&self, entities: &[Entity]) -> Result<()> {
         let mut w = EntityWriter::begin(self).await?;
         w.write(entities).await?;

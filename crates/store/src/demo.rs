@@ -605,6 +605,11 @@ pub fn rule_books() -> Vec<RuleBook> {
         .collect()
 }
 
+/// The demo's counties, by code.
+pub fn counties() -> Vec<liancha_domain::org::DivisionCode> {
+    vec![liancha_domain::org::DivisionCode::parse(DIVISIONS[2].0).expect("valid demo code")]
+}
+
 /// Fills an empty database with the demo county. Refuses a database that already
 /// holds entities, so a real county's data is never mixed with invented data.
 pub async fn load(
@@ -612,7 +617,10 @@ pub async fn load(
     size: DemoSize,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<()> {
-    if store.counts().await?.entities > 0 {
+    let county_code =
+        liancha_domain::org::DivisionCode::parse(DIVISIONS[2].0).expect("valid demo code");
+    let county = store.county(&county_code);
+    if county.counts().await?.entities > 0 {
         return Err(StoreError::Invalid(
             "数据库中已有检查对象，演示数据只能载入空数据库".into(),
         ));
@@ -634,7 +642,7 @@ pub async fn load(
         )
         .await?;
     for (i, (code, name)) in TOWNSHIPS.iter().enumerate() {
-        store
+        county
             .put_township(
                 &Township {
                     code: (*code).into(),
@@ -645,7 +653,7 @@ pub async fn load(
             .await?;
     }
     for (code, name, domain, _) in DEPARTMENTS {
-        store
+        county
             .put_department(&Department {
                 code: code.into(),
                 name: name.into(),
@@ -654,16 +662,16 @@ pub async fn load(
             .await?;
     }
     for r in rule_books() {
-        store.put_rule_book(&r).await?;
+        county.put_rule_book(&r).await?;
     }
-    store.put_items(&items()).await?;
+    county.put_items(&items()).await?;
     for l in joint_item_lists() {
-        store.put_joint_item_list(&l).await?;
+        county.put_joint_item_list(&l).await?;
     }
-    store.put_inspectors(&inspectors()).await?;
+    county.put_inspectors(&inspectors()).await?;
     let all = entities(size);
     let total = all.len() as u64;
-    let mut w = EntityWriter::begin(store).await?;
+    let mut w = EntityWriter::begin(&county).await?;
     let mut done = 0u64;
     for chunk in all.chunks(5_000) {
         w.write(chunk).await?;
@@ -694,11 +702,16 @@ pub async fn accounts(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<DemoAccount>> {
     use liancha_domain::auth::Role;
-    if !store.users().await?.is_empty() {
+    let county_code =
+        liancha_domain::org::DivisionCode::parse(DIVISIONS[2].0).expect("valid demo code");
+    let province =
+        liancha_domain::org::DivisionCode::parse(DIVISIONS[0].0).expect("valid demo code");
+    if !store.users(&province).await?.is_empty() {
         return Ok(vec![]);
     }
+    let county = store.county(&county_code);
     let far = chrono::NaiveDate::from_ymd_opt(2028, 12, 31).expect("valid date");
-    let inspector = store
+    let inspector = county
         .inspectors(Some("amr"))
         .await?
         .into_iter()
@@ -769,6 +782,7 @@ pub async fn accounts(
         store
             .create_user(
                 &crate::accounts::NewUser {
+                    division: county_code.clone(),
                     username: username.into(),
                     display_name: name.into(),
                     role,

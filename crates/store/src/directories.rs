@@ -7,7 +7,7 @@ use liancha_domain::{
     RiskClass, RuleBook, Township, Uscc,
 };
 
-use crate::{Result, Store, StoreError, with_pool};
+use crate::{County, Result, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EntityRow {
@@ -28,7 +28,7 @@ pub(crate) struct EntityRow {
 }
 
 pub(crate) const ENTITY_SELECT: &str = "SELECT id, reg_no, name, entity_type, industry, township, address, legal_rep, \
-     registered_on, status, risk_class, abnormal, blacklisted, tags FROM entities";
+     registered_on, status, risk_class, abnormal, blacklisted, tags FROM entities WHERE county = $C";
 
 fn split_tags(s: &str) -> Vec<String> {
     s.split('、')
@@ -87,7 +87,7 @@ pub(crate) struct InspectorRow {
 }
 
 pub(crate) const INSPECTOR_SELECT: &str = "SELECT id, name, department, certificate_no, certificate_valid_until, \
-     specialties, township, status, phone FROM inspectors";
+     specialties, township, status, phone FROM inspectors WHERE county = $C";
 
 impl TryFrom<InspectorRow> for Inspector {
     type Error = StoreError;
@@ -119,7 +119,7 @@ pub struct EntityFilter {
 }
 
 impl EntityFilter {
-    /// The WHERE clause and its parameters, numbered from `$1`.
+    /// The conditions after the county's (` AND …`) and their parameters, numbered from `$1`.
     fn sql(&self) -> (String, Vec<String>) {
         let mut clauses = Vec::new();
         let mut params = Vec::new();
@@ -160,11 +160,7 @@ impl EntityFilter {
                 push("name LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
             }
         }
-        let sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", clauses.join(" AND "))
-        };
+        let sql: String = clauses.iter().map(|c| format!(" AND {c}")).collect();
         (sql, params)
     }
 }
@@ -188,18 +184,18 @@ pub struct Counts {
     pub joint_item_lists: i64,
 }
 
-impl Store {
+impl County<'_> {
     pub async fn put_township(&self, t: &Township, position: i64) -> Result<()> {
-        with_pool!(self, p => sqlx::query(
-            "INSERT INTO townships (code, name, position) VALUES ($1, $2, $3) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, position = excluded.position")
+        with_pool!(self, p => self.query(
+            "INSERT INTO townships (county, code, name, position) VALUES ($C, $1, $2, $3) \
+             ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, position = excluded.position")
             .bind(&t.code).bind(&t.name).bind(position).execute(p).await.map(|_| ()))?;
         Ok(())
     }
 
     pub async fn townships(&self) -> Result<Vec<Township>> {
         let rows: Vec<(String, String)> = with_pool!(self, p =>
-            sqlx::query_as("SELECT code, name FROM townships ORDER BY position, code").fetch_all(p).await)?;
+            self.query_as("SELECT code, name FROM townships WHERE county = $C ORDER BY position, code").fetch_all(p).await)?;
         Ok(rows
             .into_iter()
             .map(|(code, name)| Township { code, name })
@@ -207,16 +203,16 @@ impl Store {
     }
 
     pub async fn put_department(&self, d: &Department) -> Result<()> {
-        with_pool!(self, p => sqlx::query(
-            "INSERT INTO departments (code, name, domain) VALUES ($1, $2, $3) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, domain = excluded.domain")
+        with_pool!(self, p => self.query(
+            "INSERT INTO departments (county, code, name, domain) VALUES ($C, $1, $2, $3) \
+             ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain")
             .bind(&d.code).bind(&d.name).bind(d.domain.code()).execute(p).await.map(|_| ()))?;
         Ok(())
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
         let rows: Vec<(String, String, String)> = with_pool!(self, p =>
-            sqlx::query_as("SELECT code, name, domain FROM departments ORDER BY code").fetch_all(p).await)?;
+            self.query_as("SELECT code, name, domain FROM departments WHERE county = $C ORDER BY code").fetch_all(p).await)?;
         rows.into_iter()
             .map(|(code, name, domain)| {
                 let domain = Domain::from_code(&domain)
@@ -240,8 +236,8 @@ impl Store {
     }
 
     pub async fn entity(&self, id: &str) -> Result<Option<Entity>> {
-        let sql = format!("{ENTITY_SELECT} WHERE id = $1");
-        let row: Option<EntityRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
+        let sql = format!("{ENTITY_SELECT} AND id = $1");
+        let row: Option<EntityRow> = with_pool!(self, p => self.query_as(&sql).bind(id.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
         row.map(Entity::try_from).transpose()
     }
 
@@ -259,10 +255,10 @@ impl Store {
             n + 1,
             n + 2
         );
-        let count_sql = format!("SELECT COUNT(*) FROM entities{where_sql}");
+        let count_sql = format!("SELECT COUNT(*) FROM entities WHERE county = $C{where_sql}");
         let (rows, total): (Vec<EntityRow>, i64) = with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&list_sql));
-            let mut c = sqlx::query_scalar(crate::dynamic(&count_sql));
+            let mut q = self.query_as(&list_sql);
+            let mut c = self.query_scalar(&count_sql);
             for v in &params {
                 q = q.bind(v);
                 c = c.bind(v);
@@ -279,8 +275,9 @@ impl Store {
     }
 
     pub async fn inspector(&self, id: &str) -> Result<Option<Inspector>> {
-        let sql = format!("{INSPECTOR_SELECT} WHERE id = $1");
-        let row: Option<InspectorRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        let sql = format!("{INSPECTOR_SELECT} AND id = $1");
+        let row: Option<InspectorRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(id).fetch_optional(p).await)?;
         row.map(Inspector::try_from).transpose()
     }
 
@@ -288,12 +285,12 @@ impl Store {
     pub async fn inspectors(&self, department: Option<&str>) -> Result<Vec<Inspector>> {
         let rows: Vec<InspectorRow> = match department {
             Some(d) => {
-                let sql = format!("{INSPECTOR_SELECT} WHERE department = $1 ORDER BY id");
-                with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(d).fetch_all(p).await)?
+                let sql = format!("{INSPECTOR_SELECT} AND department = $1 ORDER BY id");
+                with_pool!(self, p => self.query_as(&sql).bind(d).fetch_all(p).await)?
             }
             None => {
                 let sql = format!("{INSPECTOR_SELECT} ORDER BY id");
-                with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?
+                with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?
             }
         };
         rows.into_iter().map(Inspector::try_from).collect()
@@ -302,10 +299,10 @@ impl Store {
     pub async fn put_rule_book(&self, r: &RuleBook) -> Result<()> {
         r.validate()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        with_pool!(self, p => sqlx::query(
-            "INSERT INTO rule_books (domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
-             publication_deadline_days, min_team_size, recuse_same_township) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
+        with_pool!(self, p => self.query(
+            "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
+             publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (county, domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
              ratio_c_bp = excluded.ratio_c_bp, ratio_d_bp = excluded.ratio_d_bp, annual_cap = excluded.annual_cap, \
              publication_deadline_days = excluded.publication_deadline_days, min_team_size = excluded.min_team_size, \
              recuse_same_township = excluded.recuse_same_township")
@@ -321,9 +318,9 @@ impl Store {
     /// The domain's rule book, or the notice's defaults when none was set.
     pub async fn rule_book(&self, domain: Domain) -> Result<RuleBook> {
         type Row = (i64, i64, i64, i64, i64, i64, i64, bool);
-        let row: Option<Row> = with_pool!(self, p => sqlx::query_as(
+        let row: Option<Row> = with_pool!(self, p => self.query_as(
             "SELECT ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, publication_deadline_days, \
-             min_team_size, recuse_same_township FROM rule_books WHERE domain = $1")
+             min_team_size, recuse_same_township FROM rule_books WHERE county = $C AND domain = $1")
             .bind(domain.code()).fetch_optional(p).await)?;
         let u = |v: i64| {
             u32::try_from(v).map_err(|_| StoreError::corrupt(format!("rule book value {v}")))
@@ -350,10 +347,12 @@ impl Store {
             inspectors,
             items,
             joint_item_lists,
-        ): (i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, p => sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM townships), (SELECT COUNT(*) FROM departments), \
-             (SELECT COUNT(*) FROM entities), (SELECT COUNT(*) FROM entities WHERE entity_type <> 'individual'), \
-             (SELECT COUNT(*) FROM inspectors), (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM joint_item_lists)")
+        ): (i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, p => self.query_as(
+            "SELECT (SELECT COUNT(*) FROM townships WHERE county = $C), (SELECT COUNT(*) FROM departments WHERE county = $C), \
+             (SELECT COUNT(*) FROM entities WHERE county = $C), \
+             (SELECT COUNT(*) FROM entities WHERE county = $C AND entity_type <> 'individual'), \
+             (SELECT COUNT(*) FROM inspectors WHERE county = $C), (SELECT COUNT(*) FROM items WHERE county = $C), \
+             (SELECT COUNT(*) FROM joint_item_lists WHERE county = $C)")
             .fetch_one(p).await)?;
         Ok(Counts {
             townships,
@@ -368,8 +367,9 @@ impl Store {
 
     /// Entities per township and risk class, for overview tables.
     pub async fn entity_breakdown(&self) -> Result<Vec<(String, String, i64)>> {
-        Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT township, risk_class, COUNT(*) FROM entities GROUP BY township, risk_class ORDER BY township, risk_class")
+        Ok(with_pool!(self, p => self.query_as(
+            "SELECT township, risk_class, COUNT(*) FROM entities WHERE county = $C \
+             GROUP BY township, risk_class ORDER BY township, risk_class")
             .fetch_all(p).await)?)
     }
 }
@@ -383,7 +383,7 @@ pub(crate) fn now() -> chrono::DateTime<Utc> {
     Utc::now()
 }
 
-impl Store {
+impl County<'_> {
     /// Writes (inserting or updating) inspectors in one transaction; returns how many were new.
     pub async fn put_inspectors(&self, inspectors: &[Inspector]) -> Result<u64> {
         let at = now();
@@ -391,15 +391,15 @@ impl Store {
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             for i in inspectors {
-                let existed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inspectors WHERE id = $1")
+                let existed: i64 = self.query_scalar("SELECT COUNT(*) FROM inspectors WHERE county = $C AND id = $1")
                     .bind(&i.id).fetch_one(&mut *tx).await?;
                 if existed == 0 {
                     inserted += 1;
                 }
-                sqlx::query(
-                    "INSERT INTO inspectors (id, name, department, certificate_no, certificate_valid_until, specialties, \
-                     township, status, phone, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, department = excluded.department, \
+                self.query(
+                    "INSERT INTO inspectors (county, id, name, department, certificate_no, certificate_valid_until, specialties, \
+                     township, status, phone, updated_at) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (county, id) DO UPDATE SET name = excluded.name, department = excluded.department, \
                      certificate_no = excluded.certificate_no, certificate_valid_until = excluded.certificate_valid_until, \
                      specialties = excluded.specialties, township = excluded.township, status = excluded.status, \
                      phone = excluded.phone, updated_at = excluded.updated_at")
@@ -411,5 +411,19 @@ impl Store {
             tx.commit().await?;
         });
         Ok(inserted)
+    }
+}
+
+impl crate::Store {
+    /// The county whose directory holds the entity now: where it is on record in any
+    /// status but 迁出, else the county it last moved out of. The directories are public.
+    pub async fn entity_home(&self, id: &str) -> Result<Option<liancha_domain::org::DivisionCode>> {
+        let county: Option<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT county FROM entities WHERE id = $1 \
+             ORDER BY CASE WHEN status = 'moved-out' THEN 1 ELSE 0 END, updated_at DESC LIMIT 1")
+            .bind(id.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
+        county
+            .map(|c| liancha_domain::org::DivisionCode::parse(&c).map_err(StoreError::corrupt))
+            .transpose()
     }
 }

@@ -39,7 +39,8 @@ use liancha_draw::{Seed, Selected, Selection, StratumSelector, Ticket};
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
-use crate::{Pool, Result, Store, StoreError};
+use crate::{County, Pool, Result, StoreError};
+use liancha_domain::org::DivisionCode;
 
 /// Which entities of the directory a draw is made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,10 +79,20 @@ enum Binding {
 const TOWNSHIP_SETTING: &str = "liancha.draw_township";
 
 impl DrawScope {
-    /// ` WHERE …` (always present: at least `true`) and the values to bind, in order.
-    /// `strata`, when given, further restricts `risk_class` to those classes.
-    fn where_sql(&self, binding: Binding, strata: Option<&[RiskClass]>) -> (String, Vec<String>) {
-        let mut clauses: Vec<String> = Vec::new();
+    /// ` WHERE county = … AND …` and the values to bind, in order. `strata`, when
+    /// given, further restricts `risk_class` to those classes.
+    ///
+    /// The county is written as a literal: these scans run as COPY and through
+    /// rusqlite, outside the statements a [`County`] binds, and take the code from the
+    /// handle whose method called them; a [`DivisionCode`] is six digits, nothing else.
+    fn where_sql(
+        &self,
+        county: &DivisionCode,
+        binding: Binding,
+        strata: Option<&[RiskClass]>,
+    ) -> (String, Vec<String>) {
+        debug_assert!(county.as_str().bytes().all(|b| b.is_ascii_digit()));
+        let mut clauses: Vec<String> = vec![format!("county = '{county}'")];
         let mut params: Vec<String> = Vec::new();
         let constant = |column: &str, code: &'static str, params: &mut Vec<String>| {
             if binding == Binding::Copy {
@@ -113,11 +124,7 @@ impl DrawScope {
             let list: Vec<String> = strata.iter().map(|r| format!("'{}'", r.code())).collect();
             clauses.push(format!("risk_class IN ({})", list.join(", ")));
         }
-        if clauses.is_empty() {
-            (" WHERE true".into(), params)
-        } else {
-            (format!(" WHERE {}", clauses.join(" AND ")), params)
-        }
+        (format!(" WHERE {}", clauses.join(" AND ")), params)
     }
 }
 
@@ -177,10 +184,10 @@ fn changed() -> StoreError {
     StoreError::Invalid("抽取期间检查对象名录发生变化，请重新抽取".into())
 }
 
-impl Store {
+impl County<'_> {
     /// Stratum (risk class) → number of entities in `scope`: the `N_s` of spec §5.
     pub async fn draw_populations(&self, scope: &DrawScope) -> Result<BTreeMap<String, u64>> {
-        let (where_sql, params) = scope.where_sql(Binding::Placeholders, None);
+        let (where_sql, params) = scope.where_sql(self.code(), Binding::Placeholders, None);
         let sql = count_sql(&where_sql);
         let row: CountRow = crate::with_pool!(self, p => {
             let mut q = sqlx::query_as(crate::dynamic(&sql));
@@ -207,8 +214,10 @@ impl Store {
         threads: usize,
     ) -> Result<Vec<Selected>> {
         match self.pool() {
-            Pool::Sqlite(p) => select_sqlite(p, scope, selection, seed, threads).await,
-            Pool::Postgres(p) => select_postgres(p, scope, selection, seed, threads).await,
+            Pool::Sqlite(p) => select_sqlite(p, self.code(), scope, selection, seed, threads).await,
+            Pool::Postgres(p) => {
+                select_postgres(p, self.code(), scope, selection, seed, threads).await
+            }
         }
     }
 
@@ -223,7 +232,9 @@ impl Store {
         seed: &Seed,
     ) -> Result<Vec<Selected>> {
         match self.pool() {
-            Pool::Postgres(p) => select_in_postgres(p, scope, selection, seed, false).await,
+            Pool::Postgres(p) => {
+                select_in_postgres(p, self.code(), scope, selection, seed, false).await
+            }
             Pool::Sqlite(_) => Err(StoreError::Invalid(
                 "在数据库内计算抽取签号需要 PostgreSQL（内置 sha256）；SQLite 请使用 select_from_directory".into(),
             )),
@@ -281,6 +292,7 @@ fn sqlite_error(e: rusqlite::Error) -> StoreError {
 
 async fn select_sqlite(
     pool: &SqlitePool,
+    county: &DivisionCode,
     scope: &DrawScope,
     selection: &Selection,
     seed: &Seed,
@@ -298,7 +310,8 @@ async fn select_sqlite(
     sqlx::query("PRAGMA mmap_size = 1099511627776")
         .execute(&mut *conn)
         .await?;
-    let result = select_sqlite_on(&mut conn, scope, selection, seed, threads, started).await;
+    let result =
+        select_sqlite_on(&mut conn, county, scope, selection, seed, threads, started).await;
     sqlx::query(crate::dynamic(&format!("PRAGMA mmap_size = {mmap}")))
         .execute(&mut *conn)
         .await?;
@@ -307,6 +320,7 @@ async fn select_sqlite(
 
 async fn select_sqlite_on(
     conn: &mut sqlx::SqliteConnection,
+    county: &DivisionCode,
     scope: &DrawScope,
     selection: &Selection,
     seed: &Seed,
@@ -315,7 +329,7 @@ async fn select_sqlite_on(
 ) -> Result<Vec<Selected>> {
     // One read transaction: in WAL mode both passes see the same snapshot.
     let mut tx = sqlx::Connection::begin(conn).await?;
-    let (where_sql, params) = scope.where_sql(Binding::Placeholders, None);
+    let (where_sql, params) = scope.where_sql(county, Binding::Placeholders, None);
     let counts: CountRow = {
         let sql = count_sql(&where_sql);
         let mut q = sqlx::query_as(crate::dynamic(&sql));
@@ -329,7 +343,7 @@ async fn select_sqlite_on(
     if strata.is_empty() {
         return Ok(Vec::new());
     }
-    let (where_sql, params) = scope.where_sql(Binding::Placeholders, strata.filter());
+    let (where_sql, params) = scope.where_sql(county, Binding::Placeholders, strata.filter());
     let sql = format!("SELECT id, risk_class FROM entities{where_sql}");
 
     let mut handle = tx.lock_handle().await?;
@@ -383,11 +397,12 @@ async fn begin_snapshot(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx
 
 async fn pg_strata(
     tx: &mut sqlx::PgConnection,
+    county: &DivisionCode,
     scope: &DrawScope,
     selection: &Selection,
     seed: &Seed,
 ) -> Result<Strata> {
-    let (where_sql, params) = scope.where_sql(Binding::Placeholders, None);
+    let (where_sql, params) = scope.where_sql(county, Binding::Placeholders, None);
     let sql = count_sql(&where_sql);
     let mut q = sqlx::query_as(crate::dynamic(&sql));
     for v in &params {
@@ -399,6 +414,7 @@ async fn pg_strata(
 
 async fn select_postgres(
     pool: &PgPool,
+    county: &DivisionCode,
     scope: &DrawScope,
     selection: &Selection,
     seed: &Seed,
@@ -406,7 +422,7 @@ async fn select_postgres(
 ) -> Result<Vec<Selected>> {
     let started = std::time::Instant::now();
     let mut tx = begin_snapshot(pool).await?;
-    let strata = pg_strata(&mut tx, scope, selection, seed).await?;
+    let strata = pg_strata(&mut tx, county, scope, selection, seed).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "draw: PostgreSQL counting pass");
     if strata.is_empty() {
         return Ok(Vec::new());
@@ -418,7 +434,7 @@ async fn select_postgres(
             .execute(&mut *tx)
             .await?;
     }
-    let (where_sql, params) = scope.where_sql(Binding::Copy, strata.filter());
+    let (where_sql, params) = scope.where_sql(county, Binding::Copy, strata.filter());
     debug_assert!(params.is_empty());
     let sql =
         format!("COPY (SELECT id, risk_class FROM entities{where_sql}) TO STDOUT (FORMAT binary)");
@@ -577,13 +593,14 @@ fn candidate_target(k: u64) -> u64 {
 /// `ORDER BY ticket LIMIT k_s`. `tight` forces that fallback, for tests.
 async fn select_in_postgres(
     pool: &PgPool,
+    county: &DivisionCode,
     scope: &DrawScope,
     selection: &Selection,
     seed: &Seed,
     tight: bool,
 ) -> Result<Vec<Selected>> {
     let mut tx = begin_snapshot(pool).await?;
-    let strata = pg_strata(&mut tx, scope, selection, seed).await?;
+    let strata = pg_strata(&mut tx, county, scope, selection, seed).await?;
     if strata.is_empty() {
         return Ok(Vec::new());
     }
@@ -611,7 +628,7 @@ async fn select_in_postgres(
     // seed ‖ "entity" ‖ 0x00, the fixed head of every entity ticket's message.
     let mut prefix = seed.to_vec();
     prefix.extend_from_slice(b"entity\0");
-    let (where_sql, params) = scope.where_sql(Binding::Placeholders, strata.filter());
+    let (where_sql, params) = scope.where_sql(county, Binding::Placeholders, strata.filter());
     let n = params.len();
     // Ties in ticket (never seen) go by id bytes, whatever the server encoding.
     let sql = format!(
@@ -950,14 +967,14 @@ mod tests {
                 .collect(),
         );
         let seed = [9u8; 32];
-        let want = db
-            .store
+        let county = crate::testing::mouding_county(&db.store).await;
+        let want = county
             .select_from_directory(&scope, &selection, &seed, 1)
             .await
             .unwrap();
         assert!(want.len() > 100);
         for tight in [false, true] {
-            let got = select_in_postgres(pool, &scope, &selection, &seed, tight)
+            let got = select_in_postgres(pool, county.code(), &scope, &selection, &seed, tight)
                 .await
                 .unwrap();
             assert_eq!(got, want, "tight = {tight}");
@@ -972,16 +989,17 @@ mod tests {
             entity_type: Some(EntityType::Enterprise),
             status: Some(EntityStatus::Active),
         };
-        let (sql, params) = scope.where_sql(Binding::Placeholders, Some(&[RiskClass::A]));
+        let county = DivisionCode::parse("532323").unwrap();
+        let (sql, params) = scope.where_sql(&county, Binding::Placeholders, Some(&[RiskClass::A]));
         assert_eq!(
             sql,
-            " WHERE township = $1 AND entity_type = $2 AND status = $3 AND risk_class IN ('A')"
+            " WHERE county = '532323' AND township = $1 AND entity_type = $2 AND status = $3 AND risk_class IN ('A')"
         );
         assert_eq!(params, ["共和镇", "enterprise", "active"]);
-        let (sql, params) = scope.where_sql(Binding::Copy, None);
+        let (sql, params) = scope.where_sql(&county, Binding::Copy, None);
         assert_eq!(
             sql,
-            " WHERE township = (SELECT current_setting('liancha.draw_township')) \
+            " WHERE county = '532323' AND township = (SELECT current_setting('liancha.draw_township')) \
              AND entity_type = 'enterprise' AND status = 'active'"
         );
         assert!(params.is_empty());
@@ -989,6 +1007,9 @@ mod tests {
             status: None,
             ..DrawScope::default()
         };
-        assert_eq!(all.where_sql(Binding::Copy, None).0, " WHERE true");
+        assert_eq!(
+            all.where_sql(&county, Binding::Copy, None).0,
+            " WHERE county = '532323'"
+        );
     }
 }

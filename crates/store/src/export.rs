@@ -12,7 +12,7 @@ use liancha_sheet::{ColumnKind, ColumnSpec, TableWriter, WriteColumn};
 
 use crate::directories::{ENTITY_SELECT, EntityRow};
 use crate::import::Kind;
-use crate::{Result, Store, StoreError, with_pool};
+use crate::{County, Result, StoreError, with_pool};
 
 fn column_kind(k: CellKind) -> ColumnKind {
     match k {
@@ -68,7 +68,7 @@ impl BlockingWriter {
     }
 }
 
-impl Store {
+impl County<'_> {
     /// Department code → name, for files that show names where the database keeps codes.
     async fn department_names(&self) -> Result<BTreeMap<String, String>> {
         Ok(self
@@ -96,7 +96,7 @@ impl Store {
                 let mut sent = 0u64;
                 let sql = format!("{ENTITY_SELECT} ORDER BY id");
                 with_pool!(self, p => {
-                    let mut rows = sqlx::query_as::<_, EntityRow>(crate::dynamic(&sql)).fetch(p);
+                    let mut rows = self.query_as::<_, EntityRow>(&sql).fetch(p);
                     while let Some(row) = rows.try_next().await? {
                         batch.push(rows::entity_cells(&Entity::try_from(row)?));
                         if batch.len() == BATCH {

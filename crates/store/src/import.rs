@@ -16,7 +16,7 @@ use liancha_domain::{Entity, Inspector, Item};
 use liancha_sheet::{Column, Record, Table};
 
 use crate::bulk::{Batch, EntityWriter};
-use crate::{Result, RowError, Store, StoreError};
+use crate::{County, Result, RowError, StoreError};
 
 /// What can be imported, exported and templated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,8 +360,26 @@ async fn read_all<T: Send + 'static>(
     .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?
 }
 
-impl Store {
-    /// Imports a CSV or XLSX file of `kind`. Existing records (same id) are updated.
+/// A write refused by `entities_home`: an id of the file is on another county's
+/// directory in a status other than 迁出. Said as such, not as a database error.
+pub(crate) fn active_elsewhere(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        let m = d.message();
+        if d.constraint() == Some("entities_home")
+            || (m.contains("UNIQUE") && m.contains("entities.id"))
+        {
+            return StoreError::Invalid(
+                "导入失败，未导入任何记录：文件中有检查对象已在其他县（市、区）的检查对象名录中在册。\
+                 同一主体只能在一个县（市、区）在册：须先由原所在地将其登记为「迁出」，再在本地导入"
+                    .into(),
+            );
+        }
+    }
+    e.into()
+}
+
+impl County<'_> {
+    /// Imports a CSV or XLSX file of `kind` into the county's directory or list. Existing records (same id) are updated.
     /// `progress` is told how many rows have been read.
     pub async fn import_file(
         &self,

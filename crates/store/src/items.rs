@@ -4,7 +4,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use liancha_domain::{Domain, EntityType, InspectionMethod, Item, JointItemList};
 
 use crate::directories::now;
-use crate::{Result, Store, StoreError, with_pool};
+use crate::{County, Result, StoreError, with_pool};
 
 #[derive(sqlx::FromRow, PartialEq, Eq)]
 struct ItemRow {
@@ -89,7 +89,7 @@ pub fn end_of_day_china(day: NaiveDate) -> DateTime<Utc> {
     next.and_time(NaiveTime::MIN).and_utc() - chrono::Duration::hours(8)
 }
 
-impl Store {
+impl County<'_> {
     /// Writes items in one transaction. An item whose fields did not change gets no new
     /// version; any change, publication or withdrawal included, is kept as a version.
     pub async fn put_items(&self, items: &[Item]) -> Result<ItemsWritten> {
@@ -99,8 +99,8 @@ impl Store {
             let mut tx = p.begin().await?;
             for item in items {
                 let new = ItemRow::from(item);
-                let sql = format!("SELECT {ITEM_FIELDS}, version FROM items WHERE code = $1");
-                let current: Option<(ItemRow, i64)> = sqlx::query_as::<_, CurrentItem>(crate::dynamic(&sql))
+                let sql = format!("SELECT {ITEM_FIELDS}, version FROM items WHERE county = $C AND code = $1");
+                let current: Option<(ItemRow, i64)> = self.query_as::<_, CurrentItem>(&sql)
                     .bind(&item.code)
                     .fetch_optional(&mut *tx)
                     .await?
@@ -119,10 +119,10 @@ impl Store {
                         1
                     }
                 };
-                sqlx::query(
-                    "INSERT INTO items (code, name, legal_basis, department, content, methods, authority, entity_types, \
-                     published, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, legal_basis = excluded.legal_basis, \
+                self.query(
+                    "INSERT INTO items (county, code, name, legal_basis, department, content, methods, authority, entity_types, \
+                     published, version, updated_at) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, legal_basis = excluded.legal_basis, \
                      department = excluded.department, content = excluded.content, methods = excluded.methods, \
                      authority = excluded.authority, entity_types = excluded.entity_types, \
                      published = excluded.published, version = excluded.version, updated_at = excluded.updated_at")
@@ -130,9 +130,9 @@ impl Store {
                     .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
                     .bind(new.published).bind(version).bind(at)
                     .execute(&mut *tx).await?;
-                sqlx::query(
-                    "INSERT INTO item_versions (code, version, name, legal_basis, department, content, methods, \
-                     authority, entity_types, published, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                self.query(
+                    "INSERT INTO item_versions (county, code, version, name, legal_basis, department, content, methods, \
+                     authority, entity_types, published, recorded_at) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                     .bind(&new.code).bind(version).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
                     .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
                     .bind(new.published).bind(at)
@@ -144,23 +144,19 @@ impl Store {
     }
 
     pub async fn item(&self, code: &str) -> Result<Option<Item>> {
-        let sql = format!("SELECT {ITEM_FIELDS} FROM items WHERE code = $1");
-        let row: Option<ItemRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(code).fetch_optional(p).await)?;
+        let sql = format!("SELECT {ITEM_FIELDS} FROM items WHERE county = $C AND code = $1");
+        let row: Option<ItemRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(code).fetch_optional(p).await)?;
         row.map(Item::try_from).transpose()
     }
 
     /// The current items in code order; `published_only` for what the public sees.
     pub async fn items(&self, published_only: bool) -> Result<Vec<Item>> {
         let sql = format!(
-            "SELECT {ITEM_FIELDS} FROM items{} ORDER BY code",
-            if published_only {
-                " WHERE published"
-            } else {
-                ""
-            }
+            "SELECT {ITEM_FIELDS} FROM items WHERE county = $C{} ORDER BY code",
+            if published_only { " AND published" } else { "" }
         );
-        let rows: Vec<ItemRow> =
-            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
+        let rows: Vec<ItemRow> = with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?;
         rows.into_iter().map(Item::try_from).collect()
     }
 
@@ -168,20 +164,23 @@ impl Store {
     pub async fn items_as_published_on(&self, day: NaiveDate) -> Result<Vec<Item>> {
         let at = end_of_day_china(day);
         let sql = format!(
-            "SELECT {ITEM_FIELDS} FROM item_versions v WHERE v.recorded_at < $1 AND v.published \
-             AND v.version = (SELECT MAX(w.version) FROM item_versions w WHERE w.code = v.code AND w.recorded_at < $1) \
+            "SELECT {ITEM_FIELDS} FROM item_versions v WHERE v.county = $C AND v.recorded_at < $1 AND v.published \
+             AND v.version = (SELECT MAX(w.version) FROM item_versions w \
+                              WHERE w.county = v.county AND w.code = v.code AND w.recorded_at < $1) \
              ORDER BY v.code"
         );
-        let rows: Vec<ItemRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(at).fetch_all(p).await)?;
+        let rows: Vec<ItemRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(at).fetch_all(p).await)?;
         rows.into_iter().map(Item::try_from).collect()
     }
 
     /// Every version of an item, oldest first.
     pub async fn item_history(&self, code: &str) -> Result<Vec<ItemVersion>> {
         let sql = format!(
-            "SELECT {ITEM_FIELDS}, version, recorded_at FROM item_versions WHERE code = $1 ORDER BY version"
+            "SELECT {ITEM_FIELDS}, version, recorded_at FROM item_versions WHERE county = $C AND code = $1 ORDER BY version"
         );
-        let rows: Vec<VersionRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(code).fetch_all(p).await)?;
+        let rows: Vec<VersionRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(code).fetch_all(p).await)?;
         rows.into_iter()
             .map(|r| {
                 Ok(ItemVersion {
@@ -197,15 +196,15 @@ impl Store {
     pub async fn put_joint_item_list(&self, list: &JointItemList) -> Result<()> {
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query(
-                "INSERT INTO joint_item_lists (code, name, domain, lead_department, published) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, domain = excluded.domain, \
+            self.query(
+                "INSERT INTO joint_item_lists (county, code, name, domain, lead_department, published) VALUES ($C, $1, $2, $3, $4, $5) \
+                 ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain, \
                  lead_department = excluded.lead_department, published = excluded.published")
                 .bind(&list.code).bind(&list.name).bind(list.domain.code()).bind(&list.lead_department).bind(list.published)
                 .execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM joint_item_list_items WHERE list_code = $1").bind(&list.code).execute(&mut *tx).await?;
+            self.query("DELETE FROM joint_item_list_items WHERE county = $C AND list_code = $1").bind(&list.code).execute(&mut *tx).await?;
             for (pos, item) in list.items.iter().enumerate() {
-                sqlx::query("INSERT INTO joint_item_list_items (list_code, item_code, position) VALUES ($1, $2, $3)")
+                self.query("INSERT INTO joint_item_list_items (county, list_code, item_code, position) VALUES ($C, $1, $2, $3)")
                     .bind(&list.code).bind(item).bind(pos as i64)
                     .execute(&mut *tx).await?;
             }
@@ -216,17 +215,13 @@ impl Store {
 
     pub async fn joint_item_lists(&self, published_only: bool) -> Result<Vec<JointItemList>> {
         let sql = format!(
-            "SELECT code, name, domain, lead_department, published FROM joint_item_lists{} ORDER BY code",
-            if published_only {
-                " WHERE published"
-            } else {
-                ""
-            }
+            "SELECT code, name, domain, lead_department, published FROM joint_item_lists WHERE county = $C{} ORDER BY code",
+            if published_only { " AND published" } else { "" }
         );
         let lists: Vec<(String, String, String, String, bool)> =
-            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?;
-        let members: Vec<(String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT list_code, item_code FROM joint_item_list_items ORDER BY list_code, position").fetch_all(p).await)?;
+            with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?;
+        let members: Vec<(String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT list_code, item_code FROM joint_item_list_items WHERE county = $C ORDER BY list_code, position").fetch_all(p).await)?;
         lists
             .into_iter()
             .map(|(code, name, domain, lead_department, published)| {

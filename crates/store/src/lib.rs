@@ -26,9 +26,9 @@ use sqlx::sqlite::{
 ///
 /// A mismatch returns [`StoreError::Conflict`] from the enclosing function.
 macro_rules! bump_version {
-    ($tx:expr, $id:expr, $version:expr, $set:literal $(, $bind:expr)*) => {{
-        let sql = concat!("UPDATE tasks SET version = version + 1, ", $set, " WHERE id = $1 AND version = $2");
-        let done = sqlx::query(sql).bind($id).bind($version) $(.bind($bind))* .execute($tx).await?;
+    ($county:expr, $tx:expr, $id:expr, $version:expr, $set:literal $(, $bind:expr)*) => {{
+        let sql = concat!("UPDATE tasks SET version = version + 1, ", $set, " WHERE county = $C AND id = $1 AND version = $2");
+        let done = $county.query(sql).bind($id).bind($version) $(.bind($bind))* .execute($tx).await?;
         if done.rows_affected() != 1 {
             return Err($crate::StoreError::stale());
         }
@@ -50,12 +50,14 @@ pub mod oversight;
 pub mod plans;
 pub mod postgres;
 pub mod results;
+mod scope;
 pub mod search;
 pub mod sqlite;
 pub mod tasks;
 pub mod testing;
 
 pub use error::{RowError, StoreError};
+pub use scope::{County, renumber};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

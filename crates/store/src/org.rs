@@ -81,7 +81,9 @@ impl Store {
                     .bind(d.code.parent().map(|c| c.as_str().to_string()))
                     .execute(&mut *tx)
                     .await?;
-                append_audit!(&mut *tx, actor, now, Audit::new("division.add", "division", d.code.as_str())
+                // The office above records the new division; a province records itself.
+                let office = self.county(&d.code.parent().unwrap_or_else(|| d.code.clone()));
+                append_audit!(office, &mut *tx, actor, now, Audit::new("division.add", "division", d.code.as_str())
                     .after(serde_json::json!({ "name": d.name, "level": d.level().code() })))?;
             }
             tx.commit().await?;

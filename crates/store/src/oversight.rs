@@ -10,7 +10,7 @@ use liancha_domain::workflow::{DeadlineFlag, ResultCategory, TaskState, deadline
 use liancha_domain::{Department, Domain};
 
 use crate::tasks::{Task, TaskFilter};
-use crate::{Result, Store, with_pool};
+use crate::{County, Result, with_pool};
 
 /// Figures of one department (or one domain).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -105,7 +105,7 @@ fn state_index(s: TaskState) -> usize {
     TaskState::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
 
-impl Store {
+impl County<'_> {
     /// The oversight figures of `year`, or of one month of it; `now` decides which
     /// deadlines are near or past.
     pub async fn oversight(
@@ -125,8 +125,8 @@ impl Store {
             }
         };
         let departments = self.departments().await?;
-        let population: i64 = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM entities WHERE status = 'active'").fetch_one(p).await)?;
+        let population: i64 = with_pool!(self, p => self.query_scalar(
+            "SELECT COUNT(*) FROM entities WHERE county = $C AND status = 'active'").fetch_one(p).await)?;
         let tasks = self
             .tasks(&TaskFilter {
                 year: Some(year),
@@ -174,12 +174,12 @@ impl Store {
         }
 
         // Results of submitted or published visits, per department of the item.
-        let rows: Vec<(String, String, String, Option<DateTime<Utc>>, String)> = with_pool!(self, p => sqlx::query_as(
+        let rows: Vec<(String, String, String, Option<DateTime<Utc>>, String)> = with_pool!(self, p => self.query_as(
             "SELECT i.department, r.entity_id, r.categories, v.submitted_at, t.domain FROM results r \
-             JOIN items i ON i.code = r.item_code \
-             JOIN visits v ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
-             JOIN tasks t ON t.id = r.task_id \
-             WHERE t.year = $1 AND v.state IN ('submitted', 'published')").bind(year).fetch_all(p).await)?;
+             JOIN items i ON i.county = r.county AND i.code = r.item_code \
+             JOIN visits v ON v.county = r.county AND v.task_id = r.task_id AND v.entity_id = r.entity_id \
+             JOIN tasks t ON t.county = r.county AND t.id = r.task_id \
+             WHERE r.county = $C AND t.year = $1 AND v.state IN ('submitted', 'published')").bind(year).fetch_all(p).await)?;
         let mut inspected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         let mut problems: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         // By the task's domain: a market task's agriculture item is still market work.
@@ -200,11 +200,11 @@ impl Store {
                 domain_problems.entry(domain).or_default().insert(entity);
             }
         }
-        let targeted: Vec<(String, String, NaiveDate)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT department, entity_id, inspected_on FROM targeted_inspections WHERE year = $1").bind(year).fetch_all(p).await)?;
+        let targeted: Vec<(String, String, NaiveDate)> = with_pool!(self, p => self.query_as(
+            "SELECT department, entity_id, inspected_on FROM targeted_inspections WHERE county = $C AND year = $1").bind(year).fetch_all(p).await)?;
         type FollowRow = (String, String, DateTime<Utc>, Option<DateTime<Utc>>);
-        let follow: Vec<FollowRow> = with_pool!(self, p => sqlx::query_as(
-            "SELECT department, state, created_at, closed_at FROM follow_ups").fetch_all(p).await)?;
+        let follow: Vec<FollowRow> = with_pool!(self, p => self.query_as(
+            "SELECT department, state, created_at, closed_at FROM follow_ups WHERE county = $C").fetch_all(p).await)?;
 
         for (code, f) in by_dept.iter_mut() {
             f.inspected = inspected.get(code.as_str()).map_or(0, |s| s.len() as i64);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use liancha_domain::Domain;
 
 use crate::accounts::{Actor, Audit};
-use crate::{Result, Store, StoreError, append_audit, with_pool};
+use crate::{County, Result, StoreError, append_audit, with_pool};
 
 fn invalid(msg: impl Into<String>) -> StoreError {
     StoreError::Invalid(msg.into())
@@ -45,7 +45,7 @@ struct PlanRow {
     published_at: Option<DateTime<Utc>>,
 }
 
-impl Store {
+impl County<'_> {
     #[allow(clippy::too_many_arguments)]
     pub async fn create_annual_plan(
         &self,
@@ -76,19 +76,19 @@ impl Store {
         }
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM annual_plans WHERE year = $1 AND domain = $2")
+            let exists: Option<i64> = self.query_scalar("SELECT id FROM annual_plans WHERE county = $C AND year = $1 AND domain = $2")
                 .bind(year).bind(domain.code()).fetch_optional(&mut *tx).await?;
             if exists.is_some() {
                 return Err(invalid(format!("{year} 年{}领域的计划已存在", domain.label())));
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO annual_plans (year, domain, title, lead_department, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            let id: i64 = self.query_scalar(
+                "INSERT INTO annual_plans (county, year, domain, title, lead_department, created_at) VALUES ($C, $1, $2, $3, $4, $5) RETURNING id")
                 .bind(year).bind(domain.code()).bind(title).bind(lead_department).bind(now).fetch_one(&mut *tx).await?;
             for d in &members {
-                sqlx::query("INSERT INTO annual_plan_departments (plan_id, department) VALUES ($1, $2)")
+                self.query("INSERT INTO annual_plan_departments (county, plan_id, department) VALUES ($C, $1, $2)")
                     .bind(id).bind(d).execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("plan.create", "annual-plan", id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("plan.create", "annual-plan", id)
                 .after(serde_json::json!({"year": year, "domain": domain.code(), "title": title, "departments": members})))?;
             tx.commit().await?;
             id
@@ -137,11 +137,11 @@ impl Store {
         }
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO annual_plan_entries (plan_id, month, title, items, scope) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            let id: i64 = self.query_scalar(
+                "INSERT INTO annual_plan_entries (county, plan_id, month, title, items, scope) VALUES ($C, $1, $2, $3, $4, $5) RETURNING id")
                 .bind(plan_id).bind(month as i32).bind(title.trim()).bind(items.join(",")).bind(scope.trim())
                 .fetch_one(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("plan.entry", "annual-plan", plan_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("plan.entry", "annual-plan", plan_id)
                 .after(serde_json::json!({"month": month, "title": title.trim(), "items": items, "scope": scope.trim()})))?;
             tx.commit().await?;
             id
@@ -164,12 +164,12 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE annual_plans SET published_at = $1 WHERE id = $2 AND published_at IS NULL")
+            let done = self.query("UPDATE annual_plans SET published_at = $1 WHERE county = $C AND id = $2 AND published_at IS NULL")
                 .bind(now).bind(plan_id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("计划已公布（可能是表单重复提交）"));
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("plan.publish", "annual-plan", plan_id))?;
+            append_audit!(self, &mut *tx, actor, now, Audit::new("plan.publish", "annual-plan", plan_id))?;
             tx.commit().await?;
         });
         Ok(())
@@ -180,7 +180,7 @@ impl Store {
         year: Option<i32>,
         published_only: bool,
     ) -> Result<Vec<AnnualPlan>> {
-        let mut sql = String::from("SELECT id FROM annual_plans WHERE 1 = 1");
+        let mut sql = String::from("SELECT id FROM annual_plans WHERE county = $C");
         if year.is_some() {
             sql.push_str(" AND year = $1");
         }
@@ -189,7 +189,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY year DESC, domain");
         let ids: Vec<i64> = with_pool!(self, p => {
-            let mut q = sqlx::query_scalar(crate::dynamic(&sql));
+            let mut q = self.query_scalar(&sql);
             if let Some(y) = year { q = q.bind(y); }
             q.fetch_all(p).await
         })?;
@@ -203,19 +203,20 @@ impl Store {
     }
 
     pub async fn annual_plan(&self, id: i64) -> Result<Option<AnnualPlan>> {
-        let row: Option<PlanRow> = with_pool!(self, p => sqlx::query_as(
-            "SELECT id, year, domain, title, lead_department, published_at FROM annual_plans WHERE id = $1")
+        let row: Option<PlanRow> = with_pool!(self, p => self.query_as(
+            "SELECT id, year, domain, title, lead_department, published_at FROM annual_plans WHERE county = $C AND id = $1")
             .bind(id).fetch_optional(p).await)?;
         let Some(r) = row else { return Ok(None) };
-        let departments: Vec<String> = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT d.department FROM annual_plan_departments d WHERE d.plan_id = $1 ORDER BY d.department = $2 DESC, d.department")
+        let departments: Vec<String> = with_pool!(self, p => self.query_scalar(
+            "SELECT d.department FROM annual_plan_departments d WHERE d.county = $C AND d.plan_id = $1 \
+             ORDER BY d.department = $2 DESC, d.department")
             .bind(id).bind(&r.lead_department).fetch_all(p).await)?;
-        let entries: Vec<(i64, i32, String, String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT id, month, title, items, scope FROM annual_plan_entries WHERE plan_id = $1 ORDER BY month, id")
+        let entries: Vec<(i64, i32, String, String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT id, month, title, items, scope FROM annual_plan_entries WHERE county = $C AND plan_id = $1 ORDER BY month, id")
             .bind(id).fetch_all(p).await)?;
-        let tasks: Vec<(i64, i64)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT t.plan_entry_id, t.id FROM tasks t JOIN annual_plan_entries e ON e.id = t.plan_entry_id \
-             WHERE e.plan_id = $1 ORDER BY t.id").bind(id).fetch_all(p).await)?;
+        let tasks: Vec<(i64, i64)> = with_pool!(self, p => self.query_as(
+            "SELECT t.plan_entry_id, t.id FROM tasks t JOIN annual_plan_entries e ON e.county = t.county AND e.id = t.plan_entry_id \
+             WHERE t.county = $C AND e.plan_id = $1 ORDER BY t.id").bind(id).fetch_all(p).await)?;
         Ok(Some(AnnualPlan {
             domain: Domain::from_code(&r.domain).ok_or_else(|| StoreError::corrupt(&r.domain))?,
             id: r.id,
@@ -244,8 +245,8 @@ impl Store {
 
     /// The plan an entry belongs to, and the entry.
     pub async fn plan_entry(&self, entry_id: i64) -> Result<Option<(AnnualPlan, PlanEntry)>> {
-        let plan_id: Option<i64> = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT plan_id FROM annual_plan_entries WHERE id = $1").bind(entry_id).fetch_optional(p).await)?;
+        let plan_id: Option<i64> = with_pool!(self, p => self.query_scalar(
+            "SELECT plan_id FROM annual_plan_entries WHERE county = $C AND id = $1").bind(entry_id).fetch_optional(p).await)?;
         let Some(plan_id) = plan_id else {
             return Ok(None);
         };

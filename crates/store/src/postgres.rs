@@ -3,8 +3,11 @@
 use liancha_domain::Entity;
 use sqlx::{Postgres, Transaction};
 
-use crate::Result;
+use liancha_domain::org::DivisionCode;
+
 use crate::directories::{ENTITY_COLUMNS_SQL, now};
+use crate::scope::query_in;
+use crate::{County, Result};
 
 /// Rows are streamed with COPY into a temporary table (no WAL, no indexes), then
 /// merged into `entities` with one set-based upsert: re-imports update in place.
@@ -17,6 +20,8 @@ use crate::directories::{ENTITY_COLUMNS_SQL, now};
 /// rolls back to the table and key as they were.
 pub struct PgEntityWriter {
     tx: Transaction<'static, Postgres>,
+    /// The county whose directory this writes.
+    county: DivisionCode,
     buf: Vec<u8>,
     /// The directory was empty: rows go straight into `entities`.
     initial: bool,
@@ -53,13 +58,14 @@ fn boolean(buf: &mut Vec<u8>, value: bool) {
     field(buf, |b| b.push(u8::from(value)));
 }
 
-/// Appends `batch` to `buf` as binary COPY tuples, in the order of ENTITY_COLUMNS_SQL;
-/// `at` is `updated_at` in microseconds since PostgreSQL's epoch.
-fn encode(buf: &mut Vec<u8>, batch: &[Entity], at: i64) {
+/// Appends `batch` to `buf` as binary COPY tuples: the county, then the columns of
+/// ENTITY_COLUMNS_SQL; `at` is `updated_at` in microseconds since PostgreSQL's epoch.
+fn encode(buf: &mut Vec<u8>, county: &str, batch: &[Entity], at: i64) {
     use chrono::Datelike as _;
     use std::io::Write as _;
     for e in batch {
-        buf.extend_from_slice(&15i16.to_be_bytes());
+        buf.extend_from_slice(&16i16.to_be_bytes());
+        text(buf, county);
         text(buf, &e.id);
         text(buf, &e.reg_no);
         text(buf, &e.name);
@@ -102,8 +108,9 @@ fn copy_now() -> i64 {
 }
 
 impl PgEntityWriter {
-    pub(crate) async fn begin(pool: &sqlx::PgPool) -> Result<Self> {
+    pub(crate) async fn begin(pool: &sqlx::PgPool, county: &County<'_>) -> Result<Self> {
         let mut tx = pool.begin().await?;
+        // Empty in every county: only then can the key go while the rows come in.
         let empty = "SELECT NOT EXISTS (SELECT 1 FROM entities)";
         let mut initial: bool = sqlx::query_scalar(empty).fetch_one(&mut *tx).await?;
         if initial {
@@ -118,6 +125,9 @@ impl PgEntityWriter {
             sqlx::query("ALTER TABLE entities DROP CONSTRAINT entities_pkey")
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DROP INDEX entities_home")
+                .execute(&mut *tx)
+                .await?;
         } else {
             sqlx::query(
                 "CREATE TEMPORARY TABLE entities_load (LIKE entities INCLUDING DEFAULTS) ON COMMIT DROP",
@@ -127,6 +137,7 @@ impl PgEntityWriter {
         }
         Ok(PgEntityWriter {
             tx,
+            county: county.code().clone(),
             buf: Vec::with_capacity(1 << 20),
             initial,
         })
@@ -138,14 +149,14 @@ impl PgEntityWriter {
         } else {
             "entities_load"
         };
-        format!("COPY {table} ({ENTITY_COLUMNS_SQL}) FROM STDIN (FORMAT binary)")
+        format!("COPY {table} (county, {ENTITY_COLUMNS_SQL}) FROM STDIN (FORMAT binary)")
     }
 
     pub(crate) async fn write(&mut self, batch: &[Entity]) -> Result<()> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         buf.extend_from_slice(COPY_HEADER);
-        encode(&mut buf, batch, copy_now());
+        encode(&mut buf, self.county.as_str(), batch, copy_now());
         buf.extend_from_slice(COPY_TRAILER);
         let stmt = self.copy_statement();
         let mut copy = self.tx.copy_in_raw(&stmt).await?;
@@ -168,7 +179,7 @@ impl PgEntityWriter {
         copy.send(COPY_HEADER).await?;
         while let Some(batch) = rx.recv().await {
             buf.clear();
-            encode(&mut buf, &batch, at);
+            encode(&mut buf, self.county.as_str(), &batch, at);
             copy.send(buf.as_slice()).await?;
         }
         copy.send(COPY_TRAILER).await?;
@@ -183,9 +194,16 @@ impl PgEntityWriter {
             sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
                 .execute(&mut *self.tx)
                 .await?;
-            sqlx::query("ALTER TABLE entities ADD CONSTRAINT entities_pkey PRIMARY KEY (id)")
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "ALTER TABLE entities ADD CONSTRAINT entities_pkey PRIMARY KEY (county, id)",
+            )
+            .execute(&mut *self.tx)
+            .await?;
+            sqlx::query(
+                "CREATE UNIQUE INDEX entities_home ON entities (id) WHERE status <> 'moved-out'",
+            )
+            .execute(&mut *self.tx)
+            .await?;
             self.tx.commit().await?;
             return Ok(());
         }
@@ -207,19 +225,22 @@ impl PgEntityWriter {
             .execute(&mut *self.tx)
             .await?;
         let update = format!(
-            "UPDATE entities e SET {} FROM entities_load l WHERE e.id = l.id",
+            "UPDATE entities e SET {} FROM entities_load l WHERE e.county = $C AND l.county = $C AND e.id = l.id",
             set.join(", ")
         );
-        sqlx::query(crate::dynamic(&update))
+        query_in(&self.county, &update)
             .execute(&mut *self.tx)
-            .await?;
+            .await
+            .map_err(crate::import::active_elsewhere)?;
         let insert = format!(
-            "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} FROM entities_load l \
-             WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = l.id) ORDER BY l.id"
+            "INSERT INTO entities (county, {ENTITY_COLUMNS_SQL}) SELECT county, {ENTITY_COLUMNS_SQL} FROM entities_load l \
+             WHERE l.county = $C AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.county = l.county AND e.id = l.id) \
+             ORDER BY l.id"
         );
-        sqlx::query(crate::dynamic(&insert))
+        query_in(&self.county, &insert)
             .execute(&mut *self.tx)
-            .await?;
+            .await
+            .map_err(crate::import::active_elsewhere)?;
         self.tx.commit().await?;
         Ok(())
     }

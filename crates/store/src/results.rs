@@ -13,7 +13,7 @@ use liancha_domain::workflow::{
 };
 
 use crate::accounts::{Actor, Audit};
-use crate::{Result, Store, StoreError, append_audit, with_pool};
+use crate::{County, Result, Store, StoreError, append_audit, with_pool};
 
 fn invalid(msg: impl Into<String>) -> StoreError {
     StoreError::Invalid(msg.into())
@@ -213,21 +213,21 @@ fn split_items(items: &str) -> Vec<String> {
 
 const FOLLOW_UP_SELECT: &str = "SELECT f.id, f.task_id, f.entity_id, e.name AS entity_name, f.department, f.item_code, \
      f.items, f.category, f.kind, f.due_on, f.target_department, f.state, f.note, f.created_at, f.closed_at \
-     FROM follow_ups f LEFT JOIN entities e ON e.id = f.entity_id";
+     FROM follow_ups f LEFT JOIN entities e ON e.county = f.county AND e.id = f.entity_id WHERE f.county = $C";
 
 const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, c.list, c.department, c.task_id, \
      c.item_code, c.items, c.category, c.state, c.note, c.created_at \
-     FROM credit_proposals c LEFT JOIN entities e ON e.id = c.entity_id";
+     FROM credit_proposals c LEFT JOIN entities e ON e.county = c.county AND e.id = c.entity_id WHERE c.county = $C";
 
-impl Store {
+impl County<'_> {
     /// The results of one visit, by item code.
     pub async fn visit_results(
         &self,
         task_id: i64,
         entity_id: &str,
     ) -> Result<BTreeMap<String, ItemResult>> {
-        let rows: Vec<(String, String, String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT item_code, categories, methods, findings FROM results WHERE task_id = $1 AND entity_id = $2")
+        let rows: Vec<(String, String, String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT item_code, categories, methods, findings FROM results WHERE county = $C AND task_id = $1 AND entity_id = $2")
             .bind(task_id).bind(entity_id).fetch_all(p).await)?;
         Ok(rows
             .into_iter()
@@ -372,20 +372,20 @@ impl Store {
         let before = self.visit_results(task_id, entity_id).await?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, task_id, task.version, "state = state");
-            let done = sqlx::query("UPDATE visits SET inspected_on = $1 \
-                         WHERE task_id = $2 AND entity_id = $3 AND state IN ('pending', 'returned')")
+            bump_version!(self, &mut *tx, task_id, task.version, "state = state");
+            let done = self.query("UPDATE visits SET inspected_on = $1 \
+                         WHERE county = $C AND task_id = $2 AND entity_id = $3 AND state IN ('pending', 'returned')")
                 .bind(inspected_on).bind(task_id).bind(entity_id)
                 .execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("该检查对象的结果已提交（可能是表单重复提交），本次未生效"));
             }
             for r in results {
-                sqlx::query("DELETE FROM results WHERE task_id = $1 AND entity_id = $2 AND item_code = $3")
+                self.query("DELETE FROM results WHERE county = $C AND task_id = $1 AND entity_id = $2 AND item_code = $3")
                     .bind(task_id).bind(entity_id).bind(&r.item_code).execute(&mut *tx).await?;
             }
             for r in results {
-                sqlx::query("INSERT INTO results (task_id, entity_id, item_code, categories, methods, findings) VALUES ($1, $2, $3, $4, $5, $6)")
+                self.query("INSERT INTO results (county, task_id, entity_id, item_code, categories, methods, findings) VALUES ($C, $1, $2, $3, $4, $5, $6)")
                     .bind(task_id).bind(entity_id).bind(&r.item_code)
                     .bind(join_codes(&r.categories, ResultCategory::code))
                     .bind(join_codes(&r.methods, InspectionMethod::code))
@@ -393,15 +393,15 @@ impl Store {
             }
             let summary = |m: Vec<(&String, String)>| serde_json::json!(m.into_iter().collect::<BTreeMap<_, _>>());
             // Complete once every item of the task has its result, whoever entered it.
-            let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM results WHERE task_id = $1 AND entity_id = $2")
+            let have: i64 = self.query_scalar("SELECT COUNT(*) FROM results WHERE county = $C AND task_id = $1 AND entity_id = $2")
                 .bind(task_id).bind(entity_id).fetch_one(&mut *tx).await?;
             let complete = have == items;
             if complete {
-                sqlx::query("UPDATE visits SET state = 'submitted', submitted_by = $1, submitted_at = $2 WHERE task_id = $3 AND entity_id = $4")
+                self.query("UPDATE visits SET state = 'submitted', submitted_by = $1, submitted_at = $2 WHERE county = $C AND task_id = $3 AND entity_id = $4")
                     .bind(actor.user_id).bind(now).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
             }
             let action = if complete { "visit.submit" } else { "visit.results" };
-            append_audit!(&mut *tx, actor, now, Audit::new(action, "visit", format!("{task_id}/{entity_id}")).task(task_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new(action, "visit", format!("{task_id}/{entity_id}")).task(task_id)
                 .before(summary(before.iter().map(|(k, r)| (k, join_codes(&r.categories, ResultCategory::code))).collect()))
                 .after(serde_json::json!({
                     "inspected_on": inspected_on,
@@ -454,14 +454,14 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, task_id, task.version, "state = state");
-            let done = sqlx::query("UPDATE visits SET state = 'returned', return_note = $1 WHERE task_id = $2 AND entity_id = $3 AND state = 'submitted'")
+            bump_version!(self, &mut *tx, task_id, task.version, "state = state");
+            let done = self.query("UPDATE visits SET state = 'returned', return_note = $1 WHERE county = $C AND task_id = $2 AND entity_id = $3 AND state = 'submitted'")
                 .bind(note).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("只能退回已提交的检查结果"));
             }
-            sqlx::query("DELETE FROM reviews WHERE task_id = $1").bind(task_id).execute(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("visit.return", "visit", format!("{task_id}/{entity_id}")).task(task_id)
+            self.query("DELETE FROM reviews WHERE county = $C AND task_id = $1").bind(task_id).execute(&mut *tx).await?;
+            append_audit!(self, &mut *tx, actor, now, Audit::new("visit.return", "visit", format!("{task_id}/{entity_id}")).task(task_id)
                 .after(serde_json::json!({"department": department, "note": note})))?;
             tx.commit().await?;
         });
@@ -470,8 +470,8 @@ impl Store {
 
     pub async fn reviews(&self, task_id: i64) -> Result<Vec<ReviewStatus>> {
         let task = self.task_or_404(task_id).await?;
-        let rows: Vec<(String, DateTime<Utc>)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT department, approved_at FROM reviews WHERE task_id = $1").bind(task_id).fetch_all(p).await)?;
+        let rows: Vec<(String, DateTime<Utc>)> = with_pool!(self, p => self.query_as(
+            "SELECT department, approved_at FROM reviews WHERE county = $C AND task_id = $1").bind(task_id).fetch_all(p).await)?;
         Ok(task
             .departments()
             .into_iter()
@@ -516,14 +516,14 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, task_id, task.version, "state = state");
-            let done = sqlx::query("INSERT INTO reviews (task_id, department, approved_by, approved_at) VALUES ($1, $2, $3, $4) \
-                                    ON CONFLICT (task_id, department) DO NOTHING")
+            bump_version!(self, &mut *tx, task_id, task.version, "state = state");
+            let done = self.query("INSERT INTO reviews (county, task_id, department, approved_by, approved_at) VALUES ($C, $1, $2, $3, $4) \
+                                    ON CONFLICT (county, task_id, department) DO NOTHING")
                 .bind(task_id).bind(department).bind(actor.user_id).bind(now).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("本部门已审核通过该任务的结果（可能是表单重复提交）"));
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("task.approve", "task", task_id).task(task_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.approve", "task", task_id).task(task_id)
                 .after(serde_json::json!({"department": department})))?;
             tx.commit().await?;
         });
@@ -566,10 +566,10 @@ impl Store {
                 names.join("、")
             )));
         }
-        let rows: Vec<(String, String, String)> = with_pool!(self, p => sqlx::query_as(
+        let rows: Vec<(String, String, String)> = with_pool!(self, p => self.query_as(
             "SELECT r.entity_id, r.item_code, r.categories FROM results r JOIN visits v \
-             ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
-             WHERE r.task_id = $1 AND v.state = 'submitted' ORDER BY v.draw_order, r.item_code")
+             ON v.county = r.county AND v.task_id = r.task_id AND v.entity_id = r.entity_id \
+             WHERE r.county = $C AND r.task_id = $1 AND v.state = 'submitted' ORDER BY v.draw_order, r.item_code")
             .bind(task_id).fetch_all(p).await)?;
         let cal = self.calendar().await?;
         let department_of = |code: &str| {
@@ -609,26 +609,26 @@ impl Store {
         };
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, task_id, version, "state = 'published', published_at = $3", now);
-            sqlx::query("UPDATE visits SET state = 'published' WHERE task_id = $1 AND state = 'submitted'")
+            bump_version!(self, &mut *tx, task_id, version, "state = 'published', published_at = $3", now);
+            self.query("UPDATE visits SET state = 'published' WHERE county = $C AND task_id = $1 AND state = 'submitted'")
                 .bind(task_id).execute(&mut *tx).await?;
             for f in &follow_ups {
                 // 责令整改: the default term is ten working days.
                 let due = (f.kind == FollowUpKind::Rectify).then(|| cal.add_working_days(china_date(now), 10));
-                sqlx::query("INSERT INTO follow_ups (task_id, entity_id, department, item_code, items, category, kind, due_on, state, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)")
+                self.query("INSERT INTO follow_ups (county, task_id, entity_id, department, item_code, items, category, kind, due_on, state, created_at) \
+                             VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, 'open', $9)")
                     .bind(task_id).bind(&f.entity).bind(&f.department).bind(&f.items[0]).bind(f.items.join(","))
                     .bind(f.category.code()).bind(f.kind.code()).bind(due).bind(now).execute(&mut *tx).await?;
             }
             for c in &proposals {
-                sqlx::query("INSERT INTO credit_proposals (entity_id, list, department, task_id, item_code, items, category, state, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8)")
+                self.query("INSERT INTO credit_proposals (county, entity_id, list, department, task_id, item_code, items, category, state, created_at) \
+                             VALUES ($C, $1, $2, $3, $4, $5, $6, $7, 'proposed', $8)")
                     .bind(&c.entity).bind(c.list.code()).bind(proposer(c)).bind(task_id).bind(&c.items[0])
                     .bind(c.items.join(",")).bind(c.category.code()).bind(now).execute(&mut *tx).await?;
             }
             let (follow_ups, proposals) = (follow_ups.len(), proposals.len());
-            crate::project_published_task!(&mut tx, task_id);
-            append_audit!(&mut *tx, actor, now, Audit::new("task.publish", "task", task_id).task(task_id)
+            crate::project_published_task!(self, &mut tx, task_id);
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.publish", "task", task_id).task(task_id)
                 .before(serde_json::json!({"state": "drawn"}))
                 .after(serde_json::json!({"state": "published", "follow_ups": follow_ups, "credit_proposals": proposals})))?;
             tx.commit().await?;
@@ -669,8 +669,8 @@ impl Store {
 
     /// The working-day calendar: the built-in one, with any days an admin stored.
     pub async fn calendar(&self) -> Result<WorkCalendar> {
-        let rows: Vec<(NaiveDate, String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT day, kind, name FROM calendar_days ORDER BY day").fetch_all(p).await)?;
+        let rows: Vec<(NaiveDate, String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT day, kind, name FROM calendar_days WHERE county = $C ORDER BY day").fetch_all(p).await)?;
         let mut cal = WorkCalendar::built_in();
         if !rows.is_empty() {
             let text: String = rows
@@ -689,7 +689,7 @@ impl Store {
         department: Option<&str>,
         open_only: bool,
     ) -> Result<Vec<FollowUp>> {
-        let mut sql = format!("{FOLLOW_UP_SELECT} WHERE 1 = 1");
+        let mut sql = FOLLOW_UP_SELECT.to_string();
         if department.is_some() {
             sql.push_str(" AND (f.department = $1 OR f.target_department = $1)");
         }
@@ -698,7 +698,7 @@ impl Store {
         }
         sql.push_str(" ORDER BY f.state DESC, f.due_on, f.id");
         let rows: Vec<FollowUpRow> = with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            let mut q = self.query_as(&sql);
             if let Some(d) = department { q = q.bind(d); }
             q.fetch_all(p).await
         })?;
@@ -706,8 +706,9 @@ impl Store {
     }
 
     pub async fn follow_up(&self, id: i64) -> Result<Option<FollowUp>> {
-        let sql = format!("{FOLLOW_UP_SELECT} WHERE f.id = $1");
-        let row: Option<FollowUpRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        let sql = format!("{FOLLOW_UP_SELECT} AND f.id = $1");
+        let row: Option<FollowUpRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(id).fetch_optional(p).await)?;
         row.map(FollowUp::try_from).transpose()
     }
 
@@ -746,12 +747,12 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE follow_ups SET kind = $1, due_on = $2, target_department = $3, note = $4 WHERE id = $5 AND state = 'open'")
+            let done = self.query("UPDATE follow_ups SET kind = $1, due_on = $2, target_department = $3, note = $4 WHERE county = $C AND id = $5 AND state = 'open'")
                 .bind(kind.code()).bind(due_on).bind(target_department).bind(note.trim()).bind(id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("该事项已办结，不能修改"));
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("follow-up.update", "follow-up", id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("follow-up.update", "follow-up", id)
                 .before(serde_json::json!({"kind": before.kind.code(), "due_on": before.due_on, "target": before.target_department, "note": before.note}))
                 .after(serde_json::json!({"kind": kind.code(), "due_on": due_on, "target": target_department, "note": note.trim()})))?;
             tx.commit().await?;
@@ -772,12 +773,12 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE follow_ups SET state = 'closed', closed_at = $1, closed_by = $2, note = $3 WHERE id = $4 AND state = 'open'")
+            let done = self.query("UPDATE follow_ups SET state = 'closed', closed_at = $1, closed_by = $2, note = $3 WHERE county = $C AND id = $4 AND state = 'open'")
                 .bind(now).bind(actor.user_id).bind(note).bind(id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("该事项不存在或已办结"));
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("follow-up.close", "follow-up", id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("follow-up.close", "follow-up", id)
                 .after(serde_json::json!({"state": "closed", "note": note})))?;
             tx.commit().await?;
         });
@@ -785,13 +786,13 @@ impl Store {
     }
 
     pub async fn credit_proposals(&self, department: Option<&str>) -> Result<Vec<CreditProposal>> {
-        let mut sql = format!("{PROPOSAL_SELECT} WHERE 1 = 1");
+        let mut sql = PROPOSAL_SELECT.to_string();
         if department.is_some() {
             sql.push_str(" AND c.department = $1");
         }
         sql.push_str(" ORDER BY c.state DESC, c.id");
         let rows: Vec<ProposalRow> = with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            let mut q = self.query_as(&sql);
             if let Some(d) = department { q = q.bind(d); }
             q.fetch_all(p).await
         })?;
@@ -799,8 +800,9 @@ impl Store {
     }
 
     pub async fn credit_proposal(&self, id: i64) -> Result<Option<CreditProposal>> {
-        let sql = format!("{PROPOSAL_SELECT} WHERE c.id = $1");
-        let row: Option<ProposalRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        let sql = format!("{PROPOSAL_SELECT} AND c.id = $1");
+        let row: Option<ProposalRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(id).fetch_optional(p).await)?;
         row.map(CreditProposal::try_from).transpose()
     }
 
@@ -832,17 +834,17 @@ impl Store {
         };
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE credit_proposals SET state = $1, decided_at = $2, decided_by = $3, note = $4 WHERE id = $5 AND state = 'proposed'")
+            let done = self.query("UPDATE credit_proposals SET state = $1, decided_at = $2, decided_by = $3, note = $4 WHERE county = $C AND id = $5 AND state = 'proposed'")
                 .bind(if confirm { "confirmed" } else { "rejected" }).bind(now).bind(actor.user_id).bind(note.trim()).bind(id)
                 .execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(invalid("该建议已处理（可能是表单重复提交）"));
             }
             if confirm {
-                let sql = format!("UPDATE entities SET {column} = TRUE, updated_at = $1 WHERE id = $2");
-                sqlx::query(crate::dynamic(&sql)).bind(now).bind(&prop.entity_id).execute(&mut *tx).await?;
+                let sql = format!("UPDATE entities SET {column} = TRUE, updated_at = $1 WHERE county = $C AND id = $2");
+                self.query(&sql).bind(now).bind(&prop.entity_id).execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new(if confirm { "credit.confirm" } else { "credit.reject" }, "entity", &prop.entity_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new(if confirm { "credit.confirm" } else { "credit.reject" }, "entity", &prop.entity_id)
                 .before(serde_json::json!({column: entity.as_ref().map(|e| match prop.list { CreditList::Abnormal => e.abnormal, CreditList::Blacklist => e.blacklisted })}))
                 .after(serde_json::json!({column: confirm, "list": prop.list.code(), "proposal": id, "note": note.trim()})))?;
             tx.commit().await?;
@@ -878,13 +880,13 @@ impl Store {
         use chrono::Datelike;
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO targeted_inspections (entity_id, department, source, document_ref, inspected_on, year, items, findings, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+            let id: i64 = self.query_scalar(
+                "INSERT INTO targeted_inspections (county, entity_id, department, source, document_ref, inspected_on, year, items, findings, created_by, created_at) \
+                 VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
                 .bind(&t.entity_id).bind(&t.department).bind(t.source.code()).bind(t.document_ref.trim())
                 .bind(t.inspected_on).bind(t.inspected_on.year()).bind(t.items.join(",")).bind(t.findings.trim())
                 .bind(actor.user_id).bind(now).fetch_one(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("targeted.create", "entity", &t.entity_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("targeted.create", "entity", &t.entity_id)
                 .after(serde_json::json!({"id": id, "source": t.source.code(), "document": t.document_ref.trim(), "inspected_on": t.inspected_on})))?;
             tx.commit().await?;
             id
@@ -897,15 +899,16 @@ impl Store {
         department: Option<&str>,
     ) -> Result<Vec<TargetedInspection>> {
         let mut sql = String::from(
-            "SELECT t.id, (SELECT MIN(a.id) FROM attachments a WHERE a.targeted_id = t.id) AS document, t.entity_id, t.department, \
-             t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings FROM targeted_inspections t",
+            "SELECT t.id, (SELECT MIN(a.id) FROM attachments a WHERE a.county = t.county AND a.targeted_id = t.id) AS document, \
+             t.entity_id, t.department, t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings \
+             FROM targeted_inspections t WHERE t.county = $C",
         );
         if department.is_some() {
-            sql.push_str(" WHERE t.department = $1");
+            sql.push_str(" AND t.department = $1");
         }
         sql.push_str(" ORDER BY t.inspected_on DESC, t.id DESC");
         Ok(with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            let mut q = self.query_as(&sql);
             if let Some(d) = department { q = q.bind(d); }
             q.fetch_all(p).await
         })?)
@@ -951,9 +954,10 @@ fn sha256_hex(data: &[u8]) -> String {
     liancha_draw::hex::encode(&sha2::Sha256::digest(data))
 }
 
-const ATTACHMENT_SELECT: &str = "SELECT id, task_id, entity_id, targeted_id, purpose, filename, content_type, size, sha256, public, uploaded_at FROM attachments";
+const ATTACHMENT_SELECT: &str = "SELECT id, task_id, entity_id, targeted_id, purpose, filename, content_type, size, sha256, public, uploaded_at \
+     FROM attachments WHERE county = $C";
 
-impl Store {
+impl County<'_> {
     /// Stores an attachment of a task (ceremony) or of one visit (result material),
     /// after checking its type from its bytes and its size.
     #[allow(clippy::too_many_arguments)]
@@ -993,13 +997,13 @@ impl Store {
         let sha = sha256_hex(data);
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO attachments (task_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+            let id: i64 = self.query_scalar(
+                "INSERT INTO attachments (county, task_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
+                 VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
                 .bind(task_id).bind(entity_id).bind(purpose.code()).bind(&name).bind(content_type)
                 .bind(data.len() as i64).bind(&sha).bind(data).bind(public).bind(actor.user_id).bind(now)
                 .fetch_one(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("attachment.add", "attachment", id).task(task_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("attachment.add", "attachment", id).task(task_id)
                 .after(serde_json::json!({"entity": entity_id, "purpose": purpose.code(), "filename": name,
                     "content_type": content_type, "size": data.len(), "sha256": sha, "public": public})))?;
             tx.commit().await?;
@@ -1022,8 +1026,8 @@ impl Store {
         let content_type =
             liancha_domain::attachment::check(AttachmentPurpose::SourceDocument, data)
                 .map_err(|e| invalid(e.to_string()))?;
-        let entity: Option<String> = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT entity_id FROM targeted_inspections WHERE id = $1").bind(targeted_id).fetch_optional(p).await)?;
+        let entity: Option<String> = with_pool!(self, p => self.query_scalar(
+            "SELECT entity_id FROM targeted_inspections WHERE county = $C AND id = $1").bind(targeted_id).fetch_optional(p).await)?;
         let Some(entity) = entity else {
             return Err(StoreError::NotFound(format!("定向检查 {targeted_id}")));
         };
@@ -1031,12 +1035,12 @@ impl Store {
         let sha = sha256_hex(data);
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO attachments (targeted_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
-                 VALUES ($1, $2, 'source-document', $3, $4, $5, $6, $7, FALSE, $8, $9) RETURNING id")
+            let id: i64 = self.query_scalar(
+                "INSERT INTO attachments (county, targeted_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
+                 VALUES ($C, $1, $2, 'source-document', $3, $4, $5, $6, $7, FALSE, $8, $9) RETURNING id")
                 .bind(targeted_id).bind(&entity).bind(&name).bind(content_type).bind(data.len() as i64)
                 .bind(&sha).bind(data).bind(actor.user_id).bind(now).fetch_one(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("targeted.document", "targeted", targeted_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("targeted.document", "targeted", targeted_id)
                 .after(serde_json::json!({"attachment": id, "filename": name, "content_type": content_type, "size": data.len(), "sha256": sha})))?;
             tx.commit().await?;
             id
@@ -1047,23 +1051,22 @@ impl Store {
     /// The department of a targeted inspection.
     pub async fn targeted_department(&self, targeted_id: i64) -> Result<Option<String>> {
         Ok(
-            with_pool!(self, p => sqlx::query_scalar("SELECT department FROM targeted_inspections WHERE id = $1")
+            with_pool!(self, p => self.query_scalar("SELECT department FROM targeted_inspections WHERE county = $C AND id = $1")
             .bind(targeted_id).fetch_optional(p).await)?,
         )
     }
 
     pub async fn attachments(&self, task_id: i64) -> Result<Vec<Attachment>> {
-        let sql = format!("{ATTACHMENT_SELECT} WHERE task_id = $1 ORDER BY id");
-        Ok(
-            with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).fetch_all(p).await)?,
-        )
+        let sql = format!("{ATTACHMENT_SELECT} AND task_id = $1 ORDER BY id");
+        Ok(with_pool!(self, p => self.query_as(&sql).bind(task_id).fetch_all(p).await)?)
     }
 
     pub async fn attachment(&self, id: i64) -> Result<Option<(Attachment, Vec<u8>)>> {
-        let sql = format!("{ATTACHMENT_SELECT} WHERE id = $1");
-        let meta: Option<Attachment> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(id).fetch_optional(p).await)?;
+        let sql = format!("{ATTACHMENT_SELECT} AND id = $1");
+        let meta: Option<Attachment> =
+            with_pool!(self, p => self.query_as(&sql).bind(id).fetch_optional(p).await)?;
         let Some(meta) = meta else { return Ok(None) };
-        let data: Vec<u8> = with_pool!(self, p => sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1").bind(id).fetch_one(p).await)?;
+        let data: Vec<u8> = with_pool!(self, p => self.query_scalar("SELECT data FROM attachments WHERE county = $C AND id = $1").bind(id).fetch_one(p).await)?;
         Ok(Some((meta, data)))
     }
 }
@@ -1072,6 +1075,8 @@ impl Store {
 /// findings, which may hold internal notes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedResult {
+    /// The county that published it.
+    pub county: String,
     pub task_id: i64,
     pub task_title: String,
     pub published_at: Option<DateTime<Utc>>,
@@ -1086,6 +1091,7 @@ pub struct PublishedResult {
 }
 
 type PublishedRow = (
+    String,
     i64,
     String,
     Option<DateTime<Utc>>,
@@ -1099,18 +1105,19 @@ type PublishedRow = (
     String,
 );
 
-const PUBLISHED_SELECT: &str = "SELECT t.id, t.title, t.published_at, r.entity_id, e.name, r.item_code, i.name, i.department, \
+const PUBLISHED_SELECT: &str = "SELECT r.county, t.id, t.title, t.published_at, r.entity_id, e.name, r.item_code, i.name, i.department, \
      v.inspected_on, r.categories, r.methods FROM results r \
-     JOIN tasks t ON t.id = r.task_id \
-     JOIN visits v ON v.task_id = r.task_id AND v.entity_id = r.entity_id \
-     JOIN items i ON i.code = r.item_code \
-     LEFT JOIN entities e ON e.id = r.entity_id \
+     JOIN tasks t ON t.county = r.county AND t.id = r.task_id \
+     JOIN visits v ON v.county = r.county AND v.task_id = r.task_id AND v.entity_id = r.entity_id \
+     JOIN items i ON i.county = r.county AND i.code = r.item_code \
+     LEFT JOIN entities e ON e.county = r.county AND e.id = r.entity_id \
      WHERE t.state = 'published' AND v.state = 'published'";
 
 fn published(rows: Vec<PublishedRow>) -> Vec<PublishedResult> {
     rows.into_iter()
         .map(
             |(
+                county,
                 task_id,
                 task_title,
                 published_at,
@@ -1126,6 +1133,7 @@ fn published(rows: Vec<PublishedRow>) -> Vec<PublishedResult> {
                 entity_name: name.unwrap_or_else(|| entity_id.clone()),
                 categories: split_codes(&categories, ResultCategory::from_code),
                 methods: split_codes(&methods, InspectionMethod::from_code),
+                county,
                 task_id,
                 task_title,
                 published_at,
@@ -1139,23 +1147,14 @@ fn published(rows: Vec<PublishedRow>) -> Vec<PublishedResult> {
         .collect()
 }
 
-impl Store {
+impl County<'_> {
     /// Published results of one task, in draw order.
     pub async fn published_results_of_task(&self, task_id: i64) -> Result<Vec<PublishedResult>> {
-        let sql = format!("{PUBLISHED_SELECT} AND t.id = $1 ORDER BY v.draw_order, r.item_code");
-        let rows: Vec<PublishedRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).fetch_all(p).await)?;
-        Ok(published(rows))
-    }
-
-    /// Every published result about one entity, newest task first.
-    pub async fn published_results_of_entity(
-        &self,
-        entity_id: &str,
-    ) -> Result<Vec<PublishedResult>> {
         let sql = format!(
-            "{PUBLISHED_SELECT} AND r.entity_id = $1 ORDER BY t.published_at DESC, t.id DESC, r.item_code"
+            "{PUBLISHED_SELECT} AND r.county = $C AND t.id = $1 ORDER BY v.draw_order, r.item_code"
         );
-        let rows: Vec<PublishedRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(entity_id).fetch_all(p).await)?;
+        let rows: Vec<PublishedRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(task_id).fetch_all(p).await)?;
         Ok(published(rows))
     }
 
@@ -1165,7 +1164,24 @@ impl Store {
             CreditList::Abnormal => "abnormal",
             CreditList::Blacklist => "blacklisted",
         };
-        let sql = format!("SELECT id, name, township FROM entities WHERE {column} ORDER BY id");
-        Ok(with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).fetch_all(p).await)?)
+        let sql = format!(
+            "SELECT id, name, township FROM entities WHERE county = $C AND {column} ORDER BY id"
+        );
+        Ok(with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?)
+    }
+}
+
+impl Store {
+    /// Every published result about one entity in any county (an entity that moved
+    /// keeps the record of each), newest task first: public, so read across counties.
+    pub async fn published_results_of_entity(
+        &self,
+        entity_id: &str,
+    ) -> Result<Vec<PublishedResult>> {
+        let sql = format!(
+            "{PUBLISHED_SELECT} AND r.entity_id = $1 ORDER BY t.published_at DESC, t.id DESC, r.item_code"
+        );
+        let rows: Vec<PublishedRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(entity_id).fetch_all(p).await)?;
+        Ok(published(rows))
     }
 }

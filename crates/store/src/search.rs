@@ -10,13 +10,15 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use liancha_domain::search::{ResultQuery, name_grams};
 use liancha_domain::workflow::ResultCategory;
 
-use crate::{Engine, Result, Store, with_pool};
+use crate::{County, Engine, Result, Store, with_pool};
 
 /// One published inspection as the public sees it: who, in which task, when, and
 /// the categories found (never the findings text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicResult {
     pub id: i64,
+    /// The county that published it (its division code).
+    pub county: String,
     pub task_id: i64,
     pub task_title: String,
     pub entity_id: String,
@@ -39,6 +41,7 @@ pub struct ResultPage {
 
 type Row = (
     i64,
+    String,
     i64,
     String,
     String,
@@ -51,7 +54,7 @@ type Row = (
     String,
 );
 
-const COLUMNS: &str = "id, task_id, task_title, entity_id, entity_name, township, departments, \
+const COLUMNS: &str = "id, county, task_id, task_title, entity_id, entity_name, township, departments, \
                        inspected_on, published_at, problems, categories";
 
 fn split(s: &str) -> impl Iterator<Item = &str> {
@@ -66,6 +69,7 @@ fn page(mut rows: Vec<Row>, limit: usize) -> ResultPage {
         .map(
             |(
                 id,
+                county,
                 task_id,
                 task_title,
                 entity_id,
@@ -82,6 +86,7 @@ fn page(mut rows: Vec<Row>, limit: usize) -> ResultPage {
                     .filter_map(ResultCategory::from_code)
                     .collect(),
                 id,
+                county,
                 task_id,
                 task_title,
                 entity_id,
@@ -423,15 +428,20 @@ impl Store {
     /// Writes the public projection of published tasks that lack it: tasks published
     /// before the projection existed. Returns how many rows were written.
     pub async fn project_missing_published(&self) -> Result<u64> {
-        let ids: Vec<i64> = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT t.id FROM tasks t WHERE t.state = 'published' \
-             AND NOT EXISTS (SELECT 1 FROM public_results r WHERE r.task_id = t.id) ORDER BY t.id")
+        // The one read across every county's tasks: a start-up repair, not a request.
+        let ids: Vec<(String, i64)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT t.county, t.id FROM tasks t WHERE t.state = 'published' \
+             AND NOT EXISTS (SELECT 1 FROM public_results r WHERE r.county = t.county AND r.task_id = t.id) \
+             ORDER BY t.county, t.id")
             .fetch_all(p).await)?;
         let mut written = 0;
-        for id in ids {
+        for (county, id) in ids {
+            let code = liancha_domain::org::DivisionCode::parse(&county)
+                .map_err(crate::StoreError::corrupt)?;
+            let c = self.county(&code);
             with_pool!(self, p => {
                 let mut tx = p.begin().await?;
-                written += crate::project_published_task!(&mut tx, id);
+                written += crate::project_published_task!(c, &mut tx, id);
                 tx.commit().await?;
             });
         }
@@ -474,16 +484,16 @@ fn year_bounds(year: i32) -> (DateTime<Utc>, DateTime<Utc>) {
     (at(year), at(year + 1))
 }
 
-impl Store {
-    /// The public statistics of one year (by publication date, China time).
+impl County<'_> {
+    /// The county's public statistics of one year (by publication date, China time).
     pub async fn public_stats(&self, year: i32) -> Result<PublicStats> {
         let (from, to) = year_bounds(year);
         let mut stats = PublicStats {
             year,
             ..PublicStats::default()
         };
-        let stamps: Vec<DateTime<Utc>> = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT published_at FROM tasks WHERE state = 'published' AND published_at IS NOT NULL")
+        let stamps: Vec<DateTime<Utc>> = with_pool!(self, p => self.query_scalar(
+            "SELECT published_at FROM tasks WHERE county = $C AND state = 'published' AND published_at IS NOT NULL")
             .fetch_all(p).await)?;
         let years: BTreeSet<i32> = stamps
             .iter()
@@ -491,12 +501,14 @@ impl Store {
             .collect();
         stats.years = years.into_iter().rev().collect();
 
-        let towns: Vec<(String, i64, i64, i64)> = with_pool!(self, p => sqlx::query_as(
+        let towns: Vec<(String, i64, i64, i64)> = with_pool!(self, p => self.query_as(
             "SELECT township, COUNT(*), SUM(CASE WHEN problems THEN 1 ELSE 0 END), COUNT(DISTINCT entity_id) \
-             FROM public_results WHERE published_at >= $1 AND published_at < $2 GROUP BY township ORDER BY township")
+             FROM public_results WHERE county = $C AND published_at >= $1 AND published_at < $2 \
+             GROUP BY township ORDER BY township")
             .bind(from).bind(to).fetch_all(p).await)?;
-        let active: Vec<(String, i64)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT township, COUNT(*) FROM entities WHERE status = 'active' GROUP BY township ORDER BY township")
+        let active: Vec<(String, i64)> = with_pool!(self, p => self.query_as(
+            "SELECT township, COUNT(*) FROM entities WHERE county = $C AND status = 'active' \
+             GROUP BY township ORDER BY township")
             .fetch_all(p).await)?;
         let active: BTreeMap<String, i64> = active.into_iter().collect();
         let townships = self.townships().await?;
@@ -516,14 +528,15 @@ impl Store {
         stats.inspections = towns.iter().map(|r| r.1).sum();
         stats.with_problems = towns.iter().map(|r| r.2).sum();
         stats.active_entities = active.values().sum();
-        stats.entities = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT COUNT(DISTINCT entity_id) FROM public_results WHERE published_at >= $1 AND published_at < $2")
+        stats.entities = with_pool!(self, p => self.query_scalar(
+            "SELECT COUNT(DISTINCT entity_id) FROM public_results \
+             WHERE county = $C AND published_at >= $1 AND published_at < $2")
             .bind(from).bind(to).fetch_one(p).await)?;
 
         // Few distinct combinations: group in SQL, split here.
-        let combos: Vec<(String, String, i64, i64)> = with_pool!(self, p => sqlx::query_as(
+        let combos: Vec<(String, String, i64, i64)> = with_pool!(self, p => self.query_as(
             "SELECT departments, categories, COUNT(*), SUM(CASE WHEN problems THEN 1 ELSE 0 END) \
-             FROM public_results WHERE published_at >= $1 AND published_at < $2 \
+             FROM public_results WHERE county = $C AND published_at >= $1 AND published_at < $2 \
              GROUP BY departments, categories ORDER BY departments, categories")
             .bind(from).bind(to).fetch_all(p).await)?;
         let mut departments: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -564,11 +577,11 @@ pub(crate) type SourceRow = (
 
 pub(crate) const SOURCE_SQL: &str = "SELECT v.entity_id, e.name, e.township, v.inspected_on, i.department, \
      r.categories, t.title, t.published_at FROM visits v \
-     JOIN tasks t ON t.id = v.task_id \
-     JOIN results r ON r.task_id = v.task_id AND r.entity_id = v.entity_id \
-     JOIN items i ON i.code = r.item_code \
-     LEFT JOIN entities e ON e.id = v.entity_id \
-     WHERE v.task_id = $1 AND v.state = 'published' AND t.state = 'published' \
+     JOIN tasks t ON t.county = v.county AND t.id = v.task_id \
+     JOIN results r ON r.county = v.county AND r.task_id = v.task_id AND r.entity_id = v.entity_id \
+     JOIN items i ON i.county = r.county AND i.code = r.item_code \
+     LEFT JOIN entities e ON e.county = v.county AND e.id = v.entity_id \
+     WHERE v.county = $C AND v.task_id = $1 AND v.state = 'published' AND t.state = 'published' \
      ORDER BY v.draw_order, v.entity_id, r.item_code";
 
 /// A row of `public_results`, before it has an id.
@@ -665,7 +678,7 @@ pub(crate) const INSERT_CHUNK: usize = 500;
 
 pub(crate) fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO public_results (task_id, entity_id, entity_name, township, task_title, \
+        "INSERT INTO public_results (county, task_id, entity_id, entity_name, township, task_title, \
          departments, inspected_on, published_at, problems, categories, grams) VALUES ",
     );
     for r in 0..rows {
@@ -674,7 +687,7 @@ pub(crate) fn insert_sql(rows: usize) -> String {
         }
         let b = r * 10;
         sql.push_str(&format!(
-            "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            "($C, $1, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
             b + 2,
             b + 3,
             b + 4,
@@ -697,9 +710,10 @@ pub(crate) fn insert_sql(rows: usize) -> String {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! project_published_task {
-    ($tx:expr, $task_id:expr) => {{
+    ($county:expr, $tx:expr, $task_id:expr) => {{
         let task_id: i64 = $task_id;
-        let rows: Vec<$crate::search::SourceRow> = sqlx::query_as($crate::search::SOURCE_SQL)
+        let rows: Vec<$crate::search::SourceRow> = $county
+            .query_as($crate::search::SOURCE_SQL)
             .bind(task_id)
             .fetch_all(&mut **$tx)
             .await?;
@@ -707,7 +721,7 @@ macro_rules! project_published_task {
         let mut written = 0u64;
         for chunk in projected.chunks($crate::search::INSERT_CHUNK) {
             let sql = $crate::search::insert_sql(chunk.len());
-            let mut q = sqlx::query($crate::dynamic(&sql)).bind(task_id);
+            let mut q = $county.query(&sql).bind(task_id);
             for p in chunk {
                 q = q
                     .bind(&p.entity_id)
@@ -785,7 +799,7 @@ mod tests {
         assert!(p[0].problems);
         assert!(!p[1].problems);
         assert_eq!(p[1].grams, name_grams("牟定县B店"));
-        assert_eq!(insert_sql(2).matches('$').count(), 22);
+        assert_eq!(insert_sql(2).matches('$').count(), 24);
         assert!(insert_sql(2).ends_with("$12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"));
     }
 }

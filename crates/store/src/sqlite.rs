@@ -26,9 +26,11 @@ use rusqlite::vtab::{
 use sqlx::{Sqlite, Transaction};
 
 use crate::directories::{ENTITY_COLUMNS_SQL, now};
-use crate::{Result, StoreError};
+use crate::scope::query_in;
+use crate::{County, Result, StoreError};
+use liancha_domain::org::DivisionCode;
 
-const UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET reg_no = excluded.reg_no, name = excluded.name, \
+const UPSERT: &str = " ON CONFLICT (county, id) DO UPDATE SET reg_no = excluded.reg_no, name = excluded.name, \
      entity_type = excluded.entity_type, industry = excluded.industry, township = excluded.township, \
      address = excluded.address, legal_rep = excluded.legal_rep, registered_on = excluded.registered_on, \
      status = excluded.status, risk_class = excluded.risk_class, abnormal = excluded.abnormal, \
@@ -36,6 +38,8 @@ const UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET reg_no = excluded.reg_no, 
 
 pub struct SqliteEntityWriter {
     tx: Transaction<'static, Sqlite>,
+    /// The county whose directory this writes.
+    county: DivisionCode,
     /// The directory was empty: rows go straight into `entities`, without its key
     /// index, which [`SqliteEntityWriter::commit`] builds once at the end.
     initial: bool,
@@ -55,14 +59,15 @@ fn ffi_error(e: rusqlite::Error) -> StoreError {
 }
 
 /// Rows per statement: per-statement work (cursors, statement journal) is paid once
-/// for many rows, as in `INSERT … SELECT`; 15 × 256 parameters stay under SQLite's limit.
+/// for many rows, as in `INSERT … SELECT`; 16 × 256 parameters stay under SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 256;
-const COLUMNS: usize = 15;
+/// The county and the entity's own columns.
+const COLUMNS: usize = 16;
 
 fn insert_sql(table: &str, rows: usize) -> String {
     let one = format!("({})", vec!["?"; COLUMNS].join(","));
     format!(
-        "INSERT INTO {table} ({ENTITY_COLUMNS_SQL}) VALUES {}",
+        "INSERT INTO {table} (county, {ENTITY_COLUMNS_SQL}) VALUES {}",
         vec![one; rows].join(",")
     )
 }
@@ -72,6 +77,7 @@ fn insert_sql(table: &str, rows: usize) -> String {
 fn write_rows(
     conn: &rusqlite::Connection,
     table: &str,
+    county: &str,
     batch: &[Entity],
     at: &str,
 ) -> rusqlite::Result<()> {
@@ -90,6 +96,7 @@ fn write_rows(
             let registered_on = e.registered_on.map(|d| d.to_string());
             let tags = e.tags.join("、");
             let row: [&dyn rusqlite::ToSql; COLUMNS] = [
+                &county,
                 &e.id,
                 &e.reg_no,
                 &e.name,
@@ -117,26 +124,34 @@ fn write_rows(
 }
 
 impl SqliteEntityWriter {
-    pub(crate) async fn begin(pool: &sqlx::SqlitePool) -> Result<Self> {
+    pub(crate) async fn begin(pool: &sqlx::SqlitePool, county: &County<'_>) -> Result<Self> {
         // IMMEDIATE: the write lock from the start, so the directory stays empty
         // between looking and dropping its key index.
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Empty in every county: only then can the keys go while the rows come in.
         let initial: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM entities)")
             .fetch_one(&mut *tx)
             .await?;
         if initial {
-            // DDL is transactional here too: a rollback brings the index back.
+            // DDL is transactional here too: a rollback brings the indexes back.
             sqlx::query("DROP INDEX entities_id")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DROP INDEX entities_home")
                 .execute(&mut *tx)
                 .await?;
         } else {
             // Created inside the transaction, so a rollback removes it too.
             let sql = format!(
-                "CREATE TEMP TABLE entities_load AS SELECT {ENTITY_COLUMNS_SQL} FROM entities WHERE 0"
+                "CREATE TEMP TABLE entities_load AS SELECT county, {ENTITY_COLUMNS_SQL} FROM entities WHERE 0"
             );
             sqlx::query(crate::dynamic(&sql)).execute(&mut *tx).await?;
         }
-        Ok(SqliteEntityWriter { tx, initial })
+        Ok(SqliteEntityWriter {
+            tx,
+            county: county.code().clone(),
+            initial,
+        })
     }
 
     fn target(&self) -> &'static str {
@@ -151,6 +166,7 @@ impl SqliteEntityWriter {
         // The same text sqlx writes for a DateTime<Utc>, so reads decode it alike.
         let at = now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
         let table = self.target();
+        let county = self.county.as_str().to_string();
         let mut handle = self.tx.lock_handle().await?;
         let raw = handle.as_raw_handle();
         let run = || {
@@ -158,7 +174,7 @@ impl SqliteEntityWriter {
             // connection; the borrowed wrapper never closes it.
             let conn =
                 unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) }.map_err(ffi_error)?;
-            write_rows(&conn, table, batch, &at).map_err(ffi_error)
+            write_rows(&conn, table, &county, batch, &at).map_err(ffi_error)
         };
         // Keep other tasks running while this thread is busy in SQLite.
         let result = match tokio::runtime::Handle::current().runtime_flavor() {
@@ -203,13 +219,14 @@ impl SqliteEntityWriter {
         // duplicates), and building the index at commit checks that again.
         let upsert = if self.initial { "" } else { UPSERT };
         let sql = format!(
-            "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} \
+            "INSERT INTO entities (county, {ENTITY_COLUMNS_SQL}) SELECT $C, {ENTITY_COLUMNS_SQL} \
              FROM entity_stream WHERE true{upsert}"
         );
-        let done = sqlx::query(crate::dynamic(&sql))
+        let done = query_in(&self.county, &sql)
             .persistent(false)
             .execute(&mut *self.tx)
-            .await;
+            .await
+            .map_err(crate::import::active_elsewhere);
         // The module stays registered on the connection, holding the stream: close the
         // batches here, read or not, so that a sender still waiting (the statement
         // failed before its cursor took them: a read-only or full disk) is told to stop.
@@ -226,19 +243,26 @@ impl SqliteEntityWriter {
         if self.initial {
             // One sort of every id instead of a B-tree descent per row; a duplicate id
             // fails here, and the whole load with it.
-            sqlx::query("CREATE UNIQUE INDEX entities_id ON entities (id)")
+            sqlx::query("CREATE UNIQUE INDEX entities_id ON entities (county, id)")
                 .execute(&mut *self.tx)
                 .await?;
+            sqlx::query(
+                "CREATE UNIQUE INDEX entities_home ON entities (id) WHERE status <> 'moved-out'",
+            )
+            .execute(&mut *self.tx)
+            .await?;
             self.tx.commit().await?;
             return Ok(());
         }
         // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
         let sql = format!(
-            "INSERT INTO entities ({ENTITY_COLUMNS_SQL}) SELECT {ENTITY_COLUMNS_SQL} FROM temp.entities_load WHERE true{UPSERT}"
+            "INSERT INTO entities (county, {ENTITY_COLUMNS_SQL}) SELECT county, {ENTITY_COLUMNS_SQL} \
+             FROM temp.entities_load WHERE county = $C{UPSERT}"
         );
-        sqlx::query(crate::dynamic(&sql))
+        query_in(&self.county, &sql)
             .execute(&mut *self.tx)
-            .await?;
+            .await
+            .map_err(crate::import::active_elsewhere)?;
         sqlx::query("DROP TABLE temp.entities_load")
             .execute(&mut *self.tx)
             .await?;
@@ -402,7 +426,8 @@ mod tests {
         let crate::Pool::Sqlite(pool) = db.store.pool() else {
             unreachable!()
         };
-        let mut w = SqliteEntityWriter::begin(pool).await.unwrap();
+        let county = crate::testing::mouding_county(&db.store).await;
+        let mut w = SqliteEntityWriter::begin(pool, &county).await.unwrap();
         sqlx::query("PRAGMA query_only = ON")
             .execute(&mut *w.tx)
             .await

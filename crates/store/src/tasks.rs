@@ -21,18 +21,20 @@ use liancha_draw::{
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Actor, Audit};
-use crate::{Result, Store, StoreError, append_audit, with_pool};
+use crate::{County, Result, StoreError, append_audit, with_pool};
 
 /// Items of a task, in the task's order, on any executor.
 macro_rules! task_items {
-    ($ex:expr, $id:expr) => {{
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT i.code, i.name, i.department FROM task_items ti JOIN items i ON i.code = ti.item_code \
-             WHERE ti.task_id = $1 ORDER BY ti.position",
-        )
-        .bind($id)
-        .fetch_all($ex)
-        .await?;
+    ($c:expr, $ex:expr, $id:expr) => {{
+        let rows: Vec<(String, String, String)> = $c
+            .query_as(
+                "SELECT i.code, i.name, i.department FROM task_items ti \
+             JOIN items i ON i.county = ti.county AND i.code = ti.item_code \
+             WHERE ti.county = $C AND ti.task_id = $1 ORDER BY ti.position",
+            )
+            .bind($id)
+            .fetch_all($ex)
+            .await?;
         rows.into_iter()
             .map(|(code, name, department)| TaskItem {
                 code,
@@ -44,9 +46,9 @@ macro_rules! task_items {
 }
 
 macro_rules! task_sources {
-    ($ex:expr, $id:expr) => {{
-        let rows: Vec<(String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
-            "SELECT text, not_before, revealed FROM task_sources WHERE task_id = $1 ORDER BY position",
+    ($c:expr, $ex:expr, $id:expr) => {{
+        let rows: Vec<(String, DateTime<Utc>, Option<String>)> = $c.query_as(
+            "SELECT text, not_before, revealed FROM task_sources WHERE county = $C AND task_id = $1 ORDER BY position",
         )
         .bind($id)
         .fetch_all($ex)
@@ -139,6 +141,8 @@ impl Witness {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
     pub id: i64,
+    /// The county the task is of (its division code).
+    pub county: String,
     pub year: i32,
     pub title: String,
     pub domain: Domain,
@@ -194,6 +198,7 @@ impl Task {
 #[derive(sqlx::FromRow)]
 struct TaskRow {
     id: i64,
+    county: String,
     year: i32,
     title: String,
     domain: String,
@@ -219,9 +224,9 @@ struct TaskRow {
     version: i32,
 }
 
-const TASK_SELECT: &str = "SELECT id, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
+const TASK_SELECT: &str = "SELECT id, county, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
      team_count, team_size, avoid_same_township, inspection_start, inspection_end, created_by, created_at, \
-     committed_at, plan_digest, drawn_at, published_at, cancelled_at, cancel_reason, version FROM tasks";
+     committed_at, plan_digest, drawn_at, published_at, cancelled_at, cancel_reason, version FROM tasks WHERE county = $C";
 
 impl TaskRow {
     fn into_task(self, items: Vec<TaskItem>, sources: Vec<Source>) -> Result<Task> {
@@ -236,6 +241,7 @@ impl TaskRow {
                 Some(q) => serde_json::from_str(q).map_err(|_| corrupt("quotas"))?,
             },
             id: self.id,
+            county: self.county,
             year: self.year,
             title: self.title,
             lead_department: self.lead_department,
@@ -333,7 +339,7 @@ struct VisitRow {
 
 pub(crate) const VISIT_SELECT: &str = "SELECT v.task_id, v.entity_id, e.name AS entity_name, e.township, e.address, v.draw_order, \
      v.team_no, v.state, v.check_code, v.inspected_on, v.submitted_at, v.return_note, v.replaced_by, v.replace_reason \
-     FROM visits v LEFT JOIN entities e ON e.id = v.entity_id";
+     FROM visits v LEFT JOIN entities e ON e.county = v.county AND e.id = v.entity_id WHERE v.county = $C";
 
 impl TryFrom<VisitRow> for Visit {
     type Error = StoreError;
@@ -389,7 +395,7 @@ pub fn new_check_code() -> String {
         .collect()
 }
 
-impl Store {
+impl County<'_> {
     async fn check_new_task(&self, t: &NewTask) -> Result<Vec<TaskItem>> {
         if t.title.trim().is_empty() {
             return Err(invalid("请填写任务名称"));
@@ -498,20 +504,20 @@ impl Store {
             .ok_or_else(|| invalid("须以用户身份创建任务"))?;
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO tasks (year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
+            let id: i64 = self.query_scalar(
+                "INSERT INTO tasks (county, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
                  team_count, team_size, avoid_same_township, inspection_start, inspection_end, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id")
+                 VALUES ($C, $1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id")
                 .bind(t.year).bind(t.title.trim()).bind(t.domain.code()).bind(t.mode.code())
                 .bind(&t.lead_department).bind(t.plan_entry_id).bind(&scope).bind(&quotas)
                 .bind(t.team_count as i32).bind(t.team_size as i32).bind(t.avoid_same_township)
                 .bind(t.inspection_start).bind(t.inspection_end).bind(created_by).bind(now)
                 .fetch_one(&mut *tx).await?;
             for (pos, item) in items.iter().enumerate() {
-                sqlx::query("INSERT INTO task_items (task_id, item_code, position) VALUES ($1, $2, $3)")
+                self.query("INSERT INTO task_items (county, task_id, item_code, position) VALUES ($C, $1, $2, $3)")
                     .bind(id).bind(&item.code).bind(pos as i32).execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("task.create", "task", id).task(id).after(serde_json::json!({
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.create", "task", id).task(id).after(serde_json::json!({
                 "title": t.title, "items": t.items, "scope": t.scope, "quotas": t.quotas,
             })))?;
             tx.commit().await?;
@@ -543,17 +549,17 @@ impl Store {
         };
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, id, version,
+            bump_version!(self, &mut *tx, id, version,
                 "year = $3, title = $4, domain = $5, mode = $6, lead_department = $7, scope = $8, quotas = $9, \
                  team_count = $10, team_size = $11, avoid_same_township = $12, inspection_start = $13, inspection_end = $14",
                 t.year, t.title.trim(), t.domain.code(), t.mode.code(), &t.lead_department, &scope, &quotas,
                 t.team_count as i32, t.team_size as i32, t.avoid_same_township, t.inspection_start, t.inspection_end);
-            sqlx::query("DELETE FROM task_items WHERE task_id = $1").bind(id).execute(&mut *tx).await?;
+            self.query("DELETE FROM task_items WHERE county = $C AND task_id = $1").bind(id).execute(&mut *tx).await?;
             for (pos, item) in items.iter().enumerate() {
-                sqlx::query("INSERT INTO task_items (task_id, item_code, position) VALUES ($1, $2, $3)")
+                self.query("INSERT INTO task_items (county, task_id, item_code, position) VALUES ($C, $1, $2, $3)")
                     .bind(id).bind(&item.code).bind(pos as i32).execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("task.update", "task", id).task(id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.update", "task", id).task(id)
                 .before(before.audit_value()).after(serde_json::json!({
                     "title": t.title, "items": t.items, "scope": t.scope, "quotas": t.quotas,
                     "team_count": t.team_count, "team_size": t.team_size,
@@ -567,13 +573,13 @@ impl Store {
     pub async fn task(&self, id: i64) -> Result<Option<Task>> {
         with_pool!(self, p => {
             let mut c = p.acquire().await?;
-            let row: Option<TaskRow> = sqlx::query_as(crate::dynamic(&format!("{TASK_SELECT} WHERE id = $1")))
+            let row: Option<TaskRow> = self.query_as(&format!("{TASK_SELECT} AND id = $1"))
                 .bind(id).fetch_optional(&mut *c).await?;
             match row {
                 None => Ok(None),
                 Some(row) => {
-                    let items = task_items!(&mut *c, id);
-                    let sources = task_sources!(&mut *c, id);
+                    let items = task_items!(self, &mut *c, id);
+                    let sources = task_sources!(self, &mut *c, id);
                     row.into_task(items, sources).map(Some)
                 }
             }
@@ -587,7 +593,7 @@ impl Store {
     }
 
     pub async fn tasks(&self, f: &TaskFilter) -> Result<Vec<Task>> {
-        let mut sql = format!("{TASK_SELECT} WHERE 1 = 1");
+        let mut sql = TASK_SELECT.to_string();
         let mut n = 0;
         let mut next = || {
             n += 1;
@@ -601,28 +607,30 @@ impl Store {
         }
         if f.department.is_some() {
             sql.push_str(&format!(
-                " AND id IN (SELECT ti.task_id FROM task_items ti JOIN items i ON i.code = ti.item_code WHERE i.department = ${})",
+                " AND id IN (SELECT ti.task_id FROM task_items ti JOIN items i ON i.county = ti.county AND i.code = ti.item_code \
+                 WHERE ti.county = $C AND i.department = ${})",
                 next()
             ));
         }
         if f.inspector.is_some() {
             sql.push_str(&format!(
-                " AND id IN (SELECT task_id FROM team_members WHERE inspector_id = ${} AND active)",
+                " AND id IN (SELECT task_id FROM team_members WHERE county = $C AND inspector_id = ${} AND active)",
                 next()
             ));
         }
         sql.push_str(" ORDER BY id DESC");
         let rows: Vec<TaskRow> = with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            let mut q = self.query_as(&sql);
             if let Some(y) = f.year { q = q.bind(y); }
             if let Some(s) = f.state { q = q.bind(s.code()); }
             if let Some(d) = &f.department { q = q.bind(d); }
             if let Some(i) = &f.inspector { q = q.bind(i); }
             q.fetch_all(p).await
         })?;
-        let all_items: Vec<(i64, String, String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT ti.task_id, i.code, i.name, i.department FROM task_items ti JOIN items i ON i.code = ti.item_code \
-             ORDER BY ti.task_id, ti.position").fetch_all(p).await)?;
+        let all_items: Vec<(i64, String, String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT ti.task_id, i.code, i.name, i.department FROM task_items ti \
+             JOIN items i ON i.county = ti.county AND i.code = ti.item_code \
+             WHERE ti.county = $C ORDER BY ti.task_id, ti.position").fetch_all(p).await)?;
         let mut by_task: BTreeMap<i64, Vec<TaskItem>> = BTreeMap::new();
         for (t, code, name, department) in all_items {
             by_task.entry(t).or_default().push(TaskItem {
@@ -641,8 +649,8 @@ impl Store {
 
     /// What the permission check needs to know about a task.
     pub async fn task_scope(&self, task: &Task) -> Result<TaskScope> {
-        let inspectors: Vec<String> = with_pool!(self, p => sqlx::query_scalar(
-            "SELECT inspector_id FROM team_members WHERE task_id = $1 AND active ORDER BY team_no, position")
+        let inspectors: Vec<String> = with_pool!(self, p => self.query_scalar(
+            "SELECT inspector_id FROM team_members WHERE county = $C AND task_id = $1 AND active ORDER BY team_no, position")
             .bind(task.id).fetch_all(p).await)?;
         Ok(TaskScope {
             lead_department: task.lead_department.clone(),
@@ -698,17 +706,17 @@ impl Store {
         };
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, id, version,
+            bump_version!(self, &mut *tx, id, version,
                 "state = 'committed', committed_at = $3, plan_digest = $4, plan_json = $5", now, &digest, &plan_json);
             for (pos, s) in sources.iter().enumerate() {
-                sqlx::query("INSERT INTO task_sources (task_id, position, text, not_before) VALUES ($1, $2, $3, $4)")
+                self.query("INSERT INTO task_sources (county, task_id, position, text, not_before) VALUES ($C, $1, $2, $3, $4)")
                     .bind(id).bind(pos as i32).bind(&s.text).bind(s.not_before).execute(&mut *tx).await?;
             }
             for (entity, reason) in &frozen.exclusions {
-                sqlx::query("INSERT INTO task_exclusions (task_id, entity_id, reason) VALUES ($1, $2, $3)")
+                self.query("INSERT INTO task_exclusions (county, task_id, entity_id, reason) VALUES ($C, $1, $2, $3)")
                     .bind(id).bind(entity).bind(reason.code()).execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("task.commit", "task", id).task(id).after(serde_json::json!({
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.commit", "task", id).task(id).after(serde_json::json!({
                 "plan_digest": digest, "committed_at": liancha_draw::time::format_rfc3339_utc(now.timestamp()),
                 "population": summary.population, "excluded": summary.excluded,
                 "inspectors": summary.inspectors, "conflicts": summary.conflicts,
@@ -730,7 +738,7 @@ impl Store {
 
         // The scope, every status: exclusions are listed, not silently dropped.
         let mut sql = String::from(
-            "SELECT id, township, status, risk_class, abnormal, blacklisted FROM entities WHERE 1 = 1",
+            "SELECT id, township, status, risk_class, abnormal, blacklisted FROM entities WHERE county = $C",
         );
         let mut binds: Vec<String> = Vec::new();
         let mut any_of = |column: &str, values: &[String], sql: &mut String| {
@@ -769,7 +777,7 @@ impl Store {
         sql.push_str(" ORDER BY id");
         type Row = (String, String, String, String, bool, bool);
         let rows: Vec<Row> = with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            let mut q = self.query_as(&sql);
             for b in &binds { q = q.bind(b); }
             q.fetch_all(p).await
         })?;
@@ -824,14 +832,15 @@ impl Store {
         let population: BTreeSet<&str> = entities.iter().map(|e| e.id.as_str()).collect();
         let available: BTreeSet<&str> = inspectors.iter().map(|i| i.id.as_str()).collect();
         let mut conflicts: BTreeSet<(String, String)> = BTreeSet::new();
-        let declared: Vec<(String, String)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT inspector_id, entity_id FROM conflict_declarations").fetch_all(p).await)?;
+        let declared: Vec<(String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT inspector_id, entity_id FROM conflict_declarations WHERE county = $C").fetch_all(p).await)?;
         // Rotation: whoever was on the team of the entity's most recent visit.
-        let previous: Vec<(String, String, i64)> = with_pool!(self, p => sqlx::query_as(
+        let previous: Vec<(String, String, i64)> = with_pool!(self, p => self.query_as(
             "SELECT v.entity_id, m.inspector_id, t.id FROM visits v \
-             JOIN tasks t ON t.id = v.task_id \
-             JOIN team_members m ON m.task_id = v.task_id AND m.team_no = v.team_no AND m.active \
-             WHERE t.state IN ('drawn', 'published') AND v.state IN ('pending', 'submitted', 'returned', 'published') AND t.id <> $1 \
+             JOIN tasks t ON t.county = v.county AND t.id = v.task_id \
+             JOIN team_members m ON m.county = v.county AND m.task_id = v.task_id AND m.team_no = v.team_no AND m.active \
+             WHERE v.county = $C AND t.state IN ('drawn', 'published') \
+             AND v.state IN ('pending', 'submitted', 'returned', 'published') AND t.id <> $1 \
              ORDER BY v.entity_id, t.drawn_at DESC, t.id DESC").bind(task.id).fetch_all(p).await)?;
         let mut latest: BTreeMap<&str, i64> = BTreeMap::new();
         for (entity, _, task_id) in &previous {
@@ -911,11 +920,12 @@ impl Store {
     /// Inspections per entity in a year: visits of drawn or published tasks (not
     /// replaced or unassigned) and targeted inspections.
     pub async fn inspections_in_year(&self, year: i32) -> Result<BTreeMap<String, i64>> {
-        let rows: Vec<(String, i64)> = with_pool!(self, p => sqlx::query_as(
+        let rows: Vec<(String, i64)> = with_pool!(self, p => self.query_as(
             "SELECT entity_id, COUNT(*) FROM ( \
-               SELECT v.entity_id FROM visits v JOIN tasks t ON t.id = v.task_id \
-               WHERE t.year = $1 AND t.state IN ('drawn', 'published') AND v.state IN ('pending', 'submitted', 'returned', 'published') \
-               UNION ALL SELECT entity_id FROM targeted_inspections WHERE year = $1 \
+               SELECT v.entity_id FROM visits v JOIN tasks t ON t.county = v.county AND t.id = v.task_id \
+               WHERE v.county = $C AND t.year = $1 AND t.state IN ('drawn', 'published') \
+               AND v.state IN ('pending', 'submitted', 'returned', 'published') \
+               UNION ALL SELECT entity_id FROM targeted_inspections WHERE county = $C AND year = $1 \
              ) x GROUP BY entity_id").bind(year).fetch_all(p).await)?;
         Ok(rows.into_iter().collect())
     }
@@ -927,13 +937,13 @@ impl Store {
     ) -> Result<BTreeSet<String>> {
         let ph: Vec<String> = (0..items.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT DISTINCT v.entity_id FROM visits v JOIN tasks t ON t.id = v.task_id \
-             WHERE t.state = 'drawn' AND t.id <> $1 AND v.state IN ('pending', 'submitted', 'returned') \
-             AND EXISTS (SELECT 1 FROM task_items ti WHERE ti.task_id = t.id AND ti.item_code IN ({}))",
+            "SELECT DISTINCT v.entity_id FROM visits v JOIN tasks t ON t.county = v.county AND t.id = v.task_id \
+             WHERE v.county = $C AND t.state = 'drawn' AND t.id <> $1 AND v.state IN ('pending', 'submitted', 'returned') \
+             AND EXISTS (SELECT 1 FROM task_items ti WHERE ti.county = t.county AND ti.task_id = t.id AND ti.item_code IN ({}))",
             ph.join(", ")
         );
         let rows: Vec<String> = with_pool!(self, p => {
-            let mut q = sqlx::query_scalar(crate::dynamic(&sql)).bind(except);
+            let mut q = self.query_scalar(&sql).bind(except);
             for i in items { q = q.bind(i); }
             q.fetch_all(p).await
         })?;
@@ -941,15 +951,16 @@ impl Store {
     }
 
     pub async fn exclusions(&self, task_id: i64) -> Result<Vec<Exclusion>> {
-        Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT x.entity_id, e.name, x.reason FROM task_exclusions x LEFT JOIN entities e ON e.id = x.entity_id \
-             WHERE x.task_id = $1 ORDER BY x.reason, x.entity_id").bind(task_id).fetch_all(p).await)?)
+        Ok(with_pool!(self, p => self.query_as(
+            "SELECT x.entity_id, e.name, x.reason FROM task_exclusions x \
+             LEFT JOIN entities e ON e.county = x.county AND e.id = x.entity_id \
+             WHERE x.county = $C AND x.task_id = $1 ORDER BY x.reason, x.entity_id").bind(task_id).fetch_all(p).await)?)
     }
 
     /// The frozen plan, as committed (canonical JSON).
     pub async fn plan_json(&self, task_id: i64) -> Result<Option<String>> {
         Ok(
-            with_pool!(self, p => sqlx::query_scalar("SELECT plan_json FROM tasks WHERE id = $1")
+            with_pool!(self, p => self.query_scalar("SELECT plan_json FROM tasks WHERE county = $C AND id = $1")
             .bind(task_id).fetch_optional(p).await)?
             .flatten(),
         )
@@ -958,7 +969,7 @@ impl Store {
     /// The whole draw record, as stored at the draw.
     pub async fn draw_record(&self, task_id: i64) -> Result<Option<String>> {
         Ok(
-            with_pool!(self, p => sqlx::query_scalar("SELECT record_json FROM tasks WHERE id = $1")
+            with_pool!(self, p => self.query_scalar("SELECT record_json FROM tasks WHERE county = $C AND id = $1")
             .bind(task_id).fetch_optional(p).await)?
             .flatten(),
         )
@@ -1018,14 +1029,14 @@ impl Store {
             .collect();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, id, version, "state = 'drawn', drawn_at = $3, record_json = $4", now, &record_json);
+            bump_version!(self, &mut *tx, id, version, "state = 'drawn', drawn_at = $3, record_json = $4", now, &record_json);
             for (pos, v) in values.iter().enumerate() {
-                sqlx::query("UPDATE task_sources SET revealed = $1 WHERE task_id = $2 AND position = $3")
+                self.query("UPDATE task_sources SET revealed = $1 WHERE county = $C AND task_id = $2 AND position = $3")
                     .bind(v).bind(id).bind(pos as i32).execute(&mut *tx).await?;
             }
             for team in &result.teams {
                 for (pos, m) in team.members.iter().enumerate() {
-                    sqlx::query("INSERT INTO team_members (task_id, team_no, position, inspector_id, active) VALUES ($1, $2, $3, $4, TRUE)")
+                    self.query("INSERT INTO team_members (county, task_id, team_no, position, inspector_id, active) VALUES ($C, $1, $2, $3, $4, TRUE)")
                         .bind(id).bind(team.no as i32).bind(pos as i32).bind(m).execute(&mut *tx).await?;
                 }
             }
@@ -1033,11 +1044,11 @@ impl Store {
             for (order, (sel, code)) in result.selected.iter().zip(&codes).enumerate() {
                 let team = team_of.get(sel.id.as_str()).map(|t| *t as i32);
                 let state = if team.is_some() { VisitState::Pending } else { VisitState::Unassigned };
-                sqlx::query("INSERT INTO visits (task_id, entity_id, draw_order, team_no, state, check_code) VALUES ($1, $2, $3, $4, $5, $6)")
+                self.query("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code) VALUES ($C, $1, $2, $3, $4, $5, $6)")
                     .bind(id).bind(&sel.id).bind(order as i32 + 1).bind(team).bind(state.code()).bind(code)
                     .execute(&mut *tx).await?;
             }
-            append_audit!(&mut *tx, actor, now, Audit::new("task.draw", "task", id).task(id).after(serde_json::json!({
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.draw", "task", id).task(id).after(serde_json::json!({
                 "reveal": values, "seed": record.seed_hex(), "plan_digest": record.plan_digest_hex(),
                 "selected": result.selected.len(), "teams": result.teams.len(), "unassigned": result.unassigned.len(),
             })))?;
@@ -1068,8 +1079,8 @@ impl Store {
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, id, version, "state = 'cancelled', cancelled_at = $3, cancel_reason = $4", now, reason);
-            append_audit!(&mut *tx, actor, now, Audit::new("task.cancel", "task", id).task(id)
+            bump_version!(self, &mut *tx, id, version, "state = 'cancelled', cancelled_at = $3, cancel_reason = $4", now, reason);
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.cancel", "task", id).task(id)
                 .before(serde_json::json!({"state": task.state.code()}))
                 .after(serde_json::json!({"state": "cancelled", "reason": reason})))?;
             tx.commit().await?;
@@ -1097,9 +1108,9 @@ impl Store {
         crate::posted("见证人单位", organisation, liancha_domain::text::NAME)?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            sqlx::query("INSERT INTO task_witnesses (task_id, name, role, organisation) VALUES ($1, $2, $3, $4)")
+            self.query("INSERT INTO task_witnesses (county, task_id, name, role, organisation) VALUES ($C, $1, $2, $3, $4)")
                 .bind(task_id).bind(name).bind(role.code()).bind(organisation.trim()).execute(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("task.witness", "task", task_id).task(task_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.witness", "task", task_id).task(task_id)
                 .after(serde_json::json!({"name": name, "role": role.code(), "organisation": organisation.trim()})))?;
             tx.commit().await?;
         });
@@ -1107,8 +1118,8 @@ impl Store {
     }
 
     pub async fn witnesses(&self, task_id: i64) -> Result<Vec<Witness>> {
-        Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT id, name, role, organisation FROM task_witnesses WHERE task_id = $1 ORDER BY id")
+        Ok(with_pool!(self, p => self.query_as(
+            "SELECT id, name, role, organisation FROM task_witnesses WHERE county = $C AND task_id = $1 ORDER BY id")
             .bind(task_id).fetch_all(p).await)?)
     }
 
@@ -1123,10 +1134,10 @@ impl Store {
             Option<String>,
             Option<String>,
         );
-        let rows: Vec<Row> = with_pool!(self, p => sqlx::query_as(
+        let rows: Vec<Row> = with_pool!(self, p => self.query_as(
                 "SELECT m.team_no, m.position, m.inspector_id, i.name, i.department, m.active, m.replaced_by, m.replace_reason \
-                 FROM team_members m LEFT JOIN inspectors i ON i.id = m.inspector_id \
-                 WHERE m.task_id = $1 ORDER BY m.team_no, m.position").bind(task_id).fetch_all(p).await)?;
+                 FROM team_members m LEFT JOIN inspectors i ON i.county = m.county AND i.id = m.inspector_id \
+                 WHERE m.county = $C AND m.task_id = $1 ORDER BY m.team_no, m.position").bind(task_id).fetch_all(p).await)?;
         Ok(rows
             .into_iter()
             .map(
@@ -1154,33 +1165,36 @@ impl Store {
     }
 
     pub async fn visits(&self, task_id: i64) -> Result<Vec<Visit>> {
-        let sql = format!("{VISIT_SELECT} WHERE v.task_id = $1 ORDER BY v.draw_order");
-        let rows: Vec<VisitRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).fetch_all(p).await)?;
+        let sql = format!("{VISIT_SELECT} AND v.task_id = $1 ORDER BY v.draw_order");
+        let rows: Vec<VisitRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(task_id).fetch_all(p).await)?;
         rows.into_iter().map(Visit::try_from).collect()
     }
 
     pub async fn visit(&self, task_id: i64, entity_id: &str) -> Result<Option<Visit>> {
-        let sql = format!("{VISIT_SELECT} WHERE v.task_id = $1 AND v.entity_id = $2");
-        let row: Option<VisitRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(task_id).bind(entity_id).fetch_optional(p).await)?;
+        let sql = format!("{VISIT_SELECT} AND v.task_id = $1 AND v.entity_id = $2");
+        let row: Option<VisitRow> = with_pool!(self, p => self.query_as(&sql).bind(task_id).bind(entity_id).fetch_optional(p).await)?;
         row.map(Visit::try_from).transpose()
     }
 
     pub async fn visit_by_code(&self, code: &str) -> Result<Option<Visit>> {
-        let sql = format!("{VISIT_SELECT} WHERE v.check_code = $1");
-        let row: Option<VisitRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(code.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
+        let sql = format!("{VISIT_SELECT} AND v.check_code = $1");
+        let row: Option<VisitRow> = with_pool!(self, p => self.query_as(&sql).bind(code.trim().to_ascii_uppercase()).fetch_optional(p).await)?;
         row.map(Visit::try_from).transpose()
     }
 
     /// The visits an inspector is on, across drawn tasks, soonest task first.
     pub async fn visits_for_inspector(&self, inspector_id: &str) -> Result<Vec<Visit>> {
         let sql = format!(
-            "{VISIT_SELECT} JOIN tasks t ON t.id = v.task_id \
-             WHERE t.state = 'drawn' AND v.state IN ('pending', 'submitted', 'returned') AND EXISTS ( \
-               SELECT 1 FROM team_members m WHERE m.task_id = v.task_id AND m.team_no = v.team_no \
-               AND m.inspector_id = $1 AND m.active) \
-             ORDER BY t.inspection_start, v.task_id, v.draw_order"
+            "{VISIT_SELECT} AND v.state IN ('pending', 'submitted', 'returned') \
+             AND EXISTS (SELECT 1 FROM tasks t WHERE t.county = v.county AND t.id = v.task_id AND t.state = 'drawn') \
+             AND EXISTS (SELECT 1 FROM team_members m WHERE m.county = v.county AND m.task_id = v.task_id \
+               AND m.team_no = v.team_no AND m.inspector_id = $1 AND m.active) \
+             ORDER BY (SELECT t.inspection_start FROM tasks t WHERE t.county = v.county AND t.id = v.task_id), \
+             v.task_id, v.draw_order"
         );
-        let rows: Vec<VisitRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(inspector_id).fetch_all(p).await)?;
+        let rows: Vec<VisitRow> =
+            with_pool!(self, p => self.query_as(&sql).bind(inspector_id).fetch_all(p).await)?;
         rows.into_iter().map(Visit::try_from).collect()
     }
 
@@ -1261,13 +1275,13 @@ impl Store {
             + 1;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, task_id, version, "state = state");
-            sqlx::query("UPDATE team_members SET active = FALSE, replaced_by = $1, replace_reason = $2 \
-                         WHERE task_id = $3 AND team_no = $4 AND inspector_id = $5")
+            bump_version!(self, &mut *tx, task_id, version, "state = state");
+            self.query("UPDATE team_members SET active = FALSE, replaced_by = $1, replace_reason = $2 \
+                         WHERE county = $C AND task_id = $3 AND team_no = $4 AND inspector_id = $5")
                 .bind(&new).bind(reason).bind(task_id).bind(out.team_no).bind(inspector_id).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO team_members (task_id, team_no, position, inspector_id, active) VALUES ($1, $2, $3, $4, TRUE)")
+            self.query("INSERT INTO team_members (county, task_id, team_no, position, inspector_id, active) VALUES ($C, $1, $2, $3, $4, TRUE)")
                 .bind(task_id).bind(out.team_no).bind(position).bind(&new).execute(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("task.substitute-inspector", "task", task_id).task(task_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.substitute-inspector", "task", task_id).task(task_id)
                 .before(serde_json::json!({"team": out.team_no, "inspector": inspector_id}))
                 .after(serde_json::json!({"team": out.team_no, "inspector": new, "reason": reason,
                     "rule": "同部门、未入组、无回避关系者中 ticket(\"inspector\", id) 最小者"})))?;
@@ -1325,14 +1339,14 @@ impl Store {
         let code = new_check_code();
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            bump_version!(&mut *tx, task_id, version, "state = state");
-            sqlx::query("UPDATE visits SET state = 'replaced', replaced_by = $1, replace_reason = $2 WHERE task_id = $3 AND entity_id = $4")
+            bump_version!(self, &mut *tx, task_id, version, "state = state");
+            self.query("UPDATE visits SET state = 'replaced', replaced_by = $1, replace_reason = $2 WHERE county = $C AND task_id = $3 AND entity_id = $4")
                 .bind(&new).bind(reason).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO visits (task_id, entity_id, draw_order, team_no, state, check_code) VALUES ($1, $2, $3, $4, 'pending', $5)")
+            self.query("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code) VALUES ($C, $1, $2, $3, $4, 'pending', $5)")
                 .bind(task_id).bind(&new).bind(order).bind(out.team_no).bind(&code).execute(&mut *tx).await?;
             // The new visit is not reviewed yet: approvals given so far do not cover it.
-            sqlx::query("DELETE FROM reviews WHERE task_id = $1").bind(task_id).execute(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("task.substitute-entity", "task", task_id).task(task_id)
+            self.query("DELETE FROM reviews WHERE county = $C AND task_id = $1").bind(task_id).execute(&mut *tx).await?;
+            append_audit!(self, &mut *tx, actor, now, Audit::new("task.substitute-entity", "task", task_id).task(task_id)
                 .before(serde_json::json!({"entity": entity_id, "team": out.team_no}))
                 .after(serde_json::json!({"entity": new, "team": out.team_no, "reason": reason,
                     "rule": "同风险分类、未被抽中者中 ticket(\"entity\", id) 最小者"})))?;
@@ -1342,7 +1356,7 @@ impl Store {
     }
 }
 
-impl Store {
+impl County<'_> {
     /// Declares that an inspector must not inspect an entity: a tie (kinship,
     /// business interest) or the entity's own request for recusal.
     pub async fn declare_conflict(
@@ -1371,10 +1385,11 @@ impl Store {
         };
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO conflict_declarations (inspector_id, entity_id, kind, reason, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            let id: i64 = self.query_scalar(
+                "INSERT INTO conflict_declarations (county, inspector_id, entity_id, kind, reason, created_at) \
+                 VALUES ($C, $1, $2, $3, $4, $5) RETURNING id")
                 .bind(inspector_id).bind(entity_id).bind(kind).bind(reason).bind(now).fetch_one(&mut *tx).await?;
-            append_audit!(&mut *tx, actor, now, Audit::new("conflict.declare", "inspector", inspector_id)
+            append_audit!(self, &mut *tx, actor, now, Audit::new("conflict.declare", "inspector", inspector_id)
                 .after(serde_json::json!({"entity": entity_id, "kind": kind, "reason": reason})))?;
             tx.commit().await?;
             id
@@ -1412,7 +1427,7 @@ impl ConflictDeclaration {
     }
 }
 
-impl Store {
+impl County<'_> {
     /// Declarations, optionally only those of one department's inspectors.
     pub async fn conflict_declarations(
         &self,
@@ -1421,16 +1436,53 @@ impl Store {
         let mut sql = String::from(
             "SELECT c.id, c.inspector_id, i.name AS inspector_name, i.department, c.entity_id, e.name AS entity_name, \
              c.kind, c.reason, c.created_at FROM conflict_declarations c \
-             LEFT JOIN inspectors i ON i.id = c.inspector_id LEFT JOIN entities e ON e.id = c.entity_id",
+             LEFT JOIN inspectors i ON i.county = c.county AND i.id = c.inspector_id \
+             LEFT JOIN entities e ON e.county = c.county AND e.id = c.entity_id WHERE c.county = $C",
         );
         if department.is_some() {
-            sql.push_str(" WHERE i.department = $1");
+            sql.push_str(" AND i.department = $1");
         }
         sql.push_str(" ORDER BY c.id DESC");
         Ok(with_pool!(self, p => {
-            let mut q = sqlx::query_as(crate::dynamic(&sql));
+            let mut q = self.query_as(&sql);
             if let Some(d) = department { q = q.bind(d); }
             q.fetch_all(p).await
         })?)
+    }
+}
+
+impl crate::Store {
+    /// The counties holding a visit with this check code: the code is printed on the
+    /// notice and checked on the province's portal, which does not know the county.
+    /// Unique within a county; across counties a repeat is possible, if unlikely
+    /// (2^39 codes), and then every county's visit is looked at.
+    pub async fn check_code_counties(
+        &self,
+        code: &str,
+    ) -> Result<Vec<liancha_domain::org::DivisionCode>> {
+        let code = code.trim().to_ascii_uppercase();
+        let rows: Vec<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT DISTINCT county FROM visits WHERE check_code = $1 ORDER BY county")
+            .bind(&code).fetch_all(p).await)?;
+        rows.iter()
+            .map(|c| liancha_domain::org::DivisionCode::parse(c).map_err(StoreError::corrupt))
+            .collect()
+    }
+}
+
+impl crate::Store {
+    /// The county of a published task: task ids are unique in the installation, so a
+    /// published task keeps one public address whatever its county. `None` for a task
+    /// that is not published (or does not exist): the public cannot tell which.
+    pub async fn published_task_county(
+        &self,
+        id: i64,
+    ) -> Result<Option<liancha_domain::org::DivisionCode>> {
+        let county: Option<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT county FROM tasks WHERE id = $1 AND state = 'published'")
+            .bind(id).fetch_optional(p).await)?;
+        county
+            .map(|c| liancha_domain::org::DivisionCode::parse(&c).map_err(StoreError::corrupt))
+            .transpose()
     }
 }

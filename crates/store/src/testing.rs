@@ -110,3 +110,38 @@ impl TestDb {
         }
     }
 }
+
+/// The tree of the demo county (云南省 / 楚雄彝族自治州 / 牟定县), added if missing,
+/// and the county's code: what a test's county-owned rows need before the first row.
+pub async fn mouding(store: &Store) -> liancha_domain::org::DivisionCode {
+    let tree: Vec<liancha_domain::org::Division> = crate::demo::DIVISIONS
+        .iter()
+        .map(|(code, name)| liancha_domain::org::Division {
+            code: liancha_domain::org::DivisionCode::parse(code).expect("demo code"),
+            name: (*name).into(),
+        })
+        .collect();
+    let known = store.divisions().await.expect("divisions");
+    let missing: Vec<_> = tree
+        .iter()
+        .filter(|d| !known.iter().any(|k| k.code == d.code))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        store
+            .add_divisions(
+                &missing,
+                &crate::accounts::Actor::system("test"),
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("add the demo tree");
+    }
+    tree[2].code.clone()
+}
+
+/// The demo county's handle, its tree added if missing (see [`mouding`]).
+pub async fn mouding_county(store: &Store) -> crate::County<'_> {
+    let code = mouding(store).await;
+    store.county(&code)
+}

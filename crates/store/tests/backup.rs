@@ -25,7 +25,8 @@ fn today() -> NaiveDate {
 
 /// A task drawn from the small county, of its own year (the annual cap never binds).
 async fn drawn_task(store: &Store, who: &Actor, n: i32) -> i64 {
-    let id = store
+    let mouding = liancha_store::testing::mouding_county(store).await;
+    let id = mouding
         .create_task(
             &NewTask {
                 year: 2000 + n % 100,
@@ -48,11 +49,14 @@ async fn drawn_task(store: &Store, who: &Actor, n: i32) -> i64 {
         )
         .await
         .unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("公证员现场掷骰", t0() + Duration::minutes(5)).unwrap();
-    store.commit_task(id, v, &[dice], who, t0()).await.unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
-    store
+    mouding
+        .commit_task(id, v, &[dice], who, t0())
+        .await
+        .unwrap();
+    let v = mouding.task_or_404(id).await.unwrap().version;
+    mouding
         .reveal_and_draw(
             id,
             v,
@@ -63,8 +67,8 @@ async fn drawn_task(store: &Store, who: &Actor, n: i32) -> i64 {
         .await
         .unwrap();
     // Cancelled, so that its entities are free for the next task.
-    let v = store.task_or_404(id).await.unwrap().version;
-    store
+    let v = mouding.task_or_404(id).await.unwrap().version;
+    mouding
         .cancel_task(id, v, "演练", who, t0() + Duration::minutes(10))
         .await
         .unwrap();
@@ -160,6 +164,8 @@ async fn drill(engine: Engine) {
     assert!(written >= 6);
 
     let (restored, target) = restore(engine, &file).await;
+    let restored_store = restored;
+    let restored = liancha_store::testing::mouding_county(&restored_store).await;
     let tasks = restored.tasks(&TaskFilter::default()).await.unwrap();
     assert!(tasks.len() >= 3, "the tasks from before the backup");
     for t in &tasks {
@@ -191,7 +197,11 @@ async fn drill(engine: Engine) {
         }
     }
     // The audit log of the copy is the live log up to some point, entry for entry.
-    let live = store.audit_recent(1_000_000).await.unwrap();
+    let live = liancha_store::testing::mouding_county(&store)
+        .await
+        .audit_recent(1_000_000)
+        .await
+        .unwrap();
     let copy = restored.audit_recent(1_000_000).await.unwrap();
     assert!(!copy.is_empty());
     assert!(copy.len() <= live.len());
@@ -203,8 +213,8 @@ async fn drill(engine: Engine) {
     let (live, copy) = (oldest_first(&live), oldest_first(&copy));
     assert_eq!(&live[..copy.len()], &copy[..], "the copy's log is a prefix");
     // And it goes on working: the copy takes new work.
-    drawn_task(&restored, &who, 99).await;
-    restored.close().await;
+    drawn_task(&restored_store, &who, 99).await;
+    restored_store.close().await;
     if let Some(t) = target {
         t.finish().await;
     }

@@ -36,7 +36,8 @@ async fn small_demo(store: &Store) {
 }
 
 async fn reference_data(store: &Store) {
-    store
+    let mouding = liancha_store::testing::mouding_county(store).await;
+    mouding
         .put_township(
             &Township {
                 code: "532323100".into(),
@@ -46,7 +47,7 @@ async fn reference_data(store: &Store) {
         )
         .await
         .unwrap();
-    store
+    mouding
         .put_township(
             &Township {
                 code: "532323101".into(),
@@ -61,16 +62,16 @@ async fn reference_data(store: &Store) {
         name: "牟定县市场监督管理局".into(),
         domain: Domain::Market,
     };
-    store.put_department(&d).await.unwrap();
+    mouding.put_department(&d).await.unwrap();
     // Writing again updates in place.
-    store
+    mouding
         .put_department(&Department {
             name: "牟定县市场监管局".into(),
             ..d.clone()
         })
         .await
         .unwrap();
-    let names: Vec<String> = store
+    let names: Vec<String> = mouding
         .townships()
         .await
         .unwrap()
@@ -78,10 +79,10 @@ async fn reference_data(store: &Store) {
         .map(|t| t.name)
         .collect();
     assert_eq!(names, ["共和镇", "新桥镇"]);
-    let depts = store.departments().await.unwrap();
+    let depts = mouding.departments().await.unwrap();
     assert_eq!(depts.len(), 1);
     assert_eq!(depts[0].name, "牟定县市场监管局");
-    let lookup = store.lookup().await.unwrap();
+    let lookup = mouding.lookup().await.unwrap();
     assert_eq!(
         lookup
             .departments
@@ -93,14 +94,15 @@ async fn reference_data(store: &Store) {
 }
 
 async fn entity_directory(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
     let all = demo::entities(SMALL);
     let first = &all[0];
-    let got = store.entity(&first.id).await.unwrap().expect("stored");
+    let got = mouding.entity(&first.id).await.unwrap().expect("stored");
     assert_eq!(&got, first);
     // Lower case and spaces, as typed into a search box.
     assert_eq!(
-        store
+        mouding
             .entity(&format!(" {} ", first.id.to_lowercase()))
             .await
             .unwrap()
@@ -108,7 +110,7 @@ async fn entity_directory(store: &Store) {
         Some(first)
     );
 
-    let page = store
+    let page = mouding
         .entities(&EntityFilter::default(), 0, 20)
         .await
         .unwrap();
@@ -131,7 +133,7 @@ async fn entity_directory(store: &Store) {
         .filter(|e| e.township == "共和镇" && e.risk_class == RiskClass::B)
         .count();
     assert_eq!(
-        store.entities(&filter, 0, 1000).await.unwrap().total as usize,
+        mouding.entities(&filter, 0, 1000).await.unwrap().total as usize,
         expected
     );
 
@@ -142,7 +144,7 @@ async fn entity_directory(store: &Store) {
     let expected = all.iter().filter(|e| e.name.contains("农资")).count();
     assert!(expected > 0);
     assert_eq!(
-        store.entities(&by_name, 0, 1000).await.unwrap().total as usize,
+        mouding.entities(&by_name, 0, 1000).await.unwrap().total as usize,
         expected
     );
     // A name with LIKE's wildcards matches literally.
@@ -150,7 +152,7 @@ async fn entity_directory(store: &Store) {
         query: Some("%".into()),
         ..Default::default()
     };
-    assert_eq!(store.entities(&wild, 0, 10).await.unwrap().total, 0);
+    assert_eq!(mouding.entities(&wild, 0, 10).await.unwrap().total, 0);
 
     // Dynamic management: writing the same id again updates it.
     let changed = Entity {
@@ -158,42 +160,49 @@ async fn entity_directory(store: &Store) {
         name: "改名后的名称".into(),
         ..first.clone()
     };
-    store
+    mouding
         .put_entities(std::slice::from_ref(&changed))
         .await
         .unwrap();
-    assert_eq!(store.entity(&first.id).await.unwrap(), Some(changed));
-    assert_eq!(store.counts().await.unwrap().entities, 500);
+    assert_eq!(mouding.entity(&first.id).await.unwrap(), Some(changed));
+    assert_eq!(mouding.counts().await.unwrap().entities, 500);
 }
 
 async fn item_versions(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
     let today = Utc::now().date_naive();
     let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
-    let published = store.items(true).await.unwrap();
+    let published = mouding.items(true).await.unwrap();
     assert_eq!(published.len(), demo::items().len());
     assert_eq!(
-        store.items_as_published_on(yesterday).await.unwrap(),
+        mouding.items_as_published_on(yesterday).await.unwrap(),
         vec![]
     );
     // China is ahead of UTC: by tomorrow everything recorded now is in the list.
     let tomorrow = today.checked_add_days(Days::new(1)).unwrap();
     assert_eq!(
-        store.items_as_published_on(tomorrow).await.unwrap(),
+        mouding.items_as_published_on(tomorrow).await.unwrap(),
         published
     );
 
     let mut item = published[0].clone();
     item.legal_basis.push_str("；《新规章》第一条");
-    let w = store.put_items(std::slice::from_ref(&item)).await.unwrap();
+    let w = mouding
+        .put_items(std::slice::from_ref(&item))
+        .await
+        .unwrap();
     assert_eq!((w.inserted, w.updated, w.unchanged), (0, 1, 0));
-    let w = store.put_items(std::slice::from_ref(&item)).await.unwrap();
+    let w = mouding
+        .put_items(std::slice::from_ref(&item))
+        .await
+        .unwrap();
     assert_eq!(
         (w.inserted, w.updated, w.unchanged),
         (0, 0, 1),
         "unchanged items get no version"
     );
-    let history = store.item_history(&item.code).await.unwrap();
+    let history = mouding.item_history(&item.code).await.unwrap();
     assert_eq!(
         history.iter().map(|v| v.version).collect::<Vec<_>>(),
         [1, 2]
@@ -202,62 +211,71 @@ async fn item_versions(store: &Store) {
 
     // Withdrawing keeps the item but drops it from the published list.
     item.published = false;
-    store.put_items(std::slice::from_ref(&item)).await.unwrap();
-    assert_eq!(store.items(true).await.unwrap().len(), published.len() - 1);
-    assert_eq!(store.items(false).await.unwrap().len(), published.len());
+    mouding
+        .put_items(std::slice::from_ref(&item))
+        .await
+        .unwrap();
     assert_eq!(
-        store.items_as_published_on(tomorrow).await.unwrap().len(),
+        mouding.items(true).await.unwrap().len(),
+        published.len() - 1
+    );
+    assert_eq!(mouding.items(false).await.unwrap().len(), published.len());
+    assert_eq!(
+        mouding.items_as_published_on(tomorrow).await.unwrap().len(),
         published.len() - 1
     );
 }
 
 async fn joint_item_lists(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
-    let lists = store.joint_item_lists(true).await.unwrap();
+    let lists = mouding.joint_item_lists(true).await.unwrap();
     let mut expected = demo::joint_item_lists();
     expected.sort_by(|a, b| a.code.cmp(&b.code));
     assert_eq!(lists, expected, "in code order");
     let mut l = lists[0].clone();
     l.items.truncate(1);
-    store.put_joint_item_list(&l).await.unwrap();
+    mouding.put_joint_item_list(&l).await.unwrap();
     assert_eq!(
-        store.joint_item_lists(false).await.unwrap()[0].items,
+        mouding.joint_item_lists(false).await.unwrap()[0].items,
         l.items
     );
 }
 
 async fn rule_books(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
-    let eco = store.rule_book(Domain::Ecology).await.unwrap();
+    let eco = mouding.rule_book(Domain::Ecology).await.unwrap();
     assert_eq!(eco.ratio_bp, [500, 1000, 2000, 5000]);
     let bad = RuleBook {
         min_team_size: 1,
         ..eco.clone()
     };
-    assert!(store.put_rule_book(&bad).await.is_err());
+    assert!(mouding.put_rule_book(&bad).await.is_err());
     assert_eq!(
-        store.rule_book(Domain::Ecology).await.unwrap(),
+        mouding.rule_book(Domain::Ecology).await.unwrap(),
         eco,
         "a refused change changes nothing"
     );
 }
 
 async fn demo_county(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
-    let c = store.counts().await.unwrap();
+    let c = mouding.counts().await.unwrap();
     assert_eq!(c.townships, 7);
     assert_eq!(c.departments, 14);
     assert_eq!(c.entities, 500);
     assert_eq!(c.legal_person_entities, 120);
     assert_eq!(c.inspectors, 150);
-    let inspectors = store.inspectors(None).await.unwrap();
+    let inspectors = mouding.inspectors(None).await.unwrap();
     let mut expected = demo::inspectors();
     expected.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(inspectors, expected);
-    assert_eq!(store.inspectors(Some("amr")).await.unwrap().len(), 26);
+    assert_eq!(mouding.inspectors(Some("amr")).await.unwrap().len(), 26);
     // A second load is refused and changes nothing.
     assert!(demo::load(store, SMALL, &|_, _| {}).await.is_err());
-    assert_eq!(store.counts().await.unwrap(), c);
+    assert_eq!(mouding.counts().await.unwrap(), c);
 }
 
 #[tokio::test]
@@ -299,10 +317,12 @@ async fn import(
     kind: Kind,
     path: &std::path::Path,
 ) -> Result<liancha_store::import::ImportOutcome, StoreError> {
-    store.import_file(kind, path, &|_| {}).await
+    let mouding = liancha_store::testing::mouding_county(store).await;
+    mouding.import_file(kind, path, &|_| {}).await
 }
 
 async fn import_entities_csv(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
     let dir = tempfile::tempdir().unwrap();
     // UTF-8 with a BOM, as Excel writes "CSV UTF-8".
@@ -311,8 +331,8 @@ async fn import_entities_csv(store: &Store) {
     let path = write_file(&dir, "entities.csv", &bytes);
     let out = import(store, Kind::Entities, &path).await.unwrap();
     assert_eq!((out.rows, out.inserted, out.updated), (50, 50, 0));
-    assert_eq!(store.counts().await.unwrap().entities, 550);
-    let e = store.entity(&uscc(7)).await.unwrap().unwrap();
+    assert_eq!(mouding.counts().await.unwrap().entities, 550);
+    let e = mouding.entity(&uscc(7)).await.unwrap().unwrap();
     assert_eq!(e.address, "共和镇龙川街7号, 一楼");
     assert_eq!(e.risk_class, RiskClass::D);
 
@@ -322,15 +342,16 @@ async fn import_entities_csv(store: &Store) {
     let out = import(store, Kind::Entities, &path).await.unwrap();
     assert_eq!((out.rows, out.inserted, out.updated), (50, 0, 50));
     assert_eq!(
-        store.entity(&uscc(7)).await.unwrap().unwrap().name,
+        mouding.entity(&uscc(7)).await.unwrap().unwrap().name,
         "牟定县共和镇第7号农资经营部（已更名）"
     );
-    assert_eq!(store.counts().await.unwrap().entities, 550);
+    assert_eq!(mouding.counts().await.unwrap().entities, 550);
 }
 
 async fn import_refuses_bad_check_character(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
-    let before = store.counts().await.unwrap();
+    let before = mouding.counts().await.unwrap();
     let existing = demo::entities(SMALL)[3].clone();
     let dir = tempfile::tempdir().unwrap();
     // Row 2 updates an existing entity (that must not stick); row 40 (file row 41) is bad.
@@ -357,21 +378,22 @@ async fn import_refuses_bad_check_character(store: &Store) {
         "{message}"
     );
     // Nothing from the file was kept, not even the rows before the bad one.
-    assert_eq!(store.counts().await.unwrap(), before);
-    assert_eq!(store.entity(&existing.id).await.unwrap(), Some(existing));
-    assert_eq!(store.entity(&uscc(1)).await.unwrap(), None);
+    assert_eq!(mouding.counts().await.unwrap(), before);
+    assert_eq!(mouding.entity(&existing.id).await.unwrap(), Some(existing));
+    assert_eq!(mouding.entity(&uscc(1)).await.unwrap(), None);
 }
 
 /// The first load into an empty directory takes PostgreSQL's fast path (rows straight
 /// into the table, key built at the end): a refusal after rows were already written
 /// leaves the directory empty and keyed, and the next imports insert, then update.
 async fn first_import_into_empty_directory(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     let reference = DemoSize {
         legal_persons: 0,
         individuals: 0,
     };
     demo::load(store, reference, &|_, _| {}).await.unwrap();
-    assert_eq!(store.counts().await.unwrap().entities, 0);
+    assert_eq!(mouding.counts().await.unwrap().entities, 0);
     let dir = tempfile::tempdir().unwrap();
     // More rows than one write batch before the bad one, so some were written.
     let rows = 12_000;
@@ -384,16 +406,16 @@ async fn first_import_into_empty_directory(store: &Store) {
         err.to_string().contains("first.csv 第 11002 行 A 列"),
         "{err}"
     );
-    assert_eq!(store.counts().await.unwrap().entities, 0);
+    assert_eq!(mouding.counts().await.unwrap().entities, 0);
 
     let path = write_file(&dir, "good.csv", csv_rows(rows).as_bytes());
     let out = import(store, Kind::Entities, &path).await.unwrap();
     assert_eq!((out.rows, out.inserted, out.updated), (12_000, 12_000, 0));
-    let e = store.entity(&uscc(11_999)).await.unwrap().unwrap();
+    let e = mouding.entity(&uscc(11_999)).await.unwrap().unwrap();
     assert_eq!(e.name, "牟定县共和镇第11999号农资经营部");
     let out = import(store, Kind::Entities, &path).await.unwrap();
     assert_eq!((out.rows, out.inserted, out.updated), (12_000, 0, 12_000));
-    assert_eq!(store.counts().await.unwrap().entities, 12_000);
+    assert_eq!(mouding.counts().await.unwrap().entities, 12_000);
     // The key is there: a second row with an existing id is refused.
     let twice = liancha_store::with_pool!(store, p => sqlx::query(
         "INSERT INTO entities (id, name, entity_type, township, status, risk_class, updated_at) \
@@ -403,6 +425,7 @@ async fn first_import_into_empty_directory(store: &Store) {
 }
 
 async fn import_gbk_csv(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
     let dir = tempfile::tempdir().unwrap();
     let text = csv_rows(3).replace("李明", "龘𪚥鑫");
@@ -414,15 +437,16 @@ async fn import_gbk_csv(store: &Store) {
     );
     let path = write_file(&dir, "gbk.csv", &bytes);
     import(store, Kind::Entities, &path).await.unwrap();
-    let e = store.entity(&uscc(2)).await.unwrap().unwrap();
+    let e = mouding.entity(&uscc(2)).await.unwrap().unwrap();
     assert_eq!(e.name, "牟定县共和镇第2号农资经营部");
     assert_eq!(e.legal_rep, "龘𪚥鑫");
     assert_eq!(e.address, "共和镇龙川街2号, 一楼");
 }
 
 async fn import_reports_every_problem(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
-    let before = store.counts().await.unwrap();
+    let before = mouding.counts().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut text = csv_rows(5);
     text = text.replacen("共和镇,", "外县镇,", 1); // row 2: unknown township
@@ -449,7 +473,7 @@ async fn import_reports_every_problem(store: &Store) {
         "{err}"
     );
     assert!(errors[2].reason.contains("第 6 行"), "{}", errors[2].reason);
-    assert_eq!(store.counts().await.unwrap(), before);
+    assert_eq!(mouding.counts().await.unwrap(), before);
 
     // A file without a required column is refused before any row is read.
     let path = write_file(&dir, "nocol.csv", "统一社会信用代码,名称\n".as_bytes());
@@ -458,11 +482,12 @@ async fn import_reports_every_problem(store: &Store) {
 }
 
 async fn export_import_round_trip(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
     let dir = tempfile::tempdir().unwrap();
     for ext in ["xlsx", "csv"] {
         let path = dir.path().join(format!("entities.{ext}"));
-        let n = store
+        let n = mouding
             .export_file(Kind::Entities, &path, &|_| {})
             .await
             .unwrap();
@@ -478,19 +503,18 @@ async fn export_import_round_trip(store: &Store) {
         )
         .await
         .unwrap();
-        let out = other
-            .store
+        let other_county = liancha_store::testing::mouding_county(&other.store).await;
+        let out = other_county
             .import_file(Kind::Entities, &path, &|_| {})
             .await
             .unwrap();
         assert_eq!(out.inserted, 500, "{ext}");
-        let a = store
+        let a = mouding
             .entities(&EntityFilter::default(), 0, 1000)
             .await
             .unwrap()
             .rows;
-        let b = other
-            .store
+        let b = other_county
             .entities(&EntityFilter::default(), 0, 1000)
             .await
             .unwrap()
@@ -499,14 +523,15 @@ async fn export_import_round_trip(store: &Store) {
         other.finish().await;
     }
     let path = dir.path().join("lists.xlsx");
-    assert!(store.export_joint_item_lists(&path).await.unwrap() > 0);
+    assert!(mouding.export_joint_item_lists(&path).await.unwrap() > 0);
 }
 
 async fn import_inspectors_and_items(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inspectors.xlsx");
-    store
+    mouding
         .export_file(Kind::Inspectors, &path, &|_| {})
         .await
         .unwrap();
@@ -521,13 +546,13 @@ async fn import_inspectors_and_items(store: &Store) {
         "{err}"
     );
     assert_eq!(
-        store.inspector("9999").await.unwrap(),
+        mouding.inspector("9999").await.unwrap(),
         None,
         "nothing from a refused file is kept"
     );
 
     let path = dir.path().join("items.csv");
-    store
+    mouding
         .export_file(Kind::Items, &path, &|_| {})
         .await
         .unwrap();
@@ -537,7 +562,7 @@ async fn import_inspectors_and_items(store: &Store) {
         (0, 0),
         "an unchanged list gets no new versions"
     );
-    assert_eq!(store.items(false).await.unwrap(), {
+    assert_eq!(mouding.items(false).await.unwrap(), {
         let mut i = demo::items();
         i.sort_by(|a, b| a.code.cmp(&b.code));
         i
@@ -571,8 +596,9 @@ async fn make_read_only(store: &Store) {
 /// The writer fails at its first statement while the reader has more batches than
 /// the channel holds: the import must end with the writer's reason, not wait forever.
 async fn import_onto_read_only_database(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     small_demo(store).await;
-    let before = store.counts().await.unwrap().entities;
+    let before = mouding.counts().await.unwrap().entities;
     let dir = tempfile::tempdir().unwrap();
     let path = write_file(&dir, "ro.csv", csv_rows(30_000).as_bytes());
     make_read_only(store).await;
@@ -589,12 +615,13 @@ async fn import_onto_read_only_database(store: &Store) {
         "the message says what happened"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
-    assert_eq!(store.counts().await.unwrap().entities, before);
+    assert_eq!(mouding.counts().await.unwrap().entities, before);
 }
 
 /// The disk fills while the first load writes straight into the directory: the
 /// statement fails after it started reading the batches.
 async fn import_onto_full_disk(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     demo::load(
         store,
         DemoSize {
@@ -638,5 +665,5 @@ async fn import_onto_full_disk(store: &Store) {
         Engine::Sqlite => assert!(matches!(r, Err(StoreError::DiskFull)), "{r:?}"),
         Engine::Postgres => assert!(matches!(r, Err(StoreError::ReadOnly)), "{r:?}"),
     }
-    assert_eq!(store.counts().await.unwrap().entities, 0);
+    assert_eq!(mouding.counts().await.unwrap().entities, 0);
 }

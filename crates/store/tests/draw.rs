@@ -107,20 +107,21 @@ fn plan_draw(all: &[Entity], scope: &DrawScope, selection: &Selection) -> Vec<Se
 }
 
 async fn directory_draw_equals_plan_draw(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     demo::load(store, SIZE, &|_, _| {}).await.unwrap();
     let all = demo::entities(SIZE);
     let scope = DrawScope::default();
     for selection in selections() {
         let want = plan_draw(&all, &scope, &selection);
         assert!(!want.is_empty());
-        let got = store
+        let got = mouding
             .select_from_directory(&scope, &selection, &seed(), 2)
             .await
             .unwrap();
         assert_eq!(got, want, "{selection:?}");
     }
     // Stratum sizes as the spec counts them, active entities only.
-    let populations = store.draw_populations(&scope).await.unwrap();
+    let populations = mouding.draw_populations(&scope).await.unwrap();
     let active = all
         .iter()
         .filter(|e| e.status == EntityStatus::Active)
@@ -128,7 +129,7 @@ async fn directory_draw_equals_plan_draw(store: &Store) {
     assert_eq!(populations.values().sum::<u64>(), active);
     assert!(active < all.len() as u64);
     // A different seed draws differently.
-    let other = store
+    let other = mouding
         .select_from_directory(&scope, &ratios(), &[0x22; 32], 1)
         .await
         .unwrap();
@@ -136,6 +137,7 @@ async fn directory_draw_equals_plan_draw(store: &Store) {
 }
 
 async fn scopes_filter_the_population(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     demo::load(store, SIZE, &|_, _| {}).await.unwrap();
     // Entities whose township needs quoting, to exercise how the scope reaches SQL
     // (PostgreSQL's COPY takes no parameters).
@@ -152,7 +154,7 @@ async fn scopes_filter_the_population(store: &Store) {
             ..e.clone()
         })
         .collect();
-    store.put_entities(&extra).await.unwrap();
+    mouding.put_entities(&extra).await.unwrap();
     all.extend(extra);
 
     let scopes = [
@@ -181,7 +183,7 @@ async fn scopes_filter_the_population(store: &Store) {
     for scope in &scopes {
         let want = plan_draw(&all, scope, &ratios());
         assert!(!want.is_empty(), "{scope:?}");
-        let got = store
+        let got = mouding
             .select_from_directory(scope, &ratios(), &seed(), 2)
             .await
             .unwrap();
@@ -193,13 +195,13 @@ async fn scopes_filter_the_population(store: &Store) {
         township: Some("不存在镇".into()),
         ..DrawScope::default()
     };
-    assert!(store.draw_populations(&nowhere).await.unwrap().is_empty());
-    let none = store
+    assert!(mouding.draw_populations(&nowhere).await.unwrap().is_empty());
+    let none = mouding
         .select_from_directory(&nowhere, &ratios(), &seed(), 2)
         .await
         .unwrap();
     assert!(none.is_empty());
-    let zero = store
+    let zero = mouding
         .select_from_directory(
             &DrawScope::default(),
             &Selection::Quotas(vec![]),
@@ -220,7 +222,7 @@ async fn scopes_filter_the_population(store: &Store) {
             rule: QuotaRule::Count(2),
         },
     ]);
-    let err = store
+    let err = mouding
         .select_from_directory(&DrawScope::default(), &twice, &seed(), 1)
         .await
         .unwrap_err();
@@ -228,6 +230,7 @@ async fn scopes_filter_the_population(store: &Store) {
 }
 
 async fn thread_count_never_changes_the_draw(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     // Several batches of rows, so that worker threads really share them.
     let size = DemoSize {
         legal_persons: 3_000,
@@ -239,7 +242,7 @@ async fn thread_count_never_changes_the_draw(store: &Store) {
     for selection in selections() {
         let want = plan_draw(&all, &scope, &selection);
         for threads in [1, 2, 4, 0] {
-            let got = store
+            let got = mouding
                 .select_from_directory(&scope, &selection, &seed(), threads)
                 .await
                 .unwrap();
@@ -249,11 +252,12 @@ async fn thread_count_never_changes_the_draw(store: &Store) {
 }
 
 async fn in_database_draw(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     demo::load(store, SIZE, &|_, _| {}).await.unwrap();
     let scope = DrawScope::default();
     match store.engine() {
         liancha_store::Engine::Sqlite => {
-            let err = store
+            let err = mouding
                 .select_in_database(&scope, &ratios(), &seed())
                 .await
                 .unwrap_err();
@@ -272,11 +276,11 @@ async fn in_database_draw(store: &Store) {
             ];
             for scope in &scopes {
                 for selection in selections() {
-                    let rust = store
+                    let rust = mouding
                         .select_from_directory(scope, &selection, &seed(), 2)
                         .await
                         .unwrap();
-                    let sql = store
+                    let sql = mouding
                         .select_in_database(scope, &selection, &seed())
                         .await
                         .unwrap();

@@ -49,9 +49,10 @@ async fn task(
     items: &[&str],
     state: TaskState,
 ) -> i64 {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     let coordinator = actor(store, "bianban").await;
     let now = t0() + Duration::minutes(n as i64);
-    let id = store
+    let id = mouding
         .create_task(
             &NewTask {
                 year: 2026,
@@ -77,27 +78,27 @@ async fn task(
     if state == TaskState::Draft {
         return id;
     }
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("掷骰", now + Duration::minutes(1)).unwrap();
-    store
+    mouding
         .commit_task(id, v, &[dice], &coordinator, now)
         .await
         .unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     if state == TaskState::Cancelled {
-        store
+        mouding
             .cancel_task(id, v, "合并到专项检查", &coordinator, now)
             .await
             .unwrap();
         return id;
     }
     let later = now + Duration::minutes(2);
-    store
+    mouding
         .reveal_and_draw(id, v, &[format!("{n} 4 2")], &coordinator, later)
         .await
         .unwrap();
-    let t = store.task_or_404(id).await.unwrap();
-    for (i, visit) in store
+    let t = mouding.task_or_404(id).await.unwrap();
+    for (i, visit) in mouding
         .visits(id)
         .await
         .unwrap()
@@ -120,7 +121,7 @@ async fn task(
                     result(&it.code, c)
                 })
                 .collect();
-            store
+            mouding
                 .record_department_results(
                     id,
                     &visit.entity_id,
@@ -137,10 +138,13 @@ async fn task(
     if state == TaskState::Published {
         for dept in t.departments() {
             let who = actor(store, &format!("{dept}-admin")).await;
-            store.approve_results(id, &dept, &who, later).await.unwrap();
+            mouding
+                .approve_results(id, &dept, &who, later)
+                .await
+                .unwrap();
         }
-        let v = store.task_or_404(id).await.unwrap().version;
-        store
+        let v = mouding.task_or_404(id).await.unwrap().version;
+        mouding
             .publish_task(id, v, &coordinator, later)
             .await
             .unwrap();
@@ -157,6 +161,7 @@ struct Expected {
 }
 
 async fn count(store: &Store, tasks: &[Task]) -> Expected {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     let state = |s: TaskState| TaskState::ALL.iter().position(|x| *x == s).unwrap();
     let mut by_dept: BTreeMap<String, Figures> = BTreeMap::new();
     let mut by_domain: BTreeMap<Domain, Figures> = BTreeMap::new();
@@ -173,11 +178,11 @@ async fn count(store: &Store, tasks: &[Task]) -> Expected {
         if t.state != TaskState::Cancelled {
             by_dept.entry(t.lead_department.clone()).or_default().led += 1;
         }
-        for v in store.visits(t.id).await.unwrap() {
+        for v in mouding.visits(t.id).await.unwrap() {
             if !matches!(v.state, VisitState::Submitted | VisitState::Published) {
                 continue;
             }
-            for (code, r) in store.visit_results(t.id, &v.entity_id).await.unwrap() {
+            for (code, r) in mouding.visit_results(t.id, &v.entity_id).await.unwrap() {
                 let dept = &t.items.iter().find(|i| i.code == code).unwrap().department;
                 let problem = r.categories.iter().any(|c| c.is_problem());
                 for (ins, pro) in [
@@ -218,6 +223,7 @@ fn counted(f: &Figures) -> ([i64; 5], i64, i64, i64) {
 }
 
 async fn figures_add_up(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     demo::load(
         store,
         DemoSize {
@@ -269,8 +275,8 @@ async fn figures_add_up(store: &Store) {
     .await;
 
     let now = t0() + Duration::days(1);
-    let o = store.oversight(2026, None, now).await.unwrap();
-    let tasks = store
+    let o = mouding.oversight(2026, None, now).await.unwrap();
+    let tasks = mouding
         .tasks(&TaskFilter {
             year: Some(2026),
             ..TaskFilter::default()
@@ -352,9 +358,12 @@ async fn figures_add_up(store: &Store) {
 
     // The month: the same figures, for tasks created and results submitted in it.
     let m = china_date(t0()).month();
-    let month = store.oversight(2026, Some(m), now).await.unwrap();
+    let month = mouding.oversight(2026, Some(m), now).await.unwrap();
     assert_eq!(counted(&month.total), counted(&o.total));
-    let other = store.oversight(2026, Some(m % 12 + 1), now).await.unwrap();
+    let other = mouding
+        .oversight(2026, Some(m % 12 + 1), now)
+        .await
+        .unwrap();
     assert_eq!(other.total.tasks(), 0);
     assert_eq!(other.total.inspected, 0);
 }

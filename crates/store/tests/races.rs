@@ -44,6 +44,8 @@ fn today() -> NaiveDate {
 
 struct World {
     store: Store,
+    /// The demo county's handle, on a store that lives as long as the test run.
+    mouding: liancha_store::County<'static>,
     coordinator: Actor,
     amr: Actor,
     agri: Actor,
@@ -66,8 +68,10 @@ async fn world(store: &Store) -> Arc<World> {
     .await
     .unwrap();
     demo::accounts(store, t0()).await.unwrap();
+    let forever: &'static Store = Box::leak(Box::new(store.clone()));
     Arc::new(World {
         store: store.clone(),
+        mouding: liancha_store::testing::mouding_county(forever).await,
         coordinator: actor(store, "bianban").await,
         amr: actor(store, "amr-admin").await,
         agri: actor(store, "agri-admin").await,
@@ -112,7 +116,7 @@ const ITEMS: [&str; 2] = ["SC-001", "NY-001"];
 /// A task of its own for one trial. Each trial's task is of its own year, so that the
 /// annual cap never runs out however many trials draw from the same small county.
 async fn task_at(w: &World, trial: usize, stage: Stage) -> i64 {
-    let s = &w.store;
+    let s = &w.mouding;
     let now = t0();
     let year = 2000 + (trial as i32 % 100);
     let id = s
@@ -203,7 +207,7 @@ fn after() -> DateTime<Utc> {
 }
 
 /// Entities of the visits that have a team.
-async fn assigned(s: &Store, id: i64) -> Vec<String> {
+async fn assigned(s: &liancha_store::County<'_>, id: i64) -> Vec<String> {
     s.visits(id)
         .await
         .unwrap()
@@ -244,7 +248,7 @@ where
 
 /// The invariants of one task, whatever happened to it.
 async fn check(w: &World, id: i64) {
-    let s = &w.store;
+    let s = &w.mouding;
     let task = s.task_or_404(id).await.unwrap();
     let visits = s.visits(id).await.unwrap();
     let reviews = s.reviews(id).await.unwrap();
@@ -354,7 +358,7 @@ async fn check_audit(w: &World, id: i64, before: BTreeMap<String, usize>, outcom
     for action in outcomes.into_iter().flatten() {
         *expected.entry(action.to_string()).or_default() += 1;
     }
-    let found = audit_counts(&w.store.audit_for_task(id).await.unwrap());
+    let found = audit_counts(&w.mouding.audit_for_task(id).await.unwrap());
     assert_eq!(found, expected, "task {id}: audit entries");
 }
 
@@ -377,7 +381,7 @@ async fn pair<A, B, FA, FB>(
     let mut wins = [0usize; 3];
     for trial in 0..TRIALS {
         let id = task_at(w, trials_from + trial, stage).await;
-        let before = audit_counts(&w.store.audit_for_task(id).await.unwrap());
+        let before = audit_counts(&w.mouding.audit_for_task(id).await.unwrap());
         // Both users opened the same page: their forms carry the same version.
         let v = version(w, id).await;
         let (ra, rb) = fire(a(w.clone(), id, v), b(w.clone(), id, v)).await;
@@ -396,9 +400,9 @@ async fn pair<A, B, FA, FB>(
         check(w, id).await;
         check_audit(w, id, before, [&ra, &rb]).await;
         // A task left open would keep its entities out of later trials' draws.
-        let t = w.store.task_or_404(id).await.unwrap();
+        let t = w.mouding.task_or_404(id).await.unwrap();
         if t.state.cancellable() {
-            w.store
+            w.mouding
                 .cancel_task(id, t.version, "试验结束", &w.coordinator, after())
                 .await
                 .unwrap();
@@ -422,15 +426,15 @@ macro_rules! act {
 }
 
 async fn version(w: &World, id: i64) -> i32 {
-    w.store.task_or_404(id).await.unwrap().version
+    w.mouding.task_or_404(id).await.unwrap().version
 }
 
 async fn first_assigned(w: &World, id: i64) -> String {
-    assigned(&w.store, id).await.remove(0)
+    assigned(&w.mouding, id).await.remove(0)
 }
 
 async fn publish(w: &World, id: i64, v: i32) -> Outcome {
-    w.store
+    w.mouding
         .publish_task(id, v, &w.coordinator, after())
         .await
         .map(|_| "task.publish")
@@ -438,7 +442,7 @@ async fn publish(w: &World, id: i64, v: i32) -> Outcome {
 
 async fn return_first(w: &World, id: i64) -> Outcome {
     let e = first_assigned(w, id).await;
-    w.store
+    w.mouding
         .return_visit(id, &e, "amr", "请补充材料", &w.amr, after())
         .await
         .map(|_| "visit.return")
@@ -446,14 +450,14 @@ async fn return_first(w: &World, id: i64) -> Outcome {
 
 async fn approve(w: &World, id: i64, department: &str) -> Outcome {
     let who = if department == "amr" { &w.amr } else { &w.agri };
-    w.store
+    w.mouding
         .approve_results(id, department, who, after())
         .await
         .map(|_| "task.approve")
 }
 
 async fn cancel(w: &World, id: i64, v: i32) -> Outcome {
-    w.store
+    w.mouding
         .cancel_task(id, v, "计划调整", &w.coordinator, after())
         .await
         .map(|_| "task.cancel")
@@ -461,14 +465,14 @@ async fn cancel(w: &World, id: i64, v: i32) -> Outcome {
 
 async fn commit(w: &World, id: i64, v: i32, label: &str) -> Outcome {
     let src = SourceDecl::other(label, t0() + Duration::minutes(5)).unwrap();
-    w.store
+    w.mouding
         .commit_task(id, v, &[src], &w.coordinator, t0())
         .await
         .map(|_| "task.commit")
 }
 
 async fn draw(w: &World, id: i64, v: i32, reveal: &str) -> Outcome {
-    w.store
+    w.mouding
         .reveal_and_draw(id, v, &[reveal.to_string()], &w.coordinator, after())
         .await
         .map(|_| "task.draw")
@@ -482,7 +486,7 @@ async fn department_enters(w: &World, id: i64, department: &str) -> Outcome {
     } else {
         (&w.agri, "NY-001")
     };
-    w.store
+    w.mouding
         .record_department_results(id, &e, department, today(), &[ok(item)], who, after())
         .await
         .map(|state| {
@@ -496,7 +500,7 @@ async fn department_enters(w: &World, id: i64, department: &str) -> Outcome {
 
 async fn submit_first(w: &World, id: i64) -> Outcome {
     let e = first_assigned(w, id).await;
-    w.store
+    w.mouding
         .record_results(
             id,
             &e,
@@ -511,7 +515,7 @@ async fn submit_first(w: &World, id: i64) -> Outcome {
 
 async fn substitute_first(w: &World, id: i64, v: i32) -> Outcome {
     let e = first_assigned(w, id).await;
-    w.store
+    w.mouding
         .substitute_entity(id, v, &e, "已注销", &w.coordinator, after())
         .await
         .map(|_| "task.substitute-entity")
@@ -519,7 +523,7 @@ async fn substitute_first(w: &World, id: i64, v: i32) -> Outcome {
 
 /// Substitutes the `n`th active member of the market department.
 async fn substitute_member(w: &World, id: i64, v: i32, n: usize) -> Outcome {
-    let members = w.store.team_members(id).await.unwrap();
+    let members = w.mouding.team_members(id).await.unwrap();
     let m = members
         .iter()
         .filter(|m| m.active && m.department == "amr")
@@ -527,7 +531,7 @@ async fn substitute_member(w: &World, id: i64, v: i32, n: usize) -> Outcome {
         .unwrap()
         .inspector_id
         .clone();
-    w.store
+    w.mouding
         .substitute_inspector(id, v, &m, "因病住院", &w.coordinator, after())
         .await
         .map(|_| "task.substitute-inspector")
@@ -750,7 +754,7 @@ async fn follow_up_races(store: &Store) {
     for trial in 0..TRIALS {
         let id = task_at(&w, trial, Stage::Published).await;
         let f = w
-            .store
+            .mouding
             .follow_ups(Some("amr"), true)
             .await
             .unwrap()
@@ -760,13 +764,13 @@ async fn follow_up_races(store: &Store) {
         let (s1, s2) = (w.clone(), w.clone());
         let (a, b) = fire(
             move || async move {
-                s1.store
+                s1.mouding
                     .close_follow_up(f.id, "已整改", &s1.amr, after())
                     .await
                     .map(|_| "follow-up.close")
             },
             move || async move {
-                s2.store
+                s2.mouding
                     .update_follow_up(
                         f.id,
                         liancha_domain::workflow::FollowUpKind::Case,
@@ -786,7 +790,7 @@ async fn follow_up_races(store: &Store) {
                 assert!(refused_cleanly(e), "{e:?}");
             }
         }
-        let log = w.store.audit_recent(10_000).await.unwrap();
+        let log = w.mouding.audit_recent(10_000).await.unwrap();
         let entries = |action: &str| {
             log.iter()
                 .filter(|e| e.action == action && e.object_id == f.id.to_string())
@@ -795,13 +799,13 @@ async fn follow_up_races(store: &Store) {
         assert_eq!(entries("follow-up.close"), usize::from(a.is_ok()));
         assert_eq!(entries("follow-up.update"), usize::from(b.is_ok()));
         // Nothing changes a closed follow-up: if the close won, the kind stayed.
-        let after_race = w.store.follow_up(f.id).await.unwrap().unwrap();
+        let after_race = w.mouding.follow_up(f.id).await.unwrap().unwrap();
         if a.is_ok() && b.is_err() {
             assert_eq!(after_race.kind, f.kind);
         }
 
         let p = w
-            .store
+            .mouding
             .credit_proposals(Some("amr"))
             .await
             .unwrap()
@@ -811,7 +815,7 @@ async fn follow_up_races(store: &Store) {
         // The small county's entities recur across trials: one may already be listed
         // from an earlier trial's confirmation, and a rejection does not unlist it.
         let listed_before = w
-            .store
+            .mouding
             .entity(&p.entity_id)
             .await
             .unwrap()
@@ -820,13 +824,13 @@ async fn follow_up_races(store: &Store) {
         let (s1, s2) = (w.clone(), w.clone());
         let (a, b) = fire(
             move || async move {
-                s1.store
+                s1.mouding
                     .decide_credit_proposal(p.id, true, "", &s1.amr, after())
                     .await
                     .map(|_| "credit.confirm")
             },
             move || async move {
-                s2.store
+                s2.mouding
                     .decide_credit_proposal(p.id, false, "情节轻微", &s2.amr, after())
                     .await
                     .map(|_| "credit.reject")
@@ -834,7 +838,13 @@ async fn follow_up_races(store: &Store) {
         )
         .await;
         assert!(a.is_ok() != b.is_ok(), "one decision: {a:?} {b:?}");
-        let decided = w.store.credit_proposal(p.id).await.unwrap().unwrap().state;
+        let decided = w
+            .mouding
+            .credit_proposal(p.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
         assert_eq!(
             decided,
             if a.is_ok() {
@@ -843,7 +853,7 @@ async fn follow_up_races(store: &Store) {
                 ProposalState::Rejected
             }
         );
-        let listed = w.store.entity(&p.entity_id).await.unwrap().unwrap();
+        let listed = w.mouding.entity(&p.entity_id).await.unwrap().unwrap();
         assert_eq!(listed.blacklisted, listed_before || a.is_ok());
     }
     eprintln!(

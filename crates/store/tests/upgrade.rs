@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use liancha_domain::org::DivisionCode;
 use liancha_domain::workflow::TaskState;
 use liancha_store::tasks::TaskFilter;
 use liancha_store::testing::TestDb;
@@ -118,9 +119,19 @@ async fn upgraded(engine: Engine) {
         assert_eq!(now.rows.get(table), Some(n), "rows of {table}");
     }
     assert_eq!(now.records, was.records, "draw records are unchanged");
+    // Every old row is the one county's the installation ran (migration 9).
+    let county = DivisionCode::parse("532323").unwrap();
+    let mouding = store.county(&county);
+    let counties: Vec<(String, String)> = on_pool!(store.pool(), p => sqlx::query_as(
+        "SELECT 'tasks', county FROM tasks UNION SELECT 'visits', county FROM visits \
+         UNION SELECT 'entities', county FROM entities UNION SELECT 'results', county FROM results \
+         UNION SELECT 'audit_log', county FROM audit_log UNION SELECT 'users', division FROM users")
+        .fetch_all(p).await.unwrap());
+    assert!(counties.len() >= 6, "{counties:?}");
+    assert!(counties.iter().all(|(_, c)| c == "532323"), "{counties:?}");
     // Follow-ups and credit proposals of before migration 8 name their one item.
-    let follow_ups = store.follow_ups(None, true).await.unwrap();
-    let proposals = store.credit_proposals(None).await.unwrap();
+    let follow_ups = mouding.follow_ups(None, true).await.unwrap();
+    let proposals = mouding.credit_proposals(None).await.unwrap();
     assert!(!follow_ups.is_empty() && !proposals.is_empty());
     for f in &follow_ups {
         assert_eq!(
@@ -153,11 +164,11 @@ async fn upgraded(engine: Engine) {
         ]
     );
     // Every draw record still verifies and belongs to its task's sealed plan.
-    let tasks = store.tasks(&TaskFilter::default()).await.unwrap();
+    let tasks = mouding.tasks(&TaskFilter::default()).await.unwrap();
     assert_eq!(tasks.len() as i64, was.rows["tasks"]);
     let mut verified = 0;
     for t in &tasks {
-        if let Some(record) = store.draw_record(t.id).await.unwrap() {
+        if let Some(record) = mouding.draw_record(t.id).await.unwrap() {
             liancha_draw::verify_record(record.as_bytes())
                 .unwrap_or_else(|e| panic!("task {}: {e:?}", t.id));
             assert_eq!(

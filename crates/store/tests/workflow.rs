@@ -222,6 +222,7 @@ async fn sign_in_rules(store: &Store) {
     // Password rule and role bindings on new accounts.
     let admin = actor(store, "admin").await;
     let mut u = liancha_store::accounts::NewUser {
+        division: liancha_store::testing::mouding(store).await,
         username: "clerk1".into(),
         display_name: "办事员".into(),
         role: liancha_domain::auth::Role::DepartmentAdmin,
@@ -324,6 +325,7 @@ async fn sign_in_rules(store: &Store) {
 }
 
 async fn whole_joint_task(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     setup(store).await;
     let coordinator = actor(store, "bianban").await;
     let amr = actor(store, "amr-admin").await;
@@ -346,7 +348,7 @@ async fn whole_joint_task(store: &Store) {
     // Two targeted inspections reach the annual cap (2) of one entity.
     let capped = active[0].id.clone();
     for n in 0..2 {
-        store
+        mouding
             .record_targeted(
                 &NewTargeted {
                     entity_id: capped.clone(),
@@ -364,7 +366,7 @@ async fn whole_joint_task(store: &Store) {
             .unwrap();
     }
     invalid(
-        store
+        mouding
             .record_targeted(
                 &NewTargeted {
                     entity_id: "NOT-AN-ENTITY".into(),
@@ -384,12 +386,12 @@ async fn whole_joint_task(store: &Store) {
 
     // The annual plan the task comes from.
     invalid(
-        store
+        mouding
             .create_annual_plan(2026, Domain::Market, "计划", "nope", &[], &coordinator, now)
             .await,
         "不存在",
     );
-    let plan = store
+    let plan = mouding
         .create_annual_plan(
             2026,
             Domain::Market,
@@ -402,22 +404,22 @@ async fn whole_joint_task(store: &Store) {
         .await
         .unwrap();
     invalid(
-        store
+        mouding
             .create_annual_plan(2026, Domain::Market, "again", "amr", &[], &coordinator, now)
             .await,
         "已存在",
     );
     invalid(
-        store.publish_annual_plan(plan, &coordinator, now).await,
+        mouding.publish_annual_plan(plan, &coordinator, now).await,
         "还没有任务",
     );
     invalid(
-        store
+        mouding
             .add_plan_entry(plan, 3, "春季", &["HB-001".into()], "", &coordinator, now)
             .await,
         "未参与",
     );
-    let entry = store
+    let entry = mouding
         .add_plan_entry(
             plan,
             11,
@@ -429,29 +431,32 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    store
+    mouding
         .publish_annual_plan(plan, &coordinator, now)
         .await
         .unwrap();
     invalid(
-        store
+        mouding
             .add_plan_entry(plan, 12, "x", &["SC-001".into()], "", &coordinator, now)
             .await,
         "已公布",
     );
-    assert_eq!(store.annual_plans(Some(2026), true).await.unwrap().len(), 1);
+    assert_eq!(
+        mouding.annual_plans(Some(2026), true).await.unwrap().len(),
+        1
+    );
 
     // Draft.
     let mut bad = task_spec();
     bad.team_size = 1;
     invalid(
-        store.create_task(&bad, &coordinator, now).await,
+        mouding.create_task(&bad, &coordinator, now).await,
         "检查组人数",
     );
     let mut bad = task_spec();
     bad.items = vec!["NOPE".into()];
-    invalid(store.create_task(&bad, &coordinator, now).await, "不存在");
-    let id = store
+    invalid(mouding.create_task(&bad, &coordinator, now).await, "不存在");
+    let id = mouding
         .create_task(
             &NewTask {
                 plan_entry_id: Some(entry),
@@ -463,10 +468,10 @@ async fn whole_joint_task(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.annual_plan(plan).await.unwrap().unwrap().entries[0].tasks,
+        mouding.annual_plan(plan).await.unwrap().unwrap().entries[0].tasks,
         vec![id]
     );
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Draft);
     assert_eq!(
         task.departments(),
@@ -474,36 +479,36 @@ async fn whole_joint_task(store: &Store) {
     );
     let mut renamed = task_spec();
     renamed.title = "2026年市场监管领域部门联合抽查（第一批）".into();
-    store
+    mouding
         .update_task(id, task.version, &renamed, &coordinator, now)
         .await
         .unwrap();
     // The same form posted again carries the old version: refused, nothing changes.
     invalid(
-        store
+        mouding
             .update_task(id, task.version, &task_spec(), &coordinator, now)
             .await,
         "已被修改",
     );
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     assert_eq!(task.title, renamed.title);
 
     // Commit: sources must lie in the future.
     let past = SourceDecl::other("公证员掷骰", now - Duration::minutes(1)).unwrap();
     invalid(
-        store
+        mouding
             .commit_task(id, task.version, &[past], &coordinator, now)
             .await,
         "已过",
     );
     invalid(
-        store
+        mouding
             .commit_task(id, task.version, &[], &coordinator, now)
             .await,
         "随机源",
     );
     let dice = SourceDecl::other("公证员现场掷骰（5 枚）", now + Duration::minutes(5)).unwrap();
-    let summary = store
+    let summary = mouding
         .commit_task(
             id,
             task.version,
@@ -520,20 +525,20 @@ async fn whole_joint_task(store: &Store) {
     );
     assert_eq!(summary.population, active.len() - 1);
     assert!(summary.inspectors >= 4);
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Committed);
     assert_eq!(
         task.plan_digest.as_deref(),
         Some(summary.plan_digest.as_str())
     );
-    let plan = store.plan_json(id).await.unwrap().unwrap();
+    let plan = mouding.plan_json(id).await.unwrap().unwrap();
     assert_eq!(
         liancha_draw::hex::encode(&liancha_draw::plan_digest(
             &liancha_draw::Plan::parse(plan.as_bytes()).unwrap()
         )),
         summary.plan_digest
     );
-    let exclusions = store.exclusions(id).await.unwrap();
+    let exclusions = mouding.exclusions(id).await.unwrap();
     assert!(
         exclusions
             .iter()
@@ -541,13 +546,13 @@ async fn whole_joint_task(store: &Store) {
     );
     // Nothing in the plan can change after the commit.
     invalid(
-        store
+        mouding
             .update_task(id, task.version, &task_spec(), &coordinator, now)
             .await,
         "不能修改",
     );
     invalid(
-        store
+        mouding
             .commit_task(
                 id,
                 task.version,
@@ -560,7 +565,7 @@ async fn whole_joint_task(store: &Store) {
     );
 
     // Witnesses.
-    store
+    mouding
         .add_witness(
             id,
             "李公证",
@@ -571,7 +576,7 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    store
+    mouding
         .add_witness(
             id,
             "王代表",
@@ -582,11 +587,11 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    assert_eq!(store.witnesses(id).await.unwrap().len(), 2);
+    assert_eq!(mouding.witnesses(id).await.unwrap().len(), 2);
 
     // Reveal before the source's time: refused, nothing changes.
     invalid(
-        store
+        mouding
             .reveal_and_draw(
                 id,
                 task.version,
@@ -598,43 +603,43 @@ async fn whole_joint_task(store: &Store) {
         "未到",
     );
     assert_eq!(
-        store.task_or_404(id).await.unwrap().state,
+        mouding.task_or_404(id).await.unwrap().state,
         TaskState::Committed
     );
     now += Duration::minutes(6);
     invalid(
-        store
+        mouding
             .reveal_and_draw(id, task.version, &["".into()], &coordinator, now)
             .await,
         "揭示值",
     );
-    let record = store
+    let record = mouding
         .reveal_and_draw(id, task.version, &["3 1 4 1 5".into()], &coordinator, now)
         .await
         .unwrap();
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Drawn);
     // One plan, one draw.
     invalid(
-        store
+        mouding
             .reveal_and_draw(id, task.version, &["2 7 1 8 2".into()], &coordinator, now)
             .await,
         "已抽取",
     );
     // The stored record verifies on its own.
-    let stored = store.draw_record(id).await.unwrap().unwrap();
+    let stored = mouding.draw_record(id).await.unwrap().unwrap();
     let summary = liancha_draw::verify_record(stored.as_bytes()).unwrap();
     assert_eq!(summary.selected, 8);
     assert_eq!(summary.teams, 2);
     assert_eq!(record.result().selected.len(), 8);
     assert_eq!(
-        store.task_or_404(id).await.unwrap().sources[0]
+        mouding.task_or_404(id).await.unwrap().sources[0]
             .revealed
             .as_deref(),
         Some("3 1 4 1 5")
     );
 
-    let members = store.team_members(id).await.unwrap();
+    let members = mouding.team_members(id).await.unwrap();
     for team in 1..=2 {
         let depts: Vec<&str> = members
             .iter()
@@ -646,10 +651,10 @@ async fn whole_joint_task(store: &Store) {
             "{depts:?}"
         );
     }
-    let visits = store.visits(id).await.unwrap();
+    let visits = mouding.visits(id).await.unwrap();
     assert_eq!(visits.len(), 8);
     assert!(visits.iter().all(|v| v.check_code.len() == 8));
-    let found = store
+    let found = mouding
         .visit_by_code(&visits[0].check_code.to_lowercase())
         .await
         .unwrap()
@@ -662,12 +667,12 @@ async fn whole_joint_task(store: &Store) {
         .find(|m| m.team_no == 1 && m.department == "amr")
         .unwrap();
     invalid(
-        store
+        mouding
             .substitute_inspector(id, task.version, &ill.inspector_id, " ", &coordinator, now)
             .await,
         "原因",
     );
-    let replacement = store
+    let replacement = mouding
         .substitute_inspector(
             id,
             task.version,
@@ -678,7 +683,7 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    let after = store.team_members(id).await.unwrap();
+    let after = mouding.team_members(id).await.unwrap();
     let new = after
         .iter()
         .find(|m| m.inspector_id == replacement)
@@ -691,13 +696,13 @@ async fn whole_joint_task(store: &Store) {
             .unwrap()
             .active
     );
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     let gone = visits
         .iter()
         .rev()
         .find(|v| v.state == VisitState::Pending)
         .unwrap();
-    let stand_in = store
+    let stand_in = mouding
         .substitute_entity(
             id,
             task.version,
@@ -708,7 +713,7 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    let visits = store.visits(id).await.unwrap();
+    let visits = mouding.visits(id).await.unwrap();
     assert_eq!(visits.len(), 9);
     let replaced = visits
         .iter()
@@ -727,7 +732,7 @@ async fn whole_joint_task(store: &Store) {
         findings: String::new(),
     };
     invalid(
-        store
+        mouding
             .record_results(
                 id,
                 &capped,
@@ -746,7 +751,7 @@ async fn whole_joint_task(store: &Store) {
         .collect();
     let first = pending[0].clone();
     invalid(
-        store
+        mouding
             .record_results(id, &first, today(), &[ok("SC-001")], &amr, now)
             .await,
         "请填写事项",
@@ -754,13 +759,13 @@ async fn whole_joint_task(store: &Store) {
     let mut both_bad = ok("SC-001");
     both_bad.categories.push(ResultCategory::Corrected);
     invalid(
-        store
+        mouding
             .record_results(id, &first, today(), &[both_bad, ok("NY-001")], &amr, now)
             .await,
         "不能与其他",
     );
     invalid(
-        store
+        mouding
             .record_results(
                 id,
                 &first,
@@ -775,7 +780,7 @@ async fn whole_joint_task(store: &Store) {
     let mut too_long = ok("SC-001");
     too_long.findings = "字".repeat(2001);
     invalid(
-        store
+        mouding
             .record_results(id, &first, today(), &[too_long, ok("NY-001")], &amr, now)
             .await,
         "检查情况",
@@ -786,7 +791,7 @@ async fn whole_joint_task(store: &Store) {
         methods: vec![InspectionMethod::OnSite],
         findings: "登记住所无此企业，电话无法接通".into(),
     };
-    store
+    mouding
         .record_results(
             id,
             &first,
@@ -799,7 +804,7 @@ async fn whole_joint_task(store: &Store) {
         .unwrap();
     // The same form posted twice.
     invalid(
-        store
+        mouding
             .record_results(
                 id,
                 &first,
@@ -812,7 +817,7 @@ async fn whole_joint_task(store: &Store) {
         "已提交",
     );
     for e in &pending[1..] {
-        store
+        mouding
             .record_results(id, e, today(), &[ok("SC-001"), ok("NY-001")], &amr, now)
             .await
             .unwrap();
@@ -820,17 +825,20 @@ async fn whole_joint_task(store: &Store) {
 
     // Review: return one visit, resubmit, then each department approves.
     invalid(
-        store
+        mouding
             .return_visit(id, &pending[1], "amr", &"字".repeat(2001), &amr, now)
             .await,
         "退回原因",
     );
-    store
+    mouding
         .return_visit(id, &pending[1], "amr", "请补充检查方式说明", &amr, now)
         .await
         .unwrap();
-    invalid(store.approve_results(id, "amr", &amr, now).await, "未提交");
-    store
+    invalid(
+        mouding.approve_results(id, "amr", &amr, now).await,
+        "未提交",
+    );
+    mouding
         .record_results(
             id,
             &pending[1],
@@ -841,19 +849,22 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    store.approve_results(id, "amr", &amr, now).await.unwrap();
+    mouding.approve_results(id, "amr", &amr, now).await.unwrap();
     invalid(
-        store.approve_results(id, "amr", &amr, now).await,
+        mouding.approve_results(id, "amr", &amr, now).await,
         "已审核通过",
     );
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     invalid(
-        store
+        mouding
             .publish_task(id, task.version, &coordinator, now)
             .await,
         "尚未审核",
     );
-    store.approve_results(id, "agri", &agri, now).await.unwrap();
+    mouding
+        .approve_results(id, "agri", &agri, now)
+        .await
+        .unwrap();
     // Approved is not yet published: the public search knows nothing of it.
     let by_first = ResultQuery::parse(&first).unwrap();
     assert!(
@@ -864,29 +875,29 @@ async fn whole_joint_task(store: &Store) {
             .rows
             .is_empty()
     );
-    let deadline = store.deadline_of(&task).await.unwrap();
+    let deadline = mouding.deadline_of(&task).await.unwrap();
     assert!(deadline > task.inspection_end + Duration::days(20));
     // The approval moved the task on: the page the publication comes from is newer.
     invalid(
-        store
+        mouding
             .publish_task(id, task.version, &coordinator, now)
             .await,
         "已被修改",
     );
-    let task = store.task_or_404(id).await.unwrap();
-    store
+    let task = mouding.task_or_404(id).await.unwrap();
+    mouding
         .publish_task(id, task.version, &coordinator, now)
         .await
         .unwrap();
     invalid(
-        store
+        mouding
             .publish_task(id, task.version, &coordinator, now)
             .await,
         "公示",
     );
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     assert_eq!(task.state, TaskState::Published);
-    let states: Vec<VisitState> = store
+    let states: Vec<VisitState> = mouding
         .visits(id)
         .await
         .unwrap()
@@ -912,7 +923,7 @@ async fn whole_joint_task(store: &Store) {
 
     // The oversight office sees it: 8 entities inspected for each department's
     // items, one with a problem in the market department's item.
-    let o = store.oversight(2026, None, now).await.unwrap();
+    let o = mouding.oversight(2026, None, now).await.unwrap();
     let amr_figures = &o
         .departments
         .iter()
@@ -933,7 +944,7 @@ async fn whole_joint_task(store: &Store) {
     assert_eq!(o.total.inspected, 8);
     assert!(o.over_inspected.is_empty());
     // A complaint cannot be refused for the cap, but the excess shows.
-    store
+    mouding
         .record_targeted(
             &NewTargeted {
                 entity_id: capped.clone(),
@@ -949,7 +960,7 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    let o = store.oversight(2026, None, now).await.unwrap();
+    let o = mouding.oversight(2026, None, now).await.unwrap();
     assert_eq!(o.over_inspected.len(), 1);
     assert_eq!(
         (
@@ -958,10 +969,10 @@ async fn whole_joint_task(store: &Store) {
         ),
         (capped.as_str(), 3)
     );
-    let month = store.oversight(2026, Some(11), now).await.unwrap();
+    let month = mouding.oversight(2026, Some(11), now).await.unwrap();
     assert_eq!(month.total.inspected, 8);
     assert_eq!(
-        store
+        mouding
             .oversight(2026, Some(10), now)
             .await
             .unwrap()
@@ -971,7 +982,7 @@ async fn whole_joint_task(store: &Store) {
     );
 
     // Follow-up for the problem, and a credit proposal for the department to decide.
-    let follow_ups = store.follow_ups(Some("amr"), true).await.unwrap();
+    let follow_ups = mouding.follow_ups(Some("amr"), true).await.unwrap();
     assert_eq!(follow_ups.len(), 1);
     let f = &follow_ups[0];
     assert_eq!(
@@ -982,19 +993,19 @@ async fn whole_joint_task(store: &Store) {
     assert_eq!(f.items, ["SC-001"], "the item it came from");
     assert!(f.due_on.is_some());
     assert!(
-        store
+        mouding
             .follow_ups(Some("agri"), true)
             .await
             .unwrap()
             .is_empty()
     );
     invalid(
-        store
+        mouding
             .update_follow_up(f.id, FollowUpKind::Transfer, None, None, "", &amr, now)
             .await,
         "接收部门",
     );
-    store
+    mouding
         .update_follow_up(
             f.id,
             FollowUpKind::Notify,
@@ -1006,31 +1017,37 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    assert_eq!(store.follow_ups(Some("agri"), true).await.unwrap().len(), 1);
-    invalid(store.close_follow_up(f.id, "", &amr, now).await, "办结情况");
-    store
+    assert_eq!(
+        mouding.follow_ups(Some("agri"), true).await.unwrap().len(),
+        1
+    );
+    invalid(
+        mouding.close_follow_up(f.id, "", &amr, now).await,
+        "办结情况",
+    );
+    mouding
         .close_follow_up(f.id, "已抄告并归档", &amr, now)
         .await
         .unwrap();
     assert_eq!(
-        store.follow_up(f.id).await.unwrap().unwrap().state,
+        mouding.follow_up(f.id).await.unwrap().unwrap().state,
         FollowUpState::Closed
     );
     invalid(
-        store.close_follow_up(f.id, "again", &amr, now).await,
+        mouding.close_follow_up(f.id, "again", &amr, now).await,
         "已办结",
     );
 
-    let proposals = store.credit_proposals(Some("amr")).await.unwrap();
+    let proposals = mouding.credit_proposals(Some("amr")).await.unwrap();
     assert_eq!(proposals.len(), 1);
     assert_eq!(proposals[0].list, CreditList::Abnormal);
-    assert!(!store.entity(&first).await.unwrap().unwrap().abnormal);
-    store
+    assert!(!mouding.entity(&first).await.unwrap().unwrap().abnormal);
+    mouding
         .decide_credit_proposal(proposals[0].id, true, "", &amr, now)
         .await
         .unwrap();
     assert_eq!(
-        store
+        mouding
             .credit_proposal(proposals[0].id)
             .await
             .unwrap()
@@ -1038,10 +1055,10 @@ async fn whole_joint_task(store: &Store) {
             .state,
         ProposalState::Confirmed
     );
-    let listed = store.entity(&first).await.unwrap().unwrap();
+    let listed = mouding.entity(&first).await.unwrap().unwrap();
     assert!(listed.abnormal);
     invalid(
-        store
+        mouding
             .decide_credit_proposal(proposals[0].id, false, "x", &amr, now)
             .await,
         "已处理",
@@ -1056,7 +1073,7 @@ async fn whole_joint_task(store: &Store) {
         .inspector_id
         .clone();
     let tied_entity = active[5].id.clone();
-    store
+    mouding
         .declare_conflict(
             &tied_inspector,
             &tied_entity,
@@ -1067,18 +1084,18 @@ async fn whole_joint_task(store: &Store) {
         )
         .await
         .unwrap();
-    let id2 = store
+    let id2 = mouding
         .create_task(&task_spec(), &coordinator, now)
         .await
         .unwrap();
-    let t2 = store.task_or_404(id2).await.unwrap();
+    let t2 = mouding.task_or_404(id2).await.unwrap();
     let dice2 = SourceDecl::other("见证人掷骰", now + Duration::minutes(5)).unwrap();
-    store
+    mouding
         .commit_task(id2, t2.version, &[dice2], &coordinator, now)
         .await
         .unwrap();
-    let plan =
-        liancha_draw::Plan::parse(store.plan_json(id2).await.unwrap().unwrap().as_bytes()).unwrap();
+    let plan = liancha_draw::Plan::parse(mouding.plan_json(id2).await.unwrap().unwrap().as_bytes())
+        .unwrap();
     let listed_in_plan = plan.entities.iter().find(|e| e.id == first).unwrap();
     assert_eq!(
         listed_in_plan.stratum,
@@ -1094,7 +1111,7 @@ async fn whole_joint_task(store: &Store) {
         .find(|v| v.entity_id == pending[2])
         .unwrap()
         .team_no;
-    let visitors: Vec<String> = store
+    let visitors: Vec<String> = mouding
         .team_members(id)
         .await
         .unwrap()
@@ -1113,27 +1130,27 @@ async fn whole_joint_task(store: &Store) {
         }
     }
     // The capped entity counts its visit in task 1 as well now.
-    let counts = store.inspections_in_year(2026).await.unwrap();
+    let counts = mouding.inspections_in_year(2026).await.unwrap();
     assert_eq!(counts.get(&capped), Some(&3));
     assert_eq!(counts.get(&first), Some(&1));
 
     // Cancellation keeps the task visible with its reason; no draw afterwards.
-    let t2 = store.task_or_404(id2).await.unwrap();
+    let t2 = mouding.task_or_404(id2).await.unwrap();
     invalid(
-        store
+        mouding
             .cancel_task(id2, t2.version, " ", &coordinator, now)
             .await,
         "原因",
     );
-    store
+    mouding
         .cancel_task(id2, t2.version, "范围设置有误，重新立项", &coordinator, now)
         .await
         .unwrap();
-    let t2 = store.task_or_404(id2).await.unwrap();
+    let t2 = mouding.task_or_404(id2).await.unwrap();
     assert_eq!(t2.state, TaskState::Cancelled);
     assert_eq!(t2.cancel_reason.as_deref(), Some("范围设置有误，重新立项"));
     invalid(
-        store
+        mouding
             .reveal_and_draw(
                 id2,
                 t2.version,
@@ -1145,14 +1162,14 @@ async fn whole_joint_task(store: &Store) {
         "已取消",
     );
     invalid(
-        store
+        mouding
             .cancel_task(id, task.version, "x", &coordinator, now)
             .await,
         "不能取消",
     );
 
     // The audit trail tells the task's story in order, and cannot be edited.
-    let history: Vec<String> = store
+    let history: Vec<String> = mouding
         .audit_for_task(id)
         .await
         .unwrap()
@@ -1196,6 +1213,7 @@ async fn whole_joint_task(store: &Store) {
 /// any part of the name, newest first, a page at a time; replaced entities and
 /// findings text never appear.
 async fn public_search(store: &Store, task_id: i64, first: &str) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     let found = store
         .search_published(&ResultQuery::parse(first).unwrap(), None, 20)
         .await
@@ -1209,7 +1227,7 @@ async fn public_search(store: &Store, task_id: i64, first: &str) {
     assert_eq!(r.departments, vec!["agri".to_string(), "amr".to_string()]);
 
     // Any two or more consecutive characters of the name find it.
-    let name: Vec<char> = store
+    let name: Vec<char> = mouding
         .entity(first)
         .await
         .unwrap()
@@ -1275,6 +1293,7 @@ async fn public_search(store: &Store, task_id: i64, first: &str) {
 /// Every text a user posts is held to the bounds of imported text: a length, no
 /// control characters, no line break in a one-line field. Refused, nothing changes.
 async fn posted_text_is_bounded(store: &Store) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     setup(store).await;
     let coordinator = actor(store, "bianban").await;
     let amr = actor(store, "amr-admin").await;
@@ -1288,32 +1307,32 @@ async fn posted_text_is_bounded(store: &Store) {
     for bad in [long_name.as_str(), nul, bidi, "两行\n标题"] {
         let mut t = task_spec();
         t.title = bad.into();
-        invalid(store.create_task(&t, &coordinator, now).await, "任务名称");
+        invalid(mouding.create_task(&t, &coordinator, now).await, "任务名称");
     }
-    assert!(store.tasks(&Default::default()).await.unwrap().is_empty());
-    let id = store
+    assert!(mouding.tasks(&Default::default()).await.unwrap().is_empty());
+    let id = mouding
         .create_task(&task_spec(), &coordinator, now)
         .await
         .unwrap();
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     for bad in [long_name.as_str(), nul] {
         invalid(
-            store
+            mouding
                 .add_witness(id, bad, WitnessRole::Notary, "", &coordinator, now)
                 .await,
             "见证人姓名",
         );
         invalid(
-            store
+            mouding
                 .add_witness(id, "李公证", WitnessRole::Notary, bad, &coordinator, now)
                 .await,
             "见证人单位",
         );
     }
-    assert!(store.witnesses(id).await.unwrap().is_empty());
+    assert!(mouding.witnesses(id).await.unwrap().is_empty());
     for bad in [long_text.as_str(), nul] {
         invalid(
-            store
+            mouding
                 .cancel_task(id, task.version, bad, &coordinator, now)
                 .await,
             "取消原因",
@@ -1325,7 +1344,7 @@ async fn posted_text_is_bounded(store: &Store) {
     });
     let inspector = demo::inspectors()[0].id.clone();
     invalid(
-        store
+        mouding
             .declare_conflict(
                 &inspector,
                 &population[0].id,
@@ -1339,7 +1358,7 @@ async fn posted_text_is_bounded(store: &Store) {
     );
     // Annual plans.
     invalid(
-        store
+        mouding
             .create_annual_plan(
                 2026,
                 Domain::Market,
@@ -1352,7 +1371,7 @@ async fn posted_text_is_bounded(store: &Store) {
             .await,
         "计划名称",
     );
-    assert!(store.annual_plans(None, false).await.unwrap().is_empty());
+    assert!(mouding.annual_plans(None, false).await.unwrap().is_empty());
     // Targeted inspections.
     let targeted = |document_ref: &str, findings: &str| NewTargeted {
         entity_id: population[0].id.clone(),
@@ -1364,29 +1383,29 @@ async fn posted_text_is_bounded(store: &Store) {
         findings: findings.into(),
     };
     invalid(
-        store
+        mouding
             .record_targeted(&targeted(&long_name, ""), &amr, now)
             .await,
         "来源文书编号",
     );
     invalid(
-        store
+        mouding
             .record_targeted(&targeted("投诉 1 号", &long_text), &amr, now)
             .await,
         "检查情况",
     );
     invalid(
-        store
+        mouding
             .record_targeted(&targeted("投诉\u{7}1 号", ""), &amr, now)
             .await,
         "来源文书编号",
     );
     // Multi-line free text keeps its line breaks.
-    store
+    mouding
         .record_targeted(&targeted("投诉 1 号", "第一行\r\n第二行"), &amr, now)
         .await
         .unwrap();
-    let task = store.task_or_404(id).await.unwrap();
+    let task = mouding.task_or_404(id).await.unwrap();
     assert_eq!(
         task.state,
         TaskState::Draft,

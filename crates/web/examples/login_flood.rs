@@ -89,7 +89,8 @@ async fn main() {
         .principal())
         .into();
     let today = liancha_domain::calendar::today_in_china();
-    let task = store
+    let task = liancha_store::testing::mouding_county(&store)
+        .await
         .create_task(
             &liancha_store::tasks::NewTask {
                 year: chrono::Datelike::year(&today),

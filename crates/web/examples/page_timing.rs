@@ -23,6 +23,7 @@ use reqwest::redirect::Policy;
 const ROUNDS: usize = 20;
 
 async fn prepare(store: &Store) -> (i64, String) {
+    let mouding = liancha_store::testing::mouding_county(store).await;
     let t = Instant::now();
     demo::load(store, DemoSize::COUNTY, &|_, _| {})
         .await
@@ -38,7 +39,7 @@ async fn prepare(store: &Store) -> (i64, String) {
         .into();
     let today = liancha_domain::calendar::today_in_china();
     let now = Utc::now();
-    let id = store
+    let id = mouding
         .create_task(
             &NewTask {
                 year: chrono::Datelike::year(&today),
@@ -61,10 +62,10 @@ async fn prepare(store: &Store) -> (i64, String) {
         )
         .await
         .unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     let t = Instant::now();
     let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap();
-    let c = store
+    let c = mouding
         .commit_task(id, v, &[dice], &coordinator, now)
         .await
         .unwrap();
@@ -74,9 +75,9 @@ async fn prepare(store: &Store) -> (i64, String) {
         c.excluded,
         t.elapsed().as_secs_f64() * 1e3
     );
-    let v = store.task_or_404(id).await.unwrap().version;
+    let v = mouding.task_or_404(id).await.unwrap().version;
     let t = Instant::now();
-    let r = store
+    let r = mouding
         .reveal_and_draw(
             id,
             v,
@@ -92,7 +93,7 @@ async fn prepare(store: &Store) -> (i64, String) {
         r.result().unassigned.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
-    let visits = store.visits(id).await.unwrap();
+    let visits = mouding.visits(id).await.unwrap();
     let amr = (&store
         .user_by_name("amr-admin")
         .await
@@ -107,7 +108,7 @@ async fn prepare(store: &Store) -> (i64, String) {
         findings: String::new(),
     };
     for v in visits.iter().filter(|v| v.team_no.is_some()).step_by(2) {
-        store
+        mouding
             .record_results(
                 id,
                 &v.entity_id,

@@ -32,12 +32,12 @@ pub async fn users(
     staff.require(&Action::ManageUsers)?;
     Ok(Html(
         UsersPage {
-            names: Names::load(&s).await?,
+            names: Names::load(&s, &staff.county.code).await?,
             notice: done_message(&q.done),
-            users: s.store.users().await?,
+            users: s.app.accounts(&staff.context(s.clock.now())).await?,
             roles: Role::ALL,
-            townships: s
-                .store
+            townships: staff
+                .rows(&s)
                 .townships()
                 .await?
                 .into_iter()
@@ -80,6 +80,7 @@ pub async fn create_user(
         });
     };
     let u = NewUser {
+        division: staff.county.code.clone(),
         username: f.username,
         display_name: f.display_name,
         role,
@@ -90,9 +91,13 @@ pub async fn create_user(
         password: f.password,
         must_change_password: true,
     };
-    match s.store.create_user(&u, &staff.actor(), s.clock.now()).await {
+    match s
+        .app
+        .create_account(&staff.context(s.clock.now()), &u)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/staff/users?done=user").into_response()),
-        Err(e) => refused(e, back),
+        Err(e) => Err(WebError::refused(e, back)),
     }
 }
 
@@ -109,20 +114,18 @@ pub async fn set_disabled(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<DisableForm>,
 ) -> Result<Response, WebError> {
-    staff.require(&Action::ManageUsers)?;
-    if f.disabled == "1" && f.confirm != "yes" {
-        return Err(WebError::Refused {
-            message: "请勾选确认：停用后该账号立即退出、不能再登录".into(),
-            back: "/staff/users".into(),
-        });
-    }
     match s
-        .store
-        .set_user_disabled(id, f.disabled == "1", &staff.actor(), s.clock.now())
+        .app
+        .set_account_disabled(
+            &staff.context(s.clock.now()),
+            id,
+            f.disabled == "1",
+            f.confirm == "yes",
+        )
         .await
     {
         Ok(()) => Ok(Redirect::to("/staff/users?done=user-updated").into_response()),
-        Err(e) => refused(e, "/staff/users".into()),
+        Err(e) => Err(WebError::refused(e, "/staff/users".into())),
     }
 }
 
@@ -144,7 +147,7 @@ pub async fn calendar(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
-    let cal = s.store.calendar().await?;
+    let cal = staff.rows(&s).calendar().await?;
     let mut years: Vec<CalendarYear> = Vec::new();
     for (d, k, n) in cal.days() {
         let entry = (d, k == DayKind::Off, n.to_string());
@@ -184,8 +187,8 @@ pub async fn replace_calendar(
             back,
         });
     };
-    match s
-        .store
+    match staff
+        .rows(&s)
         .replace_calendar_year(year, &f.days, &staff.actor(), s.clock.now())
         .await
     {

@@ -41,7 +41,9 @@ use liancha_store::tasks::{Task, TaskFilter};
 use serde::Serialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::AppState;
+use liancha_domain::org::{Division, DivisionCode, Level};
+
+use crate::{AppState, WebError};
 
 const DEFAULT_PER_PAGE: u32 = 100;
 /// Highest `page` a list accepts (a bound the document states).
@@ -128,6 +130,18 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: message.into(),
             retry_after: None,
+        }
+    }
+}
+
+impl From<WebError> for ApiError {
+    fn from(e: WebError) -> Self {
+        match e {
+            WebError::Store(e) => e.into(),
+            e => {
+                tracing::error!(error = %e, "error in the open-data API");
+                ApiError::internal("系统繁忙，请稍后再试。")
+            }
         }
     }
 }
@@ -248,6 +262,40 @@ impl Params {
         Ok(Paging { page, per_page })
     }
 
+    /// The counties the `county` parameter selects, in code order: every county when
+    /// it is absent, those whose code begins with its significant digits otherwise
+    /// (none for a well-formed code the installation does not have).
+    async fn counties(&self, s: &AppState) -> ApiResult<Vec<Division>> {
+        let prefix = match self.get("county") {
+            None => None,
+            Some(v) => {
+                let shape = matches!(v.len(), 2 | 4 | 6) && v.bytes().all(|b| b.is_ascii_digit());
+                if !shape {
+                    return Err(ApiError::bad_request(format!(
+                        "参数 county 须为 2、4 或 6 位行政区划代码（如 53、5323、532323），收到「{v}」"
+                    )));
+                }
+                // 532300 is the prefecture 5323, 530000 the province 53.
+                let mut p = v.to_string();
+                while p.len() > 2 && p.ends_with("00") {
+                    p.truncate(p.len() - 2);
+                }
+                Some(p)
+            }
+        };
+        Ok(s.divisions()
+            .await?
+            .iter()
+            .filter(|d| d.level() == Level::County)
+            .filter(|d| {
+                prefix
+                    .as_ref()
+                    .is_none_or(|p| d.code.as_str().starts_with(p.as_str()))
+            })
+            .cloned()
+            .collect())
+    }
+
     fn date(&self, name: &str) -> ApiResult<Option<NaiveDate>> {
         match self.get(name) {
             None => Ok(None),
@@ -289,6 +337,17 @@ struct PageParams {
     /// 每页条数，1 至 1000，默认 100
     #[param(minimum = 1, maximum = 1000)]
     per_page: Option<u32>,
+}
+
+/// The county filter of every list (documentation only; [`Params::counties`] reads it).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct CountyParams {
+    /// 行政区划代码（GB/T 2260）：县（市、区）如 532323，州（市）如 5323 或 532300，省如 53 或 530000；
+    /// 只列出该县或该州（市）、省所辖各县的条目。不填为全部。格式正确但本系统没有的代码返回空列表
+    #[param(pattern = "^[0-9]{2}([0-9]{2}([0-9]{2})?)?$")]
+    county: Option<String>,
 }
 
 /// Query parameter of the item list (documentation only).
@@ -373,7 +432,16 @@ macro_rules! code_label {
     }};
 }
 
-/// 部门：代码与名称。
+/// 县（市、区）：行政区划代码（GB/T 2260）与名称。
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CountyRef {
+    #[schema(example = "532323")]
+    code: String,
+    #[schema(example = "牟定县")]
+    name: String,
+}
+
+/// 部门：代码与名称（部门代码在本县（市、区）内唯一）。
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DepartmentRef {
     #[schema(example = "amr")]
@@ -394,6 +462,8 @@ pub struct ItemRef {
 /// 抽查事项清单中的一项。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemOut {
+    /// 所属县（市、区）
+    county: CountyRef,
     /// 事项编码
     code: String,
     /// 抽查事项
@@ -415,6 +485,8 @@ pub struct ItemOut {
 /// 跨部门联合抽查事项清单。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JointListOut {
+    /// 所属县（市、区）
+    county: CountyRef,
     code: String,
     name: String,
     domain: CodeLabel,
@@ -438,6 +510,8 @@ pub struct RiskRatio {
 /// 某一领域的实施细则。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RuleBookOut {
+    /// 所属县（市、区）
+    county: CountyRef,
     domain: CodeLabel,
     /// 各风险类别的抽查比例
     ratios: Vec<RiskRatio>,
@@ -467,6 +541,8 @@ pub struct PlanEntryOut {
 /// 已公布的年度抽查工作计划。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanOut {
+    /// 所属县（市、区）
+    county: CountyRef,
     id: i64,
     year: i32,
     domain: CodeLabel,
@@ -482,6 +558,8 @@ pub struct PlanOut {
 /// 已公示的联合抽查任务（概要）。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TaskSummary {
+    /// 所属县（市、区）
+    county: CountyRef,
     id: i64,
     year: i32,
     title: String,
@@ -589,6 +667,8 @@ pub struct TaskDetail {
 /// 一户一个事项的已公示检查结果。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ResultOut {
+    /// 所属县（市、区）
+    county: CountyRef,
     task_id: i64,
     task_title: String,
     /// 公示时间
@@ -611,6 +691,8 @@ pub struct ResultOut {
 /// 列入经营异常名录或严重违法失信名单的主体。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListedEntityOut {
+    /// 所属县（市、区）
+    county: CountyRef,
     /// 统一社会信用代码（无代码的主体为其编号）
     entity_id: String,
     name: String,
@@ -637,24 +719,44 @@ fn time_opt(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(time)
 }
 
-/// Names for the codes a response mentions: departments and published items.
+/// Names for the codes a response mentions: one county's departments and published
+/// items (codes are the county's own).
 struct Names {
+    county: CountyRef,
     departments: Vec<Department>,
     items: BTreeMap<String, String>,
 }
 
 impl Names {
-    async fn load(s: &AppState) -> ApiResult<Names> {
+    async fn load(s: &AppState, county: &Division) -> ApiResult<Names> {
+        let c = s.app.public_county(&county.code);
         Ok(Names {
-            departments: s.store.departments().await?,
-            items: s
-                .store
+            county: CountyRef {
+                code: county.code.to_string(),
+                name: county.name.clone(),
+            },
+            departments: c.departments().await?,
+            items: c
                 .items(true)
                 .await?
                 .into_iter()
                 .map(|i| (i.code, i.name))
                 .collect(),
         })
+    }
+
+    /// The names of the county with this code.
+    async fn of(s: &AppState, code: &str) -> ApiResult<Names> {
+        let code = DivisionCode::parse(code).map_err(|e| ApiError::internal(e.to_string()))?;
+        let county = s
+            .division(&code)
+            .await?
+            .ok_or_else(|| ApiError::internal(format!("no county {code}")))?;
+        Names::load(s, &county).await
+    }
+
+    fn county(&self) -> CountyRef {
+        self.county.clone()
     }
 
     fn dept(&self, code: &str) -> DepartmentRef {
@@ -679,6 +781,7 @@ impl Names {
 
 fn item_out(i: Item, names: &Names) -> ItemOut {
     ItemOut {
+        county: names.county(),
         department: names.dept(&i.department),
         methods: i.methods.iter().map(|m| code_label!(*m)).collect(),
         entity_types: i.entity_types.iter().map(|t| code_label!(*t)).collect(),
@@ -692,6 +795,7 @@ fn item_out(i: Item, names: &Names) -> ItemOut {
 
 fn task_summary(t: &Task, names: &Names) -> TaskSummary {
     TaskSummary {
+        county: names.county(),
         id: t.id,
         year: t.year,
         title: t.title.clone(),
@@ -718,6 +822,7 @@ fn task_summary(t: &Task, names: &Names) -> TaskSummary {
 
 fn result_out(r: PublishedResult, names: &Names) -> ResultOut {
     ResultOut {
+        county: names.county(),
         task_id: r.task_id,
         task_title: r.task_title,
         published_at: time_opt(r.published_at),
@@ -734,8 +839,9 @@ fn result_out(r: PublishedResult, names: &Names) -> ResultOut {
     }
 }
 
-async fn published_tasks(s: &AppState) -> ApiResult<Vec<Task>> {
-    Ok(s.store
+async fn published_tasks(s: &AppState, county: &Division) -> ApiResult<Vec<Task>> {
+    Ok(s.app
+        .public_county(&county.code)
         .tasks(&TaskFilter {
             state: Some(TaskState::Published),
             ..TaskFilter::default()
@@ -743,15 +849,19 @@ async fn published_tasks(s: &AppState) -> ApiResult<Vec<Task>> {
         .await?)
 }
 
-/// A published task, or 404 for any other (draft, committed, drawn, cancelled,
-/// missing): the public cannot tell them apart.
-async fn published_task(s: &AppState, id: &str) -> ApiResult<Task> {
+/// A published task and its county, or 404 for any other (draft, committed, drawn,
+/// cancelled, missing): the public cannot tell them apart.
+async fn published_task(s: &AppState, id: &str) -> ApiResult<(Division, Task)> {
     let not_found = || ApiError::not_found(format!("没有编号为 {id} 的已公示任务"));
     let Ok(n) = id.parse::<i64>() else {
         return Err(not_found());
     };
-    match s.store.task(n).await? {
-        Some(t) if t.state == TaskState::Published => Ok(t),
+    let Some(code) = s.app.store().published_task_county(n).await? else {
+        return Err(not_found());
+    };
+    let county = s.division(&code).await?.ok_or_else(not_found)?;
+    match s.app.public_county(&code).task(n).await? {
+        Some(t) if t.state == TaskState::Published => Ok((county, t)),
         _ => Err(not_found()),
     }
 }
@@ -760,27 +870,48 @@ async fn published_task(s: &AppState, id: &str) -> ApiResult<Task> {
 // Loaders: the whole list, in a stable order
 
 async fn load_items(s: &AppState, q: &Params) -> ApiResult<Vec<ItemOut>> {
-    let items = match q.date("on")? {
-        Some(day) => s.store.items_as_published_on(day).await?,
-        None => s.store.items(true).await?,
-    };
-    let names = Names::load(s).await?;
-    Ok(items
-        .into_iter()
-        // Belt and braces: both queries return published items only.
-        .filter(|i| i.published)
-        .map(|i| item_out(i, &names))
-        .collect())
+    let on = q.date("on")?;
+    let mut out = Vec::new();
+    for county in q.counties(s).await? {
+        let c = s.app.public_county(&county.code);
+        let items = match on {
+            Some(day) => c.items_as_published_on(day).await?,
+            None => c.items(true).await?,
+        };
+        let names = Names::load(s, &county).await?;
+        out.extend(
+            items
+                .into_iter()
+                // Belt and braces: both queries return published items only.
+                .filter(|i| i.published)
+                .map(|i| item_out(i, &names)),
+        );
+    }
+    Ok(out)
 }
 
-async fn load_joint_lists(s: &AppState) -> ApiResult<Vec<JointListOut>> {
-    let names = Names::load(s).await?;
-    Ok(s.store
+async fn load_joint_lists(s: &AppState, q: &Params) -> ApiResult<Vec<JointListOut>> {
+    let mut out = Vec::new();
+    for county in q.counties(s).await? {
+        let names = Names::load(s, &county).await?;
+        out.extend(joint_lists_of(s, &county, &names).await?);
+    }
+    Ok(out)
+}
+
+async fn joint_lists_of(
+    s: &AppState,
+    county: &Division,
+    names: &Names,
+) -> ApiResult<Vec<JointListOut>> {
+    Ok(s.app
+        .public_county(&county.code)
         .joint_item_lists(true)
         .await?
         .into_iter()
         .filter(|l| l.published)
         .map(|l| JointListOut {
+            county: names.county(),
             domain: code_label!(l.domain),
             lead_department: names.dept(&l.lead_department),
             items: l.items.iter().map(|c| names.item(c)).collect(),
@@ -790,12 +921,24 @@ async fn load_joint_lists(s: &AppState) -> ApiResult<Vec<JointListOut>> {
         .collect())
 }
 
-async fn load_rule_books(s: &AppState) -> ApiResult<Vec<RuleBookOut>> {
+async fn load_rule_books(s: &AppState, q: &Params) -> ApiResult<Vec<RuleBookOut>> {
+    let mut out = Vec::new();
+    for county in q.counties(s).await? {
+        out.extend(rule_books_of(s, &county).await?);
+    }
+    Ok(out)
+}
+
+async fn rule_books_of(s: &AppState, county: &Division) -> ApiResult<Vec<RuleBookOut>> {
     use liancha_domain::RiskClass;
     let mut out = Vec::new();
     for d in Domain::ALL {
-        let r = s.store.rule_book(*d).await?;
+        let r = s.app.public_county(&county.code).rule_book(*d).await?;
         out.push(RuleBookOut {
+            county: CountyRef {
+                code: county.code.to_string(),
+                name: county.name.clone(),
+            },
             domain: code_label!(r.domain),
             ratios: RiskClass::ALL
                 .iter()
@@ -817,15 +960,29 @@ async fn load_rule_books(s: &AppState) -> ApiResult<Vec<RuleBookOut>> {
     Ok(out)
 }
 
-async fn load_plans(s: &AppState) -> ApiResult<Vec<PlanOut>> {
-    let names = Names::load(s).await?;
-    let published: BTreeSet<i64> = published_tasks(s).await?.iter().map(|t| t.id).collect();
-    Ok(s.store
+async fn load_plans(s: &AppState, q: &Params) -> ApiResult<Vec<PlanOut>> {
+    let mut out = Vec::new();
+    for county in q.counties(s).await? {
+        out.extend(plans_of(s, &county).await?);
+    }
+    Ok(out)
+}
+
+async fn plans_of(s: &AppState, county: &Division) -> ApiResult<Vec<PlanOut>> {
+    let names = Names::load(s, county).await?;
+    let published: BTreeSet<i64> = published_tasks(s, county)
+        .await?
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    Ok(s.app
+        .public_county(&county.code)
         .annual_plans(None, true)
         .await?
         .into_iter()
         .filter(|p| p.published_at.is_some())
         .map(|p| PlanOut {
+            county: names.county(),
             id: p.id,
             year: p.year,
             domain: code_label!(p.domain),
@@ -853,21 +1010,30 @@ async fn load_plans(s: &AppState) -> ApiResult<Vec<PlanOut>> {
         .collect())
 }
 
-async fn load_tasks(s: &AppState) -> ApiResult<Vec<TaskSummary>> {
-    let names = Names::load(s).await?;
-    Ok(published_tasks(s)
-        .await?
-        .iter()
-        .filter(|t| t.state == TaskState::Published)
-        .map(|t| task_summary(t, &names))
-        .collect())
+/// Published tasks of the counties asked for, newest first (ids grow in the whole
+/// installation).
+async fn load_tasks(s: &AppState, q: &Params) -> ApiResult<Vec<TaskSummary>> {
+    let mut out: Vec<TaskSummary> = Vec::new();
+    for county in q.counties(s).await? {
+        let names = Names::load(s, &county).await?;
+        out.extend(
+            published_tasks(s, &county)
+                .await?
+                .iter()
+                .filter(|t| t.state == TaskState::Published)
+                .map(|t| task_summary(t, &names)),
+        );
+    }
+    out.sort_by(|a, b| b.id.cmp(&a.id));
+    Ok(out)
 }
 
 async fn load_task_results(s: &AppState, id: &str) -> ApiResult<(Task, Vec<ResultOut>)> {
-    let task = published_task(s, id).await?;
-    let names = Names::load(s).await?;
+    let (county, task) = published_task(s, id).await?;
+    let names = Names::load(s, &county).await?;
     let results = s
-        .store
+        .app
+        .public_county(&county.code)
         .published_results_of_task(task.id)
         .await?
         .into_iter()
@@ -876,30 +1042,54 @@ async fn load_task_results(s: &AppState, id: &str) -> ApiResult<(Task, Vec<Resul
     Ok((task, results))
 }
 
+/// Every published result about an entity, in every county it has been on record in.
 async fn load_entity_results(s: &AppState, id: &str) -> ApiResult<Vec<ResultOut>> {
-    let Some(entity) = s.store.entity(id).await? else {
+    if s.app.store().entity_home(id).await?.is_none() {
         return Err(ApiError::not_found(format!("没有编号为 {id} 的检查对象")));
-    };
-    let names = Names::load(s).await?;
-    Ok(s.store
-        .published_results_of_entity(&entity.id)
+    }
+    let mut names: BTreeMap<String, Names> = BTreeMap::new();
+    let mut out = Vec::new();
+    for r in s
+        .app
+        .store()
+        .published_results_of_entity(&id.trim().to_ascii_uppercase())
         .await?
-        .into_iter()
-        .map(|r| result_out(r, &names))
-        .collect())
+    {
+        if !names.contains_key(&r.county) {
+            names.insert(r.county.clone(), Names::of(s, &r.county).await?);
+        }
+        let n = &names[&r.county];
+        out.push(result_out(r, n));
+    }
+    Ok(out)
 }
 
-async fn load_listed(s: &AppState, list: CreditList) -> ApiResult<Vec<ListedEntityOut>> {
-    Ok(s.store
-        .listed_entities(list)
-        .await?
-        .into_iter()
-        .map(|(entity_id, name, township)| ListedEntityOut {
-            entity_id,
-            name,
-            township,
-        })
-        .collect())
+async fn load_listed(
+    s: &AppState,
+    q: &Params,
+    list: CreditList,
+) -> ApiResult<Vec<ListedEntityOut>> {
+    let mut out = Vec::new();
+    for county in q.counties(s).await? {
+        let c = CountyRef {
+            code: county.code.to_string(),
+            name: county.name.clone(),
+        };
+        out.extend(
+            s.app
+                .public_county(&county.code)
+                .listed_entities(list)
+                .await?
+                .into_iter()
+                .map(|(entity_id, name, township)| ListedEntityOut {
+                    county: c.clone(),
+                    entity_id,
+                    name,
+                    township,
+                }),
+        );
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -1337,7 +1527,7 @@ macro_rules! downloads {
 
 /// 现行（或某日公布的）抽查事项清单
 #[utoipa::path(get, path = "/api/v1/items", tag = "一单：抽查事项清单",
-    params(OnParams, PageParams),
+    params(CountyParams, OnParams, PageParams),
     responses(
         (status = 200, description = "已公布的抽查事项，按事项编码排序", body = ItemsPage),
         (status = 400, description = "参数错误", body = ErrorBody),
@@ -1349,12 +1539,12 @@ async fn items(State(s): State<AppState>, q: Params) -> ApiResult<Json<ItemsPage
 
 downloads! {
     /// 抽查事项清单（CSV）
-    #[utoipa::path(get, path = "/api/v1/items.csv", tag = "一单：抽查事项清单", params(OnParams),
+    #[utoipa::path(get, path = "/api/v1/items.csv", tag = "一单：抽查事项清单", params(CountyParams, OnParams),
         responses((status = 200, description = "全部条目，UTF-8（带 BOM）", content_type = "text/csv", body = String),
                   (status = 400, description = "参数错误", body = ErrorBody)))]
     csv items_csv;
     /// 抽查事项清单（XLSX）
-    #[utoipa::path(get, path = "/api/v1/items.xlsx", tag = "一单：抽查事项清单", params(OnParams),
+    #[utoipa::path(get, path = "/api/v1/items.xlsx", tag = "一单：抽查事项清单", params(CountyParams, OnParams),
         responses((status = 200, description = "全部条目", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
                   (status = 400, description = "参数错误", body = ErrorBody)))]
     xlsx items_xlsx;
@@ -1364,86 +1554,89 @@ downloads! {
 
 /// 已公布的跨部门联合抽查事项清单
 #[utoipa::path(get, path = "/api/v1/joint-lists", tag = "一单：抽查事项清单",
-    params(PageParams),
+    params(CountyParams, PageParams),
     responses(
         (status = 200, description = "按清单编码排序", body = JointListsPage),
         (status = 400, description = "参数错误", body = ErrorBody),
     ))]
 async fn joint_lists(State(s): State<AppState>, q: Params) -> ApiResult<Json<JointListsPage>> {
     let p = q.paging()?;
-    Ok(Json(JointListsPage::new(load_joint_lists(&s).await?, p)))
+    Ok(Json(JointListsPage::new(
+        load_joint_lists(&s, &q).await?,
+        p,
+    )))
 }
 
 downloads! {
     /// 联合抽查事项清单（CSV，每个事项一行）
-    #[utoipa::path(get, path = "/api/v1/joint-lists.csv", tag = "一单：抽查事项清单",
+    #[utoipa::path(get, path = "/api/v1/joint-lists.csv", tag = "一单：抽查事项清单", params(CountyParams),
         responses((status = 200, description = "UTF-8（带 BOM）", content_type = "text/csv", body = String)))]
     csv joint_lists_csv;
     /// 联合抽查事项清单（XLSX，每个事项一行）
-    #[utoipa::path(get, path = "/api/v1/joint-lists.xlsx", tag = "一单：抽查事项清单",
+    #[utoipa::path(get, path = "/api/v1/joint-lists.xlsx", tag = "一单：抽查事项清单", params(CountyParams),
         responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
     xlsx joint_lists_xlsx;
-    (State(s) => State<AppState>) => joint_lists_table(&load_joint_lists(&s).await?)
+    (State(s) => State<AppState>, q => Params) => joint_lists_table(&load_joint_lists(&s, &q).await?)
 }
 
 /// 各领域的实施细则（抽查比例、频次、公示期限）
 #[utoipa::path(get, path = "/api/v1/rule-books", tag = "一细则：实施细则",
-    params(PageParams),
+    params(CountyParams, PageParams),
     responses(
         (status = 200, description = "每个领域一项", body = RuleBooksPage),
         (status = 400, description = "参数错误", body = ErrorBody),
     ))]
 async fn rule_books(State(s): State<AppState>, q: Params) -> ApiResult<Json<RuleBooksPage>> {
     let p = q.paging()?;
-    Ok(Json(RuleBooksPage::new(load_rule_books(&s).await?, p)))
+    Ok(Json(RuleBooksPage::new(load_rule_books(&s, &q).await?, p)))
 }
 
 /// 已公布的年度抽查工作计划
 #[utoipa::path(get, path = "/api/v1/plans", tag = "年度计划",
-    params(PageParams),
+    params(CountyParams, PageParams),
     responses(
         (status = 200, description = "按年度（新的在前）、领域排序", body = PlansPage),
         (status = 400, description = "参数错误", body = ErrorBody),
     ))]
 async fn plans(State(s): State<AppState>, q: Params) -> ApiResult<Json<PlansPage>> {
     let p = q.paging()?;
-    Ok(Json(PlansPage::new(load_plans(&s).await?, p)))
+    Ok(Json(PlansPage::new(load_plans(&s, &q).await?, p)))
 }
 
 downloads! {
     /// 年度抽查工作计划（CSV，每项计划任务一行）
-    #[utoipa::path(get, path = "/api/v1/plans.csv", tag = "年度计划",
+    #[utoipa::path(get, path = "/api/v1/plans.csv", tag = "年度计划", params(CountyParams),
         responses((status = 200, description = "UTF-8（带 BOM）", content_type = "text/csv", body = String)))]
     csv plans_csv;
     /// 年度抽查工作计划（XLSX，每项计划任务一行）
-    #[utoipa::path(get, path = "/api/v1/plans.xlsx", tag = "年度计划",
+    #[utoipa::path(get, path = "/api/v1/plans.xlsx", tag = "年度计划", params(CountyParams),
         responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
     xlsx plans_xlsx;
-    (State(s) => State<AppState>) => plans_table(&load_plans(&s).await?)
+    (State(s) => State<AppState>, q => Params) => plans_table(&load_plans(&s, &q).await?)
 }
 
 /// 已公示的联合抽查任务
 #[utoipa::path(get, path = "/api/v1/tasks", tag = "任务与检查结果",
-    params(PageParams),
+    params(CountyParams, PageParams),
     responses(
         (status = 200, description = "按任务编号倒序（新的在前）", body = TasksPage),
         (status = 400, description = "参数错误", body = ErrorBody),
     ))]
 async fn tasks(State(s): State<AppState>, q: Params) -> ApiResult<Json<TasksPage>> {
     let p = q.paging()?;
-    Ok(Json(TasksPage::new(load_tasks(&s).await?, p)))
+    Ok(Json(TasksPage::new(load_tasks(&s, &q).await?, p)))
 }
 
 downloads! {
     /// 已公示的联合抽查任务（CSV）
-    #[utoipa::path(get, path = "/api/v1/tasks.csv", tag = "任务与检查结果",
+    #[utoipa::path(get, path = "/api/v1/tasks.csv", tag = "任务与检查结果", params(CountyParams),
         responses((status = 200, description = "UTF-8（带 BOM）", content_type = "text/csv", body = String)))]
     csv tasks_csv;
     /// 已公示的联合抽查任务（XLSX）
-    #[utoipa::path(get, path = "/api/v1/tasks.xlsx", tag = "任务与检查结果",
+    #[utoipa::path(get, path = "/api/v1/tasks.xlsx", tag = "任务与检查结果", params(CountyParams),
         responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
     xlsx tasks_xlsx;
-    (State(s) => State<AppState>) => tasks_table(&load_tasks(&s).await?)
+    (State(s) => State<AppState>, q => Params) => tasks_table(&load_tasks(&s, &q).await?)
 }
 
 /// 一个已公示任务：抽取概要、检查组（姓名与部门）、见证人、公开附件
@@ -1454,22 +1647,16 @@ downloads! {
         (status = 404, description = "没有这个已公示的任务（未公示的任务一律如此）", body = ErrorBody),
     ))]
 async fn task(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<TaskDetail>> {
-    let t = published_task(&s, &id).await?;
-    let names = Names::load(&s).await?;
-    let seed = s
-        .store
+    let (county, t) = published_task(&s, &id).await?;
+    let names = Names::load(&s, &county).await?;
+    let c = s.app.public_county(&county.code);
+    let seed = c
         .draw_record(t.id)
         .await?
         .and_then(|r| liancha_draw::Record::parse(r.as_bytes()).ok())
         .map(|r| r.seed_hex());
     let mut teams: BTreeMap<i32, Vec<MemberOut>> = BTreeMap::new();
-    for m in s
-        .store
-        .team_members(t.id)
-        .await?
-        .into_iter()
-        .filter(|m| m.active)
-    {
+    for m in c.team_members(t.id).await?.into_iter().filter(|m| m.active) {
         // The store names a member by id when the inspector is gone: never show that.
         let name = if m.name == m.inspector_id {
             "（未登记姓名）".to_string()
@@ -1481,8 +1668,7 @@ async fn task(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Js
             department: names.dept(&m.department),
         });
     }
-    let witnesses = s
-        .store
+    let witnesses = c
         .witnesses(t.id)
         .await?
         .into_iter()
@@ -1493,8 +1679,7 @@ async fn task(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Js
             organisation: w.organisation,
         })
         .collect();
-    let attachments = s
-        .store
+    let attachments = c
         .attachments(t.id)
         .await?
         .into_iter()
@@ -1584,6 +1769,8 @@ downloads! {
 /// One published inspection found by the search.
 #[derive(Debug, Serialize, ToSchema)]
 struct FoundResult {
+    /// 所属县（市、区）
+    county: CountyRef,
     /// 检查对象编号（统一社会信用代码）
     entity_id: String,
     /// 检查对象名称（公示时）
@@ -1668,7 +1855,17 @@ async fn search_results(State(s): State<AppState>, q: Params) -> ApiResult<Json<
             }));
         }
     };
-    let page = s.store.search_published(&query, before, limit).await?;
+    let page = s
+        .app
+        .store()
+        .search_published(&query, before, limit)
+        .await?;
+    let counties: BTreeMap<String, String> = s
+        .divisions()
+        .await?
+        .iter()
+        .map(|d| (d.code.to_string(), d.name.clone()))
+        .collect();
     Ok(Json(FoundPage {
         notice: None,
         next: page.next,
@@ -1676,6 +1873,10 @@ async fn search_results(State(s): State<AppState>, q: Params) -> ApiResult<Json<
             .rows
             .into_iter()
             .map(|r| FoundResult {
+                county: CountyRef {
+                    name: counties.get(&r.county).cloned().unwrap_or_default(),
+                    code: r.county,
+                },
                 published_on: liancha_domain::calendar::china_date(r.published_at).to_string(),
                 inspected_on: r.inspected_on.map(|d| d.to_string()),
                 categories: r
@@ -1748,7 +1949,7 @@ downloads! {
 
 /// 经营异常名录
 #[utoipa::path(get, path = "/api/v1/lists/abnormal", tag = "信用名单",
-    params(PageParams),
+    params(CountyParams, PageParams),
     responses(
         (status = 200, description = "按统一社会信用代码排序", body = ListedPage),
         (status = 400, description = "参数错误", body = ErrorBody),
@@ -1756,27 +1957,27 @@ downloads! {
 async fn abnormal(State(s): State<AppState>, q: Params) -> ApiResult<Json<ListedPage>> {
     let p = q.paging()?;
     Ok(Json(ListedPage::new(
-        load_listed(&s, CreditList::Abnormal).await?,
+        load_listed(&s, &q, CreditList::Abnormal).await?,
         p,
     )))
 }
 
 downloads! {
     /// 经营异常名录（CSV）
-    #[utoipa::path(get, path = "/api/v1/lists/abnormal.csv", tag = "信用名单",
+    #[utoipa::path(get, path = "/api/v1/lists/abnormal.csv", tag = "信用名单", params(CountyParams),
         responses((status = 200, description = "UTF-8（带 BOM）", content_type = "text/csv", body = String)))]
     csv abnormal_csv;
     /// 经营异常名录（XLSX）
-    #[utoipa::path(get, path = "/api/v1/lists/abnormal.xlsx", tag = "信用名单",
+    #[utoipa::path(get, path = "/api/v1/lists/abnormal.xlsx", tag = "信用名单", params(CountyParams),
         responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
     xlsx abnormal_xlsx;
-    (State(s) => State<AppState>) =>
-        listed_table(CreditList::Abnormal, &load_listed(&s, CreditList::Abnormal).await?)
+    (State(s) => State<AppState>, q => Params) =>
+        listed_table(CreditList::Abnormal, &load_listed(&s, &q, CreditList::Abnormal).await?)
 }
 
 /// 严重违法失信名单
 #[utoipa::path(get, path = "/api/v1/lists/blacklist", tag = "信用名单",
-    params(PageParams),
+    params(CountyParams, PageParams),
     responses(
         (status = 200, description = "按统一社会信用代码排序", body = ListedPage),
         (status = 400, description = "参数错误", body = ErrorBody),
@@ -1784,22 +1985,22 @@ downloads! {
 async fn blacklist(State(s): State<AppState>, q: Params) -> ApiResult<Json<ListedPage>> {
     let p = q.paging()?;
     Ok(Json(ListedPage::new(
-        load_listed(&s, CreditList::Blacklist).await?,
+        load_listed(&s, &q, CreditList::Blacklist).await?,
         p,
     )))
 }
 
 downloads! {
     /// 严重违法失信名单（CSV）
-    #[utoipa::path(get, path = "/api/v1/lists/blacklist.csv", tag = "信用名单",
+    #[utoipa::path(get, path = "/api/v1/lists/blacklist.csv", tag = "信用名单", params(CountyParams),
         responses((status = 200, description = "UTF-8（带 BOM）", content_type = "text/csv", body = String)))]
     csv blacklist_csv;
     /// 严重违法失信名单（XLSX）
-    #[utoipa::path(get, path = "/api/v1/lists/blacklist.xlsx", tag = "信用名单",
+    #[utoipa::path(get, path = "/api/v1/lists/blacklist.xlsx", tag = "信用名单", params(CountyParams),
         responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
     xlsx blacklist_xlsx;
-    (State(s) => State<AppState>) =>
-        listed_table(CreditList::Blacklist, &load_listed(&s, CreditList::Blacklist).await?)
+    (State(s) => State<AppState>, q => Params) =>
+        listed_table(CreditList::Blacklist, &load_listed(&s, &q, CreditList::Blacklist).await?)
 }
 
 // ---------------------------------------------------------------------------

@@ -113,16 +113,16 @@ pub async fn upload_targeted_document(
     let back = "/staff/targeted".to_string();
     // The session and CSRF token were checked by [`guard`] before the body was read.
     let u = read(form, &back).await?;
-    let department = s
-        .store
+    let department = staff
+        .rows(&s)
         .targeted_department(id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("定向检查 {id}")))?;
     staff.require(&Action::RecordTargeted {
         department: &department,
     })?;
-    match s
-        .store
+    match staff
+        .rows(&s)
         .add_targeted_document(id, &u.filename, &u.data, &staff.actor(), s.clock.now())
         .await
     {
@@ -140,8 +140,8 @@ pub async fn upload(
     let back = format!("/staff/tasks/{id}");
     // The session and CSRF token were checked by [`guard`] before the body was read.
     let u = read(form, &back).await?;
-    let task = s.store.task_or_404(id).await?;
-    let scope = s.store.task_scope(&task).await?;
+    let task = staff.rows(&s).task_or_404(id).await?;
+    let scope = staff.rows(&s).task_scope(&task).await?;
     let Some(purpose) = AttachmentPurpose::from_code(&u.purpose) else {
         return Err(WebError::Refused {
             message: "请选择材料用途".into(),
@@ -156,8 +156,8 @@ pub async fn upload(
             if staff.principal.role == Role::Inspector {
                 // Only for a visit of the inspector's own team.
                 let me = staff.principal.inspector_id.clone().unwrap_or_default();
-                let visit = s.store.visit(id, e).await?;
-                let members = s.store.team_members(id).await?;
+                let visit = staff.rows(&s).visit(id, e).await?;
+                let members = staff.rows(&s).team_members(id).await?;
                 let mine = visit.is_some_and(|v| {
                     members
                         .iter()
@@ -179,8 +179,8 @@ pub async fn upload(
         Some(e) => format!("/staff/tasks/{id}/visits/{e}"),
         None => back,
     };
-    match s
-        .store
+    match staff
+        .rows(&s)
         .add_attachment(
             id,
             entity,
@@ -203,7 +203,7 @@ pub async fn download(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let Some((meta, data)) = s.store.attachment(id).await? else {
+    let Some((meta, data)) = staff.rows(&s).attachment(id).await? else {
         return Err(WebError::NotFound(format!("附件 {id}")));
     };
     match (meta.task_id, meta.targeted_id) {
@@ -216,15 +216,15 @@ pub async fn download(
                     .await?;
             }
             None => {
-                let task = s.store.task_or_404(task_id).await?;
-                let scope = s.store.task_scope(&task).await?;
+                let task = staff.rows(&s).task_or_404(task_id).await?;
+                let scope = staff.rows(&s).task_scope(&task).await?;
                 staff.require(&Action::ReadTask(&scope))?;
             }
         },
         (None, Some(targeted)) => {
             // Whoever sees the targeted inspections of that department.
-            let department = s
-                .store
+            let department = staff
+                .rows(&s)
                 .targeted_department(targeted)
                 .await?
                 .unwrap_or_default();

@@ -105,6 +105,7 @@ impl IntoResponse for WebError {
             }
         };
         let page = crate::pages::ErrorPage {
+            portal: None,
             status: status.as_u16(),
             message,
             back,

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
+use liancha_domain::org::{Division, DivisionCode};
 use liancha_store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -28,7 +29,10 @@ pub use session::Clock;
 /// Per year: the `public_results` version and the figures computed from it.
 pub type StatsCache = std::sync::Arc<
     tokio::sync::Mutex<
-        std::collections::BTreeMap<i32, (i64, std::sync::Arc<liancha_store::search::PublicStats>)>,
+        std::collections::BTreeMap<
+            (DivisionCode, i32),
+            (i64, std::sync::Arc<liancha_store::search::PublicStats>),
+        >,
     >,
 >;
 
@@ -37,7 +41,11 @@ pub struct AppState {
     pub store: Store,
     /// The use cases; handlers moved to it call it instead of the store.
     pub app: liancha_app::App,
-    names_cache: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, staff::Names)>>>,
+    names_cache: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::BTreeMap<DivisionCode, (std::time::Instant, staff::Names)>,
+        >,
+    >,
     pub clock: Clock,
     pub limits: limits::RateLimits,
     /// Public statistics per year, with the version of `public_results` they were
@@ -48,6 +56,45 @@ pub struct AppState {
     /// Sign-ins and password changes being hashed or waiting to be: when none is
     /// left the request is refused at once with 503, not queued without end.
     pub hash_gate: std::sync::Arc<tokio::sync::Semaphore>,
+    /// The organisation tree, as last read: every request names its county in it.
+    tree:
+        std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<[Division]>)>>>,
+}
+
+/// How long the tree is reused before being read again; adding a division forgets it.
+const TREE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl AppState {
+    /// The organisation tree (read at most every [`TREE_TTL`]).
+    pub async fn divisions(&self) -> Result<std::sync::Arc<[Division]>, WebError> {
+        if let Some((at, tree)) = self.tree.lock().ok().and_then(|t| t.clone())
+            && at.elapsed() < TREE_TTL
+        {
+            return Ok(tree);
+        }
+        let tree: std::sync::Arc<[Division]> = self.app.store().divisions().await?.into();
+        if let Ok(mut t) = self.tree.lock() {
+            *t = Some((std::time::Instant::now(), tree.clone()));
+        }
+        Ok(tree)
+    }
+
+    /// Forgets the tree read last, after a division was added.
+    pub fn tree_changed(&self) {
+        if let Ok(mut t) = self.tree.lock() {
+            *t = None;
+        }
+    }
+
+    /// The division with this code, if the installation has it.
+    pub async fn division(&self, code: &DivisionCode) -> Result<Option<Division>, WebError> {
+        Ok(self
+            .divisions()
+            .await?
+            .iter()
+            .find(|d| &d.code == code)
+            .cloned())
+    }
 }
 
 /// Password checks that may wait for a hashing thread, besides those running.
@@ -62,6 +109,7 @@ impl AppState {
             limits: limits::RateLimits::default(),
             stats_cache: Default::default(),
             names_cache: Default::default(),
+            tree: Default::default(),
             login_throttle: Default::default(),
             hash_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 liancha_store::accounts::hashing_threads() + HASH_QUEUE,
@@ -159,22 +207,34 @@ async fn no_store(
 pub fn router(state: AppState) -> Router {
     let rate_limits = state.limits.clone();
     let r = Router::new()
-        .route("/", get(pages::index))
-        .route("/entities", get(pages::entities))
-        .route("/entities/{id}", get(pages::entity))
-        .route("/inspectors", get(pages::inspectors))
-        .route("/items", get(pages::items))
-        .route("/rule-books", get(pages::rule_books))
+        // The province's portal, and each county's under its division code.
+        .route("/", get(pages::home))
+        .route("/c/{county}", get(pages::index))
+        .route("/c/{county}/entities", get(pages::entities))
+        .route("/c/{county}/entities/{id}", get(pages::entity))
+        .route("/c/{county}/inspectors", get(pages::inspectors))
+        .route("/c/{county}/items", get(pages::items))
+        .route("/c/{county}/rule-books", get(pages::rule_books))
+        .route("/c/{county}/plans", get(public::plans))
+        .route("/c/{county}/tasks", get(public::tasks))
+        .route("/c/{county}/lists", get(public::lists))
+        .route("/c/{county}/stats", get(public::stats))
+        // Addresses from before the portals: one county's page, or a choice of county.
+        .route("/entities", get(pages::legacy))
+        .route("/inspectors", get(pages::legacy))
+        .route("/items", get(pages::legacy))
+        .route("/rule-books", get(pages::legacy))
+        .route("/public/plans", get(pages::legacy))
+        .route("/public/stats", get(pages::legacy))
+        .route("/entities/{id}", get(pages::entity_anywhere))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/{name}", get(public::script))
         .route("/check", get(public::check))
         .route("/verify", get(public::verify))
-        .route("/public/tasks", get(public::tasks))
+        .route("/public/tasks", get(public::tasks_everywhere))
         .route("/public/tasks/{id}", get(public::task))
-        .route("/public/plans", get(public::plans))
-        .route("/public/lists", get(public::lists))
+        .route("/public/lists", get(public::lists_everywhere))
         .route("/public/results", get(public::results))
-        .route("/public/stats", get(public::stats))
         .route("/public/tasks/{id}/record.json", get(public::record))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))

@@ -101,10 +101,15 @@ impl DashboardPage {
     }
 }
 
-async fn load(s: &AppState, year: Option<i32>, month: Option<u32>) -> Result<Oversight, WebError> {
+async fn load(
+    s: &AppState,
+    staff: &Staff,
+    year: Option<i32>,
+    month: Option<u32>,
+) -> Result<Oversight, WebError> {
     let now = s.clock.now();
     let year = year.unwrap_or_else(|| china_date(now).year());
-    Ok(s.store.oversight(year, month, now).await?)
+    Ok(staff.rows(s).oversight(year, month, now).await?)
 }
 
 pub async fn dashboard(
@@ -113,7 +118,7 @@ pub async fn dashboard(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Html<String>, WebError> {
     staff.require(&Action::ReadOversight)?;
-    let o = load(&s, q.year, None).await?;
+    let o = load(&s, &staff, q.year, None).await?;
     let with_tasks: Vec<_> = o
         .departments
         .iter()
@@ -146,8 +151,8 @@ pub async fn dashboard(
             .map(|(d, f)| (d.label().to_string(), f.tasks(), f.tasks().to_string()))
             .collect::<Vec<_>>(),
     );
-    let tasks = s
-        .store
+    let tasks = staff
+        .rows(&s)
         .tasks(&liancha_store::tasks::TaskFilter {
             year: Some(o.year),
             ..Default::default()
@@ -156,7 +161,7 @@ pub async fn dashboard(
     Ok(Html(
         DashboardPage {
             tasks,
-            names: Names::load(&s).await?,
+            names: Names::load(&s, &staff.county.code).await?,
             states: TaskState::ALL,
             coverage_chart,
             problems_chart,
@@ -175,7 +180,7 @@ pub async fn export(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ReadOversight)?;
-    let o = load(&s, q.year, None).await?;
+    let o = load(&s, &staff, q.year, None).await?;
     let bytes = workbook(&o).map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
     Ok((
         [
@@ -338,13 +343,16 @@ pub async fn monthly_report(
         },
         None => (today.year(), today.month()),
     };
-    let o = s.store.oversight(year, Some(month), s.clock.now()).await?;
+    let o = staff
+        .rows(&s)
+        .oversight(year, Some(month), s.clock.now())
+        .await?;
     let Some((_, figures)) = o.departments.iter().find(|(d, _)| d.code == department) else {
         return Err(WebError::NotFound(format!("部门 {department}")));
     };
     Ok(Html(
         ReportPage {
-            names: Names::load(&s).await?,
+            names: Names::load(&s, &staff.county.code).await?,
             figures: figures.clone(),
             population: o.population,
             deadlines: o

@@ -1,10 +1,12 @@
 //! Directory pages: the one list, two directories and one rule book, as people read them.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use liancha_domain::org::{Division, DivisionCode, Level};
 use liancha_domain::{
     Department, Domain, Entity, EntityType, Inspector, Item, JointItemList, RiskClass, RuleBook,
 };
@@ -12,6 +14,137 @@ use liancha_store::directories::{Counts, EntityFilter};
 use serde::Deserialize;
 
 use crate::{AppState, WebError};
+
+/// The county portal a public page belongs to (`/c/532323/…`); the province-wide
+/// pages (search, lists, check, verify) have none.
+#[derive(Debug, Clone)]
+pub struct Portal {
+    pub code: DivisionCode,
+    pub name: String,
+}
+
+impl Portal {
+    /// The portal of the county with this code, if the installation has such a county.
+    pub async fn of(s: &AppState, raw: &str) -> Result<Portal, WebError> {
+        let missing = || WebError::NotFound(format!("没有代码为 {raw} 的县（市、区）"));
+        let code = DivisionCode::parse(raw).map_err(|_| missing())?;
+        match s.division(&code).await? {
+            Some(d) if d.level() == Level::County => Ok(Portal { code, name: d.name }),
+            _ => Err(missing()),
+        }
+    }
+
+    /// The county's published rows, as the public reads them.
+    pub fn rows<'a>(&self, s: &'a AppState) -> liancha_store::County<'a> {
+        s.app.public_county(&self.code)
+    }
+}
+
+impl FromRequestParts<AppState> for Portal {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, WebError> {
+        let params = RawPathParams::from_request_parts(parts, s)
+            .await
+            .map_err(|_| WebError::NotFound("页面不存在".into()))?;
+        let raw = params
+            .iter()
+            .find(|(k, _)| *k == "county")
+            .map(|(_, v)| v.to_string())
+            .ok_or_else(|| WebError::NotFound("页面不存在".into()))?;
+        Portal::of(s, &raw).await
+    }
+}
+
+/// The counties of the installation, under their prefectures, for the portal's
+/// home and the county picker.
+#[derive(Debug, Clone)]
+pub struct Prefecture {
+    pub name: String,
+    pub counties: Vec<Division>,
+}
+
+async fn prefectures(s: &AppState) -> Result<Vec<Prefecture>, WebError> {
+    let tree = s.divisions().await?;
+    Ok(tree
+        .iter()
+        .filter(|d| d.level() == Level::Prefecture)
+        .map(|p| Prefecture {
+            name: p.name.clone(),
+            counties: tree
+                .iter()
+                .filter(|c| c.level() == Level::County && c.code.parent().as_ref() == Some(&p.code))
+                .cloned()
+                .collect(),
+        })
+        .filter(|p| !p.counties.is_empty())
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    portal: Option<Portal>,
+    prefectures: Vec<Prefecture>,
+    province: Option<String>,
+}
+
+/// The province's portal: a search over every county's published results, and each
+/// county's own portal.
+pub async fn home(State(s): State<AppState>) -> PageResult {
+    let province = s
+        .divisions()
+        .await?
+        .iter()
+        .find(|d| d.level() == Level::Province)
+        .map(|d| d.name.clone());
+    render(&HomePage {
+        portal: None,
+        prefectures: prefectures(&s).await?,
+        province,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pick_county.html")]
+struct PickCountyPage {
+    portal: Option<Portal>,
+    prefectures: Vec<Prefecture>,
+    path: String,
+    query: String,
+}
+
+/// An address from before counties had portals (`/items`, `/public/plans` …): the
+/// county's page when the installation has one county, else a choice of county.
+pub async fn county_page(
+    s: &AppState,
+    path: &str,
+    query: Option<&str>,
+) -> Result<Response, WebError> {
+    let prefectures = prefectures(s).await?;
+    let counties: Vec<&Division> = prefectures.iter().flat_map(|p| &p.counties).collect();
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    if let [only] = counties.as_slice() {
+        return Ok(Redirect::to(&format!("/c/{}{path}{query}", only.code)).into_response());
+    }
+    Ok(render(&PickCountyPage {
+        portal: None,
+        prefectures,
+        path: path.to_string(),
+        query,
+    })?
+    .into_response())
+}
+
+/// `/items` and the other pages of one county, without the county: see [`county_page`].
+pub async fn legacy(State(s): State<AppState>, uri: axum::http::Uri) -> Result<Response, WebError> {
+    let path = match uri.path() {
+        "/public/plans" => "/plans",
+        "/public/stats" => "/stats",
+        p => p,
+    };
+    county_page(&s, path, uri.query()).await
+}
 
 type PageResult = Result<Html<String>, WebError>;
 
@@ -31,6 +164,7 @@ fn render<T: Template>(t: &T) -> PageResult {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub(crate) struct ErrorPage {
+    pub portal: Option<Portal>,
     pub status: u16,
     pub message: String,
     pub back: Option<String>,
@@ -39,21 +173,23 @@ pub(crate) struct ErrorPage {
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage {
+    portal: Option<Portal>,
     counts: Counts,
-    engine: &'static str,
     townships: Vec<(String, [i64; 4], i64)>,
 }
 
-pub async fn index(State(s): State<AppState>) -> PageResult {
-    let counts = s.store.counts().await?;
-    let mut townships: Vec<(String, [i64; 4], i64)> = s
-        .store
+/// A county's portal: its one list, two directories and rule book, and its
+/// entities by township and risk class.
+pub async fn index(State(s): State<AppState>, portal: Portal) -> PageResult {
+    let c = portal.rows(&s);
+    let counts = c.counts().await?;
+    let mut townships: Vec<(String, [i64; 4], i64)> = c
         .townships()
         .await?
         .into_iter()
         .map(|t| (t.name, [0; 4], 0))
         .collect();
-    for (township, class, n) in s.store.entity_breakdown().await? {
+    for (township, class, n) in c.entity_breakdown().await? {
         if let (Some(row), Some(c)) = (
             townships.iter_mut().find(|r| r.0 == township),
             RiskClass::from_code(&class),
@@ -63,8 +199,8 @@ pub async fn index(State(s): State<AppState>) -> PageResult {
         }
     }
     render(&IndexPage {
+        portal: Some(portal),
         counts,
-        engine: s.store.engine().name(),
         townships,
     })
 }
@@ -88,6 +224,7 @@ const PAGE_SIZE: i64 = 50;
 #[derive(Template)]
 #[template(path = "entities.html")]
 struct EntitiesPage {
+    portal: Option<Portal>,
     query: EntityQuery,
     townships: Vec<String>,
     types: &'static [EntityType],
@@ -98,6 +235,16 @@ struct EntitiesPage {
     pages: i64,
     /// Query string without `page`, for the pager links.
     base_query: String,
+}
+
+impl EntitiesPage {
+    /// The county's code, for links within its portal.
+    fn code(&self) -> String {
+        self.portal
+            .as_ref()
+            .map(|p| p.code.to_string())
+            .unwrap_or_default()
+    }
 }
 
 fn query_pair(out: &mut String, key: &str, value: &str) {
@@ -125,7 +272,12 @@ pub(crate) fn url_encode(value: &str) -> String {
     out
 }
 
-pub async fn entities(State(s): State<AppState>, Query(query): Query<EntityQuery>) -> PageResult {
+pub async fn entities(
+    State(s): State<AppState>,
+    portal: Portal,
+    Query(query): Query<EntityQuery>,
+) -> PageResult {
+    let c = portal.rows(&s);
     let filter = EntityFilter {
         township: Some(query.township.clone()).filter(|t| !t.is_empty()),
         entity_type: EntityType::from_code(&query.entity_type),
@@ -134,8 +286,7 @@ pub async fn entities(State(s): State<AppState>, Query(query): Query<EntityQuery
         query: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
     };
     let page = query.page.unwrap_or(1).max(1);
-    let result = s
-        .store
+    let result = c
         .entities(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         .await?;
     let mut base_query = String::new();
@@ -144,13 +295,7 @@ pub async fn entities(State(s): State<AppState>, Query(query): Query<EntityQuery
     query_pair(&mut base_query, "entity_type", &query.entity_type);
     query_pair(&mut base_query, "risk_class", &query.risk_class);
     render(&EntitiesPage {
-        townships: s
-            .store
-            .townships()
-            .await?
-            .into_iter()
-            .map(|t| t.name)
-            .collect(),
+        townships: c.townships().await?.into_iter().map(|t| t.name).collect(),
         types: EntityType::ALL,
         classes: RiskClass::ALL,
         pages: (result.total + PAGE_SIZE - 1) / PAGE_SIZE,
@@ -159,22 +304,48 @@ pub async fn entities(State(s): State<AppState>, Query(query): Query<EntityQuery
         page,
         base_query,
         query,
+        portal: Some(portal),
     })
 }
 
 #[derive(Template)]
 #[template(path = "entity.html")]
 struct EntityPage {
+    portal: Option<Portal>,
     e: Entity,
     inspections: Vec<liancha_store::results::PublishedResult>,
 }
 
-pub async fn entity(State(s): State<AppState>, Path(id): Path<String>) -> PageResult {
-    match s.store.entity(&id).await? {
+/// An entity of a county's directory, with its published inspections in every
+/// county (an entity that moved keeps the record of each).
+pub async fn entity(
+    State(s): State<AppState>,
+    portal: Portal,
+    Path(params): Path<std::collections::BTreeMap<String, String>>,
+) -> PageResult {
+    let id = params.get("id").cloned().unwrap_or_default();
+    match portal.rows(&s).entity(&id).await? {
         Some(e) => render(&EntityPage {
-            inspections: s.store.published_results_of_entity(&e.id).await?,
+            inspections: s.app.store().published_results_of_entity(&e.id).await?,
             e,
+            portal: Some(portal),
         }),
+        None => Err(WebError::NotFound(format!("没有编号为 {id} 的检查对象"))),
+    }
+}
+
+/// `/entities/ID` from before counties had portals: the county where the entity is
+/// on the directory now.
+pub async fn entity_anywhere(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    match s.app.store().entity_home(&id).await? {
+        Some(county) => Ok(Redirect::to(&format!(
+            "/c/{county}/entities/{}",
+            url_encode(id.trim())
+        ))
+        .into_response()),
         None => Err(WebError::NotFound(format!("没有编号为 {id} 的检查对象"))),
     }
 }
@@ -182,6 +353,7 @@ pub async fn entity(State(s): State<AppState>, Path(id): Path<String>) -> PageRe
 #[derive(Template)]
 #[template(path = "inspectors.html")]
 struct InspectorsPage {
+    portal: Option<Portal>,
     departments: Vec<Department>,
     rows: Vec<Inspector>,
     today: NaiveDate,
@@ -200,14 +372,16 @@ pub async fn inspectors(
     State(s): State<AppState>,
     mut parts: axum::http::request::Parts,
 ) -> Result<axum::response::Response, WebError> {
-    use axum::extract::FromRequestParts;
-    use axum::response::IntoResponse;
+    let portal = Portal::from_request_parts(&mut parts, &s).await?;
+    // Staff of this county see ids and certificate numbers; anyone else the public page.
     let staff = crate::session::Staff::from_request_parts(&mut parts, &s)
         .await
-        .is_ok();
+        .is_ok_and(|st| st.county.code == portal.code);
+    let c = portal.rows(&s);
     let page = render(&InspectorsPage {
-        departments: s.store.departments().await?,
-        rows: s.store.inspectors(None).await?,
+        departments: c.departments().await?,
+        rows: c.inspectors(None).await?,
+        portal: Some(portal),
         today: liancha_domain::calendar::today_in_china(),
         staff,
     })?;
@@ -230,6 +404,7 @@ pub struct ItemsQuery {
 #[derive(Template)]
 #[template(path = "items.html")]
 struct ItemsPage {
+    portal: Option<Portal>,
     departments: Vec<Department>,
     items: Vec<Item>,
     lists: Vec<JointItemList>,
@@ -237,6 +412,13 @@ struct ItemsPage {
 }
 
 impl ItemsPage {
+    /// The county's code, for links within its portal.
+    fn code(&self) -> String {
+        self.portal
+            .as_ref()
+            .map(|p| p.code.to_string())
+            .unwrap_or_default()
+    }
     fn department_name(&self, code: &str) -> String {
         department_name(&self.departments, code)
     }
@@ -256,7 +438,12 @@ impl ItemsPage {
     }
 }
 
-pub async fn items(State(s): State<AppState>, Query(q): Query<ItemsQuery>) -> PageResult {
+pub async fn items(
+    State(s): State<AppState>,
+    portal: Portal,
+    Query(q): Query<ItemsQuery>,
+) -> PageResult {
+    let c = portal.rows(&s);
     let as_of = match q.date.trim() {
         "" => None,
         d => Some(liancha_domain::rows::parse_date(d).ok_or_else(|| {
@@ -264,24 +451,26 @@ pub async fn items(State(s): State<AppState>, Query(q): Query<ItemsQuery>) -> Pa
         })?),
     };
     let items = match as_of {
-        Some(day) => s.store.items_as_published_on(day).await?,
-        None => s.store.items(true).await?,
+        Some(day) => c.items_as_published_on(day).await?,
+        None => c.items(true).await?,
     };
     render(&ItemsPage {
-        departments: s.store.departments().await?,
+        departments: c.departments().await?,
         lists: if as_of.is_none() {
-            s.store.joint_item_lists(true).await?
+            c.joint_item_lists(true).await?
         } else {
             Vec::new()
         },
         items,
         as_of,
+        portal: Some(portal),
     })
 }
 
 #[derive(Template)]
 #[template(path = "rule_books.html")]
 struct RuleBooksPage {
+    portal: Option<Portal>,
     books: Vec<RuleBook>,
 }
 
@@ -291,12 +480,15 @@ impl RuleBooksPage {
     }
 }
 
-pub async fn rule_books(State(s): State<AppState>) -> PageResult {
+pub async fn rule_books(State(s): State<AppState>, portal: Portal) -> PageResult {
     let mut books = Vec::new();
     for d in Domain::ALL {
-        books.push(s.store.rule_book(*d).await?);
+        books.push(portal.rows(&s).rule_book(*d).await?);
     }
-    render(&RuleBooksPage { books })
+    render(&RuleBooksPage {
+        portal: Some(portal),
+        books,
+    })
 }
 
 pub async fn stylesheet() -> impl IntoResponse {

@@ -40,9 +40,9 @@ pub async fn plans(
 ) -> Result<Html<String>, WebError> {
     Ok(Html(
         PlansPage {
-            names: Names::load(&s).await?,
+            names: Names::load(&s, &staff.county.code).await?,
             notice: done_message(&q.done),
-            plans: s.store.annual_plans(None, false).await?,
+            plans: staff.rows(&s).annual_plans(None, false).await?,
             domains: Domain::ALL,
             can_create: may_create(&staff),
             year: china_date(s.clock.now()).year() + 1,
@@ -77,8 +77,8 @@ pub async fn create(
             back,
         });
     };
-    match s
-        .store
+    match staff
+        .rows(&s)
         .create_annual_plan(
             year,
             domain,
@@ -107,8 +107,9 @@ struct PlanPage {
     can_start_tasks: bool,
 }
 
-async fn load(s: &AppState, id: i64) -> Result<AnnualPlan, WebError> {
-    s.store
+async fn load(s: &AppState, staff: &Staff, id: i64) -> Result<AnnualPlan, WebError> {
+    staff
+        .rows(s)
         .annual_plan(id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("计划 {id}")))
@@ -120,12 +121,12 @@ pub async fn plan(
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
-    let plan = load(&s, id).await?;
+    let plan = load(&s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManagePlans {
         lead_department: &plan.lead_department,
     });
-    let items = s
-        .store
+    let items = staff
+        .rows(&s)
         .items(true)
         .await?
         .into_iter()
@@ -133,7 +134,7 @@ pub async fn plan(
         .collect();
     Ok(Html(
         PlanPage {
-            names: Names::load(&s).await?,
+            names: Names::load(&s, &staff.county.code).await?,
             notice: done_message(&q.done),
             can_start_tasks: plan.published_at.is_some() && may_create(&staff),
             items,
@@ -160,7 +161,7 @@ pub async fn add_entry(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<EntryForm>,
 ) -> Result<Response, WebError> {
-    let plan = load(&s, id).await?;
+    let plan = load(&s, &staff, id).await?;
     staff.require(&Action::ManagePlans {
         lead_department: &plan.lead_department,
     })?;
@@ -171,8 +172,8 @@ pub async fn add_entry(
             back,
         });
     };
-    match s
-        .store
+    match staff
+        .rows(&s)
         .add_plan_entry(
             id,
             month,
@@ -194,12 +195,12 @@ pub async fn publish(
     Path(id): Path<i64>,
     CsrfForm(staff, _): CsrfForm<crate::session::Empty>,
 ) -> Result<Response, WebError> {
-    let plan = load(&s, id).await?;
+    let plan = load(&s, &staff, id).await?;
     staff.require(&Action::ManagePlans {
         lead_department: &plan.lead_department,
     })?;
-    match s
-        .store
+    match staff
+        .rows(&s)
         .publish_annual_plan(id, &staff.actor(), s.clock.now())
         .await
     {

@@ -11,6 +11,7 @@ use liancha_domain::workflow::{TaskState, VisitState};
 use liancha_store::tasks::{Task, TaskFilter, TeamMember, Visit};
 use serde::Deserialize;
 
+use crate::pages::Portal;
 use crate::staff::Names;
 use crate::{AppState, WebError};
 
@@ -23,6 +24,7 @@ pub struct CodeQuery {
 #[derive(Template)]
 #[template(path = "public/check.html")]
 struct CheckPage {
+    portal: Option<Portal>,
     names: Names,
     code: String,
     found: Option<(Task, Visit, Vec<TeamMember>)>,
@@ -37,25 +39,39 @@ pub async fn check(
 ) -> Result<Html<String>, WebError> {
     let code = q.code.trim().to_ascii_uppercase();
     let mut found = None;
-    if !code.is_empty()
-        && code.len() <= 16
-        && let Some(visit) = s.store.visit_by_code(&code).await?
-    {
-        let task = s.store.task_or_404(visit.task_id).await?;
+    let mut portal = None;
+    // The code does not name its county: each county holding it is looked at.
+    let counties = if !code.is_empty() && code.len() <= 16 {
+        s.app.store().check_code_counties(&code).await?
+    } else {
+        Vec::new()
+    };
+    for county in counties {
+        let c = s.app.public_county(&county);
+        let Some(visit) = c.visit_by_code(&code).await? else {
+            continue;
+        };
+        let task = c.task_or_404(visit.task_id).await?;
         if matches!(task.state, TaskState::Drawn | TaskState::Published) {
-            let team = s
-                .store
+            let team = c
                 .team_members(task.id)
                 .await?
                 .into_iter()
                 .filter(|m| m.active && Some(m.team_no) == visit.team_no)
                 .collect();
             found = Some((task, visit, team));
+            portal = Some(Portal::of(&s, county.as_str()).await?);
+            break;
         }
     }
+    let names = match &portal {
+        Some(p) => Names::load(&s, &p.code).await?,
+        None => Names::default(),
+    };
     Ok(Html(
         CheckPage {
-            names: Names::load(&s).await?,
+            portal,
+            names,
             code,
             found,
         }
@@ -74,40 +90,77 @@ impl CheckPage {
 #[derive(Template)]
 #[template(path = "public/tasks.html")]
 struct TasksPage {
-    names: Names,
-    tasks: Vec<Task>,
+    portal: Option<Portal>,
+    /// Per county shown: its name, its department names and its published tasks.
+    counties: Vec<(String, Names, Vec<Task>)>,
 }
 
-/// Published tasks, newest first.
-pub async fn tasks(State(s): State<AppState>) -> Result<Html<String>, WebError> {
-    let tasks = s
-        .store
-        .tasks(&TaskFilter {
-            state: Some(TaskState::Published),
-            ..TaskFilter::default()
-        })
-        .await?;
+async fn published_tasks(c: &liancha_store::County<'_>) -> Result<Vec<Task>, WebError> {
+    Ok(c.tasks(&TaskFilter {
+        state: Some(TaskState::Published),
+        ..TaskFilter::default()
+    })
+    .await?)
+}
+
+/// A county's published tasks, newest first.
+pub async fn tasks(State(s): State<AppState>, portal: Portal) -> Result<Html<String>, WebError> {
+    let tasks = published_tasks(&portal.rows(&s)).await?;
     Ok(Html(
         TasksPage {
-            names: Names::load(&s).await?,
-            tasks,
+            counties: vec![(
+                portal.name.clone(),
+                Names::load(&s, &portal.code).await?,
+                tasks,
+            )],
+            portal: Some(portal),
         }
         .render()?,
     ))
 }
 
-async fn published(s: &AppState, id: i64) -> Result<Task, WebError> {
-    match s.store.task(id).await? {
-        Some(t) if t.state == TaskState::Published => Ok(t),
-        _ => Err(WebError::NotFound(format!("已公示的任务 {id}"))),
+/// Every county's published tasks, county by county.
+pub async fn tasks_everywhere(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+    let mut counties = Vec::new();
+    for d in s.divisions().await?.iter() {
+        if d.level() != liancha_domain::org::Level::County {
+            continue;
+        }
+        let tasks = published_tasks(&s.app.public_county(&d.code)).await?;
+        if !tasks.is_empty() {
+            counties.push((d.name.clone(), Names::load(&s, &d.code).await?, tasks));
+        }
+    }
+    Ok(Html(
+        TasksPage {
+            portal: None,
+            counties,
+        }
+        .render()?,
+    ))
+}
+
+/// A published task and its county's portal; any other id is not found.
+async fn published(s: &AppState, id: i64) -> Result<(Portal, Task), WebError> {
+    let missing = || WebError::NotFound(format!("已公示的任务 {id}"));
+    let county = s
+        .app
+        .store()
+        .published_task_county(id)
+        .await?
+        .ok_or_else(missing)?;
+    let portal = Portal::of(s, county.as_str()).await?;
+    match portal.rows(s).task(id).await? {
+        Some(t) if t.state == TaskState::Published => Ok((portal, t)),
+        _ => Err(missing()),
     }
 }
 
 /// A published task's draw record, for anyone to verify.
 pub async fn record(State(s): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
-    published(&s, id).await?;
-    let json = s
-        .store
+    let (portal, _) = published(&s, id).await?;
+    let json = portal
+        .rows(&s)
         .draw_record(id)
         .await?
         .ok_or_else(|| WebError::NotFound("抽取记录".into()))?;
@@ -133,6 +186,7 @@ pub struct VerifyQuery {
 #[derive(Template)]
 #[template(path = "public/verify.html")]
 struct VerifyPage {
+    portal: Option<Portal>,
     task: Option<Task>,
 }
 
@@ -141,11 +195,14 @@ pub async fn verify(
     State(s): State<AppState>,
     Query(q): Query<VerifyQuery>,
 ) -> Result<Html<String>, WebError> {
-    let task = match q.task {
-        Some(id) => Some(published(&s, id).await?),
-        None => None,
+    let (portal, task) = match q.task {
+        Some(id) => {
+            let (p, t) = published(&s, id).await?;
+            (Some(p), Some(t))
+        }
+        None => (None, None),
     };
-    Ok(Html(VerifyPage { task }.render()?))
+    Ok(Html(VerifyPage { portal, task }.render()?))
 }
 
 pub async fn script(Path(name): Path<String>) -> Result<Response, WebError> {
@@ -167,6 +224,7 @@ pub async fn script(Path(name): Path<String>) -> Result<Response, WebError> {
 #[derive(Template)]
 #[template(path = "public/task.html")]
 struct TaskPage {
+    portal: Option<Portal>,
     names: Names,
     task: Task,
     seed: String,
@@ -182,25 +240,20 @@ pub async fn task(
     State(s): State<AppState>,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
-    let task = published(&s, id).await?;
-    let record = s.store.draw_record(id).await?.unwrap_or_default();
+    let (portal, task) = published(&s, id).await?;
+    let c = portal.rows(&s);
+    let record = c.draw_record(id).await?.unwrap_or_default();
     let seed = liancha_draw::Record::parse(record.as_bytes())
         .map(|r| r.seed_hex())
         .unwrap_or_default();
     let mut teams: std::collections::BTreeMap<i32, Vec<TeamMember>> =
         std::collections::BTreeMap::new();
-    for m in s
-        .store
-        .team_members(id)
-        .await?
-        .into_iter()
-        .filter(|m| m.active)
-    {
+    for m in c.team_members(id).await?.into_iter().filter(|m| m.active) {
         teams.entry(m.team_no).or_default().push(m);
     }
     let mut results: Vec<(String, String, Vec<liancha_store::results::PublishedResult>)> =
         Vec::new();
-    for r in s.store.published_results_of_task(id).await? {
+    for r in c.published_results_of_task(id).await? {
         match results.last_mut() {
             Some((e, _, v)) if *e == r.entity_id => v.push(r),
             _ => results.push((r.entity_id.clone(), r.entity_name.clone(), vec![r])),
@@ -208,10 +261,9 @@ pub async fn task(
     }
     Ok(Html(
         TaskPage {
-            names: Names::load(&s).await?,
-            witnesses: s.store.witnesses(id).await?,
-            attachments: s
-                .store
+            names: Names::load(&s, &portal.code).await?,
+            witnesses: c.witnesses(id).await?,
+            attachments: c
                 .attachments(id)
                 .await?
                 .into_iter()
@@ -221,6 +273,7 @@ pub async fn task(
             teams,
             results,
             task,
+            portal: Some(portal.clone()),
         }
         .render()?,
     ))
@@ -229,15 +282,18 @@ pub async fn task(
 #[derive(Template)]
 #[template(path = "public/plans.html")]
 struct PlansPage {
+    portal: Option<Portal>,
     names: Names,
     plans: Vec<liancha_store::plans::AnnualPlan>,
 }
 
-pub async fn plans(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+/// A county's published annual plans.
+pub async fn plans(State(s): State<AppState>, portal: Portal) -> Result<Html<String>, WebError> {
     Ok(Html(
         PlansPage {
-            names: Names::load(&s).await?,
-            plans: s.store.annual_plans(None, true).await?,
+            names: Names::load(&s, &portal.code).await?,
+            plans: portal.rows(&s).annual_plans(None, true).await?,
+            portal: Some(portal),
         }
         .render()?,
     ))
@@ -246,17 +302,73 @@ pub async fn plans(State(s): State<AppState>) -> Result<Html<String>, WebError> 
 #[derive(Template)]
 #[template(path = "public/lists.html")]
 struct ListsPage {
-    abnormal: Vec<(String, String, String)>,
-    blacklist: Vec<(String, String, String)>,
+    portal: Option<Portal>,
+    /// (county code, county name, id, name, township)
+    abnormal: Vec<Listed>,
+    blacklist: Vec<Listed>,
 }
 
-/// The abnormal list and the serious-violation list, as recorded.
-pub async fn lists(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+/// One entity on a credit list: its county's code and name, its id, name, township.
+pub struct Listed {
+    pub county: String,
+    pub county_name: String,
+    pub id: String,
+    pub name: String,
+    pub township: String,
+}
+
+async fn listed(
+    s: &AppState,
+    county: &liancha_domain::org::Division,
+    list: liancha_domain::workflow::CreditList,
+) -> Result<Vec<Listed>, WebError> {
+    Ok(s.app
+        .public_county(&county.code)
+        .listed_entities(list)
+        .await?
+        .into_iter()
+        .map(|(id, name, township)| Listed {
+            county: county.code.to_string(),
+            county_name: county.name.clone(),
+            id,
+            name,
+            township,
+        })
+        .collect())
+}
+
+/// A county's abnormal list and serious-violation list, as recorded.
+pub async fn lists(State(s): State<AppState>, portal: Portal) -> Result<Html<String>, WebError> {
     use liancha_domain::workflow::CreditList;
+    let county = liancha_domain::org::Division {
+        code: portal.code.clone(),
+        name: portal.name.clone(),
+    };
     Ok(Html(
         ListsPage {
-            abnormal: s.store.listed_entities(CreditList::Abnormal).await?,
-            blacklist: s.store.listed_entities(CreditList::Blacklist).await?,
+            abnormal: listed(&s, &county, CreditList::Abnormal).await?,
+            blacklist: listed(&s, &county, CreditList::Blacklist).await?,
+            portal: Some(portal),
+        }
+        .render()?,
+    ))
+}
+
+/// Every county's abnormal and serious-violation lists: one list for the province.
+pub async fn lists_everywhere(State(s): State<AppState>) -> Result<Html<String>, WebError> {
+    use liancha_domain::workflow::CreditList;
+    let (mut abnormal, mut blacklist) = (Vec::new(), Vec::new());
+    for d in s.divisions().await?.iter() {
+        if d.level() == liancha_domain::org::Level::County {
+            abnormal.extend(listed(&s, d, CreditList::Abnormal).await?);
+            blacklist.extend(listed(&s, d, CreditList::Blacklist).await?);
+        }
+    }
+    Ok(Html(
+        ListsPage {
+            portal: None,
+            abnormal,
+            blacklist,
         }
         .render()?,
     ))
@@ -273,7 +385,10 @@ pub struct SearchQuery {
 #[derive(Template)]
 #[template(path = "public/results.html")]
 struct ResultsPage {
-    names: Names,
+    portal: Option<Portal>,
+    /// Department names per county code, for the counties on the page.
+    names: std::collections::BTreeMap<String, Names>,
+    counties: std::collections::BTreeMap<String, String>,
     q: String,
     error: Option<String>,
     by_id: bool,
@@ -302,9 +417,16 @@ impl ResultsPage {
     fn departments(&self, r: &liancha_store::search::PublicResult) -> String {
         r.departments
             .iter()
-            .map(|d| self.names.dept(d))
+            .map(|d| {
+                self.names
+                    .get(&r.county)
+                    .map_or_else(|| d.clone(), |n| n.dept(d))
+            })
             .collect::<Vec<_>>()
             .join("、")
+    }
+    fn county_name(&self, r: &liancha_store::search::PublicResult) -> String {
+        self.counties.get(&r.county).cloned().unwrap_or_default()
     }
 }
 
@@ -329,7 +451,14 @@ pub async fn results(
 ) -> Result<Html<String>, WebError> {
     use liancha_domain::search::{QueryError, ResultQuery};
     let mut page = ResultsPage {
-        names: Names::load(&s).await?,
+        portal: None,
+        names: Default::default(),
+        counties: s
+            .divisions()
+            .await?
+            .iter()
+            .map(|d| (d.code.to_string(), d.name.clone()))
+            .collect(),
         q: q.q.trim().to_string(),
         error: None,
         by_id: false,
@@ -339,7 +468,15 @@ pub async fn results(
     match ResultQuery::parse(&q.q) {
         Ok(query) => {
             page.by_id = matches!(query, ResultQuery::EntityId(_));
-            page.page = s.store.search_published(&query, q.before, 20).await?;
+            page.page = s.app.store().search_published(&query, q.before, 20).await?;
+            for r in &page.page.rows {
+                if !page.names.contains_key(&r.county)
+                    && let Ok(code) = liancha_domain::org::DivisionCode::parse(&r.county)
+                {
+                    page.names
+                        .insert(r.county.clone(), Names::load(&s, &code).await?);
+                }
+            }
         }
         // An empty box is the page before the first search, not a mistake.
         Err(QueryError::Empty) if q.q.trim().is_empty() => {}
@@ -358,23 +495,26 @@ pub struct StatsQuery {
 /// computation at a time: a burst of visitors waits for it instead of repeating it.
 async fn cached_stats(
     s: &AppState,
+    portal: &Portal,
     year: i32,
 ) -> Result<std::sync::Arc<liancha_store::search::PublicStats>, WebError> {
-    let version = s.store.public_results_version().await?;
+    let version = s.app.store().public_results_version().await?;
     let mut cache = s.stats_cache.lock().await;
-    if let Some((v, stats)) = cache.get(&year)
+    let key = (portal.code.clone(), year);
+    if let Some((v, stats)) = cache.get(&key)
         && *v == version
     {
         return Ok(stats.clone());
     }
-    let stats = std::sync::Arc::new(s.store.public_stats(year).await?);
-    cache.insert(year, (version, stats.clone()));
+    let stats = std::sync::Arc::new(portal.rows(s).public_stats(year).await?);
+    cache.insert(key, (version, stats.clone()));
     Ok(stats)
 }
 
 #[derive(Template)]
 #[template(path = "public/stats.html")]
 struct StatsPage {
+    portal: Option<Portal>,
     names: Names,
     stats: std::sync::Arc<liancha_store::search::PublicStats>,
     township_chart: String,
@@ -400,6 +540,7 @@ impl StatsPage {
 /// counts.
 pub async fn stats(
     State(s): State<AppState>,
+    portal: Portal,
     Query(q): Query<StatsQuery>,
 ) -> Result<Html<String>, WebError> {
     use crate::oversight::{bar_chart, percent};
@@ -410,15 +551,15 @@ pub async fn stats(
             "年份 {year} 不在可查询范围内"
         )));
     }
-    let mut stats = cached_stats(&s, year).await?;
+    let mut stats = cached_stats(&s, &portal, year).await?;
     // Without a chosen year, show the latest year that has anything published.
     if q.year.is_none()
         && stats.inspections == 0
         && let Some(&latest) = stats.years.first()
     {
-        stats = cached_stats(&s, latest).await?;
+        stats = cached_stats(&s, &portal, latest).await?;
     }
-    let names = Names::load(&s).await?;
+    let names = Names::load(&s, &portal.code).await?;
     let share = |part: i64, whole: i64| if whole > 0 { part * 10_000 / whole } else { 0 };
     let township_chart = bar_chart(
         "各乡镇抽查覆盖率（已检查户数 ÷ 存续户数）",
@@ -449,6 +590,7 @@ pub async fn stats(
     );
     Ok(Html(
         StatsPage {
+            portal: Some(portal),
             names,
             stats,
             township_chart,

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
 use liancha_domain::auth::{Action, Principal};
+use liancha_domain::org::Division;
 use liancha_store::accounts::{User, random_token};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -76,13 +77,18 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The signed-in staff member of a request.
+/// The signed-in staff member of a request, and the county the request works in:
+/// the member's own, or for a prefecture or province office, the county below it that
+/// the request names (`?county=`) or last chose (a cookie), else the office itself.
 #[derive(Clone)]
 pub struct Staff {
     pub user: User,
     pub principal: Principal,
     pub csrf: String,
     pub token: String,
+    pub county: Division,
+    /// For an office above counties: the counties it reaches, to choose among.
+    pub counties: Vec<Division>,
 }
 
 impl Staff {
@@ -119,10 +125,65 @@ impl Staff {
         (&self.principal).into()
     }
 
-    /// The use cases' context: this user, at `now`.
+    /// The use cases' context: this user, in the request's county, at `now`.
     pub fn context(&self, now: chrono::DateTime<chrono::Utc>) -> liancha_app::Context {
-        liancha_app::Context::new(self.principal.clone(), now)
+        liancha_app::Context::in_county(self.principal.clone(), self.county.code.clone(), now)
+            .unwrap_or_else(|_| liancha_app::Context::new(self.principal.clone(), now))
     }
+
+    /// The rows of the request's county, through the application layer.
+    pub fn rows<'a>(&self, s: &'a AppState) -> liancha_store::County<'a> {
+        s.app.county(&self.context(s.clock.now()))
+    }
+
+    /// Whether the account works above counties (a prefecture or province office).
+    pub fn above_counties(&self) -> bool {
+        !self.principal.in_county()
+    }
+
+    /// The name the pages give the request's county (牟定县) or office.
+    pub fn county_name(&self) -> &str {
+        &self.county.name
+    }
+}
+
+/// The cookie in which an office above counties keeps the county it last chose.
+pub const COUNTY_COOKIE: &str = "liancha_county";
+
+/// The county a request of `principal` works in; see [`Staff`].
+async fn request_county(
+    s: &AppState,
+    principal: &Principal,
+    parts: &Parts,
+) -> Result<(Division, Vec<Division>), WebError> {
+    let tree = s.divisions().await?;
+    let own = tree
+        .iter()
+        .find(|d| d.code == principal.division)
+        .cloned()
+        .ok_or_else(|| WebError::NotFound(format!("行政区划 {}", principal.division)))?;
+    if principal.in_county() {
+        return Ok((own, Vec::new()));
+    }
+    let below: Vec<Division> = tree
+        .iter()
+        .cloned()
+        .filter(|d| d.level() == liancha_domain::org::Level::County && principal.reaches(&d.code))
+        .collect();
+    let asked = parts
+        .uri
+        .query()
+        .and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "county")
+                .map(|(_, v)| v.to_string())
+        })
+        .or_else(|| cookie(&parts.headers, COUNTY_COOKIE));
+    let chosen = asked
+        .and_then(|c| liancha_domain::org::DivisionCode::parse(&c).ok())
+        .and_then(|c| below.iter().find(|d| d.code == c).cloned());
+    Ok((chosen.unwrap_or(own), below))
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -145,7 +206,8 @@ impl FromRequestParts<AppState> for Staff {
             return Err(to_login());
         };
         let found = s
-            .store
+            .app
+            .store()
             .session(&token, s.clock.now())
             .await
             .map_err(|e| WebError::from(e).into_response())?;
@@ -155,11 +217,17 @@ impl FromRequestParts<AppState> for Staff {
         if user.must_change_password && path != "/account/password" && path != "/logout" {
             return Err(Redirect::to("/account/password").into_response());
         }
+        let principal = user.principal();
+        let (county, counties) = request_county(s, &principal, parts)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let staff = Staff {
-            principal: user.principal(),
+            principal,
             user,
             csrf,
             token,
+            county,
+            counties,
         };
         parts.extensions.insert(staff.clone());
         Ok(staff)
@@ -199,6 +267,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
+    portal: Option<crate::pages::Portal>,
     next: String,
     csrf: String,
     message: Option<String>,
@@ -258,6 +327,7 @@ fn login_page(
 ) -> Response {
     let csrf = random_token();
     let page = LoginPage {
+        portal: None,
         next: safe_next(next),
         csrf: csrf.clone(),
         message,
@@ -332,7 +402,8 @@ pub async fn login(
         return login_refused(&headers, &f.next, StatusCode::SERVICE_UNAVAILABLE, 5);
     };
     match s
-        .store
+        .app
+        .store()
         .login_from(&f.username, &f.password, now, address)
         .await
     {
@@ -378,8 +449,9 @@ pub async fn logout(
     headers: HeaderMap,
     CsrfForm(staff, _): CsrfForm<Empty>,
 ) -> Result<Response, WebError> {
-    s.store.logout(&staff.token).await?;
-    s.store
+    s.app.store().logout(&staff.token).await?;
+    s.app
+        .home(&staff.principal)
         .audit(
             &staff.actor(),
             s.clock.now(),
@@ -446,7 +518,8 @@ pub async fn change_password(
         Err("两次输入的新密码不一致".to_string())
     } else {
         match s
-            .store
+            .app
+            .store()
             .change_password(
                 staff.user.id,
                 &f.current,

@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use liancha_domain::auth::{Action, Role, TaskScope};
 use liancha_domain::calendar::{china, china_date, format_china_time};
+use liancha_domain::org::DivisionCode;
 use liancha_domain::workflow::{
     DeadlineFlag, FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode, TaskState,
     VisitState, WitnessRole, deadline_flag,
@@ -40,7 +41,7 @@ fn see_other(to: String) -> Response {
 }
 
 /// Names for codes, for every page.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Names {
     departments: std::sync::Arc<[Department]>,
 }
@@ -50,17 +51,22 @@ pub struct Names {
 const NAMES_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Names {
-    pub async fn load(s: &AppState) -> Result<Names, WebError> {
-        if let Some((at, names)) = s.names_cache.lock().ok().and_then(|c| c.clone())
+    /// The names of a county's departments (public: its item lists carry them).
+    pub async fn load(s: &AppState, county: &DivisionCode) -> Result<Names, WebError> {
+        if let Some((at, names)) = s
+            .names_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(county).cloned())
             && at.elapsed() < NAMES_TTL
         {
             return Ok(names);
         }
         let names = Names {
-            departments: s.store.departments().await?.into(),
+            departments: s.app.public_county(county).departments().await?.into(),
         };
         if let Ok(mut c) = s.names_cache.lock() {
-            *c = Some((std::time::Instant::now(), names.clone()));
+            c.insert(county.clone(), (std::time::Instant::now(), names.clone()));
         }
         Ok(names)
     }
@@ -157,7 +163,7 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
         },
         _ => TaskFilter::default(),
     };
-    let mut tasks = s.store.tasks(&filter).await?;
+    let mut tasks = staff.rows(&s).tasks(&filter).await?;
     if p.role == Role::Township {
         tasks.retain(|t| {
             t.scope.townships.is_empty()
@@ -166,12 +172,12 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
                     .is_some_and(|x| t.scope.townships.contains(x))
         });
     }
-    let cal = s.store.calendar().await?;
+    let cal = staff.rows(&s).calendar().await?;
     let today = china_date(s.clock.now());
     let mut out = Vec::with_capacity(tasks.len());
     for task in tasks {
         let (deadline, flag) = if task.state == TaskState::Drawn {
-            let d = s.store.deadline_on(&cal, &task).await?;
+            let d = staff.rows(&s).deadline_on(&cal, &task).await?;
             (Some(d), Some(deadline_flag(&cal, today, d)))
         } else {
             (None, None)
@@ -192,8 +198,8 @@ pub async fn home(
 ) -> PageResult {
     let p = &staff.principal;
     let my_visits = match &p.inspector_id {
-        Some(id) => s
-            .store
+        Some(id) => staff
+            .rows(&s)
             .visits_for_inspector(id)
             .await?
             .iter()
@@ -203,8 +209,9 @@ pub async fn home(
     };
     let (open_follow_ups, open_proposals) = match (&p.role, &p.department) {
         (Role::DepartmentAdmin, Some(d)) => (
-            s.store.follow_ups(Some(d), true).await?.len(),
-            s.store
+            staff.rows(&s).follow_ups(Some(d), true).await?.len(),
+            staff
+                .rows(&s)
                 .credit_proposals(Some(d))
                 .await?
                 .iter()
@@ -216,7 +223,7 @@ pub async fn home(
     let mut tasks = task_rows(&s, &staff).await?;
     tasks.truncate(20);
     render(&HomePage {
-        names: Names::load(&s).await?,
+        names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
         my_visits,
         open_follow_ups,
@@ -243,7 +250,7 @@ pub async fn tasks(State(s): State<AppState>, staff: Staff) -> PageResult {
         Role::Coordinator | Role::DepartmentAdmin
     );
     render(&TasksPage {
-        names: Names::load(&s).await?,
+        names: Names::load(&s, &staff.county.code).await?,
         rows: task_rows(&s, &staff).await?,
         can_create,
         staff,
@@ -489,10 +496,10 @@ async fn task_form_page(
         axum::http::StatusCode::OK
     };
     let page = TaskFormPage {
-        names: Names::load(s).await?,
-        items: s.store.items(true).await?,
-        townships: s
-            .store
+        names: Names::load(s, &staff.county.code).await?,
+        items: staff.rows(&s).items(true).await?,
+        townships: staff
+            .rows(&s)
             .townships()
             .await?
             .into_iter()
@@ -553,7 +560,7 @@ pub async fn new_task(
     // From a planned task of a published annual plan.
     let f = match q.entry {
         None => f,
-        Some(entry) => match s.store.plan_entry(entry).await? {
+        Some(entry) => match staff.rows(&s).plan_entry(entry).await? {
             Some((plan, e)) if plan.published_at.is_some() => TaskForm {
                 title: format!("{}（{}月）", e.title, e.month),
                 year: plan.year.to_string(),
@@ -586,8 +593,8 @@ pub async fn create_task(
         Ok(t) => t,
         Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
     };
-    match s
-        .store
+    match staff
+        .rows(&s)
         .create_task(&parsed, &staff.actor(), s.clock.now())
         .await
     {
@@ -632,8 +639,8 @@ pub async fn update_task(
         Ok(t) => t,
         Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
     };
-    match s
-        .store
+    match staff
+        .rows(&s)
         .update_task(
             id,
             f.version.unwrap_or(0),
@@ -735,12 +742,12 @@ pub async fn task(
     let (task, scope) = load_task(&s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManageTask(&scope));
     let review_department = staff.review_department(&scope.departments);
-    let members = s.store.team_members(id).await?;
+    let members = staff.rows(&s).team_members(id).await?;
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
     for m in &members {
         teams.entry(m.team_no).or_default().push(m.clone());
     }
-    let mut visits = s.store.visits(id).await?;
+    let mut visits = staff.rows(&s).visits(id).await?;
     // An inspector sees only the visits of their own team.
     if staff.principal.role == Role::Inspector {
         let me = staff.principal.inspector_id.clone().unwrap_or_default();
@@ -752,8 +759,8 @@ pub async fn task(
         visits.retain(|v| v.team_no.is_some_and(|t| mine.contains(&t)));
     }
     let (deadline, flag) = if task.state == TaskState::Drawn {
-        let cal = s.store.calendar().await?;
-        let d = s.store.deadline_on(&cal, &task).await?;
+        let cal = staff.rows(&s).calendar().await?;
+        let d = staff.rows(&s).deadline_on(&cal, &task).await?;
         (
             Some(d),
             Some(deadline_flag(&cal, china_date(s.clock.now()), d)),
@@ -766,8 +773,8 @@ pub async fn task(
     let suggested_round = SourceDecl::drand_round_after(now + chrono::Duration::minutes(10));
     // The latest steps; the whole history (every visit's submission) has its own page.
     let (history, history_total) = if staff.may(&Action::ReadAudit) || can_manage {
-        let (rows, total) = s
-            .store
+        let (rows, total) = staff
+            .rows(&s)
             .audit_for_task_tail(id, HISTORY_ON_TASK_PAGE)
             .await?;
         (rows, total as usize)
@@ -775,25 +782,25 @@ pub async fn task(
         (vec![], 0)
     };
     render(&TaskPage {
-        names: Names::load(&s).await?,
+        names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
         can_manage,
         review_department,
         excluded: if task.committed_at.is_some() {
-            s.store.exclusions(id).await?.len()
+            staff.rows(&s).exclusions(id).await?.len()
         } else {
             0
         },
-        witnesses: s.store.witnesses(id).await?,
-        ceremony: s
-            .store
+        witnesses: staff.rows(&s).witnesses(id).await?,
+        ceremony: staff
+            .rows(&s)
             .attachments(id)
             .await?
             .into_iter()
             .filter(|a| a.entity_id.is_none())
             .collect(),
         reviews: if task.state == TaskState::Drawn || task.state == TaskState::Published {
-            s.store.reviews(id).await?
+            staff.rows(&s).reviews(id).await?
         } else {
             vec![]
         },
@@ -1035,7 +1042,7 @@ pub async fn record(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     load_whole_task(&s, &staff, id).await?;
-    let Some(json) = s.store.draw_record(id).await? else {
+    let Some(json) = staff.rows(&s).draw_record(id).await? else {
         return Err(WebError::NotFound("该任务尚未抽取".into()));
     };
     Ok((
@@ -1061,7 +1068,7 @@ pub async fn plan(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     load_whole_task(&s, &staff, id).await?;
-    let Some(json) = s.store.plan_json(id).await? else {
+    let Some(json) = staff.rows(&s).plan_json(id).await? else {
         return Err(WebError::NotFound("该任务尚未封存抽取方案".into()));
     };
     Ok((
@@ -1095,7 +1102,7 @@ pub async fn exclusions(
 ) -> PageResult {
     let task = load_whole_task(&s, &staff, id).await?;
     render(&ExclusionsPage {
-        rows: s.store.exclusions(id).await?,
+        rows: staff.rows(&s).exclusions(id).await?,
         task,
         staff,
     })
@@ -1163,8 +1170,8 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: Stri
         return Err(WebError::NotFound("该任务尚未抽取".into()));
     }
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
-    for m in s
-        .store
+    for m in staff
+        .rows(&s)
         .team_members(id)
         .await?
         .into_iter()
@@ -1172,7 +1179,7 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: Stri
     {
         teams.entry(m.team_no).or_default().push(m);
     }
-    let mut visits = s.store.visits(id).await?;
+    let mut visits = staff.rows(&s).visits(id).await?;
     visits.retain(|v| v.team_no.is_some() && v.state != VisitState::Replaced);
     if staff.principal.role == Role::Inspector {
         let me = staff.principal.inspector_id.clone().unwrap_or_default();
@@ -1183,7 +1190,7 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: Stri
         });
     }
     render(&DocumentsPage {
-        names: Names::load(&s).await?,
+        names: Names::load(&s, &staff.county.code).await?,
         categories: ResultCategory::ALL,
         methods: InspectionMethod::ALL,
         task,
@@ -1227,9 +1234,9 @@ pub async fn my_visits(State(s): State<AppState>, staff: Staff) -> PageResult {
     };
     let mut rows = Vec::new();
     let mut titles: BTreeMap<i64, String> = BTreeMap::new();
-    for v in s.store.visits_for_inspector(&me).await? {
+    for v in staff.rows(&s).visits_for_inspector(&me).await? {
         if let std::collections::btree_map::Entry::Vacant(e) = titles.entry(v.task_id) {
-            e.insert(s.store.task_or_404(v.task_id).await?.title);
+            e.insert(staff.rows(&s).task_or_404(v.task_id).await?.title);
         }
         let title = titles[&v.task_id].clone();
         rows.push((v, title));
@@ -1289,8 +1296,8 @@ pub async fn visit(
 ) -> PageResult {
     let ctx = staff.context(s.clock.now());
     let view = s.app.visit_view(&ctx, id, &entity).await?;
-    let attachments = s
-        .store
+    let attachments = staff
+        .rows(&s)
         .attachments(id)
         .await?
         .into_iter()
@@ -1299,9 +1306,9 @@ pub async fn visit(
     render(&VisitPage {
         can_attach: view.can_attach,
         attachments,
-        names: Names::load(&s).await?,
+        names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
-        results: s.store.visit_results(id, &entity).await?,
+        results: staff.rows(&s).visit_results(id, &entity).await?,
         categories: ResultCategory::ALL,
         methods: InspectionMethod::ALL,
         today: china_date(s.clock.now()),
@@ -1479,15 +1486,21 @@ pub async fn follow_ups(
         .as_deref()
         .is_some_and(|d| staff.may(&Action::ManageFollowUp { department: d }));
     render(&FollowUpsPage {
-        names: Names::load(&s).await?,
+        names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
-        rows: s.store.follow_ups(department.as_deref(), false).await?,
-        proposals: s.store.credit_proposals(department.as_deref()).await?,
+        rows: staff
+            .rows(&s)
+            .follow_ups(department.as_deref(), false)
+            .await?,
+        proposals: staff
+            .rows(&s)
+            .credit_proposals(department.as_deref())
+            .await?,
         kinds: FollowUpKind::ALL,
         department,
         can_manage,
-        item_names: s
-            .store
+        item_names: staff
+            .rows(&s)
             .items(false)
             .await?
             .into_iter()
@@ -1607,7 +1620,10 @@ pub async fn targeted(
     let department = staff.department_view()?;
     render(&TargetedPage {
         notice: done_message(&q.done),
-        rows: s.store.targeted_inspections(department.as_deref()).await?,
+        rows: staff
+            .rows(&s)
+            .targeted_inspections(department.as_deref())
+            .await?,
         sources: TargetedSource::ALL,
         can_record: department
             .as_deref()
@@ -1665,8 +1681,8 @@ pub async fn record_targeted(
             .collect(),
         findings: f.findings,
     };
-    match s
-        .store
+    match staff
+        .rows(&s)
         .record_targeted(&t, &staff.actor(), s.clock.now())
         .await
     {
@@ -1704,11 +1720,11 @@ pub async fn audit(
             if !(staff.may(&Action::ReadAudit) || staff.may(&Action::ManageTask(&scope))) {
                 return Err(WebError::Forbidden);
             }
-            s.store.audit_for_task(id).await?
+            staff.rows(&s).audit_for_task(id).await?
         }
         None => {
             staff.require(&Action::ReadAudit)?;
-            s.store.audit_recent(500).await?
+            staff.rows(&s).audit_recent(500).await?
         }
     };
     render(&AuditPage {
@@ -1758,9 +1774,12 @@ pub async fn conflicts(
 ) -> PageResult {
     let department = staff.department_view()?;
     render(&ConflictsPage {
-        names: Names::load(&s).await?,
+        names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
-        rows: s.store.conflict_declarations(department.as_deref()).await?,
+        rows: staff
+            .rows(&s)
+            .conflict_declarations(department.as_deref())
+            .await?,
         can_declare: matches!(
             staff.principal.role,
             Role::Coordinator | Role::DepartmentAdmin
@@ -1787,15 +1806,15 @@ pub async fn declare_conflict(
         Role::Coordinator => {}
         Role::DepartmentAdmin => {
             // Only for the department's own inspectors.
-            let theirs = s.store.inspector(f.inspector_id.trim()).await?;
+            let theirs = staff.rows(&s).inspector(f.inspector_id.trim()).await?;
             if theirs.is_some_and(|i| Some(&i.department) != p.department.as_ref()) {
                 return Err(WebError::Forbidden);
             }
         }
         _ => return Err(WebError::Forbidden),
     }
-    match s
-        .store
+    match staff
+        .rows(&s)
         .declare_conflict(
             f.inspector_id.trim(),
             &f.entity_id.trim().to_ascii_uppercase(),

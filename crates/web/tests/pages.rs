@@ -27,9 +27,34 @@ async fn headers_of(s: &Server, path: &str) -> reqwest::header::HeaderMap {
 
 async fn directory_pages(engine: Engine) {
     let s = start(engine).await;
+    // The province's portal leads to each county's.
     let (status, body, headers) = get(&s, "/").await;
     assert_eq!(status, 200);
+    assert!(
+        body.contains(r#"href="/c/532323""#) && body.contains("牟定县"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"action="/public/results""#),
+        "a search box on the home page"
+    );
+    let (status, body, _) = get(&s, "/c/532323").await;
+    assert_eq!(status, 200);
     assert!(body.contains("500</b>检查对象"), "{body}");
+    assert!(
+        body.contains("牟定县人民政府"),
+        "the county's own name in the footer"
+    );
+    assert!(
+        !body.contains("SQLite") && !body.contains("PostgreSQL"),
+        "no engine name"
+    );
+    // Addresses from before the portals reach the installation's one county.
+    let (status, body, _) = get(&s, "/items").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("牟定县 · "), "{body}");
+    let (status, _, _) = get(&s, "/c/999999").await;
+    assert_eq!(status, 404);
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(
         headers["content-security-policy"]

@@ -108,7 +108,8 @@ impl Server {
 /// What the fixture made, for the tests to look at.
 struct World {
     srv: Server,
-    store: Store,
+    /// The demo county's handle, on a store that lives as long as the test run.
+    mouding: liancha_store::County<'static>,
     published: i64,
     draft: i64,
     committed: i64,
@@ -156,6 +157,7 @@ async fn actor(store: &Store, name: &str) -> Actor {
 /// task; a draft item; inspectors whose phone and certificate numbers are markers.
 async fn world(engine: Engine) -> World {
     let (srv, store) = start(engine).await;
+    let mouding = liancha_store::testing::mouding_county(&store).await;
     let coordinator = actor(&store, "bianban").await;
     let amr = actor(&store, "amr-admin").await;
     let agri = actor(&store, "agri-admin").await;
@@ -163,7 +165,7 @@ async fn world(engine: Engine) -> World {
     let today = liancha_domain::calendar::today_in_china();
     let year = chrono::Datelike::year(&today);
 
-    store
+    mouding
         .put_items(&[Item {
             code: "SC-LEAK-9".into(),
             name: "LEAK 草稿事项".into(),
@@ -177,7 +179,7 @@ async fn world(engine: Engine) -> World {
         }])
         .await
         .unwrap();
-    let inspectors: Vec<_> = store
+    let inspectors: Vec<_> = mouding
         .inspectors(None)
         .await
         .unwrap()
@@ -189,9 +191,9 @@ async fn world(engine: Engine) -> World {
             i
         })
         .collect();
-    store.put_inspectors(&inspectors).await.unwrap();
+    mouding.put_inspectors(&inspectors).await.unwrap();
 
-    let plan = store
+    let plan = mouding
         .create_annual_plan(
             year,
             Domain::Market,
@@ -203,7 +205,7 @@ async fn world(engine: Engine) -> World {
         )
         .await
         .unwrap();
-    let entry = store
+    let entry = mouding
         .add_plan_entry(
             plan,
             3,
@@ -215,12 +217,12 @@ async fn world(engine: Engine) -> World {
         )
         .await
         .unwrap();
-    store
+    mouding
         .publish_annual_plan(plan, &coordinator, now)
         .await
         .unwrap();
 
-    let published = store
+    let published = mouding
         .create_task(
             &spec("已公示的联合抽查", &["SC-001", "NY-001"], Some(entry)),
             &coordinator,
@@ -228,7 +230,7 @@ async fn world(engine: Engine) -> World {
         )
         .await
         .unwrap();
-    let drawn = store
+    let drawn = mouding
         .create_task(
             &spec("LEAK 已抽取未公示的抽查", &["SC-002"], Some(entry)),
             &coordinator,
@@ -236,7 +238,7 @@ async fn world(engine: Engine) -> World {
         )
         .await
         .unwrap();
-    let committed = store
+    let committed = mouding
         .create_task(
             &spec("LEAK 方案已封存的抽查", &["SC-002"], None),
             &coordinator,
@@ -244,13 +246,13 @@ async fn world(engine: Engine) -> World {
         )
         .await
         .unwrap();
-    let draft = store
+    let draft = mouding
         .create_task(&spec("LEAK 草稿任务", &["SC-001"], None), &coordinator, now)
         .await
         .unwrap();
     for t in [published, drawn, committed] {
-        let v = store.task_or_404(t).await.unwrap().version;
-        store
+        let v = mouding.task_or_404(t).await.unwrap().version;
+        mouding
             .commit_task(
                 t,
                 v,
@@ -262,8 +264,8 @@ async fn world(engine: Engine) -> World {
             .unwrap();
     }
     for t in [published, drawn] {
-        let v = store.task_or_404(t).await.unwrap().version;
-        store
+        let v = mouding.task_or_404(t).await.unwrap().version;
+        mouding
             .reveal_and_draw(
                 t,
                 v,
@@ -274,7 +276,7 @@ async fn world(engine: Engine) -> World {
             .await
             .unwrap();
     }
-    store
+    mouding
         .add_witness(
             published,
             "王见证",
@@ -285,7 +287,7 @@ async fn world(engine: Engine) -> World {
         )
         .await
         .unwrap();
-    store
+    mouding
         .add_witness(
             drawn,
             "LEAK 见证人",
@@ -302,7 +304,7 @@ async fn world(engine: Engine) -> World {
         (published, "LEAK-private-ceremony.png", false),
         (drawn, "LEAK-drawn-task-public.png", true),
     ] {
-        store
+        mouding
             .add_attachment(
                 task,
                 None,
@@ -317,10 +319,10 @@ async fn world(engine: Engine) -> World {
             .unwrap();
     }
 
-    let visits = store.visits(published).await.unwrap();
+    let visits = mouding.visits(published).await.unwrap();
     let assigned: Vec<_> = visits.iter().filter(|v| v.team_no.is_some()).collect();
     assert!(assigned.len() >= 2, "the draw assigns visits");
-    store
+    mouding
         .add_attachment(
             published,
             Some(&assigned[0].entity_id),
@@ -345,25 +347,25 @@ async fn world(engine: Engine) -> World {
             methods: vec![InspectionMethod::OnSite],
             findings: "LEAK 内部备注：线索来自举报人张某".into(),
         });
-        store
+        mouding
             .record_results(published, &v.entity_id, today, &results, &amr, now)
             .await
             .unwrap();
     }
-    store
+    mouding
         .approve_results(published, "amr", &amr, now)
         .await
         .unwrap();
-    store
+    mouding
         .approve_results(published, "agri", &agri, now)
         .await
         .unwrap();
-    let v = store.task_or_404(published).await.unwrap().version;
-    store
+    let v = mouding.task_or_404(published).await.unwrap().version;
+    mouding
         .publish_task(published, v, &coordinator, now)
         .await
         .unwrap();
-    let proposal = store
+    let proposal = mouding
         .credit_proposals(Some("amr"))
         .await
         .unwrap()
@@ -371,13 +373,13 @@ async fn world(engine: Engine) -> World {
         .find(|p| p.entity_id == assigned[0].entity_id)
         .unwrap()
         .id;
-    store
+    mouding
         .decide_credit_proposal(proposal, true, "", &amr, now)
         .await
         .unwrap();
 
     // The drawn task's results are in, but never reviewed or published.
-    for v in store
+    for v in mouding
         .visits(drawn)
         .await
         .unwrap()
@@ -390,15 +392,17 @@ async fn world(engine: Engine) -> World {
             methods: vec![InspectionMethod::Documentary],
             findings: "LEAK 未公示任务的检查情况".into(),
         }];
-        store
+        mouding
             .record_results(drawn, &v.entity_id, today, &results, &amr, now)
             .await
             .unwrap();
     }
 
+    let forever: &'static Store = Box::leak(Box::new(store.clone()));
+    let mouding = liancha_store::testing::mouding_county(forever).await;
     World {
+        mouding,
         srv,
-        store,
         published,
         draft,
         committed,
@@ -594,7 +598,7 @@ async fn published_task_detail_and_results(engine: Engine) {
     assert_eq!(d["task"]["mode"]["code"], "comprehensive");
     assert_eq!(d["task"]["items"].as_array().unwrap().len(), 2);
     let record: Value =
-        serde_json::from_str(&w.store.draw_record(w.published).await.unwrap().unwrap()).unwrap();
+        serde_json::from_str(&w.mouding.draw_record(w.published).await.unwrap().unwrap()).unwrap();
     assert_eq!(d["draw"]["seed"], record["seed"]);
     assert_eq!(d["draw"]["plan_digest"], record["plan_digest"]);
     assert_eq!(d["draw"]["sources"][0]["text"], "掷骰");
@@ -605,7 +609,7 @@ async fn published_task_detail_and_results(engine: Engine) {
 
     // Teams: names and departments, exactly the active members.
     let members: Vec<_> = w
-        .store
+        .mouding
         .team_members(w.published)
         .await
         .unwrap()
@@ -644,7 +648,7 @@ async fn published_task_detail_and_results(engine: Engine) {
         ))
         .await;
     let results = r["items"].as_array().unwrap();
-    let visits = w.store.visits(w.published).await.unwrap();
+    let visits = w.mouding.visits(w.published).await.unwrap();
     let assigned = visits.iter().filter(|v| v.team_no.is_some()).count();
     assert_eq!(results.len(), assigned * 2, "one row per entity and item");
     let unreachable = results
@@ -1097,7 +1101,7 @@ async fn nothing_unpublished_leaks(engine: Engine) {
     // Every entity that was in any task, published or not.
     let mut entities: BTreeSet<String> = BTreeSet::new();
     for t in [w.published, w.drawn] {
-        for v in w.store.visits(t).await.unwrap() {
+        for v in w.mouding.visits(t).await.unwrap() {
             entities.insert(v.entity_id);
         }
     }
@@ -1112,7 +1116,7 @@ async fn nothing_unpublished_leaks(engine: Engine) {
     }
     let mut inspector_ids: BTreeSet<String> = BTreeSet::new();
     for t in [w.published, w.drawn] {
-        for m in w.store.team_members(t).await.unwrap() {
+        for m in w.mouding.team_members(t).await.unwrap() {
             inspector_ids.insert(m.inspector_id);
         }
     }
@@ -1161,12 +1165,16 @@ async fn nothing_unpublished_leaks(engine: Engine) {
     }
 
     // The staff pages still have what the API must leave out: the markers were real.
-    let inspectors = w.store.inspectors(None).await.unwrap();
+    let inspectors = w.mouding.inspectors(None).await.unwrap();
     assert!(inspectors[0].phone.as_deref().unwrap().starts_with(LEAK));
-    let results = w.store.visit_results(w.published, &w.listed).await.unwrap();
+    let results = w
+        .mouding
+        .visit_results(w.published, &w.listed)
+        .await
+        .unwrap();
     assert!(results.values().all(|r| r.findings.starts_with(LEAK)));
     assert!(
-        w.store
+        w.mouding
             .attachments(w.published)
             .await
             .unwrap()
@@ -1174,7 +1182,7 @@ async fn nothing_unpublished_leaks(engine: Engine) {
             .any(|a| !a.public && a.filename.starts_with(LEAK))
     );
     assert!(
-        w.store
+        w.mouding
             .items(false)
             .await
             .unwrap()

@@ -223,6 +223,7 @@ const PASSWORD: &str = demo::DEMO_PASSWORD;
 
 async fn every_route_with_every_role(engine: Engine) {
     let (srv, store) = start(engine).await;
+    let mouding = liancha_store::testing::mouding_county(&store).await;
     let coordinator: Actor = (&store
         .user_by_name("bianban")
         .await
@@ -233,22 +234,22 @@ async fn every_route_with_every_role(engine: Engine) {
     let now = Utc::now();
 
     // A drawn two-department task (amr leads, agri takes part) and a draft.
-    let drawn = store
+    let drawn = mouding
         .create_task(&spec("amr", &["SC-001", "NY-001"]), &coordinator, now)
         .await
         .unwrap();
-    let draft = store
+    let draft = mouding
         .create_task(&spec("amr", &["SC-002"]), &coordinator, now)
         .await
         .unwrap();
-    let v = store.task_or_404(drawn).await.unwrap().version;
+    let v = mouding.task_or_404(drawn).await.unwrap().version;
     let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap();
-    store
+    mouding
         .commit_task(drawn, v, &[dice], &coordinator, now)
         .await
         .unwrap();
-    let v = store.task_or_404(drawn).await.unwrap().version;
-    store
+    let v = mouding.task_or_404(drawn).await.unwrap().version;
+    mouding
         .reveal_and_draw(
             drawn,
             v,
@@ -258,8 +259,8 @@ async fn every_route_with_every_role(engine: Engine) {
         )
         .await
         .unwrap();
-    let members = store.team_members(drawn).await.unwrap();
-    let visits = store.visits(drawn).await.unwrap();
+    let members = mouding.team_members(drawn).await.unwrap();
+    let visits = mouding.visits(drawn).await.unwrap();
     let visit = visits.iter().find(|v| v.team_no.is_some()).unwrap();
     let in_team = members
         .iter()
@@ -267,7 +268,7 @@ async fn every_route_with_every_role(engine: Engine) {
         .unwrap()
         .inspector_id
         .clone();
-    let out_of_task = store
+    let out_of_task = mouding
         .inspectors(Some("amr"))
         .await
         .unwrap()
@@ -289,6 +290,7 @@ async fn every_route_with_every_role(engine: Engine) {
         store
             .create_user(
                 &NewUser {
+                    division: mouding.code().clone(),
                     username: username.into(),
                     display_name: username.into(),
                     role,
@@ -622,7 +624,12 @@ async fn every_route_with_every_role(engine: Engine) {
 
     // State-changing requests: denied roles get 403 and change nothing; allowed
     // roles get past the permission check (refused by the workflow here, 422).
-    let version = store.task_or_404(drawn).await.unwrap().version.to_string();
+    let version = mouding
+        .task_or_404(drawn)
+        .await
+        .unwrap()
+        .version
+        .to_string();
     let stale = "0";
     type Rule<'a> = (String, Vec<(&'a str, &'a str)>, Vec<&'a str>);
     let post_rules: Vec<Rule> = vec![
@@ -770,7 +777,7 @@ async fn every_route_with_every_role(engine: Engine) {
         )
         .await;
     assert_eq!(status, 403);
-    let stored = store.attachments(drawn).await.unwrap();
+    let stored = mouding.attachments(drawn).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(
         (stored[0].filename.as_str(), stored[0].content_type.as_str()),
@@ -804,6 +811,7 @@ async fn every_route_with_every_role(engine: Engine) {
     store
         .create_user(
             &NewUser {
+                division: mouding.code().clone(),
                 username: "insp-other".into(),
                 display_name: "insp-other".into(),
                 role: Role::Inspector,
@@ -882,9 +890,9 @@ async fn every_route_with_every_role(engine: Engine) {
         .await;
     // Its own item is saved; the visit waits for the market department's.
     assert_eq!(status, 303, "{body}");
-    let saved = store.visit_results(drawn, e).await.unwrap();
+    let saved = mouding.visit_results(drawn, e).await.unwrap();
     assert_eq!(saved.keys().collect::<Vec<_>>(), ["NY-001"]);
-    let visit = store.visit(drawn, e).await.unwrap().unwrap();
+    let visit = mouding.visit(drawn, e).await.unwrap().unwrap();
     assert_eq!(visit.state, liancha_domain::workflow::VisitState::Pending);
     let (status, body) = srv
         .post(
@@ -898,11 +906,16 @@ async fn every_route_with_every_role(engine: Engine) {
         )
         .await;
     assert_eq!(status, 303, "{body}");
-    let visit = store.visit(drawn, e).await.unwrap().unwrap();
+    let visit = mouding.visit(drawn, e).await.unwrap().unwrap();
     assert_eq!(visit.state, liancha_domain::workflow::VisitState::Submitted);
-    assert_eq!(store.visit_results(drawn, e).await.unwrap().len(), 2);
+    assert_eq!(mouding.visit_results(drawn, e).await.unwrap().len(), 2);
     // Entering results moved the task on, as every change to it does.
-    let version = store.task_or_404(drawn).await.unwrap().version.to_string();
+    let version = mouding
+        .task_or_404(drawn)
+        .await
+        .unwrap()
+        .version
+        .to_string();
 
     // A department admin declares conflicts only for its own inspectors.
     let (status, _) = srv
@@ -932,7 +945,7 @@ async fn every_route_with_every_role(engine: Engine) {
         .await;
     assert_eq!(status, 303);
     assert_eq!(
-        store
+        mouding
             .conflict_declarations(Some("amr"))
             .await
             .unwrap()
@@ -940,7 +953,7 @@ async fn every_route_with_every_role(engine: Engine) {
         1
     );
     assert!(
-        store
+        mouding
             .conflict_declarations(Some("agri"))
             .await
             .unwrap()
@@ -955,7 +968,7 @@ async fn every_route_with_every_role(engine: Engine) {
         .unwrap()
         .principal())
         .into();
-    let targeted = store
+    let targeted = mouding
         .record_targeted(
             &liancha_store::results::NewTargeted {
                 entity_id: e.clone(),
@@ -998,7 +1011,7 @@ async fn every_route_with_every_role(engine: Engine) {
         .0,
         303
     );
-    let listed = store.targeted_inspections(Some("amr")).await.unwrap();
+    let listed = mouding.targeted_inspections(Some("amr")).await.unwrap();
     let doc = listed
         .iter()
         .find(|t| t.id == targeted)
@@ -1042,7 +1055,7 @@ async fn every_route_with_every_role(engine: Engine) {
         )
         .await;
     assert_eq!(status, 403);
-    let after = store.task_or_404(drawn).await.unwrap();
+    let after = mouding.task_or_404(drawn).await.unwrap();
     assert_eq!(after.state, TaskState::Drawn);
     assert_eq!(after.version.to_string(), version);
 
@@ -1062,7 +1075,7 @@ async fn every_route_with_every_role(engine: Engine) {
     assert_eq!(r.status().as_u16(), 403);
     assert!(r.text().await.unwrap().contains("表单已过期或来源不明"));
     assert_eq!(
-        store.task_or_404(drawn).await.unwrap().state,
+        mouding.task_or_404(drawn).await.unwrap().state,
         TaskState::Drawn
     );
 
@@ -1090,7 +1103,7 @@ async fn every_route_with_every_role(engine: Engine) {
         )
         .await;
     assert_eq!(status, 303);
-    let cal = store.calendar().await.unwrap();
+    let cal = mouding.calendar().await.unwrap();
     let day = |m, d| chrono::NaiveDate::from_ymd_opt(2099, m, d).unwrap();
     assert!(!cal.is_working_day(day(1, 1)) && cal.is_working_day(day(1, 3)));
     // Creating and disabling accounts.
@@ -1181,6 +1194,7 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
     use liancha_domain::workflow::ResultCategory;
     use liancha_store::results::ItemResult;
     let (srv, store) = start(engine).await;
+    let mouding = liancha_store::testing::mouding_county(&store).await;
     let actor = |name: &str| {
         let store = store.clone();
         let name = name.to_string();
@@ -1202,19 +1216,19 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
     let today = liancha_domain::calendar::today_in_china();
     let mut published_spec = spec("amr", &["SC-001", "NY-001"]);
     published_spec.title = "已公示的联合抽查".into();
-    let id = store
+    let id = mouding
         .create_task(&published_spec, &coordinator, now)
         .await
         .unwrap();
     let mut hidden_spec = spec("amr", &["SC-002"]);
     hidden_spec.title = "尚未公示的联合抽查".into();
-    let hidden = store
+    let hidden = mouding
         .create_task(&hidden_spec, &coordinator, now)
         .await
         .unwrap();
     for t in [id, hidden] {
-        let v = store.task_or_404(t).await.unwrap().version;
-        store
+        let v = mouding.task_or_404(t).await.unwrap().version;
+        mouding
             .commit_task(
                 t,
                 v,
@@ -1224,8 +1238,8 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
             )
             .await
             .unwrap();
-        let v = store.task_or_404(t).await.unwrap().version;
-        store
+        let v = mouding.task_or_404(t).await.unwrap().version;
+        mouding
             .reveal_and_draw(
                 t,
                 v,
@@ -1236,7 +1250,7 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
             .await
             .unwrap();
     }
-    let visits = store.visits(id).await.unwrap();
+    let visits = mouding.visits(id).await.unwrap();
     for (n, v) in visits.iter().filter(|v| v.team_no.is_some()).enumerate() {
         let cat = if n == 0 {
             ResultCategory::Unreachable
@@ -1249,17 +1263,23 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
             methods: vec![InspectionMethod::OnSite],
             findings: "内部备注：线索来自举报人张某".into(),
         });
-        store
+        mouding
             .record_results(id, &v.entity_id, today, &results, &amr, now)
             .await
             .unwrap();
     }
-    store.approve_results(id, "amr", &amr, now).await.unwrap();
-    store.approve_results(id, "agri", &agri, now).await.unwrap();
-    let v = store.task_or_404(id).await.unwrap().version;
-    store.publish_task(id, v, &coordinator, now).await.unwrap();
-    let proposal = store.credit_proposals(Some("amr")).await.unwrap()[0].id;
-    store
+    mouding.approve_results(id, "amr", &amr, now).await.unwrap();
+    mouding
+        .approve_results(id, "agri", &agri, now)
+        .await
+        .unwrap();
+    let v = mouding.task_or_404(id).await.unwrap().version;
+    mouding
+        .publish_task(id, v, &coordinator, now)
+        .await
+        .unwrap();
+    let proposal = mouding.credit_proposals(Some("amr")).await.unwrap()[0].id;
+    mouding
         .decide_credit_proposal(proposal, true, "", &amr, now)
         .await
         .unwrap();
@@ -1273,15 +1293,15 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
         }
     };
     let first = visits.iter().find(|v| v.team_no.is_some()).unwrap();
-    let members = store.team_members(id).await.unwrap();
-    let inspectors = store.inspectors(None).await.unwrap();
+    let members = mouding.team_members(id).await.unwrap();
+    let inspectors = mouding.inspectors(None).await.unwrap();
     let mut pages = Vec::new();
     for path in [
         "/public/tasks".to_string(),
         format!("/public/tasks/{id}"),
-        format!("/entities/{}", first.entity_id),
+        format!("/c/532323/entities/{}", first.entity_id),
         "/public/lists".to_string(),
-        "/public/plans".to_string(),
+        "/c/532323/plans".to_string(),
         format!("/check?code={}", first.check_code),
         format!("/public/results?q={}", first.entity_id),
         format!(
@@ -1296,7 +1316,9 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
             )
         ),
         "/public/results?q=%E7%89%9F%E5%AE%9A%E5%8E%BF".to_string(),
-        "/public/stats".to_string(),
+        "/c/532323/stats".to_string(),
+        "/c/532323/tasks".to_string(),
+        "/c/532323/lists".to_string(),
     ] {
         let (status, body) = get(path.clone()).await;
         assert_eq!(status, 200, "{path}");
@@ -1566,11 +1588,16 @@ async fn sign_in_is_throttled_without_lockout_or_enumeration() {
     assert_eq!(r.status(), 303);
     // Signed-in staff see the directory's ids and certificate numbers; the public not.
     let cookie = set_cookie(&r, "liancha_session").unwrap();
-    let someone = store.inspectors(None).await.unwrap().remove(0);
-    let (_, staff_view) = srv.get(&cookie, "/inspectors").await;
+    let someone = liancha_store::testing::mouding_county(&store)
+        .await
+        .inspectors(None)
+        .await
+        .unwrap()
+        .remove(0);
+    let (_, staff_view) = srv.get(&cookie, "/c/532323/inspectors").await;
     let public_view = srv
         .http
-        .get(format!("{}/inspectors", srv.base))
+        .get(format!("{}/c/532323/inspectors", srv.base))
         .send()
         .await
         .unwrap()
