@@ -421,7 +421,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     inspectorId = member.id;
     const out = execFileSync(
       BIN,
-      ['--db', DB, 'user', 'add', inspectorUser, '--role', 'inspector', '--department', 'amr',
+      ['--db', DB, '--county', '532323', 'user', 'add', inspectorUser, '--role', 'inspector', '--department', 'amr',
         '--inspector', inspectorId, '--name', member.name],
       { env: { ...process.env, LIANCHA_PASSWORD: INSPECTOR_INITIAL }, encoding: 'utf8' },
     );
@@ -727,8 +727,8 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(page.locator('dt:text-is("检查对象") + dd'), name);
     await assertText(page.locator('dt:text-is("任务") + dd'), title);
 
-    // The statistics count the published visits.
-    await page.goto('/public/stats');
+    // The county's statistics count the published visits.
+    await page.goto('/c/532323/stats');
     assert.ok((await page.locator('svg.chart').count()) >= 3);
     await context.close();
   });

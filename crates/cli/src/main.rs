@@ -274,7 +274,13 @@ fn print_demo_accounts(accounts: &[demo::DemoAccount]) {
     }
     println!("演示账号（密码均为 {}）：", demo::DEMO_PASSWORD);
     for a in accounts {
-        println!("  {:<12} {}（{}）", a.username, a.role.label(), a.who);
+        println!(
+            "  {:<16} {} {}（{}）",
+            a.username,
+            a.division,
+            a.role.label(),
+            a.who
+        );
     }
 }
 

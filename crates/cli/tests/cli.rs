@@ -175,7 +175,30 @@ fn import_error_names_file_row_and_column() {
         "统一社会信用代码,名称,类型,乡镇\n91350100M000100Y44,某公司,企业,共和镇\n",
     )
     .unwrap();
+    // The demo has two counties: an import names the one it is for.
     let o = liancha(&["--db", &db, "import", "entities", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--county 532323"), "{}", stderr(&o));
+    let o = liancha(&[
+        "--db",
+        &db,
+        "--county",
+        "532399",
+        "import",
+        "entities",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("532399 不存在"), "{}", stderr(&o));
+    let o = liancha(&[
+        "--db",
+        &db,
+        "--county",
+        "532323",
+        "import",
+        "entities",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("bad.csv 第 2 行 A 列（统一社会信用代码）"),

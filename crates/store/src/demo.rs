@@ -1,5 +1,8 @@
-//! A demo county the size of 牟定县: 7 townships, 14 departments in the five domains,
-//! about 24,000 entities and 150 inspectors, item lists with real legal bases.
+//! A demo prefecture: 楚雄彝族自治州 with two counties, 牟定县 (7 townships, about
+//! 24,000 entities) and 南华县 (10 townships, about 26,000), each with 14 departments
+//! in the five domains, about 150 inspectors, item lists with real legal bases, and
+//! accounts of every role; above them a province administrator and the prefecture's
+//! oversight office.
 //!
 //! Deterministic: the same data on every machine and every run, so screenshots, tests
 //! and benchmarks agree. The generator is a fixed splitmix64 rather than a `rand`
@@ -30,12 +33,78 @@ impl DemoSize {
     };
 }
 
-/// The demo county and the levels above it (GB/T 2260).
-pub const DIVISIONS: [(&str, &str); 3] = [
+/// The demo counties and the levels above them (GB/T 2260).
+pub const DIVISIONS: [(&str, &str); 4] = [
     ("530000", "云南省"),
     ("532300", "楚雄彝族自治州"),
     ("532323", "牟定县"),
+    ("532324", "南华县"),
 ];
+
+/// One county of the demo: its code and names, townships (GB/T 10114), the place
+/// words its businesses' names and addresses use, and its generator's seed.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoCounty {
+    pub code: &'static str,
+    /// 牟定县
+    pub name: &'static str,
+    /// 牟定, as in 楚雄州生态环境局牟定分局
+    pub short: &'static str,
+    pub townships: &'static [(&'static str, &'static str)],
+    villages: &'static [&'static str],
+    trade_names: &'static [&'static str],
+    seed: u64,
+    /// Its size against 牟定县's: the demo's sizes are 牟定县's.
+    scale_percent: usize,
+    /// Demo account names: 牟定县's are the short ones (admin, bianban …).
+    account_prefix: &'static str,
+}
+
+impl DemoCounty {
+    pub fn division(&self) -> liancha_domain::org::DivisionCode {
+        liancha_domain::org::DivisionCode::parse(self.code).expect("valid demo code")
+    }
+
+    /// The county's size for a demo of `size` (which is 牟定县's).
+    pub fn size(&self, size: DemoSize) -> DemoSize {
+        DemoSize {
+            legal_persons: size.legal_persons * self.scale_percent / 100,
+            individuals: size.individuals * self.scale_percent / 100,
+        }
+    }
+}
+
+pub const MOUDING: DemoCounty = DemoCounty {
+    code: "532323",
+    name: "牟定县",
+    short: "牟定",
+    townships: &TOWNSHIPS,
+    villages: VILLAGES,
+    trade_names: TRADE_NAMES,
+    seed: 0x6D75_6469_6E67, // "muding"
+    scale_percent: 100,
+    account_prefix: "",
+};
+
+pub const NANHUA: DemoCounty = DemoCounty {
+    code: "532324",
+    name: "南华县",
+    short: "南华",
+    townships: &NANHUA_TOWNSHIPS,
+    villages: NANHUA_VILLAGES,
+    trade_names: NANHUA_TRADE_NAMES,
+    seed: 0x6E61_6E68_7561, // "nanhua"
+    scale_percent: 110,
+    account_prefix: "nh-",
+};
+
+/// The demo's counties.
+pub const COUNTIES: [DemoCounty; 2] = [MOUDING, NANHUA];
+
+/// The demo's counties, by code.
+pub fn counties() -> Vec<liancha_domain::org::DivisionCode> {
+    COUNTIES.iter().map(DemoCounty::division).collect()
+}
 
 pub const TOWNSHIPS: [(&str, &str); 7] = [
     ("532323100", "共和镇"),
@@ -47,7 +116,22 @@ pub const TOWNSHIPS: [(&str, &str); 7] = [
     ("532323202", "安乐乡"),
 ];
 
-/// (code, name, domain, inspectors)
+/// 南华县's six towns and four townships.
+pub const NANHUA_TOWNSHIPS: [(&str, &str); 10] = [
+    ("532324100", "龙川镇"),
+    ("532324101", "沙桥镇"),
+    ("532324102", "五街镇"),
+    ("532324103", "红土坡镇"),
+    ("532324104", "马街镇"),
+    ("532324105", "兔街镇"),
+    ("532324200", "雨露白族乡"),
+    ("532324201", "一街乡"),
+    ("532324202", "罗武庄乡"),
+    ("532324203", "五顶山乡"),
+];
+
+/// (code, name, domain, inspectors): 牟定县's; another county's names its own
+/// (see [`departments_of`]).
 pub const DEPARTMENTS: [(&str, &str, Domain, usize); 14] = [
     ("amr", "牟定县市场监督管理局", Domain::Market, 26),
     ("health", "牟定县卫生健康局", Domain::Market, 12),
@@ -280,6 +364,14 @@ const ITEMS: &[DemoItem] = &[
     ),
 ];
 
+/// A county's departments: 牟定县's, with the county's own name.
+pub fn departments_of(county: &DemoCounty) -> Vec<(&'static str, String, Domain, usize)> {
+    DEPARTMENTS
+        .iter()
+        .map(|(code, name, domain, n)| (*code, name.replace("牟定", county.short), *domain, *n))
+        .collect()
+}
+
 /// splitmix64: tiny, fixed, deterministic.
 struct Gen(u64);
 
@@ -314,6 +406,46 @@ const GIVEN: &[&str] = &[
 const TRADE_NAMES: &[&str] = &[
     "兴旺", "鑫源", "福瑞", "宏达", "金泰", "惠民", "顺发", "丰禾", "彝乡", "龙川", "化佛", "庆丰",
     "友邦", "益民", "佳美", "盛世", "安顺", "康源", "永昌", "祥和", "乐美", "万家", "新农", "天宇",
+];
+const NANHUA_TRADE_NAMES: &[&str] = &[
+    "兴华",
+    "鑫源",
+    "福瑞",
+    "宏发",
+    "金泰",
+    "惠民",
+    "顺达",
+    "丰华",
+    "彝家",
+    "咪依噜",
+    "沙桥",
+    "菌乡",
+    "友邦",
+    "益民",
+    "佳美",
+    "盛世",
+    "安顺",
+    "康源",
+    "永昌",
+    "祥和",
+    "乐美",
+    "万家",
+    "新农",
+    "天宇",
+];
+const NANHUA_VILLAGES: &[&str] = &[
+    "龙川街",
+    "沙桥村",
+    "大街",
+    "新华路",
+    "迎宾路",
+    "五街村",
+    "马街村",
+    "兔街",
+    "雨露村",
+    "西山路",
+    "东华街",
+    "南屏路",
 ];
 const VILLAGES: &[&str] = &[
     "龙川街",
@@ -354,14 +486,14 @@ const INDUSTRIES: &[(&str, &str, &str, Option<&str>, u64)] = &[
     ("0313", "养殖场", "畜牧", None, 25),
 ];
 
-fn uscc(g: &mut Gen, kind: u8) -> Uscc {
+fn uscc(g: &mut Gen, county: &str, kind: u8) -> Uscc {
     let mut body = String::from("MA");
     for _ in 0..6 {
         // GB 11714 bodies use digits and capitals; the USCC charset is a subset of those.
         body.push(*g.pick(CHARSET) as char);
     }
     let check = org_code_check(body.as_bytes()).expect("charset is valid");
-    let first17 = format!("9{}532323{body}{check}", kind as char);
+    let first17 = format!("9{}{county}{body}{check}", kind as char);
     Uscc::complete(&first17).expect("charset is valid")
 }
 
@@ -395,9 +527,16 @@ fn date_between(g: &mut Gen, from_year: i32, to_year: i32) -> NaiveDate {
     start + chrono::Duration::days((g.next() % days as u64) as i64)
 }
 
-/// The demo entities, in a fixed order; ids are unique.
+/// 牟定县's demo entities, in a fixed order; ids are unique.
 pub fn entities(size: DemoSize) -> Vec<Entity> {
-    let mut g = Gen(0x6D75_6469_6E67); // "muding"
+    entities_of(&MOUDING, size)
+}
+
+/// A county's demo entities, in a fixed order; ids are unique, also across counties
+/// (a USCC carries its county's code).
+pub fn entities_of(county: &DemoCounty, size: DemoSize) -> Vec<Entity> {
+    let mut g = Gen(county.seed);
+    let (townships, trade_names) = (county.townships, county.trade_names);
     let mut seen = std::collections::BTreeSet::new();
     let mut names = std::collections::BTreeSet::new();
     let mut out = Vec::with_capacity(size.legal_persons + size.individuals);
@@ -406,10 +545,10 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
         let n = out.len();
         let legal = n < size.legal_persons;
         let cooperative = legal && n % 7 == 0;
-        let township = TOWNSHIPS[if g.chance(350) {
+        let township = townships[if g.chance(350) {
             0
         } else {
-            g.below(TOWNSHIPS.len())
+            g.below(townships.len())
         }]
         .1;
         let ind = if cooperative {
@@ -417,7 +556,7 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
         } else {
             weighted_industry(&mut g)
         };
-        let trade = g.pick(TRADE_NAMES);
+        let trade = g.pick(trade_names);
         let (entity_type, kind, shape) = if cooperative {
             let crop = g.pick(&[
                 "烤烟",
@@ -432,34 +571,37 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
             (
                 EntityType::Cooperative,
                 b'3',
-                (format!("牟定县{township}"), format!("{crop}专业合作社")),
+                (
+                    format!("{}{township}", county.name),
+                    format!("{crop}专业合作社"),
+                ),
             )
         } else if legal {
             let form = g.pick(&["有限公司", "有限责任公司", "有限公司"]);
             (
                 EntityType::Enterprise,
                 b'1',
-                ("牟定县".to_string(), format!("{}{form}", ind.2)),
+                (county.name.to_string(), format!("{}{form}", ind.2)),
             )
         } else {
             (
                 EntityType::IndividualBusiness,
                 b'2',
-                (format!("牟定县{township}"), ind.1.to_string()),
+                (format!("{}{township}", county.name), ind.1.to_string()),
             )
         };
         // Two businesses of one registration area never share a name: a taken name
         // gets a four-character trade name, as real ones do, chosen without drawing
         // from the generator so that every other entity stays as it was.
-        let len = TRADE_NAMES.len();
+        let len = trade_names.len();
         let name = std::iter::once(format!("{}{trade}{}", shape.0, shape.1))
             .chain((0..len * len).map(|k| {
                 let k = (n + k) % (len * len);
                 format!(
                     "{}{}{}{}",
                     shape.0,
-                    TRADE_NAMES[k / len],
-                    TRADE_NAMES[k % len],
+                    trade_names[k / len],
+                    trade_names[k % len],
                     shape.1
                 )
             }))
@@ -468,9 +610,9 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
             .expect("numbered names never run out");
         // A few old individual businesses never got a USCC and carry only a registration number.
         let (uscc, reg_no) = if !legal && g.chance(8) {
-            (None, format!("532323600{:06}", g.below(1_000_000)))
+            (None, format!("{}600{:06}", county.code, g.below(1_000_000)))
         } else {
-            (Some(uscc(&mut g, kind)), String::new())
+            (Some(uscc(&mut g, county.code, kind)), String::new())
         };
         let industry = Industry::parse(ind.0).expect("demo industries are valid");
         let status = match g.next() % 100 {
@@ -496,7 +638,11 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
             entity_type,
             industry: Some(industry),
             township: township.into(),
-            address: format!("{township}{}{}号", g.pick(VILLAGES), 1 + g.below(200)),
+            address: format!(
+                "{township}{}{}号",
+                g.pick(county.villages),
+                1 + g.below(200)
+            ),
             legal_rep: person(&mut g),
             registered_on: Some(date_between(&mut g, 1998, 2025)),
             status,
@@ -513,8 +659,14 @@ pub fn entities(size: DemoSize) -> Vec<Entity> {
     out
 }
 
+/// 牟定县's demo inspectors.
 pub fn inspectors() -> Vec<Inspector> {
-    let mut g = Gen(0x696E_7370);
+    inspectors_of(&MOUDING)
+}
+
+/// A county's demo inspectors: ids begin with the county's code.
+pub fn inspectors_of(county: &DemoCounty) -> Vec<Inspector> {
+    let mut g = Gen(0x696E_7370 ^ county.seed.rotate_left(17) ^ MOUDING.seed.rotate_left(17));
     let mut out = Vec::new();
     for (d, (code, _, domain, count)) in DEPARTMENTS.iter().enumerate() {
         for k in 0..*count {
@@ -530,14 +682,19 @@ pub fn inspectors() -> Vec<Inspector> {
                 date_between(&mut g, 2027, 2030)
             };
             out.push(Inspector {
-                id: format!("532323{:02}{:02}", d + 1, k + 1),
+                id: format!("{}{:02}{:02}", county.code, d + 1, k + 1),
                 name: person(&mut g),
                 department: (*code).into(),
-                certificate_no: format!("53{:02}{:07}", d + 1, g.below(10_000_000)),
+                certificate_no: format!(
+                    "{}{:02}{:07}",
+                    &county.code[..2],
+                    d + 1,
+                    g.below(10_000_000)
+                ),
                 certificate_valid_until: valid_until,
                 specialties: vec![format!("{}执法", domain.label())],
                 township: if g.chance(400) {
-                    Some(TOWNSHIPS[g.below(TOWNSHIPS.len())].1.into())
+                    Some(county.townships[g.below(county.townships.len())].1.into())
                 } else {
                     None
                 },
@@ -566,7 +723,13 @@ pub fn items() -> Vec<Item> {
         .collect()
 }
 
+/// 牟定县's joint item lists.
 pub fn joint_item_lists() -> Vec<JointItemList> {
+    joint_item_lists_of(&MOUDING)
+}
+
+/// A county's joint item lists, one per domain.
+pub fn joint_item_lists_of(county: &DemoCounty) -> Vec<JointItemList> {
     Domain::ALL
         .iter()
         .map(|domain| {
@@ -577,7 +740,11 @@ pub fn joint_item_lists() -> Vec<JointItemList> {
                 .collect();
             JointItemList {
                 code: format!("LC-{}", domain.code()),
-                name: format!("牟定县{}领域跨部门随机联查事项清单", domain.label()),
+                name: format!(
+                    "{}{}领域跨部门随机联查事项清单",
+                    county.name,
+                    domain.label()
+                ),
                 domain: *domain,
                 lead_department: depts[0].into(),
                 items: ITEMS
@@ -605,25 +772,22 @@ pub fn rule_books() -> Vec<RuleBook> {
         .collect()
 }
 
-/// The demo's counties, by code.
-pub fn counties() -> Vec<liancha_domain::org::DivisionCode> {
-    vec![liancha_domain::org::DivisionCode::parse(DIVISIONS[2].0).expect("valid demo code")]
-}
-
-/// Fills an empty database with the demo county. Refuses a database that already
-/// holds entities, so a real county's data is never mixed with invented data.
+/// Fills an empty database with the demo prefecture: the tree, then each county with
+/// its townships, departments, rule books, items, joint lists, inspectors and
+/// entities (`size` is 牟定县's; 南华县 is a tenth larger). Refuses a database whose
+/// demo counties already hold entities, so a real county's data is never mixed with
+/// invented data. `progress` is told the entities written of all the counties'.
 pub async fn load(
     store: &Store,
     size: DemoSize,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<()> {
-    let county_code =
-        liancha_domain::org::DivisionCode::parse(DIVISIONS[2].0).expect("valid demo code");
-    let county = store.county(&county_code);
-    if county.counts().await?.entities > 0 {
-        return Err(StoreError::Invalid(
-            "数据库中已有检查对象，演示数据只能载入空数据库".into(),
-        ));
+    for c in &COUNTIES {
+        if store.county(&c.division()).counts().await?.entities > 0 {
+            return Err(StoreError::Invalid(
+                "数据库中已有检查对象，演示数据只能载入空数据库".into(),
+            ));
+        }
     }
     let known = store.divisions().await?;
     let tree: Vec<liancha_domain::org::Division> = DIVISIONS
@@ -634,14 +798,41 @@ pub async fn load(
         })
         .filter(|d| !known.iter().any(|k| k.code == d.code))
         .collect();
-    store
-        .add_divisions(
-            &tree,
-            &crate::accounts::Actor::system("demo"),
-            chrono::Utc::now(),
-        )
+    if !tree.is_empty() {
+        store
+            .add_divisions(
+                &tree,
+                &crate::accounts::Actor::system("demo"),
+                chrono::Utc::now(),
+            )
+            .await?;
+    }
+    let total: u64 = COUNTIES
+        .iter()
+        .map(|c| {
+            let s = c.size(size);
+            (s.legal_persons + s.individuals) as u64
+        })
+        .sum();
+    let mut done = 0u64;
+    for c in &COUNTIES {
+        load_county(store, c, c.size(size), &mut |n| {
+            done += n;
+            progress(done, total)
+        })
         .await?;
-    for (i, (code, name)) in TOWNSHIPS.iter().enumerate() {
+    }
+    Ok(())
+}
+
+async fn load_county(
+    store: &Store,
+    demo: &DemoCounty,
+    size: DemoSize,
+    written: &mut (dyn FnMut(u64) + Send),
+) -> Result<()> {
+    let county = store.county(&demo.division());
+    for (i, (code, name)) in demo.townships.iter().enumerate() {
         county
             .put_township(
                 &Township {
@@ -652,11 +843,11 @@ pub async fn load(
             )
             .await?;
     }
-    for (code, name, domain, _) in DEPARTMENTS {
+    for (code, name, domain, _) in departments_of(demo) {
         county
             .put_department(&Department {
                 code: code.into(),
-                name: name.into(),
+                name,
                 domain,
             })
             .await?;
@@ -665,18 +856,15 @@ pub async fn load(
         county.put_rule_book(&r).await?;
     }
     county.put_items(&items()).await?;
-    for l in joint_item_lists() {
+    for l in joint_item_lists_of(demo) {
         county.put_joint_item_list(&l).await?;
     }
-    county.put_inspectors(&inspectors()).await?;
-    let all = entities(size);
-    let total = all.len() as u64;
+    county.put_inspectors(&inspectors_of(demo)).await?;
+    let all = entities_of(demo, size);
     let mut w = EntityWriter::begin(&county).await?;
-    let mut done = 0u64;
     for chunk in all.chunks(5_000) {
         w.write(chunk).await?;
-        done += chunk.len() as u64;
-        progress(done, total);
+        written(chunk.len() as u64);
     }
     w.commit().await
 }
@@ -687,108 +875,154 @@ pub const DEMO_PASSWORD: &str = "Liancha#2026";
 /// One demo account per role.
 #[derive(Debug, Clone)]
 pub struct DemoAccount {
-    pub username: &'static str,
+    pub username: String,
     pub role: liancha_domain::auth::Role,
+    /// Where it works: 牟定县, 南华县, 楚雄彝族自治州, 云南省.
+    pub division: String,
     pub who: String,
 }
 
-/// Creates one account per role (two department admins, so that a two-department
-/// task can be reviewed), unless the database already has accounts. The demo
-/// inspector account belongs to an on-duty market inspector certified for years.
-/// Demo accounts need no password change at first sign-in; accounts made with
+/// Creates, unless the database already has accounts, one account per role in each
+/// demo county (two department admins, so that a two-department task can be
+/// reviewed; 南华县's names begin with `nh-`), the province's administrator
+/// (`province-admin`) and the prefecture's oversight office (`zhou-duchashi`). A
+/// county's demo inspector is an on-duty market inspector certified for years. Demo
+/// accounts need no password change at first sign-in; accounts made with
 /// `liancha user add` do.
 pub async fn accounts(
     store: &Store,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<DemoAccount>> {
     use liancha_domain::auth::Role;
-    let county_code =
-        liancha_domain::org::DivisionCode::parse(DIVISIONS[2].0).expect("valid demo code");
-    let province =
-        liancha_domain::org::DivisionCode::parse(DIVISIONS[0].0).expect("valid demo code");
+    let code = |c: &str| liancha_domain::org::DivisionCode::parse(c).expect("valid demo code");
+    let (province, prefecture) = (code(DIVISIONS[0].0), code(DIVISIONS[1].0));
     if !store.users(&province).await?.is_empty() {
         return Ok(vec![]);
     }
-    let county = store.county(&county_code);
     let far = chrono::NaiveDate::from_ymd_opt(2028, 12, 31).expect("valid date");
-    let inspector = county
-        .inspectors(Some("amr"))
-        .await?
-        .into_iter()
-        .find(|i| i.is_available_on(far))
-        .ok_or_else(|| StoreError::Invalid("演示数据中没有可用的市场监管执法人员".into()))?;
-    type Plan<'a> = (
-        &'static str,
-        &'a str,
+    /// (username, name, role, department, township, inspector)
+    type Plan = (
+        String,
+        String,
         Role,
-        Option<&'a str>,
-        Option<&'a str>,
+        Option<String>,
+        Option<String>,
         Option<String>,
     );
-    let plan: [Plan; 7] = [
-        ("admin", "系统管理员", Role::Admin, None, None, None),
+    let mut plans: Vec<(liancha_domain::org::DivisionCode, String, Plan)> = Vec::new();
+    for demo in &COUNTIES {
+        let county = store.county(&demo.division());
+        let inspector = county
+            .inspectors(Some("amr"))
+            .await?
+            .into_iter()
+            .find(|i| i.is_available_on(far))
+            .ok_or_else(|| StoreError::Invalid("演示数据中没有可用的市场监管执法人员".into()))?;
+        let town = demo.townships[0].1;
+        let p = |u: &str| format!("{}{u}", demo.account_prefix);
+        let none = || None::<String>;
+        for plan in [
+            (
+                p("admin"),
+                format!("{} 系统管理员", demo.name),
+                Role::Admin,
+                none(),
+                none(),
+                none(),
+            ),
+            (
+                p("bianban"),
+                format!("{}委编办 统筹员", demo.name),
+                Role::Coordinator,
+                none(),
+                none(),
+                none(),
+            ),
+            (
+                p("amr-admin"),
+                format!("{}市场监管局 管理员", demo.short),
+                Role::DepartmentAdmin,
+                Some("amr".into()),
+                none(),
+                none(),
+            ),
+            (
+                p("agri-admin"),
+                format!("{}农业农村局 管理员", demo.short),
+                Role::DepartmentAdmin,
+                Some("agri".into()),
+                none(),
+                none(),
+            ),
+            (
+                p("inspector"),
+                inspector.name.clone(),
+                Role::Inspector,
+                Some("amr".into()),
+                none(),
+                Some(inspector.id.clone()),
+            ),
+            (
+                p("duchashi"),
+                format!("{}政府督查室", demo.name),
+                Role::Oversight,
+                none(),
+                none(),
+                none(),
+            ),
+            (
+                if demo.account_prefix.is_empty() {
+                    "gonghe".to_string()
+                } else {
+                    p("longchuan")
+                },
+                format!("{town} 工作人员"),
+                Role::Township,
+                none(),
+                Some(town.to_string()),
+                none(),
+            ),
+        ] {
+            plans.push((demo.division(), demo.name.to_string(), plan));
+        }
+    }
+    plans.push((
+        province.clone(),
+        DIVISIONS[0].1.to_string(),
         (
-            "bianban",
-            "县委编办 统筹员",
-            Role::Coordinator,
+            "province-admin".into(),
+            "省级系统管理员".into(),
+            Role::Admin,
             None,
             None,
             None,
         ),
+    ));
+    plans.push((
+        prefecture,
+        DIVISIONS[1].1.to_string(),
         (
-            "amr-admin",
-            "市场监管局 管理员",
-            Role::DepartmentAdmin,
-            Some("amr"),
-            None,
-            None,
-        ),
-        (
-            "agri-admin",
-            "农业农村局 管理员",
-            Role::DepartmentAdmin,
-            Some("agri"),
-            None,
-            None,
-        ),
-        (
-            "inspector",
-            &inspector.name,
-            Role::Inspector,
-            Some("amr"),
-            None,
-            Some(inspector.id.clone()),
-        ),
-        (
-            "duchashi",
-            "县政府督查室",
+            "zhou-duchashi".into(),
+            "楚雄州政府督查室".into(),
             Role::Oversight,
             None,
             None,
             None,
         ),
-        (
-            "gonghe",
-            "共和镇 工作人员",
-            Role::Township,
-            None,
-            Some("共和镇"),
-            None,
-        ),
-    ];
+    ));
     let actor = crate::accounts::Actor::system("demo");
     let mut out = Vec::new();
-    for (username, name, role, department, township, inspector_id) in plan {
+    for (division, where_, (username, name, role, department, township, inspector_id)) in plans {
         store
             .create_user(
                 &crate::accounts::NewUser {
-                    division: county_code.clone(),
-                    username: username.into(),
-                    display_name: name.into(),
+                    division,
+                    username: username.clone(),
+                    display_name: name.clone(),
                     role,
-                    department: department.map(Into::into),
-                    township: township.map(Into::into),
-                    inspector_id: inspector_id.clone(),
+                    department,
+                    township,
+                    inspector_id,
                     password: DEMO_PASSWORD.into(),
                     must_change_password: false,
                 },
@@ -799,7 +1033,8 @@ pub async fn accounts(
         out.push(DemoAccount {
             username,
             role,
-            who: name.to_string(),
+            division: where_,
+            who: name,
         });
     }
     Ok(out)
@@ -839,6 +1074,38 @@ mod tests {
         let all = entities(DemoSize::COUNTY);
         let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names.len(), all.len());
+    }
+
+    #[test]
+    fn counties_differ_and_carry_their_codes() {
+        let size = DemoSize {
+            legal_persons: 50,
+            individuals: 150,
+        };
+        let m = entities_of(&MOUDING, MOUDING.size(size));
+        let n = entities_of(&NANHUA, NANHUA.size(size));
+        assert_eq!(n.len(), 220);
+        let ids: std::collections::BTreeSet<&str> =
+            m.iter().chain(&n).map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), m.len() + n.len(), "no id in two counties");
+        for e in &n {
+            if let Some(u) = &e.uscc {
+                assert_eq!(u.division(), "532324");
+            }
+            assert!(NANHUA_TOWNSHIPS.iter().any(|t| t.1 == e.township));
+            assert!(e.name.starts_with("南华县"), "{}", e.name);
+        }
+        assert!(
+            inspectors_of(&NANHUA)
+                .iter()
+                .all(|i| i.id.starts_with("532324"))
+        );
+        assert!(
+            departments_of(&NANHUA)
+                .iter()
+                .all(|d| !d.1.contains("牟定"))
+        );
+        assert_eq!(departments_of(&NANHUA)[0].1, "南华县市场监督管理局");
     }
 
     #[test]

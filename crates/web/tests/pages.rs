@@ -49,10 +49,24 @@ async fn directory_pages(engine: Engine) {
         !body.contains("SQLite") && !body.contains("PostgreSQL"),
         "no engine name"
     );
-    // Addresses from before the portals reach the installation's one county.
-    let (status, body, _) = get(&s, "/items").await;
+    // Addresses from before the portals ask which county (the demo has two).
+    let (status, body, _) = get(&s, "/items?date=2026-01-01").await;
     assert_eq!(status, 200);
-    assert!(body.contains("牟定县 · "), "{body}");
+    assert!(
+        body.contains(r#"href="/c/532323/items?date=2026-01-01""#)
+            && body.contains(r#"href="/c/532324/items?date=2026-01-01""#),
+        "{body}"
+    );
+    let (status, body, _) = get(&s, "/c/532324").await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("南华县人民政府") && body.contains("龙川镇"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("共和镇"),
+        "牟定县's townships stay on its own portal"
+    );
     let (status, _, _) = get(&s, "/c/999999").await;
     assert_eq!(status, 404);
     assert_eq!(headers["x-frame-options"], "DENY");
@@ -71,11 +85,11 @@ async fn directory_pages(engine: Engine) {
     assert_eq!(status, 200);
     assert!(body.contains(&first.name));
 
-    let (status, body, _) = get(&s, "/entities?q=%E5%86%9C%E8%B5%84").await;
+    let (status, body, _) = get(&s, "/c/532323/entities?q=%E5%86%9C%E8%B5%84").await;
     assert_eq!(status, 200);
     assert!(body.contains("农资"));
 
-    let (status, body, _) = get(&s, "/inspectors").await;
+    let (status, body, _) = get(&s, "/c/532323/inspectors").await;
     assert_eq!(status, 200);
     // The public directory names inspectors; their ids, certificate numbers and
     // phones are not public (ids appear only in draw records, for verification).
@@ -97,24 +111,24 @@ async fn directory_pages(engine: Engine) {
         );
     }
     assert_eq!(
-        headers_of(&s, "/inspectors").await["cache-control"],
+        headers_of(&s, "/c/532323/inspectors").await["cache-control"],
         "no-store"
     );
 
-    let (status, body, _) = get(&s, "/items").await;
+    let (status, body, _) = get(&s, "/c/532323/items").await;
     assert_eq!(status, 200);
     assert!(body.contains("《中华人民共和国食品安全法》"));
-    let (status, body, _) = get(&s, "/items?date=2001-01-01").await;
+    let (status, body, _) = get(&s, "/c/532323/items?date=2001-01-01").await;
     assert_eq!(status, 200);
     assert!(
         body.contains("各部门抽查事项（0 项）"),
         "nothing was published in 2001"
     );
-    let (status, body, _) = get(&s, "/items?date=not-a-date").await;
+    let (status, body, _) = get(&s, "/c/532323/items?date=not-a-date").await;
     assert_eq!(status, 400);
     assert!(body.contains("不是有效日期"));
 
-    let (status, _, _) = get(&s, "/rule-books").await;
+    let (status, _, _) = get(&s, "/c/532323/rule-books").await;
     assert_eq!(status, 200);
     let (status, body, _) = get(&s, "/entities/NOPE").await;
     assert_eq!(status, 404);

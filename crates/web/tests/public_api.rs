@@ -484,10 +484,48 @@ async fn lists_have_their_shape_and_pages(engine: Engine) {
     assert_eq!(sc1["department"]["code"], "amr");
     assert!(sc1["department"]["name"].as_str().unwrap().contains("市场"));
     assert!(sc1["methods"][0]["label"].as_str().is_some());
-    let codes: Vec<&str> = all.iter().map(|i| i["code"].as_str().unwrap()).collect();
+    let codes: Vec<(&str, &str)> = all
+        .iter()
+        .map(|i| {
+            (
+                i["county"]["code"].as_str().unwrap(),
+                i["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
     let mut sorted = codes.clone();
     sorted.sort();
-    assert_eq!(codes, sorted, "items in code order");
+    assert_eq!(codes, sorted, "items in county, then code order");
+    assert_eq!(sc1["county"]["code"], "532323");
+    assert_eq!(sc1["county"]["name"], "牟定县");
+
+    // The county filter: a county, a prefecture, a code the installation lacks.
+    let nanhua = srv.json("/api/v1/items?county=532324&per_page=1000").await;
+    let n = nanhua["items"].as_array().unwrap();
+    assert!(!n.is_empty() && n.iter().all(|i| i["county"]["code"] == "532324"));
+    assert!(
+        n[0]["department"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("南华县")
+    );
+    for prefecture in ["5323", "532300", "53"] {
+        let both = srv
+            .json(&format!("/api/v1/items?county={prefecture}&per_page=1000"))
+            .await;
+        assert_eq!(
+            both["total"].as_u64().unwrap(),
+            all.len() as u64,
+            "{prefecture}"
+        );
+    }
+    for unknown in ["532399", "99", "6501"] {
+        let none = srv.json(&format!("/api/v1/tasks?county={unknown}")).await;
+        assert_eq!(none["total"], 0, "{unknown}");
+    }
+    for bad in ["5", "532", "abcdef", "5323231", "%20532323"] {
+        srv.error(&format!("/api/v1/items?county={bad}"), 400).await;
+    }
 
     // Paging: pages of two add up to the whole list, in the same order.
     let mut paged = Vec::new();
@@ -544,7 +582,9 @@ async fn lists_have_their_shape_and_pages(engine: Engine) {
     assert!(first["domain"]["label"].as_str().is_some());
     assert!(first["items"][0]["code"].as_str().is_some());
     let books = srv.json("/api/v1/rule-books").await;
-    assert_eq!(books["total"], Domain::ALL.len());
+    assert_eq!(books["total"], 2 * Domain::ALL.len(), "each county's");
+    let one = srv.json("/api/v1/rule-books?county=532323").await;
+    assert_eq!(one["total"], Domain::ALL.len());
     let market = books["items"]
         .as_array()
         .unwrap()
