@@ -63,7 +63,7 @@ impl Reply {
 }
 
 impl Server {
-    async fn get(&self, path: &str) -> Reply {
+    async fn fetch(&self, path: &str) -> Reply {
         self.get_with(path, &[]).await
     }
 
@@ -82,7 +82,7 @@ impl Server {
 
     /// GET that must answer 200 with JSON.
     async fn json(&self, path: &str) -> Value {
-        let r = self.get(path).await;
+        let r = self.fetch(path).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text());
         assert!(
             r.header("content-type").starts_with("application/json"),
@@ -93,7 +93,7 @@ impl Server {
 
     /// GET that must fail with this status and a JSON `{error}` in Chinese.
     async fn error(&self, path: &str, status: u16) -> String {
-        let r = self.get(path).await;
+        let r = self.fetch(path).await;
         assert_eq!(r.status, status, "{path}: {}", r.text());
         let v = r.json();
         let msg = v["error"].as_str().unwrap_or_else(|| panic!("{path}: {v}"));
@@ -644,7 +644,7 @@ async fn published_task_detail_and_results(engine: Engine) {
     assert_eq!(d["draw"]["sources"][0]["text"], "掷骰");
     assert_eq!(d["draw"]["sources"][0]["revealed"], "4");
     // The record link works.
-    let rec = srv.get(d["draw"]["record_url"].as_str().unwrap()).await;
+    let rec = srv.fetch(d["draw"]["record_url"].as_str().unwrap()).await;
     assert_eq!(rec.status, 200);
 
     // Teams: names and departments, exactly the active members.
@@ -752,10 +752,10 @@ async fn published_task_detail_and_results(engine: Engine) {
         "/api/v1/items?on=%202026-03-01",
         "/api/v1/items?on=2026-02-30",
     ] {
-        assert_eq!(srv.get(bad).await.status, 400, "{bad}");
+        assert_eq!(srv.fetch(bad).await.status, 400, "{bad}");
     }
-    assert_eq!(srv.get("/api/v1/items?page=1000000").await.status, 200);
-    assert_eq!(srv.get("/api/v1/items?on=2026-02-28").await.status, 200);
+    assert_eq!(srv.fetch("/api/v1/items?page=1000000").await.status, 200);
+    assert_eq!(srv.fetch("/api/v1/items?on=2026-02-28").await.status, 200);
     // A query of the documented shape (2 to 40 characters) is answered, with the
     // reason when it cannot match anything.
     for (q, why) in [
@@ -812,7 +812,7 @@ async fn etag_and_not_modified(engine: Engine) {
         paths.push(format!("{base}.xlsx"));
     }
     for path in &paths {
-        let r = srv.get(path).await;
+        let r = srv.fetch(path).await;
         assert_eq!(r.status, 200, "{path}");
         let tag = r.header("etag");
         assert!(
@@ -821,7 +821,7 @@ async fn etag_and_not_modified(engine: Engine) {
         );
         assert_eq!(r.header("cache-control"), "public, max-age=60", "{path}");
         // The same request gives the same bytes and tag (XLSX included).
-        let again = srv.get(path).await;
+        let again = srv.fetch(path).await;
         assert_eq!(again.header("etag"), tag, "{path}: stable ETag");
         let not_modified = srv.get_with(path, &[("if-none-match", &tag)]).await;
         assert_eq!(not_modified.status, 304, "{path}");
@@ -835,7 +835,7 @@ async fn etag_and_not_modified(engine: Engine) {
         assert_eq!(other.body, r.body);
     }
     // A list of tags, a weak form, and `*` also match.
-    let tag = srv.get("/api/v1/items").await.header("etag");
+    let tag = srv.fetch("/api/v1/items").await.header("etag");
     for inm in [format!("\"x\", {tag}"), format!("W/{tag}"), "*".to_string()] {
         let r = srv
             .get_with("/api/v1/items", &[("if-none-match", &inm)])
@@ -843,11 +843,11 @@ async fn etag_and_not_modified(engine: Engine) {
         assert_eq!(r.status, 304, "{inm}");
     }
     // A different page is a different body and a different tag.
-    let p2 = srv.get("/api/v1/items?per_page=1&page=2").await;
+    let p2 = srv.fetch("/api/v1/items?per_page=1&page=2").await;
     assert_ne!(p2.header("etag"), tag);
     // Errors are never stored by a cache (a task's 404 ends when it is published),
     // carry no tag and never turn into 304.
-    let missing = srv.get("/api/v1/tasks/999999").await;
+    let missing = srv.fetch("/api/v1/tasks/999999").await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.header("cache-control"), "no-store");
     assert!(missing.header("etag").is_empty());
@@ -855,7 +855,7 @@ async fn etag_and_not_modified(engine: Engine) {
         .get_with("/api/v1/tasks/999999", &[("if-none-match", "*")])
         .await;
     assert_eq!(again.status, 404);
-    let refused = srv.get("/api/v1/items?page=0").await;
+    let refused = srv.fetch("/api/v1/items?page=0").await;
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert_eq!(refused.header("cache-control"), "no-store");
     w.finish().await;
@@ -865,7 +865,7 @@ async fn downloads_are_csv_with_bom_and_xlsx_with_text_ids(engine: Engine) {
     let w = world(engine).await;
     let srv = &w.srv;
     for base in download_bases(&w) {
-        let csv = srv.get(&format!("{base}.csv")).await;
+        let csv = srv.fetch(&format!("{base}.csv")).await;
         assert_eq!(csv.status, 200, "{base}.csv: {}", csv.text());
         assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
         let cd = csv.header("content-disposition");
@@ -885,7 +885,7 @@ async fn downloads_are_csv_with_bom_and_xlsx_with_text_ids(engine: Engine) {
             "{base}: Chinese header {header}"
         );
 
-        let xlsx = srv.get(&format!("{base}.xlsx")).await;
+        let xlsx = srv.fetch(&format!("{base}.xlsx")).await;
         assert_eq!(xlsx.status, 200, "{base}.xlsx");
         assert_eq!(
             xlsx.header("content-type"),
@@ -917,7 +917,7 @@ async fn downloads_are_csv_with_bom_and_xlsx_with_text_ids(engine: Engine) {
         format!("/api/v1/tasks/{}/results", w.published),
         format!("/api/v1/entities/{}/results", w.listed),
     ] {
-        let csv = srv.get(&format!("{base}.csv")).await;
+        let csv = srv.fetch(&format!("{base}.csv")).await;
         let text = String::from_utf8(csv.body[3..].to_vec()).unwrap();
         let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let col = reader
@@ -932,7 +932,7 @@ async fn downloads_are_csv_with_bom_and_xlsx_with_text_ids(engine: Engine) {
                 .any(|r| r.unwrap().get(col) == Some(uscc.as_str())),
             "{base}.csv has {uscc}"
         );
-        let rows = xlsx_rows(&srv.get(&format!("{base}.xlsx")).await.body);
+        let rows = xlsx_rows(&srv.fetch(&format!("{base}.xlsx")).await.body);
         let col = rows[0]
             .iter()
             .position(|c| cell_text(c) == "统一社会信用代码")
@@ -951,7 +951,7 @@ async fn downloads_are_csv_with_bom_and_xlsx_with_text_ids(engine: Engine) {
             "{base}.xlsx: ids are text"
         );
     }
-    let csv = srv.get("/api/v1/items.csv").await;
+    let csv = srv.fetch("/api/v1/items.csv").await;
     let text = String::from_utf8(csv.body[3..].to_vec()).unwrap();
     assert!(text.starts_with("事项编码,抽查事项,抽查依据,抽查主体"));
     w.finish().await;
@@ -997,14 +997,14 @@ async fn openapi_lists_every_path_and_docs_work_offline(engine: Engine) {
                 "/api/v1/results",
                 &format!("/api/v1/results?q={}", w.listed),
             );
-        assert_eq!(srv.get(&path).await.status, 200, "{path}");
+        assert_eq!(srv.fetch(&path).await.status, 200, "{path}");
     }
 
     // The docs page: a redirect to the slash form, then Swagger UI from this server.
-    let r = srv.get("/api/docs").await;
+    let r = srv.fetch("/api/docs").await;
     assert!((300..400).contains(&r.status), "{}", r.status);
     assert_eq!(r.header("location"), "/api/docs/");
-    let page = srv.get("/api/docs/").await;
+    let page = srv.fetch("/api/docs/").await;
     assert_eq!(page.status, 200);
     assert!(page.header("content-type").starts_with("text/html"));
     let html = page.text();
@@ -1025,7 +1025,7 @@ async fn openapi_lists_every_path_and_docs_work_offline(engine: Engine) {
         "swagger-initializer.js",
     ] {
         assert!(html.contains(asset), "the page loads {asset}");
-        let r = srv.get(&format!("/api/docs/{asset}")).await;
+        let r = srv.fetch(&format!("/api/docs/{asset}")).await;
         assert_eq!(r.status, 200, "{asset}");
     }
     // The page's policy: the site's, plus exactly Swagger UI's logo stylesheet by hash.
@@ -1034,7 +1034,7 @@ async fn openapi_lists_every_path_and_docs_work_offline(engine: Engine) {
     assert!(!csp.contains("unsafe"), "{csp}");
     // The logo (an inline SVG) is drawn by the standalone preset.
     let bundle = srv
-        .get("/api/docs/swagger-ui-standalone-preset.js")
+        .fetch("/api/docs/swagger-ui-standalone-preset.js")
         .await
         .text();
     let at = bundle
@@ -1050,13 +1050,13 @@ async fn openapi_lists_every_path_and_docs_work_offline(engine: Engine) {
         "update DOCS_CSP in api.rs for the logo style {logo_style:?}: {csp}"
     );
     // Everywhere else, the site's strict policy.
-    let api = srv.get("/api/v1/items").await;
+    let api = srv.fetch("/api/v1/items").await;
     assert!(
         api.header("content-security-policy")
             .contains("style-src 'self'; script-src 'self'")
     );
 
-    let init = srv.get("/api/docs/swagger-initializer.js").await.text();
+    let init = srv.fetch("/api/docs/swagger-initializer.js").await.text();
     assert!(init.contains("/api/openapi.json"), "{init}");
     assert!(init.contains("\"validatorUrl\": \"none\""), "{init}");
     w.finish().await;
@@ -1163,7 +1163,7 @@ async fn nothing_unpublished_leaks(engine: Engine) {
     assert!(!inspector_ids.is_empty());
 
     for path in &paths {
-        let r = srv.get(path).await;
+        let r = srv.fetch(path).await;
         assert!(r.status == 200 || r.status == 404, "{path}: {}", r.status);
         let text = visible_text(path, &r);
         if let Some(at) = text.find(LEAK) {

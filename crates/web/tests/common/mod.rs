@@ -76,3 +76,176 @@ pub async fn start_with(
         clock,
     }
 }
+
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
+}
+
+pub fn hidden_csrf(body: &str) -> String {
+    let at = body
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token");
+    let rest = &body[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+pub fn url_encode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+pub fn encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc = |s: &str| {
+                s.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A signed-in browser: its session cookie and the session's CSRF token.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Server {
+    pub async fn login(&self, user: &str, password: &str) -> Result<Session, u16> {
+        let r = self
+            .http
+            .get(format!("{}/login", self.base))
+            .send()
+            .await
+            .unwrap();
+        let login_cookie = set_cookie(&r, "liancha_login").unwrap();
+        let csrf = hidden_csrf(&r.text().await.unwrap());
+        let r = self
+            .http
+            .post(format!("{}/login", self.base))
+            .header("cookie", format!("liancha_login={login_cookie}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(&[
+                ("username", user),
+                ("password", password),
+                ("csrf", &csrf),
+                ("next", "/staff"),
+            ]))
+            .send()
+            .await
+            .unwrap();
+        if r.status().as_u16() != 303 {
+            return Err(r.status().as_u16());
+        }
+        let cookie = set_cookie(&r, "liancha_session").unwrap();
+        assert!(
+            r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .contains("HttpOnly"),
+            "session cookie is HttpOnly"
+        );
+        let mut page = self.get(&cookie, "/staff").await;
+        if page.0 == 303 {
+            // First sign-in: the password must be changed before anything else.
+            page = self.get(&cookie, "/account/password").await;
+        }
+        assert_eq!(page.0, 200, "{}", page.1);
+        Ok(Session {
+            csrf: hidden_csrf(&page.1),
+            cookie,
+        })
+    }
+
+    pub async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("liancha_session={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    pub async fn upload(
+        &self,
+        s: &Session,
+        task: i64,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> (u16, String) {
+        self.upload_to(s, &format!("/staff/tasks/{task}/attachments"), fields, file)
+            .await
+    }
+
+    pub async fn upload_to(
+        &self,
+        s: &Session,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &[u8]),
+    ) -> (u16, String) {
+        let boundary = "liancha-test-boundary";
+        let mut body = Vec::new();
+        // The token goes in the query string, as the forms' action carries it: the
+        // server checks it before reading the body.
+        for &(k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n", file.0).as_bytes(),
+        );
+        body.extend_from_slice(file.1);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}?csrf={}", self.base, s.csrf))
+            .header("cookie", format!("liancha_session={}", s.cookie))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    pub async fn post(&self, s: &Session, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let mut pairs = vec![("csrf", s.csrf.as_str())];
+        pairs.extend_from_slice(form);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", format!("liancha_session={}", s.cookie))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(encode(&pairs))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
