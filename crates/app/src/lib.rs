@@ -12,6 +12,7 @@ pub mod accounts;
 mod error;
 pub mod follow_up;
 pub mod review;
+pub mod setup;
 pub mod tasks;
 
 use chrono::{DateTime, Utc};

@@ -181,6 +181,12 @@ enum KindArg {
     Entities,
     Inspectors,
     Items,
+    /// A county's townships (GB/T 10114 codes).
+    Townships,
+    /// A county's departments and their domains.
+    Departments,
+    /// A county's rule books, one row a domain.
+    RuleBooks,
 }
 
 impl From<KindArg> for Kind {
@@ -189,6 +195,9 @@ impl From<KindArg> for Kind {
             KindArg::Entities => Kind::Entities,
             KindArg::Inspectors => Kind::Inspectors,
             KindArg::Items => Kind::Items,
+            KindArg::Townships => Kind::Townships,
+            KindArg::Departments => Kind::Departments,
+            KindArg::RuleBooks => Kind::RuleBooks,
         }
     }
 }
@@ -203,6 +212,12 @@ enum ExportWhat {
     Items { file: PathBuf },
     /// The joint item lists, one row per member item.
     JointLists { file: PathBuf },
+    /// The county's townships.
+    Townships { file: PathBuf },
+    /// The county's departments.
+    Departments { file: PathBuf },
+    /// The county's rule books.
+    RuleBooks { file: PathBuf },
     /// An empty import template (.xlsx) with a sheet explaining each column.
     Template {
         #[arg(value_enum)]
@@ -586,6 +601,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportWhat::Entities { file } => (Kind::Entities, file),
                 ExportWhat::Inspectors { file } => (Kind::Inspectors, file),
                 ExportWhat::Items { file } => (Kind::Items, file),
+                ExportWhat::Townships { file } => (Kind::Townships, file),
+                ExportWhat::Departments { file } => (Kind::Departments, file),
+                ExportWhat::RuleBooks { file } => (Kind::RuleBooks, file),
             };
             let bar = row_counter(&format!("导出{}", kind.label()));
             let result = rows(&county)

@@ -277,3 +277,115 @@ fn counties_are_added_from_the_top_and_listed() {
         "530000 云南省\n  532300 楚雄彝族自治州\n    532324 南华县\n"
     );
 }
+
+/// A new county set up from the command line, as a province rolls out by script: the
+/// tree, its townships, departments and rule books from files, its first account,
+/// and every list exported back.
+#[test]
+fn a_county_is_set_up_by_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let run = |args: &[&str]| {
+        let mut all = vec!["--db", db.as_str()];
+        all.extend_from_slice(args);
+        let o = liancha(&all);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    run(&[
+        "county",
+        "add",
+        "53",
+        "云南省",
+        "5323",
+        "楚雄彝族自治州",
+        "532325",
+        "姚安县",
+    ]);
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let towns = write(
+        "乡镇.csv",
+        "乡镇代码,乡镇名称\n532325100,栋川镇\n532325101,光禄镇\n532325102,前场镇\n",
+    );
+    let depts = write(
+        "部门.csv",
+        "部门代码,部门名称,领域\namr,姚安县市场监督管理局,市场监管\nagri,姚安县农业农村局,农业\n",
+    );
+    let books = write(
+        "实施细则.csv",
+        "领域,A类抽查比例,B类抽查比例,C类抽查比例,D类抽查比例,年度检查上限,公示期限,检查组最少人数,回避本人所在乡镇\n\
+         市场监管,3,5,10,20,2,20,2,是\n农业,2.5,5,10,30,2,15,2,否\n",
+    );
+    let out = run(&["--county", "532325", "import", "townships", &towns]);
+    assert!(out.contains("共 3 行，新增 3"), "{out}");
+    run(&["--county", "532325", "import", "departments", &depts]);
+    run(&["--county", "532325", "import", "rule-books", &books]);
+    // Again: nothing new, nothing doubled.
+    let out = run(&["--county", "532325", "import", "townships", &towns]);
+    assert!(out.contains("新增 0"), "{out}");
+    // A township of another county is refused, and nothing of its file is kept.
+    let wrong = write(
+        "错.csv",
+        "乡镇代码,乡镇名称\n532325103,弥兴镇\n532323100,共和镇\n",
+    );
+    let o = liancha(&[
+        "--db",
+        &db,
+        "--county",
+        "532325",
+        "import",
+        "townships",
+        &wrong,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("532323100"), "{}", stderr(&o));
+    // A bad ratio names its row and column.
+    let bad = write(
+        "坏.csv",
+        "领域,A类抽查比例,B类抽查比例,C类抽查比例,D类抽查比例,年度检查上限,公示期限,检查组最少人数\n市场监管,300,5,10,20,2,20,2\n",
+    );
+    let o = liancha(&[
+        "--db",
+        &db,
+        "--county",
+        "532325",
+        "import",
+        "rule-books",
+        &bad,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("第 2 行 B 列"), "{}", stderr(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_liancha"))
+        .args([
+            "--db",
+            &db,
+            "--county",
+            "532325",
+            "user",
+            "add",
+            "yaoan-admin",
+            "--role",
+            "admin",
+        ])
+        .env_remove("LIANCHA_DB")
+        .env("LIANCHA_PASSWORD", "Yaoan#2026x")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = run(&["user", "list"]);
+    assert!(list.contains("532325\tyaoan-admin"), "{list}");
+    for (kind, expect) in [
+        ("townships", "光禄镇"),
+        ("departments", "姚安县农业农村局"),
+        ("rule-books", "2.5"),
+    ] {
+        let file = dir.path().join(format!("{kind}.csv"));
+        run(&["--county", "532325", "export", kind, file.to_str().unwrap()]);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(expect), "{kind}: {text}");
+    }
+}

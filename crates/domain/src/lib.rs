@@ -10,6 +10,7 @@ pub mod model;
 pub mod org;
 pub mod rows;
 pub mod search;
+pub mod setup_rows;
 pub mod text;
 pub mod uscc;
 pub mod workflow;

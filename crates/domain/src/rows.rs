@@ -63,6 +63,7 @@ macro_rules! col {
         }
     };
 }
+pub(crate) use col;
 
 pub const ENTITY_COLUMNS: &[Column] = &[
     col!(
@@ -393,7 +394,7 @@ pub struct Lookup {
     pub departments: BTreeMap<String, String>,
 }
 
-struct Row<'a, C: Cells + ?Sized> {
+pub(crate) struct Row<'a, C: Cells + ?Sized> {
     cells: &'a C,
     columns: &'static [Column],
     errors: Vec<FieldError>,
@@ -404,7 +405,7 @@ struct Row<'a, C: Cells + ?Sized> {
 }
 
 impl<'a, C: Cells + ?Sized> Row<'a, C> {
-    fn new(cells: &'a C, columns: &'static [Column]) -> Self {
+    pub(crate) fn new(cells: &'a C, columns: &'static [Column]) -> Self {
         let mut errors = Vec::new();
         let refused = columns
             .iter()
@@ -438,7 +439,7 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
             .expect("known column key")
     }
 
-    fn fail(&mut self, key: &str, reason: impl Into<String>) {
+    pub(crate) fn fail(&mut self, key: &str, reason: impl Into<String>) {
         let column = self.idx(key);
         self.errors.push(FieldError {
             column,
@@ -455,7 +456,7 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
     }
 
     /// A required cell: empty is an error, reported once.
-    fn required(&mut self, key: &str) -> Option<&'a str> {
+    pub(crate) fn required(&mut self, key: &str) -> Option<&'a str> {
         let v = self.raw(key);
         if self.refused[self.idx(key)] {
             return None;
@@ -469,11 +470,11 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
     }
 
     /// Free text; its length and characters were checked in [`Row::new`].
-    fn text(&mut self, key: &str) -> String {
+    pub(crate) fn text(&mut self, key: &str) -> String {
         self.raw(key).to_string()
     }
 
-    fn parsed<T>(
+    pub(crate) fn parsed<T>(
         &mut self,
         key: &str,
         default: T,
@@ -505,7 +506,7 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
         d
     }
 
-    fn bool(&mut self, key: &str) -> bool {
+    pub(crate) fn bool(&mut self, key: &str) -> bool {
         self.parsed(key, false, parse_bool, "是/否")
     }
 
@@ -550,7 +551,7 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
         out
     }
 
-    fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
+    pub(crate) fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
         if self.errors.is_empty() {
             Ok(value)
         } else {

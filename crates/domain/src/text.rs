@@ -64,6 +64,8 @@ pub const FREE_TEXT: TextRule = TextRule::multi(2000);
 pub fn import_rule(key: &str) -> Option<TextRule> {
     Some(match key {
         "uscc" | "reg_no" | "id" | "certificate_no" | "code" | "phone" => CODE,
+        "domain" | "ratio_a" | "ratio_b" | "ratio_c" | "ratio_d" | "annual_cap"
+        | "deadline_days" | "min_team_size" | "recuse" => LABEL,
         "entity_type"
         | "industry"
         | "township"

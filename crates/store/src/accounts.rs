@@ -303,26 +303,70 @@ fn token_hash(token: &str) -> String {
     liancha_draw::hex::encode(&Sha256::digest(token.as_bytes()))
 }
 
+/// What every new account must be, whatever else it needs: a username of letters,
+/// digits and `._-`, a name, a password by the rule. Returns the trimmed username and
+/// name.
+pub(crate) fn check_new_user(u: &NewUser) -> Result<(&str, &str)> {
+    let username = u.username.trim();
+    if username.is_empty()
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(StoreError::Invalid(
+            "用户名只能由字母、数字和 . _ - 组成".into(),
+        ));
+    }
+    crate::posted("用户名", username, liancha_domain::text::CODE)?;
+    let display_name = crate::posted("姓名", u.display_name.trim(), liancha_domain::text::NAME)?;
+    if display_name.is_empty() {
+        return Err(StoreError::Invalid("姓名：请填写".into()));
+    }
+    check_password(username, &u.password).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    Ok((username, display_name))
+}
+
+/// Adds an account inside the caller's transaction, refusing a username that is
+/// taken, with its audit entry on the trail of the account's division.
+macro_rules! insert_user {
+    ($store:expr, $tx:expr, $u:expr, $username:expr, $display_name:expr, $hash:expr, $actor:expr, $now:expr) => {{
+        let u: &$crate::accounts::NewUser = $u;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind($username)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::Invalid(format!("用户名「{}」已存在", $username)));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (division, username, display_name, role, department, township, inspector_id, \
+             password_hash, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(u.division.as_str())
+        .bind($username)
+        .bind($display_name)
+        .bind(u.role.code())
+        .bind(&u.department)
+        .bind(&u.township)
+        .bind(&u.inspector_id)
+        .bind($hash)
+        .bind(u.must_change_password)
+        .bind($now)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let home = $store.county(&u.division);
+        append_audit!(home, &mut *$tx, $actor, $now, Audit::new("user.create", "user", $username).after(serde_json::json!({
+            "role": u.role.code(), "department": u.department, "township": u.township, "inspector": u.inspector_id,
+        })))?;
+        id
+    }};
+}
+pub(crate) use insert_user;
+
 impl Store {
     /// Creates an account after checking its role's bindings and the password rule.
     pub async fn create_user(&self, u: &NewUser, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
-        let username = u.username.trim();
-        if username.is_empty()
-            || !username
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
-            return Err(StoreError::Invalid(
-                "用户名只能由字母、数字和 . _ - 组成".into(),
-            ));
-        }
-        crate::posted("用户名", username, liancha_domain::text::CODE)?;
-        let display_name =
-            crate::posted("姓名", u.display_name.trim(), liancha_domain::text::NAME)?;
-        if display_name.is_empty() {
-            return Err(StoreError::Invalid("姓名：请填写".into()));
-        }
-        check_password(username, &u.password).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let (username, display_name) = check_new_user(u)?;
         let needs_department = matches!(u.role, Role::DepartmentAdmin | Role::Inspector);
         if needs_department != u.department.is_some() {
             return Err(StoreError::Invalid(if needs_department {
@@ -375,21 +419,7 @@ impl Store {
         let hash = hash_password_async(&u.password).await?;
         let id: i64 = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-                .bind(username).fetch_optional(&mut *tx).await?;
-            if exists.is_some() {
-                return Err(StoreError::Invalid(format!("用户名「{username}」已存在")));
-            }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (division, username, display_name, role, department, township, inspector_id, \
-                 password_hash, must_change_password, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
-                .bind(u.division.as_str()).bind(username).bind(display_name).bind(u.role.code())
-                .bind(&u.department).bind(&u.township).bind(&u.inspector_id)
-                .bind(&hash).bind(u.must_change_password).bind(now)
-                .fetch_one(&mut *tx).await?;
-            append_audit!(home, &mut *tx, actor, now, Audit::new("user.create", "user", username).after(serde_json::json!({
-                "role": u.role.code(), "department": u.department, "township": u.township, "inspector": u.inspector_id,
-            })))?;
+            let id = insert_user!(self, tx, u, username, display_name, &hash, actor, now);
             tx.commit().await?;
             id
         });

@@ -427,3 +427,248 @@ impl crate::Store {
             .transpose()
     }
 }
+
+/// A department's code: what imports, tasks and accounts name it by.
+fn check_department_code(code: &str) -> Result<()> {
+    let ok = !code.is_empty()
+        && code.len() <= 32
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(
+            "部门代码：须为 1 至 32 个小写字母、数字或 -（如 amr、agri）".into(),
+        ))
+    }
+}
+
+impl County<'_> {
+    /// Adds a township of the county (its GB/T 10114 code begins with the county's),
+    /// at the end of the list, with its audit entry.
+    pub async fn add_township(
+        &self,
+        t: &Township,
+        actor: &crate::accounts::Actor,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        let code = t.code.trim();
+        if !self.code().holds_township(code) {
+            return Err(StoreError::Invalid(format!(
+                "乡镇代码：须为以本县代码 {} 开头的 9 位数字（GB/T 10114）",
+                self.code()
+            )));
+        }
+        let name = crate::posted("乡镇名称", t.name.trim(), liancha_domain::text::NAME)?;
+        if name.is_empty() {
+            return Err(StoreError::Invalid("乡镇名称：请填写".into()));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let taken: i64 = self.query_scalar(
+                "SELECT COUNT(*) FROM townships WHERE county = $C AND (code = $1 OR name = $2)")
+                .bind(code).bind(name).fetch_one(&mut *tx).await?;
+            if taken > 0 {
+                return Err(StoreError::Invalid(format!("乡镇代码 {code} 或名称「{name}」已存在")));
+            }
+            self.query("INSERT INTO townships (county, code, name, position) \
+                        VALUES ($C, $1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM townships WHERE county = $C))")
+                .bind(code).bind(name).execute(&mut *tx).await?;
+            crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new("township.add", "township", code)
+                .after(serde_json::json!({"name": name})))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// Adds a department of the county, or renames one or changes its domain (its
+    /// code stays: tasks, items and accounts name it by code), with its audit entry.
+    pub async fn save_department(
+        &self,
+        d: &Department,
+        actor: &crate::accounts::Actor,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        let code = d.code.trim();
+        check_department_code(code)?;
+        let name = crate::posted("部门名称", d.name.trim(), liancha_domain::text::NAME)?;
+        if name.is_empty() {
+            return Err(StoreError::Invalid("部门名称：请填写".into()));
+        }
+        let before = self
+            .departments()
+            .await?
+            .into_iter()
+            .find(|x| x.code == code);
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let taken: i64 = self.query_scalar(
+                "SELECT COUNT(*) FROM departments WHERE county = $C AND name = $1 AND code <> $2")
+                .bind(name).bind(code).fetch_one(&mut *tx).await?;
+            if taken > 0 {
+                return Err(StoreError::Invalid(format!("部门名称「{name}」已被其他部门使用")));
+            }
+            self.query("INSERT INTO departments (county, code, name, domain) VALUES ($C, $1, $2, $3) \
+                        ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain")
+                .bind(code).bind(name).bind(d.domain.code()).execute(&mut *tx).await?;
+            let action = if before.is_some() { "department.update" } else { "department.add" };
+            crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new(action, "department", code)
+                .before(before.as_ref().map(|b| serde_json::json!({"name": b.name, "domain": b.domain.code()})))
+                .after(serde_json::json!({"name": name, "domain": d.domain.code()})))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// Sets a domain's rule book, with its audit entry (before and after).
+    pub async fn save_rule_book(
+        &self,
+        r: &RuleBook,
+        actor: &crate::accounts::Actor,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<()> {
+        r.validate()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let before = self.rule_book(r.domain).await?;
+        let value = |r: &RuleBook| {
+            serde_json::json!({
+                "ratio_bp": r.ratio_bp, "annual_cap": r.annual_cap,
+                "publication_deadline_days": r.publication_deadline_days,
+                "min_team_size": r.min_team_size, "recuse_same_township": r.recuse_same_township,
+            })
+        };
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            self.query(
+                "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
+                 publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (county, domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
+                 ratio_c_bp = excluded.ratio_c_bp, ratio_d_bp = excluded.ratio_d_bp, annual_cap = excluded.annual_cap, \
+                 publication_deadline_days = excluded.publication_deadline_days, min_team_size = excluded.min_team_size, \
+                 recuse_same_township = excluded.recuse_same_township")
+                .bind(r.domain.code())
+                .bind(i64::from(r.ratio_bp[0])).bind(i64::from(r.ratio_bp[1]))
+                .bind(i64::from(r.ratio_bp[2])).bind(i64::from(r.ratio_bp[3]))
+                .bind(i64::from(r.annual_cap)).bind(i64::from(r.publication_deadline_days))
+                .bind(i64::from(r.min_team_size)).bind(r.recuse_same_township)
+                .execute(&mut *tx).await?;
+            crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new("rule-book.update", "rule-book", r.domain.code())
+                .before(value(&before)).after(value(r)))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+}
+
+impl County<'_> {
+    /// Adds the townships of a file, all or none; a township already there keeps its
+    /// place (a different name for its code is refused: renaming is not an import's).
+    /// Returns how many were new.
+    pub async fn import_townships(&self, all: &[Township]) -> Result<u64> {
+        if let Some(bad) = all.iter().find(|t| !self.code().holds_township(&t.code)) {
+            return Err(StoreError::Invalid(format!(
+                "导入失败，未导入任何记录：乡镇代码 {} 不以本县代码 {} 开头",
+                bad.code,
+                self.code()
+            )));
+        }
+        let existing = self.townships().await?;
+        for t in all {
+            if let Some(e) = existing
+                .iter()
+                .find(|e| e.code == t.code && e.name != t.name)
+            {
+                return Err(StoreError::Invalid(format!(
+                    "导入失败，未导入任何记录：乡镇代码 {} 已是「{}」，文件中为「{}」",
+                    t.code, e.name, t.name
+                )));
+            }
+        }
+        let new: Vec<&Township> = all
+            .iter()
+            .filter(|t| !existing.iter().any(|e| e.code == t.code))
+            .collect();
+        let actor = crate::accounts::Actor::system("import");
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for t in &new {
+                self.query("INSERT INTO townships (county, code, name, position) \
+                            VALUES ($C, $1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM townships WHERE county = $C))")
+                    .bind(&t.code).bind(&t.name).execute(&mut *tx).await?;
+            }
+            crate::append_audit!(self, &mut *tx, &actor, now(), crate::accounts::Audit::new("township.import", "township", self.code())
+                .after(serde_json::json!({"rows": all.len(), "added": new.len()})))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(new.len() as u64)
+    }
+
+    /// Adds or updates the departments of a file, all or none. Returns how many were new.
+    pub async fn import_departments(&self, all: &[Department]) -> Result<u64> {
+        let existing = self.departments().await?;
+        let new = all
+            .iter()
+            .filter(|d| !existing.iter().any(|e| e.code == d.code))
+            .count();
+        let actor = crate::accounts::Actor::system("import");
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for d in all {
+                self.query("INSERT INTO departments (county, code, name, domain) VALUES ($C, $1, $2, $3) \
+                            ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain")
+                    .bind(&d.code).bind(&d.name).bind(d.domain.code()).execute(&mut *tx).await?;
+            }
+            crate::append_audit!(self, &mut *tx, &actor, now(), crate::accounts::Audit::new("department.import", "department", self.code())
+                .after(serde_json::json!({"rows": all.len(), "added": new})))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+        .map_err(|e| match e {
+            StoreError::Db(sqlx::Error::Database(d)) if d.message().contains("UNIQUE") || d.code().as_deref() == Some("23505") => {
+                StoreError::Invalid("导入失败，未导入任何记录：两个部门的名称相同".into())
+            }
+            e => e,
+        })?;
+        Ok(new as u64)
+    }
+
+    /// Sets the rule books of a file, one row a domain, all or none. Returns how many
+    /// domains had none before.
+    pub async fn import_rule_books(&self, all: &[RuleBook]) -> Result<u64> {
+        let mut new = 0;
+        for r in all {
+            let set: i64 = with_pool!(self, p => self.query_scalar(
+                "SELECT COUNT(*) FROM rule_books WHERE county = $C AND domain = $1")
+                .bind(r.domain.code()).fetch_one(p).await)?;
+            if set == 0 {
+                new += 1;
+            }
+        }
+        let actor = crate::accounts::Actor::system("import");
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for r in all {
+                self.query(
+                    "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
+                     publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (county, domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
+                     ratio_c_bp = excluded.ratio_c_bp, ratio_d_bp = excluded.ratio_d_bp, annual_cap = excluded.annual_cap, \
+                     publication_deadline_days = excluded.publication_deadline_days, min_team_size = excluded.min_team_size, \
+                     recuse_same_township = excluded.recuse_same_township")
+                    .bind(r.domain.code())
+                    .bind(i64::from(r.ratio_bp[0])).bind(i64::from(r.ratio_bp[1]))
+                    .bind(i64::from(r.ratio_bp[2])).bind(i64::from(r.ratio_bp[3]))
+                    .bind(i64::from(r.annual_cap)).bind(i64::from(r.publication_deadline_days))
+                    .bind(i64::from(r.min_team_size)).bind(r.recuse_same_township)
+                    .execute(&mut *tx).await?;
+            }
+            crate::append_audit!(self, &mut *tx, &actor, now(), crate::accounts::Audit::new("rule-book.import", "rule-book", self.code())
+                .after(serde_json::json!({"rows": all.len()})))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(new)
+    }
+}

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
 use liancha_domain::rows::{self, CellKind, Column as SpecColumn};
+use liancha_domain::setup_rows;
 use liancha_domain::{Entity, Inspector, Item};
 use liancha_sheet::{ColumnKind, ColumnSpec, TableWriter, WriteColumn};
 
@@ -119,6 +120,25 @@ impl County<'_> {
                             .collect(),
                     )
                     .await;
+            }
+            Kind::Townships => {
+                let all = self.townships().await?;
+                writer
+                    .send(all.iter().map(setup_rows::township_cells).collect())
+                    .await;
+            }
+            Kind::Departments => {
+                let all = self.departments().await?;
+                writer
+                    .send(all.iter().map(setup_rows::department_cells).collect())
+                    .await;
+            }
+            Kind::RuleBooks => {
+                let mut all = Vec::new();
+                for d in liancha_domain::Domain::ALL {
+                    all.push(setup_rows::rule_book_cells(&self.rule_book(*d).await?));
+                }
+                writer.send(all).await;
             }
             Kind::Items => {
                 let all: Vec<Item> = self.items(false).await?;

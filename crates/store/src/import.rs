@@ -12,7 +12,8 @@ use liancha_domain::rows::{
     self, Cells, Column as SpecColumn, ENTITY_COLUMNS, FieldError, INSPECTOR_COLUMNS, ITEM_COLUMNS,
     Lookup,
 };
-use liancha_domain::{Entity, Inspector, Item};
+use liancha_domain::setup_rows;
+use liancha_domain::{Department, Entity, Inspector, Item, RuleBook, Township};
 use liancha_sheet::{Column, Record, Table};
 
 use crate::bulk::{Batch, EntityWriter};
@@ -24,6 +25,10 @@ pub enum Kind {
     Entities,
     Inspectors,
     Items,
+    /// A county's setup lists.
+    Townships,
+    Departments,
+    RuleBooks,
 }
 
 impl Kind {
@@ -32,6 +37,9 @@ impl Kind {
             Kind::Entities => ENTITY_COLUMNS,
             Kind::Inspectors => INSPECTOR_COLUMNS,
             Kind::Items => ITEM_COLUMNS,
+            Kind::Townships => setup_rows::TOWNSHIP_COLUMNS,
+            Kind::Departments => setup_rows::DEPARTMENT_COLUMNS,
+            Kind::RuleBooks => setup_rows::RULE_BOOK_COLUMNS,
         }
     }
 
@@ -41,6 +49,9 @@ impl Kind {
             Kind::Entities => "检查对象名录",
             Kind::Inspectors => "执法人员名录",
             Kind::Items => "抽查事项清单",
+            Kind::Townships => "乡镇",
+            Kind::Departments => "部门",
+            Kind::RuleBooks => "实施细则",
         }
     }
 }
@@ -326,6 +337,27 @@ fn parse_inspector(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Inspector,
 fn parse_item(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Item, Vec<FieldError>> {
     rows::parse_item(m, l)
 }
+fn parse_township(m: &Mapped<'_>, _: &Lookup) -> std::result::Result<Township, Vec<FieldError>> {
+    setup_rows::parse_township(m)
+}
+fn parse_department(
+    m: &Mapped<'_>,
+    _: &Lookup,
+) -> std::result::Result<Department, Vec<FieldError>> {
+    setup_rows::parse_department(m)
+}
+fn parse_rule_book(m: &Mapped<'_>, _: &Lookup) -> std::result::Result<RuleBook, Vec<FieldError>> {
+    setup_rows::parse_rule_book(m)
+}
+fn township_code(t: &Township) -> &str {
+    &t.code
+}
+fn department_code(d: &Department) -> &str {
+    &d.code
+}
+fn rule_book_domain(r: &RuleBook) -> &str {
+    r.domain.code()
+}
 
 /// Parses a whole (small) file on a blocking thread.
 async fn read_all<T: Send + 'static>(
@@ -411,6 +443,42 @@ impl County<'_> {
                     rows: all.len() as u64,
                     inserted: w.inserted,
                     updated: w.updated,
+                })
+            }
+            Kind::Townships => {
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_township, township_code).await?;
+                progress(all.len() as u64);
+                let inserted = self.import_townships(&all).await?;
+                Ok(ImportOutcome {
+                    file,
+                    rows: all.len() as u64,
+                    inserted,
+                    updated: all.len() as u64 - inserted,
+                })
+            }
+            Kind::Departments => {
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_department, department_code).await?;
+                progress(all.len() as u64);
+                let inserted = self.import_departments(&all).await?;
+                Ok(ImportOutcome {
+                    file,
+                    rows: all.len() as u64,
+                    inserted,
+                    updated: all.len() as u64 - inserted,
+                })
+            }
+            Kind::RuleBooks => {
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_rule_book, rule_book_domain).await?;
+                progress(all.len() as u64);
+                let inserted = self.import_rule_books(&all).await?;
+                Ok(ImportOutcome {
+                    file,
+                    rows: all.len() as u64,
+                    inserted,
+                    updated: all.len() as u64 - inserted,
                 })
             }
         }

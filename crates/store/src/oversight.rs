@@ -60,6 +60,21 @@ impl Figures {
     pub fn cancelled(&self) -> i64 {
         self.tasks_by_state[state_index(TaskState::Cancelled)]
     }
+
+    /// Adds another county's figures: counties share no task and no entity, so
+    /// every count adds up.
+    pub fn add(&mut self, other: &Figures) {
+        for (a, b) in self.tasks_by_state.iter_mut().zip(other.tasks_by_state) {
+            *a += b;
+        }
+        self.led += other.led;
+        self.inspected += other.inspected;
+        self.with_problems += other.with_problems;
+        self.targeted += other.targeted;
+        self.follow_ups_open += other.follow_ups_open;
+        self.follow_ups_closed += other.follow_ups_closed;
+        self.overdue_tasks += other.overdue_tasks;
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,6 +22,17 @@ struct UsersPage {
     users: Vec<User>,
     roles: &'static [Role],
     townships: Vec<String>,
+    /// Division code → name, for the accounts of an office's divisions.
+    divisions: std::collections::BTreeMap<String, String>,
+}
+
+impl UsersPage {
+    fn division_name(&self, u: &User) -> String {
+        self.divisions
+            .get(u.division.as_str())
+            .cloned()
+            .unwrap_or_else(|| u.division.to_string())
+    }
 }
 
 pub async fn users(
@@ -42,6 +53,12 @@ pub async fn users(
                 .await?
                 .into_iter()
                 .map(|t| t.name)
+                .collect(),
+            divisions: s
+                .divisions()
+                .await?
+                .iter()
+                .map(|d| (d.code.to_string(), d.name.clone()))
                 .collect(),
             staff,
         }

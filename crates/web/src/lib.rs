@@ -21,6 +21,7 @@ mod pages;
 mod plans;
 mod public;
 pub mod session;
+mod setup;
 mod staff;
 
 pub use error::WebError;
@@ -243,6 +244,7 @@ pub fn router(state: AppState) -> Router {
             get(session::password_form).post(session::change_password),
         )
         .route("/staff", get(staff::home))
+        .route("/staff/county", get(session::switch_county))
         .route("/staff/tasks", get(staff::tasks).post(staff::create_task))
         .route("/staff/tasks/new", get(staff::new_task))
         .route("/staff/tasks/{id}", get(staff::task))
@@ -311,6 +313,14 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/plans/{id}/entries", post(plans::add_entry))
         .route("/staff/plans/{id}/publish", post(plans::publish))
         .route("/staff/users", get(admin::users).post(admin::create_user))
+        .route(
+            "/staff/divisions",
+            get(setup::divisions).post(setup::create_division),
+        )
+        .route("/staff/settings", get(setup::settings))
+        .route("/staff/settings/townships", post(setup::add_township))
+        .route("/staff/settings/departments", post(setup::save_department))
+        .route("/staff/settings/rule-books", post(setup::save_rule_book))
         .route("/staff/users/{id}/disabled", post(admin::set_disabled))
         .route(
             "/staff/calendar",

@@ -112,12 +112,121 @@ async fn load(
     Ok(staff.rows(s).oversight(year, month, now).await?)
 }
 
+/// One county's year, as the office above it reads it.
+pub struct CountyYear {
+    pub code: String,
+    pub name: String,
+    pub population: i64,
+    pub figures: Figures,
+}
+
+#[derive(Template)]
+#[template(path = "staff/oversight_counties.html")]
+struct CountiesPage {
+    staff: Staff,
+    year: i32,
+    counties: Vec<CountyYear>,
+    total: CountyYear,
+    coverage_chart: String,
+    overdue_chart: String,
+}
+
+impl CountiesPage {
+    fn coverage(&self, c: &CountyYear) -> String {
+        percent(c.figures.coverage_bp(c.population))
+    }
+    fn problems(&self, c: &CountyYear) -> String {
+        percent(c.figures.problem_bp())
+    }
+}
+
+/// Every county below an office, one year's figures each, and their sum.
+async fn counties_year(
+    s: &AppState,
+    staff: &Staff,
+    year: Option<i32>,
+) -> Result<(i32, Vec<CountyYear>, CountyYear), WebError> {
+    let now = s.clock.now();
+    let year = year.unwrap_or_else(|| china_date(now).year());
+    let mut counties = Vec::new();
+    let mut total = CountyYear {
+        code: staff.principal.division.to_string(),
+        name: format!("{}合计", staff.county_name()),
+        population: 0,
+        figures: Figures::default(),
+    };
+    for c in &staff.counties {
+        let o = staff
+            .rows_in(s, &c.code)?
+            .oversight(year, None, now)
+            .await?;
+        total.population += o.population;
+        total.figures.add(&o.total);
+        counties.push(CountyYear {
+            code: c.code.to_string(),
+            name: c.name.clone(),
+            population: o.population,
+            figures: o.total,
+        });
+    }
+    Ok((year, counties, total))
+}
+
+/// An office above counties: each county's figures side by side, each leading to
+/// the county's own dashboard.
+async fn counties_dashboard(
+    s: &AppState,
+    staff: Staff,
+    year: Option<i32>,
+) -> Result<Html<String>, WebError> {
+    let (year, counties, total) = counties_year(s, &staff, year).await?;
+    let coverage_chart = bar_chart(
+        "各县（市、区）检查覆盖率（已检查主体 ÷ 存续主体）",
+        &counties
+            .iter()
+            .map(|c| {
+                let bp = c.figures.coverage_bp(c.population);
+                (c.name.clone(), bp, percent(bp))
+            })
+            .collect::<Vec<_>>(),
+    );
+    let overdue_chart = bar_chart(
+        "各县（市、区）超期未公示任务",
+        &counties
+            .iter()
+            .map(|c| {
+                let n = c.figures.overdue_tasks;
+                (c.name.clone(), n, n.to_string())
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(Html(
+        CountiesPage {
+            staff,
+            year,
+            counties,
+            total,
+            coverage_chart,
+            overdue_chart,
+        }
+        .render()?,
+    ))
+}
+
+/// Whether the request reads an office's sum of its counties rather than one county.
+fn office_wide(staff: &Staff) -> bool {
+    staff.above_counties() && staff.county.code == staff.principal.division
+}
+
 pub async fn dashboard(
     State(s): State<AppState>,
     staff: Staff,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Html<String>, WebError> {
     staff.require(&Action::ReadOversight)?;
+    if office_wide(&staff) {
+        return counties_dashboard(&s, staff, q.year).await;
+    }
     let o = load(&s, &staff, q.year, None).await?;
     let with_tasks: Vec<_> = o
         .departments
@@ -180,8 +289,14 @@ pub async fn export(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ReadOversight)?;
-    let o = load(&s, &staff, q.year, None).await?;
-    let bytes = workbook(&o).map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
+    let (bytes, year) = if office_wide(&staff) {
+        let (year, counties, total) = counties_year(&s, &staff, q.year).await?;
+        (counties_workbook(&counties, &total), year)
+    } else {
+        let o = load(&s, &staff, q.year, None).await?;
+        (workbook(&o), o.year)
+    };
+    let bytes = bytes.map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
     Ok((
         [
             (
@@ -190,12 +305,62 @@ pub async fn export(
             ),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"oversight-{}.xlsx\"", o.year),
+                format!("attachment; filename=\"oversight-{year}.xlsx\""),
             ),
         ],
         bytes,
     )
         .into_response())
+}
+
+/// The office's counties side by side, as one sheet.
+fn counties_workbook(
+    counties: &[CountyYear],
+    total: &CountyYear,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let share = Format::new().set_num_format("0.00%");
+    let ws = wb.add_worksheet();
+    ws.set_name("按县（市、区）")?;
+    let headers = [
+        "行政区划代码",
+        "县（市、区）",
+        "任务数（不含已取消）",
+        "已取消",
+        "存续主体",
+        "已检查主体",
+        "覆盖率",
+        "发现问题主体",
+        "问题占比",
+        "定向检查",
+        "处置中",
+        "已办结",
+        "超期未公示任务",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    ws.set_column_width(1, 20)?;
+    for (r, c) in counties.iter().chain(std::iter::once(total)).enumerate() {
+        let r = r as u32 + 1;
+        let f = &c.figures;
+        // Codes always as text.
+        ws.write_string(r, 0, &c.code)?;
+        ws.write_string(r, 1, &c.name)?;
+        ws.write_number(r, 2, f.tasks() as f64)?;
+        ws.write_number(r, 3, f.cancelled() as f64)?;
+        ws.write_number(r, 4, c.population as f64)?;
+        ws.write_number(r, 5, f.inspected as f64)?;
+        ws.write_number_with_format(r, 6, bp_fraction(f.coverage_bp(c.population)), &share)?;
+        ws.write_number(r, 7, f.with_problems as f64)?;
+        ws.write_number_with_format(r, 8, bp_fraction(f.problem_bp()), &share)?;
+        ws.write_number(r, 9, f.targeted as f64)?;
+        ws.write_number(r, 10, f.follow_ups_open as f64)?;
+        ws.write_number(r, 11, f.follow_ups_closed as f64)?;
+        ws.write_number(r, 12, f.overdue_tasks as f64)?;
+    }
+    wb.save_to_buffer()
 }
 
 fn workbook(o: &Oversight) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {

@@ -136,6 +136,18 @@ impl Staff {
         s.app.county(&self.context(s.clock.now()))
     }
 
+    /// The rows of a county below an office, for the office's own pages that read
+    /// across its counties; refused for any county it does not reach.
+    pub fn rows_in<'a>(
+        &self,
+        s: &'a AppState,
+        county: &liancha_domain::org::DivisionCode,
+    ) -> Result<liancha_store::County<'a>, WebError> {
+        let ctx =
+            liancha_app::Context::in_county(self.principal.clone(), county.clone(), s.clock.now())?;
+        Ok(s.app.county(&ctx))
+    }
+
     /// Whether the account works above counties (a prefecture or province office).
     pub fn above_counties(&self) -> bool {
         !self.principal.in_county()
@@ -145,6 +157,44 @@ impl Staff {
     pub fn county_name(&self) -> &str {
         &self.county.name
     }
+}
+
+#[derive(Deserialize)]
+pub struct SwitchQuery {
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// An office above counties chooses the county its pages show (a cookie, kept for
+/// the session's browser); a county below it or the office itself, nothing else.
+pub async fn switch_county(
+    headers: HeaderMap,
+    staff: Staff,
+    Query(q): Query<SwitchQuery>,
+) -> Result<Response, WebError> {
+    let code = liancha_domain::org::DivisionCode::parse(&q.code)
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let known = code == staff.principal.division || staff.counties.iter().any(|c| c.code == code);
+    if staff.principal.in_county() || !known {
+        return Err(WebError::Forbidden);
+    }
+    let next = if q.next.is_empty() {
+        "/staff".to_string()
+    } else {
+        safe_next(&q.next)
+    };
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, next),
+            (
+                header::SET_COOKIE,
+                set_cookie(&headers, COUNTY_COOKIE, code.as_str(), None),
+            ),
+        ],
+    )
+        .into_response())
 }
 
 /// The cookie in which an office above counties keeps the county it last chose.

@@ -120,6 +120,10 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "conflict" => "回避关系已登记，今后封存的抽取方案将包含它。",
         "plan-published" => "计划已公布。",
         "calendar" => "节假日安排已更新。",
+        "division" => "行政区划已建立；其首个系统管理员首次登录须修改初始密码。",
+        "township" => "乡镇已添加。",
+        "department" => "部门已保存。",
+        "rule-book" => "实施细则已保存，此后建立的任务按新的细则抽取。",
         _ => return None,
     })
 }
@@ -191,11 +195,58 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
     Ok(out)
 }
 
+#[derive(Template)]
+#[template(path = "staff/office_home.html")]
+struct OfficeHomePage {
+    staff: Staff,
+    notice: Option<&'static str>,
+    /// Per county below: its division, this year's tasks (not cancelled), those overdue.
+    counties: Vec<(liancha_domain::org::Division, i64, i64)>,
+}
+
+/// An office above counties, before it chooses one: its counties, each with this
+/// year's tasks and those past their publication deadline.
+async fn office_home(s: &AppState, staff: Staff, notice: Option<&'static str>) -> PageResult {
+    let now = s.clock.now();
+    let mut counties = Vec::new();
+    for c in &staff.counties {
+        let rows = staff.rows_in(s, &c.code)?;
+        let year = chrono::Datelike::year(&china_date(now));
+        let tasks = rows
+            .tasks(&TaskFilter {
+                year: Some(year),
+                ..TaskFilter::default()
+            })
+            .await?;
+        let cal = rows.calendar().await?;
+        let mut overdue = 0;
+        for t in tasks.iter().filter(|t| t.state == TaskState::Drawn) {
+            let d = rows.deadline_on(&cal, t).await?;
+            if deadline_flag(&cal, china_date(now), d) == DeadlineFlag::Overdue {
+                overdue += 1;
+            }
+        }
+        let live = tasks
+            .iter()
+            .filter(|t| t.state != TaskState::Cancelled)
+            .count();
+        counties.push((c.clone(), live as i64, overdue));
+    }
+    render(&OfficeHomePage {
+        staff,
+        notice,
+        counties,
+    })
+}
+
 pub async fn home(
     State(s): State<AppState>,
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
+    if staff.above_counties() && staff.county.code == staff.principal.division {
+        return office_home(&s, staff, done_message(&q.done)).await;
+    }
     let p = &staff.principal;
     let my_visits = match &p.inspector_id {
         Some(id) => staff

@@ -1,0 +1,59 @@
+//! Setting up a county without editing code or files: an office above counties adds
+//! a county (and its first administrator); the county's administrator adds its
+//! townships and departments and sets its rule books. Everything lands in the audit
+//! trail of the division it belongs to.
+
+use liancha_domain::auth::Action;
+use liancha_domain::org::Division;
+use liancha_domain::{Department, RuleBook, Township};
+use liancha_store::accounts::NewUser;
+
+use crate::{App, AppError, Context, Result};
+
+impl App {
+    /// Adds a division below the principal's office, and for a county its first
+    /// administrator (who must change the password at first sign-in): both or
+    /// neither.
+    pub async fn create_division(
+        &self,
+        ctx: &Context,
+        division: &Division,
+        admin: Option<&NewUser>,
+    ) -> Result<()> {
+        ctx.require(&Action::ManageDivisions)?;
+        if division.code == ctx.principal.division || !ctx.principal.reaches(&division.code) {
+            return Err(AppError::invalid_field(
+                "code",
+                format!("只能在 {} 之下建立行政区划", ctx.principal.division),
+            ));
+        }
+        self.store()
+            .add_division_with_admin(division, admin, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_township(&self, ctx: &Context, t: &Township) -> Result<()> {
+        ctx.require(&Action::ManageSettings)?;
+        self.county(ctx)
+            .add_township(t, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn save_department(&self, ctx: &Context, d: &Department) -> Result<()> {
+        ctx.require(&Action::ManageSettings)?;
+        self.county(ctx)
+            .save_department(d, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn save_rule_book(&self, ctx: &Context, r: &RuleBook) -> Result<()> {
+        ctx.require(&Action::ManageSettings)?;
+        self.county(ctx)
+            .save_rule_book(r, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+}

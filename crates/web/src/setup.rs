@@ -1,0 +1,495 @@
+//! Setting up counties on the web: an office above counties adds counties and their
+//! first administrators (`/staff/divisions`); a county's administrator keeps its
+//! townships, departments and rule books (`/staff/settings`). A refused form comes
+//! back as the same page, the values kept and the reason beside the field.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use liancha_domain::auth::{Action, Role};
+use liancha_domain::org::{Division, DivisionCode, Level};
+use liancha_domain::{Department, Domain, RuleBook, Township};
+use liancha_store::accounts::NewUser;
+use serde::Deserialize;
+
+use crate::session::{CsrfForm, Staff};
+use crate::staff::{DoneQuery, done_message};
+use crate::{AppState, WebError};
+
+/// Why a form was refused, and which of its fields is to blame.
+#[derive(Debug, Clone, Default)]
+pub struct FormError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FormError {
+    fn of(e: liancha_app::AppError) -> Result<FormError, WebError> {
+        use liancha_app::AppError as A;
+        match e {
+            A::Invalid { field, message } => Ok(FormError {
+                field: field.unwrap_or_default(),
+                message,
+            }),
+            A::WrongState(message) | A::Conflict(message) => Ok(FormError {
+                field: String::new(),
+                message,
+            }),
+            e => Err(WebError::refused(e, "/staff".into())),
+        }
+    }
+
+    /// Whether `field` is the one to blame (askama passes arguments by reference).
+    pub fn on(&self, field: &str) -> bool {
+        self.field == field
+    }
+}
+
+/// A refused form's page: 422, the form shown again.
+fn again(page: Html<String>) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+// ---------------------------------------------------------------- divisions
+
+#[derive(Deserialize, Default, Clone)]
+pub struct DivisionForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    admin_username: String,
+    #[serde(default)]
+    admin_name: String,
+    #[serde(default)]
+    admin_password: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/divisions.html")]
+struct DivisionsPage {
+    staff: Staff,
+    notice: Option<&'static str>,
+    /// The office's tree: each division below it, with its level and its accounts.
+    tree: Vec<(Division, usize)>,
+    form: DivisionForm,
+    error: Option<FormError>,
+}
+
+impl DivisionsPage {
+    fn indent(&self, d: &Division) -> &'static str {
+        match d.level() {
+            Level::Province => "",
+            Level::Prefecture => "　",
+            Level::County => "　　",
+        }
+    }
+}
+
+async fn divisions_page(
+    s: &AppState,
+    staff: Staff,
+    notice: Option<&'static str>,
+    form: DivisionForm,
+    error: Option<FormError>,
+) -> Result<Html<String>, WebError> {
+    staff.require(&Action::ManageDivisions)?;
+    let users = s.app.accounts(&staff.context(s.clock.now())).await?;
+    let tree = s
+        .divisions()
+        .await?
+        .iter()
+        .filter(|d| staff.principal.reaches(&d.code))
+        .map(|d| {
+            let n = users.iter().filter(|u| u.division == d.code).count();
+            (d.clone(), n)
+        })
+        .collect();
+    Ok(Html(
+        DivisionsPage {
+            staff,
+            notice,
+            tree,
+            form,
+            error,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn divisions(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
+    divisions_page(
+        &s,
+        staff,
+        done_message(&q.done),
+        DivisionForm::default(),
+        None,
+    )
+    .await
+}
+
+/// Adds a county (or prefecture) below the office, and a county's first
+/// administrator, who changes the password at first sign-in.
+pub async fn create_division(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<DivisionForm>,
+) -> Result<Response, WebError> {
+    staff.require(&Action::ManageDivisions)?;
+    let fail = |field: &str, message: String| FormError {
+        field: field.into(),
+        message,
+    };
+    let outcome = match DivisionCode::parse(&f.code) {
+        Err(e) => Err(fail("code", e.to_string())),
+        Ok(code) => {
+            let division = Division {
+                code: code.clone(),
+                name: f.name.clone(),
+            };
+            let admin = (code.level() == Level::County).then(|| NewUser {
+                division: code.clone(),
+                username: f.admin_username.clone(),
+                display_name: f.admin_name.clone(),
+                role: Role::Admin,
+                department: None,
+                township: None,
+                inspector_id: None,
+                password: f.admin_password.clone(),
+                must_change_password: true,
+            });
+            match s
+                .app
+                .create_division(&staff.context(s.clock.now()), &division, admin.as_ref())
+                .await
+            {
+                Ok(()) => Ok(()),
+                Err(e) => Err(FormError::of(e)?),
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            s.tree_changed();
+            Ok(Redirect::to("/staff/divisions?done=division").into_response())
+        }
+        Err(error) => Ok(again(
+            divisions_page(&s, staff, None, f, Some(error)).await?,
+        )),
+    }
+}
+
+// ---------------------------------------------------------------- settings
+
+#[derive(Deserialize, Default, Clone)]
+pub struct TownshipForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct DepartmentForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    domain: String,
+}
+
+/// A rule book as the form edits it: ratios in percent with up to two decimals.
+#[derive(Deserialize, Default, Clone)]
+pub struct RuleBookForm {
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    ratio_a: String,
+    #[serde(default)]
+    ratio_b: String,
+    #[serde(default)]
+    ratio_c: String,
+    #[serde(default)]
+    ratio_d: String,
+    #[serde(default)]
+    annual_cap: String,
+    #[serde(default)]
+    deadline_days: String,
+    #[serde(default)]
+    min_team_size: String,
+    #[serde(default)]
+    recuse: String,
+}
+
+/// `12.5` → 1250 basis points; at most two decimals, 0 to 100.
+fn percent_bp(field: &str, v: &str) -> Result<u32, FormError> {
+    let bad = || FormError {
+        field: field.into(),
+        message: format!("抽查比例须为 0 至 100 之间、至多两位小数的百分数，收到「{v}」"),
+    };
+    let v = v.trim().trim_end_matches('%');
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || whole.len() > 3
+    {
+        return Err(bad());
+    }
+    let bp = whole.parse::<u32>().map_err(|_| bad())? * 100
+        + format!("{frac:0<2}").parse::<u32>().map_err(|_| bad())?;
+    if bp > 10_000 {
+        return Err(bad());
+    }
+    Ok(bp)
+}
+
+fn whole_number(field: &str, label: &str, v: &str) -> Result<u32, FormError> {
+    v.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n <= 1000)
+        .ok_or_else(|| FormError {
+            field: field.into(),
+            message: format!("{label}须为整数，收到「{v}」"),
+        })
+}
+
+impl RuleBookForm {
+    fn of(r: &RuleBook) -> Self {
+        let pct = |bp: u32| {
+            if bp % 100 == 0 {
+                (bp / 100).to_string()
+            } else {
+                format!("{}.{:02}", bp / 100, bp % 100)
+            }
+        };
+        RuleBookForm {
+            domain: r.domain.code().into(),
+            ratio_a: pct(r.ratio_bp[0]),
+            ratio_b: pct(r.ratio_bp[1]),
+            ratio_c: pct(r.ratio_bp[2]),
+            ratio_d: pct(r.ratio_bp[3]),
+            annual_cap: r.annual_cap.to_string(),
+            deadline_days: r.publication_deadline_days.to_string(),
+            min_team_size: r.min_team_size.to_string(),
+            recuse: if r.recuse_same_township {
+                "yes".into()
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    fn rule_book(&self) -> Result<RuleBook, FormError> {
+        let domain = Domain::from_code(&self.domain).ok_or_else(|| FormError {
+            field: "domain".into(),
+            message: "请选择领域".into(),
+        })?;
+        Ok(RuleBook {
+            domain,
+            ratio_bp: [
+                percent_bp("ratio_a", &self.ratio_a)?,
+                percent_bp("ratio_b", &self.ratio_b)?,
+                percent_bp("ratio_c", &self.ratio_c)?,
+                percent_bp("ratio_d", &self.ratio_d)?,
+            ],
+            annual_cap: whole_number("annual_cap", "年度检查上限", &self.annual_cap)?,
+            publication_deadline_days: whole_number(
+                "deadline_days",
+                "公示期限",
+                &self.deadline_days,
+            )?,
+            min_team_size: whole_number("min_team_size", "检查组最少人数", &self.min_team_size)?,
+            recuse_same_township: self.recuse == "yes",
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/settings.html")]
+struct SettingsPage {
+    staff: Staff,
+    notice: Option<&'static str>,
+    can_edit: bool,
+    townships: Vec<Township>,
+    departments: Vec<Department>,
+    domains: &'static [Domain],
+    /// Each domain's rule book, as its form shows it (the refused one as posted).
+    books: Vec<RuleBookForm>,
+    township: TownshipForm,
+    department: DepartmentForm,
+    /// Which form the error is of: "township", "department" or a domain's code.
+    error_in: String,
+    error: Option<FormError>,
+}
+
+impl SettingsPage {
+    fn error_for(&self, form: &str) -> Option<&FormError> {
+        self.error.as_ref().filter(|_| self.error_in == form)
+    }
+    fn domain_label(&self, code: &str) -> &'static str {
+        Domain::from_code(code).map_or("", Domain::label)
+    }
+}
+
+#[derive(Default)]
+struct Posted {
+    township: TownshipForm,
+    department: DepartmentForm,
+    book: Option<RuleBookForm>,
+    error_in: String,
+    error: Option<FormError>,
+}
+
+async fn settings_page(
+    s: &AppState,
+    staff: Staff,
+    notice: Option<&'static str>,
+    posted: Posted,
+) -> Result<Html<String>, WebError> {
+    let c = staff.rows(s);
+    let mut books = Vec::new();
+    for d in Domain::ALL {
+        match &posted.book {
+            Some(b) if b.domain == d.code() => books.push(b.clone()),
+            _ => books.push(RuleBookForm::of(&c.rule_book(*d).await?)),
+        }
+    }
+    Ok(Html(
+        SettingsPage {
+            can_edit: staff.may(&Action::ManageSettings),
+            notice,
+            townships: c.townships().await?,
+            departments: c.departments().await?,
+            domains: Domain::ALL,
+            books,
+            township: posted.township,
+            department: posted.department,
+            error_in: posted.error_in,
+            error: posted.error,
+            staff,
+        }
+        .render()?,
+    ))
+}
+
+pub async fn settings(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> Result<Html<String>, WebError> {
+    settings_page(&s, staff, done_message(&q.done), Posted::default()).await
+}
+
+pub async fn add_township(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<TownshipForm>,
+) -> Result<Response, WebError> {
+    let t = Township {
+        code: f.code.trim().to_string(),
+        name: f.name.trim().to_string(),
+    };
+    match s.app.add_township(&staff.context(s.clock.now()), &t).await {
+        Ok(()) => Ok(Redirect::to("/staff/settings?done=township").into_response()),
+        Err(e) => {
+            let error = FormError::of(e)?;
+            let posted = Posted {
+                township: f,
+                error_in: "township".into(),
+                error: Some(error),
+                ..Posted::default()
+            };
+            Ok(again(settings_page(&s, staff, None, posted).await?))
+        }
+    }
+}
+
+pub async fn save_department(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<DepartmentForm>,
+) -> Result<Response, WebError> {
+    let refused = |error: FormError| Posted {
+        department: f.clone(),
+        error_in: "department".into(),
+        error: Some(error),
+        ..Posted::default()
+    };
+    let Some(domain) = Domain::from_code(&f.domain) else {
+        let posted = refused(FormError {
+            field: "domain".into(),
+            message: "请选择部门所属领域".into(),
+        });
+        return Ok(again(settings_page(&s, staff, None, posted).await?));
+    };
+    let d = Department {
+        code: f.code.trim().to_string(),
+        name: f.name.trim().to_string(),
+        domain,
+    };
+    match s
+        .app
+        .save_department(&staff.context(s.clock.now()), &d)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/staff/settings?done=department").into_response()),
+        Err(e) => {
+            let posted = refused(FormError::of(e)?);
+            Ok(again(settings_page(&s, staff, None, posted).await?))
+        }
+    }
+}
+
+pub async fn save_rule_book(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<RuleBookForm>,
+) -> Result<Response, WebError> {
+    staff.require(&Action::ManageSettings)?;
+    let outcome = match f.rule_book() {
+        Err(e) => Err(e),
+        Ok(r) => match s
+            .app
+            .save_rule_book(&staff.context(s.clock.now()), &r)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) => Err(FormError::of(e)?),
+        },
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to("/staff/settings?done=rule-book").into_response()),
+        Err(error) => {
+            let posted = Posted {
+                error_in: f.domain.clone(),
+                book: Some(f),
+                error: Some(error),
+                ..Posted::default()
+            };
+            Ok(again(settings_page(&s, staff, None, posted).await?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_bp;
+
+    #[test]
+    fn percents_become_basis_points() {
+        assert_eq!(percent_bp("a", "3").unwrap(), 300);
+        assert_eq!(percent_bp("a", "12.5").unwrap(), 1250);
+        assert_eq!(percent_bp("a", "0.05").unwrap(), 5);
+        assert_eq!(percent_bp("a", "100").unwrap(), 10_000);
+        assert_eq!(percent_bp("a", "20%").unwrap(), 2000);
+        for bad in ["", "-1", "100.01", "1.234", "abc", "1e2", "1000", " .5"] {
+            assert!(percent_bp("a", bad).is_err(), "{bad:?}");
+        }
+    }
+}
