@@ -213,18 +213,13 @@ async fn counties_dashboard(
     ))
 }
 
-/// Whether the request reads an office's sum of its counties rather than one county.
-fn office_wide(staff: &Staff) -> bool {
-    staff.above_counties() && staff.county.code == staff.principal.division
-}
-
 pub async fn dashboard(
     State(s): State<AppState>,
     staff: Staff,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Html<String>, WebError> {
     staff.require(&Action::ReadOversight)?;
-    if office_wide(&staff) {
+    if staff.office_wide() {
         return counties_dashboard(&s, staff, q.year).await;
     }
     let o = load(&s, &staff, q.year, None).await?;
@@ -289,7 +284,7 @@ pub async fn export(
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ReadOversight)?;
-    let (bytes, year) = if office_wide(&staff) {
+    let (bytes, year) = if staff.office_wide() {
         let (year, counties, total) = counties_year(&s, &staff, q.year).await?;
         (counties_workbook(&counties, &total), year)
     } else {

@@ -153,6 +153,12 @@ impl Staff {
         !self.principal.in_county()
     }
 
+    /// Whether the request reads an office's sum of its counties rather than one
+    /// county (an office that has not chosen one).
+    pub fn office_wide(&self) -> bool {
+        self.above_counties() && self.county.code == self.principal.division
+    }
+
     /// The name the pages give the request's county (牟定县) or office.
     pub fn county_name(&self) -> &str {
         &self.county.name

@@ -244,7 +244,7 @@ pub async fn home(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    if staff.above_counties() && staff.county.code == staff.principal.division {
+    if staff.office_wide() {
         return office_home(&s, staff, done_message(&q.done)).await;
     }
     let p = &staff.principal;

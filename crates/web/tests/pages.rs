@@ -87,6 +87,8 @@ async fn directory_pages(engine: Engine) {
 
     let (status, body, _) = get(&s, "/c/532323/entities?q=%E5%86%9C%E8%B5%84").await;
     assert_eq!(status, 200);
+    // The filters stay in the county's portal.
+    assert!(body.contains(r#"action="/c/532323/entities""#), "{body}");
     assert!(body.contains("农资"));
 
     let (status, body, _) = get(&s, "/c/532323/inspectors").await;
@@ -117,6 +119,7 @@ async fn directory_pages(engine: Engine) {
 
     let (status, body, _) = get(&s, "/c/532323/items").await;
     assert_eq!(status, 200);
+    assert!(body.contains(r#"action="/c/532323/items""#), "{body}");
     assert!(body.contains("《中华人民共和国食品安全法》"));
     let (status, body, _) = get(&s, "/c/532323/items?date=2001-01-01").await;
     assert_eq!(status, 200);
