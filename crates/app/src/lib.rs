@@ -27,11 +27,29 @@ pub use error::{AppError, Result};
 #[derive(Debug, Clone)]
 pub struct App {
     store: Store,
+    /// Where the public's reads go: the store itself, or a read replica of it.
+    public: Store,
 }
 
 impl App {
     pub fn new(store: Store) -> Self {
-        App { store }
+        App {
+            public: store.clone(),
+            store,
+        }
+    }
+
+    /// The public pages and the open-data API read from `replica` (a streaming
+    /// replica of the store), staff pages and every write from the store.
+    pub fn with_public(mut self, replica: Store) -> Self {
+        self.public = replica;
+        self
+    }
+
+    /// The store the public reads: the province-wide search, published tasks and
+    /// results, the directories.
+    pub fn public(&self) -> &Store {
+        &self.public
     }
 
     /// The store, for what belongs to no county: accounts, the organisation tree, the
@@ -56,7 +74,7 @@ impl App {
     /// A county's rows as the public reads them: its published plans, tasks, results
     /// and lists (the portal's pages choose what is published; none of them signs in).
     pub fn public_county(&self, county: &DivisionCode) -> County<'_> {
-        self.store.county(county)
+        self.public.county(county)
     }
 }
 

@@ -91,6 +91,10 @@ enum Command {
         /// entry: only behind a reverse proxy that sets it.
         #[arg(long, env = "LIANCHA_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// A PostgreSQL streaming replica of --db: the public pages, the open-data API
+        /// and the province-wide search read from it; staff pages and writes use --db.
+        #[arg(long, env = "LIANCHA_READ_DB")]
+        read_db: Option<String>,
     },
     /// Fill an empty database with the demo county (牟定县, about 24,000 entities).
     Demo,
@@ -406,8 +410,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             search_limit,
             download_limit,
             trust_forwarded_for,
+            read_db,
         } => {
             let store = Store::open(&cli.db).await?;
+            let replica = match &read_db {
+                Some(url) => Some(Store::open_replica(url).await?),
+                None => None,
+            };
             if demo && demo_empty(&store).await? {
                 load_demo(&store).await?;
             }
@@ -419,7 +428,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 download_per_minute: download_limit,
                 trust_forwarded_for,
             };
-            liancha_web::serve(store, listen, limits, |addr| {
+            liancha_web::serve(store, replica, listen, limits, |addr| {
                 println!("联查已启动：http://{addr}/  （Ctrl+C 停止）")
             })
             .await

@@ -179,6 +179,47 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a PostgreSQL standby (a streaming replica) for reading: no migrations
+    /// (the primary's schema arrives by replication) and every session read-only, so
+    /// nothing can be written by mistake. What the public reads can come from here
+    /// while staff writes go to the primary.
+    pub async fn open_replica(url: &str) -> Result<Self> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Invalid(
+                "只读副本须为 PostgreSQL（postgres://…）".into(),
+            ));
+        }
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::open(url, e))?
+            .options([("default_transaction_read_only", "on")]);
+        {
+            use sqlx::Connection;
+            let first = tokio::time::timeout(
+                Duration::from_secs(10),
+                sqlx::PgConnection::connect_with(&opts),
+            )
+            .await
+            .map_err(|_| StoreError::open(url, sqlx::Error::PoolTimedOut))?;
+            first
+                .map_err(|e| StoreError::open(url, e))?
+                .close()
+                .await
+                .map_err(|e| StoreError::open(url, e))?;
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(opts.clone());
+        let public = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(opts.options([("plan_cache_mode", "force_generic_plan")]));
+        let mut store = Store::new(Pool::Postgres(pool));
+        store.public = Some(public);
+        store.url = url.into();
+        Ok(store)
+    }
+
     fn new(pool: Pool) -> Self {
         Store {
             pool,

@@ -856,7 +856,7 @@ async fn published_task(s: &AppState, id: &str) -> ApiResult<(Division, Task)> {
     let Ok(n) = id.parse::<i64>() else {
         return Err(not_found());
     };
-    let Some(code) = s.app.store().published_task_county(n).await? else {
+    let Some(code) = s.app.public().published_task_county(n).await? else {
         return Err(not_found());
     };
     let county = s.division(&code).await?.ok_or_else(not_found)?;
@@ -1044,14 +1044,14 @@ async fn load_task_results(s: &AppState, id: &str) -> ApiResult<(Task, Vec<Resul
 
 /// Every published result about an entity, in every county it has been on record in.
 async fn load_entity_results(s: &AppState, id: &str) -> ApiResult<Vec<ResultOut>> {
-    if s.app.store().entity_home(id).await?.is_none() {
+    if s.app.public().entity_home(id).await?.is_none() {
         return Err(ApiError::not_found(format!("没有编号为 {id} 的检查对象")));
     }
     let mut names: BTreeMap<String, Names> = BTreeMap::new();
     let mut out = Vec::new();
     for r in s
         .app
-        .store()
+        .public()
         .published_results_of_entity(&id.trim().to_ascii_uppercase())
         .await?
     {
@@ -1857,7 +1857,7 @@ async fn search_results(State(s): State<AppState>, q: Params) -> ApiResult<Json<
     };
     let page = s
         .app
-        .store()
+        .public()
         .search_published(&query, before, limit)
         .await?;
     let counties: BTreeMap<String, String> = s

@@ -118,6 +118,13 @@ impl AppState {
         }
     }
 
+    /// The public pages and the open-data API read from `replica`, a streaming
+    /// replica of the store; staff pages and every write go to the store.
+    pub fn with_replica(mut self, replica: Store) -> Self {
+        self.app = self.app.with_public(replica);
+        self
+    }
+
     pub fn with_limits(mut self, l: limits::Limits) -> Self {
         self.limits = limits::RateLimits::new(l);
         self
@@ -346,13 +353,18 @@ pub fn router(state: AppState) -> Router {
 /// Serves until the process is stopped. `on_ready` gets the bound address (useful with port 0).
 pub async fn serve(
     store: Store,
+    replica: Option<Store>,
     addr: SocketAddr,
     limits: limits::Limits,
     on_ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_ready(listener.local_addr()?);
-    let app = router(AppState::new(store).with_limits(limits));
+    let mut state = AppState::new(store).with_limits(limits);
+    if let Some(replica) = replica {
+        state = state.with_replica(replica);
+    }
+    let app = router(state);
     // The peer address is what the rate limits key on.
     axum::serve(
         listener,

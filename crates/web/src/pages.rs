@@ -326,7 +326,7 @@ pub async fn entity(
     let id = params.get("id").cloned().unwrap_or_default();
     match portal.rows(&s).entity(&id).await? {
         Some(e) => render(&EntityPage {
-            inspections: s.app.store().published_results_of_entity(&e.id).await?,
+            inspections: s.app.public().published_results_of_entity(&e.id).await?,
             e,
             portal: Some(portal),
         }),
@@ -340,7 +340,7 @@ pub async fn entity_anywhere(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    match s.app.store().entity_home(&id).await? {
+    match s.app.public().entity_home(&id).await? {
         Some(county) => Ok(Redirect::to(&format!(
             "/c/{county}/entities/{}",
             url_encode(id.trim())

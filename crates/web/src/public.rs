@@ -42,7 +42,7 @@ pub async fn check(
     let mut portal = None;
     // The code does not name its county: each county holding it is looked at.
     let counties = if !code.is_empty() && code.len() <= 16 {
-        s.app.store().check_code_counties(&code).await?
+        s.app.public().check_code_counties(&code).await?
     } else {
         Vec::new()
     };
@@ -145,7 +145,7 @@ async fn published(s: &AppState, id: i64) -> Result<(Portal, Task), WebError> {
     let missing = || WebError::NotFound(format!("已公示的任务 {id}"));
     let county = s
         .app
-        .store()
+        .public()
         .published_task_county(id)
         .await?
         .ok_or_else(missing)?;
@@ -468,7 +468,11 @@ pub async fn results(
     match ResultQuery::parse(&q.q) {
         Ok(query) => {
             page.by_id = matches!(query, ResultQuery::EntityId(_));
-            page.page = s.app.store().search_published(&query, q.before, 20).await?;
+            page.page = s
+                .app
+                .public()
+                .search_published(&query, q.before, 20)
+                .await?;
             for r in &page.page.rows {
                 if !page.names.contains_key(&r.county)
                     && let Ok(code) = liancha_domain::org::DivisionCode::parse(&r.county)
@@ -498,7 +502,7 @@ async fn cached_stats(
     portal: &Portal,
     year: i32,
 ) -> Result<std::sync::Arc<liancha_store::search::PublicStats>, WebError> {
-    let version = s.app.store().public_results_version().await?;
+    let version = s.app.public().public_results_version().await?;
     let mut cache = s.stats_cache.lock().await;
     let key = (portal.code.clone(), year);
     if let Some((v, stats)) = cache.get(&key)
