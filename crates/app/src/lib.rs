@@ -9,6 +9,7 @@
 //! and follow-up work and credit decisions after publication.
 
 pub mod accounts;
+pub mod campaigns;
 mod error;
 pub mod follow_up;
 pub mod review;
@@ -63,6 +64,13 @@ impl App {
     /// the principal when the context was made.
     pub fn county(&self, ctx: &Context) -> County<'_> {
         self.store.county(&ctx.county)
+    }
+
+    /// The rows of a county below the principal's office, for the office's reads and
+    /// campaigns across its counties; refused for any county it does not reach.
+    pub fn county_below(&self, ctx: &Context, county: &DivisionCode) -> Result<County<'_>> {
+        let ctx = Context::in_county(ctx.principal.clone(), county.clone(), ctx.now)?;
+        Ok(self.county(&ctx))
     }
 
     /// The rows of the principal's own division: its trail (sign-out, password), and

@@ -295,10 +295,7 @@ fn print_demo_accounts(accounts: &[demo::DemoAccount]) {
     for a in accounts {
         println!(
             "  {:<16} {} {}（{}）",
-            a.username,
-            a.division,
-            a.role.label(),
-            a.who
+            a.username, a.division, a.role_label, a.who
         );
     }
 }
@@ -457,7 +454,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             u.division,
                             u.username,
                             u.display_name,
-                            u.role.label(),
+                            u.role.label_at(u.division.level()),
                             u.department
                                 .as_deref()
                                 .or(u.township.as_deref())

@@ -17,6 +17,18 @@ labelled_enum! {
     }
 }
 
+impl Role {
+    /// The role's name where the account works: a coordinator above the counties is
+    /// the prefecture's or province's, not a county's.
+    pub fn label_at(&self, level: Level) -> &'static str {
+        match (self, level) {
+            (Role::Coordinator, Level::Prefecture) => "州（市）统筹（编办）",
+            (Role::Coordinator, Level::Province) => "省级统筹（编办）",
+            _ => self.label(),
+        }
+    }
+}
+
 /// A signed-in account, as far as permissions care.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -82,6 +94,8 @@ pub enum Action<'a> {
     /// Add counties to the tree below the principal's office and give each its first
     /// administrator.
     ManageDivisions,
+    /// Set a campaign (专项整治) across the counties below the principal's office.
+    SetCampaign,
 }
 
 impl Principal {
@@ -91,6 +105,11 @@ impl Principal {
 
     /// Whether the account works in a county (and acts there), rather than in a
     /// prefecture or province office above counties.
+    /// The account's role, named for where it works.
+    pub fn role_label(&self) -> &'static str {
+        self.role.label_at(self.division.level())
+    }
+
     pub fn in_county(&self) -> bool {
         self.division.level() == Level::County
     }
@@ -110,14 +129,15 @@ impl Principal {
             return match action {
                 Action::ReadDirectories => true,
                 Action::ReadTask(_) | Action::ReadOversight | Action::ReadAudit => {
-                    matches!(self.role, Admin | Oversight)
+                    matches!(self.role, Admin | Oversight | Coordinator)
                 }
                 Action::ManageUsers | Action::ManageDivisions => self.role == Admin,
+                Action::SetCampaign => matches!(self.role, Admin | Coordinator),
                 _ => false,
             };
         }
         match action {
-            Action::ManageDivisions => false,
+            Action::ManageDivisions | Action::SetCampaign => false,
             Action::ReadDirectories => true,
             Action::ReadInspectorContacts => {
                 matches!(self.role, Admin | Coordinator | DepartmentAdmin)
@@ -257,6 +277,18 @@ mod tests {
     }
 
     #[test]
+    fn a_role_is_named_for_where_it_works() {
+        let mut p = who(Role::Coordinator, None);
+        assert_eq!(p.role_label(), "县级统筹（县委编办）");
+        p.division = DivisionCode::parse("5323").unwrap();
+        assert_eq!(p.role_label(), "州（市）统筹（编办）");
+        p.division = DivisionCode::parse("53").unwrap();
+        assert_eq!(p.role_label(), "省级统筹（编办）");
+        p.role = Role::Admin;
+        assert_eq!(p.role_label(), "系统管理员");
+    }
+
+    #[test]
     fn password_rule() {
         assert_eq!(check_password("a", "Ab1"), Err(PasswordError::TooShort));
         assert_eq!(
@@ -353,8 +385,17 @@ mod tests {
         office_clerk.division = DivisionCode::parse("5323").unwrap();
         assert!(!office_clerk.may(&Action::ReviewResults { department: "amr" }));
         assert!(!office_clerk.may(&Action::ReadOversight));
-        // A county's own admin does not add counties.
+        // A county's own admin does not add counties, nor set campaigns.
         assert!(!who(Role::Admin, None).may(&Action::ManageDivisions));
+        assert!(!who(Role::Coordinator, None).may(&Action::SetCampaign));
+        let mut zhou = who(Role::Coordinator, None);
+        zhou.division = DivisionCode::parse("5323").unwrap();
+        assert!(zhou.may(&Action::SetCampaign) && zhou.may(&Action::ReadTask(&scope)));
+        assert!(!zhou.may(&Action::ManageTask(&scope)));
+        assert!(
+            !prefecture.may(&Action::SetCampaign),
+            "an oversight office watches"
+        );
         let county = who(Role::Oversight, None);
         assert!(!county.reaches(&DivisionCode::parse("532324").unwrap()));
     }

@@ -185,9 +185,9 @@ pub fn percent_bp(v: &str) -> Option<u32> {
 
 /// Basis points as the percent a clerk writes: `12.5`, `3`.
 pub fn bp_percent(bp: u32) -> String {
-    if bp % 100 == 0 {
+    if bp.is_multiple_of(100) {
         (bp / 100).to_string()
-    } else if bp % 10 == 0 {
+    } else if bp.is_multiple_of(10) {
         format!("{}.{}", bp / 100, (bp % 100) / 10)
     } else {
         format!("{}.{:02}", bp / 100, bp % 100)

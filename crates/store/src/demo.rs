@@ -879,13 +879,16 @@ pub struct DemoAccount {
     pub role: liancha_domain::auth::Role,
     /// Where it works: 牟定县, 南华县, 楚雄彝族自治州, 云南省.
     pub division: String,
+    /// The role, named for where it works.
+    pub role_label: &'static str,
     pub who: String,
 }
 
 /// Creates, unless the database already has accounts, one account per role in each
 /// demo county (two department admins, so that a two-department task can be
 /// reviewed; 南华县's names begin with `nh-`), the province's administrator
-/// (`province-admin`) and the prefecture's oversight office (`zhou-duchashi`). A
+/// (`province-admin`), the prefecture's oversight office (`zhou-duchashi`) and its
+/// coordinator (`zhou-bianban`, who sets campaigns across the counties). A
 /// county's demo inspector is an on-duty market inspector certified for years. Demo
 /// accounts need no password change at first sign-in; accounts made with
 /// `liancha user add` do.
@@ -999,7 +1002,7 @@ pub async fn accounts(
         ),
     ));
     plans.push((
-        prefecture,
+        prefecture.clone(),
         DIVISIONS[1].1.to_string(),
         (
             "zhou-duchashi".into(),
@@ -1010,9 +1013,22 @@ pub async fn accounts(
             None,
         ),
     ));
+    plans.push((
+        prefecture,
+        DIVISIONS[1].1.to_string(),
+        (
+            "zhou-bianban".into(),
+            "楚雄州委编办 统筹员".into(),
+            Role::Coordinator,
+            None,
+            None,
+            None,
+        ),
+    ));
     let actor = crate::accounts::Actor::system("demo");
     let mut out = Vec::new();
     for (division, where_, (username, name, role, department, township, inspector_id)) in plans {
+        let role_label = role.label_at(division.level());
         store
             .create_user(
                 &crate::accounts::NewUser {
@@ -1034,6 +1050,7 @@ pub async fn accounts(
             username,
             role,
             division: where_,
+            role_label,
             who: name,
         });
     }

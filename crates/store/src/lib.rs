@@ -38,6 +38,7 @@ macro_rules! bump_version {
 pub mod accounts;
 pub mod backup;
 pub mod bulk;
+pub mod campaigns;
 pub mod demo;
 pub mod directories;
 pub mod draw;

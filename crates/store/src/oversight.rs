@@ -189,7 +189,8 @@ impl County<'_> {
         }
 
         // Results of submitted or published visits, per department of the item.
-        let rows: Vec<(String, String, String, Option<DateTime<Utc>>, String)> = with_pool!(self, p => self.query_as(
+        type ResultRow = (String, String, String, Option<DateTime<Utc>>, String);
+        let rows: Vec<ResultRow> = with_pool!(self, p => self.query_as(
             "SELECT i.department, r.entity_id, r.categories, v.submitted_at, t.domain FROM results r \
              JOIN items i ON i.county = r.county AND i.code = r.item_code \
              JOIN visits v ON v.county = r.county AND v.task_id = r.task_id AND v.entity_id = r.entity_id \

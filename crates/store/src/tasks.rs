@@ -63,6 +63,33 @@ macro_rules! task_sources {
     }};
 }
 
+/// Writes a new draft task and its items inside the caller's transaction, with its
+/// audit entry on the county's trail; evaluates to its id.
+macro_rules! insert_task {
+    ($c:expr, $tx:expr, $t:expr, $items:expr, $scope:expr, $quotas:expr, $created_by:expr, $campaign:expr, $actor:expr, $now:expr) => {{
+        let t: &$crate::tasks::NewTask = $t;
+        let campaign: Option<i64> = $campaign;
+        let id: i64 = $c.query_scalar(
+            "INSERT INTO tasks (county, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
+             team_count, team_size, avoid_same_township, inspection_start, inspection_end, created_by, created_at, campaign_id) \
+             VALUES ($C, $1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id")
+            .bind(t.year).bind(t.title.trim()).bind(t.domain.code()).bind(t.mode.code())
+            .bind(&t.lead_department).bind(t.plan_entry_id).bind($scope).bind($quotas)
+            .bind(t.team_count as i32).bind(t.team_size as i32).bind(t.avoid_same_township)
+            .bind(t.inspection_start).bind(t.inspection_end).bind($created_by).bind($now).bind(campaign)
+            .fetch_one(&mut *$tx).await?;
+        for (pos, item) in $items.iter().enumerate() {
+            $c.query("INSERT INTO task_items (county, task_id, item_code, position) VALUES ($C, $1, $2, $3)")
+                .bind(id).bind(&item.code).bind(pos as i32).execute(&mut *$tx).await?;
+        }
+        $crate::append_audit!($c, &mut *$tx, $actor, $now, $crate::accounts::Audit::new("task.create", "task", id).task(id).after(serde_json::json!({
+            "title": t.title, "items": t.items, "scope": t.scope, "quotas": t.quotas, "campaign": campaign,
+        })))?;
+        id
+    }};
+}
+pub(crate) use insert_task;
+
 /// Which entities of the directory a task covers. Empty lists mean "all".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskScopeFilter {
@@ -143,6 +170,8 @@ pub struct Task {
     pub id: i64,
     /// The county the task is of (its division code).
     pub county: String,
+    /// The campaign (专项整治) a prefecture or the province set it under, if any.
+    pub campaign_id: Option<i64>,
     pub year: i32,
     pub title: String,
     pub domain: Domain,
@@ -199,6 +228,7 @@ impl Task {
 struct TaskRow {
     id: i64,
     county: String,
+    campaign_id: Option<i64>,
     year: i32,
     title: String,
     domain: String,
@@ -224,7 +254,7 @@ struct TaskRow {
     version: i32,
 }
 
-const TASK_SELECT: &str = "SELECT id, county, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
+const TASK_SELECT: &str = "SELECT id, county, campaign_id, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
      team_count, team_size, avoid_same_township, inspection_start, inspection_end, created_by, created_at, \
      committed_at, plan_digest, drawn_at, published_at, cancelled_at, cancel_reason, version FROM tasks WHERE county = $C";
 
@@ -242,6 +272,7 @@ impl TaskRow {
             },
             id: self.id,
             county: self.county,
+            campaign_id: self.campaign_id,
             year: self.year,
             title: self.title,
             lead_department: self.lead_department,
@@ -363,6 +394,14 @@ impl TryFrom<VisitRow> for Visit {
     }
 }
 
+/// A task's visits, counted (see [`County::visit_progress`](crate::County::visit_progress)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisitProgress {
+    pub total: i64,
+    pub entered: i64,
+    pub published: i64,
+}
+
 /// Task list filters; each `None` means all.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
@@ -372,6 +411,8 @@ pub struct TaskFilter {
     pub department: Option<String>,
     /// Tasks whose teams include this inspector.
     pub inspector: Option<String>,
+    /// Tasks set under this campaign.
+    pub campaign: Option<i64>,
 }
 
 fn invalid(msg: impl Into<String>) -> StoreError {
@@ -396,7 +437,7 @@ pub fn new_check_code() -> String {
 }
 
 impl County<'_> {
-    async fn check_new_task(&self, t: &NewTask) -> Result<Vec<TaskItem>> {
+    pub(crate) async fn check_new_task(&self, t: &NewTask) -> Result<Vec<TaskItem>> {
         if t.title.trim().is_empty() {
             return Err(invalid("请填写任务名称"));
         }
@@ -504,22 +545,7 @@ impl County<'_> {
             .ok_or_else(|| invalid("须以用户身份创建任务"))?;
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = self.query_scalar(
-                "INSERT INTO tasks (county, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
-                 team_count, team_size, avoid_same_township, inspection_start, inspection_end, created_by, created_at) \
-                 VALUES ($C, $1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id")
-                .bind(t.year).bind(t.title.trim()).bind(t.domain.code()).bind(t.mode.code())
-                .bind(&t.lead_department).bind(t.plan_entry_id).bind(&scope).bind(&quotas)
-                .bind(t.team_count as i32).bind(t.team_size as i32).bind(t.avoid_same_township)
-                .bind(t.inspection_start).bind(t.inspection_end).bind(created_by).bind(now)
-                .fetch_one(&mut *tx).await?;
-            for (pos, item) in items.iter().enumerate() {
-                self.query("INSERT INTO task_items (county, task_id, item_code, position) VALUES ($C, $1, $2, $3)")
-                    .bind(id).bind(&item.code).bind(pos as i32).execute(&mut *tx).await?;
-            }
-            append_audit!(self, &mut *tx, actor, now, Audit::new("task.create", "task", id).task(id).after(serde_json::json!({
-                "title": t.title, "items": t.items, "scope": t.scope, "quotas": t.quotas,
-            })))?;
+            let id = crate::tasks::insert_task!(self, tx, t, &items, &scope, &quotas, created_by, None::<i64>, actor, now);
             tx.commit().await?;
             id
         });
@@ -612,6 +638,9 @@ impl County<'_> {
                 next()
             ));
         }
+        if f.campaign.is_some() {
+            sql.push_str(&format!(" AND campaign_id = ${}", next()));
+        }
         if f.inspector.is_some() {
             sql.push_str(&format!(
                 " AND id IN (SELECT task_id FROM team_members WHERE county = $C AND inspector_id = ${} AND active)",
@@ -624,6 +653,7 @@ impl County<'_> {
             if let Some(y) = f.year { q = q.bind(y); }
             if let Some(s) = f.state { q = q.bind(s.code()); }
             if let Some(d) = &f.department { q = q.bind(d); }
+            if let Some(c) = f.campaign { q = q.bind(c); }
             if let Some(i) = &f.inspector { q = q.bind(i); }
             q.fetch_all(p).await
         })?;
@@ -1169,6 +1199,22 @@ impl County<'_> {
         let rows: Vec<VisitRow> =
             with_pool!(self, p => self.query_as(&sql).bind(task_id).fetch_all(p).await)?;
         rows.into_iter().map(Visit::try_from).collect()
+    }
+
+    /// How far a task's visits are: how many are to be made (not replaced), how many
+    /// have their results entered (submitted or published), how many are published.
+    pub async fn visit_progress(&self, task_id: i64) -> Result<VisitProgress> {
+        let (total, entered, published): (i64, i64, i64) = with_pool!(self, p => self.query_as(
+            "SELECT COUNT(CASE WHEN state <> 'replaced' THEN 1 END), \
+                    COUNT(CASE WHEN state IN ('submitted', 'published') THEN 1 END), \
+                    COUNT(CASE WHEN state = 'published' THEN 1 END) \
+             FROM visits WHERE county = $C AND task_id = $1")
+            .bind(task_id).fetch_one(p).await)?;
+        Ok(VisitProgress {
+            total,
+            entered,
+            published,
+        })
     }
 
     pub async fn visit(&self, task_id: i64, entity_id: &str) -> Result<Option<Visit>> {

@@ -38,7 +38,7 @@ async fn setup(store: &Store) {
     )
     .await
     .unwrap();
-    assert_eq!(demo::accounts(store, t0()).await.unwrap().len(), 16);
+    assert_eq!(demo::accounts(store, t0()).await.unwrap().len(), 17);
 }
 
 async fn actor(store: &Store, name: &str) -> Actor {
@@ -875,6 +875,16 @@ async fn whole_joint_task(store: &Store) {
             .rows
             .is_empty()
     );
+    let progress = |total, entered, published| liancha_store::tasks::VisitProgress {
+        total,
+        entered,
+        published,
+    };
+    assert_eq!(
+        mouding.visit_progress(id).await.unwrap(),
+        progress(8, 8, 0),
+        "the replaced visit is not counted"
+    );
     let deadline = mouding.deadline_of(&task).await.unwrap();
     assert!(deadline > task.inspection_end + Duration::days(20));
     // The approval moved the task on: the page the publication comes from is newer.
@@ -919,6 +929,7 @@ async fn whole_joint_task(store: &Store) {
         1
     );
     assert!(task.published_at.is_some());
+    assert_eq!(mouding.visit_progress(id).await.unwrap(), progress(8, 8, 8));
     public_search(store, id, &first).await;
 
     // The oversight office sees it: 8 entities inspected for each department's

@@ -1024,7 +1024,7 @@ async fn load_tasks(s: &AppState, q: &Params) -> ApiResult<Vec<TaskSummary>> {
                 .map(|t| task_summary(t, &names)),
         );
     }
-    out.sort_by(|a, b| b.id.cmp(&a.id));
+    out.sort_by_key(|t| std::cmp::Reverse(t.id));
     Ok(out)
 }
 

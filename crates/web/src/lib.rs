@@ -14,6 +14,7 @@ use tower_http::trace::TraceLayer;
 mod admin;
 mod api;
 mod attachments;
+mod campaigns;
 mod error;
 pub mod limits;
 mod oversight;
@@ -58,9 +59,11 @@ pub struct AppState {
     /// left the request is refused at once with 503, not queued without end.
     pub hash_gate: std::sync::Arc<tokio::sync::Semaphore>,
     /// The organisation tree, as last read: every request names its county in it.
-    tree:
-        std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<[Division]>)>>>,
+    tree: std::sync::Arc<std::sync::Mutex<Option<TreeRead>>>,
 }
+
+/// The organisation tree and when it was read.
+type TreeRead = (std::time::Instant, std::sync::Arc<[Division]>);
 
 /// How long the tree is reused before being read again; adding a division forgets it.
 const TREE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
@@ -324,6 +327,11 @@ pub fn router(state: AppState) -> Router {
             "/staff/divisions",
             get(setup::divisions).post(setup::create_division),
         )
+        .route(
+            "/staff/campaigns",
+            get(campaigns::campaigns).post(campaigns::create),
+        )
+        .route("/staff/campaigns/{id}", get(campaigns::campaign))
         .route("/staff/settings", get(setup::settings))
         .route("/staff/settings/townships", post(setup::add_township))
         .route("/staff/settings/departments", post(setup::save_department))

@@ -223,8 +223,8 @@ async fn request_county(
     }
     let below: Vec<Division> = tree
         .iter()
+        .filter(|&d| d.level() == liancha_domain::org::Level::County && principal.reaches(&d.code))
         .cloned()
-        .filter(|d| d.level() == liancha_domain::org::Level::County && principal.reaches(&d.code))
         .collect();
     let asked = parts
         .uri

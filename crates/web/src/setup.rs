@@ -25,7 +25,7 @@ pub struct FormError {
 }
 
 impl FormError {
-    fn of(e: liancha_app::AppError) -> Result<FormError, WebError> {
+    pub(crate) fn of(e: liancha_app::AppError) -> Result<FormError, WebError> {
         use liancha_app::AppError as A;
         match e {
             A::Invalid { field, message } => Ok(FormError {
@@ -265,7 +265,7 @@ fn whole_number(field: &str, label: &str, v: &str) -> Result<u32, FormError> {
 impl RuleBookForm {
     fn of(r: &RuleBook) -> Self {
         let pct = |bp: u32| {
-            if bp % 100 == 0 {
+            if bp.is_multiple_of(100) {
                 (bp / 100).to_string()
             } else {
                 format!("{}.{:02}", bp / 100, bp % 100)

@@ -124,6 +124,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "township" => "乡镇已添加。",
         "department" => "部门已保存。",
         "rule-book" => "实施细则已保存，此后建立的任务按新的细则抽取。",
+        "campaign" => "专项整治已下达，各县（市、区）已各得一项草稿任务。",
         _ => return None,
     })
 }
@@ -167,7 +168,7 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
         },
         _ => TaskFilter::default(),
     };
-    let mut tasks = staff.rows(&s).tasks(&filter).await?;
+    let mut tasks = staff.rows(s).tasks(&filter).await?;
     if p.role == Role::Township {
         tasks.retain(|t| {
             t.scope.townships.is_empty()
@@ -176,12 +177,12 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
                     .is_some_and(|x| t.scope.townships.contains(x))
         });
     }
-    let cal = staff.rows(&s).calendar().await?;
+    let cal = staff.rows(s).calendar().await?;
     let today = china_date(s.clock.now());
     let mut out = Vec::with_capacity(tasks.len());
     for task in tasks {
         let (deadline, flag) = if task.state == TaskState::Drawn {
-            let d = staff.rows(&s).deadline_on(&cal, &task).await?;
+            let d = staff.rows(s).deadline_on(&cal, &task).await?;
             (Some(d), Some(deadline_flag(&cal, today, d)))
         } else {
             (None, None)
@@ -548,9 +549,9 @@ async fn task_form_page(
     };
     let page = TaskFormPage {
         names: Names::load(s, &staff.county.code).await?,
-        items: staff.rows(&s).items(true).await?,
+        items: staff.rows(s).items(true).await?,
         townships: staff
-            .rows(&s)
+            .rows(s)
             .townships()
             .await?
             .into_iter()
@@ -736,6 +737,8 @@ struct TaskPage {
     witness_roles: &'static [WitnessRole],
     my_inspector: Option<String>,
     quotas_text: String,
+    /// The campaign the task belongs to, with the name of the office that set it.
+    campaign: Option<(liancha_store::campaigns::Campaign, String)>,
 }
 
 impl TaskPage {
@@ -832,7 +835,19 @@ pub async fn task(
     } else {
         (vec![], 0)
     };
+    let campaign = match s.app.campaign_of(&task).await? {
+        None => None,
+        Some(c) => {
+            let tree = s.divisions().await?;
+            let office = tree
+                .iter()
+                .find(|d| d.code == c.division)
+                .map_or_else(|| c.division.to_string(), |d| d.name.clone());
+            Some((c, office))
+        }
+    };
     render(&TaskPage {
+        campaign,
         names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
         can_manage,
