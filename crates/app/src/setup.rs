@@ -1,11 +1,11 @@
 //! Setting up a county without editing code or files: an office above counties adds
 //! a county (and its first administrator); the county's administrator adds its
-//! townships and departments and sets its rule books. Everything lands in the audit
-//! trail of the division it belongs to.
+//! townships and departments and sets its rule books and joint item lists.
+//! Everything lands in the audit trail of the division it belongs to.
 
 use liancha_domain::auth::Action;
 use liancha_domain::org::Division;
-use liancha_domain::{Department, RuleBook, Township};
+use liancha_domain::{Department, JointItemList, RuleBook, Township};
 use liancha_store::accounts::NewUser;
 
 use crate::{App, AppError, Context, Result};
@@ -53,6 +53,15 @@ impl App {
         ctx.require(&Action::ManageSettings)?;
         self.county(ctx)
             .save_rule_book(r, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    /// Creates or replaces a joint item list of the county.
+    pub async fn save_joint_item_list(&self, ctx: &Context, l: &JointItemList) -> Result<()> {
+        ctx.require(&Action::ManageSettings)?;
+        self.county(ctx)
+            .save_joint_item_lists(std::slice::from_ref(l), &ctx.actor(), ctx.now)
             .await?;
         Ok(())
     }

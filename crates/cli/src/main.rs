@@ -191,6 +191,8 @@ enum KindArg {
     Departments,
     /// A county's rule books, one row a domain.
     RuleBooks,
+    /// A county's joint item lists, one row per member item (as exported).
+    JointLists,
 }
 
 impl From<KindArg> for Kind {
@@ -202,6 +204,7 @@ impl From<KindArg> for Kind {
             KindArg::Townships => Kind::Townships,
             KindArg::Departments => Kind::Departments,
             KindArg::RuleBooks => Kind::RuleBooks,
+            KindArg::JointLists => Kind::JointLists,
         }
     }
 }
@@ -599,11 +602,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("已生成导入模板 {}", file.display());
                     return Ok(ExitCode::SUCCESS);
                 }
-                ExportWhat::JointLists { file } => {
-                    let n = rows(&county).export_joint_item_lists(&file).await?;
-                    println!("已导出 {} 行到 {}", n, file.display());
-                    return Ok(ExitCode::SUCCESS);
-                }
+                ExportWhat::JointLists { file } => (Kind::JointLists, file),
                 ExportWhat::Entities { file } => (Kind::Entities, file),
                 ExportWhat::Inspectors { file } => (Kind::Inspectors, file),
                 ExportWhat::Items { file } => (Kind::Items, file),

@@ -378,6 +378,65 @@ fn a_county_is_set_up_by_script() {
     assert!(o.status.success(), "{}", stderr(&o));
     let list = run(&["user", "list"]);
     assert!(list.contains("532325\tyaoan-admin"), "{list}");
+    // Items, then joint item lists naming them (lead department by name or code).
+    let items = write(
+        "事项.csv",
+        "事项编码,抽查事项,抽查依据,抽查主体,发布状态\n\
+         SC-003,食品经营者经营条件及经营行为的检查,《中华人民共和国食品安全法》第一百一十条,姚安县市场监督管理局,已发布\n\
+         NY-001,农药经营的检查,《农药管理条例》第四十一条,姚安县农业农村局,已发布\n",
+    );
+    run(&["--county", "532325", "import", "items", &items]);
+    let lists = write(
+        "清单.csv",
+        "清单编码,清单名称,领域,牵头部门,序号,事项编码\n\
+         LC-SC,市场监管领域联合抽查事项清单,市场监管,姚安县市场监督管理局,2,NY-001\n\
+         LC-SC,市场监管领域联合抽查事项清单,市场监管,姚安县市场监督管理局,1,SC-003\n\
+         LC-NY,农业领域联合抽查事项清单,农业,agri,,NY-001\n",
+    );
+    let out = run(&["--county", "532325", "import", "joint-lists", &lists]);
+    assert!(out.contains("新增 2"), "{out}");
+    // An item the county does not have: refused, naming it; nothing of the file kept.
+    let unknown = write(
+        "未知事项.csv",
+        "清单编码,清单名称,领域,牵头部门,事项编码\n\
+         LC-WS,卫生清单,市场监管,amr,SC-003\n\
+         LC-WS,卫生清单,市场监管,amr,WS-001\n",
+    );
+    let o = liancha(&[
+        "--db",
+        &db,
+        "--county",
+        "532325",
+        "import",
+        "joint-lists",
+        &unknown,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("WS-001"), "{}", stderr(&o));
+    // Exported, it comes back as it went out: the same lists, nothing new.
+    let exported = dir.path().join("joint-lists.csv");
+    run(&[
+        "--county",
+        "532325",
+        "export",
+        "joint-lists",
+        exported.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(!text.contains("LC-WS"), "{text}");
+    assert!(
+        text.contains("LC-SC,市场监管领域联合抽查事项清单,市场监管,姚安县市场监督管理局,1,SC-003")
+            && text.contains("姚安县市场监督管理局,2,NY-001"),
+        "by 序号: {text}"
+    );
+    let out = run(&[
+        "--county",
+        "532325",
+        "import",
+        "joint-lists",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(out.contains("新增 0"), "{out}");
     for (kind, expect) in [
         ("townships", "光禄镇"),
         ("departments", "姚安县农业农村局"),

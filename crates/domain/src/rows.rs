@@ -527,7 +527,7 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
         }
     }
 
-    fn department(&mut self, key: &str, lookup: &Lookup) -> Option<String> {
+    pub(crate) fn department(&mut self, key: &str, lookup: &Lookup) -> Option<String> {
         let v = self.required(key)?;
         match lookup.departments.get(v) {
             Some(code) => Some(code.clone()),
@@ -811,7 +811,7 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
     })
 }
 
-fn parse_published(s: &str) -> Option<bool> {
+pub(crate) fn parse_published(s: &str) -> Option<bool> {
     match s {
         "已发布" | "发布" | "公布" | "已公布" => Some(true),
         "草稿" | "未发布" => Some(false),

@@ -2,8 +2,10 @@
 //! with the same column specs, template and cell-by-cell checks as the directories
 //! (see [`crate::rows`]), so a county is set up from the sheets its clerks keep.
 
-use crate::rows::{CellKind, Cells, Column, FieldError, Row, col};
-use crate::{Department, Domain, RuleBook, Township};
+use std::collections::BTreeMap;
+
+use crate::rows::{CellKind, Cells, Column, FieldError, Lookup, Row, col};
+use crate::{Department, Domain, JointItemList, RuleBook, Township};
 
 fn domains() -> Vec<&'static str> {
     Domain::ALL.iter().map(|d| d.label()).collect()
@@ -128,6 +130,220 @@ pub const RULE_BOOK_COLUMNS: &[Column] = &[
         yes_no
     ),
 ];
+
+/// One member of a joint item list a row: the layout `liancha export joint-lists`
+/// writes, so a province's lists go out of one county and into the next.
+pub const JOINT_LIST_COLUMNS: &[Column] = &[
+    col!(
+        "code",
+        "清单编码",
+        ["编码"],
+        true,
+        Id,
+        "本县唯一，字母、数字或 -；同一清单的各行相同",
+        "LC-SC-01"
+    ),
+    col!(
+        "name",
+        "清单名称",
+        [],
+        true,
+        Text,
+        "同一清单的各行相同",
+        "市场监管领域部门联合抽查事项清单"
+    ),
+    col!(
+        "domain",
+        "领域",
+        [],
+        true,
+        Text,
+        "市场监管、生态环境保护、文化市场、交通运输、农业之一",
+        "市场监管",
+        domains
+    ),
+    col!(
+        "lead_department",
+        "牵头部门",
+        [],
+        true,
+        Text,
+        "部门名称或部门代码",
+        "牟定县市场监督管理局"
+    ),
+    col!(
+        "position",
+        "序号",
+        [],
+        false,
+        Text,
+        "事项在清单中的次序；不填按文件中的次序",
+        "1"
+    ),
+    col!(
+        "item",
+        "事项编码",
+        ["抽查事项编码"],
+        true,
+        Id,
+        "抽查事项清单中已有的事项编码",
+        "SC-003"
+    ),
+    col!(
+        "item_name",
+        "抽查事项",
+        [],
+        false,
+        Text,
+        "仅供阅读，导入时不读",
+        "食品经营者经营条件及经营行为的检查"
+    ),
+    col!(
+        "item_department",
+        "抽查主体",
+        [],
+        false,
+        Text,
+        "仅供阅读，导入时不读",
+        "牟定县市场监督管理局"
+    ),
+    col!(
+        "published",
+        "发布状态",
+        [],
+        false,
+        Text,
+        "已发布或草稿；不填为已发布",
+        "已发布"
+    ),
+];
+
+/// A row of [`JOINT_LIST_COLUMNS`]: one item of one list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointListRow {
+    /// The list and the item: one row each in a file.
+    pub key: String,
+    pub code: String,
+    pub name: String,
+    pub domain: Domain,
+    pub lead_department: String,
+    pub position: Option<u32>,
+    pub item: String,
+    pub published: bool,
+}
+
+pub fn parse_joint_list_row<C: Cells + ?Sized>(
+    cells: &C,
+    lookup: &Lookup,
+) -> Result<JointListRow, Vec<FieldError>> {
+    let mut r = Row::new(cells, JOINT_LIST_COLUMNS);
+    let code = r.required("code").map(str::to_string);
+    let name = r.required("name").map(str::to_string);
+    let domain = r
+        .required("domain")
+        .is_some()
+        .then(|| r.parsed("domain", Domain::Market, Domain::parse, "领域"));
+    let lead = r.department("lead_department", lookup);
+    let position = r.parsed(
+        "position",
+        None,
+        |v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .map(Some)
+        },
+        "正整数",
+    );
+    let item = r.required("item").map(str::to_string);
+    let published = r.parsed(
+        "published",
+        true,
+        crate::rows::parse_published,
+        "发布状态（已发布、草稿）",
+    );
+    if let Some(c) = &code
+        && !joint_list_code_ok(c)
+    {
+        r.fail(
+            "code",
+            format!("「{c}」不是清单编码（字母、数字或 -，至多 32 位）"),
+        );
+    }
+    let value = match (code, name, domain, lead, item) {
+        (Some(code), Some(name), Some(domain), Some(lead_department), Some(item)) => {
+            Some(JointListRow {
+                key: format!("{code} {item}"),
+                code,
+                name,
+                domain,
+                lead_department,
+                position,
+                item,
+                published,
+            })
+        }
+        _ => None,
+    };
+    finish_some(r, value)
+}
+
+/// A list code: letters, digits or `-`, up to 32.
+pub fn joint_list_code_ok(c: &str) -> bool {
+    !c.is_empty() && c.len() <= 32 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The lists a file's rows make: a list's rows agree on its name, domain, lead
+/// department and status, and its items go by 序号 (else file order). Lists in the
+/// order of their first row.
+pub fn group_joint_lists(rows: &[JointListRow]) -> Result<Vec<JointItemList>, String> {
+    let mut order: Vec<&str> = Vec::new();
+    /// A member: its 序号, its row in the file, its item code.
+    type Member = (Option<u32>, usize, String);
+    let mut by_code: BTreeMap<&str, (JointItemList, Vec<Member>)> = BTreeMap::new();
+    for (n, row) in rows.iter().enumerate() {
+        let entry = by_code.entry(&row.code).or_insert_with(|| {
+            order.push(&row.code);
+            (
+                JointItemList {
+                    code: row.code.clone(),
+                    name: row.name.clone(),
+                    domain: row.domain,
+                    lead_department: row.lead_department.clone(),
+                    items: Vec::new(),
+                    published: row.published,
+                },
+                Vec::new(),
+            )
+        });
+        let l = &entry.0;
+        let differs = if l.name != row.name {
+            Some("清单名称")
+        } else if l.domain != row.domain {
+            Some("领域")
+        } else if l.lead_department != row.lead_department {
+            Some("牵头部门")
+        } else if l.published != row.published {
+            Some("发布状态")
+        } else {
+            None
+        };
+        if let Some(what) = differs {
+            return Err(format!("清单 {} 的各行{what}不一致", row.code));
+        }
+        entry.1.push((row.position, n, row.item.clone()));
+    }
+    Ok(order
+        .into_iter()
+        .map(|code| {
+            let (mut list, mut items) = by_code.remove(code).expect("listed");
+            // Numbered rows by number, unnumbered ones after them in file order.
+            items.sort_by_key(|(pos, n, _)| (pos.unwrap_or(u32::MAX), *n));
+            list.items = items.into_iter().map(|(_, _, item)| item).collect();
+            list
+        })
+        .collect())
+}
 
 pub fn parse_township<C: Cells + ?Sized>(cells: &C) -> Result<Township, Vec<FieldError>> {
     let mut r = Row::new(cells, TOWNSHIP_COLUMNS);
@@ -279,6 +495,77 @@ pub fn rule_book_cells(r: &RuleBook) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lookup() -> Lookup {
+        Lookup {
+            townships: Default::default(),
+            departments: [
+                ("amr".to_string(), "amr".to_string()),
+                ("牟定县市场监督管理局".to_string(), "amr".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
+
+    #[test]
+    fn joint_list_rows_make_lists() {
+        let row = |cells: Vec<&'static str>| parse_joint_list_row(&Cols(cells), &lookup());
+        let a = row(vec![
+            "LC-1",
+            "市场清单",
+            "市场监管",
+            "牟定县市场监督管理局",
+            "2",
+            "SC-003",
+        ])
+        .unwrap();
+        assert_eq!(a.lead_department, "amr");
+        assert!(a.published);
+        let b = row(vec![
+            "LC-1",
+            "市场清单",
+            "市场监管",
+            "amr",
+            "1",
+            "SC-001",
+            "",
+            "",
+            "已发布",
+        ])
+        .unwrap();
+        let c = row(vec!["LC-1", "市场清单", "市场监管", "amr", "", "SC-009"]).unwrap();
+        let d = row(vec![
+            "LC-2",
+            "草稿清单",
+            "农业",
+            "amr",
+            "",
+            "NY-001",
+            "",
+            "",
+            "草稿",
+        ])
+        .unwrap();
+        let lists = group_joint_lists(&[a.clone(), d.clone(), b, c]).unwrap();
+        assert_eq!(lists.len(), 2);
+        assert_eq!(lists[0].items, ["SC-001", "SC-003", "SC-009"]);
+        assert!(!lists[1].published);
+        // A list whose rows disagree is refused, naming it and what differs.
+        let mut other = a.clone();
+        other.name = "另一个名称".into();
+        assert_eq!(
+            group_joint_lists(&[a, other]).unwrap_err(),
+            "清单 LC-1 的各行清单名称不一致"
+        );
+        // Unknown department, bad code, bad number: each named by column.
+        let e = row(vec!["LC 1", "x", "市场监管", "公安局", "0", "SC-001"]).unwrap_err();
+        let cols: Vec<usize> = e.iter().map(|f| f.column).collect();
+        assert!(
+            cols.contains(&0) && cols.contains(&3) && cols.contains(&4),
+            "{e:?}"
+        );
+    }
 
     struct Cols(Vec<&'static str>);
     impl Cells for Cols {

@@ -856,9 +856,13 @@ async fn load_county(
         county.put_rule_book(&r).await?;
     }
     county.put_items(&items()).await?;
-    for l in joint_item_lists_of(demo) {
-        county.put_joint_item_list(&l).await?;
-    }
+    county
+        .save_joint_item_lists(
+            &joint_item_lists_of(demo),
+            &crate::accounts::Actor::system("demo"),
+            crate::directories::now(),
+        )
+        .await?;
     county.put_inspectors(&inspectors_of(demo)).await?;
     let all = entities_of(demo, size);
     let mut w = EntityWriter::begin(&county).await?;

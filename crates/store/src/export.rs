@@ -133,6 +133,32 @@ impl County<'_> {
                     .send(all.iter().map(setup_rows::department_cells).collect())
                     .await;
             }
+            Kind::JointLists => {
+                let items: BTreeMap<String, Item> = self
+                    .items(false)
+                    .await?
+                    .into_iter()
+                    .map(|i| (i.code.clone(), i))
+                    .collect();
+                let mut out = Vec::new();
+                for l in self.joint_item_lists(false).await? {
+                    for (n, code) in l.items.iter().enumerate() {
+                        let item = items.get(code);
+                        out.push(vec![
+                            l.code.clone(),
+                            l.name.clone(),
+                            l.domain.label().to_string(),
+                            dept(&l.lead_department),
+                            (n + 1).to_string(),
+                            code.clone(),
+                            item.map(|i| i.name.clone()).unwrap_or_default(),
+                            item.map(|i| dept(&i.department)).unwrap_or_default(),
+                            if l.published { "已发布" } else { "草稿" }.to_string(),
+                        ]);
+                    }
+                }
+                writer.send(out).await;
+            }
             Kind::RuleBooks => {
                 let mut all = Vec::new();
                 for d in liancha_domain::Domain::ALL {
@@ -154,51 +180,6 @@ impl County<'_> {
         let n = writer.finish().await?;
         progress(n);
         Ok(n)
-    }
-
-    /// Exports the joint item lists, one row per list member.
-    pub async fn export_joint_item_lists(&self, path: &Path) -> Result<u64> {
-        let columns = [
-            "清单编码",
-            "清单名称",
-            "领域",
-            "牵头部门",
-            "序号",
-            "事项编码",
-            "抽查事项",
-            "抽查主体",
-            "发布状态",
-        ]
-        .map(WriteColumn::text)
-        .to_vec();
-        let writer = BlockingWriter::create(path, "跨部门联查事项清单", columns);
-        let names = self.department_names().await?;
-        let items: BTreeMap<String, Item> = self
-            .items(false)
-            .await?
-            .into_iter()
-            .map(|i| (i.code.clone(), i))
-            .collect();
-        let dept = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
-        let mut out = Vec::new();
-        for l in self.joint_item_lists(false).await? {
-            for (n, code) in l.items.iter().enumerate() {
-                let item = items.get(code);
-                out.push(vec![
-                    l.code.clone(),
-                    l.name.clone(),
-                    l.domain.label().to_string(),
-                    dept(&l.lead_department),
-                    (n + 1).to_string(),
-                    code.clone(),
-                    item.map(|i| i.name.clone()).unwrap_or_default(),
-                    item.map(|i| dept(&i.department)).unwrap_or_default(),
-                    if l.published { "已发布" } else { "草稿" }.to_string(),
-                ]);
-            }
-        }
-        writer.send(out).await;
-        writer.finish().await
     }
 }
 

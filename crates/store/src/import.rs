@@ -29,6 +29,8 @@ pub enum Kind {
     Townships,
     Departments,
     RuleBooks,
+    /// Joint item lists, one row per list member.
+    JointLists,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             Kind::Townships => setup_rows::TOWNSHIP_COLUMNS,
             Kind::Departments => setup_rows::DEPARTMENT_COLUMNS,
             Kind::RuleBooks => setup_rows::RULE_BOOK_COLUMNS,
+            Kind::JointLists => setup_rows::JOINT_LIST_COLUMNS,
         }
     }
 
@@ -52,6 +55,7 @@ impl Kind {
             Kind::Townships => "乡镇",
             Kind::Departments => "部门",
             Kind::RuleBooks => "实施细则",
+            Kind::JointLists => "跨部门联查事项清单",
         }
     }
 }
@@ -349,6 +353,15 @@ fn parse_department(
 fn parse_rule_book(m: &Mapped<'_>, _: &Lookup) -> std::result::Result<RuleBook, Vec<FieldError>> {
     setup_rows::parse_rule_book(m)
 }
+fn parse_joint_list_row(
+    m: &Mapped<'_>,
+    lookup: &Lookup,
+) -> std::result::Result<setup_rows::JointListRow, Vec<FieldError>> {
+    setup_rows::parse_joint_list_row(m, lookup)
+}
+fn joint_list_row_key(r: &setup_rows::JointListRow) -> &str {
+    &r.key
+}
 fn township_code(t: &Township) -> &str {
     &t.code
 }
@@ -467,6 +480,32 @@ impl County<'_> {
                     rows: all.len() as u64,
                     inserted,
                     updated: all.len() as u64 - inserted,
+                })
+            }
+            Kind::JointLists => {
+                let (file, rows) =
+                    read_all(path, kind, lookup, parse_joint_list_row, joint_list_row_key).await?;
+                progress(rows.len() as u64);
+                let lists = setup_rows::group_joint_lists(&rows)
+                    .map_err(|m| StoreError::Invalid(format!("导入失败，未导入任何记录：{m}")))?;
+                let inserted = self
+                    .save_joint_item_lists(
+                        &lists,
+                        &crate::accounts::Actor::system("import"),
+                        crate::directories::now(),
+                    )
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Invalid(m) => {
+                            StoreError::Invalid(format!("导入失败，未导入任何记录：{m}"))
+                        }
+                        e => e,
+                    })?;
+                Ok(ImportOutcome {
+                    file,
+                    rows: lists.len() as u64,
+                    inserted,
+                    updated: lists.len() as u64 - inserted,
                 })
             }
             Kind::RuleBooks => {

@@ -192,25 +192,95 @@ impl County<'_> {
             .collect()
     }
 
-    /// Creates or replaces a joint item list and its members, in one transaction.
-    pub async fn put_joint_item_list(&self, list: &JointItemList) -> Result<()> {
+    /// Creates or replaces joint item lists and their members, all or none, each with
+    /// its audit entry. Checked in the transaction that writes them: the lead
+    /// department is the county's, and every item is on the county's item list.
+    /// Returns how many lists were new.
+    pub async fn save_joint_item_lists(
+        &self,
+        lists: &[JointItemList],
+        actor: &crate::accounts::Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let invalid = |m: String| StoreError::Invalid(m);
+        for l in lists {
+            if !liancha_domain::setup_rows::joint_list_code_ok(&l.code) {
+                return Err(invalid(format!(
+                    "清单编码「{}」不正确（字母、数字或 -，至多 32 位）",
+                    l.code
+                )));
+            }
+            let name = crate::posted("清单名称", l.name.trim(), liancha_domain::text::NAME)?;
+            if name.is_empty() {
+                return Err(invalid("请填写清单名称".into()));
+            }
+            if l.items.is_empty() {
+                return Err(invalid(format!("清单 {} 至少须有一项抽查事项", l.code)));
+            }
+            if l.items.len() > 500 {
+                return Err(invalid(format!("清单 {} 的事项超过 500 项", l.code)));
+            }
+            if let Some((_, dup)) = l
+                .items
+                .iter()
+                .enumerate()
+                .find(|(i, item)| l.items[..*i].contains(item))
+            {
+                return Err(invalid(format!("清单 {} 中事项 {dup} 重复", l.code)));
+            }
+        }
+        if let Some((_, l)) = lists
+            .iter()
+            .enumerate()
+            .find(|(i, l)| lists[..*i].iter().any(|o| o.code == l.code))
+        {
+            return Err(invalid(format!("清单 {} 出现两次", l.code)));
+        }
+        let before = self.joint_item_lists(false).await?;
+        let value = |l: &JointItemList| {
+            serde_json::json!({"name": l.name.trim(), "domain": l.domain.code(),
+                "lead_department": l.lead_department, "items": l.items, "published": l.published})
+        };
+        let mut new = 0;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            self.query(
-                "INSERT INTO joint_item_lists (county, code, name, domain, lead_department, published) VALUES ($C, $1, $2, $3, $4, $5) \
-                 ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain, \
-                 lead_department = excluded.lead_department, published = excluded.published")
-                .bind(&list.code).bind(&list.name).bind(list.domain.code()).bind(&list.lead_department).bind(list.published)
-                .execute(&mut *tx).await?;
-            self.query("DELETE FROM joint_item_list_items WHERE county = $C AND list_code = $1").bind(&list.code).execute(&mut *tx).await?;
-            for (pos, item) in list.items.iter().enumerate() {
-                self.query("INSERT INTO joint_item_list_items (county, list_code, item_code, position) VALUES ($C, $1, $2, $3)")
-                    .bind(&list.code).bind(item).bind(pos as i64)
+            for l in lists {
+                let lead: i64 = self.query_scalar("SELECT COUNT(*) FROM departments WHERE county = $C AND code = $1")
+                    .bind(&l.lead_department).fetch_one(&mut *tx).await?;
+                if lead == 0 {
+                    return Err(invalid(format!("清单 {}：牵头部门「{}」不是本县的部门", l.code, l.lead_department)));
+                }
+                for item in &l.items {
+                    let known: i64 = self.query_scalar("SELECT COUNT(*) FROM items WHERE county = $C AND code = $1")
+                        .bind(item).fetch_one(&mut *tx).await?;
+                    if known == 0 {
+                        return Err(invalid(format!("清单 {}：事项 {item} 不在本县的抽查事项清单中", l.code)));
+                    }
+                }
+                self.query(
+                    "INSERT INTO joint_item_lists (county, code, name, domain, lead_department, published) VALUES ($C, $1, $2, $3, $4, $5) \
+                     ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain, \
+                     lead_department = excluded.lead_department, published = excluded.published")
+                    .bind(&l.code).bind(l.name.trim()).bind(l.domain.code()).bind(&l.lead_department).bind(l.published)
                     .execute(&mut *tx).await?;
+                self.query("DELETE FROM joint_item_list_items WHERE county = $C AND list_code = $1").bind(&l.code).execute(&mut *tx).await?;
+                for (pos, item) in l.items.iter().enumerate() {
+                    self.query("INSERT INTO joint_item_list_items (county, list_code, item_code, position) VALUES ($C, $1, $2, $3)")
+                        .bind(&l.code).bind(item).bind(pos as i64)
+                        .execute(&mut *tx).await?;
+                }
+                let was = before.iter().find(|b| b.code == l.code);
+                if was.is_none() {
+                    new += 1;
+                }
+                let action = if was.is_some() { "joint-list.update" } else { "joint-list.add" };
+                crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new(action, "joint-list", &l.code)
+                    .before(was.map(value)).after(value(l)))?;
             }
             tx.commit().await?;
-        });
-        Ok(())
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(new)
     }
 
     pub async fn joint_item_lists(&self, published_only: bool) -> Result<Vec<JointItemList>> {

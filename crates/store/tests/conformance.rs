@@ -235,7 +235,15 @@ async fn joint_item_lists(store: &Store) {
     assert_eq!(lists, expected, "in code order");
     let mut l = lists[0].clone();
     l.items.truncate(1);
-    mouding.put_joint_item_list(&l).await.unwrap();
+    let system = liancha_store::accounts::Actor::system("test");
+    assert_eq!(
+        mouding
+            .save_joint_item_lists(std::slice::from_ref(&l), &system, chrono::Utc::now())
+            .await
+            .unwrap(),
+        0,
+        "replaced, not new"
+    );
     assert_eq!(
         mouding.joint_item_lists(false).await.unwrap()[0].items,
         l.items
@@ -522,8 +530,22 @@ async fn export_import_round_trip(store: &Store) {
         assert_eq!(a, b, "{ext}: every field survives export and re-import");
         other.finish().await;
     }
+    // Joint item lists go out and come back as they were: nothing new, nothing changed.
     let path = dir.path().join("lists.xlsx");
-    assert!(mouding.export_joint_item_lists(&path).await.unwrap() > 0);
+    let before = mouding.joint_item_lists(false).await.unwrap();
+    assert!(
+        mouding
+            .export_file(Kind::JointLists, &path, &|_| {})
+            .await
+            .unwrap()
+            > 0
+    );
+    let again = mouding
+        .import_file(Kind::JointLists, &path, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!((again.rows, again.inserted), (before.len() as u64, 0));
+    assert_eq!(mouding.joint_item_lists(false).await.unwrap(), before);
 }
 
 async fn import_inspectors_and_items(store: &Store) {

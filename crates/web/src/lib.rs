@@ -23,6 +23,7 @@ mod plans;
 mod public;
 pub mod session;
 mod setup;
+mod setup_lists;
 mod staff;
 
 pub use error::WebError;
@@ -336,6 +337,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/settings/townships", post(setup::add_township))
         .route("/staff/settings/departments", post(setup::save_department))
         .route("/staff/settings/rule-books", post(setup::save_rule_book))
+        .route(
+            "/staff/settings/joint-lists",
+            post(setup_lists::save_joint_list),
+        )
         .route("/staff/users/{id}/disabled", post(admin::set_disabled))
         .route(
             "/staff/calendar",

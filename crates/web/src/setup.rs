@@ -9,11 +9,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use liancha_domain::auth::{Action, Role};
 use liancha_domain::org::{Division, DivisionCode, Level};
-use liancha_domain::{Department, Domain, RuleBook, Township};
+use liancha_domain::{Department, Domain, Item, JointItemList, RuleBook, Township};
 use liancha_store::accounts::NewUser;
 use serde::Deserialize;
 
 use crate::session::{CsrfForm, Staff};
+use crate::setup_lists::JointListForm;
 use crate::staff::{DoneQuery, done_message};
 use crate::{AppState, WebError};
 
@@ -47,7 +48,7 @@ impl FormError {
 }
 
 /// A refused form's page: 422, the form shown again.
-fn again(page: Html<String>) -> Response {
+pub(crate) fn again(page: Html<String>) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
@@ -229,26 +230,10 @@ pub struct RuleBookForm {
 
 /// `12.5` → 1250 basis points; at most two decimals, 0 to 100.
 fn percent_bp(field: &str, v: &str) -> Result<u32, FormError> {
-    let bad = || FormError {
+    liancha_domain::setup_rows::percent_bp(v).ok_or_else(|| FormError {
         field: field.into(),
         message: format!("抽查比例须为 0 至 100 之间、至多两位小数的百分数，收到「{v}」"),
-    };
-    let v = v.trim().trim_end_matches('%');
-    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
-    if whole.is_empty()
-        || frac.len() > 2
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || whole.len() > 3
-    {
-        return Err(bad());
-    }
-    let bp = whole.parse::<u32>().map_err(|_| bad())? * 100
-        + format!("{frac:0<2}").parse::<u32>().map_err(|_| bad())?;
-    if bp > 10_000 {
-        return Err(bad());
-    }
-    Ok(bp)
+    })
 }
 
 fn whole_number(field: &str, label: &str, v: &str) -> Result<u32, FormError> {
@@ -264,13 +249,7 @@ fn whole_number(field: &str, label: &str, v: &str) -> Result<u32, FormError> {
 
 impl RuleBookForm {
     fn of(r: &RuleBook) -> Self {
-        let pct = |bp: u32| {
-            if bp.is_multiple_of(100) {
-                (bp / 100).to_string()
-            } else {
-                format!("{}.{:02}", bp / 100, bp % 100)
-            }
-        };
+        let pct = liancha_domain::setup_rows::bp_percent;
         RuleBookForm {
             domain: r.domain.code().into(),
             ratio_a: pct(r.ratio_bp[0]),
@@ -326,12 +305,29 @@ struct SettingsPage {
     books: Vec<RuleBookForm>,
     township: TownshipForm,
     department: DepartmentForm,
-    /// Which form the error is of: "township", "department" or a domain's code.
+    lists: Vec<JointItemList>,
+    /// The county's items, for the lists' members.
+    items: Vec<Item>,
+    joint: JointListForm,
+    /// Which form the error is of: "township", "department", "joint-list" or a
+    /// domain's code.
     error_in: String,
     error: Option<FormError>,
 }
 
 impl SettingsPage {
+    fn department_name(&self, code: &str) -> String {
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map_or_else(|| code.to_string(), |d| d.name.clone())
+    }
+    fn items_of(&self, department: &str) -> Vec<&Item> {
+        self.items
+            .iter()
+            .filter(|i| i.department == department)
+            .collect()
+    }
     fn error_for(&self, form: &str) -> Option<&FormError> {
         self.error.as_ref().filter(|_| self.error_in == form)
     }
@@ -341,15 +337,17 @@ impl SettingsPage {
 }
 
 #[derive(Default)]
-struct Posted {
-    township: TownshipForm,
-    department: DepartmentForm,
-    book: Option<RuleBookForm>,
-    error_in: String,
-    error: Option<FormError>,
+pub(crate) struct Posted {
+    pub township: TownshipForm,
+    pub department: DepartmentForm,
+    pub book: Option<RuleBookForm>,
+    /// The joint item list form as posted, or the list asked for (`?list=`).
+    pub joint: Option<JointListForm>,
+    pub error_in: String,
+    pub error: Option<FormError>,
 }
 
-async fn settings_page(
+pub(crate) async fn settings_page(
     s: &AppState,
     staff: Staff,
     notice: Option<&'static str>,
@@ -371,6 +369,9 @@ async fn settings_page(
             departments: c.departments().await?,
             domains: Domain::ALL,
             books,
+            joint: posted.joint.unwrap_or_default(),
+            lists: c.joint_item_lists(false).await?,
+            items: c.items(false).await?,
             township: posted.township,
             department: posted.department,
             error_in: posted.error_in,
@@ -381,12 +382,36 @@ async fn settings_page(
     ))
 }
 
+#[derive(Deserialize, Default)]
+pub struct SettingsQuery {
+    #[serde(default)]
+    done: String,
+    /// A joint item list to edit.
+    #[serde(default)]
+    list: String,
+}
+
 pub async fn settings(
     State(s): State<AppState>,
     staff: Staff,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<SettingsQuery>,
 ) -> Result<Html<String>, WebError> {
-    settings_page(&s, staff, done_message(&q.done), Posted::default()).await
+    let joint = if q.list.is_empty() {
+        None
+    } else {
+        staff
+            .rows(&s)
+            .joint_item_lists(false)
+            .await?
+            .iter()
+            .find(|l| l.code == q.list)
+            .map(JointListForm::of)
+    };
+    let posted = Posted {
+        joint,
+        ..Posted::default()
+    };
+    settings_page(&s, staff, done_message(&q.done), posted).await
 }
 
 pub async fn add_township(

@@ -124,6 +124,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "township" => "乡镇已添加。",
         "department" => "部门已保存。",
         "rule-book" => "实施细则已保存，此后建立的任务按新的细则抽取。",
+        "joint-list" => "联合抽查事项清单已保存。",
         "campaign" => "专项整治已下达，各县（市、区）已各得一项草稿任务。",
         _ => return None,
     })

@@ -221,6 +221,111 @@ async fn county_set_up_on_the_web(engine: Engine) {
     srv.db.finish().await;
 }
 
+/// A county's administrator keeps its joint item lists: adds one, is refused one
+/// naming an item the county lacks (the form kept, nothing written), edits one by
+/// its code; a coordinator reads them and changes none.
+async fn joint_lists_on_the_web(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 10,
+        individuals: 20,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let code = liancha_domain::org::DivisionCode::parse("532323").unwrap();
+    let mouding = store.county(&code);
+    let lists_before = mouding.joint_item_lists(false).await.unwrap();
+    let admin = srv.login("admin", PASSWORD).await.unwrap();
+    let (status, page) = srv.get(&admin.cookie, "/staff/settings").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("LC-market") && page.contains("action=\"/staff/settings/joint-lists\""));
+    let form = |code: &'static str, items: &[&'static str]| {
+        let mut f = vec![
+            ("code", code),
+            ("name", "校园周边食品安全联合抽查事项清单"),
+            ("domain", "market"),
+            ("lead_department", "amr"),
+            ("published", "yes"),
+        ];
+        f.extend(items.iter().map(|i| ("items", *i)));
+        f
+    };
+    let (status, body) = srv
+        .post(
+            &admin,
+            "/staff/settings/joint-lists",
+            &form("LC-SCHOOL", &["SC-003", "ZZ-999"]),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("ZZ-999") && body.contains("role=\"alert\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("value=\"LC-SCHOOL\"") && body.contains("value=\"SC-003\" checked"),
+        "kept: {body}"
+    );
+    assert_eq!(mouding.joint_item_lists(false).await.unwrap(), lists_before);
+    let (status, _) = srv
+        .post(
+            &admin,
+            "/staff/settings/joint-lists",
+            &form("LC-SCHOOL", &["SC-003", "SC-005"]),
+        )
+        .await;
+    assert_eq!(status, 303);
+    let saved = mouding.joint_item_lists(false).await.unwrap();
+    let school = saved.iter().find(|l| l.code == "LC-SCHOOL").unwrap();
+    assert_eq!(school.items, ["SC-003", "SC-005"]);
+    assert!(school.published);
+    // Edited by its code: the form comes filled in, the code fixed.
+    let (status, page) = srv
+        .get(&admin.cookie, "/staff/settings?list=LC-SCHOOL")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("修改清单 LC-SCHOOL") && page.contains("value=\"SC-005\" checked"),
+        "{page}"
+    );
+    let mut edit = form("LC-SCHOOL", &["SC-005"]);
+    edit.retain(|(k, _)| *k != "published");
+    edit.push(("editing", "yes"));
+    let (status, _) = srv.post(&admin, "/staff/settings/joint-lists", &edit).await;
+    assert_eq!(status, 303);
+    let saved = mouding.joint_item_lists(false).await.unwrap();
+    let school = saved.iter().find(|l| l.code == "LC-SCHOOL").unwrap();
+    assert_eq!(
+        (school.items.as_slice(), school.published),
+        (&["SC-005".to_string()][..], false)
+    );
+    let trail = mouding.audit_recent(10).await.unwrap();
+    assert!(trail.iter().any(|e| e.action == "joint-list.add"));
+    assert!(trail.iter().any(|e| e.action == "joint-list.update"));
+    // The coordinator reads the lists and changes none.
+    let coordinator = srv.login("bianban", PASSWORD).await.unwrap();
+    let (_, page) = srv.get(&coordinator.cookie, "/staff/settings").await;
+    assert!(page.contains("LC-SCHOOL") && !page.contains("action=\"/staff/settings/joint-lists\""));
+    let (status, _) = srv
+        .post(
+            &coordinator,
+            "/staff/settings/joint-lists",
+            &form("LC-X", &["SC-003"]),
+        )
+        .await;
+    assert_eq!(status, 403);
+    srv.db.finish().await;
+}
+
+#[tokio::test]
+async fn joint_lists_on_the_web_sqlite() {
+    joint_lists_on_the_web(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn joint_lists_on_the_web_postgres() {
+    joint_lists_on_the_web(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn county_set_up_on_the_web_sqlite() {
     county_set_up_on_the_web(Engine::Sqlite).await;
