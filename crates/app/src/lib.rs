@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod campaigns;
 mod error;
 pub mod follow_up;
+pub mod oversight;
 pub mod review;
 pub mod setup;
 pub mod tasks;

@@ -32,6 +32,23 @@ pub fn china_date(t: chrono::DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&china()).date_naive()
 }
 
+/// A month in China as moments: from its first midnight in Beijing to the next
+/// month's, the end excluded. `None` for a month that does not exist.
+pub fn china_month(
+    year: i32,
+    month: u32,
+) -> Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    let next = first.checked_add_months(chrono::Months::new(1))?;
+    let at = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)?
+            .and_local_timezone(china())
+            .single()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    Some((at(first)?, at(next)?))
+}
+
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Weekday};
@@ -159,6 +176,18 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_month_in_china_starts_at_beijing_midnight() {
+        use chrono::TimeZone;
+        let (from, to) = china_month(2026, 12).unwrap();
+        assert_eq!(from, Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap());
+        assert_eq!(to, Utc.with_ymd_and_hms(2026, 12, 31, 16, 0, 0).unwrap());
+        // The last moment of November in UTC is already December in Beijing.
+        assert_eq!(china_date(from).month(), 12);
+        assert_eq!(china_date(to - chrono::Duration::seconds(1)).month(), 12);
+        assert!(china_month(2026, 13).is_none());
     }
 
     #[test]

@@ -105,6 +105,14 @@ labelled_enum! {
 }
 
 impl ResultCategory {
+    /// The codes of the categories that are problems (see [`ResultCategory::is_problem`]).
+    pub fn problem_codes() -> impl Iterator<Item = &'static str> {
+        Self::ALL
+            .iter()
+            .filter(|c| c.is_problem())
+            .map(|c| c.code())
+    }
+
     /// A problem the responsible department must follow up.
     pub fn is_problem(self) -> bool {
         use ResultCategory::*;

@@ -101,6 +101,29 @@ pub const NANHUA: DemoCounty = DemoCounty {
 /// The demo's counties.
 pub const COUNTIES: [DemoCounty; 2] = [MOUDING, NANHUA];
 
+impl DemoCounty {
+    /// A county of a generated province (the province-scale benchmark): its own code,
+    /// names, townships and seed, 牟定县's place words and trade names, accounts
+    /// named after its code.
+    pub fn generated(
+        code: &'static str,
+        name: &'static str,
+        short: &'static str,
+        townships: &'static [(&'static str, &'static str)],
+        seed: u64,
+    ) -> DemoCounty {
+        DemoCounty {
+            code,
+            name,
+            short,
+            townships,
+            seed,
+            account_prefix: "",
+            ..MOUDING
+        }
+    }
+}
+
 /// The demo's counties, by code.
 pub fn counties() -> Vec<liancha_domain::org::DivisionCode> {
     COUNTIES.iter().map(DemoCounty::division).collect()
@@ -825,7 +848,10 @@ pub async fn load(
     Ok(())
 }
 
-async fn load_county(
+/// Loads one county of the demo (or a generated one) into a division that exists:
+/// townships, departments, rule books, items, joint item lists, inspectors and `size`
+/// entities, reporting the entities written.
+pub async fn load_county(
     store: &Store,
     demo: &DemoCounty,
     size: DemoSize,

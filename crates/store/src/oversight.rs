@@ -116,6 +116,13 @@ pub fn task_departments(t: &Task) -> Vec<String> {
     out
 }
 
+/// Entities inspected and entities with a problem: by department, by domain, in all.
+struct Inspected {
+    by_department: BTreeMap<String, (i64, i64)>,
+    by_domain: BTreeMap<&'static str, (i64, i64)>,
+    all: (i64, i64),
+}
+
 fn state_index(s: TaskState) -> usize {
     TaskState::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
@@ -128,6 +135,24 @@ impl County<'_> {
         year: i32,
         month: Option<u32>,
         now: DateTime<Utc>,
+    ) -> Result<Oversight> {
+        self.figures_of(year, month, now, true).await
+    }
+
+    /// The year's totals alone, as an office reads its counties side by side: the
+    /// active entities and the county's figures, without the list of over-inspected
+    /// entities.
+    pub async fn oversight_totals(&self, year: i32, now: DateTime<Utc>) -> Result<(i64, Figures)> {
+        let o = self.figures_of(year, None, now, false).await?;
+        Ok((o.population, o.total))
+    }
+
+    async fn figures_of(
+        &self,
+        year: i32,
+        month: Option<u32>,
+        now: DateTime<Utc>,
+        over_inspected: bool,
     ) -> Result<Oversight> {
         let in_period = |t: Option<DateTime<Utc>>| -> bool {
             match (month, t) {
@@ -188,34 +213,14 @@ impl County<'_> {
             by_dept.entry(d).or_default().overdue_tasks += 1;
         }
 
-        // Results of submitted or published visits, per department of the item.
-        type ResultRow = (String, String, String, Option<DateTime<Utc>>, String);
-        let rows: Vec<ResultRow> = with_pool!(self, p => self.query_as(
-            "SELECT i.department, r.entity_id, r.categories, v.submitted_at, t.domain FROM results r \
-             JOIN items i ON i.county = r.county AND i.code = r.item_code \
-             JOIN visits v ON v.county = r.county AND v.task_id = r.task_id AND v.entity_id = r.entity_id \
-             JOIN tasks t ON t.county = r.county AND t.id = r.task_id \
-             WHERE r.county = $C AND t.year = $1 AND v.state IN ('submitted', 'published')").bind(year).fetch_all(p).await)?;
-        let mut inspected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        let mut problems: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        // By the task's domain: a market task's agriculture item is still market work.
-        let mut domain_inspected: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        let mut domain_problems: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for (dept, entity, categories, at, domain) in &rows {
-            if !in_period(*at) {
-                continue;
-            }
-            inspected.entry(dept).or_default().insert(entity);
-            domain_inspected.entry(domain).or_default().insert(entity);
-            let problem = categories
-                .split(',')
-                .filter_map(ResultCategory::from_code)
-                .any(ResultCategory::is_problem);
-            if problem {
-                problems.entry(dept).or_default().insert(entity);
-                domain_problems.entry(domain).or_default().insert(entity);
-            }
-        }
+        // Entities inspected and with problems, by department of the item, by the
+        // task's domain (a market task's agriculture item is still market work) and in
+        // all: counted where the rows are, three small answers instead of every result.
+        let Inspected {
+            by_department: inspected,
+            by_domain: domain_inspected,
+            all: all_inspected,
+        } = self.inspected(&tasks, year, month).await?;
         let targeted: Vec<(String, String, NaiveDate)> = with_pool!(self, p => self.query_as(
             "SELECT department, entity_id, inspected_on FROM targeted_inspections WHERE county = $C AND year = $1").bind(year).fetch_all(p).await)?;
         type FollowRow = (String, String, DateTime<Utc>, Option<DateTime<Utc>>);
@@ -223,8 +228,8 @@ impl County<'_> {
             "SELECT department, state, created_at, closed_at FROM follow_ups WHERE county = $C").fetch_all(p).await)?;
 
         for (code, f) in by_dept.iter_mut() {
-            f.inspected = inspected.get(code.as_str()).map_or(0, |s| s.len() as i64);
-            f.with_problems = problems.get(code.as_str()).map_or(0, |s| s.len() as i64);
+            (f.inspected, f.with_problems) =
+                inspected.get(code.as_str()).copied().unwrap_or_default();
             f.targeted = targeted
                 .iter()
                 .filter(|(d, _, on)| d == code && month.is_none_or(|m| on.month() == m))
@@ -245,8 +250,6 @@ impl County<'_> {
         // inspections and follow-ups are the domain's departments'.
         let mut domains = Vec::new();
         let mut total = Figures::default();
-        let all_inspected: BTreeSet<&str> = inspected.values().flatten().copied().collect();
-        let all_problems: BTreeSet<&str> = problems.values().flatten().copied().collect();
         for domain in Domain::ALL {
             let codes: Vec<&str> = departments
                 .iter()
@@ -270,12 +273,10 @@ impl County<'_> {
                 .iter()
                 .filter(|o| o.flag == DeadlineFlag::Overdue && o.task.domain == *domain)
                 .count() as i64;
-            f.inspected = domain_inspected
+            (f.inspected, f.with_problems) = domain_inspected
                 .get(domain.code())
-                .map_or(0, |s| s.len() as i64);
-            f.with_problems = domain_problems
-                .get(domain.code())
-                .map_or(0, |s| s.len() as i64);
+                .copied()
+                .unwrap_or_default();
             total.targeted += f.targeted;
             total.follow_ups_open += f.follow_ups_open;
             total.follow_ups_closed += f.follow_ups_closed;
@@ -284,38 +285,18 @@ impl County<'_> {
         for t in tasks.iter().filter(|t| in_period(Some(t.created_at))) {
             total.tasks_by_state[state_index(t.state)] += 1;
         }
-        total.inspected = all_inspected.len() as i64;
-        total.with_problems = all_problems.len() as i64;
+        (total.inspected, total.with_problems) = all_inspected;
         total.overdue_tasks = deadlines
             .iter()
             .filter(|o| o.flag == DeadlineFlag::Overdue)
             .count() as i64;
 
         // Over-inspected: more inspections in the year than the strictest cap.
-        let mut cap = i64::MAX;
-        for d in Domain::ALL {
-            cap = cap.min(i64::from(self.rule_book(*d).await?.annual_cap));
-        }
-        let counts = self.inspections_in_year(year).await?;
-        let mut over_inspected = Vec::new();
-        for (entity_id, count) in counts.into_iter().filter(|(_, n)| *n > cap) {
-            let name = self
-                .entity(&entity_id)
-                .await?
-                .map(|e| e.name)
-                .unwrap_or_default();
-            over_inspected.push(OverInspected {
-                entity_id,
-                name,
-                count,
-                cap,
-            });
-        }
-        over_inspected.sort_by(|a, b| {
-            b.count
-                .cmp(&a.count)
-                .then_with(|| a.entity_id.cmp(&b.entity_id))
-        });
+        let over_inspected = if over_inspected {
+            self.over_inspected(year).await?
+        } else {
+            Vec::new()
+        };
 
         Ok(Oversight {
             year,
@@ -333,5 +314,113 @@ impl County<'_> {
             deadlines,
             over_inspected,
         })
+    }
+
+    /// The entities with results of submitted or published visits of `year`'s tasks
+    /// (a month's: of the visits submitted in it), and those with a problem among
+    /// them, counted by the item's department, by the task's domain and in all. The
+    /// problem is decided in SQL, the department and domain are known from `tasks`.
+    async fn inspected(&self, tasks: &[Task], year: i32, month: Option<u32>) -> Result<Inspected> {
+        let problem = ResultCategory::problem_codes()
+            .map(|code| format!("(',' || r.categories || ',') LIKE '%,{code},%'"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let period = month.and_then(|m| liancha_domain::calendar::china_month(year, m));
+        // One row per task, item and problem-or-not, its entities joined into one
+        // text (entity ids have no comma): a few dozen rows for the driver to hand
+        // over instead of one per result.
+        let entities = match self.engine() {
+            crate::Engine::Sqlite => "group_concat(r.entity_id, ',')",
+            crate::Engine::Postgres => "string_agg(r.entity_id, ',')",
+        };
+        let sql = format!(
+            "SELECT r.task_id, r.item_code, \
+                    CASE WHEN r.categories = 'none' THEN 0 WHEN {problem} THEN 1 ELSE 0 END, {entities} \
+             FROM results r \
+             JOIN visits v ON v.county = r.county AND v.task_id = r.task_id AND v.entity_id = r.entity_id \
+             JOIN tasks t ON t.county = r.county AND t.id = r.task_id \
+             WHERE r.county = $C AND t.year = $1 AND v.state IN ('submitted', 'published'){} \
+             GROUP BY 1, 2, 3",
+            if month.is_some() {
+                " AND v.submitted_at >= $2 AND v.submitted_at < $3"
+            } else {
+                ""
+            }
+        );
+        let rows: Vec<(i64, String, i32, String)> = with_pool!(self, p => {
+            let q = self.query_as(&sql).bind(year);
+            match (month, period) {
+                (None, _) => q.fetch_all(p).await,
+                (Some(_), Some((from, to))) => q.bind(from).bind(to).fetch_all(p).await,
+                // A month that does not exist has no visits.
+                (Some(_), None) => Ok(Vec::new()),
+            }
+        })?;
+        let by_id: BTreeMap<i64, &Task> = tasks.iter().map(|t| (t.id, t)).collect();
+        type Seen<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>);
+        let mut departments: BTreeMap<&str, Seen<'_>> = BTreeMap::new();
+        let mut domains: BTreeMap<&'static str, Seen<'_>> = BTreeMap::new();
+        let mut all: Seen<'_> = Default::default();
+        for (task, item, problem, entities) in &rows {
+            let Some(t) = by_id.get(task) else { continue };
+            let department = t
+                .items
+                .iter()
+                .find(|i| i.code == *item)
+                .map_or("", |i| i.department.as_str());
+            for seen in [
+                departments.entry(department).or_default(),
+                domains.entry(t.domain.code()).or_default(),
+                &mut all,
+            ] {
+                for entity in entities.split(',') {
+                    seen.0.insert(entity);
+                    if *problem != 0 {
+                        seen.1.insert(entity);
+                    }
+                }
+            }
+        }
+        let counts = |s: &Seen<'_>| (s.0.len() as i64, s.1.len() as i64);
+        Ok(Inspected {
+            by_department: departments
+                .iter()
+                .map(|(d, s)| (d.to_string(), counts(s)))
+                .collect(),
+            by_domain: domains.iter().map(|(d, s)| (*d, counts(s))).collect(),
+            all: counts(&all),
+        })
+    }
+
+    /// The entities inspected more often in `year` than the strictest annual cap, most
+    /// inspected first.
+    async fn over_inspected(&self, year: i32) -> Result<Vec<OverInspected>> {
+        let mut cap = i64::MAX;
+        for d in Domain::ALL {
+            cap = cap.min(i64::from(self.rule_book(*d).await?.annual_cap));
+        }
+        let sql = format!(
+            "SELECT o.entity_id, e.name, o.n FROM \
+               (SELECT entity_id, COUNT(*) AS n FROM {} x GROUP BY entity_id HAVING COUNT(*) > $2) o \
+             LEFT JOIN entities e ON e.county = $C AND e.id = o.entity_id",
+            crate::tasks::INSPECTIONS_IN_YEAR
+        );
+        let over: Vec<(String, Option<String>, i64)> =
+            with_pool!(self, p => self.query_as(&sql).bind(year).bind(cap).fetch_all(p).await)?;
+        let mut over_inspected: Vec<OverInspected> = over
+            .into_iter()
+            .map(|(entity_id, name, count)| OverInspected {
+                entity_id,
+                name: name.unwrap_or_default(),
+                count,
+                cap,
+            })
+            .collect();
+        over_inspected.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.entity_id.cmp(&b.entity_id))
+        });
+        Ok(over_inspected)
     }
 }

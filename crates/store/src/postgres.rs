@@ -128,6 +128,9 @@ impl PgEntityWriter {
             sqlx::query("DROP INDEX entities_home")
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DROP INDEX entities_status")
+                .execute(&mut *tx)
+                .await?;
         } else {
             sqlx::query(
                 "CREATE TEMPORARY TABLE entities_load (LIKE entities INCLUDING DEFAULTS) ON COMMIT DROP",
@@ -204,6 +207,9 @@ impl PgEntityWriter {
             )
             .execute(&mut *self.tx)
             .await?;
+            sqlx::query("CREATE INDEX entities_status ON entities (county, status)")
+                .execute(&mut *self.tx)
+                .await?;
             self.tx.commit().await?;
             return Ok(());
         }
@@ -224,9 +230,24 @@ impl PgEntityWriter {
         sqlx::query("SET LOCAL work_mem = '256MB'")
             .execute(&mut *self.tx)
             .await?;
+        // Only rows that differ: a directory imported again as it was rewrites no row,
+        // no index entry, and keeps each row's `updated_at`.
+        let kept: Vec<&str> = ENTITY_COLUMNS_SQL
+            .split(", ")
+            .filter(|c| *c != "id" && *c != "updated_at")
+            .collect();
         let update = format!(
-            "UPDATE entities e SET {} FROM entities_load l WHERE e.county = $C AND l.county = $C AND e.id = l.id",
-            set.join(", ")
+            "UPDATE entities e SET {} FROM entities_load l WHERE e.county = $C AND l.county = $C AND e.id = l.id \
+             AND ({}) IS DISTINCT FROM ({})",
+            set.join(", "),
+            kept.iter()
+                .map(|c| format!("e.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            kept.iter()
+                .map(|c| format!("l.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         query_in(&self.county, &update)
             .execute(&mut *self.tx)

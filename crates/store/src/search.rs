@@ -426,13 +426,16 @@ impl Store {
     }
 
     /// Writes the public projection of published tasks that lack it: tasks published
-    /// before the projection existed. Returns how many rows were written.
+    /// before the projection existed. In the order they were published, so that the
+    /// projection's ids (newest first on every public list) are the order a
+    /// publication at the time would have given them. Returns how many rows were
+    /// written.
     pub async fn project_missing_published(&self) -> Result<u64> {
         // The one read across every county's tasks: a start-up repair, not a request.
         let ids: Vec<(String, i64)> = with_pool!(self, p => sqlx::query_as(
             "SELECT t.county, t.id FROM tasks t WHERE t.state = 'published' \
              AND NOT EXISTS (SELECT 1 FROM public_results r WHERE r.county = t.county AND r.task_id = t.id) \
-             ORDER BY t.county, t.id")
+             ORDER BY t.published_at, t.county, t.id")
             .fetch_all(p).await)?;
         let mut written = 0;
         for (county, id) in ids {

@@ -30,11 +30,28 @@ use crate::scope::query_in;
 use crate::{County, Result, StoreError};
 use liancha_domain::org::DivisionCode;
 
-const UPSERT: &str = " ON CONFLICT (county, id) DO UPDATE SET reg_no = excluded.reg_no, name = excluded.name, \
-     entity_type = excluded.entity_type, industry = excluded.industry, township = excluded.township, \
-     address = excluded.address, legal_rep = excluded.legal_rep, registered_on = excluded.registered_on, \
-     status = excluded.status, risk_class = excluded.risk_class, abnormal = excluded.abnormal, \
-     blacklisted = excluded.blacklisted, tags = excluded.tags, updated_at = excluded.updated_at";
+/// Updates an entity only when a column it keeps differs: a directory imported again
+/// as it was rewrites no row, no index entry, and keeps each row's `updated_at`.
+fn upsert() -> String {
+    let columns: Vec<&str> = ENTITY_COLUMNS_SQL
+        .split(", ")
+        .filter(|c| *c != "id")
+        .collect();
+    let set: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let changed: Vec<String> = columns
+        .iter()
+        .filter(|c| **c != "updated_at")
+        .map(|c| format!("entities.{c} IS NOT excluded.{c}"))
+        .collect();
+    format!(
+        " ON CONFLICT (county, id) DO UPDATE SET {} WHERE {}",
+        set.join(", "),
+        changed.join(" OR ")
+    )
+}
 
 pub struct SqliteEntityWriter {
     tx: Transaction<'static, Sqlite>,
@@ -140,6 +157,9 @@ impl SqliteEntityWriter {
             sqlx::query("DROP INDEX entities_home")
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DROP INDEX entities_status")
+                .execute(&mut *tx)
+                .await?;
         } else {
             // Created inside the transaction, so a rollback removes it too.
             let sql = format!(
@@ -217,7 +237,11 @@ impl SqliteEntityWriter {
         // kept prepared: the next import registers a new stream. The first load has no
         // key index to conflict on: its ids are distinct (the importer refuses
         // duplicates), and building the index at commit checks that again.
-        let upsert = if self.initial { "" } else { UPSERT };
+        let upsert = if self.initial {
+            String::new()
+        } else {
+            upsert()
+        };
         let sql = format!(
             "INSERT INTO entities (county, {ENTITY_COLUMNS_SQL}) SELECT $C, {ENTITY_COLUMNS_SQL} \
              FROM entity_stream WHERE true{upsert}"
@@ -251,13 +275,17 @@ impl SqliteEntityWriter {
             )
             .execute(&mut *self.tx)
             .await?;
+            sqlx::query("CREATE INDEX entities_status ON entities (county, status)")
+                .execute(&mut *self.tx)
+                .await?;
             self.tx.commit().await?;
             return Ok(());
         }
         // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
         let sql = format!(
             "INSERT INTO entities (county, {ENTITY_COLUMNS_SQL}) SELECT county, {ENTITY_COLUMNS_SQL} \
-             FROM temp.entities_load WHERE county = $C{UPSERT}"
+             FROM temp.entities_load WHERE county = $C{}",
+            upsert()
         );
         query_in(&self.county, &sql)
             .execute(&mut *self.tx)

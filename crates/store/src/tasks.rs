@@ -394,6 +394,15 @@ impl TryFrom<VisitRow> for Visit {
     }
 }
 
+/// Every inspection of year `$1` in the county, one row each (`entity_id`): the
+/// visits of drawn and published tasks that were or are to be made, and the
+/// targeted inspections. Both count toward an entity's annual cap.
+pub(crate) const INSPECTIONS_IN_YEAR: &str = "( \
+    SELECT v.entity_id FROM visits v JOIN tasks t ON t.county = v.county AND t.id = v.task_id \
+    WHERE v.county = $C AND t.year = $1 AND t.state IN ('drawn', 'published') \
+    AND v.state IN ('pending', 'submitted', 'returned', 'published') \
+    UNION ALL SELECT entity_id FROM targeted_inspections WHERE county = $C AND year = $1)";
+
 /// A task's visits, counted (see [`County::visit_progress`](crate::County::visit_progress)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VisitProgress {
@@ -950,13 +959,10 @@ impl County<'_> {
     /// Inspections per entity in a year: visits of drawn or published tasks (not
     /// replaced or unassigned) and targeted inspections.
     pub async fn inspections_in_year(&self, year: i32) -> Result<BTreeMap<String, i64>> {
-        let rows: Vec<(String, i64)> = with_pool!(self, p => self.query_as(
-            "SELECT entity_id, COUNT(*) FROM ( \
-               SELECT v.entity_id FROM visits v JOIN tasks t ON t.county = v.county AND t.id = v.task_id \
-               WHERE v.county = $C AND t.year = $1 AND t.state IN ('drawn', 'published') \
-               AND v.state IN ('pending', 'submitted', 'returned', 'published') \
-               UNION ALL SELECT entity_id FROM targeted_inspections WHERE county = $C AND year = $1 \
-             ) x GROUP BY entity_id").bind(year).fetch_all(p).await)?;
+        let sql =
+            format!("SELECT entity_id, COUNT(*) FROM {INSPECTIONS_IN_YEAR} x GROUP BY entity_id");
+        let rows: Vec<(String, i64)> =
+            with_pool!(self, p => self.query_as(&sql).bind(year).fetch_all(p).await)?;
         Ok(rows.into_iter().collect())
     }
 

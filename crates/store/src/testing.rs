@@ -145,3 +145,102 @@ pub async fn mouding_county(store: &Store) -> crate::County<'_> {
     let code = mouding(store).await;
     store.county(&code)
 }
+
+/// A county-wide market task of three items over two departments, taken through
+/// commit and draw by `coordinator`, with results entered by `department_admin` for
+/// every other assigned visit: the task whose pages the staff-page timings load.
+/// Returns the task and the entity of an assigned visit.
+pub async fn county_wide_task(
+    store: &Store,
+    county: &crate::County<'_>,
+    coordinator: &str,
+    department_admin: &str,
+) -> (i64, String) {
+    use chrono::{Duration, Utc};
+    use liancha_domain::workflow::{ResultCategory, SourceDecl, TaskMode};
+    use liancha_domain::{Domain, InspectionMethod};
+
+    use crate::results::ItemResult;
+    use crate::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
+
+    let actor = async |name: &str| -> crate::accounts::Actor {
+        (&store
+            .user_by_name(name)
+            .await
+            .expect("user")
+            .expect("demo account")
+            .principal())
+            .into()
+    };
+    let coordinator = actor(coordinator).await;
+    let today = liancha_domain::calendar::today_in_china();
+    let now = Utc::now();
+    let id = county
+        .create_task(
+            &NewTask {
+                year: chrono::Datelike::year(&today),
+                title: "全县市场监管领域部门联合抽查".into(),
+                domain: Domain::Market,
+                mode: TaskMode::Comprehensive,
+                lead_department: "amr".into(),
+                items: vec!["SC-001".into(), "SC-002".into(), "NY-001".into()],
+                scope: TaskScopeFilter::default(),
+                quotas: QuotaSpec::RuleBook,
+                team_count: 5,
+                team_size: 2,
+                avoid_same_township: true,
+                inspection_start: today,
+                inspection_end: today + Duration::days(30),
+                plan_entry_id: None,
+            },
+            &coordinator,
+            now,
+        )
+        .await
+        .expect("create");
+    let v = county.task_or_404(id).await.expect("task").version;
+    let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).expect("source");
+    county
+        .commit_task(id, v, &[dice], &coordinator, now)
+        .await
+        .expect("commit");
+    let v = county.task_or_404(id).await.expect("task").version;
+    county
+        .reveal_and_draw(
+            id,
+            v,
+            &["6 2 3".into()],
+            &coordinator,
+            now + Duration::seconds(2),
+        )
+        .await
+        .expect("draw");
+    let visits = county.visits(id).await.expect("visits");
+    let admin = actor(department_admin).await;
+    let ok = |code: &str| ItemResult {
+        item_code: code.into(),
+        categories: vec![ResultCategory::NoProblem],
+        methods: vec![InspectionMethod::OnSite],
+        findings: String::new(),
+    };
+    for v in visits.iter().filter(|v| v.team_no.is_some()).step_by(2) {
+        county
+            .record_results(
+                id,
+                &v.entity_id,
+                today,
+                &[ok("SC-001"), ok("SC-002"), ok("NY-001")],
+                &admin,
+                now,
+            )
+            .await
+            .expect("results");
+    }
+    let visit = visits
+        .iter()
+        .find(|v| v.team_no.is_some())
+        .expect("an assigned visit")
+        .entity_id
+        .clone();
+    (id, visit)
+}

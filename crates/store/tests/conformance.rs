@@ -530,6 +530,49 @@ async fn export_import_round_trip(store: &Store) {
         assert_eq!(a, b, "{ext}: every field survives export and re-import");
         other.finish().await;
     }
+    // Imported again as it is, the directory is left as it was, down to each row's
+    // `updated_at`; a row changed in the file is the one row rewritten.
+    let stamps = async || -> Vec<(String, chrono::DateTime<Utc>)> {
+        liancha_store::with_pool!(store, p => sqlx::query_as(
+            "SELECT id, updated_at FROM entities WHERE county = '532323' ORDER BY id")
+            .fetch_all(p).await)
+        .unwrap()
+    };
+    let csv = dir.path().join("entities.csv");
+    let before = stamps().await;
+    let again = mouding
+        .import_file(Kind::Entities, &csv, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!((again.rows, again.inserted), (500, 0));
+    assert_eq!(stamps().await, before, "nothing rewritten");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let first = mouding
+        .entities(&EntityFilter::default(), 0, 1)
+        .await
+        .unwrap()
+        .rows[0]
+        .clone();
+    let at = lines.iter().position(|l| l.contains(&first.name)).unwrap();
+    lines[at] = lines[at].replace(&first.name, "改过名称的主体");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    mouding
+        .import_file(Kind::Entities, &csv, &|_| {})
+        .await
+        .unwrap();
+    let after = stamps().await;
+    let changed: Vec<&String> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b != a)
+        .map(|(b, _)| &b.0)
+        .collect();
+    assert_eq!(changed, [&first.id]);
+    assert_eq!(
+        mouding.entity(&first.id).await.unwrap().unwrap().name,
+        "改过名称的主体"
+    );
     // Joint item lists go out and come back as they were: nothing new, nothing changed.
     let path = dir.path().join("lists.xlsx");
     let before = mouding.joint_item_lists(false).await.unwrap();

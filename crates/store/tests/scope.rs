@@ -119,6 +119,11 @@ const ACROSS_COUNTIES: &[(&str, &str, &str)] = &[
         "the first import's keys",
     ),
     (
+        "sqlite.rs",
+        "CREATE INDEX entities_status",
+        "the first import's indexes",
+    ),
+    (
         "postgres.rs",
         "SELECT NOT EXISTS (SELECT 1 FROM entities)",
         "whether the whole directory is empty (first import)",
@@ -137,6 +142,11 @@ const ACROSS_COUNTIES: &[(&str, &str, &str)] = &[
         "postgres.rs",
         "CREATE UNIQUE INDEX entities_home",
         "the first import's keys",
+    ),
+    (
+        "postgres.rs",
+        "CREATE INDEX entities_status",
+        "the first import's indexes",
     ),
     (
         "draw.rs",

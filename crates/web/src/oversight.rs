@@ -148,26 +148,27 @@ async fn counties_year(
 ) -> Result<(i32, Vec<CountyYear>, CountyYear), WebError> {
     let now = s.clock.now();
     let year = year.unwrap_or_else(|| china_date(now).year());
-    let mut counties = Vec::new();
+    let counties: Vec<CountyYear> = s
+        .app
+        .counties_year(&staff.context(now), &staff.counties, year)
+        .await?
+        .into_iter()
+        .map(|c| CountyYear {
+            code: c.county.code.to_string(),
+            name: c.county.name,
+            population: c.population,
+            figures: c.figures,
+        })
+        .collect();
     let mut total = CountyYear {
         code: staff.principal.division.to_string(),
         name: format!("{}合计", staff.county_name()),
         population: 0,
         figures: Figures::default(),
     };
-    for c in &staff.counties {
-        let o = staff
-            .rows_in(s, &c.code)?
-            .oversight(year, None, now)
-            .await?;
-        total.population += o.population;
-        total.figures.add(&o.total);
-        counties.push(CountyYear {
-            code: c.code.to_string(),
-            name: c.name.clone(),
-            population: o.population,
-            figures: o.total,
-        });
+    for c in &counties {
+        total.population += c.population;
+        total.figures.add(&c.figures);
     }
     Ok((year, counties, total))
 }

@@ -42,6 +42,8 @@ struct Nanhua {
     proposal: i64,
     user: i64,
     inspector: String,
+    /// A campaign the prefecture set for 南华县 alone.
+    campaign: i64,
 }
 
 async fn actor(store: &Store, name: &str) -> Actor {
@@ -254,7 +256,30 @@ async fn nanhua_work(store: &Store) -> Nanhua {
         .unwrap()
         .unwrap()
         .id;
+    let zhou = actor(store, "zhou-bianban").await;
+    let campaign = store
+        .create_campaign(
+            &liancha_store::campaigns::NewCampaign {
+                division: liancha_domain::org::DivisionCode::parse("532300").unwrap(),
+                year: 2026,
+                title: format!("{MARK}专项整治"),
+                domain: liancha_domain::Domain::Market,
+                items: vec!["SC-003".into()],
+                scope: liancha_store::tasks::TaskScopeFilter::default(),
+                quotas: liancha_store::tasks::QuotaSpec::RuleBook,
+                team_count: 1,
+                team_size: 2,
+                inspection_start: chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+                inspection_end: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+                counties: vec![(liancha_store::demo::NANHUA.division(), "amr".into())],
+            },
+            &zhou,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     Nanhua {
+        campaign,
         drawn: drawn_id,
         published,
         draft,
@@ -348,6 +373,8 @@ async fn counties_apart(engine: Engine) {
         "/staff/oversight/report?department=amr",
         "/staff/users",
         "/staff/calendar",
+        "/staff/settings",
+        "/staff/campaigns",
         "/c/532323/inspectors",
     ];
     // Pages of 南华县's objects, by their ids.
@@ -364,6 +391,7 @@ async fn counties_apart(engine: Engine) {
         format!("/staff/plans/{}", n.plan),
         format!("/staff/attachments/{}", n.attachment),
         format!("/staff/tasks/new?entry={}", n.entry),
+        format!("/staff/campaigns/{}", n.campaign),
     ];
     let mut tried = 0;
     for u in mouding_accounts {
