@@ -5,14 +5,18 @@
 //!
 //! The county a use case acts in will join the context with the county scope. Moved
 //! here so far: the review area (results, return, approval, publication) and the
-//! task's actions before the visits (seal, witnesses, draw, substitution, cancel),
-//! and follow-up work and credit decisions after publication.
+//! task's life from its creation to the draw (create, edit, seal, witnesses, draw,
+//! substitution, cancel), annual plans, targeted inspections, conflicts of
+//! interest, attachments, follow-up work and credit decisions after publication,
+//! county setup and campaigns.
 
 pub mod accounts;
 pub mod campaigns;
 mod error;
 pub mod follow_up;
 pub mod oversight;
+pub mod plans;
+pub mod records;
 pub mod review;
 pub mod setup;
 pub mod tasks;

@@ -2,9 +2,9 @@
 //! draw, substitutions and cancellation. Each is the task's managing department's
 //! (or the coordinator's), at the version of the task the clerk's page showed.
 
-use liancha_domain::auth::{Action, Role};
+use liancha_domain::auth::{Action, Role, TaskScope};
 use liancha_domain::workflow::{SourceDecl, TaskState, WitnessRole};
-use liancha_store::tasks::Task;
+use liancha_store::tasks::{NewTask, Task};
 
 use crate::{App, AppError, Context, Result};
 
@@ -23,7 +23,66 @@ pub fn may_read_whole_task(ctx: &Context, task: &Task) -> bool {
     ctx.principal.role != Role::Inspector || task.state == TaskState::Published
 }
 
+/// The scope of a task led by `lead_department`, before it has items or teams: what
+/// decides who may create it (the lead department's admin, or the coordinator).
+fn led_by(lead_department: &str) -> TaskScope {
+    TaskScope {
+        lead_department: lead_department.to_string(),
+        ..TaskScope::default()
+    }
+}
+
 impl App {
+    /// Whether the principal may create tasks (for its own department, or for any as
+    /// the coordinator): whether the pages offer the form.
+    pub fn may_create_task(&self, ctx: &Context) -> bool {
+        let own = ctx.principal.department.as_deref().unwrap_or_default();
+        self.may_create_task_for(ctx, own)
+    }
+
+    /// Whether the principal may create a task led by `lead_department`.
+    pub fn may_create_task_for(&self, ctx: &Context, lead_department: &str) -> bool {
+        ctx.may(&Action::ManageTask(&led_by(lead_department)))
+    }
+
+    pub async fn create_task(&self, ctx: &Context, task: &NewTask) -> Result<i64> {
+        ctx.require(&Action::ManageTask(&led_by(&task.lead_department)))?;
+        Ok(self
+            .county(ctx)
+            .create_task(task, &ctx.actor(), ctx.now)
+            .await?)
+    }
+
+    /// The task as its form edits it: only before the plan is sealed.
+    pub async fn editable_task(&self, ctx: &Context, id: i64) -> Result<Task> {
+        let (task, scope) = self.task_access(ctx, id).await?;
+        ctx.require(&Action::ManageTask(&scope))?;
+        if !task.state.editable() {
+            return Err(AppError::WrongState(format!(
+                "任务处于「{}」状态，抽取方案已封存，不能修改",
+                task.state.label()
+            )));
+        }
+        Ok(task)
+    }
+
+    /// Changes a draft task, at the version the form showed. A department admin
+    /// cannot hand its task to another department.
+    pub async fn update_task(
+        &self,
+        ctx: &Context,
+        id: i64,
+        version: i32,
+        task: &NewTask,
+    ) -> Result<()> {
+        self.require_manage(ctx, id).await?;
+        ctx.require(&Action::ManageTask(&led_by(&task.lead_department)))?;
+        self.county(ctx)
+            .update_task(id, version, task, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
     /// The task with every team's part, if the principal may read all of it.
     pub async fn whole_task(&self, ctx: &Context, id: i64) -> Result<Task> {
         let (task, _) = self.task_access(ctx, id).await?;

@@ -89,6 +89,11 @@ pub enum Action<'a> {
     RecordTargeted {
         department: &'a str,
     },
+    /// Declare that an inspector of `department` must not inspect an entity
+    /// (recusal: a tie, or the entity's request).
+    DeclareConflict {
+        department: &'a str,
+    },
     ReadOversight,
     ReadAudit,
     /// Add counties to the tree below the principal's office and give each its first
@@ -143,9 +148,12 @@ impl Principal {
                 matches!(self.role, Admin | Coordinator | DepartmentAdmin)
             }
             Action::ManageUsers | Action::ManageSettings => self.role == Admin,
-            Action::ManagePlans { lead_department } => match self.role {
+            Action::ManagePlans {
+                lead_department: department,
+            }
+            | Action::DeclareConflict { department } => match self.role {
                 Coordinator => true,
-                DepartmentAdmin => self.in_department(lead_department),
+                DepartmentAdmin => self.in_department(department),
                 _ => false,
             },
             Action::ReadTask(t) => match self.role {
@@ -354,6 +362,26 @@ mod tests {
         assert!(!env.may(&Action::ReadTask(&t)));
         assert!(agri.may(&Action::ReviewResults { department: "agri" }));
         assert!(!agri.may(&Action::ReviewResults { department: "amr" }));
+    }
+
+    #[test]
+    fn conflicts_are_declared_by_the_inspectors_department_or_the_coordinator() {
+        let declare = |p: &Principal, d| p.may(&Action::DeclareConflict { department: d });
+        let amr = who(Role::DepartmentAdmin, Some("amr"));
+        assert!(declare(&amr, "amr"));
+        assert!(!declare(&amr, "agri"));
+        assert!(declare(&who(Role::Coordinator, None), "agri"));
+        for role in [
+            Role::Admin,
+            Role::Oversight,
+            Role::Inspector,
+            Role::Township,
+        ] {
+            assert!(!declare(&who(role, Some("amr")), "amr"), "{role:?}");
+        }
+        let mut office = who(Role::Coordinator, None);
+        office.division = DivisionCode::parse("5323").unwrap();
+        assert!(!declare(&office, "amr"));
     }
 
     #[test]

@@ -137,6 +137,13 @@ impl County<'_> {
         }
         let id = with_pool!(self, p => {
             let mut tx = p.begin().await?;
+            // Publication may have committed since the plan was read: the write on the
+            // plan's row waits for it and then finds the plan published.
+            let open = self.query("UPDATE annual_plans SET published_at = published_at WHERE county = $C AND id = $1 AND published_at IS NULL")
+                .bind(plan_id).execute(&mut *tx).await?;
+            if open.rows_affected() != 1 {
+                return Err(invalid("计划已公布，不能再修改"));
+            }
             let id: i64 = self.query_scalar(
                 "INSERT INTO annual_plan_entries (county, plan_id, month, title, items, scope) VALUES ($C, $1, $2, $3, $4, $5) RETURNING id")
                 .bind(plan_id).bind(month as i32).bind(title.trim()).bind(items.join(",")).bind(scope.trim())
@@ -155,12 +162,8 @@ impl County<'_> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let plan = self
-            .annual_plan(plan_id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
-        if plan.entries.is_empty() {
-            return Err(invalid("计划中还没有任务，不能公布"));
+        if self.annual_plan(plan_id).await?.is_none() {
+            return Err(StoreError::NotFound(format!("计划 {plan_id}")));
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -169,7 +172,15 @@ impl County<'_> {
             if done.rows_affected() != 1 {
                 return Err(invalid("计划已公布（可能是表单重复提交）"));
             }
-            append_audit!(self, &mut *tx, actor, now, Audit::new("plan.publish", "annual-plan", plan_id))?;
+            // Counted after the plan's row is held: an entry being added meanwhile has
+            // committed (and is counted) or will find the plan published.
+            let entries: i64 = self.query_scalar("SELECT COUNT(*) FROM annual_plan_entries WHERE county = $C AND plan_id = $1")
+                .bind(plan_id).fetch_one(&mut *tx).await?;
+            if entries == 0 {
+                return Err(invalid("计划中还没有任务，不能公布"));
+            }
+            append_audit!(self, &mut *tx, actor, now, Audit::new("plan.publish", "annual-plan", plan_id)
+                .after(serde_json::json!({"entries": entries})))?;
             tx.commit().await?;
         });
         Ok(())

@@ -862,6 +862,83 @@ async fn follow_up_races(store: &Store) {
     );
 }
 
+/// An entry added while the plan is being published: it is in the published plan
+/// (and counted by the publication's audit entry), or it was refused; a published
+/// plan never gains an entry.
+async fn plan_races(store: &Store) {
+    let w = world(store).await;
+    let items: Vec<String> = w
+        .mouding
+        .items(true)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.department == "amr")
+        .map(|i| i.code)
+        .take(1)
+        .collect();
+    for trial in 0..TRIALS {
+        let year = 2030 + trial as i32;
+        let id = w
+            .mouding
+            .create_annual_plan(
+                year,
+                Domain::Market,
+                "市场监管领域年度计划",
+                "amr",
+                &[],
+                &w.amr,
+                t0(),
+            )
+            .await
+            .unwrap();
+        w.mouding
+            .add_plan_entry(id, 3, "第一批", &items, "", &w.amr, t0())
+            .await
+            .unwrap();
+        let (s1, s2, it) = (w.clone(), w.clone(), items.clone());
+        let (a, b) = fire(
+            move || async move {
+                s1.mouding
+                    .publish_annual_plan(id, &s1.amr, after())
+                    .await
+                    .map(|_| "plan.publish")
+            },
+            move || async move {
+                s2.mouding
+                    .add_plan_entry(id, 6, "第二批", &it, "", &s2.amr, after())
+                    .await
+                    .map(|_| "plan.entry")
+            },
+        )
+        .await;
+        assert!(a.is_ok(), "{a:?}");
+        if let Err(e) = &b {
+            assert!(refused_cleanly(e), "{e:?}");
+        }
+        let plan = w.mouding.annual_plan(id).await.unwrap().unwrap();
+        assert_eq!(plan.entries.len(), 1 + usize::from(b.is_ok()));
+        let published = w
+            .mouding
+            .audit_recent(10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "plan.publish" && e.object_id == id.to_string())
+            .unwrap();
+        let counted = published
+            .after_value
+            .as_deref()
+            .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+            .and_then(|a| a["entries"].as_i64());
+        assert_eq!(counted, Some(plan.entries.len() as i64), "trial {trial}");
+    }
+    eprintln!(
+        "plan publish × add entry: {TRIALS} trials on {}; 0 invariant violations",
+        w.store.engine().name()
+    );
+}
+
 mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn workflow_races() {
@@ -874,6 +951,13 @@ mod sqlite {
     async fn follow_up_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
         super::follow_up_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn plan_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::plan_races(&db.store).await;
         db.finish().await;
     }
 }
@@ -890,6 +974,13 @@ mod postgres {
     async fn follow_up_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
         super::follow_up_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn plan_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
+        super::plan_races(&db.store).await;
         db.finish().await;
     }
 }

@@ -10,7 +10,7 @@ use liancha_store::accounts::{NewUser, User};
 use serde::Deserialize;
 
 use crate::session::{CsrfForm, Staff};
-use crate::staff::{DoneQuery, Names, done_message, refused};
+use crate::staff::{DoneQuery, Names, done_message};
 use crate::{AppState, WebError};
 
 #[derive(Template)]
@@ -204,12 +204,9 @@ pub async fn replace_calendar(
             back,
         });
     };
-    match staff
-        .rows(&s)
-        .replace_calendar_year(year, &f.days, &staff.actor(), s.clock.now())
+    s.app
+        .replace_calendar(&staff.context(s.clock.now()), year, &f.days)
         .await
-    {
-        Ok(_) => Ok(Redirect::to("/staff/calendar?done=calendar").into_response()),
-        Err(e) => refused(e, back),
-    }
+        .map_err(|e| WebError::refused(e, back))?;
+    Ok(Redirect::to("/staff/calendar?done=calendar").into_response())
 }

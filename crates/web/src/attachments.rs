@@ -11,11 +11,10 @@ use axum::extract::{Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use liancha_app::records::Upload as FileUpload;
 use liancha_domain::attachment::AttachmentPurpose;
-use liancha_domain::auth::{Action, Role};
 
 use crate::session::Staff;
-use crate::staff::refused;
 use crate::{AppState, WebError};
 
 /// Largest ceremony video or visit material, and largest targeted-inspection document
@@ -113,22 +112,11 @@ pub async fn upload_targeted_document(
     let back = "/staff/targeted".to_string();
     // The session and CSRF token were checked by [`guard`] before the body was read.
     let u = read(form, &back).await?;
-    let department = staff
-        .rows(&s)
-        .targeted_department(id)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("定向检查 {id}")))?;
-    staff.require(&Action::RecordTargeted {
-        department: &department,
-    })?;
-    match staff
-        .rows(&s)
-        .add_targeted_document(id, &u.filename, &u.data, &staff.actor(), s.clock.now())
+    s.app
+        .add_targeted_document(&staff.context(s.clock.now()), id, &u.filename, &u.data)
         .await
-    {
-        Ok(_) => Ok(Redirect::to("/staff/targeted?done=attachment").into_response()),
-        Err(e) => refused(e, back),
-    }
+        .map_err(|e| WebError::refused(e, back))?;
+    Ok(Redirect::to("/staff/targeted?done=attachment").into_response())
 }
 
 pub async fn upload(
@@ -140,8 +128,6 @@ pub async fn upload(
     let back = format!("/staff/tasks/{id}");
     // The session and CSRF token were checked by [`guard`] before the body was read.
     let u = read(form, &back).await?;
-    let task = staff.rows(&s).task_or_404(id).await?;
-    let scope = staff.rows(&s).task_scope(&task).await?;
     let Some(purpose) = AttachmentPurpose::from_code(&u.purpose) else {
         return Err(WebError::Refused {
             message: "请选择材料用途".into(),
@@ -149,53 +135,22 @@ pub async fn upload(
         });
     };
     let entity = Some(u.entity.trim()).filter(|e| !e.is_empty());
-    match (purpose, entity) {
-        (AttachmentPurpose::Ceremony, _) => staff.require(&Action::ManageTask(&scope))?,
-        (_, Some(e)) => {
-            staff.require(&Action::RecordResults(&scope))?;
-            if staff.principal.role == Role::Inspector {
-                // Only for a visit of the inspector's own team.
-                let me = staff.principal.inspector_id.clone().unwrap_or_default();
-                let visit = staff.rows(&s).visit(id, e).await?;
-                let members = staff.rows(&s).team_members(id).await?;
-                let mine = visit.is_some_and(|v| {
-                    members
-                        .iter()
-                        .any(|m| m.active && Some(m.team_no) == v.team_no && m.inspector_id == me)
-                });
-                if !mine {
-                    return Err(WebError::Forbidden);
-                }
-            }
-        }
-        _ => {
-            return Err(WebError::Refused {
-                message: "取证材料须属于某一检查对象".into(),
-                back,
-            });
-        }
-    }
     let back = match entity {
         Some(e) => format!("/staff/tasks/{id}/visits/{e}"),
         None => back,
     };
-    match staff
-        .rows(&s)
-        .add_attachment(
-            id,
-            entity,
-            purpose,
-            &u.filename,
-            &u.data,
-            u.public,
-            &staff.actor(),
-            s.clock.now(),
-        )
+    let upload = FileUpload {
+        purpose,
+        entity_id: entity,
+        filename: &u.filename,
+        data: &u.data,
+        public: u.public,
+    };
+    s.app
+        .add_attachment(&staff.context(s.clock.now()), id, &upload)
         .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("{back}?done=attachment")).into_response()),
-        Err(e) => refused(e, back),
-    }
+        .map_err(|e| WebError::refused(e, back.clone()))?;
+    Ok(Redirect::to(&format!("{back}?done=attachment")).into_response())
 }
 
 pub async fn download(
@@ -203,40 +158,7 @@ pub async fn download(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let Some((meta, data)) = staff.rows(&s).attachment(id).await? else {
-        return Err(WebError::NotFound(format!("附件 {id}")));
-    };
-    match (meta.task_id, meta.targeted_id) {
-        // Material of a visit: whoever may read that visit (an inspector only their
-        // own team's); a ceremony's: whoever reads the task.
-        (Some(task_id), _) => match &meta.entity_id {
-            Some(entity) => {
-                s.app
-                    .visit_access(&staff.context(s.clock.now()), task_id, entity)
-                    .await?;
-            }
-            None => {
-                let task = staff.rows(&s).task_or_404(task_id).await?;
-                let scope = staff.rows(&s).task_scope(&task).await?;
-                staff.require(&Action::ReadTask(&scope))?;
-            }
-        },
-        (None, Some(targeted)) => {
-            // Whoever sees the targeted inspections of that department.
-            let department = staff
-                .rows(&s)
-                .targeted_department(targeted)
-                .await?
-                .unwrap_or_default();
-            if staff
-                .department_view()?
-                .is_some_and(|own| own != department)
-            {
-                return Err(WebError::Forbidden);
-            }
-        }
-        (None, None) => return Err(WebError::NotFound(format!("附件 {id}"))),
-    }
+    let (meta, data) = s.app.attachment(&staff.context(s.clock.now()), id).await?;
     // RFC 5987 file name so Chinese names survive.
     let encoded = crate::pages::url_encode(&meta.filename);
     Ok((

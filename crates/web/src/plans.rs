@@ -4,14 +4,14 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Datelike;
-use liancha_domain::auth::{Action, Role};
+use liancha_app::plans::{NewPlan, NewPlanEntry};
 use liancha_domain::calendar::china_date;
 use liancha_domain::{Domain, Item};
 use liancha_store::plans::AnnualPlan;
 use serde::Deserialize;
 
 use crate::session::{CsrfForm, Staff};
-use crate::staff::{DoneQuery, Names, done_message, refused};
+use crate::staff::{DoneQuery, Names, done_message};
 use crate::{AppState, WebError};
 
 #[derive(Template)]
@@ -26,13 +26,6 @@ struct PlansPage {
     year: i32,
 }
 
-fn may_create(staff: &Staff) -> bool {
-    matches!(
-        staff.principal.role,
-        Role::Coordinator | Role::DepartmentAdmin
-    )
-}
-
 pub async fn plans(
     State(s): State<AppState>,
     staff: Staff,
@@ -44,7 +37,7 @@ pub async fn plans(
             notice: done_message(&q.done),
             plans: staff.rows(&s).annual_plans(None, false).await?,
             domains: Domain::ALL,
-            can_create: may_create(&staff),
+            can_create: s.app.may_plan(&staff.context(s.clock.now())),
             year: china_date(s.clock.now()).year() + 1,
             staff,
         }
@@ -66,7 +59,8 @@ pub async fn create(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<NewPlanForm>,
 ) -> Result<Response, WebError> {
-    staff.require(&Action::ManagePlans {
+    // Who may not plan is told so before anything about the form.
+    staff.require(&liancha_domain::auth::Action::ManagePlans {
         lead_department: &f.lead_department,
     })?;
     let back = "/staff/plans".to_string();
@@ -77,22 +71,19 @@ pub async fn create(
             back,
         });
     };
-    match staff
-        .rows(&s)
-        .create_annual_plan(
-            year,
-            domain,
-            &f.title,
-            &f.lead_department,
-            &f.departments,
-            &staff.actor(),
-            s.clock.now(),
-        )
+    let plan = NewPlan {
+        year,
+        domain,
+        title: f.title,
+        lead_department: f.lead_department,
+        departments: f.departments,
+    };
+    let id = s
+        .app
+        .create_plan(&staff.context(s.clock.now()), &plan)
         .await
-    {
-        Ok(id) => Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan")).into_response()),
-        Err(e) => refused(e, back),
-    }
+        .map_err(|e| WebError::refused(e, back))?;
+    Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan")).into_response())
 }
 
 #[derive(Template)]
@@ -107,24 +98,15 @@ struct PlanPage {
     can_start_tasks: bool,
 }
 
-async fn load(s: &AppState, staff: &Staff, id: i64) -> Result<AnnualPlan, WebError> {
-    staff
-        .rows(s)
-        .annual_plan(id)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("计划 {id}")))
-}
-
 pub async fn plan(
     State(s): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
-    let plan = load(&s, &staff, id).await?;
-    let can_manage = staff.may(&Action::ManagePlans {
-        lead_department: &plan.lead_department,
-    });
+    let ctx = staff.context(s.clock.now());
+    let plan = s.app.plan(&ctx, id).await?;
+    let can_manage = s.app.may_manage_plan(&ctx, &plan);
     let items = staff
         .rows(&s)
         .items(true)
@@ -136,7 +118,7 @@ pub async fn plan(
         PlanPage {
             names: Names::load(&s, &staff.county.code).await?,
             notice: done_message(&q.done),
-            can_start_tasks: plan.published_at.is_some() && may_create(&staff),
+            can_start_tasks: plan.published_at.is_some() && s.app.may_create_task(&ctx),
             items,
             can_manage,
             plan,
@@ -161,33 +143,29 @@ pub async fn add_entry(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<EntryForm>,
 ) -> Result<Response, WebError> {
-    let plan = load(&s, &staff, id).await?;
-    staff.require(&Action::ManagePlans {
-        lead_department: &plan.lead_department,
-    })?;
     let back = format!("/staff/plans/{id}");
+    let ctx = staff.context(s.clock.now());
+    s.app
+        .managed_plan(&ctx, id)
+        .await
+        .map_err(|e| WebError::refused(e, back.clone()))?;
     let Ok(month) = f.month.trim().parse::<u32>() else {
         return Err(WebError::Refused {
             message: "请选择月份".into(),
             back,
         });
     };
-    match staff
-        .rows(&s)
-        .add_plan_entry(
-            id,
-            month,
-            &f.title,
-            &f.items,
-            &f.scope,
-            &staff.actor(),
-            s.clock.now(),
-        )
+    let entry = NewPlanEntry {
+        month,
+        title: f.title,
+        items: f.items,
+        scope: f.scope,
+    };
+    s.app
+        .add_plan_entry(&ctx, id, &entry)
         .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("{back}?done=plan")).into_response()),
-        Err(e) => refused(e, back),
-    }
+        .map_err(|e| WebError::refused(e, back.clone()))?;
+    Ok(Redirect::to(&format!("{back}?done=plan")).into_response())
 }
 
 pub async fn publish(
@@ -195,18 +173,9 @@ pub async fn publish(
     Path(id): Path<i64>,
     CsrfForm(staff, _): CsrfForm<crate::session::Empty>,
 ) -> Result<Response, WebError> {
-    let plan = load(&s, &staff, id).await?;
-    staff.require(&Action::ManagePlans {
-        lead_department: &plan.lead_department,
-    })?;
-    match staff
-        .rows(&s)
-        .publish_annual_plan(id, &staff.actor(), s.clock.now())
+    s.app
+        .publish_plan(&staff.context(s.clock.now()), id)
         .await
-    {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan-published")).into_response())
-        }
-        Err(e) => refused(e, format!("/staff/plans/{id}")),
-    }
+        .map_err(|e| WebError::refused(e, format!("/staff/plans/{id}")))?;
+    Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan-published")).into_response())
 }

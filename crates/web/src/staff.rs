@@ -20,7 +20,7 @@ use liancha_domain::workflow::{
 use liancha_domain::{Department, Domain, EntityType, InspectionMethod, Item, RiskClass};
 use liancha_store::accounts::AuditEntry;
 use liancha_store::results::{
-    CreditProposal, FollowUp, ItemResult, NewTargeted, ReviewStatus, TargetedInspection,
+    CreditProposal, FollowUp, ItemResult, ReviewStatus, TargetedInspection,
 };
 use liancha_store::tasks::{
     Exclusion, NewTask, QuotaSpec, Task, TaskFilter, TaskScopeFilter, TeamMember, Visit, Witness,
@@ -569,14 +569,6 @@ async fn task_form_page(
     Ok((status, render(&page)?).into_response())
 }
 
-fn require_task_creator(staff: &Staff, lead_department: &str) -> Result<(), WebError> {
-    let scope = TaskScope {
-        lead_department: lead_department.to_string(),
-        ..TaskScope::default()
-    };
-    staff.require(&Action::ManageTask(&scope))
-}
-
 #[derive(Deserialize, Default)]
 pub struct NewTaskQuery {
     #[serde(default)]
@@ -588,10 +580,7 @@ pub async fn new_task(
     staff: Staff,
     Query(q): Query<NewTaskQuery>,
 ) -> Result<Response, WebError> {
-    if !matches!(
-        staff.principal.role,
-        Role::Coordinator | Role::DepartmentAdmin
-    ) {
+    if !s.app.may_create_task(&staff.context(s.clock.now())) {
         return Err(WebError::Forbidden);
     }
     let today = china_date(s.clock.now());
@@ -641,19 +630,27 @@ pub async fn create_task(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<TaskForm>,
 ) -> Result<Response, WebError> {
-    require_task_creator(&staff, &f.lead_department)?;
+    // Who may not create tasks is told so before anything about the form.
+    if !s
+        .app
+        .may_create_task_for(&staff.context(s.clock.now()), &f.lead_department)
+    {
+        return Err(WebError::Forbidden);
+    }
     let parsed = match f.parse() {
         Ok(t) => t,
         Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
     };
-    match staff
-        .rows(&s)
-        .create_task(&parsed, &staff.actor(), s.clock.now())
+    match s
+        .app
+        .create_task(&staff.context(s.clock.now()), &parsed)
         .await
     {
         Ok(id) => Ok(see_other(format!("/staff/tasks/{id}?done=created"))),
-        Err(liancha_store::StoreError::Invalid(m)) => task_form_page(&s, staff, f, Some(m)).await,
-        Err(e) => Err(e.into()),
+        Err(liancha_app::AppError::Invalid { message, .. }) => {
+            task_form_page(&s, staff, f, Some(message)).await
+        }
+        Err(e) => Err(WebError::refused(e, "/staff/tasks".into())),
     }
 }
 
@@ -666,17 +663,11 @@ pub async fn edit_task(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let (task, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
-    if !task.state.editable() {
-        return Err(WebError::Refused {
-            message: format!(
-                "任务处于「{}」状态，抽取方案已封存，不能修改",
-                task.state.label()
-            ),
-            back: format!("/staff/tasks/{id}"),
-        });
-    }
+    let task = s
+        .app
+        .editable_task(&staff.context(s.clock.now()), id)
+        .await
+        .map_err(|e| WebError::refused(e, format!("/staff/tasks/{id}")))?;
     task_form_page(&s, staff, TaskForm::from_task(&task), None).await
 }
 
@@ -685,27 +676,27 @@ pub async fn update_task(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<TaskForm>,
 ) -> Result<Response, WebError> {
-    let (_, scope) = load_task(&s, &staff, id).await?;
-    staff.require(&Action::ManageTask(&scope))?;
-    require_task_creator(&staff, &f.lead_department)?;
+    // Who may not edit this task, or a task no longer editable, is told so before
+    // anything about the form.
+    s.app
+        .editable_task(&staff.context(s.clock.now()), id)
+        .await
+        .map_err(|e| WebError::refused(e, format!("/staff/tasks/{id}")))?;
     let parsed = match f.parse() {
         Ok(t) => t,
         Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
     };
-    match staff
-        .rows(&s)
-        .update_task(
-            id,
-            f.version.unwrap_or(0),
-            &parsed,
-            &staff.actor(),
-            s.clock.now(),
-        )
+    let version = f.version.unwrap_or(0);
+    match s
+        .app
+        .update_task(&staff.context(s.clock.now()), id, version, &parsed)
         .await
     {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=updated"))),
-        Err(liancha_store::StoreError::Invalid(m)) => task_form_page(&s, staff, f, Some(m)).await,
-        Err(e) => Err(e.into()),
+        Err(liancha_app::AppError::Invalid { message, .. }) => {
+            task_form_page(&s, staff, f, Some(message)).await
+        }
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
 
@@ -892,14 +883,6 @@ pub async fn task(
 const HISTORY_ON_TASK_PAGE: i64 = 50;
 
 /// Turns a store refusal into a page that says why, with a way back; other errors pass.
-pub fn refused(e: liancha_store::StoreError, back: String) -> Result<Response, WebError> {
-    match e {
-        liancha_store::StoreError::Invalid(m) => Err(WebError::Refused { message: m, back }),
-        liancha_store::StoreError::Conflict(m) => Err(WebError::Stale { message: m, back }),
-        e => Err(e.into()),
-    }
-}
-
 #[derive(Deserialize)]
 pub struct CommitForm {
     version: i32,
@@ -1716,9 +1699,8 @@ pub async fn record_targeted(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<TargetedForm>,
 ) -> Result<Response, WebError> {
-    let department = staff.principal.department.clone().unwrap_or_default();
     staff.require(&Action::RecordTargeted {
-        department: &department,
+        department: staff.principal.department.as_deref().unwrap_or_default(),
     })?;
     let back = "/staff/targeted".to_string();
     let Some(source) = TargetedSource::from_code(&f.source) else {
@@ -1733,9 +1715,8 @@ pub async fn record_targeted(
             back,
         });
     };
-    let t = NewTargeted {
-        entity_id: f.entity_id.trim().to_ascii_uppercase(),
-        department,
+    let t = liancha_app::records::TargetedInput {
+        entity_id: f.entity_id,
         source,
         document_ref: f.document_ref,
         inspected_on,
@@ -1748,14 +1729,11 @@ pub async fn record_targeted(
             .collect(),
         findings: f.findings,
     };
-    match staff
-        .rows(&s)
-        .record_targeted(&t, &staff.actor(), s.clock.now())
+    s.app
+        .record_targeted(&staff.context(s.clock.now()), t)
         .await
-    {
-        Ok(_) => Ok(see_other("/staff/targeted?done=targeted".into())),
-        Err(e) => refused(e, back),
-    }
+        .map_err(|e| WebError::refused(e, back))?;
+    Ok(see_other("/staff/targeted?done=targeted".into()))
 }
 
 // ---------------------------------------------------------------- audit
@@ -1847,10 +1825,7 @@ pub async fn conflicts(
             .rows(&s)
             .conflict_declarations(department.as_deref())
             .await?,
-        can_declare: matches!(
-            staff.principal.role,
-            Role::Coordinator | Role::DepartmentAdmin
-        ),
+        can_declare: s.app.may_declare_conflicts(&staff.context(s.clock.now())),
         staff,
     })
 }
@@ -1867,32 +1842,15 @@ pub async fn declare_conflict(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<ConflictForm>,
 ) -> Result<Response, WebError> {
-    let back = "/staff/conflicts".to_string();
-    let p = &staff.principal;
-    match p.role {
-        Role::Coordinator => {}
-        Role::DepartmentAdmin => {
-            // Only for the department's own inspectors.
-            let theirs = staff.rows(&s).inspector(f.inspector_id.trim()).await?;
-            if theirs.is_some_and(|i| Some(&i.department) != p.department.as_ref()) {
-                return Err(WebError::Forbidden);
-            }
-        }
-        _ => return Err(WebError::Forbidden),
-    }
-    match staff
-        .rows(&s)
-        .declare_conflict(
-            f.inspector_id.trim(),
-            &f.entity_id.trim().to_ascii_uppercase(),
-            f.kind == "entity-request",
-            &f.reason,
-            &staff.actor(),
-            s.clock.now(),
-        )
+    let c = liancha_app::records::ConflictInput {
+        inspector_id: f.inspector_id,
+        entity_id: f.entity_id,
+        entity_request: f.kind == "entity-request",
+        reason: f.reason,
+    };
+    s.app
+        .declare_conflict(&staff.context(s.clock.now()), &c)
         .await
-    {
-        Ok(_) => Ok(see_other("/staff/conflicts?done=conflict".into())),
-        Err(e) => refused(e, back),
-    }
+        .map_err(|e| WebError::refused(e, "/staff/conflicts".into()))?;
+    Ok(see_other("/staff/conflicts?done=conflict".into()))
 }

@@ -1,0 +1,210 @@
+//! A department's records outside the random tasks: targeted inspections
+//! (complaints, referrals, data leads) with their source documents, declared
+//! conflicts of interest (recusal), and the files attached to tasks and visits.
+
+use liancha_domain::attachment::AttachmentPurpose;
+use liancha_domain::auth::Action;
+use liancha_domain::workflow::TargetedSource;
+use liancha_store::results::{Attachment, NewTargeted};
+
+use crate::follow_up::department_view;
+use crate::{App, AppError, Context, Result};
+
+/// A targeted inspection as the form gives it; the department is the principal's.
+#[derive(Debug, Clone)]
+pub struct TargetedInput {
+    pub entity_id: String,
+    pub source: TargetedSource,
+    pub document_ref: String,
+    pub inspected_on: chrono::NaiveDate,
+    pub items: Vec<String>,
+    pub findings: String,
+}
+
+/// A declaration that an inspector must not inspect an entity.
+#[derive(Debug, Clone)]
+pub struct ConflictInput {
+    pub inspector_id: String,
+    pub entity_id: String,
+    /// The entity asked for the recusal (申请回避), rather than a declared tie.
+    pub entity_request: bool,
+    pub reason: String,
+}
+
+/// An uploaded file for a task: a ceremony's photo or video (no entity), or a
+/// visit's evidence (the entity visited).
+#[derive(Debug, Clone)]
+pub struct Upload<'a> {
+    pub purpose: AttachmentPurpose,
+    pub entity_id: Option<&'a str>,
+    pub filename: &'a str,
+    pub data: &'a [u8],
+    pub public: bool,
+}
+
+impl App {
+    /// Records a targeted inspection of the principal's own department.
+    pub async fn record_targeted(&self, ctx: &Context, t: TargetedInput) -> Result<i64> {
+        let department = ctx.principal.department.clone().unwrap_or_default();
+        ctx.require(&Action::RecordTargeted {
+            department: &department,
+        })?;
+        let t = NewTargeted {
+            entity_id: t.entity_id.trim().to_ascii_uppercase(),
+            department,
+            source: t.source,
+            document_ref: t.document_ref,
+            inspected_on: t.inspected_on,
+            items: t.items,
+            findings: t.findings,
+        };
+        Ok(self
+            .county(ctx)
+            .record_targeted(&t, &ctx.actor(), ctx.now)
+            .await?)
+    }
+
+    /// Attaches the source document to a targeted inspection of the principal's
+    /// department.
+    pub async fn add_targeted_document(
+        &self,
+        ctx: &Context,
+        id: i64,
+        filename: &str,
+        data: &[u8],
+    ) -> Result<i64> {
+        let department = self
+            .county(ctx)
+            .targeted_department(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("定向检查 {id}")))?;
+        ctx.require(&Action::RecordTargeted {
+            department: &department,
+        })?;
+        Ok(self
+            .county(ctx)
+            .add_targeted_document(id, filename, data, &ctx.actor(), ctx.now)
+            .await?)
+    }
+
+    /// Whether the principal declares conflicts at all (the page's form).
+    pub fn may_declare_conflicts(&self, ctx: &Context) -> bool {
+        let own = ctx.principal.department.as_deref().unwrap_or_default();
+        ctx.may(&Action::DeclareConflict { department: own })
+    }
+
+    /// Declares a conflict: the coordinator for any inspector, a department admin
+    /// for its own department's.
+    pub async fn declare_conflict(&self, ctx: &Context, c: &ConflictInput) -> Result<i64> {
+        let inspector_id = c.inspector_id.trim();
+        if !self.may_declare_conflicts(ctx) {
+            return Err(AppError::Forbidden);
+        }
+        let inspector = self
+            .county(ctx)
+            .inspector(inspector_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid_field(
+                    "inspector_id",
+                    format!("执法人员名录中没有编号 {inspector_id}"),
+                )
+            })?;
+        ctx.require(&Action::DeclareConflict {
+            department: &inspector.department,
+        })?;
+        Ok(self
+            .county(ctx)
+            .declare_conflict(
+                inspector_id,
+                &c.entity_id.trim().to_ascii_uppercase(),
+                c.entity_request,
+                &c.reason,
+                &ctx.actor(),
+                ctx.now,
+            )
+            .await?)
+    }
+
+    /// Stores a file of task `id`: a ceremony's by whoever manages the task, a
+    /// visit's by whoever records its results (an inspector only on their own
+    /// team's visits).
+    pub async fn add_attachment(&self, ctx: &Context, id: i64, u: &Upload<'_>) -> Result<i64> {
+        let entity = u.entity_id.map(str::trim).filter(|e| !e.is_empty());
+        match (u.purpose, entity) {
+            (AttachmentPurpose::Ceremony, None) => {
+                let (_, scope) = self.task_access(ctx, id).await?;
+                ctx.require(&Action::ManageTask(&scope))?;
+            }
+            (AttachmentPurpose::Result, Some(e)) => {
+                let access = self.visit_access(ctx, id, e).await?;
+                ctx.require(&Action::RecordResults(&access.scope))?;
+            }
+            (AttachmentPurpose::Result, None) => {
+                return Err(AppError::invalid_field(
+                    "entity",
+                    "取证材料须属于某一检查对象",
+                ));
+            }
+            (AttachmentPurpose::Ceremony, Some(_)) | (AttachmentPurpose::SourceDocument, _) => {
+                return Err(AppError::invalid_field("purpose", "请选择材料用途"));
+            }
+        }
+        Ok(self
+            .county(ctx)
+            .add_attachment(
+                id,
+                entity,
+                u.purpose,
+                u.filename,
+                u.data,
+                u.public,
+                &ctx.actor(),
+                ctx.now,
+            )
+            .await?)
+    }
+
+    /// An attachment and its bytes, to whoever may read what it belongs to: a
+    /// visit's to whoever reads the visit (an inspector only their own team's), a
+    /// ceremony's to whoever reads the task, a targeted inspection's to whoever
+    /// sees that department's targeted inspections.
+    pub async fn attachment(&self, ctx: &Context, id: i64) -> Result<(Attachment, Vec<u8>)> {
+        let not_found = || AppError::NotFound(format!("附件 {id}"));
+        let (meta, data) = self
+            .county(ctx)
+            .attachment(id)
+            .await?
+            .ok_or_else(not_found)?;
+        match (meta.task_id, &meta.entity_id, meta.targeted_id) {
+            (Some(task), Some(entity), _) => {
+                self.visit_access(ctx, task, entity).await?;
+            }
+            (Some(task), None, _) => {
+                self.task_access(ctx, task).await?;
+            }
+            (None, _, Some(targeted)) => {
+                let department = self
+                    .county(ctx)
+                    .targeted_department(targeted)
+                    .await?
+                    .unwrap_or_default();
+                if department_view(ctx)?.is_some_and(|own| own != department) {
+                    return Err(AppError::Forbidden);
+                }
+            }
+            (None, _, None) => return Err(not_found()),
+        }
+        Ok((meta, data))
+    }
+
+    /// Replaces a year's holiday calendar (working days and holidays the deadlines
+    /// count by).
+    pub async fn replace_calendar(&self, ctx: &Context, year: i32, days: &str) -> Result<usize> {
+        ctx.require(&Action::ManageSettings)?;
+        Ok(self
+            .county(ctx)
+            .replace_calendar_year(year, days, &ctx.actor(), ctx.now)
+            .await?)
+    }
+}
