@@ -140,3 +140,53 @@ async fn both_engines_migrate_to_the_same_tables_and_columns() {
     );
     assert!(sqlite.contains_key("divisions") && sqlite.contains_key("tasks"));
 }
+
+/// The province-wide name search walks the newest published rows first, across every
+/// county: both engines must read that order from an index, not sort the whole table
+/// for each query (PostgreSQL's primary key leads with the county since 0009).
+#[tokio::test]
+async fn the_newest_published_rows_are_read_from_an_index() {
+    const WALK: &str = "SELECT id FROM public_results WHERE id < $1 ORDER BY id DESC LIMIT 21";
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let db = TestDb::new(engine).await;
+        let plan: Vec<String> = match db.store.pool() {
+            Pool::Sqlite(p) => sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(
+                format!("EXPLAIN QUERY PLAN {WALK}"),
+            ))
+            .bind(i64::MAX)
+            .fetch_all(p)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.3)
+            .collect(),
+            Pool::Postgres(p) => {
+                let mut c = p.acquire().await.unwrap();
+                // On an empty table a scan and a sort cost nothing: take the scan
+                // away, so that only a missing index leaves a sort in the plan.
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                let plan = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
+                    "EXPLAIN {}",
+                    WALK.replace("$1", "9223372036854775807")
+                )))
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+                sqlx::query("RESET enable_seqscan")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                plan
+            }
+        };
+        let plan = plan.join("\n");
+        assert!(
+            !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
+            "{engine:?} sorts the published rows for every search:\n{plan}"
+        );
+        db.finish().await;
+    }
+}
