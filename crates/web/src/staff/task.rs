@@ -1,0 +1,447 @@
+//! The task page: the plan, sealing, witnesses, the draw, substitutions, teams and visits.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "staff/task.html")]
+struct TaskPage {
+    staff: Staff,
+    names: Names,
+    notice: Option<&'static str>,
+    task: Task,
+    can_manage: bool,
+    review_department: Option<String>,
+    visits: Vec<Visit>,
+    members: Vec<TeamMember>,
+    teams: BTreeMap<i32, Vec<TeamMember>>,
+    witnesses: Vec<Witness>,
+    ceremony: Vec<liancha_store::results::Attachment>,
+    reviews: Vec<ReviewStatus>,
+    excluded: usize,
+    history: Vec<AuditEntry>,
+    history_total: usize,
+    deadline: Option<NaiveDate>,
+    flag: Option<DeadlineFlag>,
+    /// Every declared source's time has passed: the reveal can be entered.
+    sources_due: bool,
+    suggested_round: u64,
+    suggested_round_time: String,
+    witness_roles: &'static [WitnessRole],
+    my_inspector: Option<String>,
+    quotas_text: String,
+    /// The campaign the task belongs to, with the name of the office that set it.
+    campaign: Option<(liancha_store::campaigns::Campaign, String)>,
+}
+
+impl TaskPage {
+    fn all_approved(&self) -> bool {
+        !self.reviews.is_empty() && self.reviews.iter().all(|r| r.approved_at.is_some())
+    }
+    /// Whether `department` has approved its items' results (its button is then gone).
+    fn has_approved(&self, department: &str) -> bool {
+        self.reviews
+            .iter()
+            .any(|r| r.department == department && r.approved_at.is_some())
+    }
+    fn type_labels(&self) -> String {
+        self.task
+            .scope
+            .entity_types
+            .iter()
+            .map(|c| EntityType::from_code(c).map_or_else(|| c.clone(), |t| t.label().to_string()))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    fn my_team(&self, team_no: &Option<i32>) -> bool {
+        match (team_no, &self.my_inspector) {
+            (Some(t), Some(me)) => self
+                .members
+                .iter()
+                .any(|m| m.team_no == *t && m.active && &m.inspector_id == me),
+            _ => false,
+        }
+    }
+}
+
+fn quotas_text(task: &Task) -> String {
+    match task.quotas {
+        QuotaSpec::RuleBook => "按领域实施细则的比例".into(),
+        QuotaSpec::RatioBp(r) => RiskClass::ALL
+            .iter()
+            .map(|c| format!("{} 类 {}%", c.code(), format_bp(&r[*c as usize])))
+            .collect::<Vec<_>>()
+            .join("，"),
+        QuotaSpec::Count(n) => RiskClass::ALL
+            .iter()
+            .map(|c| format!("{} 类 {} 户", c.code(), n[*c as usize]))
+            .collect::<Vec<_>>()
+            .join("，"),
+    }
+}
+
+pub async fn task(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let (task, scope) = load_task(&s, &staff, id).await?;
+    let can_manage = staff.may(&Action::ManageTask(&scope));
+    let review_department = staff.review_department(&scope.departments);
+    let members = staff.rows(&s).team_members(id).await?;
+    let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
+    for m in &members {
+        teams.entry(m.team_no).or_default().push(m.clone());
+    }
+    let mut visits = staff.rows(&s).visits(id).await?;
+    // An inspector sees only the visits of their own team.
+    if staff.principal.role == Role::Inspector {
+        let me = staff.principal.inspector_id.clone().unwrap_or_default();
+        let mine: Vec<i32> = members
+            .iter()
+            .filter(|m| m.active && m.inspector_id == me)
+            .map(|m| m.team_no)
+            .collect();
+        visits.retain(|v| v.team_no.is_some_and(|t| mine.contains(&t)));
+    }
+    let (deadline, flag) = if task.state == TaskState::Drawn {
+        let cal = staff.rows(&s).calendar().await?;
+        let d = staff.rows(&s).deadline_on(&cal, &task).await?;
+        (
+            Some(d),
+            Some(deadline_flag(&cal, china_date(s.clock.now()), d)),
+        )
+    } else {
+        (None, None)
+    };
+    let now = s.clock.now();
+    // The first drand round at least ten minutes ahead: time to publish the digest.
+    let suggested_round = SourceDecl::drand_round_after(now + chrono::Duration::minutes(10));
+    // The latest steps; the whole history (every visit's submission) has its own page.
+    let (history, history_total) = if staff.may(&Action::ReadAudit) || can_manage {
+        let (rows, total) = staff
+            .rows(&s)
+            .audit_for_task_tail(id, HISTORY_ON_TASK_PAGE)
+            .await?;
+        (rows, total as usize)
+    } else {
+        (vec![], 0)
+    };
+    let campaign = match s.app.campaign_of(&task).await? {
+        None => None,
+        Some(c) => {
+            let tree = s.divisions().await?;
+            let office = tree
+                .iter()
+                .find(|d| d.code == c.division)
+                .map_or_else(|| c.division.to_string(), |d| d.name.clone());
+            Some((c, office))
+        }
+    };
+    render(&TaskPage {
+        campaign,
+        names: Names::load(&s, &staff.county.code).await?,
+        notice: done_message(&q.done),
+        can_manage,
+        review_department,
+        excluded: if task.committed_at.is_some() {
+            staff.rows(&s).exclusions(id).await?.len()
+        } else {
+            0
+        },
+        witnesses: staff.rows(&s).witnesses(id).await?,
+        ceremony: staff
+            .rows(&s)
+            .attachments(id)
+            .await?
+            .into_iter()
+            .filter(|a| a.entity_id.is_none())
+            .collect(),
+        reviews: if task.state == TaskState::Drawn || task.state == TaskState::Published {
+            staff.rows(&s).reviews(id).await?
+        } else {
+            vec![]
+        },
+        history,
+        history_total,
+        deadline,
+        flag,
+        sources_due: task.sources.iter().all(|s| s.not_before <= now),
+        suggested_round_time: format_china_time(SourceDecl::drand(suggested_round).not_before),
+        suggested_round,
+        witness_roles: WitnessRole::ALL,
+        my_inspector: staff.principal.inspector_id.clone(),
+        quotas_text: quotas_text(&task),
+        visits,
+        members,
+        teams,
+        task,
+        staff,
+    })
+}
+
+const HISTORY_ON_TASK_PAGE: i64 = 50;
+
+/// Turns a store refusal into a page that says why, with a way back; other errors pass.
+#[derive(Deserialize)]
+pub struct CommitForm {
+    version: i32,
+    /// The box that says the plan cannot be changed once sealed.
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    drand_round: String,
+    #[serde(default)]
+    other_source: String,
+    /// `YYYY-MM-DDTHH:MM` in Beijing time, from a datetime-local input.
+    #[serde(default)]
+    other_time: String,
+}
+
+fn parse_local_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())?;
+    china()
+        .from_local_datetime(&naive)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn commit(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<CommitForm>,
+) -> Result<Response, WebError> {
+    let back = format!("/staff/tasks/{id}");
+    let mut sources = Vec::new();
+    if !f.drand_round.trim().is_empty() {
+        match f.drand_round.trim().parse::<u64>() {
+            Ok(r) if r > 0 => sources.push(SourceDecl::drand(r)),
+            _ => {
+                return Err(WebError::Refused {
+                    message: "drand 轮次须为正整数".into(),
+                    back,
+                });
+            }
+        }
+    }
+    if !f.other_source.trim().is_empty() {
+        let Some(t) = parse_local_time(&f.other_time) else {
+            return Err(WebError::Refused {
+                message: "请填写该随机源产生的时间（北京时间）".into(),
+                back,
+            });
+        };
+        match SourceDecl::other(&f.other_source, t) {
+            Ok(src) => sources.push(src),
+            Err(e) => {
+                return Err(WebError::Refused {
+                    message: e.to_string(),
+                    back,
+                });
+            }
+        }
+    }
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .commit(&ctx, id, f.version, &sources, ticked(&f.confirm))
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=committed"))),
+        Err(e) => Err(WebError::refused(e, back)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DrawForm {
+    version: i32,
+    #[serde(default)]
+    reveal: Vec<String>,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn draw(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<DrawForm>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .draw(&ctx, id, f.version, &f.reveal, ticked(&f.confirm))
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=drawn"))),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WitnessForm {
+    name: String,
+    role: String,
+    #[serde(default)]
+    organisation: String,
+}
+
+pub async fn add_witness(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<WitnessForm>,
+) -> Result<Response, WebError> {
+    let back = format!("/staff/tasks/{id}");
+    let Some(role) = WitnessRole::from_code(&f.role) else {
+        return Err(WebError::Refused {
+            message: "请选择见证人身份".into(),
+            back,
+        });
+    };
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .add_witness(&ctx, id, &f.name, role, &f.organisation)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=witness"))),
+        Err(e) => Err(WebError::refused(e, back)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    version: i32,
+    reason: String,
+}
+
+pub async fn cancel(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<CancelForm>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    match s.app.cancel(&ctx, id, f.version, &f.reason).await {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=cancelled"))),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SubstituteForm {
+    version: i32,
+    /// `inspector` or `entity`.
+    kind: String,
+    id: String,
+    reason: String,
+}
+
+pub async fn substitute(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<SubstituteForm>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    let kind = if f.kind == "inspector" {
+        liancha_app::tasks::Substitution::Inspector
+    } else {
+        liancha_app::tasks::Substitution::Entity
+    };
+    match s
+        .app
+        .substitute(&ctx, id, f.version, kind, &f.id, &f.reason)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=substituted"))),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
+    }
+}
+
+/// See [`liancha_app::tasks::may_read_whole_task`].
+pub(crate) fn may_read_whole_task(staff: &Staff, task: &Task) -> bool {
+    liancha_app::tasks::may_read_whole_task(&staff.context(chrono::Utc::now()), task)
+}
+
+async fn load_whole_task(s: &AppState, staff: &Staff, id: i64) -> Result<Task, WebError> {
+    Ok(s.app.whole_task(&staff.context(s.clock.now()), id).await?)
+}
+
+/// The draw record as a file, for `liancha verify` or the browser verifier.
+pub async fn record(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    load_whole_task(&s, &staff, id).await?;
+    let Some(json) = staff.rows(&s).draw_record(id).await? else {
+        return Err(WebError::NotFound("该任务尚未抽取".into()));
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"draw-task-{id}.json\""),
+            ),
+        ],
+        json,
+    )
+        .into_response())
+}
+
+/// The committed plan as a file: published before the sources exist.
+pub async fn plan(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    load_whole_task(&s, &staff, id).await?;
+    let Some(json) = staff.rows(&s).plan_json(id).await? else {
+        return Err(WebError::NotFound("该任务尚未封存抽取方案".into()));
+    };
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"plan-task-{id}.json\""),
+            ),
+        ],
+        json,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "staff/exclusions.html")]
+struct ExclusionsPage {
+    staff: Staff,
+    task: Task,
+    rows: Vec<Exclusion>,
+}
+
+pub async fn exclusions(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let task = load_whole_task(&s, &staff, id).await?;
+    render(&ExclusionsPage {
+        rows: staff.rows(&s).exclusions(id).await?,
+        task,
+        staff,
+    })
+}

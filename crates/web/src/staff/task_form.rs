@@ -1,0 +1,411 @@
+//! The task list and the task form: creating and editing a draft task.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "staff/tasks.html")]
+struct TasksPage {
+    staff: Staff,
+    names: Names,
+    rows: Vec<TaskRow>,
+    can_create: bool,
+}
+
+pub async fn tasks(State(s): State<AppState>, staff: Staff) -> PageResult {
+    let can_create = matches!(
+        staff.principal.role,
+        Role::Coordinator | Role::DepartmentAdmin
+    );
+    render(&TasksPage {
+        names: Names::load(&s, &staff.county.code).await?,
+        rows: task_rows(&s, &staff).await?,
+        can_create,
+        staff,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "staff/task_form.html")]
+struct TaskFormPage {
+    staff: Staff,
+    names: Names,
+    items: Vec<Item>,
+    townships: Vec<String>,
+    domains: &'static [Domain],
+    modes: &'static [TaskMode],
+    types: &'static [EntityType],
+    classes: &'static [RiskClass],
+    f: TaskForm,
+    message: Option<String>,
+}
+
+impl TaskFormPage {
+    fn items_of(&self, department: &str) -> Vec<&Item> {
+        self.items
+            .iter()
+            .filter(|i| i.department == department)
+            .collect()
+    }
+}
+
+/// The task form as posted. Lists come from repeated keys (check boxes).
+#[derive(Deserialize, Clone, Default)]
+pub struct TaskForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub year: String,
+    #[serde(default)]
+    pub domain: String,
+    #[serde(default)]
+    pub mode: String,
+    #[serde(default)]
+    pub lead_department: String,
+    #[serde(default)]
+    pub items: Vec<String>,
+    #[serde(default)]
+    pub townships: Vec<String>,
+    #[serde(default)]
+    pub entity_types: Vec<String>,
+    #[serde(default)]
+    pub risk_classes: Vec<String>,
+    #[serde(default)]
+    pub industry_sections: String,
+    #[serde(default)]
+    pub tags: String,
+    /// `rule-book`, `ratio` or `count`.
+    #[serde(default)]
+    pub quota_kind: String,
+    #[serde(default)]
+    pub quota_a: String,
+    #[serde(default)]
+    pub quota_b: String,
+    #[serde(default)]
+    pub quota_c: String,
+    #[serde(default)]
+    pub quota_d: String,
+    #[serde(default)]
+    pub team_count: String,
+    #[serde(default)]
+    pub team_size: String,
+    #[serde(default)]
+    pub avoid_same_township: Option<String>,
+    #[serde(default)]
+    pub inspection_start: String,
+    #[serde(default)]
+    pub inspection_end: String,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default)]
+    pub plan_entry: Option<i64>,
+}
+
+impl TaskForm {
+    fn has(&self, list: &str, v: &str) -> bool {
+        let l = match list {
+            "items" => &self.items,
+            "townships" => &self.townships,
+            "entity_types" => &self.entity_types,
+            _ => &self.risk_classes,
+        };
+        l.iter().any(|x| x == v)
+    }
+
+    fn parse(&self) -> Result<NewTask, String> {
+        let int = |s: &str, what: &str| -> Result<u32, String> {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{what}须为整数"))
+        };
+        let date = |s: &str, what: &str| -> Result<NaiveDate, String> {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| format!("{what}须为日期，如 2026-03-02"))
+        };
+        let quotas = |scale: u32| -> Result<[u32; 4], String> {
+            let mut out = [0; 4];
+            for (i, v) in [&self.quota_a, &self.quota_b, &self.quota_c, &self.quota_d]
+                .iter()
+                .enumerate()
+            {
+                out[i] = if v.trim().is_empty() {
+                    0
+                } else if scale == 100 {
+                    // Percent with up to two decimals, kept as basis points.
+                    parse_percent_bp(v).ok_or_else(|| {
+                        format!(
+                            "{} 类比例须为 0–100 之间的数，最多两位小数",
+                            ["A", "B", "C", "D"][i]
+                        )
+                    })?
+                } else {
+                    int(v, "抽取户数")?
+                };
+            }
+            Ok(out)
+        };
+        let list = |s: &str| -> Vec<String> {
+            s.split([',', '，', '、', ' '])
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        Ok(NewTask {
+            year: self
+                .year
+                .trim()
+                .parse()
+                .map_err(|_| "年度须为四位数字".to_string())?,
+            title: self.title.clone(),
+            domain: Domain::from_code(&self.domain).ok_or("请选择领域")?,
+            mode: TaskMode::from_code(&self.mode).ok_or("请选择检查模式")?,
+            lead_department: self.lead_department.clone(),
+            items: self.items.clone(),
+            scope: TaskScopeFilter {
+                townships: self.townships.clone(),
+                entity_types: self.entity_types.clone(),
+                risk_classes: self.risk_classes.clone(),
+                industry_sections: list(&self.industry_sections.to_ascii_uppercase()),
+                tags: list(&self.tags),
+            },
+            quotas: match self.quota_kind.as_str() {
+                "ratio" => QuotaSpec::RatioBp(quotas(100)?),
+                "count" => QuotaSpec::Count(quotas(1)?),
+                _ => QuotaSpec::RuleBook,
+            },
+            team_count: int(&self.team_count, "检查组数量")?,
+            team_size: int(&self.team_size, "每组人数")?,
+            avoid_same_township: self.avoid_same_township.is_some(),
+            inspection_start: date(&self.inspection_start, "检查开始日期")?,
+            inspection_end: date(&self.inspection_end, "检查结束日期")?,
+            plan_entry_id: self.plan_entry,
+        })
+    }
+
+    fn from_task(t: &Task) -> TaskForm {
+        let (kind, q) = match t.quotas {
+            QuotaSpec::RuleBook => ("rule-book", [0; 4]),
+            QuotaSpec::RatioBp(q) => ("ratio", q),
+            QuotaSpec::Count(q) => ("count", q),
+        };
+        let show = |v: u32| {
+            if kind == "ratio" {
+                format_bp(&v)
+            } else {
+                v.to_string()
+            }
+        };
+        TaskForm {
+            title: t.title.clone(),
+            year: t.year.to_string(),
+            domain: t.domain.code().into(),
+            mode: t.mode.code().into(),
+            lead_department: t.lead_department.clone(),
+            items: t.items.iter().map(|i| i.code.clone()).collect(),
+            townships: t.scope.townships.clone(),
+            entity_types: t.scope.entity_types.clone(),
+            risk_classes: t.scope.risk_classes.clone(),
+            industry_sections: t.scope.industry_sections.join(","),
+            tags: t.scope.tags.join(","),
+            quota_kind: kind.into(),
+            quota_a: show(q[0]),
+            quota_b: show(q[1]),
+            quota_c: show(q[2]),
+            quota_d: show(q[3]),
+            team_count: t.team_count.to_string(),
+            team_size: t.team_size.to_string(),
+            avoid_same_township: t.avoid_same_township.then(|| "on".into()),
+            inspection_start: t.inspection_start.to_string(),
+            inspection_end: t.inspection_end.to_string(),
+            version: Some(t.version),
+            plan_entry: t.plan_entry_id,
+        }
+    }
+}
+
+/// "2.5" → 250 bp; at most two decimals, 0–100.
+pub fn parse_percent_bp(s: &str) -> Option<u32> {
+    let s = s.trim().trim_end_matches('%');
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 2
+        || whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: u32 = whole.parse().ok()?;
+    let frac: u32 = format!("{frac:0<2}").parse().ok()?;
+    let bp = whole.checked_mul(100)?.checked_add(frac)?;
+    (bp <= 10_000).then_some(bp)
+}
+
+pub fn format_bp(bp: &u32) -> String {
+    let bp = *bp;
+    if bp.is_multiple_of(100) {
+        format!("{}", bp / 100)
+    } else {
+        format!("{}.{:02}", bp / 100, bp % 100)
+            .trim_end_matches('0')
+            .to_string()
+    }
+}
+
+async fn task_form_page(
+    s: &AppState,
+    staff: Staff,
+    f: TaskForm,
+    message: Option<String>,
+) -> Result<Response, WebError> {
+    let status = if message.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let page = TaskFormPage {
+        names: Names::load(s, &staff.county.code).await?,
+        items: staff.rows(s).items(true).await?,
+        townships: staff
+            .rows(s)
+            .townships()
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
+        domains: Domain::ALL,
+        modes: TaskMode::ALL,
+        types: EntityType::ALL,
+        classes: RiskClass::ALL,
+        f,
+        message,
+        staff,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewTaskQuery {
+    #[serde(default)]
+    entry: Option<i64>,
+}
+
+pub async fn new_task(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<NewTaskQuery>,
+) -> Result<Response, WebError> {
+    if !s.app.may_create_task(&staff.context(s.clock.now())) {
+        return Err(WebError::Forbidden);
+    }
+    let today = china_date(s.clock.now());
+    let f = TaskForm {
+        year: chrono::Datelike::year(&today).to_string(),
+        domain: Domain::Market.code().into(),
+        mode: TaskMode::Comprehensive.code().into(),
+        lead_department: staff.principal.department.clone().unwrap_or_default(),
+        quota_kind: "rule-book".into(),
+        team_count: "4".into(),
+        team_size: "2".into(),
+        avoid_same_township: Some("on".into()),
+        // From today: results are refused before the start, and the draw is usually
+        // held the day the inspections begin.
+        inspection_start: today.to_string(),
+        inspection_end: (today + chrono::Duration::days(30)).to_string(),
+        ..TaskForm::default()
+    };
+    // From a planned task of a published annual plan.
+    let f = match q.entry {
+        None => f,
+        Some(entry) => match staff.rows(&s).plan_entry(entry).await? {
+            Some((plan, e)) if plan.published_at.is_some() => TaskForm {
+                title: format!("{}（{}月）", e.title, e.month),
+                year: plan.year.to_string(),
+                domain: plan.domain.code().into(),
+                lead_department: if staff.principal.department.is_none() {
+                    plan.lead_department.clone()
+                } else {
+                    f.lead_department.clone()
+                },
+                items: e.items.clone(),
+                plan_entry: Some(e.id),
+                ..f
+            },
+            _ => {
+                return Err(WebError::NotFound(format!(
+                    "已公布计划中的计划任务 {entry}"
+                )));
+            }
+        },
+    };
+    task_form_page(&s, staff, f, None).await
+}
+
+pub async fn create_task(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<TaskForm>,
+) -> Result<Response, WebError> {
+    // Who may not create tasks is told so before anything about the form.
+    if !s
+        .app
+        .may_create_task_for(&staff.context(s.clock.now()), &f.lead_department)
+    {
+        return Err(WebError::Forbidden);
+    }
+    let parsed = match f.parse() {
+        Ok(t) => t,
+        Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
+    };
+    match s
+        .app
+        .create_task(&staff.context(s.clock.now()), &parsed)
+        .await
+    {
+        Ok(id) => Ok(see_other(format!("/staff/tasks/{id}?done=created"))),
+        Err(liancha_app::AppError::Invalid { message, .. }) => {
+            task_form_page(&s, staff, f, Some(message)).await
+        }
+        Err(e) => Err(WebError::refused(e, "/staff/tasks".into())),
+    }
+}
+
+pub async fn edit_task(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let task = s
+        .app
+        .editable_task(&staff.context(s.clock.now()), id)
+        .await
+        .map_err(|e| WebError::refused(e, format!("/staff/tasks/{id}")))?;
+    task_form_page(&s, staff, TaskForm::from_task(&task), None).await
+}
+
+pub async fn update_task(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<TaskForm>,
+) -> Result<Response, WebError> {
+    // Who may not edit this task, or a task no longer editable, is told so before
+    // anything about the form.
+    s.app
+        .editable_task(&staff.context(s.clock.now()), id)
+        .await
+        .map_err(|e| WebError::refused(e, format!("/staff/tasks/{id}")))?;
+    let parsed = match f.parse() {
+        Ok(t) => t,
+        Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
+    };
+    let version = f.version.unwrap_or(0);
+    match s
+        .app
+        .update_task(&staff.context(s.clock.now()), id, version, &parsed)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=updated"))),
+        Err(liancha_app::AppError::Invalid { message, .. }) => {
+            task_form_page(&s, staff, f, Some(message)).await
+        }
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
+    }
+}
