@@ -47,10 +47,11 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Invalid(message) => AppError::Invalid {
-                field: None,
+            StoreError::Invalid { field, message } => AppError::Invalid {
+                field: field.map(String::from),
                 message,
             },
+            StoreError::WrongState(m) => AppError::WrongState(m),
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::NotFound(m) => AppError::NotFound(format!("未找到：{m}")),
             e => AppError::Store(e),

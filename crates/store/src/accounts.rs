@@ -247,7 +247,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| StoreError::Invalid(format!("密码处理失败：{e}")))
+        .map_err(|e| StoreError::invalid(format!("密码处理失败：{e}")))
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
@@ -274,10 +274,10 @@ async fn on_hashing_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stat
     let _permit = hashing_permits()
         .acquire()
         .await
-        .map_err(|_| StoreError::Invalid("密码处理失败".into()))?;
+        .map_err(|_| StoreError::invalid("密码处理失败"))?;
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| StoreError::Invalid(format!("密码处理失败：{e}")))
+        .map_err(|e| StoreError::invalid(format!("密码处理失败：{e}")))
 }
 
 /// [`hash_password`] on the blocking pool.
@@ -313,16 +313,14 @@ pub(crate) fn check_new_user(u: &NewUser) -> Result<(&str, &str)> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
-        return Err(StoreError::Invalid(
-            "用户名只能由字母、数字和 . _ - 组成".into(),
-        ));
+        return Err(StoreError::invalid("用户名只能由字母、数字和 . _ - 组成"));
     }
     crate::posted("用户名", username, liancha_domain::text::CODE)?;
     let display_name = crate::posted("姓名", u.display_name.trim(), liancha_domain::text::NAME)?;
     if display_name.is_empty() {
-        return Err(StoreError::Invalid("姓名：请填写".into()));
+        return Err(StoreError::invalid("姓名：请填写"));
     }
-    check_password(username, &u.password).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    check_password(username, &u.password).map_err(|e| StoreError::invalid(e.to_string()))?;
     Ok((username, display_name))
 }
 
@@ -336,7 +334,7 @@ macro_rules! insert_user {
             .fetch_optional(&mut *$tx)
             .await?;
         if exists.is_some() {
-            return Err(StoreError::Invalid(format!("用户名「{}」已存在", $username)));
+            return Err(StoreError::invalid(format!("用户名「{}」已存在", $username)));
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (division, username, display_name, role, department, township, inspector_id, \
@@ -369,16 +367,14 @@ impl Store {
         let (username, display_name) = check_new_user(u)?;
         let needs_department = matches!(u.role, Role::DepartmentAdmin | Role::Inspector);
         if needs_department != u.department.is_some() {
-            return Err(StoreError::Invalid(if needs_department {
+            return Err(StoreError::invalid(if needs_department {
                 format!("「{}」账号须指定所属部门", u.role.label())
             } else {
                 format!("「{}」账号不属于某一部门", u.role.label())
             }));
         }
         if (u.role == Role::Township) != u.township.is_some() {
-            return Err(StoreError::Invalid(
-                "乡镇工作人员账号须且只能指定乡镇".into(),
-            ));
+            return Err(StoreError::invalid("乡镇工作人员账号须且只能指定乡镇"));
         }
         if let Some(t) = &u.township
             && !self
@@ -388,10 +384,10 @@ impl Store {
                 .iter()
                 .any(|x| &x.name == t)
         {
-            return Err(StoreError::Invalid(format!("乡镇「{t}」不存在")));
+            return Err(StoreError::invalid(format!("乡镇「{t}」不存在")));
         }
         if self.division(&u.division).await?.is_none() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::invalid(format!(
                 "行政区划 {} 不存在",
                 u.division
             )));
@@ -400,20 +396,20 @@ impl Store {
         if let Some(code) = &u.department
             && !home.departments().await?.iter().any(|d| &d.code == code)
         {
-            return Err(StoreError::Invalid(format!("部门「{code}」不存在")));
+            return Err(StoreError::invalid(format!("部门「{code}」不存在")));
         }
         if u.role == Role::Inspector {
             let Some(id) = &u.inspector_id else {
-                return Err(StoreError::Invalid(
-                    "执法检查人员账号须关联执法人员名录中的编号".into(),
+                return Err(StoreError::invalid(
+                    "执法检查人员账号须关联执法人员名录中的编号",
                 ));
             };
             match home.inspector(id).await? {
                 Some(i) if Some(&i.department) == u.department.as_ref() => {}
                 Some(_) => {
-                    return Err(StoreError::Invalid(format!("执法人员 {id} 不属于所选部门")));
+                    return Err(StoreError::invalid(format!("执法人员 {id} 不属于所选部门")));
                 }
-                None => return Err(StoreError::Invalid(format!("执法人员名录中没有编号 {id}"))),
+                None => return Err(StoreError::invalid(format!("执法人员名录中没有编号 {id}"))),
             }
         }
         let hash = hash_password_async(&u.password).await?;
@@ -620,7 +616,7 @@ impl Store {
         // Wrong current passwords count like failed sign-ins: a stolen session does
         // not make a faster way to guess the password.
         if let Some(until) = row.locked_until.filter(|u| *u > now) {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::invalid(format!(
                 "当前密码输错次数过多，请在 {} 之后再试",
                 liancha_domain::calendar::format_china_time(until)
             )));
@@ -640,12 +636,12 @@ impl Store {
                 append_audit!(home, &mut *tx, &actor, now, Audit::new("user.password-failed", "user", &row.username))?;
                 tx.commit().await?;
             });
-            return Err(StoreError::Invalid("当前密码不正确".into()));
+            return Err(StoreError::invalid("当前密码不正确"));
         }
         if current == new {
-            return Err(StoreError::Invalid("新密码不能与当前密码相同".into()));
+            return Err(StoreError::invalid("新密码不能与当前密码相同"));
         }
-        check_password(&row.username, new).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        check_password(&row.username, new).map_err(|e| StoreError::invalid(e.to_string()))?;
         let hash = hash_password_async(new).await?;
         let actor = Actor {
             user_id: Some(row.id),
@@ -713,7 +709,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         if actor.user_id == Some(user_id) && disabled {
-            return Err(StoreError::Invalid("不能停用自己的账号".into()));
+            return Err(StoreError::invalid("不能停用自己的账号"));
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -745,18 +741,18 @@ impl County<'_> {
     ) -> Result<usize> {
         use chrono::Datelike;
         let cal = liancha_domain::calendar::WorkCalendar::parse(text)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            .map_err(|e| StoreError::invalid(e.to_string()))?;
         let days: Vec<_> = cal.days().map(|(d, k, n)| (d, k, n.to_string())).collect();
         if let Some((d, _, _)) = days.iter().find(|(d, _, _)| d.year() != year) {
-            return Err(StoreError::Invalid(format!("{d} 不属于 {year} 年")));
+            return Err(StoreError::invalid(format!("{d} 不属于 {year} 年")));
         }
         if days.is_empty() {
-            return Err(StoreError::Invalid("没有任何日期".into()));
+            return Err(StoreError::invalid("没有任何日期"));
         }
         let first = chrono::NaiveDate::from_ymd_opt(year, 1, 1)
-            .ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
+            .ok_or_else(|| StoreError::invalid("年度不正确"))?;
         let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
-            .ok_or_else(|| StoreError::Invalid("年度不正确".into()))?;
+            .ok_or_else(|| StoreError::invalid("年度不正确"))?;
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
             self.query("DELETE FROM calendar_days WHERE county = $C AND day BETWEEN $1 AND $2").bind(first).bind(last).execute(&mut *tx).await?;

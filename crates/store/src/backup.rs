@@ -22,13 +22,13 @@ impl Store {
     /// Writes a consistent copy of the database to `path`, which must not exist yet.
     pub async fn backup(&self, path: &Path) -> Result<BackupOutcome> {
         if path.exists() {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::invalid(format!(
                 "备份文件 {} 已存在：请换一个文件名，旧的备份不会被覆盖",
                 path.display()
             )));
         }
         let target = path.to_str().ok_or_else(|| {
-            StoreError::Invalid(format!("备份文件名 {} 不是有效的 UTF-8", path.display()))
+            StoreError::invalid(format!("备份文件名 {} 不是有效的 UTF-8", path.display()))
         })?;
         let method = match self.engine() {
             crate::Engine::Sqlite => {
@@ -41,7 +41,7 @@ impl Store {
             }
         };
         let bytes = std::fs::metadata(path)
-            .map_err(|e| StoreError::Invalid(format!("备份文件 {target} 未写成：{e}")))?
+            .map_err(|e| StoreError::invalid(format!("备份文件 {target} 未写成：{e}")))?
             .len();
         Ok(BackupOutcome { bytes, method })
     }
@@ -55,14 +55,14 @@ impl Store {
             .output()
             .await
             .map_err(|e| {
-                StoreError::Invalid(format!(
+                StoreError::invalid(format!(
                     "无法运行 pg_dump（{e}）：请安装与服务器同版本的 PostgreSQL 客户端（Debian：postgresql-client），\
                      或在数据库服务器上直接运行 pg_dump --format=custom"
                 ))
             })?;
         if !out.status.success() {
             let _ = std::fs::remove_file(target);
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::invalid(format!(
                 "pg_dump 失败：{}",
                 String::from_utf8_lossy(&out.stderr).trim()
             )));

@@ -77,28 +77,28 @@ impl Store {
     ) -> Result<i64> {
         let title = crate::posted("专项名称", c.title.trim(), liancha_domain::text::NAME)?;
         if title.is_empty() {
-            return Err(StoreError::Invalid("请填写专项名称".into()));
+            return Err(StoreError::invalid("请填写专项名称"));
         }
         if c.counties.is_empty() {
-            return Err(StoreError::Invalid("请至少选择一个县（市、区）".into()));
+            return Err(StoreError::invalid("请至少选择一个县（市、区）"));
         }
         let created_by = actor
             .user_id
-            .ok_or_else(|| StoreError::Invalid("须以用户身份下达专项".into()))?;
+            .ok_or_else(|| StoreError::invalid("须以用户身份下达专项"))?;
         let scope =
-            serde_json::to_string(&c.scope).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            serde_json::to_string(&c.scope).map_err(|e| StoreError::invalid(e.to_string()))?;
         let quotas = match c.quotas {
             QuotaSpec::RuleBook => None,
-            q => Some(serde_json::to_string(&q).map_err(|e| StoreError::Invalid(e.to_string()))?),
+            q => Some(serde_json::to_string(&q).map_err(|e| StoreError::invalid(e.to_string()))?),
         };
         // Every county's task, checked as that county's, before anything is written.
         let mut tasks = Vec::new();
         for (i, (county, lead)) in c.counties.iter().enumerate() {
             if c.counties[..i].iter().any(|(other, _)| other == county) {
-                return Err(StoreError::Invalid(format!("{county} 重复")));
+                return Err(StoreError::invalid(format!("{county} 重复")));
             }
             if !c.division.contains(county) || county == &c.division {
-                return Err(StoreError::Invalid(format!(
+                return Err(StoreError::invalid(format!(
                     "{county} 不在 {} 之下",
                     c.division
                 )));
@@ -107,7 +107,7 @@ impl Store {
                 .division(county)
                 .await?
                 .map(|d| d.name)
-                .ok_or_else(|| StoreError::Invalid(format!("行政区划 {county} 不存在")))?;
+                .ok_or_else(|| StoreError::invalid(format!("行政区划 {county} 不存在")))?;
             let task = NewTask {
                 year: c.year,
                 title: title.to_string(),
@@ -129,7 +129,9 @@ impl Store {
                 .check_new_task(&task)
                 .await
                 .map_err(|e| match e {
-                    StoreError::Invalid(m) => StoreError::Invalid(format!("{name}：{m}")),
+                    StoreError::Invalid { message: m, .. } => {
+                        StoreError::invalid(format!("{name}：{m}"))
+                    }
                     e => e,
                 })?;
             tasks.push((county.clone(), task, items));

@@ -807,8 +807,8 @@ pub async fn load(
 ) -> Result<()> {
     for c in &COUNTIES {
         if store.county(&c.division()).counts().await?.entities > 0 {
-            return Err(StoreError::Invalid(
-                "数据库中已有检查对象，演示数据只能载入空数据库".into(),
+            return Err(StoreError::invalid(
+                "数据库中已有检查对象，演示数据只能载入空数据库",
             ));
         }
     }
@@ -950,7 +950,7 @@ pub async fn accounts(
             .await?
             .into_iter()
             .find(|i| i.is_available_on(far))
-            .ok_or_else(|| StoreError::Invalid("演示数据中没有可用的市场监管执法人员".into()))?;
+            .ok_or_else(|| StoreError::invalid("演示数据中没有可用的市场监管执法人员"))?;
         let town = demo.townships[0].1;
         let p = |u: &str| format!("{}{u}", demo.account_prefix);
         let none = || None::<String>;

@@ -298,7 +298,7 @@ impl County<'_> {
 
     pub async fn put_rule_book(&self, r: &RuleBook) -> Result<()> {
         r.validate()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            .map_err(|e| StoreError::invalid(e.to_string()))?;
         with_pool!(self, p => self.query(
             "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
              publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -438,8 +438,8 @@ fn check_department_code(code: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(StoreError::Invalid(
-            "部门代码：须为 1 至 32 个小写字母、数字或 -（如 amr、agri）".into(),
+        Err(StoreError::invalid(
+            "部门代码：须为 1 至 32 个小写字母、数字或 -（如 amr、agri）",
         ))
     }
 }
@@ -455,14 +455,14 @@ impl County<'_> {
     ) -> Result<()> {
         let code = t.code.trim();
         if !self.code().holds_township(code) {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::invalid(format!(
                 "乡镇代码：须为以本县代码 {} 开头的 9 位数字（GB/T 10114）",
                 self.code()
             )));
         }
         let name = crate::posted("乡镇名称", t.name.trim(), liancha_domain::text::NAME)?;
         if name.is_empty() {
-            return Err(StoreError::Invalid("乡镇名称：请填写".into()));
+            return Err(StoreError::invalid("乡镇名称：请填写"));
         }
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -470,7 +470,7 @@ impl County<'_> {
                 "SELECT COUNT(*) FROM townships WHERE county = $C AND (code = $1 OR name = $2)")
                 .bind(code).bind(name).fetch_one(&mut *tx).await?;
             if taken > 0 {
-                return Err(StoreError::Invalid(format!("乡镇代码 {code} 或名称「{name}」已存在")));
+                return Err(StoreError::invalid(format!("乡镇代码 {code} 或名称「{name}」已存在")));
             }
             self.query("INSERT INTO townships (county, code, name, position) \
                         VALUES ($C, $1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM townships WHERE county = $C))")
@@ -494,7 +494,7 @@ impl County<'_> {
         check_department_code(code)?;
         let name = crate::posted("部门名称", d.name.trim(), liancha_domain::text::NAME)?;
         if name.is_empty() {
-            return Err(StoreError::Invalid("部门名称：请填写".into()));
+            return Err(StoreError::invalid("部门名称：请填写"));
         }
         let before = self
             .departments()
@@ -507,7 +507,7 @@ impl County<'_> {
                 "SELECT COUNT(*) FROM departments WHERE county = $C AND name = $1 AND code <> $2")
                 .bind(name).bind(code).fetch_one(&mut *tx).await?;
             if taken > 0 {
-                return Err(StoreError::Invalid(format!("部门名称「{name}」已被其他部门使用")));
+                return Err(StoreError::invalid(format!("部门名称「{name}」已被其他部门使用")));
             }
             self.query("INSERT INTO departments (county, code, name, domain) VALUES ($C, $1, $2, $3) \
                         ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain")
@@ -529,7 +529,7 @@ impl County<'_> {
         now: chrono::DateTime<Utc>,
     ) -> Result<()> {
         r.validate()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            .map_err(|e| StoreError::invalid(e.to_string()))?;
         let before = self.rule_book(r.domain).await?;
         let value = |r: &RuleBook| {
             serde_json::json!({
@@ -567,7 +567,7 @@ impl County<'_> {
     /// Returns how many were new.
     pub async fn import_townships(&self, all: &[Township]) -> Result<u64> {
         if let Some(bad) = all.iter().find(|t| !self.code().holds_township(&t.code)) {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::invalid(format!(
                 "导入失败，未导入任何记录：乡镇代码 {} 不以本县代码 {} 开头",
                 bad.code,
                 self.code()
@@ -579,7 +579,7 @@ impl County<'_> {
                 .iter()
                 .find(|e| e.code == t.code && e.name != t.name)
             {
-                return Err(StoreError::Invalid(format!(
+                return Err(StoreError::invalid(format!(
                     "导入失败，未导入任何记录：乡镇代码 {} 已是「{}」，文件中为「{}」",
                     t.code, e.name, t.name
                 )));
@@ -627,7 +627,7 @@ impl County<'_> {
         })
         .map_err(|e| match e {
             StoreError::Db(sqlx::Error::Database(d)) if d.message().contains("UNIQUE") || d.code().as_deref() == Some("23505") => {
-                StoreError::Invalid("导入失败，未导入任何记录：两个部门的名称相同".into())
+                StoreError::invalid("导入失败，未导入任何记录：两个部门的名称相同")
             }
             e => e,
         })?;

@@ -143,7 +143,7 @@ impl Strata {
         seed: &Seed,
     ) -> Result<Self> {
         let quotas = liancha_draw::quotas(selection, populations, seed)
-            .map_err(|e| StoreError::Invalid(format!("抽取方案无效：{e}")))?;
+            .map_err(|e| StoreError::invalid(format!("抽取方案无效：{e}")))?;
         let mut names = Vec::new();
         let mut classes = Vec::new();
         let mut sizes = Vec::new();
@@ -181,7 +181,7 @@ impl Strata {
 }
 
 fn changed() -> StoreError {
-    StoreError::Invalid("抽取期间检查对象名录发生变化，请重新抽取".into())
+    StoreError::invalid("抽取期间检查对象名录发生变化，请重新抽取")
 }
 
 impl County<'_> {
@@ -235,8 +235,8 @@ impl County<'_> {
             Pool::Postgres(p) => {
                 select_in_postgres(p, self.code(), scope, selection, seed, false).await
             }
-            Pool::Sqlite(_) => Err(StoreError::Invalid(
-                "在数据库内计算抽取签号需要 PostgreSQL（内置 sha256）；SQLite 请使用 select_from_directory".into(),
+            Pool::Sqlite(_) => Err(StoreError::invalid(
+                "在数据库内计算抽取签号需要 PostgreSQL（内置 sha256）；SQLite 请使用 select_from_directory",
             )),
         }
     }
@@ -287,7 +287,7 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 // ---------------------------------------------------------------- SQLite
 
 fn sqlite_error(e: rusqlite::Error) -> StoreError {
-    StoreError::Invalid(format!("数据库读取失败：{e}"))
+    StoreError::invalid(format!("数据库读取失败：{e}"))
 }
 
 async fn select_sqlite(
@@ -612,7 +612,7 @@ async fn select_in_postgres(
         let k = strata.quotas[name];
         let m = if tight { k / 2 } else { candidate_target(k) };
         names.push(name.clone());
-        ks.push(i64::try_from(k).map_err(|_| StoreError::Invalid(format!("quota {k}")))?);
+        ks.push(i64::try_from(k).map_err(|_| StoreError::invalid(format!("quota {k}")))?);
         bounds.push(ticket_bound(m, n));
         candidates = candidates.saturating_add(m.min(n));
     }

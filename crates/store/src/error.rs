@@ -56,14 +56,41 @@ pub enum StoreError {
     Import { errors: Vec<RowError>, more: u64 },
     #[error("未找到：{0}")]
     NotFound(String),
+    /// The input is refused: nothing was changed. `field` names the form field to
+    /// blame, when one is (the form shows the message beside it).
+    #[error("{message}")]
+    Invalid {
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// The record is not in a state that allows the action (a task already sealed, a
+    /// visit already approved): nothing was changed.
     #[error("{0}")]
-    Invalid(String),
+    WrongState(String),
     /// Someone else changed the record since the page was loaded (or the same form
     /// was posted twice): nothing was changed.
     #[error("{0}")]
     Conflict(String),
     #[error("数据库中保存的值无法识别：{0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// Refused input, not tied to one field.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    /// Refused input, blamed on the form field `field`.
+    pub fn invalid_field(field: &'static str, message: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            field: Some(field),
+            message: message.into(),
+        }
+    }
 }
 
 fn import_message(errors: &[RowError], more: u64) -> String {

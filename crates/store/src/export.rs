@@ -65,7 +65,7 @@ impl BlockingWriter {
         drop(self.tx);
         self.task
             .await
-            .map_err(|e| StoreError::Invalid(format!("导出中断：{e}")))?
+            .map_err(|e| StoreError::invalid(format!("导出中断：{e}")))?
     }
 }
 

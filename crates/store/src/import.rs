@@ -402,7 +402,7 @@ async fn read_all<T: Send + 'static>(
         Ok((table.file_name().to_string(), all))
     })
     .await
-    .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?
+    .map_err(|e| StoreError::invalid(format!("导入中断：{e}")))?
 }
 
 /// A write refused by `entities_home`: an id of the file is on another county's
@@ -413,10 +413,9 @@ pub(crate) fn active_elsewhere(e: sqlx::Error) -> StoreError {
         if d.constraint() == Some("entities_home")
             || (m.contains("UNIQUE") && m.contains("entities.id"))
         {
-            return StoreError::Invalid(
+            return StoreError::invalid(
                 "导入失败，未导入任何记录：文件中有检查对象已在其他县（市、区）的检查对象名录中在册。\
-                 同一主体只能在一个县（市、区）在册：须先由原所在地将其登记为「迁出」，再在本地导入"
-                    .into(),
+                 同一主体只能在一个县（市、区）在册：须先由原所在地将其登记为「迁出」，再在本地导入",
             );
         }
     }
@@ -487,7 +486,7 @@ impl County<'_> {
                     read_all(path, kind, lookup, parse_joint_list_row, joint_list_row_key).await?;
                 progress(rows.len() as u64);
                 let lists = setup_rows::group_joint_lists(&rows)
-                    .map_err(|m| StoreError::Invalid(format!("导入失败，未导入任何记录：{m}")))?;
+                    .map_err(|m| StoreError::invalid(format!("导入失败，未导入任何记录：{m}")))?;
                 let inserted = self
                     .save_joint_item_lists(
                         &lists,
@@ -496,8 +495,8 @@ impl County<'_> {
                     )
                     .await
                     .map_err(|e| match e {
-                        StoreError::Invalid(m) => {
-                            StoreError::Invalid(format!("导入失败，未导入任何记录：{m}"))
+                        StoreError::Invalid { message: m, .. } => {
+                            StoreError::invalid(format!("导入失败，未导入任何记录：{m}"))
                         }
                         e => e,
                     })?;
@@ -573,7 +572,7 @@ impl County<'_> {
         };
         let read = reader
             .await
-            .map_err(|e| StoreError::Invalid(format!("导入中断：{e}")))?;
+            .map_err(|e| StoreError::invalid(format!("导入中断：{e}")))?;
         progress(*progress_rx.borrow());
         // Dropping the writer without commit rolls back everything written so far.
         // The writer's failure comes first: it is why the reader stopped, if it did.

@@ -202,7 +202,7 @@ impl County<'_> {
         actor: &crate::accounts::Actor,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let invalid = |m: String| StoreError::Invalid(m);
+        let invalid = |m: String| StoreError::invalid(m);
         for l in lists {
             if !liancha_domain::setup_rows::joint_list_code_ok(&l.code) {
                 return Err(invalid(format!(

@@ -186,8 +186,8 @@ impl Store {
     /// while staff writes go to the primary.
     pub async fn open_replica(url: &str) -> Result<Self> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(StoreError::Invalid(
-                "只读副本须为 PostgreSQL（postgres://…）".into(),
+            return Err(StoreError::invalid(
+                "只读副本须为 PostgreSQL（postgres://…）",
             ));
         }
         let opts = PgConnectOptions::from_str(url)
@@ -292,7 +292,7 @@ pub(crate) fn posted<'a>(
     rule: liancha_domain::text::TextRule,
 ) -> Result<&'a str> {
     liancha_domain::text::bounded_text(value, rule)
-        .map_err(|e| StoreError::Invalid(format!("{field}：{e}")))
+        .map_err(|e| StoreError::invalid(format!("{field}：{e}")))
 }
 
 /// Marks SQL that was assembled at run time. Only constants and `$n` placeholders are

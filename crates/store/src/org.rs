@@ -72,7 +72,7 @@ impl Store {
                 .into_iter()
                 .filter_map(|(code, name)| Some(Division { code: DivisionCode::parse(&code).ok()?, name }))
                 .collect();
-            check_new_divisions(&existing, &divisions).map_err(StoreError::Invalid)?;
+            check_new_divisions(&existing, &divisions).map_err(StoreError::invalid)?;
             for d in &divisions {
                 sqlx::query("INSERT INTO divisions (code, name, level, parent) VALUES ($1, $2, $3, $4)")
                     .bind(d.code.as_str())
@@ -109,8 +109,8 @@ impl Store {
             None => None,
             Some(u) => {
                 if u.division != d.code || u.role != liancha_domain::auth::Role::Admin {
-                    return Err(StoreError::Invalid(
-                        "首个管理员须是新建行政区划的系统管理员".into(),
+                    return Err(StoreError::invalid(
+                        "首个管理员须是新建行政区划的系统管理员",
                     ));
                 }
                 let (username, name) = check_new_user(u)?;
@@ -135,7 +135,7 @@ impl Store {
                 .into_iter()
                 .filter_map(|(code, name)| Some(Division { code: DivisionCode::parse(&code).ok()?, name }))
                 .collect();
-            check_new_divisions(&existing, std::slice::from_ref(&d)).map_err(StoreError::Invalid)?;
+            check_new_divisions(&existing, std::slice::from_ref(&d)).map_err(StoreError::invalid)?;
             sqlx::query("INSERT INTO divisions (code, name, level, parent) VALUES ($1, $2, $3, $4)")
                 .bind(d.code.as_str())
                 .bind(&d.name)

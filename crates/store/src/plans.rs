@@ -9,7 +9,7 @@ use crate::accounts::{Actor, Audit};
 use crate::{County, Result, StoreError, append_audit, with_pool};
 
 fn invalid(msg: impl Into<String>) -> StoreError {
-    StoreError::Invalid(msg.into())
+    StoreError::invalid(msg.into())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

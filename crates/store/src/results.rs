@@ -16,7 +16,7 @@ use crate::accounts::{Actor, Audit};
 use crate::{County, Result, Store, StoreError, append_audit, with_pool};
 
 fn invalid(msg: impl Into<String>) -> StoreError {
-    StoreError::Invalid(msg.into())
+    StoreError::invalid(msg.into())
 }
 
 /// One item's result within a visit.

@@ -296,7 +296,7 @@ impl Store {
             (Some(public), _) => public,
             (None, crate::Pool::Postgres(pg)) => pg,
             (None, crate::Pool::Sqlite(_)) => {
-                return Err(crate::StoreError::Invalid("not a PostgreSQL store".into()));
+                return Err(crate::StoreError::invalid("not a PostgreSQL store"));
             }
         };
         let total = self.published_total().await?;

@@ -72,7 +72,7 @@ fn ffi_error(e: rusqlite::Error) -> StoreError {
             _ => {}
         }
     }
-    StoreError::Invalid(format!("数据库写入失败：{e}"))
+    StoreError::invalid(format!("数据库写入失败：{e}"))
 }
 
 /// Rows per statement: per-statement work (cursors, statement journal) is paid once

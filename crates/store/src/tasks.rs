@@ -425,11 +425,15 @@ pub struct TaskFilter {
 }
 
 fn invalid(msg: impl Into<String>) -> StoreError {
-    StoreError::Invalid(msg.into())
+    StoreError::invalid(msg.into())
 }
 
 fn workflow(e: liancha_domain::workflow::WorkflowError) -> StoreError {
-    StoreError::Invalid(e.to_string())
+    use liancha_domain::workflow::WorkflowError;
+    match e {
+        WorkflowError::WrongState { .. } => StoreError::WrongState(e.to_string()),
+        WorkflowError::Invalid(m) => StoreError::invalid(m),
+    }
 }
 
 /// Letters and digits people do not confuse (no 0/O, 1/I/L).

@@ -157,7 +157,7 @@ async fn drill(engine: Engine) {
     // A second backup never overwrites the first.
     assert!(matches!(
         store.backup(&file).await,
-        Err(StoreError::Invalid(_))
+        Err(StoreError::Invalid { .. })
     ));
     stop.store(true, Ordering::Relaxed);
     let written = writer.await.unwrap();

@@ -77,7 +77,7 @@ async fn a_campaign_is_all_or_none(store: &Store) {
             .create_campaign(&campaign(counties), &actor, now)
             .await;
         assert!(
-            matches!(&refused, Err(StoreError::Invalid(m)) if m.contains(why)),
+            matches!(&refused, Err(StoreError::Invalid { message: m, .. }) if m.contains(why)),
             "{why}: {refused:?}"
         );
     }

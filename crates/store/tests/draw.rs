@@ -226,7 +226,7 @@ async fn scopes_filter_the_population(store: &Store) {
         .select_from_directory(&DrawScope::default(), &twice, &seed(), 1)
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
 }
 
 async fn thread_count_never_changes_the_draw(store: &Store) {
@@ -261,7 +261,7 @@ async fn in_database_draw(store: &Store) {
                 .select_in_database(&scope, &ratios(), &seed())
                 .await
                 .unwrap_err();
-            assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+            assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
             assert!(err.to_string().contains("PostgreSQL"), "{err}");
         }
         liancha_store::Engine::Postgres => {

@@ -31,7 +31,7 @@ async fn tree_is_built_from_the_top(store: &Store) {
         )
         .await;
     assert!(
-        matches!(&refused, Err(StoreError::Invalid(m)) if m.contains("尚未建立")),
+        matches!(&refused, Err(StoreError::Invalid { message: m, .. }) if m.contains("尚未建立")),
         "{refused:?}"
     );
     assert!(store.divisions().await.unwrap().is_empty());
@@ -67,7 +67,7 @@ async fn tree_is_built_from_the_top(store: &Store) {
     ] {
         let r = store.add_divisions(&[bad], &admin, now()).await;
         assert!(
-            matches!(&r, Err(StoreError::Invalid(m)) if m.contains(why)),
+            matches!(&r, Err(StoreError::Invalid { message: m, .. }) if m.contains(why)),
             "{why}: {r:?}"
         );
     }
@@ -116,7 +116,7 @@ async fn one_of_two_adders_wins(store: &Store) {
         for r in [a, b] {
             if let Err(e) = r {
                 assert!(
-                    matches!(e, StoreError::Invalid(_)),
+                    matches!(e, StoreError::Invalid { .. }),
                     "a clear refusal: {e:?}"
                 );
             }

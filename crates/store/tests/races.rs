@@ -222,7 +222,10 @@ type Outcome = Result<&'static str, StoreError>;
 
 /// Only refusals are acceptable failures: a database error is a defect.
 fn refused_cleanly(e: &StoreError) -> bool {
-    matches!(e, StoreError::Invalid(_) | StoreError::Conflict(_))
+    matches!(
+        e,
+        StoreError::Invalid { .. } | StoreError::Conflict(_) | StoreError::WrongState(_)
+    )
 }
 
 /// Fires `a` and `b` at the same instant on two runtime threads.

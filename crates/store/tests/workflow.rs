@@ -67,10 +67,20 @@ fn task_spec() -> NewTask {
 
 fn invalid(r: Result<impl std::fmt::Debug, StoreError>, contains: &str) {
     match r {
-        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
-            assert!(m.contains(contains), "{m}")
-        }
+        Err(
+            StoreError::Invalid { message: m, .. }
+            | StoreError::Conflict(m)
+            | StoreError::WrongState(m),
+        ) => assert!(m.contains(contains), "{m}"),
         other => panic!("expected a refusal containing {contains:?}, got {other:?}"),
+    }
+}
+
+/// Refused because of the task's state, as the workflow's rules say.
+fn wrong_state(r: Result<impl std::fmt::Debug, StoreError>, contains: &str) {
+    match r {
+        Err(StoreError::WrongState(m)) => assert!(m.contains(contains), "{m}"),
+        other => panic!("expected a wrong-state refusal containing {contains:?}, got {other:?}"),
     }
 }
 
@@ -545,7 +555,7 @@ async fn whole_joint_task(store: &Store) {
             .any(|e| e.entity_id == capped && e.reason == ExclusionReason::CapReached.code())
     );
     // Nothing in the plan can change after the commit.
-    invalid(
+    wrong_state(
         mouding
             .update_task(id, task.version, &task_spec(), &coordinator, now)
             .await,

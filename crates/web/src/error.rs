@@ -75,9 +75,9 @@ impl IntoResponse for WebError {
             WebError::Store(StoreError::NotFound(m)) => {
                 (StatusCode::NOT_FOUND, format!("未找到：{m}"))
             }
-            WebError::Store(StoreError::Invalid(m)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, m.clone())
-            }
+            WebError::Store(
+                StoreError::Invalid { message: m, .. } | StoreError::WrongState(m),
+            ) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
             WebError::Store(StoreError::Conflict(m)) => (StatusCode::CONFLICT, m.clone()),
             WebError::Store(e @ StoreError::Busy { retry_after }) => {
                 tracing::warn!(error = %e, "database busy");
@@ -147,6 +147,17 @@ mod tests {
         }
         let r = answer(StoreError::Conflict("任务已被修改".into()));
         assert_eq!(r.status(), StatusCode::CONFLICT);
+        // Refusals by the input or by the record's state say why, as 422.
+        for e in [
+            StoreError::invalid_field("title", "请填写任务名称"),
+            StoreError::WrongState("任务处于「方案已封存」状态，不能修改".into()),
+        ] {
+            let message = e.to_string();
+            let r = answer(e);
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let body = body(r).await;
+            assert!(body.contains(&message), "{body}");
+        }
     }
 
     async fn body(r: Response) -> String {

@@ -586,7 +586,7 @@ pub async fn change_password(
             .await
         {
             Ok(()) => Ok(()),
-            Err(liancha_store::StoreError::Invalid(m)) => Err(m),
+            Err(liancha_store::StoreError::Invalid { message: m, .. }) => Err(m),
             Err(e) => return Err(e.into()),
         }
     };
