@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use liancha_domain::org::DivisionCode;
 
+use crate::BeginWrite;
 use crate::{County, Result, Store, StoreError, with_pool};
 
 /// Who did something, as the audit trail names them.
@@ -414,7 +415,7 @@ impl Store {
         }
         let hash = hash_password_async(&u.password).await?;
         let id: i64 = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id = insert_user!(self, tx, u, username, display_name, &hash, actor, now);
             tx.commit().await?;
             id
@@ -531,7 +532,7 @@ impl Store {
                 )
             };
             with_pool!(self, p => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
                     .bind(failed).bind(wait).bind(row.id)
                     .execute(&mut *tx).await?;
@@ -543,7 +544,7 @@ impl Store {
         let token = random_token();
         let csrf_token = random_token();
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
                 .bind(row.id).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $4)")
@@ -629,7 +630,7 @@ impl Store {
                 username: row.username.clone(),
             };
             with_pool!(self, p => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
                     .bind(failed).bind(wait.or(row.locked_until)).bind(row.id)
                     .execute(&mut *tx).await?;
@@ -648,7 +649,7 @@ impl Store {
             username: row.username.clone(),
         };
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("UPDATE users SET password_hash = $1, must_change_password = FALSE, failed_logins = 0, locked_until = NULL WHERE id = $2")
                 .bind(&hash).bind(user_id).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
@@ -712,7 +713,7 @@ impl Store {
             return Err(StoreError::invalid("不能停用自己的账号"));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let row: Option<(String, String)> = sqlx::query_as("SELECT username, division FROM users WHERE id = $1")
                 .bind(user_id).fetch_optional(&mut *tx).await?;
             let Some((name, division)) = row else { return Err(StoreError::NotFound(format!("用户 {user_id}"))) };
@@ -754,7 +755,7 @@ impl County<'_> {
         let last = chrono::NaiveDate::from_ymd_opt(year, 12, 31)
             .ok_or_else(|| StoreError::invalid("年度不正确"))?;
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             self.query("DELETE FROM calendar_days WHERE county = $C AND day BETWEEN $1 AND $2").bind(first).bind(last).execute(&mut *tx).await?;
             for (d, k, n) in &days {
                 let kind = match k { liancha_domain::calendar::DayKind::Off => "off", liancha_domain::calendar::DayKind::Work => "work" };

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use liancha_domain::Domain;
 use liancha_domain::org::DivisionCode;
 
+use crate::BeginWrite;
 use crate::accounts::{Actor, Audit};
 use crate::tasks::{NewTask, QuotaSpec, TaskScopeFilter, insert_task};
 use crate::{Result, Store, StoreError, append_audit, with_pool};
@@ -139,7 +140,7 @@ impl Store {
         let counties: Vec<&str> = c.counties.iter().map(|(c, _)| c.as_str()).collect();
         let office = self.county(&c.division);
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO campaigns (division, year, title, domain, counties, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")

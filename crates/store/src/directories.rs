@@ -7,6 +7,7 @@ use liancha_domain::{
     RiskClass, RuleBook, Township, Uscc,
 };
 
+use crate::BeginWrite;
 use crate::{County, Result, StoreError, with_pool};
 
 #[derive(sqlx::FromRow)]
@@ -389,7 +390,7 @@ impl County<'_> {
         let at = now();
         let mut inserted = 0;
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for i in inspectors {
                 let existed: i64 = self.query_scalar("SELECT COUNT(*) FROM inspectors WHERE county = $C AND id = $1")
                     .bind(&i.id).fetch_one(&mut *tx).await?;
@@ -465,7 +466,7 @@ impl County<'_> {
             return Err(StoreError::invalid("乡镇名称：请填写"));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let taken: i64 = self.query_scalar(
                 "SELECT COUNT(*) FROM townships WHERE county = $C AND (code = $1 OR name = $2)")
                 .bind(code).bind(name).fetch_one(&mut *tx).await?;
@@ -502,7 +503,7 @@ impl County<'_> {
             .into_iter()
             .find(|x| x.code == code);
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let taken: i64 = self.query_scalar(
                 "SELECT COUNT(*) FROM departments WHERE county = $C AND name = $1 AND code <> $2")
                 .bind(name).bind(code).fetch_one(&mut *tx).await?;
@@ -539,7 +540,7 @@ impl County<'_> {
             })
         };
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             self.query(
                 "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
                  publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -591,7 +592,7 @@ impl County<'_> {
             .collect();
         let actor = crate::accounts::Actor::system("import");
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for t in &new {
                 self.query("INSERT INTO townships (county, code, name, position) \
                             VALUES ($C, $1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM townships WHERE county = $C))")
@@ -614,7 +615,7 @@ impl County<'_> {
             .count();
         let actor = crate::accounts::Actor::system("import");
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for d in all {
                 self.query("INSERT INTO departments (county, code, name, domain) VALUES ($C, $1, $2, $3) \
                             ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain")
@@ -648,7 +649,7 @@ impl County<'_> {
         }
         let actor = crate::accounts::Actor::system("import");
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for r in all {
                 self.query(
                     "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use liancha_domain::{Domain, EntityType, InspectionMethod, Item, JointItemList};
 
+use crate::BeginWrite;
 use crate::directories::now;
 use crate::{County, Result, StoreError, with_pool};
 
@@ -96,7 +97,7 @@ impl County<'_> {
         let at = now();
         let mut written = ItemsWritten::default();
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for item in items {
                 let new = ItemRow::from(item);
                 let sql = format!("SELECT {ITEM_FIELDS}, version FROM items WHERE county = $C AND code = $1");
@@ -243,7 +244,7 @@ impl County<'_> {
         };
         let mut new = 0;
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for l in lists {
                 let lead: i64 = self.query_scalar("SELECT COUNT(*) FROM departments WHERE county = $C AND code = $1")
                     .bind(&l.lead_department).fetch_one(&mut *tx).await?;

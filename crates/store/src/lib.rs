@@ -73,6 +73,42 @@ macro_rules! with_pool {
     };
 }
 
+/// A transaction that writes. On SQLite it takes the write lock at its start
+/// (`BEGIN IMMEDIATE`): a transaction that has read cannot wait for the lock later
+/// (SQLite refuses it at once as busy, rather than deadlock), one that asks at the
+/// start waits for the writer ahead of it (the busy timeout). On PostgreSQL an
+/// ordinary transaction; rows are locked as they are written.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = std::result::Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>,
+    > + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = std::result::Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>,
+    > + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = std::result::Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
+    > + Send {
+        self.begin()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Pool {
     Sqlite(SqlitePool),

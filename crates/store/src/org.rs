@@ -2,6 +2,7 @@
 
 use liancha_domain::org::{Division, DivisionCode, Level, check_new_divisions};
 
+use crate::BeginWrite;
 use crate::accounts::{Actor, Audit, NewUser, check_new_user, hash_password_async, insert_user};
 use crate::{Result, Store, StoreError, append_audit, with_pool};
 
@@ -57,7 +58,7 @@ impl Store {
             })
             .collect();
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // Adders of the tree are serialised before they read it: SQLite by taking
             // its write lock (a write statement, even one that changes nothing),
             // PostgreSQL by a table lock that conflicts with itself.
@@ -123,7 +124,7 @@ impl Store {
             }
         };
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let serialise = match self.engine() {
                 crate::Engine::Sqlite => "UPDATE divisions SET name = name WHERE code = ''",
                 crate::Engine::Postgres => "LOCK TABLE divisions IN SHARE ROW EXCLUSIVE MODE",

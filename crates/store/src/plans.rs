@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use liancha_domain::Domain;
 
+use crate::BeginWrite;
 use crate::accounts::{Actor, Audit};
 use crate::{County, Result, StoreError, append_audit, with_pool};
 
@@ -75,15 +76,20 @@ impl County<'_> {
             return Err(invalid(format!("部门「{bad}」不存在")));
         }
         let id = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let exists: Option<i64> = self.query_scalar("SELECT id FROM annual_plans WHERE county = $C AND year = $1 AND domain = $2")
-                .bind(year).bind(domain.code()).fetch_optional(&mut *tx).await?;
-            if exists.is_some() {
-                return Err(invalid(format!("{year} 年{}领域的计划已存在", domain.label())));
-            }
-            let id: i64 = self.query_scalar(
+            let mut tx = p.begin_write().await?;
+            // The write comes first and the key (county, year, domain) refuses a second
+            // plan: on SQLite a transaction that has read cannot wait for the write lock
+            // (it is refused at once as busy), one that starts by writing waits.
+            let inserted: std::result::Result<i64, sqlx::Error> = self.query_scalar(
                 "INSERT INTO annual_plans (county, year, domain, title, lead_department, created_at) VALUES ($C, $1, $2, $3, $4, $5) RETURNING id")
-                .bind(year).bind(domain.code()).bind(title).bind(lead_department).bind(now).fetch_one(&mut *tx).await?;
+                .bind(year).bind(domain.code()).bind(title).bind(lead_department).bind(now).fetch_one(&mut *tx).await;
+            let id = match inserted {
+                Ok(id) => id,
+                Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
+                    return Err(invalid(format!("{year} 年{}领域的计划已存在", domain.label())));
+                }
+                Err(e) => return Err(e.into()),
+            };
             for d in &members {
                 self.query("INSERT INTO annual_plan_departments (county, plan_id, department) VALUES ($C, $1, $2)")
                     .bind(id).bind(d).execute(&mut *tx).await?;
@@ -113,7 +119,7 @@ impl County<'_> {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
         if plan.published_at.is_some() {
-            return Err(invalid("计划已公布，不能再修改"));
+            return Err(StoreError::WrongState("计划已公布，不能再修改".into()));
         }
         if !(1..=12).contains(&month) {
             return Err(invalid("月份须在 1 至 12 之间"));
@@ -136,13 +142,13 @@ impl County<'_> {
             }
         }
         let id = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // Publication may have committed since the plan was read: the write on the
             // plan's row waits for it and then finds the plan published.
             let open = self.query("UPDATE annual_plans SET published_at = published_at WHERE county = $C AND id = $1 AND published_at IS NULL")
                 .bind(plan_id).execute(&mut *tx).await?;
             if open.rows_affected() != 1 {
-                return Err(invalid("计划已公布，不能再修改"));
+                return Err(StoreError::WrongState("计划已公布，不能再修改".into()));
             }
             let id: i64 = self.query_scalar(
                 "INSERT INTO annual_plan_entries (county, plan_id, month, title, items, scope) VALUES ($C, $1, $2, $3, $4, $5) RETURNING id")
@@ -166,11 +172,11 @@ impl County<'_> {
             return Err(StoreError::NotFound(format!("计划 {plan_id}")));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let done = self.query("UPDATE annual_plans SET published_at = $1 WHERE county = $C AND id = $2 AND published_at IS NULL")
                 .bind(now).bind(plan_id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
-                return Err(invalid("计划已公布（可能是表单重复提交）"));
+                return Err(StoreError::WrongState("计划已公布（可能是表单重复提交）".into()));
             }
             // Counted after the plan's row is held: an entry being added meanwhile has
             // committed (and is counted) or will find the plan published.

@@ -12,6 +12,7 @@ use liancha_domain::workflow::{
     TaskState, VisitState, check_categories, publication_deadline,
 };
 
+use crate::BeginWrite;
 use crate::accounts::{Actor, Audit};
 use crate::{County, Result, Store, StoreError, append_audit, with_pool};
 
@@ -371,7 +372,7 @@ impl County<'_> {
         let items = task.items.len() as i64;
         let before = self.visit_results(task_id, entity_id).await?;
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, task_id, task.version, "state = state");
             let done = self.query("UPDATE visits SET inspected_on = $1 \
                          WHERE county = $C AND task_id = $2 AND entity_id = $3 AND state IN ('pending', 'returned')")
@@ -453,7 +454,7 @@ impl County<'_> {
             return Err(invalid("请填写退回原因"));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, task_id, task.version, "state = state");
             let done = self.query("UPDATE visits SET state = 'returned', return_note = $1 WHERE county = $C AND task_id = $2 AND entity_id = $3 AND state = 'submitted'")
                 .bind(note).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
@@ -515,7 +516,7 @@ impl County<'_> {
             )));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, task_id, task.version, "state = state");
             let done = self.query("INSERT INTO reviews (county, task_id, department, approved_by, approved_at) VALUES ($C, $1, $2, $3, $4) \
                                     ON CONFLICT (county, task_id, department) DO NOTHING")
@@ -608,7 +609,7 @@ impl County<'_> {
             }
         };
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, task_id, version, "state = 'published', published_at = $3", now);
             self.query("UPDATE visits SET state = 'published' WHERE county = $C AND task_id = $1 AND state = 'submitted'")
                 .bind(task_id).execute(&mut *tx).await?;
@@ -746,7 +747,7 @@ impl County<'_> {
             return Err(invalid(format!("部门「{t}」不存在")));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let done = self.query("UPDATE follow_ups SET kind = $1, due_on = $2, target_department = $3, note = $4 WHERE county = $C AND id = $5 AND state = 'open'")
                 .bind(kind.code()).bind(due_on).bind(target_department).bind(note.trim()).bind(id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
@@ -772,7 +773,7 @@ impl County<'_> {
             return Err(invalid("请填写办结情况"));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let done = self.query("UPDATE follow_ups SET state = 'closed', closed_at = $1, closed_by = $2, note = $3 WHERE county = $C AND id = $4 AND state = 'open'")
                 .bind(now).bind(actor.user_id).bind(note).bind(id).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
@@ -833,7 +834,7 @@ impl County<'_> {
             CreditList::Blacklist => "blacklisted",
         };
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let done = self.query("UPDATE credit_proposals SET state = $1, decided_at = $2, decided_by = $3, note = $4 WHERE county = $C AND id = $5 AND state = 'proposed'")
                 .bind(if confirm { "confirmed" } else { "rejected" }).bind(now).bind(actor.user_id).bind(note.trim()).bind(id)
                 .execute(&mut *tx).await?;
@@ -879,7 +880,7 @@ impl County<'_> {
         }
         use chrono::Datelike;
         let id = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: i64 = self.query_scalar(
                 "INSERT INTO targeted_inspections (county, entity_id, department, source, document_ref, inspected_on, year, items, findings, created_by, created_at) \
                  VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
@@ -977,7 +978,7 @@ impl County<'_> {
             liancha_domain::attachment::check(purpose, data).map_err(|e| invalid(e.to_string()))?;
         let task = self.task_or_404(task_id).await?;
         if matches!(task.state, TaskState::Cancelled) {
-            return Err(invalid("任务已取消"));
+            return Err(StoreError::WrongState("任务已取消".into()));
         }
         if let Some(e) = entity_id {
             let visit = self
@@ -988,7 +989,7 @@ impl County<'_> {
                 visit.state,
                 VisitState::Pending | VisitState::Returned | VisitState::Submitted
             ) {
-                return Err(invalid("该检查对象不能再添加材料"));
+                return Err(StoreError::WrongState("该检查对象不能再添加材料".into()));
             }
         } else if purpose == AttachmentPurpose::Result {
             return Err(invalid("取证材料须属于某一检查对象"));
@@ -996,7 +997,7 @@ impl County<'_> {
         let name = stored_file_name(filename, "附件");
         let sha = sha256_hex(data);
         let id = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: i64 = self.query_scalar(
                 "INSERT INTO attachments (county, task_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
                  VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
@@ -1034,7 +1035,7 @@ impl County<'_> {
         let name = stored_file_name(filename, "来源文书");
         let sha = sha256_hex(data);
         let id = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: i64 = self.query_scalar(
                 "INSERT INTO attachments (county, targeted_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
                  VALUES ($C, $1, $2, 'source-document', $3, $4, $5, $6, $7, FALSE, $8, $9) RETURNING id")

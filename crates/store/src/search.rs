@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use liancha_domain::search::{ResultQuery, name_grams};
 use liancha_domain::workflow::ResultCategory;
 
+use crate::BeginWrite;
 use crate::{County, Engine, Result, Store, with_pool};
 
 /// One published inspection as the public sees it: who, in which task, when, and
@@ -443,7 +444,7 @@ impl Store {
                 .map_err(crate::StoreError::corrupt)?;
             let c = self.county(&code);
             with_pool!(self, p => {
-                let mut tx = p.begin().await?;
+                let mut tx = p.begin_write().await?;
                 written += crate::project_published_task!(c, &mut tx, id);
                 tx.commit().await?;
             });

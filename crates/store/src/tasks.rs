@@ -20,6 +20,7 @@ use liancha_draw::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::BeginWrite;
 use crate::accounts::{Actor, Audit};
 use crate::{County, Result, StoreError, append_audit, with_pool};
 
@@ -557,7 +558,7 @@ impl County<'_> {
             .user_id
             .ok_or_else(|| invalid("须以用户身份创建任务"))?;
         let id = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id = crate::tasks::insert_task!(self, tx, t, &items, &scope, &quotas, created_by, None::<i64>, actor, now);
             tx.commit().await?;
             id
@@ -587,7 +588,7 @@ impl County<'_> {
             q => Some(serde_json::to_string(&q).map_err(|e| invalid(e.to_string()))?),
         };
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, id, version,
                 "year = $3, title = $4, domain = $5, mode = $6, lead_department = $7, scope = $8, quotas = $9, \
                  team_count = $10, team_size = $11, avoid_same_township = $12, inspection_start = $13, inspection_end = $14",
@@ -748,7 +749,7 @@ impl County<'_> {
             conflicts: plan.conflicts.len(),
         };
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, id, version,
                 "state = 'committed', committed_at = $3, plan_digest = $4, plan_json = $5", now, &digest, &plan_json);
             for (pos, s) in sources.iter().enumerate() {
@@ -1068,7 +1069,7 @@ impl County<'_> {
             .map(|_| new_check_code())
             .collect();
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, id, version, "state = 'drawn', drawn_at = $3, record_json = $4", now, &record_json);
             for (pos, v) in values.iter().enumerate() {
                 self.query("UPDATE task_sources SET revealed = $1 WHERE county = $C AND task_id = $2 AND position = $3")
@@ -1118,7 +1119,7 @@ impl County<'_> {
             return Err(invalid("请填写取消原因"));
         }
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, id, version, "state = 'cancelled', cancelled_at = $3, cancel_reason = $4", now, reason);
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.cancel", "task", id).task(id)
                 .before(serde_json::json!({"state": task.state.code()}))
@@ -1147,7 +1148,7 @@ impl County<'_> {
         }
         crate::posted("见证人单位", organisation, liancha_domain::text::NAME)?;
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             self.query("INSERT INTO task_witnesses (county, task_id, name, role, organisation) VALUES ($C, $1, $2, $3, $4)")
                 .bind(task_id).bind(name).bind(role.code()).bind(organisation.trim()).execute(&mut *tx).await?;
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.witness", "task", task_id).task(task_id)
@@ -1330,7 +1331,7 @@ impl County<'_> {
             .unwrap_or(0)
             + 1;
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, task_id, version, "state = state");
             self.query("UPDATE team_members SET active = FALSE, replaced_by = $1, replace_reason = $2 \
                          WHERE county = $C AND task_id = $3 AND team_no = $4 AND inspector_id = $5")
@@ -1394,7 +1395,7 @@ impl County<'_> {
         let order = visits.iter().map(|v| v.draw_order).max().unwrap_or(0) + 1;
         let code = new_check_code();
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             bump_version!(self, &mut *tx, task_id, version, "state = state");
             self.query("UPDATE visits SET state = 'replaced', replaced_by = $1, replace_reason = $2 WHERE county = $C AND task_id = $3 AND entity_id = $4")
                 .bind(&new).bind(reason).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
@@ -1440,7 +1441,7 @@ impl County<'_> {
             "tie"
         };
         let id = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let id: i64 = self.query_scalar(
                 "INSERT INTO conflict_declarations (county, inspector_id, entity_id, kind, reason, created_at) \
                  VALUES ($C, $1, $2, $3, $4, $5) RETURNING id")

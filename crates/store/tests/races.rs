@@ -880,6 +880,23 @@ async fn plan_races(store: &Store) {
         .map(|i| i.code)
         .take(1)
         .collect();
+    // One plan per year and domain: a second is refused and changes nothing.
+    let first = w
+        .mouding
+        .create_annual_plan(2029, Domain::Market, "计划", "amr", &[], &w.amr, t0())
+        .await
+        .unwrap();
+    let again = w
+        .mouding
+        .create_annual_plan(2029, Domain::Market, "又一个", "amr", &[], &w.amr, t0())
+        .await;
+    assert!(
+        matches!(&again, Err(StoreError::Invalid { message, .. }) if message.contains("已存在")),
+        "{again:?}"
+    );
+    let plans = w.mouding.annual_plans(Some(2029), false).await.unwrap();
+    assert_eq!(plans.len(), 1);
+    assert_eq!((plans[0].id, plans[0].title.as_str()), (first, "计划"));
     for trial in 0..TRIALS {
         let year = 2030 + trial as i32;
         let id = w
@@ -942,7 +959,54 @@ async fn plan_races(store: &Store) {
     );
 }
 
+/// On SQLite a transaction that has read cannot wait for the write lock: SQLite
+/// refuses it at once as busy. Writes made while another writer holds the lock (a
+/// clerk saving, an import) wait for it instead: every write transaction asks for
+/// the lock at its start, and the plan's first statement writes.
+async fn writes_wait_for_the_write_lock(store: &Store) {
+    let w = world(store).await;
+    let liancha_store::Pool::Sqlite(pool) = store.pool() else {
+        return;
+    };
+    // Yields the task that releases the lock: the caller awaits it after its write.
+    #[allow(clippy::async_yields_async)]
+    let hold = || async {
+        let mut other = pool.begin().await.unwrap();
+        sqlx::query("UPDATE townships SET name = name")
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            other.rollback().await.unwrap();
+        })
+    };
+    let release = hold().await;
+    let created = w
+        .mouding
+        .create_annual_plan(2040, Domain::Market, "计划", "amr", &[], &w.amr, t0())
+        .await;
+    release.await.unwrap();
+    assert!(created.is_ok(), "{created:?}");
+    // A township: its transaction reads (the code and name are free) before it writes.
+    let release = hold().await;
+    let town = liancha_domain::Township {
+        code: "532323999".into(),
+        name: "新设镇".into(),
+    };
+    let added = w.mouding.add_township(&town, &w.coordinator, t0()).await;
+    release.await.unwrap();
+    assert!(added.is_ok(), "{added:?}");
+}
+
 mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writes_wait_for_the_write_lock() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::writes_wait_for_the_write_lock(&db.store).await;
+        db.finish().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn workflow_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;

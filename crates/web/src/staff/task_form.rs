@@ -403,9 +403,11 @@ pub async fn update_task(
         .await
     {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=updated"))),
-        Err(liancha_app::AppError::Invalid { message, .. }) => {
-            task_form_page(&s, staff, f, Some(message)).await
-        }
+        // Sealed meanwhile, too: the form comes back with what was typed.
+        Err(
+            liancha_app::AppError::Invalid { message, .. }
+            | liancha_app::AppError::WrongState(message),
+        ) => task_form_page(&s, staff, f, Some(message)).await,
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
