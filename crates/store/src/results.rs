@@ -998,6 +998,22 @@ impl County<'_> {
         let sha = sha256_hex(data);
         let id = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
+            // The states read above may have changed since (a cancellation, a
+            // publication): the writes on the task's and the visit's rows wait for
+            // such a change and then find it.
+            let open = self.query("UPDATE tasks SET state = state WHERE county = $C AND id = $1 AND state <> 'cancelled'")
+                .bind(task_id).execute(&mut *tx).await?;
+            if open.rows_affected() != 1 {
+                return Err(StoreError::WrongState("任务已取消".into()));
+            }
+            if let Some(e) = entity_id {
+                let open = self.query("UPDATE visits SET state = state WHERE county = $C AND task_id = $1 AND entity_id = $2 \
+                                       AND state IN ('pending', 'returned', 'submitted')")
+                    .bind(task_id).bind(e).execute(&mut *tx).await?;
+                if open.rows_affected() != 1 {
+                    return Err(StoreError::WrongState("该检查对象不能再添加材料".into()));
+                }
+            }
             let id: i64 = self.query_scalar(
                 "INSERT INTO attachments (county, task_id, entity_id, purpose, filename, content_type, size, sha256, data, public, uploaded_by, uploaded_at) \
                  VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")

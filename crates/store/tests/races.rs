@@ -959,6 +959,57 @@ async fn plan_races(store: &Store) {
     );
 }
 
+/// Evidence uploaded while the results are published: it is in before the
+/// publication (its audit entry comes first), or it is refused; a published visit
+/// never gains a file.
+async fn attachment_races(store: &Store) {
+    use liancha_domain::attachment::AttachmentPurpose;
+    let w = world(store).await;
+    let png = b"\x89PNG\r\n\x1a\n0000";
+    for trial in 0..TRIALS {
+        let id = task_at(&w, trial, Stage::Approved).await;
+        let v = version(&w, id).await;
+        let e = first_assigned(&w, id).await;
+        let (s1, s2) = (w.clone(), w.clone());
+        let (a, b) = fire(
+            move || async move { publish(&s1, id, v).await },
+            move || async move {
+                s2.mouding
+                    .add_attachment(
+                        id,
+                        Some(&e),
+                        AttachmentPurpose::Result,
+                        "现场照片.png",
+                        png,
+                        false,
+                        &s2.amr,
+                        after(),
+                    )
+                    .await
+                    .map(|_| "attachment.add")
+            },
+        )
+        .await;
+        assert!(a.is_ok(), "{a:?}");
+        if let Err(e) = &b {
+            assert!(refused_cleanly(e), "{e:?}");
+        }
+        let log = w.mouding.audit_for_task(id).await.unwrap();
+        let at = |action: &str| log.iter().find(|x| x.action == action).map(|x| x.id);
+        if let (Some(published), Some(attached)) = (at("task.publish"), at("attachment.add")) {
+            assert!(
+                attached < published,
+                "trial {trial}: a file added after the publication"
+            );
+        }
+        assert_eq!(at("attachment.add").is_some(), b.is_ok());
+    }
+    eprintln!(
+        "attachment × publish: {TRIALS} trials on {}; 0 invariant violations",
+        w.store.engine().name()
+    );
+}
+
 /// On SQLite a transaction that has read cannot wait for the write lock: SQLite
 /// refuses it at once as busy. Writes made while another writer holds the lock (a
 /// clerk saving, an import) wait for it instead: every write transaction asks for
@@ -1027,6 +1078,13 @@ mod sqlite {
         super::plan_races(&db.store).await;
         db.finish().await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn attachment_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::attachment_races(&db.store).await;
+        db.finish().await;
+    }
 }
 
 mod postgres {
@@ -1048,6 +1106,13 @@ mod postgres {
     async fn plan_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
         super::plan_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn attachment_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
+        super::attachment_races(&db.store).await;
         db.finish().await;
     }
 }
