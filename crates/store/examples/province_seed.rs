@@ -14,7 +14,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::io::Write;
+mod seed;
+
 use std::time::Instant;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
@@ -22,6 +23,7 @@ use liancha_domain::org::{Division, DivisionCode};
 use liancha_store::demo::{self, DemoCounty, DemoSize};
 use liancha_store::tasks::TaskScopeFilter;
 use liancha_store::{Store, with_pool};
+use seed::{JOINT, Lcg, PublishedTask, check_code};
 
 /// (code, name, its counties' names): 云南省's prefectures and their 129 counties. The
 /// names are the real ones; the codes are the prefecture's and a serial number, except
@@ -469,66 +471,7 @@ async fn fill(
             t.elapsed()
         );
     }
-    let t = Instant::now();
-    let projected = store.project_missing_published().await?;
-    eprintln!("projection: {projected} rows in {:.0?}", t.elapsed());
-    let t = Instant::now();
-    with_pool!(store, p => {
-        match store.engine() {
-            liancha_store::Engine::Sqlite => {
-                sqlx::query("INSERT INTO public_results_fts (public_results_fts) VALUES ('optimize')").execute(p).await?;
-            }
-            liancha_store::Engine::Postgres => {
-                sqlx::query("VACUUM ANALYZE").execute(p).await?;
-            }
-        }
-    });
-    eprintln!(
-        "optimize/analyze in {:.0?}; total {:.0?}",
-        t.elapsed(),
-        started.elapsed()
-    );
-    Ok(())
-}
-
-/// (lead department, second department, an item of each, title)
-const JOINT: &[(&str, &str, &str, &str, &str)] = &[
-    (
-        "amr",
-        "agri",
-        "SC-001",
-        "NY-001",
-        "农资经营主体跨部门联合抽查",
-    ),
-    (
-        "amr",
-        "health",
-        "SC-002",
-        "WS-001",
-        "餐饮及公共场所跨部门联合抽查",
-    ),
-    (
-        "amr",
-        "emergency",
-        "SC-003",
-        "YJ-001",
-        "危险化学品经营单位联合抽查",
-    ),
-    ("amr", "culture", "SC-004", "WL-001", "文化娱乐场所联合抽查"),
-];
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
+    seed::project_and_tidy(store, started).await
 }
 
 /// A county's published joint task of one month (the `month`th of the year, from
@@ -567,64 +510,25 @@ async fn published_task(
                 (ids[i].as_str(), check_code(*code_no), g.below(100) < 12)
             })
             .collect();
-        with_pool!(store, p => {
-            let mut tx = p.begin().await?;
-            let task_id: i64 = sqlx::query_scalar(
-                "INSERT INTO tasks (county, year, title, domain, mode, lead_department, state, scope, team_count, team_size, \
-                 avoid_same_township, inspection_start, inspection_end, created_by, created_at, committed_at, drawn_at, published_at) \
-                 VALUES ($1, $2, $3, 'market', 'comprehensive', $4, 'published', $5, 10, 2, TRUE, $6, $7, $8, $9, $9, $9, $10) RETURNING id")
-                .bind(county).bind(year).bind(&title).bind(lead).bind(&scope).bind(start).bind(end)
-                .bind(by).bind(published - Duration::days(30)).bind(published)
-                .fetch_one(&mut *tx).await?;
-            for (position, item) in [item_a, item_b].into_iter().enumerate() {
-                sqlx::query("INSERT INTO task_items (county, task_id, item_code, position) VALUES ($1, $2, $3, $4)")
-                    .bind(county).bind(task_id).bind(item).bind(position as i32).execute(&mut *tx).await?;
-            }
-            for (c, chunk) in rows.chunks(CHUNK).enumerate() {
-                let mut sql = String::from("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code, inspected_on) VALUES ");
-                for r in 0..chunk.len() {
-                    if r > 0 { sql.push(','); }
-                    let b = r * 5;
-                    sql.push_str(&format!("($1, $2, ${}, ${}, ${}, 'published', ${}, ${})", b + 3, b + 4, b + 5, b + 6, b + 7));
-                }
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(county).bind(task_id);
-                for (k, (entity, code, _)) in chunk.iter().enumerate() {
-                    q = q.bind(*entity).bind((c * CHUNK + k) as i32).bind((k % 10 + 1) as i32)
-                        .bind(code).bind(start + Duration::days((k % 20) as i64));
-                }
-                q.execute(&mut *tx).await?;
-                let mut sql = String::from("INSERT INTO results (county, task_id, entity_id, item_code, categories, methods) VALUES ");
-                for r in 0..chunk.len() * 2 {
-                    if r > 0 { sql.push(','); }
-                    let b = r * 3;
-                    sql.push_str(&format!("($1, $2, ${}, ${}, ${}, 'on-site')", b + 3, b + 4, b + 5));
-                }
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(county).bind(task_id);
-                for (entity, _, problem) in chunk {
-                    q = q.bind(*entity).bind(item_a).bind(if *problem { "corrected" } else { "none" });
-                    q = q.bind(*entity).bind(item_b).bind("none");
-                }
-                q.execute(&mut *tx).await?;
-            }
-            for dept in [lead, other] {
-                sqlx::query("INSERT INTO reviews (county, task_id, department, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(county).bind(task_id).bind(dept).bind(by).bind(published).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        });
+        let task = PublishedTask {
+            county,
+            year,
+            title: &title,
+            joint: (lead, other, item_a, item_b),
+            start,
+            end,
+            created_at: published - Duration::days(30),
+            published,
+            by,
+            team_count: 10,
+            teams: 10,
+            days: 20,
+            scope: &scope,
+            visits: &rows,
+        };
+        seed::insert_published_task(store, &task, CHUNK).await?;
     }
     Ok(())
-}
-
-/// Unique, in the notice's alphabet (no 0/O, 1/I/L).
-fn check_code(mut n: u64) -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let mut s = Vec::with_capacity(8);
-    for _ in 0..8 {
-        s.push(ALPHABET[(n % 31) as usize]);
-        n /= 31;
-    }
-    String::from_utf8(s).unwrap()
 }
 
 /// 1,000 USCCs with published results, from every prefecture, and name queries as
@@ -639,10 +543,6 @@ async fn write_lookups(
         "SELECT entity_id FROM public_results WHERE id % 461 = 0 ORDER BY id LIMIT 1000").fetch_all(p).await)?;
     let names: Vec<String> = with_pool!(store, p => sqlx::query_scalar(
         "SELECT entity_name FROM public_results WHERE id % 4999 = 0 ORDER BY id LIMIT 100").fetch_all(p).await)?;
-    let mut f = std::fs::File::create(out.join("uscc.txt"))?;
-    for id in &ids {
-        writeln!(f, "/public/results?q={id}")?;
-    }
     let mut lines: Vec<String> = [
         "农资",
         "兴旺",
@@ -667,11 +567,5 @@ async fn write_lookups(
         lines.push(c.townships[0].1.to_string());
     }
     lines.extend(names);
-    let mut f = std::fs::File::create(out.join("names.txt"))?;
-    for q in lines {
-        let enc: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
-        writeln!(f, "/public/results?q={enc}")?;
-    }
-    eprintln!("lookups written to {} ({} codes)", out.display(), ids.len());
-    Ok(())
+    seed::write_lookup_files(out, &ids, &lines)
 }
