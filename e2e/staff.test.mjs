@@ -352,7 +352,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     assert.equal((await page.locator('dt:text-is("方案摘要") + dd').innerText()).split('\n')[0].trim(), digest);
     await assertText(tableAfter(page, '随机源'), '公证员现场掷骰（5 枚）');
     assert.equal(await tableAfter(page, '随机源').locator('tbody tr').count(), 1);
-    assert.equal(await tableAfter(page, '任务日志').locator('tbody tr', { hasText: 'task.commit' }).count(), 1);
+    assert.equal(await tableAfter(page, '任务日志').locator('tbody tr', { hasText: '封存抽查方案' }).count(), 1);
   });
 
   step('revealing before the declared time is refused', async () => {
@@ -741,9 +741,9 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.waitForURL(`**${taskUrl}`);
     await assertText(page.locator('h1 .state'), '结果已公示');
     assert.equal(await page.locator('form[action*="/staff/tasks/"]').count(), 0);
-    await assertText(tableAfter(page, '任务日志'), 'task.publish');
+    await assertText(tableAfter(page, '任务日志'), '公示结果');
     await page.goto('/staff/audit');
-    await assertText(page.locator('table.log'), 'task.draw');
+    await assertText(page.locator('table.log'), '揭示随机源并抽取');
     // The oversight dashboard shows the task and the county's figures.
     await page.getByRole('link', { name: '监督看板' }).click();
     await page.waitForURL('**/staff/oversight');
@@ -777,11 +777,30 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.getByRole('link', { name: '操作日志' }).click();
     await page.waitForURL('**/staff/audit');
     const log = page.locator('table.log');
-    await assertText(log.locator('tr', { hasText: 'user.create' }).first(), inspectorUser);
-    for (const action of ['task.create', 'task.commit', 'task.draw', 'visit.submit', 'task.approve', 'task.publish']) {
+    await assertText(log.locator('tr', { hasText: '新建账号' }).first(), inspectorUser);
+    // Actions in Chinese, filtered by group: the whole task's steps, newest first.
+    await page.locator('select[name=what]').selectOption('task.');
+    await page.getByRole('button', { name: '查询' }).click();
+    await page.waitForURL('**/staff/audit?*what=task.*');
+    for (const action of ['新建任务', '封存抽查方案', '揭示随机源并抽取', '审核通过', '公示结果']) {
       assert.ok((await log.locator('td', { hasText: action }).count()) > 0, action);
     }
+    assert.equal(await log.locator('td', { hasText: '新建账号' }).count(), 0);
+    // The inspection results, by group, with the item named.
+    await page.locator('select[name=what]').selectOption('visit.submit');
+    await page.getByRole('button', { name: '查询' }).click();
+    await page.waitForURL('**/staff/audit?*what=visit.submit*');
+    await assertText(log.locator('tbody tr').first(), '检查结果');
     await shot(page, 'audit', { fullPage: false });
+    // A wrong date is named beside its field, on the same page.
+    await page.goto('/staff/audit?from=2026-02-30');
+    await assertText(page.locator('.field-error'), '不是日期');
+    assert.equal(await page.getByRole('link', { name: '操作日志' }).count(), 1);
+    // The export is linked from the page.
+    await page.goto('/staff/audit?what=task.');
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: /导出 Excel/ }).click();
+    assert.match((await download).suggestedFilename(), /audit-log\.xlsx/);
   });
 
   step('the township officer sees the task of the township', async () => {

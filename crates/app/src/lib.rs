@@ -11,6 +11,7 @@
 //! county setup and campaigns.
 
 pub mod accounts;
+pub mod audit;
 pub mod campaigns;
 mod error;
 pub mod follow_up;

@@ -40,13 +40,15 @@ pub fn china_month(
 ) -> Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
     let first = NaiveDate::from_ymd_opt(year, month, 1)?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
-    let at = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)?
-            .and_local_timezone(china())
-            .single()
-            .map(|t| t.with_timezone(&Utc))
-    };
-    Some((at(first)?, at(next)?))
+    Some((china_midnight(first)?, china_midnight(next)?))
+}
+
+/// The moment a day begins in Beijing.
+pub fn china_midnight(day: NaiveDate) -> Option<chrono::DateTime<Utc>> {
+    day.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(china())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 use std::collections::BTreeMap;

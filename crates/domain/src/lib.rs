@@ -1,6 +1,7 @@
 //! Types and rules of liancha: entities, inspectors, items, rule books. No SQL, no HTTP.
 
 pub mod attachment;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod follow_up;

@@ -667,33 +667,6 @@ impl County<'_> {
         with_pool!(self, p => append_audit!(self, p, actor, now, a))?;
         Ok(())
     }
-
-    pub async fn audit_for_task(&self, task_id: i64) -> Result<Vec<AuditEntry>> {
-        Ok(with_pool!(self, p => self.query_as(
-            "SELECT id, county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
-             FROM audit_log WHERE county = $C AND task_id = $1 ORDER BY id").bind(task_id).fetch_all(p).await)?)
-    }
-
-    /// The last `limit` entries of a task, oldest first, and how many there are in all.
-    pub async fn audit_for_task_tail(
-        &self,
-        task_id: i64,
-        limit: i64,
-    ) -> Result<(Vec<AuditEntry>, i64)> {
-        let total: i64 = with_pool!(self, p => self.query_scalar("SELECT COUNT(*) FROM audit_log WHERE county = $C AND task_id = $1")
-            .bind(task_id).fetch_one(p).await)?;
-        let mut rows: Vec<AuditEntry> = with_pool!(self, p => self.query_as(
-            "SELECT id, county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
-             FROM audit_log WHERE county = $C AND task_id = $1 ORDER BY id DESC LIMIT $2").bind(task_id).bind(limit).fetch_all(p).await)?;
-        rows.reverse();
-        Ok((rows, total))
-    }
-
-    pub async fn audit_recent(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        Ok(with_pool!(self, p => self.query_as(
-            "SELECT id, county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value \
-             FROM audit_log WHERE county = $C ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(p).await)?)
-    }
 }
 
 /// A valid argon2id hash of a random password, for constant-time refusals.

@@ -36,6 +36,7 @@ macro_rules! bump_version {
 }
 
 pub mod accounts;
+pub mod audit;
 pub mod backup;
 pub mod bulk;
 pub mod campaigns;

@@ -19,7 +19,6 @@ use liancha_domain::workflow::{
     VisitState, WitnessRole, deadline_flag,
 };
 use liancha_domain::{Department, Domain, EntityType, InspectionMethod, Item, RiskClass};
-use liancha_store::accounts::AuditEntry;
 use liancha_store::results::{
     CreditProposal, FollowUp, ItemResult, ReviewStatus, TargetedInspection,
 };
@@ -31,6 +30,7 @@ use serde::Deserialize;
 use crate::session::{CsrfForm, Staff};
 use crate::{AppState, WebError};
 
+mod audit;
 mod documents;
 mod follow_up;
 mod records;
@@ -38,6 +38,7 @@ mod task;
 mod task_form;
 mod visits;
 
+pub use audit::*;
 pub use documents::*;
 pub use follow_up::*;
 pub use records::*;

@@ -88,49 +88,6 @@ pub async fn record_targeted(
     Ok(see_other("/staff/targeted?done=targeted".into()))
 }
 
-// ---------------------------------------------------------------- audit
-
-#[derive(Template)]
-#[template(path = "staff/audit.html")]
-struct AuditPage {
-    staff: Staff,
-    rows: Vec<AuditEntry>,
-    task: Option<i64>,
-}
-
-#[derive(Deserialize, Default)]
-pub struct AuditQuery {
-    #[serde(default)]
-    task: Option<i64>,
-}
-
-/// The latest 500 entries, or one task's whole history (for whoever may read or
-/// manage the task).
-pub async fn audit(
-    State(s): State<AppState>,
-    staff: Staff,
-    Query(q): Query<AuditQuery>,
-) -> PageResult {
-    let rows = match q.task {
-        Some(id) => {
-            let (_, scope) = load_task(&s, &staff, id).await?;
-            if !(staff.may(&Action::ReadAudit) || staff.may(&Action::ManageTask(&scope))) {
-                return Err(WebError::Forbidden);
-            }
-            staff.rows(&s).audit_for_task(id).await?
-        }
-        None => {
-            staff.require(&Action::ReadAudit)?;
-            staff.rows(&s).audit_recent(500).await?
-        }
-    };
-    render(&AuditPage {
-        rows,
-        task: q.task,
-        staff,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

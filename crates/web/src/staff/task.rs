@@ -18,7 +18,7 @@ struct TaskPage {
     ceremony: Vec<liancha_store::results::Attachment>,
     reviews: Vec<ReviewStatus>,
     excluded: usize,
-    history: Vec<AuditEntry>,
+    history: Vec<liancha_app::audit::AuditLine>,
     history_total: usize,
     deadline: Option<NaiveDate>,
     flag: Option<DeadlineFlag>,
@@ -118,14 +118,13 @@ pub async fn task(
     // The first drand round at least ten minutes ahead: time to publish the digest.
     let suggested_round = SourceDecl::drand_round_after(now + chrono::Duration::minutes(10));
     // The latest steps; the whole history (every visit's submission) has its own page.
-    let (history, history_total) = if staff.may(&Action::ReadAudit) || can_manage {
-        let (rows, total) = staff
-            .rows(&s)
-            .audit_for_task_tail(id, HISTORY_ON_TASK_PAGE)
-            .await?;
-        (rows, total as usize)
-    } else {
-        (vec![], 0)
+    let (history, history_total) = match s
+        .app
+        .task_history(&staff.context(now), id, HISTORY_ON_TASK_PAGE)
+        .await?
+    {
+        Some((lines, total)) => (lines, total as usize),
+        None => (vec![], 0),
     };
     let campaign = match s.app.campaign_of(&task).await? {
         None => None,

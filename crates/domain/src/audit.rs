@@ -1,0 +1,585 @@
+//! The audit trail as the oversight office reads it: each action and object in
+//! Chinese, and an entry's before and after values as a list of changed fields, with
+//! names in place of the codes and ids the entries keep.
+//!
+//! Entries store JSON written by the store's use cases; what is known of their keys
+//! is here, and an unknown key or code is shown as it is stored rather than hidden.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::attachment::AttachmentPurpose;
+use crate::auth::Role;
+use crate::labelled_enum;
+use crate::labels::{Domain, InspectionMethod};
+use crate::org::Level;
+use crate::workflow::{
+    CreditList, ExclusionReason, FollowUpKind, FollowUpState, ProposalState, ResultCategory,
+    TargetedSource, TaskMode, TaskState, VisitState,
+};
+
+labelled_enum! {
+    /// Every action the store writes to the audit trail.
+    pub enum AuditAction {
+        TaskCreate = ("task.create", "新建任务"),
+        TaskUpdate = ("task.update", "修改任务"),
+        TaskCommit = ("task.commit", "封存抽查方案"),
+        TaskWitness = ("task.witness", "登记见证人"),
+        TaskDraw = ("task.draw", "揭示随机源并抽取"),
+        TaskSubstituteInspector = ("task.substitute-inspector", "替补检查人员"),
+        TaskSubstituteEntity = ("task.substitute-entity", "替补检查对象"),
+        TaskApprove = ("task.approve", "审核通过"),
+        TaskPublish = ("task.publish", "公示结果"),
+        TaskCancel = ("task.cancel", "取消任务"),
+        VisitResults = ("visit.results", "录入检查结果"),
+        VisitSubmit = ("visit.submit", "提交检查结果"),
+        VisitReturn = ("visit.return", "退回检查结果"),
+        AttachmentAdd = ("attachment.add", "上传附件"),
+        FollowUpUpdate = ("follow-up.update", "修改后续处置"),
+        FollowUpClose = ("follow-up.close", "后续处置办结"),
+        CreditConfirm = ("credit.confirm", "确认列入名单"),
+        CreditReject = ("credit.reject", "不予列入名单"),
+        TargetedCreate = ("targeted.create", "登记定向检查"),
+        TargetedDocument = ("targeted.document", "上传来源文书"),
+        ConflictDeclare = ("conflict.declare", "申报回避关系"),
+        PlanCreate = ("plan.create", "新建年度计划"),
+        PlanEntry = ("plan.entry", "添加计划任务"),
+        PlanPublish = ("plan.publish", "公布年度计划"),
+        CampaignCreate = ("campaign.create", "部署专项整治"),
+        JointListAdd = ("joint-list.add", "新建联合抽查事项清单"),
+        JointListUpdate = ("joint-list.update", "修改联合抽查事项清单"),
+        RuleBookUpdate = ("rule-book.update", "修改抽查细则"),
+        RuleBookImport = ("rule-book.import", "导入抽查细则"),
+        DepartmentAdd = ("department.add", "新增部门"),
+        DepartmentUpdate = ("department.update", "修改部门"),
+        DepartmentImport = ("department.import", "导入部门"),
+        TownshipAdd = ("township.add", "新增乡镇"),
+        TownshipImport = ("township.import", "导入乡镇"),
+        DivisionAdd = ("division.add", "新增行政区划"),
+        CalendarReplace = ("calendar.replace", "更新节假日"),
+        UserCreate = ("user.create", "新建账号"),
+        UserDisable = ("user.disable", "停用账号"),
+        UserEnable = ("user.enable", "启用账号"),
+        UserLogin = ("user.login", "登录"),
+        UserLoginFailed = ("user.login-failed", "登录失败"),
+        UserLogout = ("user.logout", "退出登录"),
+        UserPassword = ("user.password", "修改密码"),
+        UserPasswordFailed = ("user.password-failed", "修改密码失败"),
+    }
+}
+
+/// The groups the log's filter offers, by the prefix their actions share.
+pub const ACTION_GROUPS: &[(&str, &str)] = &[
+    ("task.", "任务"),
+    ("visit.", "检查结果"),
+    ("attachment.", "附件"),
+    ("follow-up.", "后续处置"),
+    ("credit.", "信用名单"),
+    ("targeted.", "定向检查"),
+    ("conflict.", "回避"),
+    ("plan.", "年度计划"),
+    ("campaign.", "专项整治"),
+    ("joint-list.", "事项清单"),
+    ("rule-book.", "抽查细则"),
+    ("department.", "部门"),
+    ("township.", "乡镇"),
+    ("division.", "行政区划"),
+    ("calendar.", "节假日"),
+    ("user.", "账号"),
+];
+
+/// What a filter on actions matches: one action, or a group of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionFilter {
+    One(AuditAction),
+    /// The actions whose codes begin with this prefix (one of [`ACTION_GROUPS`]).
+    Group(&'static str),
+}
+
+impl ActionFilter {
+    /// An action's code or a group's prefix, as the filter's select sends it.
+    pub fn parse(s: &str) -> Option<Self> {
+        if let Some(a) = AuditAction::from_code(s) {
+            return Some(ActionFilter::One(a));
+        }
+        ACTION_GROUPS
+            .iter()
+            .find(|(prefix, _)| *prefix == s)
+            .map(|(prefix, _)| ActionFilter::Group(prefix))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActionFilter::One(a) => a.code(),
+            ActionFilter::Group(p) => p,
+        }
+    }
+}
+
+/// An action in Chinese; an action this version does not know is shown by its code.
+pub fn action_label(code: &str) -> &str {
+    match AuditAction::from_code(code) {
+        Some(a) => a.label(),
+        None => code,
+    }
+}
+
+/// The kinds of object entries are about, in Chinese.
+pub const OBJECT_TYPES: &[(&str, &str)] = &[
+    ("task", "任务"),
+    ("visit", "检查对象"),
+    ("entity", "市场主体"),
+    ("inspector", "检查人员"),
+    ("attachment", "附件"),
+    ("follow-up", "后续处置"),
+    ("targeted", "定向检查"),
+    ("annual-plan", "年度计划"),
+    ("campaign", "专项整治"),
+    ("joint-list", "事项清单"),
+    ("rule-book", "抽查细则"),
+    ("department", "部门"),
+    ("township", "乡镇"),
+    ("division", "行政区划"),
+    ("calendar", "节假日"),
+    ("user", "账号"),
+];
+
+pub fn object_label(code: &str) -> &str {
+    OBJECT_TYPES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(code, |(_, l)| *l)
+}
+
+/// Something an entry names by code or id, shown by its name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ref {
+    Department(String),
+    Inspector(String),
+    Entity(String),
+    Item(String),
+}
+
+/// One field of an entry: what it was and what it became (`None`: not there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// How the values under a key are read.
+#[derive(Clone, Copy)]
+enum Kind {
+    Plain,
+    Name(fn(String) -> Ref),
+    /// An object whose keys are item codes (a visit's results).
+    ByItem,
+    Label(fn(&str) -> Option<&'static str>),
+    /// Codes joined by commas.
+    Codes(fn(&str) -> Option<&'static str>),
+}
+
+fn state_label(c: &str) -> Option<&'static str> {
+    TaskState::from_code(c)
+        .map(TaskState::label)
+        .or_else(|| VisitState::from_code(c).map(VisitState::label))
+        .or_else(|| FollowUpState::from_code(c).map(FollowUpState::label))
+        .or_else(|| ProposalState::from_code(c).map(ProposalState::label))
+}
+
+/// A visit's results keep each item's categories as codes alone (before) or in an
+/// object with the methods and findings (after); both read through this.
+fn category_label(c: &str) -> Option<&'static str> {
+    ResultCategory::from_code(c).map(ResultCategory::label)
+}
+
+fn kind_label(c: &str) -> Option<&'static str> {
+    FollowUpKind::from_code(c)
+        .map(FollowUpKind::label)
+        .or_else(|| ExclusionReason::from_code(c).map(ExclusionReason::label))
+}
+
+/// The label and the reading of each key the store writes.
+fn key(k: &str) -> (&str, Kind) {
+    use Kind::*;
+    let dept: fn(String) -> Ref = Ref::Department;
+    match k {
+        "department" | "target" | "target_department" => ("部门", Name(dept)),
+        "lead_department" => ("牵头部门", Name(dept)),
+        "departments" => ("参与部门", Name(dept)),
+        "inspector" => ("检查人员", Name(Ref::Inspector)),
+        "entity" => ("检查对象", Name(Ref::Entity)),
+        "items" | "item" => ("抽查事项", Name(Ref::Item)),
+        "results" => ("检查结果", ByItem),
+        "state" => ("状态", Label(state_label)),
+        "domain" => ("领域", Label(|c| Domain::from_code(c).map(Domain::label))),
+        "role" => ("角色", Label(|c| Role::from_code(c).map(Role::label))),
+        "mode" => (
+            "方式",
+            Label(|c| TaskMode::from_code(c).map(TaskMode::label)),
+        ),
+        "list" => (
+            "名单",
+            Label(|c| CreditList::from_code(c).map(CreditList::label)),
+        ),
+        "purpose" => (
+            "用途",
+            Label(|c| AttachmentPurpose::from_code(c).map(AttachmentPurpose::label)),
+        ),
+        "source" => (
+            "来源",
+            Label(|c| TargetedSource::from_code(c).map(TargetedSource::label)),
+        ),
+        "level" => ("级别", Label(|c| Level::parse(c).map(Level::label))),
+        "kind" => ("类型", Label(kind_label)),
+        "categories" => ("结果", Codes(category_label)),
+        "methods" => (
+            "检查方式",
+            Codes(|c| InspectionMethod::from_code(c).map(InspectionMethod::label)),
+        ),
+        "title" => ("标题", Plain),
+        "name" => ("名称", Plain),
+        "year" => ("年度", Plain),
+        "month" => ("月份", Plain),
+        "scope" => ("检查范围", Plain),
+        "quotas" => ("抽取数量", Plain),
+        "campaign" => ("专项整治", Plain),
+        "team" => ("检查组", Plain),
+        "team_count" => ("检查组数", Plain),
+        "team_size" => ("每组人数", Plain),
+        "avoid_same_township" => ("同乡镇回避", Plain),
+        "inspection_start" => ("检查开始", Plain),
+        "inspection_end" => ("检查截止", Plain),
+        "inspected_on" => ("检查日期", Plain),
+        "findings" => ("问题描述", Plain),
+        "reason" => ("原因", Plain),
+        "note" => ("说明", Plain),
+        "due_on" => ("办理期限", Plain),
+        "rule" => ("替补规则", Plain),
+        "plan_digest" => ("方案摘要", Plain),
+        "committed_at" => ("封存时间", Plain),
+        "population" => ("抽取总体", Plain),
+        "excluded" => ("排除", Plain),
+        "inspectors" => ("检查人员数", Plain),
+        "conflicts" => ("回避关系", Plain),
+        "sources" => ("随机源", Plain),
+        "reveal" => ("揭示值", Plain),
+        "seed" => ("种子", Plain),
+        "selected" => ("抽中主体", Plain),
+        "teams" => ("组数", Plain),
+        "unassigned" => ("未分配", Plain),
+        "follow_ups" => ("后续处置", Plain),
+        "credit_proposals" => ("信用名单建议", Plain),
+        "proposal" => ("名单建议编号", Plain),
+        "abnormal" => ("经营异常名录", Plain),
+        "blacklisted" => ("严重违法失信名单", Plain),
+        "organisation" => ("单位", Plain),
+        "township" => ("乡镇", Plain),
+        "entries" => ("计划任务数", Plain),
+        "rows" => ("行数", Plain),
+        "added" => ("新增", Plain),
+        "days" => ("天数", Plain),
+        "filename" => ("文件名", Plain),
+        "content_type" => ("文件类型", Plain),
+        "size" => ("大小（字节）", Plain),
+        "sha256" => ("SHA-256", Plain),
+        "attachment" => ("附件编号", Plain),
+        "document" => ("文书编号", Plain),
+        "published" => ("已公布", Plain),
+        "ratio_bp" => ("抽查比例（万分之）", Plain),
+        "annual_cap" => ("年度检查上限", Plain),
+        "publication_deadline_days" => ("公示期限（工作日）", Plain),
+        "min_team_size" => ("每组最少人数", Plain),
+        "recuse_same_township" => ("同乡镇回避", Plain),
+        "id" => ("编号", Plain),
+        "text" => ("内容", Plain),
+        "not_before" => ("最早揭示", Plain),
+        _ => (k, Plain),
+    }
+}
+
+type Names<'a> = &'a dyn Fn(&Ref) -> Option<String>;
+
+fn show(v: &Value, kind: Kind, names: Names<'_>) -> String {
+    match (v, kind) {
+        (Value::Null, _) => "（空）".into(),
+        (Value::Bool(b), _) => if *b { "是" } else { "否" }.into(),
+        (Value::Number(n), _) => n.to_string(),
+        (Value::String(s), Kind::Name(make)) => {
+            let r = make(s.clone());
+            match names(&r) {
+                Some(name) if name != *s => format!("{name}（{s}）"),
+                _ => s.clone(),
+            }
+        }
+        (Value::String(s), Kind::Label(label)) => label(s).unwrap_or(s).to_string(),
+        (Value::String(s), Kind::Codes(label)) => s
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| label(c).unwrap_or(c))
+            .collect::<Vec<_>>()
+            .join("、"),
+        (Value::String(s), _) => s.clone(),
+        (Value::Array(a), _) if a.is_empty() => "（无）".into(),
+        (Value::Array(a), _) => a
+            .iter()
+            .map(|v| show(v, kind, names))
+            .collect::<Vec<_>>()
+            .join("、"),
+        (Value::Object(o), Kind::ByItem) => o
+            .iter()
+            .map(|(item, v)| {
+                format!(
+                    "{}：{}",
+                    show(&Value::String(item.clone()), Kind::Name(Ref::Item), names),
+                    show(v, Kind::Codes(category_label), names)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("；"),
+        (Value::Object(o), _) if o.is_empty() => "（无）".into(),
+        (Value::Object(o), _) => o
+            .iter()
+            .map(|(k, v)| {
+                let (label, kind) = key(k);
+                format!("{label}：{}", show(v, kind, names))
+            })
+            .collect::<Vec<_>>()
+            .join("，"),
+    }
+}
+
+/// The fields an entry changed, in the order of their keys. For two objects, each
+/// key of `after` whose value differs from `before`'s (a key only `before` has is
+/// context, not a change); an entry with only one side lists that side's fields.
+pub fn changes(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    names: &dyn Fn(&Ref) -> Option<String>,
+) -> Vec<Change> {
+    let one = |field: &str, b: Option<&Value>, a: Option<&Value>| {
+        let (label, kind) = key(field);
+        Change {
+            field: label.to_string(),
+            before: b.map(|v| show(v, kind, names)),
+            after: a.map(|v| show(v, kind, names)),
+        }
+    };
+    match (before, after) {
+        (Some(Value::Object(b)), Some(Value::Object(a))) => a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(v))
+            .map(|(k, v)| one(k, b.get(k), Some(v)))
+            .collect(),
+        (None | Some(Value::Null), Some(Value::Object(a))) => {
+            a.iter().map(|(k, v)| one(k, None, Some(v))).collect()
+        }
+        (Some(Value::Object(b)), None | Some(Value::Null)) => {
+            b.iter().map(|(k, v)| one(k, Some(v), None)).collect()
+        }
+        (None, None) => Vec::new(),
+        (b, a) => vec![Change {
+            field: "值".into(),
+            before: b.map(|v| show(v, Kind::Plain, names)),
+            after: a.map(|v| show(v, Kind::Plain, names)),
+        }],
+    }
+}
+
+/// Everything [`changes`] would show by name, for the caller to look up at once.
+pub fn refs(before: Option<&Value>, after: Option<&Value>) -> BTreeSet<Ref> {
+    let seen = RefCell::new(BTreeSet::new());
+    let record = |r: &Ref| {
+        seen.borrow_mut().insert(r.clone());
+        None
+    };
+    changes(before, after, &record);
+    seen.into_inner()
+}
+
+/// Parses an entry's stored JSON; a value that is not JSON is shown as text.
+pub fn parse_value(stored: Option<&str>) -> Option<Value> {
+    stored.map(|s| serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn names(r: &Ref) -> Option<String> {
+        match r {
+            Ref::Department(c) if c == "amr" => Some("县市场监管局".into()),
+            Ref::Inspector(c) if c == "I-7" => Some("张三".into()),
+            Ref::Entity(c) if c == "E-1" => Some("牟定县某某商店".into()),
+            Ref::Item(c) if c == "SC-001" => Some("营业执照公示情况检查".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_action_has_a_chinese_label_and_a_known_group() {
+        for a in AuditAction::ALL {
+            assert!(!a.label().is_ascii(), "{}", a.code());
+            assert!(
+                ACTION_GROUPS.iter().any(|(p, _)| a.code().starts_with(p)),
+                "{} has no group",
+                a.code()
+            );
+        }
+        assert_eq!(action_label("task.commit"), "封存抽查方案");
+        assert_eq!(action_label("something.new"), "something.new");
+        assert_eq!(object_label("follow-up"), "后续处置");
+        assert_eq!(
+            ActionFilter::parse("task."),
+            Some(ActionFilter::Group("task."))
+        );
+        assert_eq!(
+            ActionFilter::parse("visit.return"),
+            Some(ActionFilter::One(AuditAction::VisitReturn))
+        );
+        assert_eq!(ActionFilter::parse("task"), None);
+        assert_eq!(ActionFilter::parse("%"), None);
+    }
+
+    /// Every action code the store writes is one the log can name: read from the
+    /// store's and the application's sources, so that a new action without a label
+    /// fails here rather than showing its code to the oversight office.
+    #[test]
+    fn every_action_the_store_writes_is_labelled() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut found = BTreeSet::new();
+        for dir in ["store/src", "app/src", "web/src", "cli/src"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(text) = std::fs::read_to_string(e.path()) else {
+                    continue;
+                };
+                for line in text.lines() {
+                    if !(line.contains("Audit::new(") || line.contains("let action = ")) {
+                        continue;
+                    }
+                    for lit in line.split('"').skip(1).step_by(2) {
+                        let is_code = lit.contains('.')
+                            && lit
+                                .bytes()
+                                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'-');
+                        if is_code {
+                            found.insert(lit.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found.len() > 30, "found only {found:?}");
+        for code in &found {
+            assert!(
+                AuditAction::from_code(code).is_some(),
+                "{code} has no label"
+            );
+        }
+    }
+
+    #[test]
+    fn a_change_names_what_it_changed_and_hides_the_context() {
+        let before = json!({"state": "drawn", "title": "A", "lead_department": "amr"});
+        let after = json!({"title": "B", "lead_department": "amr", "items": ["SC-001", "X-9"]});
+        let c = changes(Some(&before), Some(&after), &names);
+        assert_eq!(
+            c,
+            vec![
+                Change {
+                    field: "抽查事项".into(),
+                    before: None,
+                    after: Some("营业执照公示情况检查（SC-001）、X-9".into()),
+                },
+                Change {
+                    field: "标题".into(),
+                    before: Some("A".into()),
+                    after: Some("B".into()),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn codes_and_ids_are_shown_by_name() {
+        let before = json!({"team": 2, "inspector": "I-7"});
+        let after = json!({"team": 2, "inspector": "I-8", "reason": "病假"});
+        let c = changes(Some(&before), Some(&after), &names);
+        assert_eq!(c[0].field, "检查人员");
+        assert_eq!(c[0].before.as_deref(), Some("张三（I-7）"));
+        assert_eq!(c[0].after.as_deref(), Some("I-8"));
+        assert_eq!(c[1].after.as_deref(), Some("病假"));
+
+        let created = json!({"role": "department-admin", "department": "amr", "township": null});
+        let c = changes(None, Some(&created), &names);
+        let shown: Vec<_> = c
+            .iter()
+            .map(|c| (c.field.as_str(), c.after.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("部门", "县市场监管局（amr）"),
+                ("角色", "部门管理员"),
+                ("乡镇", "（空）")
+            ]
+        );
+
+        let state = changes(
+            Some(&json!({"state": "drawn"})),
+            Some(&json!({"state": "cancelled", "reason": "重复"})),
+            &names,
+        );
+        assert_eq!(state[1].before.as_deref(), Some("已抽取，检查中"));
+        assert_eq!(state[1].after.as_deref(), Some("已取消"));
+    }
+
+    #[test]
+    fn a_visits_results_read_per_item() {
+        let before = json!({"SC-001": "none"});
+        let after = json!({
+            "inspected_on": "2026-12-01",
+            "results": {"SC-001": {"categories": "not-disclosed,corrected", "methods": "on-site", "findings": "未公示"}},
+        });
+        let c = changes(Some(&before), Some(&after), &names);
+        let results = c.iter().find(|c| c.field == "检查结果").unwrap();
+        let shown = results.after.as_deref().unwrap();
+        assert!(
+            shown.starts_with("营业执照公示情况检查（SC-001）："),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("未按规定公示应当公示的信息、发现问题已责令改正"),
+            "{shown}"
+        );
+        assert!(shown.contains("问题描述：未公示"), "{shown}");
+    }
+
+    #[test]
+    fn refs_are_collected_for_one_lookup() {
+        let after = json!({"entity": "E-1", "team": 1, "departments": ["amr", "agri"], "results": {"SC-001": "none"}});
+        let r = refs(None, Some(&after));
+        assert!(r.contains(&Ref::Entity("E-1".into())));
+        assert!(r.contains(&Ref::Department("agri".into())));
+        assert!(r.contains(&Ref::Item("SC-001".into())));
+        assert_eq!(r.len(), 4);
+    }
+
+    #[test]
+    fn anything_else_is_shown_as_stored() {
+        assert_eq!(
+            parse_value(Some("not json")),
+            Some(Value::String("not json".into()))
+        );
+        let c = changes(None, parse_value(Some("not json")).as_ref(), &names);
+        assert_eq!(c[0].after.as_deref(), Some("not json"));
+        assert!(changes(None, None, &names).is_empty());
+    }
+}
