@@ -277,8 +277,13 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await Promise.all([page.waitForURL('**/staff/tasks/new'), page.getByRole('link', { name: '新建任务' }).click()]);
     await page.fill('input[name=title]', title);
     await page.fill('input[name=year]', today().slice(0, 4));
+    // The lead department follows the domain: the market's by default, agriculture's
+    // when the domain changes to it.
+    assert.equal(await page.inputValue('select[name=lead_department]'), 'amr');
+    await page.selectOption('select[name=domain]', 'agriculture');
+    assert.equal(await page.inputValue('select[name=lead_department]'), 'agri');
     await page.selectOption('select[name=domain]', 'market');
-    await page.selectOption('select[name=lead_department]', 'amr');
+    assert.equal(await page.inputValue('select[name=lead_department]'), 'amr');
     // Inspections start today by default: results entered today are accepted.
     assert.equal(await page.inputValue('input[name=inspection_start]'), today());
     await page.fill('input[name=inspection_start]', today());
@@ -792,6 +797,10 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.waitForURL('**/staff/audit?*what=visit.submit*');
     await assertText(log.locator('tbody tr').first(), '检查结果');
     await shot(page, 'audit', { fullPage: false });
+    const office = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'audit-phone', { fullPage: false });
+    await page.setViewportSize(office);
     // A wrong date is named beside its field, on the same page.
     await page.goto('/staff/audit?from=2026-02-30');
     await assertText(page.locator('.field-error'), '不是日期');

@@ -126,6 +126,8 @@ pub struct AuditLine {
     pub entry: AuditEntry,
     pub action: String,
     pub object: String,
+    /// The object's name, where it has one (an entity, inspector or department).
+    pub object_name: Option<String>,
     pub changes: Vec<Change>,
 }
 
@@ -230,8 +232,9 @@ impl App {
             })
             .collect();
         let mut wanted = std::collections::BTreeSet::new();
-        for (b, a) in &values {
+        for ((b, a), e) in values.iter().zip(&rows) {
             wanted.extend(audit::refs(b.as_ref(), a.as_ref()));
+            wanted.extend(audit::object_ref(&e.object_type, &e.object_id));
         }
         let pick = |f: fn(&Ref) -> Option<&String>| {
             wanted.iter().filter_map(f).cloned().collect::<Vec<_>>()
@@ -280,6 +283,8 @@ impl App {
             .map(|(entry, (b, a))| AuditLine {
                 action: audit::action_label(&entry.action).to_string(),
                 object: audit::object_label(&entry.object_type).to_string(),
+                object_name: audit::object_ref(&entry.object_type, &entry.object_id)
+                    .and_then(|r| names.get(&r).cloned()),
                 changes: audit::changes(b.as_ref(), a.as_ref(), &lookup),
                 entry,
             })

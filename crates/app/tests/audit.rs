@@ -242,6 +242,10 @@ async fn the_log_is_filtered_paged_and_named(store: &Store) {
         )
         .await
         .unwrap();
+    assert_eq!(
+        conflict.lines[0].object_name.as_deref(),
+        Some(inspector.name.as_str())
+    );
     let target = conflict.lines[0]
         .changes
         .iter()

@@ -153,6 +153,20 @@ pub fn object_label(code: &str) -> &str {
         .map_or(code, |(_, l)| *l)
 }
 
+/// What an entry's object is, when it has a name: a visit (`task/entity`) is its
+/// entity's.
+pub fn object_ref(object_type: &str, object_id: &str) -> Option<Ref> {
+    match object_type {
+        "visit" => object_id
+            .split_once('/')
+            .map(|(_, entity)| Ref::Entity(entity.to_string())),
+        "entity" => Some(Ref::Entity(object_id.to_string())),
+        "inspector" => Some(Ref::Inspector(object_id.to_string())),
+        "department" => Some(Ref::Department(object_id.to_string())),
+        _ => None,
+    }
+}
+
 /// Something an entry names by code or id, shown by its name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Ref {
@@ -343,12 +357,22 @@ fn show(v: &Value, kind: Kind, names: Names<'_>) -> String {
         (Value::Object(o), _) if o.is_empty() => "（无）".into(),
         (Value::Object(o), _) => o
             .iter()
+            // Inside an object an empty value says nothing (a result without findings).
+            .filter(|(_, v)| !is_blank(v))
             .map(|(k, v)| {
                 let (label, kind) = key(k);
                 format!("{label}：{}", show(v, kind, names))
             })
             .collect::<Vec<_>>()
             .join("，"),
+    }
+}
+
+fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        _ => false,
     }
 }
 
@@ -371,15 +395,21 @@ pub fn changes(
     match (before, after) {
         (Some(Value::Object(b)), Some(Value::Object(a))) => a
             .iter()
-            .filter(|(k, v)| b.get(*k) != Some(v))
+            // A change, not an empty field that was not there before either.
+            .filter(|(k, v)| b.get(*k) != Some(v) && !(b.get(*k).is_none() && is_blank(v)))
             .map(|(k, v)| one(k, b.get(k), Some(v)))
             .collect(),
-        (None | Some(Value::Null), Some(Value::Object(a))) => {
-            a.iter().map(|(k, v)| one(k, None, Some(v))).collect()
-        }
-        (Some(Value::Object(b)), None | Some(Value::Null)) => {
-            b.iter().map(|(k, v)| one(k, Some(v), None)).collect()
-        }
+        // One side only: what was set, leaving out what was left empty.
+        (None | Some(Value::Null), Some(Value::Object(a))) => a
+            .iter()
+            .filter(|(_, v)| !is_blank(v))
+            .map(|(k, v)| one(k, None, Some(v)))
+            .collect(),
+        (Some(Value::Object(b)), None | Some(Value::Null)) => b
+            .iter()
+            .filter(|(_, v)| !is_blank(v))
+            .map(|(k, v)| one(k, Some(v), None))
+            .collect(),
         (None, None) => Vec::new(),
         (b, a) => vec![Change {
             field: "值".into(),
@@ -525,11 +555,7 @@ mod tests {
             .collect();
         assert_eq!(
             shown,
-            vec![
-                ("部门", "县市场监管局（amr）"),
-                ("角色", "部门管理员"),
-                ("乡镇", "（空）")
-            ]
+            vec![("部门", "县市场监管局（amr）"), ("角色", "部门管理员")]
         );
 
         let state = changes(
@@ -560,6 +586,12 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("问题描述：未公示"), "{shown}");
+        let none = json!({"results": {"SC-001": {"categories": "none", "findings": ""}}});
+        let c = changes(None, Some(&none), &names);
+        assert_eq!(
+            c[0].after.as_deref(),
+            Some("营业执照公示情况检查（SC-001）：结果：未发现问题")
+        );
     }
 
     #[test]
@@ -570,6 +602,20 @@ mod tests {
         assert!(r.contains(&Ref::Department("agri".into())));
         assert!(r.contains(&Ref::Item("SC-001".into())));
         assert_eq!(r.len(), 4);
+    }
+
+    #[test]
+    fn objects_with_names() {
+        assert_eq!(
+            object_ref("visit", "12/E-1"),
+            Some(Ref::Entity("E-1".into()))
+        );
+        assert_eq!(object_ref("visit", "broken"), None);
+        assert_eq!(object_ref("task", "12"), None);
+        assert_eq!(
+            object_ref("inspector", "I-7"),
+            Some(Ref::Inspector("I-7".into()))
+        );
     }
 
     #[test]

@@ -125,7 +125,7 @@ async fn the_log_reads_as_the_oversight_office_needs(engine: Engine) {
     assert_eq!(rows[0][3].to_string(), "操作");
     assert!(rows[1..].iter().all(|r| r[3] == "取消任务"));
     assert!(
-        rows[1][7]
+        rows[1][8]
             .to_string()
             .contains("状态：已抽取，检查中 → 已取消"),
         "{:?}",

@@ -205,7 +205,14 @@ fn xlsx(lines: &[AuditLine]) -> Result<Response, WebError> {
         for (c, h) in headers.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, &bold)?;
         }
-        for (c, w) in [(1, 18.0), (2, 14.0), (3, 16.0), (5, 24.0), (7, 80.0)] {
+        for (c, w) in [
+            (1, 18.0),
+            (2, 14.0),
+            (3, 16.0),
+            (5, 24.0),
+            (6, 28.0),
+            (8, 80.0),
+        ] {
             ws.set_column_width(c, w)?;
         }
         for (r, l) in lines.iter().enumerate() {
@@ -217,10 +224,13 @@ fn xlsx(lines: &[AuditLine]) -> Result<Response, WebError> {
             ws.write_string(r, 3, &l.action)?;
             ws.write_string(r, 4, &l.object)?;
             ws.write_string(r, 5, &e.object_id)?;
-            if let Some(t) = e.task_id {
-                ws.write_number(r, 6, t as f64)?;
+            if let Some(n) = &l.object_name {
+                ws.write_string(r, 6, n)?;
             }
-            ws.write_string_with_format(r, 7, change_text(l), &wrap)?;
+            if let Some(t) = e.task_id {
+                ws.write_number(r, 7, t as f64)?;
+            }
+            ws.write_string_with_format(r, 8, change_text(l), &wrap)?;
         }
         wb.save_to_buffer()
     };

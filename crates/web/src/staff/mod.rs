@@ -112,6 +112,14 @@ impl Names {
     pub fn all(&self) -> &[Department] {
         &self.departments
     }
+
+    /// Names of these departments, for tests.
+    #[cfg(test)]
+    pub fn of(departments: Vec<Department>) -> Names {
+        Names {
+            departments: departments.into(),
+        }
+    }
 }
 
 pub fn time(t: &DateTime<Utc>) -> String {

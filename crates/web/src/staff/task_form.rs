@@ -298,11 +298,13 @@ pub async fn new_task(
         return Err(WebError::Forbidden);
     }
     let today = china_date(s.clock.now());
+    let names = Names::load(&s, &staff.county.code).await?;
+    let (domain, lead_department) = default_lead(&names, staff.principal.department.as_deref());
     let f = TaskForm {
         year: chrono::Datelike::year(&today).to_string(),
-        domain: Domain::Market.code().into(),
+        domain: domain.code().into(),
         mode: TaskMode::Comprehensive.code().into(),
-        lead_department: staff.principal.department.clone().unwrap_or_default(),
+        lead_department,
         quota_kind: "rule-book".into(),
         team_count: "4".into(),
         team_size: "2".into(),
@@ -409,5 +411,58 @@ pub async fn update_task(
             | liancha_app::AppError::WrongState(message),
         ) => task_form_page(&s, staff, f, Some(message)).await,
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
+    }
+}
+
+/// A new task's domain and lead department: a department's own, or for the
+/// coordinator the market domain and the department that leads it (the first of that
+/// domain), so that the lead follows the domain from the start.
+fn default_lead(names: &Names, own: Option<&str>) -> (Domain, String) {
+    let all = names.all();
+    match own {
+        Some(code) => (
+            all.iter()
+                .find(|d| d.code == code)
+                .map_or(Domain::Market, |d| d.domain),
+            code.to_string(),
+        ),
+        None => (
+            Domain::Market,
+            all.iter()
+                .find(|d| d.domain == Domain::Market)
+                .or(all.first())
+                .map(|d| d.code.clone())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod lead_tests {
+    use super::*;
+
+    fn dept(code: &str, domain: Domain) -> Department {
+        Department {
+            code: code.into(),
+            name: code.into(),
+            domain,
+        }
+    }
+
+    #[test]
+    fn the_lead_follows_the_domain() {
+        let names = Names::of(vec![
+            dept("agri", Domain::Agriculture),
+            dept("amr", Domain::Market),
+        ]);
+        assert_eq!(default_lead(&names, None), (Domain::Market, "amr".into()));
+        assert_eq!(
+            default_lead(&names, Some("agri")),
+            (Domain::Agriculture, "agri".into())
+        );
+        assert_eq!(
+            default_lead(&Names::of(vec![]), None),
+            (Domain::Market, String::new())
+        );
     }
 }
