@@ -234,6 +234,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
   let taskId;
   let taskUrl;
   let digest;
+  let draftPreview; // the draft task page's preview rows, compared with the sealed plan's
   let notBefore; // ms since epoch when the declared source may be revealed
   let teams;
   let visits;
@@ -310,6 +311,23 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(page.locator('h1 .state'), '草稿');
     await assertText(page.locator('dt:text-is("参与部门") + dd'), /^牟定县农业农村局、牟定县市场监督管理局$/);
     await assertText(page.locator('dl.facts'), 'A 类 2 户，B 类 2 户，C 类 2 户，D 类 2 户');
+    // Before sealing, the page previews what the draw takes: each risk class's pool and
+    // quota (2 a class, or the whole class when it is smaller).
+    const rows = await tableAfter(page, '抽取预览').evaluate((t) =>
+      [...t.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent.trim())),
+    );
+    assert.equal(rows.length, 5, 'four risk classes and the total');
+    let pool = 0;
+    let quota = 0;
+    for (const [label, population, rule, k] of rows.slice(0, 4)) {
+      assert.match(label, /类/);
+      assert.equal(rule, '2 户');
+      assert.equal(Number(k), Math.min(2, Number(population)));
+      pool += Number(population);
+      quota += Number(k);
+    }
+    assert.deepEqual(rows[4].filter((c) => c !== ''), ['合计', String(pool), String(quota)]);
+    draftPreview = rows;
   });
 
   step('the coordinator seals the plan; a stale copy of the form changes nothing', async () => {
@@ -341,6 +359,11 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     digest = (await page.locator('dt:text-is("方案摘要") + dd').innerText()).split('\n')[0].trim();
     assert.match(digest, /^[0-9a-f]{64}$/);
     await assertText(tableAfter(page, '随机源'), '公证员现场掷骰（5 枚）');
+    // The sealed plan's numbers are the ones previewed.
+    const sealed = await tableAfter(page, '抽取方案（封存时）').evaluate((t) =>
+      [...t.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent.trim())),
+    );
+    assert.deepEqual(sealed, draftPreview);
 
     // The stale tab posts the commit form again (version of the draft).
     await stale.bringToFront();

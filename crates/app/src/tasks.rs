@@ -3,7 +3,8 @@
 //! (or the coordinator's), at the version of the task the clerk's page showed.
 
 use liancha_domain::auth::{Action, Role, TaskScope};
-use liancha_domain::workflow::{SourceDecl, TaskState, WitnessRole};
+use liancha_domain::preview::StratumLine;
+use liancha_domain::workflow::{ExclusionReason, SourceDecl, TaskState, WitnessRole};
 use liancha_store::tasks::{NewTask, Task};
 
 use crate::{App, AppError, Context, Result};
@@ -179,5 +180,59 @@ impl App {
             }
         }
         Ok(())
+    }
+}
+
+/// What a task's draw takes: each risk class's population and quota, the entities of
+/// the scope left out and why, and the inspectors to form teams from.
+#[derive(Debug, Clone)]
+pub struct DrawPreview {
+    pub strata: Vec<StratumLine>,
+    pub population: u64,
+    pub quota: u64,
+    /// Left out of the population, by reason (in Chinese), with how many.
+    pub excluded: Vec<(&'static str, i64)>,
+    pub inspectors: usize,
+    pub conflicts: usize,
+    /// The sealed plan's numbers (otherwise what sealing now would freeze).
+    pub frozen: bool,
+}
+
+impl App {
+    /// The draw preview of a task the principal reads whole (`None` for an
+    /// inspector before publication, and for a task cancelled before sealing).
+    pub async fn draw_preview(
+        &self,
+        ctx: &Context,
+        task: &Task,
+        scope: &TaskScope,
+    ) -> Result<Option<DrawPreview>> {
+        ctx.require(&Action::ReadTask(scope))?;
+        if !may_read_whole_task(ctx, task) {
+            return Ok(None);
+        }
+        let Some(p) = self.county(ctx).plan_preview(task, ctx.now).await? else {
+            return Ok(None);
+        };
+        let strata = liancha_domain::preview::strata(&p.plan)
+            .map_err(|e| AppError::invalid(format!("抽取方案不合规：{e}")))?;
+        Ok(Some(DrawPreview {
+            population: strata.iter().map(|s| s.population).sum(),
+            quota: strata.iter().map(|s| s.quota).sum(),
+            strata,
+            excluded: p
+                .excluded
+                .iter()
+                .map(|(code, n)| {
+                    (
+                        ExclusionReason::from_code(code).map_or("其他", ExclusionReason::label),
+                        *n,
+                    )
+                })
+                .collect(),
+            inspectors: p.plan.inspectors.len(),
+            conflicts: p.plan.conflicts.len(),
+            frozen: p.frozen,
+        }))
     }
 }

@@ -9,6 +9,7 @@ pub mod industry;
 pub mod labels;
 pub mod model;
 pub mod org;
+pub mod preview;
 pub mod rows;
 pub mod search;
 pub mod setup_rows;

@@ -51,6 +51,7 @@ pub mod org;
 pub mod oversight;
 pub mod plans;
 pub mod postgres;
+pub mod preview;
 pub mod results;
 mod scope;
 pub mod search;

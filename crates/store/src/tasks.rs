@@ -771,7 +771,7 @@ impl County<'_> {
         Ok(summary)
     }
 
-    async fn build_plan(
+    pub(crate) async fn build_plan(
         &self,
         task: &Task,
         sources: &[SourceDecl],
@@ -1455,9 +1455,9 @@ impl County<'_> {
     }
 }
 
-struct FrozenPlan {
-    plan: Plan,
-    exclusions: Vec<(String, ExclusionReason)>,
+pub(crate) struct FrozenPlan {
+    pub(crate) plan: Plan,
+    pub(crate) exclusions: Vec<(String, ExclusionReason)>,
 }
 
 /// A declared conflict of interest, for the list page.

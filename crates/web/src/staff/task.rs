@@ -29,6 +29,8 @@ struct TaskPage {
     witness_roles: &'static [WitnessRole],
     my_inspector: Option<String>,
     quotas_text: String,
+    /// Each risk class's population and quota: what sealing would freeze, or froze.
+    preview: Option<liancha_app::tasks::DrawPreview>,
     /// The campaign the task belongs to, with the name of the office that set it.
     campaign: Option<(liancha_store::campaigns::Campaign, String)>,
 }
@@ -126,6 +128,10 @@ pub async fn task(
         Some((lines, total)) => (lines, total as usize),
         None => (vec![], 0),
     };
+    let preview = s
+        .app
+        .draw_preview(&staff.context(now), &task, &scope)
+        .await?;
     let campaign = match s.app.campaign_of(&task).await? {
         None => None,
         Some(c) => {
@@ -171,6 +177,7 @@ pub async fn task(
         witness_roles: WitnessRole::ALL,
         my_inspector: staff.principal.inspector_id.clone(),
         quotas_text: quotas_text(&task),
+        preview,
         visits,
         members,
         teams,
