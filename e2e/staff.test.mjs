@@ -300,6 +300,25 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     // member living in 共和镇 would get none), so both the inspector's own team and the
     // other team, entered from paper forms, have work.
     await page.uncheck('input[name=avoid_same_township]');
+    // A refused form comes back on the same page under the staff menu, each error
+    // beside its field, everything typed kept.
+    await page.fill('input[name=year]', '二〇二六');
+    await page.fill('input[name=team_count]', '两');
+    const refused = await submit(page, '保存草稿');
+    assert.equal(refused.status(), 422);
+    await assertText(page.locator('label:has(input[name=year]) .field-error'), '年度须为四位数字');
+    await assertText(page.locator('label:has(input[name=team_count]) .field-error'), '检查组数量须为整数');
+    await assertText(page.getByRole('alert'), '共 2 处');
+    assert.equal(await page.inputValue('input[name=title]'), title);
+    assert.equal(await page.isChecked('input[name=townships][value="共和镇"]'), true);
+    assert.equal(await page.inputValue('input[name=quota_a]'), '2');
+    await shot(page, 'task-form-errors', { fullPage: false });
+    const office = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'task-form-errors-phone', { fullPage: false });
+    await page.setViewportSize(office);
+    await page.fill('input[name=year]', today().slice(0, 4));
+    await page.fill('input[name=team_count]', '2');
     await shot(page, 'task-form');
     await submit(page, '保存草稿');
     const m = page.url().match(/\/staff\/tasks\/(\d+)\?done=created$/);

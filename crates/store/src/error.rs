@@ -91,6 +91,20 @@ impl StoreError {
             message: message.into(),
         }
     }
+
+    /// A refused input without a field of its own, blamed on `field`.
+    pub fn on_field(self, field: &'static str) -> Self {
+        match self {
+            StoreError::Invalid {
+                field: None,
+                message,
+            } => StoreError::Invalid {
+                field: Some(field),
+                message,
+            },
+            e => e,
+        }
+    }
 }
 
 fn import_message(errors: &[RowError], more: u64) -> String {

@@ -453,32 +453,45 @@ pub fn new_check_code() -> String {
 impl County<'_> {
     pub(crate) async fn check_new_task(&self, t: &NewTask) -> Result<Vec<TaskItem>> {
         if t.title.trim().is_empty() {
-            return Err(invalid("请填写任务名称"));
+            return Err(StoreError::invalid_field("title", "请填写任务名称"));
         }
-        crate::posted("任务名称", &t.title, liancha_domain::text::NAME)?;
+        crate::posted("任务名称", &t.title, liancha_domain::text::NAME)
+            .map_err(|e| e.on_field("title"))?;
         if t.items.is_empty() {
-            return Err(invalid("请至少选择一项抽查事项"));
+            return Err(StoreError::invalid_field("items", "请至少选择一项抽查事项"));
         }
         if t.inspection_end < t.inspection_start {
-            return Err(invalid("检查结束日期不能早于开始日期"));
+            return Err(StoreError::invalid_field(
+                "inspection_end",
+                "检查结束日期不能早于开始日期",
+            ));
         }
         if !(2000..=2100).contains(&t.year) {
-            return Err(invalid("年度不正确"));
+            return Err(StoreError::invalid_field("year", "年度不正确"));
         }
         let rules = self.rule_book(t.domain).await?;
         if t.team_size < rules.min_team_size {
-            return Err(invalid(format!(
-                "检查组人数不能少于实施细则规定的 {} 人",
-                rules.min_team_size
-            )));
+            return Err(StoreError::invalid_field(
+                "team_size",
+                format!(
+                    "检查组人数不能少于实施细则规定的 {} 人",
+                    rules.min_team_size
+                ),
+            ));
         }
         if t.team_count == 0 || t.team_count > 500 {
-            return Err(invalid("检查组数量须在 1 至 500 之间"));
+            return Err(StoreError::invalid_field(
+                "team_count",
+                "检查组数量须在 1 至 500 之间",
+            ));
         }
         if let QuotaSpec::RatioBp(r) = t.quotas
             && r.iter().any(|&x| x > 10_000)
         {
-            return Err(invalid("抽查比例须在 0 至 100% 之间"));
+            return Err(StoreError::invalid_field(
+                "quota_kind",
+                "抽查比例须在 0 至 100% 之间",
+            ));
         }
         let section_ok = |s: &str| {
             s.len() == 1
@@ -490,7 +503,10 @@ impl County<'_> {
             .iter()
             .find(|s| EntityType::from_code(s).is_none())
         {
-            return Err(invalid(format!("主体类型「{bad}」不正确")));
+            return Err(StoreError::invalid_field(
+                "entity_types",
+                format!("主体类型「{bad}」不正确"),
+            ));
         }
         if let Some(bad) = t
             .scope
@@ -498,10 +514,16 @@ impl County<'_> {
             .iter()
             .find(|s| RiskClass::from_code(s).is_none())
         {
-            return Err(invalid(format!("风险分类「{bad}」不正确")));
+            return Err(StoreError::invalid_field(
+                "risk_classes",
+                format!("风险分类「{bad}」不正确"),
+            ));
         }
         if let Some(bad) = t.scope.industry_sections.iter().find(|s| !section_ok(s)) {
-            return Err(invalid(format!("行业门类「{bad}」不正确")));
+            return Err(StoreError::invalid_field(
+                "industry_sections",
+                format!("行业门类「{bad}」不正确"),
+            ));
         }
         let townships = self.townships().await?;
         if let Some(bad) = t
@@ -510,11 +532,17 @@ impl County<'_> {
             .iter()
             .find(|n| !townships.iter().any(|x| &x.name == *n))
         {
-            return Err(invalid(format!("乡镇「{bad}」不存在")));
+            return Err(StoreError::invalid_field(
+                "townships",
+                format!("乡镇「{bad}」不存在"),
+            ));
         }
         let departments = self.departments().await?;
         if !departments.iter().any(|d| d.code == t.lead_department) {
-            return Err(invalid(format!("牵头部门「{}」不存在", t.lead_department)));
+            return Err(StoreError::invalid_field(
+                "lead_department",
+                format!("牵头部门「{}」不存在", t.lead_department),
+            ));
         }
         let mut items = Vec::new();
         let mut seen = BTreeSet::new();
@@ -522,15 +550,14 @@ impl County<'_> {
             if !seen.insert(code.as_str()) {
                 continue;
             }
-            let item = self
-                .item(code)
-                .await?
-                .ok_or_else(|| invalid(format!("抽查事项「{code}」不存在")))?;
+            let item = self.item(code).await?.ok_or_else(|| {
+                StoreError::invalid_field("items", format!("抽查事项「{code}」不存在"))
+            })?;
             if !item.published {
-                return Err(invalid(format!(
-                    "抽查事项「{}」尚未公布，不能用于抽查",
-                    item.name
-                )));
+                return Err(StoreError::invalid_field(
+                    "items",
+                    format!("抽查事项「{}」尚未公布，不能用于抽查", item.name),
+                ));
             }
             items.push(TaskItem {
                 code: item.code,
@@ -539,7 +566,10 @@ impl County<'_> {
             });
         }
         if !items.iter().any(|i| i.department == t.lead_department) {
-            return Err(invalid("牵头部门须至少有一项抽查事项"));
+            return Err(StoreError::invalid_field(
+                "lead_department",
+                "牵头部门须至少有一项抽查事项",
+            ));
         }
         // A team size below the number of departments is allowed: teams then have
         // one member per department (draw-v1 §6).

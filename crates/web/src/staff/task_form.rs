@@ -1,6 +1,7 @@
 //! The task list and the task form: creating and editing a draft task.
 
 use super::*;
+use crate::setup::FormError;
 
 #[derive(Template)]
 #[template(path = "staff/tasks.html")]
@@ -36,10 +37,39 @@ struct TaskFormPage {
     types: &'static [EntityType],
     classes: &'static [RiskClass],
     f: TaskForm,
-    message: Option<String>,
+    /// Why the form was refused, each beside its field (or above the form).
+    errors: Vec<FormError>,
 }
 
 impl TaskFormPage {
+    /// The messages of `field`, joined (askama passes arguments by reference).
+    fn err(&self, field: &str) -> Option<String> {
+        let m: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|e| e.on(field))
+            .map(|e| e.message.as_str())
+            .collect();
+        (!m.is_empty()).then(|| m.join("；"))
+    }
+
+    /// Messages of no field the form shows: said above the form.
+    fn general_errors(&self) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|e| !FIELDS.contains(&e.field.as_str()))
+            .map(|e| e.message.as_str())
+            .collect()
+    }
+
+    fn invalid(&self, field: &str) -> &'static str {
+        if self.errors.iter().any(|e| e.on(field)) {
+            " aria-invalid=\"true\""
+        } else {
+            ""
+        }
+    }
+
     fn items_of(&self, department: &str) -> Vec<&Item> {
         self.items
             .iter()
@@ -111,38 +141,52 @@ impl TaskForm {
         l.iter().any(|x| x == v)
     }
 
-    fn parse(&self) -> Result<NewTask, String> {
-        let int = |s: &str, what: &str| -> Result<u32, String> {
-            s.trim()
-                .parse::<u32>()
-                .map_err(|_| format!("{what}须为整数"))
+    /// The form as a task, or every field that cannot be read, each with its reason.
+    fn parse(&self) -> Result<NewTask, Vec<FormError>> {
+        let mut errors: Vec<FormError> = Vec::new();
+        let mut fail = |field: &str, message: String| {
+            errors.push(FormError {
+                field: field.into(),
+                message,
+            })
         };
-        let date = |s: &str, what: &str| -> Result<NaiveDate, String> {
-            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .map_err(|_| format!("{what}须为日期，如 2026-03-02"))
+        let int = |s: &str| s.trim().parse::<u32>().ok();
+        let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+        let mut quota = [0u32; 4];
+        let scale = match self.quota_kind.as_str() {
+            "ratio" => Some(100),
+            "count" => Some(1),
+            _ => None,
         };
-        let quotas = |scale: u32| -> Result<[u32; 4], String> {
-            let mut out = [0; 4];
-            for (i, v) in [&self.quota_a, &self.quota_b, &self.quota_c, &self.quota_d]
-                .iter()
-                .enumerate()
+        if let Some(scale) = scale {
+            for (i, (v, field)) in [
+                (&self.quota_a, "quota_a"),
+                (&self.quota_b, "quota_b"),
+                (&self.quota_c, "quota_c"),
+                (&self.quota_d, "quota_d"),
+            ]
+            .into_iter()
+            .enumerate()
             {
-                out[i] = if v.trim().is_empty() {
-                    0
+                let class = ["A", "B", "C", "D"][i];
+                let read = if v.trim().is_empty() {
+                    Some(0)
                 } else if scale == 100 {
                     // Percent with up to two decimals, kept as basis points.
-                    parse_percent_bp(v).ok_or_else(|| {
-                        format!(
-                            "{} 类比例须为 0–100 之间的数，最多两位小数",
-                            ["A", "B", "C", "D"][i]
-                        )
-                    })?
+                    parse_percent_bp(v)
                 } else {
-                    int(v, "抽取户数")?
+                    int(v)
                 };
+                match read {
+                    Some(n) => quota[i] = n,
+                    None if scale == 100 => fail(
+                        field,
+                        format!("{class} 类比例须为 0–100 之间的数，最多两位小数"),
+                    ),
+                    None => fail(field, format!("{class} 类抽取户数须为整数")),
+                }
             }
-            Ok(out)
-        };
+        }
         let list = |s: &str| -> Vec<String> {
             s.split([',', '，', '、', ' '])
                 .map(str::trim)
@@ -150,15 +194,71 @@ impl TaskForm {
                 .map(String::from)
                 .collect()
         };
+        let year = self.year.trim().parse().ok();
+        if year.is_none() {
+            fail("year", "年度须为四位数字".into());
+        }
+        let domain = Domain::from_code(&self.domain);
+        if domain.is_none() {
+            fail("domain", "请选择领域".into());
+        }
+        let mode = TaskMode::from_code(&self.mode);
+        if mode.is_none() {
+            fail("mode", "请选择检查模式".into());
+        }
+        let team_count = int(&self.team_count);
+        if team_count.is_none() {
+            fail("team_count", "检查组数量须为整数".into());
+        }
+        let team_size = int(&self.team_size);
+        if team_size.is_none() {
+            fail("team_size", "每组人数须为整数".into());
+        }
+        let start = date(&self.inspection_start);
+        if start.is_none() {
+            fail(
+                "inspection_start",
+                "检查开始日期须为日期，如 2026-03-02".into(),
+            );
+        }
+        let end = date(&self.inspection_end);
+        if end.is_none() {
+            fail(
+                "inspection_end",
+                "检查结束日期须为日期，如 2026-03-02".into(),
+            );
+        }
+        if self.title.trim().is_empty() {
+            fail("title", "请填写任务名称".into());
+        }
+        if self.items.is_empty() {
+            fail("items", "请至少选择一项抽查事项".into());
+        }
+        if let (Some(s), Some(e)) = (start, end)
+            && e < s
+        {
+            fail("inspection_end", "检查结束日期不能早于开始日期".into());
+        }
+        let (
+            Some(year),
+            Some(domain),
+            Some(mode),
+            Some(team_count),
+            Some(team_size),
+            Some(inspection_start),
+            Some(inspection_end),
+        ) = (year, domain, mode, team_count, team_size, start, end)
+        else {
+            return Err(errors);
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(NewTask {
-            year: self
-                .year
-                .trim()
-                .parse()
-                .map_err(|_| "年度须为四位数字".to_string())?,
+            year,
             title: self.title.clone(),
-            domain: Domain::from_code(&self.domain).ok_or("请选择领域")?,
-            mode: TaskMode::from_code(&self.mode).ok_or("请选择检查模式")?,
+            domain,
+            mode,
             lead_department: self.lead_department.clone(),
             items: self.items.clone(),
             scope: TaskScopeFilter {
@@ -169,15 +269,15 @@ impl TaskForm {
                 tags: list(&self.tags),
             },
             quotas: match self.quota_kind.as_str() {
-                "ratio" => QuotaSpec::RatioBp(quotas(100)?),
-                "count" => QuotaSpec::Count(quotas(1)?),
+                "ratio" => QuotaSpec::RatioBp(quota),
+                "count" => QuotaSpec::Count(quota),
                 _ => QuotaSpec::RuleBook,
             },
-            team_count: int(&self.team_count, "检查组数量")?,
-            team_size: int(&self.team_size, "每组人数")?,
+            team_count,
+            team_size,
             avoid_same_township: self.avoid_same_township.is_some(),
-            inspection_start: date(&self.inspection_start, "检查开始日期")?,
-            inspection_end: date(&self.inspection_end, "检查结束日期")?,
+            inspection_start,
+            inspection_end,
             plan_entry_id: self.plan_entry,
         })
     }
@@ -255,9 +355,9 @@ async fn task_form_page(
     s: &AppState,
     staff: Staff,
     f: TaskForm,
-    message: Option<String>,
+    errors: Vec<FormError>,
 ) -> Result<Response, WebError> {
-    let status = if message.is_some() {
+    let status = if !errors.is_empty() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
         axum::http::StatusCode::OK
@@ -277,7 +377,7 @@ async fn task_form_page(
         types: EntityType::ALL,
         classes: RiskClass::ALL,
         f,
-        message,
+        errors,
         staff,
     };
     Ok((status, render(&page)?).into_response())
@@ -339,7 +439,7 @@ pub async fn new_task(
             }
         },
     };
-    task_form_page(&s, staff, f, None).await
+    task_form_page(&s, staff, f, vec![]).await
 }
 
 pub async fn create_task(
@@ -355,7 +455,7 @@ pub async fn create_task(
     }
     let parsed = match f.parse() {
         Ok(t) => t,
-        Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
+        Err(errors) => return task_form_page(&s, staff, f, errors).await,
     };
     match s
         .app
@@ -363,8 +463,8 @@ pub async fn create_task(
         .await
     {
         Ok(id) => Ok(see_other(format!("/staff/tasks/{id}?done=created"))),
-        Err(liancha_app::AppError::Invalid { message, .. }) => {
-            task_form_page(&s, staff, f, Some(message)).await
+        Err(e @ liancha_app::AppError::Invalid { .. }) => {
+            task_form_page(&s, staff, f, vec![FormError::of(e)?]).await
         }
         Err(e) => Err(WebError::refused(e, "/staff/tasks".into())),
     }
@@ -380,7 +480,7 @@ pub async fn edit_task(
         .editable_task(&staff.context(s.clock.now()), id)
         .await
         .map_err(|e| WebError::refused(e, format!("/staff/tasks/{id}")))?;
-    task_form_page(&s, staff, TaskForm::from_task(&task), None).await
+    task_form_page(&s, staff, TaskForm::from_task(&task), vec![]).await
 }
 
 pub async fn update_task(
@@ -396,7 +496,7 @@ pub async fn update_task(
         .map_err(|e| WebError::refused(e, format!("/staff/tasks/{id}")))?;
     let parsed = match f.parse() {
         Ok(t) => t,
-        Err(m) => return task_form_page(&s, staff, f, Some(m)).await,
+        Err(errors) => return task_form_page(&s, staff, f, errors).await,
     };
     let version = f.version.unwrap_or(0);
     match s
@@ -406,13 +506,36 @@ pub async fn update_task(
     {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=updated"))),
         // Sealed meanwhile, too: the form comes back with what was typed.
-        Err(
-            liancha_app::AppError::Invalid { message, .. }
-            | liancha_app::AppError::WrongState(message),
-        ) => task_form_page(&s, staff, f, Some(message)).await,
+        Err(e @ (liancha_app::AppError::Invalid { .. } | liancha_app::AppError::WrongState(_))) => {
+            task_form_page(&s, staff, f, vec![FormError::of(e)?]).await
+        }
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
+
+/// The form's fields that show their own errors.
+const FIELDS: &[&str] = &[
+    "title",
+    "year",
+    "domain",
+    "mode",
+    "lead_department",
+    "inspection_start",
+    "inspection_end",
+    "items",
+    "townships",
+    "entity_types",
+    "risk_classes",
+    "industry_sections",
+    "tags",
+    "quota_kind",
+    "quota_a",
+    "quota_b",
+    "quota_c",
+    "quota_d",
+    "team_count",
+    "team_size",
+];
 
 /// A new task's domain and lead department: a department's own, or for the
 /// coordinator the market domain and the department that leads it (the first of that
