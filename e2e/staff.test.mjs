@@ -653,6 +653,23 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await agri.bringToFront();
 
     const { page: amr } = sessions.get('amr-admin');
+    // The reviewer reads every visit's results on one page, then the problems only.
+    await amr.goto(taskUrl);
+    await Promise.all([amr.waitForURL('**/review'), amr.getByRole('link', { name: '逐户审核检查结果' }).click()]);
+    const lines = await amr.locator('table.review tbody tr').count();
+    assert.ok(lines > 0);
+    await assertText(amr.locator('nav.tabs a[aria-current=page]'), `全部（${lines}）`);
+    assert.equal(await amr.locator('table.review', { hasText: '未录入' }).count(), 0, 'every item has its result');
+    await shot(amr, 'review-sheet', { fullPage: false });
+    const desk = amr.viewportSize();
+    await amr.setViewportSize({ width: 390, height: 844 });
+    await shot(amr, 'review-sheet-phone', { fullPage: false });
+    await amr.setViewportSize(desk);
+    const problemsTab = amr.locator('nav.tabs a', { hasText: '发现问题' });
+    const problems = Number((await problemsTab.innerText()).match(/（(\d+)）/)[1]);
+    await Promise.all([amr.waitForURL('**show=problems'), problemsTab.click()]);
+    assert.equal(await amr.locator('table.review tbody tr').count(), problems);
+    assert.equal(await amr.locator('table.review tbody tr:not(.problem)').count(), 0);
     await amr.goto(taskUrl);
     // The publish button only appears once every department has approved; a
     // publish request sent anyway is refused and changes nothing.

@@ -19,6 +19,7 @@ pub mod oversight;
 pub mod plans;
 pub mod records;
 pub mod review;
+pub mod review_sheet;
 pub mod setup;
 pub mod tasks;
 

@@ -53,6 +53,7 @@ pub mod plans;
 pub mod postgres;
 pub mod preview;
 pub mod results;
+pub mod review;
 mod scope;
 pub mod search;
 pub mod sqlite;

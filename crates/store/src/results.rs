@@ -41,7 +41,7 @@ fn join_codes<T: Copy>(v: &[T], code: fn(T) -> &'static str) -> String {
     v.iter().map(|x| code(*x)).collect::<Vec<_>>().join(",")
 }
 
-fn split_codes<T>(s: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
+pub(crate) fn split_codes<T>(s: &str, parse: fn(&str) -> Option<T>) -> Vec<T> {
     s.split(',')
         .filter(|x| !x.is_empty())
         .filter_map(parse)

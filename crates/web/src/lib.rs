@@ -269,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/tasks/{id}/cancel", post(staff::cancel))
         .route("/staff/tasks/{id}/substitute", post(staff::substitute))
         .route("/staff/tasks/{id}/approve", post(staff::approve))
+        .route("/staff/tasks/{id}/review", get(staff::review_sheet))
         .route("/staff/tasks/{id}/publish", post(staff::publish))
         .route("/staff/tasks/{id}/plan.json", get(staff::plan))
         .route("/staff/tasks/{id}/record.json", get(staff::record))

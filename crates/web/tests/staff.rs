@@ -268,6 +268,14 @@ async fn every_route_with_every_role(engine: Engine) {
             format!("/staff/tasks/{drawn}/exclusions"),
             whole_task_readers.to_vec(),
         ),
+        (
+            format!("/staff/tasks/{drawn}/review"),
+            whole_task_readers.to_vec(),
+        ),
+        (
+            format!("/staff/tasks/{drawn}/review?show=problems&format=xlsx"),
+            whole_task_readers.to_vec(),
+        ),
         (format!("/staff/tasks/{drawn}/notices"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/forms"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/visits/{e}"), readers.to_vec()),

@@ -384,6 +384,7 @@ async fn counties_apart(engine: Engine) {
         format!("/staff/tasks/{}/plan.json", n.drawn),
         format!("/staff/tasks/{}/record.json", n.drawn),
         format!("/staff/tasks/{}/exclusions", n.drawn),
+        format!("/staff/tasks/{}/review", n.drawn),
         format!("/staff/tasks/{}/notices", n.drawn),
         format!("/staff/tasks/{}/forms", n.drawn),
         format!("/staff/tasks/{}/visits/{e}", n.drawn),

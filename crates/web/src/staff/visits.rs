@@ -183,6 +183,9 @@ pub async fn record_results(
 #[derive(Deserialize)]
 pub struct ReturnForm {
     note: String,
+    /// `review` when posted from the review sheet, which the clerk returns to.
+    #[serde(default)]
+    from: String,
 }
 
 pub async fn return_visit(
@@ -193,6 +196,9 @@ pub async fn return_visit(
     let back = format!("/staff/tasks/{id}/visits/{entity}");
     let ctx = staff.context(s.clock.now());
     match s.app.return_visit(&ctx, id, &entity, &f.note).await {
+        Ok(()) if f.from == "review" => Ok(see_other(format!(
+            "/staff/tasks/{id}/review?show=submitted&done=returned"
+        ))),
         Ok(()) => Ok(see_other(format!("{back}?done=returned"))),
         Err(e) => Err(WebError::refused(e, back)),
     }
