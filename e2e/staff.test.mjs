@@ -619,6 +619,12 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
       await submit(page, '提交检查结果');
       await assertText(page.getByRole('status'), '本部门事项的结果已保存');
       await assertText(page.locator('h1 .state'), '待检查');
+      // The next household in draw order is one click away (the last has none).
+      const assigned = visits.filter((x) => x.team !== null);
+      const following = assigned[assigned.findIndex((x) => x.entity === v.entity) + 1];
+      const nextLink = page.locator('nav.households a[rel=next]');
+      if (following) assert.ok((await nextLink.getAttribute('href')).endsWith(`/visits/${following.entity}`));
+      else assert.equal(await nextLink.count(), 0);
     }
     // The agriculture admin enters its item; each visit is then complete and submitted.
     const agri = await signIn('agri-admin');

@@ -32,6 +32,11 @@ pub struct VisitView {
     pub can_attach: bool,
     /// The department whose items' results the principal reviews, if any.
     pub review_department: Option<String>,
+    /// The visits before and after this one in draw order, among those the principal
+    /// opens (an inspector: their team's), as (entity id, name): to go from household
+    /// to household entering paper forms or reviewing.
+    pub previous: Option<(String, String)>,
+    pub next: Option<(String, String)>,
 }
 
 /// The items whose results `ctx`'s principal enters on a visit of `task`: every item
@@ -119,12 +124,39 @@ impl App {
             )
             && may_record;
         let review_department = review_department(ctx, &access.scope.departments);
+        let here = access.visit.draw_order;
+        let team = access.visit.team_no;
+        let inspector = ctx.principal.role == Role::Inspector;
+        let around: Vec<(i32, String, String)> = self
+            .county(ctx)
+            .visits(id)
+            .await?
+            .into_iter()
+            .filter(|v| {
+                v.team_no.is_some()
+                    && v.state != VisitState::Replaced
+                    && (!inspector || v.team_no == team)
+            })
+            .map(|v| (v.draw_order, v.entity_id, v.entity_name))
+            .collect();
+        let previous = around
+            .iter()
+            .filter(|(o, ..)| *o < here)
+            .max_by_key(|(o, ..)| *o)
+            .map(|(_, e, n)| (e.clone(), n.clone()));
+        let next = around
+            .iter()
+            .filter(|(o, ..)| *o > here)
+            .min_by_key(|(o, ..)| *o)
+            .map(|(_, e, n)| (e.clone(), n.clone()));
         Ok(VisitView {
             access,
             entry_items,
             editable,
             can_attach,
             review_department,
+            previous,
+            next,
         })
     }
 

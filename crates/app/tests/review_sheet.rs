@@ -84,13 +84,12 @@ async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
     app.draw(&coordinator, id, v, &["1 2 3".into()], true)
         .await
         .unwrap();
-    let assigned: Vec<String> = mouding
-        .visits(id)
-        .await
-        .unwrap()
-        .into_iter()
+    let mut visits = mouding.visits(id).await.unwrap();
+    visits.sort_by_key(|v| v.draw_order);
+    let assigned: Vec<String> = visits
+        .iter()
         .filter(|v| v.team_no.is_some())
-        .map(|v| v.entity_id)
+        .map(|v| v.entity_id.clone())
         .collect();
     assert!(assigned.len() >= 3, "{assigned:?}");
 
@@ -153,6 +152,18 @@ async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
         .unwrap();
     assert_eq!(problems.lines.len(), 1);
     assert_eq!(problems.lines[0].visit.entity_id, assigned[1]);
+
+    // From household to household: the previous and next visits in draw order.
+    let view = app.visit_view(&amr, id, &assigned[1]).await.unwrap();
+    assert_eq!(view.previous.map(|p| p.0), Some(assigned[0].clone()));
+    assert_eq!(view.next.map(|p| p.0), Some(assigned[2].clone()));
+    let first = app.visit_view(&amr, id, &assigned[0]).await.unwrap();
+    assert!(first.previous.is_none());
+    let last = app
+        .visit_view(&amr, id, assigned.last().unwrap())
+        .await
+        .unwrap();
+    assert!(last.next.is_none());
 
     // Returned from the sheet: the filters follow.
     app.return_visit(&amr, id, &assigned[1], "请补充整改期限")

@@ -45,6 +45,8 @@ struct VisitPage {
     /// The items whose results this user enters: all for the team, the own
     /// department's for its staff.
     entry_items: Vec<String>,
+    previous: Option<(String, String)>,
+    next: Option<(String, String)>,
 }
 
 impl VisitPage {
@@ -96,6 +98,8 @@ pub async fn visit(
         editable: view.editable,
         review_department: view.review_department,
         entry_items: view.entry_items,
+        previous: view.previous,
+        next: view.next,
         task: view.access.task,
         visit: view.access.visit,
         team: view.access.team,
