@@ -3,8 +3,9 @@
 //! department publishing.
 
 use chrono::NaiveDate;
+use liancha_domain::InspectionMethod;
 use liancha_domain::auth::{Action, Role, TaskScope};
-use liancha_domain::workflow::{TaskState, VisitState};
+use liancha_domain::workflow::{ResultCategory, TaskState, VisitState};
 use liancha_store::results::ItemResult;
 use liancha_store::tasks::{Task, TeamMember, Visit};
 
@@ -49,6 +50,36 @@ pub fn entry_items(ctx: &Context, task: &Task) -> Vec<String> {
             enters_whole_visit(ctx) || Some(&i.department) == ctx.principal.department.as_ref()
         })
         .map(|i| i.code.clone())
+        .collect()
+}
+
+/// 「全部未发现问题」: every item the form carries marked 未发现问题, its ticked
+/// methods kept (实地检查 when none is ticked) and its findings cleared; refused,
+/// naming the item, when a problem or another category is already ticked, so that a
+/// slip of the finger never overwrites a problem entered on the same form.
+pub fn all_clear(
+    results: Vec<ItemResult>,
+    name: impl Fn(&str) -> String,
+) -> Result<Vec<ItemResult>> {
+    results
+        .into_iter()
+        .map(|mut r| {
+            if r.categories.iter().any(|c| *c != ResultCategory::NoProblem) {
+                return Err(AppError::invalid_field(
+                    "all_clear",
+                    format!(
+                        "事项「{}」已勾选其他检查结果，不能一键标为未发现问题；请逐项提交",
+                        name(&r.item_code)
+                    ),
+                ));
+            }
+            r.categories = vec![ResultCategory::NoProblem];
+            if r.methods.is_empty() {
+                r.methods = vec![InspectionMethod::OnSite];
+            }
+            r.findings.clear();
+            Ok(r)
+        })
         .collect()
 }
 
@@ -256,5 +287,60 @@ impl App {
             department: &department,
         })?;
         Ok(department)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(
+        code: &str,
+        categories: Vec<ResultCategory>,
+        methods: Vec<InspectionMethod>,
+    ) -> ItemResult {
+        ItemResult {
+            item_code: code.into(),
+            categories,
+            methods,
+            findings: "x".into(),
+        }
+    }
+
+    #[test]
+    fn all_clear_marks_every_item_and_never_overwrites_a_problem() {
+        let out = all_clear(
+            vec![
+                r("A", vec![], vec![]),
+                r(
+                    "B",
+                    vec![ResultCategory::NoProblem],
+                    vec![InspectionMethod::Documentary],
+                ),
+            ],
+            |c| c.to_string(),
+        )
+        .unwrap();
+        assert!(
+            out.iter()
+                .all(|r| r.categories == [ResultCategory::NoProblem] && r.findings.is_empty())
+        );
+        assert_eq!(out[0].methods, [InspectionMethod::OnSite]);
+        assert_eq!(
+            out[1].methods,
+            [InspectionMethod::Documentary],
+            "a ticked method is kept"
+        );
+        let refused = all_clear(
+            vec![
+                r("A", vec![], vec![]),
+                r("B", vec![ResultCategory::Obstructed], vec![]),
+            ],
+            |c| format!("事项{c}"),
+        );
+        assert!(
+            matches!(&refused, Err(AppError::Invalid { field: Some(f), message }) if f == "all_clear" && message.contains("事项B")),
+            "{refused:?}"
+        );
     }
 }

@@ -173,6 +173,21 @@ pub async fn record_results(
             findings: get(&keys[2]).to_string(),
         });
     }
+    // The 「全部未发现问题」 button: the same form, every item cleared at once.
+    let results = if get("all_clear") == "yes" {
+        let name = |code: &str| {
+            access
+                .task
+                .items
+                .iter()
+                .find(|i| i.code == code)
+                .map_or_else(|| code.to_string(), |i| i.name.clone())
+        };
+        liancha_app::review::all_clear(results, name)
+            .map_err(|e| WebError::refused(e, back.clone()))?
+    } else {
+        results
+    };
     match s
         .app
         .record_results(&ctx, id, &entity, inspected_on, &results)
