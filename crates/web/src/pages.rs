@@ -247,7 +247,7 @@ impl EntitiesPage {
     }
 }
 
-fn query_pair(out: &mut String, key: &str, value: &str) {
+pub(crate) fn query_pair(out: &mut String, key: &str, value: &str) {
     if !value.is_empty() {
         if !out.is_empty() {
             out.push('&');

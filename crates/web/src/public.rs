@@ -11,7 +11,7 @@ use liancha_domain::workflow::{TaskState, VisitState};
 use liancha_store::tasks::{Task, TaskFilter, TeamMember, Visit};
 use serde::Deserialize;
 
-use crate::pages::Portal;
+use crate::pages::{Portal, query_pair};
 use crate::staff::Names;
 use crate::{AppState, WebError};
 
@@ -304,10 +304,68 @@ pub async fn plans(State(s): State<AppState>, portal: Portal) -> Result<Html<Str
 #[template(path = "public/lists.html")]
 struct ListsPage {
     portal: Option<Portal>,
-    /// (county code, county name, id, name, township)
-    abnormal: Vec<Listed>,
-    blacklist: Vec<Listed>,
+    query: ListsQuery,
+    list: liancha_domain::workflow::CreditList,
+    /// Entities on each list, before the filter: for the tabs.
+    counts: [usize; 2],
+    /// The filter's matches on this page, of `total`.
+    rows: Vec<Listed>,
+    total: usize,
+    page: usize,
+    pages: usize,
+    townships: Vec<String>,
 }
+
+impl ListsPage {
+    fn lists(&self) -> &'static [liancha_domain::workflow::CreditList] {
+        liancha_domain::workflow::CreditList::ALL
+    }
+
+    fn count(&self, list: &liancha_domain::workflow::CreditList) -> usize {
+        self.counts[*list as usize]
+    }
+
+    fn base(&self) -> String {
+        match &self.portal {
+            Some(p) => format!("/c/{}/lists", p.code),
+            None => "/public/lists".into(),
+        }
+    }
+
+    /// This page's filter with `page` (askama passes a field by reference, a sum by value).
+    fn link(&self, page: impl std::borrow::Borrow<usize>) -> String {
+        let mut q = format!("list={}", self.list.code());
+        query_pair(&mut q, "q", &self.query.q);
+        query_pair(&mut q, "township", &self.query.township);
+        format!("{}?{q}&page={}", self.base(), page.borrow())
+    }
+
+    /// The open-data download of the whole list, for this county or every county.
+    fn download(&self, ext: &str) -> String {
+        let county = self
+            .portal
+            .as_ref()
+            .map(|p| format!("?county={}", p.code))
+            .unwrap_or_default();
+        format!("/api/v1/lists/{}.{ext}{county}", self.list.code())
+    }
+}
+
+/// The lists page's filter: which list, part of the name or the code, a township.
+#[derive(Deserialize, Default, Clone)]
+pub struct ListsQuery {
+    #[serde(default)]
+    list: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    township: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// Entities on a list page.
+const LIST_PAGE: usize = 50;
 
 /// One entity on a credit list: its county's code and name, its id, name, township.
 pub struct Listed {
@@ -338,41 +396,91 @@ async fn listed(
         .collect())
 }
 
-/// A county's abnormal list and serious-violation list, as recorded.
-pub async fn lists(State(s): State<AppState>, portal: Portal) -> Result<Html<String>, WebError> {
+/// One list of `counties`, filtered and a page of it.
+async fn lists_page(
+    s: &AppState,
+    portal: Option<Portal>,
+    counties: &[liancha_domain::org::Division],
+    query: ListsQuery,
+) -> Result<Html<String>, WebError> {
     use liancha_domain::workflow::CreditList;
-    let county = liancha_domain::org::Division {
-        code: portal.code.clone(),
-        name: portal.name.clone(),
-    };
+    let list = CreditList::from_code(&query.list).unwrap_or(CreditList::Abnormal);
+    let mut counts = [0; 2];
+    let mut all = Vec::new();
+    for l in CreditList::ALL {
+        let mut rows = Vec::new();
+        for c in counties {
+            rows.extend(listed(s, c, *l).await?);
+        }
+        counts[*l as usize] = rows.len();
+        if *l == list {
+            all = rows;
+        }
+    }
+    let mut townships: Vec<String> = all.iter().map(|e| e.township.clone()).collect();
+    townships.sort();
+    townships.dedup();
+    let q = query.q.trim();
+    let rows: Vec<Listed> = all
+        .into_iter()
+        .filter(|e| q.is_empty() || e.name.contains(q) || e.id.starts_with(&q.to_ascii_uppercase()))
+        .filter(|e| query.township.is_empty() || e.township == query.township)
+        .collect();
+    let total = rows.len();
+    let pages = total.div_ceil(LIST_PAGE).max(1);
+    let page = query
+        .page
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let rows = rows
+        .into_iter()
+        .skip((page - 1) * LIST_PAGE)
+        .take(LIST_PAGE)
+        .collect();
     Ok(Html(
         ListsPage {
-            abnormal: listed(&s, &county, CreditList::Abnormal).await?,
-            blacklist: listed(&s, &county, CreditList::Blacklist).await?,
-            portal: Some(portal),
+            portal,
+            query,
+            list,
+            counts,
+            rows,
+            total,
+            page,
+            pages,
+            townships,
         }
         .render()?,
     ))
 }
 
+/// A county's abnormal list and serious-violation list, as recorded.
+pub async fn lists(
+    State(s): State<AppState>,
+    portal: Portal,
+    Query(query): Query<ListsQuery>,
+) -> Result<Html<String>, WebError> {
+    let county = liancha_domain::org::Division {
+        code: portal.code.clone(),
+        name: portal.name.clone(),
+    };
+    lists_page(&s, Some(portal), &[county], query).await
+}
+
 /// Every county's abnormal and serious-violation lists: one list for the province.
-pub async fn lists_everywhere(State(s): State<AppState>) -> Result<Html<String>, WebError> {
-    use liancha_domain::workflow::CreditList;
-    let (mut abnormal, mut blacklist) = (Vec::new(), Vec::new());
-    for d in s.divisions().await?.iter() {
-        if d.level() == liancha_domain::org::Level::County {
-            abnormal.extend(listed(&s, d, CreditList::Abnormal).await?);
-            blacklist.extend(listed(&s, d, CreditList::Blacklist).await?);
-        }
-    }
-    Ok(Html(
-        ListsPage {
-            portal: None,
-            abnormal,
-            blacklist,
-        }
-        .render()?,
-    ))
+pub async fn lists_everywhere(
+    State(s): State<AppState>,
+    Query(query): Query<ListsQuery>,
+) -> Result<Html<String>, WebError> {
+    let counties: Vec<_> = s
+        .divisions()
+        .await?
+        .iter()
+        .filter(|d| d.level() == liancha_domain::org::Level::County)
+        .cloned()
+        .collect();
+    lists_page(&s, None, &counties, query).await
 }
 
 #[derive(Deserialize, Default)]
