@@ -514,7 +514,13 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
         await page.check('input[name="cat_SC-001"][value="none"]');
         for (const code of ITEMS) await page.check(`input[name="method_${code}"][value="on-site"]`);
         const resp = await submit(page, '提交检查结果');
-        await expectRefusal(page, resp, { status: 422, message: /农药经营的检查.*请至少选择一项检查结果/ });
+        // The same form comes back, the error beside the item, what was ticked kept.
+        assert.equal(resp.status(), 422);
+        await assertText(page.locator('fieldset:has(input[name="cat_NY-001"]) .field-error'), '请至少选择一项检查结果');
+        assert.equal(await page.locator('fieldset:has(input[name="cat_SC-001"]) .field-error').count(), 0);
+        assert.equal(await page.isChecked('input[name="cat_SC-001"][value="none"]'), true);
+        await assertText(page.getByRole('alert'), '未保存');
+        await shot(page, 'inspector-visit-errors', { fullPage: false });
         await page.goto(href);
         await assertText(page.locator('h1 .state'), '待检查');
       }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use liancha_domain::audit::{self, ActionFilter, Change, OBJECT_TYPES, Ref};
 use liancha_domain::auth::Action;
 use liancha_domain::calendar::china_midnight;
@@ -59,10 +59,17 @@ fn date(field: &str, s: &str) -> Result<Option<NaiveDate>> {
     if s.is_empty() {
         return Ok(None);
     }
+    // Four-digit years only: a signed or five-digit year would compare differently
+    // on the two engines (or fall outside PostgreSQL's range).
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (2000..=2100).contains(&d.year()) && s.len() == 10)
         .map(Some)
-        .map_err(|_| {
-            AppError::invalid_field(field, format!("“{s}”不是日期，应为 2026-12-05 这样的格式"))
+        .ok_or_else(|| {
+            AppError::invalid_field(
+                field,
+                format!("“{s}”不是日期，应为 2026-12-05 这样的格式（2000 至 2100 年）"),
+            )
         })
 }
 
@@ -204,19 +211,19 @@ impl App {
     /// [`EXPORT_LIMIT`] entries.
     pub async fn audit_export(&self, ctx: &Context, q: &AuditQuery) -> Result<Vec<AuditLine>> {
         self.require_audit(ctx, q.task).await?;
-        let found = self
-            .county(ctx)
-            .audit_search(&q.filter(), 0, EXPORT_LIMIT + 1)
-            .await?;
-        if found.total > EXPORT_LIMIT {
+        let county = self.county(ctx);
+        let filter = q.filter();
+        // Counted first: a refused export reads no rows.
+        let total = county.audit_count(&filter).await?;
+        if total > EXPORT_LIMIT {
             return Err(AppError::invalid_field(
                 "from",
                 format!(
-                    "共 {} 条，超过一次导出的上限 {EXPORT_LIMIT} 条：请缩小日期范围或加上其他条件",
-                    found.total
+                    "共 {total} 条，超过一次导出的上限 {EXPORT_LIMIT} 条：请缩小日期范围或加上其他条件"
                 ),
             ));
         }
+        let found = county.audit_search(&filter, 0, EXPORT_LIMIT).await?;
         self.read_lines(ctx, found.rows).await
     }
 
@@ -334,6 +341,13 @@ mod tests {
             .as_deref(),
             Some("from")
         );
+        for odd in ["+10000-01-01", "-5000-01-01", "1900-01-01", "2026-1-5"] {
+            let f = field(AuditSearch {
+                to: odd.into(),
+                ..Default::default()
+            });
+            assert_eq!(f.as_deref(), Some("to"), "{odd}");
+        }
         assert_eq!(
             field(AuditSearch {
                 from: "2026-12-05".into(),

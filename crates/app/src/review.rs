@@ -5,9 +5,10 @@
 use chrono::NaiveDate;
 use liancha_domain::InspectionMethod;
 use liancha_domain::auth::{Action, Role, TaskScope};
-use liancha_domain::workflow::{ResultCategory, TaskState, VisitState};
+use liancha_domain::text::{FREE_TEXT, bounded_text};
+use liancha_domain::workflow::{ResultCategory, TaskState, VisitState, check_categories};
 use liancha_store::results::ItemResult;
-use liancha_store::tasks::{Task, TeamMember, Visit};
+use liancha_store::tasks::{Task, TaskItem, TeamMember, Visit};
 
 use crate::{App, AppError, Context, Result};
 
@@ -53,10 +54,46 @@ pub fn entry_items(ctx: &Context, task: &Task) -> Vec<String> {
         .collect()
 }
 
+/// Everything wrong with a result form, each with the form field it belongs to
+/// (`inspected_on`, `cat_<item>`, `method_<item>`, `findings_<item>`), so that the
+/// form can say all of it at once beside the fields; empty when the form is
+/// complete. `entry` are the items the principal enters. The store checks the same
+/// again (and the dates against the task and today) when the results are written.
+pub fn result_errors(
+    items: &[TaskItem],
+    entry: &[String],
+    inspected_on: Option<NaiveDate>,
+    results: &[ItemResult],
+) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    if inspected_on.is_none() {
+        errors.push((
+            "inspected_on".into(),
+            "请填写检查日期，如 2026-12-05".into(),
+        ));
+    }
+    for item in items.iter().filter(|i| entry.contains(&i.code)) {
+        let r = results.iter().find(|r| r.item_code == item.code);
+        let categories = r.map(|r| r.categories.as_slice()).unwrap_or_default();
+        if let Err(e) = check_categories(categories) {
+            errors.push((format!("cat_{}", item.code), e.to_string()));
+        }
+        if r.is_none_or(|r| r.methods.is_empty()) {
+            errors.push((format!("method_{}", item.code), "请选择检查方式".into()));
+        }
+        if let Some(r) = r
+            && let Err(e) = bounded_text(&r.findings, FREE_TEXT)
+        {
+            errors.push((format!("findings_{}", item.code), e.to_string()));
+        }
+    }
+    errors
+}
+
 /// 「全部未发现问题」: every item the form carries marked 未发现问题, its ticked
-/// methods kept (实地检查 when none is ticked) and its findings cleared; refused,
-/// naming the item, when a problem or another category is already ticked, so that a
-/// slip of the finger never overwrites a problem entered on the same form.
+/// methods kept (实地检查 when none is ticked); refused, naming the item, when another
+/// category is ticked or findings are written, so that a slip of the finger never
+/// overwrites a problem entered on the same form.
 pub fn all_clear(
     results: Vec<ItemResult>,
     name: impl Fn(&str) -> String,
@@ -64,7 +101,9 @@ pub fn all_clear(
     results
         .into_iter()
         .map(|mut r| {
-            if r.categories.iter().any(|c| *c != ResultCategory::NoProblem) {
+            if r.categories.iter().any(|c| *c != ResultCategory::NoProblem)
+                || !r.findings.trim().is_empty()
+            {
                 return Err(AppError::invalid_field(
                     "all_clear",
                     format!(
@@ -303,8 +342,49 @@ mod tests {
             item_code: code.into(),
             categories,
             methods,
-            findings: "x".into(),
+            findings: String::new(),
         }
+    }
+
+    #[test]
+    fn every_error_of_a_result_form_is_named_by_its_field() {
+        let items: Vec<TaskItem> = ["A", "B", "C"]
+            .iter()
+            .map(|c| TaskItem {
+                code: (*c).into(),
+                name: (*c).into(),
+                department: "amr".into(),
+            })
+            .collect();
+        let entry = vec!["A".to_string(), "B".to_string()];
+        let results = vec![
+            r(
+                "A",
+                vec![ResultCategory::NoProblem, ResultCategory::Obstructed],
+                vec![],
+            ),
+            r("C", vec![], vec![]),
+        ];
+        let errors = result_errors(&items, &entry, None, &results);
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["inspected_on", "cat_A", "method_A", "cat_B", "method_B"]
+        );
+        assert!(errors[1].1.contains("不能与其他检查结果同时选择"));
+        let fine = vec![
+            r(
+                "A",
+                vec![ResultCategory::NoProblem],
+                vec![InspectionMethod::OnSite],
+            ),
+            r(
+                "B",
+                vec![ResultCategory::Corrected],
+                vec![InspectionMethod::Documentary],
+            ),
+        ];
+        assert!(result_errors(&items, &entry, Some(NaiveDate::MIN), &fine).is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! filtered to what needs attention, so that a reviewer does not open every visit.
 
 use liancha_domain::RiskClass;
+use liancha_domain::auth::Role;
 use liancha_domain::workflow::{ResultCategory, VisitState};
 use liancha_store::results::ItemResult;
 use liancha_store::tasks::{Task, Visit};
@@ -95,8 +96,8 @@ pub struct ReviewSheet {
 }
 
 impl App {
-    /// Task `id`'s sheet for whoever reads the whole task (not an inspector before
-    /// publication: an inspector sees their own team's visits on the task page).
+    /// Task `id`'s sheet for the staff who read the whole task; never an inspector,
+    /// who sees their own team's visits on the task page.
     pub async fn review_sheet(
         &self,
         ctx: &Context,
@@ -104,7 +105,9 @@ impl App {
         filter: SheetFilter,
     ) -> Result<ReviewSheet> {
         let (task, scope) = self.task_access(ctx, id).await?;
-        if !may_read_whole_task(ctx, &task) {
+        // The sheet holds every team's findings, which stay staff-only after
+        // publication too: an inspector reads their own team's visits only.
+        if ctx.principal.role == Role::Inspector || !may_read_whole_task(ctx, &task) {
             return Err(AppError::Forbidden);
         }
         let county = self.county(ctx);

@@ -46,7 +46,7 @@ async fn the_log_is_filtered_paged_and_named(store: &Store) {
     let inspector = mouding.inspectors(Some("amr")).await.unwrap().remove(0);
 
     // Each filter, recounted from what was written (beyond what the demo wrote).
-    let filters: Vec<(AuditSearch, i64)> = vec![
+    let mut filters: Vec<(AuditSearch, i64)> = vec![
         (
             AuditSearch {
                 who: "amr-admin".into(),
@@ -120,6 +120,14 @@ async fn the_log_is_filtered_paged_and_named(store: &Store) {
                 .count() as i64,
         ),
     ];
+    // An entity's code finds its visits' entries (kept as `task/entity`).
+    filters.push((
+        AuditSearch {
+            object_id: entity.id.clone(),
+            ..Default::default()
+        },
+        3,
+    ));
     let count = |s: &AuditSearch| {
         let app = app.clone();
         let ctx = duchashi.clone();
@@ -159,6 +167,17 @@ async fn the_log_is_filtered_paged_and_named(store: &Store) {
         };
         mouding.audit(&clerk(i), at, a).await.unwrap();
     }
+    // Outside every other filter's window: another month, other tasks.
+    for task in [70, 80, 90] {
+        mouding
+            .audit(
+                &clerk(1),
+                t0() - Duration::days(40),
+                Audit::new("visit.results", "visit", format!("{task}/{}", entity.id)).task(task),
+            )
+            .await
+            .unwrap();
+    }
     // The demo holds 南华县 too.
     let nanhua = store.county(&DivisionCode::parse("532324").unwrap());
     nanhua
@@ -177,7 +196,7 @@ async fn the_log_is_filtered_paged_and_named(store: &Store) {
         .unwrap();
     assert_eq!(
         all.total,
-        before + 120,
+        before + 123,
         "the other county's entry is not ours"
     );
     assert_eq!(all.lines.len() as i64, PAGE_SIZE);

@@ -34,9 +34,14 @@ impl AuditFilter {
         let mut sql = String::new();
         let mut n = 0;
         let mut add = |cond: &str| {
-            n += 1;
             sql.push_str(" AND ");
-            sql.push_str(&cond.replace('?', &format!("${n}")));
+            for (i, part) in cond.split('?').enumerate() {
+                if i > 0 {
+                    n += 1;
+                    sql.push_str(&format!("${n}"));
+                }
+                sql.push_str(part);
+            }
         };
         if self.username.is_some() {
             add("username = ?");
@@ -50,7 +55,9 @@ impl AuditFilter {
             add("object_type = ?");
         }
         if self.object_id.is_some() {
-            add("object_id = ?");
+            // A visit's entries are kept as `task/entity`: an entity's code finds
+            // them too.
+            add("(object_id = ? OR (object_type = 'visit' AND object_id LIKE ? ESCAPE '\\'))");
         }
         if self.task.is_some() {
             add("task_id = ?");
@@ -84,6 +91,14 @@ impl AuditFilter {
         }
         if let Some(o) = &self.object_id {
             v.push(Value::Text(o.clone()));
+            let escaped: String = o
+                .chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            v.push(Value::Text(format!("%/{escaped}")));
         }
         if let Some(t) = self.task {
             v.push(Value::Int(t));
@@ -154,6 +169,14 @@ impl County<'_> {
             .map(|p| p.rows)
     }
 
+    /// How many entries `filter` matches.
+    pub async fn audit_count(&self, filter: &AuditFilter) -> Result<i64> {
+        let cond = filter.conditions();
+        Ok(with_pool!(self, p => bind_all!(
+            self.query_scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE county = $C{cond}")),
+            filter.values()).fetch_one(p).await)?)
+    }
+
     /// The entries `filter` matches, newest first: `limit` of them after skipping
     /// `offset`, and the count of all.
     pub async fn audit_search(
@@ -164,9 +187,7 @@ impl County<'_> {
     ) -> Result<AuditPage> {
         let cond = filter.conditions();
         let n = filter.values().len();
-        let total: i64 = with_pool!(self, p => bind_all!(
-            self.query_scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE county = $C{cond}")),
-            filter.values()).fetch_one(p).await)?;
+        let total = self.audit_count(filter).await?;
         let sql = format!(
             "SELECT {COLUMNS} FROM audit_log WHERE county = $C{cond} ORDER BY id DESC LIMIT ${} OFFSET ${}",
             n + 1,
@@ -231,5 +252,15 @@ mod tests {
         assert_eq!(f.values().len(), 4);
         assert!(matches!(&f.values()[1], Value::Text(s) if s == "task.%"));
         assert_eq!(AuditFilter::default().conditions(), "");
+        let by_object = AuditFilter {
+            object_id: Some("91_5%".into()),
+            task: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(
+            by_object.conditions(),
+            " AND (object_id = $1 OR (object_type = 'visit' AND object_id LIKE $2 ESCAPE '\\')) AND task_id = $3"
+        );
+        assert!(matches!(&by_object.values()[1], Value::Text(s) if s == "%/91\\_5\\%"));
     }
 }

@@ -122,7 +122,21 @@ async fn the_log_reads_as_the_oversight_office_needs(engine: Engine) {
         .map(|r| r.to_vec())
         .collect();
     assert_eq!(rows.len(), 71, "header and 70 entries");
-    assert_eq!(rows[0][3].to_string(), "操作");
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        header,
+        [
+            "序号",
+            "时间（北京时间）",
+            "操作人",
+            "操作",
+            "对象",
+            "对象编号",
+            "对象名称",
+            "任务",
+            "变更"
+        ]
+    );
     assert!(rows[1..].iter().all(|r| r[3] == "取消任务"));
     assert!(
         rows[1][8]

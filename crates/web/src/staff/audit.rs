@@ -199,6 +199,7 @@ fn xlsx(lines: &[AuditLine]) -> Result<Response, WebError> {
             "操作",
             "对象",
             "对象编号",
+            "对象名称",
             "任务",
             "变更",
         ];
@@ -230,7 +231,7 @@ fn xlsx(lines: &[AuditLine]) -> Result<Response, WebError> {
             if let Some(t) = e.task_id {
                 ws.write_number(r, 7, t as f64)?;
             }
-            ws.write_string_with_format(r, 8, change_text(l), &wrap)?;
+            ws.write_string_with_format(r, 8, cell(change_text(l)), &wrap)?;
         }
         wb.save_to_buffer()
     };
@@ -249,6 +250,18 @@ fn xlsx(lines: &[AuditLine]) -> Result<Response, WebError> {
         bytes,
     )
         .into_response())
+}
+
+/// Excel holds at most 32,767 characters in a cell: a longer text (a visit of many
+/// items, each with long findings) is cut, saying so, rather than failing the file.
+fn cell(text: String) -> String {
+    const MAX: usize = 32_000;
+    if text.chars().count() <= MAX {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX).collect();
+    cut.push_str("…（过长，其余见系统内日志）");
+    cut
 }
 
 /// An entry's changes as lines of text, for the file.

@@ -31,6 +31,7 @@ struct TaskPage {
     quotas_text: String,
     /// Each risk class's population and quota: what sealing would freeze, or froze.
     preview: Option<liancha_app::tasks::DrawPreview>,
+    preview_error: Option<String>,
     /// The campaign the task belongs to, with the name of the office that set it.
     campaign: Option<(liancha_store::campaigns::Campaign, String)>,
 }
@@ -128,10 +129,17 @@ pub async fn task(
         Some((lines, total)) => (lines, total as usize),
         None => (vec![], 0),
     };
-    let preview = s
-        .app
-        .draw_preview(&staff.context(now), &task, &scope)
-        .await?;
+    // A preview that cannot be made is said in its place: the page is the one where
+    // the clerk fixes the task.
+    let (preview, preview_error) =
+        match s.app.draw_preview(&staff.context(now), &task, &scope).await {
+            Ok(p) => (p, None),
+            Err(e @ (liancha_app::AppError::Invalid { .. } | liancha_app::AppError::Store(_))) => {
+                tracing::warn!(task = id, error = %e, "draw preview failed");
+                (None, Some(e.to_string()))
+            }
+            Err(e) => return Err(e.into()),
+        };
     let campaign = match s.app.campaign_of(&task).await? {
         None => None,
         Some(c) => {
@@ -178,6 +186,7 @@ pub async fn task(
         my_inspector: staff.principal.inspector_id.clone(),
         quotas_text: quotas_text(&task),
         preview,
+        preview_error,
         visits,
         members,
         teams,

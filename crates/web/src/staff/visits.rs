@@ -41,15 +41,37 @@ struct VisitPage {
     can_attach: bool,
     attachments: Vec<liancha_store::results::Attachment>,
     review_department: Option<String>,
-    today: NaiveDate,
     /// The items whose results this user enters: all for the team, the own
     /// department's for its staff.
     entry_items: Vec<String>,
     previous: Option<(String, String)>,
     next: Option<(String, String)>,
+    /// The date input's value: the visit's date, a refused form's, or today.
+    date_value: String,
+    /// A refused form's errors, by field (`inspected_on`, `cat_<item>` …).
+    errors: Vec<(String, String)>,
 }
 
 impl VisitPage {
+    /// The messages of `field` (askama passes arguments by reference).
+    fn err(&self, field: &str) -> Option<String> {
+        let m: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!m.is_empty()).then(|| m.join("；"))
+    }
+
+    /// The item's errors, whichever of its fields they belong to.
+    fn item_errors(&self, item: &str) -> Vec<String> {
+        ["cat_", "method_", "findings_"]
+            .iter()
+            .filter_map(|p| self.err(&format!("{p}{item}")))
+            .collect()
+    }
+
     fn enters(&self, item: &str) -> bool {
         self.entry_items.iter().any(|c| c == item)
     }
@@ -77,34 +99,71 @@ pub async fn visit(
     Path((id, entity)): Path<(i64, String)>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
+    Ok(Html(
+        visit_page(&s, staff, id, &entity, done_message(&q.done), None).await?,
+    ))
+}
+
+/// What a refused result form brings back: what was entered, and why it was refused.
+struct Posted {
+    results: Vec<ItemResult>,
+    date: String,
+    errors: Vec<(String, String)>,
+}
+
+/// The visit page, with a refused form's entries and errors when given.
+async fn visit_page(
+    s: &AppState,
+    staff: Staff,
+    id: i64,
+    entity: &str,
+    notice: Option<&'static str>,
+    posted: Option<Posted>,
+) -> Result<String, WebError> {
     let ctx = staff.context(s.clock.now());
-    let view = s.app.visit_view(&ctx, id, &entity).await?;
+    let view = s.app.visit_view(&ctx, id, entity).await?;
     let attachments = staff
-        .rows(&s)
+        .rows(s)
         .attachments(id)
         .await?
         .into_iter()
-        .filter(|a| a.entity_id.as_deref() == Some(entity.as_str()))
+        .filter(|a| a.entity_id.as_deref() == Some(entity))
         .collect();
-    render(&VisitPage {
+    let today = china_date(s.clock.now());
+    let mut results = staff.rows(s).visit_results(id, entity).await?;
+    let (date_value, errors) = match posted {
+        Some(p) => {
+            for r in p.results {
+                results.insert(r.item_code.clone(), r);
+            }
+            (p.date, p.errors)
+        }
+        None => (
+            view.access.visit.inspected_on.unwrap_or(today).to_string(),
+            vec![],
+        ),
+    };
+    Ok(VisitPage {
         can_attach: view.can_attach,
         attachments,
-        names: Names::load(&s, &staff.county.code).await?,
-        notice: done_message(&q.done),
-        results: staff.rows(&s).visit_results(id, &entity).await?,
+        names: Names::load(s, &staff.county.code).await?,
+        notice,
+        results,
         categories: ResultCategory::ALL,
         methods: InspectionMethod::ALL,
-        today: china_date(s.clock.now()),
         editable: view.editable,
         review_department: view.review_department,
         entry_items: view.entry_items,
         previous: view.previous,
         next: view.next,
+        date_value,
+        errors,
         task: view.access.task,
         visit: view.access.visit,
         team: view.access.team,
         staff,
-    })
+    }
+    .render()?)
 }
 
 /// Result form: `inspected_on`, and per item `cat_<code>` (repeated), `method_<code>`
@@ -118,11 +177,12 @@ pub async fn record_results(
 ) -> Result<Response, WebError> {
     let ctx = staff.context(s.clock.now());
     let back = format!("/staff/tasks/{id}/visits/{entity}");
-    let access = s
+    let view = s
         .app
-        .visit_access(&ctx, id, &entity)
+        .visit_view(&ctx, id, &entity)
         .await
         .map_err(|e| WebError::refused(e, back.clone()))?;
+    let access = &view.access;
     let entry = liancha_app::review::entry_items(&ctx, &access.task);
     let get = |k: &str| {
         f.iter()
@@ -174,7 +234,7 @@ pub async fn record_results(
         });
     }
     // The 「全部未发现问题」 button: the same form, every item cleared at once.
-    let results = if get("all_clear") == "yes" {
+    let results_or_refusal = if get("all_clear") == "yes" {
         let name = |code: &str| {
             access
                 .task
@@ -183,11 +243,41 @@ pub async fn record_results(
                 .find(|i| i.code == code)
                 .map_or_else(|| code.to_string(), |i| i.name.clone())
         };
-        liancha_app::review::all_clear(results, name)
-            .map_err(|e| WebError::refused(e, back.clone()))?
+        match liancha_app::review::all_clear(results.clone(), name) {
+            Ok(cleared) => Ok(cleared),
+            Err(liancha_app::AppError::Invalid { message, .. }) => {
+                Err(vec![("all_clear".to_string(), message)])
+            }
+            Err(e) => return Err(WebError::refused(e, back)),
+        }
     } else {
-        results
+        Ok(results.clone())
     };
+    // Everything wrong with the form is said at once, beside each field, with what
+    // was entered kept; the use case checks it all again when it writes.
+    // Only where the form is open to the principal and carries only its items: anyone
+    // else is refused by the use case below, for the reason that applies to them
+    // (role, state, another department's item).
+    let (results, errors) = match results_or_refusal {
+        _ if !view.editable || results.iter().any(|r| !entry.contains(&r.item_code)) => {
+            (results, vec![])
+        }
+        Ok(r) => {
+            let errors =
+                liancha_app::review::result_errors(&access.task.items, &entry, inspected_on, &r);
+            (r, errors)
+        }
+        Err(errors) => (results, errors),
+    };
+    if !errors.is_empty() {
+        let posted = Posted {
+            results,
+            date: get("inspected_on").chars().take(20).collect(),
+            errors,
+        };
+        let page = visit_page(&s, staff, id, &entity, None, Some(posted)).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
+    }
     match s
         .app
         .record_results(&ctx, id, &entity, inspected_on, &results)

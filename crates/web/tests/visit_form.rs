@@ -1,0 +1,126 @@
+//! The result form over real HTTP, on both engines: a refused form comes back on the
+//! visit page with every error beside its item, what was ticked kept, nothing saved.
+
+use liancha_store::Engine;
+use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
+
+mod common;
+
+async fn every_error_beside_its_item(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 60,
+        individuals: 140,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let (task, _) =
+        liancha_store::testing::county_wide_task(&store, &mouding, "bianban", "amr-admin").await;
+    let pending = mouding
+        .visits(task)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.team_no.is_some() && v.state == liancha_domain::workflow::VisitState::Pending)
+        .expect("a visit without results")
+        .entity_id;
+    let amr = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+    let path = format!("/staff/tasks/{task}/visits/{pending}");
+    let (status, page) = srv
+        .post(
+            &amr,
+            &path,
+            &[
+                ("inspected_on", ""),
+                ("cat_SC-001", "none"),
+                ("cat_SC-001", "obstructed"),
+                ("method_SC-001", "on-site"),
+                ("cat_SC-002", "corrected"),
+                ("findings_SC-002", "已当场整改"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("退出"), "the staff layout, not an error page");
+    assert!(page.contains("未保存，请按提示修改（共 3 处）"), "{page}");
+    assert!(page.contains("请填写检查日期"));
+    assert!(page.contains("<p class=\"field-error\">「未发现问题」不能与其他检查结果同时选择</p>"));
+    assert!(page.contains("<p class=\"field-error\">请选择检查方式</p>"));
+    // What was entered stays on the form.
+    assert!(page.contains("已当场整改"));
+    assert!(
+        page.contains("name=\"cat_SC-002\" value=\"corrected\" checked"),
+        "{page}"
+    );
+    assert!(
+        mouding
+            .visit_results(task, &pending)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing saved"
+    );
+
+    // 「均未发现问题」 over a ticked problem: refused beside the button, nothing saved.
+    let (status, page) = srv
+        .post(
+            &amr,
+            &path,
+            &[
+                (
+                    "inspected_on",
+                    &liancha_domain::calendar::today_in_china().to_string(),
+                ),
+                ("cat_SC-001", "obstructed"),
+                ("all_clear", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("已勾选其他检查结果，不能一键标为未发现问题"),
+        "{page}"
+    );
+    assert!(
+        mouding
+            .visit_results(task, &pending)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing saved"
+    );
+
+    // And without a problem ticked, every item of the department is cleared at once.
+    let (status, _) = srv
+        .post(
+            &amr,
+            &path,
+            &[
+                (
+                    "inspected_on",
+                    &liancha_domain::calendar::today_in_china().to_string(),
+                ),
+                ("all_clear", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let saved = mouding.visit_results(task, &pending).await.unwrap();
+    assert_eq!(saved.keys().collect::<Vec<_>>(), ["SC-001", "SC-002"]);
+    assert!(
+        saved
+            .values()
+            .all(|r| r.categories == [liancha_domain::workflow::ResultCategory::NoProblem])
+    );
+    srv.db.finish().await;
+}
+
+#[tokio::test]
+async fn every_error_beside_its_item_sqlite() {
+    every_error_beside_its_item(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_error_beside_its_item_postgres() {
+    every_error_beside_its_item(Engine::Postgres).await;
+}
