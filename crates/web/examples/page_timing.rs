@@ -75,10 +75,17 @@ async fn main() {
         format!("/staff/tasks/{task}/visits/{visit}"),
         format!("/staff/tasks/{task}/exclusions"),
         format!("/staff/tasks/{task}/notices"),
+        format!("/staff/tasks/{task}/notices?team=1"),
+        format!("/staff/tasks/{task}/review"),
+        format!("/staff/tasks/{task}/review?show=submitted"),
+        format!("/staff/tasks/{task}/review?format=xlsx"),
         "/staff/follow-ups".to_string(),
         "/staff/oversight".to_string(),
         "/staff/oversight/export.xlsx".to_string(),
         "/staff/audit".to_string(),
+        "/staff/audit?what=task.&page=2".to_string(),
+        "/c/532323/lists".to_string(),
+        "/c/532323/lists?q=%E5%95%86&page=2".to_string(),
         "/entities?q=%E5%86%9C%E8%B5%84".to_string(),
     ] {
         let (times, size) = common::time_page(&http, &base, &session, &path, ROUNDS).await;

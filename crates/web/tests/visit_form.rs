@@ -25,6 +25,29 @@ async fn every_error_beside_its_item(engine: Engine) {
         .expect("a visit without results")
         .entity_id;
     let amr = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+
+    // Each team prints its own pile: one notice and one form per visit of the team.
+    let visits = mouding.visits(task).await.unwrap();
+    let assigned = |team: Option<i32>| {
+        visits
+            .iter()
+            .filter(|v| v.team_no.is_some() && (team.is_none() || v.team_no == team))
+            .count()
+    };
+    for (query, team) in [("?team=1", Some(1)), ("?team=2", Some(2)), ("", None)] {
+        for doc in ["notices", "forms"] {
+            let (status, page) = srv
+                .get(&amr.cookie, &format!("/staff/tasks/{task}/{doc}{query}"))
+                .await;
+            assert_eq!(status, 200);
+            assert_eq!(
+                page.matches("<section class=\"document\">").count(),
+                assigned(team),
+                "{doc}{query}"
+            );
+        }
+    }
+    assert!(assigned(Some(1)) > 0 && assigned(Some(1)) < assigned(None));
     let path = format!("/staff/tasks/{task}/visits/{pending}");
     let (status, page) = srv
         .post(

@@ -56,7 +56,14 @@ fn origin(headers: &axum::http::HeaderMap) -> String {
 }
 
 /// 检查通知书 (`forms=false`) or 检查记录表 (`forms=true`), one page per entity.
-async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: String) -> PageResult {
+async fn documents(
+    s: AppState,
+    staff: Staff,
+    id: i64,
+    forms: bool,
+    origin: String,
+    team: Option<i32>,
+) -> PageResult {
     let (task, _) = load_task(&s, &staff, id).await?;
     if task.drawn_at.is_none() {
         return Err(WebError::NotFound("该任务尚未抽取".into()));
@@ -72,7 +79,11 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: Stri
         teams.entry(m.team_no).or_default().push(m);
     }
     let mut visits = staff.rows(&s).visits(id).await?;
-    visits.retain(|v| v.team_no.is_some() && v.state != VisitState::Replaced);
+    visits.retain(|v| {
+        v.team_no.is_some()
+            && v.state != VisitState::Replaced
+            && (team.is_none() || v.team_no == team)
+    });
     if staff.principal.role == Role::Inspector {
         let me = staff.principal.inspector_id.clone().unwrap_or_default();
         visits.retain(|v| {
@@ -93,20 +104,35 @@ async fn documents(s: AppState, staff: Staff, id: i64, forms: bool, origin: Stri
     })
 }
 
+/// Which team's documents: one team's pile to print, or (empty) every team's.
+#[derive(Deserialize, Default)]
+pub struct DocumentsQuery {
+    #[serde(default)]
+    team: String,
+}
+
+impl DocumentsQuery {
+    fn team(&self) -> Option<i32> {
+        self.team.trim().parse().ok()
+    }
+}
+
 pub async fn notices(
     State(s): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
+    Query(q): Query<DocumentsQuery>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
-    documents(s, staff, id, false, origin(&headers)).await
+    documents(s, staff, id, false, origin(&headers), q.team()).await
 }
 
 pub async fn forms(
     State(s): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
+    Query(q): Query<DocumentsQuery>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
-    documents(s, staff, id, true, origin(&headers)).await
+    documents(s, staff, id, true, origin(&headers), q.team()).await
 }
