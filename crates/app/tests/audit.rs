@@ -8,7 +8,8 @@ use liancha_app::{App, AppError, Context};
 use liancha_domain::org::DivisionCode;
 use liancha_store::Store;
 use liancha_store::accounts::{Actor, Audit};
-use liancha_store::demo::{self, DemoSize};
+
+mod common;
 
 liancha_store::on_both_engines!(the_log_is_filtered_paged_and_named);
 
@@ -18,23 +19,11 @@ fn t0() -> DateTime<Utc> {
 }
 
 async fn ctx(store: &Store, name: &str) -> Context {
-    let u = store.user_by_name(name).await.unwrap().unwrap();
-    Context::new(u.principal(), t0() + Duration::days(10))
+    common::ctx(store, name, t0() + Duration::days(10)).await
 }
 
 async fn the_log_is_filtered_paged_and_named(store: &Store) {
-    let mouding = liancha_store::testing::mouding_county(store).await;
-    demo::load(
-        store,
-        DemoSize {
-            legal_persons: 20,
-            individuals: 20,
-        },
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-    demo::accounts(store, t0()).await.unwrap();
+    let mouding = common::demo_county(store, 20, 20, t0()).await;
     let app = App::new(store.clone());
     let duchashi = ctx(store, "duchashi").await;
     let entity = mouding

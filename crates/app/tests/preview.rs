@@ -5,12 +5,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use liancha_app::{App, Context};
+use liancha_app::App;
 use liancha_domain::Domain;
-use liancha_domain::workflow::{SourceDecl, TaskMode};
+use liancha_domain::workflow::SourceDecl;
 use liancha_store::Store;
-use liancha_store::demo::{self, DemoSize};
-use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
+use liancha_store::tasks::QuotaSpec;
+
+mod common;
+use common::ctx;
 
 liancha_store::on_both_engines!(the_preview_is_what_the_draw_takes);
 
@@ -22,45 +24,14 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
 }
 
-async fn ctx(store: &Store, name: &str, at: DateTime<Utc>) -> Context {
-    let u = store.user_by_name(name).await.unwrap().unwrap();
-    Context::new(u.principal(), at)
-}
-
 async fn the_preview_is_what_the_draw_takes(store: &Store) {
-    let mouding = liancha_store::testing::mouding_county(store).await;
-    demo::load(
-        store,
-        DemoSize {
-            legal_persons: 80,
-            individuals: 220,
-        },
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-    demo::accounts(store, t0()).await.unwrap();
+    let mouding = common::demo_county(store, 80, 220, t0()).await;
     let app = App::new(store.clone());
     let coordinator = ctx(store, "bianban", t0()).await;
+    // The rule book's ratios: 3% of A rounds up, D may be taken whole.
     let id = mouding
         .create_task(
-            &NewTask {
-                year: 2026,
-                title: "预览用例".into(),
-                domain: Domain::Market,
-                mode: TaskMode::Comprehensive,
-                lead_department: "amr".into(),
-                items: vec!["SC-001".into(), "NY-001".into()],
-                scope: TaskScopeFilter::default(),
-                // The rule book's ratios: 3% of A rounds up, D may be taken whole.
-                quotas: QuotaSpec::RuleBook,
-                team_count: 2,
-                team_size: 2,
-                avoid_same_township: false,
-                inspection_start: today(),
-                inspection_end: today() + Duration::days(30),
-                plan_entry_id: None,
-            },
+            &common::joint_task("预览用例", QuotaSpec::RuleBook, today()),
             &coordinator.actor(),
             t0(),
         )

@@ -5,12 +5,13 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use liancha_app::review_sheet::SheetFilter;
 use liancha_app::{App, AppError, Context};
-use liancha_domain::workflow::{ResultCategory, SourceDecl, TaskMode, VisitState};
-use liancha_domain::{Domain, InspectionMethod};
+use liancha_domain::InspectionMethod;
+use liancha_domain::workflow::{ResultCategory, SourceDecl, VisitState};
 use liancha_store::Store;
-use liancha_store::demo::{self, DemoSize};
 use liancha_store::results::ItemResult;
-use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
+use liancha_store::tasks::QuotaSpec;
+
+mod common;
 
 liancha_store::on_both_engines!(the_sheet_shows_every_visit_and_counts_what_it_filters);
 
@@ -23,8 +24,7 @@ fn today() -> NaiveDate {
 }
 
 async fn ctx(store: &Store, name: &str) -> Context {
-    let u = store.user_by_name(name).await.unwrap().unwrap();
-    Context::new(u.principal(), t0() + Duration::minutes(10))
+    common::ctx(store, name, t0() + Duration::minutes(10)).await
 }
 
 fn result(code: &str, category: ResultCategory, findings: &str) -> ItemResult {
@@ -37,40 +37,14 @@ fn result(code: &str, category: ResultCategory, findings: &str) -> ItemResult {
 }
 
 async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
-    let mouding = liancha_store::testing::mouding_county(store).await;
-    demo::load(
-        store,
-        DemoSize {
-            legal_persons: 60,
-            individuals: 140,
-        },
-        &|_, _| {},
-    )
-    .await
-    .unwrap();
-    demo::accounts(store, t0()).await.unwrap();
+    let mouding = common::demo_county(store, 60, 140, t0()).await;
     let app = App::new(store.clone());
     let coordinator = ctx(store, "bianban").await;
     let amr = ctx(store, "amr-admin").await;
     let agri = ctx(store, "agri-admin").await;
     let id = mouding
         .create_task(
-            &NewTask {
-                year: 2026,
-                title: "审核表用例".into(),
-                domain: Domain::Market,
-                mode: TaskMode::Comprehensive,
-                lead_department: "amr".into(),
-                items: vec!["SC-001".into(), "NY-001".into()],
-                scope: TaskScopeFilter::default(),
-                quotas: QuotaSpec::Count([2, 2, 2, 2]),
-                team_count: 2,
-                team_size: 2,
-                avoid_same_township: false,
-                inspection_start: today(),
-                inspection_end: today() + Duration::days(30),
-                plan_entry_id: None,
-            },
+            &common::joint_task("审核表用例", QuotaSpec::Count([2, 2, 2, 2]), today()),
             &coordinator.actor(),
             t0(),
         )
