@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
+pub mod demo;
 mod error;
 pub mod follow_up;
 pub mod oversight;

@@ -95,6 +95,13 @@ pub struct ReviewSheet {
     pub review_department: Option<String>,
 }
 
+/// Whether the principal reads task `task`'s review sheet: staff who read the whole
+/// task. Never an inspector: the sheet holds every team's findings, which stay
+/// staff-only after publication too; an inspector reads their own team's visits.
+pub fn may_read_review_sheet(ctx: &Context, task: &Task) -> bool {
+    ctx.principal.role != Role::Inspector && may_read_whole_task(ctx, task)
+}
+
 impl App {
     /// Task `id`'s sheet for the staff who read the whole task; never an inspector,
     /// who sees their own team's visits on the task page.
@@ -105,9 +112,7 @@ impl App {
         filter: SheetFilter,
     ) -> Result<ReviewSheet> {
         let (task, scope) = self.task_access(ctx, id).await?;
-        // The sheet holds every team's findings, which stay staff-only after
-        // publication too: an inspector reads their own team's visits only.
-        if ctx.principal.role == Role::Inspector || !may_read_whole_task(ctx, &task) {
+        if !may_read_review_sheet(ctx, &task) {
             return Err(AppError::Forbidden);
         }
         let county = self.county(ctx);

@@ -265,6 +265,22 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     );
     demo::load(store, size, &|done, _| bar.set_position(done)).await?;
     bar.finish_and_clear();
+    let today = liancha_domain::calendar::today_in_china();
+    let mouding = demo::counties()
+        .into_iter()
+        .next()
+        .context("the demo has a county")?;
+    let mut accounts = demo::accounts_with(
+        store,
+        liancha_app::demo::opened(today),
+        std::slice::from_ref(&mouding),
+    )
+    .await?;
+    // The county's year: published tasks, follow-ups, listings, tasks in every state,
+    // played by its accounts up to yesterday, so every page shows what it is for.
+    let year = liancha_app::demo::year(&liancha_app::App::new(store.clone()), &mouding, today)
+        .await
+        .map_err(|e| anyhow::anyhow!("演示县的年度工作未能载入：{e}"))?;
     for county in demo::counties() {
         let c = store.county(&county).counts().await?;
         let name = store
@@ -275,6 +291,26 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         println!(
             "演示县 {name} 已载入：{} 个乡镇、{} 个部门、{} 户检查对象（法人 {} 户）、{} 名执法人员、{} 项抽查事项",
             c.townships, c.departments, c.entities, c.legal_person_entities, c.inspectors, c.items
+        );
+    }
+    println!(
+        "演示县一年的工作：{} 个联合抽查任务（{} 个已公示），{} 户次检查结果，{} 件后续处置，{} 次列入信用名单，{} 次定向检查",
+        year.tasks, year.published, year.visits, year.follow_ups, year.listings, year.targeted
+    );
+    if let Some(inspector) = year.inspector.clone() {
+        // Beside the county's other department accounts, as `accounts` lists them.
+        let at = accounts
+            .iter()
+            .position(|a| a.username == "agri-admin")
+            .map_or(accounts.len(), |i| i + 1);
+        accounts.insert(at, inspector);
+    }
+    print_demo_accounts(&accounts);
+    if !year.department_admins.is_empty() {
+        println!(
+            "  其他部门管理员（{}）：{}",
+            demo::DEMO_PASSWORD,
+            year.department_admins.join("、")
         );
     }
     Ok(())
@@ -419,8 +455,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             if demo && demo_empty(&store).await? {
                 load_demo(&store).await?;
-            }
-            if demo {
+            } else if demo {
                 print_demo_accounts(&demo::accounts(&store, chrono::Utc::now()).await?);
             }
             let limits = liancha_web::limits::Limits {
@@ -437,7 +472,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             let store = Store::open(&cli.db).await?;
             load_demo(&store).await?;
-            print_demo_accounts(&demo::accounts(&store, chrono::Utc::now()).await?);
         }
         Command::User { what } => {
             let store = Store::open(&cli.db).await?;

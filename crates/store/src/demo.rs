@@ -926,6 +926,17 @@ pub async fn accounts(
     store: &Store,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<DemoAccount>> {
+    accounts_with(store, now, &[]).await
+}
+
+/// [`accounts`], leaving out the inspector account of the counties in `later`: their
+/// demo inspector gets an account when put on a team ([`inspector_account`]), so that
+/// its 我的检查 has work in it.
+pub async fn accounts_with(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+    later: &[liancha_domain::org::DivisionCode],
+) -> Result<Vec<DemoAccount>> {
     use liancha_domain::auth::Role;
     let code = |c: &str| liancha_domain::org::DivisionCode::parse(c).expect("valid demo code");
     let (province, prefecture) = (code(DIVISIONS[0].0), code(DIVISIONS[1].0));
@@ -933,16 +944,7 @@ pub async fn accounts(
         return Ok(vec![]);
     }
     let far = chrono::NaiveDate::from_ymd_opt(2028, 12, 31).expect("valid date");
-    /// (username, name, role, department, township, inspector)
-    type Plan = (
-        String,
-        String,
-        Role,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let mut plans: Vec<(liancha_domain::org::DivisionCode, String, Plan)> = Vec::new();
+    let mut plans: Vec<(liancha_domain::org::DivisionCode, String, AccountPlan)> = Vec::new();
     for demo in &COUNTIES {
         let county = store.county(&demo.division());
         let inspector = county
@@ -954,6 +956,7 @@ pub async fn accounts(
         let town = demo.townships[0].1;
         let p = |u: &str| format!("{}{u}", demo.account_prefix);
         let none = || None::<String>;
+        let with_inspector = !later.contains(&demo.division());
         for plan in [
             (
                 p("admin"),
@@ -1016,6 +1019,9 @@ pub async fn accounts(
                 none(),
             ),
         ] {
+            if plan.2 == Role::Inspector && !with_inspector {
+                continue;
+            }
             plans.push((demo.division(), demo.name.to_string(), plan));
         }
     }
@@ -1055,9 +1061,61 @@ pub async fn accounts(
             None,
         ),
     ));
-    let actor = crate::accounts::Actor::system("demo");
     let mut out = Vec::new();
-    for (division, where_, (username, name, role, department, township, inspector_id)) in plans {
+    for (division, where_, plan) in plans {
+        out.push(create_demo_account(store, division, where_, plan, now).await?);
+    }
+    Ok(out)
+}
+
+/// The demo inspector account of `county`, for `inspector` of its directory, unless
+/// the county has one already.
+pub async fn inspector_account(
+    store: &Store,
+    county: &liancha_domain::org::DivisionCode,
+    inspector: &liancha_domain::Inspector,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<DemoAccount>> {
+    let Some(demo) = COUNTIES.iter().find(|c| c.division() == *county) else {
+        return Ok(None);
+    };
+    let username = format!("{}inspector", demo.account_prefix);
+    if store.user_by_name(&username).await?.is_some() {
+        return Ok(None);
+    }
+    let plan = (
+        username,
+        inspector.name.clone(),
+        liancha_domain::auth::Role::Inspector,
+        Some(inspector.department.clone()),
+        None,
+        Some(inspector.id.clone()),
+    );
+    create_demo_account(store, county.clone(), demo.name.into(), plan, now)
+        .await
+        .map(Some)
+}
+
+/// (username, name, role, department, township, inspector)
+type AccountPlan = (
+    String,
+    String,
+    liancha_domain::auth::Role,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+async fn create_demo_account(
+    store: &Store,
+    division: liancha_domain::org::DivisionCode,
+    where_: String,
+    plan: AccountPlan,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<DemoAccount> {
+    let actor = crate::accounts::Actor::system("demo");
+    let (username, name, role, department, township, inspector_id) = plan;
+    {
         let role_label = role.label_at(division.level());
         store
             .create_user(
@@ -1076,15 +1134,14 @@ pub async fn accounts(
                 now,
             )
             .await?;
-        out.push(DemoAccount {
+        Ok(DemoAccount {
             username,
             role,
             division: where_,
             role_label,
             who: name,
-        });
+        })
     }
-    Ok(out)
 }
 
 #[cfg(test)]

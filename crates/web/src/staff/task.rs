@@ -384,6 +384,11 @@ pub(crate) fn may_read_whole_task(staff: &Staff, task: &Task) -> bool {
     liancha_app::tasks::may_read_whole_task(&staff.context(chrono::Utc::now()), task)
 }
 
+/// Whether the task page links the review sheet.
+pub(crate) fn may_read_review_sheet(staff: &Staff, task: &Task) -> bool {
+    liancha_app::review_sheet::may_read_review_sheet(&staff.context(chrono::Utc::now()), task)
+}
+
 async fn load_whole_task(s: &AppState, staff: &Staff, id: i64) -> Result<Task, WebError> {
     Ok(s.app.whole_task(&staff.context(s.clock.now()), id).await?)
 }

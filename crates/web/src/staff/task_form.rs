@@ -13,10 +13,7 @@ struct TasksPage {
 }
 
 pub async fn tasks(State(s): State<AppState>, staff: Staff) -> PageResult {
-    let can_create = matches!(
-        staff.principal.role,
-        Role::Coordinator | Role::DepartmentAdmin
-    );
+    let can_create = s.app.may_create_task(&staff.context(s.clock.now()));
     render(&TasksPage {
         names: Names::load(&s, &staff.county.code).await?,
         rows: task_rows(&s, &staff).await?,

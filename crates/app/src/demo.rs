@@ -1,0 +1,840 @@
+//! The demo county's year: what a county that has run liancha for a year holds, so
+//! that every page a newcomer opens shows what it is for. Published joint tasks of
+//! every domain with their results (most 未发现问题, some problems, follow-ups open
+//! and closed, credit listings), targeted inspections, a published annual plan, and
+//! tasks in every state: in review, drawn, sealed, draft and cancelled.
+//!
+//! Everything goes through the use cases, by the county's own accounts, at the
+//! moments it would have happened (the context's `now`, counted back from `today`),
+//! so the audit trail, the deadlines and the draw records are those of real work.
+//! Deterministic for a given `today`: the draws' sources are fixed, and the entity
+//! directory is the demo's.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use liancha_domain::EntityStatus;
+use liancha_domain::auth::Role;
+use liancha_domain::org::DivisionCode;
+use liancha_domain::workflow::{
+    FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode,
+};
+use liancha_domain::{Domain, InspectionMethod};
+use liancha_store::accounts::{Actor, NewUser};
+use liancha_store::demo::DEMO_PASSWORD;
+use liancha_store::directories::EntityFilter;
+use liancha_store::results::ItemResult;
+use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
+
+use crate::follow_up::FollowUpChange;
+use crate::plans::{NewPlan, NewPlanEntry};
+use crate::records::TargetedInput;
+use crate::{App, AppError, Context, Result};
+
+/// How a task of the year ends up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Results published; `settled`: its follow-ups closed and listings decided.
+    Published,
+    /// Every visit in; one department has approved, another not yet.
+    InReview,
+    /// Drawn, the inspections under way.
+    Drawn,
+    /// Sealed, its source not yet revealed.
+    Sealed,
+    Draft,
+    /// Sealed, then cancelled with a reason.
+    Cancelled,
+}
+
+struct Spec {
+    title: &'static str,
+    domain: Domain,
+    lead: &'static str,
+    items: &'static [&'static str],
+    /// GB/T 4754 sections the task covers (none: every entity).
+    sections: &'static [&'static str],
+    quotas: [u32; 4],
+    teams: u32,
+    /// Days before today that the inspections start (negative: after today).
+    starts_ago: i64,
+    fate: Fate,
+}
+
+const SPECS: &[Spec] = &[
+    Spec {
+        title: "春季商贸流通领域部门联合抽查",
+        domain: Domain::Market,
+        lead: "amr",
+        items: &["SC-001", "SC-002", "GS-001"],
+        sections: &["F"],
+        quotas: [1, 3, 5, 3],
+        teams: 3,
+        starts_ago: 320,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "农业投入品经营主体部门联合抽查",
+        domain: Domain::Agriculture,
+        lead: "agri",
+        items: &["NY-001", "NY-002", "LC-001"],
+        sections: &["A", "F"],
+        quotas: [1, 2, 4, 3],
+        teams: 2,
+        starts_ago: 290,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "工业企业生态环境部门联合抽查",
+        domain: Domain::Ecology,
+        lead: "ecology",
+        items: &["HB-001", "SW-001"],
+        sections: &["C"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: 260,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "道路货运经营者部门联合抽查",
+        domain: Domain::Transport,
+        lead: "transport",
+        items: &["JT-001", "JJ-001"],
+        sections: &["G"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: 235,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "娱乐场所部门联合抽查",
+        domain: Domain::Culture,
+        lead: "cultenf",
+        items: &["WZ-002", "GA-001"],
+        sections: &["R"],
+        quotas: [1, 2, 2, 2],
+        teams: 2,
+        starts_ago: 205,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "餐饮住宿场所部门联合抽查（已取消）",
+        domain: Domain::Market,
+        lead: "amr",
+        items: &["SC-003", "WS-001"],
+        sections: &["H"],
+        quotas: [1, 2, 4, 3],
+        teams: 2,
+        starts_ago: 190,
+        fate: Fate::Cancelled,
+    },
+    Spec {
+        title: "餐饮住宿场所部门联合抽查",
+        domain: Domain::Market,
+        lead: "amr",
+        items: &["SC-003", "WS-001"],
+        sections: &["H"],
+        quotas: [1, 2, 4, 3],
+        teams: 2,
+        starts_ago: 180,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "种子种苗生产经营部门联合抽查",
+        domain: Domain::Agriculture,
+        lead: "agri",
+        items: &["NY-002", "LC-001"],
+        sections: &["A"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: 150,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "建设项目和矿产资源部门联合抽查",
+        domain: Domain::Ecology,
+        lead: "ecology",
+        items: &["HB-002", "ZR-001"],
+        sections: &["C", "E"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: 125,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "互联网上网服务营业场所部门联合抽查",
+        domain: Domain::Culture,
+        lead: "cultenf",
+        items: &["WZ-001", "GA-001"],
+        sections: &["R"],
+        quotas: [1, 2, 2, 2],
+        teams: 2,
+        starts_ago: 100,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "道路运输企业安全生产部门联合抽查",
+        domain: Domain::Transport,
+        lead: "transport",
+        items: &["JT-001", "YJ-002"],
+        sections: &["G"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: 80,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "工贸企业安全生产部门联合抽查",
+        domain: Domain::Market,
+        lead: "amr",
+        items: &["SC-004", "YJ-002"],
+        sections: &["C"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: 60,
+        fate: Fate::Published,
+    },
+    Spec {
+        title: "农资市场部门联合抽查",
+        domain: Domain::Market,
+        lead: "amr",
+        items: &["SC-001", "NY-001"],
+        sections: &["F"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: 40,
+        fate: Fate::InReview,
+    },
+    Spec {
+        title: "冬季食品安全部门联合抽查",
+        domain: Domain::Market,
+        lead: "amr",
+        items: &["SC-003", "WS-001"],
+        sections: &["F", "H"],
+        quotas: [1, 3, 4, 3],
+        teams: 3,
+        starts_ago: 9,
+        fate: Fate::Drawn,
+    },
+    Spec {
+        title: "兽药经营部门联合抽查",
+        domain: Domain::Agriculture,
+        lead: "agri",
+        items: &["NY-003", "SC-001"],
+        sections: &["F"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: -12,
+        fate: Fate::Sealed,
+    },
+    Spec {
+        title: "年末商贸流通领域部门联合抽查",
+        domain: Domain::Market,
+        lead: "amr",
+        items: &["SC-001", "SC-002", "SC-005", "GS-001"],
+        sections: &["F"],
+        quotas: [1, 2, 3, 2],
+        teams: 2,
+        starts_ago: -20,
+        fate: Fate::Draft,
+    },
+];
+
+/// What the year left behind, for the command line to report.
+#[derive(Debug, Default, Clone)]
+pub struct Year {
+    pub tasks: usize,
+    pub published: usize,
+    pub visits: usize,
+    pub follow_ups: usize,
+    pub listings: usize,
+    pub targeted: usize,
+    /// The department admins the year needed besides the demo's own.
+    pub department_admins: Vec<String>,
+    /// The county's demo inspector, given an account once on a team of the task under
+    /// way (unless it had one).
+    pub inspector: Option<liancha_store::demo::DemoAccount>,
+}
+
+/// One step of the year, at its moment.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Plan,
+    Create(usize),
+    Seal(usize),
+    Draw(usize),
+    /// The results of the task's visits inspected on its `k`-th working day.
+    Enter(usize, usize),
+    Approve(usize),
+    Publish(usize),
+    Settle(usize),
+    Cancel(usize),
+    Targeted(usize),
+}
+
+/// Inspection days per task over which its visits are spread.
+const DAYS: usize = 5;
+
+/// A working day at or after `d`.
+fn workday(d: NaiveDate) -> NaiveDate {
+    match d.weekday() {
+        Weekday::Sat => d + Duration::days(2),
+        Weekday::Sun => d + Duration::days(1),
+        _ => d,
+    }
+}
+
+/// A working day at or before `d`.
+fn workday_back(d: NaiveDate) -> NaiveDate {
+    match d.weekday() {
+        Weekday::Sat => d - Duration::days(1),
+        Weekday::Sun => d - Duration::days(2),
+        _ => d,
+    }
+}
+
+/// `d` at `h:m` Beijing time.
+fn at(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    liancha_domain::calendar::china_midnight(d).expect("a Beijing midnight")
+        + Duration::hours(h.into())
+        + Duration::minutes(m.into())
+}
+
+struct Dates {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+fn dates(spec: &Spec, today: NaiveDate) -> Dates {
+    let start = workday(today - Duration::days(spec.starts_ago));
+    Dates {
+        start,
+        end: start + Duration::days(30),
+    }
+}
+
+fn inspection_day(d: &Dates, k: usize) -> NaiveDate {
+    workday(d.start + Duration::days(1 + 4 * k as i64))
+}
+
+/// Every step of the year with its moment, in the order they happen.
+fn schedule(today: NaiveDate) -> Vec<(DateTime<Utc>, Step)> {
+    let mut steps = vec![(at(workday(today - Duration::days(330)), 9, 30), Step::Plan)];
+    // Work planned for later was prepared in the last days.
+    let past = |d: NaiveDate| d.min(workday_back(today - Duration::days(1)));
+    for (i, spec) in SPECS.iter().enumerate() {
+        let d = dates(spec, today);
+        let created = past(workday(d.start - Duration::days(12)));
+        steps.push((at(created, 9, 30), Step::Create(i)));
+        if spec.fate == Fate::Draft {
+            continue;
+        }
+        let sealed = past(workday(d.start - Duration::days(8)));
+        steps.push((at(sealed, 10, 0), Step::Seal(i)));
+        match spec.fate {
+            Fate::Sealed => continue,
+            Fate::Cancelled => {
+                steps.push((at(sealed, 15, 0), Step::Cancel(i)));
+                continue;
+            }
+            _ => {}
+        }
+        steps.push((at(sealed, 11, 0), Step::Draw(i)));
+        for k in 0..DAYS {
+            let day = inspection_day(&d, k);
+            if day < today {
+                steps.push((at(day, 17, 30), Step::Enter(i, k)));
+            }
+        }
+        if spec.fate == Fate::Drawn {
+            continue;
+        }
+        let reviewed = workday(d.end - Duration::days(5));
+        steps.push((at(reviewed, 10, 0), Step::Approve(i)));
+        if spec.fate == Fate::InReview {
+            continue;
+        }
+        let published = workday(reviewed + Duration::days(1));
+        steps.push((at(published, 15, 0), Step::Publish(i)));
+        let settled = workday(published + Duration::days(21));
+        steps.push((
+            at(settled.min(today - Duration::days(1)), 16, 0),
+            Step::Settle(i),
+        ));
+    }
+    for (k, t) in TARGETED.iter().enumerate() {
+        let day = workday(today - Duration::days(t.days_ago));
+        steps.push((at(day, 16, 30), Step::Targeted(k)));
+    }
+    // Stable: steps of one moment keep the order they were listed in.
+    steps.sort_by_key(|s| s.0);
+    steps
+}
+
+struct Targeted {
+    department: &'static str,
+    source: TargetedSource,
+    document: &'static str,
+    items: &'static [&'static str],
+    findings: &'static str,
+    days_ago: i64,
+    /// Part of the name of the kind of business inspected.
+    kind: &'static str,
+    /// Which of those (the n-th in the directory).
+    nth: usize,
+}
+
+const TARGETED: &[Targeted] = &[
+    Targeted {
+        department: "amr",
+        source: TargetedSource::Complaint,
+        document: "牟市监投〔{year}〕17号",
+        items: &["SC-003"],
+        findings: "群众投诉售卖过期食品，现场检查发现过期饮料 6 瓶，已责令下架并立案调查。",
+        days_ago: 230,
+        kind: "食品店",
+        nth: 11,
+    },
+    Targeted {
+        department: "agri",
+        source: TargetedSource::Referral,
+        document: "州农转〔{year}〕5号",
+        items: &["NY-001"],
+        findings: "州农业农村局转办线索，核查农药经营台账，未发现问题。",
+        days_ago: 160,
+        kind: "农资",
+        nth: 4,
+    },
+    Targeted {
+        department: "amr",
+        source: TargetedSource::DataLead,
+        document: "牟市监数〔{year}〕3号",
+        items: &["SC-002"],
+        findings: "年报数据异常线索，核查后发现年报资产数据填报错误，已指导更正。",
+        days_ago: 60,
+        kind: "有限公司",
+        nth: 23,
+    },
+];
+
+/// The result of one item at the `j`-th visit of task `i`: most find nothing; a
+/// few find a problem that was put right, one that needs a case, an entity that
+/// cannot be reached at its address, one that did not cooperate.
+fn outcome(i: usize, j: usize, item: &str, lead_item: bool) -> (Vec<ResultCategory>, String) {
+    use ResultCategory::*;
+    let none = (vec![NoProblem], String::new());
+    if i == 0 && j == 4 {
+        return (
+            vec![Obstructed],
+            "经营者拒绝检查人员进入经营场所，拒不提供相关资料。".into(),
+        );
+    }
+    let h = (i * 7 + j * 3) % 17;
+    match h {
+        0 if lead_item => (
+            vec![Corrected],
+            "现场发现经营场所未按规定公示相关证照，已当场责令改正。".into(),
+        ),
+        5 => (
+            vec![Unreachable],
+            "按登记的住所实地核查，无该经营主体，电话无人接听。".into(),
+        ),
+        9 if item == "SC-002" => (
+            vec![NotDisclosed],
+            "未按规定报送并公示上一年度年度报告。".into(),
+        ),
+        12 if !lead_item => (
+            vec![PendingAction],
+            "现场发现涉嫌违法行为，已提取证据，待立案调查。".into(),
+        ),
+        14 => (vec![NoActivity], String::new()),
+        _ => none,
+    }
+}
+
+/// The department admin of each department the year's tasks need, made like the
+/// demo's own (the demo makes only amr's and agri's).
+async fn department_admins(
+    app: &App,
+    county: &DivisionCode,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let store = app.store();
+    let departments = store.county(county).departments().await?;
+    let mut needed: Vec<&str> = SPECS
+        .iter()
+        .flat_map(|s| s.items.iter().filter_map(|c| department_of(c)))
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let mut made = Vec::new();
+    for code in needed {
+        let username = format!("{code}-admin");
+        if store.user_by_name(&username).await?.is_some() {
+            continue;
+        }
+        let name = departments
+            .iter()
+            .find(|d| d.code == code)
+            .map(|d| d.name.clone())
+            .ok_or_else(|| AppError::NotFound(format!("部门 {code}")))?;
+        store
+            .create_user(
+                &NewUser {
+                    division: county.clone(),
+                    username,
+                    display_name: format!("{name} 管理员"),
+                    role: Role::DepartmentAdmin,
+                    department: Some(code.into()),
+                    township: None,
+                    inspector_id: None,
+                    password: DEMO_PASSWORD.into(),
+                    must_change_password: false,
+                },
+                &Actor::system("demo"),
+                now,
+            )
+            .await?;
+        made.push(format!("{code}-admin"));
+    }
+    Ok(made)
+}
+
+/// The demo inspector's account, for a market inspector of the first team of task
+/// `id`: its 我的检查 then holds the visits of a task under way.
+async fn inspector_on_a_team(
+    app: &App,
+    c: &liancha_store::County<'_>,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<liancha_store::demo::DemoAccount>> {
+    let members = c.team_members(id).await?;
+    let Some(member) = members.iter().find(|m| m.active && m.department == "amr") else {
+        return Ok(None);
+    };
+    let Some(inspector) = c.inspector(&member.inspector_id).await? else {
+        return Ok(None);
+    };
+    Ok(liancha_store::demo::inspector_account(app.store(), c.code(), &inspector, now).await?)
+}
+
+/// The department an item of the demo belongs to, by its code's prefix.
+fn department_of(item: &str) -> Option<&'static str> {
+    Some(match item.get(..2)? {
+        "SC" => "amr",
+        "WS" => "health",
+        "YJ" => "emergency",
+        "GS" => "commerce",
+        "HB" => "ecology",
+        "ZR" => "natres",
+        "SW" => "water",
+        "WL" => "culture",
+        "WZ" => "cultenf",
+        "GA" => "police",
+        "JT" => "transport",
+        "JJ" => "traffic",
+        "NY" => "agri",
+        "LC" => "forestry",
+        _ => return None,
+    })
+}
+
+fn departments(spec: &Spec) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = vec![spec.lead];
+    for d in spec.items.iter().filter_map(|c| department_of(c)) {
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// When the county began its year on liancha: its accounts date from then.
+pub fn opened(today: NaiveDate) -> DateTime<Utc> {
+    at(workday(today - Duration::days(340)), 9, 0)
+}
+
+/// Plays the demo county's year up to yesterday, `today` being the county's date.
+/// Expects the demo's directories and accounts in `county` and no task yet.
+pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<Year> {
+    let made = department_admins(app, county, opened(today)).await?;
+    let principal = async |name: &str| -> Result<liancha_domain::auth::Principal> {
+        Ok(app
+            .store()
+            .user_by_name(name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("账号 {name}")))?
+            .principal())
+    };
+    let coordinator = principal("bianban").await?;
+    let mut admins = Vec::new();
+    for spec in SPECS {
+        for d in departments(spec) {
+            if !admins.iter().any(|(c, _)| *c == d) {
+                admins.push((d, principal(&format!("{d}-admin")).await?));
+            }
+        }
+    }
+    let admin = |d: &str, now: DateTime<Utc>| -> Context {
+        let p = admins
+            .iter()
+            .find(|(c, _)| *c == d)
+            .map(|(_, p)| p.clone())
+            .expect("every department of the year has its admin");
+        Context::new(p, now)
+    };
+    let c = app.store().county(county);
+    let plan_year = (today - Duration::days(330)).year();
+    let mut plan_entries: Vec<(u32, i64)> = Vec::new();
+    let mut ids: Vec<Option<i64>> = vec![None; SPECS.len()];
+    let mut out = Year {
+        department_admins: made,
+        ..Year::default()
+    };
+    for (now, step) in schedule(today) {
+        match step {
+            Step::Plan => {
+                let ctx = Context::new(coordinator.clone(), now);
+                let id = app
+                    .create_plan(
+                        &ctx,
+                        &NewPlan {
+                            year: plan_year,
+                            domain: Domain::Market,
+                            title: format!("{plan_year}年度市场监管领域部门联合抽查工作计划"),
+                            lead_department: "amr".into(),
+                            departments: vec![
+                                "commerce".into(),
+                                "health".into(),
+                                "emergency".into(),
+                                "agri".into(),
+                            ],
+                        },
+                    )
+                    .await?;
+                for spec in SPECS.iter().filter(|s| s.domain == Domain::Market) {
+                    let d = dates(spec, today);
+                    if d.start.year() != plan_year
+                        || plan_entries.iter().any(|e| e.0 == d.start.month())
+                    {
+                        continue;
+                    }
+                    let entry = app
+                        .add_plan_entry(
+                            &ctx,
+                            id,
+                            &NewPlanEntry {
+                                month: d.start.month(),
+                                title: spec.title.trim_end_matches("（已取消）").into(),
+                                items: spec.items.iter().map(|s| s.to_string()).collect(),
+                                scope: "全县范围内相关市场主体".into(),
+                            },
+                        )
+                        .await?;
+                    plan_entries.push((d.start.month(), entry));
+                }
+                app.publish_plan(&ctx, id).await?;
+            }
+            Step::Create(i) => {
+                let spec = &SPECS[i];
+                let d = dates(spec, today);
+                let ctx = admin(spec.lead, now);
+                let plan_entry_id = (spec.domain == Domain::Market && d.start.year() == plan_year)
+                    .then(|| {
+                        plan_entries
+                            .iter()
+                            .find(|e| e.0 == d.start.month())
+                            .map(|e| e.1)
+                    })
+                    .flatten();
+                let id = app
+                    .create_task(
+                        &ctx,
+                        &NewTask {
+                            year: d.start.year(),
+                            title: spec.title.into(),
+                            domain: spec.domain,
+                            mode: TaskMode::Comprehensive,
+                            lead_department: spec.lead.into(),
+                            items: spec.items.iter().map(|s| s.to_string()).collect(),
+                            scope: TaskScopeFilter {
+                                industry_sections: spec
+                                    .sections
+                                    .iter()
+                                    .map(|s| s.to_string())
+                                    .collect(),
+                                ..TaskScopeFilter::default()
+                            },
+                            quotas: QuotaSpec::Count(spec.quotas),
+                            team_count: spec.teams,
+                            team_size: 2,
+                            avoid_same_township: false,
+                            inspection_start: d.start,
+                            inspection_end: d.end,
+                            plan_entry_id,
+                        },
+                    )
+                    .await?;
+                ids[i] = Some(id);
+                out.tasks += 1;
+            }
+            Step::Seal(i) => {
+                let id = ids[i].expect("created");
+                let ctx = admin(SPECS[i].lead, now);
+                let reveal_after = if SPECS[i].fate == Fate::Sealed {
+                    // Revealed tomorrow: a sealed task waiting for its source.
+                    at(today + Duration::days(1), 10, 0)
+                } else {
+                    now + Duration::minutes(30)
+                };
+                let source = SourceDecl::other("县公证处公证员现场掷骰（五枚）", reveal_after)
+                    .map_err(|e| AppError::invalid(e.to_string()))?;
+                let version = c.task_or_404(id).await?.version;
+                app.commit(&ctx, id, version, &[source], true).await?;
+            }
+            Step::Draw(i) => {
+                let id = ids[i].expect("created");
+                let ctx = admin(SPECS[i].lead, now);
+                let version = c.task_or_404(id).await?.version;
+                let dice = [
+                    "3 1 4 1 5",
+                    "2 7 1 8 2",
+                    "1 4 1 4 2",
+                    "1 7 3 2 0",
+                    "6 1 8 0 3",
+                ];
+                app.draw(&ctx, id, version, &[dice[i % dice.len()].into()], true)
+                    .await?;
+                if SPECS[i].fate == Fate::Drawn {
+                    out.inspector = inspector_on_a_team(app, &c, id, now).await?;
+                }
+            }
+            Step::Cancel(i) => {
+                let id = ids[i].expect("created");
+                let ctx = admin(SPECS[i].lead, now);
+                let version = c.task_or_404(id).await?.version;
+                app.cancel(&ctx, id, version, "抽查范围漏选住宿业，方案作废后重新制定")
+                    .await?;
+            }
+            Step::Enter(i, k) => {
+                let spec = &SPECS[i];
+                let id = ids[i].expect("created");
+                let day = inspection_day(&dates(spec, today), k);
+                let visits = c.visits(id).await?;
+                let assigned = visits.iter().filter(|v| v.team_no.is_some());
+                for (j, v) in assigned.enumerate().filter(|(j, _)| j % DAYS == k) {
+                    for (n, dept) in departments(spec).into_iter().enumerate() {
+                        let results: Vec<ItemResult> = spec
+                            .items
+                            .iter()
+                            .filter(|code| department_of(code) == Some(dept))
+                            .map(|code| {
+                                let (categories, findings) = outcome(i, j, code, dept == spec.lead);
+                                ItemResult {
+                                    item_code: (*code).into(),
+                                    categories,
+                                    methods: vec![InspectionMethod::OnSite],
+                                    findings,
+                                }
+                            })
+                            .collect();
+                        let ctx = admin(dept, now + Duration::minutes((j * 3 + n) as i64));
+                        app.record_results(&ctx, id, &v.entity_id, Some(day), &results)
+                            .await?;
+                    }
+                    out.visits += 1;
+                }
+            }
+            Step::Approve(i) => {
+                let spec = &SPECS[i];
+                let id = ids[i].expect("created");
+                let all = departments(spec);
+                // In review: the lead has approved, the other department not yet.
+                let approving = if spec.fate == Fate::InReview {
+                    &all[..1]
+                } else {
+                    &all[..]
+                };
+                for (n, dept) in approving.iter().enumerate() {
+                    let ctx = admin(dept, now + Duration::minutes(20 * n as i64));
+                    app.approve_results(&ctx, id, true).await?;
+                }
+            }
+            Step::Publish(i) => {
+                let id = ids[i].expect("created");
+                let ctx = admin(SPECS[i].lead, now);
+                let version = c.task_or_404(id).await?.version;
+                app.publish(&ctx, id, version, true).await?;
+                out.published += 1;
+            }
+            Step::Settle(i) => {
+                let id = ids[i].expect("created");
+                // Work published three weeks or more ago is done; newer work is open,
+                // its follow-ups given a due date.
+                let done = SPECS[i].starts_ago > 100;
+                let follow_ups = c.follow_ups(None, false).await?;
+                for f in follow_ups.iter().filter(|f| f.task_id == Some(id)) {
+                    let ctx = admin(&f.department, now);
+                    let change = if done {
+                        FollowUpChange::Close {
+                            note: match f.kind {
+                                FollowUpKind::Case => "已立案查处，作出行政处罚决定并结案。".into(),
+                                _ => "复查确认已整改到位。".into(),
+                            },
+                        }
+                    } else {
+                        FollowUpChange::Update {
+                            kind: f.kind,
+                            due_on: Some(today + Duration::days(15)),
+                            target_department: None,
+                            note: "已下达责令整改通知书，限期整改。".into(),
+                        }
+                    };
+                    app.change_follow_up(&ctx, f.id, change).await?;
+                    out.follow_ups += 1;
+                }
+                if done {
+                    for p in c
+                        .credit_proposals(None)
+                        .await?
+                        .iter()
+                        .filter(|p| p.task_id == Some(id))
+                    {
+                        let ctx = admin(&p.department, now + Duration::minutes(30));
+                        app.decide_credit(&ctx, p.id, true, "经核实，依法列入。", true)
+                            .await?;
+                        out.listings += 1;
+                    }
+                }
+            }
+            Step::Targeted(k) => {
+                let t = &TARGETED[k];
+                let ctx = admin(t.department, now);
+                let filter = EntityFilter {
+                    query: Some(t.kind.into()),
+                    status: Some(EntityStatus::Active),
+                    ..EntityFilter::default()
+                };
+                let page = c.entities(&filter, t.nth as i64, 1).await?;
+                let entity = page
+                    .rows
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| AppError::NotFound(format!("检查对象「{}」", t.kind)))?
+                    .id;
+                app.record_targeted(
+                    &ctx,
+                    TargetedInput {
+                        entity_id: entity,
+                        source: t.source,
+                        document_ref: t.document.replace("{year}", &now.year().to_string()),
+                        inspected_on: liancha_domain::calendar::china_date(now),
+                        items: t.items.iter().map(|s| s.to_string()).collect(),
+                        findings: t.findings.into(),
+                    },
+                )
+                .await?;
+                out.targeted += 1;
+            }
+        }
+    }
+    Ok(out)
+}
