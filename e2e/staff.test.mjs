@@ -811,7 +811,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
 
     // The county's statistics count the published visits.
     await page.goto('/c/532323/stats');
-    assert.ok((await page.locator('svg.chart').count()) >= 3);
+    assert.ok((await page.locator('figure.chart').count()) >= 3);
     await context.close();
   });
 
@@ -830,7 +830,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.getByRole('link', { name: '监督看板' }).click();
     await page.waitForURL('**/staff/oversight');
     await assertText(tableAfter(page, '本年度任务').locator('tr', { hasText: title }), '结果已公示');
-    assert.ok((await page.locator('svg.chart').count()) >= 2);
+    assert.ok((await page.locator('figure.chart').count()) >= 2);
     // Each task in one domain: the domain rows add up to the county's task count.
     const total = Number(await page.locator('.cards .card b').first().innerText());
     const domainRows = await tableAfter(page, '按领域').evaluate((table) =>

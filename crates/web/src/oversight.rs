@@ -17,7 +17,7 @@ use crate::session::Staff;
 use crate::staff::Names;
 use crate::{AppState, WebError};
 
-/// Escapes text for SVG/XML.
+/// Escapes text for HTML.
 fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -26,36 +26,27 @@ fn xml(s: &str) -> String {
 }
 
 /// A horizontal bar chart: one row per label, bars scaled to the largest value.
-/// `value` is what the bar measures; `text` what is written beside it.
+/// `value` is what the bar measures; `text` what is written beside it. HTML rather
+/// than SVG, so that labels keep their full text and wrap on a phone instead of
+/// shrinking with the drawing; each bar is a `<meter>`, sized without inline style
+/// (the CSP allows none).
 pub fn bar_chart(title: &str, rows: &[(String, i64, String)]) -> String {
-    let row_h = 22;
-    let label_w = 190;
-    let bar_w = 360;
-    let h = 30 + rows.len() as i64 * row_h + 10;
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{t}\">\
-         <text x=\"0\" y=\"16\" class=\"chart-title\">{t}</text>",
-        w = label_w + bar_w + 90,
+        "<figure class=\"chart\"><figcaption>{t}</figcaption><div class=\"bars\">",
         t = xml(title)
     );
-    for (i, (label, value, text)) in rows.iter().enumerate() {
-        let y = 30 + i as i64 * row_h;
-        let w = value * bar_w / max;
+    for (label, value, text) in rows {
         s.push_str(&format!(
-            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{label}</text>\
-             <rect x=\"{bx}\" y=\"{y}\" width=\"{w}\" height=\"{bh}\" class=\"bar\"/>\
-             <text x=\"{vx}\" y=\"{ty}\">{text}</text>",
-            lx = label_w - 6,
-            ty = y + 14,
+            "<span class=\"bar-label\">{label}</span>\
+             <meter min=\"0\" max=\"{max}\" value=\"{value}\" title=\"{text}\"></meter>\
+             <span class=\"bar-value\">{text}</span>",
             label = xml(label),
-            bx = label_w,
-            bh = row_h - 6,
-            vx = label_w + w + 4,
+            value = (*value).max(0),
             text = xml(text),
         ));
     }
-    s.push_str("</svg>");
+    s.push_str("</div></figure>");
     s
 }
 
@@ -537,15 +528,21 @@ mod tests {
 
     #[test]
     fn chart_escapes_labels_and_scales_bars() {
-        let svg = bar_chart(
+        let html = bar_chart(
             "a<b",
             &[
                 ("x&y".into(), 50, "50%".into()),
                 ("z".into(), 100, "100%".into()),
             ],
         );
-        assert!(svg.contains("a&lt;b") && svg.contains("x&amp;y"));
-        assert!(svg.contains("width=\"180\"") && svg.contains("width=\"360\""));
+        assert!(html.contains("a&lt;b") && html.contains("x&amp;y"));
+        assert!(
+            html.contains(r#"max="100" value="50""#) && html.contains(r#"max="100" value="100""#)
+        );
+        assert!(
+            !html.contains("style="),
+            "no inline style: the CSP forbids it"
+        );
         assert_eq!(percent(1234), "12.34%");
         assert_eq!(percent(5), "0.05%");
     }

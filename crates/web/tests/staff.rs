@@ -379,7 +379,7 @@ async fn every_route_with_every_role(engine: Engine) {
         .get(&sessions["duchashi"].cookie, "/staff/oversight")
         .await;
     assert!(
-        dash.contains("<svg") && dash.contains("牟定县市场监督管理局"),
+        dash.contains("<meter") && dash.contains("牟定县市场监督管理局"),
         "{dash}"
     );
     let (_, report) = srv
@@ -1199,7 +1199,7 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
     // 牟定县 is in every demo name: every published visit, and only those.
     let published = visits.iter().filter(|v| v.team_no.is_some()).count();
     assert_eq!(pages[8].matches("href=\"/public/tasks/").count(), published);
-    assert!(pages[9].contains("抽查结果统计") && pages[9].contains("<svg"));
+    assert!(pages[9].contains("抽查结果统计") && pages[9].contains("<meter"));
     assert!(
         pages[9].contains(&format!("{published} 户次")),
         "stats count the published visits"
