@@ -15,7 +15,7 @@ use liancha_domain::EntityStatus;
 use liancha_domain::auth::Role;
 use liancha_domain::org::DivisionCode;
 use liancha_domain::workflow::{
-    FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode,
+    FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode, WitnessRole,
 };
 use liancha_domain::{Domain, InspectionMethod};
 use liancha_store::accounts::{Actor, NewUser};
@@ -689,6 +689,16 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                     .map_err(|e| AppError::invalid(e.to_string()))?;
                 let version = c.task_or_404(id).await?.version;
                 app.commit(&ctx, id, version, &[source], true).await?;
+                // The notary who throws the dice witnesses the draw.
+                let notaries = ["李文华", "王丽萍"];
+                app.add_witness(
+                    &ctx,
+                    id,
+                    notaries[i % notaries.len()],
+                    WitnessRole::Notary,
+                    "牟定县公证处",
+                )
+                .await?;
             }
             Step::Draw(i) => {
                 let id = ids[i].expect("created");

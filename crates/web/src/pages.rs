@@ -247,6 +247,20 @@ impl EntitiesPage {
     }
 }
 
+/// Page `requested` (as the query gave it) of `rows`, `per` to a page: the rows, the
+/// page shown and the number of pages. A missing, malformed or out-of-range page
+/// shows the nearest that exists, so a bookmark never fails.
+pub(crate) fn page_of<T>(rows: Vec<T>, requested: &str, per: usize) -> (Vec<T>, usize, usize) {
+    let pages = rows.len().div_ceil(per).max(1);
+    let page = requested
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let rows = rows.into_iter().skip((page - 1) * per).take(per).collect();
+    (rows, page, pages)
+}
+
 pub(crate) fn query_pair(out: &mut String, key: &str, value: &str) {
     if !value.is_empty() {
         if !out.is_empty() {
@@ -503,4 +517,26 @@ pub async fn stylesheet() -> impl IntoResponse {
 
 pub async fn not_found() -> WebError {
     WebError::NotFound("页面不存在".into())
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    #[test]
+    fn a_page_is_always_one_that_exists() {
+        let rows: Vec<u32> = (1..=120).collect();
+        assert_eq!(page_of(rows.clone(), "", 50), ((1..=50).collect(), 1, 3));
+        assert_eq!(
+            page_of(rows.clone(), "3", 50),
+            ((101..=120).collect(), 3, 3)
+        );
+        assert_eq!(page_of(rows.clone(), " 2 ", 50).1, 2);
+        assert_eq!(page_of(rows.clone(), "4", 50).1, 3);
+        for bad in ["99999999999999999999999", "-1", "x"] {
+            assert_eq!(page_of(rows.clone(), bad, 50).1, 1, "{bad}");
+        }
+        assert_eq!(page_of(rows.clone(), "0", 50).1, 1);
+        assert_eq!(page_of(Vec::<u32>::new(), "2", 50), (vec![], 1, 1));
+    }
 }

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Datelike;
-use liancha_domain::workflow::{TaskState, VisitState};
+use liancha_domain::workflow::{ResultCategory, TaskState, VisitState};
 use liancha_store::tasks::{Task, TaskFilter, TeamMember, Visit};
 use serde::Deserialize;
 
@@ -231,8 +231,78 @@ struct TaskPage {
     seed: String,
     witnesses: Vec<liancha_store::tasks::Witness>,
     teams: std::collections::BTreeMap<i32, Vec<TeamMember>>,
-    results: Vec<(String, String, Vec<liancha_store::results::PublishedResult>)>,
+    /// This page's visits.
+    results: Vec<PublicVisit>,
     attachments: Vec<liancha_store::results::Attachment>,
+    /// Visits published, and those of them with a problem.
+    total: usize,
+    with_problems: usize,
+    problems_only: bool,
+    page: usize,
+    pages: usize,
+}
+
+/// One entity's published results, as a line of the public task page.
+struct PublicVisit {
+    entity_id: String,
+    entity_name: String,
+    results: Vec<liancha_store::results::PublishedResult>,
+}
+
+impl PublicVisit {
+    fn has_problem(&self) -> bool {
+        self.results
+            .iter()
+            .any(|r| r.categories.iter().any(|c| c.is_problem()))
+    }
+
+    /// Every item 未发现问题: said once for the visit rather than per item.
+    fn all_clear(&self) -> bool {
+        self.results
+            .iter()
+            .all(|r| r.categories == [ResultCategory::NoProblem])
+    }
+
+    /// The days inspected, each once.
+    fn days(&self) -> String {
+        let mut days: Vec<chrono::NaiveDate> =
+            self.results.iter().filter_map(|r| r.inspected_on).collect();
+        days.sort_unstable();
+        days.dedup();
+        days.iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+impl TaskPage {
+    fn link(&self, page: impl std::borrow::Borrow<usize>) -> String {
+        let page = *page.borrow();
+        let mut q = String::new();
+        if self.problems_only {
+            crate::pages::query_pair(&mut q, "show", "problems");
+        }
+        if page > 1 {
+            crate::pages::query_pair(&mut q, "page", &page.to_string());
+        }
+        if q.is_empty() {
+            format!("/public/tasks/{}", self.task.id)
+        } else {
+            format!("/public/tasks/{}?{q}", self.task.id)
+        }
+    }
+}
+
+/// Visits per page of a published task: a county-wide task has over a thousand.
+const VISITS_PER_PAGE: usize = 50;
+
+#[derive(Deserialize, Default)]
+pub struct PublicTaskQuery {
+    #[serde(default)]
+    show: String,
+    #[serde(default)]
+    page: String,
 }
 
 /// A published task: its plan digest, sources and revealed values, seed, teams (names
@@ -240,6 +310,7 @@ struct TaskPage {
 pub async fn task(
     State(s): State<AppState>,
     Path(id): Path<i64>,
+    Query(q): Query<PublicTaskQuery>,
 ) -> Result<Html<String>, WebError> {
     let (portal, task) = published(&s, id).await?;
     let c = portal.rows(&s);
@@ -252,14 +323,24 @@ pub async fn task(
     for m in c.team_members(id).await?.into_iter().filter(|m| m.active) {
         teams.entry(m.team_no).or_default().push(m);
     }
-    let mut results: Vec<(String, String, Vec<liancha_store::results::PublishedResult>)> =
-        Vec::new();
+    let mut visits: Vec<PublicVisit> = Vec::new();
     for r in c.published_results_of_task(id).await? {
-        match results.last_mut() {
-            Some((e, _, v)) if *e == r.entity_id => v.push(r),
-            _ => results.push((r.entity_id.clone(), r.entity_name.clone(), vec![r])),
+        match visits.last_mut() {
+            Some(v) if v.entity_id == r.entity_id => v.results.push(r),
+            _ => visits.push(PublicVisit {
+                entity_id: r.entity_id.clone(),
+                entity_name: r.entity_name.clone(),
+                results: vec![r],
+            }),
         }
     }
+    let total = visits.len();
+    let with_problems = visits.iter().filter(|v| v.has_problem()).count();
+    let problems_only = q.show == "problems";
+    if problems_only {
+        visits.retain(PublicVisit::has_problem);
+    }
+    let (results, page, pages) = crate::pages::page_of(visits, &q.page, VISITS_PER_PAGE);
     Ok(Html(
         TaskPage {
             names: Names::load(&s, &portal.code).await?,
@@ -273,6 +354,11 @@ pub async fn task(
             seed,
             teams,
             results,
+            total,
+            with_problems,
+            problems_only,
+            page,
+            pages,
             task,
             portal: Some(portal.clone()),
         }
@@ -427,18 +513,7 @@ async fn lists_page(
         .filter(|e| query.township.is_empty() || e.township == query.township)
         .collect();
     let total = rows.len();
-    let pages = total.div_ceil(LIST_PAGE).max(1);
-    let page = query
-        .page
-        .trim()
-        .parse::<usize>()
-        .unwrap_or(1)
-        .clamp(1, pages);
-    let rows = rows
-        .into_iter()
-        .skip((page - 1) * LIST_PAGE)
-        .take(LIST_PAGE)
-        .collect();
+    let (rows, page, pages) = crate::pages::page_of(rows, &query.page, LIST_PAGE);
     Ok(Html(
         ListsPage {
             portal,

@@ -241,6 +241,47 @@ async fn every_page_of_every_role(engine: Engine) {
     );
     println!("public: {} pages", public.pages.len());
 
+    // A published task's results, counted from the rows: all, and only problems.
+    let tasks = mouding.tasks(&Default::default()).await.unwrap();
+    for t in tasks.iter().filter(|t| t.published_at.is_some()) {
+        let rows = mouding.published_results_of_task(t.id).await.unwrap();
+        let entities: BTreeSet<&str> = rows.iter().map(|r| r.entity_id.as_str()).collect();
+        let problems: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r.categories.iter().any(|c| c.is_problem()))
+            .map(|r| r.entity_id.as_str())
+            .collect();
+        let line = "<td data-label=\"检查对象\">";
+        let (status, _, all) = get(&s, None, &mut None, &format!("/public/tasks/{}", t.id)).await;
+        assert_eq!(status, 200);
+        assert!(
+            all.contains(&format!(
+                "检查结果（{} 户，发现问题 {} 户）",
+                entities.len(),
+                problems.len()
+            )),
+            "task {}",
+            t.id
+        );
+        assert_eq!(all.matches(line).count(), entities.len().min(50));
+        let (_, _, only) = get(
+            &s,
+            None,
+            &mut None,
+            &format!("/public/tasks/{}?show=problems", t.id),
+        )
+        .await;
+        assert_eq!(only.matches(line).count(), problems.len(), "task {}", t.id);
+        for e in &problems {
+            assert!(
+                only.contains(&format!("/entities/{e}\"")),
+                "task {}: {e}",
+                t.id
+            );
+        }
+        assert!(!only.contains("各事项均未发现问题"));
+    }
+
     for user in [
         "admin",
         "bianban",
