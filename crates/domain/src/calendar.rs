@@ -27,6 +27,12 @@ pub fn format_china_time_seconds(t: chrono::DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A date as official documents write it: `2026年12月9日` (no leading zeros).
+pub fn chinese_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
 /// The date in China at a moment.
 pub fn china_date(t: chrono::DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&china()).date_naive()
@@ -175,6 +181,13 @@ impl WorkCalendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_write_dates_the_chinese_way() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(chinese_date(d(2026, 12, 9)), "2026年12月9日");
+        assert_eq!(chinese_date(d(2027, 1, 1)), "2027年1月1日");
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

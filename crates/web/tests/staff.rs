@@ -447,6 +447,20 @@ async fn every_route_with_every_role(engine: Engine) {
         "{notices}"
     );
     assert!(!notices.contains("<?xml"));
+    // Dates the way official documents write them, the notice dated the day of the draw.
+    let task = mouding.task_or_404(drawn).await.unwrap();
+    let cn = liancha_domain::calendar::chinese_date;
+    assert!(
+        notices.contains(&format!(
+            "{}至{}期间",
+            cn(task.inspection_start),
+            cn(task.inspection_end)
+        )),
+        "{notices}"
+    );
+    let drawn_on = liancha_domain::calendar::china_date(task.drawn_at.unwrap());
+    assert!(notices.contains(&format!("<br>{}</p>", cn(drawn_on))));
+    assert!(!notices.contains(&task.inspection_start.to_string()));
 
     // What an inspector and a foreign department see in lists.
     let (_, list) = srv.get(&sessions["env-admin"].cookie, "/staff/tasks").await;

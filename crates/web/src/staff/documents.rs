@@ -14,6 +14,8 @@ struct DocumentsPage {
     forms: bool,
     /// `http://host` the notice's QR code points to.
     origin: String,
+    /// The notices' date: the day of the draw that chose their entities.
+    issued: chrono::NaiveDate,
 }
 
 impl DocumentsPage {
@@ -65,9 +67,9 @@ async fn documents(
     team: Option<i32>,
 ) -> PageResult {
     let (task, _) = load_task(&s, &staff, id).await?;
-    if task.drawn_at.is_none() {
+    let Some(drawn_at) = task.drawn_at else {
         return Err(WebError::NotFound("该任务尚未抽取".into()));
-    }
+    };
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
     for m in staff
         .rows(&s)
@@ -101,6 +103,7 @@ async fn documents(
         teams,
         forms,
         origin,
+        issued: liancha_domain::calendar::china_date(drawn_at),
     })
 }
 

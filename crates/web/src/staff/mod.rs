@@ -133,6 +133,11 @@ pub fn time_seconds(t: &DateTime<Utc>) -> String {
     liancha_domain::calendar::format_china_time_seconds(*t)
 }
 
+/// A date in a printed document: 2026年12月9日.
+pub fn cn_date(d: &chrono::NaiveDate) -> String {
+    liancha_domain::calendar::chinese_date(*d)
+}
+
 pub fn time_opt(t: &Option<DateTime<Utc>>) -> String {
     t.as_ref().map(time).unwrap_or_default()
 }
