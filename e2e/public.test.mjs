@@ -82,6 +82,9 @@ describe('public pages', { skip: BASE === '' && 'BASE_URL is not set (run e2e/ru
     const v = await verifyFile('tampered.json', readFileSync(join(VECTORS, 'tampered-order.json')));
     assert.equal(v.status, 'mismatch', v.text);
     assert.match(v.text, /result\.selected\[0\]\.id/);
+    // Said in Chinese: where, and what differs.
+    assert.match(v.text, /不一致：第 1 个抽中主体（result\.selected\[0\]\.id）/);
+    assert.match(v.text, /重新计算得 .*，记录中为 /);
   });
 
   // The figure is reported, not asserted tightly: timing belongs to measurements,

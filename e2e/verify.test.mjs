@@ -441,3 +441,16 @@ test('a county-sized record (25,000 entities, 150 inspectors) draws and verifies
   const bad = await verifyRecord(pretty(r));
   assert.deepEqual([bad.code, bad.path], ['mismatch', 'result.selected[500].id']);
 });
+
+test('the verify page says where a record differs, and when, as people read it', async () => {
+  const { pathText, beijingTime } = await import('../crates/web/static/verify-page.js');
+  assert.equal(pathText('result.selected[2].id'), '第 3 个抽中主体');
+  assert.equal(pathText('result.teams[1].members[0]'), '第 2 个检查组的第 1 名成员');
+  assert.equal(pathText('plan_digest'), '方案摘要');
+  assert.equal(pathText('reveal[0]'), '第 1 个随机源的开奖值');
+  assert.equal(pathText(null), '');
+  assert.equal(beijingTime('2026-01-12T02:00:00Z'), '2026-01-12 10:00:00（北京时间）');
+  assert.equal(beijingTime('2026-12-31T16:30:05Z'), '2027-01-01 00:30:05（北京时间）');
+  assert.equal(beijingTime('not a time'), 'not a time');
+});
+

@@ -17,6 +17,38 @@ const CODE_TEXT = {
   'internal-error': '验证程序出错',
 };
 
+/** Where in a record a path points, in words: `result.selected[2].id` → 第 3 个抽中主体. */
+export function pathText(path) {
+  if (!path) return '';
+  const n = (s) => Number(s) + 1;
+  const rules = [
+    [/^plan_digest$/, () => '方案摘要'],
+    [/^seed$/, () => '随机种子'],
+    [/^reveal\[(\d+)\]/, (m) => `第 ${n(m[1])} 个随机源的开奖值`],
+    [/^result\.selected\[(\d+)\]/, (m) => `第 ${n(m[1])} 个抽中主体`],
+    [/^result\.teams\[(\d+)\]\.members\[(\d+)\]/, (m) => `第 ${n(m[1])} 个检查组的第 ${n(m[2])} 名成员`],
+    [/^result\.teams\[(\d+)\]/, (m) => `第 ${n(m[1])} 个检查组`],
+    [/^result\.assignments\[(\d+)\]/, (m) => `第 ${n(m[1])} 条分派`],
+    [/^result\.unassigned/, () => '未分派的主体'],
+    [/^plan\./, () => '抽取方案'],
+    [/^result/, () => '抽取结果'],
+  ];
+  for (const [re, text] of rules) {
+    const m = path.match(re);
+    if (m) return text(m);
+  }
+  return '';
+}
+
+/** An RFC 3339 UTC time as people in the county read it: 2026-01-12 10:00:00（北京时间）. */
+export function beijingTime(rfc3339) {
+  const t = Date.parse(rfc3339);
+  if (Number.isNaN(t)) return rfc3339;
+  const b = new Date(t + 8 * 3600 * 1000);
+  const p = (x) => String(x).padStart(2, '0');
+  return `${b.getUTCFullYear()}-${p(b.getUTCMonth() + 1)}-${p(b.getUTCDate())} ${p(b.getUTCHours())}:${p(b.getUTCMinutes())}:${p(b.getUTCSeconds())}（北京时间）`;
+}
+
 const byId = (id) => document.getElementById(id);
 
 function el(tag, text, className) {
@@ -47,7 +79,7 @@ function showVerdict(v, ms) {
       ['已分派', `${s.assignments} 户`],
       ['未分派', `${s.unassigned} 户`],
     ];
-    if (s.committed_at) rows.push(['方案登记时间', s.committed_at]);
+    if (s.committed_at) rows.push(['方案登记时间', beijingTime(s.committed_at)]);
     rows.push(['用时', `${Math.round(ms)} 毫秒`]);
     const dl = el('dl');
     for (const [name, value, mono] of rows) {
@@ -69,8 +101,9 @@ function showVerdict(v, ms) {
   }
   const label = CODE_TEXT[v.code] || v.code;
   if (v.code === 'mismatch') {
+    const where = pathText(v.path);
     show('mismatch', [
-      el('p', `不一致：${v.path}`, 'verify-verdict'),
+      el('p', `不一致：${where ? `${where}（${v.path}）` : v.path}`, 'verify-verdict'),
       el('p', `${label}。`),
       el('p', v.message),
       el('p', `用时 ${Math.round(ms)} 毫秒`),
@@ -140,5 +173,8 @@ function init() {
   }
 }
 
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+// Imported outside a page (the node tests of pathText), there is nothing to set up.
+if (typeof document === 'undefined') {
+  // no page
+} else if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
 else init();

@@ -108,7 +108,7 @@ export function parseStrict(input) {
       const before = text.slice(0, e.offset);
       const line = before.split('\n').length;
       const column = [...before.slice(before.lastIndexOf('\n') + 1)].length + 1;
-      const err = new DrawError('invalid-json', `line ${line}, column ${column}: ${e.message}`);
+      const err = new DrawError('invalid-json', `第 ${line} 行第 ${column} 列：${e.message}`);
       err.offset = e.offset;
       throw err;
     }
@@ -1031,11 +1031,11 @@ function abbreviate(v) {
  */
 function firstDifference(expected, found, path) {
   if (Array.isArray(expected)) {
-    if (!Array.isArray(found)) return [path, `expected an array, found ${abbreviate(found)}`];
+    if (!Array.isArray(found)) return [path, `应为数组，记录中为 ${abbreviate(found)}`];
     const n = Math.max(expected.length, found.length);
     for (let i = 0; i < n; i++) {
-      if (i >= found.length) return [`${path}[${i}]`, `expected ${abbreviate(expected[i])}, found nothing`];
-      if (i >= expected.length) return [`${path}[${i}]`, `unexpected extra value ${abbreviate(found[i])}`];
+      if (i >= found.length) return [`${path}[${i}]`, `应为 ${abbreviate(expected[i])}，记录中缺少此项`];
+      if (i >= expected.length) return [`${path}[${i}]`, `记录中多出一项 ${abbreviate(found[i])}`];
       const e = expected[i];
       const f = found[i];
       if (e === f) continue;
@@ -1045,25 +1045,25 @@ function firstDifference(expected, found, path) {
     return null;
   }
   if (isObject(expected)) {
-    if (!isObject(found)) return [path, `expected an object, found ${abbreviate(found)}`];
+    if (!isObject(found)) return [path, `应为对象，记录中为 ${abbreviate(found)}`];
     for (const k of Object.keys(expected)) {
-      if (!hasOwn(found, k)) return [`${path}.${k}`, `expected ${abbreviate(expected[k])}, found nothing`];
+      if (!hasOwn(found, k)) return [`${path}.${k}`, `应为 ${abbreviate(expected[k])}，记录中缺少此项`];
       const d = firstDifference(expected[k], found[k], `${path}.${k}`);
       if (d) return d;
     }
     for (const k of keysInOrder(found)) {
-      if (!hasOwn(expected, k)) return [`${path}.${k}`, 'unexpected key'];
+      if (!hasOwn(expected, k)) return [`${path}.${k}`, '记录中多出此键'];
     }
     return null;
   }
   if (expected === found) return null;
-  return [path, `expected ${abbreviate(expected)}, found ${abbreviate(found)}`];
+  return [path, `重新计算得 ${abbreviate(expected)}，记录中为 ${abbreviate(found)}`];
 }
 
 function compare(expected, found, path) {
   const d = firstDifference(expected, found, path);
   if (d) {
-    throw new DrawError('mismatch', `record differs from its recomputation at \`${d[0]}\`: ${d[1]}`, d[0]);
+    throw new DrawError('mismatch', `记录与重新计算的结果在 ${d[0]} 处不同：${d[1]}`, d[0]);
   }
 }
 
