@@ -128,6 +128,18 @@ fn enters_whole_visit(ctx: &Context) -> bool {
     ctx.principal.role == Role::Inspector
 }
 
+/// Whether the principal may enter results of the visit now: a drawn task, a visit
+/// not yet submitted (or returned), a role that records results, and items of its own.
+fn editable(ctx: &Context, access: &VisitAccess, entry_items: &[String]) -> bool {
+    access.task.state == TaskState::Drawn
+        && matches!(
+            access.visit.state,
+            VisitState::Pending | VisitState::Returned
+        )
+        && ctx.may(&Action::RecordResults(&access.scope))
+        && !entry_items.is_empty()
+}
+
 /// The department whose results the principal reviews in a task with `departments`.
 pub fn review_department(ctx: &Context, departments: &[String]) -> Option<String> {
     ctx.principal
@@ -180,13 +192,7 @@ impl App {
         let entry_items = entry_items(ctx, &access.task);
         let may_record = ctx.may(&Action::RecordResults(&access.scope));
         let drawn = access.task.state == TaskState::Drawn;
-        let editable = drawn
-            && matches!(
-                access.visit.state,
-                VisitState::Pending | VisitState::Returned
-            )
-            && may_record
-            && !entry_items.is_empty();
+        let editable = editable(ctx, &access, &entry_items);
         let can_attach = drawn
             && matches!(
                 access.visit.state,
@@ -228,6 +234,61 @@ impl App {
             previous,
             next,
         })
+    }
+
+    /// Saves the principal's result form of a visit as it stands (暂存), to finish
+    /// later: only where they may enter results now and only their own items. Nothing
+    /// else is checked, as a draft may be half filled; it is private to them and is
+    /// no record of the inspection, so it writes no audit entry.
+    pub async fn save_draft(
+        &self,
+        ctx: &Context,
+        id: i64,
+        entity: &str,
+        inspected_on: &str,
+        results: &[ItemResult],
+    ) -> Result<()> {
+        let access = self.visit_access(ctx, id, entity).await?;
+        ctx.require(&Action::RecordResults(&access.scope))?;
+        let own = entry_items(ctx, &access.task);
+        if results.iter().any(|r| !own.contains(&r.item_code)) {
+            return Err(AppError::Forbidden);
+        }
+        if !editable(ctx, &access, &own) {
+            return Err(AppError::WrongState(
+                "本户的检查结果已提交或任务不在检查阶段，不能暂存".into(),
+            ));
+        }
+        for r in results {
+            if r.findings.chars().count() > liancha_domain::text::FREE_TEXT.max_chars {
+                return Err(AppError::invalid_field(
+                    &format!("findings_{}", r.item_code),
+                    format!(
+                        "检查情况不能超过 {} 字",
+                        liancha_domain::text::FREE_TEXT.max_chars
+                    ),
+                ));
+            }
+        }
+        let date: String = inspected_on.trim().chars().take(20).collect();
+        self.county(ctx)
+            .save_visit_draft(id, entity, ctx.principal.user_id, &date, results, ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    /// The principal's own draft of a visit, while they may still enter its results.
+    pub async fn own_draft(
+        &self,
+        ctx: &Context,
+        id: i64,
+        entity: &str,
+    ) -> Result<Option<liancha_store::drafts::VisitDraft>> {
+        self.visit_access(ctx, id, entity).await?;
+        Ok(self
+            .county(ctx)
+            .visit_draft(id, entity, ctx.principal.user_id)
+            .await?)
     }
 
     /// Enters results of a visit: the team enters every item and so submits the
@@ -273,6 +334,15 @@ impl App {
                 )
                 .await?
         };
+        // The results are in: the draft they were finished from has served. Losing
+        // this cleanup only leaves a draft the form no longer shows.
+        if let Err(e) = self
+            .county(ctx)
+            .drop_visit_draft(id, entity, ctx.principal.user_id)
+            .await
+        {
+            tracing::warn!(task = id, entity, error = %e, "draft not dropped");
+        }
         Ok(state)
     }
 

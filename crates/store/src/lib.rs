@@ -42,6 +42,7 @@ pub mod bulk;
 pub mod campaigns;
 pub mod demo;
 pub mod directories;
+pub mod drafts;
 pub mod draw;
 mod error;
 pub mod export;

@@ -155,6 +155,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "substituted" => "已按规则替补，并记入日志。",
         "submitted" => "检查结果已提交，待部门审核。",
         "saved" => "本部门事项的结果已保存；其他部门录入各自事项后即提交审核。",
+        "draft" => "已暂存，尚未提交。再次打开本户即可接着填写，填完后请点“提交检查结果”。",
         "returned" => "已退回，检查组修改后重新提交。",
         "approved" => "本部门已审核通过。",
         "published" => "检查结果已公示。",

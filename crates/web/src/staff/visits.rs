@@ -50,6 +50,8 @@ struct VisitPage {
     date_value: String,
     /// A refused form's errors, by field (`inspected_on`, `cat_<item>` …).
     errors: Vec<(String, String)>,
+    /// When the form shown was the user's draft (暂存), the time it was saved.
+    draft_saved_at: Option<String>,
 }
 
 impl VisitPage {
@@ -131,14 +133,28 @@ async fn visit_page(
         .collect();
     let today = china_date(s.clock.now());
     let mut results = staff.rows(s).visit_results(id, entity).await?;
-    let (date_value, errors) = match posted {
-        Some(p) => {
+    // What the form shows: a refused form's entries, else the user's draft while the
+    // form is open to them, else what is recorded.
+    let draft = match &posted {
+        None if view.editable => s.app.own_draft(&ctx, id, entity).await?,
+        _ => None,
+    };
+    let mut draft_saved_at = None;
+    let (date_value, errors) = match (posted, draft) {
+        (Some(p), _) => {
             for r in p.results {
                 results.insert(r.item_code.clone(), r);
             }
             (p.date, p.errors)
         }
-        None => (
+        (None, Some(d)) => {
+            for r in d.results {
+                results.insert(r.item_code.clone(), r);
+            }
+            draft_saved_at = Some(crate::staff::time(&d.saved_at));
+            (d.inspected_on, vec![])
+        }
+        (None, None) => (
             view.access.visit.inspected_on.unwrap_or(today).to_string(),
             vec![],
         ),
@@ -158,6 +174,7 @@ async fn visit_page(
         next: view.next,
         date_value,
         errors,
+        draft_saved_at,
         task: view.access.task,
         visit: view.access.visit,
         team: view.access.team,
@@ -232,6 +249,30 @@ pub async fn record_results(
             methods,
             findings: get(&keys[2]).to_string(),
         });
+    }
+    // 暂存: the form as it stands, kept for its author to finish; nothing is checked
+    // but that it is theirs to fill in.
+    if get("draft") == "yes" {
+        return match s
+            .app
+            .save_draft(&ctx, id, &entity, get("inspected_on"), &results)
+            .await
+        {
+            Ok(()) => Ok(see_other(format!("{back}?done=draft"))),
+            Err(liancha_app::AppError::Invalid {
+                field: Some(field),
+                message,
+            }) => {
+                let posted = Posted {
+                    results,
+                    date: get("inspected_on").chars().take(20).collect(),
+                    errors: vec![(field, message)],
+                };
+                let page = visit_page(&s, staff, id, &entity, None, Some(posted)).await?;
+                Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+            }
+            Err(e) => Err(WebError::refused(e, back)),
+        };
     }
     // The 「全部未发现问题」 button: the same form, every item cleared at once.
     let results_or_refusal = if get("all_clear") == "yes" {

@@ -1,0 +1,151 @@
+//! Result forms saved on the way (暂存): one per person and visit, private to them.
+//! A draft is not a record of the inspection: it is never reviewed, published or
+//! audited, and it goes when its author's results are entered.
+
+use chrono::{DateTime, Utc};
+use liancha_domain::InspectionMethod;
+use liancha_domain::workflow::ResultCategory;
+
+use crate::results::ItemResult;
+use crate::{County, Result, with_pool};
+
+/// A saved form: the date as typed, and each item as far as it was filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitDraft {
+    pub inspected_on: String,
+    pub results: Vec<ItemResult>,
+    pub saved_at: DateTime<Utc>,
+}
+
+fn to_json(results: &[ItemResult]) -> String {
+    serde_json::Value::Array(
+        results
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "item": r.item_code,
+                    "categories": r.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
+                    "methods": r.methods.iter().map(|m| m.code()).collect::<Vec<_>>(),
+                    "findings": r.findings,
+                })
+            })
+            .collect(),
+    )
+    .to_string()
+}
+
+/// The draft's items; what no longer parses (a code since renamed) is left out, as
+/// a draft is only ever a starting point for the form.
+fn from_json(text: &str) -> Vec<ItemResult> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text) else {
+        return vec![];
+    };
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    items
+        .iter()
+        .filter_map(|i| {
+            Some(ItemResult {
+                item_code: i.get("item")?.as_str()?.to_string(),
+                categories: strings(i.get("categories")?)
+                    .iter()
+                    .filter_map(|c| ResultCategory::from_code(c))
+                    .collect(),
+                methods: strings(i.get("methods")?)
+                    .iter()
+                    .filter_map(|m| InspectionMethod::from_code(m))
+                    .collect(),
+                findings: i.get("findings")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
+impl County<'_> {
+    /// Saves `user_id`'s form of a visit, replacing their earlier draft of it.
+    pub async fn save_visit_draft(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        user_id: i64,
+        inspected_on: &str,
+        results: &[ItemResult],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let json = to_json(results);
+        with_pool!(self, p => self.query(
+            "INSERT INTO visit_drafts (county, task_id, entity_id, user_id, inspected_on, results, saved_at) \
+             VALUES ($C, $1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (county, task_id, entity_id, user_id) DO UPDATE SET \
+             inspected_on = excluded.inspected_on, results = excluded.results, saved_at = excluded.saved_at")
+            .bind(task_id).bind(entity_id).bind(user_id).bind(inspected_on).bind(&json).bind(now)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// `user_id`'s draft of a visit, if they saved one.
+    pub async fn visit_draft(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        user_id: i64,
+    ) -> Result<Option<VisitDraft>> {
+        let row: Option<(String, String, DateTime<Utc>)> = with_pool!(self, p => self.query_as(
+            "SELECT inspected_on, results, saved_at FROM visit_drafts \
+             WHERE county = $C AND task_id = $1 AND entity_id = $2 AND user_id = $3")
+            .bind(task_id).bind(entity_id).bind(user_id).fetch_optional(p).await)?;
+        Ok(row.map(|(inspected_on, results, saved_at)| VisitDraft {
+            inspected_on,
+            results: from_json(&results),
+            saved_at,
+        }))
+    }
+
+    /// Drops `user_id`'s draft of a visit, once their results are entered.
+    pub async fn drop_visit_draft(
+        &self,
+        task_id: i64,
+        entity_id: &str,
+        user_id: i64,
+    ) -> Result<()> {
+        with_pool!(self, p => self.query(
+            "DELETE FROM visit_drafts WHERE county = $C AND task_id = $1 AND entity_id = $2 AND user_id = $3")
+            .bind(task_id).bind(entity_id).bind(user_id).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_draft_reads_back_as_it_was_saved_and_unknown_codes_are_dropped() {
+        let r = vec![
+            ItemResult {
+                item_code: "SC-001".into(),
+                categories: vec![ResultCategory::Corrected],
+                methods: vec![InspectionMethod::OnSite, InspectionMethod::Documentary],
+                findings: "未公示\"营业执照\"".into(),
+            },
+            ItemResult {
+                item_code: "NY-001".into(),
+                categories: vec![],
+                methods: vec![],
+                findings: String::new(),
+            },
+        ];
+        assert_eq!(from_json(&to_json(&r)), r);
+        let odd = r#"[{"item":"SC-001","categories":["gone","none"],"methods":[],"findings":""},{"x":1}]"#;
+        assert_eq!(from_json(odd)[0].categories, [ResultCategory::NoProblem]);
+        assert_eq!(from_json(odd).len(), 1);
+        assert!(from_json("not json").is_empty());
+    }
+}
