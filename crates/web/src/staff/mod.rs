@@ -37,6 +37,7 @@ mod records;
 mod review;
 mod task;
 mod task_form;
+mod visit_table;
 mod visits;
 
 pub use audit::*;

@@ -11,7 +11,8 @@ struct TaskPage {
     task: Task,
     can_manage: bool,
     review_department: Option<String>,
-    visits: Vec<Visit>,
+    /// The page of the visit table shown, with its filters.
+    table: super::visit_table::VisitTable,
     members: Vec<TeamMember>,
     teams: BTreeMap<i32, Vec<TeamMember>>,
     witnesses: Vec<Witness>,
@@ -37,6 +38,23 @@ struct TaskPage {
 }
 
 impl TaskPage {
+    /// A visit table heading: a link that sorts by it, or the heading marked ▲ when
+    /// the table is sorted by it (the links hold only percent-encoded values).
+    fn sort_head(&self, key: &str) -> String {
+        let label = super::visit_table::SORTS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(key, |(_, l)| l);
+        if self.table.sort() == key {
+            format!("{label} ▲")
+        } else {
+            format!(
+                "<a href=\"{}\">{label}</a>",
+                self.table.link(self.task.id, key, 1)
+            )
+        }
+    }
+
     fn all_approved(&self) -> bool {
         !self.reviews.is_empty() && self.reviews.iter().all(|r| r.approved_at.is_some())
     }
@@ -86,7 +104,7 @@ pub async fn task(
     State(s): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<super::visit_table::TaskQuery>,
 ) -> PageResult {
     let (task, scope) = load_task(&s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManageTask(&scope));
@@ -187,7 +205,17 @@ pub async fn task(
         quotas_text: quotas_text(&task),
         preview,
         preview_error,
-        visits,
+        table: super::visit_table::VisitTable::new(
+            visits,
+            &staff
+                .rows(&s)
+                .townships()
+                .await?
+                .into_iter()
+                .map(|t| t.name)
+                .collect::<Vec<_>>(),
+            &q,
+        ),
         members,
         teams,
         task,
