@@ -64,6 +64,46 @@ impl App {
             .await?)
     }
 
+    /// Everything wrong with a targeted inspection as entered, each with the field to
+    /// blame, so that the form says it all at once; the store checks again as it
+    /// writes. Empty when the entry can be recorded.
+    pub async fn targeted_errors(
+        &self,
+        ctx: &Context,
+        t: &TargetedInput,
+    ) -> Result<Vec<(String, String)>> {
+        use liancha_domain::text::{FREE_TEXT, NAME, bounded_text};
+        let mut errors: Vec<(String, String)> = Vec::new();
+        let mut push = |field: &str, message: String| errors.push((field.into(), message));
+        let county = self.county(ctx);
+        let entity = t.entity_id.trim().to_ascii_uppercase();
+        if entity.is_empty() {
+            push("entity_id", "请填写检查对象的统一社会信用代码".into());
+        } else if county.entity(&entity).await?.is_none() {
+            push("entity_id", format!("主体名录中没有 {entity}"));
+        }
+        if t.document_ref.trim().is_empty() {
+            push(
+                "document_ref",
+                "请填写来源文书编号（投诉举报、转办交办单或线索编号）".into(),
+            );
+        } else if let Err(e) = bounded_text(&t.document_ref, NAME) {
+            push("document_ref", format!("来源文书编号：{e}"));
+        }
+        if t.inspected_on > liancha_domain::calendar::china_date(ctx.now) {
+            push("inspected_on", "检查日期不能晚于今天".into());
+        }
+        for code in &t.items {
+            if county.item(code).await?.is_none() {
+                push("items", format!("抽查事项「{code}」不存在"));
+            }
+        }
+        if let Err(e) = bounded_text(&t.findings, FREE_TEXT) {
+            push("findings", format!("检查情况：{e}"));
+        }
+        Ok(errors)
+    }
+
     /// Attaches the source document to a targeted inspection of the principal's
     /// department.
     pub async fn add_targeted_document(

@@ -11,7 +11,23 @@ struct TargetedPage {
     rows: Vec<TargetedInspection>,
     sources: &'static [TargetedSource],
     can_record: bool,
-    today: NaiveDate,
+    /// The form's values: empty but for today's date, or what a refused form held.
+    form: TargetedForm,
+    /// A refused form's errors, by field.
+    errors: Vec<(String, String)>,
+}
+
+impl TargetedPage {
+    /// The messages of `field` (askama passes arguments by reference).
+    fn err(&self, field: &str) -> Option<String> {
+        let m: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!m.is_empty()).then(|| m.join("；"))
+    }
 }
 
 pub async fn targeted(
@@ -19,27 +35,49 @@ pub async fn targeted(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
+    let form = TargetedForm {
+        inspected_on: china_date(s.clock.now()).to_string(),
+        ..TargetedForm::default()
+    };
+    Ok(Html(
+        targeted_page(&s, staff, done_message(&q.done), form, vec![]).await?,
+    ))
+}
+
+async fn targeted_page(
+    s: &AppState,
+    staff: Staff,
+    notice: Option<&'static str>,
+    form: TargetedForm,
+    errors: Vec<(String, String)>,
+) -> Result<String, WebError> {
     let department = staff.department_view()?;
-    render(&TargetedPage {
-        notice: done_message(&q.done),
+    Ok(TargetedPage {
+        notice,
         rows: staff
-            .rows(&s)
+            .rows(s)
             .targeted_inspections(department.as_deref())
             .await?,
         sources: TargetedSource::ALL,
         can_record: department
             .as_deref()
             .is_some_and(|d| staff.may(&Action::RecordTargeted { department: d })),
-        today: china_date(s.clock.now()),
+        form,
+        errors,
         staff,
-    })
+    }
+    .render()?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub struct TargetedForm {
+    #[serde(default)]
     entity_id: String,
+    #[serde(default)]
     source: String,
+    #[serde(default)]
     document_ref: String,
+    #[serde(default)]
     inspected_on: String,
     #[serde(default)]
     items: String,
@@ -55,23 +93,22 @@ pub async fn record_targeted(
         department: staff.principal.department.as_deref().unwrap_or_default(),
     })?;
     let back = "/staff/targeted".to_string();
-    let Some(source) = TargetedSource::from_code(&f.source) else {
-        return Err(WebError::Refused {
-            message: "请选择来源".into(),
-            back,
-        });
-    };
-    let Ok(inspected_on) = NaiveDate::parse_from_str(f.inspected_on.trim(), "%Y-%m-%d") else {
-        return Err(WebError::Refused {
-            message: "请填写检查日期".into(),
-            back,
-        });
-    };
+    let ctx = staff.context(s.clock.now());
+    // Every error of the form at once, beside its field, with what was entered kept.
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let source = TargetedSource::from_code(&f.source);
+    if source.is_none() {
+        errors.push(("source".into(), "请选择来源".into()));
+    }
+    let inspected_on = NaiveDate::parse_from_str(f.inspected_on.trim(), "%Y-%m-%d").ok();
+    if inspected_on.is_none() {
+        errors.push(("inspected_on".into(), "请填写检查日期".into()));
+    }
     let t = liancha_app::records::TargetedInput {
-        entity_id: f.entity_id,
-        source,
-        document_ref: f.document_ref,
-        inspected_on,
+        entity_id: f.entity_id.clone(),
+        source: source.unwrap_or(TargetedSource::Complaint),
+        document_ref: f.document_ref.clone(),
+        inspected_on: inspected_on.unwrap_or_else(|| china_date(ctx.now)),
         items: f
             .items
             .split([',', '，', '、', ' '])
@@ -79,13 +116,30 @@ pub async fn record_targeted(
             .filter(|x| !x.is_empty())
             .map(String::from)
             .collect(),
-        findings: f.findings,
+        findings: f.findings.clone(),
     };
-    s.app
-        .record_targeted(&staff.context(s.clock.now()), t)
-        .await
-        .map_err(|e| WebError::refused(e, back))?;
-    Ok(see_other("/staff/targeted?done=targeted".into()))
+    errors.extend(
+        s.app
+            .targeted_errors(&ctx, &t)
+            .await
+            .map_err(|e| WebError::refused(e, back.clone()))?,
+    );
+    let result = if errors.is_empty() {
+        s.app.record_targeted(&ctx, t).await
+    } else {
+        Err(liancha_app::AppError::invalid("form"))
+    };
+    match result {
+        Ok(_) => Ok(see_other("/staff/targeted?done=targeted".into())),
+        Err(liancha_app::AppError::Invalid { field, message }) => {
+            if errors.is_empty() {
+                errors.push((field.unwrap_or_default(), message));
+            }
+            let page = targeted_page(&s, staff, None, f, errors).await?;
+            Ok(crate::setup::again(Html(page)))
+        }
+        Err(e) => Err(WebError::refused(e, back)),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,111 @@
+//! The targeted-inspection form over real HTTP, on both engines: a refused form comes
+//! back on its page with every error beside its field and what was typed kept, and
+//! nothing is recorded; a good one is recorded.
+
+use liancha_store::Engine;
+use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
+
+mod common;
+
+/// The message beside field `name`: after its control, before its label closes.
+fn field_error<'a>(page: &'a str, name: &str) -> Option<&'a str> {
+    let at = page.find(&format!("name=\"{name}\""))?;
+    let rest = &page[at..];
+    let close = rest.find("</label>")?;
+    let m = rest[..close].find("class=\"field-error\">")?;
+    let text = &rest[m + "class=\"field-error\">".len()..close];
+    Some(&text[..text.find('<').unwrap_or(text.len())])
+}
+
+async fn a_targeted_inspection_says_every_error_beside_its_field(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 20,
+        individuals: 20,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let s = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+    let tomorrow =
+        (liancha_domain::calendar::today_in_china() + chrono::Duration::days(1)).to_string();
+    let long = "情".repeat(2_001);
+    let (status, page) = srv
+        .post(
+            &s,
+            "/staff/targeted",
+            &[
+                ("entity_id", "91532323NOTHERE00X"),
+                ("source", "complaint"),
+                ("document_ref", "  "),
+                ("inspected_on", &tomorrow),
+                ("items", "SC-001, ZZ-999"),
+                ("findings", &long),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("未登记，请按提示修改（共 5 处）"), "{page}");
+    assert!(page.contains("<nav"), "under the staff menu");
+    for (field, message) in [
+        ("entity_id", "主体名录中没有 91532323NOTHERE00X"),
+        ("document_ref", "请填写来源文书编号"),
+        ("inspected_on", "检查日期不能晚于今天"),
+        ("items", "抽查事项「ZZ-999」不存在"),
+        ("findings", "检查情况："),
+    ] {
+        let m = field_error(&page, field).unwrap_or_else(|| panic!("{field}: {page}"));
+        assert!(m.contains(message), "{field}: {m}");
+    }
+    // What was typed is kept.
+    assert!(page.contains("value=\"91532323NOTHERE00X\""));
+    assert!(page.contains("value=\"SC-001, ZZ-999\""));
+    assert!(page.contains(&format!("value=\"{tomorrow}\"")));
+    assert!(mouding.targeted_inspections(None).await.unwrap().is_empty());
+
+    // A source that is not one is said beside the source.
+    let entity = liancha_store::demo::entities(size)[0].id.clone();
+    let (status, page) = srv
+        .post(
+            &s,
+            "/staff/targeted",
+            &[
+                ("entity_id", &entity),
+                ("source", "rumour"),
+                ("document_ref", "牟市监投〔2026〕9号"),
+                ("inspected_on", "2026-01-05"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(field_error(&page, "source"), Some("请选择来源"));
+    assert!(mouding.targeted_inspections(None).await.unwrap().is_empty());
+
+    let (status, _) = srv
+        .post(
+            &s,
+            "/staff/targeted",
+            &[
+                ("entity_id", &entity.to_lowercase()),
+                ("source", "complaint"),
+                ("document_ref", "牟市监投〔2026〕9号"),
+                ("inspected_on", "2026-01-05"),
+                ("items", "SC-001"),
+                ("findings", "未发现问题"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let rows = mouding.targeted_inspections(None).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].entity_id, entity);
+}
+
+#[tokio::test]
+async fn a_targeted_inspection_says_every_error_beside_its_field_sqlite() {
+    a_targeted_inspection_says_every_error_beside_its_field(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_targeted_inspection_says_every_error_beside_its_field_postgres() {
+    a_targeted_inspection_says_every_error_beside_its_field(Engine::Postgres).await;
+}
