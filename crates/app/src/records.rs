@@ -133,6 +133,41 @@ impl App {
         ctx.may(&Action::DeclareConflict { department: own })
     }
 
+    /// Everything wrong with a conflict declaration as entered, each with its field;
+    /// empty when it can be declared (the permission is the use case's to check).
+    pub async fn conflict_errors(
+        &self,
+        ctx: &Context,
+        c: &ConflictInput,
+    ) -> Result<Vec<(String, String)>> {
+        let county = self.county(ctx);
+        let mut errors: Vec<(String, String)> = Vec::new();
+        let inspector = c.inspector_id.trim();
+        if inspector.is_empty() {
+            errors.push(("inspector_id".into(), "请填写执法人员编号".into()));
+        } else if county.inspector(inspector).await?.is_none() {
+            errors.push((
+                "inspector_id".into(),
+                format!("执法人员名录中没有编号 {inspector}"),
+            ));
+        }
+        let entity = c.entity_id.trim().to_ascii_uppercase();
+        if entity.is_empty() {
+            errors.push((
+                "entity_id".into(),
+                "请填写检查对象的统一社会信用代码".into(),
+            ));
+        } else if county.entity(&entity).await?.is_none() {
+            errors.push(("entity_id".into(), format!("主体名录中没有 {entity}")));
+        }
+        match liancha_domain::text::bounded_text(c.reason.trim(), liancha_domain::text::FREE_TEXT) {
+            Ok("") => errors.push(("reason".into(), "请填写回避理由".into())),
+            Ok(_) => {}
+            Err(e) => errors.push(("reason".into(), format!("回避理由：{e}"))),
+        }
+        Ok(errors)
+    }
+
     /// Declares a conflict: the coordinator for any inspector, a department admin
     /// for its own department's.
     pub async fn declare_conflict(&self, ctx: &Context, c: &ConflictInput) -> Result<i64> {

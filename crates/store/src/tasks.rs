@@ -1456,14 +1456,21 @@ impl County<'_> {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         if self.inspector(inspector_id).await?.is_none() {
-            return Err(invalid(format!("执法人员名录中没有编号 {inspector_id}")));
+            return Err(StoreError::invalid_field(
+                "inspector_id",
+                format!("执法人员名录中没有编号 {inspector_id}"),
+            ));
         }
         if self.entity(entity_id).await?.is_none() {
-            return Err(invalid(format!("主体名录中没有 {entity_id}")));
+            return Err(StoreError::invalid_field(
+                "entity_id",
+                format!("主体名录中没有 {entity_id}"),
+            ));
         }
-        let reason = crate::posted("回避理由", reason.trim(), liancha_domain::text::FREE_TEXT)?;
+        let reason = crate::posted("回避理由", reason.trim(), liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("reason"))?;
         if reason.is_empty() {
-            return Err(invalid("请填写回避理由"));
+            return Err(StoreError::invalid_field("reason", "请填写回避理由"));
         }
         let kind = if entity_request {
             "entity-request"

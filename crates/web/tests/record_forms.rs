@@ -1,6 +1,6 @@
-//! The targeted-inspection form over real HTTP, on both engines: a refused form comes
-//! back on its page with every error beside its field and what was typed kept, and
-//! nothing is recorded; a good one is recorded.
+//! The targeted-inspection and conflict forms over real HTTP, on both engines: a
+//! refused form comes back on its page with every error beside its field and what
+//! was typed kept, and nothing is recorded; a good one is recorded.
 
 use liancha_store::Engine;
 use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
@@ -98,6 +98,76 @@ async fn a_targeted_inspection_says_every_error_beside_its_field(engine: Engine)
     let rows = mouding.targeted_inspections(None).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].entity_id, entity);
+}
+
+async fn a_conflict_declaration_says_every_error_beside_its_field(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 20,
+        individuals: 20,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let s = srv.login("bianban", DEMO_PASSWORD).await.unwrap();
+    let (status, page) = srv
+        .post(
+            &s,
+            "/staff/conflicts",
+            &[
+                ("inspector_id", "5323239999"),
+                ("entity_id", "91532323NOTHERE00X"),
+                ("kind", "entity-request"),
+                ("reason", "   "),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("未登记，请按提示修改（共 3 处）"), "{page}");
+    assert_eq!(
+        field_error(&page, "inspector_id"),
+        Some("执法人员名录中没有编号 5323239999")
+    );
+    assert_eq!(
+        field_error(&page, "entity_id"),
+        Some("主体名录中没有 91532323NOTHERE00X")
+    );
+    assert_eq!(field_error(&page, "reason"), Some("请填写回避理由"));
+    assert!(page.contains("value=\"5323239999\""));
+    assert!(page.contains("<option value=\"entity-request\" selected>"));
+    assert!(
+        mouding
+            .conflict_declarations(None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let inspector = mouding.inspectors(Some("amr")).await.unwrap()[0].id.clone();
+    let entity = liancha_store::demo::entities(size)[0].id.clone();
+    let (status, _) = srv
+        .post(
+            &s,
+            "/staff/conflicts",
+            &[
+                ("inspector_id", &inspector),
+                ("entity_id", &entity),
+                ("kind", "tie"),
+                ("reason", "配偶任该公司监事"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(mouding.conflict_declarations(None).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_conflict_declaration_says_every_error_beside_its_field_sqlite() {
+    a_conflict_declaration_says_every_error_beside_its_field(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_conflict_declaration_says_every_error_beside_its_field_postgres() {
+    a_conflict_declaration_says_every_error_beside_its_field(Engine::Postgres).await;
 }
 
 #[tokio::test]

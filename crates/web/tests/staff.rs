@@ -570,6 +570,7 @@ async fn every_route_with_every_role(engine: Engine) {
                 assert!(
                     body.contains("未作任何更改")
                         || body.contains("未保存")
+                        || body.contains("未登记")
                         || body.contains("未生效"),
                     "{body}"
                 );

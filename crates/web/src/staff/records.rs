@@ -171,6 +171,23 @@ struct ConflictsPage {
     notice: Option<&'static str>,
     rows: Vec<liancha_store::tasks::ConflictDeclaration>,
     can_declare: bool,
+    /// The form's values: empty, or what a refused form held.
+    form: ConflictForm,
+    /// A refused form's errors, by field.
+    errors: Vec<(String, String)>,
+}
+
+impl ConflictsPage {
+    /// The messages of `field` (askama passes arguments by reference).
+    fn err(&self, field: &str) -> Option<String> {
+        let m: Vec<&str> = self
+            .errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!m.is_empty()).then(|| m.join("；"))
+    }
 }
 
 /// Department admins see and declare their own inspectors' conflicts; the county
@@ -180,24 +197,50 @@ pub async fn conflicts(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
+    Ok(Html(
+        conflicts_page(
+            &s,
+            staff,
+            done_message(&q.done),
+            ConflictForm::default(),
+            vec![],
+        )
+        .await?,
+    ))
+}
+
+async fn conflicts_page(
+    s: &AppState,
+    staff: Staff,
+    notice: Option<&'static str>,
+    form: ConflictForm,
+    errors: Vec<(String, String)>,
+) -> Result<String, WebError> {
     let department = staff.department_view()?;
-    render(&ConflictsPage {
-        names: Names::load(&s, &staff.county.code).await?,
-        notice: done_message(&q.done),
+    Ok(ConflictsPage {
+        names: Names::load(s, &staff.county.code).await?,
+        notice,
         rows: staff
-            .rows(&s)
+            .rows(s)
             .conflict_declarations(department.as_deref())
             .await?,
         can_declare: s.app.may_declare_conflicts(&staff.context(s.clock.now())),
+        form,
+        errors,
         staff,
-    })
+    }
+    .render()?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub struct ConflictForm {
+    #[serde(default)]
     inspector_id: String,
+    #[serde(default)]
     entity_id: String,
+    #[serde(default)]
     kind: String,
+    #[serde(default)]
     reason: String,
 }
 
@@ -205,15 +248,32 @@ pub async fn declare_conflict(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<ConflictForm>,
 ) -> Result<Response, WebError> {
+    let back = "/staff/conflicts".to_string();
+    let ctx = staff.context(s.clock.now());
+    if !s.app.may_declare_conflicts(&ctx) {
+        return Err(WebError::Forbidden);
+    }
     let c = liancha_app::records::ConflictInput {
-        inspector_id: f.inspector_id,
-        entity_id: f.entity_id,
+        inspector_id: f.inspector_id.clone(),
+        entity_id: f.entity_id.clone(),
         entity_request: f.kind == "entity-request",
-        reason: f.reason,
+        reason: f.reason.clone(),
     };
-    s.app
-        .declare_conflict(&staff.context(s.clock.now()), &c)
+    // Every error of the form at once, beside its field, with what was entered kept.
+    let mut errors = s
+        .app
+        .conflict_errors(&ctx, &c)
         .await
-        .map_err(|e| WebError::refused(e, "/staff/conflicts".into()))?;
-    Ok(see_other("/staff/conflicts?done=conflict".into()))
+        .map_err(|e| WebError::refused(e, back.clone()))?;
+    if errors.is_empty() {
+        match s.app.declare_conflict(&ctx, &c).await {
+            Ok(_) => return Ok(see_other("/staff/conflicts?done=conflict".into())),
+            Err(liancha_app::AppError::Invalid { field, message }) => {
+                errors.push((field.unwrap_or_default(), message))
+            }
+            Err(e) => return Err(WebError::refused(e, back)),
+        }
+    }
+    let page = conflicts_page(&s, staff, None, f, errors).await?;
+    Ok(crate::setup::again(Html(page)))
 }
