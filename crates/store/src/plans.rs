@@ -58,12 +58,16 @@ impl County<'_> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let title = crate::posted("计划名称", title.trim(), liancha_domain::text::NAME)?;
+        let title = crate::posted("计划名称", title.trim(), liancha_domain::text::NAME)
+            .map_err(|e| e.on_field("title"))?;
         if title.is_empty() {
-            return Err(invalid("请填写计划名称"));
+            return Err(StoreError::invalid_field("title", "请填写计划名称"));
         }
         if !(2000..=2100).contains(&year) {
-            return Err(invalid("年度不正确"));
+            return Err(StoreError::invalid_field(
+                "year",
+                "年度须在 2000 至 2100 之间",
+            ));
         }
         let all = self.departments().await?;
         let mut members: Vec<String> = vec![lead_department.to_string()];
@@ -73,7 +77,10 @@ impl County<'_> {
             }
         }
         if let Some(bad) = members.iter().find(|d| !all.iter().any(|x| &x.code == *d)) {
-            return Err(invalid(format!("部门「{bad}」不存在")));
+            return Err(StoreError::invalid_field(
+                "departments",
+                format!("部门「{bad}」不存在"),
+            ));
         }
         let id = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
@@ -86,7 +93,10 @@ impl County<'_> {
             let id = match inserted {
                 Ok(id) => id,
                 Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
-                    return Err(invalid(format!("{year} 年{}领域的计划已存在", domain.label())));
+                    return Err(StoreError::invalid_field(
+                        "domain",
+                        format!("{year} 年{}领域的计划已存在", domain.label()),
+                    ));
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -122,23 +132,27 @@ impl County<'_> {
             return Err(StoreError::WrongState("计划已公布，不能再修改".into()));
         }
         if !(1..=12).contains(&month) {
-            return Err(invalid("月份须在 1 至 12 之间"));
+            return Err(StoreError::invalid_field("month", "月份须在 1 至 12 之间"));
         }
         if title.trim().is_empty() {
-            return Err(invalid("请填写计划任务名称"));
+            return Err(StoreError::invalid_field("title", "请填写计划任务名称"));
         }
-        crate::posted("计划任务名称", title, liancha_domain::text::NAME)?;
-        crate::posted("抽查范围", scope, liancha_domain::text::FREE_TEXT)?;
+        crate::posted("计划任务名称", title, liancha_domain::text::NAME)
+            .map_err(|e| e.on_field("title"))?;
+        crate::posted("抽查范围", scope, liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("scope"))?;
         if items.is_empty() {
-            return Err(invalid("请至少选择一项抽查事项"));
+            return Err(StoreError::invalid_field("items", "请至少选择一项抽查事项"));
         }
         for code in items {
-            let item = self
-                .item(code)
-                .await?
-                .ok_or_else(|| invalid(format!("抽查事项「{code}」不存在")))?;
+            let item = self.item(code).await?.ok_or_else(|| {
+                StoreError::invalid_field("items", format!("抽查事项「{code}」不存在"))
+            })?;
             if !plan.departments.contains(&item.department) {
-                return Err(invalid(format!("事项「{}」的部门未参与本计划", item.name)));
+                return Err(StoreError::invalid_field(
+                    "items",
+                    format!("事项「{}」的部门未参与本计划", item.name),
+                ));
             }
         }
         let id = with_pool!(self, p => {

@@ -11,6 +11,7 @@ use liancha_store::plans::AnnualPlan;
 use serde::Deserialize;
 
 use crate::session::{CsrfForm, Staff};
+use crate::setup::FormError;
 use crate::staff::{DoneQuery, Names, done_message};
 use crate::{AppState, WebError};
 
@@ -23,7 +24,28 @@ struct PlansPage {
     plans: Vec<AnnualPlan>,
     domains: &'static [Domain],
     can_create: bool,
-    year: i32,
+    /// The form's values: next year's, or what a refused form held.
+    form: NewPlanForm,
+    errors: Vec<FormError>,
+}
+
+impl PlansPage {
+    fn err(&self, field: &str) -> Option<String> {
+        messages(&self.errors, field)
+    }
+    fn chose(&self, department: &str) -> bool {
+        self.form.departments.iter().any(|d| d == department)
+    }
+}
+
+/// The messages of `field` in `errors`, joined (askama passes arguments by reference).
+fn messages(errors: &[FormError], field: &str) -> Option<String> {
+    let m: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.on(field))
+        .map(|e| e.message.as_str())
+        .collect();
+    (!m.is_empty()).then(|| m.join("；"))
 }
 
 pub async fn plans(
@@ -31,25 +53,44 @@ pub async fn plans(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
+    let form = NewPlanForm {
+        year: (china_date(s.clock.now()).year() + 1).to_string(),
+        ..NewPlanForm::default()
+    };
     Ok(Html(
-        PlansPage {
-            names: Names::load(&s, &staff.county.code).await?,
-            notice: done_message(&q.done),
-            plans: staff.rows(&s).annual_plans(None, false).await?,
-            domains: Domain::ALL,
-            can_create: s.app.may_plan(&staff.context(s.clock.now())),
-            year: china_date(s.clock.now()).year() + 1,
-            staff,
-        }
-        .render()?,
+        plans_page(&s, staff, done_message(&q.done), form, vec![]).await?,
     ))
 }
 
-#[derive(Deserialize)]
+async fn plans_page(
+    s: &AppState,
+    staff: Staff,
+    notice: Option<&'static str>,
+    form: NewPlanForm,
+    errors: Vec<FormError>,
+) -> Result<String, WebError> {
+    Ok(PlansPage {
+        names: Names::load(s, &staff.county.code).await?,
+        notice,
+        plans: staff.rows(s).annual_plans(None, false).await?,
+        domains: Domain::ALL,
+        can_create: s.app.may_plan(&staff.context(s.clock.now())),
+        form,
+        errors,
+        staff,
+    }
+    .render()?)
+}
+
+#[derive(Deserialize, Default, Clone)]
 pub struct NewPlanForm {
+    #[serde(default)]
     year: String,
+    #[serde(default)]
     domain: String,
+    #[serde(default)]
     title: String,
+    #[serde(default)]
     lead_department: String,
     #[serde(default)]
     departments: Vec<String>,
@@ -63,27 +104,49 @@ pub async fn create(
     staff.require(&liancha_domain::auth::Action::ManagePlans {
         lead_department: &f.lead_department,
     })?;
-    let back = "/staff/plans".to_string();
-    let (Ok(year), Some(domain)) = (f.year.trim().parse::<i32>(), Domain::from_code(&f.domain))
-    else {
-        return Err(WebError::Refused {
-            message: "请填写年度并选择领域".into(),
-            back,
+    // What the form itself can tell is said at once, beside each field.
+    let mut errors = Vec::new();
+    let year = f.year.trim().parse::<i32>().ok();
+    if year.is_none() {
+        errors.push(FormError {
+            field: "year".into(),
+            message: "请填写年度（四位数字）".into(),
         });
-    };
-    let plan = NewPlan {
-        year,
-        domain,
-        title: f.title,
-        lead_department: f.lead_department,
-        departments: f.departments,
-    };
-    let id = s
-        .app
-        .create_plan(&staff.context(s.clock.now()), &plan)
-        .await
-        .map_err(|e| WebError::refused(e, back))?;
-    Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan")).into_response())
+    }
+    let domain = Domain::from_code(&f.domain);
+    if domain.is_none() {
+        errors.push(FormError {
+            field: "domain".into(),
+            message: "请选择领域".into(),
+        });
+    }
+    if f.title.trim().is_empty() {
+        errors.push(FormError {
+            field: "title".into(),
+            message: "请填写计划名称".into(),
+        });
+    }
+    if let (Some(year), Some(domain), true) = (year, domain, errors.is_empty()) {
+        let plan = NewPlan {
+            year,
+            domain,
+            title: f.title.clone(),
+            lead_department: f.lead_department.clone(),
+            departments: f.departments.clone(),
+        };
+        match s
+            .app
+            .create_plan(&staff.context(s.clock.now()), &plan)
+            .await
+        {
+            Ok(id) => {
+                return Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan")).into_response());
+            }
+            Err(e) => errors.push(FormError::of(e)?),
+        }
+    }
+    let page = plans_page(&s, staff, None, f, errors).await?;
+    Ok(crate::setup::again(Html(page)))
 }
 
 #[derive(Template)]
@@ -96,6 +159,18 @@ struct PlanPage {
     items: Vec<Item>,
     can_manage: bool,
     can_start_tasks: bool,
+    /// The entry form's values: empty, or what a refused form held.
+    form: EntryForm,
+    errors: Vec<FormError>,
+}
+
+impl PlanPage {
+    fn err(&self, field: &str) -> Option<String> {
+        messages(&self.errors, field)
+    }
+    fn chose(&self, item: &str) -> bool {
+        self.form.items.iter().any(|i| i == item)
+    }
 }
 
 pub async fn plan(
@@ -104,33 +179,56 @@ pub async fn plan(
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
+    Ok(Html(
+        plan_page(
+            &s,
+            staff,
+            id,
+            done_message(&q.done),
+            EntryForm::default(),
+            vec![],
+        )
+        .await?,
+    ))
+}
+
+async fn plan_page(
+    s: &AppState,
+    staff: Staff,
+    id: i64,
+    notice: Option<&'static str>,
+    form: EntryForm,
+    errors: Vec<FormError>,
+) -> Result<String, WebError> {
     let ctx = staff.context(s.clock.now());
     let plan = s.app.plan(&ctx, id).await?;
     let can_manage = s.app.may_manage_plan(&ctx, &plan);
     let items = staff
-        .rows(&s)
+        .rows(s)
         .items(true)
         .await?
         .into_iter()
         .filter(|i| plan.departments.contains(&i.department))
         .collect();
-    Ok(Html(
-        PlanPage {
-            names: Names::load(&s, &staff.county.code).await?,
-            notice: done_message(&q.done),
-            can_start_tasks: plan.published_at.is_some() && s.app.may_create_task(&ctx),
-            items,
-            can_manage,
-            plan,
-            staff,
-        }
-        .render()?,
-    ))
+    Ok(PlanPage {
+        names: Names::load(s, &staff.county.code).await?,
+        notice,
+        can_start_tasks: plan.published_at.is_some() && s.app.may_create_task(&ctx),
+        items,
+        can_manage,
+        plan,
+        form,
+        errors,
+        staff,
+    }
+    .render()?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Clone)]
 pub struct EntryForm {
+    #[serde(default)]
     month: String,
+    #[serde(default)]
     title: String,
     #[serde(default)]
     items: Vec<String>,
@@ -149,23 +247,41 @@ pub async fn add_entry(
         .managed_plan(&ctx, id)
         .await
         .map_err(|e| WebError::refused(e, back.clone()))?;
-    let Ok(month) = f.month.trim().parse::<u32>() else {
-        return Err(WebError::Refused {
+    let mut errors = Vec::new();
+    let month = f.month.trim().parse::<u32>().ok();
+    if month.is_none() {
+        errors.push(FormError {
+            field: "month".into(),
             message: "请选择月份".into(),
-            back,
         });
-    };
-    let entry = NewPlanEntry {
-        month,
-        title: f.title,
-        items: f.items,
-        scope: f.scope,
-    };
-    s.app
-        .add_plan_entry(&ctx, id, &entry)
-        .await
-        .map_err(|e| WebError::refused(e, back.clone()))?;
-    Ok(Redirect::to(&format!("{back}?done=plan")).into_response())
+    }
+    if f.title.trim().is_empty() {
+        errors.push(FormError {
+            field: "title".into(),
+            message: "请填写计划任务名称".into(),
+        });
+    }
+    if f.items.is_empty() {
+        errors.push(FormError {
+            field: "items".into(),
+            message: "请至少选择一项抽查事项".into(),
+        });
+    }
+    if let (Some(month), true) = (month, errors.is_empty()) {
+        let entry = NewPlanEntry {
+            month,
+            title: f.title.clone(),
+            items: f.items.clone(),
+            scope: f.scope.clone(),
+        };
+        match s.app.add_plan_entry(&ctx, id, &entry).await {
+            Ok(_) => return Ok(Redirect::to(&format!("{back}?done=plan")).into_response()),
+            Err(e @ liancha_app::AppError::Invalid { .. }) => errors.push(FormError::of(e)?),
+            Err(e) => return Err(WebError::refused(e, back)),
+        }
+    }
+    let page = plan_page(&s, staff, id, None, f, errors).await?;
+    Ok(crate::setup::again(Html(page)))
 }
 
 pub async fn publish(

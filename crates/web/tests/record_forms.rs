@@ -160,6 +160,108 @@ async fn a_conflict_declaration_says_every_error_beside_its_field(engine: Engine
     assert_eq!(mouding.conflict_declarations(None).await.unwrap().len(), 1);
 }
 
+async fn the_plan_forms_say_every_error_beside_its_field(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 20,
+        individuals: 20,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let s = srv.login("bianban", DEMO_PASSWORD).await.unwrap();
+    let (status, page) = srv
+        .post(
+            &s,
+            "/staff/plans",
+            &[
+                ("year", "二〇二七"),
+                ("domain", "weather"),
+                ("title", " "),
+                ("lead_department", "amr"),
+                ("departments", "agri"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("未保存，请按提示修改（共 3 处）"), "{page}");
+    assert_eq!(field_error(&page, "year"), Some("请填写年度（四位数字）"));
+    assert_eq!(field_error(&page, "title"), Some("请填写计划名称"));
+    assert!(page.contains("value=\"二〇二七\""));
+    assert!(
+        page.contains("value=\"agri\" checked"),
+        "the departments ticked stay ticked"
+    );
+    assert!(mouding.annual_plans(None, false).await.unwrap().is_empty());
+
+    let good = [
+        ("year", "2027"),
+        ("domain", "market"),
+        ("title", "2027年度市场监管领域部门联合抽查工作计划"),
+        ("lead_department", "amr"),
+        ("departments", "agri"),
+    ];
+    let (status, _) = srv.post(&s, "/staff/plans", &good).await;
+    assert_eq!(status, 303);
+    // A second plan of the year and domain: said beside the domain.
+    let (status, page) = srv.post(&s, "/staff/plans", &good).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        field_error(&page, "domain"),
+        Some("2027 年市场监管领域的计划已存在")
+    );
+    let plans = mouding.annual_plans(None, false).await.unwrap();
+    assert_eq!(plans.len(), 1);
+
+    // An entry without a name or items: both said, the month kept.
+    let path = format!("/staff/plans/{}/entries", plans[0].id);
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[("month", "5"), ("title", ""), ("scope", "全县农资店")],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("未添加，请按提示修改（共 2 处）"), "{page}");
+    assert_eq!(field_error(&page, "title"), Some("请填写计划任务名称"));
+    assert!(page.contains("请至少选择一项抽查事项"));
+    assert!(page.contains("<option value=\"5\" selected>"));
+    assert!(page.contains("value=\"全县农资店\""));
+    // An item of a department outside the plan: said beside the items.
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[("month", "5"), ("title", "农资"), ("items", "JT-001")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("的部门未参与本计划"), "{page}");
+    assert!(
+        mouding.annual_plans(None, false).await.unwrap()[0]
+            .entries
+            .is_empty()
+    );
+    let (status, _) = srv
+        .post(
+            &s,
+            &path,
+            &[("month", "5"), ("title", "农资"), ("items", "NY-001")],
+        )
+        .await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn the_plan_forms_say_every_error_beside_its_field_sqlite() {
+    the_plan_forms_say_every_error_beside_its_field(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_plan_forms_say_every_error_beside_its_field_postgres() {
+    the_plan_forms_say_every_error_beside_its_field(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn a_conflict_declaration_says_every_error_beside_its_field_sqlite() {
     a_conflict_declaration_says_every_error_beside_its_field(Engine::Sqlite).await;
