@@ -729,17 +729,24 @@ impl County<'_> {
             .follow_up(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("后续处置 {id}")))?;
-        crate::posted("处置说明", note, liancha_domain::text::FREE_TEXT)?;
+        crate::posted("处置说明", note, liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("note"))?;
         if before.state == FollowUpState::Closed {
             return Err(invalid("该事项已办结，不能修改"));
         }
         if kind == FollowUpKind::Rectify && due_on.is_none() {
-            return Err(invalid("责令整改须填写整改期限"));
+            return Err(StoreError::invalid_field(
+                "due_on",
+                "责令整改须填写整改期限",
+            ));
         }
         if matches!(kind, FollowUpKind::Transfer | FollowUpKind::Notify)
             && target_department.is_none()
         {
-            return Err(invalid("移送、抄告须选择接收部门"));
+            return Err(StoreError::invalid_field(
+                "target_department",
+                "移送、抄告须选择接收部门",
+            ));
         }
         if let Some(t) = target_department
             && !self.departments().await?.iter().any(|d| d.code == t)
@@ -768,9 +775,10 @@ impl County<'_> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let note = crate::posted("办结情况", note.trim(), liancha_domain::text::FREE_TEXT)?;
+        let note = crate::posted("办结情况", note.trim(), liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("note"))?;
         if note.is_empty() {
-            return Err(invalid("请填写办结情况"));
+            return Err(StoreError::invalid_field("note", "请填写办结情况"));
         }
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
@@ -824,9 +832,10 @@ impl County<'_> {
         if prop.state != ProposalState::Proposed {
             return Err(invalid("该建议已处理"));
         }
-        crate::posted("处理意见", note, liancha_domain::text::FREE_TEXT)?;
+        crate::posted("处理意见", note, liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("note"))?;
         if !confirm && note.trim().is_empty() {
-            return Err(invalid("不予列入须说明理由"));
+            return Err(StoreError::invalid_field("note", "不予列入须说明理由"));
         }
         let entity = self.entity(&prop.entity_id).await?;
         let column = match prop.list {

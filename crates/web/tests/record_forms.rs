@@ -252,6 +252,92 @@ async fn the_plan_forms_say_every_error_beside_its_field(engine: Engine) {
     assert_eq!(status, 303);
 }
 
+/// The follow-up and credit forms of one row: refused, the page comes back with the
+/// error in that row and what was typed kept; nothing changes.
+async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 600,
+        individuals: 1_400,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let app = liancha_app::App::new(store.clone());
+    liancha_app::demo::year(
+        &app,
+        mouding.code(),
+        liancha_domain::calendar::today_in_china(),
+    )
+    .await
+    .unwrap();
+    let open = mouding.follow_ups(None, true).await.unwrap();
+    let f = open.first().expect("the year leaves follow-ups open");
+    let s = srv
+        .login(&format!("{}-admin", f.department), DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let path = format!("/staff/follow-ups/{}", f.id);
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[
+                ("action", "update"),
+                ("kind", "rectify"),
+                ("due_on", ""),
+                ("note", "已电话通知当事人"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    let row = &page[page.find(&format!("id=\"follow-up-{}\"", f.id)).unwrap()..];
+    assert!(row.contains("未保存：责令整改须填写整改期限"), "{row}");
+    assert!(
+        row.contains("value=\"已电话通知当事人\""),
+        "what was typed is kept"
+    );
+    let (status, page) = srv
+        .post(&s, &path, &[("action", "close"), ("note", " ")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未办结：请填写办结情况"), "{page}");
+    let again = mouding.follow_up(f.id).await.unwrap().unwrap();
+    assert_eq!((again.state, again.note.clone()), (f.state, f.note.clone()));
+
+    let proposal = mouding
+        .credit_proposals(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.state.code() == "proposed")
+        .expect("the year leaves proposals to decide");
+    let s = srv
+        .login(&format!("{}-admin", proposal.department), DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let path = format!("/staff/credit/{}", proposal.id);
+    let (status, page) = srv.post(&s, &path, &[("decision", "confirm")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未列入：请勾选确认"), "{page}");
+    let (status, page) = srv
+        .post(&s, &path, &[("decision", "reject"), ("note", "")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未处理：不予列入须说明理由"), "{page}");
+    let p = mouding.credit_proposal(proposal.id).await.unwrap().unwrap();
+    assert_eq!(p.state, proposal.state, "nothing decided");
+}
+
+#[tokio::test]
+async fn a_follow_up_form_says_its_error_in_its_row_sqlite() {
+    a_follow_up_form_says_its_error_in_its_row(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_follow_up_form_says_its_error_in_its_row_postgres() {
+    a_follow_up_form_says_its_error_in_its_row(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn the_plan_forms_say_every_error_beside_its_field_sqlite() {
     the_plan_forms_say_every_error_beside_its_field(Engine::Sqlite).await;

@@ -15,9 +15,62 @@ struct FollowUpsPage {
     can_manage: bool,
     /// Item names by code, for the items each row came from.
     item_names: BTreeMap<String, String>,
+    /// The form refused, shown again in its row with its errors and values.
+    failed: Option<Failed>,
+}
+
+/// A refused form of one row: which (`update`, `close`, `confirm`, `reject`), of
+/// which follow-up or proposal, why, and what it held.
+struct Failed {
+    form: &'static str,
+    id: i64,
+    errors: Vec<(String, String)>,
+    values: FollowUpForm,
 }
 
 impl FollowUpsPage {
+    /// The errors of form `form` of row `id`, joined, when that form was refused.
+    fn row_err(&self, form: &str, id: &i64) -> Option<String> {
+        let f = self
+            .failed
+            .as_ref()
+            .filter(|f| f.form == form && f.id == *id)?;
+        Some(
+            f.errors
+                .iter()
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+        )
+    }
+
+    /// What the update form of follow-up `f` shows in `field`: a refused form's
+    /// value, else the follow-up's own.
+    fn shown(&self, f: &FollowUp, field: &str) -> String {
+        self.kept("update", &f.id, field)
+            .unwrap_or_else(|| match field {
+                "kind" => f.kind.code().to_string(),
+                "due_on" => f.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                "target_department" => f.target_department.clone().unwrap_or_default(),
+                _ => f.note.clone(),
+            })
+    }
+
+    /// What the refused form `form` of row `id` held in `field`, if it was refused.
+    fn kept(&self, form: &str, id: &i64, field: &str) -> Option<String> {
+        let f = self
+            .failed
+            .as_ref()
+            .filter(|f| f.form == form && f.id == *id)?;
+        let v = &f.values;
+        Some(match field {
+            "kind" => v.kind.clone(),
+            "due_on" => v.due_on.clone(),
+            "target_department" => v.target_department.clone(),
+            _ => v.note.clone(),
+        })
+    }
+
     /// 「营业执照…的检查、农药经营的检查」: the items a row came from, by name.
     fn items(&self, codes: &[String]) -> String {
         codes
@@ -33,38 +86,79 @@ pub async fn follow_ups(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
+    Ok(Html(
+        follow_ups_page(&s, staff, done_message(&q.done), None).await?,
+    ))
+}
+
+async fn follow_ups_page(
+    s: &AppState,
+    staff: Staff,
+    notice: Option<&'static str>,
+    failed: Option<Failed>,
+) -> Result<String, WebError> {
     let department = staff.department_view()?;
     let can_manage = department
         .as_deref()
         .is_some_and(|d| staff.may(&Action::ManageFollowUp { department: d }));
-    render(&FollowUpsPage {
-        names: Names::load(&s, &staff.county.code).await?,
-        notice: done_message(&q.done),
+    Ok(FollowUpsPage {
+        names: Names::load(s, &staff.county.code).await?,
+        notice,
+        failed,
         rows: staff
-            .rows(&s)
+            .rows(s)
             .follow_ups(department.as_deref(), false)
             .await?,
         proposals: staff
-            .rows(&s)
+            .rows(s)
             .credit_proposals(department.as_deref())
             .await?,
         kinds: FollowUpKind::ALL,
         department,
         can_manage,
         item_names: staff
-            .rows(&s)
+            .rows(s)
             .items(false)
             .await?
             .into_iter()
             .map(|i| (i.code, i.name))
             .collect(),
         staff,
-    })
+    }
+    .render()?)
 }
 
-#[derive(Deserialize)]
+/// A row's form refused: the page again, 422, the errors and values in that row.
+/// Anything but an input error (forbidden, gone, changed meanwhile) is refused as
+/// before.
+async fn again(
+    s: &AppState,
+    staff: Staff,
+    form: &'static str,
+    id: i64,
+    e: liancha_app::AppError,
+    values: FollowUpForm,
+) -> Result<Response, WebError> {
+    let errors = match e {
+        liancha_app::AppError::Invalid { field, message } => {
+            vec![(field.unwrap_or_default(), message)]
+        }
+        e => return Err(WebError::refused(e, "/staff/follow-ups".into())),
+    };
+    let failed = Some(Failed {
+        form,
+        id,
+        errors,
+        values,
+    });
+    let page = follow_ups_page(s, staff, None, failed).await?;
+    Ok(crate::setup::again(Html(page)))
+}
+
+#[derive(Deserialize, Default, Clone)]
 pub struct FollowUpForm {
     /// `update` or `close`.
+    #[serde(default)]
     action: String,
     #[serde(default)]
     kind: String,
@@ -81,42 +175,45 @@ pub async fn update_follow_up(
     Path(id): Path<i64>,
     CsrfForm(staff, f): CsrfForm<FollowUpForm>,
 ) -> Result<Response, WebError> {
+    use liancha_app::AppError;
     use liancha_app::follow_up::FollowUpChange;
-    let back = "/staff/follow-ups".to_string();
-    let change = if f.action == "close" {
-        FollowUpChange::Close { note: f.note }
+    let form = if f.action == "close" {
+        "close"
     } else {
-        let Some(kind) = FollowUpKind::from_code(&f.kind) else {
-            return Err(WebError::Refused {
-                message: "请选择处置方式".into(),
-                back,
-            });
-        };
+        "update"
+    };
+    let change = if f.action == "close" {
+        Ok(FollowUpChange::Close {
+            note: f.note.clone(),
+        })
+    } else {
         let due_on = if f.due_on.trim().is_empty() {
-            None
+            Ok(None)
         } else {
-            match NaiveDate::parse_from_str(f.due_on.trim(), "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    return Err(WebError::Refused {
-                        message: "期限须为日期".into(),
-                        back,
-                    });
-                }
-            }
+            NaiveDate::parse_from_str(f.due_on.trim(), "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| AppError::invalid_field("due_on", "期限须为日期"))
         };
-        FollowUpChange::Update {
-            kind,
-            due_on,
-            target_department: Some(f.target_department.trim().to_string())
-                .filter(|t| !t.is_empty()),
-            note: f.note,
+        match (FollowUpKind::from_code(&f.kind), due_on) {
+            (None, _) => Err(AppError::invalid_field("kind", "请选择处置方式")),
+            (_, Err(e)) => Err(e),
+            (Some(kind), Ok(due_on)) => Ok(FollowUpChange::Update {
+                kind,
+                due_on,
+                target_department: Some(f.target_department.trim().to_string())
+                    .filter(|t| !t.is_empty()),
+                note: f.note.clone(),
+            }),
         }
     };
     let ctx = staff.context(s.clock.now());
-    match s.app.change_follow_up(&ctx, id, change).await {
+    let done = match change {
+        Ok(change) => s.app.change_follow_up(&ctx, id, change).await,
+        Err(e) => Err(e),
+    };
+    match done {
         Ok(()) => Ok(see_other("/staff/follow-ups?done=follow-up".into())),
-        Err(e) => Err(WebError::refused(e, back)),
+        Err(e) => again(&s, staff, form, id, e, f).await,
     }
 }
 
@@ -147,6 +244,17 @@ pub async fn decide_credit(
         .await
     {
         Ok(()) => Ok(see_other("/staff/follow-ups?done=credit".into())),
-        Err(e) => Err(WebError::refused(e, "/staff/follow-ups".into())),
+        Err(e) => {
+            let form = if f.decision == "confirm" {
+                "confirm"
+            } else {
+                "reject"
+            };
+            let values = FollowUpForm {
+                note: f.note.clone(),
+                ..FollowUpForm::default()
+            };
+            again(&s, staff, form, id, e, values).await
+        }
     }
 }
