@@ -1301,9 +1301,10 @@ impl County<'_> {
             .ok_or_else(|| StoreError::corrupt("drawn task without record"))?;
         let record =
             Record::parse(record.as_bytes()).map_err(|e| StoreError::corrupt(e.to_string()))?;
-        let reason = crate::posted("替补原因", reason.trim(), liancha_domain::text::FREE_TEXT)?;
+        let reason = crate::posted("替补原因", reason.trim(), liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("reason"))?;
         if reason.is_empty() {
-            return Err(invalid("请填写替补原因"));
+            return Err(StoreError::invalid_field("reason", "请填写替补原因"));
         }
         Ok((record.plan().clone(), record.result().seed, reason))
     }
@@ -1327,9 +1328,10 @@ impl County<'_> {
             .iter()
             .find(|m| m.inspector_id == inspector_id && m.active)
         else {
-            return Err(invalid(format!(
-                "执法人员 {inspector_id} 不在本任务的检查组中"
-            )));
+            return Err(StoreError::invalid_field(
+                "id",
+                format!("执法人员 {inspector_id} 不在本任务的检查组中"),
+            ));
         };
         let taken: Vec<String> = members.iter().map(|m| m.inspector_id.clone()).collect();
         let team_entities: Vec<String> = self
@@ -1394,10 +1396,16 @@ impl County<'_> {
         crate::expect_version(&task, version)?;
         let visits = self.visits(task_id).await?;
         let Some(out) = visits.iter().find(|v| v.entity_id == entity_id) else {
-            return Err(invalid(format!("{entity_id} 不是本任务抽中的检查对象")));
+            return Err(StoreError::invalid_field(
+                "id",
+                format!("{entity_id} 不是本任务抽中的检查对象"),
+            ));
         };
         if out.state != VisitState::Pending {
-            return Err(invalid("只有尚未检查的对象可以替补"));
+            return Err(StoreError::invalid_field(
+                "id",
+                "只有尚未检查的对象可以替补",
+            ));
         }
         let used: Vec<String> = visits.iter().map(|v| v.entity_id.clone()).collect();
         // Entities no longer operating cannot replace anyone either.

@@ -326,6 +326,58 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
     assert!(page.contains("未处理：不予列入须说明理由"), "{page}");
     let p = mouding.credit_proposal(proposal.id).await.unwrap().unwrap();
     assert_eq!(p.state, proposal.state, "nothing decided");
+
+    // A substitution on the task page of the task under way: the error beside the
+    // field it is about, what was typed kept, nothing replaced.
+    let drawn = mouding
+        .tasks(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.state.code() == "drawn" && t.lead_department == "amr")
+        .expect("a task under way");
+    let s = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+    let path = format!("/staff/tasks/{}/substitute", drawn.id);
+    let version = drawn.version.to_string();
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[
+                ("version", &version),
+                ("kind", "entity"),
+                ("id", "91532323NOTHERE00X"),
+                ("reason", "已注销"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("未替补，请按提示修改"), "{page}");
+    assert_eq!(
+        field_error(&page, "id"),
+        Some("91532323NOTHERE00X 不是本任务抽中的检查对象")
+    );
+    assert!(page.contains("value=\"已注销\""));
+    assert!(page.contains("<option value=\"entity\" selected>"));
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[
+                ("version", &version),
+                ("kind", "inspector"),
+                ("id", "5323230001"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(field_error(&page, "reason"), Some("请填写替补原因"));
+    assert_eq!(
+        mouding.task_or_404(drawn.id).await.unwrap().version,
+        drawn.version,
+        "nothing replaced"
+    );
 }
 
 #[tokio::test]

@@ -35,9 +35,34 @@ struct TaskPage {
     preview_error: Option<String>,
     /// The campaign the task belongs to, with the name of the office that set it.
     campaign: Option<(liancha_store::campaigns::Campaign, String)>,
+    /// A refused substitution: what it held and why, by field.
+    substitution: Option<(SubstituteForm, Vec<(String, String)>)>,
 }
 
 impl TaskPage {
+    /// The refused substitution's messages of `field`.
+    fn sub_err(&self, field: &str) -> Option<String> {
+        let (_, errors) = self.substitution.as_ref()?;
+        let m: Vec<&str> = errors
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!m.is_empty()).then(|| m.join("；"))
+    }
+
+    /// What the refused substitution held in `field` (`kind`, `id`, `reason`).
+    fn sub_value(&self, field: &str) -> String {
+        self.substitution
+            .as_ref()
+            .map(|(f, _)| match field {
+                "kind" => f.kind.clone(),
+                "id" => f.id.clone(),
+                _ => f.reason.clone(),
+            })
+            .unwrap_or_default()
+    }
+
     /// A visit table heading: a link that sorts by it, or the heading marked ▲ when
     /// the table is sorted by it (the links hold only percent-encoded values).
     fn sort_head(&self, key: &str) -> String {
@@ -106,6 +131,18 @@ pub async fn task(
     Path(id): Path<i64>,
     Query(q): Query<super::visit_table::TaskQuery>,
 ) -> PageResult {
+    task_page(&s, staff, id, q, None).await
+}
+
+/// The task page; with a refused substitution, that form shows its errors and values.
+async fn task_page(
+    s: &AppState,
+    staff: Staff,
+    id: i64,
+    q: super::visit_table::TaskQuery,
+    substitution: Option<(SubstituteForm, Vec<(String, String)>)>,
+) -> PageResult {
+    let s = s.clone();
     let (task, scope) = load_task(&s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManageTask(&scope));
     let review_department = staff.review_department(&scope.departments);
@@ -170,6 +207,7 @@ pub async fn task(
         }
     };
     render(&TaskPage {
+        substitution,
         campaign,
         names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
@@ -377,12 +415,15 @@ pub async fn cancel(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub struct SubstituteForm {
     version: i32,
     /// `inspector` or `entity`.
+    #[serde(default)]
     kind: String,
+    #[serde(default)]
     id: String,
+    #[serde(default)]
     reason: String,
 }
 
@@ -399,10 +440,16 @@ pub async fn substitute(
     };
     match s
         .app
-        .substitute(&ctx, id, f.version, kind, &f.id, &f.reason)
+        .substitute(&ctx, id, f.version, kind, f.id.trim(), &f.reason)
         .await
     {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=substituted"))),
+        // What the form can put right comes back beside its field, with what was typed.
+        Err(liancha_app::AppError::Invalid { field, message }) => {
+            let failed = (f, vec![(field.unwrap_or_default(), message)]);
+            let page = task_page(&s, staff, id, Default::default(), Some(failed)).await?;
+            Ok(crate::setup::again(page))
+        }
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
 }
