@@ -452,13 +452,9 @@ fn outcome(i: usize, j: usize, item: &str, lead_item: bool) -> (Vec<ResultCatego
 
 /// The department admin of each department the year's tasks need, made like the
 /// demo's own (the demo makes only amr's and agri's).
-async fn department_admins(
-    app: &App,
-    county: &DivisionCode,
-    now: DateTime<Utc>,
-) -> Result<Vec<String>> {
-    let store = app.store();
-    let departments = store.county(county).departments().await?;
+async fn department_admins(app: &App, ctx: &Context) -> Result<Vec<String>> {
+    let (store, county, now) = (app.store(), ctx.county(), ctx.now);
+    let departments = app.county(ctx).departments().await?;
     let mut needed: Vec<&str> = SPECS
         .iter()
         .flat_map(|s| s.items.iter().filter_map(|c| department_of(c)))
@@ -555,7 +551,6 @@ pub fn opened(today: NaiveDate) -> DateTime<Utc> {
 /// Plays the demo county's year up to yesterday, `today` being the county's date.
 /// Expects the demo's directories and accounts in `county` and no task yet.
 pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<Year> {
-    let made = department_admins(app, county, opened(today)).await?;
     let principal = async |name: &str| -> Result<liancha_domain::auth::Principal> {
         Ok(app
             .store()
@@ -564,7 +559,16 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
             .ok_or_else(|| AppError::NotFound(format!("账号 {name}")))?
             .principal())
     };
+    // The year is 牟定县's, played by its own accounts (the short demo names).
     let coordinator = principal("bianban").await?;
+    let opening = Context::new(coordinator.clone(), opened(today));
+    if opening.county() != county {
+        return Err(AppError::invalid(format!(
+            "演示年度只为 {} 载入",
+            coordinator.division
+        )));
+    }
+    let made = department_admins(app, &opening).await?;
     let mut admins = Vec::new();
     for spec in SPECS {
         for d in departments(spec) {
@@ -581,7 +585,7 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
             .expect("every department of the year has its admin");
         Context::new(p, now)
     };
-    let c = app.store().county(county);
+    let c = app.county(&opening);
     let plan_year = (today - Duration::days(330)).year();
     let mut plan_entries: Vec<(u32, i64)> = Vec::new();
     let mut ids: Vec<Option<i64>> = vec![None; SPECS.len()];
