@@ -838,7 +838,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.getByRole('link', { name: title }).click();
     await page.waitForURL(`**${taskUrl}`);
     await assertText(page.locator('h1 .state'), '结果已公示');
-    assert.equal(await page.locator('form[action*="/staff/tasks/"]').count(), 0);
+    assert.equal(await page.locator('form[method="post"][action*="/staff/tasks/"]').count(), 0);
     await assertText(tableAfter(page, '任务日志'), '公示结果');
     await page.goto('/staff/audit');
     await assertText(page.locator('table.log'), '揭示随机源并抽取');
