@@ -7,15 +7,7 @@ use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
 
 mod common;
 
-fn field_error<'a>(page: &'a str, name: &str) -> Option<&'a str> {
-    // The field's control, then its message before the label closes.
-    let at = page.find(&format!("name=\"{name}\""))?;
-    let rest = &page[at..];
-    let close = rest.find("</label>")?;
-    let m = rest[..close].find("class=\"field-error\">")?;
-    let text = &rest[m + "class=\"field-error\">".len()..close];
-    Some(&text[..text.find('<').unwrap_or(text.len())])
-}
+use common::field_error;
 
 async fn every_error_beside_its_field(engine: Engine) {
     let size = DemoSize {

@@ -134,6 +134,17 @@ pub fn time_seconds(t: &DateTime<Utc>) -> String {
     liancha_domain::calendar::format_china_time_seconds(*t)
 }
 
+/// The messages a refused form has for `field`, joined: what its page shows beside
+/// the field (`None` when the field is fine).
+pub(crate) fn field_messages(errors: &[(String, String)], field: &str) -> Option<String> {
+    let m: Vec<&str> = errors
+        .iter()
+        .filter(|(f, _)| f == field)
+        .map(|(_, m)| m.as_str())
+        .collect();
+    (!m.is_empty()).then(|| m.join("；"))
+}
+
 /// A date in a printed document: 2026年12月9日.
 pub fn cn_date(d: &chrono::NaiveDate) -> String {
     liancha_domain::calendar::chinese_date(*d)

@@ -20,13 +20,7 @@ struct TargetedPage {
 impl TargetedPage {
     /// The messages of `field` (askama passes arguments by reference).
     fn err(&self, field: &str) -> Option<String> {
-        let m: Vec<&str> = self
-            .errors
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        (!m.is_empty()).then(|| m.join("；"))
+        field_messages(&self.errors, field)
     }
 }
 
@@ -180,13 +174,7 @@ struct ConflictsPage {
 impl ConflictsPage {
     /// The messages of `field` (askama passes arguments by reference).
     fn err(&self, field: &str) -> Option<String> {
-        let m: Vec<&str> = self
-            .errors
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        (!m.is_empty()).then(|| m.join("；"))
+        field_messages(&self.errors, field)
     }
 }
 

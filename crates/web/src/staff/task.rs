@@ -43,12 +43,7 @@ impl TaskPage {
     /// The refused substitution's messages of `field`.
     fn sub_err(&self, field: &str) -> Option<String> {
         let (_, errors) = self.substitution.as_ref()?;
-        let m: Vec<&str> = errors
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        (!m.is_empty()).then(|| m.join("；"))
+        super::field_messages(errors, field)
     }
 
     /// What the refused substitution held in `field` (`kind`, `id`, `reason`).

@@ -57,13 +57,7 @@ struct VisitPage {
 impl VisitPage {
     /// The messages of `field` (askama passes arguments by reference).
     fn err(&self, field: &str) -> Option<String> {
-        let m: Vec<&str> = self
-            .errors
-            .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-            .collect();
-        (!m.is_empty()).then(|| m.join("；"))
+        field_messages(&self.errors, field)
     }
 
     /// The item's errors, whichever of its fields they belong to.

@@ -249,3 +249,14 @@ impl Server {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 }
+
+/// The message beside form field `name` on a page: after its control, before its
+/// label closes.
+pub fn field_error<'a>(page: &'a str, name: &str) -> Option<&'a str> {
+    let at = page.find(&format!("name=\"{name}\""))?;
+    let rest = &page[at..];
+    let close = rest.find("</label>")?;
+    let m = rest[..close].find("class=\"field-error\">")?;
+    let text = &rest[m + "class=\"field-error\">".len()..close];
+    Some(&text[..text.find('<').unwrap_or(text.len())])
+}
