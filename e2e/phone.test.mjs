@@ -76,6 +76,7 @@ describe('every page fits a phone', { skip: BASE === '' && 'BASE_URL is not set 
     const page = await phone();
     const { pages, wide } = await walk(page, ['/', '/c/532323']);
     console.log(`public: ${pages} pages on a phone`);
+    assert.ok(pages >= 20, `the public reached only ${pages} pages`);
     assert.deepEqual(wide, []);
     await page.context().close();
   });
@@ -89,6 +90,8 @@ describe('every page fits a phone', { skip: BASE === '' && 'BASE_URL is not set 
       await Promise.all([page.waitForURL('**/staff**'), page.getByRole('button', { name: '登录' }).click()]);
       const { pages, wide } = await walk(page, ['/staff']);
       console.log(`${user}: ${pages} pages on a phone`);
+      // A walk stuck on its first page would find nothing wide.
+      assert.ok(pages >= 20, `${user} reached only ${pages} pages`);
       assert.deepEqual(wide, []);
       await page.context().close();
     });

@@ -61,7 +61,7 @@ struct Spec {
 
 const SPECS: &[Spec] = &[
     Spec {
-        title: "春季商贸流通领域部门联合抽查",
+        title: "商贸流通领域部门联合抽查（第一批）",
         domain: Domain::Market,
         lead: "amr",
         items: &["SC-001", "SC-002", "GS-001"],
@@ -204,7 +204,7 @@ const SPECS: &[Spec] = &[
         fate: Fate::InReview,
     },
     Spec {
-        title: "冬季食品安全部门联合抽查",
+        title: "食品经营者部门联合抽查",
         domain: Domain::Market,
         lead: "amr",
         items: &["SC-003", "WS-001"],
@@ -226,7 +226,7 @@ const SPECS: &[Spec] = &[
         fate: Fate::Sealed,
     },
     Spec {
-        title: "年末商贸流通领域部门联合抽查",
+        title: "商贸流通领域部门联合抽查（第二批）",
         domain: Domain::Market,
         lead: "amr",
         items: &["SC-001", "SC-002", "SC-005", "GS-001"],
@@ -317,7 +317,8 @@ fn inspection_day(d: &Dates, k: usize) -> NaiveDate {
 
 /// Every step of the year with its moment, in the order they happen.
 fn schedule(today: NaiveDate) -> Vec<(DateTime<Utc>, Step)> {
-    let mut steps = vec![(at(workday(today - Duration::days(330)), 9, 30), Step::Plan)];
+    // The plan comes first: its entries are what the market tasks are set under.
+    let mut steps = vec![(at(plan_day(today), 9, 30), Step::Plan)];
     // Work planned for later was prepared in the last days.
     let past = |d: NaiveDate| d.min(workday_back(today - Duration::days(1)));
     for (i, spec) in SPECS.iter().enumerate() {
@@ -543,6 +544,11 @@ fn departments(spec: &Spec) -> Vec<&'static str> {
     out
 }
 
+/// The day the year's annual plan was made: after the accounts, before any task.
+fn plan_day(today: NaiveDate) -> NaiveDate {
+    workday(today - Duration::days(336))
+}
+
 /// When the county began its year on liancha: its accounts date from then.
 pub fn opened(today: NaiveDate) -> DateTime<Utc> {
     at(workday(today - Duration::days(340)), 9, 0)
@@ -586,7 +592,7 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
         Context::new(p, now)
     };
     let c = app.county(&opening);
-    let plan_year = (today - Duration::days(330)).year();
+    let plan_year = plan_day(today).year();
     let mut plan_entries: Vec<(u32, i64)> = Vec::new();
     let mut ids: Vec<Option<i64>> = vec![None; SPECS.len()];
     let mut out = Year {
@@ -781,7 +787,8 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
             }
             Step::Settle(i) => {
                 let id = ids[i].expect("created");
-                // Work published three weeks or more ago is done; newer work is open,
+                // Work of tasks that began over 100 days ago (published about 75 days
+                // ago or more) is done; newer work is open,
                 // its follow-ups given a due date.
                 let done = SPECS[i].starts_ago > 100;
                 let follow_ups = c.follow_ups(None, false).await?;

@@ -10,6 +10,9 @@ use liancha_store::results::{Attachment, NewTargeted};
 use crate::follow_up::department_view;
 use crate::{App, AppError, Context, Result};
 
+/// Items one targeted inspection may name: a visit checks a handful.
+pub const MAX_TARGETED_ITEMS: usize = 50;
+
 /// A targeted inspection as the form gives it; the department is the principal's.
 #[derive(Debug, Clone)]
 pub struct TargetedInput {
@@ -49,13 +52,22 @@ impl App {
         ctx.require(&Action::RecordTargeted {
             department: &department,
         })?;
+        let mut items = t.items;
+        items.sort_unstable();
+        items.dedup();
+        if items.len() > MAX_TARGETED_ITEMS {
+            return Err(AppError::invalid_field(
+                "items",
+                format!("涉及事项最多 {MAX_TARGETED_ITEMS} 项"),
+            ));
+        }
         let t = NewTargeted {
             entity_id: t.entity_id.trim().to_ascii_uppercase(),
             department,
             source: t.source,
             document_ref: t.document_ref,
             inspected_on: t.inspected_on,
-            items: t.items,
+            items,
             findings: t.findings,
         };
         Ok(self
@@ -93,9 +105,16 @@ impl App {
         if t.inspected_on > liancha_domain::calendar::china_date(ctx.now) {
             push("inspected_on", "检查日期不能晚于今天".into());
         }
-        for code in &t.items {
-            if county.item(code).await?.is_none() {
-                push("items", format!("抽查事项「{code}」不存在"));
+        let mut codes: Vec<&String> = t.items.iter().collect();
+        codes.sort_unstable();
+        codes.dedup();
+        if codes.len() > MAX_TARGETED_ITEMS {
+            push("items", format!("涉及事项最多 {MAX_TARGETED_ITEMS} 项"));
+        } else {
+            for code in codes {
+                if county.item(code).await?.is_none() {
+                    push("items", format!("抽查事项「{code}」不存在"));
+                }
             }
         }
         if let Err(e) = bounded_text(&t.findings, FREE_TEXT) {

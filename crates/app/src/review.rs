@@ -270,9 +270,29 @@ impl App {
                 ));
             }
         }
+        // A repeated box (a hand-made post) is kept once.
+        let results: Vec<ItemResult> = results
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                let mut seen = Vec::new();
+                r.categories.retain(|c| {
+                    let new = !seen.contains(c);
+                    seen.push(*c);
+                    new
+                });
+                let mut seen = Vec::new();
+                r.methods.retain(|m| {
+                    let new = !seen.contains(m);
+                    seen.push(*m);
+                    new
+                });
+                r
+            })
+            .collect();
         let date: String = inspected_on.trim().chars().take(20).collect();
         self.county(ctx)
-            .save_visit_draft(id, entity, ctx.principal.user_id, &date, results, ctx.now)
+            .save_visit_draft(id, entity, ctx.principal.user_id, &date, &results, ctx.now)
             .await?;
         Ok(())
     }
@@ -334,11 +354,13 @@ impl App {
                 )
                 .await?
         };
-        // The results are in: the draft they were finished from has served. Losing
-        // this cleanup only leaves a draft the form no longer shows.
+        // The results are in: every draft of these items has served, the author's
+        // and a teammate's alike (an older draft must not come back over them).
+        // Losing this cleanup only leaves a draft, which the form then shows.
+        let items: Vec<String> = results.iter().map(|r| r.item_code.clone()).collect();
         if let Err(e) = self
             .county(ctx)
-            .drop_visit_draft(id, entity, ctx.principal.user_id)
+            .drop_drafts_covering(id, entity, &items)
             .await
         {
             tracing::warn!(task = id, entity, error = %e, "draft not dropped");

@@ -108,6 +108,13 @@ async fn a_year_behind_the_demo_county(store: &Store) {
     let plans = county.annual_plans(None, false).await.unwrap();
     assert_eq!(plans.len(), 1);
     assert!(plans[0].published_at.is_some());
+    // The plan came first: every market task of its year is set under one of its entries.
+    for t in tasks
+        .iter()
+        .filter(|t| t.domain == liancha_domain::Domain::Market && t.year == plans[0].year)
+    {
+        assert!(t.plan_entry_id.is_some(), "task {} {}", t.id, t.title);
+    }
     // The last thing in the audit trail happened before today.
     let last = county.audit_recent(1).await.unwrap();
     assert!(last[0].at < midnight());

@@ -63,7 +63,7 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
     let d = app.own_draft(&amr, id, &entity).await.unwrap().unwrap();
     assert_eq!(
         (d.inspected_on.as_str(), d.results.clone()),
-        ("2026-11-2", half)
+        ("2026-11-2", half.clone())
     );
     // Another department's admin has none, and cannot save one for amr's item.
     assert!(app.own_draft(&agri, id, &entity).await.unwrap().is_none());
@@ -79,6 +79,18 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
     assert!(
         matches!(&r, Err(AppError::Invalid { field: Some(f), .. }) if f == "findings_SC-001"),
         "{r:?}"
+    );
+    // A repeated box is kept once.
+    let twice = vec![ItemResult {
+        categories: vec![ResultCategory::NoProblem; 3],
+        methods: vec![InspectionMethod::OnSite; 2],
+        ..item("SC-001", vec![], "")
+    }];
+    app.save_draft(&amr, id, &entity, "", &twice).await.unwrap();
+    let d = app.own_draft(&amr, id, &entity).await.unwrap().unwrap();
+    assert_eq!(
+        (d.results[0].categories.len(), d.results[0].methods.len()),
+        (1, 1)
     );
     // A second save replaces the first.
     let fuller = vec![item(
@@ -101,10 +113,39 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
     app.save_draft(&agri, id, &entity, "", &[item("NY-001", vec![], "")])
         .await
         .unwrap();
+    // A colleague of amr's admin also left a draft of SC-001: it must not come back
+    // over the results once they are entered.
+    let colleague = store
+        .create_user(
+            &liancha_store::accounts::NewUser {
+                division: county.code().clone(),
+                username: "amr-clerk".into(),
+                display_name: "市场监管局 录入员".into(),
+                role: liancha_domain::auth::Role::DepartmentAdmin,
+                department: Some("amr".into()),
+                township: None,
+                inspector_id: None,
+                password: "Liancha#2026-clerk".into(),
+                must_change_password: false,
+            },
+            &liancha_store::accounts::Actor::system("test"),
+            t0,
+        )
+        .await
+        .unwrap();
+    let clerk = common::ctx(store, "amr-clerk", t0 + Duration::hours(1)).await;
+    assert_eq!(clerk.principal.user_id, colleague);
+    app.save_draft(&clerk, id, &entity, "", &half)
+        .await
+        .unwrap();
     app.record_results(&amr, id, &entity, Some(today), &fuller)
         .await
         .unwrap();
     assert!(app.own_draft(&amr, id, &entity).await.unwrap().is_none());
+    assert!(
+        app.own_draft(&clerk, id, &entity).await.unwrap().is_none(),
+        "a colleague's draft of the items entered is gone too"
+    );
     assert!(app.own_draft(&agri, id, &entity).await.unwrap().is_some());
     app.record_results(
         &agri,

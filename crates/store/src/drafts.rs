@@ -108,16 +108,29 @@ impl County<'_> {
         }))
     }
 
-    /// Drops `user_id`'s draft of a visit, once their results are entered.
-    pub async fn drop_visit_draft(
+    /// Drops every draft of a visit that fills in any of `items`, once results of
+    /// those items are entered, by whoever: a teammate's or colleague's older draft
+    /// would otherwise come back over the results and, submitted, replace them.
+    /// Drafts of other items (another department's) stay.
+    pub async fn drop_drafts_covering(
         &self,
         task_id: i64,
         entity_id: &str,
-        user_id: i64,
+        items: &[String],
     ) -> Result<()> {
-        with_pool!(self, p => self.query(
-            "DELETE FROM visit_drafts WHERE county = $C AND task_id = $1 AND entity_id = $2 AND user_id = $3")
-            .bind(task_id).bind(entity_id).bind(user_id).execute(p).await.map(|_| ()))?;
+        let rows: Vec<(i64, String)> = with_pool!(self, p => self.query_as(
+            "SELECT user_id, results FROM visit_drafts WHERE county = $C AND task_id = $1 AND entity_id = $2")
+            .bind(task_id).bind(entity_id).fetch_all(p).await)?;
+        for (user_id, results) in rows {
+            if from_json(&results)
+                .iter()
+                .any(|r| items.contains(&r.item_code))
+            {
+                with_pool!(self, p => self.query(
+                    "DELETE FROM visit_drafts WHERE county = $C AND task_id = $1 AND entity_id = $2 AND user_id = $3")
+                    .bind(task_id).bind(entity_id).bind(user_id).execute(p).await.map(|_| ()))?;
+            }
+        }
         Ok(())
     }
 }

@@ -72,7 +72,7 @@ async fn main() {
         "/staff/tasks".to_string(),
         "/staff/tasks/new".to_string(),
         format!("/staff/tasks/{task}"),
-        format!("/staff/tasks/{task}?team=2&sort=name&page=3"),
+        format!("/staff/tasks/{task}?team=2&sort=township&page=3"),
         format!("/staff/tasks/{task}/visits/{visit}"),
         format!("/staff/tasks/{task}/exclusions"),
         format!("/staff/tasks/{task}/notices"),

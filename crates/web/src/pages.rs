@@ -248,8 +248,9 @@ impl EntitiesPage {
 }
 
 /// Page `requested` (as the query gave it) of `rows`, `per` to a page: the rows, the
-/// page shown and the number of pages. A missing, malformed or out-of-range page
-/// shows the nearest that exists, so a bookmark never fails.
+/// page shown and the number of pages. A missing or malformed page (an over-long
+/// number included) shows the first, one past the end the last, so a bookmark never
+/// fails.
 pub(crate) fn page_of<T>(rows: Vec<T>, requested: &str, per: usize) -> (Vec<T>, usize, usize) {
     let pages = rows.len().div_ceil(per).max(1);
     let page = requested

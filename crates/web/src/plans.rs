@@ -162,9 +162,16 @@ struct PlanPage {
     /// The entry form's values: empty, or what a refused form held.
     form: EntryForm,
     errors: Vec<FormError>,
+    /// The tasks of the plan's entries that the reader may open (an inspector only
+    /// their own team's): the others are named without a link.
+    readable: Vec<i64>,
 }
 
 impl PlanPage {
+    fn readable(&self, task: &i64) -> bool {
+        self.readable.contains(task)
+    }
+
     fn err(&self, field: &str) -> Option<String> {
         messages(&self.errors, field)
     }
@@ -210,7 +217,16 @@ async fn plan_page(
         .into_iter()
         .filter(|i| plan.departments.contains(&i.department))
         .collect();
+    let mut readable = Vec::new();
+    for t in plan.entries.iter().flat_map(|e| e.tasks.iter()) {
+        match s.app.task_access(&ctx, *t).await {
+            Ok(_) => readable.push(*t),
+            Err(liancha_app::AppError::Forbidden | liancha_app::AppError::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(PlanPage {
+        readable,
         names: Names::load(s, &staff.county.code).await?,
         notice,
         can_start_tasks: plan.published_at.is_some() && s.app.may_create_task(&ctx),

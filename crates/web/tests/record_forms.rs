@@ -54,6 +54,29 @@ async fn a_targeted_inspection_says_every_error_beside_its_field(engine: Engine)
     assert!(page.contains(&format!("value=\"{tomorrow}\"")));
     assert!(mouding.targeted_inspections(None).await.unwrap().is_empty());
 
+    // A post naming thousands of items is refused at once, not looked up one by one.
+    let many = vec!["SC-001"; 5_000].join(",")
+        + ","
+        + &(0..60)
+            .map(|i| format!("ZZ-{i:03}"))
+            .collect::<Vec<_>>()
+            .join(",");
+    let (status, page) = srv
+        .post(
+            &s,
+            "/staff/targeted",
+            &[
+                ("entity_id", "91532323NOTHERE00X"),
+                ("source", "complaint"),
+                ("document_ref", "x"),
+                ("inspected_on", "2026-01-05"),
+                ("items", &many),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(field_error(&page, "items"), Some("涉及事项最多 50 项"));
+
     // A source that is not one is said beside the source.
     let entity = liancha_store::demo::entities(size)[0].id.clone();
     let (status, page) = srv
@@ -283,6 +306,7 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         .await;
     assert_eq!(status, 422, "{page}");
     let row = &page[page.find(&format!("id=\"follow-up-{}\"", f.id)).unwrap()..];
+    let row = &row[..row.find("</form>").unwrap()];
     assert!(row.contains("未保存：责令整改须填写整改期限"), "{row}");
     assert!(
         row.contains("value=\"已电话通知当事人\""),
@@ -295,6 +319,17 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
     assert!(page.contains("未办结：请填写办结情况"), "{page}");
     let again = mouding.follow_up(f.id).await.unwrap().unwrap();
     assert_eq!((again.state, again.note.clone()), (f.state, f.note.clone()));
+    // Closed, then closed again (a double click): the second is refused with its
+    // reason, though the row has no form left to show it in.
+    let (status, _) = srv
+        .post(&s, &path, &[("action", "close"), ("note", "已整改")])
+        .await;
+    assert_eq!(status, 303);
+    let (status, page) = srv
+        .post(&s, &path, &[("action", "close"), ("note", "已整改")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未作任何更改"), "{page}");
 
     let proposal = mouding
         .credit_proposals(None)

@@ -129,8 +129,8 @@ async fn follow_ups_page(
 }
 
 /// A row's form refused: the page again, 422, the errors and values in that row.
-/// Anything but an input error (forbidden, gone, changed meanwhile) is refused as
-/// before.
+/// Anything but a field's error (forbidden, gone, already closed or decided) is
+/// refused on the page that says why.
 async fn again(
     s: &AppState,
     staff: Staff,
@@ -139,10 +139,13 @@ async fn again(
     e: liancha_app::AppError,
     values: FollowUpForm,
 ) -> Result<Response, WebError> {
+    // Only an error of a field the row's form still has goes back into that form: a
+    // row already closed or decided (a double click) has no form left to show it in.
     let errors = match e {
-        liancha_app::AppError::Invalid { field, message } => {
-            vec![(field.unwrap_or_default(), message)]
-        }
+        liancha_app::AppError::Invalid {
+            field: Some(field),
+            message,
+        } => vec![(field, message)],
         e => return Err(WebError::refused(e, "/staff/follow-ups".into())),
     };
     let failed = Some(Failed {

@@ -27,7 +27,8 @@ pub struct TaskQuery {
     /// Part of the name, or the start of the code.
     #[serde(default)]
     pub q: String,
-    /// `order` (draw order, the default), `name`, `township`, `team` or `state`.
+    /// `order` (draw order, the default), `township`, `team` or `state`. Not by name:
+    /// Chinese names in code-point order read as random to a clerk.
     #[serde(default)]
     pub sort: String,
     #[serde(default)]
@@ -37,7 +38,6 @@ pub struct TaskQuery {
 /// The columns the table sorts by, with their headings.
 pub const SORTS: &[(&str, &str)] = &[
     ("order", "序"),
-    ("name", "名称"),
     ("township", "乡镇"),
     ("team", "检查组"),
     ("state", "状态"),
@@ -94,7 +94,6 @@ impl VisitTable {
         // Stable, then by draw order: rows that tie keep the draw's order.
         rows.sort_by_key(|v| v.draw_order);
         match query.sort.as_str() {
-            "name" => rows.sort_by(|a, b| a.entity_name.cmp(&b.entity_name)),
             "township" => rows.sort_by_key(|v| rank(&v.township)),
             // Unassigned visits (no team) last.
             "team" => rows.sort_by_key(|v| v.team_no.unwrap_or(i32::MAX)),
@@ -340,9 +339,9 @@ mod tests {
         assert_eq!((t.rows.len(), t.page, t.pages), (20, 3, 3));
         assert_eq!(t.rows[0].draw_order, 101);
         assert_eq!(
-            t.link(7, "name", 2),
+            t.link(7, "state", 2),
             format!(
-                "/staff/tasks/7?q={}&sort=name&page=2#visits",
+                "/staff/tasks/7?q={}&sort=state&page=2#visits",
                 crate::pages::url_encode("商店")
             )
         );
