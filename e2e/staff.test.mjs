@@ -156,10 +156,15 @@ async function submit(page, buttonName) {
   return nav;
 }
 
-/** The refusal page: status, Chinese message, nothing changed. */
+/**
+ * The refusal page: status, Chinese message, nothing changed, said inside the
+ * workbench (its menu and the signed-in user still there).
+ */
 async function expectRefusal(page, response, { status, message }) {
   assert.equal(response.status(), status, `HTTP status of ${page.url()}`);
-  await assertText(page.locator('h1'), `未能完成（${status}）`);
+  await assertText(page.locator('h1'), '未能完成');
+  assert.equal(await page.locator('body.staff header .who').count(), 1, 'the staff header stays');
+  assert.equal(await page.getByRole('link', { name: '返回工作台' }).count(), 1);
   const alert = await page.getByRole('alert').innerText();
   assert.match(alert, message);
   return alert;

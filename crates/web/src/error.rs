@@ -112,12 +112,66 @@ impl IntoResponse for WebError {
         };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "错误".into());
         let mut response = (status, Html(body)).into_response();
+        // Kept so that a staff request's refusal can be said again inside the
+        // workbench (`staff_layout`), where the error arose.
+        response.extensions_mut().insert(page);
         if let Some(seconds) = retry {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "staff/error.html")]
+struct StaffErrorPage {
+    staff: crate::session::Staff,
+    page: crate::pages::ErrorPage,
+}
+
+/// A refusal met in the workbench is shown in the workbench: with its menu and
+/// the signed-in user, not under the public portal's header. The handler's
+/// answer (status and headers) stands; only the page around the message
+/// changes, and only for a request whose session is still good.
+pub async fn staff_layout(
+    axum::extract::State(s): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if !(path == "/staff" || path.starts_with("/staff/")) {
+        return next.run(req).await;
+    }
+    let uri = req.uri().clone();
+    let headers = req.headers().clone();
+    let mut response = next.run(req).await;
+    let Some(page) = response
+        .extensions_mut()
+        .remove::<crate::pages::ErrorPage>()
+    else {
+        return response;
+    };
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.uri = uri;
+    parts.headers = headers;
+    let staff =
+        match <crate::session::Staff as axum::extract::FromRequestParts<_>>::from_request_parts(
+            &mut parts, &s,
+        )
+        .await
+        {
+            Ok(staff) => staff,
+            Err(_) => return response,
+        };
+    match askama::Template::render(&StaffErrorPage { staff, page }) {
+        Ok(body) => {
+            let (mut head, _) = response.into_parts();
+            head.headers.remove(axum::http::header::CONTENT_LENGTH);
+            Response::from_parts(head, axum::body::Body::from(body))
+        }
+        Err(_) => response,
     }
 }
 

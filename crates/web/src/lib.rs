@@ -276,6 +276,7 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/tasks/{id}/exclusions", get(staff::exclusions))
         .route("/staff/tasks/{id}/notices", get(staff::notices))
         .route("/staff/tasks/{id}/forms", get(staff::forms))
+        .route("/staff/tasks/{id}/visits.xlsx", get(staff::export_visits))
         .route(
             "/staff/tasks/{id}/visits/{entity}",
             get(staff::visit).post(staff::record_results),
@@ -353,6 +354,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::routes())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::staff_layout,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             rate_limits,
@@ -360,6 +365,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(hsts))
         .layer(axum::middleware::from_fn(no_store))
+
         .layer(TraceLayer::new_for_http());
     security_headers(r)
 }

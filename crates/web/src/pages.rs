@@ -161,7 +161,7 @@ fn render<T: Template>(t: &T) -> PageResult {
     Ok(Html(t.render()?))
 }
 
-#[derive(Template)]
+#[derive(Template, Clone)]
 #[template(path = "error.html")]
 pub(crate) struct ErrorPage {
     pub portal: Option<Portal>,

@@ -330,6 +330,7 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("未作任何更改"), "{page}");
+    assert_in_workbench(&page);
 
     let proposal = mouding
         .credit_proposals(None)
@@ -405,6 +406,38 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         drawn.version,
         "nothing replaced"
     );
+
+    // A button whose step is not open (publishing a task still under way) and a
+    // task that is not there: said inside the workbench, with its way back.
+    let (status, page) = srv
+        .post(
+            &s,
+            &format!("/staff/tasks/{}/publish", drawn.id),
+            &[("version", &version), ("confirm", "on")],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert_in_workbench(&page);
+    assert!(
+        page.contains(&format!("href=\"/staff/tasks/{}\"", drawn.id)),
+        "{page}"
+    );
+    assert_eq!(
+        mouding.task_or_404(drawn.id).await.unwrap().version,
+        drawn.version,
+        "nothing published"
+    );
+    let (status, page) = srv.get(&s.cookie, "/staff/tasks/99999999").await;
+    assert_eq!(status, 404);
+    assert_in_workbench(&page);
+}
+
+/// A refusal page of the workbench keeps its menu and the signed-in user.
+fn assert_in_workbench(page: &str) {
+    assert!(page.contains("<body class=\"staff\">"), "{page}");
+    assert!(page.contains("href=\"/staff/tasks\""), "{page}");
+    assert!(page.contains("退出"), "{page}");
+    assert!(!page.contains("工作人员登录"), "{page}");
 }
 
 #[tokio::test]

@@ -47,6 +47,7 @@ pub use records::*;
 pub use review::*;
 pub use task::*;
 pub use task_form::*;
+pub use visit_table::export_visits;
 pub use visits::*;
 
 type PageResult = Result<Html<String>, WebError>;

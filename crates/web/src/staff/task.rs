@@ -146,17 +146,7 @@ async fn task_page(
     for m in &members {
         teams.entry(m.team_no).or_default().push(m.clone());
     }
-    let mut visits = staff.rows(&s).visits(id).await?;
-    // An inspector sees only the visits of their own team.
-    if staff.principal.role == Role::Inspector {
-        let me = staff.principal.inspector_id.clone().unwrap_or_default();
-        let mine: Vec<i32> = members
-            .iter()
-            .filter(|m| m.active && m.inspector_id == me)
-            .map(|m| m.team_no)
-            .collect();
-        visits.retain(|v| v.team_no.is_some_and(|t| mine.contains(&t)));
-    }
+    let visits = visible_visits(&s, &staff, id, &members).await?;
     let (deadline, flag) = if task.state == TaskState::Drawn {
         let cal = staff.rows(&s).calendar().await?;
         let d = staff.rows(&s).deadline_on(&cal, &task).await?;
@@ -238,17 +228,7 @@ async fn task_page(
         quotas_text: quotas_text(&task),
         preview,
         preview_error,
-        table: super::visit_table::VisitTable::new(
-            visits,
-            &staff
-                .rows(&s)
-                .townships()
-                .await?
-                .into_iter()
-                .map(|t| t.name)
-                .collect::<Vec<_>>(),
-            &q,
-        ),
+        table: super::visit_table::VisitTable::new(visits, &township_order(&s, &staff).await?, &q),
         members,
         teams,
         task,
@@ -257,6 +237,38 @@ async fn task_page(
 }
 
 const HISTORY_ON_TASK_PAGE: i64 = 50;
+
+/// The task's visits the signed-in user may see: an inspector only their own
+/// team's.
+pub(super) async fn visible_visits(
+    s: &AppState,
+    staff: &Staff,
+    id: i64,
+    members: &[TeamMember],
+) -> Result<Vec<Visit>, WebError> {
+    let mut visits = staff.rows(s).visits(id).await?;
+    if staff.principal.role == Role::Inspector {
+        let me = staff.principal.inspector_id.clone().unwrap_or_default();
+        let mine: Vec<i32> = members
+            .iter()
+            .filter(|m| m.active && m.inspector_id == me)
+            .map(|m| m.team_no)
+            .collect();
+        visits.retain(|v| v.team_no.is_some_and(|t| mine.contains(&t)));
+    }
+    Ok(visits)
+}
+
+/// The county's townships in its own order, which tables follow.
+pub(super) async fn township_order(s: &AppState, staff: &Staff) -> Result<Vec<String>, WebError> {
+    Ok(staff
+        .rows(s)
+        .townships()
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect())
+}
 
 /// Turns a store refusal into a page that says why, with a way back; other errors pass.
 #[derive(Deserialize)]

@@ -2,11 +2,16 @@
 //! code, sorted by a column, 50 a page. A county-wide task draws over a thousand
 //! entities, which one table cannot show.
 
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use liancha_domain::workflow::VisitState;
-use liancha_store::tasks::Visit;
+use liancha_store::tasks::{TeamMember, Visit};
 use serde::Deserialize;
 
 use crate::pages::{page_of, query_pair};
+use crate::session::Staff;
+use crate::{AppState, WebError};
 
 /// Visits per page of the task page.
 pub const VISITS_PER_PAGE: usize = 50;
@@ -57,6 +62,47 @@ pub struct VisitTable {
     pub query: TaskQuery,
 }
 
+/// A township's place in the county's own order; unknown ones last.
+fn township_rank(order: &[String], township: &str) -> usize {
+    order
+        .iter()
+        .position(|o| o == township)
+        .unwrap_or(usize::MAX)
+}
+
+/// Every visit the query's filters let through, in its sort: the whole table,
+/// before it is cut into pages (the export is all of it).
+pub fn matching(visits: Vec<Visit>, township_order: &[String], query: &TaskQuery) -> Vec<Visit> {
+    let rank = |t: &str| township_rank(township_order, t);
+    let q = query.q.trim();
+    let code = q.to_ascii_uppercase();
+    let mut rows: Vec<Visit> = visits
+        .into_iter()
+        .filter(|v| {
+            query.team.is_empty()
+                || v.team_no.map(|t| t.to_string()).as_deref() == Some(query.team.as_str())
+        })
+        .filter(|v| query.state.is_empty() || v.state.code() == query.state)
+        .filter(|v| query.township.is_empty() || v.township == query.township)
+        .filter(|v| q.is_empty() || v.entity_name.contains(q) || v.entity_id.starts_with(&code))
+        .collect();
+    // Stable, then by draw order: rows that tie keep the draw's order.
+    rows.sort_by_key(|v| v.draw_order);
+    match query.sort.as_str() {
+        "township" => rows.sort_by_key(|v| rank(&v.township)),
+        // Unassigned visits (no team) last.
+        "team" => rows.sort_by_key(|v| v.team_no.unwrap_or(i32::MAX)),
+        "state" => rows.sort_by_key(|v| {
+            VisitState::ALL
+                .iter()
+                .position(|s| *s == v.state)
+                .unwrap_or(usize::MAX)
+        }),
+        _ => {}
+    }
+    rows
+}
+
 impl VisitTable {
     /// `township_order`: the county's townships in its own order, which the filter
     /// lists and the township sort follow (code points would order them at random).
@@ -65,12 +111,7 @@ impl VisitTable {
         let mut teams: Vec<i32> = visits.iter().filter_map(|v| v.team_no).collect();
         teams.sort_unstable();
         teams.dedup();
-        let rank = |t: &str| {
-            township_order
-                .iter()
-                .position(|o| o == t)
-                .unwrap_or(usize::MAX)
-        };
+        let rank = |t: &str| township_rank(township_order, t);
         let mut townships: Vec<String> = visits.iter().map(|v| v.township.clone()).collect();
         townships.sort_by(|a, b| (rank(a), a).cmp(&(rank(b), b)));
         townships.dedup();
@@ -79,32 +120,7 @@ impl VisitTable {
             .copied()
             .filter(|s| visits.iter().any(|v| v.state == *s))
             .collect();
-        let q = query.q.trim();
-        let code = q.to_ascii_uppercase();
-        let mut rows: Vec<Visit> = visits
-            .into_iter()
-            .filter(|v| {
-                query.team.is_empty()
-                    || v.team_no.map(|t| t.to_string()).as_deref() == Some(query.team.as_str())
-            })
-            .filter(|v| query.state.is_empty() || v.state.code() == query.state)
-            .filter(|v| query.township.is_empty() || v.township == query.township)
-            .filter(|v| q.is_empty() || v.entity_name.contains(q) || v.entity_id.starts_with(&code))
-            .collect();
-        // Stable, then by draw order: rows that tie keep the draw's order.
-        rows.sort_by_key(|v| v.draw_order);
-        match query.sort.as_str() {
-            "township" => rows.sort_by_key(|v| rank(&v.township)),
-            // Unassigned visits (no team) last.
-            "team" => rows.sort_by_key(|v| v.team_no.unwrap_or(i32::MAX)),
-            "state" => rows.sort_by_key(|v| {
-                VisitState::ALL
-                    .iter()
-                    .position(|s| *s == v.state)
-                    .unwrap_or(usize::MAX)
-            }),
-            _ => {}
-        }
+        let rows = matching(visits, township_order, query);
         let matching = rows.len();
         let (rows, page, pages) = page_of(rows, &query.page, VISITS_PER_PAGE);
         VisitTable {
@@ -150,6 +166,21 @@ impl VisitTable {
         format!("/staff/tasks/{task}{sep}{out}#visits")
     }
 
+    /// The export of this table: its filters and sort, no page.
+    pub fn export_link(&self, task: impl std::borrow::Borrow<i64>) -> String {
+        let q = &self.query;
+        let mut out = String::new();
+        query_pair(&mut out, "team", &q.team);
+        query_pair(&mut out, "state", &q.state);
+        query_pair(&mut out, "township", &q.township);
+        query_pair(&mut out, "q", q.q.trim());
+        if self.sort() != "order" {
+            query_pair(&mut out, "sort", self.sort());
+        }
+        let sep = if out.is_empty() { "" } else { "?" };
+        format!("/staff/tasks/{}/visits.xlsx{sep}{out}", task.borrow())
+    }
+
     /// The sort in force (`order` when none or an unknown one is asked).
     pub fn sort(&self) -> &str {
         let s = self.query.sort.as_str();
@@ -159,6 +190,91 @@ impl VisitTable {
             "order"
         }
     }
+}
+
+/// 导出: the visit table as the page shows it (filters and sort), every page of
+/// it, with each team's members, for the clerk who sends the teams out.
+pub async fn export_visits(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<TaskQuery>,
+) -> Result<Response, WebError> {
+    let (task, _) = super::load_task(&s, &staff, id).await?;
+    let members = staff.rows(&s).team_members(id).await?;
+    let visits = super::task::visible_visits(&s, &staff, id, &members).await?;
+    let order = super::task::township_order(&s, &staff).await?;
+    let rows = matching(visits, &order, &q);
+    let bytes = visits_xlsx(&task.title, &rows, &members)
+        .map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"task-{id}-visits.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn visits_xlsx(
+    title: &str,
+    rows: &[Visit],
+    members: &[TeamMember],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name("检查对象")?;
+    ws.write_string_with_format(0, 0, title, &bold)?;
+    let headers = [
+        "序号",
+        "检查对象",
+        "统一社会信用代码",
+        "乡镇",
+        "地址",
+        "检查组",
+        "组员",
+        "核验码",
+        "状态",
+        "检查日期",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, &bold)?;
+    }
+    for (c, w) in [(1, 30.0), (2, 22.0), (4, 30.0), (6, 30.0)] {
+        ws.set_column_width(c, w)?;
+    }
+    for (r, v) in rows.iter().enumerate() {
+        let r = r as u32 + 2;
+        ws.write_number(r, 0, f64::from(v.draw_order))?;
+        ws.write_string(r, 1, &v.entity_name)?;
+        ws.write_string(r, 2, &v.entity_id)?;
+        ws.write_string(r, 3, &v.township)?;
+        ws.write_string(r, 4, &v.address)?;
+        if let Some(t) = v.team_no {
+            ws.write_number(r, 5, f64::from(t))?;
+            let names: Vec<&str> = members
+                .iter()
+                .filter(|m| m.team_no == t && m.active)
+                .map(|m| m.name.as_str())
+                .collect();
+            ws.write_string(r, 6, names.join("、"))?;
+        }
+        ws.write_string(r, 7, &v.check_code)?;
+        ws.write_string(r, 8, v.state.label())?;
+        if let Some(d) = v.inspected_on {
+            ws.write_string(r, 9, d.to_string())?;
+        }
+    }
+    wb.save_to_buffer()
 }
 
 #[cfg(test)]

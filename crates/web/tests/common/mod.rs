@@ -184,6 +184,24 @@ impl Server {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
+    /// A download: status, content type and bytes.
+    pub async fn get_bytes(&self, cookie: &str, path: &str) -> (u16, String, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", format!("liancha_session={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (r.status().as_u16(), kind, r.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn upload(
         &self,
         s: &Session,
@@ -259,4 +277,26 @@ pub fn field_error<'a>(page: &'a str, name: &str) -> Option<&'a str> {
     let m = rest[..close].find("class=\"field-error\">")?;
     let text = &rest[m + "class=\"field-error\">".len()..close];
     Some(&text[..text.find('<').unwrap_or(text.len())])
+}
+
+/// The first sheet of a workbook, as the text of its cells.
+pub fn xlsx_rows(body: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(body.to_vec()))
+        .expect("a readable XLSX");
+    let range = book
+        .worksheet_range_at(0)
+        .expect("a worksheet")
+        .expect("readable");
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    calamine::Data::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -1,0 +1,148 @@
+//! 导出 of the task page's visit table, over real HTTP on both engines: the rows the
+//! page's filters and sort give, every page of them, with each team's members; an
+//! inspector's file holds only their own team's visits, as their page does.
+
+use liancha_store::Engine;
+use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
+
+mod common;
+use common::xlsx_rows;
+
+async fn the_visit_table_exports_as_the_page_filters_it(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 600,
+        individuals: 1_400,
+    };
+    let srv = common::start(engine, size, false, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let today = liancha_domain::calendar::today_in_china();
+    liancha_store::demo::accounts_with(&store, chrono::Utc::now(), &[mouding.code().clone()])
+        .await
+        .unwrap();
+    let app = liancha_app::App::new(store.clone());
+    liancha_app::demo::year(&app, mouding.code(), today)
+        .await
+        .unwrap();
+    let drawn = mouding
+        .tasks(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.state.code() == "drawn" && t.lead_department == "amr")
+        .expect("a task under way");
+    let visits = mouding.visits(drawn.id).await.unwrap();
+    let members = mouding.team_members(drawn.id).await.unwrap();
+    let team = visits[0].team_no.expect("drawn visits have teams");
+
+    // The page offers the file with its filters.
+    let admin = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+    let page_path = format!("/staff/tasks/{}?team={team}&sort=state", drawn.id);
+    let (status, page) = srv.get(&admin.cookie, &page_path).await;
+    assert_eq!(status, 200);
+    let link = format!(
+        "href=\"/staff/tasks/{}/visits.xlsx?team={team}&#38;sort=state\"",
+        drawn.id
+    );
+    assert!(page.contains(&link), "{page}");
+
+    let path = format!("/staff/tasks/{}/visits.xlsx?team={team}", drawn.id);
+    let (status, kind, body) = srv.get_bytes(&admin.cookie, &path).await;
+    assert_eq!(status, 200);
+    assert!(kind.contains("spreadsheetml"), "{kind}");
+    let rows = xlsx_rows(&body);
+    assert_eq!(rows[0][0], drawn.title);
+    assert_eq!(
+        rows[1],
+        [
+            "序号",
+            "检查对象",
+            "统一社会信用代码",
+            "乡镇",
+            "地址",
+            "检查组",
+            "组员",
+            "核验码",
+            "状态",
+            "检查日期"
+        ]
+    );
+    let mut expected: Vec<_> = visits.iter().filter(|v| v.team_no == Some(team)).collect();
+    expected.sort_by_key(|v| v.draw_order);
+    let team_names: Vec<&str> = members
+        .iter()
+        .filter(|m| m.team_no == team && m.active)
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(rows.len() - 2, expected.len());
+    for (row, v) in rows[2..].iter().zip(&expected) {
+        assert_eq!(row[0], v.draw_order.to_string());
+        assert_eq!((&row[1], &row[2]), (&v.entity_name, &v.entity_id));
+        assert_eq!(row[5], team.to_string());
+        assert_eq!(row[6], team_names.join("、"));
+        assert_eq!(row[7], v.check_code);
+        assert_eq!(row[8], v.state.label());
+    }
+
+    // Every visit, not the page's 50: the whole task unfiltered.
+    let (_, _, body) = srv
+        .get_bytes(
+            &admin.cookie,
+            &format!("/staff/tasks/{}/visits.xlsx", drawn.id),
+        )
+        .await;
+    assert_eq!(xlsx_rows(&body).len() - 2, visits.len());
+
+    // The inspector of the task under way: the own team's visits only.
+    let inspector = srv.login("inspector", DEMO_PASSWORD).await.unwrap();
+    let me = store
+        .user_by_name("inspector")
+        .await
+        .unwrap()
+        .and_then(|u| u.inspector_id)
+        .expect("the demo inspector is an inspector");
+    let mine: Vec<i32> = members
+        .iter()
+        .filter(|m| m.inspector_id == me && m.active)
+        .map(|m| m.team_no)
+        .collect();
+    assert!(!mine.is_empty());
+    let (status, _, body) = srv
+        .get_bytes(
+            &inspector.cookie,
+            &format!("/staff/tasks/{}/visits.xlsx", drawn.id),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let rows = xlsx_rows(&body);
+    let own = visits
+        .iter()
+        .filter(|v| v.team_no.is_some_and(|t| mine.contains(&t)))
+        .count();
+    assert_eq!(rows.len() - 2, own);
+    assert!(
+        own < visits.len(),
+        "other teams' visits exist and are left out"
+    );
+    assert!(
+        rows[2..]
+            .iter()
+            .all(|r| mine.iter().any(|t| r[5] == t.to_string()))
+    );
+
+    // A task that is not there.
+    let (status, _, _) = srv
+        .get_bytes(&admin.cookie, "/staff/tasks/99999999/visits.xlsx")
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_visit_table_exports_as_the_page_filters_it_sqlite() {
+    the_visit_table_exports_as_the_page_filters_it(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_visit_table_exports_as_the_page_filters_it_postgres() {
+    the_visit_table_exports_as_the_page_filters_it(Engine::Postgres).await;
+}
