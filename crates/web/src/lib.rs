@@ -8,6 +8,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
 use liancha_domain::org::{Division, DivisionCode};
 use liancha_store::Store;
+use tower_http::compression::Predicate as _;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -188,6 +189,22 @@ async fn hsts(
     res
 }
 
+/// Public pages, lists and files go out gzipped to a browser that takes it (a
+/// county's lists and exports are large and compress tenfold). Never a private
+/// page: staff pages hold the session's CSRF token beside what the request
+/// echoes back (filters, typed values), which compression would let an observer
+/// of sizes read a byte at a time (BREACH). Stripping the request's
+/// `Accept-Encoding` here keeps the compression layer inside from offering it.
+async fn compress_public_only(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if is_private(req.uri().path()) {
+        req.headers_mut().remove(header::ACCEPT_ENCODING);
+    }
+    next.run(req).await
+}
+
 /// Whether a path is a staff page, a sign-in page or a staff export or download:
 /// personal and unpublished data that no cache, shared or the browser's, may keep.
 fn is_private(path: &str) -> bool {
@@ -365,7 +382,16 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(hsts))
         .layer(axum::middleware::from_fn(no_store))
-
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .compress_when(tower_http::compression::DefaultPredicate::new().and(
+                    tower_http::compression::predicate::NotForContentType::const_new(
+                        "application/vnd.openxmlformats",
+                    ),
+                )),
+        )
+        .layer(axum::middleware::from_fn(compress_public_only))
         .layer(TraceLayer::new_for_http());
     security_headers(r)
 }

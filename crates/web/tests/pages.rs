@@ -136,6 +136,32 @@ async fn directory_pages(engine: Engine) {
     let (status, body, _) = get(&s, "/entities/NOPE").await;
     assert_eq!(status, 404);
     assert!(body.contains("没有编号为 NOPE 的检查对象"));
+
+    // Public pages and files go gzipped to a browser that takes it, and whole.
+    for path in ["/c/532323/entities", "/api/v1/items.csv"] {
+        let (_, plain, _) = get(&s, path).await;
+        let r = s
+            .http
+            .get(format!("{}{path}", s.base))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
+        let packed = r.bytes().await.unwrap();
+        assert!(
+            packed.len() * 3 < plain.len(),
+            "{path}: {} bytes",
+            packed.len()
+        );
+        let mut unpacked = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&packed[..]),
+            &mut unpacked,
+        )
+        .unwrap();
+        assert_eq!(unpacked, plain, "{path}");
+    }
     s.db.finish().await;
 }
 
