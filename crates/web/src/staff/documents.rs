@@ -16,9 +16,41 @@ struct DocumentsPage {
     origin: String,
     /// The notices' date: the day of the draw that chose their entities.
     issued: chrono::NaiveDate,
+    /// Documents of the whole pile (all pages), this batch's place in it, and the
+    /// team asked for, which the batch links keep.
+    total: usize,
+    page: usize,
+    pages: usize,
+    team: Option<i32>,
 }
 
+/// Documents per page: a county-wide task draws 1,500 entities, whose notices on
+/// one page took a second to make and froze the browser that was to print them.
+/// A clerk prints the pile in batches of this many.
+pub const DOCUMENTS_PER_PAGE: usize = 100;
+
 impl DocumentsPage {
+    /// The first and last document of this batch, counted in the whole pile.
+    fn range(&self) -> (usize, usize) {
+        let first = (self.page - 1) * DOCUMENTS_PER_PAGE + 1;
+        (first, first + self.visits.len().saturating_sub(1))
+    }
+
+    /// The address of another batch of the same pile.
+    fn batch(&self, page: impl std::borrow::Borrow<usize>) -> String {
+        let page = *page.borrow();
+        let kind = if self.forms { "forms" } else { "notices" };
+        let mut q = String::new();
+        if let Some(t) = self.team {
+            crate::pages::query_pair(&mut q, "team", &t.to_string());
+        }
+        if page > 1 {
+            crate::pages::query_pair(&mut q, "page", &page.to_string());
+        }
+        let sep = if q.is_empty() { "" } else { "?" };
+        format!("/staff/tasks/{}/{kind}{sep}{q}", self.task.id)
+    }
+
     /// A QR code (inline SVG) of the public check page for a visit's code.
     fn qr(&self, code: &str) -> String {
         let url = format!("{}/check?code={code}", self.origin);
@@ -84,8 +116,9 @@ async fn documents(
     id: i64,
     forms: bool,
     origin: String,
-    team: Option<i32>,
+    q: DocumentsQuery,
 ) -> PageResult {
+    let team = q.team();
     let (task, _) = load_task(&s, &staff, id).await?;
     let Some(drawn_at) = task.drawn_at else {
         return Err(WebError::NotFound("该任务尚未抽取".into()));
@@ -114,7 +147,13 @@ async fn documents(
                 .is_some_and(|m| m.iter().any(|m| m.inspector_id == me))
         });
     }
+    let total = visits.len();
+    let (visits, page, pages) = crate::pages::page_of(visits, &q.page, DOCUMENTS_PER_PAGE);
     render(&DocumentsPage {
+        total,
+        page,
+        pages,
+        team,
         names: Names::load(&s, &staff.county.code).await?,
         categories: ResultCategory::ALL,
         methods: InspectionMethod::ALL,
@@ -132,6 +171,9 @@ async fn documents(
 pub struct DocumentsQuery {
     #[serde(default)]
     team: String,
+    /// Which batch of [`DOCUMENTS_PER_PAGE`].
+    #[serde(default)]
+    page: String,
 }
 
 impl DocumentsQuery {
@@ -147,7 +189,7 @@ pub async fn notices(
     Query(q): Query<DocumentsQuery>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
-    documents(s, staff, id, false, origin(&headers), q.team()).await
+    documents(s, staff, id, false, origin(&headers), q).await
 }
 
 pub async fn forms(
@@ -157,7 +199,7 @@ pub async fn forms(
     Query(q): Query<DocumentsQuery>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
-    documents(s, staff, id, true, origin(&headers), q.team()).await
+    documents(s, staff, id, true, origin(&headers), q).await
 }
 
 #[cfg(test)]

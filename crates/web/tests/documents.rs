@@ -1,0 +1,106 @@
+//! A county-wide task's printable documents come in batches: every notice and
+//! record form of the pile once, in draw order, 100 a page, the team kept.
+
+use liancha_store::Engine;
+use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
+
+mod common;
+
+/// The check codes of the documents on a page, in order.
+fn codes(page: &str) -> Vec<String> {
+    let marker = if page.contains("检查记录表</h1>") {
+        "核验码 <b class=\"id\">"
+    } else {
+        "核验码：<b class=\"id big\">"
+    };
+    page.split(marker)
+        .skip(1)
+        .map(|rest| rest[..rest.find('<').unwrap()].to_string())
+        .collect()
+}
+
+async fn documents_come_in_batches(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 1_500,
+        individuals: 2_500,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let (id, _) =
+        liancha_store::testing::county_wide_task(&store, &mouding, "bianban", "amr-admin").await;
+    let mut visits: Vec<_> = mouding
+        .visits(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.team_no.is_some() && v.state.code() != "replaced")
+        .collect();
+    visits.sort_by_key(|v| v.draw_order);
+    assert!(
+        visits.len() > 100,
+        "{} visits: more than one batch",
+        visits.len()
+    );
+    let s = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+
+    let mut all = Vec::new();
+    let pages = visits.len().div_ceil(100);
+    for page in 1..=pages {
+        let path = format!("/staff/tasks/{id}/notices?page={page}");
+        let (status, body) = srv.get(&s.cookie, &path).await;
+        assert_eq!(status, 200);
+        assert!(
+            body.contains(&format!("共 {} 份，分 {pages} 批打印", visits.len())),
+            "{body}"
+        );
+        let batch = codes(&body);
+        assert_eq!(
+            batch.len(),
+            if page < pages {
+                100
+            } else {
+                visits.len() - 100 * (pages - 1)
+            }
+        );
+        all.extend(batch);
+    }
+    let expected: Vec<String> = visits.iter().map(|v| v.check_code.clone()).collect();
+    assert_eq!(all, expected, "every notice once, in draw order");
+    // A page past the end is the last one.
+    let (_, body) = srv
+        .get(&s.cookie, &format!("/staff/tasks/{id}/notices?page=999"))
+        .await;
+    assert_eq!(codes(&body).len(), expected.len() - 100 * (pages - 1));
+
+    // One team's pile keeps its team in the batch links, and holds only its visits.
+    let team = visits[0].team_no.unwrap();
+    let (_, body) = srv
+        .get(&s.cookie, &format!("/staff/tasks/{id}/forms?team={team}"))
+        .await;
+    let mine: Vec<String> = visits
+        .iter()
+        .filter(|v| v.team_no == Some(team))
+        .take(100)
+        .map(|v| v.check_code.clone())
+        .collect();
+    assert_eq!(codes(&body), mine);
+    if visits.iter().filter(|v| v.team_no == Some(team)).count() > 100 {
+        assert!(
+            body.contains(&format!(
+                "href=\"/staff/tasks/{id}/forms?team={team}&#38;page=2\""
+            )),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn documents_come_in_batches_sqlite() {
+    documents_come_in_batches(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn documents_come_in_batches_postgres() {
+    documents_come_in_batches(Engine::Postgres).await;
+}
