@@ -423,6 +423,9 @@ pub struct TaskFilter {
     pub inspector: Option<String>,
     /// Tasks set under this campaign.
     pub campaign: Option<i64>,
+    /// Only tasks whose plan was sealed (抽查任务公告): what the public sees from
+    /// the moment of commitment, cancelled ones included.
+    pub announced: bool,
 }
 
 fn invalid(msg: impl Into<String>) -> StoreError {
@@ -691,6 +694,9 @@ impl County<'_> {
                 next()
             ));
         }
+        if f.announced {
+            sql.push_str(" AND committed_at IS NOT NULL");
+        }
         sql.push_str(" ORDER BY id DESC");
         let rows: Vec<TaskRow> = with_pool!(self, p => {
             let mut q = self.query_as(&sql);
@@ -713,10 +719,24 @@ impl County<'_> {
                 department,
             });
         }
+        // Sources too: a list's task is the whole task (the announcements list says
+        // each one's reveal times). One or two rows per task.
+        let all_sources: Vec<(i64, String, DateTime<Utc>, Option<String>)> = with_pool!(self, p => self.query_as(
+            "SELECT task_id, text, not_before, revealed FROM task_sources \
+             WHERE county = $C ORDER BY task_id, position").fetch_all(p).await)?;
+        let mut sources: BTreeMap<i64, Vec<Source>> = BTreeMap::new();
+        for (t, text, not_before, revealed) in all_sources {
+            sources.entry(t).or_default().push(Source {
+                text,
+                not_before,
+                revealed,
+            });
+        }
         rows.into_iter()
             .map(|r| {
                 let items = by_task.remove(&r.id).unwrap_or_default();
-                r.into_task(items, vec![])
+                let sources = sources.remove(&r.id).unwrap_or_default();
+                r.into_task(items, sources)
             })
             .collect()
     }
@@ -1573,6 +1593,21 @@ impl crate::Store {
 }
 
 impl crate::Store {
+    /// The county of a task whose plan was sealed, whatever became of it since
+    /// (drawn, published, cancelled): its announcement is public from the commit on.
+    /// `None` for a draft (or no task): the public cannot tell which.
+    pub async fn announced_task_county(
+        &self,
+        id: i64,
+    ) -> Result<Option<liancha_domain::org::DivisionCode>> {
+        let county: Option<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT county FROM tasks WHERE id = $1 AND committed_at IS NOT NULL")
+            .bind(id).fetch_optional(p).await)?;
+        county
+            .map(|c| liancha_domain::org::DivisionCode::parse(&c).map_err(StoreError::corrupt))
+            .transpose()
+    }
+
     /// The county of a published task: task ids are unique in the installation, so a
     /// published task keeps one public address whatever its county. `None` for a task
     /// that is not published (or does not exist): the public cannot tell which.

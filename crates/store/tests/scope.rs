@@ -94,6 +94,11 @@ const ACROSS_COUNTIES: &[(&str, &str, &str)] = &[
         "a published task's public address",
     ),
     (
+        "tasks.rs",
+        "SELECT county FROM tasks WHERE id = $1 AND committed_at IS NOT NULL",
+        "a sealed task's public announcement",
+    ),
+    (
         "directories.rs",
         "SELECT county FROM entities WHERE id = $1",
         "where an entity is on record now",

@@ -63,6 +63,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/plans", get(plans))
         .route("/api/v1/plans.csv", get(plans_csv))
         .route("/api/v1/plans.xlsx", get(plans_xlsx))
+        .route("/api/v1/announcements", get(announcements::announcements))
+        .route(
+            "/api/v1/announcements/{id}",
+            get(announcements::announcement_of),
+        )
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks.csv", get(tasks_csv))
         .route("/api/v1/tasks.xlsx", get(tasks_xlsx))
@@ -698,6 +703,8 @@ pub struct ListedEntityOut {
     name: String,
     township: String,
 }
+
+mod announcements;
 
 page_type!(ItemsPage, ItemOut, "抽查事项");
 page_type!(JointListsPage, JointListOut, "联合抽查事项清单");
@@ -2017,13 +2024,15 @@ downloads! {
 - 枚举值给出代码与中文名称 `{code, label}`；日期为 `YYYY-MM-DD`，时间为北京时间的 RFC 3339（`+08:00`）。\n\
 - 每个成功的响应带强 `ETag`（响应体的 SHA-256）与 `Cache-Control: public, max-age=60`；带匹配的 `If-None-Match` 请求得到 `304 Not Modified`；错误响应带 `Cache-Control: no-store`，不被缓存。\n\
 - 出错时返回 `{\"error\": \"说明\"}`：参数错误 400，不存在（含未公示的任务）404，查询或下载过于频繁 429（`Retry-After` 给出秒数），数据库暂时繁忙 503。每个参数的格式与取值范围见各接口，超出者一律 400，不作猜测（如 `page=+1`、`on=2026-3-1`）。\n\
-- 不公开的内容（未公示的任务、检查情况描述、执法人员编号、电话与执法证号、未公开的附件、未发布的事项）不出现在任何接口中。",
+- 任务的抽取方案一经封存，其公告（方案摘要、随机源及最早揭示时间、范围与比例）即可在 `/api/v1/announcements` 查询，先于抽取；抽中的对象、检查组与抽取记录随结果公示。\n\
+- 不公开的内容（未公示任务的抽取结果、检查情况描述、执法人员编号、电话与执法证号、未公开的附件、未发布的事项）不出现在任何接口中。",
     ),
     paths(
         items, items_csv, items_xlsx,
         joint_lists, joint_lists_csv, joint_lists_xlsx,
         rule_books,
         plans, plans_csv, plans_xlsx,
+        announcements::announcements, announcements::announcement_of,
         tasks, tasks_csv, tasks_xlsx,
         task,
         task_results, task_results_csv, task_results_xlsx,
@@ -2036,7 +2045,7 @@ downloads! {
         (name = "一单：抽查事项清单", description = "随机抽查事项清单与跨部门联合抽查事项清单"),
         (name = "一细则：实施细则", description = "各领域的抽查比例、频次与公示期限"),
         (name = "年度计划", description = "已公布的年度抽查工作计划"),
-        (name = "任务与检查结果", description = "已公示的任务、抽取记录与检查结果"),
+        (name = "任务与检查结果", description = "抽查任务公告（方案封存即公开）、已公示的任务、抽取记录与检查结果"),
         (name = "信用名单", description = "经营异常名录与严重违法失信名单"),
     ),
 )]

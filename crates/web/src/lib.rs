@@ -13,6 +13,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 mod admin;
+mod announcements;
 mod api;
 mod attachments;
 mod campaigns;
@@ -246,6 +247,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{county}/rule-books", get(pages::rule_books))
         .route("/c/{county}/plans", get(public::plans))
         .route("/c/{county}/tasks", get(public::tasks))
+        .route("/c/{county}/announcements", get(announcements::list))
         .route("/c/{county}/lists", get(public::lists))
         .route("/c/{county}/stats", get(public::stats))
         // Addresses from before the portals: one county's page, or a choice of county.

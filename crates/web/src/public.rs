@@ -312,6 +312,12 @@ pub async fn task(
     Path(id): Path<i64>,
     Query(q): Query<PublicTaskQuery>,
 ) -> Result<Html<String>, WebError> {
+    // Not published yet: its announcement, from the moment the plan was sealed.
+    if s.app.public().published_task_county(id).await?.is_none() {
+        return crate::announcements::page(&s, id)
+            .await?
+            .ok_or_else(|| WebError::NotFound(format!("任务 {id}")));
+    }
     let (portal, task) = published(&s, id).await?;
     let c = portal.rows(&s);
     let record = c.draw_record(id).await?.unwrap_or_default();

@@ -981,8 +981,16 @@ async fn openapi_lists_every_path_and_docs_work_offline(engine: Engine) {
     expected.insert("/api/v1/rule-books".into());
     expected.insert("/api/v1/results".into());
     expected.insert("/api/v1/tasks/{id}".into());
+    expected.insert("/api/v1/announcements".into());
+    expected.insert("/api/v1/announcements/{id}".into());
     assert_eq!(paths, expected);
-    for schema in ["ItemsPage", "TaskDetail", "ResultOut", "ErrorBody"] {
+    for schema in [
+        "ItemsPage",
+        "TaskDetail",
+        "ResultOut",
+        "ErrorBody",
+        "AnnouncementOut",
+    ] {
         assert!(
             spec["components"]["schemas"][schema].is_object(),
             "schema {schema}"
@@ -992,6 +1000,10 @@ async fn openapi_lists_every_path_and_docs_work_offline(engine: Engine) {
     for p in &paths {
         let path = p
             .replace("/tasks/{id}", &format!("/tasks/{}", w.published))
+            .replace(
+                "/announcements/{id}",
+                &format!("/announcements/{}", w.published),
+            )
             .replace("/entities/{id}", &format!("/entities/{}", w.listed))
             .replace(
                 "/api/v1/results",
@@ -1202,6 +1214,46 @@ async fn nothing_unpublished_leaks(engine: Engine) {
                 "{path} shows the inspector id {v}"
             );
         }
+    }
+
+    // A sealed task is announced (its title is public from the commit on), but
+    // never what was drawn: no entity, no inspector, no draft.
+    let drawn_entities: BTreeSet<String> = w
+        .mouding
+        .visits(w.drawn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.entity_id)
+        .collect();
+    assert!(!drawn_entities.is_empty());
+    for path in [
+        "/api/v1/announcements?per_page=1000".to_string(),
+        format!("/api/v1/announcements/{}", w.drawn),
+        format!("/api/v1/announcements/{}", w.committed),
+        format!("/public/tasks/{}", w.drawn),
+        format!("/public/tasks/{}", w.committed),
+    ] {
+        let r = srv.fetch(&path).await;
+        assert_eq!(r.status, 200, "{path}");
+        let text = String::from_utf8_lossy(&r.body).to_string();
+        assert!(!text.contains("LEAK 草稿任务"), "{path} shows the draft");
+        for e in &drawn_entities {
+            assert!(!text.contains(e.as_str()), "{path} shows the drawn {e}");
+        }
+        for i in &inspector_ids {
+            assert!(!text.contains(&format!("\"{i}\"")), "{path} shows {i}");
+            assert!(!text.contains(&format!(">{i}<")), "{path} shows {i}");
+        }
+        for word in ["内部备注", "举报人", "findings", "phone"] {
+            assert!(!text.contains(word), "{path} shows {word}");
+        }
+    }
+    for path in [
+        format!("/api/v1/announcements/{}", w.draft),
+        format!("/public/tasks/{}", w.draft),
+    ] {
+        assert_eq!(srv.fetch(&path).await.status, 404, "{path}");
     }
 
     // The staff pages still have what the API must leave out: the markers were real.

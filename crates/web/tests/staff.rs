@@ -1225,8 +1225,19 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
         pages[9].contains(&format!("{published} 户次")),
         "stats count the published visits"
     );
+    // The drawn, unpublished task: its announcement (sealed plans are public from
+    // the commit on), never whom it drew; no record, nothing to verify yet.
+    let (status, page) = get(format!("/public/tasks/{hidden}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("尚未公示的联合抽查") && page.contains("已抽取，检查中"));
+    for v in mouding.visits(hidden).await.unwrap() {
+        assert!(!page.contains(&v.entity_id) && !page.contains(&v.entity_name));
+    }
+    assert!(
+        !page.contains("record.json"),
+        "no record before publication"
+    );
     for path in [
-        format!("/public/tasks/{hidden}"),
         format!("/public/tasks/{hidden}/record.json"),
         format!("/verify?task={hidden}"),
     ] {

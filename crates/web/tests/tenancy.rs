@@ -623,8 +623,28 @@ async fn counties_apart(engine: Engine) {
     let (_, body) = srv.get("", &format!("/public/tasks/{}", n.published)).await;
     assert!(body.contains("已公示联查"), "{body}");
     assert!(!body.contains("的检查情况"), "findings are never public");
-    let (status, _) = srv.get("", &format!("/public/tasks/{d}")).await;
-    assert_eq!(status, 404);
+    // 南华县's drawn task is announced, without whom it drew.
+    let (status, body) = srv.get("", &format!("/public/tasks/{d}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("已抽取，检查中") && body.contains("南华县"),
+        "{body}"
+    );
+    for v in srv
+        .store()
+        .county(&liancha_store::demo::NANHUA.division())
+        .visits(d)
+        .await
+        .unwrap()
+    {
+        assert!(!body.contains(&v.entity_id), "{}", v.entity_id);
+    }
+    assert_eq!(
+        srv.get("", &format!("/public/tasks/{d}/record.json"))
+            .await
+            .0,
+        404
+    );
     assert!(tried > 300, "{tried} requests tried");
     srv.db.finish().await;
 }

@@ -104,7 +104,7 @@ impl TaskPage {
     }
 }
 
-fn quotas_text(task: &Task) -> String {
+pub(crate) fn quotas_text(task: &Task) -> String {
     match task.quotas {
         QuotaSpec::RuleBook => "按领域实施细则的比例".into(),
         QuotaSpec::RatioBp(r) => RiskClass::ALL

@@ -1,0 +1,129 @@
+//! 抽查任务公告 over real HTTP on both engines: every task whose plan was sealed is
+//! public from the commit on (page and API), with its digest and its sources' times,
+//! cancelled ones marked with their reason; a draft is not; what was drawn (entities,
+//! revealed values) stays out until the results are published.
+
+use liancha_domain::workflow::TaskState;
+use liancha_store::Engine;
+use liancha_store::demo::DemoSize;
+
+mod common;
+
+async fn every_sealed_task_is_announced(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 600,
+        individuals: 1_400,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let app = liancha_app::App::new(store.clone());
+    liancha_app::demo::year(
+        &app,
+        mouding.code(),
+        liancha_domain::calendar::today_in_china(),
+    )
+    .await
+    .unwrap();
+    let tasks = mouding.tasks(&Default::default()).await.unwrap();
+    let public = |path: String| {
+        let http = srv.http.clone();
+        let url = format!("{}{path}", srv.base);
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let mut seen = [false; 5];
+    for t in &tasks {
+        let (status, page) = public(format!("/public/tasks/{}", t.id)).await;
+        let (api_status, api) = public(format!("/api/v1/announcements/{}", t.id)).await;
+        seen[t.state as usize] = true;
+        if t.committed_at.is_none() {
+            assert_eq!(
+                (status, api_status),
+                (404, 404),
+                "{}: a draft is not public",
+                t.id
+            );
+            continue;
+        }
+        assert_eq!((status, api_status), (200, 200), "{}: {page}", t.id);
+        let digest = t.plan_digest.clone().expect("a sealed plan has its digest");
+        assert!(page.contains(&digest), "{page}");
+        let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+        assert_eq!(json["plan_digest"], digest);
+        assert_eq!(json["state"]["code"], t.state.code());
+        assert_eq!(json["sources"].as_array().unwrap().len(), t.sources.len());
+        for s in &t.sources {
+            let when = liancha_domain::calendar::format_china_time_seconds(s.not_before);
+            assert!(page.contains(&when), "{when} in {page}");
+            // The revealed value comes with the record, at publication.
+            if t.state != TaskState::Published
+                && let Some(v) = &s.revealed
+            {
+                assert!(!page.contains(v.as_str()), "{v} before publication");
+                assert!(!api.contains(v.as_str()), "{v} before publication");
+            }
+        }
+        match t.state {
+            TaskState::Drawn => {
+                // Who was drawn stays out of the announcement.
+                for v in mouding.visits(t.id).await.unwrap() {
+                    assert!(!page.contains(&v.entity_id), "{}", v.entity_id);
+                    assert!(!api.contains(&v.entity_id), "{}", v.entity_id);
+                }
+                assert!(page.contains("已抽取，检查中"));
+            }
+            TaskState::Cancelled => {
+                let reason = t.cancel_reason.clone().unwrap();
+                assert!(page.contains("已取消") && page.contains(&reason), "{page}");
+                assert_eq!(json["cancel_reason"], reason);
+            }
+            TaskState::Committed => assert!(page.contains("方案已封存")),
+            TaskState::Published => {
+                assert!(page.contains("检查结果"), "the results page");
+                assert_eq!(json["task_url"], format!("/api/v1/tasks/{}", t.id));
+            }
+            TaskState::Draft => unreachable!(),
+        }
+    }
+    assert_eq!(seen, [true; 5], "the year has a task in every state");
+
+    // The county's list: every sealed task, drafts never.
+    let sealed: Vec<i64> = tasks
+        .iter()
+        .filter(|t| t.committed_at.is_some())
+        .map(|t| t.id)
+        .collect();
+    let (status, list) = public("/c/532323/announcements".into()).await;
+    assert_eq!(status, 200);
+    for t in &tasks {
+        let link = format!("href=\"/public/tasks/{}\"", t.id);
+        assert_eq!(list.contains(&link), sealed.contains(&t.id), "{}", t.id);
+    }
+    let (status, api) = public("/api/v1/announcements?county=532323&per_page=1000".into()).await;
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let ids: Vec<i64> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, sealed, "newest first, as the store lists them");
+    assert_eq!(json["total"], sealed.len());
+    for path in ["/api/v1/announcements/x", "/api/v1/announcements/99999999"] {
+        assert_eq!(public(path.into()).await.0, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn every_sealed_task_is_announced_sqlite() {
+    every_sealed_task_is_announced(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_sealed_task_is_announced_postgres() {
+    every_sealed_task_is_announced(Engine::Postgres).await;
+}
