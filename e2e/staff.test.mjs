@@ -418,6 +418,29 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(page.locator('h1 .state'), '方案已封存');
   });
 
+  step('before the draw, the public sees the announcement: the digest and when the source is revealed', async () => {
+    const context = await browser.newContext({ baseURL: BASE, locale: 'zh-CN' });
+    try {
+      const page = await context.newPage();
+      await page.goto('/c/532323/announcements');
+      await Promise.all([page.waitForURL(`**/public/tasks/${taskId}`), page.getByRole('link', { name: title }).click()]);
+      await assertText(page.locator('h1 .state'), '方案已封存');
+      assert.equal((await page.locator('dt:text-is("方案摘要") + dd').innerText()).trim(), digest);
+      const sources = tableAfter(page, '随机源');
+      await assertText(sources, '公证员现场掷骰（5 枚）');
+      await assertText(sources, '未揭示');
+      // The earliest reveal time, to the second, as declared.
+      const at = new Date(notBefore + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+      await assertText(sources, at);
+      assert.equal(await page.getByRole('link', { name: '下载抽取记录' }).count(), 0, 'no record before the results');
+      await shot(page, 'announcement');
+      await page.setViewportSize({ width: 390, height: 844 });
+      await shot(page, 'announcement-phone');
+    } finally {
+      await context.close();
+    }
+  });
+
   step('the coordinator registers a witness', async () => {
     const { page } = sessions.get('bianban');
     await page.fill('input[name=name]', '李明');
