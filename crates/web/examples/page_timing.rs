@@ -77,6 +77,7 @@ async fn main() {
         format!("/staff/tasks/{task}/exclusions"),
         format!("/staff/tasks/{task}/notices"),
         format!("/staff/tasks/{task}/notices?team=1"),
+        format!("/staff/tasks/{task}/forms?page=16"),
         format!("/staff/tasks/{task}/review"),
         format!("/staff/tasks/{task}/review?show=submitted"),
         format!("/staff/tasks/{task}/review?format=xlsx"),
@@ -88,6 +89,8 @@ async fn main() {
         "/c/532323/lists".to_string(),
         "/c/532323/lists?q=%E5%95%86&page=2".to_string(),
         "/entities?q=%E5%86%9C%E8%B5%84".to_string(),
+        "/c/532323/announcements".to_string(),
+        format!("/public/tasks/{task}"),
     ] {
         let (times, size) = common::time_page(&http, &base, &session, &path, ROUNDS).await;
         println!(

@@ -1,10 +1,13 @@
 //! A county-wide task's printable documents come in batches: every notice and
-//! record form of the pile once, in draw order, 100 a page, the team kept.
+//! record form of the pile once, in draw order, 50 a page, the team kept.
 
 use liancha_store::Engine;
 use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
 
 mod common;
+
+/// Documents a page (the server's batch).
+const PER: usize = 50;
 
 /// The check codes of the documents on a page, in order.
 fn codes(page: &str) -> Vec<String> {
@@ -38,14 +41,14 @@ async fn documents_come_in_batches(engine: Engine) {
         .collect();
     visits.sort_by_key(|v| v.draw_order);
     assert!(
-        visits.len() > 100,
+        visits.len() > PER,
         "{} visits: more than one batch",
         visits.len()
     );
     let s = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
 
     let mut all = Vec::new();
-    let pages = visits.len().div_ceil(100);
+    let pages = visits.len().div_ceil(PER);
     for page in 1..=pages {
         let path = format!("/staff/tasks/{id}/notices?page={page}");
         let (status, body) = srv.get(&s.cookie, &path).await;
@@ -58,9 +61,9 @@ async fn documents_come_in_batches(engine: Engine) {
         assert_eq!(
             batch.len(),
             if page < pages {
-                100
+                PER
             } else {
-                visits.len() - 100 * (pages - 1)
+                visits.len() - PER * (pages - 1)
             }
         );
         all.extend(batch);
@@ -71,7 +74,7 @@ async fn documents_come_in_batches(engine: Engine) {
     let (_, body) = srv
         .get(&s.cookie, &format!("/staff/tasks/{id}/notices?page=999"))
         .await;
-    assert_eq!(codes(&body).len(), expected.len() - 100 * (pages - 1));
+    assert_eq!(codes(&body).len(), expected.len() - PER * (pages - 1));
 
     // One team's pile keeps its team in the batch links, and holds only its visits.
     let team = visits[0].team_no.unwrap();
@@ -81,11 +84,11 @@ async fn documents_come_in_batches(engine: Engine) {
     let mine: Vec<String> = visits
         .iter()
         .filter(|v| v.team_no == Some(team))
-        .take(100)
+        .take(PER)
         .map(|v| v.check_code.clone())
         .collect();
     assert_eq!(codes(&body), mine);
-    if visits.iter().filter(|v| v.team_no == Some(team)).count() > 100 {
+    if visits.iter().filter(|v| v.team_no == Some(team)).count() > PER {
         assert!(
             body.contains(&format!(
                 "href=\"/staff/tasks/{id}/forms?team={team}&#38;page=2\""

@@ -25,9 +25,10 @@ struct DocumentsPage {
 }
 
 /// Documents per page: a county-wide task draws 1,500 entities, whose notices on
-/// one page took a second to make and froze the browser that was to print them.
+/// one page took a second to make (half a millisecond a QR code, most of it the
+/// encoder choosing the best mask) and froze the browser that was to print them.
 /// A clerk prints the pile in batches of this many.
-pub const DOCUMENTS_PER_PAGE: usize = 100;
+pub const DOCUMENTS_PER_PAGE: usize = 50;
 
 impl DocumentsPage {
     /// The first and last document of this batch, counted in the whole pile.
