@@ -137,19 +137,18 @@ async fn task_page(
     q: super::visit_table::TaskQuery,
     substitution: Option<(SubstituteForm, Vec<(String, String)>)>,
 ) -> PageResult {
-    let s = s.clone();
-    let (task, scope) = load_task(&s, &staff, id).await?;
+    let (task, scope) = load_task(s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManageTask(&scope));
     let review_department = staff.review_department(&scope.departments);
-    let members = staff.rows(&s).team_members(id).await?;
+    let members = staff.rows(s).team_members(id).await?;
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
     for m in &members {
         teams.entry(m.team_no).or_default().push(m.clone());
     }
-    let visits = visible_visits(&s, &staff, id, &members).await?;
+    let visits = visible_visits(s, &staff, id, &members).await?;
     let (deadline, flag) = if task.state == TaskState::Drawn {
-        let cal = staff.rows(&s).calendar().await?;
-        let d = staff.rows(&s).deadline_on(&cal, &task).await?;
+        let cal = staff.rows(s).calendar().await?;
+        let d = staff.rows(s).deadline_on(&cal, &task).await?;
         (
             Some(d),
             Some(deadline_flag(&cal, china_date(s.clock.now()), d)),
@@ -194,25 +193,25 @@ async fn task_page(
     render(&TaskPage {
         substitution,
         campaign,
-        names: Names::load(&s, &staff.county.code).await?,
+        names: Names::load(s, &staff.county.code).await?,
         notice: done_message(&q.done),
         can_manage,
         review_department,
         excluded: if task.committed_at.is_some() {
-            staff.rows(&s).exclusions(id).await?.len()
+            staff.rows(s).exclusions(id).await?.len()
         } else {
             0
         },
-        witnesses: staff.rows(&s).witnesses(id).await?,
+        witnesses: staff.rows(s).witnesses(id).await?,
         ceremony: staff
-            .rows(&s)
+            .rows(s)
             .attachments(id)
             .await?
             .into_iter()
             .filter(|a| a.entity_id.is_none())
             .collect(),
         reviews: if task.state == TaskState::Drawn || task.state == TaskState::Published {
-            staff.rows(&s).reviews(id).await?
+            staff.rows(s).reviews(id).await?
         } else {
             vec![]
         },
@@ -228,7 +227,7 @@ async fn task_page(
         quotas_text: quotas_text(&task),
         preview,
         preview_error,
-        table: super::visit_table::VisitTable::new(visits, &township_order(&s, &staff).await?, &q),
+        table: super::visit_table::VisitTable::new(visits, &township_order(s, &staff).await?, &q),
         members,
         teams,
         task,
