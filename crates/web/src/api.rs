@@ -800,6 +800,17 @@ fn item_out(i: Item, names: &Names) -> ItemOut {
     }
 }
 
+/// The task's own items, named as they were when it was sealed.
+fn task_items(t: &Task) -> Vec<ItemRef> {
+    t.items
+        .iter()
+        .map(|i| ItemRef {
+            code: i.code.clone(),
+            name: Some(i.name.clone()),
+        })
+        .collect()
+}
+
 fn task_summary(t: &Task, names: &Names) -> TaskSummary {
     TaskSummary {
         county: names.county(),
@@ -810,15 +821,7 @@ fn task_summary(t: &Task, names: &Names) -> TaskSummary {
         mode: code_label!(t.mode),
         lead_department: names.dept(&t.lead_department),
         departments: t.departments().iter().map(|d| names.dept(d)).collect(),
-        // The task's own items, named as they were when it was published.
-        items: t
-            .items
-            .iter()
-            .map(|i| ItemRef {
-                code: i.code.clone(),
-                name: Some(i.name.clone()),
-            })
-            .collect(),
+        items: task_items(t),
         inspection_start: t.inspection_start.to_string(),
         inspection_end: t.inspection_end.to_string(),
         plan_digest: t.plan_digest.clone(),

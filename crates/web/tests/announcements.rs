@@ -5,26 +5,13 @@
 
 use liancha_domain::workflow::TaskState;
 use liancha_store::Engine;
-use liancha_store::demo::DemoSize;
 
 mod common;
 
 async fn every_sealed_task_is_announced(engine: Engine) {
-    let size = DemoSize {
-        legal_persons: 600,
-        individuals: 1_400,
-    };
-    let srv = common::start(engine, size, true, None).await;
+    let srv = common::start_with_year(engine).await;
     let store = srv.store();
     let mouding = liancha_store::testing::mouding_county(&store).await;
-    let app = liancha_app::App::new(store.clone());
-    liancha_app::demo::year(
-        &app,
-        mouding.code(),
-        liancha_domain::calendar::today_in_china(),
-    )
-    .await
-    .unwrap();
     let tasks = mouding.tasks(&Default::default()).await.unwrap();
     let public = |path: String| {
         let http = srv.http.clone();

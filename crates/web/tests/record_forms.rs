@@ -270,21 +270,9 @@ async fn the_plan_forms_say_every_error_beside_its_field(engine: Engine) {
 /// The follow-up and credit forms of one row: refused, the page comes back with the
 /// error in that row and what was typed kept; nothing changes.
 async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
-    let size = DemoSize {
-        legal_persons: 600,
-        individuals: 1_400,
-    };
-    let srv = common::start(engine, size, true, None).await;
+    let srv = common::start_with_year(engine).await;
     let store = srv.store();
     let mouding = liancha_store::testing::mouding_county(&store).await;
-    let app = liancha_app::App::new(store.clone());
-    liancha_app::demo::year(
-        &app,
-        mouding.code(),
-        liancha_domain::calendar::today_in_china(),
-    )
-    .await
-    .unwrap();
     let open = mouding.follow_ups(None, true).await.unwrap();
     let f = open.first().expect("the year leaves follow-ups open");
     let s = srv

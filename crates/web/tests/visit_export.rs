@@ -3,27 +3,15 @@
 //! inspector's file holds only their own team's visits, as their page does.
 
 use liancha_store::Engine;
-use liancha_store::demo::{DEMO_PASSWORD, DemoSize};
+use liancha_store::demo::DEMO_PASSWORD;
 
 mod common;
 use common::xlsx_rows;
 
 async fn the_visit_table_exports_as_the_page_filters_it(engine: Engine) {
-    let size = DemoSize {
-        legal_persons: 600,
-        individuals: 1_400,
-    };
-    let srv = common::start(engine, size, false, None).await;
+    let srv = common::start_with_year(engine).await;
     let store = srv.store();
     let mouding = liancha_store::testing::mouding_county(&store).await;
-    let today = liancha_domain::calendar::today_in_china();
-    liancha_store::demo::accounts_with(&store, chrono::Utc::now(), &[mouding.code().clone()])
-        .await
-        .unwrap();
-    let app = liancha_app::App::new(store.clone());
-    liancha_app::demo::year(&app, mouding.code(), today)
-        .await
-        .unwrap();
     let drawn = mouding
         .tasks(&Default::default())
         .await

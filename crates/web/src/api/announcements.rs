@@ -67,14 +67,7 @@ fn announcement(t: &Task, names: &Names) -> AnnouncementOut {
         state: code_label!(t.state),
         lead_department: names.dept(&t.lead_department),
         departments: t.departments().iter().map(|d| names.dept(d)).collect(),
-        items: t
-            .items
-            .iter()
-            .map(|i| ItemRef {
-                code: i.code.clone(),
-                name: Some(i.name.clone()),
-            })
-            .collect(),
+        items: task_items(t),
         scope: crate::announcements::scope_text(t),
         quotas: crate::staff::quotas_text(t),
         team_count: t.team_count,

@@ -142,14 +142,8 @@ impl VisitTable {
         !(q.team.is_empty() && q.state.is_empty() && q.township.is_empty() && q.q.trim().is_empty())
     }
 
-    /// The task page's address with this table's filters, `sort` and `page`.
-    pub fn link(
-        &self,
-        task: impl std::borrow::Borrow<i64>,
-        sort: &str,
-        page: impl std::borrow::Borrow<usize>,
-    ) -> String {
-        let (task, page) = (*task.borrow(), *page.borrow());
+    /// This table's filters, `sort` and `page` as a query string (`?…`, or empty).
+    fn query_string(&self, sort: &str, page: usize) -> String {
         let q = &self.query;
         let mut out = String::new();
         query_pair(&mut out, "team", &q.team);
@@ -162,23 +156,28 @@ impl VisitTable {
         if page > 1 {
             query_pair(&mut out, "page", &page.to_string());
         }
-        let sep = if out.is_empty() { "" } else { "?" };
-        format!("/staff/tasks/{task}{sep}{out}#visits")
+        if out.is_empty() {
+            out
+        } else {
+            format!("?{out}")
+        }
+    }
+
+    /// The task page's address with this table's filters, `sort` and `page`.
+    pub fn link(
+        &self,
+        task: impl std::borrow::Borrow<i64>,
+        sort: &str,
+        page: impl std::borrow::Borrow<usize>,
+    ) -> String {
+        let query = self.query_string(sort, *page.borrow());
+        format!("/staff/tasks/{}{query}#visits", task.borrow())
     }
 
     /// The export of this table: its filters and sort, no page.
     pub fn export_link(&self, task: impl std::borrow::Borrow<i64>) -> String {
-        let q = &self.query;
-        let mut out = String::new();
-        query_pair(&mut out, "team", &q.team);
-        query_pair(&mut out, "state", &q.state);
-        query_pair(&mut out, "township", &q.township);
-        query_pair(&mut out, "q", q.q.trim());
-        if self.sort() != "order" {
-            query_pair(&mut out, "sort", self.sort());
-        }
-        let sep = if out.is_empty() { "" } else { "?" };
-        format!("/staff/tasks/{}/visits.xlsx{sep}{out}", task.borrow())
+        let query = self.query_string(self.sort(), 1);
+        format!("/staff/tasks/{}/visits.xlsx{query}", task.borrow())
     }
 
     /// The sort in force (`order` when none or an unknown one is asked).

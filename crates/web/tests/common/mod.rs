@@ -36,6 +36,27 @@ pub async fn start(
     start_with(engine, size, accounts, limits, |s| s).await
 }
 
+/// A county of 2,000 entities with its demo year behind it (tasks in every state,
+/// published results, follow-ups, listings), and the demo accounts; the inspector's
+/// is for a member of the task under way, as `liancha demo` makes it.
+pub async fn start_with_year(engine: Engine) -> Server {
+    let size = DemoSize {
+        legal_persons: 600,
+        individuals: 1_400,
+    };
+    let srv = start(engine, size, false, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding(&store).await;
+    demo::accounts_with(&store, Utc::now(), std::slice::from_ref(&mouding))
+        .await
+        .unwrap();
+    let app = liancha_app::App::new(store);
+    liancha_app::demo::year(&app, &mouding, liancha_domain::calendar::today_in_china())
+        .await
+        .unwrap();
+    srv
+}
+
 /// [`start`], with the app's state adjusted by `adjust` (hashing slots, sign-in limits).
 pub async fn start_with(
     engine: Engine,
