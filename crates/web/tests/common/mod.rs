@@ -195,14 +195,8 @@ impl Server {
     }
 
     pub async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", format!("liancha_session={cookie}"))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let (status, _, body) = self.get_bytes(cookie, path).await;
+        (status, String::from_utf8(body).expect("a page is UTF-8"))
     }
 
     /// A download: status, content type and bytes.
