@@ -96,6 +96,16 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         v,
         "nothing changed"
     );
+    // drand alone would let anyone compute the draw before the visits.
+    let beacon = SourceDecl::drand(SourceDecl::drand_round_after(t0() + Duration::minutes(5)));
+    let r = app
+        .commit(&sealing, id, v, std::slice::from_ref(&beacon), true)
+        .await;
+    assert!(
+        matches!(&r, Err(AppError::Invalid { field: Some(f), .. }) if f == "other_source"),
+        "{r:?}"
+    );
+    assert_eq!(mouding.task_or_404(id).await.unwrap().version, v);
     app.commit(&sealing, id, v, &[dice], true).await.unwrap();
     let v = mouding.task_or_404(id).await.unwrap().version;
     let r = app.draw(&agri, id, v, &["2 7 1 8".into()], true).await;

@@ -282,6 +282,27 @@ impl SourceDecl {
         })
     }
 
+    /// A public beacon (drand): anyone can fetch its value once its round is out.
+    pub fn is_public(&self) -> bool {
+        drand::parse_source(&self.text).is_some()
+    }
+
+    /// The plan's digest and sources are announced at the commit, and the seed is
+    /// a function of the digest and the revealed values only: with public beacons
+    /// alone, anyone could compute the draw once the round is out and know which
+    /// entities will be visited before the visits. One source whose value is not
+    /// public (a notary's dice, revealed at the draw and published with the
+    /// results) keeps the selection unknown until then; a beacon beside it keeps
+    /// the county from choosing the outcome.
+    pub fn require_private(sources: &[SourceDecl]) -> Result<(), WorkflowError> {
+        if !sources.is_empty() && sources.iter().all(SourceDecl::is_public) {
+            return Err(WorkflowError::Invalid(
+                "只声明 drand 公共随机数时，轮次一到任何人都能算出抽取结果，检查对象在检查前即被推知；请再声明一个现场随机源（如公证员掷骰），其揭示值随检查结果公示".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Commit needs every source to lie in the future.
     pub fn check_future(&self, now: DateTime<Utc>) -> Result<(), WorkflowError> {
         if self.not_before <= now {
@@ -432,6 +453,21 @@ impl Substitution<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_plan_needs_a_source_that_is_not_public() {
+        let t = chrono::Utc::now() + chrono::Duration::hours(1);
+        let drand = SourceDecl::drand(SourceDecl::drand_round_after(t));
+        let dice = SourceDecl::other("公证员掷骰", t).unwrap();
+        assert!(drand.is_public() && !dice.is_public());
+        assert!(SourceDecl::require_private(&[drand.clone()]).is_err());
+        assert!(SourceDecl::require_private(&[drand.clone(), drand.clone()]).is_err());
+        assert!(SourceDecl::require_private(&[drand.clone(), dice.clone()]).is_ok());
+        assert!(SourceDecl::require_private(&[dice]).is_ok());
+        // A round typed as "other" is still the public beacon.
+        let typed = SourceDecl::other(&drand.text, t).unwrap();
+        assert!(SourceDecl::require_private(&[typed]).is_err());
+    }
     use super::*;
     use liancha_draw::{Conflict, Object, PlanEntity, PlanInspector, Selection, TeamRules};
 

@@ -153,6 +153,11 @@ pub async fn staff_layout(
     else {
         return response;
     };
+    // A server-side failure (the database busy or down) is said as it is, without
+    // asking the database again for the session.
+    if !response.status().is_client_error() {
+        return response;
+    }
     let (mut parts, ()) = axum::http::Request::new(()).into_parts();
     parts.uri = uri;
     parts.headers = headers;

@@ -196,15 +196,56 @@ async fn hsts(
 /// echoes back (filters, typed values), which compression would let an observer
 /// of sizes read a byte at a time (BREACH). Stripping the request's
 /// `Accept-Encoding` here keeps the compression layer inside from offering it.
+///
+/// A gzipped body is another representation, so its strong ETag must differ from
+/// the plain one's (RFC 9110 §8.8.3): `"…-gzip"` going out, the suffix taken off
+/// an `If-None-Match` coming in, so the handlers' tags still match.
 async fn compress_public_only(
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     if is_private(req.uri().path()) {
         req.headers_mut().remove(header::ACCEPT_ENCODING);
+        return next.run(req).await;
     }
-    next.run(req).await
+    let mut asked_gzip = false;
+    let tags: Vec<HeaderValue> = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| {
+            asked_gzip |= v.contains(GZIP_TAG);
+            HeaderValue::from_str(&v.replace(GZIP_TAG, "\"")).ok()
+        })
+        .collect();
+    if !tags.is_empty() {
+        req.headers_mut().remove(header::IF_NONE_MATCH);
+        for t in tags {
+            req.headers_mut().append(header::IF_NONE_MATCH, t);
+        }
+    }
+    let mut res = next.run(req).await;
+    let gzipped = res
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v == "gzip");
+    let revalidated_gzip = res.status() == axum::http::StatusCode::NOT_MODIFIED && asked_gzip;
+    if (gzipped || revalidated_gzip)
+        && let Some(tag) = res
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+        && let Some(open) = tag.strip_suffix('"')
+        && let Ok(v) = HeaderValue::from_str(&format!("{open}{GZIP_TAG}"))
+    {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
 }
+
+/// What marks a gzipped representation's entity tag.
+const GZIP_TAG: &str = "-gzip\"";
 
 /// Whether a path is a staff page, a sign-in page or a staff export or download:
 /// personal and unpublished data that no cache, shared or the browser's, may keep.

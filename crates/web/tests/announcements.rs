@@ -25,8 +25,8 @@ async fn every_sealed_task_is_announced(engine: Engine) {
     for t in &tasks {
         let (status, page) = public(format!("/public/tasks/{}", t.id)).await;
         let (api_status, api) = public(format!("/api/v1/announcements/{}", t.id)).await;
-        seen[t.state as usize] = true;
         if t.committed_at.is_none() {
+            seen[t.state as usize] = true;
             assert_eq!(
                 (status, api_status),
                 (404, 404),
@@ -74,6 +74,7 @@ async fn every_sealed_task_is_announced(engine: Engine) {
             }
             TaskState::Draft => unreachable!(),
         }
+        seen[t.state as usize] = true;
     }
     assert_eq!(seen, [true; 5], "the year has a task in every state");
 

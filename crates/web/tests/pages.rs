@@ -162,6 +162,32 @@ async fn directory_pages(engine: Engine) {
         .unwrap();
         assert_eq!(unpacked, plain, "{path}");
     }
+    // A gzipped answer is another representation: its own strong ETag, which
+    // revalidates as such; the plain one keeps the handler's.
+    let fetch = async |gzip: bool, tag: Option<&str>| {
+        let mut r = s.http.get(format!("{}/api/v1/items", s.base));
+        if gzip {
+            r = r.header("accept-encoding", "gzip");
+        }
+        if let Some(t) = tag {
+            r = r.header("if-none-match", t);
+        }
+        let r = r.send().await.unwrap();
+        let tag = r.headers()["etag"].to_str().unwrap().to_string();
+        (r.status().as_u16(), tag)
+    };
+    let (_, plain_tag) = fetch(false, None).await;
+    let (_, gzip_tag) = fetch(true, None).await;
+    assert!(!plain_tag.contains("-gzip"), "{plain_tag}");
+    assert_eq!(
+        gzip_tag,
+        format!("{}-gzip\"", plain_tag.trim_end_matches('"'))
+    );
+    assert_eq!(fetch(true, Some(&gzip_tag)).await, (304, gzip_tag.clone()));
+    assert_eq!(
+        fetch(false, Some(&plain_tag)).await,
+        (304, plain_tag.clone())
+    );
     s.db.finish().await;
 }
 

@@ -205,7 +205,7 @@ pub async fn export_visits(
     let order = super::task::township_order(&s, &staff).await?;
     let rows = matching(visits, &order, &q);
     let bytes = visits_xlsx(&task.title, &rows, &members)
-        .map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
+        .map_err(|e| WebError::Render(askama::Error::Custom(Box::new(e))))?;
     Ok((
         [
             (
