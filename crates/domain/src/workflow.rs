@@ -460,7 +460,7 @@ mod tests {
         let drand = SourceDecl::drand(SourceDecl::drand_round_after(t));
         let dice = SourceDecl::other("公证员掷骰", t).unwrap();
         assert!(drand.is_public() && !dice.is_public());
-        assert!(SourceDecl::require_private(&[drand.clone()]).is_err());
+        assert!(SourceDecl::require_private(std::slice::from_ref(&drand)).is_err());
         assert!(SourceDecl::require_private(&[drand.clone(), drand.clone()]).is_err());
         assert!(SourceDecl::require_private(&[drand.clone(), dice.clone()]).is_ok());
         assert!(SourceDecl::require_private(&[dice]).is_ok());
