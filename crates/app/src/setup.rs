@@ -33,6 +33,16 @@ impl App {
         Ok(())
     }
 
+    /// Whether the county's announcements list each task's drawn entities from the
+    /// draw on, rather than with the results.
+    pub async fn set_announce_selection(&self, ctx: &Context, on: bool) -> Result<()> {
+        ctx.require(&Action::ManageSettings)?;
+        self.county(ctx)
+            .set_announce_selection(on, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
     pub async fn add_township(&self, ctx: &Context, t: &Township) -> Result<()> {
         ctx.require(&Action::ManageSettings)?;
         self.county(ctx)

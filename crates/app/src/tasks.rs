@@ -109,8 +109,6 @@ impl App {
     ) -> Result<()> {
         self.require_manage(ctx, id).await?;
         ctx.require_confirmed(confirmed, "封存后抽取方案不可更改")?;
-        SourceDecl::require_private(sources)
-            .map_err(|e| AppError::invalid_field("other_source", e.to_string()))?;
         self.county(ctx)
             .commit_task(id, version, sources, &ctx.actor(), ctx.now)
             .await?;

@@ -59,6 +59,7 @@ labelled_enum! {
         TownshipImport = ("township.import", "导入乡镇"),
         DivisionAdd = ("division.add", "新增行政区划"),
         CalendarReplace = ("calendar.replace", "更新节假日"),
+        SettingsUpdate = ("settings.update", "修改公示设置"),
         UserCreate = ("user.create", "新建账号"),
         UserDisable = ("user.disable", "停用账号"),
         UserEnable = ("user.enable", "启用账号"),
@@ -87,6 +88,7 @@ pub const ACTION_GROUPS: &[(&str, &str)] = &[
     ("township.", "乡镇"),
     ("division.", "行政区划"),
     ("calendar.", "节假日"),
+    ("settings.", "公示设置"),
     ("user.", "账号"),
 ];
 
@@ -143,6 +145,7 @@ pub const OBJECT_TYPES: &[(&str, &str)] = &[
     ("township", "乡镇"),
     ("division", "行政区划"),
     ("calendar", "节假日"),
+    ("settings", "公示设置"),
     ("user", "账号"),
 ];
 
@@ -292,6 +295,7 @@ fn key(k: &str) -> (&str, Kind) {
         "blacklisted" => ("严重违法失信名单", Plain),
         "organisation" => ("单位", Plain),
         "township" => ("乡镇", Plain),
+        "announce_selection" => ("抽取后即公布抽中对象", Plain),
         "entries" => ("计划任务数", Plain),
         "rows" => ("行数", Plain),
         "added" => ("新增", Plain),

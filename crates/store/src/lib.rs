@@ -57,6 +57,7 @@ pub mod results;
 pub mod review;
 mod scope;
 pub mod search;
+pub mod settings;
 pub mod sqlite;
 pub mod tasks;
 pub mod testing;

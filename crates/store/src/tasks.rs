@@ -800,6 +800,14 @@ impl County<'_> {
         };
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
+            // Read with the change: a county turning its announcements off cannot
+            // let a public-only plan through.
+            let announced: Option<bool> = self.query_scalar(crate::settings::ANNOUNCE_SELECTION)
+                .fetch_optional(&mut *tx).await?;
+            if !announced.unwrap_or(false) {
+                SourceDecl::require_private(sources)
+                    .map_err(|e| StoreError::invalid_field("other_source", e.to_string()))?;
+            }
             bump_version!(self, &mut *tx, id, version,
                 "state = 'committed', committed_at = $3, plan_digest = $4, plan_json = $5", now, &digest, &plan_json);
             for (pos, s) in sources.iter().enumerate() {

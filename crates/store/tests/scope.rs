@@ -38,6 +38,8 @@ const COUNTY_TABLES: &[&str] = &[
     "follow_ups",
     "credit_proposals",
     "public_results",
+    "county_settings",
+    "visit_drafts",
 ];
 
 /// Statements that read across counties on purpose: (file, a piece of the statement,

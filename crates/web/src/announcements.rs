@@ -12,7 +12,7 @@ use axum::response::Html;
 use liancha_domain::EntityType;
 use liancha_domain::calendar::format_china_time_seconds;
 use liancha_domain::workflow::TaskState;
-use liancha_store::tasks::{Task, TaskFilter};
+use liancha_store::tasks::{Task, TaskFilter, Visit};
 
 use crate::pages::Portal;
 use crate::staff::Names;
@@ -65,6 +65,9 @@ struct AnnouncementPage {
     task: Task,
     scope: String,
     quotas: String,
+    /// The entities drawn, in draw order, where the county publishes them from
+    /// the draw on; `None` where they come with the results.
+    selection: Option<Vec<Visit>>,
 }
 
 impl AnnouncementPage {
@@ -74,6 +77,27 @@ impl AnnouncementPage {
     fn stage(&self) -> &'static str {
         stage(&self.task)
     }
+}
+
+/// The entities a task drew, where its county publishes them from the draw on:
+/// the visits in force (a replaced one gives way to its replacement), in draw
+/// order. `None` before the draw, for a cancelled task, once published (the
+/// results say it all), or where the county keeps them for the results.
+pub async fn selection(
+    c: &liancha_store::County<'_>,
+    task: &Task,
+) -> Result<Option<Vec<Visit>>, WebError> {
+    if task.state != TaskState::Drawn || !c.announces_selection().await? {
+        return Ok(None);
+    }
+    let mut visits: Vec<Visit> = c
+        .visits(task.id)
+        .await?
+        .into_iter()
+        .filter(|v| v.state != liancha_domain::workflow::VisitState::Replaced)
+        .collect();
+    visits.sort_by_key(|v| v.draw_order);
+    Ok(Some(visits))
 }
 
 /// The announcement of a sealed task not yet published; `None` when the task was
@@ -89,8 +113,10 @@ pub async fn page(s: &AppState, id: i64) -> Result<Option<Html<String>>, WebErro
     if task.committed_at.is_none() {
         return Ok(None);
     }
+    let selection = selection(&portal.rows(s), &task).await?;
     Ok(Some(Html(
         AnnouncementPage {
+            selection,
             names: Names::load(s, &portal.code).await?,
             scope: scope_text(&task),
             quotas: crate::staff::quotas_text(&task),

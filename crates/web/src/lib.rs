@@ -397,6 +397,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/campaigns/{id}", get(campaigns::campaign))
         .route("/staff/settings", get(setup::settings))
         .route("/staff/settings/townships", post(setup::add_township))
+        .route(
+            "/staff/settings/announcements",
+            post(setup::save_announcements),
+        )
         .route("/staff/settings/departments", post(setup::save_department))
         .route("/staff/settings/rule-books", post(setup::save_rule_book))
         .route(

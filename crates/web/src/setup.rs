@@ -313,6 +313,8 @@ struct SettingsPage {
     /// domain's code.
     error_in: String,
     error: Option<FormError>,
+    /// Whether the county's announcements list the drawn entities from the draw on.
+    announce_selection: bool,
 }
 
 impl SettingsPage {
@@ -376,6 +378,7 @@ pub(crate) async fn settings_page(
             department: posted.department,
             error_in: posted.error_in,
             error: posted.error,
+            announce_selection: c.announces_selection().await?,
             staff,
         }
         .render()?,
@@ -412,6 +415,25 @@ pub async fn settings(
         ..Posted::default()
     };
     settings_page(&s, staff, done_message(&q.done), posted).await
+}
+
+#[derive(Deserialize)]
+pub struct AnnouncementsForm {
+    #[serde(default)]
+    announce_selection: String,
+}
+
+/// Whether the county's announcements list each task's drawn entities.
+pub async fn save_announcements(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<AnnouncementsForm>,
+) -> Result<Response, WebError> {
+    let on = f.announce_selection == "yes";
+    s.app
+        .set_announce_selection(&staff.context(s.clock.now()), on)
+        .await
+        .map_err(|e| WebError::refused(e, "/staff/settings#announcements".into()))?;
+    Ok(Redirect::to("/staff/settings?done=announcements#announcements").into_response())
 }
 
 pub async fn add_township(

@@ -115,3 +115,149 @@ async fn every_sealed_task_is_announced_sqlite() {
 async fn every_sealed_task_is_announced_postgres() {
     every_sealed_task_is_announced(Engine::Postgres).await;
 }
+
+/// A county that publishes its selections before the visits says so in its
+/// settings (the county's administrator, audited): its announcements then list
+/// each drawn task's entities, and a plan may rest on drand alone. Switched off,
+/// the list goes, and drand alone is refused again.
+async fn a_county_may_announce_its_selections(engine: Engine) {
+    use liancha_store::demo::DEMO_PASSWORD;
+    let srv = common::start_with_year(engine).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let tasks = mouding.tasks(&Default::default()).await.unwrap();
+    let drawn = tasks
+        .iter()
+        .find(|t| t.state == TaskState::Drawn)
+        .expect("a task under way");
+    let draft = tasks
+        .iter()
+        .find(|t| t.state == TaskState::Draft)
+        .expect("a draft");
+    let mut selected: Vec<_> = mouding
+        .visits(drawn.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.state.code() != "replaced")
+        .collect();
+    selected.sort_by_key(|v| v.draw_order);
+    let public = |path: String| {
+        let http = srv.http.clone();
+        let url = format!("{}{path}", srv.base);
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let page_of = format!("/public/tasks/{}", drawn.id);
+    let api_of = format!("/api/v1/announcements/{}", drawn.id);
+    let (_, page) = public(page_of.clone()).await;
+    assert!(
+        !page.contains(&selected[0].entity_id),
+        "kept for the results"
+    );
+
+    // drand alone, with the selection kept for the results: refused beside the
+    // on-site source, nothing sealed.
+    let bianban = srv.login("bianban", DEMO_PASSWORD).await.unwrap();
+    let round = liancha_domain::workflow::SourceDecl::drand_round_after(
+        chrono::Utc::now() + chrono::Duration::hours(1),
+    )
+    .to_string();
+    let commit = format!("/staff/tasks/{}/commit", draft.id);
+    let version = draft.version.to_string();
+    let form = [
+        ("version", version.as_str()),
+        ("confirm", "yes"),
+        ("drand_round", round.as_str()),
+    ];
+    let (status, body) = srv.post(&bianban, &commit, &form).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("只声明 drand 公共随机数"), "{body}");
+    assert_eq!(
+        mouding.task_or_404(draft.id).await.unwrap().state,
+        TaskState::Draft
+    );
+
+    // Only the county's administrator sets it.
+    let (status, _) = srv
+        .post(
+            &bianban,
+            "/staff/settings/announcements",
+            &[("announce_selection", "yes")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    let admin = srv.login("admin", DEMO_PASSWORD).await.unwrap();
+    let (status, _) = srv
+        .post(
+            &admin,
+            "/staff/settings/announcements",
+            &[("announce_selection", "yes")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(mouding.announces_selection().await.unwrap());
+    let (_, settings) = srv.get(&admin.cookie, "/staff/settings").await;
+    assert!(
+        settings.contains("name=\"announce_selection\" value=\"yes\" checked"),
+        "{settings}"
+    );
+    let (_, log) = srv
+        .get(&admin.cookie, "/staff/audit?what=settings.update")
+        .await;
+    assert!(log.contains("修改公示设置"), "{log}");
+
+    let (_, page) = public(page_of.clone()).await;
+    for v in &selected {
+        assert!(
+            page.contains(&v.entity_id),
+            "{} on the announcement",
+            v.entity_id
+        );
+    }
+    let (_, api) = public(api_of.clone()).await;
+    let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+    let listed: Vec<&str> = json["selection"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entity_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = selected.iter().map(|v| v.entity_id.as_str()).collect();
+    assert_eq!(listed, expected, "in draw order");
+    // Still never the revealed values or the teams.
+    for s in &drawn.sources {
+        if let Some(v) = &s.revealed {
+            assert!(!page.contains(v.as_str()) && !api.contains(v.as_str()));
+        }
+    }
+
+    // Now drand alone seals.
+    let (status, body) = srv.post(&bianban, &commit, &form).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(
+        mouding.task_or_404(draft.id).await.unwrap().state,
+        TaskState::Committed
+    );
+
+    // Switched off: the list goes.
+    let (status, _) = srv.post(&admin, "/staff/settings/announcements", &[]).await;
+    assert_eq!(status, 303);
+    let (_, page) = public(page_of).await;
+    assert!(!page.contains(&selected[0].entity_id));
+    let (_, api) = public(api_of).await;
+    let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert!(json["selection"].is_null());
+}
+
+#[tokio::test]
+async fn a_county_may_announce_its_selections_sqlite() {
+    a_county_may_announce_its_selections(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_county_may_announce_its_selections_postgres() {
+    a_county_may_announce_its_selections(Engine::Postgres).await;
+}

@@ -15,6 +15,17 @@ pub struct AnnouncedSource {
     revealed: bool,
 }
 
+/// 抽中的检查对象（本县在抽取后即公布时）。
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SelectedEntity {
+    /// 抽取顺序
+    draw_order: i32,
+    /// 统一社会信用代码
+    entity_id: String,
+    name: String,
+    township: String,
+}
+
 /// 一个抽查任务的公告：方案封存时即公开。
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnnouncementOut {
@@ -49,6 +60,8 @@ pub struct AnnouncementOut {
     /// 取消时间与原因
     cancelled_at: Option<String>,
     cancel_reason: Option<String>,
+    /// 抽中的检查对象：本县在抽取后即公布时，按抽取顺序；随结果公示的县为 null
+    selection: Option<Vec<SelectedEntity>>,
     /// 结果公示后，任务详情（抽取记录、检查组）的接口
     task_url: Option<String>,
     /// 公告页面
@@ -57,8 +70,22 @@ pub struct AnnouncementOut {
 
 page_type!(AnnouncementsPage, AnnouncementOut, "抽查任务公告");
 
-fn announcement(t: &Task, names: &Names) -> AnnouncementOut {
+fn announcement(
+    t: &Task,
+    names: &Names,
+    selection: Option<Vec<liancha_store::tasks::Visit>>,
+) -> AnnouncementOut {
     AnnouncementOut {
+        selection: selection.map(|vs| {
+            vs.into_iter()
+                .map(|v| SelectedEntity {
+                    draw_order: v.draw_order,
+                    entity_id: v.entity_id,
+                    name: v.entity_name,
+                    township: v.township,
+                })
+                .collect()
+        }),
         county: names.county(),
         id: t.id,
         year: t.year,
@@ -108,15 +135,17 @@ pub(super) async fn announcements(
     let mut out = Vec::new();
     for county in q.counties(&s).await? {
         let names = Names::load(&s, &county).await?;
-        let tasks = s
-            .app
-            .public_county(&county.code)
+        let c = s.app.public_county(&county.code);
+        let tasks = c
             .tasks(&TaskFilter {
                 announced: true,
                 ..TaskFilter::default()
             })
             .await?;
-        out.extend(tasks.iter().map(|t| announcement(t, &names)));
+        for t in &tasks {
+            let selection = crate::announcements::selection(&c, t).await?;
+            out.push(announcement(t, &names, selection));
+        }
     }
     out.sort_by_key(|a| std::cmp::Reverse(a.id));
     Ok(Json(AnnouncementsPage::new(out, p)))
@@ -142,8 +171,12 @@ pub(super) async fn announcement_of(
     };
     let county = s.division(&code).await?.ok_or_else(not_found)?;
     let names = Names::load(&s, &county).await?;
-    match s.app.public_county(&code).task(n).await? {
-        Some(t) if t.committed_at.is_some() => Ok(Json(announcement(&t, &names))),
+    let c = s.app.public_county(&code);
+    match c.task(n).await? {
+        Some(t) if t.committed_at.is_some() => {
+            let selection = crate::announcements::selection(&c, &t).await?;
+            Ok(Json(announcement(&t, &names, selection)))
+        }
         _ => Err(not_found()),
     }
 }

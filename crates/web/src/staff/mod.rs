@@ -184,6 +184,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "calendar" => "节假日安排已更新。",
         "division" => "行政区划已建立；其首个系统管理员首次登录须修改初始密码。",
         "township" => "乡镇已添加。",
+        "announcements" => "任务公告设置已保存。",
         "department" => "部门已保存。",
         "rule-book" => "实施细则已保存，此后建立的任务按新的细则抽取。",
         "joint-list" => "联合抽查事项清单已保存。",

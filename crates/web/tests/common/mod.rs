@@ -196,7 +196,7 @@ impl Server {
 
     pub async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
         let (status, _, body) = self.get_bytes(cookie, path).await;
-        (status, String::from_utf8(body).expect("a page is UTF-8"))
+        (status, String::from_utf8_lossy(&body).into_owned())
     }
 
     /// A download: status, content type and bytes.
