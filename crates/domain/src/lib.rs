@@ -14,6 +14,7 @@ pub mod rows;
 pub mod search;
 pub mod setup_rows;
 pub mod text;
+pub mod transparency;
 pub mod uscc;
 pub mod workflow;
 

@@ -61,6 +61,7 @@ pub mod settings;
 pub mod sqlite;
 pub mod tasks;
 pub mod testing;
+pub mod transparency;
 
 pub use error::{RowError, StoreError};
 pub use scope::{County, renumber};
@@ -217,6 +218,7 @@ impl Store {
             Store::new(Pool::Sqlite(pool))
         };
         store.url = url.into();
+        store.ensure_log_key().await?;
         store.project_missing_published().await?;
         Ok(store)
     }

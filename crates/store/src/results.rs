@@ -632,6 +632,9 @@ impl County<'_> {
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.publish", "task", task_id).task(task_id)
                 .before(serde_json::json!({"state": "drawn"}))
                 .after(serde_json::json!({"state": "published", "follow_ups": follow_ups, "credit_proposals": proposals})))?;
+            crate::append_log!(self, tx, now, liancha_domain::transparency::LogEvent::Published {
+                task: task_id, plan_digest: task.plan_digest.clone().unwrap_or_default(),
+            });
             tx.commit().await?;
         });
         Ok(())
@@ -857,6 +860,11 @@ impl County<'_> {
             append_audit!(self, &mut *tx, actor, now, Audit::new(if confirm { "credit.confirm" } else { "credit.reject" }, "entity", &prop.entity_id)
                 .before(serde_json::json!({column: entity.as_ref().map(|e| match prop.list { CreditList::Abnormal => e.abnormal, CreditList::Blacklist => e.blacklisted })}))
                 .after(serde_json::json!({column: confirm, "list": prop.list.code(), "proposal": id, "note": note.trim()})))?;
+            if confirm {
+                crate::append_log!(self, tx, now, liancha_domain::transparency::LogEvent::CreditListed {
+                    entity: prop.entity_id.clone(), list: prop.list.code().to_string(),
+                });
+            }
             tx.commit().await?;
         });
         Ok(())

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use liancha_domain::auth::TaskScope;
+use liancha_domain::transparency::{LogEvent, LoggedSource};
 use liancha_domain::workflow::{
     ExclusionReason, SourceDecl, Substitution, TaskMode, TaskState, VisitState, WitnessRole,
     effective_stratum,
@@ -824,6 +825,14 @@ impl County<'_> {
                 "inspectors": summary.inspectors, "conflicts": summary.conflicts,
                 "sources": sources.iter().map(|s| serde_json::json!({"text": s.text, "not_before": s.not_before})).collect::<Vec<_>>(),
             })))?;
+            crate::append_log!(self, tx, now, LogEvent::Sealed {
+                task: id,
+                plan_digest: digest.clone(),
+                sources: sources.iter().map(|s| LoggedSource {
+                    text: s.text.clone(),
+                    not_before: liancha_draw::time::format_rfc3339_utc(s.not_before.timestamp()),
+                }).collect(),
+            });
             tx.commit().await?;
         });
         Ok(summary)
@@ -1151,6 +1160,11 @@ impl County<'_> {
                 "reveal": values, "seed": record.seed_hex(), "plan_digest": record.plan_digest_hex(),
                 "selected": result.selected.len(), "teams": result.teams.len(), "unassigned": result.unassigned.len(),
             })))?;
+            crate::append_log!(self, tx, now, LogEvent::Drawn {
+                task: id,
+                plan_digest: record.plan_digest_hex(),
+                record_digest: liancha_draw::hex::encode(&liancha_draw::digest_value(&record.to_value())),
+            });
             tx.commit().await?;
         });
         Ok(record)
@@ -1182,6 +1196,12 @@ impl County<'_> {
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.cancel", "task", id).task(id)
                 .before(serde_json::json!({"state": task.state.code()}))
                 .after(serde_json::json!({"state": "cancelled", "reason": reason})))?;
+            // A sealed task's cancellation is public: its announcement stays, marked.
+            if let Some(plan_digest) = &task.plan_digest {
+                crate::append_log!(self, tx, now, LogEvent::Cancelled {
+                    task: id, plan_digest: plan_digest.clone(), reason: reason.to_string(),
+                });
+            }
             tx.commit().await?;
         });
         Ok(())
@@ -1402,6 +1422,10 @@ impl County<'_> {
                 .before(serde_json::json!({"team": out.team_no, "inspector": inspector_id}))
                 .after(serde_json::json!({"team": out.team_no, "inspector": new, "reason": reason,
                     "rule": "同部门、未入组、无回避关系者中 ticket(\"inspector\", id) 最小者"})))?;
+            crate::append_log!(self, tx, now, LogEvent::Substituted {
+                task: task_id, kind: "inspector".into(),
+                digest: substitution_digest(inspector_id, &new, reason),
+            });
             tx.commit().await?;
         });
         Ok(new)
@@ -1473,6 +1497,10 @@ impl County<'_> {
                 .before(serde_json::json!({"entity": entity_id, "team": out.team_no}))
                 .after(serde_json::json!({"entity": new, "team": out.team_no, "reason": reason,
                     "rule": "同风险分类、未被抽中者中 ticket(\"entity\", id) 最小者"})))?;
+            crate::append_log!(self, tx, now, LogEvent::Substituted {
+                task: task_id, kind: "entity".into(),
+                digest: substitution_digest(entity_id, &new, reason),
+            });
             tx.commit().await?;
         });
         Ok(new)
@@ -1630,4 +1658,13 @@ impl crate::Store {
             .map(|c| liancha_domain::org::DivisionCode::parse(&c).map_err(StoreError::corrupt))
             .transpose()
     }
+}
+
+/// What a substitution's log entry commits to without saying it (the entities a
+/// task visits may stay unpublished until its results): SHA-256 of
+/// `replaced\nby\nreason`, hex.
+pub fn substitution_digest(replaced: &str, by: &str, reason: &str) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(format!("{replaced}\n{by}\n{reason}").as_bytes());
+    liancha_draw::hex::encode(h.as_slice())
 }

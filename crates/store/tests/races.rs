@@ -749,6 +749,61 @@ async fn workflow_races(store: &Store) {
         act!(|w, id, v| cancel(&w, id, v).await),
     )
     .await;
+    check_log(&w).await;
+}
+
+/// After every race: the transparency log is one gapless sequence whose signed
+/// root is the tree of its entries in order, and each task has exactly the entries
+/// its history calls for: one sealing if it was sealed, one draw if it was drawn.
+async fn check_log(w: &World) {
+    use liancha_domain::transparency::{Frontier, verify_checkpoint};
+    let store = w.mouding.store();
+    let size = store.log_size().await.unwrap();
+    let mut entries = store.log_entries(None, u32::MAX).await.unwrap();
+    entries.reverse();
+    assert_eq!(entries.len() as u64, size);
+    let mut tree = Frontier::default();
+    let bundle = store.log_entry_bundle(0, 1).await.unwrap().unwrap();
+    assert_eq!(&bundle[2..], entries[0].entry.to_bytes().unwrap());
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(e.index, i as u64, "a gap or a repeat in the log");
+        tree.append(&e.entry.to_bytes().unwrap());
+    }
+    let key = store.log_key().await.unwrap();
+    let note = store.log_checkpoint().await.unwrap().unwrap();
+    let cp = verify_checkpoint(&key.verifier, note.as_bytes()).unwrap();
+    assert_eq!((cp.size(), *cp.hash()), (size, tree.root()));
+    let mut per_task: BTreeMap<i64, Vec<&str>> = BTreeMap::new();
+    for e in &entries {
+        if let Some(t) = e.entry.task() {
+            per_task.entry(t).or_default().push(e.entry.kind());
+        }
+    }
+    for (id, kinds) in per_task {
+        let task = w.mouding.task_or_404(id).await.unwrap();
+        let count = |k: &str| kinds.iter().filter(|x| **x == k).count();
+        assert_eq!(count("task.sealed"), 1, "task {id}: {kinds:?}");
+        assert_eq!(kinds[0], "task.sealed", "task {id}: {kinds:?}");
+        assert_eq!(
+            count("task.drawn"),
+            usize::from(task.drawn_at.is_some()),
+            "task {id}: {kinds:?}"
+        );
+        assert_eq!(
+            count("task.published"),
+            usize::from(task.published_at.is_some()),
+            "task {id}: {kinds:?}"
+        );
+        assert_eq!(
+            count("task.cancelled"),
+            usize::from(task.state == TaskState::Cancelled),
+            "task {id}: {kinds:?}"
+        );
+        assert!(
+            task.committed_at.is_some(),
+            "task {id} logged but never sealed"
+        );
+    }
 }
 
 /// Follow-up and credit decisions on a published task: each decided once.

@@ -1228,6 +1228,99 @@ async fn whole_joint_task(store: &Store) {
             .map(|_| ()),
     };
     assert!(tamper.unwrap_err().to_string().contains("append-only"));
+    transparency_log(store, id, id2).await;
+}
+
+/// Every public event of the story is an entry of the transparency log, in order;
+/// the checkpoint is signed by the installation's key; every entry is proven
+/// included from the tiles the store serves; nothing in it can be changed.
+async fn transparency_log(store: &Store, task: i64, cancelled: i64) {
+    use liancha_domain::transparency::{LogEntry, Proof, Tiles, split_bundle, verify_checkpoint};
+    let key = store.log_key().await.unwrap();
+    assert_eq!(key.origin, liancha_store::transparency::DEFAULT_ORIGIN);
+    let note = store.log_checkpoint().await.unwrap().expect("a checkpoint");
+    let cp = verify_checkpoint(&key.verifier, note.as_bytes()).unwrap();
+    let size = store.log_size().await.unwrap();
+    assert_eq!(cp.size(), size);
+    let entries = store.log_entries(None, 1000).await.unwrap();
+    assert_eq!(entries.len() as u64, size);
+    let kinds = |t: i64| -> Vec<&str> {
+        entries
+            .iter()
+            .rev()
+            .filter(|e| e.entry.task() == Some(t))
+            .map(|e| e.entry.kind())
+            .collect()
+    };
+    assert_eq!(
+        kinds(task),
+        [
+            "task.sealed",
+            "task.drawn",
+            "task.substituted",
+            "task.substituted",
+            "task.published"
+        ]
+    );
+    assert_eq!(kinds(cancelled), ["task.sealed", "task.cancelled"]);
+    assert!(entries.iter().any(|e| e.entry.kind() == "credit.listed"));
+    assert_eq!(
+        store.task_log_entries("532323", task).await.unwrap().len(),
+        5
+    );
+    // The bundles hold the same bytes, and the tiles prove each one in the tree.
+    let bundle = store
+        .log_entry_bundle(0, size as u32)
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = split_bundle(&bundle).unwrap();
+    assert!(
+        store
+            .log_entry_bundle(0, size as u32 + 1)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let tiles = Tiles::default();
+    for (i, data) in bytes.iter().enumerate() {
+        assert_eq!(
+            LogEntry::parse(data).unwrap(),
+            entries[entries.len() - 1 - i].entry
+        );
+        loop {
+            match tiles.inclusion(&cp, i as u64, data) {
+                Ok(()) => break,
+                Err(Proof::Need(paths)) => {
+                    for p in paths {
+                        let t = Tiles::parse_path(&p).unwrap();
+                        let d = store
+                            .log_hash_tile(t.level(), t.level_index(), t.width())
+                            .await
+                            .unwrap()
+                            .unwrap();
+                        tiles.add(&p, d).unwrap();
+                    }
+                }
+                Err(e) => panic!("entry {i}: {e}"),
+            }
+        }
+    }
+    // Each earlier checkpoint is kept, and the log only grew from it.
+    let first = store.log_checkpoint_at(1).await.unwrap().unwrap();
+    let first = verify_checkpoint(&key.verifier, first.as_bytes()).unwrap();
+    tiles.consistency(&first, &cp).unwrap();
+    for sql in [
+        "UPDATE log_entries SET kind = 'x'",
+        "DELETE FROM log_nodes",
+        "DELETE FROM log_key",
+    ] {
+        let r = match store.pool() {
+            liancha_store::Pool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            liancha_store::Pool::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        };
+        assert!(r.unwrap_err().to_string().contains("append-only"), "{sql}");
+    }
 }
 
 /// After publication: the public search finds each published visit by USCC and by

@@ -1,0 +1,246 @@
+//! The transparency log's storage: an append inside the transaction of the event it
+//! records (so an event is public in the log exactly when it happened), and the reads
+//! its public URLs serve (checkpoint, hash tiles, entry bundles).
+//!
+//! The log is the installation's, not a county's: its tables are not county-owned
+//! (every entry names its county), and every statement here is public data.
+
+use chrono::{DateTime, Utc};
+use liancha_domain::transparency::{
+    Frontier, LogEntry, TILE_HEIGHT, TILE_WIDTH, generate_key, push_bundle, sign_checkpoint,
+};
+
+use crate::{Result, Store, StoreError, with_pool};
+
+/// The log's name when the installation has not chosen one (`LIANCHA_LOG_ORIGIN` at
+/// the first start): a checkpoint's first line, and the key's name.
+pub const DEFAULT_ORIGIN: &str = "liancha.local/log";
+
+/// Appends one entry in the transaction `$tx` (an ident bound to a
+/// `sqlx::Transaction`) of the event it records, for the county handle `$county`;
+/// evaluates to the entry's index. The head row it updates is the lock that orders
+/// appends: the next index is taken by the transaction that commits next.
+#[macro_export]
+macro_rules! append_log {
+    ($county:expr, $tx:ident, $now:expr, $event:expr) => {{
+        let entry = liancha_domain::transparency::LogEntry {
+            county: $county.code().as_str().to_string(),
+            at: liancha_draw::time::format_rfc3339_utc($now.timestamp()),
+            event: $event,
+        };
+        let data = entry.to_bytes().map_err($crate::StoreError::corrupt)?;
+        let (origin, signer): (String, String) =
+            sqlx::query_as("SELECT origin, signer FROM log_key WHERE id = 1")
+                .fetch_one(&mut *$tx)
+                .await?;
+        let (size, frontier): (i64, Vec<u8>) = sqlx::query_as(
+            "UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size, frontier",
+        )
+        .fetch_one(&mut *$tx)
+        .await?;
+        let next = $crate::transparency::extend(size, &frontier, &data, &origin, &signer)?;
+        sqlx::query("INSERT INTO log_entries (idx, county, kind, task_id, at, data) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(next.index)
+            .bind(&entry.county)
+            .bind(entry.kind())
+            .bind(entry.task())
+            .bind($now)
+            .bind(&data)
+            .execute(&mut *$tx)
+            .await?;
+        for (level, idx, hash) in &next.nodes {
+            sqlx::query("INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+                .bind(*level)
+                .bind(*idx)
+                .bind(hash)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        sqlx::query("UPDATE log_head SET frontier = $1, checkpoint = $2 WHERE id = 1")
+            .bind(&next.frontier)
+            .bind(&next.checkpoint)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query("INSERT INTO log_checkpoints (size, note, at) VALUES ($1, $2, $3)")
+            .bind(size)
+            .bind(&next.checkpoint)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        next.index
+    }};
+}
+
+/// What an append writes besides the entry.
+#[doc(hidden)]
+pub struct Extended {
+    pub index: i64,
+    /// The nodes that became complete at the levels tiles hold: (level, index, hash).
+    pub nodes: Vec<(i32, i64, Vec<u8>)>,
+    pub frontier: Vec<u8>,
+    pub checkpoint: String,
+}
+
+/// The tree after `data` is appended to the one whose head was read (`new_size` is
+/// the size after the append).
+#[doc(hidden)]
+pub fn extend(
+    new_size: i64,
+    frontier: &[u8],
+    data: &[u8],
+    origin: &str,
+    signer: &str,
+) -> Result<Extended> {
+    let size = u64::try_from(new_size - 1).map_err(StoreError::corrupt)?;
+    let mut f = Frontier::from_bytes(size, frontier).map_err(StoreError::corrupt)?;
+    let nodes = f
+        .append(data)
+        .into_iter()
+        .filter(|((level, _), _)| level % TILE_HEIGHT == 0)
+        .map(|((level, i), h)| (i32::from(level), i as i64, h.0.to_vec()))
+        .collect();
+    let checkpoint =
+        sign_checkpoint(signer, origin, f.size(), f.root()).map_err(StoreError::corrupt)?;
+    Ok(Extended {
+        index: size as i64,
+        nodes,
+        frontier: f.to_bytes(),
+        checkpoint,
+    })
+}
+
+/// The log's public identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogKey {
+    pub origin: String,
+    /// The signed-note verifier key (`origin+id+base64`), as the portal shows it.
+    pub verifier: String,
+}
+
+/// One entry as the portal lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEntry {
+    pub index: u64,
+    pub county: String,
+    pub at: DateTime<Utc>,
+    pub entry: LogEntry,
+}
+
+impl Store {
+    /// Makes the log's signing key at the first start (named `LIANCHA_LOG_ORIGIN`, or
+    /// [`DEFAULT_ORIGIN`]); an existing key is kept.
+    pub(crate) async fn ensure_log_key(&self) -> Result<()> {
+        let origin =
+            std::env::var("LIANCHA_LOG_ORIGIN").unwrap_or_else(|_| DEFAULT_ORIGIN.to_string());
+        let (signer, verifier) = generate_key(&mut rand_core::OsRng, &origin)
+            .map_err(|e| StoreError::invalid(e.to_string()))?;
+        with_pool!(self, p => sqlx::query(
+            "INSERT INTO log_key (id, origin, signer, verifier, created_at) VALUES (1, $1, $2, $3, $4) \
+             ON CONFLICT (id) DO NOTHING")
+            .bind(&origin).bind(&signer).bind(&verifier).bind(Utc::now())
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn log_key(&self) -> Result<LogKey> {
+        let (origin, verifier): (String, String) = with_pool!(self, p =>
+            sqlx::query_as("SELECT origin, verifier FROM log_key WHERE id = 1").fetch_one(p).await)?;
+        Ok(LogKey { origin, verifier })
+    }
+
+    /// The latest signed checkpoint, `None` while the log is empty.
+    pub async fn log_checkpoint(&self) -> Result<Option<String>> {
+        let note: String = with_pool!(self, p =>
+            sqlx::query_scalar("SELECT checkpoint FROM log_head WHERE id = 1").fetch_one(p).await)?;
+        Ok((!note.is_empty()).then_some(note))
+    }
+
+    /// The checkpoint signed when the log had `size` entries.
+    pub async fn log_checkpoint_at(&self, size: u64) -> Result<Option<String>> {
+        Ok(with_pool!(self, p =>
+            sqlx::query_scalar("SELECT note FROM log_checkpoints WHERE size = $1")
+                .bind(size as i64).fetch_optional(p).await)?)
+    }
+
+    pub async fn log_size(&self) -> Result<u64> {
+        let size: i64 = with_pool!(self, p =>
+            sqlx::query_scalar("SELECT size FROM log_head WHERE id = 1").fetch_one(p).await)?;
+        Ok(size as u64)
+    }
+
+    /// A hash tile (tlog-tiles `tile/L/N[.p/W]`): the `width` hashes at tree level
+    /// `8·level` from `index·256` on, or `None` if the tree does not have them yet.
+    pub async fn log_hash_tile(
+        &self,
+        level: u8,
+        index: u64,
+        width: u32,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some((first, last)) = tile_range(index, width) else {
+            return Ok(None);
+        };
+        let tree_level = i32::from(level) * i32::from(TILE_HEIGHT);
+        let hashes: Vec<Vec<u8>> = with_pool!(self, p =>
+            sqlx::query_scalar("SELECT hash FROM log_nodes WHERE level = $1 AND idx BETWEEN $2 AND $3 ORDER BY idx")
+                .bind(tree_level).bind(first).bind(last).fetch_all(p).await)?;
+        if hashes.len() != width as usize {
+            return Ok(None);
+        }
+        Ok(Some(hashes.concat()))
+    }
+
+    /// An entry bundle (tlog-tiles `tile/entries/N[.p/W]`), or `None` if the log
+    /// does not have those entries yet.
+    pub async fn log_entry_bundle(&self, index: u64, width: u32) -> Result<Option<Vec<u8>>> {
+        let Some((first, last)) = tile_range(index, width) else {
+            return Ok(None);
+        };
+        let entries: Vec<Vec<u8>> = with_pool!(self, p =>
+            sqlx::query_scalar("SELECT data FROM log_entries WHERE idx BETWEEN $1 AND $2 ORDER BY idx")
+                .bind(first).bind(last).fetch_all(p).await)?;
+        if entries.len() != width as usize {
+            return Ok(None);
+        }
+        let mut bundle = Vec::with_capacity(entries.iter().map(|e| e.len() + 2).sum());
+        for e in &entries {
+            push_bundle(&mut bundle, e);
+        }
+        Ok(Some(bundle))
+    }
+
+    /// Entries newest first, `limit` of them, before index `before` if given.
+    pub async fn log_entries(&self, before: Option<u64>, limit: u32) -> Result<Vec<LoggedEntry>> {
+        let before = before.map_or(i64::MAX, |b| b as i64);
+        let rows: Vec<(i64, String, DateTime<Utc>, Vec<u8>)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT idx, county, at, data FROM log_entries WHERE idx < $1 ORDER BY idx DESC LIMIT $2")
+                .bind(before).bind(i64::from(limit)).fetch_all(p).await)?;
+        rows.into_iter().map(logged).collect()
+    }
+
+    /// One task's entries, oldest first.
+    pub async fn task_log_entries(&self, county: &str, task: i64) -> Result<Vec<LoggedEntry>> {
+        let rows: Vec<(i64, String, DateTime<Utc>, Vec<u8>)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT idx, county, at, data FROM log_entries WHERE county = $1 AND task_id = $2 ORDER BY idx")
+                .bind(county).bind(task).fetch_all(p).await)?;
+        rows.into_iter().map(logged).collect()
+    }
+}
+
+fn logged((idx, county, at, data): (i64, String, DateTime<Utc>, Vec<u8>)) -> Result<LoggedEntry> {
+    Ok(LoggedEntry {
+        index: idx as u64,
+        county,
+        at,
+        entry: LogEntry::parse(&data).map_err(StoreError::corrupt)?,
+    })
+}
+
+/// The first and last index a tile of `width` at `index` covers, if it is a tile.
+fn tile_range(index: u64, width: u32) -> Option<(i64, i64)> {
+    if width == 0 || u64::from(width) > TILE_WIDTH {
+        return None;
+    }
+    let first = index.checked_mul(TILE_WIDTH)?;
+    let last = first.checked_add(u64::from(width) - 1)?;
+    Some((i64::try_from(first).ok()?, i64::try_from(last).ok()?))
+}
