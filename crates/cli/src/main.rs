@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod log;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -136,6 +138,41 @@ enum Command {
     User {
         #[command(subcommand)]
         what: UserWhat,
+    },
+    /// The transparency log: its key, and checks anyone can run against it.
+    Log {
+        #[command(subcommand)]
+        what: LogWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogWhat {
+    /// Print this installation's log name and verifier key (the portal shows it too).
+    Key,
+    /// Write the whole log to DIR as static files laid out as its URLs are
+    /// (checkpoint, key, tile/…): a mirror for any web server, or an archive.
+    Export { dir: PathBuf },
+    /// Check a log from its URL (http://HOST/log) or a directory copy: the
+    /// checkpoint's signature; with --old, that it is consistent with a checkpoint
+    /// seen before (the log only grew); with --entries, every entry. Needs no database.
+    Verify {
+        /// The log's base URL or directory.
+        #[arg(long)]
+        log: String,
+        /// The verifier key (origin+id+base64) or a file holding it.
+        #[arg(long)]
+        key: String,
+        /// A checkpoint saved earlier (by --save).
+        #[arg(long)]
+        old: Option<PathBuf>,
+        /// Save the checked checkpoint here (only when every check held).
+        #[arg(long)]
+        save: Option<PathBuf>,
+        /// Download every entry: recompute the tree, list the events, flag a task
+        /// sealed twice.
+        #[arg(long)]
+        entries: bool,
     },
 }
 
@@ -589,6 +626,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+        }
+        Command::Log {
+            what:
+                LogWhat::Verify {
+                    log,
+                    key,
+                    old,
+                    save,
+                    entries,
+                },
+        } => {
+            let ok = log::verify(&log::Options {
+                log,
+                key,
+                old,
+                save,
+                entries,
+            })
+            .await?;
+            return Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Log {
+            what: LogWhat::Export { dir },
+        } => {
+            let store = Store::open(&cli.db).await?;
+            let n = log::export(&store, &dir).await?;
+            println!("已将透明日志（{n} 条）写到 {}", dir.display());
+        }
+        Command::Log { what: LogWhat::Key } => {
+            let store = Store::open(&cli.db).await?;
+            let key = store.log_key().await?;
+            println!("日志名称 {}", key.origin);
+            println!("{}", key.verifier);
         }
         Command::Backup { file } => {
             let store = Store::open(&cli.db).await?;

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 use signed_note::{Note, StandardSigner, StandardVerifier, VerifierList};
-pub use tlog_tiles::{Checkpoint, Hash};
+pub use tlog_tiles::{Checkpoint, Hash, Tile};
 
 /// The tiles' height (tlog-tiles fixes it at 8: 256 hashes or entries a tile).
 pub const TILE_HEIGHT: u8 = 8;
@@ -322,13 +322,28 @@ impl Tiles {
         format!("tile/{rest}")
     }
 
-    /// The tile a C2SP hash-tile path names.
+    /// The tile a C2SP hash-tile path names (`tile/L/N[.p/W]`).
     pub fn parse_path(path: &str) -> Option<tlog_tiles::Tile> {
         let rest = path.strip_prefix("tile/")?;
-        if rest.starts_with("entries/") {
+        let (level, rest) = rest.split_once('/')?;
+        if level == "entries" {
             return None;
         }
-        tlog_tiles::Tile::from_path(&format!("tile/{TILE_HEIGHT}/{rest}")).ok()
+        let level: u8 = canonical_number(level)?.try_into().ok()?;
+        let (n, w) = parse_index(rest)?;
+        // tlog_tiles asserts these; a path from the network must not reach it unchecked.
+        let t = (level < 64).then(|| tlog_tiles::Tile::new(TILE_HEIGHT, level, n, w, false))?;
+        // One name per tile (no `x000/` in front, say): caches and mirrors agree.
+        (Tiles::path(&t) == path).then_some(t)
+    }
+
+    /// The entry bundle a C2SP path names (`tile/entries/N[.p/W]`).
+    pub fn parse_entries_path(path: &str) -> Option<tlog_tiles::Tile> {
+        let rest = path.strip_prefix("tile/entries/")?;
+        let (n, w) = parse_index(rest)?;
+        let t = tlog_tiles::Tile::new(TILE_HEIGHT, 0, n, w, false);
+        let canonical = Tiles::path(&t).replacen("tile/0/", "tile/entries/", 1) == path;
+        canonical.then(|| tlog_tiles::Tile::new(TILE_HEIGHT, 0, n, w, true))
     }
 
     /// Adds a fetched tile; one of the wrong length is refused (the proof code
@@ -406,6 +421,49 @@ impl Tiles {
         tlog_tiles::check_tree(&proof, t, root, n, *old.hash())
             .map_err(|e| Proof::Failed(format!("新旧检查点不一致：{e}")))
     }
+}
+
+/// A decimal number written without leading zeros (C2SP paths are canonical).
+fn canonical_number(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `N[.p/W]` of a tile path: N in three-digit elements, all but the last after an
+/// `x`; W from 1 to 255 for a partial tile, else the full width.
+fn parse_index(s: &str) -> Option<(u64, u32)> {
+    let (n_part, width) = match s.split_once(".p/") {
+        Some((n, w)) => {
+            let w = canonical_number(w)?;
+            if !(1..TILE_WIDTH).contains(&w) {
+                return None;
+            }
+            (n, w as u32)
+        }
+        None => (s, TILE_WIDTH as u32),
+    };
+    let parts: Vec<&str> = n_part.split('/').collect();
+    if parts.len() > 7 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for (i, p) in parts.iter().enumerate() {
+        let digits = if i + 1 < parts.len() {
+            p.strip_prefix('x')?
+        } else {
+            p
+        };
+        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        n = n.checked_mul(1000)?.checked_add(digits.parse().ok()?)?;
+    }
+    Some((n, width))
 }
 
 impl tlog_tiles::TileReader for Tiles {
@@ -614,6 +672,30 @@ mod tests {
         // Wrong lengths and paths are refused before a proof sees them.
         assert!(tiles.add("tile/0/000", vec![0; 31]).is_err());
         assert!(tiles.add("tile/entries/000", vec![]).is_err());
+        for bad in [
+            "tile/0/000.p/0",
+            "tile/0/000.p/256",
+            "tile/64/000",
+            "tile/255/000",
+            "tile/01/000",
+            "tile/0/00",
+            "tile/0/x1/000",
+            "tile/1/x000/234.p/5",
+            "tile/0/001/000",
+            "tile/0/x999/x999/x999/x999/x999/x999/x999/000",
+            "tile/0/x",
+            "tile/",
+            "tile/entries/000",
+        ] {
+            assert!(Tiles::parse_path(bad).is_none(), "{bad}");
+        }
+        assert_eq!(
+            Tiles::parse_entries_path("tile/entries/x001/002.p/3")
+                .map(|t| (t.level_index(), t.width())),
+            Some((1002, 3))
+        );
+        assert!(Tiles::parse_entries_path("tile/entries/000.p/0").is_none());
+        assert!(Tiles::parse_entries_path("tile/entries/x000/001").is_none());
         assert_eq!(
             Tiles::parse_path("tile/0/x001/234.p/5")
                 .unwrap()

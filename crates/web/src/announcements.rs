@@ -68,6 +68,8 @@ struct AnnouncementPage {
     /// The entities drawn, in draw order, where the county publishes them from
     /// the draw on; `None` where they come with the results.
     selection: Option<Vec<Visit>>,
+    /// The task's entries in the transparency log.
+    log: Vec<crate::transparency::Row>,
 }
 
 impl AnnouncementPage {
@@ -114,9 +116,15 @@ pub async fn page(s: &AppState, id: i64) -> Result<Option<Html<String>>, WebErro
         return Ok(None);
     }
     let selection = selection(&portal.rows(s), &task).await?;
+    let log = s
+        .app
+        .public()
+        .task_log_entries(portal.code.as_str(), id)
+        .await?;
     Ok(Some(Html(
         AnnouncementPage {
             selection,
+            log: crate::transparency::rows(s, log).await?,
             names: Names::load(s, &portal.code).await?,
             scope: scope_text(&task),
             quotas: crate::staff::quotas_text(&task),

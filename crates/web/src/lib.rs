@@ -27,6 +27,7 @@ pub mod session;
 mod setup;
 mod setup_lists;
 mod staff;
+mod transparency;
 
 pub use error::WebError;
 pub use session::Clock;
@@ -308,6 +309,10 @@ pub fn router(state: AppState) -> Router {
         .route("/public/lists", get(public::lists_everywhere))
         .route("/public/results", get(public::results))
         .route("/public/tasks/{id}/record.json", get(public::record))
+        .route("/public/log", get(transparency::page))
+        .route("/log/checkpoint", get(transparency::checkpoint))
+        .route("/log/key", get(transparency::key))
+        .route("/log/tile/{*path}", get(transparency::tile))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route(

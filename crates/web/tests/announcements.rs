@@ -261,3 +261,130 @@ async fn a_county_may_announce_its_selections_sqlite() {
 async fn a_county_may_announce_its_selections_postgres() {
     a_county_may_announce_its_selections(Engine::Postgres).await;
 }
+
+/// The transparency log over HTTP: the checkpoint verifies with the published key,
+/// the entry bundles hold every sealing the announcements show, and the hash tiles
+/// prove each entry included (as a witness or `liancha log verify` would fetch
+/// them); tiles cache for good, the checkpoint never; a bad path is a 404. The log
+/// page and each announcement list the entries.
+async fn the_log_proves_every_announcement(engine: Engine) {
+    use liancha_domain::transparency::{LogEntry, Proof, Tiles, split_bundle, verify_checkpoint};
+    let srv = common::start_with_year(engine).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let get = |path: String| {
+        let http = srv.http.clone();
+        let url = format!("{}{path}", srv.base);
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            let cache = r
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (
+                r.status().as_u16(),
+                cache,
+                r.bytes().await.unwrap().to_vec(),
+            )
+        }
+    };
+    let (status, _, key) = get("/log/key".into()).await;
+    assert_eq!(status, 200);
+    let key = String::from_utf8(key).unwrap();
+    let (status, cache, note) = get("/log/checkpoint".into()).await;
+    assert_eq!((status, cache.as_str()), (200, "no-cache"));
+    let cp = verify_checkpoint(key.trim(), &note).unwrap();
+    let size = cp.size();
+    assert!(size > 0);
+
+    // Every entry, from bundles of up to 256.
+    let mut entries = Vec::new();
+    for n in 0..size.div_ceil(256) {
+        let width = (size - n * 256).min(256);
+        let path = if width == 256 {
+            format!("/log/tile/entries/{n:03}")
+        } else {
+            format!("/log/tile/entries/{n:03}.p/{width}")
+        };
+        let (status, cache, bundle) = get(path).await;
+        assert_eq!(status, 200);
+        assert!(cache.contains("immutable"), "{cache}");
+        entries.extend(
+            split_bundle(&bundle)
+                .unwrap()
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
+    }
+    assert_eq!(entries.len() as u64, size);
+    let tiles = Tiles::default();
+    for (i, data) in entries.iter().enumerate() {
+        loop {
+            match tiles.inclusion(&cp, i as u64, data) {
+                Ok(()) => break,
+                Err(Proof::Need(paths)) => {
+                    for p in paths {
+                        let (status, _, d) = get(format!("/log/{p}")).await;
+                        assert_eq!(status, 200, "{p}");
+                        tiles.add(&p, d).unwrap();
+                    }
+                }
+                Err(e) => panic!("entry {i}: {e}"),
+            }
+        }
+    }
+    let sealed: Vec<i64> = entries
+        .iter()
+        .map(|d| LogEntry::parse(d).unwrap())
+        .filter(|e| e.kind() == "task.sealed")
+        .filter_map(|e| e.task())
+        .collect();
+    for t in mouding.tasks(&Default::default()).await.unwrap() {
+        assert_eq!(
+            sealed.iter().filter(|s| **s == t.id).count(),
+            usize::from(t.committed_at.is_some()),
+            "task {}",
+            t.id
+        );
+        if t.committed_at.is_some() && t.state != TaskState::Published {
+            let (_, _, page) = get(format!("/public/tasks/{}", t.id)).await;
+            let page = String::from_utf8(page).unwrap();
+            assert!(
+                page.contains("透明日志记录") && page.contains("封存抽取方案"),
+                "{page}"
+            );
+        }
+    }
+
+    // Beyond the tree, or not a tile: 404, not an error.
+    for bad in [
+        format!("/log/tile/entries/000.p/{}", size + 1),
+        "/log/tile/0/999".into(),
+        "/log/tile/0/x".into(),
+        "/log/tile/entries/000.p/0".into(),
+        "/log/tile/99/000".into(),
+    ] {
+        let (status, _, _) = get(bad.clone()).await;
+        assert_eq!(status, 404, "{bad}");
+    }
+    let (status, _, page) = get("/public/log".into()).await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(key.trim()) && page.contains("封存抽取方案"),
+        "{page}"
+    );
+    let (status, _, _) = get("/public/log?before=x".into()).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_log_proves_every_announcement_sqlite() {
+    the_log_proves_every_announcement(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_log_proves_every_announcement_postgres() {
+    the_log_proves_every_announcement(Engine::Postgres).await;
+}

@@ -1,0 +1,278 @@
+//! `liancha log verify`: what anyone outside the installation can check of its
+//! transparency log, from its public URLs or from a copy in a directory: the
+//! checkpoint's signature, that it is consistent with one seen before (the log only
+//! grew, it was not rewritten or forked), and with `--entries` that every entry is in
+//! the tree and that no task was sealed twice.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use liancha_domain::transparency::{
+    Checkpoint, Frontier, LogEntry, Proof, TILE_WIDTH, Tiles, split_bundle, verify_checkpoint,
+};
+
+/// The largest file the log serves: an entry bundle of 256 entries of at most 8 KiB.
+const MAX_FETCH: usize = 256 * (2 + liancha_domain::transparency::MAX_ENTRY_BYTES);
+
+/// Where the log is read: its base URL (`http://host/log`) or a directory laid
+/// out the same way (`checkpoint`, `tile/…`).
+pub enum Source {
+    Url(String),
+    Dir(PathBuf),
+}
+
+impl Source {
+    pub fn parse(s: &str) -> Source {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            Source::Url(s.trim_end_matches('/').to_string())
+        } else {
+            Source::Dir(PathBuf::from(s))
+        }
+    }
+
+    /// The file at `rel`, `None` if the log does not have it.
+    pub async fn get(&self, rel: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        match self {
+            Source::Dir(d) => {
+                let p = d.join(rel);
+                match std::fs::metadata(&p) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e).with_context(|| format!("读取 {}", p.display())),
+                    Ok(m) if m.len() > MAX_FETCH as u64 => bail!("{} 过大", p.display()),
+                    Ok(_) => Ok(Some(
+                        std::fs::read(&p).with_context(|| format!("读取 {}", p.display()))?,
+                    )),
+                }
+            }
+            Source::Url(base) => {
+                let url = format!("{base}/{rel}");
+                let mut r = reqwest::get(&url).await.with_context(|| {
+                    format!("下载 {url}（本程序只支持 http://；https 的日志请先下载到目录）")
+                })?;
+                if r.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                if !r.status().is_success() {
+                    bail!("下载 {url}：{}", r.status());
+                }
+                let mut body = Vec::new();
+                while let Some(chunk) = r.chunk().await.with_context(|| format!("下载 {url}"))? {
+                    if body.len() + chunk.len() > MAX_FETCH {
+                        bail!("{url} 过大");
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Some(body))
+            }
+        }
+    }
+}
+
+/// Runs a proof, fetching the tiles it asks for until it has them all.
+async fn prove(
+    src: &Source,
+    tiles: &Tiles,
+    mut f: impl FnMut(&Tiles) -> Result<(), Proof>,
+) -> anyhow::Result<()> {
+    loop {
+        match f(tiles) {
+            Ok(()) => return Ok(()),
+            Err(Proof::Need(paths)) => {
+                for p in paths {
+                    let data = src
+                        .get(&p)
+                        .await?
+                        .with_context(|| format!("日志缺少分片 {p}"))?;
+                    tiles.add(&p, data)?;
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn read_checkpoint(key: &str, bytes: &[u8], what: &str) -> anyhow::Result<Checkpoint> {
+    verify_checkpoint(key, bytes).with_context(|| format!("{what}未通过校验"))
+}
+
+pub struct Options {
+    pub log: String,
+    pub key: String,
+    pub old: Option<PathBuf>,
+    pub save: Option<PathBuf>,
+    pub entries: bool,
+}
+
+/// Returns whether everything held.
+pub async fn verify(o: &Options) -> anyhow::Result<bool> {
+    let src = Source::parse(&o.log);
+    let key = key_text(&o.key)?;
+    let note = src
+        .get("checkpoint")
+        .await?
+        .context("日志没有检查点（checkpoint）")?;
+    let cp = read_checkpoint(&key, &note, "日志的最新检查点")?;
+    println!(
+        "检查点签名有效：{}，共 {} 条，根哈希 {}",
+        cp.origin(),
+        cp.size(),
+        cp.hash()
+    );
+    let tiles = Tiles::default();
+    let mut ok = true;
+    if let Some(old) = &o.old {
+        let bytes = std::fs::read(old).with_context(|| format!("读取 {}", old.display()))?;
+        let before = read_checkpoint(&key, &bytes, "旧检查点")?;
+        match prove(&src, &tiles, |t| t.consistency(&before, &cp)).await {
+            Ok(()) => println!(
+                "一致：当前日志（{} 条）包含旧检查点（{} 条）的全部条目，未被改写。",
+                cp.size(),
+                before.size()
+            ),
+            Err(e) => {
+                println!("不一致：{e:#}。日志被改写或分叉；请保留两个检查点作为证据。");
+                ok = false;
+            }
+        }
+    }
+    if o.entries {
+        ok &= check_entries(&src, &cp).await?;
+    }
+    if let Some(save) = &o.save
+        && ok
+    {
+        std::fs::write(save, &note).with_context(|| format!("写入 {}", save.display()))?;
+        println!("已保存当前检查点到 {}，下次以 --old 核对。", save.display());
+    }
+    Ok(ok)
+}
+
+/// Every entry: read from the bundles, the tree they make has the checkpoint's
+/// root, each parses, and no task has two sealings.
+async fn check_entries(src: &Source, cp: &Checkpoint) -> anyhow::Result<bool> {
+    let size = cp.size();
+    let mut tree = Frontier::default();
+    let mut kinds: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut sealed: BTreeMap<(String, i64), Vec<u64>> = BTreeMap::new();
+    let mut n = 0;
+    while n * TILE_WIDTH < size {
+        let width = (size - n * TILE_WIDTH).min(TILE_WIDTH);
+        let path = bundle_path(n, width);
+        let bundle = src
+            .get(&path)
+            .await?
+            .with_context(|| format!("日志缺少 {path}"))?;
+        let entries = split_bundle(&bundle)?;
+        if entries.len() as u64 != width {
+            bail!("{path} 应有 {width} 条，实有 {} 条", entries.len());
+        }
+        for (i, data) in entries.into_iter().enumerate() {
+            let index = n * TILE_WIDTH + i as u64;
+            tree.append(data);
+            let e = LogEntry::parse(data).with_context(|| format!("第 {index} 条"))?;
+            *kinds.entry(e.kind()).or_default() += 1;
+            if e.kind() == "task.sealed"
+                && let Some(t) = e.task()
+            {
+                sealed.entry((e.county.clone(), t)).or_default().push(index);
+            }
+        }
+        n += 1;
+    }
+    if tree.root() != *cp.hash() {
+        println!(
+            "不一致：条目重新计算的根哈希 {} 与检查点不符。",
+            tree.root()
+        );
+        return Ok(false);
+    }
+    println!("全部 {size} 条在树中，根哈希与检查点相同。");
+    for (k, c) in &kinds {
+        println!(
+            "  {}（{k}）：{c} 条",
+            liancha_domain::transparency::kind_label(k)
+        );
+    }
+    let twice: Vec<_> = sealed.iter().filter(|(_, v)| v.len() > 1).collect();
+    for ((county, task), at) in &twice {
+        println!(
+            "警告：{county} 的任务 {task} 被封存了 {} 次（第 {at:?} 条）。",
+            at.len()
+        );
+    }
+    Ok(twice.is_empty())
+}
+
+/// Writes every file of the log under `dir`; returns its size.
+pub async fn export(store: &liancha_store::Store, dir: &Path) -> anyhow::Result<u64> {
+    let write = |rel: &str, data: &[u8]| -> anyhow::Result<()> {
+        let p = dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("创建 {}", parent.display()))?;
+        }
+        std::fs::write(&p, data).with_context(|| format!("写入 {}", p.display()))
+    };
+    let key = store.log_key().await?;
+    write("key", format!("{}\n", key.verifier).as_bytes())?;
+    let Some(note) = store.log_checkpoint().await? else {
+        return Ok(0);
+    };
+    let body = format!("{}\n", note.split("\n\n").next().unwrap_or_default());
+    let cp =
+        Checkpoint::from_bytes(body.as_bytes()).map_err(|_| anyhow::anyhow!("检查点格式不正确"))?;
+    let size = cp.size();
+    // The tiles of exactly this checkpoint's tree (read before it could move on).
+    for t in liancha_domain::transparency::Tile::new_tiles(
+        liancha_domain::transparency::TILE_HEIGHT,
+        0,
+        size,
+    ) {
+        let data = store
+            .log_hash_tile(t.level(), t.level_index(), t.width())
+            .await?
+            .with_context(|| format!("缺少分片 {}", Tiles::path(&t)))?;
+        write(&Tiles::path(&t), &data)?;
+        if t.level() == 0 {
+            let bundle = store
+                .log_entry_bundle(t.level_index(), t.width())
+                .await?
+                .context("缺少条目")?;
+            write(&bundle_path(t.level_index(), u64::from(t.width())), &bundle)?;
+        }
+    }
+    write("checkpoint", note.as_bytes())?;
+    Ok(size)
+}
+
+fn bundle_path(n: u64, width: u64) -> String {
+    let t = liancha_domain::transparency::Tile::new(
+        liancha_domain::transparency::TILE_HEIGHT,
+        0,
+        n,
+        width as u32,
+        false,
+    );
+    // A hash tile's path at level 0 with `entries` in place of the level.
+    Tiles::path(&t).replacen("tile/0/", "tile/entries/", 1)
+}
+
+/// A key given inline (`origin+id+…`) or as a file holding it.
+fn key_text(key: &str) -> anyhow::Result<String> {
+    if key.contains('+') {
+        return Ok(key.trim().to_string());
+    }
+    let text =
+        std::fs::read_to_string(Path::new(key)).with_context(|| format!("读取公钥文件 {key}"))?;
+    Ok(text.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bundle_paths_are_c2sp() {
+        assert_eq!(super::bundle_path(0, 256), "tile/entries/000");
+        assert_eq!(super::bundle_path(1234, 5), "tile/entries/x001/234.p/5");
+    }
+}

@@ -1,0 +1,201 @@
+//! The transparency log in public: its checkpoint, tiles and entry bundles at the
+//! stable C2SP tlog-tiles addresses (`/log/checkpoint`, `/log/tile/L/N[.p/W]`,
+//! `/log/tile/entries/N[.p/W]`), so that standard tooling and witnesses read it,
+//! and the page 透明日志 that says what it is, shows the key and lists the entries.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use liancha_domain::calendar::format_china_time_seconds;
+use liancha_domain::transparency::{LogEvent, Tiles, kind_label};
+use liancha_store::transparency::LoggedEntry;
+
+use crate::pages::Portal;
+use crate::{AppState, WebError};
+
+/// A tile never changes once it exists (a partial one is named by its width).
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+fn text(body: String, cache: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The latest signed checkpoint (tlog-checkpoint). Always revalidated: it moves on
+/// with every public event.
+pub async fn checkpoint(State(s): State<AppState>) -> Result<Response, WebError> {
+    match s.app.public().log_checkpoint().await? {
+        Some(note) => Ok(text(note, "no-cache")),
+        None => Err(WebError::NotFound("透明日志尚无条目".into())),
+    }
+}
+
+/// The log's verifier key (signed-note encoding), for tools and witnesses.
+pub async fn key(State(s): State<AppState>) -> Result<Response, WebError> {
+    let key = s.app.public().log_key().await?;
+    Ok(text(format!("{}\n", key.verifier), "public, max-age=3600"))
+}
+
+/// A hash tile or an entry bundle.
+pub async fn tile(
+    State(s): State<AppState>,
+    Path(path): Path<String>,
+) -> Result<Response, WebError> {
+    let missing = || WebError::NotFound(format!("没有日志分片 tile/{path}"));
+    let store = s.app.public();
+    let data = if path.starts_with("entries/") {
+        let t = Tiles::parse_entries_path(&format!("tile/{path}")).ok_or_else(missing)?;
+        store.log_entry_bundle(t.level_index(), t.width()).await?
+    } else {
+        let t = Tiles::parse_path(&format!("tile/{path}")).ok_or_else(missing)?;
+        store
+            .log_hash_tile(t.level(), t.level_index(), t.width())
+            .await?
+    };
+    let data = data.ok_or_else(missing)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)),
+        ],
+        data,
+    )
+        .into_response())
+}
+
+/// Entries a page of 透明日志 lists.
+const PER_PAGE: u32 = 50;
+
+#[derive(serde::Deserialize, Default)]
+pub struct LogQuery {
+    /// Entries before this index (the next page).
+    #[serde(default)]
+    before: String,
+}
+
+pub struct Row {
+    pub index: u64,
+    pub at: String,
+    pub county: String,
+    pub county_code: String,
+    pub event: &'static str,
+    pub task: Option<i64>,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "public/log.html")]
+struct LogPage {
+    portal: Option<Portal>,
+    origin: String,
+    verifier: String,
+    checkpoint: Option<String>,
+    size: u64,
+    rows: Vec<Row>,
+    next: Option<u64>,
+}
+
+/// What an entry commits to, shortened for the list (the full entry is in the
+/// bundle; digests are long).
+fn detail(e: &LogEvent) -> String {
+    let short = |d: &str| d.chars().take(16).collect::<String>() + "…";
+    match e {
+        LogEvent::Sealed {
+            plan_digest,
+            sources,
+            ..
+        } => format!(
+            "方案摘要 {}；随机源 {} 个",
+            short(plan_digest),
+            sources.len()
+        ),
+        LogEvent::Drawn { record_digest, .. } => format!("抽取记录摘要 {}", short(record_digest)),
+        LogEvent::Substituted { kind, digest, .. } => format!(
+            "{} {}",
+            if kind == "entity" {
+                "替补检查对象"
+            } else {
+                "替补检查人员"
+            },
+            short(digest)
+        ),
+        LogEvent::Published { plan_digest, .. } => format!("方案摘要 {}", short(plan_digest)),
+        LogEvent::Cancelled { reason, .. } => format!("原因：{reason}"),
+        LogEvent::CreditListed { entity, list } => format!(
+            "{entity} 列入{}",
+            if list == "blacklist" {
+                "严重违法失信名单"
+            } else {
+                "经营异常名录"
+            }
+        ),
+    }
+}
+
+pub async fn rows(s: &AppState, entries: Vec<LoggedEntry>) -> Result<Vec<Row>, WebError> {
+    let divisions = s.divisions().await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| Row {
+            index: e.index,
+            at: format_china_time_seconds(e.at),
+            county: divisions
+                .iter()
+                .find(|d| d.code.as_str() == e.county)
+                .map_or_else(|| e.county.clone(), |d| d.name.clone()),
+            county_code: e.county,
+            event: kind_label(e.entry.kind()),
+            task: e.entry.task(),
+            detail: detail(&e.entry.event),
+        })
+        .collect())
+}
+
+/// 透明日志: what the log is and proves, its key and checkpoint, and its entries
+/// newest first.
+pub async fn page(
+    State(s): State<AppState>,
+    Query(q): Query<LogQuery>,
+) -> Result<Html<String>, WebError> {
+    let store = s.app.public();
+    let before = match q.before.trim() {
+        "" => None,
+        b => Some(
+            b.parse::<u64>()
+                .map_err(|_| WebError::BadRequest("条目序号应为数字".into()))?,
+        ),
+    };
+    let key = store.log_key().await?;
+    let checkpoint = store.log_checkpoint().await?;
+    let size = store.log_size().await?;
+    let entries = store.log_entries(before, PER_PAGE).await?;
+    let next = entries
+        .last()
+        .map(|e| e.index)
+        .filter(|i| *i > 0 && entries.len() == PER_PAGE as usize);
+    Ok(Html(
+        LogPage {
+            portal: None,
+            origin: key.origin,
+            verifier: key.verifier,
+            checkpoint,
+            size,
+            rows: rows(&s, entries).await?,
+            next,
+        }
+        .render()?,
+    ))
+}
