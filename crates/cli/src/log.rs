@@ -69,25 +69,27 @@ impl Source {
     }
 }
 
-/// Runs a proof, fetching the tiles it asks for until it has them all.
-async fn prove(
+/// Runs a proof, fetching the tiles it asks for until it has them all. The outer
+/// error is a fetch that failed; the inner one, a proof that does not hold.
+pub async fn prove(
     src: &Source,
     tiles: &Tiles,
     mut f: impl FnMut(&Tiles) -> Result<(), Proof>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Result<(), Proof>> {
     loop {
         match f(tiles) {
-            Ok(()) => return Ok(()),
             Err(Proof::Need(paths)) => {
                 for p in paths {
                     let data = src
                         .get(&p)
                         .await?
                         .with_context(|| format!("日志缺少分片 {p}"))?;
-                    tiles.add(&p, data)?;
+                    if let Err(e) = tiles.add(&p, data) {
+                        return Ok(Err(e));
+                    }
                 }
             }
-            Err(e) => return Err(e.into()),
+            r => return Ok(r),
         }
     }
 }
@@ -124,7 +126,7 @@ pub async fn verify(o: &Options) -> anyhow::Result<bool> {
     if let Some(old) = &o.old {
         let bytes = std::fs::read(old).with_context(|| format!("读取 {}", old.display()))?;
         let before = read_checkpoint(&key, &bytes, "旧检查点")?;
-        match prove(&src, &tiles, |t| t.consistency(&before, &cp)).await {
+        match prove(&src, &tiles, |t| t.consistency(&before, &cp)).await? {
             Ok(()) => println!(
                 "一致：当前日志（{} 条）包含旧检查点（{} 条）的全部条目，未被改写。",
                 cp.size(),
@@ -148,13 +150,15 @@ pub async fn verify(o: &Options) -> anyhow::Result<bool> {
     Ok(ok)
 }
 
-/// Every entry: read from the bundles, the tree they make has the checkpoint's
-/// root, each parses, and no task has two sealings.
-async fn check_entries(src: &Source, cp: &Checkpoint) -> anyhow::Result<bool> {
+/// Every entry of the log of `cp`, from its bundles; `Err` unless the tree they
+/// make has the checkpoint's root (then every entry is proven in the log).
+pub async fn entries(
+    src: &Source,
+    cp: &Checkpoint,
+) -> anyhow::Result<Result<Vec<LogEntry>, String>> {
     let size = cp.size();
     let mut tree = Frontier::default();
-    let mut kinds: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut sealed: BTreeMap<(String, i64), Vec<u64>> = BTreeMap::new();
+    let mut out = Vec::new();
     let mut n = 0;
     while n * TILE_WIDTH < size {
         let width = (size - n * TILE_WIDTH).min(TILE_WIDTH);
@@ -163,31 +167,52 @@ async fn check_entries(src: &Source, cp: &Checkpoint) -> anyhow::Result<bool> {
             .get(&path)
             .await?
             .with_context(|| format!("日志缺少 {path}"))?;
-        let entries = split_bundle(&bundle)?;
-        if entries.len() as u64 != width {
-            bail!("{path} 应有 {width} 条，实有 {} 条", entries.len());
+        let bundle_entries = split_bundle(&bundle)?;
+        if bundle_entries.len() as u64 != width {
+            bail!("{path} 应有 {width} 条，实有 {} 条", bundle_entries.len());
         }
-        for (i, data) in entries.into_iter().enumerate() {
-            let index = n * TILE_WIDTH + i as u64;
+        for (i, data) in bundle_entries.into_iter().enumerate() {
             tree.append(data);
-            let e = LogEntry::parse(data).with_context(|| format!("第 {index} 条"))?;
-            *kinds.entry(e.kind()).or_default() += 1;
-            if e.kind() == "task.sealed"
-                && let Some(t) = e.task()
-            {
-                sealed.entry((e.county.clone(), t)).or_default().push(index);
-            }
+            out.push(
+                LogEntry::parse(data)
+                    .with_context(|| format!("第 {} 条", n * TILE_WIDTH + i as u64))?,
+            );
         }
         n += 1;
     }
     if tree.root() != *cp.hash() {
-        println!(
-            "不一致：条目重新计算的根哈希 {} 与检查点不符。",
+        return Ok(Err(format!(
+            "条目重新计算的根哈希 {} 与检查点不符",
             tree.root()
-        );
-        return Ok(false);
+        )));
     }
-    println!("全部 {size} 条在树中，根哈希与检查点相同。");
+    Ok(Ok(out))
+}
+
+/// Every entry: read from the bundles, the tree they make has the checkpoint's
+/// root, each parses, and no task has two sealings.
+async fn check_entries(src: &Source, cp: &Checkpoint) -> anyhow::Result<bool> {
+    let all = match entries(src, cp).await? {
+        Ok(all) => all,
+        Err(why) => {
+            println!("不一致：{why}。");
+            return Ok(false);
+        }
+    };
+    let mut kinds: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut sealed: BTreeMap<(String, i64), Vec<u64>> = BTreeMap::new();
+    for (index, e) in all.iter().enumerate() {
+        *kinds.entry(e.kind()).or_default() += 1;
+        if e.kind() == "task.sealed"
+            && let Some(t) = e.task()
+        {
+            sealed
+                .entry((e.county.clone(), t))
+                .or_default()
+                .push(index as u64);
+        }
+    }
+    println!("全部 {} 条在树中，根哈希与检查点相同。", cp.size());
     for (k, c) in &kinds {
         println!(
             "  {}（{k}）：{c} 条",
@@ -204,8 +229,76 @@ async fn check_entries(src: &Source, cp: &Checkpoint) -> anyhow::Result<bool> {
     Ok(twice.is_empty())
 }
 
+/// `liancha verify RECORD --log …`: the record's plan was sealed in the log before
+/// any of its sources could be known, its draw is the one the log committed to, and
+/// what else the county cancelled is shown beside it. Returns whether it all held.
+pub async fn check_record(log: &str, key: &str, record: &[u8]) -> anyhow::Result<bool> {
+    let src = Source::parse(log);
+    let key = key_text(key)?;
+    let note = src
+        .get("checkpoint")
+        .await?
+        .context("日志没有检查点（checkpoint）")?;
+    let cp = read_checkpoint(&key, &note, "日志的检查点")?;
+    let record = liancha_draw::Record::parse(record).context("抽取记录无法读取")?;
+    let digest = record.plan_digest_hex();
+    let record_digest = liancha_draw::hex::encode(&liancha_draw::digest_value(&record.to_value()));
+    let all = match entries(&src, &cp).await? {
+        Ok(all) => all,
+        Err(why) => {
+            println!("透明日志不一致：{why}。");
+            return Ok(false);
+        }
+    };
+    println!(
+        "透明日志：{}，共 {} 条，检查点签名有效、条目与根哈希一致。",
+        cp.origin(),
+        cp.size()
+    );
+    let found = liancha_domain::transparency::RecordInLog::find(&all, &digest, &record_digest);
+    let Some((index, at)) = &found.sealed else {
+        println!("不一致：日志中没有方案摘要为 {digest} 的封存条目。");
+        return Ok(false);
+    };
+    println!("方案封存记入日志第 {index} 条，时间 {at}。");
+    for (i, (text, not_before, before)) in found.sources.iter().enumerate() {
+        if *before {
+            println!(
+                "  随机源 {}「{text}」：封存早于其最早揭示时间 {not_before}。",
+                i + 1
+            );
+        } else {
+            println!(
+                "  不一致：随机源 {}「{text}」的最早揭示时间 {not_before} 不晚于封存时间。",
+                i + 1
+            );
+        }
+    }
+    if !found.resealed.is_empty() {
+        println!(
+            "  不一致：同一任务在日志中又被封存（第 {:?} 条）。",
+            found.resealed
+        );
+    }
+    match &found.drawn {
+        Some((_, true)) => println!("  抽取记录与日志在抽取时记下的摘要一致。"),
+        Some((d, false)) => {
+            println!("  不一致：抽取记录的摘要 {record_digest} 与日志记下的 {d} 不同。")
+        }
+        None => println!("  日志中尚无本方案的抽取条目。"),
+    }
+    for (task, at, reason) in &found.cancelled {
+        println!("  同县已取消的任务 {task}（{at}）：{reason}");
+    }
+    Ok(found.holds())
+}
+
 /// Writes every file of the log under `dir`; returns its size.
-pub async fn export(store: &liancha_store::Store, dir: &Path) -> anyhow::Result<u64> {
+pub async fn export(
+    store: &liancha_store::Store,
+    dir: &Path,
+    size: Option<u64>,
+) -> anyhow::Result<u64> {
     let write = |rel: &str, data: &[u8]| -> anyhow::Result<()> {
         let p = dir.join(rel);
         if let Some(parent) = p.parent() {
@@ -216,8 +309,15 @@ pub async fn export(store: &liancha_store::Store, dir: &Path) -> anyhow::Result<
     };
     let key = store.log_key().await?;
     write("key", format!("{}\n", key.verifier).as_bytes())?;
-    let Some(note) = store.log_checkpoint().await? else {
-        return Ok(0);
+    let note = match size {
+        Some(n) => store
+            .log_checkpoint_at(n)
+            .await?
+            .with_context(|| format!("日志没有大小为 {n} 的检查点"))?,
+        None => match store.log_checkpoint().await? {
+            Some(note) => note,
+            None => return Ok(0),
+        },
     };
     let body = format!("{}\n", note.split("\n\n").next().unwrap_or_default());
     let cp =
@@ -259,7 +359,7 @@ fn bundle_path(n: u64, width: u64) -> String {
 }
 
 /// A key given inline (`origin+id+…`) or as a file holding it.
-fn key_text(key: &str) -> anyhow::Result<String> {
+pub fn key_text(key: &str) -> anyhow::Result<String> {
     if key.contains('+') {
         return Ok(key.trim().to_string());
     }

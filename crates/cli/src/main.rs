@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod log;
+mod witness;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -120,6 +121,13 @@ enum Command {
         /// before the plan was committed.
         #[arg(long)]
         strict_beacons: bool,
+        /// Also check the record against the transparency log (its URL or a
+        /// directory): sealed there before its sources, drawn as committed.
+        #[arg(long, requires = "log_key")]
+        log: Option<String>,
+        /// The log's verifier key, or a file holding it.
+        #[arg(long, requires = "log")]
+        log_key: Option<String>,
     },
     /// Export to XLSX or CSV (by extension), or write an empty import template.
     Export {
@@ -139,6 +147,16 @@ enum Command {
         #[command(subcommand)]
         what: UserWhat,
     },
+    /// Witness another installation's transparency log: check it only grows, cosign.
+    Witness {
+        #[command(subcommand)]
+        what: WitnessWhat,
+    },
+    /// The audit trail: check that no entry was changed, deleted or slipped in.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
     /// The transparency log: its key, and checks anyone can run against it.
     Log {
         #[command(subcommand)]
@@ -147,12 +165,59 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum AuditWhat {
+    /// Check every county's audit chain, link by link, and against the heads the
+    /// transparency log holds; names each entry changed, deleted or unlinked.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum WitnessWhat {
+    /// Make a witness key named NAME: the private key into --out (never
+    /// overwritten), the public key printed for the log's administrator.
+    Key {
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Fetch the log's newest checkpoint, check that the log only grew since the
+    /// last one cosigned (kept in --state), cosign it and, with --submit, send the
+    /// cosignature to the log. A fork is refused and kept as evidence (exit 1).
+    Run {
+        /// The log's base URL (http://HOST/log) or directory.
+        #[arg(long)]
+        log: String,
+        /// The log's verifier key, or a file holding it.
+        #[arg(long)]
+        log_key: String,
+        /// This witness's private key file (from `witness key`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The last checkpoint cosigned; made on the first run.
+        #[arg(long)]
+        state: PathBuf,
+        #[arg(long)]
+        submit: bool,
+        /// Go on, one round every SECONDS (the server mode).
+        #[arg(long, value_name = "SECONDS")]
+        every: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
 enum LogWhat {
     /// Print this installation's log name and verifier key (the portal shows it too).
     Key,
+    /// Accept cosignatures from a witness, by its public key (from `witness key`).
+    AddWitness { key: String },
     /// Write the whole log to DIR as static files laid out as its URLs are
     /// (checkpoint, key, tile/…): a mirror for any web server, or an archive.
-    Export { dir: PathBuf },
+    Export {
+        dir: PathBuf,
+        /// The log as it was when it had this many entries (its checkpoint then).
+        #[arg(long)]
+        size: Option<u64>,
+    },
     /// Check a log from its URL (http://HOST/log) or a directory copy: the
     /// checkpoint's signature; with --old, that it is consistent with a checkpoint
     /// seen before (the log only grew); with --entries, every entry. Needs no database.
@@ -476,7 +541,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify {
             record,
             strict_beacons,
-        } => return verify(&record, strict_beacons),
+            log,
+            log_key,
+        } => {
+            let drawn = verify(&record, strict_beacons)?;
+            if let (Some(log), Some(key)) = (log, log_key) {
+                let ok = log::check_record(&log, &key, &read_file(&record)?).await?;
+                if !ok {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+            return Ok(drawn);
+        }
         Command::Serve {
             listen,
             demo,
@@ -652,11 +728,83 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             });
         }
         Command::Log {
-            what: LogWhat::Export { dir },
+            what: LogWhat::Export { dir, size },
         } => {
             let store = Store::open(&cli.db).await?;
-            let n = log::export(&store, &dir).await?;
+            let n = log::export(&store, &dir, size).await?;
             println!("已将透明日志（{n} 条）写到 {}", dir.display());
+        }
+        Command::Log {
+            what: LogWhat::AddWitness { key },
+        } => {
+            let store = Store::open(&cli.db).await?;
+            let name = store.add_log_witness(&key, chrono::Utc::now()).await?;
+            println!("已登记证人 {name}：其联署将显示在透明日志页面上");
+        }
+        Command::Witness {
+            what: WitnessWhat::Key { name, out },
+        } => {
+            let public = witness::new_key(&name, &out)?;
+            println!(
+                "证人私钥已写入 {}（请妥善保管）。公钥（交日志管理员登记）：",
+                out.display()
+            );
+            println!("{public}");
+        }
+        Command::Witness {
+            what:
+                WitnessWhat::Run {
+                    log,
+                    log_key,
+                    key,
+                    state,
+                    submit,
+                    every,
+                },
+        } => {
+            let ok = witness::run(&witness::Options {
+                log,
+                log_key,
+                key,
+                state,
+                submit,
+                every,
+            })
+            .await?;
+            return Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Audit {
+            what: AuditWhat::Verify,
+        } => {
+            let store = Store::open(&cli.db).await?;
+            let mut ok = true;
+            for d in store.divisions().await? {
+                let report = store.county(&d.code).verify_audit_chain().await?;
+                if report.links == 0 && report.breaks.is_empty() {
+                    continue;
+                }
+                if report.breaks.is_empty() {
+                    println!(
+                        "{}（{}）：审计链 {} 环完好，与透明日志中的 {} 个链头一致",
+                        d.name, d.code, report.links, report.anchors
+                    );
+                } else {
+                    ok = false;
+                    println!("{}（{}）：审计记录被改动过", d.name, d.code);
+                    for b in &report.breaks {
+                        println!("  {b}");
+                    }
+                }
+            }
+            return Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
         Command::Log { what: LogWhat::Key } => {
             let store = Store::open(&cli.db).await?;

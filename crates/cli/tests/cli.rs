@@ -310,6 +310,69 @@ fn the_log_mirrors_to_a_directory_and_verifies() {
     assert!(stdout(&o).contains("不一致"), "{}", stdout(&o));
 }
 
+/// A witness follows the log as it grows (consistency proven from the tiles of
+/// each newer copy), and refuses a log that shrank: the evidence is kept and it
+/// stops with exit 1.
+#[test]
+fn a_witness_follows_the_log_and_refuses_a_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let key = stdout(&liancha(&["--db", &db, "log", "key"]))
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let path = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+    for (name, size) in [("early", Some("7")), ("later", Some("30")), ("now", None)] {
+        let mut args = vec!["--db", &db, "log", "export"];
+        let out = path(name);
+        args.push(&out);
+        if let Some(n) = size {
+            args.extend(["--size", n]);
+        }
+        let o = liancha(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = liancha(&["witness", "key", "chuxiong-notary", "--out", &path("w.key")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let public = stdout(&o).lines().last().unwrap().to_string();
+    assert!(public.starts_with("chuxiong-notary+"), "{public}");
+    // The key file is never overwritten.
+    let again = liancha(&["witness", "key", "chuxiong-notary", "--out", &path("w.key")]);
+    assert_eq!(again.status.code(), Some(1));
+    let o = liancha(&["--db", &db, "log", "add-witness", &public]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let run = |log: &str| {
+        liancha(&[
+            "witness",
+            "run",
+            "--log",
+            &path(log),
+            "--log-key",
+            &key,
+            "--key",
+            &path("w.key"),
+            "--state",
+            &path("seen"),
+        ])
+    };
+    for log in ["early", "later", "later", "now"] {
+        let o = run(log);
+        assert!(o.status.success(), "{log}: {}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("已联署"), "{}", stdout(&o));
+    }
+    let o = run("early");
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("拒绝联署"), "{}", stderr(&o));
+    let evidence = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains("fork-"));
+    assert!(evidence, "the two checkpoints are kept");
+}
+
 #[test]
 fn counties_are_added_from_the_top_and_listed() {
     let dir = tempfile::tempdir().unwrap();

@@ -2,8 +2,10 @@
 
 pub mod attachment;
 pub mod audit;
+pub mod audit_chain;
 pub mod auth;
 pub mod calendar;
+pub mod cosignature;
 pub mod follow_up;
 pub mod industry;
 pub mod labels;

@@ -28,6 +28,10 @@ pub struct LogEntry {
     pub county: String,
     /// RFC 3339, UTC, to the second.
     pub at: String,
+    /// The county's audit chain head after the event's own audit entry: the log
+    /// anchors the audit trail (see `audit_chain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::audit_chain::AuditHead>,
     #[serde(flatten)]
     pub event: LogEvent,
 }
@@ -250,7 +254,7 @@ pub fn sign_checkpoint(
 /// A checkpoint note checked against the log's verifier key: its signature, and
 /// that its origin is the key's name.
 pub fn verify_checkpoint(verifier: &str, note: &[u8]) -> Result<Checkpoint, LogError> {
-    let v = StandardVerifier::new(verifier).map_err(|e| LogError::Key(e.to_string()))?;
+    let v = StandardVerifier::new(verifier.trim()).map_err(|e| LogError::Key(e.to_string()))?;
     let origin = {
         use signed_note::Verifier as _;
         v.name().to_string()
@@ -290,6 +294,91 @@ pub fn push_bundle(bundle: &mut Vec<u8>, entry: &[u8]) {
     let len = u16::try_from(entry.len()).expect("entries are at most MAX_ENTRY_BYTES");
     bundle.extend_from_slice(&len.to_be_bytes());
     bundle.extend_from_slice(entry);
+}
+
+/// What the log says of one draw record (by its plan digest and its own digest):
+/// where its plan was sealed, whether that was before every source could be
+/// known, whether the log committed to this very record, and what else its
+/// county cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordInLog {
+    /// The sealing entry's index and time, `None` if the log has none.
+    pub sealed: Option<(u64, String)>,
+    /// Each source: its text, the time before which it could not be known, and
+    /// whether the sealing came before that time.
+    pub sources: Vec<(String, String, bool)>,
+    /// Sealings of the same task beyond the first.
+    pub resealed: Vec<u64>,
+    /// The digest the log's draw entry committed to, if there is one, and whether
+    /// it is this record's.
+    pub drawn: Option<(String, bool)>,
+    /// The county's other cancelled tasks: (task, time, reason).
+    pub cancelled: Vec<(i64, String, String)>,
+}
+
+impl RecordInLog {
+    pub fn holds(&self) -> bool {
+        self.sealed.is_some()
+            && self.sources.iter().all(|s| s.2)
+            && self.resealed.is_empty()
+            && self.drawn.as_ref().is_none_or(|d| d.1)
+    }
+
+    pub fn find(entries: &[LogEntry], plan_digest: &str, record_digest: &str) -> RecordInLog {
+        let mut out = RecordInLog {
+            sealed: None,
+            sources: Vec::new(),
+            resealed: Vec::new(),
+            drawn: None,
+            cancelled: Vec::new(),
+        };
+        let Some((index, sealed)) = entries.iter().enumerate().find(|(_, e)| {
+            matches!(&e.event, LogEvent::Sealed { plan_digest: d, .. } if d == plan_digest)
+        }) else {
+            return out;
+        };
+        out.sealed = Some((index as u64, sealed.at.clone()));
+        let LogEvent::Sealed { task, sources, .. } = &sealed.event else {
+            return out;
+        };
+        // RFC 3339 UTC to the second, as entries write it: text order is time order.
+        out.sources = sources
+            .iter()
+            .map(|s| {
+                (
+                    s.text.clone(),
+                    s.not_before.clone(),
+                    sealed.at < s.not_before,
+                )
+            })
+            .collect();
+        for (i, e) in entries.iter().enumerate().skip(index + 1) {
+            if e.county != sealed.county {
+                continue;
+            }
+            match &e.event {
+                LogEvent::Sealed { task: t, .. } if t == task => out.resealed.push(i as u64),
+                LogEvent::Drawn {
+                    plan_digest: d,
+                    record_digest: r,
+                    ..
+                } if d == plan_digest && out.drawn.is_none() => {
+                    out.drawn = Some((r.clone(), r == record_digest));
+                }
+                _ => {}
+            }
+        }
+        for e in entries.iter().filter(|e| e.county == sealed.county) {
+            if let LogEvent::Cancelled {
+                task: t, reason, ..
+            } = &e.event
+                && t != task
+            {
+                out.cancelled.push((*t, e.at.clone(), reason.clone()));
+            }
+        }
+        out
+    }
 }
 
 /// Tiles a client has fetched, for the proofs below. A proof that needs a tile not
@@ -581,6 +670,7 @@ mod tests {
         let e = LogEntry {
             county: "532323".into(),
             at: "2026-12-06T08:00:00Z".into(),
+            audit: None,
             event: LogEvent::Sealed {
                 task: 7,
                 plan_digest: "ab".into(),
@@ -706,5 +796,74 @@ mod tests {
             Tiles::path(&Tiles::parse_path("tile/1/000.p/2").unwrap()),
             "tile/1/000.p/2"
         );
+    }
+
+    #[test]
+    fn a_record_is_found_sealed_before_its_sources() {
+        let entry = |at: &str, event: LogEvent| LogEntry {
+            county: "532323".into(),
+            at: at.into(),
+            audit: None,
+            event,
+        };
+        let sealed = |task, digest: &str, not_before: &str| LogEvent::Sealed {
+            task,
+            plan_digest: digest.into(),
+            sources: vec![LoggedSource {
+                text: "dice".into(),
+                not_before: not_before.into(),
+            }],
+        };
+        let log = vec![
+            entry(
+                "2026-01-01T00:00:00Z",
+                sealed(1, "p1", "2026-01-01T01:00:00Z"),
+            ),
+            entry(
+                "2026-01-01T00:30:00Z",
+                LogEvent::Cancelled {
+                    task: 1,
+                    plan_digest: "p1".into(),
+                    reason: "redo".into(),
+                },
+            ),
+            entry(
+                "2026-01-02T00:00:00Z",
+                sealed(2, "p2", "2026-01-02T01:00:00Z"),
+            ),
+            entry(
+                "2026-01-02T02:00:00Z",
+                LogEvent::Drawn {
+                    task: 2,
+                    plan_digest: "p2".into(),
+                    record_digest: "r2".into(),
+                },
+            ),
+            entry(
+                "2026-01-03T00:00:00Z",
+                sealed(3, "p3", "2026-01-02T23:00:00Z"),
+            ),
+        ];
+        let found = RecordInLog::find(&log, "p2", "r2");
+        assert!(found.holds(), "{found:?}");
+        assert_eq!(found.sealed, Some((2, "2026-01-02T00:00:00Z".into())));
+        assert_eq!(
+            found.cancelled,
+            vec![(1, "2026-01-01T00:30:00Z".into(), "redo".into())]
+        );
+        // Another record under the same plan: not what the log committed to.
+        assert!(!RecordInLog::find(&log, "p2", "r-other").holds());
+        // Sealed after its source's time: refused.
+        let late = RecordInLog::find(&log, "p3", "x");
+        assert!(!late.holds() && !late.sources[0].2);
+        // Not in the log at all.
+        assert!(!RecordInLog::find(&log, "p9", "x").holds());
+        // The same task sealed again.
+        let mut twice = log.clone();
+        twice.push(entry(
+            "2026-01-04T00:00:00Z",
+            sealed(2, "p2b", "2026-01-05T00:00:00Z"),
+        ));
+        assert_eq!(RecordInLog::find(&twice, "p2", "r2").resealed, vec![5]);
     }
 }

@@ -217,29 +217,59 @@ impl<'a> Audit<'a> {
 }
 
 /// Appends one audit entry of `$county`'s trail (a [`crate::County`]) inside the
-/// caller's transaction (`$tx`: `&mut *tx`).
+/// caller's transaction (`$tx`: `&mut *tx`), as the next link of the county's hash
+/// chain (see `liancha_domain::audit_chain`). The chain's head row is locked until
+/// the transaction ends: a county's audited changes take their links in the order
+/// they commit. Evaluates to `Result<(), sqlx::Error>`.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! append_audit {
     ($county:expr, $tx:expr, $actor:expr, $now:expr, $audit:expr) => {{
         let a: &$crate::accounts::Audit = &$audit;
         let actor: &$crate::accounts::Actor = $actor;
-        $county.query(
-            "INSERT INTO audit_log (county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value) \
-             VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind($now)
-        .bind(actor.user_id)
-        .bind(&actor.username)
-        .bind(a.action)
-        .bind(a.object_type)
-        .bind(&a.object_id)
-        .bind(a.task_id)
-        .bind(&a.before)
-        .bind(&a.after)
-        .execute($tx)
+        let at = liancha_domain::audit_chain::micros($now);
+        async {
+            let id: i64 = $county.query_scalar(
+                "INSERT INTO audit_log (county, at, user_id, username, action, object_type, object_id, task_id, before_value, after_value) \
+                 VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(at)
+            .bind(actor.user_id)
+            .bind(&actor.username)
+            .bind(a.action)
+            .bind(a.object_type)
+            .bind(&a.object_id)
+            .bind(a.task_id)
+            .bind(&a.before)
+            .bind(&a.after)
+            .fetch_one($tx)
+            .await?;
+            let (seq, prev): (i64, Vec<u8>) = $county.query_as(
+                "INSERT INTO audit_heads (county, seq, hash) VALUES ($C, 0, $1) \
+                 ON CONFLICT (county) DO UPDATE SET seq = audit_heads.seq + 1 RETURNING seq, hash",
+            )
+            .bind(liancha_domain::audit_chain::GENESIS.to_vec())
+            .fetch_one($tx)
+            .await?;
+            let hash = liancha_domain::audit_chain::link(&prev, &liancha_domain::audit_chain::Linked {
+                county: $county.code().as_str(),
+                at,
+                user_id: actor.user_id,
+                username: &actor.username,
+                action: a.action,
+                object_type: a.object_type,
+                object_id: &a.object_id,
+                task_id: a.task_id,
+                before: a.before.as_deref(),
+                after: a.after.as_deref(),
+            });
+            $county.query("INSERT INTO audit_chain (county, seq, audit_id, hash) VALUES ($C, $1, $2, $3)")
+                .bind(seq).bind(id).bind(hash.to_vec()).execute($tx).await?;
+            $county.query("UPDATE audit_heads SET hash = $1 WHERE county = $C")
+                .bind(hash.to_vec()).execute($tx).await?;
+            Ok::<(), sqlx::Error>(())
+        }
         .await
-        .map(|_| ())
     }};
 }
 
@@ -664,7 +694,11 @@ impl Store {
 impl County<'_> {
     /// Appends one entry on its own (for actions that change nothing else).
     pub async fn audit(&self, actor: &Actor, now: DateTime<Utc>, a: Audit<'_>) -> Result<()> {
-        with_pool!(self, p => append_audit!(self, p, actor, now, a))?;
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            append_audit!(self, &mut *tx, actor, now, a)?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 }

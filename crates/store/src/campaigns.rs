@@ -137,6 +137,9 @@ impl Store {
                 })?;
             tasks.push((county.clone(), task, items));
         }
+        // Each county's audit head is locked in turn: always in the same order, so two
+        // campaigns over the same counties cannot wait on each other.
+        tasks.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let counties: Vec<&str> = c.counties.iter().map(|(c, _)| c.as_str()).collect();
         let office = self.county(&c.division);
         with_pool!(self, p => {

@@ -37,6 +37,7 @@ macro_rules! bump_version {
 
 pub mod accounts;
 pub mod audit;
+pub mod audit_chain;
 pub mod backup;
 pub mod bulk;
 pub mod campaigns;
@@ -219,6 +220,7 @@ impl Store {
         };
         store.url = url.into();
         store.ensure_log_key().await?;
+        store.link_unchained_audit().await?;
         store.project_missing_published().await?;
         Ok(store)
     }

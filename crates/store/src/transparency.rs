@@ -10,7 +10,9 @@ use liancha_domain::transparency::{
     Frontier, LogEntry, TILE_HEIGHT, TILE_WIDTH, generate_key, push_bundle, sign_checkpoint,
 };
 
-use crate::{Result, Store, StoreError, with_pool};
+use liancha_domain::cosignature::{WitnessKey, cosignatures};
+
+use crate::{BeginWrite, Result, Store, StoreError, with_pool};
 
 /// The log's name when the installation has not chosen one (`LIANCHA_LOG_ORIGIN` at
 /// the first start): a checkpoint's first line, and the key's name.
@@ -23,9 +25,17 @@ pub const DEFAULT_ORIGIN: &str = "liancha.local/log";
 #[macro_export]
 macro_rules! append_log {
     ($county:expr, $tx:ident, $now:expr, $event:expr) => {{
+        let head: Option<(i64, Vec<u8>)> = $county
+            .query_as("SELECT seq, hash FROM audit_heads WHERE county = $C")
+            .fetch_optional(&mut *$tx)
+            .await?;
         let entry = liancha_domain::transparency::LogEntry {
             county: $county.code().as_str().to_string(),
             at: liancha_draw::time::format_rfc3339_utc($now.timestamp()),
+            audit: head.map(|(seq, hash)| liancha_domain::audit_chain::AuditHead {
+                seq,
+                hash: liancha_draw::hex::encode(&hash),
+            }),
             event: $event,
         };
         let data = entry.to_bytes().map_err($crate::StoreError::corrupt)?;
@@ -243,4 +253,124 @@ fn tile_range(index: u64, width: u32) -> Option<(i64, i64)> {
     let first = index.checked_mul(TILE_WIDTH)?;
     let last = first.checked_add(u64::from(width) - 1)?;
     Some((i64::try_from(first).ok()?, i64::try_from(last).ok()?))
+}
+
+/// A witness as the portal shows it: its key, and the newest checkpoint it has
+/// cosigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witness {
+    pub name: String,
+    pub verifier: String,
+    pub added_at: DateTime<Utc>,
+    /// (checkpoint size, the time the witness says it signed).
+    pub latest: Option<(u64, DateTime<Utc>)>,
+}
+
+impl Store {
+    /// Registers a witness by its cosignature key; the same key again changes
+    /// nothing, another key under a registered name is refused.
+    pub async fn add_log_witness(&self, verifier: &str, now: DateTime<Utc>) -> Result<String> {
+        let key = WitnessKey::parse(verifier)
+            .map_err(|e| StoreError::invalid_field("key", e.to_string()))?;
+        let encoded = key.encode();
+        let existing: Option<String> = with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let existing: Option<String> = sqlx::query_scalar("SELECT verifier FROM log_witnesses WHERE name = $1")
+                .bind(key.name()).fetch_optional(&mut *tx).await?;
+            if existing.is_none() {
+                sqlx::query("INSERT INTO log_witnesses (name, verifier, added_at) VALUES ($1, $2, $3)")
+                    .bind(key.name()).bind(&encoded).bind(now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            existing
+        });
+        match existing {
+            Some(k) if k != encoded => Err(StoreError::invalid_field(
+                "key",
+                format!("已有名为 {} 的证人，公钥不同", key.name()),
+            )),
+            _ => Ok(key.name().to_string()),
+        }
+    }
+
+    pub async fn log_witnesses(&self) -> Result<Vec<Witness>> {
+        type WitnessRow = (
+            String,
+            String,
+            DateTime<Utc>,
+            Option<i64>,
+            Option<DateTime<Utc>>,
+        );
+        let rows: Vec<WitnessRow> = with_pool!(self, p =>
+            sqlx::query_as(
+                "SELECT w.name, w.verifier, w.added_at, c.size, c.cosigned_at FROM log_witnesses w \
+                 LEFT JOIN log_cosignatures c ON c.witness = w.name \
+                   AND c.size = (SELECT MAX(size) FROM log_cosignatures WHERE witness = w.name) \
+                 ORDER BY w.name")
+                .fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, verifier, added_at, size, at)| Witness {
+                name,
+                verifier,
+                added_at,
+                latest: size.zip(at).map(|(s, a)| (s as u64, a)),
+            })
+            .collect())
+    }
+
+    /// Keeps the cosignatures of registered witnesses found on `note`, a
+    /// checkpoint this log signed; returns the witnesses' names. A note whose body
+    /// is not the checkpoint this log signed at that size is refused: a witness was
+    /// shown another tree.
+    pub async fn add_log_cosignatures(
+        &self,
+        note: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let key = self.log_key().await?;
+        let witnesses: Vec<WitnessKey> = self
+            .log_witnesses()
+            .await?
+            .iter()
+            .filter_map(|w| WitnessKey::parse(&w.verifier).ok())
+            .collect();
+        let (cp, found) = cosignatures(&key.verifier, note, &witnesses)
+            .map_err(|e| StoreError::invalid(format!("联署无效：{e}")))?;
+        if found.is_empty() {
+            return Err(StoreError::invalid("没有已登记证人的有效联署"));
+        }
+        let text =
+            std::str::from_utf8(note).map_err(|_| StoreError::invalid("联署不是 UTF-8 文本"))?;
+        let body = |n: &str| n.split("\n\n").next().map(str::to_string);
+        let ours = self.log_checkpoint_at(cp.size()).await?.ok_or_else(|| {
+            StoreError::invalid(format!("本日志没有大小为 {} 的检查点", cp.size()))
+        })?;
+        if body(&ours) != body(text) {
+            return Err(StoreError::invalid("联署的检查点与本日志签发的不同"));
+        }
+        let mut names = Vec::new();
+        for (name, time) in found {
+            let prefix = format!("— {name} ");
+            let Some(line) = text.lines().find(|l| l.starts_with(&prefix)) else {
+                continue;
+            };
+            let at = DateTime::from_timestamp(time.min(i64::MAX as u64) as i64, 0)
+                .ok_or_else(|| StoreError::invalid("联署时间不正确"))?;
+            with_pool!(self, p => sqlx::query(
+                "INSERT INTO log_cosignatures (size, witness, line, cosigned_at, received_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (size, witness) DO NOTHING")
+                .bind(cp.size() as i64).bind(&name).bind(format!("{line}\n")).bind(at).bind(now)
+                .execute(p).await.map(|_| ()))?;
+            names.push(name);
+        }
+        Ok(names)
+    }
+
+    /// The cosignature lines kept for the checkpoint of `size`.
+    pub async fn log_cosignature_lines(&self, size: u64) -> Result<Vec<String>> {
+        Ok(with_pool!(self, p =>
+            sqlx::query_scalar("SELECT line FROM log_cosignatures WHERE size = $1 ORDER BY witness")
+                .bind(size as i64).fetch_all(p).await)?)
+    }
 }

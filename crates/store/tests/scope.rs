@@ -40,11 +40,18 @@ const COUNTY_TABLES: &[&str] = &[
     "public_results",
     "county_settings",
     "visit_drafts",
+    "audit_heads",
+    "audit_chain",
 ];
 
 /// Statements that read across counties on purpose: (file, a piece of the statement,
 /// why). Public data only, or a repair at start-up.
 const ACROSS_COUNTIES: &[(&str, &str, &str)] = &[
+    (
+        "audit_chain.rs",
+        "SELECT DISTINCT county FROM audit_log WHERE county NOT IN",
+        "the start-up chaining of trails from before the chain",
+    ),
     (
         "search.rs",
         "FROM public_results WHERE entity_id = $1",

@@ -1321,6 +1321,169 @@ async fn transparency_log(store: &Store, task: i64, cancelled: i64) {
         };
         assert!(r.unwrap_err().to_string().contains("append-only"), "{sql}");
     }
+    audit_chain(store).await;
+}
+
+/// Runs statements as a database administrator could, triggers and all.
+async fn admin_sql(store: &Store, statements: &[String]) {
+    for sql in statements {
+        let r = match store.pool() {
+            liancha_store::Pool::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(p)
+                .await
+                .map(|_| ()),
+            liancha_store::Pool::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(p)
+                .await
+                .map(|_| ()),
+        };
+        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// The audit trail's chain holds for the whole story and matches every head the
+/// log anchored. Then, with the triggers dropped as a database administrator could:
+/// an edited entry is named; the chain rewritten over the edit holds again but no
+/// longer matches the heads in the log; a deleted entry and one slipped in are named.
+async fn audit_chain(store: &Store) {
+    use liancha_domain::audit_chain::{Break, GENESIS, Linked, link};
+    let mouding = liancha_store::testing::mouding_county(store).await;
+    let report = mouding.verify_audit_chain().await.unwrap();
+    assert!(report.breaks.is_empty(), "{:?}", report.breaks);
+    assert!(report.links > 20 && report.anchors >= 8, "{report:?}");
+    let drop = match store.engine() {
+        liancha_store::Engine::Sqlite => vec![
+            "DROP TRIGGER audit_log_no_update".to_string(),
+            "DROP TRIGGER audit_log_no_delete".to_string(),
+            "DROP TRIGGER audit_chain_no_update".to_string(),
+        ],
+        liancha_store::Engine::Postgres => vec![
+            "DROP TRIGGER audit_log_no_change ON audit_log".to_string(),
+            "DROP TRIGGER audit_chain_no_change ON audit_chain".to_string(),
+        ],
+    };
+    admin_sql(store, &drop).await;
+    type Row = (
+        i64,
+        i64,
+        chrono::DateTime<Utc>,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let read = "SELECT c.seq, a.id, a.at, a.user_id, a.username, a.action, a.object_type, a.object_id, a.task_id, a.before_value, a.after_value \
+                FROM audit_chain c JOIN audit_log a ON a.county = c.county AND a.id = c.audit_id WHERE c.county = '532323' ORDER BY c.seq";
+    let rows: Vec<Row> = match store.pool() {
+        liancha_store::Pool::Sqlite(p) => sqlx::query_as(read).fetch_all(p).await,
+        liancha_store::Pool::Postgres(p) => sqlx::query_as(read).fetch_all(p).await,
+    }
+    .unwrap();
+    let edited = rows[3].1;
+    admin_sql(
+        store,
+        &[format!(
+            "UPDATE audit_log SET username = 'someone' WHERE id = {edited}"
+        )],
+    )
+    .await;
+    let report = mouding.verify_audit_chain().await.unwrap();
+    assert_eq!(
+        report.breaks,
+        [Break::Changed {
+            seq: 3,
+            audit_id: edited
+        }]
+    );
+
+    // The administrator recomputes the whole chain over the edit.
+    let mut prev = GENESIS;
+    let mut rewrite = Vec::new();
+    for (seq, id, at, user_id, username, action, object_type, object_id, task_id, before, after) in
+        &rows
+    {
+        let username = if *id == edited {
+            "someone"
+        } else {
+            username.as_str()
+        };
+        prev = link(
+            &prev,
+            &Linked {
+                county: "532323",
+                at: *at,
+                user_id: *user_id,
+                username,
+                action,
+                object_type,
+                object_id,
+                task_id: *task_id,
+                before: before.as_deref(),
+                after: after.as_deref(),
+            },
+        );
+        let hex = liancha_draw::hex::encode(&prev);
+        let lit = match store.engine() {
+            liancha_store::Engine::Sqlite => format!("X'{hex}'"),
+            liancha_store::Engine::Postgres => format!("'\\x{hex}'::bytea"),
+        };
+        rewrite.push(format!(
+            "UPDATE audit_chain SET hash = {lit} WHERE county = '532323' AND seq = {seq}"
+        ));
+        if *seq == rows.len() as i64 - 1 {
+            rewrite.push(format!(
+                "UPDATE audit_heads SET hash = {lit} WHERE county = '532323'"
+            ));
+        }
+    }
+    admin_sql(store, &rewrite).await;
+    let report = mouding.verify_audit_chain().await.unwrap();
+    assert!(!report.breaks.is_empty());
+    assert!(
+        report
+            .breaks
+            .iter()
+            .all(|b| matches!(b, Break::Anchor { seq, .. } if *seq >= 3)),
+        "{:?}",
+        report.breaks
+    );
+
+    let deleted = rows[rows.len() - 2].1;
+    let mut more = vec![format!("DELETE FROM audit_log WHERE id = {deleted}")];
+    more.push(
+        "INSERT INTO audit_log (county, at, username, action, object_type, object_id) \
+         VALUES ('532323', '2026-12-01 00:00:00', 'x', 'task.commit', 'task', '1')"
+            .to_string(),
+    );
+    if store.engine() == liancha_store::Engine::Sqlite {
+        more.insert(0, "DROP TRIGGER audit_log_no_delete".to_string());
+    }
+    let more: Vec<String> = more
+        .into_iter()
+        .filter(|s| !(s.starts_with("DROP") && drop.contains(s)))
+        .collect();
+    admin_sql(store, &more).await;
+    let report = mouding.verify_audit_chain().await.unwrap();
+    assert!(
+        report
+            .breaks
+            .iter()
+            .any(|b| matches!(b, Break::Deleted { audit_id, .. } if *audit_id == deleted)),
+        "{:?}",
+        report.breaks
+    );
+    assert!(
+        report
+            .breaks
+            .iter()
+            .any(|b| matches!(b, Break::Unlinked { .. })),
+        "{:?}",
+        report.breaks
+    );
 }
 
 /// After publication: the public search finds each published visit by USCC and by

@@ -311,6 +311,12 @@ pub fn router(state: AppState) -> Router {
         .route("/public/tasks/{id}/record.json", get(public::record))
         .route("/public/log", get(transparency::page))
         .route("/log/checkpoint", get(transparency::checkpoint))
+        .route(
+            "/log/cosignature",
+            post(transparency::cosign).layer(axum::extract::DefaultBodyLimit::max(
+                transparency::COSIGNATURE_LIMIT,
+            )),
+        )
         .route("/log/key", get(transparency::key))
         .route("/log/tile/{*path}", get(transparency::tile))
         .route("/login", get(session::login_form).post(session::login))

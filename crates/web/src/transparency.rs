@@ -34,10 +34,38 @@ fn text(body: String, cache: &'static str) -> Response {
 /// The latest signed checkpoint (tlog-checkpoint). Always revalidated: it moves on
 /// with every public event.
 pub async fn checkpoint(State(s): State<AppState>) -> Result<Response, WebError> {
-    match s.app.public().log_checkpoint().await? {
-        Some(note) => Ok(text(note, "no-cache")),
-        None => Err(WebError::NotFound("透明日志尚无条目".into())),
-    }
+    let store = s.app.public();
+    let Some(note) = store.log_checkpoint().await? else {
+        return Err(WebError::NotFound("透明日志尚无条目".into()));
+    };
+    // With the witnesses' cosignatures of this very checkpoint, as C2SP logs serve it.
+    let size = note
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse::<u64>().ok())
+        .unwrap_or(0);
+    let lines = store.log_cosignature_lines(size).await?;
+    Ok(text(note + &lines.concat(), "no-cache"))
+}
+
+/// Largest cosigned note a witness may send: a checkpoint and its signatures.
+pub const COSIGNATURE_LIMIT: usize = 16 * 1024;
+
+/// A witness sends back the checkpoint with its cosignature. Accepted from
+/// registered witnesses only, and only over a checkpoint this log signed.
+pub async fn cosign(
+    State(s): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let names = s
+        .app
+        .store()
+        .add_log_cosignatures(&body, s.clock.now())
+        .await?;
+    Ok(text(
+        format!("已接受 {} 的联署\n", names.join("、")),
+        "no-store",
+    ))
 }
 
 /// The log's verifier key (signed-note encoding), for tools and witnesses.
@@ -96,6 +124,18 @@ pub struct Row {
     pub detail: String,
 }
 
+impl LogPage {
+    fn latest(&self, w: &liancha_store::transparency::Witness) -> String {
+        match &w.latest {
+            Some((size, at)) => format!(
+                "第 {size} 条时的检查点，{} 联署",
+                format_china_time_seconds(*at)
+            ),
+            None => "尚未联署".into(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "public/log.html")]
 struct LogPage {
@@ -104,6 +144,7 @@ struct LogPage {
     verifier: String,
     checkpoint: Option<String>,
     size: u64,
+    witnesses: Vec<liancha_store::transparency::Witness>,
     rows: Vec<Row>,
     next: Option<u64>,
 }
@@ -193,6 +234,7 @@ pub async fn page(
             verifier: key.verifier,
             checkpoint,
             size,
+            witnesses: store.log_witnesses().await?,
             rows: rows(&s, entries).await?,
             next,
         }

@@ -347,6 +347,26 @@ async fn the_log_proves_every_announcement(engine: Engine) {
             "task {}",
             t.id
         );
+        if t.state == TaskState::Published {
+            // The published record is the one the log committed to, sealed before
+            // its sources could be known.
+            let (_, _, record) = get(format!("/public/tasks/{}/record.json", t.id)).await;
+            let record = liancha_draw::Record::parse(&record).unwrap();
+            let parsed: Vec<LogEntry> = entries
+                .iter()
+                .map(|d| LogEntry::parse(d).unwrap())
+                .collect();
+            let found = liancha_domain::transparency::RecordInLog::find(
+                &parsed,
+                &record.plan_digest_hex(),
+                &liancha_draw::hex::encode(&liancha_draw::digest_value(&record.to_value())),
+            );
+            assert!(
+                found.holds() && found.drawn.is_some(),
+                "task {}: {found:?}",
+                t.id
+            );
+        }
         if t.committed_at.is_some() && t.state != TaskState::Published {
             let (_, _, page) = get(format!("/public/tasks/{}", t.id)).await;
             let page = String::from_utf8(page).unwrap();
@@ -377,6 +397,101 @@ async fn the_log_proves_every_announcement(engine: Engine) {
     );
     let (status, _, _) = get("/public/log?before=x".into()).await;
     assert_eq!(status, 400);
+    witnesses_cosign(&srv, &key, &note).await;
+}
+
+/// A registered witness's cosignature of a checkpoint this log signed is kept and
+/// served with it, and the portal shows it; an unregistered witness, a checkpoint
+/// the log never signed, garbage or an oversized body are refused, changing nothing.
+async fn witnesses_cosign(srv: &common::Server, key: &str, note: &[u8]) {
+    use liancha_domain::cosignature::WitnessSigner;
+    let store = srv.store();
+    let mut rng = rand_core::OsRng;
+    let notary = WitnessSigner::generate(&mut rng, "chuxiong-notary").unwrap();
+    let stranger = WitnessSigner::generate(&mut rng, "stranger").unwrap();
+    let now = chrono::Utc::now();
+    store
+        .add_log_witness(&notary.public().encode(), now)
+        .await
+        .unwrap();
+    // The same key again is fine; another key under the name is not.
+    store
+        .add_log_witness(&notary.public().encode(), now)
+        .await
+        .unwrap();
+    let impostor = WitnessSigner::generate(&mut rng, "chuxiong-notary").unwrap();
+    assert!(
+        store
+            .add_log_witness(&impostor.public().encode(), now)
+            .await
+            .is_err()
+    );
+    assert!(
+        store.add_log_witness(key, now).await.is_err(),
+        "the log's key is no witness key"
+    );
+
+    let note = std::str::from_utf8(note).unwrap();
+    let body = note.split("\n\n").next().unwrap().to_string() + "\n";
+    let post = |body: String| {
+        let http = srv.http.clone();
+        let url = format!("{}/log/cosignature", srv.base);
+        async move {
+            let r = http.post(url).body(body).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let when = 1_780_000_000;
+    for (bad, why) in [
+        (
+            format!("{note}{}", stranger.cosign(body.as_bytes(), when)),
+            "unregistered",
+        ),
+        (
+            format!(
+                "{note}{}",
+                notary.cosign(b"liancha.local/log\n1\nAAAA\n", when)
+            ),
+            "another body",
+        ),
+        ("garbage".to_string(), "garbage"),
+        (note.to_string(), "no cosignature"),
+    ] {
+        let (status, text) = post(bad).await;
+        assert!((400..500).contains(&status), "{why}: {status} {text}");
+    }
+    let (status, _) = post("x".repeat(64 * 1024)).await;
+    assert_eq!(status, 413);
+    let size: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+    assert!(store.log_cosignature_lines(size).await.unwrap().is_empty());
+
+    let line = notary.cosign(body.as_bytes(), when);
+    let (status, text) = post(format!("{note}{line}")).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("chuxiong-notary"));
+    let served = srv
+        .http
+        .get(format!("{}/log/checkpoint", srv.base))
+        .send()
+        .await
+        .unwrap();
+    let served = served.text().await.unwrap();
+    assert!(served.ends_with(&line), "{served}");
+    let (_, found) =
+        liancha_domain::cosignature::cosignatures(key, served.as_bytes(), &[notary.public()])
+            .unwrap();
+    assert_eq!(found, vec![("chuxiong-notary".to_string(), when)]);
+    let page = srv
+        .http
+        .get(format!("{}/public/log", srv.base))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("chuxiong-notary") && page.contains(&format!("第 {size} 条时的检查点")),
+        "{page}"
+    );
 }
 
 #[tokio::test]

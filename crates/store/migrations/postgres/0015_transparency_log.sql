@@ -49,6 +49,44 @@ CREATE TABLE log_checkpoints (
     at TIMESTAMPTZ NOT NULL
 );
 
+-- The witnesses whose cosignatures the installation accepts (C2SP
+-- tlog-cosignature keys, name+id+base64), registered by its administrator.
+CREATE TABLE log_witnesses (
+    name TEXT PRIMARY KEY,
+    verifier TEXT NOT NULL,
+    added_at TIMESTAMPTZ NOT NULL
+);
+
+-- A witness's cosignature of one checkpoint: the signature line as the witness
+-- made it, and the time it says it signed.
+CREATE TABLE log_cosignatures (
+    size BIGINT NOT NULL REFERENCES log_checkpoints (size),
+    witness TEXT NOT NULL REFERENCES log_witnesses (name),
+    line TEXT NOT NULL,
+    cosigned_at TIMESTAMPTZ NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (size, witness)
+);
+CREATE INDEX log_cosignatures_witness ON log_cosignatures (witness, size);
+
+-- Each county's audit trail as a hash chain: link n is SHA-256 of link n-1 and of
+-- the entry; the head (newest link) is locked by every audited change and goes
+-- into the county's transparency-log entries, so a change made in the database
+-- around the application is found by `liancha audit verify`, and named.
+CREATE TABLE audit_heads (
+    county TEXT PRIMARY KEY REFERENCES divisions (code),
+    seq BIGINT NOT NULL,
+    hash BYTEA NOT NULL
+);
+CREATE TABLE audit_chain (
+    county TEXT NOT NULL REFERENCES divisions (code),
+    seq BIGINT NOT NULL,
+    audit_id BIGINT NOT NULL,
+    hash BYTEA NOT NULL,
+    PRIMARY KEY (county, seq),
+    UNIQUE (county, audit_id)
+);
+
 -- Rows of the log are never changed (the head row is the tree's, and moves on).
 CREATE FUNCTION transparency_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the transparency log is append-only'; END $$;
@@ -59,4 +97,8 @@ FOR EACH ROW EXECUTE FUNCTION transparency_log_append_only();
 CREATE TRIGGER log_checkpoints_no_change BEFORE UPDATE OR DELETE ON log_checkpoints
 FOR EACH ROW EXECUTE FUNCTION transparency_log_append_only();
 CREATE TRIGGER log_key_no_change BEFORE UPDATE OR DELETE ON log_key
+FOR EACH ROW EXECUTE FUNCTION transparency_log_append_only();
+CREATE TRIGGER log_cosignatures_no_change BEFORE UPDATE OR DELETE ON log_cosignatures
+FOR EACH ROW EXECUTE FUNCTION transparency_log_append_only();
+CREATE TRIGGER audit_chain_no_change BEFORE UPDATE OR DELETE ON audit_chain
 FOR EACH ROW EXECUTE FUNCTION transparency_log_append_only();

@@ -49,6 +49,44 @@ CREATE TABLE log_checkpoints (
     at TIMESTAMP NOT NULL
 );
 
+-- The witnesses whose cosignatures the installation accepts (C2SP
+-- tlog-cosignature keys, name+id+base64), registered by its administrator.
+CREATE TABLE log_witnesses (
+    name TEXT PRIMARY KEY,
+    verifier TEXT NOT NULL,
+    added_at TIMESTAMP NOT NULL
+);
+
+-- A witness's cosignature of one checkpoint: the signature line as the witness
+-- made it, and the time it says it signed.
+CREATE TABLE log_cosignatures (
+    size BIGINT NOT NULL REFERENCES log_checkpoints (size),
+    witness TEXT NOT NULL REFERENCES log_witnesses (name),
+    line TEXT NOT NULL,
+    cosigned_at TIMESTAMP NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (size, witness)
+);
+CREATE INDEX log_cosignatures_witness ON log_cosignatures (witness, size);
+
+-- Each county's audit trail as a hash chain: link n is SHA-256 of link n-1 and of
+-- the entry; the head (newest link) is locked by every audited change and goes
+-- into the county's transparency-log entries, so a change made in the database
+-- around the application is found by `liancha audit verify`, and named.
+CREATE TABLE audit_heads (
+    county TEXT PRIMARY KEY REFERENCES divisions (code),
+    seq BIGINT NOT NULL,
+    hash BLOB NOT NULL
+);
+CREATE TABLE audit_chain (
+    county TEXT NOT NULL REFERENCES divisions (code),
+    seq BIGINT NOT NULL,
+    audit_id BIGINT NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (county, seq),
+    UNIQUE (county, audit_id)
+);
+
 -- Rows of the log are never changed (the head row is the tree's, and moves on).
 CREATE TRIGGER log_entries_no_update BEFORE UPDATE ON log_entries
 BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
@@ -66,3 +104,11 @@ CREATE TRIGGER log_key_no_update BEFORE UPDATE ON log_key
 BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
 CREATE TRIGGER log_key_no_delete BEFORE DELETE ON log_key
 BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER log_cosignatures_no_update BEFORE UPDATE ON log_cosignatures
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER log_cosignatures_no_delete BEFORE DELETE ON log_cosignatures
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER audit_chain_no_update BEFORE UPDATE ON audit_chain
+BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;
+CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain
+BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;
