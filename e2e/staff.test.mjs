@@ -774,6 +774,22 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(page.locator('tr', { hasText: title }), '结果已公示');
   });
 
+  step('a citizen verifies the published draw in the browser, against the transparency log', async () => {
+    const context = await browser.newContext({ baseURL: BASE, locale: 'zh-CN' });
+    try {
+      const page = await context.newPage();
+      await page.goto(`/verify?task=${taskId}`);
+      await page.locator('#verify-result[data-status=ok]').waitFor();
+      const log = page.locator('#log-result');
+      await page.locator('#log-result[data-status=ok]').waitFor({ timeout: 20000 });
+      await assertText(log, '方案封存记入日志第');
+      await assertText(log, '抽取记录就是日志在抽取时记下摘要的那一份');
+      await shot(page, 'verify-log');
+    } finally {
+      await context.close();
+    }
+  });
+
   step('the amr admin confirms the credit list proposal from the results', async () => {
     const { page } = sessions.get('amr-admin');
     await page.goto('/staff');

@@ -454,3 +454,27 @@ test('the verify page says where a record differs, and when, as people read it',
   assert.equal(beijingTime('not a time'), 'not a time');
 });
 
+
+// The transparency log's pieces in the browser verifier (crates/web/static/verify-log.js).
+import { splitBundle, tileIndex, treeRoot } from '../crates/web/static/verify-log.js';
+
+test('the log verifier hashes trees as RFC 6962 does', async () => {
+  const sha = async (...parts) => new Uint8Array(await crypto.subtle.digest('SHA-256', Buffer.concat(parts.map((p) => Buffer.from(p)))));
+  const leaf = (s) => sha([0], Buffer.from(s));
+  const node = async (l, r) => sha([1], await l, await r);
+  assert.deepEqual(await treeRoot([]), await sha([]));
+  assert.deepEqual(await treeRoot([Buffer.from('a')]), await leaf('a'));
+  // Three leaves: the left subtree is the largest power of two below the size.
+  const want = await node(node(leaf('a'), leaf('b')), leaf('c'));
+  assert.deepEqual(await treeRoot(['a', 'b', 'c'].map((s) => Buffer.from(s))), want);
+  const five = await node(node(node(leaf('a'), leaf('b')), node(leaf('c'), leaf('d'))), leaf('e'));
+  assert.deepEqual(await treeRoot(['a', 'b', 'c', 'd', 'e'].map((s) => Buffer.from(s))), five);
+});
+
+test('the log verifier reads entry bundles and tile paths as tlog-tiles writes them', () => {
+  const bundle = new Uint8Array([0, 2, 123, 125, 0, 1, 120]);
+  assert.deepEqual(splitBundle(bundle).map((e) => Buffer.from(e).toString()), ['{}', 'x']);
+  assert.throws(() => splitBundle(bundle.subarray(0, 6)));
+  assert.equal(tileIndex(0), '000');
+  assert.equal(tileIndex(1234067), 'x001/x234/067');
+});

@@ -209,6 +209,7 @@ pub async fn script(Path(name): Path<String>) -> Result<Response, WebError> {
     let body = match name.as_str() {
         "verify.js" => include_str!("../static/verify.js"),
         "verify-page.js" => include_str!("../static/verify-page.js"),
+        "verify-log.js" => include_str!("../static/verify-log.js"),
         "task-form.js" => include_str!("../static/task-form.js"),
         _ => return Err(WebError::NotFound("文件不存在".into())),
     };

@@ -4,6 +4,9 @@
 // Text only (textContent), no HTML from the record ever reaches the page.
 
 import { verifyRecord } from './verify.js';
+import { beijingTime, checkRecordInLog } from './verify-log.js';
+
+export { beijingTime };
 
 const CODE_TEXT = {
   'invalid-json': '记录不是有效的严格 JSON',
@@ -38,15 +41,6 @@ export function pathText(path) {
     if (m) return text(m);
   }
   return '';
-}
-
-/** An RFC 3339 UTC time as people in the county read it: 2026-01-12 10:00:00（北京时间）. */
-export function beijingTime(rfc3339) {
-  const t = Date.parse(rfc3339);
-  if (Number.isNaN(t)) return rfc3339;
-  const b = new Date(t + 8 * 3600 * 1000);
-  const p = (x) => String(x).padStart(2, '0');
-  return `${b.getUTCFullYear()}-${p(b.getUTCMonth() + 1)}-${p(b.getUTCDate())} ${p(b.getUTCHours())}:${p(b.getUTCMinutes())}:${p(b.getUTCSeconds())}（北京时间）`;
 }
 
 const byId = (id) => document.getElementById(id);
@@ -132,7 +126,38 @@ async function run(source) {
   const start = performance.now();
   const v = await verifyRecord(input);
   const ms = performance.now() - start;
-  if (mine === latest) showVerdict(v, ms);
+  if (mine !== latest) return;
+  showVerdict(v, ms);
+  if (v.ok) await showLog(input, mine);
+}
+
+/** The record against this site's transparency log, below the draw's verdict. */
+async function showLog(input, mine) {
+  const box = byId('verify-result');
+  if (!box) return;
+  const section = el('section', undefined, 'log-check');
+  section.id = 'log-result';
+  section.dataset.status = 'running';
+  section.append(el('h2', '透明日志'), el('p', '正在核对本平台的透明日志…'));
+  box.append(section);
+  let verdict;
+  try {
+    const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
+    verdict = await checkRecordInLog(text);
+  } catch (e) {
+    verdict = { ok: false, lines: [['bad', `无法核对透明日志：${e && e.message ? e.message : e}`]] };
+  }
+  if (mine !== latest) return;
+  const list = el('ul');
+  for (const [kind, text] of verdict.lines) list.append(el('li', text, `log-${kind}`));
+  const children = [
+    el('h2', '透明日志'),
+    el('p', verdict.ok ? '一致：本次抽取的方案先于随机源记入了只增不改的透明日志。' : '不一致：见下列各项。', 'verify-verdict'),
+    list,
+  ];
+  if (verdict.key) children.push(el('p', `日志公钥 ${verdict.key}（请与平台公布的公钥核对）`, 'muted'));
+  section.dataset.status = verdict.ok ? 'ok' : 'mismatch';
+  section.replaceChildren(...children);
 }
 
 function chosenFile() {
