@@ -287,8 +287,16 @@ pub async fn check_record(log: &str, key: &str, record: &[u8]) -> anyhow::Result
         }
         None => println!("  日志中尚无本方案的抽取条目。"),
     }
-    for (task, at, reason) in &found.cancelled {
-        println!("  同县已取消的任务 {task}（{at}）：{reason}");
+    for c in &found.cancelled {
+        let when = if c.after_draw {
+            "抽取后取消"
+        } else {
+            "抽取前取消"
+        };
+        println!(
+            "  同县已取消的任务 {}（{}，{when}）：{}",
+            c.task, c.at, c.reason
+        );
     }
     Ok(found.holds())
 }

@@ -327,6 +327,9 @@ enum ExportWhat {
     Departments { file: PathBuf },
     /// The county's rule books.
     RuleBooks { file: PathBuf },
+    /// A drawn task's draw record (JSON, as the portal publishes it with the
+    /// results), for `liancha verify`.
+    Record { task: i64, file: PathBuf },
     /// An empty import template (.xlsx) with a sheet explaining each column.
     Template {
         #[arg(value_enum)]
@@ -853,6 +856,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )
             };
             let (kind, file) = match what {
+                ExportWhat::Record { task, file } => {
+                    let json = rows(&county)
+                        .draw_record(task)
+                        .await?
+                        .with_context(|| format!("任务 {task} 尚未抽取（或不在本县）"))?;
+                    std::fs::write(&file, json)
+                        .with_context(|| format!("写入 {}", file.display()))?;
+                    println!("已导出任务 {task} 的抽取记录到 {}", file.display());
+                    return Ok(ExitCode::SUCCESS);
+                }
                 ExportWhat::Template { kind, file } => {
                     liancha_store::export::write_template(kind.into(), &file)?;
                     println!("已生成导入模板 {}", file.display());

@@ -373,6 +373,100 @@ fn a_witness_follows_the_log_and_refuses_a_rollback() {
     assert!(evidence, "the two checkpoints are kept");
 }
 
+/// A published record checked against the log: its plan sealed before its source,
+/// the record the one the log committed to, and the county's task cancelled before
+/// it (the demo's plan that was redone) reported. Another key, or an entry changed
+/// in the log, and verify fails.
+#[test]
+fn verify_checks_a_record_against_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let path = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+    let key = stdout(&liancha(&["--db", &db, "log", "key"]))
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    assert!(
+        liancha(&["--db", &db, "log", "export", &path("log")])
+            .status
+            .success()
+    );
+    // The demo's task 7 was set up again after task 6 was cancelled.
+    let o = liancha(&[
+        "--db",
+        &db,
+        "--county",
+        "532323",
+        "export",
+        "record",
+        "7",
+        &path("r7.json"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = liancha(&[
+        "verify",
+        &path("r7.json"),
+        "--log",
+        &path("log"),
+        "--log-key",
+        &key,
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("方案封存记入日志第"), "{out}");
+    assert!(out.contains("封存早于其最早揭示时间"), "{out}");
+    assert!(
+        out.contains("抽取记录与日志在抽取时记下的摘要一致"),
+        "{out}"
+    );
+    assert!(out.contains("同县已取消的任务 6"), "{out}");
+
+    let other = "liancha.local/log+a9ef5998+AVhmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZm";
+    let o = liancha(&[
+        "verify",
+        &path("r7.json"),
+        "--log",
+        &path("log"),
+        "--log-key",
+        other,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let bundle = std::fs::read_dir(dir.path().join("log/tile/entries/000.p"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"532323").unwrap();
+    bytes[at + 5] = b'4';
+    std::fs::write(&bundle, &bytes).unwrap();
+    let o = liancha(&[
+        "verify",
+        &path("r7.json"),
+        "--log",
+        &path("log"),
+        "--log-key",
+        &key,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("不一致"), "{}", stdout(&o));
+    // A task never drawn has no record.
+    let o = liancha(&[
+        "--db",
+        &db,
+        "--county",
+        "532323",
+        "export",
+        "record",
+        "999",
+        &path("x.json"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
 #[test]
 fn counties_are_added_from_the_top_and_listed() {
     let dir = tempfile::tempdir().unwrap();

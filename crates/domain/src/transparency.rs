@@ -312,8 +312,20 @@ pub struct RecordInLog {
     /// The digest the log's draw entry committed to, if there is one, and whether
     /// it is this record's.
     pub drawn: Option<(String, bool)>,
-    /// The county's other cancelled tasks: (task, time, reason).
-    pub cancelled: Vec<(i64, String, String)>,
+    /// The county's tasks cancelled before this plan was sealed.
+    pub cancelled: Vec<Cancelled>,
+}
+
+/// Another task of the county, sealed and then cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancelled {
+    pub task: i64,
+    /// When it was cancelled.
+    pub at: String,
+    pub reason: String,
+    /// Whether it was cancelled after its draw, when its outcome was known: the case
+    /// the public should look at first.
+    pub after_draw: bool,
 }
 
 impl RecordInLog {
@@ -368,13 +380,24 @@ impl RecordInLog {
                 _ => {}
             }
         }
-        for e in entries.iter().filter(|e| e.county == sealed.county) {
-            if let LogEvent::Cancelled {
-                task: t, reason, ..
-            } = &e.event
-                && t != task
-            {
-                out.cancelled.push((*t, e.at.clone(), reason.clone()));
+        // Cancellations before this sealing: a plan redone, perhaps after its outcome
+        // was seen.
+        let mut drawn: Vec<i64> = Vec::new();
+        for e in entries[..index]
+            .iter()
+            .filter(|e| e.county == sealed.county)
+        {
+            match &e.event {
+                LogEvent::Drawn { task: t, .. } => drawn.push(*t),
+                LogEvent::Cancelled {
+                    task: t, reason, ..
+                } if t != task => out.cancelled.push(Cancelled {
+                    task: *t,
+                    at: e.at.clone(),
+                    reason: reason.clone(),
+                    after_draw: drawn.contains(t),
+                }),
+                _ => {}
             }
         }
         out
@@ -849,7 +872,12 @@ mod tests {
         assert_eq!(found.sealed, Some((2, "2026-01-02T00:00:00Z".into())));
         assert_eq!(
             found.cancelled,
-            vec![(1, "2026-01-01T00:30:00Z".into(), "redo".into())]
+            vec![Cancelled {
+                task: 1,
+                at: "2026-01-01T00:30:00Z".into(),
+                reason: "redo".into(),
+                after_draw: false
+            }]
         );
         // Another record under the same plan: not what the log committed to.
         assert!(!RecordInLog::find(&log, "p2", "r-other").holds());
@@ -858,6 +886,20 @@ mod tests {
         assert!(!late.holds() && !late.sources[0].2);
         // Not in the log at all.
         assert!(!RecordInLog::find(&log, "p9", "x").holds());
+        // A task drawn and then cancelled is marked so.
+        let mut redrawn = log.clone();
+        redrawn.insert(
+            1,
+            entry(
+                "2026-01-01T00:10:00Z",
+                LogEvent::Drawn {
+                    task: 1,
+                    plan_digest: "p1".into(),
+                    record_digest: "r1".into(),
+                },
+            ),
+        );
+        assert!(RecordInLog::find(&redrawn, "p2", "r2").cancelled[0].after_draw);
         // The same task sealed again.
         let mut twice = log.clone();
         twice.push(entry(

@@ -34,18 +34,25 @@ fn text(body: String, cache: &'static str) -> Response {
 /// The latest signed checkpoint (tlog-checkpoint). Always revalidated: it moves on
 /// with every public event.
 pub async fn checkpoint(State(s): State<AppState>) -> Result<Response, WebError> {
-    let store = s.app.public();
+    match served_checkpoint(s.app.public()).await? {
+        Some(note) => Ok(text(note, "no-cache")),
+        None => Err(WebError::NotFound("透明日志尚无条目".into())),
+    }
+}
+
+/// The latest checkpoint with the witnesses' cosignatures of this very checkpoint,
+/// as C2SP logs serve it.
+async fn served_checkpoint(store: &liancha_store::Store) -> Result<Option<String>, WebError> {
     let Some(note) = store.log_checkpoint().await? else {
-        return Err(WebError::NotFound("透明日志尚无条目".into()));
+        return Ok(None);
     };
-    // With the witnesses' cosignatures of this very checkpoint, as C2SP logs serve it.
     let size = note
         .lines()
         .nth(1)
         .and_then(|l| l.parse::<u64>().ok())
         .unwrap_or(0);
     let lines = store.log_cosignature_lines(size).await?;
-    Ok(text(note + &lines.concat(), "no-cache"))
+    Ok(Some(note + &lines.concat()))
 }
 
 /// Largest cosigned note a witness may send: a checkpoint and its signatures.
@@ -220,7 +227,7 @@ pub async fn page(
         ),
     };
     let key = store.log_key().await?;
-    let checkpoint = store.log_checkpoint().await?;
+    let checkpoint = served_checkpoint(store).await?;
     let size = store.log_size().await?;
     let entries = store.log_entries(before, PER_PAGE).await?;
     let next = entries

@@ -156,9 +156,14 @@ export async function checkRecordInLog(recordText, base = '/log') {
     ok = false;
     lines.push(['bad', '抽取记录与日志在抽取时记下的摘要不同']);
   }
-  for (const e of entries) {
-    if (e.county === sealed.county && e.event === 'task.cancelled' && e.task !== sealed.task) {
-      lines.push(['warn', `同县已取消的任务 ${e.task}（${beijingTime(e.at)}）：${e.reason}`]);
+  // Cancellations before this sealing: a plan redone, perhaps after its outcome was seen.
+  const drawnTasks = new Set();
+  for (const e of entries.slice(0, at)) {
+    if (e.county !== sealed.county) continue;
+    if (e.event === 'task.drawn') drawnTasks.add(e.task);
+    if (e.event === 'task.cancelled' && e.task !== sealed.task) {
+      const when = drawnTasks.has(e.task) ? '抽取后取消' : '抽取前取消';
+      lines.push(['warn', `同县已取消的任务 ${e.task}（${beijingTime(e.at)}，${when}）：${e.reason}`]);
     }
   }
   return { ok, key, lines };
