@@ -374,3 +374,22 @@ impl Store {
                 .bind(size as i64).fetch_all(p).await)?)
     }
 }
+
+impl crate::County<'_> {
+    /// Appends one entry in a transaction of its own. The application appends in
+    /// the transaction of the event instead; this is for the benchmark
+    /// (`examples/log_bench.rs`) and tools.
+    #[doc(hidden)]
+    pub async fn append_log_entry(
+        &self,
+        event: liancha_domain::transparency::LogEvent,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let index = crate::append_log!(self, tx, now, event);
+            tx.commit().await?;
+            Ok(index as u64)
+        })
+    }
+}

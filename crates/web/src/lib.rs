@@ -64,6 +64,8 @@ pub struct AppState {
     pub hash_gate: std::sync::Arc<tokio::sync::Semaphore>,
     /// The organisation tree, as last read: every request names its county in it.
     tree: std::sync::Arc<std::sync::Mutex<Option<TreeRead>>>,
+    /// The transparency log's tiles as served: a tile never changes once it exists.
+    tiles: std::sync::Arc<transparency::TileCache>,
 }
 
 /// The organisation tree and when it was read.
@@ -118,6 +120,7 @@ impl AppState {
             stats_cache: Default::default(),
             names_cache: Default::default(),
             tree: Default::default(),
+            tiles: Default::default(),
             login_throttle: Default::default(),
             hash_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 liancha_store::accounts::hashing_threads() + HASH_QUEUE,

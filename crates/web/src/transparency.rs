@@ -81,11 +81,68 @@ pub async fn key(State(s): State<AppState>) -> Result<Response, WebError> {
     Ok(text(format!("{}\n", key.verifier), "public, max-age=3600"))
 }
 
+/// Tiles kept in memory, by path, up to a bound in bytes; the oldest go first.
+/// Every tile is immutable (a partial one is named by its width), so what is kept
+/// is never stale; a tile not yet in the log is never kept.
+#[derive(Default)]
+pub struct TileCache(std::sync::Mutex<TileCacheInner>);
+
+#[derive(Default)]
+struct TileCacheInner {
+    tiles: std::collections::HashMap<String, axum::body::Bytes>,
+    order: std::collections::VecDeque<String>,
+    bytes: usize,
+}
+
+/// What the cache may hold: 2,000 hash tiles of 8 KiB, or fewer entry bundles.
+const TILE_CACHE_BYTES: usize = 16 << 20;
+
+impl TileCache {
+    fn get(&self, path: &str) -> Option<axum::body::Bytes> {
+        self.0.lock().ok()?.tiles.get(path).cloned()
+    }
+
+    fn put(&self, path: &str, data: axum::body::Bytes) {
+        let Ok(mut c) = self.0.lock() else { return };
+        if data.len() > TILE_CACHE_BYTES / 8 || c.tiles.contains_key(path) {
+            return;
+        }
+        c.bytes += data.len();
+        c.tiles.insert(path.to_string(), data);
+        c.order.push_back(path.to_string());
+        while c.bytes > TILE_CACHE_BYTES {
+            let Some(old) = c.order.pop_front() else {
+                break;
+            };
+            if let Some(d) = c.tiles.remove(&old) {
+                c.bytes -= d.len();
+            }
+        }
+    }
+}
+
+fn tile_response(data: axum::body::Bytes) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)),
+        ],
+        data,
+    )
+        .into_response()
+}
+
 /// A hash tile or an entry bundle.
 pub async fn tile(
     State(s): State<AppState>,
     Path(path): Path<String>,
 ) -> Result<Response, WebError> {
+    if let Some(data) = s.tiles.get(&path) {
+        return Ok(tile_response(data));
+    }
     let missing = || WebError::NotFound(format!("没有日志分片 tile/{path}"));
     let store = s.app.public();
     let data = if path.starts_with("entries/") {
@@ -97,18 +154,9 @@ pub async fn tile(
             .log_hash_tile(t.level(), t.level_index(), t.width())
             .await?
     };
-    let data = data.ok_or_else(missing)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)),
-        ],
-        data,
-    )
-        .into_response())
+    let data = axum::body::Bytes::from(data.ok_or_else(missing)?);
+    s.tiles.put(&path, data.clone());
+    Ok(tile_response(data))
 }
 
 /// Entries a page of 透明日志 lists.
@@ -247,4 +295,28 @@ pub async fn page(
         }
         .render()?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tile_cache_is_bounded_and_forgets_the_oldest() {
+        let c = TileCache::default();
+        let tile = axum::body::Bytes::from(vec![0u8; 8192]);
+        let n = TILE_CACHE_BYTES / 8192 + 10;
+        for i in 0..n {
+            c.put(&format!("0/{i:03}"), tile.clone());
+        }
+        let inner = c.0.lock().unwrap();
+        assert!(inner.bytes <= TILE_CACHE_BYTES);
+        assert_eq!(inner.tiles.len(), inner.order.len());
+        drop(inner);
+        assert!(c.get("0/000").is_none(), "the oldest went first");
+        assert!(c.get(&format!("0/{:03}", n - 1)).is_some());
+        // One tile larger than an eighth of the cache is served, never kept.
+        c.put("entries/big", axum::body::Bytes::from(vec![0u8; TILE_CACHE_BYTES / 4]));
+        assert!(c.get("entries/big").is_none());
+    }
 }
