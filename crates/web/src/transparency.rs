@@ -316,7 +316,10 @@ mod tests {
         assert!(c.get("0/000").is_none(), "the oldest went first");
         assert!(c.get(&format!("0/{:03}", n - 1)).is_some());
         // One tile larger than an eighth of the cache is served, never kept.
-        c.put("entries/big", axum::body::Bytes::from(vec![0u8; TILE_CACHE_BYTES / 4]));
+        c.put(
+            "entries/big",
+            axum::body::Bytes::from(vec![0u8; TILE_CACHE_BYTES / 4]),
+        );
         assert!(c.get("entries/big").is_none());
     }
 }
