@@ -64,10 +64,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(size, n);
     let bytes = log_bytes(&store).await? - bytes_before;
     println!(
-        "append: {n} events, {writers} writers, {secs:.1} s, {:.0} events/s, {:.0} bytes/event ({})",
+        "append: {n} events, {writers} writers, {secs:.1} s, {:.0} events/s, {:.0} bytes/event ({:?})",
         n as f64 / secs,
         bytes as f64 / n as f64,
-        format!("{:?}", store.engine())
+        store.engine()
     );
 
     // Proofs of random entries from the tiles, as a client makes them; every tile
