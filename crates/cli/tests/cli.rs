@@ -366,6 +366,60 @@ fn a_witness_follows_the_log_and_refuses_a_rollback() {
     let o = run("early");
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stderr(&o).contains("拒绝联署"), "{}", stderr(&o));
+    // Another log key: nothing is cosigned.
+    let other = "liancha.local/log+a9ef5998+AVhmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZm";
+    let o = liancha(&[
+        "witness",
+        "run",
+        "--log",
+        &path("now"),
+        "--log-key",
+        other,
+        "--key",
+        &path("w.key"),
+        "--state",
+        &path("seen-other"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(!dir.path().join("seen-other").exists());
+    // A mirror whose hash tile was changed cannot prove it holds what was cosigned.
+    let o = liancha(&[
+        "witness",
+        "run",
+        "--log",
+        &path("later"),
+        "--log-key",
+        &key,
+        "--key",
+        &path("w.key"),
+        "--state",
+        &path("seen-2"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The demo's log fits in one partial tile.
+    let tile = std::fs::read_dir(dir.path().join("now/tile/0/000.p"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&tile).unwrap();
+    bytes[40] ^= 1;
+    std::fs::write(&tile, &bytes).unwrap();
+    let o = liancha(&[
+        "witness",
+        "run",
+        "--log",
+        &path("now"),
+        "--log-key",
+        &key,
+        "--key",
+        &path("w.key"),
+        "--state",
+        &path("seen-2"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("拒绝联署"), "{}", stderr(&o));
     let evidence = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
