@@ -129,7 +129,7 @@ export async function checkRecordInLog(recordText, base = '/log') {
   const entries = raw.map((r) => JSON.parse(decoder.decode(r)));
   const at = entries.findIndex((e) => e.event === 'task.sealed' && e.plan_digest === planDigest);
   if (at < 0) {
-    lines.push(['bad', '日志中没有本方案的封存条目']);
+    lines.push(['bad', '本平台的透明日志中没有本方案的封存条目（记录若来自其他平台，请到该平台核对）']);
     return { ok: false, key, lines };
   }
   const sealed = entries[at];
