@@ -462,6 +462,15 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The exit code of a check: 0 when everything held, 1 otherwise.
+fn held(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))
 }
@@ -724,11 +733,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 entries,
             })
             .await?;
-            return Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            });
+            return Ok(held(ok));
         }
         Command::Log {
             what: LogWhat::Export { dir, size },
@@ -774,11 +779,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 every,
             })
             .await?;
-            return Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            });
+            return Ok(held(ok));
         }
         Command::Audit {
             what: AuditWhat::Verify,
@@ -803,11 +804,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            return Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            });
+            return Ok(held(ok));
         }
         Command::Log { what: LogWhat::Key } => {
             let store = Store::open(&cli.db).await?;

@@ -240,20 +240,47 @@ fn backup_writes_a_database_that_opens_and_never_overwrites() {
     assert!(stderr(&again).contains("已存在"), "{}", stderr(&again));
 }
 
+/// A new demo database in a temporary directory, and its log's verifier key.
+fn demo_with_log() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let o = liancha(&["--db", &db, "log", "key"]);
+    let key = stdout(&o).lines().last().unwrap().to_string();
+    (dir, db, key)
+}
+
+/// Changes one byte of an entry in an exported log (its county code), after the fact.
+fn change_an_entry(log: &Path) {
+    let mut dir = log.join("tile/entries");
+    let bundle = loop {
+        let next = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        if next.is_file() {
+            break next;
+        }
+        dir = next;
+    };
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let at = bytes.windows(6).position(|w| w == b"532323").unwrap();
+    bytes[at + 5] = b'4';
+    std::fs::write(&bundle, &bytes).unwrap();
+}
+
 /// The demo's transparency log, mirrored to a directory, checks out from it with
 /// only the key; a checkpoint saved then is consistent with the log; one changed
 /// byte in an entry, or another key, fails the check (exit 1), without a panic.
 #[test]
 fn the_log_mirrors_to_a_directory_and_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
-    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let (dir, db, key) = demo_with_log();
     let log = dir.path().join("log");
     let log_s = log.to_str().unwrap();
     let o = liancha(&["--db", &db, "log", "export", log_s]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = liancha(&["--db", &db, "log", "key"]);
-    let key = stdout(&o).lines().last().unwrap().to_string();
     assert_eq!(
         std::fs::read_to_string(log.join("key")).unwrap().trim(),
         key
@@ -286,25 +313,7 @@ fn the_log_mirrors_to_a_directory_and_verifies() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stderr(&o).contains("未通过校验"), "{}", stderr(&o));
     // One entry changed after the fact.
-    let bundle = std::fs::read_dir(log.join("tile/entries"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.is_file() || p.is_dir())
-        .unwrap();
-    let bundle = if bundle.is_dir() {
-        std::fs::read_dir(&bundle)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path()
-    } else {
-        bundle
-    };
-    let mut bytes = std::fs::read(&bundle).unwrap();
-    let at = bytes.windows(6).position(|w| w == b"532323").unwrap();
-    bytes[at + 5] = b'4';
-    std::fs::write(&bundle, &bytes).unwrap();
+    change_an_entry(&log);
     let o = liancha(&["log", "verify", "--log", log_s, "--key", &key, "--entries"]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("不一致"), "{}", stdout(&o));
@@ -315,14 +324,7 @@ fn the_log_mirrors_to_a_directory_and_verifies() {
 /// stops with exit 1.
 #[test]
 fn a_witness_follows_the_log_and_refuses_a_rollback() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
-    assert!(liancha(&["--db", &db, "demo"]).status.success());
-    let key = stdout(&liancha(&["--db", &db, "log", "key"]))
-        .lines()
-        .last()
-        .unwrap()
-        .to_string();
+    let (dir, db, key) = demo_with_log();
     let path = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
     for (name, size) in [("early", Some("7")), ("later", Some("30")), ("now", None)] {
         let mut args = vec!["--db", &db, "log", "export"];
@@ -433,15 +435,8 @@ fn a_witness_follows_the_log_and_refuses_a_rollback() {
 /// in the log, and verify fails.
 #[test]
 fn verify_checks_a_record_against_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("t.db").display());
-    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let (dir, db, key) = demo_with_log();
     let path = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
-    let key = stdout(&liancha(&["--db", &db, "log", "key"]))
-        .lines()
-        .last()
-        .unwrap()
-        .to_string();
     assert!(
         liancha(&["--db", &db, "log", "export", &path("log")])
             .status
@@ -487,16 +482,7 @@ fn verify_checks_a_record_against_the_log() {
         other,
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    let bundle = std::fs::read_dir(dir.path().join("log/tile/entries/000.p"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let mut bytes = std::fs::read(&bundle).unwrap();
-    let at = bytes.windows(6).position(|w| w == b"532323").unwrap();
-    bytes[at + 5] = b'4';
-    std::fs::write(&bundle, &bytes).unwrap();
+    change_an_entry(&dir.path().join("log"));
     let o = liancha(&[
         "verify",
         &path("r7.json"),
