@@ -75,7 +75,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = store.log_key().await?;
     let note = store.log_checkpoint().await?.ok_or("no checkpoint")?;
     let cp = verify_checkpoint(&key.verifier, note.as_bytes())?;
-    let bundle = store.log_entry_bundle(0, 1).await?.ok_or("no entries")?;
     let mut requests = Vec::new();
     let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
     let proofs = 2_000;
@@ -111,7 +110,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    let _ = bundle;
     println!(
         "proofs: {proofs} inclusion proofs from tiles in-process, {:.0}/s, {:.1} tile requests each",
         proofs as f64 / started.elapsed().as_secs_f64(),
@@ -133,7 +131,6 @@ async fn log_bytes(store: &Store) -> Result<i64, Box<dyn std::error::Error>> {
                 // The whole file's pages in use: nothing but the log grows here.
                 let pages: i64 = sqlx::query_scalar("SELECT page_count - freelist_count FROM pragma_page_count(), pragma_freelist_count()").fetch_one(p).await?;
                 let size: i64 = sqlx::query_scalar("SELECT page_size FROM pragma_page_size()").fetch_one(p).await?;
-                let _ = TABLES;
                 pages * size
             }
             liancha_store::Engine::Postgres => {

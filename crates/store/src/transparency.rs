@@ -131,7 +131,6 @@ pub struct LogKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoggedEntry {
     pub index: u64,
-    pub county: String,
     pub at: DateTime<Utc>,
     pub entry: LogEntry,
 }
@@ -221,25 +220,24 @@ impl Store {
     /// Entries newest first, `limit` of them, before index `before` if given.
     pub async fn log_entries(&self, before: Option<u64>, limit: u32) -> Result<Vec<LoggedEntry>> {
         let before = before.map_or(i64::MAX, |b| b as i64);
-        let rows: Vec<(i64, String, DateTime<Utc>, Vec<u8>)> = with_pool!(self, p =>
-            sqlx::query_as("SELECT idx, county, at, data FROM log_entries WHERE idx < $1 ORDER BY idx DESC LIMIT $2")
+        let rows: Vec<(i64, DateTime<Utc>, Vec<u8>)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT idx, at, data FROM log_entries WHERE idx < $1 ORDER BY idx DESC LIMIT $2")
                 .bind(before).bind(i64::from(limit)).fetch_all(p).await)?;
         rows.into_iter().map(logged).collect()
     }
 
     /// One task's entries, oldest first.
     pub async fn task_log_entries(&self, county: &str, task: i64) -> Result<Vec<LoggedEntry>> {
-        let rows: Vec<(i64, String, DateTime<Utc>, Vec<u8>)> = with_pool!(self, p =>
-            sqlx::query_as("SELECT idx, county, at, data FROM log_entries WHERE county = $1 AND task_id = $2 ORDER BY idx")
+        let rows: Vec<(i64, DateTime<Utc>, Vec<u8>)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT idx, at, data FROM log_entries WHERE county = $1 AND task_id = $2 ORDER BY idx")
                 .bind(county).bind(task).fetch_all(p).await)?;
         rows.into_iter().map(logged).collect()
     }
 }
 
-fn logged((idx, county, at, data): (i64, String, DateTime<Utc>, Vec<u8>)) -> Result<LoggedEntry> {
+fn logged((idx, at, data): (i64, DateTime<Utc>, Vec<u8>)) -> Result<LoggedEntry> {
     Ok(LoggedEntry {
         index: idx as u64,
-        county,
         at,
         entry: LogEntry::parse(&data).map_err(StoreError::corrupt)?,
     })

@@ -250,9 +250,9 @@ pub async fn rows(s: &AppState, entries: Vec<LoggedEntry>) -> Result<Vec<Row>, W
             at: format_china_time_seconds(e.at),
             county: divisions
                 .iter()
-                .find(|d| d.code.as_str() == e.county)
-                .map_or_else(|| e.county.clone(), |d| d.name.clone()),
-            county_code: e.county,
+                .find(|d| d.code.as_str() == e.entry.county)
+                .map_or_else(|| e.entry.county.clone(), |d| d.name.clone()),
+            county_code: e.entry.county.clone(),
             event: kind_label(e.entry.kind()),
             task: e.entry.task(),
             detail: detail(&e.entry.event),
