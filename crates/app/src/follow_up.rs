@@ -102,4 +102,32 @@ impl App {
             .await?;
         Ok(())
     }
+
+    /// The responsible department takes an entity off the list one of its confirmed
+    /// proposals put it on (移出名单: the entity corrected what led to it, or a credit
+    /// repair decision says so), with the reason.
+    pub async fn remove_credit_listing(
+        &self,
+        ctx: &Context,
+        id: i64,
+        reason: &str,
+        confirmed: bool,
+    ) -> Result<()> {
+        let proposal = self
+            .county(ctx)
+            .credit_proposal(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("信用名单建议 {id}")))?;
+        ctx.require(&Action::ManageFollowUp {
+            department: &proposal.department,
+        })?;
+        ctx.require_confirmed(
+            confirmed,
+            "移出名单将改变该主体的信用标记和风险分类，并记入透明日志",
+        )?;
+        self.county(ctx)
+            .remove_credit_listing(id, reason, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
 }

@@ -41,6 +41,7 @@ labelled_enum! {
         FollowUpClose = ("follow-up.close", "后续处置办结"),
         CreditConfirm = ("credit.confirm", "确认列入名单"),
         CreditReject = ("credit.reject", "不予列入名单"),
+        CreditRemove = ("credit.remove", "移出名单"),
         TargetedCreate = ("targeted.create", "登记定向检查"),
         TargetedDocument = ("targeted.document", "上传来源文书"),
         ConflictDeclare = ("conflict.declare", "申报回避关系"),

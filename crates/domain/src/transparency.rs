@@ -78,6 +78,9 @@ pub enum LogEvent {
     /// An entity was put on a credit list (`abnormal` or `blacklist`).
     #[serde(rename = "credit.listed")]
     CreditListed { entity: String, list: String },
+    /// An entity was taken off a credit list (移出名单).
+    #[serde(rename = "credit.removed")]
+    CreditRemoved { entity: String, list: String },
 }
 
 /// A source as its plan declared it: its text and the time before which its value
@@ -127,7 +130,7 @@ impl LogEntry {
             | LogEvent::Substituted { task, .. }
             | LogEvent::Published { task, .. }
             | LogEvent::Cancelled { task, .. } => Some(*task),
-            LogEvent::CreditListed { .. } => None,
+            LogEvent::CreditListed { .. } | LogEvent::CreditRemoved { .. } => None,
         }
     }
 
@@ -139,6 +142,7 @@ impl LogEntry {
             LogEvent::Published { .. } => "task.published",
             LogEvent::Cancelled { .. } => "task.cancelled",
             LogEvent::CreditListed { .. } => "credit.listed",
+            LogEvent::CreditRemoved { .. } => "credit.removed",
         }
     }
 }
@@ -152,6 +156,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "task.published" => "公示检查结果",
         "task.cancelled" => "取消任务",
         "credit.listed" => "列入信用名单",
+        "credit.removed" => "移出信用名单",
         _ => "其他",
     }
 }

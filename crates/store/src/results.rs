@@ -126,6 +126,14 @@ pub struct CreditProposal {
     pub state: ProposalState,
     pub note: String,
     pub created_at: DateTime<Utc>,
+    /// When a confirmed listing was lifted (移出名单), and why.
+    pub removed: Option<CreditRemoval>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditRemoval {
+    pub at: DateTime<Utc>,
+    pub reason: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -142,6 +150,8 @@ struct ProposalRow {
     state: String,
     note: String,
     created_at: DateTime<Utc>,
+    removed_at: Option<DateTime<Utc>>,
+    removal_reason: Option<String>,
 }
 
 impl TryFrom<ProposalRow> for CreditProposal {
@@ -161,6 +171,10 @@ impl TryFrom<ProposalRow> for CreditProposal {
             item_code: r.item_code,
             note: r.note,
             created_at: r.created_at,
+            removed: r.removed_at.map(|at| CreditRemoval {
+                at,
+                reason: r.removal_reason.unwrap_or_default(),
+            }),
         })
     }
 }
@@ -217,8 +231,9 @@ const FOLLOW_UP_SELECT: &str = "SELECT f.id, f.task_id, f.entity_id, e.name AS e
      FROM follow_ups f LEFT JOIN entities e ON e.county = f.county AND e.id = f.entity_id WHERE f.county = $C";
 
 const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, c.list, c.department, c.task_id, \
-     c.item_code, c.items, c.category, c.state, c.note, c.created_at \
-     FROM credit_proposals c LEFT JOIN entities e ON e.county = c.county AND e.id = c.entity_id WHERE c.county = $C";
+     c.item_code, c.items, c.category, c.state, c.note, c.created_at, r.removed_at, r.reason AS removal_reason \
+     FROM credit_proposals c LEFT JOIN entities e ON e.county = c.county AND e.id = c.entity_id \
+     LEFT JOIN credit_removals r ON r.county = c.county AND r.proposal_id = c.id WHERE c.county = $C";
 
 impl County<'_> {
     /// The results of one visit, by item code.
@@ -865,6 +880,80 @@ impl County<'_> {
                     entity: prop.entity_id.clone(), list: prop.list.code().to_string(),
                 });
             }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Takes an entity off the list a confirmed proposal put it on (移出名单), with the
+    /// reason: the removal is recorded beside the listing, and the entity's flag is
+    /// cleared unless another confirmed listing on the same list still stands.
+    pub async fn remove_credit_listing(
+        &self,
+        id: i64,
+        reason: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let reason = crate::posted("移出理由", reason.trim(), liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("reason"))?;
+        if reason.is_empty() {
+            return Err(StoreError::invalid_field(
+                "reason",
+                "请填写移出理由（如已补报年报、已履行义务、信用修复决定书文号）",
+            ));
+        }
+        let prop = self
+            .credit_proposal(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("信用名单建议 {id}")))?;
+        let column = match prop.list {
+            CreditList::Abnormal => "abnormal",
+            CreditList::Blacklist => "blacklisted",
+        };
+        let was = self
+            .entity(&prop.entity_id)
+            .await?
+            .map(|e| match prop.list {
+                CreditList::Abnormal => e.abnormal,
+                CreditList::Blacklist => e.blacklisted,
+            });
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            // Checked in the transaction that records the removal: a second click, or
+            // a removal racing another, finds the row and changes nothing.
+            let state: Option<String> = self
+                .query_scalar("SELECT c.state FROM credit_proposals c WHERE c.county = $C AND c.id = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id)")
+                .bind(id).fetch_optional(&mut *tx).await?;
+            match state.as_deref() {
+                Some("confirmed") => {}
+                Some(_) => return Err(StoreError::WrongState("该建议未确认列入，无需移出".into())),
+                None => return Err(StoreError::Conflict("该主体已依此建议移出名单（可能是表单重复提交）".into())),
+            }
+            let inserted = self.query("INSERT INTO credit_removals (county, proposal_id, entity_id, list, reason, removed_at, removed_by) \
+                 VALUES ($C, $1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+                .bind(id).bind(&prop.entity_id).bind(prop.list.code()).bind(&reason).bind(now).bind(actor.user_id)
+                .execute(&mut *tx).await?;
+            if inserted.rows_affected() != 1 {
+                return Err(StoreError::Conflict("该主体已依此建议移出名单（可能是表单重复提交）".into()));
+            }
+            let standing: i64 = self
+                .query_scalar("SELECT COUNT(*) FROM credit_proposals c WHERE c.county = $C AND c.entity_id = $1 \
+                     AND c.list = $2 AND c.state = 'confirmed' \
+                     AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id)")
+                .bind(&prop.entity_id).bind(prop.list.code()).fetch_one(&mut *tx).await?;
+            let cleared = standing == 0;
+            if cleared {
+                let sql = format!("UPDATE entities SET {column} = FALSE, updated_at = $1 WHERE county = $C AND id = $2");
+                self.query(&sql).bind(now).bind(&prop.entity_id).execute(&mut *tx).await?;
+            }
+            append_audit!(self, &mut *tx, actor, now, Audit::new("credit.remove", "entity", &prop.entity_id)
+                .before(serde_json::json!({column: was}))
+                .after(serde_json::json!({column: if cleared { Some(false) } else { was }, "list": prop.list.code(), "proposal": id, "reason": reason})))?;
+            crate::append_log!(self, tx, now, liancha_domain::transparency::LogEvent::CreditRemoved {
+                entity: prop.entity_id.clone(), list: prop.list.code().to_string(),
+            });
             tx.commit().await?;
         });
         Ok(())

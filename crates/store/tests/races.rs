@@ -913,9 +913,40 @@ async fn follow_up_races(store: &Store) {
         );
         let listed = w.mouding.entity(&p.entity_id).await.unwrap().unwrap();
         assert_eq!(listed.blacklisted, listed_before || a.is_ok());
+
+        // Two clerks remove the same listing at once: one removal, one refusal.
+        if a.is_ok() {
+            let (s1, s2) = (w.clone(), w.clone());
+            let (a, b) = fire(
+                move || async move {
+                    s1.mouding
+                        .remove_credit_listing(p.id, "已履行", &s1.amr, after())
+                        .await
+                        .map(|_| "credit.remove")
+                },
+                move || async move {
+                    s2.mouding
+                        .remove_credit_listing(p.id, "信用修复", &s2.amr, after())
+                        .await
+                        .map(|_| "credit.remove")
+                },
+            )
+            .await;
+            assert!(a.is_ok() != b.is_ok(), "one removal: {a:?} {b:?}");
+            let loser = if a.is_ok() { b } else { a };
+            assert!(matches!(&loser, Err(StoreError::Conflict(_))), "{loser:?}");
+            let removal = w
+                .mouding
+                .credit_proposal(p.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .removed;
+            assert!(removal.is_some());
+        }
     }
     eprintln!(
-        "follow-up close × update, credit confirm × reject: {TRIALS} trials each on {}; 0 invariant violations",
+        "follow-up close × update, credit confirm × reject, removal × removal: {TRIALS} trials each on {}; 0 invariant violations",
         w.store.engine().name()
     );
 }

@@ -37,6 +37,7 @@ const COUNTY_TABLES: &[&str] = &[
     "attachments",
     "follow_ups",
     "credit_proposals",
+    "credit_removals",
     "public_results",
     "county_settings",
     "visit_drafts",

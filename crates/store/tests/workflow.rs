@@ -1189,6 +1189,35 @@ async fn whole_joint_task(store: &Store) {
         "不能取消",
     );
 
+    // 移出名单: a reason is required; the flag is cleared, the removal shown beside
+    // the listing; a second removal (a double click) changes nothing.
+    let listing = proposals[0].id;
+    invalid(
+        mouding.remove_credit_listing(listing, " ", &amr, now).await,
+        "移出理由",
+    );
+    assert!(mouding.entity(&first).await.unwrap().unwrap().abnormal);
+    mouding
+        .remove_credit_listing(listing, "已补报2025年度年报", &amr, now)
+        .await
+        .unwrap();
+    assert!(!mouding.entity(&first).await.unwrap().unwrap().abnormal);
+    let removed = mouding.credit_proposal(listing).await.unwrap().unwrap();
+    assert_eq!(removed.state, ProposalState::Confirmed);
+    assert_eq!(
+        removed.removed.map(|r| r.reason).as_deref(),
+        Some("已补报2025年度年报")
+    );
+    let all = liancha_store::audit::AuditFilter::default();
+    let audit_before = mouding.audit_count(&all).await.unwrap();
+    invalid(
+        mouding
+            .remove_credit_listing(listing, "again", &amr, now)
+            .await,
+        "已依此建议移出",
+    );
+    assert_eq!(mouding.audit_count(&all).await.unwrap(), audit_before);
+
     // The audit trail tells the task's story in order, and cannot be edited.
     let history: Vec<String> = mouding
         .audit_for_task(id)
@@ -1264,6 +1293,13 @@ async fn transparency_log(store: &Store, task: i64, cancelled: i64) {
     );
     assert_eq!(kinds(cancelled), ["task.sealed", "task.cancelled"]);
     assert!(entries.iter().any(|e| e.entry.kind() == "credit.listed"));
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.entry.kind() == "credit.removed")
+            .count(),
+        1
+    );
     assert_eq!(
         store.task_log_entries("532323", task).await.unwrap().len(),
         5

@@ -391,6 +391,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/follow-ups/{id}", post(staff::update_follow_up))
         .route("/staff/credit/{id}", post(staff::decide_credit))
         .route(
+            "/staff/credit/{id}/remove",
+            post(staff::remove_credit_listing),
+        )
+        .route(
             "/staff/targeted",
             get(staff::targeted).post(staff::record_targeted),
         )

@@ -230,14 +230,16 @@ fn detail(e: &LogEvent) -> String {
         ),
         LogEvent::Published { plan_digest, .. } => format!("方案摘要 {}", short(plan_digest)),
         LogEvent::Cancelled { reason, .. } => format!("原因：{reason}"),
-        LogEvent::CreditListed { entity, list } => format!(
-            "{entity} 列入{}",
-            if list == "blacklist" {
-                "严重违法失信名单"
-            } else {
-                "经营异常名录"
-            }
-        ),
+        LogEvent::CreditListed { entity, list } => format!("{entity} 列入{}", list_name(list)),
+        LogEvent::CreditRemoved { entity, list } => format!("{entity} 移出{}", list_name(list)),
+    }
+}
+
+fn list_name(list: &str) -> &'static str {
+    if list == "blacklist" {
+        "严重违法失信名单"
+    } else {
+        "经营异常名录"
     }
 }
 

@@ -343,6 +343,48 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
     let p = mouding.credit_proposal(proposal.id).await.unwrap().unwrap();
     assert_eq!(p.state, proposal.state, "nothing decided");
 
+    // Listed, then taken off the list (移出名单): without the box ticked or without
+    // a reason nothing changes; then the row says so, and a second removal is
+    // refused inside the workbench.
+    let (status, _) = srv
+        .post(&s, &path, &[("decision", "confirm"), ("confirm", "yes")])
+        .await;
+    assert_eq!(status, 303);
+    let remove = format!("/staff/credit/{}/remove", proposal.id);
+    let (status, page) = srv.post(&s, &remove, &[("reason", "已补报年报")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未移出：请勾选确认"), "{page}");
+    assert!(
+        page.contains("value=\"已补报年报\""),
+        "what was typed is kept"
+    );
+    let (status, page) = srv
+        .post(&s, &remove, &[("reason", " "), ("confirm", "yes")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未移出：请填写移出理由"), "{page}");
+    assert!(
+        mouding
+            .credit_proposal(proposal.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .removed
+            .is_none()
+    );
+    let (status, _) = srv
+        .post(&s, &remove, &[("reason", "已补报年报"), ("confirm", "yes")])
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = srv.get(&s.cookie, "/staff/follow-ups").await;
+    assert!(page.contains("已移出名单"), "{page}");
+    assert!(page.contains("已补报年报"));
+    let (status, page) = srv
+        .post(&s, &remove, &[("reason", "已补报年报"), ("confirm", "yes")])
+        .await;
+    assert_eq!(status, 409, "{page}");
+    assert_in_workbench(&page);
+
     // A substitution on the task page of the task under way: the error beside the
     // field it is about, what was typed kept, nothing replaced.
     let drawn = mouding

@@ -506,6 +506,10 @@ async fn counties_apart(engine: Engine) {
             vec![("decision", "confirm".into()), ("confirm", "yes".into())],
         ),
         (
+            format!("/staff/credit/{}/remove", n.proposal),
+            vec![("reason", "x".into()), ("confirm", "yes".into())],
+        ),
+        (
             format!("/staff/plans/{}/entries", n.plan),
             vec![
                 ("month", "3".into()),

@@ -261,3 +261,33 @@ pub async fn decide_credit(
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct RemovalForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn remove_credit_listing(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<RemovalForm>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .remove_credit_listing(&ctx, id, &f.reason, ticked(&f.confirm))
+        .await
+    {
+        Ok(()) => Ok(see_other("/staff/follow-ups?done=credit-removed".into())),
+        Err(e) => {
+            let values = FollowUpForm {
+                note: f.reason.clone(),
+                ..FollowUpForm::default()
+            };
+            again(&s, staff, "remove", id, e, values).await
+        }
+    }
+}
