@@ -15,6 +15,19 @@ use liancha_domain::transparency::{
 /// The largest file the log serves: an entry bundle of 256 entries of at most 8 KiB.
 const MAX_FETCH: usize = 256 * (2 + liancha_domain::transparency::MAX_ENTRY_BYTES);
 
+/// The one HTTP client (http:// and https://, the system's trusted roots): a log
+/// that stops answering fails the check after a minute instead of hanging it.
+pub fn http() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap_or_default()
+    })
+}
+
 /// Where the log is read: its base URL (`http://host/log`) or a directory laid
 /// out the same way (`checkpoint`, `tile/…`).
 pub enum Source {
@@ -47,9 +60,11 @@ impl Source {
             }
             Source::Url(base) => {
                 let url = format!("{base}/{rel}");
-                let mut r = reqwest::get(&url).await.with_context(|| {
-                    format!("下载 {url}（本程序只支持 http://；https 的日志请先下载到目录）")
-                })?;
+                let mut r = http()
+                    .get(&url)
+                    .send()
+                    .await
+                    .with_context(|| format!("下载 {url}"))?;
                 if r.status() == reqwest::StatusCode::NOT_FOUND {
                     return Ok(None);
                 }
@@ -241,8 +256,6 @@ pub async fn check_record(log: &str, key: &str, record: &[u8]) -> anyhow::Result
         .context("日志没有检查点（checkpoint）")?;
     let cp = read_checkpoint(&key, &note, "日志的检查点")?;
     let record = liancha_draw::Record::parse(record).context("抽取记录无法读取")?;
-    let digest = record.plan_digest_hex();
-    let record_digest = liancha_draw::hex::encode(&liancha_draw::digest_value(&record.to_value()));
     let all = match entries(&src, &cp).await? {
         Ok(all) => all,
         Err(why) => {
@@ -255,10 +268,50 @@ pub async fn check_record(log: &str, key: &str, record: &[u8]) -> anyhow::Result
         cp.origin(),
         cp.size()
     );
-    let found = liancha_domain::transparency::RecordInLog::find(&all, &digest, &record_digest);
+    let indexed: Vec<(u64, &LogEntry)> = (0..).zip(&all).collect();
+    Ok(report_record(&indexed, &record))
+}
+
+/// `liancha verify RECORD --bundle FILE`: the same, from a proof bundle (the
+/// entries it holds, each proven in the tree of its signed checkpoint), without
+/// fetching the log. A bundle cannot prove what is not in it: that is said.
+pub fn check_record_bundle(bundle: &[u8], key: &str, record: &[u8]) -> anyhow::Result<bool> {
+    let key = key_text(key)?;
+    let record = liancha_draw::Record::parse(record).context("抽取记录无法读取")?;
+    let bundle = match liancha_domain::log_proof::ProofBundle::parse(bundle) {
+        Ok(b) => b,
+        Err(e) => bail!("证明包无法读取：{e}"),
+    };
+    let (cp, entries) = match bundle.check(&key) {
+        Ok(checked) => checked,
+        Err(e) => {
+            println!("证明包不成立：{e}。");
+            return Ok(false);
+        }
+    };
+    println!(
+        "证明包：透明日志 {}，检查点 {} 条、签名有效；所含 {} 条均经包含证明在该检查点的树中。",
+        cp.origin(),
+        cp.size(),
+        entries.len()
+    );
+    let indexed: Vec<(u64, &LogEntry)> = entries.iter().map(|(i, e)| (*i, e)).collect();
+    let held = report_record(&indexed, &record);
+    println!(
+        "说明：证明包只含平台选出的条目，能证明它们在日志中，不能证明日志中没有同一任务的其他封存；要检查这一点，请用 --log 读取全部条目。"
+    );
+    Ok(held)
+}
+
+/// Says what the entries show of `record`; whether it all held.
+fn report_record(entries: &[(u64, &LogEntry)], record: &liancha_draw::Record) -> bool {
+    let digest = record.plan_digest_hex();
+    let record_digest = liancha_draw::hex::encode(&liancha_draw::digest_value(&record.to_value()));
+    let found =
+        liancha_domain::transparency::RecordInLog::find_in(entries, &digest, &record_digest);
     let Some((index, at)) = &found.sealed else {
         println!("不一致：日志中没有方案摘要为 {digest} 的封存条目。");
-        return Ok(false);
+        return false;
     };
     println!("方案封存记入日志第 {index} 条，时间 {at}。");
     for (i, (text, not_before, before)) in found.sources.iter().enumerate() {
@@ -298,7 +351,7 @@ pub async fn check_record(log: &str, key: &str, record: &[u8]) -> anyhow::Result
             c.task, c.at, c.reason
         );
     }
-    Ok(found.holds())
+    found.holds()
 }
 
 /// Writes every file of the log under `dir`; returns its size.

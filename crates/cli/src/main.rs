@@ -125,8 +125,12 @@ enum Command {
         /// directory): sealed there before its sources, drawn as committed.
         #[arg(long, requires = "log_key")]
         log: Option<String>,
-        /// The log's verifier key, or a file holding it.
-        #[arg(long, requires = "log")]
+        /// Or against a proof bundle (`/public/tasks/ID/log-proof.json`): the task's
+        /// entries with their inclusion proofs, checked without the log.
+        #[arg(long, requires = "log_key", conflicts_with = "log")]
+        bundle: Option<PathBuf>,
+        /// The log's verifier key, or a file holding it (with --log or --bundle).
+        #[arg(long)]
         log_key: Option<String>,
     },
     /// Export to XLSX or CSV (by extension), or write an empty import template.
@@ -210,6 +214,11 @@ enum LogWhat {
     Key,
     /// Accept cosignatures from a witness, by its public key (from `witness key`).
     AddWitness { key: String },
+    /// Write the proof bundle of task TASK (its entries, its county's cancellations,
+    /// each with its inclusion proof, and the signed checkpoint) to FILE, for
+    /// `verify RECORD --bundle FILE`; the portal serves the same at
+    /// /public/tasks/TASK/log-proof.json.
+    Bundle { task: i64, out: PathBuf },
     /// Write the whole log to DIR as static files laid out as its URLs are
     /// (checkpoint, key, tile/…): a mirror for any web server, or an archive.
     Export {
@@ -554,14 +563,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             record,
             strict_beacons,
             log,
+            bundle,
             log_key,
         } => {
+            if log_key.is_some() && log.is_none() && bundle.is_none() {
+                anyhow::bail!("--log-key 须与 --log 或 --bundle 一起使用");
+            }
             let drawn = verify(&record, strict_beacons)?;
-            if let (Some(log), Some(key)) = (log, log_key) {
-                let ok = log::check_record(&log, &key, &read_file(&record)?).await?;
-                if !ok {
-                    return Ok(ExitCode::FAILURE);
+            let held = match (log, bundle, log_key) {
+                (Some(log), _, Some(key)) => {
+                    log::check_record(&log, &key, &read_file(&record)?).await?
                 }
+                (_, Some(bundle), Some(key)) => {
+                    log::check_record_bundle(&read_file(&bundle)?, &key, &read_file(&record)?)?
+                }
+                _ => true,
+            };
+            if !held {
+                return Ok(ExitCode::FAILURE);
             }
             return Ok(drawn);
         }
@@ -741,6 +760,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(&cli.db).await?;
             let n = log::export(&store, &dir, size).await?;
             println!("已将透明日志（{n} 条）写到 {}", dir.display());
+        }
+        Command::Log {
+            what: LogWhat::Bundle { task, out },
+        } => {
+            let store = Store::open(&cli.db).await?;
+            let county = store
+                .announced_task_county(task)
+                .await?
+                .with_context(|| format!("任务 {task} 未封存，日志中没有它的条目"))?;
+            let bundle = store
+                .log_proof_bundle(county.as_str(), task)
+                .await?
+                .with_context(|| format!("日志中没有任务 {task} 的条目"))?;
+            let json = serde_json::to_vec_pretty(&bundle)?;
+            std::fs::write(&out, json).with_context(|| format!("写入 {}", out.display()))?;
+            println!(
+                "已将任务 {task} 的证明包（{} 条）写到 {}",
+                bundle.entries.len(),
+                out.display()
+            );
         }
         Command::Log {
             what: LogWhat::AddWitness { key },

@@ -482,6 +482,50 @@ fn verify_checks_a_record_against_the_log() {
         other,
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+
+    // The same from a proof bundle, without the log; what a bundle cannot show is
+    // said. A bundle whose entry was changed, or checked with another key, fails.
+    let o = liancha(&["--db", &db, "log", "bundle", "7", &path("b7.json")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bundle_check = |key: &str| {
+        liancha(&[
+            "verify",
+            &path("r7.json"),
+            "--bundle",
+            &path("b7.json"),
+            "--log-key",
+            key,
+        ])
+    };
+    let o = bundle_check(&key);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("均经包含证明"), "{out}");
+    assert!(out.contains("封存早于其最早揭示时间"), "{out}");
+    assert!(
+        out.contains("抽取记录与日志在抽取时记下的摘要一致"),
+        "{out}"
+    );
+    assert!(out.contains("同县已取消的任务 6"), "{out}");
+    assert!(
+        out.contains("不能证明日志中没有同一任务的其他封存"),
+        "{out}"
+    );
+    assert_eq!(bundle_check(other).status.code(), Some(1));
+    let text = std::fs::read_to_string(path("b7.json")).unwrap();
+    let mut b: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let first = b["entries"][0]["entry"]
+        .as_str()
+        .unwrap()
+        .replace("532323", "532324");
+    b["entries"][0]["entry"] = first.into();
+    std::fs::write(path("b7.json"), b.to_string()).unwrap();
+    let o = bundle_check(&key);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("证明包不成立"), "{}", stdout(&o));
+    let o = liancha(&["verify", &path("r7.json"), "--log-key", &key]);
+    assert_eq!(o.status.code(), Some(1), "a key without a log or bundle");
+
     change_an_entry(&dir.path().join("log"));
     let o = liancha(&[
         "verify",
@@ -505,6 +549,113 @@ fn verify_checks_a_record_against_the_log() {
         &path("x.json"),
     ]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+/// The log read over HTTPS with the system's trusted roots (here a test CA named
+/// by `SSL_CERT_FILE`, served by `openssl s_server -WWW`): it verifies; the same
+/// server with a certificate nobody trusts is refused, without a panic.
+#[test]
+fn the_log_verifies_over_https() {
+    let (dir, db, key) = demo_with_log();
+    let path = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+    std::fs::create_dir(path("www")).unwrap();
+    assert!(
+        liancha(&["--db", &db, "log", "export", &path("www/log")])
+            .status
+            .success()
+    );
+    // A test CA, and the server's certificate for localhost signed by it.
+    let openssl = |args: &[&str]| {
+        let o = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl is installed (Debian's openssl package)");
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+    ];
+    let (ca, ca_key) = (path("ca.pem"), path("ca.key"));
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-subj",
+                "/CN=liancha test CA",
+                "-keyout",
+                &ca_key,
+                "-out",
+                &ca,
+            ],
+            &["-addext", "basicConstraints=critical,CA:TRUE"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-subj", "/CN=localhost", "-CA", &ca, "-CAkey", &ca_key],
+            &["-addext", "subjectAltName=DNS:localhost"],
+            &["-addext", "basicConstraints=critical,CA:FALSE"],
+            &["-keyout", &path("key.pem"), "-out", &path("cert.pem")],
+        ]
+        .concat(),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = std::process::Command::new("openssl")
+        .args(["s_server", "-WWW", "-quiet", "-accept"])
+        .arg(port.to_string())
+        .args(["-cert", &path("cert.pem"), "-key", &path("key.pem")])
+        .current_dir(path("www"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "s_server did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = format!("https://localhost:{port}/log");
+    let verify = |trusted: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_liancha"));
+        c.args(["log", "verify", "--log", &url, "--key", &key, "--entries"]);
+        if trusted {
+            c.env("SSL_CERT_FILE", &ca);
+        } else {
+            c.env("SSL_CERT_FILE", path("www/log/key"));
+        }
+        c.output().unwrap()
+    };
+    let o = verify(true);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("根哈希与检查点相同"), "{}", stdout(&o));
+    let o = verify(false);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains(&url), "{}", stderr(&o));
 }
 
 #[test]

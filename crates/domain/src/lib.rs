@@ -9,6 +9,7 @@ pub mod cosignature;
 pub mod follow_up;
 pub mod industry;
 pub mod labels;
+pub mod log_proof;
 pub mod model;
 pub mod org;
 pub mod preview;

@@ -341,7 +341,19 @@ impl RecordInLog {
             && self.drawn.as_ref().is_none_or(|d| d.1)
     }
 
+    /// What the whole log (`entries`, from index 0 on) says of the record.
     pub fn find(entries: &[LogEntry], plan_digest: &str, record_digest: &str) -> RecordInLog {
+        let indexed: Vec<(u64, &LogEntry)> = (0..).zip(entries).collect();
+        RecordInLog::find_in(&indexed, plan_digest, record_digest)
+    }
+
+    /// What some entries of the log (each with its index, in index order: a proof
+    /// bundle's) say of the record: only what is among them.
+    pub fn find_in(
+        entries: &[(u64, &LogEntry)],
+        plan_digest: &str,
+        record_digest: &str,
+    ) -> RecordInLog {
         let mut out = RecordInLog {
             sealed: None,
             sources: Vec::new(),
@@ -349,12 +361,13 @@ impl RecordInLog {
             drawn: None,
             cancelled: Vec::new(),
         };
-        let Some((index, sealed)) = entries.iter().enumerate().find(|(_, e)| {
+        let Some(pos) = entries.iter().position(|(_, e)| {
             matches!(&e.event, LogEvent::Sealed { plan_digest: d, .. } if d == plan_digest)
         }) else {
             return out;
         };
-        out.sealed = Some((index as u64, sealed.at.clone()));
+        let (index, sealed) = entries[pos];
+        out.sealed = Some((index, sealed.at.clone()));
         let LogEvent::Sealed { task, sources, .. } = &sealed.event else {
             return out;
         };
@@ -369,12 +382,12 @@ impl RecordInLog {
                 )
             })
             .collect();
-        for (i, e) in entries.iter().enumerate().skip(index + 1) {
+        for &(i, e) in &entries[pos + 1..] {
             if e.county != sealed.county {
                 continue;
             }
             match &e.event {
-                LogEvent::Sealed { task: t, .. } if t == task => out.resealed.push(i as u64),
+                LogEvent::Sealed { task: t, .. } if t == task => out.resealed.push(i),
                 LogEvent::Drawn {
                     plan_digest: d,
                     record_digest: r,
@@ -388,9 +401,9 @@ impl RecordInLog {
         // Cancellations before this sealing: a plan redone, perhaps after its outcome
         // was seen.
         let mut drawn: Vec<i64> = Vec::new();
-        for e in entries[..index]
+        for (_, e) in entries[..pos]
             .iter()
-            .filter(|e| e.county == sealed.county)
+            .filter(|(_, e)| e.county == sealed.county)
         {
             match &e.event {
                 LogEvent::Drawn { task: t, .. } => drawn.push(*t),
@@ -511,6 +524,18 @@ impl Tiles {
         let proof = self.run(size, root, |r| tlog_tiles::prove_record(size, index, r))?;
         tlog_tiles::check_record(&proof, size, root, index, tlog_tiles::record_hash(entry))
             .map_err(|e| Proof::Failed(e.to_string()))
+    }
+
+    /// The audit path of entry `index` in the tree of `checkpoint`, for a proof
+    /// bundle ([`crate::log_proof`]).
+    pub fn inclusion_proof(&self, checkpoint: &Checkpoint, index: u64) -> Result<Vec<Hash>, Proof> {
+        let (size, root) = (checkpoint.size(), *checkpoint.hash());
+        if index >= size {
+            return Err(Proof::Failed(format!(
+                "第 {index} 条不在大小为 {size} 的日志中"
+            )));
+        }
+        self.run(size, root, |r| tlog_tiles::prove_record(size, index, r))
     }
 
     /// That the tree of `old` is a prefix of the tree of `new` (the log only grew).

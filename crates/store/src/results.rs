@@ -933,7 +933,7 @@ impl County<'_> {
             }
             let inserted = self.query("INSERT INTO credit_removals (county, proposal_id, entity_id, list, reason, removed_at, removed_by) \
                  VALUES ($C, $1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
-                .bind(id).bind(&prop.entity_id).bind(prop.list.code()).bind(&reason).bind(now).bind(actor.user_id)
+                .bind(id).bind(&prop.entity_id).bind(prop.list.code()).bind(reason).bind(now).bind(actor.user_id)
                 .execute(&mut *tx).await?;
             if inserted.rows_affected() != 1 {
                 return Err(StoreError::Conflict("该主体已依此建议移出名单（可能是表单重复提交）".into()));

@@ -11,6 +11,8 @@ use liancha_domain::transparency::{
 };
 
 use liancha_domain::cosignature::{WitnessKey, cosignatures};
+use liancha_domain::log_proof::{self, ProofBundle, ProvenEntry};
+use liancha_domain::transparency::{Proof, Tiles};
 
 use crate::{BeginWrite, Result, Store, StoreError, with_pool};
 
@@ -232,6 +234,65 @@ impl Store {
             sqlx::query_as("SELECT idx, at, data FROM log_entries WHERE county = $1 AND task_id = $2 ORDER BY idx")
                 .bind(county).bind(task).fetch_all(p).await)?;
         rows.into_iter().map(logged).collect()
+    }
+}
+
+impl Store {
+    /// A proof bundle for task `task` of `county`: its entries and its county's
+    /// cancellations (with the draws of the tasks cancelled), each with its inclusion
+    /// proof in the tree of the latest checkpoint, which comes with its witnesses'
+    /// cosignatures. `None` if the log has none of the task's entries.
+    pub async fn log_proof_bundle(&self, county: &str, task: i64) -> Result<Option<ProofBundle>> {
+        let Some(note) = self.log_checkpoint().await? else {
+            return Ok(None);
+        };
+        let key = self.log_key().await?;
+        let cp = liancha_domain::transparency::verify_checkpoint(&key.verifier, note.as_bytes())
+            .map_err(StoreError::corrupt)?;
+        let size = i64::try_from(cp.size()).map_err(StoreError::corrupt)?;
+        // Only entries the checkpoint covers: later ones are proven by a later one.
+        let rows: Vec<(i64, Option<i64>, Vec<u8>)> = with_pool!(self, p => sqlx::query_as(
+            "SELECT idx, task_id, data FROM log_entries WHERE county = $1 AND idx < $2 AND (task_id = $3 \
+             OR (kind IN ('task.cancelled', 'task.drawn') AND task_id IN \
+                 (SELECT task_id FROM log_entries WHERE county = $1 AND kind = 'task.cancelled'))) \
+             ORDER BY idx LIMIT $4")
+            .bind(county).bind(size).bind(task).bind(log_proof::MAX_ENTRIES as i64)
+            .fetch_all(p).await)?;
+        if !rows.iter().any(|r| r.1 == Some(task)) {
+            return Ok(None);
+        }
+        let tiles = Tiles::default();
+        let mut entries = Vec::with_capacity(rows.len());
+        for (idx, _, data) in rows {
+            let proof = loop {
+                match tiles.inclusion_proof(&cp, idx as u64) {
+                    Err(Proof::Need(paths)) => {
+                        for path in paths {
+                            let t = Tiles::parse_path(&path)
+                                .ok_or_else(|| StoreError::corrupt(format!("tile {path}")))?;
+                            let data = self
+                                .log_hash_tile(t.level(), t.level_index(), t.width())
+                                .await?
+                                .ok_or_else(|| StoreError::corrupt(format!("missing {path}")))?;
+                            tiles.add(&path, data).map_err(StoreError::corrupt)?;
+                        }
+                    }
+                    r => break r.map_err(StoreError::corrupt)?,
+                }
+            };
+            entries.push(ProvenEntry {
+                index: idx as u64,
+                entry: String::from_utf8(data).map_err(StoreError::corrupt)?,
+                proof: log_proof::encode_proof(&proof),
+            });
+        }
+        // The witnesses' cosignatures of this checkpoint travel with it.
+        let cosigned = note + &self.log_cosignature_lines(cp.size()).await?.concat();
+        Ok(Some(ProofBundle {
+            format: log_proof::FORMAT.to_string(),
+            checkpoint: cosigned,
+            entries,
+        }))
     }
 }
 

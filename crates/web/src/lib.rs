@@ -312,6 +312,10 @@ pub fn router(state: AppState) -> Router {
         .route("/public/lists", get(public::lists_everywhere))
         .route("/public/results", get(public::results))
         .route("/public/tasks/{id}/record.json", get(public::record))
+        .route(
+            "/public/tasks/{id}/log-proof.json",
+            get(transparency::proof_bundle),
+        )
         .route("/public/log", get(transparency::page))
         .route("/log/checkpoint", get(transparency::checkpoint))
         .route(

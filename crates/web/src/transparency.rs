@@ -55,6 +55,32 @@ async fn served_checkpoint(store: &liancha_store::Store) -> Result<Option<String
     Ok(Some(note + &lines.concat()))
 }
 
+/// A sealed task's log entries with their inclusion proofs and the latest
+/// checkpoint (with its cosignatures): a proof bundle, which `liancha verify
+/// RECORD --bundle FILE` checks without fetching the log.
+pub async fn proof_bundle(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let missing = || WebError::NotFound(format!("任务 {id} 的透明日志条目"));
+    let store = s.app.public();
+    let county = store.announced_task_county(id).await?.ok_or_else(missing)?;
+    let bundle = store
+        .log_proof_bundle(county.as_str(), id)
+        .await?
+        .ok_or_else(missing)?;
+    let name = HeaderValue::from_str(&format!("attachment; filename=\"log-proof-{id}.json\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        axum::Json(bundle),
+    )
+        .into_response())
+}
+
 /// Largest cosigned note a witness may send: a checkpoint and its signatures.
 pub const COSIGNATURE_LIMIT: usize = 16 * 1024;
 

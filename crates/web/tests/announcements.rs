@@ -367,6 +367,23 @@ async fn the_log_proves_every_announcement(engine: Engine) {
                 t.id
             );
         }
+        // Every sealed task has a proof bundle that proves its sealing from the
+        // signed checkpoint alone; a task never sealed has none (404).
+        let (status, _, bundle) = get(format!("/public/tasks/{}/log-proof.json", t.id)).await;
+        if t.committed_at.is_some() {
+            assert_eq!(status, 200, "task {}", t.id);
+            let bundle = liancha_domain::log_proof::ProofBundle::parse(&bundle).unwrap();
+            let (_, proven) = bundle.check(key.trim()).unwrap();
+            assert!(
+                proven.iter().any(|(i, e)| e.kind() == "task.sealed"
+                    && e.task() == Some(t.id)
+                    && sealed_at(&entries, *i) == Some(t.id)),
+                "task {}",
+                t.id
+            );
+        } else {
+            assert_eq!(status, 404, "task {}", t.id);
+        }
         if t.committed_at.is_some() && t.state != TaskState::Published {
             let (_, _, page) = get(format!("/public/tasks/{}", t.id)).await;
             let page = String::from_utf8(page).unwrap();
@@ -502,4 +519,10 @@ async fn the_log_proves_every_announcement_sqlite() {
 #[tokio::test]
 async fn the_log_proves_every_announcement_postgres() {
     the_log_proves_every_announcement(Engine::Postgres).await;
+}
+
+/// The task entry `index` of the log seals, if it is a sealing.
+fn sealed_at(entries: &[Vec<u8>], index: u64) -> Option<i64> {
+    let e = liancha_domain::transparency::LogEntry::parse(&entries[index as usize]).unwrap();
+    (e.kind() == "task.sealed").then(|| e.task()).flatten()
 }
