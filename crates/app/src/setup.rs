@@ -33,6 +33,16 @@ impl App {
         Ok(())
     }
 
+    /// Registers a witness of the installation's transparency log by its public key
+    /// (from `liancha witness key`); its name, as the key says it.
+    pub async fn add_log_witness(&self, ctx: &Context, key: &str) -> Result<String> {
+        ctx.require(&Action::ManageLog)?;
+        Ok(self
+            .store()
+            .add_log_witness(key, &ctx.principal.division, &ctx.actor(), ctx.now)
+            .await?)
+    }
+
     /// Whether the county's announcements list each task's drawn entities from the
     /// draw on, rather than with the results.
     pub async fn set_announce_selection(&self, ctx: &Context, on: bool) -> Result<()> {

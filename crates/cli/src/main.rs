@@ -785,7 +785,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what: LogWhat::AddWitness { key },
         } => {
             let store = Store::open(&cli.db).await?;
-            let name = store.add_log_witness(&key, chrono::Utc::now()).await?;
+            // Recorded in the audit trail of the installation's top office.
+            let office = store
+                .divisions()
+                .await?
+                .into_iter()
+                .map(|d| d.code)
+                .find(|c| c.parent().is_none())
+                .context("本系统还没有行政区划：请先用 liancha county add 建立")?;
+            let actor = liancha_store::accounts::Actor::system("cli");
+            let name = store
+                .add_log_witness(&key, &office, &actor, chrono::Utc::now())
+                .await?;
             println!("已登记证人 {name}：其联署将显示在透明日志页面上");
         }
         Command::Witness {

@@ -59,6 +59,7 @@ labelled_enum! {
         TownshipAdd = ("township.add", "新增乡镇"),
         TownshipImport = ("township.import", "导入乡镇"),
         DivisionAdd = ("division.add", "新增行政区划"),
+        LogAddWitness = ("log.add-witness", "登记透明日志证人"),
         CalendarReplace = ("calendar.replace", "更新节假日"),
         SettingsUpdate = ("settings.update", "修改公示设置"),
         UserCreate = ("user.create", "新建账号"),

@@ -101,6 +101,9 @@ pub enum Action<'a> {
     ManageDivisions,
     /// Set a campaign (专项整治) across the counties below the principal's office.
     SetCampaign,
+    /// The installation's transparency log: register its witnesses. The log is
+    /// the whole installation's, so only the province office's administrator.
+    ManageLog,
 }
 
 impl Principal {
@@ -138,11 +141,12 @@ impl Principal {
                 }
                 Action::ManageUsers | Action::ManageDivisions => self.role == Admin,
                 Action::SetCampaign => matches!(self.role, Admin | Coordinator),
+                Action::ManageLog => self.role == Admin && self.division.level() == Level::Province,
                 _ => false,
             };
         }
         match action {
-            Action::ManageDivisions | Action::SetCampaign => false,
+            Action::ManageDivisions | Action::SetCampaign | Action::ManageLog => false,
             Action::ReadDirectories => true,
             Action::ReadInspectorContacts => {
                 matches!(self.role, Admin | Coordinator | DepartmentAdmin)
@@ -408,6 +412,13 @@ mod tests {
         assert!(province_admin.may(&Action::ManageUsers));
         assert!(!province_admin.may(&Action::ManageSettings));
         assert!(!province_admin.may(&Action::ManageTask(&scope)));
+        // The log is the installation's: its province administrator alone.
+        assert!(province_admin.may(&Action::ManageLog));
+        let mut prefecture_admin = who(Role::Admin, None);
+        prefecture_admin.division = DivisionCode::parse("5323").unwrap();
+        assert!(prefecture_admin.may(&Action::ManageDivisions));
+        assert!(!prefecture_admin.may(&Action::ManageLog));
+        assert!(!who(Role::Admin, None).may(&Action::ManageLog));
         // An office's department admin or inspector has no county work either.
         let mut office_clerk = who(Role::DepartmentAdmin, Some("amr"));
         office_clerk.division = DivisionCode::parse("5323").unwrap();

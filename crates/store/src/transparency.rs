@@ -14,7 +14,9 @@ use liancha_domain::cosignature::{WitnessKey, cosignatures};
 use liancha_domain::log_proof::{self, ProofBundle, ProvenEntry};
 use liancha_domain::transparency::{Proof, Tiles};
 
-use crate::{BeginWrite, Result, Store, StoreError, with_pool};
+use crate::accounts::{Actor, Audit};
+use crate::{BeginWrite, Result, Store, StoreError, append_audit, with_pool};
+use liancha_domain::org::DivisionCode;
 
 /// The log's name when the installation has not chosen one (`LIANCHA_LOG_ORIGIN` at
 /// the first start): a checkpoint's first line, and the key's name.
@@ -328,10 +330,20 @@ pub struct Witness {
 impl Store {
     /// Registers a witness by its cosignature key; the same key again changes
     /// nothing, another key under a registered name is refused.
-    pub async fn add_log_witness(&self, verifier: &str, now: DateTime<Utc>) -> Result<String> {
+    /// Registers a witness by its public key, on behalf of `actor` of the office
+    /// `office` (whose audit trail records it). The same key again changes nothing;
+    /// another key under a registered name is refused.
+    pub async fn add_log_witness(
+        &self,
+        verifier: &str,
+        office: &DivisionCode,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         let key = WitnessKey::parse(verifier)
             .map_err(|e| StoreError::invalid_field("key", e.to_string()))?;
         let encoded = key.encode();
+        let audited = self.county(office);
         let existing: Option<String> = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             let existing: Option<String> = sqlx::query_scalar("SELECT verifier FROM log_witnesses WHERE name = $1")
@@ -339,6 +351,8 @@ impl Store {
             if existing.is_none() {
                 sqlx::query("INSERT INTO log_witnesses (name, verifier, added_at) VALUES ($1, $2, $3)")
                     .bind(key.name()).bind(&encoded).bind(now).execute(&mut *tx).await?;
+                append_audit!(audited, &mut *tx, actor, now, Audit::new("log.add-witness", "log-witness", key.name())
+                    .after(serde_json::json!({ "key": encoded })))?;
             }
             tx.commit().await?;
             existing

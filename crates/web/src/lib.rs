@@ -19,6 +19,7 @@ mod attachments;
 mod campaigns;
 mod error;
 pub mod limits;
+mod log_admin;
 mod oversight;
 mod pages;
 mod plans;
@@ -408,6 +409,8 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/plans/{id}/entries", post(plans::add_entry))
         .route("/staff/plans/{id}/publish", post(plans::publish))
         .route("/staff/users", get(admin::users).post(admin::create_user))
+        .route("/staff/log", get(log_admin::page))
+        .route("/staff/log/witnesses", post(log_admin::add_witness))
         .route(
             "/staff/divisions",
             get(setup::divisions).post(setup::create_division),

@@ -427,24 +427,78 @@ async fn witnesses_cosign(srv: &common::Server, key: &str, note: &[u8]) {
     let notary = WitnessSigner::generate(&mut rng, "chuxiong-notary").unwrap();
     let stranger = WitnessSigner::generate(&mut rng, "stranger").unwrap();
     let now = chrono::Utc::now();
-    store
-        .add_log_witness(&notary.public().encode(), now)
+    let office = liancha_domain::org::DivisionCode::parse("53").unwrap();
+    let actor = liancha_store::accounts::Actor::system("test");
+    // The province administrator registers the witness on the web (a county's
+    // administrator cannot even see the page); a key that is not one is refused
+    // beside the field, nothing registered; the registration is audited.
+    for who in ["admin", "zhou-duchashi", "bianban"] {
+        let other = srv
+            .login(who, liancha_store::demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        let (status, _) = srv.get(&other.cookie, "/staff/log").await;
+        assert_eq!(status, 403, "{who}");
+        let witness = notary.public().encode();
+        let (status, _) = srv
+            .post(&other, "/staff/log/witnesses", &[("key", &witness)])
+            .await;
+        assert_eq!(status, 403, "{who}");
+    }
+    let province = srv
+        .login("province-admin", liancha_store::demo::DEMO_PASSWORD)
         .await
         .unwrap();
+    let (status, page) = srv.get(&province.cookie, "/staff/log").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(key.trim()) && page.contains("尚未登记证人"),
+        "{page}"
+    );
+    let (status, page) = srv
+        .post(&province, "/staff/log/witnesses", &[("key", key.trim())])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    assert!(store.log_witnesses().await.unwrap().is_empty());
+    let (status, _) = srv
+        .post(
+            &province,
+            "/staff/log/witnesses",
+            &[("key", &notary.public().encode())],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = srv.get(&province.cookie, "/staff/log").await;
+    assert!(
+        page.contains("chuxiong-notary") && page.contains("尚未联署"),
+        "{page}"
+    );
+    let audited = store
+        .county(&office)
+        .audit_recent(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .any(|a| a.action == "log.add-witness" && a.object_id == "chuxiong-notary");
+    assert!(audited);
     // The same key again is fine; another key under the name is not.
     store
-        .add_log_witness(&notary.public().encode(), now)
+        .add_log_witness(&notary.public().encode(), &office, &actor, now)
         .await
         .unwrap();
     let impostor = WitnessSigner::generate(&mut rng, "chuxiong-notary").unwrap();
     assert!(
         store
-            .add_log_witness(&impostor.public().encode(), now)
+            .add_log_witness(&impostor.public().encode(), &office, &actor, now)
             .await
             .is_err()
     );
     assert!(
-        store.add_log_witness(key, now).await.is_err(),
+        store
+            .add_log_witness(key, &office, &actor, now)
+            .await
+            .is_err(),
         "the log's key is no witness key"
     );
 

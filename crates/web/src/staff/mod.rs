@@ -174,6 +174,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "published" => "检查结果已公示。",
         "follow-up" => "后续处置已更新。",
         "credit" => "信用名单建议已处理。",
+        "log-witness" => "证人已登记：此后接受其联署。",
         "credit-removed" => "已移出名单，主体的信用标记随即更新，并已记入透明日志。",
         "targeted" => "定向检查已登记。",
         "user" => "账号已创建，首次登录须修改密码。",
