@@ -116,6 +116,8 @@ fn read_checkpoint(key: &str, bytes: &[u8], what: &str) -> anyhow::Result<Checkp
 pub struct Options {
     pub log: String,
     pub key: String,
+    /// The log's SM2 verifier key (国密), where it signs with SM2 too.
+    pub sm2_key: Option<String>,
     pub old: Option<PathBuf>,
     pub save: Option<PathBuf>,
     pub entries: bool,
@@ -136,8 +138,26 @@ pub async fn verify(o: &Options) -> anyhow::Result<bool> {
         cp.size(),
         cp.hash()
     );
-    let tiles = Tiles::default();
     let mut ok = true;
+    if let Some(k) = &o.sm2_key {
+        let verifier = liancha_domain::sm2_note::Sm2Verifier::parse(&key_text(k)?)?;
+        match verifier.verify(&note) {
+            Ok(()) => println!(
+                "国密 SM2 签名有效（SM2/SM3，{}）{}。",
+                verifier.name(),
+                if liancha_domain::sm2_note::sm3_root_of(cp.extension()).is_some() {
+                    "，检查点载有 SM3 根"
+                } else {
+                    ""
+                }
+            ),
+            Err(e) => {
+                println!("国密 SM2 签名不成立：{e}。");
+                ok = false;
+            }
+        }
+    }
+    let tiles = Tiles::default();
     if let Some(old) = &o.old {
         let bytes = std::fs::read(old).with_context(|| format!("读取 {}", old.display()))?;
         let before = read_checkpoint(&key, &bytes, "旧检查点")?;
@@ -173,6 +193,9 @@ pub async fn entries(
 ) -> anyhow::Result<Result<Vec<LogEntry>, String>> {
     let size = cp.size();
     let mut tree = Frontier::default();
+    // Where the checkpoint states an SM3 root (国密), it is recomputed as well.
+    let sm3_stated = liancha_domain::sm2_note::sm3_root_of(cp.extension());
+    let mut sm3 = liancha_domain::sm2_note::Sm3Frontier::default();
     let mut out = Vec::new();
     let mut n = 0;
     while n * TILE_WIDTH < size {
@@ -188,6 +211,9 @@ pub async fn entries(
         }
         for (i, data) in bundle_entries.into_iter().enumerate() {
             tree.append(data);
+            if sm3_stated.is_some() {
+                sm3.append(data);
+            }
             out.push(
                 LogEntry::parse(data)
                     .with_context(|| format!("第 {} 条", n * TILE_WIDTH + i as u64))?,
@@ -200,6 +226,9 @@ pub async fn entries(
             "条目重新计算的根哈希 {} 与检查点不符",
             tree.root()
         )));
+    }
+    if sm3_stated.is_some_and(|r| r != sm3.root()) {
+        return Ok(Err("条目重新计算的 SM3 根与检查点所载不符".into()));
     }
     Ok(Ok(out))
 }

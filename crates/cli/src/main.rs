@@ -247,7 +247,15 @@ enum LogWhat {
         /// sealed twice.
         #[arg(long)]
         entries: bool,
+        /// Also check the checkpoint's SM2 signature (国密) with this key, or a
+        /// file holding it (from `log key`).
+        #[arg(long)]
+        sm2_key: Option<String>,
     },
+    /// Sign the log with SM2 too (国密, GB/T 32918/32905), for installations whose
+    /// 密评 requires it: makes the SM2 key; from the next entry on, each checkpoint
+    /// carries an SM2 signature and the SM3 root of the same entries. Once only.
+    Sm2Key,
 }
 
 #[derive(Subcommand)]
@@ -742,11 +750,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     old,
                     save,
                     entries,
+                    sm2_key,
                 },
         } => {
             let ok = log::verify(&log::Options {
                 log,
                 key,
+                sm2_key,
                 old,
                 save,
                 entries,
@@ -856,8 +866,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             return Ok(held(ok));
         }
+        Command::Log {
+            what: LogWhat::Sm2Key,
+        } => {
+            let store = Store::open(&cli.db).await?;
+            let key = store.enable_log_sm2(chrono::Utc::now()).await?;
+            println!("透明日志此后每个检查点另加国密 SM2 签名和 SM3 根。SM2 公钥：");
+            println!("{key}");
+        }
         Command::Log { what: LogWhat::Key } => {
             let store = Store::open(&cli.db).await?;
+            if let Some((sm2, since)) = store.log_sm2_key().await? {
+                println!("国密 SM2 公钥（第 {since} 条之后的检查点）：{sm2}");
+            }
             let key = store.log_key().await?;
             println!("日志名称 {}", key.origin);
             println!("{}", key.verifier);

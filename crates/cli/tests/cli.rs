@@ -658,6 +658,69 @@ fn the_log_verifies_over_https() {
     assert!(stderr(&o).contains(&url), "{}", stderr(&o));
 }
 
+/// An installation whose 密评 requires 国密: SM2 turned on before the demo's year,
+/// every checkpoint then carries an SM2 signature and the SM3 root of the same
+/// entries. `log verify --sm2-key` checks both; another SM2 key, or an entry
+/// changed, fails; turning it on twice is refused.
+#[test]
+fn the_log_is_also_signed_with_sm2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    let path = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+    let o = liancha(&["--db", &db, "log", "sm2-key"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sm2 = stdout(&o).lines().last().unwrap().to_string();
+    assert!(sm2.starts_with("liancha.local/log+"), "{sm2}");
+    assert_eq!(
+        liancha(&["--db", &db, "log", "sm2-key"]).status.code(),
+        Some(1)
+    );
+    assert!(liancha(&["--db", &db, "demo"]).status.success());
+    let o = liancha(&["--db", &db, "log", "key"]);
+    assert!(stdout(&o).contains(&sm2), "{}", stdout(&o));
+    let key = stdout(&o).lines().last().unwrap().to_string();
+    assert!(
+        liancha(&["--db", &db, "log", "export", &path("log")])
+            .status
+            .success()
+    );
+    let verify = |sm2: &str| {
+        liancha(&[
+            "log",
+            "verify",
+            "--log",
+            &path("log"),
+            "--key",
+            &key,
+            "--sm2-key",
+            sm2,
+            "--entries",
+        ])
+    };
+    let o = verify(&sm2);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("国密 SM2 签名有效"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("载有 SM3 根"), "{}", stdout(&o));
+    let checkpoint = std::fs::read_to_string(path("log/checkpoint")).unwrap();
+    assert!(
+        checkpoint.lines().nth(3).unwrap().starts_with("sm3 "),
+        "{checkpoint}"
+    );
+
+    let other = {
+        let dir2 = tempfile::tempdir().unwrap();
+        let db2 = format!("sqlite://{}", dir2.path().join("t.db").display());
+        let o = liancha(&["--db", &db2, "log", "sm2-key"]);
+        stdout(&o).lines().last().unwrap().to_string()
+    };
+    let o = verify(&other);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("国密 SM2 签名不成立"), "{}", stdout(&o));
+    change_an_entry(&dir.path().join("log"));
+    let o = verify(&sm2);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
 #[test]
 fn counties_are_added_from_the_top_and_listed() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,6 +16,7 @@ pub mod preview;
 pub mod rows;
 pub mod search;
 pub mod setup_rows;
+pub mod sm2_note;
 pub mod text;
 pub mod transparency;
 pub mod uscc;

@@ -246,8 +246,19 @@ pub fn sign_checkpoint(
     size: u64,
     root: Hash,
 ) -> Result<String, LogError> {
+    sign_checkpoint_with(signer, origin, size, root, "")
+}
+
+/// The same with extension lines (each ending in a newline) after the root.
+pub fn sign_checkpoint_with(
+    signer: &str,
+    origin: &str,
+    size: u64,
+    root: Hash,
+    extension: &str,
+) -> Result<String, LogError> {
     let s = StandardSigner::new(signer).map_err(|e| LogError::Key(e.to_string()))?;
-    let body = Checkpoint::new(origin, size, root, "")
+    let body = Checkpoint::new(origin, size, root, extension)
         .map_err(|_| LogError::Checkpoint)?
         .to_bytes();
     let mut note = Note::new(&body, &[]).map_err(|_| LogError::Checkpoint)?;

@@ -12,7 +12,8 @@ use liancha_domain::transparency::{
 
 use liancha_domain::cosignature::{WitnessKey, cosignatures};
 use liancha_domain::log_proof::{self, ProofBundle, ProvenEntry};
-use liancha_domain::transparency::{Proof, Tiles};
+use liancha_domain::sm2_note::{Sm2Signer, Sm3Frontier, sm3_root_line};
+use liancha_domain::transparency::{Proof, Tiles, sign_checkpoint_with};
 
 use crate::accounts::{Actor, Audit};
 use crate::{BeginWrite, Result, Store, StoreError, append_audit, with_pool};
@@ -52,7 +53,18 @@ macro_rules! append_log {
         )
         .fetch_one(&mut *$tx)
         .await?;
-        let next = $crate::transparency::extend(size, &frontier, &data, &origin, &signer)?;
+        let sm2: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT signer, frontier FROM log_sm2 WHERE id = 1")
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let sm2 = sm2.as_ref().map(|(s, f)| (s.as_str(), f.as_slice()));
+        let next = $crate::transparency::extend(size, &frontier, &data, &origin, &signer, sm2)?;
+        if let Some(f) = &next.sm3_frontier {
+            sqlx::query("UPDATE log_sm2 SET frontier = $1 WHERE id = 1")
+                .bind(f)
+                .execute(&mut *$tx)
+                .await?;
+        }
         sqlx::query("INSERT INTO log_entries (idx, county, kind, task_id, at, data) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(next.index)
             .bind(&entry.county)
@@ -93,6 +105,8 @@ pub struct Extended {
     pub nodes: Vec<(i32, i64, Vec<u8>)>,
     pub frontier: Vec<u8>,
     pub checkpoint: String,
+    /// Where the log is also signed with SM2: the SM3 frontier after the append.
+    pub sm3_frontier: Option<Vec<u8>>,
 }
 
 /// The tree after `data` is appended to the one whose head was read (`new_size` is
@@ -104,6 +118,7 @@ pub fn extend(
     data: &[u8],
     origin: &str,
     signer: &str,
+    sm2: Option<(&str, &[u8])>,
 ) -> Result<Extended> {
     let size = u64::try_from(new_size - 1).map_err(StoreError::corrupt)?;
     let mut f = Frontier::from_bytes(size, frontier).map_err(StoreError::corrupt)?;
@@ -113,14 +128,44 @@ pub fn extend(
         .filter(|((level, _), _)| level % TILE_HEIGHT == 0)
         .map(|((level, i), h)| (i32::from(level), i as i64, h.0.to_vec()))
         .collect();
-    let checkpoint =
-        sign_checkpoint(signer, origin, f.size(), f.root()).map_err(StoreError::corrupt)?;
+    let Some((sm2_signer, sm3_frontier)) = sm2 else {
+        let checkpoint =
+            sign_checkpoint(signer, origin, f.size(), f.root()).map_err(StoreError::corrupt)?;
+        return Ok(Extended {
+            index: size as i64,
+            nodes,
+            frontier: f.to_bytes(),
+            checkpoint,
+            sm3_frontier: None,
+        });
+    };
+    let mut sm3 = Sm3Frontier::from_bytes(size, sm3_frontier).map_err(StoreError::corrupt)?;
+    sm3.append(data);
+    let checkpoint = sign_checkpoint_with(
+        signer,
+        origin,
+        f.size(),
+        f.root(),
+        &sm3_root_line(&sm3.root()),
+    )
+    .map_err(StoreError::corrupt)?;
+    let checkpoint = with_sm2(&checkpoint, sm2_signer)?;
     Ok(Extended {
         index: size as i64,
         nodes,
         frontier: f.to_bytes(),
         checkpoint,
+        sm3_frontier: Some(sm3.to_bytes()),
     })
+}
+
+/// A signed checkpoint note with the SM2 signature line of its text added.
+fn with_sm2(note: &str, signer: &str) -> Result<String> {
+    let signer = Sm2Signer::parse(signer).map_err(StoreError::corrupt)?;
+    let (text, _) = note
+        .split_once("\n\n")
+        .ok_or_else(|| StoreError::corrupt("checkpoint note"))?;
+    Ok(format!("{note}{}", signer.sign_line(&format!("{text}\n"))))
 }
 
 /// The log's public identity.
@@ -153,6 +198,55 @@ impl Store {
             .bind(&origin).bind(&signer).bind(&verifier).bind(Utc::now())
             .execute(p).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// Starts signing the log with SM2 too (国密): makes the SM2 key (named as the
+    /// log) and the SM3 frontier of every entry so far, in one transaction that holds
+    /// the head, so no append slips between. From the next entry on, each checkpoint
+    /// states the SM3 root and carries the SM2 signature. Returns the verifier key;
+    /// a second call is refused.
+    pub async fn enable_log_sm2(&self, now: DateTime<Utc>) -> Result<String> {
+        let origin = self.log_key().await?.origin;
+        let (signer, verifier) = Sm2Signer::generate(&mut rand_core::OsRng, &origin)
+            .map_err(|e| StoreError::invalid(e.to_string()))?;
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let size: i64 = sqlx::query_scalar("UPDATE log_head SET size = size WHERE id = 1 RETURNING size")
+                .fetch_one(&mut *tx).await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT since FROM log_sm2 WHERE id = 1")
+                .fetch_optional(&mut *tx).await?;
+            if let Some(since) = exists {
+                return Err(StoreError::Conflict(format!("透明日志已于第 {since} 条起使用国密签名")));
+            }
+            // In slices, so memory stays bounded however long the log.
+            let mut sm3 = Sm3Frontier::default();
+            let mut from = 0i64;
+            while from < size {
+                let rows: Vec<Vec<u8>> = sqlx::query_scalar(
+                    "SELECT data FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                    .bind(from).bind((from + 10_000).min(size)).fetch_all(&mut *tx).await?;
+                for data in &rows {
+                    sm3.append(data);
+                }
+                from += 10_000;
+            }
+            if sm3.size() != size as u64 {
+                return Err(StoreError::corrupt("log entries missing"));
+            }
+            sqlx::query("INSERT INTO log_sm2 (id, signer, verifier, since, frontier, created_at) VALUES (1, $1, $2, $3, $4, $5)")
+                .bind(&signer).bind(&verifier).bind(size).bind(sm3.to_bytes()).bind(now)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(verifier)
+    }
+
+    /// The SM2 verifier key and the size from which checkpoints carry it, where
+    /// the log is signed with SM2 too.
+    pub async fn log_sm2_key(&self) -> Result<Option<(String, u64)>> {
+        let row: Option<(String, i64)> = with_pool!(self, p =>
+            sqlx::query_as("SELECT verifier, since FROM log_sm2 WHERE id = 1").fetch_optional(p).await)?;
+        Ok(row.map(|(k, since)| (k, since as u64)))
     }
 
     pub async fn log_key(&self) -> Result<LogKey> {

@@ -1357,7 +1357,54 @@ async fn transparency_log(store: &Store, task: i64, cancelled: i64) {
         };
         assert!(r.unwrap_err().to_string().contains("append-only"), "{sql}");
     }
+    log_sm2(store).await;
     audit_chain(store).await;
+}
+
+/// 国密 turned on for a log that already has entries: the next checkpoint is
+/// signed with SM2 too and states the SM3 root of every entry (the earlier ones
+/// included); Ed25519 verification is unchanged; a second time is refused.
+async fn log_sm2(store: &Store) {
+    use liancha_domain::sm2_note::{Sm2Verifier, Sm3Frontier, sm3_root_of};
+    use liancha_domain::transparency::verify_checkpoint;
+    let key = store.log_key().await.unwrap();
+    let before = store.log_size().await.unwrap();
+    let sm2 = store.enable_log_sm2(t0()).await.unwrap();
+    assert_eq!(
+        store.log_sm2_key().await.unwrap(),
+        Some((sm2.clone(), before))
+    );
+    assert!(matches!(
+        store.enable_log_sm2(t0()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mouding = liancha_store::testing::mouding_county(store).await;
+    mouding
+        .append_log_entry(
+            liancha_domain::transparency::LogEvent::CreditListed {
+                entity: "91532323TEST0000XX".into(),
+                list: "abnormal".into(),
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let note = store.log_checkpoint().await.unwrap().unwrap();
+    let cp = verify_checkpoint(&key.verifier, note.as_bytes()).unwrap();
+    assert_eq!(cp.size(), before + 1);
+    Sm2Verifier::parse(&sm2)
+        .unwrap()
+        .verify(note.as_bytes())
+        .unwrap();
+    let mut sm3 = Sm3Frontier::default();
+    for n in 0..cp.size().div_ceil(256) {
+        let width = (cp.size() - n * 256).min(256) as u32;
+        let bundle = store.log_entry_bundle(n, width).await.unwrap().unwrap();
+        for e in liancha_domain::transparency::split_bundle(&bundle).unwrap() {
+            sm3.append(e);
+        }
+    }
+    assert_eq!(sm3_root_of(cp.extension()), Some(sm3.root()));
 }
 
 /// Runs statements as a database administrator could, triggers and all.

@@ -223,6 +223,8 @@ struct LogPage {
     portal: Option<Portal>,
     origin: String,
     verifier: String,
+    /// The SM2 key (国密) and the size after which checkpoints carry it.
+    sm2: Option<(String, u64)>,
     checkpoint: Option<String>,
     size: u64,
     witnesses: Vec<liancha_store::transparency::Witness>,
@@ -315,6 +317,7 @@ pub async fn page(
             portal: None,
             origin: key.origin,
             verifier: key.verifier,
+            sm2: store.log_sm2_key().await?,
             checkpoint,
             size,
             witnesses: store.log_witnesses().await?,

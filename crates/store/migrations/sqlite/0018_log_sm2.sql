@@ -1,0 +1,13 @@
+-- 国密 for the transparency log, where an installation's 密评 requires it: an SM2
+-- key (GB/T 32918) that signs every checkpoint beside the Ed25519 key, and the SM3
+-- root (GB/T 32905) of the same leaves, as a frontier like log_head's, which each
+-- checkpoint states in an extension line. Absent until `liancha log sm2-key`.
+CREATE TABLE log_sm2 (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    signer TEXT NOT NULL,
+    verifier TEXT NOT NULL,
+    -- The log's size when the key was made: checkpoints from there on carry it.
+    since BIGINT NOT NULL,
+    frontier BLOB NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
