@@ -89,6 +89,7 @@ pub const ACTION_GROUPS: &[(&str, &str)] = &[
     ("department.", "部门"),
     ("township.", "乡镇"),
     ("division.", "行政区划"),
+    ("log.", "透明日志"),
     ("calendar.", "节假日"),
     ("settings.", "公示设置"),
     ("user.", "账号"),
