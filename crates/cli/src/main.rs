@@ -877,7 +877,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log { what: LogWhat::Key } => {
             let store = Store::open(&cli.db).await?;
             if let Some((sm2, since)) = store.log_sm2_key().await? {
-                println!("国密 SM2 公钥（第 {since} 条之后的检查点）：{sm2}");
+                println!("国密 SM2 公钥（日志超过 {since} 条后的检查点）：{sm2}");
             }
             let key = store.log_key().await?;
             println!("日志名称 {}", key.origin);

@@ -20,6 +20,8 @@ struct LogPage {
     staff: Staff,
     notice: Option<&'static str>,
     key: LogKey,
+    /// The SM2 key (国密) and the size after which checkpoints carry it.
+    sm2: Option<(String, u64)>,
     size: u64,
     witnesses: Vec<Witness>,
     form: WitnessForm,
@@ -76,6 +78,7 @@ async fn render(
         LogPage {
             notice,
             key: store.log_key().await?,
+            sm2: store.log_sm2_key().await?,
             size: store.log_size().await?,
             witnesses: store.log_witnesses().await?,
             form,
