@@ -105,14 +105,15 @@ impl App {
 
     /// The responsible department takes an entity off the list one of its confirmed
     /// proposals put it on (移出名单: the entity corrected what led to it, or a credit
-    /// repair decision says so), with the reason.
+    /// repair decision says so), with the reason. Returns whether the entity's flag
+    /// was cleared (it stays while another confirmed listing on that list stands).
     pub async fn remove_credit_listing(
         &self,
         ctx: &Context,
         id: i64,
         reason: &str,
         confirmed: bool,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let proposal = self
             .county(ctx)
             .credit_proposal(id)
@@ -123,11 +124,11 @@ impl App {
         })?;
         ctx.require_confirmed(
             confirmed,
-            "移出名单将改变该主体的信用标记和风险分类，并记入透明日志",
+            "移出记入透明日志，该主体的名单标记随之取消（另有同类列入仍有效的除外）",
         )?;
-        self.county(ctx)
+        Ok(self
+            .county(ctx)
             .remove_credit_listing(id, reason, &ctx.actor(), ctx.now)
-            .await?;
-        Ok(())
+            .await?)
     }
 }

@@ -12,20 +12,29 @@ use liancha_domain::transparency::{
     Checkpoint, Frontier, LogEntry, Proof, TILE_WIDTH, Tiles, split_bundle, verify_checkpoint,
 };
 
+/// The largest proof bundle read: its entries (at most `MAX_ENTRIES` of at most
+/// `MAX_ENTRY_BYTES`, as JSON strings) and their proofs.
+pub const MAX_BUNDLE: u64 = 256 << 20;
+
 /// The largest file the log serves: an entry bundle of 256 entries of at most 8 KiB.
 const MAX_FETCH: usize = 256 * (2 + liancha_domain::transparency::MAX_ENTRY_BYTES);
 
 /// The one HTTP client (http:// and https://, the system's trusted roots): a log
 /// that stops answering fails the check after a minute instead of hanging it.
-pub fn http() -> &'static reqwest::Client {
+/// Redirects are not followed: a log is read at the address given (an `https://`
+/// log redirected to `http://` would lose what TLS gave).
+pub fn http() -> anyhow::Result<&'static reqwest::Client> {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .unwrap_or_default()
-    })
+    if let Some(c) = CLIENT.get() {
+        return Ok(c);
+    }
+    let c = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("无法建立 HTTPS 客户端（系统根证书）")?;
+    Ok(CLIENT.get_or_init(|| c))
 }
 
 /// Where the log is read: its base URL (`http://host/log`) or a directory laid
@@ -60,13 +69,19 @@ impl Source {
             }
             Source::Url(base) => {
                 let url = format!("{base}/{rel}");
-                let mut r = http()
+                let mut r = http()?
                     .get(&url)
                     .send()
                     .await
                     .with_context(|| format!("下载 {url}"))?;
                 if r.status() == reqwest::StatusCode::NOT_FOUND {
                     return Ok(None);
+                }
+                if r.status().is_redirection() {
+                    bail!(
+                        "下载 {url}：{}（日志须在给定地址，不跟随重定向）",
+                        r.status()
+                    );
                 }
                 if !r.status().is_success() {
                     bail!("下载 {url}：{}", r.status());
@@ -304,8 +319,21 @@ pub async fn check_record(log: &str, key: &str, record: &[u8]) -> anyhow::Result
 /// `liancha verify RECORD --bundle FILE`: the same, from a proof bundle (the
 /// entries it holds, each proven in the tree of its signed checkpoint), without
 /// fetching the log. A bundle cannot prove what is not in it: that is said.
-pub fn check_record_bundle(bundle: &[u8], key: &str, record: &[u8]) -> anyhow::Result<bool> {
+pub fn check_record_bundle(
+    bundle: &[u8],
+    key: &str,
+    witnesses: &[String],
+    record: &[u8],
+) -> anyhow::Result<bool> {
     let key = key_text(key)?;
+    let witnesses = witnesses
+        .iter()
+        .map(|w| {
+            Ok(liancha_domain::cosignature::WitnessKey::parse(&key_text(
+                w,
+            )?)?)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let record = liancha_draw::Record::parse(record).context("抽取记录无法读取")?;
     let bundle = match liancha_domain::log_proof::ProofBundle::parse(bundle) {
         Ok(b) => b,
@@ -324,8 +352,32 @@ pub fn check_record_bundle(bundle: &[u8], key: &str, record: &[u8]) -> anyhow::R
         cp.size(),
         entries.len()
     );
+    // Whom the checkpoint was shown to: a reader who trusts a witness knows the log
+    // showed everyone this tree, not one made for this bundle.
+    let mut held = true;
+    if !witnesses.is_empty() {
+        let (_, found) = liancha_domain::cosignature::cosignatures(
+            &key,
+            bundle.checkpoint.as_bytes(),
+            &witnesses,
+        )?;
+        for w in &witnesses {
+            match found.iter().find(|(name, _)| *name == w.name()) {
+                Some((name, time)) => println!(
+                    "证人 {name} 联署了该检查点（{}）。",
+                    liancha_draw::time::format_rfc3339_utc(*time as i64)
+                ),
+                None => {
+                    println!("不一致：证人 {} 没有联署该检查点。", w.name());
+                    held = false;
+                }
+            }
+        }
+    } else {
+        println!("（未指定 --witness：检查点的证人联署未核对。）");
+    }
     let indexed: Vec<(u64, &LogEntry)> = entries.iter().map(|(i, e)| (*i, e)).collect();
-    let held = report_record(&indexed, &record);
+    let held = report_record(&indexed, &record) && held;
     println!(
         "说明：证明包只含平台选出的条目，能证明它们在日志中，不能证明日志中没有同一任务的其他封存；要检查这一点，请用 --log 读取全部条目。"
     );
@@ -367,7 +419,9 @@ fn report_record(entries: &[(u64, &LogEntry)], record: &liancha_draw::Record) ->
         Some((d, false)) => {
             println!("  不一致：抽取记录的摘要 {record_digest} 与日志记下的 {d} 不同。")
         }
-        None => println!("  日志中尚无本方案的抽取条目。"),
+        None => println!(
+            "  不一致：日志中没有本方案的抽取条目（抽取记录只在抽取时产生，抽取与其日志条目同时写入）。"
+        ),
     }
     for c in &found.cancelled {
         let when = if c.after_draw {
@@ -460,6 +514,57 @@ pub fn key_text(key: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
+    /// A checkpoint whose SM3 line is not the SM3 root of its entries (signed by
+    /// the log, so only recomputing finds it) fails the entries check; the right
+    /// line passes.
+    #[tokio::test]
+    async fn a_wrong_sm3_root_is_found_by_recomputing() {
+        use liancha_domain::sm2_note::{Sm3Frontier, sm3_root_line};
+        use liancha_domain::transparency::{
+            Frontier, generate_key, push_bundle, sign_checkpoint_with, verify_checkpoint,
+        };
+        let (signer, verifier) = generate_key(&mut rand_core::OsRng, "t.example/log").unwrap();
+        let entries: Vec<Vec<u8>> = (0..3)
+            .map(|task| {
+                super::LogEntry {
+                    county: "532323".into(),
+                    at: "2026-12-06T00:00:00Z".into(),
+                    audit: None,
+                    event: liancha_domain::transparency::LogEvent::Published {
+                        task,
+                        plan_digest: "p".into(),
+                    },
+                }
+                .to_bytes()
+                .unwrap()
+            })
+            .collect();
+        let (mut tree, mut sm3, mut bundle) = (Frontier::default(), Sm3Frontier::default(), vec![]);
+        for e in &entries {
+            tree.append(e);
+            sm3.append(e);
+            push_bundle(&mut bundle, e);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(super::bundle_path(0, 3));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, &bundle).unwrap();
+        let src = super::Source::Dir(dir.path().to_path_buf());
+        for (root, holds) in [(sm3.root(), true), ([9u8; 32], false)] {
+            let note = sign_checkpoint_with(
+                &signer,
+                "t.example/log",
+                3,
+                tree.root(),
+                &sm3_root_line(&root),
+            )
+            .unwrap();
+            let cp = verify_checkpoint(&verifier, note.as_bytes()).unwrap();
+            let r = super::entries(&src, &cp).await.unwrap();
+            assert_eq!(r.is_ok(), holds, "{:?}", r.err());
+        }
+    }
+
     #[test]
     fn bundle_paths_are_c2sp() {
         assert_eq!(super::bundle_path(0, 256), "tile/entries/000");

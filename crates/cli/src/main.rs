@@ -129,6 +129,10 @@ enum Command {
         /// entries with their inclusion proofs, checked without the log.
         #[arg(long, requires = "log_key", conflicts_with = "log")]
         bundle: Option<PathBuf>,
+        /// With --bundle: a witness's public key (or a file holding it) whose
+        /// cosignature the bundle's checkpoint must carry; may be repeated.
+        #[arg(long, requires = "bundle")]
+        witness: Vec<String>,
         /// The log's verifier key, or a file holding it (with --log or --bundle).
         #[arg(long)]
         log_key: Option<String>,
@@ -488,6 +492,17 @@ fn held(ok: bool) -> ExitCode {
     }
 }
 
+/// A file of at most `limit` bytes, refused before it is read if larger.
+fn read_bounded(path: &std::path::Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("无法读取 {}", path.display()))?
+        .len();
+    if len > limit {
+        anyhow::bail!("{} 过大（{len} 字节，上限 {limit}）", path.display());
+    }
+    read_file(path)
+}
+
 fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))
 }
@@ -572,6 +587,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             strict_beacons,
             log,
             bundle,
+            witness,
             log_key,
         } => {
             if log_key.is_some() && log.is_none() && bundle.is_none() {
@@ -583,7 +599,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     log::check_record(&log, &key, &read_file(&record)?).await?
                 }
                 (_, Some(bundle), Some(key)) => {
-                    log::check_record_bundle(&read_file(&bundle)?, &key, &read_file(&record)?)?
+                    let bundle = read_bounded(&bundle, log::MAX_BUNDLE)?;
+                    log::check_record_bundle(&bundle, &key, &witness, &read_file(&record)?)?
                 }
                 _ => true,
             };

@@ -119,7 +119,7 @@ async fn round(o: &Options) -> anyhow::Result<bool> {
             bail!("--submit 需要日志的网址");
         };
         let url = format!("{base}/cosignature");
-        let r = crate::log::http()
+        let r = crate::log::http()?
             .post(&url)
             .body(cosigned)
             .send()

@@ -513,6 +513,21 @@ fn verify_checks_a_record_against_the_log() {
     );
     assert_eq!(bundle_check(other).status.code(), Some(1));
     let text = std::fs::read_to_string(path("b7.json")).unwrap();
+    // A bundle that leaves the draw entry out does not vouch for the record.
+    let mut undrawn: serde_json::Value = serde_json::from_str(&text).unwrap();
+    undrawn["entries"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| !e["entry"].as_str().unwrap().contains("task.drawn"));
+    std::fs::write(path("b7.json"), undrawn.to_string()).unwrap();
+    let o = bundle_check(&key);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("没有本方案的抽取条目"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::write(path("b7.json"), &text).unwrap();
     let mut b: serde_json::Value = serde_json::from_str(&text).unwrap();
     let first = b["entries"][0]["entry"]
         .as_str()

@@ -126,7 +126,8 @@ impl Sm2Verifier {
     /// known key; no line of it at all is [`LogError::Signature`] too.
     pub fn verify(&self, note: &[u8]) -> Result<(), LogError> {
         let note = std::str::from_utf8(note).map_err(|_| LogError::Checkpoint)?;
-        let (text, sigs) = note.split_once("\n\n").ok_or(LogError::Checkpoint)?;
+        // The signatures follow the last blank line (signed-note).
+        let (text, sigs) = note.rsplit_once("\n\n").ok_or(LogError::Checkpoint)?;
         let text = format!("{text}\n");
         let prefix = format!("— {} ", self.name);
         let mut found = false;
@@ -137,8 +138,12 @@ impl Sm2Verifier {
             let Ok(bytes) = BASE64.decode(b64) else {
                 continue;
             };
-            if bytes.len() != 4 + 64 || bytes[..4] != self.id {
+            if bytes.len() < 4 || bytes[..4] != self.id {
                 continue;
+            }
+            // This key's line must verify (C2SP: a known key's signature is checked).
+            if bytes.len() != 4 + 64 {
+                return Err(LogError::Signature);
             }
             let sig =
                 sm2::dsa::Signature::from_slice(&bytes[4..]).map_err(|_| LogError::Signature)?;

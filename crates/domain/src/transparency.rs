@@ -345,11 +345,15 @@ pub struct Cancelled {
 }
 
 impl RecordInLog {
+    /// Whether the log vouches for the record: sealed before every source, sealed
+    /// once, and the draw the log committed to is this record. A record exists only
+    /// from the draw, whose entry is written in the draw's own transaction, so a
+    /// missing draw entry (a bundle that left it out, say) does not hold.
     pub fn holds(&self) -> bool {
         self.sealed.is_some()
             && self.sources.iter().all(|s| s.2)
             && self.resealed.is_empty()
-            && self.drawn.as_ref().is_none_or(|d| d.1)
+            && self.drawn.as_ref().is_some_and(|d| d.1)
     }
 
     /// What the whole log (`entries`, from index 0 on) says of the record.
@@ -927,6 +931,14 @@ mod tests {
         assert!(!late.holds() && !late.sources[0].2);
         // Not in the log at all.
         assert!(!RecordInLog::find(&log, "p9", "x").holds());
+        // Sealed in time but no draw entry (a bundle that left it out): refused.
+        let undrawn: Vec<LogEntry> = log
+            .iter()
+            .filter(|e| e.kind() != "task.drawn")
+            .cloned()
+            .collect();
+        let found = RecordInLog::find(&undrawn, "p2", "r2");
+        assert!(found.sealed.is_some() && found.drawn.is_none() && !found.holds());
         // A task drawn and then cancelled is marked so.
         let mut redrawn = log.clone();
         redrawn.insert(

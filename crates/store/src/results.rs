@@ -888,13 +888,14 @@ impl County<'_> {
     /// Takes an entity off the list a confirmed proposal put it on (移出名单), with the
     /// reason: the removal is recorded beside the listing, and the entity's flag is
     /// cleared unless another confirmed listing on the same list still stands.
+    /// Returns whether the flag was cleared.
     pub async fn remove_credit_listing(
         &self,
         id: i64,
         reason: &str,
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let reason = crate::posted("移出理由", reason.trim(), liancha_domain::text::FREE_TEXT)
             .map_err(|e| e.on_field("reason"))?;
         if reason.is_empty() {
@@ -911,15 +912,16 @@ impl County<'_> {
             CreditList::Abnormal => "abnormal",
             CreditList::Blacklist => "blacklisted",
         };
-        let was = self
-            .entity(&prop.entity_id)
-            .await?
-            .map(|e| match prop.list {
-                CreditList::Abnormal => e.abnormal,
-                CreditList::Blacklist => e.blacklisted,
-            });
-        with_pool!(self, p => {
+        let cleared = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
+            // The entity's row first: removals and confirmations of its other listings
+            // wait for each other, so the count of listings still standing below is
+            // never one a concurrent decision has already changed.
+            self.query("UPDATE entities SET updated_at = updated_at WHERE county = $C AND id = $1")
+                .bind(&prop.entity_id).execute(&mut *tx).await?;
+            let was: Option<bool> = self
+                .query_scalar(&format!("SELECT {column} FROM entities WHERE county = $C AND id = $1"))
+                .bind(&prop.entity_id).fetch_optional(&mut *tx).await?;
             // Checked in the transaction that records the removal: a second click, or
             // a removal racing another, finds the row and changes nothing.
             let state: Option<String> = self
@@ -955,8 +957,9 @@ impl County<'_> {
                 entity: prop.entity_id.clone(), list: prop.list.code().to_string(),
             });
             tx.commit().await?;
+            cleared
         });
-        Ok(())
+        Ok(cleared)
     }
 
     /// Records a targeted inspection: no draw, but it counts toward the annual cap.

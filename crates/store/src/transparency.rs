@@ -339,24 +339,33 @@ impl Store {
     /// proof in the tree of the latest checkpoint, which comes with its witnesses'
     /// cosignatures. `None` if the log has none of the task's entries.
     pub async fn log_proof_bundle(&self, county: &str, task: i64) -> Result<Option<ProofBundle>> {
-        let Some(note) = self.log_checkpoint().await? else {
+        type Row = (i64, Option<i64>, Vec<u8>);
+        // The task's own entries, all of them (a draw's substitutions are bounded by
+        // its visits); then the county's cancellations, as many as a bundle holds.
+        let own: Vec<Row> = with_pool!(self, p => sqlx::query_as(
+            "SELECT idx, task_id, data FROM log_entries WHERE county = $1 AND task_id = $2 ORDER BY idx")
+            .bind(county).bind(task).fetch_all(p).await)?;
+        let Some(last) = own.last().map(|r| r.0) else {
+            return Ok(None);
+        };
+        let Some(note) = self.bundle_checkpoint(last as u64 + 1).await? else {
             return Ok(None);
         };
         let key = self.log_key().await?;
         let cp = liancha_domain::transparency::verify_checkpoint(&key.verifier, note.as_bytes())
             .map_err(StoreError::corrupt)?;
         let size = i64::try_from(cp.size()).map_err(StoreError::corrupt)?;
-        // Only entries the checkpoint covers: later ones are proven by a later one.
-        let rows: Vec<(i64, Option<i64>, Vec<u8>)> = with_pool!(self, p => sqlx::query_as(
-            "SELECT idx, task_id, data FROM log_entries WHERE county = $1 AND idx < $2 AND (task_id = $3 \
-             OR (kind IN ('task.cancelled', 'task.drawn') AND task_id IN \
-                 (SELECT task_id FROM log_entries WHERE county = $1 AND kind = 'task.cancelled'))) \
-             ORDER BY idx LIMIT $4")
-            .bind(county).bind(size).bind(task).bind(log_proof::MAX_ENTRIES as i64)
+        let room = log_proof::MAX_ENTRIES.saturating_sub(own.len()) as i64;
+        let cancelled: Vec<Row> = with_pool!(self, p => sqlx::query_as(
+            "SELECT idx, task_id, data FROM log_entries WHERE county = $1 AND idx < $2 AND task_id <> $3 \
+             AND kind IN ('task.cancelled', 'task.drawn') AND task_id IN \
+                 (SELECT task_id FROM log_entries WHERE county = $1 AND kind = 'task.cancelled') \
+             ORDER BY idx DESC LIMIT $4")
+            .bind(county).bind(size).bind(task).bind(room)
             .fetch_all(p).await)?;
-        if !rows.iter().any(|r| r.1 == Some(task)) {
-            return Ok(None);
-        }
+        let mut rows: Vec<Row> = own.into_iter().filter(|r| r.0 < size).collect();
+        rows.extend(cancelled);
+        rows.sort_by_key(|r| r.0);
         let tiles = Tiles::default();
         let mut entries = Vec::with_capacity(rows.len());
         for (idx, _, data) in rows {
@@ -389,6 +398,28 @@ impl Store {
             checkpoint: cosigned,
             entries,
         }))
+    }
+}
+
+impl Store {
+    /// The checkpoint a bundle proves against, with its size: the newest one a
+    /// witness has cosigned, if it covers the first `needed` entries (a reader who
+    /// trusts the witness then knows the log showed everyone this tree), else the
+    /// latest one. `None` while the log is empty.
+    async fn bundle_checkpoint(&self, needed: u64) -> Result<Option<String>> {
+        let cosigned = self
+            .log_witnesses()
+            .await?
+            .into_iter()
+            .filter_map(|w| w.latest.map(|(size, _)| size))
+            .filter(|size| *size >= needed)
+            .max();
+        if let Some(size) = cosigned
+            && let Some(note) = self.log_checkpoint_at(size).await?
+        {
+            return Ok(Some(note));
+        }
+        self.log_checkpoint().await
     }
 }
 
@@ -440,14 +471,18 @@ impl Store {
         let audited = self.county(office);
         let existing: Option<String> = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let existing: Option<String> = sqlx::query_scalar("SELECT verifier FROM log_witnesses WHERE name = $1")
-                .bind(key.name()).fetch_optional(&mut *tx).await?;
-            if existing.is_none() {
-                sqlx::query("INSERT INTO log_witnesses (name, verifier, added_at) VALUES ($1, $2, $3)")
-                    .bind(key.name()).bind(&encoded).bind(now).execute(&mut *tx).await?;
+            // Two registrations of one name at once: one inserts, the other finds it.
+            let added = sqlx::query("INSERT INTO log_witnesses (name, verifier, added_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO NOTHING")
+                .bind(key.name()).bind(&encoded).bind(now).execute(&mut *tx).await?;
+            let existing = if added.rows_affected() == 1 {
                 append_audit!(audited, &mut *tx, actor, now, Audit::new("log.add-witness", "log-witness", key.name())
                     .after(serde_json::json!({ "key": encoded })))?;
-            }
+                None
+            } else {
+                sqlx::query_scalar("SELECT verifier FROM log_witnesses WHERE name = $1")
+                    .bind(key.name()).fetch_optional(&mut *tx).await?
+            };
             tx.commit().await?;
             existing
         });

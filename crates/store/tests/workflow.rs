@@ -1197,10 +1197,11 @@ async fn whole_joint_task(store: &Store) {
         "移出理由",
     );
     assert!(mouding.entity(&first).await.unwrap().unwrap().abnormal);
-    mouding
+    let cleared = mouding
         .remove_credit_listing(listing, "已补报2025年度年报", &amr, now)
         .await
         .unwrap();
+    assert!(cleared, "its only listing");
     assert!(!mouding.entity(&first).await.unwrap().unwrap().abnormal);
     let removed = mouding.credit_proposal(listing).await.unwrap().unwrap();
     assert_eq!(removed.state, ProposalState::Confirmed);
@@ -1405,6 +1406,18 @@ async fn log_sm2(store: &Store) {
         }
     }
     assert_eq!(sm3_root_of(cp.extension()), Some(sm3.root()));
+    // The key cannot be swapped or dropped around the application.
+    for sql in [
+        "DELETE FROM log_sm2",
+        "UPDATE log_sm2 SET verifier = 'x'",
+        "UPDATE log_sm2 SET signer = 'x'",
+    ] {
+        let r = match store.pool() {
+            liancha_store::Pool::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            liancha_store::Pool::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        };
+        assert!(r.unwrap_err().to_string().contains("append-only"), "{sql}");
+    }
 }
 
 /// Runs statements as a database administrator could, triggers and all.

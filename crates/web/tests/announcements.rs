@@ -563,6 +563,38 @@ async fn witnesses_cosign(srv: &common::Server, key: &str, note: &[u8]) {
         page.contains("chuxiong-notary") && page.contains(&format!("第 {size} 条时的检查点")),
         "{page}"
     );
+    // A proof bundle now proves against the cosigned checkpoint, which carries the
+    // cosignature a reader can check.
+    let sealed = liancha_store::testing::mouding_county(&store)
+        .await
+        .tasks(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.committed_at.is_some())
+        .unwrap();
+    let bundle = srv
+        .http
+        .get(format!(
+            "{}/public/tasks/{}/log-proof.json",
+            srv.base, sealed.id
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let bundle = liancha_domain::log_proof::ProofBundle::parse(&bundle).unwrap();
+    let (cp, found) = liancha_domain::cosignature::cosignatures(
+        key,
+        bundle.checkpoint.as_bytes(),
+        &[notary.public()],
+    )
+    .unwrap();
+    assert_eq!(cp.size(), size);
+    assert_eq!(found, vec![("chuxiong-notary".to_string(), when)]);
+    bundle.check(key.trim()).unwrap();
 }
 
 #[tokio::test]

@@ -11,3 +11,12 @@ CREATE TABLE log_sm2 (
     frontier BYTEA NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
+
+-- The key stays: only the frontier moves on with each append.
+CREATE TRIGGER log_sm2_no_delete BEFORE DELETE ON log_sm2
+FOR EACH ROW EXECUTE FUNCTION transparency_log_append_only();
+CREATE TRIGGER log_sm2_key_kept BEFORE UPDATE ON log_sm2
+FOR EACH ROW WHEN (NEW.signer IS DISTINCT FROM OLD.signer OR NEW.verifier IS DISTINCT FROM OLD.verifier
+    OR NEW.since IS DISTINCT FROM OLD.since OR NEW.id IS DISTINCT FROM OLD.id
+    OR NEW.created_at IS DISTINCT FROM OLD.created_at)
+EXECUTE FUNCTION transparency_log_append_only();

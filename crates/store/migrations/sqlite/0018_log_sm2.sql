@@ -11,3 +11,11 @@ CREATE TABLE log_sm2 (
     frontier BLOB NOT NULL,
     created_at TIMESTAMP NOT NULL
 );
+
+-- The key stays: only the frontier moves on with each append.
+CREATE TRIGGER log_sm2_no_delete BEFORE DELETE ON log_sm2
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER log_sm2_key_kept BEFORE UPDATE ON log_sm2
+WHEN NEW.signer IS NOT OLD.signer OR NEW.verifier IS NOT OLD.verifier OR NEW.since IS NOT OLD.since
+    OR NEW.id IS NOT OLD.id OR NEW.created_at IS NOT OLD.created_at
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;

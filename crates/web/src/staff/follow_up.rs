@@ -281,7 +281,10 @@ pub async fn remove_credit_listing(
         .remove_credit_listing(&ctx, id, &f.reason, ticked(&f.confirm))
         .await
     {
-        Ok(()) => Ok(see_other("/staff/follow-ups?done=credit-removed".into())),
+        Ok(true) => Ok(see_other("/staff/follow-ups?done=credit-removed".into())),
+        Ok(false) => Ok(see_other(
+            "/staff/follow-ups?done=credit-removed-kept".into(),
+        )),
         Err(e) => {
             let values = FollowUpForm {
                 note: f.reason.clone(),

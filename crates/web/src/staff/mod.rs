@@ -175,7 +175,10 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "follow-up" => "后续处置已更新。",
         "credit" => "信用名单建议已处理。",
         "log-witness" => "证人已登记：此后接受其联署。",
-        "credit-removed" => "已移出名单，主体的信用标记随即更新，并已记入透明日志。",
+        "credit-removed" => "已移出名单，该主体的名单标记已取消，并已记入透明日志。",
+        "credit-removed-kept" => {
+            "已移出该项列入，并已记入透明日志；该主体另有同类列入仍然有效，名单标记保留。"
+        }
         "targeted" => "定向检查已登记。",
         "user" => "账号已创建，首次登录须修改密码。",
         "user-updated" => "账号状态已更新。",
