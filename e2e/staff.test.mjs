@@ -880,6 +880,23 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await context.close();
   });
 
+  step('the amr admin takes the entity off the list again (移出名单), and the public sees it', async () => {
+    const { page } = sessions.get('amr-admin');
+    await page.goto('/staff/follow-ups#credit');
+    const proposal = () => tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity });
+    await proposal().getByText('移出名单…').click();
+    await proposal().locator('input[name=reason]').fill('已补报年度报告，经核实');
+    await confirmAndSubmit(page, '确认移出');
+    await assertText(page.getByRole('status'), '已移出名单');
+    await assertText(proposal(), '已移出名单');
+    await assertText(proposal(), '已补报年度报告，经核实');
+    assert.equal(await proposal().getByText('移出名单…').count(), 0, 'no second removal offered');
+    await page.goto(`/c/532323/entities/${unreachable.entity}`);
+    await assertText(page.locator('dt:text-is("经营异常名录") + dd'), '未列入');
+    await page.goto('/public/log');
+    await assertText(tableAfter(page, '条目'), '移出信用名单');
+  });
+
   step('oversight reads the task and its log but cannot change it', async () => {
     const page = await signIn('duchashi');
     await page.goto('/staff/tasks');
