@@ -86,14 +86,7 @@ impl App {
         note: &str,
         confirmed: bool,
     ) -> Result<()> {
-        let proposal = self
-            .county(ctx)
-            .credit_proposal(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("信用名单建议 {id}")))?;
-        ctx.require(&Action::ManageFollowUp {
-            department: &proposal.department,
-        })?;
+        self.credit_proposal_to_manage(ctx, id).await?;
         if confirm {
             ctx.require_confirmed(confirmed, "列入名单将改变该主体的信用标记和风险分类")?;
         }
@@ -114,14 +107,7 @@ impl App {
         reason: &str,
         confirmed: bool,
     ) -> Result<bool> {
-        let proposal = self
-            .county(ctx)
-            .credit_proposal(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("信用名单建议 {id}")))?;
-        ctx.require(&Action::ManageFollowUp {
-            department: &proposal.department,
-        })?;
+        self.credit_proposal_to_manage(ctx, id).await?;
         ctx.require_confirmed(
             confirmed,
             "移出记入透明日志，该主体的名单标记随之取消（另有同类列入仍有效的除外）",
@@ -130,5 +116,22 @@ impl App {
             .county(ctx)
             .remove_credit_listing(id, reason, &ctx.actor(), ctx.now)
             .await?)
+    }
+
+    /// A credit proposal, if the principal's department is the one responsible.
+    async fn credit_proposal_to_manage(
+        &self,
+        ctx: &Context,
+        id: i64,
+    ) -> Result<liancha_store::results::CreditProposal> {
+        let proposal = self
+            .county(ctx)
+            .credit_proposal(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("信用名单建议 {id}")))?;
+        ctx.require(&Action::ManageFollowUp {
+            department: &proposal.department,
+        })?;
+        Ok(proposal)
     }
 }
