@@ -454,59 +454,43 @@ fn verify_checks_a_record_against_the_log() {
         &path("r7.json"),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = liancha(&[
-        "verify",
-        &path("r7.json"),
-        "--log",
-        &path("log"),
-        "--log-key",
-        &key,
-    ]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    let out = stdout(&o);
+    // Record 7 checked against `--log DIR` or `--bundle FILE` with a key.
+    let check = |how: &str, source: &str, key: &str| {
+        liancha(&[
+            "verify",
+            &path("r7.json"),
+            how,
+            &path(source),
+            "--log-key",
+            key,
+        ])
+    };
+    // What a check that held says of record 7, from the whole log or a bundle.
+    let held = |o: &Output| {
+        assert!(o.status.success(), "{}{}", stdout(o), stderr(o));
+        let out = stdout(o);
+        assert!(out.contains("封存早于其最早揭示时间"), "{out}");
+        assert!(
+            out.contains("抽取记录与日志在抽取时记下的摘要一致"),
+            "{out}"
+        );
+        assert!(out.contains("同县已取消的任务 6"), "{out}");
+        out
+    };
+    let out = held(&check("--log", "log", &key));
     assert!(out.contains("方案封存记入日志第"), "{out}");
-    assert!(out.contains("封存早于其最早揭示时间"), "{out}");
-    assert!(
-        out.contains("抽取记录与日志在抽取时记下的摘要一致"),
-        "{out}"
-    );
-    assert!(out.contains("同县已取消的任务 6"), "{out}");
 
     let other = "liancha.local/log+a9ef5998+AVhmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZm";
-    let o = liancha(&[
-        "verify",
-        &path("r7.json"),
-        "--log",
-        &path("log"),
-        "--log-key",
-        other,
-    ]);
+    let o = check("--log", "log", other);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
 
     // The same from a proof bundle, without the log; what a bundle cannot show is
     // said. A bundle whose entry was changed, or checked with another key, fails.
     let o = liancha(&["--db", &db, "log", "bundle", "7", &path("b7.json")]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let bundle_check = |key: &str| {
-        liancha(&[
-            "verify",
-            &path("r7.json"),
-            "--bundle",
-            &path("b7.json"),
-            "--log-key",
-            key,
-        ])
-    };
-    let o = bundle_check(&key);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    let out = stdout(&o);
+    let bundle_check = |key: &str| check("--bundle", "b7.json", key);
+    let out = held(&bundle_check(&key));
     assert!(out.contains("均经包含证明"), "{out}");
-    assert!(out.contains("封存早于其最早揭示时间"), "{out}");
-    assert!(
-        out.contains("抽取记录与日志在抽取时记下的摘要一致"),
-        "{out}"
-    );
-    assert!(out.contains("同县已取消的任务 6"), "{out}");
     assert!(
         out.contains("不能证明日志中没有同一任务的其他封存"),
         "{out}"
@@ -542,14 +526,7 @@ fn verify_checks_a_record_against_the_log() {
     assert_eq!(o.status.code(), Some(1), "a key without a log or bundle");
 
     change_an_entry(&dir.path().join("log"));
-    let o = liancha(&[
-        "verify",
-        &path("r7.json"),
-        "--log",
-        &path("log"),
-        "--log-key",
-        &key,
-    ]);
+    let o = check("--log", "log", &key);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stdout(&o).contains("不一致"), "{}", stdout(&o));
     // A task never drawn has no record.
