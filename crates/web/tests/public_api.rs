@@ -1059,7 +1059,7 @@ async fn openapi_lists_every_path_and_docs_work_offline(engine: Engine) {
     };
     assert!(
         csp.contains(&format!("style-src 'self' 'sha256-{hash}';")),
-        "update DOCS_CSP in api.rs for the logo style {logo_style:?}: {csp}"
+        "update DOCS_CSP in api/docs.rs for the logo style {logo_style:?}: {csp}"
     );
     // Everywhere else, the site's strict policy.
     let api = srv.fetch("/api/v1/items").await;
