@@ -268,6 +268,11 @@ impl App {
                 names.insert(Ref::Department(d.code), d.name);
             }
         }
+        if wanted.iter().any(|r| matches!(r, Ref::Township(_))) {
+            for t in county.townships().await? {
+                names.insert(Ref::Township(t.code), t.name);
+            }
+        }
         if wanted.iter().any(|r| matches!(r, Ref::Item(_))) {
             for i in county.items(false).await? {
                 names.insert(Ref::Item(i.code), i.name);

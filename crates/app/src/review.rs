@@ -39,6 +39,10 @@ pub struct VisitView {
     /// to household entering paper forms or reviewing.
     pub previous: Option<(String, String)>,
     pub next: Option<(String, String)>,
+    /// For whoever enters results: the next visit after this one (from the first
+    /// again past the last) whose results are still to be entered, when it is not
+    /// simply [`next`](Self::next).
+    pub next_open: Option<(String, String)>,
 }
 
 /// The items whose results `ctx`'s principal enters on a visit of `task`: every item
@@ -203,7 +207,7 @@ impl App {
         let here = access.visit.draw_order;
         let team = access.visit.team_no;
         let inspector = ctx.principal.role == Role::Inspector;
-        let around: Vec<(i32, String, String)> = self
+        let around: Vec<(i32, String, String, VisitState)> = self
             .county(ctx)
             .visits(id)
             .await?
@@ -213,18 +217,31 @@ impl App {
                     && v.state != VisitState::Replaced
                     && (!inspector || v.team_no == team)
             })
-            .map(|v| (v.draw_order, v.entity_id, v.entity_name))
+            .map(|v| (v.draw_order, v.entity_id, v.entity_name, v.state))
             .collect();
         let previous = around
             .iter()
             .filter(|(o, ..)| *o < here)
             .max_by_key(|(o, ..)| *o)
-            .map(|(_, e, n)| (e.clone(), n.clone()));
+            .map(|(_, e, n, _)| (e.clone(), n.clone()));
         let next = around
             .iter()
             .filter(|(o, ..)| *o > here)
             .min_by_key(|(o, ..)| *o)
-            .map(|(_, e, n)| (e.clone(), n.clone()));
+            .map(|(_, e, n, _)| (e.clone(), n.clone()));
+        let next_open = if drawn && may_record {
+            around
+                .iter()
+                .filter(|(o, .., state)| {
+                    *o != here && matches!(state, VisitState::Pending | VisitState::Returned)
+                })
+                // After this one first, then from the start again.
+                .min_by_key(|(o, ..)| (*o < here, *o))
+                .map(|(_, e, n, _)| (e.clone(), n.clone()))
+                .filter(|open| Some(open) != next.as_ref())
+        } else {
+            None
+        };
         Ok(VisitView {
             access,
             entry_items,
@@ -233,6 +250,7 @@ impl App {
             review_department,
             previous,
             next,
+            next_open,
         })
     }
 

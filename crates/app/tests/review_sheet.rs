@@ -138,6 +138,17 @@ async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
         .await
         .unwrap();
     assert!(last.next.is_none());
+    // The next household still to enter skips the submitted ones, and starts from the
+    // first again past the last; it is not repeated when it is simply the next.
+    assert_eq!(first.next.map(|p| p.0), Some(assigned[1].clone()));
+    assert_eq!(first.next_open.map(|p| p.0), Some(assigned[2].clone()));
+    assert_eq!(
+        view.next_open, None,
+        "visit 2 is both the next and the next open"
+    );
+    if assigned.len() > 3 {
+        assert_eq!(last.next_open.map(|p| p.0), Some(assigned[2].clone()));
+    }
 
     // Returned from the sheet: the filters follow.
     app.return_visit(&amr, id, &assigned[1], "请补充整改期限")

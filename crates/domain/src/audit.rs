@@ -14,10 +14,11 @@ use crate::attachment::AttachmentPurpose;
 use crate::auth::Role;
 use crate::labelled_enum;
 use crate::labels::{Domain, InspectionMethod};
+use crate::labels::{EntityType, RiskClass};
 use crate::org::Level;
 use crate::workflow::{
     CreditList, ExclusionReason, FollowUpKind, FollowUpState, ProposalState, ResultCategory,
-    TargetedSource, TaskMode, TaskState, VisitState,
+    TargetedSource, TaskMode, TaskState, VisitState, WitnessRole,
 };
 
 labelled_enum! {
@@ -180,6 +181,7 @@ pub enum Ref {
     Inspector(String),
     Entity(String),
     Item(String),
+    Township(String),
 }
 
 /// One field of an entry: what it was and what it became (`None`: not there).
@@ -200,6 +202,15 @@ enum Kind {
     Label(fn(&str) -> Option<&'static str>),
     /// Codes joined by commas.
     Codes(fn(&str) -> Option<&'static str>),
+    /// An instant (RFC 3339), shown in Beijing time to the second: deadlines and
+    /// reveal times are enforced to the second.
+    Time,
+    /// An object whose keys are codes and whose values are counts (exclusions).
+    Counted(fn(&str) -> Option<&'static str>),
+    /// A task's quota rule: `{kind, values}`.
+    Quota,
+    /// A task's scope: lists of townships, types, classes, sections, tags.
+    Scope,
 }
 
 fn state_label(c: &str) -> Option<&'static str> {
@@ -214,6 +225,16 @@ fn state_label(c: &str) -> Option<&'static str> {
 /// object with the methods and findings (after); both read through this.
 fn category_label(c: &str) -> Option<&'static str> {
     ResultCategory::from_code(c).map(ResultCategory::label)
+}
+
+fn exclusion_label(c: &str) -> Option<&'static str> {
+    ExclusionReason::from_code(c).map(ExclusionReason::label)
+}
+
+fn role_label(c: &str) -> Option<&'static str> {
+    Role::from_code(c)
+        .map(Role::label)
+        .or_else(|| WitnessRole::from_code(c).map(WitnessRole::label))
 }
 
 fn kind_label(c: &str) -> Option<&'static str> {
@@ -236,7 +257,7 @@ fn key(k: &str) -> (&str, Kind) {
         "results" => ("检查结果", ByItem),
         "state" => ("状态", Label(state_label)),
         "domain" => ("领域", Label(|c| Domain::from_code(c).map(Domain::label))),
-        "role" => ("角色", Label(|c| Role::from_code(c).map(Role::label))),
+        "role" => ("角色", Label(role_label)),
         "mode" => (
             "方式",
             Label(|c| TaskMode::from_code(c).map(TaskMode::label)),
@@ -264,8 +285,8 @@ fn key(k: &str) -> (&str, Kind) {
         "name" => ("名称", Plain),
         "year" => ("年度", Plain),
         "month" => ("月份", Plain),
-        "scope" => ("检查范围", Plain),
-        "quotas" => ("抽取数量", Plain),
+        "scope" => ("检查范围", Scope),
+        "quotas" => ("抽取数量", Quota),
         "campaign" => ("专项整治", Plain),
         "team" => ("检查组", Plain),
         "team_count" => ("检查组数", Plain),
@@ -280,9 +301,9 @@ fn key(k: &str) -> (&str, Kind) {
         "due_on" => ("办理期限", Plain),
         "rule" => ("替补规则", Plain),
         "plan_digest" => ("方案摘要", Plain),
-        "committed_at" => ("封存时间", Plain),
+        "committed_at" => ("封存时间", Time),
         "population" => ("抽取总体", Plain),
-        "excluded" => ("排除", Plain),
+        "excluded" => ("排除", Counted(exclusion_label)),
         "inspectors" => ("检查人员数", Plain),
         "conflicts" => ("回避关系", Plain),
         "sources" => ("随机源", Plain),
@@ -297,7 +318,7 @@ fn key(k: &str) -> (&str, Kind) {
         "abnormal" => ("经营异常名录", Plain),
         "blacklisted" => ("严重违法失信名单", Plain),
         "organisation" => ("单位", Plain),
-        "township" => ("乡镇", Plain),
+        "township" => ("乡镇", Name(Ref::Township)),
         "announce_selection" => ("抽取后即公布抽中对象", Plain),
         "entries" => ("计划任务数", Plain),
         "rows" => ("行数", Plain),
@@ -317,7 +338,7 @@ fn key(k: &str) -> (&str, Kind) {
         "recuse_same_township" => ("同乡镇回避", Plain),
         "id" => ("编号", Plain),
         "text" => ("内容", Plain),
-        "not_before" => ("最早揭示", Plain),
+        "not_before" => ("最早揭示", Time),
         _ => (k, Plain),
     }
 }
@@ -343,7 +364,15 @@ fn show(v: &Value, kind: Kind, names: Names<'_>) -> String {
             .map(|c| label(c).unwrap_or(c))
             .collect::<Vec<_>>()
             .join("、"),
+        (Value::String(s), Kind::Time) => beijing(s).unwrap_or_else(|| s.clone()),
         (Value::String(s), _) => s.clone(),
+        (Value::Object(o), Kind::Quota) => quota(o).unwrap_or_else(|| show(v, Kind::Plain, names)),
+        (Value::Object(o), Kind::Scope) => scope(o, names),
+        (Value::Object(o), Kind::Counted(label)) if !o.is_empty() => o
+            .iter()
+            .map(|(c, n)| format!("{} {}", label(c).unwrap_or(c), show(n, Kind::Plain, names)))
+            .collect::<Vec<_>>()
+            .join("，"),
         (Value::Array(a), _) if a.is_empty() => "（无）".into(),
         (Value::Array(a), _) => a
             .iter()
@@ -372,6 +401,114 @@ fn show(v: &Value, kind: Kind, names: Names<'_>) -> String {
             })
             .collect::<Vec<_>>()
             .join("，"),
+    }
+}
+
+/// `2026-11-19T02:00:00Z` as `2026-11-19 10:00:00` (Beijing time).
+fn beijing(s: &str) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc3339(s).ok()?;
+    Some(
+        t.with_timezone(&crate::calendar::china())
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+    )
+}
+
+/// A task's quota rule: by the rule book, or per risk class A–D a ratio (basis
+/// points) or a count.
+fn quota(o: &serde_json::Map<String, Value>) -> Option<String> {
+    let per_class = |unit: fn(u64) -> String| -> Option<String> {
+        let values = o.get("values")?.as_array()?;
+        let shown: Option<Vec<String>> = values
+            .iter()
+            .zip(RiskClass::ALL)
+            .map(|(v, c)| Some(format!("{} {}", c.label(), unit(v.as_u64()?))))
+            .collect();
+        Some(shown?.join("、"))
+    };
+    match o.get("kind")?.as_str()? {
+        "rule-book" => Some("按实施细则的比例".into()),
+        "ratio-bp" => Some(format!(
+            "按比例：{}",
+            per_class(|bp| format!("{}.{:02}%", bp / 100, bp % 100))?
+        )),
+        "count" => Some(format!("按数量：{}", per_class(|n| format!("{n} 户"))?)),
+        _ => None,
+    }
+}
+
+/// A task's scope: what it narrows the directory to, or the whole county.
+fn scope(o: &serde_json::Map<String, Value>, names: Names<'_>) -> String {
+    let list = |key: &str| -> Vec<String> {
+        o.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut parts = Vec::new();
+    let mut part = |label: &str, shown: Vec<String>| {
+        if !shown.is_empty() {
+            parts.push(format!("{label}：{}", shown.join("、")));
+        }
+    };
+    part(
+        "乡镇",
+        list("townships")
+            .into_iter()
+            .map(|c| show(&Value::String(c), Kind::Name(Ref::Township), names))
+            .collect(),
+    );
+    part(
+        "主体类型",
+        list("entity_types")
+            .into_iter()
+            .map(|c| EntityType::from_code(&c).map_or(c, |t| t.label().to_string()))
+            .collect(),
+    );
+    part(
+        "风险等级",
+        list("risk_classes")
+            .into_iter()
+            .map(|c| RiskClass::from_code(&c).map_or(c, |r| r.label().to_string()))
+            .collect(),
+    );
+    part(
+        "行业门类",
+        list("industry_sections")
+            .into_iter()
+            .map(|c| {
+                let name = c.chars().next().and_then(crate::industry::section_name);
+                match name {
+                    Some(n) if c.len() == 1 => format!("{c} {n}"),
+                    _ => c,
+                }
+            })
+            .collect(),
+    );
+    part("标签", list("tags"));
+    // Keys this reading does not know are shown as stored, never hidden.
+    for (k, v) in o {
+        if ![
+            "townships",
+            "entity_types",
+            "risk_classes",
+            "industry_sections",
+            "tags",
+        ]
+        .contains(&k.as_str())
+            && !is_blank(v)
+        {
+            part(k, vec![show(v, Kind::Plain, names)]);
+        }
+    }
+    if parts.is_empty() {
+        "全部（不限范围）".into()
+    } else {
+        parts.join("；")
     }
 }
 
@@ -453,6 +590,7 @@ mod tests {
             Ref::Inspector(c) if c == "I-7" => Some("张三".into()),
             Ref::Entity(c) if c == "E-1" => Some("牟定县某某商店".into()),
             Ref::Item(c) if c == "SC-001" => Some("营业执照公示情况检查".into()),
+            Ref::Township(c) if c == "532323100" => Some("共和镇".into()),
             _ => None,
         }
     }
@@ -489,12 +627,25 @@ mod tests {
     fn every_action_the_store_writes_is_labelled() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut found = BTreeSet::new();
-        for dir in ["store/src", "app/src", "web/src", "cli/src"] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let Ok(text) = std::fs::read_to_string(e.path()) else {
+        // Modules split into directories are read too.
+        let mut files = Vec::new();
+        let mut dirs: Vec<_> = ["store/src", "app/src", "web/src", "cli/src"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect();
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    dirs.push(e.path());
+                } else {
+                    files.push(e.path());
+                }
+            }
+        }
+        assert!(files.len() > 40, "read only {files:?}");
+        {
+            for path in files {
+                let Ok(text) = std::fs::read_to_string(path) else {
                     continue;
                 };
                 for line in text.lines() {
@@ -634,5 +785,69 @@ mod tests {
         let c = changes(None, parse_value(Some("not json")).as_ref(), &names);
         assert_eq!(c[0].after.as_deref(), Some("not json"));
         assert!(changes(None, None, &names).is_empty());
+    }
+
+    /// What a sealing and a new task write reads in Chinese and Beijing time: no
+    /// stored code, key or UTC instant reaches the page.
+    #[test]
+    fn a_task_reads_without_codes_or_utc() {
+        let created = json!({
+            "quotas": {"kind": "count", "values": [1, 2, 3, 2]},
+            "scope": {"townships": ["532323100"], "entity_types": [], "risk_classes": ["C", "D"],
+                      "industry_sections": ["F"], "tags": []},
+        });
+        let c = changes(None, Some(&created), &names);
+        let shown: Vec<String> = c
+            .iter()
+            .map(|c| format!("{}={}", c.field, c.after.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "抽取数量=按数量：A类 1 户、B类 2 户、C类 3 户、D类 2 户",
+                "检查范围=乡镇：共和镇（532323100）；风险等级：C类、D类；行业门类：F 批发和零售业",
+            ]
+        );
+        let ratio = json!({"quotas": {"kind": "ratio-bp", "values": [100, 250, 1000, 5]},
+                           "scope": {"townships": [], "tags": []}});
+        let c = changes(None, Some(&ratio), &names);
+        assert_eq!(
+            c[0].after.as_deref(),
+            Some("按比例：A类 1.00%、B类 2.50%、C类 10.00%、D类 0.05%")
+        );
+        assert_eq!(c[1].after.as_deref(), Some("全部（不限范围）"));
+        let rule_book = json!({"quotas": {"kind": "rule-book"}});
+        assert_eq!(
+            changes(None, Some(&rule_book), &names)[0].after.as_deref(),
+            Some("按实施细则的比例")
+        );
+        let sealed = json!({
+            "committed_at": "2026-11-19T02:00:00Z",
+            "excluded": {"not-active": 809, "open-task": 8},
+            "sources": [{"text": "公证员现场掷骰", "not_before": "2026-12-06T16:30:05Z"}],
+            "role": "notary",
+        });
+        let c = changes(None, Some(&sealed), &names);
+        let get = |f: &str| {
+            c.iter()
+                .find(|c| c.field == f)
+                .and_then(|c| c.after.clone())
+                .unwrap()
+        };
+        assert_eq!(get("封存时间"), "2026-11-19 10:00:00");
+        // Past midnight in Beijing: the date moves on too.
+        assert!(
+            get("随机源").contains("最早揭示：2026-12-07 00:30:05"),
+            "{}",
+            get("随机源")
+        );
+        assert!(!get("排除").contains("not-active"), "{}", get("排除"));
+        assert!(get("排除").contains(" 809"), "{}", get("排除"));
+        assert_eq!(get("角色"), "公证员");
+        // Unknown shapes are still shown as stored.
+        let odd = json!({"quotas": {"kind": "new-kind"}, "scope": {"zone": "x"}});
+        let c = changes(None, Some(&odd), &names);
+        assert!(c[0].after.as_deref().unwrap().contains("new-kind"));
+        assert_eq!(c[1].after.as_deref(), Some("zone：x"));
     }
 }

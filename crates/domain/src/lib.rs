@@ -6,6 +6,7 @@ pub mod audit_chain;
 pub mod auth;
 pub mod calendar;
 pub mod cosignature;
+pub mod figures;
 pub mod follow_up;
 pub mod industry;
 pub mod labels;

@@ -33,19 +33,11 @@ pub struct Figures {
 impl Figures {
     /// Coverage in basis points of `population`.
     pub fn coverage_bp(&self, population: i64) -> i64 {
-        if population == 0 {
-            0
-        } else {
-            self.inspected * 10_000 / population
-        }
+        liancha_domain::figures::basis_points(self.inspected, population)
     }
     /// Share of inspected entities with problems, in basis points.
     pub fn problem_bp(&self) -> i64 {
-        if self.inspected == 0 {
-            0
-        } else {
-            self.with_problems * 10_000 / self.inspected
-        }
+        liancha_domain::figures::basis_points(self.with_problems, self.inspected)
     }
     /// Joint tasks, cancelled ones left out: a cancelled task inspected nothing.
     pub fn tasks(&self) -> i64 {

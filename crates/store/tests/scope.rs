@@ -243,7 +243,7 @@ fn county_tables_are_reached_through_the_handle() {
         while let Some(i) = src[at..].find("sqlx::query") {
             let start = at + i;
             at = start + 1;
-            let text = call_text(&src, start);
+            let text = call_text(src, start);
             let mut sql = text.to_string();
             // A statement built at run time: follow the variable to where it is made.
             if let Some(var) = dynamic_var(text) {

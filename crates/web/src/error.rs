@@ -104,23 +104,86 @@ impl IntoResponse for WebError {
                 )
             }
         };
-        let page = crate::pages::ErrorPage {
-            portal: None,
-            status: status.as_u16(),
-            message,
-            back,
-        };
-        let body = askama::Template::render(&page).unwrap_or_else(|_| "错误".into());
-        let mut response = (status, Html(body)).into_response();
-        // Kept so that a staff request's refusal can be said again inside the
-        // workbench (`staff_layout`), where the error arose.
-        response.extensions_mut().insert(page);
+        let mut response = error_page(status, message, back);
         if let Some(seconds) = retry {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
+    }
+}
+
+/// The page that says why, under the portal's layout (the workbench's, through
+/// `staff_layout`, for a signed-in user).
+fn error_page(status: StatusCode, message: String, back: Option<String>) -> Response {
+    let page = crate::pages::ErrorPage {
+        portal: None,
+        status: status.as_u16(),
+        message,
+        back,
+    };
+    let body = askama::Template::render(&page).unwrap_or_else(|_| "错误".into());
+    let mut response = (status, Html(body)).into_response();
+    // Kept so that a staff request's refusal can be said again inside the
+    // workbench (`staff_layout`), where the error arose.
+    response.extensions_mut().insert(page);
+    response
+}
+
+/// What the framework says in English when a request cannot even be read (a task
+/// number that is not a number, a query or form field of the wrong type, a body of
+/// the wrong kind), said in Chinese on a page. A plain-text refusal already in
+/// Chinese keeps its words and gets the page around them. The open-data API and the
+/// log's machine endpoints answer for themselves.
+pub async fn plain_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/log/") {
+        return next.run(req).await;
+    }
+    let response = next.run(req).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    // A rejection's text is a line or two; anything longer is not one of them.
+    let text = match axum::body::to_bytes(response.into_body(), 16 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => String::new(),
+    };
+    let message = if !text.is_ascii() && !text.trim().is_empty() {
+        text.trim().to_string()
+    } else {
+        rejection_message(status).to_string()
+    };
+    error_page(status, message, None)
+}
+
+fn rejection_message(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => {
+            "地址或参数的格式不正确（如编号应为数字、日期应为 2026-03-01 的形式），未作任何更改。请返回上一页重试。"
+        }
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "不能以这种方式访问此地址，未作任何更改。请从页面上的链接或按钮进入。"
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "提交的内容超过上限，未作任何更改。",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "提交的表单格式不正确，未作任何更改。请返回页面重新提交。"
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            "表单内容不完整或格式不正确，未作任何更改。请返回页面检查后重新提交。"
+        }
+        StatusCode::NOT_FOUND => "页面不存在",
+        _ => "请求未能完成，未作任何更改。",
     }
 }
 
@@ -224,5 +287,63 @@ mod tests {
             .await
             .expect("body");
         String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    /// The framework's English refusals become a page in Chinese; a Chinese one keeps
+    /// its words; the API's JSON and a success are left alone.
+    #[tokio::test]
+    async fn rejections_are_said_in_chinese() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+        let app =
+            axum::Router::new()
+                .route(
+                    "/staff/tasks/{id}",
+                    get(
+                        |axum::extract::Path(id): axum::extract::Path<i64>| async move {
+                            id.to_string()
+                        },
+                    ),
+                )
+                .route(
+                    "/api/v1/tasks/{id}",
+                    get(
+                        |axum::extract::Path(id): axum::extract::Path<i64>| async move {
+                            id.to_string()
+                        },
+                    ),
+                )
+                .route(
+                    "/upload",
+                    get(|| async {
+                        (StatusCode::PAYLOAD_TOO_LARGE, "上传内容超过 20 MB 的上限")
+                    }),
+                )
+                .layer(axum::middleware::from_fn(plain_rejections));
+        let get = |uri: &'static str| {
+            let app = app.clone();
+            async move {
+                app.oneshot(
+                    axum::http::Request::get(uri)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let r = get("/staff/tasks/abc").await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(r.extensions().get::<crate::pages::ErrorPage>().is_some());
+        let page = body(r).await;
+        assert!(page.contains("地址或参数的格式不正确"), "{page}");
+        assert!(!page.contains("Invalid URL"), "{page}");
+        let r = get("/upload").await;
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body(r).await.contains("上传内容超过 20 MB 的上限"));
+        // Left alone: the API (its own answers) and what succeeded.
+        let r = get("/api/v1/tasks/abc").await;
+        assert!(body(r).await.contains("Invalid URL"));
+        assert_eq!(body(get("/staff/tasks/7").await).await, "7");
     }
 }

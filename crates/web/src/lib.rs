@@ -443,6 +443,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::routes())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(error::plain_rejections))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::staff_layout,

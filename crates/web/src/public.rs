@@ -720,7 +720,7 @@ struct StatsPage {
 impl StatsPage {
     /// Askama passes arguments by reference.
     fn share(&self, part: &i64, whole: &i64) -> String {
-        crate::oversight::percent(if *whole > 0 { part * 10_000 / whole } else { 0 })
+        crate::oversight::percent(liancha_domain::figures::basis_points(*part, *whole))
     }
     fn coverage(&self) -> String {
         self.share(&self.stats.entities, &self.stats.active_entities)
@@ -755,7 +755,7 @@ pub async fn stats(
         stats = cached_stats(&s, &portal, latest).await?;
     }
     let names = Names::load(&s, &portal.code).await?;
-    let share = |part: i64, whole: i64| if whole > 0 { part * 10_000 / whole } else { 0 };
+    let share = liancha_domain::figures::basis_points;
     let township_chart = bar_chart(
         "各乡镇抽查覆盖率（已检查户数 ÷ 存续户数）",
         &stats

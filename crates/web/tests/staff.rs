@@ -1026,6 +1026,31 @@ async fn every_route_with_every_role(engine: Engine) {
         "disabling ends the sessions"
     );
 
+    // An administrator cannot lock themselves out (they may be the county's only
+    // one): the button is not offered on their own row, and a post is refused.
+    let admin = store.user_by_name("admin").await.unwrap().unwrap();
+    let users = srv.get(&sessions["admin"].cookie, "/staff/users").await.1;
+    let own_row = users
+        .split("<tr")
+        .find(|row| row.contains(&format!("/staff/users/{}/disabled", admin.id)))
+        .expect("the admin's own row");
+    assert!(own_row.contains("本人正在使用"), "{own_row}");
+    assert!(!own_row.contains("停用后立即退出"), "{own_row}");
+    let (status, body) = srv
+        .post(
+            &sessions["admin"],
+            &format!("/staff/users/{}/disabled", admin.id),
+            &[("disabled", "1"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("不能停用自己"), "{body}");
+    assert_eq!(
+        srv.get(&sessions["admin"].cookie, "/staff/users").await.0,
+        200
+    );
+    assert!(!store.user_by_name("admin").await.unwrap().unwrap().disabled);
+
     // Sign-out ends the session.
     let (status, _) = srv.post(&sessions["duchashi"], "/logout", &[]).await;
     assert_eq!(status, 303);

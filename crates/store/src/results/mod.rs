@@ -185,6 +185,8 @@ pub struct TargetedInspection {
     /// The attachment holding the source document, if one was uploaded.
     pub document: Option<i64>,
     pub entity_id: String,
+    /// `None` for an entity no longer in the directory.
+    pub entity_name: Option<String>,
     pub department: String,
     pub source: String,
     pub document_ref: String,

@@ -49,8 +49,9 @@ impl County<'_> {
     ) -> Result<Vec<TargetedInspection>> {
         let mut sql = String::from(
             "SELECT t.id, (SELECT MIN(a.id) FROM attachments a WHERE a.county = t.county AND a.targeted_id = t.id) AS document, \
-             t.entity_id, t.department, t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings \
-             FROM targeted_inspections t WHERE t.county = $C",
+             t.entity_id, e.name AS entity_name, t.department, t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings \
+             FROM targeted_inspections t \
+             LEFT JOIN entities e ON e.county = t.county AND e.id = t.entity_id WHERE t.county = $C",
         );
         if department.is_some() {
             sql.push_str(" AND t.department = $1");

@@ -46,6 +46,7 @@ struct VisitPage {
     entry_items: Vec<String>,
     previous: Option<(String, String)>,
     next: Option<(String, String)>,
+    next_open: Option<(String, String)>,
     /// The date input's value: the visit's date, a refused form's, or today.
     date_value: String,
     /// A refused form's errors, by field (`inspected_on`, `cat_<item>` …).
@@ -166,6 +167,7 @@ async fn visit_page(
         entry_items: view.entry_items,
         previous: view.previous,
         next: view.next,
+        next_open: view.next_open,
         date_value,
         errors,
         draft_saved_at,
