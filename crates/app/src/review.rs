@@ -61,20 +61,30 @@ pub fn entry_items(ctx: &Context, task: &Task) -> Vec<String> {
 /// Everything wrong with a result form, each with the form field it belongs to
 /// (`inspected_on`, `cat_<item>`, `method_<item>`, `findings_<item>`), so that the
 /// form can say all of it at once beside the fields; empty when the form is
-/// complete. `entry` are the items the principal enters. The store checks the same
-/// again (and the dates against the task and today) when the results are written.
+/// complete. `entry` are the items the principal enters; `window` the days a visit
+/// of the task can have happened on (its start to today in Beijing). The store checks
+/// the same again when the results are written.
 pub fn result_errors(
     items: &[TaskItem],
     entry: &[String],
     inspected_on: Option<NaiveDate>,
+    window: (NaiveDate, NaiveDate),
     results: &[ItemResult],
 ) -> Vec<(String, String)> {
     let mut errors = Vec::new();
-    if inspected_on.is_none() {
-        errors.push((
+    match inspected_on {
+        None => errors.push((
             "inspected_on".into(),
             "请填写检查日期，如 2026-12-05".into(),
-        ));
+        )),
+        Some(d) if d < window.0 || d > window.1 => errors.push((
+            "inspected_on".into(),
+            format!(
+                "检查日期须在任务开始日期 {} 与今天（{}）之间",
+                window.0, window.1
+            ),
+        )),
+        Some(_) => {}
     }
     for item in items.iter().filter(|i| entry.contains(&i.code)) {
         let r = results.iter().find(|r| r.item_code == item.code);
@@ -475,7 +485,11 @@ mod tests {
             ),
             r("C", vec![], vec![]),
         ];
-        let errors = result_errors(&items, &entry, None, &results);
+        let window = (
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
+        );
+        let errors = result_errors(&items, &entry, None, window, &results);
         let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(
             fields,
@@ -494,7 +508,15 @@ mod tests {
                 vec![InspectionMethod::Documentary],
             ),
         ];
-        assert!(result_errors(&items, &entry, Some(NaiveDate::MIN), &fine).is_empty());
+        let on = |d| Some(NaiveDate::from_ymd_opt(2026, 12, d).unwrap());
+        assert!(result_errors(&items, &entry, on(5), window, &fine).is_empty());
+        // A day after today, or before the task began, is said beside the date too.
+        for wrong in [on(6), Some(NaiveDate::from_ymd_opt(2026, 2, 28).unwrap())] {
+            let errors = result_errors(&items, &entry, wrong, window, &fine);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].0, "inspected_on");
+            assert!(errors[0].1.contains("2026-03-01"), "{errors:?}");
+        }
     }
 
     #[test]

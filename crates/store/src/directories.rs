@@ -183,6 +183,7 @@ pub struct Counts {
     pub inspectors: i64,
     pub items: i64,
     pub joint_item_lists: i64,
+    pub rule_books: i64,
 }
 
 impl County<'_> {
@@ -348,12 +349,14 @@ impl County<'_> {
             inspectors,
             items,
             joint_item_lists,
-        ): (i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, p => self.query_as(
+            rule_books,
+        ): (i64, i64, i64, i64, i64, i64, i64, i64) = with_pool!(self, p => self.query_as(
             "SELECT (SELECT COUNT(*) FROM townships WHERE county = $C), (SELECT COUNT(*) FROM departments WHERE county = $C), \
              (SELECT COUNT(*) FROM entities WHERE county = $C), \
              (SELECT COUNT(*) FROM entities WHERE county = $C AND entity_type <> 'individual'), \
              (SELECT COUNT(*) FROM inspectors WHERE county = $C), (SELECT COUNT(*) FROM items WHERE county = $C), \
-             (SELECT COUNT(*) FROM joint_item_lists WHERE county = $C)")
+             (SELECT COUNT(*) FROM joint_item_lists WHERE county = $C), \
+             (SELECT COUNT(*) FROM rule_books WHERE county = $C)")
             .fetch_one(p).await)?;
         Ok(Counts {
             townships,
@@ -363,6 +366,7 @@ impl County<'_> {
             inspectors,
             items,
             joint_item_lists,
+            rule_books,
         })
     }
 

@@ -276,6 +276,7 @@ async fn demo_county(store: &Store) {
     assert_eq!(c.entities, 500);
     assert_eq!(c.legal_person_entities, 120);
     assert_eq!(c.inspectors, 150);
+    assert_eq!(c.rule_books, 5, "one per domain");
     let inspectors = mouding.inspectors(None).await.unwrap();
     let mut expected = demo::inspectors();
     expected.sort_by(|a, b| a.id.cmp(&b.id));

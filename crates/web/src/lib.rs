@@ -286,6 +286,15 @@ pub fn router(state: AppState) -> Router {
         // The province's portal, and each county's under its division code.
         .route("/", get(pages::home))
         .route("/c/{county}", get(pages::index))
+        // The address as people write it down (and the README gives it).
+        .route(
+            "/c/{county}/",
+            get(
+                |axum::extract::Path(county): axum::extract::Path<String>| async move {
+                    axum::response::Redirect::permanent(&format!("/c/{county}"))
+                },
+            ),
+        )
         .route("/c/{county}/entities", get(pages::entities))
         .route("/c/{county}/entities/{id}", get(pages::entity))
         .route("/c/{county}/inspectors", get(pages::inspectors))

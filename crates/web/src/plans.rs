@@ -53,8 +53,15 @@ pub async fn plans(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
+    // The lead department belongs to the domain shown (a department's own, the
+    // market's first for the coordinator), as on the task form.
+    let names = Names::load(&s, &staff.county.code).await?;
+    let (domain, lead_department) =
+        crate::staff::task_form::default_lead(&names, staff.principal.department.as_deref());
     let form = NewPlanForm {
         year: (china_date(s.clock.now()).year() + 1).to_string(),
+        domain: domain.code().to_string(),
+        lead_department,
         ..NewPlanForm::default()
     };
     Ok(Html(

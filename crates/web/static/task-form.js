@@ -1,4 +1,4 @@
-// The task form: when the domain changes, the lead department follows it (the
+// The task and plan forms: when the domain changes, the lead department follows it (the
 // first department of that domain), unless the lead already belongs to it. The
 // form works without this; it only saves a clerk a second choice that is easy to
 // forget.

@@ -42,6 +42,18 @@ async fn directory_pages(engine: Engine) {
     assert_eq!(status, 200);
     assert!(body.contains("500</b>检查对象"), "{body}");
     assert!(
+        body.contains("5</b>领域实施细则"),
+        "counted, one per domain"
+    );
+    assert!(
+        !body.contains("<title>牟定县 · 牟定县"),
+        "the county named once"
+    );
+    // With the trailing slash people write, the same page.
+    let (status, slashed, _) = get(&s, "/c/532323/").await;
+    assert_eq!(status, 200);
+    assert_eq!(slashed, body);
+    assert!(
         body.contains("牟定县人民政府"),
         "the county's own name in the footer"
     );

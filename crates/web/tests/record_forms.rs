@@ -184,6 +184,19 @@ async fn the_plan_forms_say_every_error_beside_its_field(engine: Engine) {
     let store = srv.store();
     let mouding = liancha_store::testing::mouding_county(&store).await;
     let s = srv.login("bianban", DEMO_PASSWORD).await.unwrap();
+    // The new plan's lead department belongs to the domain it shows (市场监管, the
+    // first), as on the task form, and follows a change of domain in the browser.
+    let (status, page) = srv.get(&s.cookie, "/staff/plans").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<option value=\"market\" selected>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<option value=\"amr\" data-domain=\"market\" selected>"),
+        "{page}"
+    );
+    assert!(page.contains("data-leads=\"lead_department\""));
     let (status, page) = srv
         .post(
             &s,

@@ -84,6 +84,37 @@ async fn every_error_beside_its_item(engine: Engine) {
         "nothing saved"
     );
 
+    // A date after today is said beside the date, with the form's other errors.
+    let (status, page) = srv
+        .post(
+            &amr,
+            &path,
+            &[
+                ("inspected_on", "2099-03-01"),
+                ("cat_SC-001", "none"),
+                ("method_SC-001", "on-site"),
+                ("cat_SC-002", "none"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("未保存，请按提示修改（共 2 处）"), "{page}");
+    let date_label = page
+        .split("<label>检查日期")
+        .nth(1)
+        .and_then(|rest| rest.split("</label>").next())
+        .expect("the date field");
+    assert!(date_label.contains("aria-invalid=\"true\""), "{date_label}");
+    assert!(date_label.contains("与今天"), "{date_label}");
+    assert!(
+        mouding
+            .visit_results(task, &pending)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing saved"
+    );
+
     // 「均未发现问题」 over a ticked problem: refused beside the button, nothing saved.
     let (status, page) = srv
         .post(

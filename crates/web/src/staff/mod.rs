@@ -36,7 +36,7 @@ mod follow_up;
 mod records;
 mod review;
 mod task;
-mod task_form;
+pub(crate) mod task_form;
 mod visit_table;
 mod visits;
 

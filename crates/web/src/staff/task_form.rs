@@ -537,7 +537,7 @@ const FIELDS: &[&str] = &[
 /// A new task's domain and lead department: a department's own, or for the
 /// coordinator the market domain and the department that leads it (the first of that
 /// domain), so that the lead follows the domain from the start.
-fn default_lead(names: &Names, own: Option<&str>) -> (Domain, String) {
+pub(crate) fn default_lead(names: &Names, own: Option<&str>) -> (Domain, String) {
     let all = names.all();
     match own {
         Some(code) => (

@@ -300,8 +300,17 @@ pub async fn record_results(
             (results, vec![])
         }
         Ok(r) => {
-            let errors =
-                liancha_app::review::result_errors(&access.task.items, &entry, inspected_on, &r);
+            let window = (
+                access.task.inspection_start,
+                liancha_domain::calendar::china_date(ctx.now),
+            );
+            let errors = liancha_app::review::result_errors(
+                &access.task.items,
+                &entry,
+                inspected_on,
+                window,
+                &r,
+            );
             (r, errors)
         }
         Err(errors) => (results, errors),
