@@ -135,6 +135,9 @@ pub struct AuditLine {
     pub object: String,
     /// The object's name, where it has one (an entity, inspector or department).
     pub object_name: Option<String>,
+    /// Who acted, by the account's name (张三, 县市场监管局 管理员), when the account
+    /// still exists and its name differs from the account (`username`).
+    pub actor_name: Option<String>,
     pub changes: Vec<Change>,
 }
 
@@ -288,6 +291,24 @@ impl App {
                 name,
             );
         }
+        // The accounts that acted: the county's at once, an office's above it one by one
+        // (rare: a campaign, a witness registered by the province).
+        let mut actors: BTreeMap<i64, String> = BTreeMap::new();
+        if rows.iter().any(|e| e.user_id.is_some()) {
+            for u in self.store().users(ctx.county()).await? {
+                actors.insert(u.id, u.display_name);
+            }
+            let missing: std::collections::BTreeSet<i64> = rows
+                .iter()
+                .filter_map(|e| e.user_id)
+                .filter(|id| !actors.contains_key(id))
+                .collect();
+            for id in missing {
+                if let Some(u) = self.store().user(id).await? {
+                    actors.insert(u.id, u.display_name);
+                }
+            }
+        }
         let lookup = |r: &Ref| names.get(r).cloned();
         Ok(rows
             .into_iter()
@@ -297,6 +318,11 @@ impl App {
                 object: audit::object_label(&entry.object_type).to_string(),
                 object_name: audit::object_ref(&entry.object_type, &entry.object_id)
                     .and_then(|r| names.get(&r).cloned()),
+                actor_name: entry
+                    .user_id
+                    .and_then(|id| actors.get(&id))
+                    .filter(|name| **name != entry.username)
+                    .cloned(),
                 changes: audit::changes(b.as_ref(), a.as_ref(), &lookup),
                 entry,
             })

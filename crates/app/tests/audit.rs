@@ -277,6 +277,39 @@ async fn the_log_is_filtered_paged_and_named(store: &Store) {
         .unwrap();
     assert_eq!(file.len(), 30);
 
+    // Who acted is named by the account's name; an entry without an account (the
+    // clerks above) keeps the name it was written with.
+    assert_eq!(conflict.lines[0].actor_name, None);
+    let amr = ctx(store, "amr-admin").await;
+    mouding
+        .audit(
+            &amr.actor(),
+            t0(),
+            Audit::new("calendar.replace", "calendar", "2027"),
+        )
+        .await
+        .unwrap();
+    let by_amr = app
+        .audit_log(
+            &duchashi,
+            &search(AuditSearch {
+                who: "amr-admin".into(),
+                what: "calendar.replace".into(),
+                ..Default::default()
+            }),
+            1,
+        )
+        .await
+        .unwrap();
+    assert!(
+        by_amr
+            .lines
+            .iter()
+            .any(|l| l.actor_name.as_deref() == Some(amr.principal.display_name.as_str())),
+        "{:?}",
+        by_amr.lines
+    );
+
     // Who reads it: the oversight office, the coordinator and the administrator; a
     // department's clerk only the history of a task it manages, an inspector nothing.
     let amr = ctx(store, "amr-admin").await;

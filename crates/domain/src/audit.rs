@@ -480,13 +480,7 @@ fn scope(o: &serde_json::Map<String, Value>, names: Names<'_>) -> String {
         "行业门类",
         list("industry_sections")
             .into_iter()
-            .map(|c| {
-                let name = c.chars().next().and_then(crate::industry::section_name);
-                match name {
-                    Some(n) if c.len() == 1 => format!("{c} {n}"),
-                    _ => c,
-                }
-            })
+            .map(|c| crate::industry::section_with_name(&c))
             .collect(),
     );
     part("标签", list("tags"));

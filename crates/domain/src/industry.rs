@@ -61,6 +61,15 @@ pub fn section_of_division(division: u32) -> Option<char> {
     })
 }
 
+/// A section letter as a reader wants it: `F 批发和零售业`; anything else as given.
+pub fn section_with_name(code: &str) -> String {
+    let mut chars = code.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => section_name(c).map_or_else(|| code.to_string(), |n| format!("{c} {n}")),
+        _ => code.to_string(),
+    }
+}
+
 pub fn section_name(section: char) -> Option<&'static str> {
     SECTIONS
         .iter()
@@ -85,6 +94,12 @@ pub enum IndustryError {
 }
 
 impl Industry {
+    /// The section's name (农、林、牧、渔业 for `A0141`), for a reader who does not
+    /// know the codes.
+    pub fn section_label(&self) -> &'static str {
+        section_name(self.section).unwrap_or("")
+    }
+
     /// Accepts `F5211`, `F 5211`, `F`, `5211`, and a trailing section name
     /// (`F5211 百货零售`), the shapes seen in registration exports.
     pub fn parse(raw: &str) -> Result<Self, IndustryError> {
@@ -149,6 +164,17 @@ impl fmt::Display for Industry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sections_read_with_their_names() {
+        assert_eq!(section_with_name("F"), "F 批发和零售业");
+        assert_eq!(section_with_name("Z"), "Z");
+        assert_eq!(section_with_name("F5211"), "F5211");
+        assert_eq!(section_with_name(""), "");
+        let i = Industry::parse("A0141").unwrap();
+        assert_eq!(i.to_string(), "A0141");
+        assert!(!i.section_label().is_empty());
+    }
 
     #[test]
     fn parses_common_shapes() {

@@ -156,6 +156,7 @@ struct CalendarPage {
     notice: Option<&'static str>,
     years: Vec<CalendarYear>,
     next_year: i32,
+    next_year_missing: bool,
     can_edit: bool,
 }
 
@@ -174,10 +175,14 @@ pub async fn calendar(
         }
     }
     years.reverse();
+    let next_year = china_date(s.clock.now()).year() + 1;
     Ok(Html(
         CalendarPage {
             notice: done_message(&q.done),
-            next_year: china_date(s.clock.now()).year() + 1,
+            // Deadlines running into a year whose holidays are not entered count its
+            // holidays as working days: said until they are.
+            next_year_missing: !years.iter().any(|(y, _)| *y == next_year),
+            next_year,
             can_edit: staff.may(&Action::ManageSettings),
             years,
             staff,

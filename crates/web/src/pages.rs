@@ -331,6 +331,17 @@ struct EntityPage {
     inspections: Vec<liancha_store::results::PublishedResult>,
 }
 
+impl EntityPage {
+    /// The directory's own id says something only for an entity without a USCC
+    /// (otherwise it is the same code again).
+    fn shows_system_id(&self) -> bool {
+        self.e
+            .uscc
+            .as_ref()
+            .is_none_or(|u| u.to_string() != self.e.id)
+    }
+}
+
 /// An entity of a county's directory, with its published inspections in every
 /// county (an entity that moved keeps the record of each).
 pub async fn entity(

@@ -776,7 +776,7 @@ pub async fn stats(
             .collect::<Vec<_>>(),
     );
     let category_chart = bar_chart(
-        "检查结果分类（户次）",
+        "检查结果分类（户次；一户有几种结果即分别计入，合计可多于检查户次）",
         &stats
             .by_category
             .iter()

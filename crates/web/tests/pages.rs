@@ -96,6 +96,24 @@ async fn directory_pages(engine: Engine) {
     let (status, body, _) = get(&s, &format!("/entities/{}", first.id)).await;
     assert_eq!(status, 200);
     assert!(body.contains(&first.name));
+    // Its industry by name beside the code; its USCC once (no 系统编号 repeating it).
+    let industry = first.industry.as_ref().expect("demo entities have one");
+    let section = industry.section_label();
+    assert!(!section.is_empty());
+    assert!(
+        body.contains(&format!("{industry}</span> {section}")),
+        "{body}"
+    );
+    assert!(first.uscc.is_some() && !body.contains("系统编号"), "{body}");
+    let (_, list, _) = get(&s, "/c/532323/entities").await;
+    assert!(
+        list.contains("<table class=\"stacked\">"),
+        "cards on a phone"
+    );
+    assert!(
+        list.contains(&format!("<span class=\"muted\">{section}</span>")),
+        "{list}"
+    );
 
     let (status, body, _) = get(&s, "/c/532323/entities?q=%E5%86%9C%E8%B5%84").await;
     assert_eq!(status, 200);
@@ -145,6 +163,34 @@ async fn directory_pages(engine: Engine) {
 
     let (status, _, _) = get(&s, "/c/532323/rule-books").await;
     assert_eq!(status, 200);
+
+    // Each list page links its download, and the link gives the file.
+    for (page, file) in [
+        ("/c/532323/items", "/api/v1/items.xlsx?county=532323"),
+        ("/c/532323/items", "/api/v1/joint-lists.csv?county=532323"),
+        (
+            "/c/532323/items?date=2026-01-01",
+            "/api/v1/items.csv?county=532323&amp;on=2026-01-01",
+        ),
+        ("/c/532323/plans", "/api/v1/plans.xlsx?county=532323"),
+        ("/c/532323/tasks", "/api/v1/tasks.csv?county=532323"),
+        ("/public/tasks", "/api/v1/tasks.xlsx\""),
+    ] {
+        let (status, body, _) = get(&s, page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            body.contains(&format!("href=\"{file}")),
+            "{page} links {file}: {body}"
+        );
+        let url = file.trim_end_matches('"').replace("&amp;", "&");
+        let (status, _, headers) = get(&s, &url).await;
+        assert_eq!(status, 200, "{url}");
+        let kind = headers["content-type"].to_str().unwrap();
+        assert!(
+            kind.contains("csv") || kind.contains("spreadsheetml"),
+            "{url}: {kind}"
+        );
+    }
     let (status, body, _) = get(&s, "/entities/NOPE").await;
     assert_eq!(status, 404);
     assert!(body.contains("没有编号为 NOPE 的检查对象"));

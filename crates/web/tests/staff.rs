@@ -962,6 +962,38 @@ async fn every_route_with_every_role(engine: Engine) {
     let cal = mouding.calendar().await.unwrap();
     let day = |m, d| chrono::NaiveDate::from_ymd_opt(2099, m, d).unwrap();
     assert!(!cal.is_working_day(day(1, 1)) && cal.is_working_day(day(1, 3)));
+    // Next year's holidays not entered yet: the page says so, until they are.
+    let (_, page) = srv.get(&sessions["admin"].cookie, "/staff/calendar").await;
+    let next: i32 = page
+        .split("name=\"year\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|y| y.parse().ok())
+        .expect("the form offers next year");
+    let entered = |cal: &liancha_domain::calendar::WorkCalendar| {
+        cal.days()
+            .any(|(d, _, _)| chrono::Datelike::year(&d) == next)
+    };
+    let warning = format!("{next} 年的节假日安排尚未录入");
+    assert_eq!(
+        page.contains(&warning),
+        !entered(&mouding.calendar().await.unwrap()),
+        "{page}"
+    );
+    let (status, _) = srv
+        .post(
+            &sessions["admin"],
+            "/staff/calendar",
+            &[
+                ("year", &next.to_string()),
+                ("days", &format!("{next}-01-01 off 元旦")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(entered(&mouding.calendar().await.unwrap()));
+    let (_, page) = srv.get(&sessions["admin"].cookie, "/staff/calendar").await;
+    assert!(!page.contains(&warning), "{page}");
     // Creating and disabling accounts.
     let (status, _) = srv
         .post(

@@ -1,6 +1,7 @@
 //! 导出 of the task page's visit table, over real HTTP on both engines: the rows the
 //! page's filters and sort give, every page of them, with each team's members; an
 //! inspector's file holds only their own team's visits, as their page does.
+//! Also the exclusion list, which pages the same way.
 
 use liancha_store::Engine;
 use liancha_store::demo::DEMO_PASSWORD;
@@ -133,4 +134,73 @@ async fn the_visit_table_exports_as_the_page_filters_it_sqlite() {
 #[tokio::test]
 async fn the_visit_table_exports_as_the_page_filters_it_postgres() {
     the_visit_table_exports_as_the_page_filters_it(Engine::Postgres).await;
+}
+
+/// The exclusion list of a county-wide task (a thousand entities and more) reads a
+/// hundred a page, by reason; every exclusion is on exactly one page.
+async fn the_exclusion_list_pages_by_reason(engine: Engine) {
+    let srv = common::start_with_year(engine).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let mut biggest = None;
+    for t in mouding.tasks(&Default::default()).await.unwrap() {
+        let n = mouding.exclusions(t.id).await.unwrap().len();
+        if biggest.is_none_or(|(_, m)| n > m) {
+            biggest = Some((t.id, n));
+        }
+    }
+    let (task, total) = biggest.unwrap();
+    assert!(
+        total > 100,
+        "a task with more than a page of exclusions: {total}"
+    );
+    let all = mouding.exclusions(task).await.unwrap();
+    let s = srv.login("bianban", DEMO_PASSWORD).await.unwrap();
+    let rows_of = |page: &str| {
+        page.matches("<td class=\"id\" data-label=\"统一社会信用代码\">")
+            .count()
+    };
+    let base = format!("/staff/tasks/{task}/exclusions");
+    let (status, first) = srv.get(&s.cookie, &base).await;
+    assert_eq!(status, 200);
+    assert!(
+        first.contains(&format!("未纳入抽取的主体（{total} 户）")),
+        "{first}"
+    );
+    assert_eq!(rows_of(&first), 100);
+    let pages = total.div_ceil(100);
+    assert!(first.contains(&format!("第 1 / {pages} 页")), "{first}");
+    let mut seen = 0;
+    for page in 1..=pages {
+        let (status, body) = srv.get(&s.cookie, &format!("{base}?page={page}")).await;
+        assert_eq!(status, 200);
+        seen += rows_of(&body);
+    }
+    assert_eq!(seen, total, "every exclusion on one page");
+    // By reason: the tab's count is the rows of that reason.
+    let not_active = all.iter().filter(|e| e.reason == "not-active").count();
+    assert!(not_active > 0);
+    assert!(
+        first.contains(&format!("非存续状态（注销、吊销、迁出）（{not_active}）")),
+        "{first}"
+    );
+    let (_, body) = srv
+        .get(&s.cookie, &format!("{base}?reason=not-active&page=999"))
+        .await;
+    assert_eq!(
+        rows_of(&body),
+        (not_active - 1) % 100 + 1,
+        "past the end: the last page"
+    );
+    assert!(!body.contains(">已在同类事项的进行中任务内</td>"));
+}
+
+#[tokio::test]
+async fn the_exclusion_list_pages_by_reason_sqlite() {
+    the_exclusion_list_pages_by_reason(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_exclusion_list_pages_by_reason_postgres() {
+    the_exclusion_list_pages_by_reason(Engine::Postgres).await;
 }

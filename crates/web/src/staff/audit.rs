@@ -221,7 +221,10 @@ fn xlsx(lines: &[AuditLine]) -> Result<Response, WebError> {
             let e = &l.entry;
             ws.write_number(r, 0, e.id as f64)?;
             ws.write_string(r, 1, format_china_time_seconds(e.at))?;
-            ws.write_string(r, 2, &e.username)?;
+            match &l.actor_name {
+                Some(name) => ws.write_string(r, 2, format!("{name}（{}）", e.username))?,
+                None => ws.write_string(r, 2, &e.username)?,
+            };
             ws.write_string(r, 3, &l.action)?;
             ws.write_string(r, 4, &l.object)?;
             ws.write_string(r, 5, &e.object_id)?;

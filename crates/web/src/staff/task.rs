@@ -1,6 +1,7 @@
 //! The task page: the plan, sealing, witnesses, the draw, substitutions, teams and visits.
 
 use super::*;
+use liancha_domain::workflow::ExclusionReason;
 
 #[derive(Template)]
 #[template(path = "staff/task.html")]
@@ -90,6 +91,16 @@ impl TaskPage {
             .entity_types
             .iter()
             .map(|c| EntityType::from_code(c).map_or_else(|| c.clone(), |t| t.label().to_string()))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+    /// `F 批发和零售业、H 住宿和餐饮业`: sections with their names.
+    fn section_labels(&self) -> String {
+        self.task
+            .scope
+            .industry_sections
+            .iter()
+            .map(|c| liancha_domain::industry::section_with_name(c))
             .collect::<Vec<_>>()
             .join("、")
     }
@@ -526,22 +537,89 @@ pub async fn plan(
         .into_response())
 }
 
+/// Exclusions a page: a county-wide task leaves out a thousand entities and more.
+const EXCLUSIONS_PER_PAGE: usize = 100;
+
 #[derive(Template)]
 #[template(path = "staff/exclusions.html")]
 struct ExclusionsPage {
     staff: Staff,
     task: Task,
     rows: Vec<Exclusion>,
+    /// Every exclusion of the task, and per reason (in the reasons' order).
+    total: usize,
+    by_reason: Vec<(ExclusionReason, usize)>,
+    reason: Option<ExclusionReason>,
+    page: usize,
+    pages: usize,
+}
+
+impl ExclusionsPage {
+    fn is_shown(&self, reason: &ExclusionReason) -> bool {
+        self.reason == Some(*reason)
+    }
+
+    /// The page of one reason (`""`: every reason), from its first page.
+    fn tab(&self, reason: &str) -> String {
+        self.href(reason, 1)
+    }
+
+    /// Page `page` of the reason shown.
+    fn page_link(&self, page: impl std::borrow::Borrow<usize>) -> String {
+        self.href(self.reason.map_or("", |r| r.code()), *page.borrow())
+    }
+
+    fn href(&self, reason: &str, page: usize) -> String {
+        let mut q = String::new();
+        crate::pages::query_pair(&mut q, "reason", reason);
+        if page > 1 {
+            crate::pages::query_pair(&mut q, "page", &page.to_string());
+        }
+        let path = format!("/staff/tasks/{}/exclusions", self.task.id);
+        if q.is_empty() {
+            path
+        } else {
+            format!("{path}?{q}")
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ExclusionsQuery {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    page: String,
 }
 
 pub async fn exclusions(
     State(s): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
+    Query(q): Query<ExclusionsQuery>,
 ) -> PageResult {
     let task = load_whole_task(&s, &staff, id).await?;
+    let all = staff.rows(&s).exclusions(id).await?;
+    let total = all.len();
+    let by_reason = ExclusionReason::ALL
+        .iter()
+        .map(|r| (*r, all.iter().filter(|e| e.reason == r.code()).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    // An unknown reason shows them all rather than an empty page.
+    let reason = ExclusionReason::from_code(q.reason.trim());
+    let rows: Vec<Exclusion> = all
+        .into_iter()
+        .filter(|e| reason.is_none_or(|r| e.reason == r.code()))
+        .collect();
+    let (rows, page, pages) = crate::pages::page_of(rows, &q.page, EXCLUSIONS_PER_PAGE);
     render(&ExclusionsPage {
-        rows: staff.rows(&s).exclusions(id).await?,
+        rows,
+        total,
+        by_reason,
+        reason,
+        page,
+        pages,
         task,
         staff,
     })
