@@ -44,12 +44,6 @@ impl App {
             .filter(|u| ctx.principal.reaches(&u.division))
             .ok_or_else(|| AppError::NotFound(format!("用户 {id}")))?;
         if disabled {
-            // An administrator who locks themselves out may be the county's only one.
-            if user.id == ctx.principal.user_id {
-                return Err(AppError::WrongState(
-                    "不能停用自己正在使用的账号：请由另一位系统管理员办理".into(),
-                ));
-            }
             ctx.require_confirmed(confirmed, "停用后该账号立即退出、不能再登录")?;
         }
         self.store()

@@ -77,6 +77,11 @@ pub fn result_errors(
             "inspected_on".into(),
             "请填写检查日期，如 2026-12-05".into(),
         )),
+        // A task whose inspections start later takes no result yet, whatever the date.
+        Some(_) if window.0 > window.1 => errors.push((
+            "inspected_on".into(),
+            format!("本任务 {} 开始检查，此前不能录入检查结果", window.0),
+        )),
         Some(d) if d < window.0 || d > window.1 => errors.push((
             "inspected_on".into(),
             format!(
@@ -239,12 +244,28 @@ impl App {
             .filter(|(o, ..)| *o > here)
             .min_by_key(|(o, ..)| *o)
             .map(|(_, e, n, _)| (e.clone(), n.clone()));
-        let next_open = if drawn && may_record {
+        let next_open = if drawn && may_record && !entry_items.is_empty() {
+            // A visit stays pending until every department has entered its items: a
+            // department entering paper forms looks at its own items, the team at the
+            // visit's state.
+            let entered = if enters_whole_visit(ctx) {
+                None
+            } else {
+                Some(self.county(ctx).task_results(id).await?)
+            };
+            let still_to_enter = |entity: &str, state: VisitState| match state {
+                VisitState::Returned => true,
+                VisitState::Pending => entered.as_ref().is_none_or(|r| {
+                    let mine = r.get(entity);
+                    entry_items
+                        .iter()
+                        .any(|i| mine.is_none_or(|m| !m.contains_key(i)))
+                }),
+                _ => false,
+            };
             around
                 .iter()
-                .filter(|(o, .., state)| {
-                    *o != here && matches!(state, VisitState::Pending | VisitState::Returned)
-                })
+                .filter(|(o, e, _, state)| *o != here && still_to_enter(e, *state))
                 // After this one first, then from the start again.
                 .min_by_key(|(o, ..)| (*o < here, *o))
                 .map(|(_, e, n, _)| (e.clone(), n.clone()))
@@ -517,6 +538,11 @@ mod tests {
             assert_eq!(errors[0].0, "inspected_on");
             assert!(errors[0].1.contains("2026-03-01"), "{errors:?}");
         }
+        // Before the task's start there is no day to choose: said so.
+        let early = (window.1, window.0);
+        let errors = result_errors(&items, &entry, on(5), early, &fine);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].1.contains("开始检查，此前不能录入"), "{errors:?}");
     }
 
     #[test]

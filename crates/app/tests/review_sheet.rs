@@ -149,6 +149,14 @@ async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
     if assigned.len() > 3 {
         assert_eq!(last.next_open.map(|p| p.0), Some(assigned[2].clone()));
     }
+    // A department entering paper forms skips households where its own items are in
+    // (visit 2 waits only for the market's item).
+    let agri_first = app.visit_view(&agri, id, &assigned[0]).await.unwrap();
+    assert_eq!(
+        agri_first.next_open.map(|p| p.0),
+        assigned.get(3).cloned(),
+        "visit 2 holds agriculture's result already"
+    );
 
     // Returned from the sheet: the filters follow.
     app.return_visit(&amr, id, &assigned[1], "请补充整改期限")

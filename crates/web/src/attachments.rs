@@ -59,11 +59,14 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return (
+        return crate::error::error_page(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("上传内容超过 {} MB 的上限", limit / 1024 / 1024),
-        )
-            .into_response();
+            format!(
+                "上传内容超过 {} MB 的上限，未作任何更改。",
+                limit / 1024 / 1024
+            ),
+            None,
+        );
     }
     next.run(Request::from_parts(parts, body)).await
 }

@@ -116,7 +116,7 @@ impl IntoResponse for WebError {
 
 /// The page that says why, under the portal's layout (the workbench's, through
 /// `staff_layout`, for a signed-in user).
-fn error_page(status: StatusCode, message: String, back: Option<String>) -> Response {
+pub(crate) fn error_page(status: StatusCode, message: String, back: Option<String>) -> Response {
     let page = crate::pages::ErrorPage {
         portal: None,
         status: status.as_u16(),
@@ -133,15 +133,21 @@ fn error_page(status: StatusCode, message: String, back: Option<String>) -> Resp
 
 /// What the framework says in English when a request cannot even be read (a task
 /// number that is not a number, a query or form field of the wrong type, a body of
-/// the wrong kind), said in Chinese on a page. A plain-text refusal already in
-/// Chinese keeps its words and gets the page around them. The open-data API and the
-/// log's machine endpoints answer for themselves.
+/// the wrong kind), said in Chinese on a page. Its text is never shown: it quotes
+/// what was typed (`/staff/tasks/第一批`), which would put a stranger's words on an
+/// official page. Machine answers (the open-data API, the log, files) are left as
+/// they are.
 pub async fn plain_rejections(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/api/") || path.starts_with("/log/") {
+    let machine = path.starts_with("/api/")
+        || path.starts_with("/log/")
+        || [".json", ".csv", ".xlsx"]
+            .iter()
+            .any(|ext| path.ends_with(ext));
+    if machine {
         return next.run(req).await;
     }
     let response = next.run(req).await;
@@ -154,17 +160,15 @@ pub async fn plain_rejections(
     if !status.is_client_error() || !plain {
         return response;
     }
-    // A rejection's text is a line or two; anything longer is not one of them.
-    let text = match axum::body::to_bytes(response.into_body(), 16 * 1024).await {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(_) => String::new(),
-    };
-    let message = if !text.is_ascii() && !text.trim().is_empty() {
-        text.trim().to_string()
-    } else {
-        rejection_message(status).to_string()
-    };
-    error_page(status, message, None)
+    let (parts, _) = response.into_parts();
+    let mut page = error_page(status, rejection_message(status).to_string(), None);
+    // What the refusal said besides its text (Allow, Retry-After …) still holds.
+    for (name, value) in &parts.headers {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            page.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    page
 }
 
 fn rejection_message(status: StatusCode) -> &'static str {
@@ -289,38 +293,38 @@ mod tests {
         String::from_utf8(bytes.to_vec()).expect("utf-8")
     }
 
-    /// The framework's English refusals become a page in Chinese; a Chinese one keeps
-    /// its words; the API's JSON and a success are left alone.
+    /// The framework's English refusals become a page in Chinese that never repeats
+    /// what was typed; machine answers and successes are left alone.
     #[tokio::test]
     async fn rejections_are_said_in_chinese() {
+        use axum::extract::Path;
         use axum::routing::get;
         use tower::ServiceExt;
-        let app =
-            axum::Router::new()
-                .route(
-                    "/staff/tasks/{id}",
-                    get(
-                        |axum::extract::Path(id): axum::extract::Path<i64>| async move {
-                            id.to_string()
-                        },
-                    ),
-                )
-                .route(
-                    "/api/v1/tasks/{id}",
-                    get(
-                        |axum::extract::Path(id): axum::extract::Path<i64>| async move {
-                            id.to_string()
-                        },
-                    ),
-                )
-                .route(
-                    "/upload",
-                    get(|| async {
-                        (StatusCode::PAYLOAD_TOO_LARGE, "上传内容超过 20 MB 的上限")
-                    }),
-                )
-                .layer(axum::middleware::from_fn(plain_rejections));
-        let get = |uri: &'static str| {
+        let app = axum::Router::new()
+            .route(
+                "/staff/tasks/{id}",
+                get(|Path(id): Path<i64>| async move { id.to_string() }),
+            )
+            .route(
+                "/api/v1/tasks/{id}",
+                get(|Path(id): Path<i64>| async move { id.to_string() }),
+            )
+            .route(
+                "/public/tasks/{id}/record.json",
+                get(|Path(id): Path<i64>| async move { id.to_string() }),
+            )
+            .route(
+                "/limited",
+                get(|| async {
+                    (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        [(axum::http::header::RETRY_AFTER, "9")],
+                        "too large",
+                    )
+                }),
+            )
+            .layer(axum::middleware::from_fn(plain_rejections));
+        let get = |uri: String| {
             let app = app.clone();
             async move {
                 app.oneshot(
@@ -332,18 +336,32 @@ mod tests {
                 .unwrap()
             }
         };
-        let r = get("/staff/tasks/abc").await;
-        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-        assert!(r.extensions().get::<crate::pages::ErrorPage>().is_some());
-        let page = body(r).await;
-        assert!(page.contains("地址或参数的格式不正确"), "{page}");
-        assert!(!page.contains("Invalid URL"), "{page}");
-        let r = get("/upload").await;
+        // Full-width digits and Chinese words, as an input method types them.
+        for typed in ["abc", "%EF%BC%91%EF%BC%92", "%E7%AC%AC%E4%B8%80%E6%89%B9"] {
+            let r = get(format!("/staff/tasks/{typed}")).await;
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+            assert!(r.extensions().get::<crate::pages::ErrorPage>().is_some());
+            let page = body(r).await;
+            assert!(page.contains("地址或参数的格式不正确"), "{page}");
+            for english in ["Invalid URL", "Cannot parse", "１２", "第一批"] {
+                assert!(!page.contains(english), "{typed}: {page}");
+            }
+        }
+        let r = get("/limited".into()).await;
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert!(body(r).await.contains("上传内容超过 20 MB 的上限"));
-        // Left alone: the API (its own answers) and what succeeded.
-        let r = get("/api/v1/tasks/abc").await;
-        assert!(body(r).await.contains("Invalid URL"));
-        assert_eq!(body(get("/staff/tasks/7").await).await, "7");
+        assert_eq!(
+            r.headers()[axum::http::header::RETRY_AFTER],
+            "9",
+            "headers kept"
+        );
+        assert!(body(r).await.contains("提交的内容超过上限"));
+        // Left alone: the API and files (their own answers), and what succeeded.
+        for path in ["/api/v1/tasks/abc", "/public/tasks/abc/record.json"] {
+            assert!(
+                body(get(path.into()).await).await.contains("Invalid URL"),
+                "{path}"
+            );
+        }
+        assert_eq!(body(get("/staff/tasks/7".into()).await).await, "7");
     }
 }

@@ -291,7 +291,10 @@ pub fn router(state: AppState) -> Router {
             "/c/{county}/",
             get(
                 |axum::extract::Path(county): axum::extract::Path<String>| async move {
-                    axum::response::Redirect::permanent(&format!("/c/{county}"))
+                    match liancha_domain::org::DivisionCode::parse(&county) {
+                        Ok(code) => Ok(axum::response::Redirect::permanent(&format!("/c/{code}"))),
+                        Err(_) => Err(pages::not_found().await),
+                    }
                 },
             ),
         )

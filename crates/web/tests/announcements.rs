@@ -241,6 +241,31 @@ async fn a_county_may_announce_its_selections(engine: Engine) {
         mouding.task_or_404(draft.id).await.unwrap().state,
         TaskState::Committed
     );
+    // The reveal form explains a drand round's value only where a source is one.
+    let hint = "drand 轮次的揭示值是该轮的签名";
+    let (_, page) = srv
+        .get(&bianban.cookie, &format!("/staff/tasks/{}", draft.id))
+        .await;
+    assert!(page.contains("揭示并抽取") && page.contains(hint), "{page}");
+    let on_site = mouding
+        .tasks(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| {
+            t.state == TaskState::Committed
+                && t.sources
+                    .iter()
+                    .all(|s| liancha_draw::drand::parse_source(&s.text).is_none())
+        })
+        .expect("the demo year's task sealed on a notary's dice");
+    let (_, page) = srv
+        .get(&bianban.cookie, &format!("/staff/tasks/{}", on_site.id))
+        .await;
+    assert!(
+        page.contains("揭示并抽取") && !page.contains(hint),
+        "{page}"
+    );
 
     // Switched off: the list goes.
     let (status, _) = srv.post(&admin, "/staff/settings/announcements", &[]).await;

@@ -53,6 +53,10 @@ async fn directory_pages(engine: Engine) {
     let (status, slashed, _) = get(&s, "/c/532323/").await;
     assert_eq!(status, 200);
     assert_eq!(slashed, body);
+    for odd in ["/c/%0A/", "/c/abc/", "/c/5323231/"] {
+        let (status, page, _) = get(&s, odd).await;
+        assert_eq!(status, 404, "{odd}: {page}");
+    }
     assert!(
         body.contains("牟定县人民政府"),
         "the county's own name in the footer"

@@ -1059,7 +1059,7 @@ async fn every_route_with_every_role(engine: Engine) {
     );
 
     // An administrator cannot lock themselves out (they may be the county's only
-    // one): the button is not offered on their own row, and a post is refused.
+    // one): the store refuses it, and the page does not offer it on their own row.
     let admin = store.user_by_name("admin").await.unwrap().unwrap();
     let users = srv.get(&sessions["admin"].cookie, "/staff/users").await.1;
     let own_row = users

@@ -454,8 +454,6 @@ pub fn new_check_code() -> String {
         .collect()
 }
 
-impl County<'_> {}
-
 pub(crate) struct FrozenPlan {
     pub(crate) plan: Plan,
     pub(crate) exclusions: Vec<(String, ExclusionReason)>,

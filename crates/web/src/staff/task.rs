@@ -94,6 +94,14 @@ impl TaskPage {
             .collect::<Vec<_>>()
             .join("、")
     }
+    /// A source is a drand round (whose reveal is the round's signature).
+    fn has_drand(&self) -> bool {
+        self.task
+            .sources
+            .iter()
+            .any(|s| liancha_draw::drand::parse_source(&s.text).is_some())
+    }
+
     /// `F 批发和零售业、H 住宿和餐饮业`: sections with their names.
     fn section_labels(&self) -> String {
         self.task
