@@ -49,6 +49,13 @@ async fn every_error_beside_its_item(engine: Engine) {
     }
     assert!(assigned(Some(1)) > 0 && assigned(Some(1)) < assigned(None));
     let path = format!("/staff/tasks/{task}/visits/{pending}");
+    let nothing_saved = || async {
+        mouding
+            .visit_results(task, &pending)
+            .await
+            .unwrap()
+            .is_empty()
+    };
     let (status, page) = srv
         .post(
             &amr,
@@ -75,14 +82,7 @@ async fn every_error_beside_its_item(engine: Engine) {
         page.contains("name=\"cat_SC-002\" value=\"corrected\" checked"),
         "{page}"
     );
-    assert!(
-        mouding
-            .visit_results(task, &pending)
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing saved"
-    );
+    assert!(nothing_saved().await, "nothing saved");
 
     // A date after today is said beside the date, with the form's other errors.
     let (status, page) = srv
@@ -106,14 +106,7 @@ async fn every_error_beside_its_item(engine: Engine) {
         .expect("the date field");
     assert!(date_label.contains("aria-invalid=\"true\""), "{date_label}");
     assert!(date_label.contains("与今天"), "{date_label}");
-    assert!(
-        mouding
-            .visit_results(task, &pending)
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing saved"
-    );
+    assert!(nothing_saved().await, "nothing saved");
 
     // 「均未发现问题」 over a ticked problem: refused beside the button, nothing saved.
     let (status, page) = srv
@@ -135,14 +128,7 @@ async fn every_error_beside_its_item(engine: Engine) {
         page.contains("已勾选其他检查结果，不能一键标为未发现问题"),
         "{page}"
     );
-    assert!(
-        mouding
-            .visit_results(task, &pending)
-            .await
-            .unwrap()
-            .is_empty(),
-        "nothing saved"
-    );
+    assert!(nothing_saved().await, "nothing saved");
 
     // And without a problem ticked, every item of the department is cleared at once.
     let (status, _) = srv
