@@ -87,6 +87,18 @@ describe('public pages', { skip: BASE === '' && 'BASE_URL is not set (run e2e/ru
     assert.match(v.text, /重新计算得 .*，记录中为 /);
   });
 
+  // A visitor who pastes a broken file reads why in Chinese, with the place.
+  it('a malformed record is refused in Chinese, line and column named', async () => {
+    const v = await verifyFile('broken.json', Buffer.from('{\n  "format" "liancha-draw/1"\n}'));
+    assert.equal(v.status, 'error', v.text);
+    assert.match(v.text, /未通过验证：记录不是有效的严格 JSON/);
+    assert.match(v.text, /第 2 行第 12 列：键名之后应为冒号「:」/);
+    assert.doesNotMatch(v.text, /\bexpected\b|\bmust\b/);
+    const plan = await verifyFile('plan.json', Buffer.from('{"format":"liancha-draw/1","plan":{},"reveal":[],"plan_digest":"","seed":"","result":{}}'));
+    assert.equal(plan.status, 'error', plan.text);
+    assert.match(plan.text, /`plan` 缺少必需的键 `task`/);
+  });
+
   // The figure is reported, not asserted tightly: timing belongs to measurements,
   // and a loaded CI machine must not turn it red (target: under 5 s).
   it('a county-sized record (25,000 entities) verifies in the browser', async () => {

@@ -85,7 +85,7 @@ function showVerdict(v, ms) {
     const sources = el('ul');
     for (const src of s.sources || []) sources.append(el('li', src));
     show('ok', [
-      el('p', '一致', 'verify-verdict'),
+      el('p', '✓ 一致：这次抽取经重新计算与记录完全相符', 'verify-verdict'),
       el('p', '按公开的抽取方案和开奖值重新计算，抽中主体、检查组和分派结果与记录完全一致。'),
       dl,
       el('p', '随机源（请对照其公开发布的开奖值核对记录中的 reveal）：'),
@@ -97,15 +97,16 @@ function showVerdict(v, ms) {
   if (v.code === 'mismatch') {
     const where = pathText(v.path);
     show('mismatch', [
-      el('p', `不一致：${where ? `${where}（${v.path}）` : v.path}`, 'verify-verdict'),
+      el('p', `✗ 不一致：${where ? `${where}（${v.path}）` : v.path}`, 'verify-verdict'),
       el('p', `${label}。`),
       el('p', v.message),
       el('p', `用时 ${Math.round(ms)} 毫秒`),
     ]);
   } else {
     show('error', [
-      el('p', `不一致：${label}（${v.code}）`, 'verify-verdict'),
+      el('p', `✗ 未通过验证：${label}`, 'verify-verdict'),
       el('p', v.path ? `${v.path}：${v.message}` : v.message),
+      el('p', `错误代码 ${v.code}（见抽取规范 §8）`, 'muted'),
     ]);
   }
 }

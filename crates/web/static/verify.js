@@ -70,12 +70,12 @@ function toText(input) {
     bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   }
   if (bytes === null) {
-    throw new DrawError('invalid-json', 'input must be text or bytes');
+    throw new DrawError('invalid-json', '输入必须是文本或字节');
   }
   try {
     return UTF8_STRICT.decode(bytes);
   } catch {
-    throw new DrawError('invalid-json', 'invalid UTF-8');
+    throw new DrawError('invalid-json', '不是有效的 UTF-8 编码');
   }
 }
 
@@ -94,14 +94,14 @@ function wellFormed(s) {
 export function parseStrict(input) {
   const text = toText(input);
   if (!wellFormed(text)) {
-    throw new DrawError('invalid-json', 'the text contains a lone surrogate (not UTF-8)');
+    throw new DrawError('invalid-json', '文本中有孤立的代理码元（不是 UTF-8）');
   }
   const p = new Parser(text);
   try {
     p.ws();
     const v = p.value(0);
     p.ws();
-    if (p.pos !== text.length) p.fail('unexpected characters after the JSON value');
+    if (p.pos !== text.length) p.fail('JSON 值之后还有多余的字符');
     return v;
   } catch (e) {
     if (e instanceof DrawError && e.code === 'invalid-json' && typeof e.offset === 'number') {
@@ -150,8 +150,8 @@ class Parser {
       case 0x6e: return this.literal('null', null);
       default:
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-        if (Number.isNaN(c)) this.fail('unexpected end of input');
-        return this.fail('expected a JSON value');
+        if (Number.isNaN(c)) this.fail('内容意外结束（记录可能不完整）');
+        return this.fail('此处应为一个 JSON 值');
     }
   }
 
@@ -160,11 +160,11 @@ class Parser {
       this.pos += word.length;
       return v;
     }
-    return this.fail('invalid literal');
+    return this.fail('无法识别的字面量（只允许 true、false、null）');
   }
 
   object(depth) {
-    if (depth > MAX_DEPTH) this.fail('nesting too deep');
+    if (depth > MAX_DEPTH) this.fail('嵌套层数过多');
     this.pos++;
     const o = Object.create(null);
     let order = null;
@@ -176,12 +176,12 @@ class Parser {
     }
     for (;;) {
       this.ws();
-      if (this.s.charCodeAt(this.pos) !== 0x22) this.fail('expected a string key');
+      if (this.s.charCodeAt(this.pos) !== 0x22) this.fail('此处应为带引号的键名');
       const keyPos = this.pos;
       const key = this.string();
-      if (hasOwn(o, key)) this.fail(`repeated key ${JSON.stringify(key)}`, keyPos);
+      if (hasOwn(o, key)) this.fail(`键 ${JSON.stringify(key)} 重复出现`, keyPos);
       this.ws();
-      if (this.s.charCodeAt(this.pos) !== 0x3a) this.fail("expected ':' after the key");
+      if (this.s.charCodeAt(this.pos) !== 0x3a) this.fail('键名之后应为冒号「:」');
       this.pos++;
       this.ws();
       o[key] = this.value(depth);
@@ -193,7 +193,7 @@ class Parser {
       else if (c === 0x7d) {
         this.pos++;
         break;
-      } else this.fail("expected ',' or '}'");
+      } else this.fail('此处应为逗号「,」或右花括号「}」');
     }
     if (order !== null) {
       Object.defineProperty(o, KEY_ORDER, { value: order, enumerable: false });
@@ -202,7 +202,7 @@ class Parser {
   }
 
   array(depth) {
-    if (depth > MAX_DEPTH) this.fail('nesting too deep');
+    if (depth > MAX_DEPTH) this.fail('嵌套层数过多');
     this.pos++;
     const a = [];
     this.ws();
@@ -219,14 +219,14 @@ class Parser {
       else if (c === 0x5d) {
         this.pos++;
         return a;
-      } else this.fail("expected ',' or ']'");
+      } else this.fail('此处应为逗号「,」或右方括号「]」');
     }
   }
 
   hex4() {
     const h = this.s.slice(this.pos, this.pos + 4);
-    if (h.length < 4) this.fail('truncated \\u escape');
-    if (!/^[0-9a-fA-F]{4}$/.test(h)) this.fail('invalid hex digit in \\u escape');
+    if (h.length < 4) this.fail('\\u 转义不完整');
+    if (!/^[0-9a-fA-F]{4}$/.test(h)) this.fail('\\u 转义中有无效的十六进制数字');
     this.pos += 4;
     return parseInt(h, 16);
   }
@@ -243,15 +243,15 @@ class Parser {
       // NaN (end of input) fails every comparison above, so the loop stops there too.
       if (i > start) out += s.slice(start, i);
       this.pos = i;
-      if (Number.isNaN(c)) this.fail('unterminated string');
+      if (Number.isNaN(c)) this.fail('字符串没有结束引号');
       if (c === 0x22) {
         this.pos++;
         return out;
       }
-      if (c !== 0x5c) this.fail('unescaped control character in string');
+      if (c !== 0x5c) this.fail('字符串中有未转义的控制字符');
       this.pos++;
       const e = s.charCodeAt(this.pos);
-      if (Number.isNaN(e)) this.fail('unterminated escape');
+      if (Number.isNaN(e)) this.fail('转义序列不完整');
       this.pos++;
       switch (e) {
         case 0x22: out += '"'; break;
@@ -265,13 +265,13 @@ class Parser {
         case 0x75: { // u
           const hi = this.hex4();
           if (hi >= 0xd800 && hi < 0xdc00) {
-            if (!s.startsWith('\\u', this.pos)) this.fail('lone high surrogate');
+            if (!s.startsWith('\\u', this.pos)) this.fail('孤立的高位代理码元');
             this.pos += 2;
             const lo = this.hex4();
-            if (!(lo >= 0xdc00 && lo < 0xe000)) this.fail('high surrogate without low surrogate');
+            if (!(lo >= 0xdc00 && lo < 0xe000)) this.fail('高位代理码元之后缺少低位代理码元');
             out += String.fromCharCode(hi, lo);
           } else if (hi >= 0xdc00 && hi < 0xe000) {
-            this.fail('lone low surrogate');
+            this.fail('孤立的低位代理码元');
           } else {
             out += String.fromCharCode(hi);
           }
@@ -279,7 +279,7 @@ class Parser {
         }
         default:
           this.pos--;
-          this.fail('invalid escape');
+          this.fail('无效的转义序列');
       }
     }
   }
@@ -295,22 +295,22 @@ class Parser {
     if (c === 0x30) {
       i++;
       c = s.charCodeAt(i);
-      if (c >= 0x30 && c <= 0x39) this.fail('leading zero in number', i);
+      if (c >= 0x30 && c <= 0x39) this.fail('数字不能以 0 开头', i);
     } else if (c >= 0x31 && c <= 0x39) {
       while (c >= 0x30 && c <= 0x39) c = s.charCodeAt(++i);
     } else {
-      this.fail('expected digits', i);
+      this.fail('此处应为数字', i);
     }
     if (c === 0x2e || c === 0x65 || c === 0x45) {
-      this.fail('number is not an integer (no fractions or exponents)', start);
+      this.fail('数字必须是整数（不允许小数或指数）', start);
     }
     const digits = s.slice(digitsStart, i);
     // 16 digits bound the magnitude below 10^16, so Number() is exact before the check.
     if (digits.length > 16 || Number(digits) > MAX_SAFE_INT) {
-      this.fail('integer magnitude exceeds 2^53 - 1', start);
+      this.fail('整数绝对值超过 2^53 - 1', start);
     }
     const n = Number(digits);
-    if (negative && n === 0) this.fail('-0 is not allowed', start);
+    if (negative && n === 0) this.fail('不允许 -0', start);
     this.pos = i;
     return negative ? -n : n;
   }
@@ -326,7 +326,7 @@ class Parser {
  * a string is not UTF-8, and is refused.
  */
 export function quote(s) {
-  if (!wellFormed(s)) throw new DrawError('invalid-json', 'a string holds a lone surrogate (not UTF-8)');
+  if (!wellFormed(s)) throw new DrawError('invalid-json', '字符串中有孤立的代理码元（不是 UTF-8）');
   return JSON.stringify(s);
 }
 
@@ -336,12 +336,12 @@ function scalar(v) {
   if (v === false) return 'false';
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v) || Object.is(v, -0)) {
-      throw new DrawError('invalid-json', `${v} is not an allowed integer`);
+      throw new DrawError('invalid-json', `${v} 不是允许的整数`);
     }
     return String(v);
   }
   if (typeof v === 'string') return quote(v);
-  throw new DrawError('invalid-json', `a ${typeof v} is not a JSON value`);
+  throw new DrawError('invalid-json', `${typeof v} 类型不是 JSON 值`);
 }
 
 /**
@@ -428,7 +428,7 @@ function subtle() {
   if (!c || !c.subtle) {
     throw new DrawError(
       'no-webcrypto',
-      'this browser offers no Web Crypto here (it needs a secure page: HTTPS or localhost)',
+      '此浏览器在此页面上无法使用 Web Crypto（需要安全连接：HTTPS 或本机地址）',
     );
   }
   return c.subtle;
@@ -535,35 +535,35 @@ function invalid(message, path = null) {
 
 function kind(v) {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
+  if (Array.isArray(v)) return '数组';
   switch (typeof v) {
-    case 'object': return 'an object';
-    case 'string': return 'a string';
-    case 'number': return 'an integer';
-    case 'boolean': return 'a boolean';
+    case 'object': return '对象';
+    case 'string': return '字符串';
+    case 'number': return '数字';
+    case 'boolean': return '布尔值';
     default: return typeof v;
   }
 }
 
 function asObject(v, path) {
-  if (!isObject(v)) throw invalid(`\`${path}\` must be an object, not ${kind(v)}`, path);
+  if (!isObject(v)) throw invalid(`\`${path}\` 应为对象，实际为${kind(v)}`, path);
   return v;
 }
 
 function asArray(v, path) {
-  if (!Array.isArray(v)) throw invalid(`\`${path}\` must be an array, not ${kind(v)}`, path);
+  if (!Array.isArray(v)) throw invalid(`\`${path}\` 应为数组，实际为${kind(v)}`, path);
   return v;
 }
 
 function nameProblem(s) {
-  if (s.length === 0) return 'must not be empty';
-  if (s.includes('\u0000')) return 'must not contain U+0000';
+  if (s.length === 0) return '不能为空';
+  if (s.includes('\u0000')) return '不能含有 U+0000 字符';
   return null;
 }
 
 /** A name (id, stratum, department, township, source): non-empty, no U+0000. */
 function asName(v, path) {
-  if (typeof v !== 'string') throw invalid(`\`${path}\` must be a string, not ${kind(v)}`, path);
+  if (typeof v !== 'string') throw invalid(`\`${path}\` 应为字符串，实际为${kind(v)}`, path);
   const p = nameProblem(v);
   if (p) throw invalid(`\`${path}\` ${p}`, path);
   return v;
@@ -571,22 +571,22 @@ function asName(v, path) {
 
 function asUint(v, path) {
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-    throw invalid(`\`${path}\` must be an integer, not ${kind(v)}`, path);
+    throw invalid(`\`${path}\` 应为整数，实际为${kind(v)}`, path);
   }
-  if (v < 0) throw invalid(`\`${path}\` must not be negative`, path);
+  if (v < 0) throw invalid(`\`${path}\` 不能为负数`, path);
   return v;
 }
 
 /** Only `allowed` keys, no null value, every `required` key. */
 function checkKeys(o, required, allowed, path) {
   for (const k of keysInOrder(o)) {
-    if (!allowed.includes(k)) throw invalid(`unknown key \`${k}\` in \`${path}\``, `${path}.${k}`);
+    if (!allowed.includes(k)) throw invalid(`\`${path}\` 中有未知的键 \`${k}\``, `${path}.${k}`);
     if (o[k] === null) {
-      throw invalid(`\`${path}.${k}\` is null; null is not allowed in a plan`, `${path}.${k}`);
+      throw invalid(`\`${path}.${k}\` 为 null；抽取方案中不允许 null`, `${path}.${k}`);
     }
   }
   for (const k of required) {
-    if (!hasOwn(o, k)) throw invalid(`\`${path}\` lacks required key \`${k}\``, path);
+    if (!hasOwn(o, k)) throw invalid(`\`${path}\` 缺少必需的键 \`${k}\``, path);
   }
 }
 
@@ -622,9 +622,9 @@ export function readPlan(v) {
   const hasQuotas = hasOwn(o, 'quotas');
   const hasTotal = hasOwn(o, 'total');
   if (hasQuotas && hasTotal) {
-    throw invalid('plan has both `quotas` and `total`; exactly one is allowed', 'plan');
+    throw invalid('方案同时有 `quotas` 和 `total`，只能有其中一个', 'plan');
   }
-  if (!hasQuotas && !hasTotal) throw invalid('plan needs exactly one of `quotas` or `total`', 'plan');
+  if (!hasQuotas && !hasTotal) throw invalid('方案必须有 `quotas` 或 `total` 中的一个', 'plan');
   let total = null;
   let quotas = null;
   if (hasTotal) {
@@ -636,7 +636,7 @@ export function readPlan(v) {
       checkKeys(q, ['stratum'], ['stratum', 'ratio_bp', 'count'], p);
       const hasRatio = hasOwn(q, 'ratio_bp');
       const hasCount = hasOwn(q, 'count');
-      if (hasRatio === hasCount) throw invalid(`\`${p}\` needs exactly one of \`ratio_bp\` or \`count\``, p);
+      if (hasRatio === hasCount) throw invalid(`\`${p}\` 必须有 \`ratio_bp\` 或 \`count\` 中的一个`, p);
       const rule = hasRatio
         ? { ratioBp: asUint(q.ratio_bp, `${p}.ratio_bp`) }
         : { count: asUint(q.count, `${p}.count`) };
@@ -680,7 +680,7 @@ export function readPlan(v) {
       avoid = t.avoid_same_township;
       if (typeof avoid !== 'boolean') {
         throw invalid(
-          `\`plan.teams.avoid_same_township\` must be a boolean, not ${kind(avoid)}`,
+          `\`plan.teams.avoid_same_township\` 应为布尔值，实际为${kind(avoid)}`,
           'plan.teams.avoid_same_township',
         );
       }
@@ -699,17 +699,17 @@ export function readPlan(v) {
   const ids = new Set();
   for (let i = 0; i < entities.length; i++) {
     const id = entities[i].id;
-    if (ids.has(id)) throw invalid(`entity id \`${id}\` appears twice (plan.entities[${i}])`, `plan.entities[${i}].id`);
+    if (ids.has(id)) throw invalid(`主体编号 \`${id}\` 重复出现（plan.entities[${i}]）`, `plan.entities[${i}].id`);
     ids.add(id);
   }
   if (quotas) {
     const strata = new Set();
     quotas.forEach((q, i) => {
       if (q.ratioBp !== undefined && q.ratioBp > 10000) {
-        throw invalid(`\`plan.quotas[${i}].ratio_bp\` is ${q.ratioBp}; it must be 0 … 10000`, `plan.quotas[${i}].ratio_bp`);
+        throw invalid(`\`plan.quotas[${i}].ratio_bp\` 为 ${q.ratioBp}，应在 0 … 10000 之间`, `plan.quotas[${i}].ratio_bp`);
       }
       if (strata.has(q.stratum)) {
-        throw invalid(`stratum \`${q.stratum}\` has more than one quota (plan.quotas[${i}])`, `plan.quotas[${i}].stratum`);
+        throw invalid(`分层 \`${q.stratum}\` 有不止一个配额（plan.quotas[${i}]）`, `plan.quotas[${i}].stratum`);
       }
       strata.add(q.stratum);
     });
@@ -717,18 +717,18 @@ export function readPlan(v) {
   const inspectorIds = new Set();
   inspectors.forEach((x, i) => {
     if (inspectorIds.has(x.id)) {
-      throw invalid(`inspector id \`${x.id}\` appears twice (plan.inspectors[${i}])`, `plan.inspectors[${i}].id`);
+      throw invalid(`执法检查人员编号 \`${x.id}\` 重复出现（plan.inspectors[${i}]）`, `plan.inspectors[${i}].id`);
     }
     inspectorIds.add(x.id);
   });
   if (teams) {
-    if (teams.count < 1) throw invalid('`plan.teams.count` must be at least 1', 'plan.teams.count');
+    if (teams.count < 1) throw invalid('`plan.teams.count` 至少为 1', 'plan.teams.count');
     if (teams.size < 2) {
-      throw invalid(`\`plan.teams.size\` is ${teams.size}; a team needs at least 2 inspectors`, 'plan.teams.size');
+      throw invalid(`\`plan.teams.size\` 为 ${teams.size}，每个检查组至少需要 2 名执法检查人员`, 'plan.teams.size');
     }
   }
   if (sources.length === 0) {
-    throw invalid('`plan.sources` must name at least one randomness source', 'plan.sources');
+    throw invalid('`plan.sources` 至少要声明一个随机源', 'plan.sources');
   }
   return { entities, total, quotas, inspectors, conflicts, teams, sources };
 }
@@ -756,27 +756,27 @@ export function isRfc3339Utc(s) {
  * reveal, committed_at.
  */
 function readEnvelope(root, what, extra) {
-  if (!isObject(root)) throw badFormat(`a ${what} must be a JSON object, not ${kind(root)}`);
-  if (!hasOwn(root, 'format')) throw badFormat(`the ${what} has no \`format\``, 'format');
+  if (!isObject(root)) throw badFormat(`${what}应为 JSON 对象，实际为${kind(root)}`);
+  if (!hasOwn(root, 'format')) throw badFormat(`${what}缺少 \`format\``, 'format');
   if (root.format !== FORMAT) {
-    throw badFormat(`\`format\` is ${abbreviate(root.format)}, expected "${FORMAT}"`, 'format');
+    throw badFormat(`\`format\` 为 ${abbreviate(root.format)}，应为 "${FORMAT}"`, 'format');
   }
   const allowed = ['format', 'plan', 'reveal', 'committed_at', ...extra];
   for (const k of keysInOrder(root)) {
-    if (!allowed.includes(k)) throw badFormat(`unknown key \`${k}\` in the ${what}`, k);
+    if (!allowed.includes(k)) throw badFormat(`${what}中有未知的键 \`${k}\``, k);
   }
   for (const k of ['plan', 'reveal', ...extra]) {
-    if (!hasOwn(root, k)) throw badFormat(`the ${what} has no \`${k}\``, k);
+    if (!hasOwn(root, k)) throw badFormat(`${what}缺少 \`${k}\``, k);
   }
   const plan = readPlan(root.plan);
   const reveal = root.reveal;
   if (!Array.isArray(reveal) || !reveal.every((r) => typeof r === 'string')) {
-    throw badFormat('`reveal` must be an array of strings', 'reveal');
+    throw badFormat('`reveal` 应为字符串数组', 'reveal');
   }
   if (reveal.length !== plan.sources.length) {
     throw new DrawError(
       'reveal-mismatch',
-      `${reveal.length} reveal value(s) for ${plan.sources.length} declared source(s)`,
+      `有 ${reveal.length} 个开奖值，但声明了 ${plan.sources.length} 个随机源`,
       'reveal',
     );
   }
@@ -788,10 +788,10 @@ function readEnvelope(root, what, extra) {
   if (hasOwn(root, 'committed_at')) {
     committedAt = root.committed_at;
     if (typeof committedAt !== 'string') {
-      throw badFormat(`\`committed_at\` must be a string, not ${kind(committedAt)}`, 'committed_at');
+      throw badFormat(`\`committed_at\` 应为字符串，实际为${kind(committedAt)}`, 'committed_at');
     }
     if (!isRfc3339Utc(committedAt)) {
-      throw badFormat(`\`committed_at\` ${JSON.stringify(committedAt)} is not an RFC 3339 UTC time`, 'committed_at');
+      throw badFormat(`\`committed_at\` ${JSON.stringify(committedAt)} 不是 RFC 3339 格式的 UTC 时间`, 'committed_at');
     }
   }
   return { plan, planJson: root.plan, reveal, committedAt };
@@ -883,8 +883,8 @@ async function formTeams(plan, seed) {
       if (!d || d.cursor === d.positions.length) {
         throw new DrawError(
           'not-enough-inspectors',
-          `team ${no} needs an inspector of department \`${dept}\` and none is left ` +
-            `(${plan.inspectors.length} inspectors, ${rules.count} teams asked)`,
+          `第 ${no} 个检查组需要部门 \`${dept}\` 的执法检查人员，但已无人可选` +
+            `（共 ${plan.inspectors.length} 名执法检查人员，要求 ${rules.count} 个检查组）`,
           'plan.inspectors',
         );
       }
@@ -897,8 +897,8 @@ async function formTeams(plan, seed) {
       if (anyCursor === order.length) {
         throw new DrawError(
           'not-enough-inspectors',
-          `team ${no} needs ${rules.size} members and only ${members.length} could be found ` +
-            `(${plan.inspectors.length} inspectors, ${rules.count} teams asked)`,
+          `第 ${no} 个检查组需要 ${rules.size} 名成员，只能找到 ${members.length} 名` +
+            `（共 ${plan.inspectors.length} 名执法检查人员，要求 ${rules.count} 个检查组）`,
           'plan.inspectors',
         );
       }
@@ -997,7 +997,7 @@ async function runDraw(env) {
  */
 export async function drawInput(text) {
   const root = parseStrict(text);
-  const env = readEnvelope(root, 'draw input', []);
+  const env = readEnvelope(root, '抽取输入', []);
   const drawn = await runDraw(env);
   const record = {
     format: FORMAT,
@@ -1082,7 +1082,7 @@ function compare(expected, found, path) {
 export async function verifyRecord(text) {
   try {
     const root = parseStrict(text);
-    const env = readEnvelope(root, 'record', ['plan_digest', 'seed', 'result']);
+    const env = readEnvelope(root, '抽取记录', ['plan_digest', 'seed', 'result']);
     const drawn = await runDraw(env);
     compare(drawn.planDigest, root.plan_digest, 'plan_digest');
     compare(drawn.seed, root.seed, 'seed');
