@@ -812,6 +812,18 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await confirmAndSubmit(page, '确认列入');
     await assertText(page.getByRole('status'), '信用名单建议已处理');
     await assertText(tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity }), '已确认列入');
+
+    // 办结 is final too: the browser will not send it before its box is ticked.
+    const row = page.locator('h1 + table tbody tr', { hasText: unreachable.entity });
+    const close = row.locator('form', { has: page.getByRole('button', { name: '办结' }) });
+    await close.locator('input[name=note]').fill('经实地核查，已在登记住所恢复经营');
+    await close.getByRole('button', { name: '办结' }).click();
+    assert.equal(await close.locator('input[name=confirm]:invalid').count(), 1, 'held back by the browser');
+    const box = close.locator('input[name=confirm]');
+    assert.match(await box.locator('xpath=ancestor::label').innerText(), /不能重新打开/);
+    await box.check();
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), close.getByRole('button', { name: '办结' }).click()]);
+    await assertText(page.locator('h1 + table tbody tr', { hasText: unreachable.entity }), '已办结');
   });
 
   step('a citizen finds the published result by part of the name and by USCC, opens the entity page and checks the visit code', async () => {

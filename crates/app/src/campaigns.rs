@@ -10,7 +10,8 @@ use liancha_store::tasks::{Task, VisitProgress};
 use crate::{App, AppError, Context, Result};
 
 impl App {
-    /// Sets a campaign for `counties` below the principal's office. Each county's task
+    /// Sets a campaign for `counties` below the principal's office, once confirmed
+    /// (`confirmed`: it cannot be withdrawn). Each county's task
     /// is led by the department that leads the domain's joint item list there (else
     /// its first department of the domain).
     pub async fn create_campaign(
@@ -18,8 +19,13 @@ impl App {
         ctx: &Context,
         mut campaign: NewCampaign,
         counties: &[Division],
+        confirmed: bool,
     ) -> Result<i64> {
         ctx.require(&Action::SetCampaign)?;
+        ctx.require_confirmed(
+            confirmed,
+            "下达后各县（市、区）即各得一项草稿任务，专项不能撤回",
+        )?;
         campaign.division = ctx.principal.division.clone();
         campaign.counties.clear();
         for county in counties {

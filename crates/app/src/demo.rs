@@ -800,6 +800,7 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                                 FollowUpKind::Case => "已立案查处，作出行政处罚决定并结案。".into(),
                                 _ => "复查确认已整改到位。".into(),
                             },
+                            confirmed: true,
                         }
                     } else {
                         FollowUpChange::Update {

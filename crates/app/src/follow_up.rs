@@ -16,9 +16,8 @@ pub enum FollowUpChange {
         target_department: Option<String>,
         note: String,
     },
-    Close {
-        note: String,
-    },
+    /// 办结: final; a closed follow-up is not reopened, so the clerk confirms it.
+    Close { note: String, confirmed: bool },
 }
 
 /// Whose department-wide lists (follow-ups, targeted inspections, conflicts) the
@@ -50,7 +49,8 @@ impl App {
         })?;
         let (actor, now) = (ctx.actor(), ctx.now);
         match change {
-            FollowUpChange::Close { note } => {
+            FollowUpChange::Close { note, confirmed } => {
+                ctx.require_confirmed(confirmed, "办结后该处置不能重新打开")?;
                 self.county(ctx)
                     .close_follow_up(id, &note, &actor, now)
                     .await?
@@ -77,7 +77,8 @@ impl App {
         Ok(())
     }
 
-    /// The responsible department confirms (`confirm`) or rejects a credit list proposal.
+    /// The responsible department confirms (`confirm`) or rejects a credit list proposal;
+    /// either decision is final, so either must be confirmed.
     pub async fn decide_credit(
         &self,
         ctx: &Context,
@@ -87,9 +88,14 @@ impl App {
         confirmed: bool,
     ) -> Result<()> {
         self.credit_proposal_to_manage(ctx, id).await?;
-        if confirm {
-            ctx.require_confirmed(confirmed, "列入名单将改变该主体的信用标记和风险分类")?;
-        }
+        ctx.require_confirmed(
+            confirmed,
+            if confirm {
+                "列入名单将改变该主体的信用标记和风险分类"
+            } else {
+                "不予列入后该建议不能再列入"
+            },
+        )?;
         self.county(ctx)
             .decide_credit_proposal(id, confirm, note, &ctx.actor(), ctx.now)
             .await?;

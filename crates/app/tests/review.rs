@@ -288,9 +288,29 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         .unwrap();
     let close = || FollowUpChange::Close {
         note: "已立案".into(),
+        confirmed: true,
     };
     let r = app.change_follow_up(&agri, amr_case.id, close()).await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
+    // 办结 is final: unconfirmed, it is refused and the follow-up stays open.
+    let r = app
+        .change_follow_up(
+            &amr,
+            amr_case.id,
+            FollowUpChange::Close {
+                note: "已立案".into(),
+                confirmed: false,
+            },
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(AppError::Invalid { field, .. }) if field.as_deref() == Some("confirm")),
+        "unconfirmed close: {r:?}"
+    );
+    assert_eq!(
+        mouding.follow_up(amr_case.id).await.unwrap().unwrap().state,
+        amr_case.state
+    );
     app.change_follow_up(&amr, amr_case.id, close())
         .await
         .unwrap();
@@ -309,6 +329,23 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     assert!(
         matches!(r, Err(AppError::Invalid { .. })),
         "unconfirmed: {r:?}"
+    );
+    // 不予列入 is as final as 列入: unconfirmed, the proposal stays proposed.
+    let r = app
+        .decide_credit(&amr, proposals[0].id, false, "证据不足", false)
+        .await;
+    assert!(
+        matches!(&r, Err(AppError::Invalid { field, .. }) if field.as_deref() == Some("confirm")),
+        "unconfirmed rejection: {r:?}"
+    );
+    assert_eq!(
+        mouding
+            .credit_proposal(proposals[0].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        proposals[0].state
     );
     app.decide_credit(&amr, proposals[0].id, true, "", true)
         .await

@@ -43,6 +43,8 @@ pub struct CampaignForm {
     start: String,
     #[serde(default)]
     end: String,
+    #[serde(default)]
+    confirm: String,
 }
 
 #[derive(Template)]
@@ -236,7 +238,12 @@ pub async fn create(
         Err(e) => Err(e),
         Ok((campaign, counties)) => match s
             .app
-            .create_campaign(&staff.context(s.clock.now()), campaign, &counties)
+            .create_campaign(
+                &staff.context(s.clock.now()),
+                campaign,
+                &counties,
+                crate::staff::ticked(&f.confirm),
+            )
             .await
         {
             Ok(id) => Ok(id),

@@ -23,6 +23,7 @@ fn form<'a>(title: &'a str, items: &[&'a str], counties: &[&'a str]) -> Vec<(&'a
         ("team_size", "2"),
         ("start", "2026-12-10"),
         ("end", "2026-12-31"),
+        ("confirm", "yes"),
     ];
     f.extend(items.iter().map(|i| ("items", *i)));
     f.extend(counties.iter().map(|c| ("counties", *c)));
@@ -98,6 +99,18 @@ async fn campaign_across_counties(engine: Engine) {
                 &["532323", "532399"],
             ),
             "「532399」不是所辖的县",
+        ),
+        (
+            {
+                let mut f = form(
+                    "校园周边食品安全专项整治",
+                    &["SC-003"],
+                    &["532323", "532324"],
+                );
+                f.retain(|(k, _)| *k != "confirm");
+                f
+            },
+            "请勾选确认：下达后各县（市、区）即各得一项草稿任务，专项不能撤回",
         ),
     ] {
         let (status, body) = srv.post(&zhou, "/staff/campaigns", &f).await;

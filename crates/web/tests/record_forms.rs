@@ -314,20 +314,45 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         "what was typed is kept"
     );
     let (status, page) = srv
-        .post(&s, &path, &[("action", "close"), ("note", " ")])
+        .post(
+            &s,
+            &path,
+            &[("action", "close"), ("note", " "), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("未办结：请填写办结情况"), "{page}");
+    // 办结 is final: without its box ticked nothing changes, the note kept.
+    let (status, page) = srv
+        .post(&s, &path, &[("action", "close"), ("note", "已整改到位")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("未办结：请勾选确认：办结后该处置不能重新打开"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"已整改到位\""),
+        "what was typed is kept"
+    );
     let again = mouding.follow_up(f.id).await.unwrap().unwrap();
     assert_eq!((again.state, again.note.clone()), (f.state, f.note.clone()));
     // Closed, then closed again (a double click): the second is refused with its
     // reason, though the row has no form left to show it in.
     let (status, _) = srv
-        .post(&s, &path, &[("action", "close"), ("note", "已整改")])
+        .post(
+            &s,
+            &path,
+            &[("action", "close"), ("note", "已整改"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(status, 303);
     let (status, page) = srv
-        .post(&s, &path, &[("action", "close"), ("note", "已整改")])
+        .post(
+            &s,
+            &path,
+            &[("action", "close"), ("note", "已整改"), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("未作任何更改"), "{page}");
@@ -349,10 +374,22 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
     assert_eq!(status, 422);
     assert!(page.contains("未列入：请勾选确认"), "{page}");
     let (status, page) = srv
-        .post(&s, &path, &[("decision", "reject"), ("note", "")])
+        .post(
+            &s,
+            &path,
+            &[("decision", "reject"), ("note", ""), ("confirm", "yes")],
+        )
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("未处理：不予列入须说明理由"), "{page}");
+    let (status, page) = srv
+        .post(&s, &path, &[("decision", "reject"), ("note", "证据不足")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("未处理：请勾选确认：不予列入后该建议不能再列入"),
+        "{page}"
+    );
     let p = mouding.credit_proposal(proposal.id).await.unwrap().unwrap();
     assert_eq!(p.state, proposal.state, "nothing decided");
 

@@ -499,7 +499,11 @@ async fn counties_apart(engine: Engine) {
         ),
         (
             format!("/staff/follow-ups/{}", n.follow_up),
-            vec![("action", "close".into()), ("note", "x".into())],
+            vec![
+                ("action", "close".into()),
+                ("note", "x".into()),
+                ("confirm", "yes".into()),
+            ],
         ),
         (
             format!("/staff/credit/{}", n.proposal),

@@ -171,6 +171,9 @@ pub struct FollowUpForm {
     target_department: String,
     #[serde(default)]
     note: String,
+    /// The 办结 form's confirmation box.
+    #[serde(default)]
+    confirm: String,
 }
 
 pub async fn update_follow_up(
@@ -188,6 +191,7 @@ pub async fn update_follow_up(
     let change = if f.action == "close" {
         Ok(FollowUpChange::Close {
             note: f.note.clone(),
+            confirmed: ticked(&f.confirm),
         })
     } else {
         let due_on = if f.due_on.trim().is_empty() {

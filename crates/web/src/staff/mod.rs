@@ -73,7 +73,7 @@ pub struct ConfirmForm {
 }
 
 /// Whether the form's confirmation box was ticked.
-fn ticked(confirm: &str) -> bool {
+pub(crate) fn ticked(confirm: &str) -> bool {
     confirm == "yes"
 }
 
@@ -182,6 +182,8 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "targeted" => "定向检查已登记。",
         "user" => "账号已创建，首次登录须修改密码。",
         "user-updated" => "账号状态已更新。",
+        "user-edited" => "账号已修改，新的角色在该用户下一次操作时生效。",
+        "password-reset" => "密码已重置：该账号已退出，须用新的初始密码登录并修改密码。",
         "plan" => "计划已保存。",
         "attachment" => "材料已上传。",
         "conflict" => "回避关系已登记，今后封存的抽取方案将包含它。",
