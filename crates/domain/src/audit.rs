@@ -71,6 +71,8 @@ labelled_enum! {
         UserLogout = ("user.logout", "退出登录"),
         UserPassword = ("user.password", "修改密码"),
         UserPasswordFailed = ("user.password-failed", "修改密码失败"),
+        UserPasswordReset = ("user.password-reset", "重置密码"),
+        UserUpdate = ("user.update", "修改账号"),
     }
 }
 
@@ -283,6 +285,7 @@ fn key(k: &str) -> (&str, Kind) {
         ),
         "title" => ("标题", Plain),
         "name" => ("名称", Plain),
+        "display_name" => ("姓名", Plain),
         "year" => ("年度", Plain),
         "month" => ("月份", Plain),
         "scope" => ("检查范围", Scope),

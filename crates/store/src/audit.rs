@@ -13,8 +13,8 @@ const COLUMNS: &str = "id, county, at, user_id, username, action, object_type, o
 /// Which entries to read. Every field left `None` matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
-    /// The account, by its user name.
-    pub username: Option<String>,
+    /// The accounts, by their user names (any of them).
+    pub usernames: Option<Vec<String>>,
     /// One action's code, or a prefix ending in `.` for a group of them (the caller
     /// passes only codes it knows: see `liancha_domain::audit::ActionFilter`).
     pub action: Option<String>,
@@ -43,8 +43,12 @@ impl AuditFilter {
                 sql.push_str(part);
             }
         };
-        if self.username.is_some() {
-            add("username = ?");
+        if let Some(names) = &self.usernames {
+            match names.len() {
+                0 => add("1 = 0"),
+                1 => add("username = ?"),
+                n => add(&format!("username IN ({})", vec!["?"; n].join(", "))),
+            }
         }
         match &self.action {
             Some(a) if a.ends_with('.') => add("action LIKE ?"),
@@ -74,7 +78,7 @@ impl AuditFilter {
     /// The values of [`AuditFilter::conditions`], in their order.
     fn values(&self) -> Vec<Value> {
         let mut v = Vec::new();
-        if let Some(u) = &self.username {
+        for u in self.usernames.iter().flatten() {
             v.push(Value::Text(u.clone()));
         }
         if let Some(a) = &self.action {
@@ -91,13 +95,7 @@ impl AuditFilter {
         }
         if let Some(o) = &self.object_id {
             v.push(Value::Text(o.clone()));
-            let escaped: String = o
-                .chars()
-                .flat_map(|c| match c {
-                    '%' | '_' | '\\' => vec!['\\', c],
-                    c => vec![c],
-                })
-                .collect();
+            let escaped = like_escaped(o);
             v.push(Value::Text(format!("%/{escaped}")));
         }
         if let Some(t) = self.task {
@@ -111,6 +109,16 @@ impl AuditFilter {
         }
         v
     }
+}
+
+/// `s` with LIKE's wildcards and its escape character escaped (`ESCAPE '\\'`).
+pub(crate) fn like_escaped(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect()
 }
 
 enum Value {
@@ -239,7 +247,7 @@ mod tests {
     #[test]
     fn conditions_are_numbered_in_the_order_they_are_bound() {
         let f = AuditFilter {
-            username: Some("a".into()),
+            usernames: Some(vec!["a".into()]),
             action: Some("task.".into()),
             task: Some(3),
             until: Some(DateTime::<Utc>::MIN_UTC),
@@ -252,6 +260,16 @@ mod tests {
         assert_eq!(f.values().len(), 4);
         assert!(matches!(&f.values()[1], Value::Text(s) if s == "task.%"));
         assert_eq!(AuditFilter::default().conditions(), "");
+        let by_names = AuditFilter {
+            usernames: Some(vec!["a".into(), "b".into(), "c".into()]),
+            task: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(
+            by_names.conditions(),
+            " AND username IN ($1, $2, $3) AND task_id = $4"
+        );
+        assert_eq!(by_names.values().len(), 4);
         let by_object = AuditFilter {
             object_id: Some("91_5%".into()),
             task: Some(1),

@@ -12,6 +12,7 @@ use tower_http::compression::Predicate as _;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+mod accounts;
 mod admin;
 mod announcements;
 mod api;
@@ -420,7 +421,15 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/plans/{id}", get(plans::plan))
         .route("/staff/plans/{id}/entries", post(plans::add_entry))
         .route("/staff/plans/{id}/publish", post(plans::publish))
-        .route("/staff/users", get(admin::users).post(admin::create_user))
+        .route(
+            "/staff/users",
+            get(accounts::users).post(accounts::create_user),
+        )
+        .route(
+            "/staff/users/{id}",
+            get(accounts::account).post(accounts::update_account),
+        )
+        .route("/staff/users/{id}/password", post(accounts::reset_password))
         .route("/staff/log", get(log_admin::page))
         .route("/staff/log/witnesses", post(log_admin::add_witness))
         .route(
@@ -444,7 +453,7 @@ pub fn router(state: AppState) -> Router {
             "/staff/settings/joint-lists",
             post(setup_lists::save_joint_list),
         )
-        .route("/staff/users/{id}/disabled", post(admin::set_disabled))
+        .route("/staff/users/{id}/disabled", post(accounts::set_disabled))
         .route(
             "/staff/calendar",
             get(admin::calendar).post(admin::replace_calendar),

@@ -97,7 +97,13 @@ async fn divisions_page(
     error: Option<FormError>,
 ) -> Result<Html<String>, WebError> {
     staff.require(&Action::ManageDivisions)?;
-    let users = s.app.accounts(&staff.context(s.clock.now())).await?;
+    let users = s
+        .app
+        .accounts(
+            &staff.context(s.clock.now()),
+            &liancha_app::accounts::AccountQuery::default(),
+        )
+        .await?;
     let tree = s
         .divisions()
         .await?

@@ -23,6 +23,9 @@ use sha2::{Digest, Sha256};
 
 use liancha_domain::org::DivisionCode;
 
+mod edit;
+pub use edit::UserChange;
+
 use crate::BeginWrite;
 use crate::{County, Result, Store, StoreError, with_pool};
 
@@ -396,53 +399,14 @@ impl Store {
     /// Creates an account after checking its role's bindings and the password rule.
     pub async fn create_user(&self, u: &NewUser, actor: &Actor, now: DateTime<Utc>) -> Result<i64> {
         let (username, display_name) = check_new_user(u)?;
-        let needs_department = matches!(u.role, Role::DepartmentAdmin | Role::Inspector);
-        if needs_department != u.department.is_some() {
-            return Err(StoreError::invalid(if needs_department {
-                format!("「{}」账号须指定所属部门", u.role.label())
-            } else {
-                format!("「{}」账号不属于某一部门", u.role.label())
-            }));
-        }
-        if (u.role == Role::Township) != u.township.is_some() {
-            return Err(StoreError::invalid("乡镇工作人员账号须且只能指定乡镇"));
-        }
-        if let Some(t) = &u.township
-            && !self
-                .county(&u.division)
-                .townships()
-                .await?
-                .iter()
-                .any(|x| &x.name == t)
-        {
-            return Err(StoreError::invalid(format!("乡镇「{t}」不存在")));
-        }
-        if self.division(&u.division).await?.is_none() {
-            return Err(StoreError::invalid(format!(
-                "行政区划 {} 不存在",
-                u.division
-            )));
-        }
-        let home = self.county(&u.division);
-        if let Some(code) = &u.department
-            && !home.departments().await?.iter().any(|d| &d.code == code)
-        {
-            return Err(StoreError::invalid(format!("部门「{code}」不存在")));
-        }
-        if u.role == Role::Inspector {
-            let Some(id) = &u.inspector_id else {
-                return Err(StoreError::invalid(
-                    "执法检查人员账号须关联执法人员名录中的编号",
-                ));
-            };
-            match home.inspector(id).await? {
-                Some(i) if Some(&i.department) == u.department.as_ref() => {}
-                Some(_) => {
-                    return Err(StoreError::invalid(format!("执法人员 {id} 不属于所选部门")));
-                }
-                None => return Err(StoreError::invalid(format!("执法人员名录中没有编号 {id}"))),
-            }
-        }
+        self.check_bindings(
+            &u.division,
+            u.role,
+            u.department.as_deref(),
+            u.township.as_deref(),
+            u.inspector_id.as_deref(),
+        )
+        .await?;
         let hash = hash_password_async(&u.password).await?;
         let id: i64 = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
@@ -459,6 +423,15 @@ impl Store {
         let prefix = format!("{}%", within.short());
         let rows: Vec<UserRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(&prefix).fetch_all(p).await)?;
         rows.into_iter().map(User::try_from).collect()
+    }
+
+    /// The user names of the accounts whose holder's name contains `part` (at most
+    /// 100, in name order): how the log finds "张" or "市场监管局".
+    pub async fn usernames_named(&self, part: &str) -> Result<Vec<String>> {
+        let escaped = crate::audit::like_escaped(part);
+        Ok(with_pool!(self, p => sqlx::query_scalar(
+            "SELECT username FROM users WHERE display_name LIKE $1 ESCAPE '\\' ORDER BY username LIMIT 100")
+            .bind(format!("%{escaped}%")).fetch_all(p).await)?)
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
@@ -705,37 +678,6 @@ impl County<'_> {
 
 /// A valid argon2id hash of a random password, for constant-time refusals.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4O2J8VDoZ2bTNGzVQLMHYTUeTkPbaEs3rTLBtROyy4Q";
-
-impl Store {
-    /// Disables or re-enables an account; disabling ends its sessions, enabling
-    /// also clears a lockout.
-    pub async fn set_user_disabled(
-        &self,
-        user_id: i64,
-        disabled: bool,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        if actor.user_id == Some(user_id) && disabled {
-            return Err(StoreError::invalid("不能停用自己的账号"));
-        }
-        with_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            let row: Option<(String, String)> = sqlx::query_as("SELECT username, division FROM users WHERE id = $1")
-                .bind(user_id).fetch_optional(&mut *tx).await?;
-            let Some((name, division)) = row else { return Err(StoreError::NotFound(format!("用户 {user_id}"))) };
-            let home = self.county(&DivisionCode::parse(&division).map_err(StoreError::corrupt)?);
-            sqlx::query("UPDATE users SET disabled = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
-                .bind(disabled).bind(user_id).execute(&mut *tx).await?;
-            if disabled {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            }
-            append_audit!(home, &mut *tx, actor, now, Audit::new(if disabled { "user.disable" } else { "user.enable" }, "user", &name))?;
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-}
 
 impl County<'_> {
     /// Replaces one year's holidays and exchanged working days (lines of
