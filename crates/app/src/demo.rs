@@ -26,7 +26,7 @@ use liancha_store::tasks::{NewTask, QuotaSpec, TaskScopeFilter};
 
 use crate::follow_up::FollowUpChange;
 use crate::plans::{NewPlan, NewPlanEntry};
-use crate::records::TargetedInput;
+use crate::records::{ConflictInput, TargetedInput};
 use crate::{App, AppError, Context, Result};
 
 /// How a task of the year ends up.
@@ -247,6 +247,8 @@ pub struct Year {
     pub follow_ups: usize,
     pub listings: usize,
     pub targeted: usize,
+    /// Conflicts of interest declared (回避关系).
+    pub conflicts: usize,
     /// The department admins the year needed besides the demo's own.
     pub department_admins: Vec<String>,
     /// The county's demo inspector, given an account once on a team of the task under
@@ -258,6 +260,8 @@ pub struct Year {
 #[derive(Debug, Clone, Copy)]
 enum Step {
     Plan,
+    /// Ties between inspectors and entities declared before the first draw.
+    Conflicts,
     Create(usize),
     Seal(usize),
     Draw(usize),
@@ -318,7 +322,10 @@ fn inspection_day(d: &Dates, k: usize) -> NaiveDate {
 /// Every step of the year with its moment, in the order they happen.
 fn schedule(today: NaiveDate) -> Vec<(DateTime<Utc>, Step)> {
     // The plan comes first: its entries are what the market tasks are set under.
-    let mut steps = vec![(at(plan_day(today), 9, 30), Step::Plan)];
+    let mut steps = vec![
+        (at(plan_day(today), 9, 30), Step::Plan),
+        (at(plan_day(today), 10, 0), Step::Conflicts),
+    ];
     // Work planned for later was prepared in the last days.
     let past = |d: NaiveDate| d.min(workday_back(today - Duration::days(1)));
     for (i, spec) in SPECS.iter().enumerate() {
@@ -369,6 +376,42 @@ fn schedule(today: NaiveDate) -> Vec<(DateTime<Utc>, Step)> {
     steps.sort_by_key(|s| s.0);
     steps
 }
+
+/// A declared tie: the `nth_inspector` of `department` and an entity picked by
+/// position in the directory.
+struct Conflict {
+    department: &'static str,
+    nth_inspector: usize,
+    entity_request: bool,
+    reason: &'static str,
+}
+
+const CONFLICTS: &[Conflict] = &[
+    Conflict {
+        department: "amr",
+        nth_inspector: 1,
+        entity_request: false,
+        reason: "配偶在该企业任财务负责人",
+    },
+    Conflict {
+        department: "agri",
+        nth_inspector: 0,
+        entity_request: false,
+        reason: "本人胞兄为该主体的经营者",
+    },
+    Conflict {
+        department: "amr",
+        nth_inspector: 3,
+        entity_request: true,
+        reason: "该主体以该执法人员曾参与对其作出行政处罚、可能影响公正为由申请回避，经审查同意",
+    },
+    Conflict {
+        department: "health",
+        nth_inspector: 0,
+        entity_request: false,
+        reason: "曾在该企业持股，转让未满三年",
+    },
+];
 
 struct Targeted {
     department: &'static str,
@@ -825,6 +868,44 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                             .await?;
                         out.listings += 1;
                     }
+                }
+            }
+            Step::Conflicts => {
+                let ctx = Context::new(coordinator.clone(), now);
+                let entities = c
+                    .entities(
+                        &EntityFilter {
+                            status: Some(EntityStatus::Active),
+                            ..EntityFilter::default()
+                        },
+                        0,
+                        400,
+                    )
+                    .await?
+                    .rows;
+                for (k, decl) in CONFLICTS.iter().enumerate() {
+                    let Some(inspector) = c
+                        .inspectors(Some(decl.department))
+                        .await?
+                        .into_iter()
+                        .nth(decl.nth_inspector)
+                    else {
+                        continue;
+                    };
+                    let Some(entity) = entities.get((k * 97 + 13) % entities.len().max(1)) else {
+                        continue;
+                    };
+                    app.declare_conflict(
+                        &ctx,
+                        &ConflictInput {
+                            inspector_id: inspector.id,
+                            entity_id: entity.id.clone(),
+                            entity_request: decl.entity_request,
+                            reason: decl.reason.into(),
+                        },
+                    )
+                    .await?;
+                    out.conflicts += 1;
                 }
             }
             Step::Targeted(k) => {

@@ -103,6 +103,22 @@ async fn a_year_behind_the_demo_county(store: &Store) {
             "{list:?}"
         );
     }
+    // Ties declared before the first draw, both kinds, and honoured by the draws
+    // that reached them (a sealed plan lists them; no team visits its own tie).
+    let conflicts = county.conflict_declarations(None).await.unwrap();
+    assert_eq!(conflicts.len(), year.conflicts);
+    assert!(year.conflicts >= 3, "{year:?}");
+    assert!(conflicts.iter().any(|c| c.kind == "entity-request"));
+    assert!(conflicts.iter().any(|c| c.kind == "tie"));
+    let mut honoured = 0;
+    for t in &tasks {
+        let Some(record) = county.draw_record(t.id).await.unwrap() else {
+            continue;
+        };
+        let record: serde_json::Value = serde_json::from_str(&record).unwrap();
+        honoured += record["plan"]["conflicts"].as_array().map_or(0, Vec::len);
+    }
+    assert!(honoured >= 1, "some draw had a declared tie in its pool");
     assert_eq!(year.targeted, 3);
     assert_eq!(county.targeted_inspections(None).await.unwrap().len(), 3);
     let plans = county.annual_plans(None, false).await.unwrap();
@@ -115,7 +131,21 @@ async fn a_year_behind_the_demo_county(store: &Store) {
     {
         assert!(t.plan_entry_id.is_some(), "task {} {}", t.id, t.title);
     }
-    // The last thing in the audit trail happened before today.
+    // The last thing in the audit trail happened before today, and the trail reads
+    // in the order things happened: its setup first, each entry no earlier than the
+    // one before.
     let last = county.audit_recent(1).await.unwrap();
     assert!(last[0].at < midnight());
+    let trail = county.audit_recent(100_000).await.unwrap();
+    for pair in trail.windows(2) {
+        // Newest first.
+        assert!(
+            pair[0].at >= pair[1].at,
+            "{} at {} after {} at {}",
+            pair[1].action,
+            pair[1].at,
+            pair[0].action,
+            pair[0].at
+        );
+    }
 }

@@ -389,19 +389,15 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         (size.legal_persons + size.individuals) as u64,
         "载入演示数据",
     );
-    demo::load(store, size, &|done, _| bar.set_position(done)).await?;
-    bar.finish_and_clear();
     let today = liancha_domain::calendar::today_in_china();
+    let opened = liancha_app::demo::opened(today);
+    demo::load_at(store, size, opened, &|done, _| bar.set_position(done)).await?;
+    bar.finish_and_clear();
     let mouding = demo::counties()
         .into_iter()
         .next()
         .context("the demo has a county")?;
-    let mut accounts = demo::accounts_with(
-        store,
-        liancha_app::demo::opened(today),
-        std::slice::from_ref(&mouding),
-    )
-    .await?;
+    let mut accounts = demo::accounts_with(store, opened, std::slice::from_ref(&mouding)).await?;
     // The county's year: published tasks, follow-ups, listings, tasks in every state,
     // played by its accounts up to yesterday, so every page shows what it is for.
     let year = liancha_app::demo::year(&liancha_app::App::new(store.clone()), &mouding, today)

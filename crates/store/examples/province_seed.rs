@@ -420,7 +420,7 @@ async fn fill(
     let mut inspectors = 0;
     for (n, c) in all.iter().enumerate() {
         let size = size_of(c, total, all.len());
-        demo::load_county(store, c, size, &mut |_| {}).await?;
+        demo::load_county(store, c, size, chrono::Utc::now(), &mut |_| {}).await?;
         // A few more market inspectors than the demo's 150: 20,000 over the province.
         let county = store.county(&c.division());
         let extra: Vec<_> = demo::inspectors_of(c)

@@ -250,6 +250,28 @@ struct PublicVisit {
     results: Vec<liancha_store::results::PublishedResult>,
 }
 
+/// A task's published results (in draw order, an entity's items together) as one
+/// card per visit, in the order the visits were made: by the first day inspected,
+/// draw order among visits of one day, visits without a date last.
+fn by_visit(rows: Vec<liancha_store::results::PublishedResult>) -> Vec<PublicVisit> {
+    let mut visits: Vec<PublicVisit> = Vec::new();
+    for r in rows {
+        match visits.last_mut() {
+            Some(v) if v.entity_id == r.entity_id => v.results.push(r),
+            _ => visits.push(PublicVisit {
+                entity_id: r.entity_id.clone(),
+                entity_name: r.entity_name.clone(),
+                results: vec![r],
+            }),
+        }
+    }
+    visits.sort_by_key(|v| {
+        let first = v.results.iter().filter_map(|r| r.inspected_on).min();
+        (first.is_none(), first)
+    });
+    visits
+}
+
 impl PublicVisit {
     fn has_problem(&self) -> bool {
         self.results
@@ -330,17 +352,7 @@ pub async fn task(
     for m in c.team_members(id).await?.into_iter().filter(|m| m.active) {
         teams.entry(m.team_no).or_default().push(m);
     }
-    let mut visits: Vec<PublicVisit> = Vec::new();
-    for r in c.published_results_of_task(id).await? {
-        match visits.last_mut() {
-            Some(v) if v.entity_id == r.entity_id => v.results.push(r),
-            _ => visits.push(PublicVisit {
-                entity_id: r.entity_id.clone(),
-                entity_name: r.entity_name.clone(),
-                results: vec![r],
-            }),
-        }
-    }
+    let mut visits = by_visit(c.published_results_of_task(id).await?);
     let total = visits.len();
     let with_problems = visits.iter().filter(|v| v.has_problem()).count();
     let problems_only = q.show == "problems";
@@ -794,4 +806,50 @@ pub async fn stats(
         }
         .render()?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use liancha_domain::workflow::ResultCategory;
+    use liancha_store::results::PublishedResult;
+
+    fn row(entity: &str, item: &str, day: Option<u32>) -> PublishedResult {
+        PublishedResult {
+            county: "532323".into(),
+            task_id: 1,
+            task_title: "任务".into(),
+            published_at: None,
+            entity_id: entity.into(),
+            entity_name: format!("主体{entity}"),
+            item_code: item.into(),
+            item_name: item.into(),
+            department: "amr".into(),
+            inspected_on: day.map(|d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap()),
+            categories: vec![ResultCategory::NoProblem],
+            methods: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn visits_read_in_the_order_they_were_made() {
+        // Draw order A, B, C, D: B inspected first, A and D the same later day, C
+        // (its second item on an earlier day) before them; a visit without a date last.
+        let rows = vec![
+            row("A", "SC-001", Some(20)),
+            row("A", "SC-002", Some(20)),
+            row("B", "SC-001", Some(3)),
+            row("E", "SC-001", None),
+            row("C", "SC-001", Some(25)),
+            row("C", "SC-002", Some(10)),
+            row("D", "SC-001", Some(20)),
+        ];
+        let order: Vec<(String, usize)> = by_visit(rows)
+            .into_iter()
+            .map(|v| (v.entity_id, v.results.len()))
+            .collect();
+        let expected = [("B", 1), ("C", 2), ("A", 2), ("D", 1), ("E", 1)];
+        assert_eq!(order, expected.map(|(e, n)| (e.to_string(), n)).to_vec());
+    }
 }

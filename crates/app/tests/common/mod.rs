@@ -20,12 +20,13 @@ pub async fn demo_county(
     at: DateTime<chrono::Utc>,
 ) -> County<'_> {
     let county = liancha_store::testing::mouding_county(store).await;
-    demo::load(
+    demo::load_at(
         store,
         DemoSize {
             legal_persons,
             individuals,
         },
+        at,
         &|_, _| {},
     )
     .await

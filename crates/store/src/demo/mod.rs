@@ -499,6 +499,18 @@ pub async fn load(
     size: DemoSize,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<()> {
+    load_at(store, size, crate::directories::now(), progress).await
+}
+
+/// [`load`], its setup (divisions, joint item lists) entered in the audit trail at
+/// `at`: when the demo county began its year on liancha, so that the trail reads in
+/// the order things happened.
+pub async fn load_at(
+    store: &Store,
+    size: DemoSize,
+    at: chrono::DateTime<chrono::Utc>,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<()> {
     for c in &COUNTIES {
         if store.county(&c.division()).counts().await?.entities > 0 {
             return Err(StoreError::invalid(
@@ -517,11 +529,7 @@ pub async fn load(
         .collect();
     if !tree.is_empty() {
         store
-            .add_divisions(
-                &tree,
-                &crate::accounts::Actor::system("demo"),
-                chrono::Utc::now(),
-            )
+            .add_divisions(&tree, &crate::accounts::Actor::system("demo"), at)
             .await?;
     }
     let total: u64 = COUNTIES
@@ -533,7 +541,7 @@ pub async fn load(
         .sum();
     let mut done = 0u64;
     for c in &COUNTIES {
-        load_county(store, c, c.size(size), &mut |n| {
+        load_county(store, c, c.size(size), at, &mut |n| {
             done += n;
             progress(done, total)
         })
@@ -549,6 +557,7 @@ pub async fn load_county(
     store: &Store,
     demo: &DemoCounty,
     size: DemoSize,
+    at: chrono::DateTime<chrono::Utc>,
     written: &mut (dyn FnMut(u64) + Send),
 ) -> Result<()> {
     let county = store.county(&demo.division());
@@ -580,7 +589,7 @@ pub async fn load_county(
         .save_joint_item_lists(
             &joint_item_lists_of(demo),
             &crate::accounts::Actor::system("demo"),
-            crate::directories::now(),
+            at,
         )
         .await?;
     county.put_inspectors(&inspectors_of(demo)).await?;
