@@ -54,23 +54,16 @@ impl UsersQuery {
     }
 }
 
-/// The new-account form, as typed (kept when refused).
+/// The new-account form, as typed (kept when refused): the account's fields, its
+/// username and its initial password.
 #[derive(Deserialize, Default, Clone)]
 pub struct UserForm {
     #[serde(default)]
     username: String,
     #[serde(default)]
-    display_name: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    department: String,
-    #[serde(default)]
-    township: String,
-    #[serde(default)]
-    inspector_id: String,
-    #[serde(default)]
     password: String,
+    #[serde(flatten)]
+    account: AccountForm,
 }
 
 #[derive(Template)]
@@ -203,31 +196,22 @@ fn bindings(
     )
 }
 
-fn role_error() -> FormError {
-    FormError {
-        field: "role".into(),
-        message: "请选择角色".into(),
-    }
-}
-
 pub async fn create_user(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<UserForm>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ManageUsers)?;
-    let outcome = match Role::from_code(&f.role) {
-        None => Err(role_error()),
-        Some(role) => {
-            let (department, township, inspector_id) =
-                bindings(role, &f.department, &f.township, &f.inspector_id);
+    let outcome = match f.account.change() {
+        Err(e) => Err(e),
+        Ok(c) => {
             let u = NewUser {
                 division: staff.county.code.clone(),
                 username: f.username.clone(),
-                display_name: f.display_name.clone(),
-                role,
-                department,
-                township,
-                inspector_id,
+                display_name: c.display_name,
+                role: c.role,
+                department: c.department,
+                township: c.township,
+                inspector_id: c.inspector_id,
                 password: f.password.clone(),
                 must_change_password: true,
             };
@@ -271,6 +255,23 @@ pub struct AccountForm {
 }
 
 impl AccountForm {
+    /// The change the form asks for; each role keeps only its own bindings.
+    fn change(&self) -> Result<UserChange, FormError> {
+        let role = Role::from_code(&self.role).ok_or_else(|| FormError {
+            field: "role".into(),
+            message: "请选择角色".into(),
+        })?;
+        let (department, township, inspector_id) =
+            bindings(role, &self.department, &self.township, &self.inspector_id);
+        Ok(UserChange {
+            display_name: self.display_name.clone(),
+            role,
+            department,
+            township,
+            inspector_id,
+        })
+    }
+
     fn of(u: &User) -> Self {
         AccountForm {
             display_name: u.display_name.clone(),
@@ -370,18 +371,9 @@ pub async fn update_account(
     CsrfForm(staff, f): CsrfForm<AccountForm>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ManageUsers)?;
-    let outcome = match Role::from_code(&f.role) {
-        None => Err(role_error()),
-        Some(role) => {
-            let (department, township, inspector_id) =
-                bindings(role, &f.department, &f.township, &f.inspector_id);
-            let change = UserChange {
-                display_name: f.display_name.clone(),
-                role,
-                department,
-                township,
-                inspector_id,
-            };
+    let outcome = match f.change() {
+        Err(e) => Err(e),
+        Ok(change) => {
             match s
                 .app
                 .update_account(&staff.context(s.clock.now()), id, &change)
