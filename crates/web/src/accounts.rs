@@ -181,21 +181,6 @@ fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-/// The bindings a role keeps: a department for department admins and inspectors, a
-/// township for township staff, an inspector number for inspectors.
-fn bindings(
-    role: Role,
-    department: &str,
-    township: &str,
-    inspector_id: &str,
-) -> (Option<String>, Option<String>, Option<String>) {
-    (
-        opt(department).filter(|_| matches!(role, Role::DepartmentAdmin | Role::Inspector)),
-        opt(township).filter(|_| role == Role::Township),
-        opt(inspector_id).filter(|_| role == Role::Inspector),
-    )
-}
-
 pub async fn create_user(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<UserForm>,
@@ -255,20 +240,20 @@ pub struct AccountForm {
 }
 
 impl AccountForm {
-    /// The change the form asks for; each role keeps only its own bindings.
+    /// The change the form asks for, as typed: a department, township or inspector
+    /// number that does not fit the role is refused by the store, never dropped
+    /// unseen (a clerk who forgot to pick the role would otherwise make an admin).
     fn change(&self) -> Result<UserChange, FormError> {
         let role = Role::from_code(&self.role).ok_or_else(|| FormError {
             field: "role".into(),
             message: "请选择角色".into(),
         })?;
-        let (department, township, inspector_id) =
-            bindings(role, &self.department, &self.township, &self.inspector_id);
         Ok(UserChange {
             display_name: self.display_name.clone(),
             role,
-            department,
-            township,
-            inspector_id,
+            department: opt(&self.department),
+            township: opt(&self.township),
+            inspector_id: opt(&self.inspector_id),
         })
     }
 

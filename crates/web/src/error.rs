@@ -150,13 +150,28 @@ pub async fn plain_rejections(
     if machine {
         return next.run(req).await;
     }
+    let reading = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let staff_path = path.starts_with("/staff/").then(|| path.to_string());
     let response = next.run(req).await;
     let status = response.status();
-    let plain = response
+    // A refused form's page stays at the form's address; asked for again from the
+    // address bar (or a new tab) that address is only for posting: back to the page
+    // the form is on.
+    if reading
+        && status == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(path) = staff_path
+    {
+        return axum::response::Redirect::to(&form_page(&path)).into_response();
+    }
+    let content_type = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
+        .and_then(|v| v.to_str().ok());
+    // The framework's refusals come as plain text, or (405) with no body at all.
+    let plain = content_type.is_none_or(|v| v.starts_with("text/plain"));
     if !status.is_client_error() || !plain {
         return response;
     }
@@ -169,6 +184,18 @@ pub async fn plain_rejections(
         }
     }
     page
+}
+
+/// The page a form posting to `path` is on: its parent (`/staff/users/3/password` →
+/// `/staff/users/3`), a credit decision's the follow-up page.
+fn form_page(path: &str) -> String {
+    if path.starts_with("/staff/credit/") {
+        return "/staff/follow-ups#credit".into();
+    }
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some((parent, _)) if parent.len() > "/staff".len() => parent.to_string(),
+        _ => "/staff".into(),
+    }
 }
 
 fn rejection_message(status: StatusCode) -> &'static str {

@@ -68,6 +68,47 @@ async fn accounts_kept_on_the_web(engine: Engine) {
         "the same page, in the workbench"
     );
     assert!(store.user_by_name("wang.fang").await.unwrap().is_none());
+    // A binding that does not fit the role is refused, never dropped unseen: a
+    // township picked for an account whose role was left as something else does not
+    // quietly make that role; no role chosen is refused too.
+    for (role, field, value, why) in [
+        (
+            "admin",
+            "township",
+            "共和镇",
+            "「系统管理员」账号不属于某一乡镇",
+        ),
+        (
+            "oversight",
+            "department",
+            "amr",
+            "「督查室」账号不属于某一部门",
+        ),
+        (
+            "coordinator",
+            "inspector_id",
+            "5323230101",
+            "只有执法检查人员账号关联执法人员编号",
+        ),
+        ("", "township", "共和镇", "请选择角色"),
+    ] {
+        let (status, page) = srv
+            .post(
+                &admin,
+                "/staff/users",
+                &[
+                    ("username", "wang.fang"),
+                    ("display_name", "王芳"),
+                    ("role", role),
+                    (field, value),
+                    ("password", "Start#2026x"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 422, "{role}: {page}");
+        assert!(page.contains(why), "{role}: {page}");
+        assert!(store.user_by_name("wang.fang").await.unwrap().is_none());
+    }
 
     // Corrected: the name and the role, in the log with before and after.
     let user = store.user_by_name("agri-admin").await.unwrap().unwrap();
@@ -164,6 +205,28 @@ async fn accounts_kept_on_the_web(engine: Engine) {
             .unwrap()
             .must_change_password
     );
+
+    // The address of a refused form, asked for again from the address bar, leads
+    // back to the form's page, not to a bare "405".
+    let r = srv
+        .http
+        .get(format!("{}{reset}", srv.base))
+        .header("cookie", &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], path.as_str());
+    let r = srv
+        .http
+        .get(format!("{}/logout", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert!(r.headers().contains_key("allow"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("不能以这种方式访问此地址"), "{body}");
 
     // Nobody changes their own role; their own name they may.
     let me = store.user_by_name("admin").await.unwrap().unwrap();

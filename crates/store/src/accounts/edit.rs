@@ -37,16 +37,22 @@ impl Store {
             return Err(StoreError::invalid(if needs_department {
                 format!("「{}」账号须指定所属部门", role.label())
             } else {
-                format!("「{}」账号不属于某一部门", role.label())
+                format!("「{}」账号不属于某一部门，请把部门选为“—”", role.label())
             }));
         }
         if (role == Role::Township) != township.is_some() {
-            return Err(StoreError::invalid("乡镇工作人员账号须且只能指定乡镇"));
+            return Err(StoreError::invalid(if role == Role::Township {
+                "乡镇工作人员账号须指定乡镇".to_string()
+            } else {
+                format!("「{}」账号不属于某一乡镇，请把乡镇选为“—”", role.label())
+            }));
         }
-        if role == Role::Inspector && inspector_id.is_none() {
-            return Err(StoreError::invalid(
-                "执法检查人员账号须关联执法人员名录中的编号",
-            ));
+        if (role == Role::Inspector) != inspector_id.is_some() {
+            return Err(StoreError::invalid(if role == Role::Inspector {
+                "执法检查人员账号须关联执法人员名录中的编号"
+            } else {
+                "只有执法检查人员账号关联执法人员编号，请清空该项"
+            }));
         }
         if self.division(division).await?.is_none() {
             return Err(StoreError::invalid(format!("行政区划 {division} 不存在")));
@@ -62,9 +68,7 @@ impl Store {
         {
             return Err(StoreError::invalid(format!("部门「{code}」不存在")));
         }
-        if role == Role::Inspector
-            && let Some(id) = inspector_id
-        {
+        if let Some(id) = inspector_id {
             match home.inspector(id).await? {
                 Some(i) if Some(i.department.as_str()) == department => {}
                 Some(_) => {
