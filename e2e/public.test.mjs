@@ -91,11 +91,13 @@ describe('public pages', { skip: BASE === '' && 'BASE_URL is not set (run e2e/ru
   it('a malformed record is refused in Chinese, line and column named', async () => {
     const v = await verifyFile('broken.json', Buffer.from('{\n  "format" "liancha-draw/1"\n}'));
     assert.equal(v.status, 'error', v.text);
-    assert.match(v.text, /未通过验证：记录不是有效的严格 JSON/);
+    assert.match(v.text, /无法验证：内容不是有效的 JSON/);
+    assert.doesNotMatch(v.text, /不一致|未通过/, 'a file that cannot be read is not a draw that failed');
     assert.match(v.text, /第 2 行第 12 列：键名之后应为冒号「:」/);
     assert.doesNotMatch(v.text, /\bexpected\b|\bmust\b/);
     const plan = await verifyFile('plan.json', Buffer.from('{"format":"liancha-draw/1","plan":{},"reveal":[],"plan_digest":"","seed":"","result":{}}'));
     assert.equal(plan.status, 'error', plan.text);
+    assert.match(plan.text, /✗ 未通过验证：抽取方案不符合规则/);
     assert.match(plan.text, /`plan` 缺少必需的键 `task`/);
   });
 

@@ -9,8 +9,8 @@ import { beijingTime, checkRecordInLog } from './verify-log.js';
 export { beijingTime };
 
 const CODE_TEXT = {
-  'invalid-json': '记录不是有效的严格 JSON',
-  'invalid-format': '记录格式不对（应为 liancha-draw/1）',
+  'invalid-json': '内容不是有效的 JSON（可能复制不全或被改动过）',
+  'invalid-format': '内容不是抽取记录（应为 liancha-draw/1 格式）',
   'invalid-plan': '抽取方案不符合规则',
   'reveal-mismatch': '开奖值与声明的随机源不对应',
   'not-enough-inspectors': '执法检查人员不足，无法按规则组队',
@@ -19,6 +19,9 @@ const CODE_TEXT = {
   'fetch-failed': '无法读取抽取记录',
   'internal-error': '验证程序出错',
 };
+
+/** Codes that mean the input could not be read as a record at all. */
+const UNREADABLE = ['invalid-json', 'invalid-format', 'fetch-failed', 'no-webcrypto', 'internal-error'];
 
 /** Where in a record a path points, in words: `result.selected[2].id` → 第 3 个抽中主体. */
 export function pathText(path) {
@@ -103,8 +106,11 @@ function showVerdict(v, ms) {
       el('p', `用时 ${Math.round(ms)} 毫秒`),
     ]);
   } else {
+    // A file that cannot be read says nothing about the draw: said plainly, not in
+    // the red of a draw that failed.
+    const unreadable = UNREADABLE.includes(v.code);
     show('error', [
-      el('p', `✗ 未通过验证：${label}`, 'verify-verdict'),
+      el('p', unreadable ? `无法验证：${label}` : `✗ 未通过验证：${label}`, unreadable ? 'verify-verdict unreadable' : 'verify-verdict'),
       el('p', v.path ? `${v.path}：${v.message}` : v.message),
       el('p', `错误代码 ${v.code}（见抽取规范 §8）`, 'muted'),
     ]);
