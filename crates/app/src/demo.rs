@@ -356,7 +356,8 @@ fn schedule(today: NaiveDate) -> Vec<(DateTime<Utc>, Step)> {
             continue;
         }
         let reviewed = workday(d.end - Duration::days(5));
-        steps.push((at(reviewed, 10, 0), Step::Approve(i)));
+        // After the morning's seals and draws, which must keep their own hours.
+        steps.push((at(reviewed, 14, 0), Step::Approve(i)));
         if spec.fate == Fate::InReview {
             continue;
         }
@@ -626,7 +627,12 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
             }
         }
     }
+    // The latest moment a step has acted at: a step's own entries may run past the
+    // next step's moment (one department approving 20 minutes after another), and the
+    // next then waits, so that the audit trail reads in the order things happened.
+    let latest = std::cell::Cell::new(DateTime::<Utc>::MIN_UTC);
     let admin = |d: &str, now: DateTime<Utc>| -> Context {
+        latest.set(latest.get().max(now));
         let p = admins
             .iter()
             .find(|(c, _)| *c == d)
@@ -642,7 +648,9 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
         department_admins: made,
         ..Year::default()
     };
-    for (now, step) in schedule(today) {
+    for (scheduled, step) in schedule(today) {
+        let now = scheduled.max(latest.get());
+        latest.set(now);
         match step {
             Step::Plan => {
                 let ctx = Context::new(coordinator.clone(), now);

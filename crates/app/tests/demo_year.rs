@@ -9,7 +9,7 @@ use liancha_app::App;
 use liancha_domain::workflow::{CreditList, FollowUpState, TaskState, VisitState};
 use liancha_store::Store;
 
-liancha_store::on_both_engines!(a_year_behind_the_demo_county);
+liancha_store::on_both_engines!(a_year_behind_the_demo_county, a_year_ending_another_day);
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 4).unwrap()
@@ -136,6 +136,11 @@ async fn a_year_behind_the_demo_county(store: &Store) {
     // one before.
     let last = county.audit_recent(1).await.unwrap();
     assert!(last[0].at < midnight());
+    assert_in_time_order(&county).await;
+}
+
+/// The trail, newest first, never goes back in time.
+async fn assert_in_time_order(county: &liancha_store::County<'_>) {
     let trail = county.audit_recent(100_000).await.unwrap();
     for pair in trail.windows(2) {
         // Newest first.
@@ -148,4 +153,18 @@ async fn a_year_behind_the_demo_county(store: &Store) {
             pair[0].at
         );
     }
+}
+
+/// The same year ending on another day: its steps fall on other days of the week
+/// and meet each other differently (a 2026-12-07 demo once had an approval written
+/// before an earlier seal); the trail still reads in order.
+async fn a_year_ending_another_day(store: &Store) {
+    let t0 = Utc.with_ymd_and_hms(2025, 12, 1, 1, 0, 0).unwrap();
+    let county = common::demo_county(store, 300, 700, t0).await;
+    let app = App::new(store.clone());
+    let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+    liancha_app::demo::year(&app, county.code(), day)
+        .await
+        .unwrap();
+    assert_in_time_order(&county).await;
 }
