@@ -219,6 +219,9 @@ pub async fn update_follow_up(
         Err(e) => Err(e),
     };
     match done {
+        Ok(()) if form == "close" => {
+            Ok(see_other("/staff/follow-ups?done=follow-up-closed".into()))
+        }
         Ok(()) => Ok(see_other("/staff/follow-ups?done=follow-up".into())),
         Err(e) => again(&s, staff, form, id, e, f).await,
     }

@@ -173,6 +173,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "approved" => "本部门已审核通过。",
         "published" => "检查结果已公示。",
         "follow-up" => "后续处置已更新。",
+        "follow-up-closed" => "后续处置已办结。",
         "credit" => "信用名单建议已处理。",
         "log-witness" => "证人已登记：此后接受其联署。",
         "credit-removed" => "已移出名单，该主体的名单标记已取消，并已记入透明日志。",
