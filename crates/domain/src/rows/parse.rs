@@ -1,0 +1,210 @@
+//! A row of text cells read into an entity, inspector or item, every wrong cell
+//! named with its column.
+
+use super::*;
+
+/// The id of an entity without a USCC: `X` and 17 hex digits of a hash of what
+/// identifies it, so re-importing the same entity updates it instead of adding a copy.
+/// No USCC starts with `X`, so the two kinds never collide.
+pub fn stable_entity_id(reg_no: &str, name: &str, township: &str) -> String {
+    let mut h = Sha256::new();
+    if reg_no.is_empty() {
+        h.update(b"name\0");
+        h.update(name.as_bytes());
+        h.update(b"\0");
+        h.update(township.as_bytes());
+    } else {
+        h.update(b"reg\0");
+        h.update(reg_no.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut id = String::with_capacity(18);
+    id.push('X');
+    for b in digest.iter().take(9) {
+        id.push_str(&format!("{b:02X}"));
+    }
+    id.truncate(18);
+    id
+}
+
+pub fn parse_entity<C: Cells + ?Sized>(
+    cells: &C,
+    lookup: &Lookup,
+) -> Result<Entity, Vec<FieldError>> {
+    let mut r = Row::new(cells, ENTITY_COLUMNS);
+    let raw_uscc = r.raw("uscc");
+    let uscc = if raw_uscc.is_empty() {
+        None
+    } else {
+        match Uscc::parse(raw_uscc) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                r.fail("uscc", format!("「{raw_uscc}」{e}"));
+                None
+            }
+        }
+    };
+    let reg_no = r.text("reg_no");
+    let name = r.required("name").map(str::to_string).unwrap_or_default();
+    let entity_type = r.required("entity_type").and_then(|v| {
+        let t = EntityType::parse(v);
+        if t.is_none() {
+            r.fail(
+                "entity_type",
+                format!(
+                    "「{v}」不是有效的类型，可填 {}",
+                    EntityType::labels().join("、")
+                ),
+            );
+        }
+        t
+    });
+    let industry = {
+        let v = r.raw("industry");
+        if v.is_empty() {
+            None
+        } else {
+            match Industry::parse(v) {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    r.fail("industry", format!("「{v}」：{e}"));
+                    None
+                }
+            }
+        }
+    };
+    let township = r.township("township", lookup, true);
+    let address = r.text("address");
+    let legal_rep = r.text("legal_rep");
+    let registered_on = r.date("registered_on");
+    let status = r.parsed(
+        "status",
+        EntityStatus::Active,
+        EntityStatus::parse,
+        "状态（存续、注销、吊销、迁出）",
+    );
+    let risk_class = r.parsed(
+        "risk_class",
+        RiskClass::B,
+        RiskClass::parse,
+        "信用风险分类（A、B、C、D）",
+    );
+    let abnormal = r.bool("abnormal");
+    let blacklisted = r.bool("blacklisted");
+    let tags = split_list(r.raw("tags")).map(str::to_string).collect();
+    let (Some(entity_type), Some(township)) = (entity_type, township) else {
+        return Err(r.into_errors());
+    };
+    let id = match &uscc {
+        Some(u) => u.as_str().to_string(),
+        None => stable_entity_id(&reg_no, &name, &township),
+    };
+    let entity = Entity {
+        id,
+        uscc,
+        reg_no,
+        name,
+        entity_type,
+        industry,
+        township,
+        address,
+        legal_rep,
+        registered_on,
+        status,
+        risk_class,
+        abnormal,
+        blacklisted,
+        tags,
+    };
+    r.finish(entity)
+}
+
+pub fn parse_inspector<C: Cells + ?Sized>(
+    cells: &C,
+    lookup: &Lookup,
+) -> Result<Inspector, Vec<FieldError>> {
+    let mut r = Row::new(cells, INSPECTOR_COLUMNS);
+    let id = r.required("id").map(str::to_string);
+    let name = r.required("name").map(str::to_string);
+    let department = r.department("department", lookup);
+    let certificate_no = r.required("certificate_no").map(str::to_string);
+    let valid_until = if r.required("certificate_valid_until").is_some() {
+        r.date("certificate_valid_until")
+    } else {
+        None
+    };
+    let specialties = split_list(r.raw("specialties"))
+        .map(str::to_string)
+        .collect();
+    let township = r.township("township", lookup, false);
+    let status = r.parsed(
+        "status",
+        InspectorStatus::OnDuty,
+        InspectorStatus::parse,
+        "状态（在岗、休假、借调、离岗）",
+    );
+    let phone = Some(r.text("phone")).filter(|p| !p.is_empty());
+    let (
+        Some(id),
+        Some(name),
+        Some(department),
+        Some(certificate_no),
+        Some(certificate_valid_until),
+    ) = (id, name, department, certificate_no, valid_until)
+    else {
+        return Err(r.into_errors());
+    };
+    r.finish(Inspector {
+        id,
+        name,
+        department,
+        certificate_no,
+        certificate_valid_until,
+        specialties,
+        township,
+        status,
+        phone,
+    })
+}
+
+pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item, Vec<FieldError>> {
+    let mut r = Row::new(cells, ITEM_COLUMNS);
+    let code = r.required("code").map(str::to_string);
+    let name = r.required("name").map(str::to_string);
+    let legal_basis = r.required("legal_basis").map(str::to_string);
+    let department = r.department("department", lookup);
+    let content = r.text("content");
+    let methods = r.list("methods", InspectionMethod::parse, "检查方式");
+    let authority = r.text("authority");
+    let entity_types = r.list("entity_types", EntityType::parse, "对象类型");
+    let published = r.parsed(
+        "published",
+        false,
+        parse_published,
+        "发布状态（已发布、草稿）",
+    );
+    let (Some(code), Some(name), Some(legal_basis), Some(department)) =
+        (code, name, legal_basis, department)
+    else {
+        return Err(r.into_errors());
+    };
+    r.finish(Item {
+        code,
+        name,
+        legal_basis,
+        department,
+        content,
+        methods,
+        authority,
+        entity_types,
+        published,
+    })
+}
+
+pub(crate) fn parse_published(s: &str) -> Option<bool> {
+    match s {
+        "已发布" | "发布" | "公布" | "已公布" => Some(true),
+        "草稿" | "未发布" => Some(false),
+        other => parse_bool(other),
+    }
+}
