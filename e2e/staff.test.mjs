@@ -993,6 +993,33 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     assert.equal(await page.getByRole('link', { name: '新建任务' }).count(), 0);
   });
 
+  step('the amr admin imports a new entity from a CSV after reading its preview', async () => {
+    const { page } = sessions.get('amr-admin');
+    await page.goto('/staff');
+    await page.getByRole('link', { name: '名录导入' }).click();
+    await page.waitForURL('**/staff/import');
+    const template = page.waitForEvent('download');
+    await page.locator('a[href$="/entities.xlsx"]').click();
+    assert.match((await template).suggestedFilename(), /entities-template\.xlsx|检查对象名录导入模板\.xlsx/);
+    // Only the required columns, as a clerk might keep them.
+    const file = (rows) => ({ name: '新登记.csv', mimeType: 'text/csv', buffer: Buffer.from(`名称,类型,乡镇,注册号\r\n${rows}\r\n`) });
+    await page.selectOption('select[name=kind]', 'entities');
+    await page.setInputFiles('input[name=file]', file('牟定县共和镇测试早餐店,个体工商户,共和镇,532323600088888\r\n牟定县测试二店,个体工商户,无此镇,532323600088889'));
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '上传并预览' }).click()]);
+    await assertText(page.getByRole('alert'), '未导入任何记录');
+    await assertText(page.locator('table', { hasText: '第 3 行' }), '无此镇');
+    assert.equal(await page.getByRole('button', { name: '确认导入' }).count(), 0);
+    await page.setInputFiles('input[name=file]', file('牟定县共和镇测试早餐店,个体工商户,共和镇,532323600088888'));
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '上传并预览' }).click()]);
+    await assertText(page.locator('#preview'), '新登记.csv');
+    await assertText(page.locator('dt:text-is("新增") + dd'), '1');
+    await shot(page, 'import-preview');
+    await confirmAndSubmit(page, '确认导入');
+    await assertText(page.getByRole('status'), '已导入 1 行：新增 1');
+    await page.goto('/c/532323/entities?q=%E6%B5%8B%E8%AF%95%E6%97%A9%E9%A4%90');
+    await assertText(page.locator('main'), '牟定县共和镇测试早餐店');
+  });
+
   step('no page answered with a server error', async () => {
     assert.deepEqual(serverErrors, []);
   });

@@ -16,6 +16,7 @@ pub mod campaigns;
 pub mod demo;
 mod error;
 pub mod follow_up;
+pub mod imports;
 pub mod oversight;
 pub mod plans;
 pub mod records;

@@ -104,6 +104,11 @@ pub enum Action<'a> {
     /// The installation's transparency log: register its witnesses. The log is
     /// the whole installation's, so only the province office's administrator.
     ManageLog,
+    /// Import into a directory or list kept by `department` (its inspectors and
+    /// items; for the entity directory, the department that keeps it).
+    ImportDirectory {
+        department: &'a str,
+    },
 }
 
 impl Principal {
@@ -191,6 +196,11 @@ impl Principal {
             | Action::RecordTargeted { department } => {
                 self.role == DepartmentAdmin && self.in_department(department)
             }
+            Action::ImportDirectory { department } => match self.role {
+                Admin => true,
+                DepartmentAdmin => self.in_department(department),
+                _ => false,
+            },
             Action::ReadOversight => matches!(self.role, Admin | Coordinator | Oversight),
             Action::ReadAudit => matches!(self.role, Admin | Coordinator | Oversight),
         }
@@ -424,6 +434,21 @@ mod tests {
         office_clerk.division = DivisionCode::parse("5323").unwrap();
         assert!(!office_clerk.may(&Action::ReviewResults { department: "amr" }));
         assert!(!office_clerk.may(&Action::ReadOversight));
+        assert!(!office_clerk.may(&Action::ImportDirectory { department: "amr" }));
+        assert!(!province_admin.may(&Action::ImportDirectory { department: "amr" }));
+        // A department imports its own directories; the county's admin any.
+        let amr = Action::ImportDirectory { department: "amr" };
+        assert!(who(Role::Admin, None).may(&amr));
+        assert!(who(Role::DepartmentAdmin, Some("amr")).may(&amr));
+        assert!(!who(Role::DepartmentAdmin, Some("agri")).may(&amr));
+        for role in [
+            Role::Coordinator,
+            Role::Oversight,
+            Role::Inspector,
+            Role::Township,
+        ] {
+            assert!(!who(role, Some("amr")).may(&amr), "{role:?}");
+        }
         // A county's own admin does not add counties, nor set campaigns.
         assert!(!who(Role::Admin, None).may(&Action::ManageDivisions));
         assert!(!who(Role::Coordinator, None).may(&Action::SetCampaign));

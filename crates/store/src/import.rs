@@ -46,6 +46,36 @@ impl Kind {
         }
     }
 
+    /// The three a department keeps and imports on the web.
+    pub const ON_THE_WEB: &[Kind] = &[Kind::Entities, Kind::Inspectors, Kind::Items];
+
+    /// The name in addresses and the audit trail.
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Entities => "entities",
+            Kind::Inspectors => "inspectors",
+            Kind::Items => "items",
+            Kind::Townships => "townships",
+            Kind::Departments => "departments",
+            Kind::RuleBooks => "rule-books",
+            Kind::JointLists => "joint-lists",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Kind> {
+        [
+            Kind::Entities,
+            Kind::Inspectors,
+            Kind::Items,
+            Kind::Townships,
+            Kind::Departments,
+            Kind::RuleBooks,
+            Kind::JointLists,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
+    }
+
     /// Sheet and file names clerks recognise.
     pub fn label(self) -> &'static str {
         match self {
@@ -123,7 +153,7 @@ impl ColumnMap {
 }
 
 /// A record seen through the column map: cells addressed by spec column.
-struct Mapped<'a> {
+pub(crate) struct Mapped<'a> {
     record: &'a Record,
     map: &'a ColumnMap,
 }
@@ -323,22 +353,28 @@ fn validate_rows<T>(
     Ok((rows, problems))
 }
 
-fn entity_id(e: &Entity) -> &str {
+pub(crate) fn entity_id(e: &Entity) -> &str {
     &e.id
 }
-fn inspector_id(i: &Inspector) -> &str {
+pub(crate) fn inspector_id(i: &Inspector) -> &str {
     &i.id
 }
-fn item_code(i: &Item) -> &str {
+pub(crate) fn item_code(i: &Item) -> &str {
     &i.code
 }
-fn parse_entity(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Entity, Vec<FieldError>> {
+pub(crate) fn parse_entity(
+    m: &Mapped<'_>,
+    l: &Lookup,
+) -> std::result::Result<Entity, Vec<FieldError>> {
     rows::parse_entity(m, l)
 }
-fn parse_inspector(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Inspector, Vec<FieldError>> {
+pub(crate) fn parse_inspector(
+    m: &Mapped<'_>,
+    l: &Lookup,
+) -> std::result::Result<Inspector, Vec<FieldError>> {
     rows::parse_inspector(m, l)
 }
-fn parse_item(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Item, Vec<FieldError>> {
+pub(crate) fn parse_item(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Item, Vec<FieldError>> {
     rows::parse_item(m, l)
 }
 fn parse_township(m: &Mapped<'_>, _: &Lookup) -> std::result::Result<Township, Vec<FieldError>> {
@@ -373,7 +409,7 @@ fn rule_book_domain(r: &RuleBook) -> &str {
 }
 
 /// Parses a whole (small) file on a blocking thread.
-async fn read_all<T: Send + 'static>(
+pub(crate) async fn read_all<T: Send + 'static>(
     path: &Path,
     kind: Kind,
     lookup: Lookup,

@@ -48,6 +48,7 @@ pub mod draw;
 mod error;
 pub mod export;
 pub mod import;
+pub mod import_preview;
 pub mod items;
 pub mod org;
 pub mod oversight;

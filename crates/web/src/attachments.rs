@@ -24,8 +24,11 @@ pub const DOCUMENT_LIMIT: usize = 12 * 1024 * 1024;
 
 /// Session, CSRF token and declared size of an upload, before its body is read.
 pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = if req.uri().path().starts_with("/staff/targeted/") {
+    let path = req.uri().path();
+    let limit = if path.starts_with("/staff/targeted/") {
         DOCUMENT_LIMIT
+    } else if path == "/staff/import" {
+        crate::imports::IMPORT_LIMIT
     } else {
         UPLOAD_LIMIT
     };

@@ -19,6 +19,7 @@ mod api;
 mod attachments;
 mod campaigns;
 mod error;
+mod imports;
 pub mod limits;
 mod log_admin;
 mod oversight;
@@ -68,6 +69,8 @@ pub struct AppState {
     tree: std::sync::Arc<std::sync::Mutex<Option<TreeRead>>>,
     /// The transparency log's tiles as served: a tile never changes once it exists.
     tiles: std::sync::Arc<transparency::TileCache>,
+    /// Uploaded directory files waiting for their clerk's confirmation.
+    imports: imports::PendingImports,
 }
 
 /// The organisation tree and when it was read.
@@ -123,6 +126,7 @@ impl AppState {
             names_cache: Default::default(),
             tree: Default::default(),
             tiles: Default::default(),
+            imports: Default::default(),
             login_throttle: Default::default(),
             hash_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 liancha_store::accounts::hashing_threads() + HASH_QUEUE,
@@ -389,6 +393,19 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .route("/staff/attachments/{id}", get(attachments::download))
+        .route(
+            "/staff/import",
+            get(imports::import_page).merge(
+                post(imports::upload)
+                    .layer(axum::extract::DefaultBodyLimit::max(imports::IMPORT_LIMIT))
+                    .layer(axum::middleware::from_fn_with_state(
+                        state.clone(),
+                        attachments::guard,
+                    )),
+            ),
+        )
+        .route("/staff/import/{token}", post(imports::confirm))
+        .route("/staff/import/template/{kind}", get(imports::template))
         .route(
             "/staff/targeted/{id}/document",
             post(attachments::upload_targeted_document)

@@ -248,6 +248,10 @@ async fn every_route_with_every_role(engine: Engine) {
         ("/staff/plans".into(), users.to_vec()),
         ("/staff/calendar".into(), users.to_vec()),
         ("/staff/users".into(), vec!["admin"]),
+        (
+            "/staff/import".into(),
+            vec!["admin", "amr-admin", "agri-admin", "env-admin"],
+        ),
         ("/account/password".into(), users.to_vec()),
         (
             "/staff/tasks/new".into(),
@@ -1665,6 +1669,7 @@ async fn uploads_are_refused_before_the_body_is_read() {
             "/staff/targeted/1/document".to_string(),
             s.cookie.as_str(),
         ),
+        ("no token", "/staff/import".to_string(), s.cookie.as_str()),
         (
             "no session",
             format!("/staff/tasks/1/attachments?csrf={}", s.csrf),
@@ -1687,6 +1692,7 @@ async fn uploads_are_refused_before_the_body_is_read() {
             format!("/staff/targeted/1/document?csrf={}", s.csrf),
             13 * 1024 * 1024,
         ),
+        (format!("/staff/import?csrf={}", s.csrf), 31 * 1024 * 1024),
     ] {
         let head = format!(
             "POST {path} HTTP/1.1\r\nCookie: liancha_session={}\r\n{multipart}",

@@ -1,0 +1,209 @@
+//! What an import would do, before it does it: how many rows are new, which change
+//! (each changed column, before → after) and how many are as they are. Read from the
+//! same file with the same checks as the import itself, so a file that previews
+//! without problems imports; nothing is written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use liancha_domain::rows::{self, Column};
+use liancha_domain::{Entity, Inspector, Item};
+
+use chrono::{DateTime, Utc};
+
+use crate::accounts::{Actor, Audit};
+use crate::directories::EntityFilter;
+use crate::import::{
+    ImportOutcome, Kind, entity_id, inspector_id, item_code, parse_entity, parse_inspector,
+    parse_item, read_all,
+};
+use crate::{County, Result, StoreError};
+
+/// At most this many changed rows are listed; past it only their number is given.
+pub const MAX_LISTED_CHANGES: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportPreview {
+    pub file: String,
+    pub rows: u64,
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// The first [`MAX_LISTED_CHANGES`] changed rows, in file order.
+    pub changes: Vec<RowChange>,
+    /// The departments the rows belong to (inspectors and items; empty for entities):
+    /// who may import the file depends on them.
+    pub departments: BTreeSet<String>,
+}
+
+/// A row that would change an existing record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowChange {
+    pub id: String,
+    pub name: String,
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The column's header, as in the template.
+    pub column: &'static str,
+    pub before: String,
+    pub after: String,
+}
+
+/// How one kind of record is compared: its key, its name and its cells.
+struct Compare<'a, T> {
+    columns: &'static [Column],
+    id: fn(&T) -> &str,
+    name: fn(&T) -> &str,
+    cells: &'a dyn Fn(&T) -> Vec<String>,
+}
+
+impl<T> Compare<'_, T> {
+    /// `file`'s rows against the records as they are, by key.
+    fn preview(
+        &self,
+        file: String,
+        rows: &[T],
+        existing: &BTreeMap<String, T>,
+        departments: BTreeSet<String>,
+    ) -> ImportPreview {
+        let mut p = ImportPreview {
+            file,
+            rows: rows.len() as u64,
+            new: 0,
+            changed: 0,
+            unchanged: 0,
+            changes: Vec::new(),
+            departments,
+        };
+        for row in rows {
+            let Some(old) = existing.get((self.id)(row)) else {
+                p.new += 1;
+                continue;
+            };
+            let fields: Vec<FieldChange> = (self.cells)(old)
+                .into_iter()
+                .zip((self.cells)(row))
+                .zip(self.columns)
+                .filter(|((before, after), _)| before != after)
+                .map(|((before, after), c)| FieldChange {
+                    column: c.header,
+                    before,
+                    after,
+                })
+                .collect();
+            if fields.is_empty() {
+                p.unchanged += 1;
+                continue;
+            }
+            p.changed += 1;
+            if p.changes.len() < MAX_LISTED_CHANGES {
+                p.changes.push(RowChange {
+                    id: (self.id)(row).to_string(),
+                    name: (self.name)(row).to_string(),
+                    fields,
+                });
+            }
+        }
+        p
+    }
+}
+
+impl County<'_> {
+    /// The audit entry of an import made on the web: who imported which file, and
+    /// what it added and updated.
+    pub async fn audit_import(
+        &self,
+        kind: Kind,
+        outcome: &ImportOutcome,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.audit(
+            actor,
+            now,
+            Audit::new("directory.import", "directory", kind.code()).after(serde_json::json!({
+                "directory": kind.label(), "filename": outcome.file, "rows": outcome.rows,
+                "added": outcome.inserted, "updated": outcome.updated,
+            })),
+        )
+        .await
+    }
+
+    /// What importing `path` as `kind` would do. A file with problems is refused
+    /// as the import refuses it (`StoreError::Import`, every problem with its row
+    /// and column).
+    pub async fn import_preview(&self, kind: Kind, path: &Path) -> Result<ImportPreview> {
+        let lookup = self.lookup().await?;
+        let names: BTreeMap<String, String> = self
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| (d.code, d.name))
+            .collect();
+        let dept_name = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.into());
+        match kind {
+            Kind::Entities => {
+                let (file, all) = read_all(path, kind, lookup, parse_entity, entity_id).await?;
+                let total = self.counts().await?.entities;
+                let existing = self
+                    .entities(&EntityFilter::default(), 0, total.max(1))
+                    .await?
+                    .rows
+                    .into_iter()
+                    .map(|e| (e.id.clone(), e))
+                    .collect();
+                let compare = Compare {
+                    columns: rows::ENTITY_COLUMNS,
+                    id: entity_id,
+                    name: |e: &Entity| &e.name,
+                    cells: &rows::entity_cells,
+                };
+                Ok(compare.preview(file, &all, &existing, BTreeSet::new()))
+            }
+            Kind::Inspectors => {
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_inspector, inspector_id).await?;
+                let existing = self
+                    .inspectors(None)
+                    .await?
+                    .into_iter()
+                    .map(|i| (i.id.clone(), i))
+                    .collect();
+                let cells = |i: &Inspector| rows::inspector_cells(i, &dept_name(&i.department));
+                let compare = Compare {
+                    columns: rows::INSPECTOR_COLUMNS,
+                    id: inspector_id,
+                    name: |i: &Inspector| &i.name,
+                    cells: &cells,
+                };
+                let departments = all.iter().map(|i| i.department.clone()).collect();
+                Ok(compare.preview(file, &all, &existing, departments))
+            }
+            Kind::Items => {
+                let (file, all) = read_all(path, kind, lookup, parse_item, item_code).await?;
+                let existing = self
+                    .items(false)
+                    .await?
+                    .into_iter()
+                    .map(|i| (i.code.clone(), i))
+                    .collect();
+                let cells = |i: &Item| rows::item_cells(i, &dept_name(&i.department));
+                let compare = Compare {
+                    columns: rows::ITEM_COLUMNS,
+                    id: item_code,
+                    name: |i: &Item| &i.name,
+                    cells: &cells,
+                };
+                let departments = all.iter().map(|i| i.department.clone()).collect();
+                Ok(compare.preview(file, &all, &existing, departments))
+            }
+            other => Err(StoreError::invalid(format!(
+                "「{}」请在“乡镇、部门与实施细则”页面或用命令行导入",
+                other.label()
+            ))),
+        }
+    }
+}

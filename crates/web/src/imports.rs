@@ -1,0 +1,439 @@
+//! 名录与清单导入 on the web: a clerk downloads the template, uploads a CSV or XLSX,
+//! reads what the import would do (new, changed with each field before → after,
+//! unchanged, or every problem with row, column and reason), and confirms; then
+//! every row is written or none.
+//!
+//! An upload waits for its confirmation in a file of the server's temporary
+//! directory, known by a random token to the account that uploaded it alone, for at
+//! most [`PENDING_FOR`]; at most [`MAX_PENDING`] wait at once.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use liancha_app::AppError;
+use liancha_domain::org::DivisionCode;
+use liancha_store::RowError;
+use liancha_store::StoreError;
+use liancha_store::import::Kind;
+use liancha_store::import_preview::ImportPreview;
+use serde::Deserialize;
+
+use crate::session::{CsrfForm, Staff};
+use crate::staff::ticked;
+use crate::{AppState, WebError};
+
+/// Largest file an import takes (the sheet reader bounds what it unpacks as well).
+pub const IMPORT_LIMIT: usize = 30 * 1024 * 1024;
+/// How long an upload waits for its confirmation.
+const PENDING_FOR: Duration = Duration::from_secs(60 * 60);
+/// Uploads waiting at once, across all accounts; the oldest gives way.
+const MAX_PENDING: usize = 16;
+
+/// An upload waiting for its confirmation, under its own name in a directory of its
+/// own (so that messages and the audit trail name the clerk's file); both are
+/// deleted when it goes.
+struct Pending {
+    user_id: i64,
+    county: DivisionCode,
+    kind: Kind,
+    dir: tempfile::TempDir,
+    file_name: String,
+    at: Instant,
+}
+
+impl Pending {
+    fn path(&self) -> PathBuf {
+        self.dir.path().join(&self.file_name)
+    }
+}
+
+/// The uploaded file's own name, safe as a file name: its last component, without
+/// control characters, at most 100 characters before its extension.
+fn safe_name(uploaded: &str, ext: &str) -> String {
+    let last = uploaded.rsplit(['/', '\\']).next().unwrap_or("");
+    let stem: String = std::path::Path::new(last)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':' | '\0'))
+        .take(100)
+        .collect();
+    let stem = stem.trim().trim_start_matches('.');
+    format!("{}.{ext}", if stem.is_empty() { "upload" } else { stem })
+}
+
+/// The uploads waiting for confirmation, by token.
+#[derive(Clone, Default)]
+pub struct PendingImports(Arc<Mutex<BTreeMap<String, Pending>>>);
+
+impl PendingImports {
+    fn add(&self, token: String, p: Pending) {
+        let Ok(mut map) = self.0.lock() else { return };
+        map.retain(|_, p| p.at.elapsed() < PENDING_FOR);
+        while map.len() >= MAX_PENDING {
+            let oldest = map.iter().min_by_key(|(_, p)| p.at).map(|(t, _)| t.clone());
+            match oldest {
+                Some(t) => map.remove(&t),
+                None => break,
+            };
+        }
+        map.insert(token, p);
+    }
+
+    /// Takes the upload `token` out, if `staff` made it in this county and it has
+    /// not expired: a second click on 确认导入 finds nothing to import.
+    fn take(&self, token: &str, staff: &Staff) -> Option<Pending> {
+        let mut map = self.0.lock().ok()?;
+        let mine = map.get(token).is_some_and(|p| {
+            p.user_id == staff.principal.user_id
+                && p.county == staff.county.code
+                && p.at.elapsed() < PENDING_FOR
+        });
+        if mine { map.remove(token) } else { None }
+    }
+
+    fn remove(&self, token: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(token);
+        }
+    }
+}
+
+/// What the page shows below the upload form: a preview to confirm, or why the
+/// file was refused.
+enum Outcome {
+    Preview {
+        token: String,
+        kind: Kind,
+        preview: ImportPreview,
+    },
+    Refused {
+        kind: Kind,
+        file_name: String,
+        message: String,
+        errors: Vec<RowError>,
+        more: u64,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "staff/import.html")]
+struct ImportPage {
+    staff: Staff,
+    kinds: Vec<Kind>,
+    chosen: String,
+    notice: Option<String>,
+    outcome: Option<Outcome>,
+    entity_keeper: Option<String>,
+}
+
+impl ImportPage {
+    fn kind_note(&self, kind: &Kind) -> &'static str {
+        match kind {
+            Kind::Entities => "全县的检查对象名录，由名录维护部门导入",
+            Kind::Inspectors => "本部门的执法检查人员（部门管理员只能导入本部门的）",
+            Kind::Items => "本部门的抽查事项（部门管理员只能导入本部门的）",
+            _ => "",
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ImportQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    rows: u64,
+    #[serde(default)]
+    added: u64,
+    #[serde(default)]
+    updated: u64,
+}
+
+async fn page(
+    s: &AppState,
+    staff: Staff,
+    chosen: String,
+    notice: Option<String>,
+    outcome: Option<Outcome>,
+) -> Result<String, WebError> {
+    let ctx = staff.context(s.clock.now());
+    let mut kinds = Vec::new();
+    for k in Kind::ON_THE_WEB {
+        if s.app.may_import(&ctx, *k).await? {
+            kinds.push(*k);
+        }
+    }
+    if kinds.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let keeper = s.app.entity_keeper(&ctx).await?;
+    let entity_keeper = match keeper {
+        Some(code) => Some(
+            crate::staff::Names::load(s, &staff.county.code)
+                .await?
+                .dept(&code),
+        ),
+        None => None,
+    };
+    Ok(ImportPage {
+        kinds,
+        chosen,
+        notice,
+        outcome,
+        entity_keeper,
+        staff,
+    }
+    .render()?)
+}
+
+pub async fn import_page(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ImportQuery>,
+) -> Result<Html<String>, WebError> {
+    let notice = (q.done == "imported").then(|| {
+        format!(
+            "已导入 {} 行：新增 {}，更新 {}（内容未变的行未改动）。",
+            q.rows, q.added, q.updated
+        )
+    });
+    Ok(Html(page(&s, staff, q.kind, notice, None).await?))
+}
+
+/// The empty template of a kind, with its 填写说明 sheet.
+pub async fn template(Path(kind): Path<String>, _staff: Staff) -> Result<Response, WebError> {
+    let kind = kind
+        .strip_suffix(".xlsx")
+        .and_then(Kind::from_code)
+        .filter(|k| Kind::ON_THE_WEB.contains(k))
+        .ok_or_else(|| WebError::NotFound("模板".into()))?;
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("template.xlsx");
+        liancha_store::export::write_template(kind, &path).map_err(|e| e.to_string())?;
+        std::fs::read(&path).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| WebError::BadRequest(e.to_string()))?
+    .map_err(WebError::BadRequest)?;
+    let name = crate::pages::url_encode(&format!("{}导入模板.xlsx", kind.label()));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-template.xlsx\"; filename*=UTF-8''{name}",
+                    kind.code()
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The refusal of a file, said on the page: every problem a row had, or what was
+/// wrong with the file as a whole.
+fn refused(kind: Kind, file_name: String, e: AppError) -> Result<Outcome, WebError> {
+    let (message, errors, more) = match e {
+        AppError::Store(StoreError::Import { errors, more }) => (
+            format!(
+                "文件中有 {} 处问题，未导入任何记录。请在 Excel 中按下表改正后重新上传。",
+                errors.len() as u64 + more
+            ),
+            errors,
+            more,
+        ),
+        AppError::Store(StoreError::Sheet(e)) => (format!("无法读取文件：{e}"), Vec::new(), 0),
+        AppError::Invalid { message, .. } => (message, Vec::new(), 0),
+        e => return Err(WebError::refused(e, "/staff/import".into())),
+    };
+    Ok(Outcome::Refused {
+        kind,
+        file_name,
+        message,
+        errors,
+        more,
+    })
+}
+
+/// An upload: kept under a token and previewed.
+pub async fn upload(
+    State(s): State<AppState>,
+    staff: Staff,
+    mut form: Multipart,
+) -> Result<Response, WebError> {
+    // The session and CSRF token were checked by `attachments::guard` before the
+    // body was read, and its declared size against `IMPORT_LIMIT`.
+    let back = || "/staff/import".to_string();
+    let cut_off = |e: axum::extract::multipart::MultipartError| WebError::Refused {
+        message: format!(
+            "上传未完成（文件可能超过 {} MB 的上限）：{e}",
+            IMPORT_LIMIT / 1024 / 1024
+        ),
+        back: back(),
+    };
+    let (mut kind, mut file_name, mut data) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = form.next_field().await.map_err(cut_off)? {
+        match field.name().unwrap_or("") {
+            "file" => {
+                file_name = field.file_name().unwrap_or("").to_string();
+                data = field.bytes().await.map_err(cut_off)?.to_vec();
+            }
+            "kind" => kind = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let Some(kind) = Kind::from_code(&kind).filter(|k| Kind::ON_THE_WEB.contains(k)) else {
+        return Err(WebError::Refused {
+            message: "请选择要导入的名录或清单".into(),
+            back: back(),
+        });
+    };
+    let extension = std::path::Path::new(&file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .filter(|e| matches!(e.as_str(), "csv" | "xlsx" | "txt" | "tsv"));
+    let outcome = match (data.is_empty(), extension) {
+        (true, _) => refused(
+            kind,
+            file_name,
+            AppError::invalid_field("file", "请选择要上传的文件"),
+        )?,
+        (false, None) => refused(
+            kind,
+            file_name,
+            AppError::invalid_field(
+                "file",
+                "只能导入 .xlsx 或 .csv 文件（请用导入模板，在 Excel 或 WPS 中另存为这两种格式之一）",
+            ),
+        )?,
+        (false, Some(ext)) => {
+            let token = liancha_store::accounts::random_token();
+            let file_name = safe_name(&file_name, &ext);
+            let dir = tempfile::Builder::new()
+                .prefix("liancha-import-")
+                .tempdir()
+                .and_then(|dir| {
+                    std::fs::write(dir.path().join(&file_name), &data)?;
+                    Ok(dir)
+                })
+                .map_err(|e| WebError::BadRequest(format!("无法暂存上传的文件：{e}")))?;
+            drop(data);
+            let pending = Pending {
+                user_id: staff.principal.user_id,
+                county: staff.county.code.clone(),
+                kind,
+                dir,
+                file_name: file_name.clone(),
+                at: Instant::now(),
+            };
+            let path = pending.path();
+            s.imports.add(token.clone(), pending);
+            let ctx = staff.context(s.clock.now());
+            match s.app.preview_import(&ctx, kind, &path).await {
+                Ok(preview) => Outcome::Preview {
+                    token,
+                    kind,
+                    preview,
+                },
+                Err(e) => {
+                    s.imports.remove(&token);
+                    refused(kind, file_name, e)?
+                }
+            }
+        }
+    };
+    let status = match outcome {
+        Outcome::Preview { .. } => axum::http::StatusCode::OK,
+        Outcome::Refused { .. } => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let chosen = kind.code().to_string();
+    Ok((
+        status,
+        Html(page(&s, staff, chosen, None, Some(outcome)).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// The confirmation of a previewed upload: the import itself.
+pub async fn confirm(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    CsrfForm(staff, f): CsrfForm<ConfirmForm>,
+) -> Result<Response, WebError> {
+    let Some(pending) = s.imports.take(&token, &staff) else {
+        return Err(WebError::Refused {
+            message: "这次上传已过期或已导入（上传后须在一小时内确认），请重新上传文件".into(),
+            back: "/staff/import".into(),
+        });
+    };
+    let kind = pending.kind;
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .import_directory(&ctx, kind, &pending.path(), ticked(&f.confirm))
+        .await
+    {
+        Ok(o) => Ok(Redirect::to(&format!(
+            "/staff/import?kind={}&done=imported&rows={}&added={}&updated={}",
+            kind.code(),
+            o.rows,
+            o.inserted,
+            o.updated
+        ))
+        .into_response()),
+        Err(AppError::Invalid { field, message }) if field.as_deref() == Some("confirm") => {
+            // Not yet confirmed: the upload waits on.
+            s.imports.add(token, pending);
+            Err(WebError::Refused {
+                message,
+                back: "/staff/import".into(),
+            })
+        }
+        Err(e) => {
+            let outcome = refused(kind, pending.file_name.clone(), e)?;
+            let page = page(&s, staff, kind.code().into(), None, Some(outcome)).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_name;
+
+    #[test]
+    fn an_uploaded_name_is_kept_but_made_safe() {
+        assert_eq!(safe_name("名录.csv", "csv"), "名录.csv");
+        assert_eq!(
+            safe_name("C:\\Users\\张\\名录 2026.XLSX", "xlsx"),
+            "名录 2026.xlsx"
+        );
+        assert_eq!(safe_name("../../etc/passwd.csv", "csv"), "passwd.csv");
+        assert_eq!(safe_name("..csv", "csv"), "upload.csv");
+        assert_eq!(safe_name("", "csv"), "upload.csv");
+        assert_eq!(safe_name(&"长".repeat(300), "csv").chars().count(), 104);
+    }
+}

@@ -1,0 +1,258 @@
+//! 名录导入 on the web, on both engines: the market regulator uploads the entity
+//! directory, reads what it would do (new, changed field by field, unchanged) before
+//! anything is written, and confirms; a file with problems lists them by row and
+//! column and writes nothing; a department imports only its own inspectors and
+//! items; an upload is its uploader's alone and imports once.
+
+use liancha_domain::rows::{self, Column};
+use liancha_store::Engine;
+use liancha_store::demo::DemoSize;
+use liancha_store::directories::EntityFilter;
+
+mod common;
+
+const PASSWORD: &str = liancha_store::demo::DEMO_PASSWORD;
+
+/// A CSV of `columns`' headers and `rows`, every cell quoted.
+fn csv(columns: &[Column], rows: &[Vec<String>]) -> Vec<u8> {
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = line(columns.iter().map(|c| c.header.to_string()).collect());
+    for r in rows {
+        out.push_str("\r\n");
+        out.push_str(&line(r.clone()));
+    }
+    out.into_bytes()
+}
+
+/// The token of the preview's confirmation form.
+fn token(page: &str) -> String {
+    let at = page
+        .find("action=\"/staff/import/")
+        .unwrap_or_else(|| panic!("a confirmation form: {page}"));
+    page[at + "action=\"/staff/import/".len()..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn directories_imported_on_the_web(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 10,
+        individuals: 20,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let amr = srv.login("amr-admin", PASSWORD).await.unwrap();
+    let agri = srv.login("agri-admin", PASSWORD).await.unwrap();
+
+    // Who sees what: the market regulator keeps the entity directory; another
+    // department only its own lists; the oversight office imports nothing.
+    let (status, page) = srv.get(&amr.cookie, "/staff/import").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("检查对象名录") && page.contains("执法人员名录"));
+    let (_, page) = srv.get(&agri.cookie, "/staff/import").await;
+    assert!(!page.contains("value=\"entities\""), "{page}");
+    assert!(page.contains("value=\"inspectors\""));
+    let duchashi = srv.login("duchashi", PASSWORD).await.unwrap();
+    assert_eq!(srv.get(&duchashi.cookie, "/staff/import").await.0, 403);
+    let (status, kind, bytes) = srv
+        .get_bytes(&amr.cookie, "/staff/import/template/entities.xlsx")
+        .await;
+    assert_eq!(status, 200);
+    assert!(kind.contains("spreadsheetml"), "{kind}");
+    assert!(bytes.starts_with(b"PK"), "an XLSX file");
+
+    // A file: one entity changed (its address), one as it is, one new.
+    let all = mouding
+        .entities(&EntityFilter::default(), 0, 100)
+        .await
+        .unwrap()
+        .rows;
+    let (changed, same) = (&all[0], &all[1]);
+    let mut moved = rows::entity_cells(changed);
+    let address = rows::ENTITY_COLUMNS
+        .iter()
+        .position(|c| c.key == "address")
+        .unwrap();
+    moved[address] = "牟定县共和镇新建路 8 号".into();
+    // A new 个体工商户 without a code, known by its registration number.
+    let shop = all
+        .iter()
+        .find(|e| e.entity_type == liancha_domain::EntityType::IndividualBusiness)
+        .expect("the demo has individual businesses");
+    let mut new = rows::entity_cells(shop);
+    new[0] = String::new();
+    new[1] = "532323600099999".into();
+    new[rows::ENTITY_COLUMNS
+        .iter()
+        .position(|c| c.key == "name")
+        .unwrap()] = "牟定县共和镇新开张小吃店".into();
+    let file = csv(
+        rows::ENTITY_COLUMNS,
+        &[moved.clone(), rows::entity_cells(same), new],
+    );
+    let (status, page) = srv
+        .upload_to(
+            &amr,
+            "/staff/import",
+            &[("kind", "entities")],
+            ("名录.csv", &file),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("检查对象名录（名录.csv）"),
+        "the clerk's file, by its name"
+    );
+    for shown in [
+        "<dt>新增</dt><dd>1</dd>",
+        "<dt>内容改变</dt><dd>1</dd>",
+        "<dt>内容不变</dt><dd>1（不会改动）</dd>",
+        "牟定县共和镇新建路 8 号",
+        &changed.name,
+    ] {
+        assert!(page.contains(shown), "{shown}: {page}");
+    }
+    // Nothing is written before the confirmation.
+    assert_eq!(
+        mouding.entity(&changed.id).await.unwrap().unwrap(),
+        *changed
+    );
+    let before = mouding.counts().await.unwrap().entities;
+    let t = token(&page);
+    let confirm = format!("/staff/import/{t}");
+    // Another account cannot use the upload, nor can it be imported unconfirmed.
+    let (status, body) = srv.post(&agri, &confirm, &[("confirm", "yes")]).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("已过期或已导入"), "{body}");
+    let (status, body) = srv.post(&amr, &confirm, &[]).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("请勾选确认"), "{body}");
+    assert_eq!(mouding.counts().await.unwrap().entities, before);
+    let (status, body) = srv.post(&amr, &confirm, &[("confirm", "yes")]).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(mouding.counts().await.unwrap().entities, before + 1);
+    assert_eq!(
+        mouding.entity(&changed.id).await.unwrap().unwrap().address,
+        "牟定县共和镇新建路 8 号"
+    );
+    let (_, page) = srv
+        .get(
+            &amr.cookie,
+            "/staff/import?kind=entities&done=imported&rows=3&added=1&updated=2",
+        )
+        .await;
+    assert!(page.contains("已导入 3 行：新增 1，更新 2"), "{page}");
+    // Once only: a second click finds the upload gone.
+    let (status, body) = srv.post(&amr, &confirm, &[("confirm", "yes")]).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("已过期或已导入"), "{body}");
+    let audit = mouding.audit_recent(5).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "directory.import" && a.username == "amr-admin"),
+        "{audit:?}"
+    );
+
+    // A file with problems: each by row and column, nothing written.
+    let mut bad = rows::entity_cells(same);
+    bad[rows::ENTITY_COLUMNS
+        .iter()
+        .position(|c| c.key == "township")
+        .unwrap()] = "不存在镇".into();
+    let (status, page) = srv
+        .upload_to(
+            &amr,
+            "/staff/import",
+            &[("kind", "entities")],
+            ("名录.csv", &csv(rows::ENTITY_COLUMNS, &[moved, bad])),
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("未能导入") && page.contains("第 3 行"),
+        "{page}"
+    );
+    assert!(page.contains("不存在镇"), "{page}");
+    assert!(!page.contains("确认导入"), "nothing to confirm");
+    for (name, body, why) in [
+        ("名录.pdf", &b"%PDF-1.4"[..], "只能导入 .xlsx 或 .csv"),
+        ("名录.csv", &b""[..], "请选择要上传的文件"),
+        ("名录.xlsx", &b"not a zip"[..], "无法读取文件"),
+    ] {
+        let (status, page) = srv
+            .upload_to(&amr, "/staff/import", &[("kind", "entities")], (name, body))
+            .await;
+        assert_eq!(status, 422, "{name}: {page}");
+        assert!(page.contains(why), "{name}: {page}");
+    }
+    assert_eq!(mouding.counts().await.unwrap().entities, before + 1);
+
+    // A department imports its own inspectors only; the entity directory is not its.
+    let amr_name = mouding
+        .departments()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code == "amr")
+        .unwrap()
+        .name;
+    let amr_inspector = mouding.inspectors(Some("amr")).await.unwrap().remove(0);
+    let file = csv(
+        rows::INSPECTOR_COLUMNS,
+        &[rows::inspector_cells(&amr_inspector, &amr_name)],
+    );
+    let (status, page) = srv
+        .upload_to(
+            &agri,
+            "/staff/import",
+            &[("kind", "inspectors")],
+            ("人员.csv", &file),
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("文件中有其他部门的记录"), "{page}");
+    let (status, _) = srv
+        .upload_to(
+            &agri,
+            "/staff/import",
+            &[("kind", "entities")],
+            ("名录.csv", &csv(rows::ENTITY_COLUMNS, &[])),
+        )
+        .await;
+    assert_eq!(status, 403);
+    // The same file is amr's own: it previews as unchanged.
+    let (status, page) = srv
+        .upload_to(
+            &amr,
+            "/staff/import",
+            &[("kind", "inspectors")],
+            ("人员.csv", &file),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("<dt>内容不变</dt><dd>1（不会改动）</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("导入不会改变任何内容"), "{page}");
+}
+
+#[tokio::test]
+async fn directories_imported_on_the_web_sqlite() {
+    directories_imported_on_the_web(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn directories_imported_on_the_web_postgres() {
+    directories_imported_on_the_web(Engine::Postgres).await;
+}
