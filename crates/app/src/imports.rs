@@ -7,7 +7,7 @@ use std::path::Path;
 
 use liancha_domain::Domain;
 use liancha_domain::auth::Action;
-use liancha_store::import::{ImportOutcome, Kind};
+use liancha_store::import::Kind;
 use liancha_store::import_preview::ImportPreview;
 
 use crate::{App, AppError, Context, Result};
@@ -77,7 +77,7 @@ impl App {
             return Err(AppError::invalid_field(
                 "file",
                 format!(
-                    "文件中有其他部门的记录（{}）：部门只能导入本部门的{}，请删去这些行后重新上传",
+                    "文件中有属于其他部门、或会改变其他部门记录的行（{}）：部门只能导入本部门的{}，请删去这些行后重新上传",
                     others
                         .iter()
                         .map(|c| name(c))
@@ -87,29 +87,59 @@ impl App {
                 ),
             ));
         }
+        if preview.guarded_total > 0 {
+            let some: Vec<String> = preview
+                .guarded
+                .iter()
+                .take(3)
+                .map(|r| format!("{}（{}）", r.name, r.id))
+                .collect();
+            return Err(AppError::invalid_field(
+                "file",
+                format!(
+                    "文件会改变 {} 户的经营异常名录或严重违法失信名单标记（如 {}）：这两项只能经“后续处置与信用”中的列入、移出改变。\
+                     请按名录中的现状填写这两列（可先导出名录再修改），然后重新上传",
+                    preview.guarded_total,
+                    some.join("、")
+                ),
+            ));
+        }
         Ok(preview)
     }
 
     /// Imports `path` as `kind` once the clerk has seen its preview and confirmed:
-    /// the same checks again on the same file, then every row or none, with its
-    /// entry in the audit trail.
+    /// the same checks again on the same file; if the directory changed since the
+    /// preview (`expected`: its new and changed counts), refused; then every row or
+    /// none, with its entry in the audit trail. Returns what was done, as previewed.
     pub async fn import_directory(
         &self,
         ctx: &Context,
         kind: Kind,
         path: &Path,
+        expected: Option<(u64, u64)>,
         confirmed: bool,
-    ) -> Result<ImportOutcome> {
-        self.preview_import(ctx, kind, path).await?;
+    ) -> Result<ImportPreview> {
+        let preview = self.preview_import(ctx, kind, path).await?;
         ctx.require_confirmed(
             confirmed,
             "导入后文件中的记录即写入名录，同编号的记录被更新",
         )?;
+        if expected.is_some_and(|e| e != (preview.new, preview.changed)) {
+            return Err(AppError::Conflict(
+                "名录在预览之后已有改动，未导入：请重新上传文件，核对新的预览后再导入".into(),
+            ));
+        }
         let county = self.county(ctx);
-        let outcome = county.import_file(kind, path, &|_| {}).await?;
-        county
-            .audit_import(kind, &outcome, &ctx.actor(), ctx.now)
-            .await?;
-        Ok(outcome)
+        county.import_file(kind, path, &|_| {}).await?;
+        // After the import's own transaction (the bulk loader commits its own): an
+        // entry that failed to be written is said in the server's log, the rows
+        // stay imported.
+        if let Err(e) = county
+            .audit_import(kind, path, &preview, &ctx.actor(), ctx.now)
+            .await
+        {
+            tracing::error!(error = %e, "an import's audit entry was not written");
+        }
+        Ok(preview)
     }
 }

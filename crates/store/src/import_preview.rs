@@ -14,8 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::accounts::{Actor, Audit};
 use crate::directories::EntityFilter;
 use crate::import::{
-    ImportOutcome, Kind, entity_id, inspector_id, item_code, parse_entity, parse_inspector,
-    parse_item, read_all,
+    Kind, entity_id, inspector_id, item_code, parse_entity, parse_inspector, parse_item, read_all,
 };
 use crate::{County, Result, StoreError};
 
@@ -31,9 +30,15 @@ pub struct ImportPreview {
     pub unchanged: u64,
     /// The first [`MAX_LISTED_CHANGES`] changed rows, in file order.
     pub changes: Vec<RowChange>,
-    /// The departments the rows belong to (inspectors and items; empty for entities):
-    /// who may import the file depends on them.
+    /// The departments the rows belong to, in the file and, for rows that update a
+    /// record, before (inspectors and items; empty for entities): who may import the
+    /// file depends on them, so that no department takes over another's records.
     pub departments: BTreeSet<String>,
+    /// Rows that would change what only its own workflow changes (an entity's
+    /// abnormal and blacklist flags, set and lifted through credit decisions), the
+    /// first [`MAX_LISTED_CHANGES`] of them, with only those fields.
+    pub guarded: Vec<RowChange>,
+    pub guarded_total: u64,
 }
 
 /// A row that would change an existing record.
@@ -52,23 +57,20 @@ pub struct FieldChange {
     pub after: String,
 }
 
-/// How one kind of record is compared: its key, its name and its cells.
+/// How one kind of record is compared: its key, its name, its department, its
+/// cells, and the columns only its own workflow may change.
 struct Compare<'a, T> {
     columns: &'static [Column],
     id: fn(&T) -> &str,
     name: fn(&T) -> &str,
+    department: Option<fn(&T) -> &str>,
     cells: &'a dyn Fn(&T) -> Vec<String>,
+    guarded: &'static [&'static str],
 }
 
 impl<T> Compare<'_, T> {
     /// `file`'s rows against the records as they are, by key.
-    fn preview(
-        &self,
-        file: String,
-        rows: &[T],
-        existing: &BTreeMap<String, T>,
-        departments: BTreeSet<String>,
-    ) -> ImportPreview {
+    fn preview(&self, file: String, rows: &[T], existing: &BTreeMap<String, T>) -> ImportPreview {
         let mut p = ImportPreview {
             file,
             rows: rows.len() as u64,
@@ -76,24 +78,50 @@ impl<T> Compare<'_, T> {
             changed: 0,
             unchanged: 0,
             changes: Vec::new(),
-            departments,
+            departments: BTreeSet::new(),
+            guarded: Vec::new(),
+            guarded_total: 0,
         };
         for row in rows {
-            let Some(old) = existing.get((self.id)(row)) else {
+            let old = existing.get((self.id)(row));
+            if let Some(department) = self.department {
+                p.departments.insert(department(row).to_string());
+                if let Some(old) = old {
+                    p.departments.insert(department(old).to_string());
+                }
+            }
+            let Some(old) = old else {
                 p.new += 1;
                 continue;
             };
-            let fields: Vec<FieldChange> = (self.cells)(old)
-                .into_iter()
-                .zip((self.cells)(row))
-                .zip(self.columns)
-                .filter(|((before, after), _)| before != after)
-                .map(|((before, after), c)| FieldChange {
+            let mut fields = Vec::new();
+            let mut guarded = Vec::new();
+            let before = (self.cells)(old);
+            let after = (self.cells)(row);
+            for ((before, after), c) in before.into_iter().zip(after).zip(self.columns) {
+                if before == after {
+                    continue;
+                }
+                let change = FieldChange {
                     column: c.header,
                     before,
                     after,
-                })
-                .collect();
+                };
+                if self.guarded.contains(&c.key) {
+                    guarded.push(change.clone());
+                }
+                fields.push(change);
+            }
+            if !guarded.is_empty() {
+                p.guarded_total += 1;
+                if p.guarded.len() < MAX_LISTED_CHANGES {
+                    p.guarded.push(RowChange {
+                        id: (self.id)(row).to_string(),
+                        name: (self.name)(row).to_string(),
+                        fields: guarded,
+                    });
+                }
+            }
             if fields.is_empty() {
                 p.unchanged += 1;
                 continue;
@@ -112,21 +140,27 @@ impl<T> Compare<'_, T> {
 }
 
 impl County<'_> {
-    /// The audit entry of an import made on the web: who imported which file, and
-    /// what it added and updated.
+    /// The audit entry of an import made on the web: who imported which file (its
+    /// name and SHA-256, so that the file kept by the clerk can be matched), and what
+    /// it added and changed, as previewed.
     pub async fn audit_import(
         &self,
         kind: Kind,
-        outcome: &ImportOutcome,
+        path: &Path,
+        preview: &ImportPreview,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(path)
+            .map_err(|e| StoreError::invalid(format!("无法读取上传的文件：{e}")))?;
+        let sha256 = liancha_draw::hex::encode(&Sha256::digest(&bytes));
         self.audit(
             actor,
             now,
             Audit::new("directory.import", "directory", kind.code()).after(serde_json::json!({
-                "directory": kind.label(), "filename": outcome.file, "rows": outcome.rows,
-                "added": outcome.inserted, "updated": outcome.updated,
+                "directory": kind.label(), "filename": preview.file, "sha256": sha256,
+                "rows": preview.rows, "added": preview.new, "updated": preview.changed,
             })),
         )
         .await
@@ -159,9 +193,11 @@ impl County<'_> {
                     columns: rows::ENTITY_COLUMNS,
                     id: entity_id,
                     name: |e: &Entity| &e.name,
+                    department: None,
                     cells: &rows::entity_cells,
+                    guarded: &["abnormal", "blacklisted"],
                 };
-                Ok(compare.preview(file, &all, &existing, BTreeSet::new()))
+                Ok(compare.preview(file, &all, &existing))
             }
             Kind::Inspectors => {
                 let (file, all) =
@@ -177,10 +213,11 @@ impl County<'_> {
                     columns: rows::INSPECTOR_COLUMNS,
                     id: inspector_id,
                     name: |i: &Inspector| &i.name,
+                    department: Some(|i: &Inspector| &i.department),
                     cells: &cells,
+                    guarded: &[],
                 };
-                let departments = all.iter().map(|i| i.department.clone()).collect();
-                Ok(compare.preview(file, &all, &existing, departments))
+                Ok(compare.preview(file, &all, &existing))
             }
             Kind::Items => {
                 let (file, all) = read_all(path, kind, lookup, parse_item, item_code).await?;
@@ -195,10 +232,11 @@ impl County<'_> {
                     columns: rows::ITEM_COLUMNS,
                     id: item_code,
                     name: |i: &Item| &i.name,
+                    department: Some(|i: &Item| &i.department),
                     cells: &cells,
+                    guarded: &[],
                 };
-                let departments = all.iter().map(|i| i.department.clone()).collect();
-                Ok(compare.preview(file, &all, &existing, departments))
+                Ok(compare.preview(file, &all, &existing))
             }
             other => Err(StoreError::invalid(format!(
                 "「{}」请在“乡镇、部门与实施细则”页面或用命令行导入",

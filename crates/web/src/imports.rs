@@ -29,11 +29,14 @@ use crate::staff::ticked;
 use crate::{AppState, WebError};
 
 /// Largest file an import takes (the sheet reader bounds what it unpacks as well).
-pub const IMPORT_LIMIT: usize = 30 * 1024 * 1024;
+pub const FILE_LIMIT: usize = 30 * 1024 * 1024;
+/// Largest request body of an upload: the file and the form around it.
+pub const IMPORT_LIMIT: usize = FILE_LIMIT + 64 * 1024;
 /// How long an upload waits for its confirmation.
 const PENDING_FOR: Duration = Duration::from_secs(60 * 60);
-/// Uploads waiting at once, across all accounts; the oldest gives way.
-const MAX_PENDING: usize = 16;
+/// Uploads waiting at once: per account, and across all; the oldest gives way.
+const MAX_PENDING_PER_USER: usize = 3;
+const MAX_PENDING: usize = 64;
 
 /// An upload waiting for its confirmation, under its own name in a directory of its
 /// own (so that messages and the audit trail name the clerk's file); both are
@@ -54,7 +57,7 @@ impl Pending {
 }
 
 /// The uploaded file's own name, safe as a file name: its last component, without
-/// control characters, at most 100 characters before its extension.
+/// control characters, at most 150 bytes before its extension.
 fn safe_name(uploaded: &str, ext: &str) -> String {
     let last = uploaded.rsplit(['/', '\\']).next().unwrap_or("");
     let stem: String = std::path::Path::new(last)
@@ -63,23 +66,55 @@ fn safe_name(uploaded: &str, ext: &str) -> String {
         .unwrap_or("")
         .chars()
         .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':' | '\0'))
-        .take(100)
+        .scan(0, |bytes, c| {
+            // A file name holds 255 bytes: a Chinese character takes three.
+            *bytes += c.len_utf8();
+            (*bytes <= 150).then_some(c)
+        })
         .collect();
     let stem = stem.trim().trim_start_matches('.');
     format!("{}.{ext}", if stem.is_empty() { "upload" } else { stem })
 }
 
-/// The uploads waiting for confirmation, by token.
-#[derive(Clone, Default)]
-pub struct PendingImports(Arc<Mutex<BTreeMap<String, Pending>>>);
+/// The uploads waiting for confirmation, by token; and the gate that lets one
+/// preview or import read a county's directory at a time (each holds the directory
+/// and the file in memory).
+#[derive(Clone)]
+pub struct PendingImports {
+    waiting: Arc<Mutex<BTreeMap<String, Pending>>>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for PendingImports {
+    fn default() -> Self {
+        PendingImports {
+            waiting: Default::default(),
+            gate: Arc::new(tokio::sync::Semaphore::new(1)),
+        }
+    }
+}
 
 impl PendingImports {
     fn add(&self, token: String, p: Pending) {
-        let Ok(mut map) = self.0.lock() else { return };
-        map.retain(|_, p| p.at.elapsed() < PENDING_FOR);
+        let Ok(mut map) = self.waiting.lock() else {
+            return;
+        };
+        map.retain(|_, q| q.at.elapsed() < PENDING_FOR);
+        let user = p.user_id;
+        let oldest = |map: &BTreeMap<String, Pending>, mine: bool| {
+            map.iter()
+                .filter(|(_, q)| !mine || q.user_id == user)
+                .min_by_key(|(_, q)| q.at)
+                .map(|(t, _)| t.clone())
+        };
+        while map.values().filter(|q| q.user_id == user).count() >= MAX_PENDING_PER_USER {
+            match oldest(&map, true) {
+                Some(t) => map.remove(&t),
+                None => break,
+            };
+        }
         while map.len() >= MAX_PENDING {
-            let oldest = map.iter().min_by_key(|(_, p)| p.at).map(|(t, _)| t.clone());
-            match oldest {
+            match oldest(&map, false) {
                 Some(t) => map.remove(&t),
                 None => break,
             };
@@ -90,19 +125,13 @@ impl PendingImports {
     /// Takes the upload `token` out, if `staff` made it in this county and it has
     /// not expired: a second click on 确认导入 finds nothing to import.
     fn take(&self, token: &str, staff: &Staff) -> Option<Pending> {
-        let mut map = self.0.lock().ok()?;
+        let mut map = self.waiting.lock().ok()?;
         let mine = map.get(token).is_some_and(|p| {
             p.user_id == staff.principal.user_id
                 && p.county == staff.county.code
                 && p.at.elapsed() < PENDING_FOR
         });
         if mine { map.remove(token) } else { None }
-    }
-
-    fn remove(&self, token: &str) {
-        if let Ok(mut map) = self.0.lock() {
-            map.remove(token);
-        }
     }
 }
 
@@ -278,12 +307,21 @@ pub async fn upload(
     mut form: Multipart,
 ) -> Result<Response, WebError> {
     // The session and CSRF token were checked by `attachments::guard` before the
-    // body was read, and its declared size against `IMPORT_LIMIT`.
+    // body was read, and its declared size against `IMPORT_LIMIT`; an account that
+    // imports nothing is refused before the body is read too.
+    let ctx = staff.context(s.clock.now());
+    let mut may_any = false;
+    for k in Kind::ON_THE_WEB {
+        may_any |= s.app.may_import(&ctx, *k).await?;
+    }
+    if !may_any {
+        return Err(WebError::Forbidden);
+    }
     let back = || "/staff/import".to_string();
     let cut_off = |e: axum::extract::multipart::MultipartError| WebError::Refused {
         message: format!(
             "上传未完成（文件可能超过 {} MB 的上限）：{e}",
-            IMPORT_LIMIT / 1024 / 1024
+            FILE_LIMIT / 1024 / 1024
         ),
         back: back(),
     };
@@ -304,6 +342,9 @@ pub async fn upload(
             back: back(),
         });
     };
+    if !s.app.may_import(&ctx, kind).await? {
+        return Err(WebError::Forbidden);
+    }
     let extension = std::path::Path::new(&file_name)
         .extension()
         .and_then(|e| e.to_str())
@@ -343,19 +384,21 @@ pub async fn upload(
                 file_name: file_name.clone(),
                 at: Instant::now(),
             };
-            let path = pending.path();
-            s.imports.add(token.clone(), pending);
-            let ctx = staff.context(s.clock.now());
-            match s.app.preview_import(&ctx, kind, &path).await {
-                Ok(preview) => Outcome::Preview {
-                    token,
-                    kind,
-                    preview,
-                },
-                Err(e) => {
-                    s.imports.remove(&token);
-                    refused(kind, file_name, e)?
+            let previewed = {
+                let _turn = s.imports.gate.acquire().await;
+                s.app.preview_import(&ctx, kind, &pending.path()).await
+            };
+            match previewed {
+                Ok(preview) => {
+                    // Kept only once previewed: a refused file is deleted at once.
+                    s.imports.add(token.clone(), pending);
+                    Outcome::Preview {
+                        token,
+                        kind,
+                        preview,
+                    }
                 }
+                Err(e) => refused(kind, file_name, e)?,
             }
         }
     };
@@ -375,6 +418,11 @@ pub async fn upload(
 pub struct ConfirmForm {
     #[serde(default)]
     confirm: String,
+    /// The preview's counts of new and changed rows, as the clerk read them.
+    #[serde(default)]
+    new: Option<u64>,
+    #[serde(default)]
+    changed: Option<u64>,
 }
 
 /// The confirmation of a previewed upload: the import itself.
@@ -391,17 +439,20 @@ pub async fn confirm(
     };
     let kind = pending.kind;
     let ctx = staff.context(s.clock.now());
-    match s
-        .app
-        .import_directory(&ctx, kind, &pending.path(), ticked(&f.confirm))
-        .await
-    {
-        Ok(o) => Ok(Redirect::to(&format!(
+    let expected = f.new.zip(f.changed);
+    let imported = {
+        let _turn = s.imports.gate.acquire().await;
+        s.app
+            .import_directory(&ctx, kind, &pending.path(), expected, ticked(&f.confirm))
+            .await
+    };
+    match imported {
+        Ok(p) => Ok(Redirect::to(&format!(
             "/staff/import?kind={}&done=imported&rows={}&added={}&updated={}",
             kind.code(),
-            o.rows,
-            o.inserted,
-            o.updated
+            p.rows,
+            p.new,
+            p.changed
         ))
         .into_response()),
         Err(AppError::Invalid { field, message }) if field.as_deref() == Some("confirm") => {
@@ -434,6 +485,6 @@ mod tests {
         assert_eq!(safe_name("../../etc/passwd.csv", "csv"), "passwd.csv");
         assert_eq!(safe_name("..csv", "csv"), "upload.csv");
         assert_eq!(safe_name("", "csv"), "upload.csv");
-        assert_eq!(safe_name(&"长".repeat(300), "csv").chars().count(), 104);
+        assert_eq!(safe_name(&"长".repeat(300), "csv").len(), 150 + 4);
     }
 }

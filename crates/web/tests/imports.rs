@@ -137,7 +137,13 @@ async fn directories_imported_on_the_web(engine: Engine) {
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("请勾选确认"), "{body}");
     assert_eq!(mouding.counts().await.unwrap().entities, before);
-    let (status, body) = srv.post(&amr, &confirm, &[("confirm", "yes")]).await;
+    let (status, body) = srv
+        .post(
+            &amr,
+            &confirm,
+            &[("confirm", "yes"), ("new", "1"), ("changed", "1")],
+        )
+        .await;
     assert_eq!(status, 303, "{body}");
     assert_eq!(mouding.counts().await.unwrap().entities, before + 1);
     assert_eq!(
@@ -147,10 +153,10 @@ async fn directories_imported_on_the_web(engine: Engine) {
     let (_, page) = srv
         .get(
             &amr.cookie,
-            "/staff/import?kind=entities&done=imported&rows=3&added=1&updated=2",
+            "/staff/import?kind=entities&done=imported&rows=3&added=1&updated=1",
         )
         .await;
-    assert!(page.contains("已导入 3 行：新增 1，更新 2"), "{page}");
+    assert!(page.contains("已导入 3 行：新增 1，更新 1"), "{page}");
     // Once only: a second click finds the upload gone.
     let (status, body) = srv.post(&amr, &confirm, &[("confirm", "yes")]).await;
     assert_eq!(status, 422);
@@ -162,6 +168,49 @@ async fn directories_imported_on_the_web(engine: Engine) {
             .any(|a| a.action == "directory.import" && a.username == "amr-admin"),
         "{audit:?}"
     );
+
+    // The directory changed since the preview (here: the counts the clerk read are
+    // not those of the file now): refused, nothing written.
+    let again = csv(rows::ENTITY_COLUMNS, &[rows::entity_cells(same)]);
+    let (_, page) = srv
+        .upload_to(
+            &amr,
+            "/staff/import",
+            &[("kind", "entities")],
+            ("名录.csv", &again),
+        )
+        .await;
+    let (status, body) = srv
+        .post(
+            &amr,
+            &format!("/staff/import/{}", token(&page)),
+            &[("confirm", "yes"), ("new", "1"), ("changed", "0")],
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("名录在预览之后已有改动"), "{body}");
+    // Credit flags change through credit decisions only, never by a file.
+    let mut listed = rows::entity_cells(same);
+    let abnormal = rows::ENTITY_COLUMNS
+        .iter()
+        .position(|c| c.key == "abnormal")
+        .unwrap();
+    listed[abnormal] = if same.abnormal { "否" } else { "是" }.into();
+    let (status, page) = srv
+        .upload_to(
+            &amr,
+            "/staff/import",
+            &[("kind", "entities")],
+            ("名录.csv", &csv(rows::ENTITY_COLUMNS, &[listed])),
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("经营异常名录或严重违法失信名单标记"),
+        "{page}"
+    );
+    assert!(page.contains(&same.name), "{page}");
+    assert_eq!(mouding.entity(&same.id).await.unwrap().unwrap(), *same);
 
     // A file with problems: each by row and column, nothing written.
     let mut bad = rows::entity_cells(same);
@@ -220,7 +269,7 @@ async fn directories_imported_on_the_web(engine: Engine) {
         )
         .await;
     assert_eq!(status, 422, "{page}");
-    assert!(page.contains("文件中有其他部门的记录"), "{page}");
+    assert!(page.contains("文件中有属于其他部门"), "{page}");
     let (status, _) = srv
         .upload_to(
             &agri,
@@ -245,6 +294,39 @@ async fn directories_imported_on_the_web(engine: Engine) {
         "{page}"
     );
     assert!(page.contains("导入不会改变任何内容"), "{page}");
+    // Nor may a department take over another's record by writing itself in: the
+    // record's department counts as much as the file's.
+    let agri_name = mouding
+        .departments()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.code == "agri")
+        .unwrap()
+        .name;
+    let taken = csv(
+        rows::INSPECTOR_COLUMNS,
+        &[rows::inspector_cells(&amr_inspector, &agri_name)],
+    );
+    let (status, page) = srv
+        .upload_to(
+            &agri,
+            "/staff/import",
+            &[("kind", "inspectors")],
+            ("人员.csv", &taken),
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("会改变其他部门记录"), "{page}");
+    assert_eq!(
+        mouding
+            .inspector(&amr_inspector.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .department,
+        "amr"
+    );
 }
 
 #[tokio::test]
