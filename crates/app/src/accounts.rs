@@ -29,11 +29,18 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("用户 {id}")))
     }
 
-    /// Changes an account's name and role bindings.
-    pub async fn update_account(&self, ctx: &Context, id: i64, change: &UserChange) -> Result<()> {
+    /// Changes an account's name and role bindings, if it is still as `expected`
+    /// (as the form showed it).
+    pub async fn update_account(
+        &self,
+        ctx: &Context,
+        id: i64,
+        expected: Option<&UserChange>,
+        change: &UserChange,
+    ) -> Result<()> {
         let user = self.account(ctx, id).await?;
         self.store()
-            .update_user(user.id, change, &ctx.actor(), ctx.now)
+            .update_user(user.id, expected, change, &ctx.actor(), ctx.now)
             .await?;
         Ok(())
     }

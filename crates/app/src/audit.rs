@@ -154,10 +154,10 @@ pub struct AuditView {
 impl App {
     /// The store's filter for `q`: "who" is an account's user name, or part of the
     /// name its holder goes by (张, 市场监管局), as the log shows them.
-    async fn filter(&self, q: &AuditQuery) -> Result<AuditFilter> {
+    async fn filter(&self, ctx: &Context, q: &AuditQuery) -> Result<AuditFilter> {
         let mut filter = q.filter();
         if let (Some(who), Some(names)) = (&q.who, filter.usernames.as_mut()) {
-            for n in self.store().usernames_named(who).await? {
+            for n in self.store().usernames_named(who, ctx.county()).await? {
                 if n != *who {
                     names.push(n);
                 }
@@ -182,7 +182,7 @@ impl App {
     /// Page `page` (from 1) of the entries `q` matches, newest first.
     pub async fn audit_log(&self, ctx: &Context, q: &AuditQuery, page: i64) -> Result<AuditView> {
         self.require_audit(ctx, q.task).await?;
-        let filter = self.filter(q).await?;
+        let filter = self.filter(ctx, q).await?;
         let county = self.county(ctx);
         let page = page.clamp(1, 1_000_000);
         let mut found = county
@@ -229,7 +229,7 @@ impl App {
     pub async fn audit_export(&self, ctx: &Context, q: &AuditQuery) -> Result<Vec<AuditLine>> {
         self.require_audit(ctx, q.task).await?;
         let county = self.county(ctx);
-        let filter = self.filter(q).await?;
+        let filter = self.filter(ctx, q).await?;
         // Counted first: a refused export reads no rows.
         let total = county.audit_count(&filter).await?;
         if total > EXPORT_LIMIT {

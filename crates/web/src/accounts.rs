@@ -257,6 +257,17 @@ impl AccountForm {
         })
     }
 
+    /// The account as the form showed it, from its hidden `was_*` fields.
+    fn was(f: &EditForm) -> Self {
+        AccountForm {
+            display_name: f.was_display_name.clone(),
+            role: f.was_role.clone(),
+            department: f.was_department.clone(),
+            township: f.was_township.clone(),
+            inspector_id: f.was_inspector_id.clone(),
+        }
+    }
+
     fn of(u: &User) -> Self {
         AccountForm {
             display_name: u.display_name.clone(),
@@ -279,6 +290,8 @@ struct AccountPage {
     roles: &'static [Role],
     townships: Vec<String>,
     form: AccountForm,
+    /// The account as the page first showed it.
+    was: AccountForm,
     /// Which form was refused (`edit` or `password`) and why.
     error: Option<(&'static str, FormError)>,
 }
@@ -305,7 +318,7 @@ async fn account_page(
     staff: Staff,
     id: i64,
     notice: Option<&'static str>,
-    form: Option<AccountForm>,
+    form: Option<(AccountForm, AccountForm)>,
     error: Option<(&'static str, FormError)>,
 ) -> Result<String, WebError> {
     let user = s
@@ -322,7 +335,10 @@ async fn account_page(
     Ok(AccountPage {
         names: Names::load(s, &user.division).await?,
         townships: townships(s, &user.division).await?,
-        form: form.unwrap_or_else(|| AccountForm::of(&user)),
+        form: form
+            .clone()
+            .map_or_else(|| AccountForm::of(&user), |(typed, _)| typed),
+        was: form.map_or_else(|| AccountForm::of(&user), |(_, was)| was),
         division_name,
         user,
         notice,
@@ -350,18 +366,45 @@ pub async fn account(
     Ok(Html(account_page(&s, staff, id, notice, None, None).await?))
 }
 
+/// The edit form: the account's fields as typed, and as the page showed them (so
+/// that a change made meanwhile by someone else is not overwritten unseen).
+#[derive(Deserialize, Default, Clone)]
+pub struct EditForm {
+    #[serde(flatten)]
+    account: AccountForm,
+    #[serde(default)]
+    was_display_name: String,
+    #[serde(default)]
+    was_role: String,
+    #[serde(default)]
+    was_department: String,
+    #[serde(default)]
+    was_township: String,
+    #[serde(default)]
+    was_inspector_id: String,
+}
+
 pub async fn update_account(
     State(s): State<AppState>,
     Path(id): Path<i64>,
-    CsrfForm(staff, f): CsrfForm<AccountForm>,
+    CsrfForm(staff, edit): CsrfForm<EditForm>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ManageUsers)?;
+    let was = AccountForm::was(&edit);
+    // Without the fields (an old page), the account as it is now.
+    let expected = was.change().ok();
+    let f = edit.account;
     let outcome = match f.change() {
         Err(e) => Err(e),
         Ok(change) => {
             match s
                 .app
-                .update_account(&staff.context(s.clock.now()), id, &change)
+                .update_account(
+                    &staff.context(s.clock.now()),
+                    id,
+                    expected.as_ref(),
+                    &change,
+                )
                 .await
             {
                 Ok(()) => Ok(()),
@@ -372,7 +415,8 @@ pub async fn update_account(
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/staff/users/{id}?done=user-edited")).into_response()),
         Err(error) => {
-            let page = account_page(&s, staff, id, None, Some(f), Some(("edit", error))).await?;
+            let page =
+                account_page(&s, staff, id, None, Some((f, was)), Some(("edit", error))).await?;
             Ok(again(Html(page)))
         }
     }

@@ -157,6 +157,35 @@ async fn accounts_kept_on_the_web(engine: Engine) {
         page.contains("修改账号") && page.contains("李四（农业）"),
         "{page}"
     );
+    // Two administrators with the page open: the second, whose page still shows the
+    // old name, is told so and overwrites nothing.
+    let (status, page) = srv
+        .post(
+            &admin,
+            &path,
+            &[
+                ("display_name", "李四"),
+                ("role", "department-admin"),
+                ("department", "agri"),
+                ("was_display_name", &user.display_name),
+                ("was_role", "department-admin"),
+                ("was_department", "agri"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("已被他人修改"), "{page}");
+    assert_eq!(
+        store.user(user.id).await.unwrap().unwrap().display_name,
+        "李四（农业）"
+    );
+    // The log finds the account's own actions by the name it goes by now.
+    srv.login("agri-admin", PASSWORD).await.unwrap();
+    let (_, page) = srv
+        .get(&admin.cookie, "/staff/audit?who=%E6%9D%8E%E5%9B%9B")
+        .await;
+    assert!(page.contains("agri-admin</span>"), "{page}");
+    assert!(!page.contains("amr-admin</span>"), "{page}");
 
     // A forgotten password: reset only once confirmed; then the old password and
     // the user's sessions are gone and the new one must be changed at sign-in.

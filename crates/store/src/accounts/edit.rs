@@ -82,10 +82,13 @@ impl Store {
 
     /// Changes an account's name and role bindings. Nobody changes their own role or
     /// department (an administrator cannot demote themselves out of this page); a
-    /// new role takes effect at the account's next request.
+    /// new role takes effect at the account's next request. `expected` is the account
+    /// as the administrator's form showed it: if someone changed it since, nothing
+    /// is written (a conflict), rather than their change being overwritten unseen.
     pub async fn update_user(
         &self,
         user_id: i64,
+        expected: Option<&UserChange>,
         change: &UserChange,
         actor: &Actor,
         now: DateTime<Utc>,
@@ -141,21 +144,31 @@ impl Store {
                 &change.township,
                 &change.inspector_id,
             ));
+        let was = expected.cloned().unwrap_or_else(|| UserChange {
+            display_name: before.display_name.clone(),
+            role: before.role,
+            department: before.department.clone(),
+            township: before.township.clone(),
+            inspector_id: before.inspector_id.clone(),
+        });
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            // The row as read above, or nothing: a concurrent edit is not overwritten.
+            // The row as the form showed it, or nothing: a concurrent edit is not
+            // overwritten.
             let done = sqlx::query("UPDATE users SET display_name = $1, role = $2, department = $3, township = $4, inspector_id = $5 \
                  WHERE id = $6 AND display_name = $7 AND role = $8 \
                  AND COALESCE(department, '') = $9 AND COALESCE(township, '') = $10 AND COALESCE(inspector_id, '') = $11")
                 .bind(display_name).bind(change.role.code()).bind(&change.department)
                 .bind(&change.township).bind(&change.inspector_id).bind(user_id)
-                .bind(&before.display_name).bind(before.role.code())
-                .bind(before.department.clone().unwrap_or_default())
-                .bind(before.township.clone().unwrap_or_default())
-                .bind(before.inspector_id.clone().unwrap_or_default())
+                .bind(&was.display_name).bind(was.role.code())
+                .bind(was.department.clone().unwrap_or_default())
+                .bind(was.township.clone().unwrap_or_default())
+                .bind(was.inspector_id.clone().unwrap_or_default())
                 .execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict("该账号刚被他人修改，请刷新后重试".into()));
+                return Err(StoreError::Conflict(
+                    "该账号在您打开本页之后已被他人修改，未保存：请刷新页面，核对后重新修改".into(),
+                ));
             }
             crate::append_audit!(home, &mut *tx, actor, now, audit)?;
             tx.commit().await?;

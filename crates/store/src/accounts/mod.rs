@@ -425,13 +425,22 @@ impl Store {
         rows.into_iter().map(User::try_from).collect()
     }
 
-    /// The user names of the accounts whose holder's name contains `part` (at most
-    /// 100, in name order): how the log finds "张" or "市场监管局".
-    pub async fn usernames_named(&self, part: &str) -> Result<Vec<String>> {
-        let escaped = crate::audit::like_escaped(part);
+    /// The user names of the accounts that act in `county` (its own, and those of
+    /// the offices above it) whose holder's name contains `part`, in any case (at
+    /// most 100, in name order): how the log finds "张" or "市场监管局".
+    pub async fn usernames_named(&self, part: &str, county: &DivisionCode) -> Result<Vec<String>> {
+        let escaped = crate::audit::like_escaped(&part.to_lowercase());
+        let parent = county.parent();
+        let grandparent = parent.as_ref().and_then(DivisionCode::parent);
+        let code = |d: Option<&DivisionCode>| d.map(|d| d.as_str().to_string()).unwrap_or_default();
         Ok(with_pool!(self, p => sqlx::query_scalar(
-            "SELECT username FROM users WHERE display_name LIKE $1 ESCAPE '\\' ORDER BY username LIMIT 100")
-            .bind(format!("%{escaped}%")).fetch_all(p).await)?)
+            "SELECT username FROM users WHERE LOWER(display_name) LIKE $1 ESCAPE '\\' \
+             AND (division LIKE $2 OR division = $3 OR division = $4) ORDER BY username LIMIT 100")
+            .bind(format!("%{escaped}%"))
+            .bind(format!("{}%", county.short()))
+            .bind(code(parent.as_ref()))
+            .bind(code(grandparent.as_ref()))
+            .fetch_all(p).await)?)
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>> {
