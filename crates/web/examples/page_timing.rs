@@ -86,6 +86,8 @@ async fn main() {
         "/staff/oversight/export.xlsx".to_string(),
         "/staff/audit".to_string(),
         "/staff/audit?what=task.&page=2".to_string(),
+        // The actor found by the name the account goes by (市场).
+        "/staff/audit?who=%E5%B8%82%E5%9C%BA".to_string(),
         "/c/532323/lists".to_string(),
         "/c/532323/lists?q=%E5%95%86&page=2".to_string(),
         "/entities?q=%E5%86%9C%E8%B5%84".to_string(),
