@@ -1009,6 +1009,11 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(page.getByRole('alert'), '未导入任何记录');
     await assertText(page.locator('table', { hasText: '第 3 行' }), '无此镇');
     assert.equal(await page.getByRole('button', { name: '确认导入' }).count(), 0);
+    // The bad rows come back as a workbook to correct in Excel.
+    const bad = page.waitForEvent('download');
+    await page.getByRole('link', { name: /下载有问题的行/ }).click();
+    assert.match((await bad).suggestedFilename(), /errors\.xlsx|有问题的行\.xlsx/);
+    await shot(page, 'import-errors');
     await page.setInputFiles('input[name=file]', file('牟定县共和镇测试早餐店,个体工商户,共和镇,532323600088888'));
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '上传并预览' }).click()]);
     await assertText(page.locator('#preview'), '新登记.csv');

@@ -627,6 +627,47 @@ impl County<'_> {
     }
 }
 
+/// Writes the rows of `path` that `errors` name to `out` (XLSX): each with its
+/// cells in `kind`'s columns, what is wrong with it and its row in the file, so
+/// that the clerk corrects them in Excel. Returns the rows written.
+pub fn write_bad_rows(kind: Kind, path: &Path, errors: &[RowError], out: &Path) -> Result<u64> {
+    let mut reasons: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for e in errors {
+        reasons.entry(e.row).or_default().push(match &e.column {
+            Some((letter, header)) => format!("{letter} 列「{header}」：{}", e.reason),
+            None => e.reason.clone(),
+        });
+    }
+    let mut table = Table::open(path)?;
+    let specs = kind.columns();
+    let map = ColumnMap::new(&table, specs)?;
+    let mut columns: Vec<liancha_sheet::WriteColumn> = specs
+        .iter()
+        .map(|c| liancha_sheet::WriteColumn::text(c.header))
+        .collect();
+    columns.push(liancha_sheet::WriteColumn::text("问题").with_width(60.0));
+    columns.push(liancha_sheet::WriteColumn::text("原文件行号"));
+    let mut w = liancha_sheet::TableWriter::create_sheet(out, "有问题的行", &columns)?;
+    let mut written = 0;
+    for record in table.records() {
+        let record = record?;
+        let Some(why) = reasons.get(&record.row()) else {
+            continue;
+        };
+        let m = Mapped {
+            record: &record,
+            map: &map,
+        };
+        let mut cells: Vec<String> = (0..specs.len()).map(|i| m.cell(i).to_string()).collect();
+        cells.push(why.join("；"));
+        cells.push(record.row().to_string());
+        w.write_row(cells)?;
+        written += 1;
+    }
+    w.finish()?;
+    Ok(written)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

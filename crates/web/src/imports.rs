@@ -48,6 +48,9 @@ struct Pending {
     dir: tempfile::TempDir,
     file_name: String,
     at: Instant,
+    /// A refused upload's problems: it is kept for the download of its bad rows,
+    /// and cannot be imported.
+    errors: Vec<RowError>,
 }
 
 impl Pending {
@@ -131,7 +134,25 @@ impl PendingImports {
                 && p.county == staff.county.code
                 && p.at.elapsed() < PENDING_FOR
         });
-        if mine { map.remove(token) } else { None }
+        let importable = map.get(token).is_some_and(|p| p.errors.is_empty());
+        if mine && importable {
+            map.remove(token)
+        } else {
+            None
+        }
+    }
+
+    /// A refused upload of `staff`'s: its kind, file and problems.
+    fn refused(&self, token: &str, staff: &Staff) -> Option<(Kind, PathBuf, Vec<RowError>)> {
+        let map = self.waiting.lock().ok()?;
+        map.get(token)
+            .filter(|p| {
+                p.user_id == staff.principal.user_id
+                    && p.county == staff.county.code
+                    && p.at.elapsed() < PENDING_FOR
+                    && !p.errors.is_empty()
+            })
+            .map(|p| (p.kind, p.path(), p.errors.clone()))
     }
 }
 
@@ -149,6 +170,8 @@ enum Outcome {
         message: String,
         errors: Vec<RowError>,
         more: u64,
+        /// The token under which the bad rows can be downloaded.
+        errors_file: Option<String>,
     },
 }
 
@@ -297,6 +320,7 @@ fn refused(kind: Kind, file_name: String, e: AppError) -> Result<Outcome, WebErr
         message,
         errors,
         more,
+        errors_file: None,
     })
 }
 
@@ -383,6 +407,7 @@ pub async fn upload(
                 dir,
                 file_name: file_name.clone(),
                 at: Instant::now(),
+                errors: Vec::new(),
             };
             let previewed = {
                 let _turn = s.imports.gate.acquire().await;
@@ -398,7 +423,25 @@ pub async fn upload(
                         preview,
                     }
                 }
-                Err(e) => refused(kind, file_name, e)?,
+                Err(e) => {
+                    // A file refused for its rows is kept for the download of them.
+                    let kept = match &e {
+                        AppError::Store(StoreError::Import { errors, .. })
+                            if !errors.is_empty() =>
+                        {
+                            let mut pending = pending;
+                            pending.errors = errors.clone();
+                            s.imports.add(token.clone(), pending);
+                            Some(token)
+                        }
+                        _ => None,
+                    };
+                    let mut outcome = refused(kind, file_name, e)?;
+                    if let Outcome::Refused { errors_file, .. } = &mut outcome {
+                        *errors_file = kept;
+                    }
+                    outcome
+                }
             }
         }
     };
@@ -469,6 +512,47 @@ pub async fn confirm(
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
         }
     }
+}
+
+/// The bad rows of a refused upload, with what is wrong with each, as an XLSX the
+/// clerk corrects in Excel.
+pub async fn bad_rows(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+    staff: Staff,
+) -> Result<Response, WebError> {
+    let (kind, path, errors) = s
+        .imports
+        .refused(&token, &staff)
+        .ok_or_else(|| WebError::NotFound("这次上传的问题清单（已过期，请重新上传）".into()))?;
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = dir.path().join("bad-rows.xlsx");
+        liancha_store::import::write_bad_rows(kind, &path, &errors, &out)
+            .map_err(|e| e.to_string())?;
+        std::fs::read(&out).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| WebError::BadRequest(e.to_string()))?
+    .map_err(WebError::BadRequest)?;
+    let name = crate::pages::url_encode(&format!("{}有问题的行.xlsx", kind.label()));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}-errors.xlsx\"; filename*=UTF-8''{name}",
+                    kind.code()
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

@@ -405,6 +405,7 @@ pub fn router(state: AppState) -> Router {
             ),
         )
         .route("/staff/import/{token}", post(imports::confirm))
+        .route("/staff/import/{token}/errors.xlsx", get(imports::bad_rows))
         .route("/staff/import/template/{kind}", get(imports::template))
         .route(
             "/staff/targeted/{id}/document",

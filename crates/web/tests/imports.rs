@@ -233,6 +233,42 @@ async fn directories_imported_on_the_web(engine: Engine) {
     );
     assert!(page.contains("不存在镇"), "{page}");
     assert!(!page.contains("确认导入"), "nothing to confirm");
+    // The bad rows to correct in Excel: each with its problem and its row.
+    let at = page.find("/errors.xlsx").expect("a link to the bad rows");
+    let link = &page[page[..at].rfind('"').unwrap() + 1..at + "/errors.xlsx".len()];
+    let (status, kind, bytes) = srv.get_bytes(&amr.cookie, link).await;
+    assert_eq!(status, 200);
+    assert!(kind.contains("spreadsheetml"), "{kind}");
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("有问题的行").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "the header and the one bad row: {rows:?}");
+    assert_eq!(rows[0].last().unwrap(), "原文件行号");
+    assert!(
+        rows[1]
+            .iter()
+            .any(|c| c.contains("不存在镇") && c.contains("乡镇")),
+        "{rows:?}"
+    );
+    assert_eq!(rows[1].last().unwrap(), "3");
+    // Only its uploader reads it, and it cannot be imported.
+    assert_eq!(srv.get_bytes(&agri.cookie, link).await.0, 404);
+    let refused_token = link
+        .trim_start_matches("/staff/import/")
+        .trim_end_matches("/errors.xlsx");
+    let (status, body) = srv
+        .post(
+            &amr,
+            &format!("/staff/import/{refused_token}"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("已过期或已导入"), "{body}");
     for (name, body, why) in [
         ("名录.pdf", &b"%PDF-1.4"[..], "只能导入 .xlsx 或 .csv"),
         ("名录.csv", &b""[..], "请选择要上传的文件"),
