@@ -246,6 +246,8 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
   let myTeam;
   let inspectorId;
   let unreachable; // the visit recorded as 无法联系
+  let deregistered; // an enterprise of 共和镇 deregistered on its page before the task
+  let stillActive; // another enterprise of 共和镇, left as it was
 
   before(async () => {
     ({ chromium } = await import('playwright-core'));
@@ -275,6 +277,49 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     const p = await signIn('bianban', { screenshot: 'login' });
     assert.equal(new URL(p.url()).pathname, '/staff');
     await assertText(p.locator('header .who'), '县级统筹');
+  });
+
+  step('the amr admin deregisters an enterprise on its page; a refused edit changes nothing', async () => {
+    const page = await signIn('amr-admin');
+    await page.getByRole('link', { name: '名录库' }).click();
+    await page.waitForURL('**/staff/entities');
+    await page.selectOption('select[name=township]', '共和镇');
+    await page.selectOption('select[name=entity_type]', 'enterprise');
+    await page.selectOption('select[name=status]', 'active');
+    await submit(page, '查询');
+    const rows = page.locator('table tbody tr');
+    deregistered = (await rows.nth(0).locator('td').first().innerText()).trim();
+    stillActive = (await rows.nth(1).locator('td').first().innerText()).trim();
+    await Promise.all([
+      page.waitForURL(`**/staff/entities/${deregistered}`),
+      rows.nth(0).locator('td[data-label="名称"] a').click(),
+    ]);
+    await assertText(page.locator('dt:text-is("登记状态") + dd'), '存续');
+    // Refused (a reason that says nothing): the page says why beside the field, keeps
+    // what was typed, and nothing changed.
+    await page.selectOption('select[name=status]', 'deregistered');
+    await page.fill('input[name=contact_name]', '王芳');
+    await page.fill('textarea[name=reason]', '注');
+    const refused = await submit(page, '保存修改');
+    assert.equal(refused.status(), 422);
+    await assertText(page.locator('label:has(textarea[name=reason]) .field-error'), '修改原因');
+    assert.equal(await page.inputValue('select[name=status]'), 'deregistered');
+    assert.equal(await page.inputValue('input[name=contact_name]'), '王芳');
+    await assertText(page.locator('dt:text-is("登记状态") + dd'), '存续');
+    await page.fill('textarea[name=reason]', '2026年11月20日注销登记公告');
+    await submit(page, '保存修改');
+    await assertText(page.getByRole('status'), '已保存');
+    await assertText(page.locator('dt:text-is("登记状态") + dd'), '注销');
+    await assertText(page.locator('dt:text-is("联络员") + dd'), '王芳');
+    const history = tableAfter(page, '变更记录');
+    await assertText(history, '2026年11月20日注销登记公告');
+    await assertText(history, '存续 → 注销');
+    await shot(page, 'entity-record');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'entity-record-phone', { fullPage: false });
+    const { context } = sessions.get('amr-admin');
+    sessions.delete('amr-admin');
+    await context.close();
   });
 
   step('the coordinator creates a two-department task', async () => {
@@ -388,6 +433,11 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
       [...t.tBodies[0].rows].map((r) => [...r.cells].map((c) => c.textContent.trim())),
     );
     assert.deepEqual(sealed, draftPreview);
+    // The plan sealed after the deregistration does not hold the entity; the other
+    // enterprise of the township is in it.
+    const plan = await (await page.request.get(`${taskUrl}/plan.json`)).text();
+    assert.ok(plan.includes(stillActive), 'an operating enterprise of the scope is in the plan');
+    assert.ok(!plan.includes(deregistered), 'the deregistered enterprise is not');
 
     // The stale tab posts the commit form again (version of the draft).
     await stale.bringToFront();

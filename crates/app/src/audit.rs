@@ -245,7 +245,11 @@ impl App {
     }
 
     /// Entries with their labels and changes, every name they mention looked up at once.
-    async fn read_lines(&self, ctx: &Context, rows: Vec<AuditEntry>) -> Result<Vec<AuditLine>> {
+    pub(crate) async fn read_lines(
+        &self,
+        ctx: &Context,
+        rows: Vec<AuditEntry>,
+    ) -> Result<Vec<AuditLine>> {
         let values: Vec<_> = rows
             .iter()
             .map(|e| {

@@ -44,7 +44,7 @@ impl App {
             Kind::Entities => self.entity_keeper(ctx).await?.unwrap_or_default(),
             _ => ctx.principal.department.clone().unwrap_or_default(),
         };
-        Ok(ctx.may(&Action::ImportDirectory {
+        Ok(ctx.may(&Action::KeepDirectory {
             department: &department,
         }))
     }
@@ -64,7 +64,7 @@ impl App {
         let others: Vec<&String> = preview
             .departments
             .iter()
-            .filter(|d| !ctx.may(&Action::ImportDirectory { department: d }))
+            .filter(|d| !ctx.may(&Action::KeepDirectory { department: d }))
             .collect();
         if !others.is_empty() {
             let names = self.county(ctx).departments().await?;

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 pub mod demo;
+pub mod directory;
 mod error;
 pub mod follow_up;
 pub mod imports;

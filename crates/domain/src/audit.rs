@@ -14,7 +14,7 @@ use crate::attachment::AttachmentPurpose;
 use crate::auth::Role;
 use crate::labelled_enum;
 use crate::labels::{Domain, InspectionMethod};
-use crate::labels::{EntityType, RiskClass};
+use crate::labels::{EntityStatus, EntityType, InspectorStatus, RiskClass};
 use crate::org::Level;
 use crate::workflow::{
     CreditList, ExclusionReason, FollowUpKind, FollowUpState, ProposalState, ResultCategory,
@@ -64,6 +64,8 @@ labelled_enum! {
         CalendarReplace = ("calendar.replace", "更新节假日"),
         SettingsUpdate = ("settings.update", "修改公示设置"),
         DirectoryImport = ("directory.import", "导入名录或清单"),
+        EntityUpdate = ("entity.update", "修改检查对象信息"),
+        InspectorUpdate = ("inspector.update", "修改执法人员信息"),
         UserCreate = ("user.create", "新建账号"),
         UserDisable = ("user.disable", "停用账号"),
         UserEnable = ("user.enable", "启用账号"),
@@ -90,6 +92,8 @@ pub const ACTION_GROUPS: &[(&str, &str)] = &[
     ("campaign.", "专项整治"),
     ("joint-list.", "事项清单"),
     ("directory.", "名录与清单导入"),
+    ("entity.", "检查对象名录"),
+    ("inspector.", "执法人员名录"),
     ("rule-book.", "抽查细则"),
     ("department.", "部门"),
     ("township.", "乡镇"),
@@ -236,6 +240,13 @@ fn exclusion_label(c: &str) -> Option<&'static str> {
     ExclusionReason::from_code(c).map(ExclusionReason::label)
 }
 
+/// A directory record's status: an entity's (存续 …) or an inspector's (在岗 …).
+fn status_label(c: &str) -> Option<&'static str> {
+    EntityStatus::from_code(c)
+        .map(EntityStatus::label)
+        .or_else(|| InspectorStatus::from_code(c).map(InspectorStatus::label))
+}
+
 fn role_label(c: &str) -> Option<&'static str> {
     Role::from_code(c)
         .map(Role::label)
@@ -345,6 +356,18 @@ fn key(k: &str) -> (&str, Kind) {
         "min_team_size" => ("每组最少人数", Plain),
         "recuse_same_township" => ("同乡镇回避", Plain),
         "id" => ("编号", Plain),
+        "status" => ("状态", Label(status_label)),
+        "risk_class" => (
+            "信用风险分类",
+            Label(|c| RiskClass::from_code(c).map(RiskClass::label)),
+        ),
+        "tags" => ("许可证及标签", Plain),
+        "contact_name" => ("联络员", Plain),
+        "contact_phone" => ("联络电话", Plain),
+        "certificate_no" => ("执法证号", Plain),
+        "certificate_valid_until" => ("执法证有效期至", Plain),
+        "specialties" => ("专业领域", Plain),
+        "phone" => ("联系电话", Plain),
         "text" => ("内容", Plain),
         "not_before" => ("最早揭示", Time),
         _ => (k, Plain),
@@ -358,6 +381,7 @@ fn show(v: &Value, kind: Kind, names: Names<'_>) -> String {
         (Value::Null, _) => "（空）".into(),
         (Value::Bool(b), _) => if *b { "是" } else { "否" }.into(),
         (Value::Number(n), _) => n.to_string(),
+        (Value::String(s), _) if s.is_empty() => "（空）".into(),
         (Value::String(s), Kind::Name(make)) => {
             let r = make(s.clone());
             match names(&r) {

@@ -104,9 +104,10 @@ pub enum Action<'a> {
     /// The installation's transparency log: register its witnesses. The log is
     /// the whole installation's, so only the province office's administrator.
     ManageLog,
-    /// Import into a directory or list kept by `department` (its inspectors and
-    /// items; for the entity directory, the department that keeps it).
-    ImportDirectory {
+    /// Keep a directory or list kept by `department` (its inspectors and items; for
+    /// the entity directory, the department that keeps it): import it, correct its
+    /// records on their pages.
+    KeepDirectory {
         department: &'a str,
     },
 }
@@ -196,7 +197,7 @@ impl Principal {
             | Action::RecordTargeted { department } => {
                 self.role == DepartmentAdmin && self.in_department(department)
             }
-            Action::ImportDirectory { department } => match self.role {
+            Action::KeepDirectory { department } => match self.role {
                 Admin => true,
                 DepartmentAdmin => self.in_department(department),
                 _ => false,
@@ -434,10 +435,10 @@ mod tests {
         office_clerk.division = DivisionCode::parse("5323").unwrap();
         assert!(!office_clerk.may(&Action::ReviewResults { department: "amr" }));
         assert!(!office_clerk.may(&Action::ReadOversight));
-        assert!(!office_clerk.may(&Action::ImportDirectory { department: "amr" }));
-        assert!(!province_admin.may(&Action::ImportDirectory { department: "amr" }));
+        assert!(!office_clerk.may(&Action::KeepDirectory { department: "amr" }));
+        assert!(!province_admin.may(&Action::KeepDirectory { department: "amr" }));
         // A department imports its own directories; the county's admin any.
-        let amr = Action::ImportDirectory { department: "amr" };
+        let amr = Action::KeepDirectory { department: "amr" };
         assert!(who(Role::Admin, None).may(&amr));
         assert!(who(Role::DepartmentAdmin, Some("amr")).may(&amr));
         assert!(!who(Role::DepartmentAdmin, Some("agri")).may(&amr));

@@ -14,6 +14,7 @@ pub mod log_proof;
 pub mod model;
 pub mod org;
 pub mod preview;
+pub mod record_edit;
 pub mod rows;
 pub mod search;
 pub mod setup_rows;

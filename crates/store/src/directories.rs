@@ -117,11 +117,57 @@ pub struct EntityFilter {
     pub status: Option<EntityStatus>,
     /// Substring of the name, or a USCC prefix.
     pub query: Option<String>,
+    /// One licence or tag the entity carries (exactly, as a member of its list).
+    pub tag: Option<String>,
+    pub sort: EntitySort,
+}
+
+/// The order a directory page lists entities in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EntitySort {
+    /// By USCC (the registry's order).
+    #[default]
+    Id,
+    Name,
+    /// Most recently changed first (by an import or on the entity's page).
+    Updated,
+}
+
+impl EntitySort {
+    pub const ALL: &'static [EntitySort] = &[EntitySort::Id, EntitySort::Name, EntitySort::Updated];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            EntitySort::Id => "id",
+            EntitySort::Name => "name",
+            EntitySort::Updated => "updated",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            EntitySort::Id => "按统一社会信用代码",
+            EntitySort::Name => "按名称",
+            EntitySort::Updated => "最近修改在前",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|x| x.code() == s)
+    }
+
+    pub(crate) fn order_by(self) -> &'static str {
+        match self {
+            EntitySort::Id => " ORDER BY id",
+            EntitySort::Name => " ORDER BY name, id",
+            EntitySort::Updated => " ORDER BY updated_at DESC, id",
+        }
+    }
 }
 
 impl EntityFilter {
     /// The conditions after the county's (` AND …`) and their parameters, numbered from `$1`.
-    fn sql(&self) -> (String, Vec<String>) {
+    pub(crate) fn sql(&self) -> (String, Vec<String>) {
         let mut clauses = Vec::new();
         let mut params = Vec::new();
         let mut push = |clause: &str, value: String| {
@@ -146,10 +192,7 @@ impl EntityFilter {
             .map(str::trim)
             .filter(|q| !q.is_empty())
         {
-            let escaped = q
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
+            let escaped = crate::audit::like_escaped(q);
             if Uscc::parse(q).is_ok()
                 || (q.len() >= 6 && q.bytes().all(|b| b.is_ascii_alphanumeric()))
             {
@@ -160,6 +203,14 @@ impl EntityFilter {
             } else {
                 push("name LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
             }
+        }
+        if let Some(t) = self.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let escaped = crate::audit::like_escaped(t);
+            // A member of the 、-separated list, not a part of one.
+            push(
+                "('、' || tags || '、') LIKE ? ESCAPE '\\'",
+                format!("%、{escaped}、%"),
+            );
         }
         let sql: String = clauses.iter().map(|c| format!(" AND {c}")).collect();
         (sql, params)
@@ -243,7 +294,7 @@ impl County<'_> {
         row.map(Entity::try_from).transpose()
     }
 
-    /// A page of the entity directory in id order.
+    /// A page of the entity directory in the filter's order.
     pub async fn entities(
         &self,
         filter: &EntityFilter,
@@ -253,7 +304,8 @@ impl County<'_> {
         let (where_sql, params) = filter.sql();
         let n = params.len();
         let list_sql = format!(
-            "{ENTITY_SELECT}{where_sql} ORDER BY id LIMIT ${} OFFSET ${}",
+            "{ENTITY_SELECT}{where_sql}{} LIMIT ${} OFFSET ${}",
+            filter.sort.order_by(),
             n + 1,
             n + 2
         );

@@ -11,7 +11,7 @@ use liancha_domain::setup_rows;
 use liancha_domain::{Entity, Inspector, Item};
 use liancha_sheet::{ColumnKind, ColumnSpec, TableWriter, WriteColumn};
 
-use crate::directories::{ENTITY_SELECT, EntityRow};
+use crate::directories::{ENTITY_SELECT, EntityFilter, EntityRow};
 use crate::import::Kind;
 use crate::{County, Result, StoreError, with_pool};
 
@@ -80,6 +80,44 @@ impl County<'_> {
             .collect())
     }
 
+    /// Exports the entities `filter` selects, in its order, to `path` (.xlsx or .csv)
+    /// in the import template's columns; returns the number of rows written.
+    pub async fn export_entities(
+        &self,
+        filter: &EntityFilter,
+        path: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<u64> {
+        const BATCH: usize = 5_000;
+        let kind = Kind::Entities;
+        let writer = BlockingWriter::create(path, kind.label(), write_columns(kind.columns()));
+        let (where_sql, params) = filter.sql();
+        let sql = format!("{ENTITY_SELECT}{where_sql}{}", filter.sort.order_by());
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut sent = 0u64;
+        with_pool!(self, p => {
+            let mut q = self.query_as::<_, EntityRow>(&sql);
+            for v in &params {
+                q = q.bind(v);
+            }
+            let mut rows = q.fetch(p);
+            while let Some(row) = rows.try_next().await? {
+                batch.push(rows::entity_cells(&Entity::try_from(row)?));
+                if batch.len() == BATCH {
+                    sent += BATCH as u64;
+                    if !writer.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).await {
+                        break;
+                    }
+                    progress(sent);
+                }
+            }
+        });
+        writer.send(batch).await;
+        let n = writer.finish().await?;
+        progress(n);
+        Ok(n)
+    }
+
     /// Exports `kind` to `path` (.xlsx or .csv); returns the number of rows written.
     pub async fn export_file(
         &self,
@@ -87,30 +125,17 @@ impl County<'_> {
         path: &Path,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64> {
+        if kind == Kind::Entities {
+            return self
+                .export_entities(&EntityFilter::default(), path, progress)
+                .await;
+        }
         let writer = BlockingWriter::create(path, kind.label(), write_columns(kind.columns()));
         let names = self.department_names().await?;
         let dept = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
         match kind {
-            Kind::Entities => {
-                const BATCH: usize = 5_000;
-                let mut batch = Vec::with_capacity(BATCH);
-                let mut sent = 0u64;
-                let sql = format!("{ENTITY_SELECT} ORDER BY id");
-                with_pool!(self, p => {
-                    let mut rows = self.query_as::<_, EntityRow>(&sql).fetch(p);
-                    while let Some(row) = rows.try_next().await? {
-                        batch.push(rows::entity_cells(&Entity::try_from(row)?));
-                        if batch.len() == BATCH {
-                            sent += BATCH as u64;
-                            if !writer.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).await {
-                                break;
-                            }
-                            progress(sent);
-                        }
-                    }
-                });
-                writer.send(batch).await;
-            }
+            // Streamed on its own: the county's largest file.
+            Kind::Entities => unreachable!("exported by export_entities"),
             Kind::Inspectors => {
                 let all: Vec<Inspector> = self.inspectors(None).await?;
                 writer

@@ -55,6 +55,7 @@ pub mod oversight;
 pub mod plans;
 pub mod postgres;
 pub mod preview;
+pub mod record_edit;
 pub mod results;
 pub mod review;
 mod scope;

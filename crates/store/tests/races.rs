@@ -1136,6 +1136,99 @@ async fn writes_wait_for_the_write_lock(store: &Store) {
     assert!(added.is_ok(), "{added:?}");
 }
 
+/// Two clerks correct the same entity from the same page at the same instant (or
+/// one from an old page while an import runs): exactly one change is kept, the
+/// other is refused as stale, and the record's history has one entry per change.
+async fn record_edit_races(store: &Store) {
+    use liancha_domain::record_edit::{EntityDetails, Reason};
+    use liancha_domain::{EntityStatus, RiskClass};
+    let w = world(store).await;
+    let entities = w
+        .mouding
+        .entities(
+            &liancha_store::directories::EntityFilter {
+                status: Some(EntityStatus::Active),
+                ..Default::default()
+            },
+            0,
+            TRIALS as i64,
+        )
+        .await
+        .unwrap()
+        .rows;
+    for e in entities {
+        let (_, shown) = w.mouding.entity_details(&e.id).await.unwrap().unwrap();
+        let before = w.mouding.audit_recent(100_000).await.unwrap().len();
+        let change = |status: EntityStatus, risk: RiskClass| EntityDetails {
+            status,
+            risk_class: risk,
+            ..shown.clone()
+        };
+        let (a_change, b_change) = (
+            change(EntityStatus::Deregistered, shown.risk_class),
+            change(
+                shown.status,
+                if shown.risk_class == RiskClass::D {
+                    RiskClass::A
+                } else {
+                    RiskClass::D
+                },
+            ),
+        );
+        let (s1, s2) = (w.clone(), w.clone());
+        let (id1, id2) = (e.id.clone(), e.id.clone());
+        let (shown1, shown2) = (shown.clone(), shown.clone());
+        let (a, b) = fire(
+            move || async move {
+                s1.mouding
+                    .update_entity(
+                        &id1,
+                        Some(&shown1),
+                        &a_change,
+                        &Reason::parse("注销公告").unwrap(),
+                        &s1.amr,
+                        after(),
+                    )
+                    .await
+                    .map(|_| "entity.update")
+            },
+            move || async move {
+                s2.mouding
+                    .update_entity(
+                        &id2,
+                        Some(&shown2),
+                        &b_change,
+                        &Reason::parse("风险分类调整").unwrap(),
+                        &s2.coordinator,
+                        after(),
+                    )
+                    .await
+                    .map(|_| "entity.update")
+            },
+        )
+        .await;
+        let won: Vec<_> = [&a, &b].into_iter().filter(|o| o.is_ok()).collect();
+        assert_eq!(won.len(), 1, "exactly one edit is kept: {a:?} {b:?}");
+        for o in [&a, &b] {
+            if let Err(e) = o {
+                assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+            }
+        }
+        let (_, now) = w.mouding.entity_details(&e.id).await.unwrap().unwrap();
+        let changed = [
+            now.status != shown.status,
+            now.risk_class != shown.risk_class,
+        ];
+        assert_eq!(
+            changed.iter().filter(|c| **c).count(),
+            1,
+            "one change, whole: {now:?}"
+        );
+        let after_edit = w.mouding.audit_recent(100_000).await.unwrap().len();
+        assert_eq!(after_edit, before + 1, "one audit entry for the one change");
+    }
+}
+
 mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn writes_wait_for_the_write_lock() {
@@ -1166,6 +1259,13 @@ mod sqlite {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn record_edit_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::record_edit_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn attachment_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
         super::attachment_races(&db.store).await;
@@ -1192,6 +1292,13 @@ mod postgres {
     async fn plan_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
         super::plan_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn record_edit_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
+        super::record_edit_races(&db.store).await;
         db.finish().await;
     }
 

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use liancha_app::AppError;
 use liancha_domain::org::DivisionCode;
@@ -278,24 +277,12 @@ pub async fn template(Path(kind): Path<String>, _staff: Staff) -> Result<Respons
     .await
     .map_err(|e| WebError::BadRequest(e.to_string()))?
     .map_err(WebError::BadRequest)?;
-    let name = crate::pages::url_encode(&format!("{}导入模板.xlsx", kind.label()));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}-template.xlsx\"; filename*=UTF-8''{name}",
-                    kind.code()
-                ),
-            ),
-        ],
+    Ok(crate::pages::sheet_download(
         bytes,
-    )
-        .into_response())
+        &format!("{}-template.xlsx", kind.code()),
+        &format!("{}导入模板.xlsx", kind.label()),
+        false,
+    ))
 }
 
 /// The refusal of a file, said on the page: every problem a row had, or what was
@@ -535,24 +522,12 @@ pub async fn bad_rows(
     .await
     .map_err(|e| WebError::BadRequest(e.to_string()))?
     .map_err(WebError::BadRequest)?;
-    let name = crate::pages::url_encode(&format!("{}有问题的行.xlsx", kind.label()));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}-errors.xlsx\"; filename*=UTF-8''{name}",
-                    kind.code()
-                ),
-            ),
-        ],
+    Ok(crate::pages::sheet_download(
         bytes,
-    )
-        .into_response())
+        &format!("{}-errors.xlsx", kind.code()),
+        &format!("{}有问题的行.xlsx", kind.label()),
+        false,
+    ))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod announcements;
 mod api;
 mod attachments;
 mod campaigns;
+mod directory;
 mod error;
 mod imports;
 pub mod limits;
@@ -403,6 +404,21 @@ pub fn router(state: AppState) -> Router {
                         attachments::guard,
                     )),
             ),
+        )
+        .route("/staff/entities", get(directory::entities))
+        .route("/staff/entities/export", get(directory::export_entities))
+        .route(
+            "/staff/entities/{id}",
+            get(directory::entity).post(directory::edit_entity),
+        )
+        .route("/staff/inspectors", get(directory::inspectors))
+        .route(
+            "/staff/inspectors/export",
+            get(directory::export_inspectors),
+        )
+        .route(
+            "/staff/inspectors/{id}",
+            get(directory::inspector).post(directory::edit_inspector),
         )
         .route("/staff/import/{token}", post(imports::confirm))
         .route("/staff/import/{token}/errors.xlsx", get(imports::bad_rows))

@@ -3,8 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use chrono::Datelike;
 use liancha_domain::auth::{Action, Role};
 use liancha_domain::calendar::china_date;
@@ -284,20 +283,12 @@ pub async fn export(
         (workbook(&o), o.year)
     };
     let bytes = bytes.map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"oversight-{year}.xlsx\""),
-            ),
-        ],
+    Ok(crate::pages::sheet_download(
         bytes,
-    )
-        .into_response())
+        &format!("oversight-{year}.xlsx"),
+        &format!("监督看板{year}.xlsx"),
+        false,
+    ))
 }
 
 /// The office's counties side by side, as one sheet.

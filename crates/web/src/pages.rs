@@ -299,6 +299,7 @@ pub async fn entities(
         risk_class: RiskClass::from_code(&query.risk_class),
         status: None,
         query: Some(query.q.clone()).filter(|q| !q.trim().is_empty()),
+        ..EntityFilter::default()
     };
     let page = query.page.unwrap_or(1).max(1);
     let result = c
@@ -529,6 +530,30 @@ pub async fn stylesheet() -> impl IntoResponse {
 
 pub async fn not_found() -> WebError {
     WebError::NotFound("页面不存在".into())
+}
+
+/// An exported sheet as a download (named in Chinese, with an ASCII fallback).
+pub(crate) fn sheet_download(bytes: Vec<u8>, ascii: &str, name: &str, csv: bool) -> Response {
+    let content_type = if csv {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+                    url_encode(name)
+                ),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -253,6 +253,8 @@ async fn every_route_with_every_role(engine: Engine) {
             vec!["admin", "amr-admin", "agri-admin", "env-admin"],
         ),
         ("/account/password".into(), users.to_vec()),
+        ("/staff/entities".into(), users.to_vec()),
+        ("/staff/inspectors".into(), users.to_vec()),
         (
             "/staff/tasks/new".into(),
             vec!["bianban", "amr-admin", "agri-admin", "env-admin"],

@@ -376,6 +376,10 @@ async fn counties_apart(engine: Engine) {
         "/staff/settings",
         "/staff/campaigns",
         "/c/532323/inspectors",
+        "/staff/entities",
+        "/staff/entities/export?format=csv",
+        "/staff/inspectors",
+        "/staff/inspectors/export?format=csv",
     ];
     // Pages of 南华县's objects, by their ids.
     let objects = [
@@ -393,6 +397,8 @@ async fn counties_apart(engine: Engine) {
         format!("/staff/attachments/{}", n.attachment),
         format!("/staff/tasks/new?entry={}", n.entry),
         format!("/staff/campaigns/{}", n.campaign),
+        format!("/staff/entities/{e}"),
+        format!("/staff/inspectors/{}", n.inspector),
     ];
     let mut tried = 0;
     for u in mouding_accounts {
@@ -522,6 +528,23 @@ async fn counties_apart(engine: Engine) {
             ],
         ),
         (format!("/staff/plans/{}/publish", n.plan), vec![]),
+        (
+            format!("/staff/entities/{e}"),
+            vec![
+                ("status", "revoked".into()),
+                ("risk_class", "D".into()),
+                ("reason", "吊销决定书".into()),
+            ],
+        ),
+        (
+            format!("/staff/inspectors/{}", n.inspector),
+            vec![
+                ("status", "departed".into()),
+                ("certificate_no", "x".into()),
+                ("certificate_valid_until", "2030-01-01".into()),
+                ("reason", "调离".into()),
+            ],
+        ),
         (
             format!("/staff/users/{}/disabled", n.user),
             vec![("disabled", "1".into()), ("confirm", "yes".into())],

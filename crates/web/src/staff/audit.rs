@@ -239,20 +239,12 @@ fn xlsx(lines: &[AuditLine]) -> Result<Response, WebError> {
         wb.save_to_buffer()
     };
     let bytes = build().map_err(|e| WebError::BadRequest(format!("无法生成表格：{e}")))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit-log.xlsx\"",
-            ),
-        ],
+    Ok(crate::pages::sheet_download(
         bytes,
-    )
-        .into_response())
+        "audit-log.xlsx",
+        "操作日志.xlsx",
+        false,
+    ))
 }
 
 /// Excel holds at most 32,767 characters in a cell: a longer text (a visit of many

@@ -183,6 +183,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "targeted" => "定向检查已登记。",
         "user" => "账号已创建，首次登录须修改密码。",
         "user-updated" => "账号状态已更新。",
+        "record-edited" => "已保存，并记入变更记录。",
         "user-edited" => "账号已修改，新的角色在该用户下一次操作时生效。",
         "password-reset" => "密码已重置：该账号已退出，须用新的初始密码登录并修改密码。",
         "plan" => "计划已保存。",

@@ -1,0 +1,62 @@
+//! The directories on the staff side: the entity and inspector lists (searched,
+//! sorted, a page at a time, exported), and each record's page with its staff-only
+//! contacts, the form that corrects it (with a reason) and its history.
+
+mod entities;
+mod inspectors;
+
+pub use entities::{edit_entity, entities, entity, export_entities};
+pub use inspectors::{edit_inspector, export_inspectors, inspector, inspectors};
+
+use axum::http::StatusCode;
+use liancha_app::AppError;
+use serde::Deserialize;
+
+use crate::WebError;
+use crate::pages::url_encode;
+
+/// Rows a list page shows.
+pub(crate) const PAGE_SIZE: i64 = 50;
+
+/// A list's search as a query string (for the pager, the sort links and export).
+pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", url_encode(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub(crate) fn page_number(s: &str, pages: i64) -> i64 {
+    s.trim().parse::<i64>().unwrap_or(1).clamp(1, pages.max(1))
+}
+
+/// Runs `write` on a file in a fresh temporary directory and returns its bytes.
+pub(crate) async fn written<F, Fut>(ext: &str, write: F) -> Result<Vec<u8>, WebError>
+where
+    F: FnOnce(std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, AppError>>,
+{
+    let dir = tempfile::tempdir().map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let path = dir.path().join(format!("export.{ext}"));
+    write(path.clone()).await?;
+    tokio::fs::read(&path)
+        .await
+        .map_err(|e| WebError::BadRequest(e.to_string()))
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneOnly {
+    #[serde(default)]
+    done: String,
+}
+
+/// A refused edit's status: 409 when someone changed the record meanwhile.
+pub(crate) fn refused_status(e: &AppError) -> StatusCode {
+    if matches!(e, AppError::Conflict(_)) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
