@@ -3,7 +3,9 @@
 //! townships and departments and sets its rule books and joint item lists.
 //! Everything lands in the audit trail of the division it belongs to.
 
+use chrono::NaiveDate;
 use liancha_domain::auth::Action;
+use liancha_domain::calendar::china;
 use liancha_domain::org::Division;
 use liancha_domain::{Department, JointItemList, RuleBook, Township};
 use liancha_store::accounts::NewUser;
@@ -69,12 +71,35 @@ impl App {
         Ok(())
     }
 
-    pub async fn save_rule_book(&self, ctx: &Context, r: &RuleBook) -> Result<()> {
+    /// A new version of a domain's rule book, in force from `effective_from`: today
+    /// or a later day (a rule book adopted now for the new year), never a past one,
+    /// which would change what tasks already drafted were planned under. Returns the
+    /// version's number.
+    pub async fn save_rule_book(
+        &self,
+        ctx: &Context,
+        r: &RuleBook,
+        effective_from: NaiveDate,
+        expected_version: Option<i64>,
+    ) -> Result<i64> {
         ctx.require(&Action::ManageSettings)?;
-        self.county(ctx)
-            .save_rule_book(r, &ctx.actor(), ctx.now)
-            .await?;
-        Ok(())
+        let today = ctx.now.with_timezone(&china()).date_naive();
+        if effective_from < today {
+            return Err(AppError::invalid_field(
+                "effective_from",
+                format!("施行日期不能早于今天（{today}）"),
+            ));
+        }
+        if effective_from > today + chrono::Days::new(731) {
+            return Err(AppError::invalid_field(
+                "effective_from",
+                "施行日期最多可定在两年以内",
+            ));
+        }
+        Ok(self
+            .county(ctx)
+            .save_rule_book(r, effective_from, expected_version, &ctx.actor(), ctx.now)
+            .await?)
     }
 
     /// Creates or replaces a joint item list of the county.

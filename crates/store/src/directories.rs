@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use liancha_domain::rows::Lookup;
 use liancha_domain::{
     Department, Domain, Entity, EntityStatus, EntityType, Industry, Inspector, InspectorStatus,
-    RiskClass, RuleBook, Township, Uscc,
+    RiskClass, Township, Uscc,
 };
 
 use crate::BeginWrite;
@@ -350,48 +350,6 @@ impl County<'_> {
         rows.into_iter().map(Inspector::try_from).collect()
     }
 
-    pub async fn put_rule_book(&self, r: &RuleBook) -> Result<()> {
-        r.validate()
-            .map_err(|e| StoreError::invalid(e.to_string()))?;
-        with_pool!(self, p => self.query(
-            "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
-             publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (county, domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
-             ratio_c_bp = excluded.ratio_c_bp, ratio_d_bp = excluded.ratio_d_bp, annual_cap = excluded.annual_cap, \
-             publication_deadline_days = excluded.publication_deadline_days, min_team_size = excluded.min_team_size, \
-             recuse_same_township = excluded.recuse_same_township")
-            .bind(r.domain.code())
-            .bind(i64::from(r.ratio_bp[0])).bind(i64::from(r.ratio_bp[1]))
-            .bind(i64::from(r.ratio_bp[2])).bind(i64::from(r.ratio_bp[3]))
-            .bind(i64::from(r.annual_cap)).bind(i64::from(r.publication_deadline_days))
-            .bind(i64::from(r.min_team_size)).bind(r.recuse_same_township)
-            .execute(p).await.map(|_| ()))?;
-        Ok(())
-    }
-
-    /// The domain's rule book, or the notice's defaults when none was set.
-    pub async fn rule_book(&self, domain: Domain) -> Result<RuleBook> {
-        type Row = (i64, i64, i64, i64, i64, i64, i64, bool);
-        let row: Option<Row> = with_pool!(self, p => self.query_as(
-            "SELECT ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, publication_deadline_days, \
-             min_team_size, recuse_same_township FROM rule_books WHERE county = $C AND domain = $1")
-            .bind(domain.code()).fetch_optional(p).await)?;
-        let u = |v: i64| {
-            u32::try_from(v).map_err(|_| StoreError::corrupt(format!("rule book value {v}")))
-        };
-        Ok(match row {
-            None => RuleBook::default_for(domain),
-            Some((a, b, c, d, cap, days, size, recuse)) => RuleBook {
-                domain,
-                ratio_bp: [u(a)?, u(b)?, u(c)?, u(d)?],
-                annual_cap: u(cap)?,
-                publication_deadline_days: u(days)?,
-                min_team_size: u(size)?,
-                recuse_same_township: recuse,
-            },
-        })
-    }
-
     pub async fn counts(&self) -> Result<Counts> {
         let (
             townships,
@@ -577,45 +535,6 @@ impl County<'_> {
             Ok::<_, StoreError>(())
         })
     }
-
-    /// Sets a domain's rule book, with its audit entry (before and after).
-    pub async fn save_rule_book(
-        &self,
-        r: &RuleBook,
-        actor: &crate::accounts::Actor,
-        now: chrono::DateTime<Utc>,
-    ) -> Result<()> {
-        r.validate()
-            .map_err(|e| StoreError::invalid(e.to_string()))?;
-        let before = self.rule_book(r.domain).await?;
-        let value = |r: &RuleBook| {
-            serde_json::json!({
-                "ratio_bp": r.ratio_bp, "annual_cap": r.annual_cap,
-                "publication_deadline_days": r.publication_deadline_days,
-                "min_team_size": r.min_team_size, "recuse_same_township": r.recuse_same_township,
-            })
-        };
-        with_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            self.query(
-                "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
-                 publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (county, domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
-                 ratio_c_bp = excluded.ratio_c_bp, ratio_d_bp = excluded.ratio_d_bp, annual_cap = excluded.annual_cap, \
-                 publication_deadline_days = excluded.publication_deadline_days, min_team_size = excluded.min_team_size, \
-                 recuse_same_township = excluded.recuse_same_township")
-                .bind(r.domain.code())
-                .bind(i64::from(r.ratio_bp[0])).bind(i64::from(r.ratio_bp[1]))
-                .bind(i64::from(r.ratio_bp[2])).bind(i64::from(r.ratio_bp[3]))
-                .bind(i64::from(r.annual_cap)).bind(i64::from(r.publication_deadline_days))
-                .bind(i64::from(r.min_team_size)).bind(r.recuse_same_township)
-                .execute(&mut *tx).await?;
-            crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new("rule-book.update", "rule-book", r.domain.code())
-                .before(value(&before)).after(value(r)))?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })
-    }
 }
 
 impl County<'_> {
@@ -689,43 +608,5 @@ impl County<'_> {
             e => e,
         })?;
         Ok(new as u64)
-    }
-
-    /// Sets the rule books of a file, one row a domain, all or none. Returns how many
-    /// domains had none before.
-    pub async fn import_rule_books(&self, all: &[RuleBook]) -> Result<u64> {
-        let mut new = 0;
-        for r in all {
-            let set: i64 = with_pool!(self, p => self.query_scalar(
-                "SELECT COUNT(*) FROM rule_books WHERE county = $C AND domain = $1")
-                .bind(r.domain.code()).fetch_one(p).await)?;
-            if set == 0 {
-                new += 1;
-            }
-        }
-        let actor = crate::accounts::Actor::system("import");
-        with_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            for r in all {
-                self.query(
-                    "INSERT INTO rule_books (county, domain, ratio_a_bp, ratio_b_bp, ratio_c_bp, ratio_d_bp, annual_cap, \
-                     publication_deadline_days, min_team_size, recuse_same_township) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (county, domain) DO UPDATE SET ratio_a_bp = excluded.ratio_a_bp, ratio_b_bp = excluded.ratio_b_bp, \
-                     ratio_c_bp = excluded.ratio_c_bp, ratio_d_bp = excluded.ratio_d_bp, annual_cap = excluded.annual_cap, \
-                     publication_deadline_days = excluded.publication_deadline_days, min_team_size = excluded.min_team_size, \
-                     recuse_same_township = excluded.recuse_same_township")
-                    .bind(r.domain.code())
-                    .bind(i64::from(r.ratio_bp[0])).bind(i64::from(r.ratio_bp[1]))
-                    .bind(i64::from(r.ratio_bp[2])).bind(i64::from(r.ratio_bp[3]))
-                    .bind(i64::from(r.annual_cap)).bind(i64::from(r.publication_deadline_days))
-                    .bind(i64::from(r.min_team_size)).bind(r.recuse_same_township)
-                    .execute(&mut *tx).await?;
-            }
-            crate::append_audit!(self, &mut *tx, &actor, now(), crate::accounts::Audit::new("rule-book.import", "rule-book", self.code())
-                .after(serde_json::json!({"rows": all.len()})))?;
-            tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })?;
-        Ok(new)
     }
 }

@@ -58,6 +58,7 @@ pub mod preview;
 pub mod record_edit;
 pub mod results;
 pub mod review;
+pub mod rule_books;
 mod scope;
 pub mod search;
 pub mod settings;

@@ -265,6 +265,68 @@ async fn rule_books(store: &Store) {
         eco,
         "a refused change changes nothing"
     );
+
+    // Versions: a change adopted now for a later day applies from that day only; a
+    // form that showed an older version than the latest is refused.
+    let today = liancha_domain::calendar::today_in_china();
+    let system = liancha_store::accounts::Actor::system("test");
+    let now = chrono::Utc::now();
+    let v1 = mouding.rule_book_versions(Domain::Ecology).await.unwrap();
+    assert_eq!(
+        (v1.len(), v1[0].version, v1[0].effective_from),
+        (1, 1, None)
+    );
+    let later = today + chrono::Days::new(10);
+    let stricter = RuleBook {
+        annual_cap: 3,
+        ..eco.clone()
+    };
+    let v = mouding
+        .save_rule_book(&stricter, later, Some(1), &system, now)
+        .await
+        .unwrap();
+    assert_eq!(v, 2);
+    assert_eq!(mouding.rule_book(Domain::Ecology).await.unwrap(), eco);
+    let on = mouding.rule_book_on(Domain::Ecology, later).await.unwrap();
+    assert_eq!((on.version, on.book.annual_cap), (2, 3));
+    assert!(matches!(
+        mouding
+            .save_rule_book(&eco, later, Some(1), &system, now)
+            .await,
+        Err(liancha_store::StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        mouding
+            .rule_book_versions(Domain::Ecology)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A sealed task keeps the version it was sealed under: a version saved after
+    // it does not move its publication deadline.
+    demo::accounts(store, now).await.unwrap();
+    let (id, _) =
+        liancha_store::testing::county_wide_task(store, &mouding, "bianban", "amr-admin").await;
+    let task = mouding.task_or_404(id).await.unwrap();
+    let sealed = mouding.rule_book_on(Domain::Market, today).await.unwrap();
+    assert_eq!(task.rule_book_version, Some(sealed.version));
+    let deadline = mouding.deadline_of(&task).await.unwrap();
+    let slower = RuleBook {
+        publication_deadline_days: sealed.book.publication_deadline_days + 10,
+        ..sealed.book.clone()
+    };
+    mouding
+        .save_rule_book(&slower, today, None, &system, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        mouding.rule_book(Domain::Market).await.unwrap(),
+        slower,
+        "the new version is in force"
+    );
+    assert_eq!(mouding.deadline_of(&task).await.unwrap(), deadline);
 }
 
 async fn demo_county(store: &Store) {

@@ -8,9 +8,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use liancha_domain::org::{Division, DivisionCode, Level};
 use liancha_domain::{
-    Department, Domain, Entity, EntityType, Inspector, Item, JointItemList, RiskClass, RuleBook,
+    Department, Domain, Entity, EntityType, Inspector, Item, JointItemList, RiskClass,
 };
 use liancha_store::directories::{Counts, EntityFilter};
+use liancha_store::rule_books::RuleBookVersion;
 use serde::Deserialize;
 
 use crate::{AppState, WebError};
@@ -498,7 +499,10 @@ pub async fn items(
 #[template(path = "rule_books.html")]
 struct RuleBooksPage {
     portal: Option<Portal>,
-    books: Vec<RuleBook>,
+    /// Each domain's version in force today.
+    books: Vec<RuleBookVersion>,
+    /// Versions adopted for a later day, soonest first.
+    upcoming: Vec<RuleBookVersion>,
 }
 
 impl RuleBooksPage {
@@ -508,13 +512,28 @@ impl RuleBooksPage {
 }
 
 pub async fn rule_books(State(s): State<AppState>, portal: Portal) -> PageResult {
+    let today = s
+        .clock
+        .now()
+        .with_timezone(&liancha_domain::calendar::china())
+        .date_naive();
+    let c = portal.rows(&s);
     let mut books = Vec::new();
+    let mut upcoming = Vec::new();
     for d in Domain::ALL {
-        books.push(portal.rows(&s).rule_book(*d).await?);
+        books.push(c.rule_book_on(*d, today).await?);
+        upcoming.extend(
+            c.rule_book_versions(*d)
+                .await?
+                .into_iter()
+                .filter(|v| v.effective_from.is_some_and(|f| f > today)),
+        );
     }
+    upcoming.sort_by_key(|v| (v.effective_from, v.book.domain.code()));
     render(&RuleBooksPage {
         portal: Some(portal),
         books,
+        upcoming,
     })
 }
 

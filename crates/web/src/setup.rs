@@ -232,6 +232,17 @@ pub struct RuleBookForm {
     min_team_size: String,
     #[serde(default)]
     recuse: String,
+    /// The first day the new version applies (YYYY-MM-DD).
+    #[serde(default)]
+    effective_from: String,
+    /// The latest version the form showed (a save made meanwhile is not overwritten).
+    #[serde(default)]
+    was_version: String,
+    /// The domain's versions, newest first, and the one in force today: for the page.
+    #[serde(skip)]
+    versions: Vec<liancha_store::rule_books::RuleBookVersion>,
+    #[serde(skip)]
+    in_force: i64,
 }
 
 /// `12.5` → 1250 basis points; at most two decimals, 0 to 100.
@@ -270,7 +281,16 @@ impl RuleBookForm {
             } else {
                 String::new()
             },
+            ..RuleBookForm::default()
         }
+    }
+
+    /// The first day the new version applies, as typed.
+    fn effective_from(&self) -> Result<chrono::NaiveDate, FormError> {
+        liancha_domain::rows::parse_date(&self.effective_from).ok_or_else(|| FormError {
+            field: "effective_from".into(),
+            message: "施行日期：请填写日期，如 2027-01-01".into(),
+        })
     }
 
     fn rule_book(&self) -> Result<RuleBook, FormError> {
@@ -321,6 +341,7 @@ struct SettingsPage {
     error: Option<FormError>,
     /// Whether the county's announcements list the drawn entities from the draw on.
     announce_selection: bool,
+    today: chrono::NaiveDate,
 }
 
 impl SettingsPage {
@@ -339,6 +360,26 @@ impl SettingsPage {
     fn error_for(&self, form: &str) -> Option<&FormError> {
         self.error.as_ref().filter(|_| self.error_in == form)
     }
+    /// Percent of a basis-point ratio, for the versions table.
+    fn pct(&self, bp: &u32) -> String {
+        liancha_domain::setup_rows::bp_percent(*bp)
+    }
+
+    /// Where a version stands: in force today, waiting for its day, or replaced.
+    fn version_state(
+        &self,
+        b: &RuleBookForm,
+        v: &liancha_store::rule_books::RuleBookVersion,
+    ) -> &'static str {
+        if v.version == b.in_force {
+            "现行"
+        } else if v.effective_from.is_some_and(|d| d > self.today) {
+            "待施行"
+        } else {
+            "已被取代"
+        }
+    }
+
     fn domain_label(&self, code: &str) -> &'static str {
         Domain::from_code(code).map_or("", Domain::label)
     }
@@ -362,12 +403,27 @@ pub(crate) async fn settings_page(
     posted: Posted,
 ) -> Result<Html<String>, WebError> {
     let c = staff.rows(s);
+    let today = s
+        .clock
+        .now()
+        .with_timezone(&liancha_domain::calendar::china())
+        .date_naive();
     let mut books = Vec::new();
     for d in Domain::ALL {
-        match &posted.book {
-            Some(b) if b.domain == d.code() => books.push(b.clone()),
-            _ => books.push(RuleBookForm::of(&c.rule_book(*d).await?)),
-        }
+        let in_force = c.rule_book_on(*d, today).await?;
+        let versions = c.rule_book_versions(*d).await?;
+        let latest = versions.iter().map(|v| v.version).max().unwrap_or(0);
+        let mut form = match &posted.book {
+            Some(b) if b.domain == d.code() => b.clone(),
+            _ => RuleBookForm {
+                effective_from: today.to_string(),
+                was_version: latest.to_string(),
+                ..RuleBookForm::of(&in_force.book)
+            },
+        };
+        form.in_force = in_force.version;
+        form.versions = versions;
+        books.push(form);
     }
     Ok(Html(
         SettingsPage {
@@ -385,6 +441,7 @@ pub(crate) async fn settings_page(
             error_in: posted.error_in,
             error: posted.error,
             announce_selection: c.announces_selection().await?,
+            today,
             staff,
         }
         .render()?,
@@ -505,14 +562,19 @@ pub async fn save_rule_book(
     CsrfForm(staff, f): CsrfForm<RuleBookForm>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ManageSettings)?;
-    let outcome = match f.rule_book() {
+    let outcome = match f.rule_book().and_then(|r| Ok((r, f.effective_from()?))) {
         Err(e) => Err(e),
-        Ok(r) => match s
+        Ok((r, from)) => match s
             .app
-            .save_rule_book(&staff.context(s.clock.now()), &r)
+            .save_rule_book(
+                &staff.context(s.clock.now()),
+                &r,
+                from,
+                f.was_version.trim().parse().ok(),
+            )
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(_) => Ok(()),
             Err(e) => Err(FormError::of(e)?),
         },
     };

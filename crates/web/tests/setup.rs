@@ -164,9 +164,14 @@ async fn county_set_up_on_the_web(engine: Engine) {
     assert_eq!(departments.len(), 1);
     assert_eq!(departments[0].name, "姚安县市场监督管理局");
 
-    // A rule book: a ratio over 100% is refused with the values kept; then saved.
+    // A rule book: a ratio over 100% is refused with the values kept; then saved as
+    // a version in force from today.
+    let china = liancha_domain::calendar::china();
+    let today = srv.clock.now().with_timezone(&china).date_naive();
+    let from = today.to_string();
     let book = |a: &'static str| {
         vec![
+            ("effective_from", from.as_str()),
             ("domain", "market"),
             ("ratio_a", a),
             ("ratio_b", "5"),
@@ -193,6 +198,53 @@ async fn county_set_up_on_the_web(engine: Engine) {
     assert_eq!(
         county.rule_book(Domain::Market).await.unwrap().ratio_bp,
         [250, 500, 1000, 2000]
+    );
+    // The next year's rule book, adopted now: saved as a new version, in force from
+    // its day only; the page lists it as waiting. A past day is refused; so is a
+    // form showing an older version than the latest (someone saved meanwhile).
+    let next = (today + chrono::Days::new(30)).to_string();
+    let past = (today - chrono::Days::new(1)).to_string();
+    let later = |from: &str, was: &str| -> Vec<(String, String)> {
+        book("3")
+            .into_iter()
+            .filter(|(k, _)| *k != "effective_from")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .chain([
+                ("effective_from".to_string(), from.to_string()),
+                ("was_version".to_string(), was.to_string()),
+            ])
+            .collect()
+    };
+    let post = async |form: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        srv.post(&admin, "/staff/settings/rule-books", &pairs).await
+    };
+    let (status, body) = post(later(&past, "1")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("施行日期不能早于今天"), "{body}");
+    let (status, body) = post(later(&next, "0")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("已被他人修改"), "{body}");
+    let (status, body) = post(later(&next, "1")).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(
+        county.rule_book(Domain::Market).await.unwrap().ratio_bp[0],
+        250
+    );
+    let coming = county
+        .rule_book_on(Domain::Market, today + chrono::Days::new(30))
+        .await
+        .unwrap();
+    assert_eq!((coming.version, coming.book.ratio_bp[0]), (2, 300));
+    let (_, page) = srv.get(&admin.cookie, "/staff/settings").await;
+    assert!(
+        page.contains(&format!("第 2 版（{next} 起施行）")) && page.contains("待施行"),
+        "{page}"
+    );
+    let (_, public) = srv.get("", "/c/532325/rule-books").await;
+    assert!(
+        public.contains("已定待施行的版本") && public.contains(&next),
+        "{public}"
     );
     let trail = county.audit_recent(100).await.unwrap();
     for action in [

@@ -195,7 +195,7 @@ impl County<'_> {
         cal: &WorkCalendar,
         task: &crate::tasks::Task,
     ) -> Result<NaiveDate> {
-        let rules = self.rule_book(task.domain).await?;
+        let rules = self.task_rule_book(task).await?.book;
         Ok(publication_deadline(
             cal,
             task.inspection_end,

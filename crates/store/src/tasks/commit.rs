@@ -56,7 +56,8 @@ impl County<'_> {
                     .map_err(|e| StoreError::invalid_field("other_source", e.to_string()))?;
             }
             bump_version!(self, &mut *tx, id, version,
-                "state = 'committed', committed_at = $3, plan_digest = $4, plan_json = $5", now, &digest, &plan_json);
+                "state = 'committed', committed_at = $3, plan_digest = $4, plan_json = $5, rule_book_version = $6",
+                now, &digest, &plan_json, frozen.rule_book_version);
             for (pos, s) in sources.iter().enumerate() {
                 self.query("INSERT INTO task_sources (county, task_id, position, text, not_before) VALUES ($C, $1, $2, $3, $4)")
                     .bind(id).bind(pos as i32).bind(&s.text).bind(s.not_before).execute(&mut *tx).await?;
@@ -88,9 +89,16 @@ impl County<'_> {
         &self,
         task: &Task,
         sources: &[SourceDecl],
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<FrozenPlan> {
-        let rules = self.rule_book(task.domain).await?;
+        let in_force = self
+            .rule_book_on(
+                task.domain,
+                now.with_timezone(&liancha_domain::calendar::china())
+                    .date_naive(),
+            )
+            .await?;
+        let rules = &in_force.book;
         let item_codes: Vec<String> = task.items.iter().map(|i| i.code.clone()).collect();
 
         // The scope, every status: exclusions are listed, not silently dropped.
@@ -271,7 +279,11 @@ impl County<'_> {
             }),
             sources: sources.iter().map(|s| s.text.clone()).collect(),
         };
-        Ok(FrozenPlan { plan, exclusions })
+        Ok(FrozenPlan {
+            plan,
+            exclusions,
+            rule_book_version: in_force.version,
+        })
     }
 
     /// Inspections per entity in a year: visits of drawn or published tasks (not

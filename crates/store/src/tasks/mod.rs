@@ -197,6 +197,9 @@ pub struct Task {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
     pub version: i32,
+    /// The rule book version the plan was sealed under (from sealing on; none for
+    /// tasks sealed before versions were kept; 0 for the notice's defaults).
+    pub rule_book_version: Option<i64>,
     pub items: Vec<TaskItem>,
     pub sources: Vec<Source>,
 }
@@ -254,11 +257,13 @@ struct TaskRow {
     cancelled_at: Option<DateTime<Utc>>,
     cancel_reason: Option<String>,
     version: i32,
+    rule_book_version: Option<i64>,
 }
 
 const TASK_SELECT: &str = "SELECT id, county, campaign_id, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
      team_count, team_size, avoid_same_township, inspection_start, inspection_end, created_by, created_at, \
-     committed_at, plan_digest, drawn_at, published_at, cancelled_at, cancel_reason, version FROM tasks WHERE county = $C";
+     committed_at, plan_digest, drawn_at, published_at, cancelled_at, cancel_reason, version, rule_book_version \
+     FROM tasks WHERE county = $C";
 
 impl TaskRow {
     fn into_task(self, items: Vec<TaskItem>, sources: Vec<Source>) -> Result<Task> {
@@ -293,6 +298,7 @@ impl TaskRow {
             cancelled_at: self.cancelled_at,
             cancel_reason: self.cancel_reason,
             version: self.version,
+            rule_book_version: self.rule_book_version,
             items,
             sources,
         })
@@ -457,6 +463,8 @@ pub fn new_check_code() -> String {
 pub(crate) struct FrozenPlan {
     pub(crate) plan: Plan,
     pub(crate) exclusions: Vec<(String, ExclusionReason)>,
+    /// The rule book version whose numbers the plan took (0: the notice's defaults).
+    pub(crate) rule_book_version: i64,
 }
 
 /// What a substitution's log entry commits to without saying it (the entities a

@@ -23,6 +23,8 @@ struct TaskPage {
     history: Vec<liancha_app::audit::AuditLine>,
     history_total: usize,
     deadline: Option<NaiveDate>,
+    /// Which rule book version the task follows, in words.
+    rule_book: String,
     flag: Option<DeadlineFlag>,
     /// Every declared source's time has passed: the reveal can be entered.
     sources_due: bool,
@@ -165,6 +167,17 @@ async fn task_page(
         teams.entry(m.team_no).or_default().push(m.clone());
     }
     let visits = visible_visits(s, &staff, id, &members).await?;
+    let rule_book = {
+        let v = staff.rows(s).task_rule_book(&task).await?;
+        match (
+            task.committed_at.is_some(),
+            task.rule_book_version.is_some(),
+        ) {
+            (true, true) => format!("{}，封存时施行", v.label()),
+            (true, false) => "封存时未记录版本（早于版本记录）".to_string(),
+            (false, _) => format!("现行{}；封存时以当日施行的版本为准", v.label()),
+        }
+    };
     let (deadline, flag) = if task.state == TaskState::Drawn {
         let cal = staff.rows(s).calendar().await?;
         let d = staff.rows(s).deadline_on(&cal, &task).await?;
@@ -237,6 +250,7 @@ async fn task_page(
         history,
         history_total,
         deadline,
+        rule_book,
         flag,
         sources_due: task.sources.iter().all(|s| s.not_before <= now),
         suggested_round_time: format_china_time(SourceDecl::drand(suggested_round).not_before),
