@@ -9,7 +9,7 @@ use liancha_domain::record_edit::{EditError, EntityDetails, InspectorDetails, Re
 use liancha_domain::{Entity, Inspector, InspectorStatus};
 use liancha_store::audit::AuditFilter;
 use liancha_store::directories::{EntityFilter, Page};
-use liancha_store::record_edit::inspector_details;
+use liancha_store::record_edit::{RecordEdit, inspector_details};
 
 use crate::audit::AuditLine;
 use crate::{App, AppError, Context, Result};
@@ -46,9 +46,12 @@ pub struct EntityRecord {
 /// An inspector's page as staff see it.
 #[derive(Debug, Clone)]
 pub struct InspectorRecord {
+    /// Without the phone for a principal who does not read inspectors' contacts.
     pub inspector: Inspector,
     pub details: InspectorDetails,
     pub editable: bool,
+    /// Whether the principal reads the inspector's phone.
+    pub contacts: bool,
     pub history: History,
 }
 
@@ -161,7 +164,16 @@ impl App {
         let reason = Reason::parse(reason)?;
         Ok(self
             .county(ctx)
-            .update_entity(id, expected, change, &reason, &ctx.actor(), ctx.now)
+            .update_entity(
+                id,
+                RecordEdit {
+                    expected,
+                    change,
+                    reason: &reason,
+                },
+                &ctx.actor(),
+                ctx.now,
+            )
             .await?)
     }
 
@@ -181,7 +193,7 @@ impl App {
             .filter(|i| q.status.is_none_or(|s| i.status == s))
             .filter(|i| {
                 text.is_empty()
-                    || i.name.contains(&text)
+                    || i.name.to_lowercase().contains(&text)
                     || i.id.to_lowercase().contains(&text)
                     || i.certificate_no.to_lowercase().contains(&text)
             })
@@ -192,6 +204,8 @@ impl App {
     /// columns.
     pub async fn export_inspectors(&self, ctx: &Context, path: &Path) -> Result<u64> {
         self.require_directory(ctx)?;
+        // The file carries every inspector's phone.
+        ctx.require(&Action::ReadInspectorContacts)?;
         Ok(self
             .county(ctx)
             .export_file(liancha_store::import::Kind::Inspectors, path, &|_| {})
@@ -200,17 +214,28 @@ impl App {
 
     pub async fn inspector_record(&self, ctx: &Context, id: &str) -> Result<InspectorRecord> {
         self.require_directory(ctx)?;
-        let inspector = self
+        let mut inspector = self
             .county(ctx)
             .inspector(id)
             .await?
             .ok_or_else(|| AppError::NotFound("本县名录中没有该执法人员".to_string()))?;
+        let contacts = ctx.may(&Action::ReadInspectorContacts);
+        let mut history = self.history(ctx, "inspector", &inspector.id).await?;
+        if !contacts {
+            // A phone changed is a line of the history: not for them.
+            for l in &mut history.lines {
+                l.changes
+                    .retain(|c| c.field != liancha_domain::audit::key_label("phone"));
+            }
+            inspector.phone = None;
+        }
         Ok(InspectorRecord {
             details: inspector_details(&inspector),
             editable: ctx.may(&Action::KeepDirectory {
                 department: &inspector.department,
             }),
-            history: self.history(ctx, "inspector", &inspector.id).await?,
+            contacts,
+            history,
             inspector,
         })
     }
@@ -236,7 +261,17 @@ impl App {
         let reason = Reason::parse(reason)?;
         Ok(self
             .county(ctx)
-            .update_inspector(id, expected, change, &reason, &ctx.actor(), ctx.now)
+            .update_inspector(
+                id,
+                &inspector.department,
+                RecordEdit {
+                    expected,
+                    change,
+                    reason: &reason,
+                },
+                &ctx.actor(),
+                ctx.now,
+            )
             .await?)
     }
 }

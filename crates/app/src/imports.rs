@@ -35,10 +35,14 @@ impl App {
 
     /// Whether the principal may import `kind` at all: the entity directory its
     /// keeper and the administrator; inspectors and items a department admin (its
-    /// own rows only, checked against the file) and the administrator.
+    /// own rows only, checked against the file) and the administrator; the setup
+    /// lists (townships, departments, rule books) the administrator.
     pub async fn may_import(&self, ctx: &Context, kind: Kind) -> Result<bool> {
         if !Kind::ON_THE_WEB.contains(&kind) {
             return Ok(false);
+        }
+        if kind.is_setup() {
+            return Ok(ctx.may(&Action::ManageSettings));
         }
         let department = match kind {
             Kind::Entities => self.entity_keeper(ctx).await?.unwrap_or_default(),
@@ -87,24 +91,34 @@ impl App {
                 ),
             ));
         }
-        if preview.guarded_total > 0 {
-            let some: Vec<String> = preview
-                .guarded
-                .iter()
-                .take(3)
-                .map(|r| format!("{}（{}）", r.name, r.id))
-                .collect();
-            return Err(AppError::invalid_field(
-                "file",
-                format!(
-                    "文件会改变 {} 户的经营异常名录或严重违法失信名单标记（如 {}）：这两项只能经“后续处置与信用”中的列入、移出改变。\
-                     请按名录中的现状填写这两列（可先导出名录再修改），然后重新上传",
-                    preview.guarded_total,
-                    some.join("、")
-                ),
-            ));
-        }
+        refuse_guarded(&preview)?;
         Ok(preview)
+    }
+
+    /// Imports `path` as `kind` for the county's operator at the command line (the
+    /// roll-out of a county, scripted updates): the file is refused for what the
+    /// web refuses it for (its rows' problems, a renamed township, credit flags
+    /// changed by a directory), every row or none; the operator acts for the whole
+    /// county, so no department's limits apply. A first load into an empty
+    /// directory changes no existing record and is not compared, which keeps a
+    /// province's roll-out at the bulk loader's speed.
+    pub async fn import_as_operator(
+        &self,
+        county: &liancha_domain::org::DivisionCode,
+        kind: Kind,
+        path: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<liancha_store::import::ImportOutcome> {
+        let home = self.store().county(county);
+        let empty = match kind {
+            Kind::Entities => home.counts().await?.entities == 0,
+            _ => false,
+        };
+        if Kind::ON_THE_WEB.contains(&kind) && !empty {
+            refuse_guarded(&home.import_preview(kind, path).await?)?;
+        }
+        let out = home.import_file(kind, path, progress).await?;
+        Ok(out)
     }
 
     /// Imports `path` as `kind` once the clerk has seen its preview and confirmed:
@@ -142,4 +156,27 @@ impl App {
         }
         Ok(preview)
     }
+}
+
+/// Refuses a file that would change what only its own workflow changes: an
+/// entity's abnormal and blacklist flags, set and lifted through credit decisions.
+fn refuse_guarded(preview: &ImportPreview) -> Result<()> {
+    if preview.guarded_total > 0 {
+        let some: Vec<String> = preview
+            .guarded
+            .iter()
+            .take(3)
+            .map(|r| format!("{}（{}）", r.name, r.id))
+            .collect();
+        Err(AppError::invalid_field(
+            "file",
+            format!(
+                "文件会改变 {} 户的经营异常名录或严重违法失信名单标记（如 {}）：这两项只能经“后续处置与信用”中的列入、移出改变。\
+                     请按名录中的现状填写这两列（可先导出名录再修改），然后重新上传",
+                preview.guarded_total,
+                some.join("、")
+            ),
+        ))?;
+    }
+    Ok(())
 }

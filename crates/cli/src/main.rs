@@ -393,9 +393,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let kind = Kind::from(kind);
             let bar = row_counter(&format!("导入{}", kind.label()));
             let county = county_of(&store, cli.county.as_deref()).await?;
-            let result = store
-                .county(&county)
-                .import_file(kind, &file, &|n| bar.set_position(n))
+            // The web's use case: a file is refused here for what the web refuses.
+            let result = liancha_app::App::new(store.clone())
+                .import_as_operator(&county, kind, &file, &|n| bar.set_position(n))
                 .await;
             bar.finish_and_clear();
             let out = result?;

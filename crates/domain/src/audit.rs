@@ -260,6 +260,11 @@ fn kind_label(c: &str) -> Option<&'static str> {
 }
 
 /// The label and the reading of each key the store writes.
+/// A key of an entry's values as the log names it (电话号码 for `phone`).
+pub fn key_label(k: &str) -> &str {
+    key(k).0
+}
+
 fn key(k: &str) -> (&str, Kind) {
     use Kind::*;
     let dept: fn(String) -> Ref = Ref::Department;

@@ -29,8 +29,9 @@ fn refuse(field: &'static str, message: impl Into<String>) -> EditError {
 
 /// Why a record was changed, as the history shows it: a sentence or two.
 pub const REASON: TextRule = TextRule::multi(500);
-/// Licences and tags, or specialties, a record may carry.
-pub const MAX_LABELS: usize = 30;
+/// Licences and tags, or specialties, a record may carry (the list's text is
+/// bounded as an import's is).
+pub const MAX_LABELS: usize = 100;
 
 /// The reason every edit carries (注销公告, 换证, 调离通知 …).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,20 +92,36 @@ fn labels(field: &'static str, label: &str, value: &str) -> Result<Vec<String>, 
     Ok(out)
 }
 
-/// A telephone number as people write it: digits, with `+`, `-`, spaces or brackets.
+/// A telephone number as people write it: digits, with `+`, `-`, spaces, brackets
+/// or an extension (0878-5211234 转 8).
 fn phone(field: &'static str, label: &str, value: &str) -> Result<String, EditError> {
     let value = text_field(field, label, value, text::CODE)?;
     let digits = value.chars().filter(char::is_ascii_digit).count();
-    let shaped = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')' | '（' | '）'));
-    if !value.is_empty() && (!shaped || !(7..=20).contains(&digits)) {
+    let shaped = value.chars().all(|c| {
+        c.is_ascii_digit()
+            || matches!(
+                c,
+                '+' | '-' | ' ' | '(' | ')' | '（' | '）' | '转' | ',' | '，'
+            )
+    });
+    if !value.is_empty() && (!shaped || !(7..=24).contains(&digits)) {
         return Err(refuse(
             field,
-            format!("{label}：请填写 7 至 20 位数字的电话号码（可含 - 和空格）"),
+            format!("{label}：请填写电话号码（7 位以上数字，可含 -、空格和“转”分机号）"),
         ));
     }
     Ok(value)
+}
+
+/// A list as a page showed it (one label a line), read back as it was: the
+/// record's state to compare with, not a change to check.
+fn shown_list(value: &str) -> Vec<String> {
+    value
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn choice<T>(
@@ -148,6 +165,25 @@ impl EntityDetails {
             tags: labels("tags", "许可证及标签", tags)?,
             contact_name: text_field("contact_name", "联络员", contact_name, text::NAME)?,
             contact_phone: phone("contact_phone", "联络电话", contact_phone)?,
+        })
+    }
+
+    /// The entity as a page showed it (its hidden fields), read as it was shown and
+    /// not checked as a change is: what was stored by an import is compared as is.
+    /// `None` when the page sent none (an old page).
+    pub fn shown(
+        status: &str,
+        risk_class: &str,
+        tags: &str,
+        contact_name: &str,
+        contact_phone: &str,
+    ) -> Option<Self> {
+        Some(EntityDetails {
+            status: EntityStatus::from_code(status)?,
+            risk_class: RiskClass::from_code(risk_class)?,
+            tags: shown_list(tags),
+            contact_name: contact_name.to_string(),
+            contact_phone: contact_phone.to_string(),
         })
     }
 
@@ -200,6 +236,24 @@ impl InspectorDetails {
         })
     }
 
+    /// The inspector as a page showed it (see [`EntityDetails::shown`]).
+    pub fn shown(
+        status: &str,
+        certificate_no: &str,
+        certificate_valid_until: &str,
+        specialties: &str,
+        phone: &str,
+    ) -> Option<Self> {
+        Some(InspectorDetails {
+            status: InspectorStatus::from_code(status)?,
+            certificate_no: certificate_no.to_string(),
+            certificate_valid_until: NaiveDate::parse_from_str(certificate_valid_until, "%Y-%m-%d")
+                .ok()?,
+            specialties: shown_list(specialties),
+            phone: phone.to_string(),
+        })
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "status": self.status.code(),
@@ -246,11 +300,16 @@ mod tests {
             field(EntityDetails::parse("active", "A", "", "", "123")),
             "contact_phone"
         );
+        assert!(EntityDetails::parse("active", "A", "", "", "0878-5211234 转 8").is_ok());
+        // As a page showed it: stored values come back as they were, unchecked.
+        let shown = EntityDetails::shown("active", "A", "X\nX\n", "", "1380000 转 8").unwrap();
+        assert_eq!(shown.tags, ["X", "X"]);
+        assert!(EntityDetails::shown("gone", "A", "", "", "").is_none());
         assert_eq!(
             field(EntityDetails::parse("active", "A", "", "a\u{202e}b", "")),
             "contact_name"
         );
-        let many = (0..31)
+        let many = (0..101)
             .map(|i| format!("证{i}"))
             .collect::<Vec<_>>()
             .join("、");

@@ -208,8 +208,8 @@ impl EntityFilter {
             let escaped = crate::audit::like_escaped(t);
             // A member of the 、-separated list, not a part of one.
             push(
-                "('、' || tags || '、') LIKE ? ESCAPE '\\'",
-                format!("%、{escaped}、%"),
+                "LOWER('、' || tags || '、') LIKE ? ESCAPE '\\'",
+                format!("%、{}、%", escaped.to_lowercase()),
             );
         }
         let sql: String = clauses.iter().map(|c| format!(" AND {c}")).collect();
@@ -366,7 +366,7 @@ impl County<'_> {
              (SELECT COUNT(*) FROM entities WHERE county = $C AND entity_type <> 'individual'), \
              (SELECT COUNT(*) FROM inspectors WHERE county = $C), (SELECT COUNT(*) FROM items WHERE county = $C), \
              (SELECT COUNT(*) FROM joint_item_lists WHERE county = $C), \
-             (SELECT COUNT(*) FROM rule_books WHERE county = $C)")
+             (SELECT COUNT(DISTINCT domain) FROM rule_books WHERE county = $C)")
             .fetch_one(p).await)?;
         Ok(Counts {
             townships,
@@ -538,10 +538,14 @@ impl County<'_> {
 }
 
 impl County<'_> {
-    /// Adds the townships of a file, all or none; a township already there keeps its
-    /// place (a different name for its code is refused: renaming is not an import's).
-    /// Returns how many were new.
-    pub async fn import_townships(&self, all: &[Township]) -> Result<u64> {
+    /// Refuses a townships file that would do what an import does not: a code
+    /// outside the county, or another name for a township's code (renaming is not
+    /// an import's).
+    pub(crate) fn check_township_file(
+        &self,
+        existing: &[Township],
+        all: &[Township],
+    ) -> Result<()> {
         if let Some(bad) = all.iter().find(|t| !self.code().holds_township(&t.code)) {
             return Err(StoreError::invalid(format!(
                 "导入失败，未导入任何记录：乡镇代码 {} 不以本县代码 {} 开头",
@@ -549,7 +553,6 @@ impl County<'_> {
                 self.code()
             )));
         }
-        let existing = self.townships().await?;
         for t in all {
             if let Some(e) = existing
                 .iter()
@@ -561,6 +564,15 @@ impl County<'_> {
                 )));
             }
         }
+        Ok(())
+    }
+
+    /// Adds the townships of a file, all or none; a township already there keeps its
+    /// place (a different name for its code is refused: renaming is not an import's).
+    /// Returns how many were new.
+    pub async fn import_townships(&self, all: &[Township]) -> Result<u64> {
+        let existing = self.townships().await?;
+        self.check_township_file(&existing, all)?;
         let new: Vec<&Township> = all
             .iter()
             .filter(|t| !existing.iter().any(|e| e.code == t.code))

@@ -47,7 +47,22 @@ impl Kind {
     }
 
     /// The three a department keeps and imports on the web.
-    pub const ON_THE_WEB: &[Kind] = &[Kind::Entities, Kind::Inspectors, Kind::Items];
+    pub const ON_THE_WEB: &[Kind] = &[
+        Kind::Entities,
+        Kind::Inspectors,
+        Kind::Items,
+        Kind::Townships,
+        Kind::Departments,
+        Kind::RuleBooks,
+    ];
+
+    /// The county's setup lists: kept by its administrator, not by a department.
+    pub fn is_setup(self) -> bool {
+        matches!(
+            self,
+            Kind::Townships | Kind::Departments | Kind::RuleBooks | Kind::JointLists
+        )
+    }
 
     /// The name in addresses and the audit trail.
     pub fn code(self) -> &'static str {
@@ -377,16 +392,22 @@ pub(crate) fn parse_inspector(
 pub(crate) fn parse_item(m: &Mapped<'_>, l: &Lookup) -> std::result::Result<Item, Vec<FieldError>> {
     rows::parse_item(m, l)
 }
-fn parse_township(m: &Mapped<'_>, _: &Lookup) -> std::result::Result<Township, Vec<FieldError>> {
+pub(crate) fn parse_township(
+    m: &Mapped<'_>,
+    _: &Lookup,
+) -> std::result::Result<Township, Vec<FieldError>> {
     setup_rows::parse_township(m)
 }
-fn parse_department(
+pub(crate) fn parse_department(
     m: &Mapped<'_>,
     _: &Lookup,
 ) -> std::result::Result<Department, Vec<FieldError>> {
     setup_rows::parse_department(m)
 }
-fn parse_rule_book(m: &Mapped<'_>, _: &Lookup) -> std::result::Result<RuleBook, Vec<FieldError>> {
+pub(crate) fn parse_rule_book(
+    m: &Mapped<'_>,
+    _: &Lookup,
+) -> std::result::Result<RuleBook, Vec<FieldError>> {
     setup_rows::parse_rule_book(m)
 }
 fn parse_joint_list_row(
@@ -398,13 +419,13 @@ fn parse_joint_list_row(
 fn joint_list_row_key(r: &setup_rows::JointListRow) -> &str {
     &r.key
 }
-fn township_code(t: &Township) -> &str {
+pub(crate) fn township_code(t: &Township) -> &str {
     &t.code
 }
-fn department_code(d: &Department) -> &str {
+pub(crate) fn department_code(d: &Department) -> &str {
     &d.code
 }
-fn rule_book_domain(r: &RuleBook) -> &str {
+pub(crate) fn rule_book_domain(r: &RuleBook) -> &str {
     r.domain.code()
 }
 

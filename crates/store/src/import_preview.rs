@@ -7,14 +7,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use liancha_domain::rows::{self, Column};
-use liancha_domain::{Entity, Inspector, Item};
+use liancha_domain::setup_rows;
+use liancha_domain::{Department, Entity, Inspector, Item, RuleBook, Township};
 
 use chrono::{DateTime, Utc};
 
 use crate::accounts::{Actor, Audit};
 use crate::directories::EntityFilter;
 use crate::import::{
-    Kind, entity_id, inspector_id, item_code, parse_entity, parse_inspector, parse_item, read_all,
+    Kind, department_code, entity_id, inspector_id, item_code, parse_department, parse_entity,
+    parse_inspector, parse_item, parse_rule_book, parse_township, read_all, rule_book_domain,
+    township_code,
 };
 use crate::{County, Result, StoreError};
 
@@ -234,6 +237,76 @@ impl County<'_> {
                     name: |i: &Item| &i.name,
                     department: Some(|i: &Item| &i.department),
                     cells: &cells,
+                    guarded: &[],
+                };
+                Ok(compare.preview(file, &all, &existing))
+            }
+            Kind::Townships => {
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_township, township_code).await?;
+                let current = self.townships().await?;
+                self.check_township_file(&current, &all)?;
+                let existing = current.into_iter().map(|t| (t.code.clone(), t)).collect();
+                let compare = Compare {
+                    columns: setup_rows::TOWNSHIP_COLUMNS,
+                    id: township_code,
+                    name: |t: &Township| &t.name,
+                    department: None,
+                    cells: &setup_rows::township_cells,
+                    guarded: &[],
+                };
+                Ok(compare.preview(file, &all, &existing))
+            }
+            Kind::Departments => {
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_department, department_code).await?;
+                let existing: BTreeMap<String, Department> = self
+                    .departments()
+                    .await?
+                    .into_iter()
+                    .map(|d| (d.code.clone(), d))
+                    .collect();
+                // As the import would leave them: two departments may not share a name.
+                let mut after: BTreeMap<&str, &str> = existing
+                    .values()
+                    .map(|d| (d.code.as_str(), d.name.as_str()))
+                    .collect();
+                after.extend(all.iter().map(|d| (d.code.as_str(), d.name.as_str())));
+                let mut names = BTreeSet::new();
+                if let Some(twice) = after.values().find(|n| !names.insert(**n)) {
+                    return Err(StoreError::invalid(format!(
+                        "导入失败，未导入任何记录：两个部门的名称相同（「{twice}」）"
+                    )));
+                }
+                let compare = Compare {
+                    columns: setup_rows::DEPARTMENT_COLUMNS,
+                    id: department_code,
+                    name: |d: &Department| &d.name,
+                    department: None,
+                    cells: &setup_rows::department_cells,
+                    guarded: &[],
+                };
+                Ok(compare.preview(file, &all, &existing))
+            }
+            Kind::RuleBooks => {
+                // Against the versions in force today: a changed domain becomes a new
+                // version in force from today.
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_rule_book, rule_book_domain).await?;
+                let today = liancha_domain::calendar::today_in_china();
+                let mut existing = BTreeMap::new();
+                for d in liancha_domain::Domain::ALL {
+                    let v = self.rule_book_on(*d, today).await?;
+                    if v.version > 0 {
+                        existing.insert(d.code().to_string(), v.book);
+                    }
+                }
+                let compare = Compare {
+                    columns: setup_rows::RULE_BOOK_COLUMNS,
+                    id: rule_book_domain,
+                    name: |r: &RuleBook| r.domain.label(),
+                    department: None,
+                    cells: &setup_rows::rule_book_cells,
                     guarded: &[],
                 };
                 Ok(compare.preview(file, &all, &existing))

@@ -28,6 +28,15 @@ fn joined(labels: &[String]) -> String {
     labels.join("、")
 }
 
+/// A correction as its form gives it: the record as the page showed it (`None`: as
+/// it is now), the change, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordEdit<'a, T> {
+    pub expected: Option<&'a T>,
+    pub change: &'a T,
+    pub reason: &'a Reason,
+}
+
 impl County<'_> {
     /// An entity with what its page corrects, contacts included (staff-only).
     pub async fn entity_details(&self, id: &str) -> Result<Option<(Entity, EntityDetails)>> {
@@ -49,17 +58,20 @@ impl County<'_> {
         Ok(Some((entity, details)))
     }
 
-    /// Sets an entity's status, risk class, tags and contacts. `expected` is the
-    /// entity as the form showed it (`None`: as it is now).
+    /// Sets an entity's status, risk class, tags and contacts, unless it is no longer
+    /// as the form showed it.
     pub async fn update_entity(
         &self,
         id: &str,
-        expected: Option<&EntityDetails>,
-        change: &EntityDetails,
-        reason: &Reason,
+        edit: RecordEdit<'_, EntityDetails>,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let RecordEdit {
+            expected,
+            change,
+            reason,
+        } = edit;
         let (entity, current) = self
             .entity_details(id)
             .await?
@@ -82,7 +94,7 @@ impl County<'_> {
                  WHERE county = $C AND id = $7 AND status = $8 AND risk_class = $9 AND tags = $10 \
                  AND contact_name = $11 AND contact_phone = $12")
                 .bind(change.status.code()).bind(change.risk_class.code()).bind(joined(&change.tags))
-                .bind(&change.contact_name).bind(&change.contact_phone).bind(now.naive_utc())
+                .bind(&change.contact_name).bind(&change.contact_phone).bind(now)
                 .bind(&entity.id)
                 .bind(was.status.code()).bind(was.risk_class.code()).bind(joined(&was.tags))
                 .bind(&was.contact_name).bind(&was.contact_phone)
@@ -97,16 +109,21 @@ impl County<'_> {
         })
     }
 
-    /// Sets an inspector's status, certificate, specialties and phone.
+    /// Sets an inspector's status, certificate, specialties and phone, if the
+    /// inspector is still of `department` (the one whose admin may change it).
     pub async fn update_inspector(
         &self,
         id: &str,
-        expected: Option<&InspectorDetails>,
-        change: &InspectorDetails,
-        reason: &Reason,
+        department: &str,
+        edit: RecordEdit<'_, InspectorDetails>,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let RecordEdit {
+            expected,
+            change,
+            reason,
+        } = edit;
         let inspector = self
             .inspector(id)
             .await?
@@ -127,14 +144,15 @@ impl County<'_> {
             let done = self.query("UPDATE inspectors SET status = $1, certificate_no = $2, \
                  certificate_valid_until = $3, specialties = $4, phone = $5, updated_at = $6 \
                  WHERE county = $C AND id = $7 AND status = $8 AND certificate_no = $9 \
-                 AND certificate_valid_until = $10 AND specialties = $11 AND COALESCE(phone, '') = $12")
+                 AND certificate_valid_until = $10 AND specialties = $11 AND COALESCE(phone, '') = $12 \
+                 AND department = $13")
                 .bind(change.status.code()).bind(&change.certificate_no)
                 .bind(change.certificate_valid_until).bind(joined(&change.specialties))
-                .bind(&phone).bind(now.naive_utc())
+                .bind(&phone).bind(now)
                 .bind(&inspector.id)
                 .bind(was.status.code()).bind(&was.certificate_no)
                 .bind(was.certificate_valid_until).bind(joined(&was.specialties))
-                .bind(&was.phone)
+                .bind(&was.phone).bind(department)
                 .execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::Conflict(CHANGED_MEANWHILE.into()));

@@ -89,7 +89,9 @@ fn taken(e: StoreError) -> StoreError {
         StoreError::Db(sqlx::Error::Database(d))
             if d.code().as_deref() == Some("23505") || d.message().contains("UNIQUE") =>
         {
-            StoreError::Conflict("实施细则刚被他人修改，未保存：请刷新页面，核对后重新保存".into())
+            StoreError::Conflict(
+                "实施细则刚被他人修改，未保存：本页已显示最新的版本，核对后再保存即可".into(),
+            )
         }
         e => e,
     }
@@ -113,7 +115,7 @@ macro_rules! insert_version {
                 .await?;
             if latest != expected {
                 return Err(StoreError::Conflict(
-                    "实施细则在您打开本页之后已被他人修改，未保存：请刷新页面，核对后重新保存".into(),
+                    "实施细则在您打开本页之后已被他人修改，未保存：本页已显示最新的版本，您填写的数值仍在表单中，核对后再保存即可".into(),
                 ));
             }
             $c.query(
@@ -222,7 +224,8 @@ impl County<'_> {
         r.validate()
             .map_err(|e| StoreError::invalid(e.to_string()))?;
         let current = self.rule_book_versions(r.domain).await?;
-        if current.first().is_some_and(|v| v.book == *r) {
+        let today = liancha_domain::calendar::today_in_china();
+        if !current.is_empty() && self.rule_book_on(r.domain, today).await?.book == *r {
             return Ok(());
         }
         let effective_from = (!current.is_empty()).then(liancha_domain::calendar::today_in_china);

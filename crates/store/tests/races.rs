@@ -1136,12 +1136,13 @@ async fn writes_wait_for_the_write_lock(store: &Store) {
     assert!(added.is_ok(), "{added:?}");
 }
 
-/// Two clerks correct the same entity from the same page at the same instant (or
-/// one from an old page while an import runs): exactly one change is kept, the
-/// other is refused as stale, and the record's history has one entry per change.
+/// Two clerks correct the same entity from the same page at the same instant:
+/// exactly one change is kept, whole; the other is refused as stale, and the
+/// county's trail has one entry for the one change.
 async fn record_edit_races(store: &Store) {
     use liancha_domain::record_edit::{EntityDetails, Reason};
     use liancha_domain::{EntityStatus, RiskClass};
+    use liancha_store::record_edit::RecordEdit;
     let w = world(store).await;
     let entities = w
         .mouding
@@ -1183,9 +1184,11 @@ async fn record_edit_races(store: &Store) {
                 s1.mouding
                     .update_entity(
                         &id1,
-                        Some(&shown1),
-                        &a_change,
-                        &Reason::parse("注销公告").unwrap(),
+                        RecordEdit {
+                            expected: Some(&shown1),
+                            change: &a_change,
+                            reason: &Reason::parse("注销公告").unwrap(),
+                        },
                         &s1.amr,
                         after(),
                     )
@@ -1196,9 +1199,11 @@ async fn record_edit_races(store: &Store) {
                 s2.mouding
                     .update_entity(
                         &id2,
-                        Some(&shown2),
-                        &b_change,
-                        &Reason::parse("风险分类调整").unwrap(),
+                        RecordEdit {
+                            expected: Some(&shown2),
+                            change: &b_change,
+                            reason: &Reason::parse("风险分类调整").unwrap(),
+                        },
                         &s2.coordinator,
                         after(),
                     )

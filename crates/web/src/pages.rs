@@ -522,11 +522,18 @@ pub async fn rule_books(State(s): State<AppState>, portal: Portal) -> PageResult
     let mut upcoming = Vec::new();
     for d in Domain::ALL {
         books.push(c.rule_book_on(*d, today).await?);
+        let versions = c.rule_book_versions(*d).await?;
+        // Of two versions for the same day only the later saved will apply.
         upcoming.extend(
-            c.rule_book_versions(*d)
-                .await?
-                .into_iter()
-                .filter(|v| v.effective_from.is_some_and(|f| f > today)),
+            versions
+                .iter()
+                .filter(|v| {
+                    v.effective_from.is_some_and(|f| f > today)
+                        && !versions
+                            .iter()
+                            .any(|o| o.version > v.version && o.effective_from == v.effective_from)
+                })
+                .cloned(),
         );
     }
     upcoming.sort_by_key(|v| (v.effective_from, v.book.domain.code()));

@@ -371,9 +371,14 @@ impl SettingsPage {
         b: &RuleBookForm,
         v: &liancha_store::rule_books::RuleBookVersion,
     ) -> &'static str {
+        // Of two versions for the same day, only the later saved ever applies.
+        let overtaken = b
+            .versions
+            .iter()
+            .any(|o| o.version > v.version && o.effective_from == v.effective_from);
         if v.version == b.in_force {
             "现行"
-        } else if v.effective_from.is_some_and(|d| d > self.today) {
+        } else if !overtaken && v.effective_from.is_some_and(|d| d > self.today) {
             "待施行"
         } else {
             "已被取代"
@@ -414,6 +419,11 @@ pub(crate) async fn settings_page(
         let versions = c.rule_book_versions(*d).await?;
         let latest = versions.iter().map(|v| v.version).max().unwrap_or(0);
         let mut form = match &posted.book {
+            // Refused after a save made meanwhile: what was typed, against the latest.
+            Some(b) if b.domain == d.code() && b.was_version.is_empty() => RuleBookForm {
+                was_version: latest.to_string(),
+                ..b.clone()
+            },
             Some(b) if b.domain == d.code() => b.clone(),
             _ => RuleBookForm {
                 effective_from: today.to_string(),
@@ -559,7 +569,7 @@ pub async fn save_department(
 
 pub async fn save_rule_book(
     State(s): State<AppState>,
-    CsrfForm(staff, f): CsrfForm<RuleBookForm>,
+    CsrfForm(staff, mut f): CsrfForm<RuleBookForm>,
 ) -> Result<Response, WebError> {
     staff.require(&Action::ManageSettings)?;
     let outcome = match f.rule_book().and_then(|r| Ok((r, f.effective_from()?))) {
@@ -575,7 +585,12 @@ pub async fn save_rule_book(
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) => Err(FormError::of(e)?),
+            Err(e) => {
+                if matches!(e, liancha_app::AppError::Conflict(_)) {
+                    f.was_version.clear();
+                }
+                Err(FormError::of(e)?)
+            }
         },
     };
     match outcome {

@@ -41,6 +41,11 @@ async fn records_kept_on_their_pages(engine: Engine) {
         .rows;
     let (target, other) = (&enterprises[0], &enterprises[1]);
     let path = format!("/staff/entities/{}", target.id);
+    // As an import may leave them: a licence listed twice, kept as it was.
+    let mut doubled = target.clone();
+    doubled.tags = vec!["食品经营许可证".into(), "食品经营许可证".into()];
+    mouding.put_entities(&[doubled]).await.unwrap();
+    let target = &mouding.entity(&target.id).await.unwrap().unwrap();
 
     // The list: searched by part of the name, by status; every county account reads it.
     let (status, page) = srv.get(&agri.cookie, "/staff/entities?status=active").await;
@@ -151,8 +156,11 @@ async fn records_kept_on_their_pages(engine: Engine) {
     let (_, public) = srv
         .get("", &format!("/c/532323/entities/{}", target.id))
         .await;
-    assert!(public.contains(&target.name) && !public.contains("0878-5211234"));
-    // The same old page posted again (the entity as it was): refused as stale, 409.
+    assert!(public.contains(&target.name));
+    assert!(!public.contains("0878-5211234") && !public.contains("王芳"));
+    // The same old page posted again (the entity as it was): refused as stale, 409,
+    // and the page comes back carrying the entity as it is now, so that the clerk,
+    // having looked, saves again.
     let (status, page) = srv
         .post(&amr, &path, &form("revoked", "吊销决定书", ""))
         .await;
@@ -162,12 +170,33 @@ async fn records_kept_on_their_pages(engine: Engine) {
         mouding.entity(&target.id).await.unwrap().unwrap().status,
         EntityStatus::Deregistered
     );
+    assert!(
+        page.contains("name=\"was_status\" value=\"deregistered\""),
+        "{page}"
+    );
+    let mut again: Vec<(&str, &str)> = form("revoked", "吊销决定书", "")
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("was_"))
+        .collect();
+    again.extend([
+        ("was_status", "deregistered"),
+        ("was_contact_name", "王芳"),
+        ("was_contact_phone", "0878-5211234"),
+        ("was_risk_class", target.risk_class.code()),
+        ("was_tags", "食品经营许可证"),
+    ]);
+    let (status, page) = srv.post(&amr, &path, &again).await;
+    assert_eq!(status, 303, "{page}");
+    assert_eq!(
+        mouding.entity(&target.id).await.unwrap().unwrap().status,
+        EntityStatus::Revoked
+    );
 
     // Exported as the filter selects it, in the import template's columns.
     let (status, _, body) = srv
         .get_bytes(
             &agri.cookie,
-            "/staff/entities/export?status=deregistered&format=xlsx",
+            "/staff/entities/export?status=revoked&format=xlsx",
         )
         .await;
     assert_eq!(status, 200);
@@ -248,6 +277,23 @@ async fn records_kept_on_their_pages(engine: Engine) {
         .await;
     assert_eq!(status, 200);
     assert!(common::xlsx_rows(&body).iter().any(|r| r.contains(&own.id)));
+    // Inspectors' phones are for those who read their contacts: not oversight.
+    let duchashi = srv.login("duchashi", PASSWORD).await.unwrap();
+    let (status, _, _) = srv
+        .get_bytes(&duchashi.cookie, "/staff/inspectors/export?format=csv")
+        .await;
+    assert_eq!(status, 403);
+    if let Some(phone) = &own.phone {
+        let (status, page) = srv
+            .get(&duchashi.cookie, &format!("/staff/inspectors/{}", own.id))
+            .await;
+        assert_eq!(status, 200);
+        assert!(!page.contains(phone.as_str()), "{page}");
+        let (_, page) = srv
+            .get(&agri.cookie, &format!("/staff/inspectors/{}", own.id))
+            .await;
+        assert!(page.contains(phone.as_str()), "{page}");
+    }
 
     // Both edits are in the county's audit log with their reasons.
     let admin = srv.login("admin", PASSWORD).await.unwrap();

@@ -365,6 +365,128 @@ async fn directories_imported_on_the_web(engine: Engine) {
     );
 }
 
+/// The county's setup lists on the same page: the administrator alone imports
+/// townships, departments and rule books, each previewed; a township renamed by a
+/// file, or two departments given one name, are refused at the preview as the
+/// import refuses them, and nothing is written; a changed rule book becomes a new
+/// version in force from today.
+async fn setup_lists_imported_on_the_web(engine: Engine) {
+    use liancha_domain::setup_rows::{
+        DEPARTMENT_COLUMNS, RULE_BOOK_COLUMNS, TOWNSHIP_COLUMNS, rule_book_cells,
+    };
+    let size = DemoSize {
+        legal_persons: 10,
+        individuals: 20,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let admin = srv.login("admin", PASSWORD).await.unwrap();
+    let amr = srv.login("amr-admin", PASSWORD).await.unwrap();
+    let (_, page) = srv.get(&admin.cookie, "/staff/import").await;
+    for k in ["townships", "departments", "rule-books"] {
+        assert!(page.contains(&format!("value=\"{k}\"")), "{k}: {page}");
+    }
+    let (_, page) = srv.get(&amr.cookie, "/staff/import").await;
+    assert!(!page.contains("value=\"townships\""), "{page}");
+    let upload = async |who: &common::Session, kind: &str, file: Vec<u8>| {
+        srv.upload_to(who, "/staff/import", &[("kind", kind)], ("设置.csv", &file))
+            .await
+    };
+    let line = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+
+    // Townships: a department admin may not; a rename is refused; a new one is added.
+    let towns = mouding.townships().await.unwrap();
+    let renamed = csv(TOWNSHIP_COLUMNS, &[line(&[&towns[0].code, "改名镇"])]);
+    let (status, _) = upload(&amr, "townships", renamed.clone()).await;
+    assert_eq!(status, 403);
+    let (status, page) = upload(&admin, "townships", renamed).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("已是「") && page.contains("改名镇"), "{page}");
+    let added = csv(
+        TOWNSHIP_COLUMNS,
+        &[
+            line(&[&towns[0].code, &towns[0].name]),
+            line(&["532323999", "新设镇"]),
+        ],
+    );
+    let (status, page) = upload(&admin, "townships", added).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<dt>新增</dt><dd>1</dd>"), "{page}");
+    assert_eq!(mouding.townships().await.unwrap().len(), towns.len());
+    let (status, _) = srv
+        .post(
+            &admin,
+            &format!("/staff/import/{}", token(&page)),
+            &[("confirm", "yes"), ("new", "1"), ("changed", "0")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        mouding
+            .townships()
+            .await
+            .unwrap()
+            .iter()
+            .any(|t| t.name == "新设镇")
+    );
+
+    // Departments: two with one name are refused at the preview.
+    let depts = mouding.departments().await.unwrap();
+    let clash = csv(
+        DEPARTMENT_COLUMNS,
+        &[line(&["newdept", &depts[0].name, "市场监管"])],
+    );
+    let (status, page) = upload(&admin, "departments", clash).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("两个部门的名称相同"), "{page}");
+    assert_eq!(mouding.departments().await.unwrap(), depts);
+
+    // Rule books: a changed domain is previewed as changed, then a new version.
+    let market = mouding
+        .rule_book(liancha_domain::Domain::Market)
+        .await
+        .unwrap();
+    let mut cells = rule_book_cells(&market);
+    cells[1] = "4".into();
+    let (status, page) = upload(&admin, "rule-books", csv(RULE_BOOK_COLUMNS, &[cells])).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<dt>内容改变</dt><dd>1</dd>"), "{page}");
+    let (status, _) = srv
+        .post(
+            &admin,
+            &format!("/staff/import/{}", token(&page)),
+            &[("confirm", "yes"), ("new", "0"), ("changed", "1")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let versions = mouding
+        .rule_book_versions(liancha_domain::Domain::Market)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0].book.ratio_bp[0], 400);
+    assert_eq!(
+        mouding
+            .rule_book(liancha_domain::Domain::Market)
+            .await
+            .unwrap()
+            .ratio_bp[0],
+        400,
+        "in force from today"
+    );
+}
+
+#[tokio::test]
+async fn setup_lists_imported_on_the_web_sqlite() {
+    setup_lists_imported_on_the_web(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn setup_lists_imported_on_the_web_postgres() {
+    setup_lists_imported_on_the_web(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn directories_imported_on_the_web_sqlite() {
     directories_imported_on_the_web(Engine::Sqlite).await;

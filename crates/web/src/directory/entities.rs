@@ -232,6 +232,17 @@ impl EntityForm {
         }
     }
 
+    /// The hidden fields, read back as the page showed the entity.
+    fn shown(&self) -> Option<EntityDetails> {
+        EntityDetails::shown(
+            &self.status,
+            &self.risk_class,
+            &self.tags,
+            &self.contact_name,
+            &self.contact_phone,
+        )
+    }
+
     fn details(&self) -> Result<EntityDetails, AppError> {
         Ok(EntityDetails::parse(
             &self.status,
@@ -307,7 +318,9 @@ async fn entity_page(
     staff: Staff,
     id: &str,
     notice: Option<&'static str>,
-    typed: Option<(EntityForm, EntityForm, String)>,
+    // What was typed, the record as the form showed it (`None`: as it is now, after
+    // a change made meanwhile), and the reason.
+    typed: Option<(EntityForm, Option<EntityForm>, String)>,
     error: Option<FormError>,
 ) -> Result<String, WebError> {
     let r = s
@@ -315,10 +328,11 @@ async fn entity_page(
         .entity_record(&staff.context(s.clock.now()), id)
         .await
         .map_err(|e| WebError::refused(e, "/staff/entities".into()))?;
-    let (form, was, reason) = typed.unwrap_or_else(|| {
-        let now = EntityForm::of(&r.details);
-        (now.clone(), now, String::new())
-    });
+    let now = EntityForm::of(&r.details);
+    let (form, was, reason) = match typed {
+        Some((form, was, reason)) => (form, was.unwrap_or_else(|| now.clone()), reason),
+        None => (now.clone(), now, String::new()),
+    };
     Ok(EntityPage {
         staff,
         notice,
@@ -355,8 +369,9 @@ pub async fn edit_entity(
         contact_name: edit.was_contact_name.clone(),
         contact_phone: edit.was_contact_phone.clone(),
     };
-    // Without the fields (an old page), the entity as it is now.
-    let expected = was.details().ok();
+    // As shown, unchecked (what an import stored is compared as it is); without
+    // the fields (an old page), the record as it is now.
+    let expected = was.shown();
     let outcome = match edit.form.details() {
         Err(e) => Err(e),
         Ok(change) => {
@@ -379,8 +394,11 @@ pub async fn edit_entity(
         .into_response()),
         Err(e) => {
             let status = refused_status(&e);
+            // After a change made meanwhile the form carries the record as it is now:
+            // checked against the page, the next save goes through.
+            let shown = (!matches!(e, AppError::Conflict(_))).then_some(was);
             let error = FormError::of(e)?;
-            let typed = Some((edit.form, was, edit.reason));
+            let typed = Some((edit.form, shown, edit.reason));
             let page = entity_page(&s, staff, &id, None, typed, Some(error)).await?;
             let mut res = again(Html(page));
             *res.status_mut() = status;

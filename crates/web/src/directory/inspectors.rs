@@ -41,6 +41,8 @@ struct InspectorsPage {
     pages: i64,
     statuses: &'static [InspectorStatus],
     today: chrono::NaiveDate,
+    /// Whether the principal reads inspectors' phones (and so exports the list).
+    contacts: bool,
 }
 
 impl InspectorsPage {
@@ -96,6 +98,7 @@ pub async fn inspectors(
             today: now
                 .with_timezone(&liancha_domain::calendar::china())
                 .date_naive(),
+            contacts: staff.may(&liancha_domain::auth::Action::ReadInspectorContacts),
             staff,
         }
         .render()?,
@@ -151,6 +154,17 @@ impl InspectorForm {
             specialties: d.specialties.join("\n"),
             phone: d.phone.clone(),
         }
+    }
+
+    /// The hidden fields, read back as the page showed the inspector.
+    fn shown(&self) -> Option<InspectorDetails> {
+        InspectorDetails::shown(
+            &self.status,
+            &self.certificate_no,
+            &self.certificate_valid_until,
+            &self.specialties,
+            &self.phone,
+        )
     }
 
     fn details(&self) -> Result<InspectorDetails, AppError> {
@@ -225,7 +239,9 @@ async fn inspector_page(
     staff: Staff,
     id: &str,
     notice: Option<&'static str>,
-    typed: Option<(InspectorForm, InspectorForm, String)>,
+    // What was typed, the record as the form showed it (`None`: as it is now, after
+    // a change made meanwhile), and the reason.
+    typed: Option<(InspectorForm, Option<InspectorForm>, String)>,
     error: Option<FormError>,
 ) -> Result<String, WebError> {
     let r = s
@@ -233,10 +249,11 @@ async fn inspector_page(
         .inspector_record(&staff.context(s.clock.now()), id)
         .await
         .map_err(|e| WebError::refused(e, "/staff/inspectors".into()))?;
-    let (form, was, reason) = typed.unwrap_or_else(|| {
-        let now = InspectorForm::of(&r.details);
-        (now.clone(), now, String::new())
-    });
+    let now = InspectorForm::of(&r.details);
+    let (form, was, reason) = match typed {
+        Some((form, was, reason)) => (form, was.unwrap_or_else(|| now.clone()), reason),
+        None => (now.clone(), now, String::new()),
+    };
     Ok(InspectorPage {
         names: Names::load(s, &staff.county.code).await?,
         staff,
@@ -275,7 +292,8 @@ pub async fn edit_inspector(
         specialties: edit.was_specialties.clone(),
         phone: edit.was_phone.clone(),
     };
-    let expected = was.details().ok();
+    // As shown, unchecked; without the fields (an old page), as it is now.
+    let expected = was.shown();
     let outcome = match edit.form.details() {
         Err(e) => Err(e),
         Ok(change) => {
@@ -298,8 +316,11 @@ pub async fn edit_inspector(
         .into_response()),
         Err(e) => {
             let status = refused_status(&e);
+            // After a change made meanwhile the form carries the record as it is now:
+            // checked against the page, the next save goes through.
+            let shown = (!matches!(e, AppError::Conflict(_))).then_some(was);
             let error = FormError::of(e)?;
-            let typed = Some((edit.form, was, edit.reason));
+            let typed = Some((edit.form, shown, edit.reason));
             let page = inspector_page(&s, staff, &id, None, typed, Some(error)).await?;
             let mut res = again(Html(page));
             *res.status_mut() = status;
