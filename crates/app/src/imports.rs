@@ -98,10 +98,9 @@ impl App {
     /// Imports `path` as `kind` for the county's operator at the command line (the
     /// roll-out of a county, scripted updates): the file is refused for what the
     /// web refuses it for (its rows' problems, a renamed township, credit flags
-    /// changed by a directory), every row or none; the operator acts for the whole
-    /// county, so no department's limits apply. A first load into an empty
-    /// directory changes no existing record and is not compared, which keeps a
-    /// province's roll-out at the bulk loader's speed.
+    /// changed by a directory: the import itself refuses these, inside its
+    /// transaction), every row or none; the operator acts for the whole county, so
+    /// no department's limits apply.
     pub async fn import_as_operator(
         &self,
         county: &liancha_domain::org::DivisionCode,
@@ -109,16 +108,11 @@ impl App {
         path: &Path,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<liancha_store::import::ImportOutcome> {
-        let home = self.store().county(county);
-        let empty = match kind {
-            Kind::Entities => home.counts().await?.entities == 0,
-            _ => false,
-        };
-        if Kind::ON_THE_WEB.contains(&kind) && !empty {
-            refuse_guarded(&home.import_preview(kind, path).await?)?;
-        }
-        let out = home.import_file(kind, path, progress).await?;
-        Ok(out)
+        Ok(self
+            .store()
+            .county(county)
+            .import_file(kind, path, progress)
+            .await?)
     }
 
     /// Imports `path` as `kind` once the clerk has seen its preview and confirmed:
@@ -160,23 +154,17 @@ impl App {
 
 /// Refuses a file that would change what only its own workflow changes: an
 /// entity's abnormal and blacklist flags, set and lifted through credit decisions.
+/// (The import refuses it again inside its transaction.)
 fn refuse_guarded(preview: &ImportPreview) -> Result<()> {
     if preview.guarded_total > 0 {
-        let some: Vec<String> = preview
+        let examples: Vec<(String, String)> = preview
             .guarded
             .iter()
-            .take(3)
-            .map(|r| format!("{}（{}）", r.name, r.id))
+            .map(|r| (r.id.clone(), r.name.clone()))
             .collect();
-        Err(AppError::invalid_field(
-            "file",
-            format!(
-                "文件会改变 {} 户的经营异常名录或严重违法失信名单标记（如 {}）：这两项只能经“后续处置与信用”中的列入、移出改变。\
-                     请按名录中的现状填写这两列（可先导出名录再修改），然后重新上传",
-                preview.guarded_total,
-                some.join("、")
-            ),
-        ))?;
+        return Err(
+            liancha_store::import::guarded_refusal(Some(preview.guarded_total), &examples).into(),
+        );
     }
     Ok(())
 }

@@ -464,6 +464,37 @@ pub(crate) async fn read_all<T: Send + 'static>(
 
 /// A write refused by `entities_home`: an id of the file is on another county's
 /// directory in a status other than 迁出. Said as such, not as a database error.
+/// Why a directory file may not change an entity's abnormal and blacklist flags
+/// (set and lifted only through credit decisions): `total` rows would, the first
+/// of them named.
+pub fn guarded_refusal(total: Option<u64>, examples: &[(String, String)]) -> StoreError {
+    let some: Vec<String> = examples
+        .iter()
+        .take(3)
+        .map(|(id, name)| format!("{name}（{id}）"))
+        .collect();
+    let which = match total {
+        Some(n) if some.is_empty() => format!(" {n} 户"),
+        Some(n) => format!(" {n} 户（如 {}）", some.join("、")),
+        None => "已在名录中的主体".to_string(),
+    };
+    StoreError::Invalid {
+        field: Some("file"),
+        message: format!(
+            "导入失败，未导入任何记录：文件会改变{which}的经营异常名录或严重违法失信名单标记：\
+             这两项只能经“后续处置与信用”中的列入、移出改变。请按名录中的现状填写这两列（可先导出名录再修改），然后重新上传"
+        ),
+    }
+}
+
+/// The rows of a re-import, loaded into `load`, that would change an existing
+/// entity's credit flags: refused inside the import's transaction, so a credit
+/// decision taken since the preview is never undone by the file.
+pub(crate) const GUARDED_COUNT: &str = "SELECT COUNT(*) FROM entities e JOIN {load} l ON l.county = e.county AND l.id = e.id \
+     WHERE e.county = $C AND (e.abnormal <> l.abnormal OR e.blacklisted <> l.blacklisted)";
+pub(crate) const GUARDED_EXAMPLES: &str = "SELECT e.id, e.name FROM entities e JOIN {load} l ON l.county = e.county AND l.id = e.id \
+     WHERE e.county = $C AND (e.abnormal <> l.abnormal OR e.blacklisted <> l.blacklisted) ORDER BY e.id LIMIT 3";
+
 pub(crate) fn active_elsewhere(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e {
         let m = d.message();

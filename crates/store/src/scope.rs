@@ -97,6 +97,32 @@ where
     sqlx::query(AssertSqlSafe(scoped(sql))).bind(county.as_str().to_string())
 }
 
+/// [`query_in`] mapping rows to `O`.
+pub(crate) fn query_as_in<'q, DB, O>(
+    county: &DivisionCode,
+    sql: &str,
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as Database>::Arguments>
+where
+    DB: Database,
+    O: for<'r> sqlx::FromRow<'r, DB::Row>,
+    String: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query_as(AssertSqlSafe(scoped(sql))).bind(county.as_str().to_string())
+}
+
+/// [`query_in`] taking the first column of each row.
+pub(crate) fn query_scalar_in<'q, DB, O>(
+    county: &DivisionCode,
+    sql: &str,
+) -> sqlx::query::QueryScalar<'q, DB, O, <DB as Database>::Arguments>
+where
+    DB: Database,
+    (O,): for<'r> sqlx::FromRow<'r, DB::Row>,
+    String: Encode<'q, DB> + Type<DB>,
+{
+    sqlx::query_scalar(AssertSqlSafe(scoped(sql))).bind(county.as_str().to_string())
+}
+
 impl<'s> County<'s> {
     pub fn code(&self) -> &DivisionCode {
         &self.code
@@ -137,7 +163,7 @@ impl<'s> County<'s> {
         O: for<'r> sqlx::FromRow<'r, DB::Row>,
         String: Encode<'q, DB> + Type<DB>,
     {
-        sqlx::query_as(AssertSqlSafe(scoped(sql))).bind(self.code.as_str().to_string())
+        query_as_in(&self.code, sql)
     }
 
     /// [`County::query`] taking the first column of each row.
@@ -150,7 +176,7 @@ impl<'s> County<'s> {
         (O,): for<'r> sqlx::FromRow<'r, DB::Row>,
         String: Encode<'q, DB> + Type<DB>,
     {
-        sqlx::query_scalar(AssertSqlSafe(scoped(sql))).bind(self.code.as_str().to_string())
+        query_scalar_in(&self.code, sql)
     }
 }
 

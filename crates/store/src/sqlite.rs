@@ -26,7 +26,7 @@ use rusqlite::vtab::{
 use sqlx::{Sqlite, Transaction};
 
 use crate::directories::{ENTITY_COLUMNS_SQL, now};
-use crate::scope::query_in;
+use crate::scope::{query_as_in, query_in, query_scalar_in};
 use crate::{County, Result, StoreError};
 use liancha_domain::org::DivisionCode;
 
@@ -51,6 +51,23 @@ fn upsert() -> String {
         set.join(", "),
         changed.join(" OR ")
     )
+}
+
+/// What [`GUARD_TRIGGER`] raises.
+const GUARDED: &str = "liancha: import changes credit flags";
+
+const GUARD_TRIGGER: &str = "CREATE TEMP TRIGGER import_guard BEFORE UPDATE OF abnormal, blacklisted ON main.entities \
+     WHEN NEW.abnormal IS NOT OLD.abnormal OR NEW.blacklisted IS NOT OLD.blacklisted \
+     BEGIN SELECT RAISE(ABORT, 'liancha: import changes credit flags'); END";
+
+/// An import refused by [`GUARD_TRIGGER`], said as the preview says it.
+fn guarded(e: StoreError) -> StoreError {
+    match &e {
+        StoreError::Db(sqlx::Error::Database(d)) if d.message().contains(GUARDED) => {
+            crate::import::guarded_refusal(None, &[])
+        }
+        _ => e,
+    }
 }
 
 pub struct SqliteEntityWriter {
@@ -166,6 +183,10 @@ impl SqliteEntityWriter {
                 "CREATE TEMP TABLE entities_load AS SELECT county, {ENTITY_COLUMNS_SQL} FROM entities WHERE 0"
             );
             sqlx::query(crate::dynamic(&sql)).execute(&mut *tx).await?;
+            // A streamed re-import updates `entities` row by row: a row that would
+            // change an entity's credit flags stops it (on this connection only, for
+            // this transaction only).
+            sqlx::query(GUARD_TRIGGER).execute(&mut *tx).await?;
         }
         Ok(SqliteEntityWriter {
             tx,
@@ -259,7 +280,7 @@ impl SqliteEntityWriter {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        done?;
+        done.map_err(guarded)?;
         Ok(())
     }
 
@@ -281,6 +302,20 @@ impl SqliteEntityWriter {
             self.tx.commit().await?;
             return Ok(());
         }
+        let count = crate::import::GUARDED_COUNT.replace("{load}", "temp.entities_load");
+        let guarded: i64 = query_scalar_in(&self.county, &count)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        if guarded > 0 {
+            let sql = crate::import::GUARDED_EXAMPLES.replace("{load}", "temp.entities_load");
+            let examples: Vec<(String, String)> = query_as_in(&self.county, &sql)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            return Err(crate::import::guarded_refusal(
+                Some(guarded as u64),
+                &examples,
+            ));
+        }
         // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
         let sql = format!(
             "INSERT INTO entities (county, {ENTITY_COLUMNS_SQL}) SELECT county, {ENTITY_COLUMNS_SQL} \
@@ -292,6 +327,9 @@ impl SqliteEntityWriter {
             .await
             .map_err(crate::import::active_elsewhere)?;
         sqlx::query("DROP TABLE temp.entities_load")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("DROP TRIGGER temp.import_guard")
             .execute(&mut *self.tx)
             .await?;
         self.tx.commit().await?;
