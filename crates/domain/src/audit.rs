@@ -257,6 +257,12 @@ fn kind_label(c: &str) -> Option<&'static str> {
     FollowUpKind::from_code(c)
         .map(FollowUpKind::label)
         .or_else(|| ExclusionReason::from_code(c).map(ExclusionReason::label))
+        .or(match c {
+            // A declared conflict of interest (回避关系), as its form names it.
+            "tie" => Some("利害关系"),
+            "entity-request" => Some("检查对象申请回避"),
+            _ => None,
+        })
 }
 
 /// The label and the reading of each key the store writes.
@@ -754,6 +760,26 @@ mod tests {
         );
         assert_eq!(state[1].before.as_deref(), Some("已抽取，检查中"));
         assert_eq!(state[1].after.as_deref(), Some("已取消"));
+
+        // A declared conflict of interest, and a directory record's corrections.
+        let tie = changes(None, Some(&json!({"kind": "tie"})), &names);
+        assert_eq!(tie[0].after.as_deref(), Some("利害关系"));
+        let edit = changes(
+            Some(&json!({"status": "active", "risk_class": "B", "contact_name": ""})),
+            Some(&json!({"status": "revoked", "risk_class": "B", "contact_name": "王芳"})),
+            &names,
+        );
+        let shown: Vec<_> = edit
+            .iter()
+            .map(|c| (c.field.as_str(), c.before.as_deref(), c.after.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("联络员", Some("（空）"), Some("王芳")),
+                ("状态", Some("存续"), Some("吊销")),
+            ]
+        );
     }
 
     #[test]

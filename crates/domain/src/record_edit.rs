@@ -43,7 +43,7 @@ impl Reason {
         if s.chars().count() < 2 {
             return Err(refuse(
                 "reason",
-                "修改原因：请写明依据（如注销公告、换发执法证、调动通知）",
+                "修改原因：请写明依据，至少两个字（如注销公告、吊销决定书、换发执法证、调动通知）",
             ));
         }
         let s = bounded_text(s, REASON).map_err(|e| refuse("reason", format!("修改原因：{e}")))?;

@@ -117,7 +117,7 @@ pub struct EntityFilter {
     pub status: Option<EntityStatus>,
     /// Substring of the name, or a USCC prefix.
     pub query: Option<String>,
-    /// One licence or tag the entity carries (exactly, as a member of its list).
+    /// Part of the name of a licence or tag the entity carries.
     pub tag: Option<String>,
     pub sort: EntitySort,
 }
@@ -205,11 +205,10 @@ impl EntityFilter {
             }
         }
         if let Some(t) = self.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = crate::audit::like_escaped(t);
-            // A member of the 、-separated list, not a part of one.
+            // Part of a licence's or tag's name (食品 finds 食品经营许可证), letters in any case.
             push(
-                "LOWER('、' || tags || '、') LIKE ? ESCAPE '\\'",
-                format!("%、{}、%", escaped.to_lowercase()),
+                "LOWER(tags) LIKE ? ESCAPE '\\'",
+                format!("%{}%", crate::audit::like_escaped(t).to_lowercase()),
             );
         }
         let sql: String = clauses.iter().map(|c| format!(" AND {c}")).collect();

@@ -78,7 +78,9 @@ impl County<'_> {
             .ok_or_else(|| StoreError::NotFound(format!("检查对象 {id}")))?;
         let was = expected.unwrap_or(&current);
         if was == change {
-            return Err(StoreError::invalid("没有要保存的修改：请先改动内容"));
+            return Err(StoreError::invalid(
+                "表单中的内容与现状相同，没有可保存的改动",
+            ));
         }
         let mut after = change.to_json();
         after["reason"] = reason.as_str().into();
@@ -131,7 +133,9 @@ impl County<'_> {
         let current = inspector_details(&inspector);
         let was = expected.unwrap_or(&current);
         if was == change {
-            return Err(StoreError::invalid("没有要保存的修改：请先改动内容"));
+            return Err(StoreError::invalid(
+                "表单中的内容与现状相同，没有可保存的改动",
+            ));
         }
         let mut after = change.to_json();
         after["reason"] = reason.as_str().into();

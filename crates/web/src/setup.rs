@@ -584,7 +584,11 @@ pub async fn save_rule_book(
             )
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(from
+                > s.clock
+                    .now()
+                    .with_timezone(&liancha_domain::calendar::china())
+                    .date_naive()),
             Err(e) => {
                 if matches!(e, liancha_app::AppError::Conflict(_)) {
                     f.was_version.clear();
@@ -594,7 +598,12 @@ pub async fn save_rule_book(
         },
     };
     match outcome {
-        Ok(()) => Ok(Redirect::to("/staff/settings?done=rule-book").into_response()),
+        Ok(waiting) => Ok(Redirect::to(if waiting {
+            "/staff/settings?done=rule-book-waiting#rule-books"
+        } else {
+            "/staff/settings?done=rule-book#rule-books"
+        })
+        .into_response()),
         Err(error) => {
             let posted = Posted {
                 error_in: f.domain.clone(),

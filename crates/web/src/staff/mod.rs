@@ -195,7 +195,10 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "township" => "乡镇已添加。",
         "announcements" => "任务公告设置已保存。",
         "department" => "部门已保存。",
-        "rule-book" => "实施细则已保存，此后建立的任务按新的细则抽取。",
+        "rule-book" => "实施细则的新版本已保存，今天起施行：此后封存的任务按新版本抽取。",
+        "rule-book-waiting" => {
+            "实施细则的新版本已保存，自所填施行日期起适用；在此之前封存的任务仍按现行版本抽取。"
+        }
         "joint-list" => "联合抽查事项清单已保存。",
         "campaign" => "专项整治已下达，各县（市、区）已各得一项草稿任务。",
         _ => return None,
