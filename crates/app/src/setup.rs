@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use liancha_domain::auth::Action;
-use liancha_domain::calendar::china;
+use liancha_domain::calendar::china_date;
 use liancha_domain::org::Division;
 use liancha_domain::{Department, JointItemList, RuleBook, Township};
 use liancha_store::accounts::NewUser;
@@ -83,7 +83,7 @@ impl App {
         expected_version: Option<i64>,
     ) -> Result<i64> {
         ctx.require(&Action::ManageSettings)?;
-        let today = ctx.now.with_timezone(&china()).date_naive();
+        let today = china_date(ctx.now);
         if effective_from < today {
             return Err(AppError::invalid_field(
                 "effective_from",

@@ -487,13 +487,36 @@ pub fn guarded_refusal(total: Option<u64>, examples: &[(String, String)]) -> Sto
     }
 }
 
-/// The rows of a re-import, loaded into `load`, that would change an existing
-/// entity's credit flags: refused inside the import's transaction, so a credit
+/// Refuses, inside the import's transaction `$tx`, a re-import loaded into the
+/// table `$load` that would change an existing entity's credit flags: so a credit
 /// decision taken since the preview is never undone by the file.
-pub(crate) const GUARDED_COUNT: &str = "SELECT COUNT(*) FROM entities e JOIN {load} l ON l.county = e.county AND l.id = e.id \
-     WHERE e.county = $C AND (e.abnormal <> l.abnormal OR e.blacklisted <> l.blacklisted)";
-pub(crate) const GUARDED_EXAMPLES: &str = "SELECT e.id, e.name FROM entities e JOIN {load} l ON l.county = e.county AND l.id = e.id \
-     WHERE e.county = $C AND (e.abnormal <> l.abnormal OR e.blacklisted <> l.blacklisted) ORDER BY e.id LIMIT 3";
+macro_rules! refuse_guarded_load {
+    ($county:expr, $tx:expr, $load:literal) => {{
+        let guarded: i64 = $crate::scope::query_scalar_in(
+            &$county,
+            concat!(
+                "SELECT COUNT(*) FROM entities e JOIN ", $load, " l ON l.county = e.county AND l.id = e.id \
+                 WHERE e.county = $C AND (e.abnormal <> l.abnormal OR e.blacklisted <> l.blacklisted)"
+            ),
+        )
+        .fetch_one(&mut *$tx)
+        .await?;
+        if guarded > 0 {
+            let examples: Vec<(String, String)> = $crate::scope::query_as_in(
+                &$county,
+                concat!(
+                    "SELECT e.id, e.name FROM entities e JOIN ", $load, " l ON l.county = e.county AND l.id = e.id \
+                     WHERE e.county = $C AND (e.abnormal <> l.abnormal OR e.blacklisted <> l.blacklisted) \
+                     ORDER BY e.id LIMIT 3"
+                ),
+            )
+            .fetch_all(&mut *$tx)
+            .await?;
+            return Err($crate::import::guarded_refusal(Some(guarded as u64), &examples));
+        }
+    }};
+}
+pub(crate) use refuse_guarded_load;
 
 pub(crate) fn active_elsewhere(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(d) = &e {

@@ -6,7 +6,7 @@ use sqlx::{Postgres, Transaction};
 use liancha_domain::org::DivisionCode;
 
 use crate::directories::{ENTITY_COLUMNS_SQL, now};
-use crate::scope::{query_as_in, query_in, query_scalar_in};
+use crate::scope::query_in;
 use crate::{County, Result};
 
 /// Rows are streamed with COPY into a temporary table (no WAL, no indexes), then
@@ -232,20 +232,7 @@ impl PgEntityWriter {
         sqlx::query("SET LOCAL work_mem = '256MB'")
             .execute(&mut *self.tx)
             .await?;
-        let count = crate::import::GUARDED_COUNT.replace("{load}", "entities_load");
-        let guarded: i64 = query_scalar_in(&self.county, &count)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        if guarded > 0 {
-            let sql = crate::import::GUARDED_EXAMPLES.replace("{load}", "entities_load");
-            let examples: Vec<(String, String)> = query_as_in(&self.county, &sql)
-                .fetch_all(&mut *self.tx)
-                .await?;
-            return Err(crate::import::guarded_refusal(
-                Some(guarded as u64),
-                &examples,
-            ));
-        }
+        crate::import::refuse_guarded_load!(self.county, self.tx, "entities_load");
         // Only rows that differ: a directory imported again as it was rewrites no row,
         // no index entry, and keeps each row's `updated_at`.
         let kept: Vec<&str> = ENTITY_COLUMNS_SQL

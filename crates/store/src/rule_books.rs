@@ -23,6 +23,14 @@ pub struct RuleBookVersion {
 }
 
 impl RuleBookVersion {
+    /// Whether another of `versions` is for the same day and saved later: this one
+    /// then never applies.
+    pub fn is_overtaken(&self, versions: &[RuleBookVersion]) -> bool {
+        versions
+            .iter()
+            .any(|o| o.version > self.version && o.effective_from == self.effective_from)
+    }
+
     /// The version as pages name it: 第 3 版（2027-01-01 起施行）.
     pub fn label(&self) -> String {
         match self.effective_from {

@@ -26,7 +26,7 @@ use rusqlite::vtab::{
 use sqlx::{Sqlite, Transaction};
 
 use crate::directories::{ENTITY_COLUMNS_SQL, now};
-use crate::scope::{query_as_in, query_in, query_scalar_in};
+use crate::scope::query_in;
 use crate::{County, Result, StoreError};
 use liancha_domain::org::DivisionCode;
 
@@ -302,20 +302,7 @@ impl SqliteEntityWriter {
             self.tx.commit().await?;
             return Ok(());
         }
-        let count = crate::import::GUARDED_COUNT.replace("{load}", "temp.entities_load");
-        let guarded: i64 = query_scalar_in(&self.county, &count)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        if guarded > 0 {
-            let sql = crate::import::GUARDED_EXAMPLES.replace("{load}", "temp.entities_load");
-            let examples: Vec<(String, String)> = query_as_in(&self.county, &sql)
-                .fetch_all(&mut *self.tx)
-                .await?;
-            return Err(crate::import::guarded_refusal(
-                Some(guarded as u64),
-                &examples,
-            ));
-        }
+        crate::import::refuse_guarded_load!(self.county, self.tx, "temp.entities_load");
         // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
         let sql = format!(
             "INSERT INTO entities (county, {ENTITY_COLUMNS_SQL}) SELECT county, {ENTITY_COLUMNS_SQL} \

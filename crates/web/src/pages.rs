@@ -512,11 +512,7 @@ impl RuleBooksPage {
 }
 
 pub async fn rule_books(State(s): State<AppState>, portal: Portal) -> PageResult {
-    let today = s
-        .clock
-        .now()
-        .with_timezone(&liancha_domain::calendar::china())
-        .date_naive();
+    let today = liancha_domain::calendar::china_date(s.clock.now());
     let c = portal.rows(&s);
     let mut books = Vec::new();
     let mut upcoming = Vec::new();
@@ -528,10 +524,7 @@ pub async fn rule_books(State(s): State<AppState>, portal: Portal) -> PageResult
             versions
                 .iter()
                 .filter(|v| {
-                    v.effective_from.is_some_and(|f| f > today)
-                        && !versions
-                            .iter()
-                            .any(|o| o.version > v.version && o.effective_from == v.effective_from)
+                    v.effective_from.is_some_and(|f| f > today) && !v.is_overtaken(&versions)
                 })
                 .cloned(),
         );

@@ -371,14 +371,9 @@ impl SettingsPage {
         b: &RuleBookForm,
         v: &liancha_store::rule_books::RuleBookVersion,
     ) -> &'static str {
-        // Of two versions for the same day, only the later saved ever applies.
-        let overtaken = b
-            .versions
-            .iter()
-            .any(|o| o.version > v.version && o.effective_from == v.effective_from);
         if v.version == b.in_force {
             "现行"
-        } else if !overtaken && v.effective_from.is_some_and(|d| d > self.today) {
+        } else if !v.is_overtaken(&b.versions) && v.effective_from.is_some_and(|d| d > self.today) {
             "待施行"
         } else {
             "已被取代"
@@ -408,11 +403,7 @@ pub(crate) async fn settings_page(
     posted: Posted,
 ) -> Result<Html<String>, WebError> {
     let c = staff.rows(s);
-    let today = s
-        .clock
-        .now()
-        .with_timezone(&liancha_domain::calendar::china())
-        .date_naive();
+    let today = liancha_domain::calendar::china_date(s.clock.now());
     let mut books = Vec::new();
     for d in Domain::ALL {
         let in_force = c.rule_book_on(*d, today).await?;
@@ -584,11 +575,7 @@ pub async fn save_rule_book(
             )
             .await
         {
-            Ok(_) => Ok(from
-                > s.clock
-                    .now()
-                    .with_timezone(&liancha_domain::calendar::china())
-                    .date_naive()),
+            Ok(_) => Ok(from > liancha_domain::calendar::china_date(s.clock.now())),
             Err(e) => {
                 if matches!(e, liancha_app::AppError::Conflict(_)) {
                     f.was_version.clear();

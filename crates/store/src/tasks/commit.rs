@@ -92,11 +92,7 @@ impl County<'_> {
         now: DateTime<Utc>,
     ) -> Result<FrozenPlan> {
         let in_force = self
-            .rule_book_on(
-                task.domain,
-                now.with_timezone(&liancha_domain::calendar::china())
-                    .date_naive(),
-            )
+            .rule_book_on(task.domain, liancha_domain::calendar::china_date(now))
             .await?;
         let rules = &in_force.book;
         let item_codes: Vec<String> = task.items.iter().map(|i| i.code.clone()).collect();

@@ -95,9 +95,7 @@ pub async fn inspectors(
             page,
             pages,
             statuses: InspectorStatus::ALL,
-            today: now
-                .with_timezone(&liancha_domain::calendar::china())
-                .date_naive(),
+            today: liancha_domain::calendar::china_date(now),
             contacts: staff.may(&liancha_domain::auth::Action::ReadInspectorContacts),
             staff,
         }
