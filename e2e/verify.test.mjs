@@ -19,6 +19,10 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const VECTORS = join(here, '..', 'crates', 'draw', 'tests', 'vectors');
+// liancha-draw/2 (docs/draw-v2.md): the project's own vectors, file names `v2-…`.
+const VECTORS_V2 = join(here, '..', 'crates', 'draw', 'tests', 'vectors-v2');
+const dirOf = (f) => (f.startsWith('v2-') ? VECTORS_V2 : VECTORS);
+const isError = (f) => f.replace(/^v2-/, '').startsWith('error-');
 
 // What the vectors' README says each error input must give.
 const ERROR_CODES = {
@@ -30,6 +34,11 @@ const ERROR_CODES = {
   'error-stratum-twice.input.json': 'invalid-plan',
   'error-team-size-1.input.json': 'invalid-plan',
   'error-unknown-key.input.json': 'invalid-plan',
+  'v2-error-no-specialist.input.json': 'not-enough-inspectors',
+  'v2-error-format-v1.input.json': 'invalid-format',
+  'v2-error-format-v2.input.json': 'invalid-format',
+  'v2-error-specialty-in-v1.input.json': 'invalid-plan',
+  'v2-error-specialty-twice.input.json': 'invalid-plan',
 };
 
 // Records the README says `verify` rejects, with the first differing path.
@@ -40,12 +49,15 @@ const TAMPERED = {
 
 function vectorFiles() {
   assert.ok(existsSync(VECTORS), `vectors missing at ${VECTORS}`);
-  const files = readdirSync(VECTORS).filter((f) => f.endsWith('.json')).sort();
+  const files = [VECTORS, VECTORS_V2]
+    .flatMap((d) => readdirSync(d))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   assert.ok(files.length > 0, 'no vectors found');
   return files;
 }
 
-const read = (f) => readFileSync(join(VECTORS, f), 'utf8');
+const read = (f) => readFileSync(join(dirOf(f), f), 'utf8');
 
 /** The draw input a record was made from: format, plan, reveal, committed_at. */
 function inputOf(record) {
@@ -54,20 +66,20 @@ function inputOf(record) {
   return pretty(input);
 }
 
-const genuine = vectorFiles().filter((f) => !f.startsWith('error-') && !(f in TAMPERED));
+const genuine = vectorFiles().filter((f) => !isError(f) && !(f in TAMPERED));
 
 // ------------------------------------------------------------------ vectors
 
 test('every vector file is covered by an expectation', () => {
   for (const f of vectorFiles()) {
-    if (f.startsWith('error-')) {
+    if (isError(f)) {
       assert.ok(f in ERROR_CODES, `${f}: no expected error code known; add it to ERROR_CODES`);
     }
   }
   for (const f of [...Object.keys(ERROR_CODES), ...Object.keys(TAMPERED)]) {
-    assert.ok(existsSync(join(VECTORS, f)), `${f} is expected but missing`);
+    assert.ok(existsSync(join(dirOf(f), f)), `${f} is expected but missing`);
   }
-  assert.ok(genuine.length >= 7, `only ${genuine.length} genuine records`);
+  assert.ok(genuine.length >= 8, `only ${genuine.length} genuine records`);
 });
 
 for (const f of genuine) {
@@ -112,6 +124,13 @@ test('the vectors exercise what the README says they do', async () => {
   assert.deepEqual([noTeams.result.teams, noTeams.result.assignments], [[], []]);
   assert.ok('committed_at' in parseStrict(read('chinese-reveal.json')));
   assert.ok('total' in parseStrict(read('total-tie.json')).plan);
+  // v2: every team holds 特种设备, and one of them only through an added specialist.
+  const v2 = parseStrict(read('v2-specialty.json'));
+  assert.equal(v2.format, 'liancha-draw/2');
+  const holds = new Set(v2.plan.inspectors.filter((i) => (i.specialties || []).includes('特种设备')).map((i) => i.id));
+  for (const t of v2.result.teams) assert.ok(t.members.some((m) => holds.has(m)), JSON.stringify(t));
+  const sizes = v2.result.teams.map((t) => t.members.length).sort();
+  assert.ok(sizes.includes(2) && sizes.includes(3), `team sizes ${sizes}`);
 });
 
 for (const [f, code] of Object.entries(ERROR_CODES)) {

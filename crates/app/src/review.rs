@@ -495,6 +495,7 @@ mod tests {
                 code: (*c).into(),
                 name: (*c).into(),
                 department: "amr".into(),
+                specialty: None,
             })
             .collect();
         let entry = vec!["A".to_string(), "B".to_string()];

@@ -95,6 +95,9 @@ pub struct Item {
     /// Empty means every type.
     pub entity_types: Vec<EntityType>,
     pub published: bool,
+    /// 所需专业领域: a task with this item draws teams that each include an
+    /// inspector holding it (liancha-draw/2).
+    pub specialty: Option<String>,
 }
 
 /// 跨部门随机联查事项清单 of one domain.

@@ -75,6 +75,7 @@ pub fn import_rule(key: &str) -> Option<TextRule> {
         | "abnormal"
         | "blacklisted"
         | "certificate_valid_until"
+        | "specialty"
         | "published" => LABEL,
         "name" | "legal_rep" | "department" | "authority" => NAME,
         "address" => ADDRESS,

@@ -388,19 +388,32 @@ impl Substitution<'_> {
     /// The inspector who replaces `out`: the first in inspector-ticket order of the
     /// same department who is in no team (`taken`) and has no conflict with any
     /// entity of the team (`team_entities`), nor lives in their township when the
-    /// plan recuses same-township inspectors.
+    /// plan recuses same-township inspectors, and who holds every required
+    /// specialty (`liancha-draw/2`) that `out` brought and the team's other
+    /// members (`team_others`) lack, so a team never loses its 特种设备 inspector.
     pub fn inspector(
         &self,
         out: &str,
         taken: &[String],
         team_entities: &[String],
+        team_others: &[String],
     ) -> Option<String> {
-        let department = &self
+        let leaving = self.plan.inspectors.iter().find(|i| i.id == out)?;
+        let department = &leaving.department;
+        let holds = |id: &str, s: &String| {
+            self.plan
+                .inspectors
+                .iter()
+                .any(|i| i.id == id && i.specialties.contains(s))
+        };
+        let needed: Vec<&String> = self
             .plan
-            .inspectors
+            .teams
             .iter()
-            .find(|i| i.id == out)?
-            .department;
+            .flat_map(|t| &t.specialties)
+            .filter(|s| leaving.specialties.contains(s))
+            .filter(|s| !team_others.iter().any(|m| m != out && holds(m, s)))
+            .collect();
         let avoid = self
             .plan
             .teams
@@ -415,6 +428,7 @@ impl Substitution<'_> {
             .collect();
         let candidates = self.plan.inspectors.iter().filter(|i| {
             &i.department == department
+                && needed.iter().all(|s| i.specialties.contains(s))
                 && i.id != out
                 && !taken.contains(&i.id)
                 && !self
@@ -562,6 +576,7 @@ mod tests {
             id: id.into(),
             department: d.into(),
             township: Some(t.into()),
+            specialties: vec![],
         };
         Plan {
             task: Object::new(),
@@ -587,9 +602,58 @@ mod tests {
                 size: 2,
                 departments: vec![],
                 avoid_same_township: true,
+                specialties: vec![],
             }),
             sources: vec!["x".into()],
         }
+    }
+
+    #[test]
+    fn a_specialist_is_replaced_by_a_specialist_unless_the_team_has_another() {
+        let mut p = plan();
+        let holds = |p: &mut Plan, id: &str| {
+            let i = p.inspectors.iter_mut().find(|i| i.id == id).unwrap();
+            i.specialties = vec!["特种设备".into()];
+        };
+        p.teams.as_mut().unwrap().specialties = vec!["特种设备".into()];
+        p.teams.as_mut().unwrap().avoid_same_township = false;
+        holds(&mut p, "I1");
+        holds(&mut p, "I3");
+        let sub = Substitution {
+            plan: &p,
+            seed: [7; 32],
+        };
+        // I1 is the team's only specialist: only I3 (same department, holds it) may
+        // replace it, whatever the tickets of I2.
+        assert_eq!(
+            sub.inspector("I1", &["I1".into(), "I4".into()], &[], &["I4".into()]),
+            Some("I3".into())
+        );
+        // No specialist left of the department: no replacement at all.
+        assert_eq!(
+            sub.inspector(
+                "I1",
+                &["I1".into(), "I3".into(), "I4".into()],
+                &[],
+                &["I4".into()]
+            ),
+            None
+        );
+        // When another member still holds it, anyone of the department will do.
+        holds(&mut p, "I4");
+        let sub = Substitution {
+            plan: &p,
+            seed: [7; 32],
+        };
+        assert_eq!(
+            sub.inspector(
+                "I1",
+                &["I1".into(), "I3".into(), "I4".into()],
+                &[],
+                &["I4".into()]
+            ),
+            Some("I2".into())
+        );
     }
 
     #[test]
@@ -602,11 +666,14 @@ mod tests {
         // Replacing I1 on a team visiting E2 (township 乙): I2 lives there, I4 is of
         // another department, so only I3 qualifies.
         assert_eq!(
-            sub.inspector("I1", &["I1".into()], &["E2".into()]),
+            sub.inspector("I1", &["I1".into()], &["E2".into()], &[]),
             Some("I3".into())
         );
         // With a conflict on the team's entity, I3 is out too.
-        assert_eq!(sub.inspector("I1", &[], &["E2".into(), "E9".into()]), None);
+        assert_eq!(
+            sub.inspector("I1", &[], &["E2".into(), "E9".into()], &[]),
+            None
+        );
         // An entity is replaced from its own stratum only.
         let r = sub.entity("E1", &["E1".into()], &[]).unwrap();
         assert!(r == "E2" || r == "E3");

@@ -1,5 +1,6 @@
 //! liancha-draw: the publicly verifiable draw, `liancha-draw/1`
-//! (`shared/spec/draw-v1.md`).
+//! (`shared/spec/draw-v1.md`) and its extension `liancha-draw/2`
+//! (`docs/draw-v2.md`: teams that must hold a specialty).
 //!
 //! Anyone holding a published record must be able to recompute it in any
 //! language and get the same targets, teams and pairings. Hence this crate is
@@ -48,10 +49,13 @@ pub use hash::{
     Purpose, Seed, Ticket, Ticketer, digest_value, plan_digest, seed, ticket, tickets_parallel,
 };
 pub use json::{Object, Value};
-pub use plan::{Conflict, Plan, PlanEntity, PlanInspector, Quota, QuotaRule, Selection, TeamRules};
+pub use plan::{
+    Conflict, FORMAT_V1, FORMAT_V2, Plan, PlanEntity, PlanInspector, Quota, QuotaRule, Selection,
+    TeamRules,
+};
 pub use quota::quotas;
 pub use record::{
-    BeaconCheck, FORMAT, Record, VerifyOptions, VerifySummary, check_beacons, draw_input,
+    BeaconCheck, FORMAT, FORMATS, Record, VerifyOptions, VerifySummary, check_beacons, draw_input,
     verify_record, verify_record_with,
 };
 pub use select::{Selected, StratumCounter, StratumSelector, select};

@@ -26,6 +26,8 @@ pub struct PlanInspector {
     pub department: String,
     /// `None` means unknown, which never conflicts on township.
     pub township: Option<String>,
+    /// Specialties (`liancha-draw/2` only): matched against `teams.specialties`.
+    pub specialties: Vec<String>,
 }
 
 /// A declared conflict of interest.
@@ -75,7 +77,17 @@ pub struct TeamRules {
     pub departments: Vec<String>,
     /// Whether a member living in the entity's township disqualifies the team.
     pub avoid_same_township: bool,
+    /// Specialties every team must hold (`liancha-draw/2`): an item that needs a
+    /// certified 特种设备 inspector makes every team carry one.
+    pub specialties: Vec<String>,
 }
+
+/// The record format a plan belongs to: `liancha-draw/1`, or `liancha-draw/2`
+/// exactly when its teams require specialties. One plan, one format, so the
+/// same plan can never be published under two.
+pub const FORMAT_V1: &str = "liancha-draw/1";
+/// See [`FORMAT_V1`].
+pub const FORMAT_V2: &str = "liancha-draw/2";
 
 /// The frozen draw plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,7 +208,42 @@ fn opt_string(
         .transpose()
 }
 
+/// An optional array of names (absent = empty).
+fn opt_names(o: &Object, key: &str, path: &dyn Fn() -> String) -> Result<Vec<String>, DrawError> {
+    match o.get(key) {
+        None => Ok(Vec::new()),
+        Some(a) => as_array(a, &|| format!("{}.{key}", path()))?
+            .iter()
+            .enumerate()
+            .map(|(i, d)| as_string(d, &|| format!("{}.{key}[{i}]", path())))
+            .collect(),
+    }
+}
+
+/// Checks a list of specialties: valid names, none twice (a specialty is held or
+/// required, not counted).
+fn check_specialties(list: &[String], path: impl Fn() -> String) -> Result<(), DrawError> {
+    for (i, s) in list.iter().enumerate() {
+        check_name(s, || format!("{}[{i}]", path()))?;
+        if list[..i].contains(s) {
+            return Err(invalid(format!(
+                "specialty `{s}` appears twice in `{}`",
+                path()
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl Plan {
+    /// The record format this plan is drawn and published under (see [`FORMAT_V1`]).
+    pub fn format(&self) -> &'static str {
+        match &self.teams {
+            Some(t) if !t.specialties.is_empty() => FORMAT_V2,
+            _ => FORMAT_V1,
+        }
+    }
+
     /// Parses a plan from JSON bytes (the plan object alone, not a record).
     pub fn parse(bytes: &[u8]) -> Result<Plan, DrawError> {
         Plan::from_value(&json::parse(bytes)?)
@@ -279,6 +326,9 @@ impl Plan {
             ),
         };
 
+        // Whether any inspector spells out `specialties`, even empty: a v1 plan
+        // must not carry the key at all (v1 verifiers refuse unknown keys).
+        let mut specialty_key = false;
         let inspectors = match o.get("inspectors") {
             None => Vec::new(),
             Some(a) => as_array(a, &|| "plan.inspectors".into())?
@@ -290,15 +340,17 @@ impl Plan {
                     check_keys(
                         io,
                         &["id", "department"],
-                        &["id", "department", "township"],
+                        &["id", "department", "township", "specialties"],
                         &p,
                     )?;
+                    specialty_key |= io.contains_key("specialties");
                     Ok(PlanInspector {
                         id: as_string(&io["id"], &|| format!("{}.id", p()))?,
                         department: as_string(&io["department"], &|| {
                             format!("{}.department", p())
                         })?,
                         township: opt_string(io, "township", &p)?,
+                        specialties: opt_names(io, "specialties", &p)?,
                     })
                 })
                 .collect::<Result<Vec<_>, DrawError>>()?,
@@ -329,17 +381,16 @@ impl Plan {
                 check_keys(
                     to,
                     &["count", "size"],
-                    &["count", "size", "departments", "avoid_same_township"],
+                    &[
+                        "count",
+                        "size",
+                        "departments",
+                        "avoid_same_township",
+                        "specialties",
+                    ],
                     &p,
                 )?;
-                let departments = match to.get("departments") {
-                    None => Vec::new(),
-                    Some(d) => as_array(d, &|| "plan.teams.departments".into())?
-                        .iter()
-                        .enumerate()
-                        .map(|(i, d)| as_string(d, &|| format!("plan.teams.departments[{i}]")))
-                        .collect::<Result<Vec<_>, DrawError>>()?,
-                };
+                let departments = opt_names(to, "departments", &p)?;
                 let avoid_same_township = match to.get("avoid_same_township") {
                     None => false,
                     Some(b) => b.as_bool().ok_or_else(|| {
@@ -354,6 +405,14 @@ impl Plan {
                     size: as_uint(&to["size"], &|| "plan.teams.size".into())?,
                     departments,
                     avoid_same_township,
+                    specialties: match opt_names(to, "specialties", &p)? {
+                        v if v.is_empty() && to.contains_key("specialties") => {
+                            return Err(invalid(
+                                "`plan.teams.specialties` is empty; list at least one specialty or leave the key out",
+                            ));
+                        }
+                        v => v,
+                    },
                 })
             }
         };
@@ -374,6 +433,12 @@ impl Plan {
             sources,
         };
         plan.validate()?;
+        if specialty_key && plan.format() == FORMAT_V1 {
+            return Err(invalid(format!(
+                "inspectors list `specialties` but `plan.teams.specialties` requires none; \
+                 specialties belong to {FORMAT_V2} plans only"
+            )));
+        }
         Ok(plan)
     }
 
@@ -428,6 +493,15 @@ impl Plan {
             if let Some(t) = &p.township {
                 check_name(t, || format!("plan.inspectors[{i}].township"))?;
             }
+            check_specialties(&p.specialties, || {
+                format!("plan.inspectors[{i}].specialties")
+            })?;
+            if !p.specialties.is_empty() && self.format() == FORMAT_V1 {
+                return Err(invalid(format!(
+                    "`plan.inspectors[{i}].specialties` is given but `plan.teams.specialties` requires none; \
+                     specialties belong to {FORMAT_V2} plans only"
+                )));
+            }
             if !ids.insert(&p.id) {
                 return Err(invalid(format!(
                     "inspector id `{}` appears twice (plan.inspectors[{i}])",
@@ -456,6 +530,7 @@ impl Plan {
             for (i, d) in t.departments.iter().enumerate() {
                 check_name(d, || format!("plan.teams.departments[{i}]"))?;
             }
+            check_specialties(&t.specialties, || "plan.teams.specialties".into())?;
         }
 
         if self.sources.is_empty() {
@@ -504,6 +579,9 @@ impl Plan {
                         if let Some(t) = &p.township {
                             po.insert("township", t.as_str().into());
                         }
+                        if !p.specialties.is_empty() {
+                            po.insert("specialties", names(&p.specialties));
+                        }
                         Value::Object(po)
                     })
                     .collect(),
@@ -525,19 +603,15 @@ impl Plan {
             ),
         );
         if let Some(t) = &self.teams {
-            o.insert(
-                "teams",
-                Value::Object(
-                    Object::new()
-                        .with("count", t.count as i64)
-                        .with("size", t.size as i64)
-                        .with(
-                            "departments",
-                            Value::Array(t.departments.iter().map(|d| d.as_str().into()).collect()),
-                        )
-                        .with("avoid_same_township", t.avoid_same_township),
-                ),
-            );
+            let mut to = Object::new()
+                .with("count", t.count as i64)
+                .with("size", t.size as i64)
+                .with("departments", names(&t.departments))
+                .with("avoid_same_township", t.avoid_same_township);
+            if !t.specialties.is_empty() {
+                to.insert("specialties", names(&t.specialties));
+            }
+            o.insert("teams", Value::Object(to));
         }
         o.insert(
             "sources",
@@ -566,6 +640,10 @@ impl Plan {
         }
         Value::Object(o)
     }
+}
+
+fn names(list: &[String]) -> Value {
+    Value::Array(list.iter().map(|d| d.as_str().into()).collect())
 }
 
 /// Index of the first item (in list order) whose id already occurred earlier.
@@ -638,6 +716,10 @@ impl Plan {
             write_string(&p.department, out);
             out.put(b",\"id\":");
             write_string(&p.id, out);
+            if !p.specialties.is_empty() {
+                out.put(b",\"specialties\":");
+                list(&p.specialties, out, |s, out| write_string(s, out));
+            }
             if let Some(t) = &p.township {
                 out.put(b",\"township\":");
                 write_string(t, out);
@@ -678,6 +760,10 @@ impl Plan {
             list(&t.departments, out, |d, out| write_string(d, out));
             out.put(b",\"size\":");
             int(t.size, out);
+            if !t.specialties.is_empty() {
+                out.put(b",\"specialties\":");
+                list(&t.specialties, out, |s, out| write_string(s, out));
+            }
             out.put(b"}");
         }
         if let Selection::Total(t) = &self.selection {
@@ -727,7 +813,22 @@ mod tests {
             "teams":{"count":2,"size":3,"departments":["d","d"],"avoid_same_township":true},
             "sources":["s1","s2"],
             "quotas":[{"stratum":"A","ratio_bp":100},{"stratum":"B","count":9}]}"#;
-        for text in [full.to_owned(), minimal(), full.replace("true", "false")] {
+        let v2 = full
+            .replace(
+                r#""department":"d2"}"#,
+                r#""department":"d2","specialties":["特种设备","x"]}"#,
+            )
+            .replace(
+                r#""avoid_same_township":true}"#,
+                r#""avoid_same_township":true,"specialties":["特种设备"]}"#,
+            );
+        assert_ne!(v2, full);
+        for text in [
+            full.to_owned(),
+            minimal(),
+            full.replace("true", "false"),
+            v2,
+        ] {
             let plan = Plan::parse(text.as_bytes()).unwrap();
             let mut direct = Vec::new();
             plan.write_canonical(&mut direct);
@@ -748,6 +849,39 @@ mod tests {
         assert_eq!(f(&["x", "a", "b", "c", "a", "a", "c"]), Some(4));
         let many: Vec<String> = (0..5000).map(|i| format!("{}", i % 4999)).collect();
         assert_eq!(first_repeat(many.len(), |i| &many[i]), Some(4999));
+    }
+
+    #[test]
+    fn specialties_make_a_v2_plan_and_only_then_may_appear() {
+        let teams = |extra: &str| {
+            minimal().replacen(
+                "\"total\":1",
+                &format!(
+                    "\"total\":1,\"inspectors\":[{{\"id\":\"i\",\"department\":\"d\",\"specialties\":[\"s\"]}}],\
+                     \"teams\":{{\"count\":1,\"size\":2{extra}}}"
+                ),
+                1,
+            )
+        };
+        let p = Plan::parse(teams(",\"specialties\":[\"s\"]").as_bytes()).unwrap();
+        assert_eq!(p.format(), FORMAT_V2);
+        assert_eq!(p.inspectors[0].specialties, ["s"]);
+        assert_eq!(Plan::from_value(&p.to_value()).unwrap(), p);
+        assert_eq!(
+            Plan::parse(minimal().as_bytes()).unwrap().format(),
+            FORMAT_V1
+        );
+        // An inspector's specialties without a requirement would be a v1 plan
+        // carrying a key v1 does not know.
+        assert!(err(&teams("")).contains("specialties belong to liancha-draw/2"));
+        assert!(
+            err(&teams("").replace("\"specialties\":[\"s\"]", "\"specialties\":[]"))
+                .contains("specialties belong to liancha-draw/2")
+        );
+        assert!(err(&teams(",\"specialties\":[]")).contains("at least one specialty"));
+        assert!(err(&teams(",\"specialties\":[\"s\",\"s\"]")).contains("twice"));
+        assert!(err(&teams(",\"specialties\":[\"\"]")).contains("empty"));
+        assert!(err(&teams(",\"specialties\":\"s\"")).contains("array"));
     }
 
     #[test]

@@ -7,13 +7,15 @@ use crate::draw::{DrawResult, check_reveal, draw_validated};
 use crate::hash::{Seed, digest_value};
 use crate::hex;
 use crate::json::{self, Object, Value};
-use crate::plan::Plan;
+use crate::plan::{FORMAT_V1, FORMAT_V2, Plan};
 use crate::select::Selected;
 use crate::teams::{Assignment, Team, Unassigned, UnassignedReason};
 use crate::time::{format_rfc3339_utc, parse_rfc3339_utc};
 
-/// The only format this crate reads and writes.
-pub const FORMAT: &str = "liancha-draw/1";
+/// The first format; plans without required specialties still use it.
+pub const FORMAT: &str = FORMAT_V1;
+/// Every format this crate reads and writes.
+pub const FORMATS: [&str; 2] = [FORMAT_V1, FORMAT_V2];
 
 /// A draw record: the plan as committed, the reveal, and what the draw produced.
 ///
@@ -115,16 +117,16 @@ fn read_envelope<'a>(
             root.kind()
         ))
     })?;
-    match obj.get("format") {
+    let format = match obj.get("format") {
         None => return Err(bad_format(format!("the {what} has no `format`"))),
-        Some(Value::Str(f)) if f == FORMAT => {}
+        Some(Value::Str(f)) if FORMATS.contains(&f.as_str()) => f.as_str(),
         Some(other) => {
             return Err(bad_format(format!(
-                "`format` is {}, expected \"{FORMAT}\"",
+                "`format` is {}, expected \"{FORMAT_V1}\" or \"{FORMAT_V2}\"",
                 abbreviate(other)
             )));
         }
-    }
+    };
     for k in obj.keys() {
         if !["format", "plan", "reveal", "committed_at"].contains(&k) && !extra.contains(&k) {
             return Err(bad_format(format!("unknown key `{k}` in the {what}")));
@@ -137,6 +139,17 @@ fn read_envelope<'a>(
     }
     let plan_json = obj.get("plan").expect("checked").clone();
     let plan = Plan::from_value(&plan_json)?;
+    if plan.format() != format {
+        return Err(bad_format(if plan.format() == FORMAT_V2 {
+            format!(
+                "`format` is \"{format}\" but `plan.teams.specialties` requires specialties, which only \"{FORMAT_V2}\" has"
+            )
+        } else {
+            format!(
+                "`format` is \"{format}\" but the plan requires no specialty; such a plan is \"{FORMAT_V1}\""
+            )
+        }));
+    }
     let reveal = obj
         .get("reveal")
         .and_then(Value::as_array)
@@ -571,7 +584,7 @@ impl Record {
     /// last, as there).
     pub fn to_value(&self) -> Value {
         let mut o = Object::new()
-            .with("format", FORMAT)
+            .with("format", self.plan.format())
             .with("plan", self.plan_json.clone())
             .with(
                 "reveal",

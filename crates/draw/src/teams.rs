@@ -56,7 +56,9 @@ pub struct Unassigned {
 }
 
 /// Forms `rules.count` teams from `inspectors` in `ticket("inspector", id)` order:
-/// listed departments first (in list order), then anyone free until `size`.
+/// listed departments first (in list order), then (`liancha-draw/2`) for each
+/// required specialty no member holds yet the first free inspector who holds it,
+/// then anyone free until `size`.
 ///
 /// Fails with `not-enough-inspectors` as soon as a step finds nobody, naming the
 /// team and what it lacked, because a partial team set is no draw at all.
@@ -77,25 +79,32 @@ pub fn form_teams(
     let mut taken = vec![false; order.len()];
     let mut any_cursor = 0usize;
     let mut by_dept: BTreeMap<&str, (Vec<usize>, usize)> = BTreeMap::new();
+    let mut by_specialty: BTreeMap<&str, (Vec<usize>, usize)> = BTreeMap::new();
     for (pos, (_, p)) in order.iter().enumerate() {
         by_dept
             .entry(p.department.as_str())
             .or_default()
             .0
             .push(pos);
+        for s in &p.specialties {
+            by_specialty.entry(s.as_str()).or_default().0.push(pos);
+        }
     }
-
-    let mut teams = Vec::new();
-    for no in 1..=rules.count {
-        let mut members = Vec::new();
-        for d in &rules.departments {
-            let found = by_dept.get_mut(d.as_str()).and_then(|(positions, cursor)| {
+    let first_free =
+        |lists: &mut BTreeMap<&str, (Vec<usize>, usize)>, key: &str, taken: &[bool]| {
+            lists.get_mut(key).and_then(|(positions, cursor)| {
                 while *cursor < positions.len() && taken[positions[*cursor]] {
                     *cursor += 1;
                 }
                 positions.get(*cursor).copied()
-            });
-            let Some(pos) = found else {
+            })
+        };
+
+    let mut teams = Vec::new();
+    for no in 1..=rules.count {
+        let mut members: Vec<usize> = Vec::new();
+        for d in &rules.departments {
+            let Some(pos) = first_free(&mut by_dept, d, &taken) else {
                 return Err(DrawError::NotEnoughInspectors(format!(
                     "team {no} needs an inspector of department `{d}` and none is left ({} inspectors, {} teams asked)",
                     inspectors.len(),
@@ -103,7 +112,21 @@ pub fn form_teams(
                 )));
             };
             taken[pos] = true;
-            members.push(order[pos].1.id.clone());
+            members.push(pos);
+        }
+        for s in &rules.specialties {
+            if members.iter().any(|&m| order[m].1.specialties.contains(s)) {
+                continue;
+            }
+            let Some(pos) = first_free(&mut by_specialty, s, &taken) else {
+                return Err(DrawError::NotEnoughInspectors(format!(
+                    "team {no} needs an inspector with specialty `{s}` and none is left ({} inspectors, {} teams asked)",
+                    inspectors.len(),
+                    rules.count
+                )));
+            };
+            taken[pos] = true;
+            members.push(pos);
         }
         while (members.len() as u64) < rules.size {
             while any_cursor < order.len() && taken[any_cursor] {
@@ -119,8 +142,9 @@ pub fn form_teams(
                 )));
             }
             taken[any_cursor] = true;
-            members.push(order[any_cursor].1.id.clone());
+            members.push(any_cursor);
         }
+        let members = members.iter().map(|&m| order[m].1.id.clone()).collect();
         teams.push(Team { no, members });
     }
     Ok(teams)
@@ -241,4 +265,76 @@ pub(crate) fn assign_rows(
         }
     }
     (assignments, unassigned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inspector(id: &str, department: &str, specialties: &[&str]) -> PlanInspector {
+        PlanInspector {
+            id: id.into(),
+            department: department.into(),
+            township: None,
+            specialties: specialties.iter().map(|s| (*s).to_string()).collect(),
+        }
+    }
+
+    fn rules(count: u64, departments: &[&str], specialties: &[&str]) -> TeamRules {
+        TeamRules {
+            count,
+            size: 2,
+            departments: departments.iter().map(|s| (*s).to_string()).collect(),
+            avoid_same_township: false,
+            specialties: specialties.iter().map(|s| (*s).to_string()).collect(),
+        }
+    }
+
+    fn holds(list: &[PlanInspector], team: &Team, s: &str) -> bool {
+        team.members.iter().any(|m| {
+            list.iter()
+                .any(|p| &p.id == m && p.specialties.iter().any(|x| x == s))
+        })
+    }
+
+    #[test]
+    fn every_team_holds_each_required_specialty() {
+        let list = vec![
+            inspector("a1", "amr", &[]),
+            inspector("a2", "amr", &[]),
+            inspector("a3", "amr", &["特种设备"]),
+            inspector("a4", "amr", &["特种设备"]),
+            inspector("g1", "agri", &[]),
+            inspector("g2", "agri", &[]),
+        ];
+        for n in 0..40u8 {
+            let seed = [n; 32];
+            let teams =
+                form_teams(&list, &rules(2, &["amr", "agri"], &["特种设备"]), &seed).unwrap();
+            for t in &teams {
+                assert!(holds(&list, t, "特种设备"), "{t:?}");
+                // Two departments, and a specialist only when the amr pick lacked it.
+                assert!(t.members.len() == 2 || t.members.len() == 3, "{t:?}");
+                let amr_pick = &t.members[0];
+                let pick_holds = ["a3", "a4"].contains(&amr_pick.as_str());
+                assert_eq!(t.members.len() == 2, pick_holds, "{t:?}");
+            }
+            // Without the requirement the same seed forms teams of exactly two.
+            let plain = form_teams(&list, &rules(2, &["amr", "agri"], &[]), &seed).unwrap();
+            assert!(plain.iter().all(|t| t.members.len() == 2));
+        }
+    }
+
+    #[test]
+    fn a_missing_specialist_is_named() {
+        let list = vec![
+            inspector("a1", "amr", &["特种设备"]),
+            inspector("a2", "amr", &[]),
+            inspector("a3", "amr", &[]),
+            inspector("a4", "amr", &[]),
+        ];
+        let err = form_teams(&list, &rules(2, &[], &["特种设备"]), &[7; 32]).unwrap_err();
+        assert_eq!(err.code(), "not-enough-inspectors");
+        assert!(err.to_string().contains("specialty `特种设备`"), "{err}");
+    }
 }

@@ -16,6 +16,15 @@ use proptest::prelude::*;
 const STRATA: [&str; 5] = ["A", "B", "甲", "😀", "unused"];
 const TOWNS: [&str; 3] = ["x", "y", "共和镇"];
 const DEPTS: [&str; 3] = ["d1", "d2", "县生态环境局"];
+const SPECIALTIES: [&str; 3] = ["特种设备", "s2", "s3"];
+
+/// A subset of [`SPECIALTIES`] from a bit mask, in list order.
+fn specialties(mask: u8) -> Vec<String> {
+    (0..SPECIALTIES.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| SPECIALTIES[i].to_string())
+        .collect()
+}
 
 fn arb_rule() -> impl Strategy<Value = QuotaRule> {
     prop_oneof![
@@ -43,13 +52,15 @@ fn arb_plan() -> impl Strategy<Value = (Plan, String)> {
         }),
         (0..80u64).prop_map(Selection::Total),
     ];
-    let inspectors = prop::collection::vec((0..3usize, prop::option::of(0..3usize)), 0..16);
+    let inspectors = prop::collection::vec((0..3usize, prop::option::of(0..3usize), 0..8u8), 0..16);
     let conflicts = prop::collection::vec((0..20usize, 0..70usize), 0..30);
     let teams = prop::option::of((
         1..5u64,
         2..4u64,
         prop::collection::vec(0..3usize, 0..3),
         any::<bool>(),
+        // Half the plans require no specialty (liancha-draw/1), half some (v2).
+        prop_oneof![Just(0u8), 0..8u8],
     ));
     (
         entities,
@@ -61,6 +72,7 @@ fn arb_plan() -> impl Strategy<Value = (Plan, String)> {
     )
         .prop_map(
             |(entities, selection, inspectors, conflicts, teams, reveal)| {
+                let required = teams.as_ref().map_or(0, |t| t.4);
                 let plan = Plan {
                     task: Default::default(),
                     entities: entities
@@ -76,10 +88,16 @@ fn arb_plan() -> impl Strategy<Value = (Plan, String)> {
                     inspectors: inspectors
                         .into_iter()
                         .enumerate()
-                        .map(|(i, (d, t))| PlanInspector {
+                        .map(|(i, (d, t, held))| PlanInspector {
                             id: format!("I{i}"),
                             department: DEPTS[d].into(),
                             township: t.map(|t| TOWNS[t].into()),
+                            // Only v2 plans may name specialties at all.
+                            specialties: if required == 0 {
+                                vec![]
+                            } else {
+                                specialties(held)
+                            },
                         })
                         .collect(),
                     conflicts: conflicts
@@ -89,11 +107,12 @@ fn arb_plan() -> impl Strategy<Value = (Plan, String)> {
                             entity: format!("E{e}"),
                         })
                         .collect(),
-                    teams: teams.map(|(count, size, d, avoid)| TeamRules {
+                    teams: teams.map(|(count, size, d, avoid, required)| TeamRules {
                         count,
                         size,
                         departments: d.into_iter().map(|d| DEPTS[d].to_string()).collect(),
                         avoid_same_township: avoid,
+                        specialties: specialties(required),
                     }),
                     sources: vec!["drand quicknet round 1000".into()],
                 };
@@ -124,6 +143,19 @@ fn naive_teams(plan: &Plan, rules: &TeamRules, seed: &[u8; 32]) -> Option<Vec<Te
         let mut members = Vec::new();
         for d in &rules.departments {
             let i = (0..order.len()).find(|&i| free[i] && &order[i].department == d)?;
+            free[i] = false;
+            members.push(order[i].id.clone());
+        }
+        for s in &rules.specialties {
+            let held = |id: &String| {
+                order
+                    .iter()
+                    .any(|p| &p.id == id && p.specialties.contains(s))
+            };
+            if members.iter().any(held) {
+                continue;
+            }
+            let i = (0..order.len()).find(|&i| free[i] && order[i].specialties.contains(s))?;
             free[i] = false;
             members.push(order[i].id.clone());
         }
@@ -295,7 +327,18 @@ proptest! {
         for (i, t) in r.teams.iter().enumerate() {
             prop_assert_eq!(t.no, i as u64 + 1);
             prop_assert!(t.members.len() as u64 >= rules.size);
-            prop_assert_eq!(t.members.len() as u64, rules.size.max(rules.departments.len() as u64));
+            // A team grows past `size` only by specialists its department picks lacked.
+            let base = rules.size.max(rules.departments.len() as u64);
+            prop_assert!(t.members.len() as u64 <= base.max(rules.departments.len() as u64 + rules.specialties.len() as u64));
+            if rules.specialties.is_empty() {
+                prop_assert_eq!(t.members.len() as u64, base);
+            }
+            for s in &rules.specialties {
+                prop_assert!(
+                    t.members.iter().any(|m| plan.inspectors.iter().any(|p| &p.id == m && p.specialties.contains(s))),
+                    "team {} lacks specialty {}", t.no, s
+                );
+            }
             for d in &rules.departments {
                 let want = rules.departments.iter().filter(|x| *x == d).count();
                 prop_assert!(t.members.iter().filter(|m| dept_of[m.as_str()] == d).count() >= want);

@@ -18,6 +18,7 @@ const VALID: &[&str] = &[
     "cap-binds.json",
     "total-tie.json",
     "chinese-reveal.json",
+    "v2-specialty.json",
 ];
 
 /// (file, first differing path)
@@ -39,14 +40,24 @@ const ERRORS: &[(&str, &str)] = &[
     ("error-stratum-twice.input.json", "invalid-plan"),
     ("error-team-size-1.input.json", "invalid-plan"),
     ("error-unknown-key.input.json", "invalid-plan"),
+    ("v2-error-no-specialist.input.json", "not-enough-inspectors"),
+    ("v2-error-format-v1.input.json", "invalid-format"),
+    ("v2-error-format-v2.input.json", "invalid-format"),
+    ("v2-error-specialty-in-v1.input.json", "invalid-plan"),
+    ("v2-error-specialty-twice.input.json", "invalid-plan"),
 ];
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+/// The spec's vectors, and (files named `v2-…`) the project's own for
+/// `liancha-draw/2` (docs/draw-v2.md).
+fn dirs() -> [PathBuf; 2] {
+    let tests = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests");
+    [tests.join("vectors"), tests.join("vectors-v2")]
 }
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    let [v1, v2] = dirs();
+    let dir = if name.starts_with("v2-") { v2 } else { v1 };
+    std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 /// The draw input contained in a record: format, plan, reveal, committed_at.
@@ -66,7 +77,7 @@ fn every_vector_file_is_covered() {
     let mut known: Vec<&str> = VALID.to_vec();
     known.extend(TAMPERED.iter().map(|(f, _)| *f));
     known.extend(ERRORS.iter().map(|(f, _)| *f));
-    for entry in std::fs::read_dir(dir()).unwrap() {
+    for entry in dirs().iter().flat_map(|d| std::fs::read_dir(d).unwrap()) {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.ends_with(".json") {
             assert!(known.contains(&name.as_str()), "vector {name} has no test");
@@ -354,4 +365,35 @@ fn reordered_keys_do_not_hide_a_later_change() {
         ),
         Ok(_) => panic!("a forged record was accepted"),
     }
+}
+
+#[test]
+fn the_v2_vector_shows_both_ways_a_team_gets_its_specialist() {
+    let record = Record::parse(&read("v2-specialty.json")).unwrap();
+    assert_eq!(record.plan().format(), liancha_draw::FORMAT_V2);
+    let holders: Vec<&str> = record
+        .plan()
+        .inspectors
+        .iter()
+        .filter(|i| i.specialties.iter().any(|s| s == "特种设备"))
+        .map(|i| i.id.as_str())
+        .collect();
+    let mut sizes = Vec::new();
+    for t in &record.result().teams {
+        assert!(
+            t.members.iter().any(|m| holders.contains(&m.as_str())),
+            "{t:?}"
+        );
+        sizes.push(t.members.len());
+    }
+    sizes.sort();
+    assert!(sizes.contains(&2) && sizes.contains(&3), "{sizes:?}");
+    // A v1 verifier's view: the format string alone refuses it.
+    let as_v1 = String::from_utf8(read("v2-specialty.json"))
+        .unwrap()
+        .replacen("liancha-draw/2", FORMAT, 1);
+    assert_eq!(
+        verify_record(as_v1.as_bytes()).unwrap_err().code(),
+        "invalid-format"
+    );
 }

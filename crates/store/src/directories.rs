@@ -31,7 +31,7 @@ pub(crate) struct EntityRow {
 pub(crate) const ENTITY_SELECT: &str = "SELECT id, reg_no, name, entity_type, industry, township, address, legal_rep, \
      registered_on, status, risk_class, abnormal, blacklisted, tags FROM entities WHERE county = $C";
 
-fn split_tags(s: &str) -> Vec<String> {
+pub(crate) fn split_tags(s: &str) -> Vec<String> {
     s.split('、')
         .filter(|t| !t.is_empty())
         .map(str::to_string)

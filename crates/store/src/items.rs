@@ -18,6 +18,7 @@ struct ItemRow {
     authority: String,
     entity_types: String,
     published: bool,
+    specialty: String,
 }
 
 fn join_codes<T: Copy>(xs: &[T], code: fn(T) -> &'static str) -> String {
@@ -43,6 +44,7 @@ impl From<&Item> for ItemRow {
             authority: i.authority.clone(),
             entity_types: join_codes(&i.entity_types, EntityType::code),
             published: i.published,
+            specialty: i.specialty.clone().unwrap_or_default(),
         }
     }
 }
@@ -60,12 +62,12 @@ impl TryFrom<ItemRow> for Item {
             content: r.content,
             authority: r.authority,
             published: r.published,
+            specialty: Some(r.specialty).filter(|s| !s.is_empty()),
         })
     }
 }
 
-const ITEM_FIELDS: &str =
-    "code, name, legal_basis, department, content, methods, authority, entity_types, published";
+const ITEM_FIELDS: &str = "code, name, legal_basis, department, content, methods, authority, entity_types, published, specialty";
 
 /// What writing a batch of items did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -122,21 +124,23 @@ impl County<'_> {
                 };
                 self.query(
                     "INSERT INTO items (county, code, name, legal_basis, department, content, methods, authority, entity_types, \
-                     published, version, updated_at) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     published, version, updated_at, specialty) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, legal_basis = excluded.legal_basis, \
                      department = excluded.department, content = excluded.content, methods = excluded.methods, \
                      authority = excluded.authority, entity_types = excluded.entity_types, \
-                     published = excluded.published, version = excluded.version, updated_at = excluded.updated_at")
+                     published = excluded.published, version = excluded.version, updated_at = excluded.updated_at, \
+                     specialty = excluded.specialty")
                     .bind(&new.code).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
                     .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
-                    .bind(new.published).bind(version).bind(at)
+                    .bind(new.published).bind(version).bind(at).bind(&new.specialty)
                     .execute(&mut *tx).await?;
                 self.query(
                     "INSERT INTO item_versions (county, code, version, name, legal_basis, department, content, methods, \
-                     authority, entity_types, published, recorded_at) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                     authority, entity_types, published, recorded_at, specialty) \
+                     VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
                     .bind(&new.code).bind(version).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
                     .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
-                    .bind(new.published).bind(at)
+                    .bind(new.published).bind(at).bind(&new.specialty)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;

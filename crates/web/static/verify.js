@@ -1,4 +1,5 @@
-// liancha-draw/1 verifier (shared/spec/draw-v1.md), for the visitor's browser and
+// liancha-draw/1 and /2 verifier (docs/draw-v1.md, docs/draw-v2.md: teams that must
+// hold a specialty), for the visitor's browser and
 // for Node.js 20 tests. Hand-written, no dependencies.
 //
 // Everything the draw computes is recomputed here from the record's `plan` and
@@ -12,6 +13,8 @@
 // BigInt.
 
 export const FORMAT = 'liancha-draw/1';
+/** Plans whose teams require specialties (docs/draw-v2.md); one plan, one format. */
+export const FORMAT_V2 = 'liancha-draw/2';
 
 /** Largest integer magnitude the format allows (2^53 − 1). */
 export const MAX_SAFE_INT = 9007199254740991;
@@ -484,6 +487,7 @@ async function digestPlan(planJson) {
 
 /** `seed = H("liancha-draw/1" ‖ 0x00 ‖ plan_digest ‖ u32be(len(r1)) ‖ r1 ‖ …)`. */
 async function computeSeed(planDigest, reveal) {
+  // v2 keeps v1's prefix (docs/draw-v2.md §4).
   const parts = [UTF8.encode(FORMAT + '\u0000'), planDigest];
   for (const r of reveal) {
     const bytes = UTF8.encode(r);
@@ -594,6 +598,25 @@ function optName(o, key, path) {
   return hasOwn(o, key) ? asName(o[key], `${path}.${key}`) : null;
 }
 
+/** An optional array of names, none twice (absent = empty). */
+function optNames(o, key, path, distinct) {
+  if (!hasOwn(o, key)) return [];
+  const list = asArray(o[key], `${path}.${key}`).map((d, i) => asName(d, `${path}.${key}[${i}]`));
+  if (distinct) {
+    list.forEach((d, i) => {
+      if (list.indexOf(d) !== i) {
+        throw invalid(`专业领域 \`${d}\` 在 \`${path}.${key}\` 中重复出现`, `${path}.${key}[${i}]`);
+      }
+    });
+  }
+  return list;
+}
+
+/** The format a plan belongs to: v2 exactly when its teams require specialties. */
+export function planFormat(plan) {
+  return plan.teams && plan.teams.specialties.length > 0 ? FORMAT_V2 : FORMAT;
+}
+
 /**
  * Reads and validates a plan (spec §3, §5) strictly; throws DrawError('invalid-plan')
  * naming the rule and the place. Returns the typed plan.
@@ -644,16 +667,19 @@ export function readPlan(v) {
     });
   }
 
+  let specialtyKey = false;
   const inspectors = !hasOwn(o, 'inspectors')
     ? []
     : asArray(o.inspectors, 'plan.inspectors').map((x, i) => {
         const p = `plan.inspectors[${i}]`;
         asObject(x, p);
-        checkKeys(x, ['id', 'department'], ['id', 'department', 'township'], p);
+        checkKeys(x, ['id', 'department'], ['id', 'department', 'township', 'specialties'], p);
+        if (hasOwn(x, 'specialties')) specialtyKey = true;
         return {
           id: asName(x.id, `${p}.id`),
           department: asName(x.department, `${p}.department`),
           township: optName(x, 'township', p),
+          specialties: optNames(x, 'specialties', p, true),
         };
       });
 
@@ -669,12 +695,17 @@ export function readPlan(v) {
   let teams = null;
   if (hasOwn(o, 'teams')) {
     const t = asObject(o.teams, 'plan.teams');
-    checkKeys(t, ['count', 'size'], ['count', 'size', 'departments', 'avoid_same_township'], 'plan.teams');
-    const departments = !hasOwn(t, 'departments')
-      ? []
-      : asArray(t.departments, 'plan.teams.departments').map((d, i) =>
-          asName(d, `plan.teams.departments[${i}]`),
-        );
+    checkKeys(
+      t,
+      ['count', 'size'],
+      ['count', 'size', 'departments', 'avoid_same_township', 'specialties'],
+      'plan.teams',
+    );
+    const departments = optNames(t, 'departments', 'plan.teams', false);
+    const specialties = optNames(t, 'specialties', 'plan.teams', true);
+    if (hasOwn(t, 'specialties') && specialties.length === 0) {
+      throw invalid('`plan.teams.specialties` 为空；请至少列出一个专业领域，或省略该键', 'plan.teams.specialties');
+    }
     let avoid = false;
     if (hasOwn(t, 'avoid_same_township')) {
       avoid = t.avoid_same_township;
@@ -690,6 +721,7 @@ export function readPlan(v) {
       size: asUint(t.size, 'plan.teams.size'),
       departments,
       avoidSameTownship: avoid,
+      specialties,
     };
   }
 
@@ -730,7 +762,14 @@ export function readPlan(v) {
   if (sources.length === 0) {
     throw invalid('`plan.sources` 至少要声明一个随机源', 'plan.sources');
   }
-  return { entities, total, quotas, inspectors, conflicts, teams, sources };
+  const plan = { entities, total, quotas, inspectors, conflicts, teams, sources };
+  if (specialtyKey && planFormat(plan) === FORMAT) {
+    throw invalid(
+      `执法检查人员列有 \`specialties\`，但 \`plan.teams.specialties\` 未要求任何专业领域；专业领域只属于 ${FORMAT_V2} 方案`,
+      'plan.inspectors',
+    );
+  }
+  return plan;
 }
 
 // ------------------------------------------------------------------ envelope
@@ -758,8 +797,8 @@ export function isRfc3339Utc(s) {
 function readEnvelope(root, what, extra) {
   if (!isObject(root)) throw badFormat(`${what}应为 JSON 对象，实际为${kind(root)}`);
   if (!hasOwn(root, 'format')) throw badFormat(`${what}缺少 \`format\``, 'format');
-  if (root.format !== FORMAT) {
-    throw badFormat(`\`format\` 为 ${abbreviate(root.format)}，应为 "${FORMAT}"`, 'format');
+  if (root.format !== FORMAT && root.format !== FORMAT_V2) {
+    throw badFormat(`\`format\` 为 ${abbreviate(root.format)}，应为 "${FORMAT}" 或 "${FORMAT_V2}"`, 'format');
   }
   const allowed = ['format', 'plan', 'reveal', 'committed_at', ...extra];
   for (const k of keysInOrder(root)) {
@@ -769,6 +808,14 @@ function readEnvelope(root, what, extra) {
     if (!hasOwn(root, k)) throw badFormat(`${what}缺少 \`${k}\``, k);
   }
   const plan = readPlan(root.plan);
+  if (planFormat(plan) !== root.format) {
+    throw badFormat(
+      planFormat(plan) === FORMAT_V2
+        ? `\`format\` 为 "${root.format}"，但方案要求检查组具备专业领域，这只有 "${FORMAT_V2}" 才有`
+        : `\`format\` 为 "${root.format}"，但方案未要求任何专业领域，应为 "${FORMAT}"`,
+      'format',
+    );
+  }
   const reveal = root.reveal;
   if (!Array.isArray(reveal) || !reveal.every((r) => typeof r === 'string')) {
     throw badFormat('`reveal` 应为字符串数组', 'reveal');
@@ -864,23 +911,38 @@ async function selectEntities(plan, seed) {
 async function formTeams(plan, seed) {
   const rules = plan.teams;
   const t = await tickets(seed, 'inspector', plan.inspectors.map((p) => p.id));
-  const order = plan.inspectors.map((p, i) => ({ id: p.id, department: p.department, ticket: t[i] }));
+  const order = plan.inspectors.map((p, i) => ({
+    id: p.id,
+    department: p.department,
+    specialties: p.specialties,
+    ticket: t[i],
+  }));
   order.sort(byTicketThenId);
   const taken = new Array(order.length).fill(false);
   const byDept = new Map();
+  const bySpecialty = new Map();
+  const listOf = (map, key) => {
+    let d = map.get(key);
+    if (!d) map.set(key, (d = { positions: [], cursor: 0 }));
+    return d;
+  };
   order.forEach((p, pos) => {
-    let d = byDept.get(p.department);
-    if (!d) byDept.set(p.department, (d = { positions: [], cursor: 0 }));
-    d.positions.push(pos);
+    listOf(byDept, p.department).positions.push(pos);
+    for (const s of p.specialties) listOf(bySpecialty, s).positions.push(pos);
   });
+  const firstFree = (map, key) => {
+    const d = map.get(key);
+    if (!d) return null;
+    while (d.cursor < d.positions.length && taken[d.positions[d.cursor]]) d.cursor++;
+    return d.cursor < d.positions.length ? d.positions[d.cursor] : null;
+  };
   let anyCursor = 0;
   const teams = [];
   for (let no = 1; no <= rules.count; no++) {
     const members = [];
     for (const dept of rules.departments) {
-      const d = byDept.get(dept);
-      if (d) while (d.cursor < d.positions.length && taken[d.positions[d.cursor]]) d.cursor++;
-      if (!d || d.cursor === d.positions.length) {
+      const pos = firstFree(byDept, dept);
+      if (pos === null) {
         throw new DrawError(
           'not-enough-inspectors',
           `第 ${no} 个检查组需要部门 \`${dept}\` 的执法检查人员，但已无人可选` +
@@ -888,9 +950,23 @@ async function formTeams(plan, seed) {
           'plan.inspectors',
         );
       }
-      const pos = d.positions[d.cursor];
       taken[pos] = true;
-      members.push(order[pos].id);
+      members.push(pos);
+    }
+    // v2 (docs/draw-v2.md §3): a specialist only where the picks so far lack one.
+    for (const s of rules.specialties) {
+      if (members.some((m) => order[m].specialties.includes(s))) continue;
+      const pos = firstFree(bySpecialty, s);
+      if (pos === null) {
+        throw new DrawError(
+          'not-enough-inspectors',
+          `第 ${no} 个检查组需要具备专业领域 \`${s}\` 的执法检查人员，但已无人可选` +
+            `（共 ${plan.inspectors.length} 名执法检查人员，要求 ${rules.count} 个检查组）`,
+          'plan.inspectors',
+        );
+      }
+      taken[pos] = true;
+      members.push(pos);
     }
     while (members.length < rules.size) {
       while (anyCursor < order.length && taken[anyCursor]) anyCursor++;
@@ -903,9 +979,9 @@ async function formTeams(plan, seed) {
         );
       }
       taken[anyCursor] = true;
-      members.push(order[anyCursor].id);
+      members.push(anyCursor);
     }
-    teams.push({ no, members });
+    teams.push({ no, members: members.map((m) => order[m].id) });
   }
   return teams;
 }
@@ -1000,7 +1076,7 @@ export async function drawInput(text) {
   const env = readEnvelope(root, '抽取输入', []);
   const drawn = await runDraw(env);
   const record = {
-    format: FORMAT,
+    format: planFormat(env.plan),
     plan: env.planJson,
     reveal: env.reveal,
     plan_digest: drawn.planDigest,

@@ -176,6 +176,7 @@ async fn world(engine: Engine) -> World {
             authority: "LEAK".into(),
             entity_types: vec![],
             published: false,
+            specialty: None,
         }])
         .await
         .unwrap();

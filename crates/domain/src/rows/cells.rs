@@ -55,6 +55,7 @@ pub fn item_cells(i: &Item, department_name: &str) -> Vec<String> {
         join(&i.methods, InspectionMethod::label),
         i.authority.clone(),
         join(&i.entity_types, EntityType::label),
+        i.specialty.clone().unwrap_or_default(),
         if i.published { "已发布" } else { "草稿" }.into(),
     ]
 }

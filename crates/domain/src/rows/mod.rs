@@ -384,6 +384,7 @@ mod tests {
             "实地检查、书面检查",
             "",
             "企业",
+            "特种设备",
             "已发布",
         ];
         let item = parse_item(row.as_slice(), &lookup()).unwrap();
@@ -392,9 +393,27 @@ mod tests {
             vec![InspectionMethod::OnSite, InspectionMethod::Documentary]
         );
         assert!(item.published);
+        assert_eq!(item.specialty.as_deref(), Some("特种设备"));
         assert_eq!(
             parse_item(&item_cells(&item, "牟定县市场监督管理局"), &lookup()).unwrap(),
             item
+        );
+        // One specialty per item; none is fine.
+        let mut two = row.clone();
+        two[8] = "特种设备、食品安全";
+        let errs = parse_item(two.as_slice(), &lookup()).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].column, 8);
+        assert!(
+            errs[0].reason.contains("只能填写一个专业领域"),
+            "{}",
+            errs[0].reason
+        );
+        let mut none = row.clone();
+        none[8] = "";
+        assert_eq!(
+            parse_item(none.as_slice(), &lookup()).unwrap().specialty,
+            None
         );
     }
 
@@ -423,6 +442,7 @@ mod tests {
                 "检查",
                 "《条例》",
                 "牟定县市场监督管理局",
+                "",
                 "",
                 "",
                 "",

@@ -177,6 +177,17 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
     let methods = r.list("methods", InspectionMethod::parse, "检查方式");
     let authority = r.text("authority");
     let entity_types = r.list("entity_types", EntityType::parse, "对象类型");
+    let specialty = Some(r.text("specialty")).filter(|s| !s.is_empty());
+    if specialty
+        .as_deref()
+        .is_some_and(|s| split_list(s).nth(1).is_some())
+    {
+        // One specialty per item: a list would silently ask for all of them.
+        r.fail(
+            "specialty",
+            "只能填写一个专业领域；需要多个专业时请拆分为多个事项",
+        );
+    }
     let published = r.parsed(
         "published",
         false,
@@ -198,6 +209,7 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
         authority,
         entity_types,
         published,
+        specialty,
     })
 }
 

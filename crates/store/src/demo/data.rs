@@ -14,6 +14,13 @@ pub(super) type DemoItem = (
     &'static [InspectionMethod],
 );
 
+/// Items that require a specialty of every team (liancha-draw/2), and the
+/// specialty; the market regulator's inspectors of [`SPECIALISTS_EVERY`] hold it.
+pub(super) const ITEM_SPECIALTIES: &[(&str, &str)] = &[("SC-004", "特种设备")];
+
+/// Every how many of the market regulator's inspectors holds 特种设备.
+pub(super) const SPECIALISTS_EVERY: usize = 4;
+
 pub(super) const ITEMS: &[DemoItem] = &[
     (
         "SC-001",

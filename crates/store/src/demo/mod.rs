@@ -409,7 +409,13 @@ pub fn inspectors_of(county: &DemoCounty) -> Vec<Inspector> {
                     g.below(10_000_000)
                 ),
                 certificate_valid_until: valid_until,
-                specialties: vec![format!("{}执法", domain.label())],
+                specialties: {
+                    let mut s = vec![format!("{}执法", domain.label())];
+                    if *code == "amr" && k % SPECIALISTS_EVERY == 1 {
+                        s.extend(ITEM_SPECIALTIES.iter().map(|(_, sp)| (*sp).to_string()));
+                    }
+                    s
+                },
                 township: if g.chance(400) {
                     Some(county.townships[g.below(county.townships.len())].1.into())
                 } else {
@@ -436,6 +442,10 @@ pub fn items() -> Vec<Item> {
             authority: "行政检查".into(),
             entity_types: Vec::new(),
             published: true,
+            specialty: ITEM_SPECIALTIES
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, s)| (*s).to_string()),
         })
         .collect()
 }

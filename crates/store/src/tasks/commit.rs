@@ -175,17 +175,40 @@ impl County<'_> {
         }
 
         let departments = task.departments();
+        let specialties = task.specialties();
         let mut inspectors = Vec::new();
         for d in &departments {
             for i in self.inspectors(Some(d)).await? {
                 // Certified through the last day of the inspection, and on duty.
                 if i.is_available_on(task.inspection_end) {
                     inspectors.push(PlanInspector {
+                        // Only what the draw needs: the required specialties held.
+                        specialties: specialties
+                            .iter()
+                            .filter(|s| i.specialties.contains(s))
+                            .cloned()
+                            .collect(),
                         id: i.id,
                         department: i.department,
                         township: i.township,
                     });
                 }
+            }
+        }
+        // Each team needs its own holder of every required specialty: fewer
+        // holders than teams cannot draw, so say so before sealing, not after.
+        for s in &specialties {
+            let holders = inspectors
+                .iter()
+                .filter(|i| i.specialties.contains(s))
+                .count();
+            if holders < task.team_count as usize {
+                return Err(invalid(format!(
+                    "本任务的抽查事项要求每个检查组至少有一名具备“{s}”专业领域的执法人员，\
+                         参与部门中在岗持证且具备该专业的只有 {holders} 名，少于检查组数 {}；\
+                         请减少检查组数量，或在执法人员名录中补充专业领域",
+                    task.team_count
+                )));
             }
         }
         inspectors.sort_by(|a, b| a.id.cmp(&b.id));
@@ -251,6 +274,12 @@ impl County<'_> {
             "departments",
             Value::Array(departments.iter().map(|c| Value::Str(c.clone())).collect()),
         );
+        if !specialties.is_empty() {
+            t.insert(
+                "specialties",
+                Value::Array(specialties.iter().map(|c| Value::Str(c.clone())).collect()),
+            );
+        }
         t.insert(
             "inspection_start",
             Value::Str(task.inspection_start.to_string()),
@@ -272,6 +301,7 @@ impl County<'_> {
                 size: u64::from(task.team_size),
                 departments,
                 avoid_same_township: task.avoid_same_township,
+                specialties,
             }),
             sources: sources.iter().map(|s| s.text.clone()).collect(),
         };

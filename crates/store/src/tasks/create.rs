@@ -113,6 +113,7 @@ impl County<'_> {
                 code: item.code,
                 name: item.name,
                 department: item.department,
+                specialty: item.specialty,
             });
         }
         if !items.iter().any(|i| i.department == t.lead_department) {
@@ -254,16 +255,17 @@ impl County<'_> {
             if let Some(i) = &f.inspector { q = q.bind(i); }
             q.fetch_all(p).await
         })?;
-        let all_items: Vec<(i64, String, String, String)> = with_pool!(self, p => self.query_as(
-            "SELECT ti.task_id, i.code, i.name, i.department FROM task_items ti \
+        let all_items: Vec<(i64, String, String, String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT ti.task_id, i.code, i.name, i.department, i.specialty FROM task_items ti \
              JOIN items i ON i.county = ti.county AND i.code = ti.item_code \
              WHERE ti.county = $C ORDER BY ti.task_id, ti.position").fetch_all(p).await)?;
         let mut by_task: BTreeMap<i64, Vec<TaskItem>> = BTreeMap::new();
-        for (t, code, name, department) in all_items {
+        for (t, code, name, department, specialty) in all_items {
             by_task.entry(t).or_default().push(TaskItem {
                 code,
                 name,
                 department,
+                specialty: Some(specialty).filter(|s| !s.is_empty()),
             });
         }
         // Sources too: a list's task is the whole task (the announcements list says

@@ -28,9 +28,9 @@ use crate::{County, Result, StoreError, append_audit, with_pool};
 /// Items of a task, in the task's order, on any executor.
 macro_rules! task_items {
     ($c:expr, $ex:expr, $id:expr) => {{
-        let rows: Vec<(String, String, String)> = $c
+        let rows: Vec<(String, String, String, String)> = $c
             .query_as(
-                "SELECT i.code, i.name, i.department FROM task_items ti \
+                "SELECT i.code, i.name, i.department, i.specialty FROM task_items ti \
              JOIN items i ON i.county = ti.county AND i.code = ti.item_code \
              WHERE ti.county = $C AND ti.task_id = $1 ORDER BY ti.position",
             )
@@ -38,10 +38,11 @@ macro_rules! task_items {
             .fetch_all($ex)
             .await?;
         rows.into_iter()
-            .map(|(code, name, department)| TaskItem {
+            .map(|(code, name, department, specialty)| TaskItem {
                 code,
                 name,
                 department,
+                specialty: Some(specialty).filter(|s| !s.is_empty()),
             })
             .collect::<Vec<_>>()
     }};
@@ -144,6 +145,8 @@ pub struct TaskItem {
     pub code: String,
     pub name: String,
     pub department: String,
+    /// The specialty the item requires of every team (liancha-draw/2).
+    pub specialty: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +214,18 @@ impl Task {
         for i in &self.items {
             if !out.contains(&i.department) {
                 out.push(i.department.clone());
+            }
+        }
+        out
+    }
+
+    /// The specialties the task's items require, each once, in item order: every
+    /// team of the draw must hold each of them.
+    pub fn specialties(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in self.items.iter().filter_map(|i| i.specialty.as_ref()) {
+            if !out.contains(s) {
+                out.push(s.clone());
             }
         }
         out
@@ -338,6 +353,8 @@ pub struct TeamMember {
     pub active: bool,
     pub replaced_by: Option<String>,
     pub replace_reason: Option<String>,
+    /// As the directory lists them now (the draw used the plan's copy).
+    pub specialties: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -39,7 +39,7 @@ impl County<'_> {
             .map(|t| liancha_draw::time::format_rfc3339_utc(t.timestamp()));
         let record = Record::draw(plan, values.clone(), committed_at).map_err(|e| match e {
             DrawError::NotEnoughInspectors(_) => invalid(
-                "可用执法人员不足以组成所需的检查组（每组须含各参与部门人员），请减少检查组数量后重新建立任务",
+                "可用执法人员不足以组成所需的检查组（每组须含各参与部门人员及所需专业领域的人员），请减少检查组数量后重新建立任务",
             ),
             e => invalid(format!("抽取失败：{e}")),
         })?;

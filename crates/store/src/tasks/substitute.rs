@@ -67,9 +67,17 @@ impl County<'_> {
             }
         }
         let taken_all: Vec<String> = taken.iter().chain(&unavailable).cloned().collect();
+        let team_others: Vec<String> = members
+            .iter()
+            .filter(|m| m.team_no == out.team_no && m.active && m.inspector_id != inspector_id)
+            .map(|m| m.inspector_id.clone())
+            .collect();
         let sub = Substitution { plan: &plan, seed };
-        let Some(new) = sub.inspector(inspector_id, &taken_all, &team_entities) else {
-            return Err(invalid("没有符合条件的同部门执法人员可替补"));
+        let Some(new) = sub.inspector(inspector_id, &taken_all, &team_entities, &team_others)
+        else {
+            return Err(invalid(
+                "没有符合条件的同部门执法人员可替补（须未入组、无回避关系，并具备本组所需的专业领域）",
+            ));
         };
         let position = members
             .iter()
@@ -89,7 +97,7 @@ impl County<'_> {
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.substitute-inspector", "task", task_id).task(task_id)
                 .before(serde_json::json!({"team": out.team_no, "inspector": inspector_id}))
                 .after(serde_json::json!({"team": out.team_no, "inspector": new, "reason": reason,
-                    "rule": "同部门、未入组、无回避关系者中 ticket(\"inspector\", id) 最小者"})))?;
+                    "rule": "同部门、未入组、无回避关系、具备本组所缺专业领域者中 ticket(\"inspector\", id) 最小者"})))?;
             crate::append_log!(self, tx, now, LogEvent::Substituted {
                 task: task_id, kind: "inspector".into(),
                 digest: substitution_digest(inspector_id, &new, reason),

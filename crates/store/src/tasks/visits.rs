@@ -11,9 +11,11 @@ impl County<'_> {
             bool,
             Option<String>,
             Option<String>,
+            Option<String>,
         );
         let rows: Vec<Row> = with_pool!(self, p => self.query_as(
-                "SELECT m.team_no, m.position, m.inspector_id, i.name, i.department, m.active, m.replaced_by, m.replace_reason \
+                "SELECT m.team_no, m.position, m.inspector_id, i.name, i.department, m.active, m.replaced_by, m.replace_reason, \
+                 i.specialties \
                  FROM team_members m LEFT JOIN inspectors i ON i.county = m.county AND i.id = m.inspector_id \
                  WHERE m.county = $C AND m.task_id = $1 ORDER BY m.team_no, m.position").bind(task_id).fetch_all(p).await)?;
         Ok(rows
@@ -28,7 +30,9 @@ impl County<'_> {
                     active,
                     replaced_by,
                     replace_reason,
+                    specialties,
                 )| TeamMember {
+                    specialties: crate::directories::split_tags(&specialties.unwrap_or_default()),
                     name: name.unwrap_or_else(|| inspector_id.clone()),
                     department: department.unwrap_or_default(),
                     team_no,

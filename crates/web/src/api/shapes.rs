@@ -72,6 +72,8 @@ pub struct ItemOut {
     pub(super) authority: String,
     /// 适用对象类型；空表示适用于所有类型
     pub(super) entity_types: Vec<CodeLabel>,
+    /// 所需专业领域：含此事项的任务，每个检查组至少有一名具备该专业领域的执法人员；null 表示不限
+    pub(super) specialty: Option<String>,
 }
 
 /// 跨部门联合抽查事项清单。
@@ -200,7 +202,7 @@ pub struct DrawSummary {
     /// 随机种子（十六进制）
     pub(super) seed: Option<String>,
     pub(super) sources: Vec<SourceOut>,
-    /// 完整抽取记录（draw-v1 JSON）
+    /// 完整抽取记录（draw-v1 或 draw-v2 JSON）
     pub(super) record_url: String,
     /// 在浏览器中验证本次抽取的页面
     pub(super) verify_url: String,
@@ -382,6 +384,7 @@ pub(super) fn item_out(i: Item, names: &Names) -> ItemOut {
         legal_basis: i.legal_basis,
         content: i.content,
         authority: i.authority,
+        specialty: i.specialty,
     }
 }
 

@@ -83,6 +83,7 @@ pub(super) fn items_table(items: &[ItemOut], on: Option<NaiveDate>) -> Table {
             "抽查方式",
             "执法权限",
             "适用对象类型",
+            "所需专业领域",
         ],
         rows: items
             .iter()
@@ -100,6 +101,7 @@ pub(super) fn items_table(items: &[ItemOut], on: Option<NaiveDate>) -> Table {
                     } else {
                         joined(&i.entity_types)
                     },
+                    i.specialty.as_deref().unwrap_or(""),
                 ]
             })
             .collect(),
