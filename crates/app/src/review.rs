@@ -2,9 +2,12 @@
 //! a department returning a visit or approving its items' results, the lead
 //! department publishing.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use liancha_domain::InspectionMethod;
 use liancha_domain::auth::{Action, Role, TaskScope};
+use liancha_domain::check_points::{Answer, CheckPoint, propose, questions};
 use liancha_domain::text::{FREE_TEXT, bounded_text};
 use liancha_domain::workflow::{ResultCategory, TaskState, VisitState, check_categories};
 use liancha_store::results::ItemResult;
@@ -107,6 +110,48 @@ pub fn result_errors(
         }
     }
     errors
+}
+
+/// 「按要点填入结果」: the results the check points' answers propose for every item
+/// the principal enters that has points, the other items' results as posted.
+/// Every question of those items must be answered first: the unanswered ones come
+/// back as errors on their fields (`pt_<code>`), so the form says which.
+pub fn results_from_points(
+    entry: &[String],
+    points: &[CheckPoint],
+    answers: &BTreeMap<String, Answer>,
+    posted: Vec<ItemResult>,
+) -> std::result::Result<Vec<ItemResult>, Vec<(String, String)>> {
+    let unanswered: Vec<(String, String)> = questions(entry, points)
+        .iter()
+        .filter(|q| !answers.contains_key(q.code))
+        .map(|q| {
+            (
+                format!("pt_{}", q.code),
+                "请选择“符合”“不符合”或“不涉及”".to_string(),
+            )
+        })
+        .collect();
+    if !unanswered.is_empty() {
+        return Err(unanswered);
+    }
+    Ok(posted
+        .into_iter()
+        .map(|r| {
+            if !entry.contains(&r.item_code) {
+                return r;
+            }
+            match propose(&r.item_code, points, answers) {
+                Some(p) => ItemResult {
+                    item_code: r.item_code,
+                    categories: p.categories,
+                    methods: p.methods,
+                    findings: p.findings,
+                },
+                None => r,
+            }
+        })
+        .collect())
 }
 
 /// 「全部未发现问题」: every item the form carries marked 未发现问题, its ticked
@@ -473,6 +518,44 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn points_fill_only_the_items_entered_once_every_question_is_answered() {
+        let point = |item: &str, code: &str| CheckPoint {
+            item: item.into(),
+            code: code.into(),
+            content: "内容".into(),
+            method: InspectionMethod::Documentary,
+            clause: format!("{item} 条款"),
+            pass_text: "符合".into(),
+            fail_text: "不符合".into(),
+            fail_category: ResultCategory::PendingAction,
+        };
+        let points = vec![point("A", "P1"), point("A", "P2"), point("B", "P1")];
+        let entry = vec!["A".to_string()];
+        let posted = vec![
+            r("A", vec![], vec![]),
+            r(
+                "B",
+                vec![ResultCategory::NoProblem],
+                vec![InspectionMethod::OnSite],
+            ),
+        ];
+        let half: BTreeMap<String, Answer> = [("P1".to_string(), Answer::Fail)].into();
+        let errors = results_from_points(&entry, &points, &half, posted.clone()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, "pt_P2");
+        let all: BTreeMap<String, Answer> = [
+            ("P1".to_string(), Answer::Fail),
+            ("P2".to_string(), Answer::Pass),
+        ]
+        .into();
+        let out = results_from_points(&entry, &points, &all, posted.clone()).unwrap();
+        assert_eq!(out[0].categories, [ResultCategory::PendingAction]);
+        assert_eq!(out[0].findings, "不符合（A 条款）");
+        // B is not the principal's to enter: left as posted, though P1 is its point too.
+        assert_eq!(out[1], posted[1]);
+    }
 
     fn r(
         code: &str,

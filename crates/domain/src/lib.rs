@@ -5,6 +5,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod auth;
 pub mod calendar;
+pub mod check_points;
 pub mod cosignature;
 pub mod figures;
 pub mod follow_up;

@@ -41,6 +41,7 @@ pub mod audit_chain;
 pub mod backup;
 pub mod bulk;
 pub mod campaigns;
+pub mod check_points;
 pub mod demo;
 pub mod directories;
 pub mod drafts;

@@ -15,6 +15,7 @@ const COUNTY_TABLES: &[&str] = &[
     "inspectors",
     "items",
     "item_versions",
+    "check_points",
     "joint_item_lists",
     "joint_item_list_items",
     "rule_books",

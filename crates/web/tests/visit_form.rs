@@ -155,6 +155,146 @@ async fn every_error_beside_its_item(engine: Engine) {
     srv.db.finish().await;
 }
 
+/// 检查要点: the form asks each of the department's points; 「按要点填入结果」 fills
+/// each item's result from the answers (citing the clause) and saves nothing; the
+/// printed record form asks a point two departments' items share once.
+async fn check_points_drive_the_form(engine: Engine) {
+    let size = DemoSize {
+        legal_persons: 60,
+        individuals: 140,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    // The agriculture item shares the licence point with SC-001.
+    let mut shared = liancha_store::demo::check_points()
+        .into_iter()
+        .find(|p| p.item == "SC-001" && p.code == "YYZZ")
+        .unwrap();
+    shared.item = "NY-001".into();
+    shared.clause = "《农药管理条例》第二十四条".into();
+    mouding.put_check_points("NY-001", &[shared]).await.unwrap();
+    let (task, _) =
+        liancha_store::testing::county_wide_task(&store, &mouding, "bianban", "amr-admin").await;
+    let pending = mouding
+        .visits(task)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.team_no.is_some() && v.state == liancha_domain::workflow::VisitState::Pending)
+        .expect("a visit without results")
+        .entity_id;
+    let amr = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+    let path = format!("/staff/tasks/{task}/visits/{pending}");
+    let nothing_saved = || async {
+        mouding
+            .visit_results(task, &pending)
+            .await
+            .unwrap()
+            .is_empty()
+    };
+
+    // The market regulator's own items: four points, each with its three answers.
+    let (status, page) = srv.get(&amr.cookie, &path).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("检查要点（一表通查，共 4 项）"), "{page}");
+    for code in ["YYZZ", "DSYYZZ", "NB", "NBZS"] {
+        assert_eq!(
+            page.matches(&format!("name=\"pt_{code}\"")).count(),
+            3,
+            "{code}"
+        );
+    }
+
+    // Half answered: the others are named, the answer given stays, nothing saved.
+    let today = liancha_domain::calendar::today_in_china().to_string();
+    let (status, page) = srv
+        .post(
+            &amr,
+            &path,
+            &[
+                ("inspected_on", &today),
+                ("pt_YYZZ", "fail"),
+                ("propose", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert_eq!(page.matches("请选择“符合”“不符合”或“不涉及”").count(), 3);
+    assert!(
+        page.contains("name=\"pt_YYZZ\" value=\"fail\" checked"),
+        "{page}"
+    );
+    assert!(nothing_saved().await);
+
+    // All answered: each item's result proposed, the failed point's clause cited.
+    let (status, page) = srv
+        .post(
+            &amr,
+            &path,
+            &[
+                ("inspected_on", &today),
+                ("pt_YYZZ", "fail"),
+                ("pt_DSYYZZ", "na"),
+                ("pt_NB", "pass"),
+                ("pt_NBZS", "pass"),
+                ("propose", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("已按检查要点填入检查结果"), "{page}");
+    assert!(
+        page.contains("name=\"cat_SC-001\" value=\"corrected\" checked"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"cat_SC-002\" value=\"none\" checked"),
+        "{page}"
+    );
+    assert!(page.contains(
+        "营业执照未置于住所或主要经营场所醒目位置（《中华人民共和国市场主体登记管理条例》第三十六条）"
+    ));
+    assert!(nothing_saved().await, "a proposal saves nothing");
+
+    // An answer the form never offers is refused, nothing saved.
+    let (status, _) = srv
+        .post(&amr, &path, &[("pt_YYZZ", "maybe"), ("propose", "yes")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(nothing_saved().await);
+
+    // The printed record form of the whole team asks the shared point once, with
+    // both departments' clauses.
+    let (status, page) = srv
+        .get(&amr.cookie, &format!("/staff/tasks/{task}/forms?team=1"))
+        .await;
+    assert_eq!(status, 200);
+    let documents = page.matches("<section class=\"document\">").count();
+    assert!(documents > 0);
+    assert_eq!(
+        page.matches("营业执照是否置于住所或者主要经营场所的醒目位置")
+            .count(),
+        documents
+    );
+    assert!(
+        page.contains("（牟定县市场监督管理局、牟定县农业农村局共用）"),
+        "{page}"
+    );
+    assert!(page.contains("《农药管理条例》第二十四条"));
+    srv.db.finish().await;
+}
+
+#[tokio::test]
+async fn check_points_drive_the_form_sqlite() {
+    check_points_drive_the_form(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn check_points_drive_the_form_postgres() {
+    check_points_drive_the_form(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn every_error_beside_its_item_sqlite() {
     every_error_beside_its_item(Engine::Sqlite).await;

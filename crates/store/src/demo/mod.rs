@@ -9,7 +9,9 @@
 //! generator, whose output may change between crate versions.
 
 use chrono::NaiveDate;
+use liancha_domain::check_points::CheckPoint;
 use liancha_domain::uscc::{CHARSET, org_code_check};
+use liancha_domain::workflow::ResultCategory;
 use liancha_domain::{
     Department, Domain, Entity, EntityStatus, EntityType, Industry, InspectionMethod, Inspector,
     InspectorStatus, Item, JointItemList, RiskClass, RuleBook, Township, Uscc,
@@ -450,6 +452,25 @@ pub fn items() -> Vec<Item> {
         .collect()
 }
 
+/// The demo items' check points.
+pub fn check_points() -> Vec<CheckPoint> {
+    CHECK_POINTS
+        .iter()
+        .map(
+            |(item, code, content, method, clause, pass, fail, category)| CheckPoint {
+                item: (*item).into(),
+                code: (*code).into(),
+                content: (*content).into(),
+                method: *method,
+                clause: (*clause).into(),
+                pass_text: (*pass).into(),
+                fail_text: (*fail).into(),
+                fail_category: *category,
+            },
+        )
+        .collect()
+}
+
 /// 牟定县's joint item lists.
 pub fn joint_item_lists() -> Vec<JointItemList> {
     joint_item_lists_of(&MOUDING)
@@ -595,6 +616,13 @@ pub async fn load_county(
         county.put_rule_book(&r).await?;
     }
     county.put_items(&items()).await?;
+    let points = check_points();
+    for item in ITEMS.iter().map(|i| i.0) {
+        let own: Vec<CheckPoint> = points.iter().filter(|p| p.item == item).cloned().collect();
+        if !own.is_empty() {
+            county.put_check_points(item, &own).await?;
+        }
+    }
     county
         .save_joint_item_lists(
             &joint_item_lists_of(demo),

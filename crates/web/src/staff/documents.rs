@@ -12,6 +12,8 @@ struct DocumentsPage {
     categories: &'static [ResultCategory],
     methods: &'static [InspectionMethod],
     forms: bool,
+    /// The record form's check points, each asked once (一表通查).
+    questions: Vec<super::points::QuestionView>,
     /// `http://host` the notice's QR code points to.
     origin: String,
     /// The notices' date: the day of the draw that chose their entities.
@@ -150,12 +152,21 @@ async fn documents(
     }
     let total = visits.len();
     let (visits, page, pages) = crate::pages::page_of(visits, &q.page, DOCUMENTS_PER_PAGE);
+    let names = Names::load(&s, &staff.county.code).await?;
+    let questions = if forms {
+        let items: Vec<String> = task.items.iter().map(|i| i.code.clone()).collect();
+        let points = staff.rows(&s).check_points(&items).await?;
+        super::points::question_views(&task, &items, &points, &names)
+    } else {
+        Vec::new()
+    };
     render(&DocumentsPage {
         total,
         page,
         pages,
         team,
-        names: Names::load(&s, &staff.county.code).await?,
+        questions,
+        names,
         categories: ResultCategory::ALL,
         methods: InspectionMethod::ALL,
         task,

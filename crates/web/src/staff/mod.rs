@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use liancha_domain::auth::{Action, Role, TaskScope};
 use liancha_domain::calendar::{china, china_date, format_china_time};
+use liancha_domain::check_points::Answer;
 use liancha_domain::org::DivisionCode;
 use liancha_domain::workflow::{
     DeadlineFlag, FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode, TaskState,
@@ -33,6 +34,7 @@ use crate::{AppState, WebError};
 mod audit;
 mod documents;
 mod follow_up;
+mod points;
 mod records;
 mod review;
 mod task;

@@ -53,6 +53,11 @@ struct VisitPage {
     errors: Vec<(String, String)>,
     /// When the form shown was the user's draft (暂存), the time it was saved.
     draft_saved_at: Option<String>,
+    /// The check points of the items the user enters, each asked once.
+    questions: Vec<points::QuestionView>,
+    /// The answers the posted form carried.
+    answers: BTreeMap<String, Answer>,
+    answer_kinds: &'static [Answer],
 }
 
 impl VisitPage {
@@ -67,6 +72,10 @@ impl VisitPage {
             .iter()
             .filter_map(|p| self.err(&format!("{p}{item}")))
             .collect()
+    }
+
+    fn answered(&self, code: &str, a: &Answer) -> bool {
+        self.answers.get(code) == Some(a)
     }
 
     fn enters(&self, item: &str) -> bool {
@@ -106,6 +115,7 @@ struct Posted {
     results: Vec<ItemResult>,
     date: String,
     errors: Vec<(String, String)>,
+    answers: BTreeMap<String, Answer>,
 }
 
 /// The visit page, with a refused form's entries and errors when given.
@@ -135,11 +145,13 @@ async fn visit_page(
         _ => None,
     };
     let mut draft_saved_at = None;
+    let mut answers = BTreeMap::new();
     let (date_value, errors) = match (posted, draft) {
         (Some(p), _) => {
             for r in p.results {
                 results.insert(r.item_code.clone(), r);
             }
+            answers = p.answers;
             (p.date, p.errors)
         }
         (None, Some(d)) => {
@@ -154,10 +166,19 @@ async fn visit_page(
             vec![],
         ),
     };
+    let names = Names::load(s, &staff.county.code).await?;
+    let points = if view.editable {
+        staff.rows(s).check_points(&view.entry_items).await?
+    } else {
+        Vec::new()
+    };
     Ok(VisitPage {
+        questions: points::question_views(&view.access.task, &view.entry_items, &points, &names),
+        answers,
+        answer_kinds: Answer::ALL,
         can_attach: view.can_attach,
         attachments,
-        names: Names::load(s, &staff.county.code).await?,
+        names,
         notice,
         results,
         categories: ResultCategory::ALL,
@@ -246,6 +267,52 @@ pub async fn record_results(
             findings: get(&keys[2]).to_string(),
         });
     }
+    let mut answers = BTreeMap::new();
+    for (k, v) in &f {
+        if let Some(code) = k.strip_prefix("pt_") {
+            match Answer::from_code(v) {
+                Some(a) => {
+                    answers.insert(code.to_string(), a);
+                }
+                None => {
+                    return Err(WebError::Refused {
+                        message: format!("未知的要点答案「{v}」"),
+                        back,
+                    });
+                }
+            }
+        }
+    }
+    let posted = |results: Vec<ItemResult>, errors, answers| Posted {
+        results,
+        date: get("inspected_on").chars().take(20).collect(),
+        errors,
+        answers,
+    };
+    // 按要点填入结果: the answers propose each item's result, shown for checking;
+    // nothing is saved until the form is submitted.
+    if get("propose") == "yes" && view.editable {
+        let points = staff.rows(&s).check_points(&entry).await?;
+        return Ok(
+            match liancha_app::review::results_from_points(
+                &entry,
+                &points,
+                &answers,
+                results.clone(),
+            ) {
+                Ok(proposed) => {
+                    let p = posted(proposed, vec![], answers);
+                    let notice = Some("已按检查要点填入检查结果和问题描述，请核对后提交。");
+                    Html(visit_page(&s, staff, id, &entity, notice, Some(p)).await?).into_response()
+                }
+                Err(errors) => {
+                    let p = posted(results, errors, answers);
+                    let page = visit_page(&s, staff, id, &entity, None, Some(p)).await?;
+                    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response()
+                }
+            },
+        );
+    }
     // 暂存: the form as it stands, kept for its author to finish; nothing is checked
     // but that it is theirs to fill in.
     if get("draft") == "yes" {
@@ -259,11 +326,7 @@ pub async fn record_results(
                 field: Some(field),
                 message,
             }) => {
-                let posted = Posted {
-                    results,
-                    date: get("inspected_on").chars().take(20).collect(),
-                    errors: vec![(field, message)],
-                };
+                let posted = posted(results, vec![(field, message)], answers);
                 let page = visit_page(&s, staff, id, &entity, None, Some(posted)).await?;
                 Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
             }
@@ -316,11 +379,7 @@ pub async fn record_results(
         Err(errors) => (results, errors),
     };
     if !errors.is_empty() {
-        let posted = Posted {
-            results,
-            date: get("inspected_on").chars().take(20).collect(),
-            errors,
-        };
+        let posted = posted(results, errors, answers);
         let page = visit_page(&s, staff, id, &entity, None, Some(posted)).await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
     }

@@ -1,0 +1,120 @@
+//! Items' check points (检查要点), kept per item and read for a task's items.
+
+use liancha_domain::InspectionMethod;
+use liancha_domain::check_points::CheckPoint;
+use liancha_domain::text::{FREE_TEXT, LABEL, NAME, bounded_text};
+use liancha_domain::workflow::ResultCategory;
+
+use crate::BeginWrite;
+use crate::{County, Result, StoreError, with_pool};
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+const COLUMNS: &str =
+    "item_code, code, content, method, clause, pass_text, fail_text, fail_category";
+
+fn point(r: Row) -> Result<CheckPoint> {
+    let (item, code, content, method, clause, pass_text, fail_text, fail_category) = r;
+    Ok(CheckPoint {
+        method: InspectionMethod::from_code(&method)
+            .ok_or_else(|| StoreError::corrupt(format!("check point method {method}")))?,
+        fail_category: ResultCategory::from_code(&fail_category)
+            .ok_or_else(|| StoreError::corrupt(format!("check point category {fail_category}")))?,
+        item,
+        code,
+        content,
+        clause,
+        pass_text,
+        fail_text,
+    })
+}
+
+/// The rules a point must keep, whoever writes it.
+fn check(item: &str, points: &[CheckPoint]) -> Result<()> {
+    for (i, p) in points.iter().enumerate() {
+        let at =
+            |m: String| StoreError::invalid(format!("事项「{item}」第 {} 个检查要点：{m}", i + 1));
+        if p.item != item {
+            return Err(at(format!("属于事项「{}」", p.item)));
+        }
+        if p.code.trim().is_empty() || p.content.trim().is_empty() {
+            return Err(at("要点编码和检查内容不能为空".into()));
+        }
+        for (v, rule) in [
+            (&p.code, LABEL),
+            (&p.content, FREE_TEXT),
+            (&p.clause, NAME),
+            (&p.pass_text, FREE_TEXT),
+            (&p.fail_text, FREE_TEXT),
+        ] {
+            bounded_text(v, rule).map_err(|e| at(e.to_string()))?;
+        }
+        if !p.fail_category.is_problem() {
+            return Err(at(format!(
+                "不符合时的检查结果不能是「{}」",
+                p.fail_category.label()
+            )));
+        }
+        if points[..i].iter().any(|q| q.code == p.code) {
+            return Err(at(format!("要点编码「{}」重复", p.code)));
+        }
+    }
+    Ok(())
+}
+
+impl County<'_> {
+    /// Replaces an item's check points, in one transaction.
+    pub async fn put_check_points(&self, item: &str, points: &[CheckPoint]) -> Result<()> {
+        check(item, points)?;
+        if self.item(item).await?.is_none() {
+            return Err(StoreError::invalid(format!("抽查事项「{item}」不存在")));
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            self.query("DELETE FROM check_points WHERE county = $C AND item_code = $1")
+                .bind(item).execute(&mut *tx).await?;
+            for (pos, pt) in points.iter().enumerate() {
+                self.query(&format!(
+                    "INSERT INTO check_points (county, position, {COLUMNS}) \
+                     VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                    .bind(pos as i32).bind(&pt.item).bind(&pt.code).bind(&pt.content)
+                    .bind(pt.method.code()).bind(&pt.clause).bind(&pt.pass_text)
+                    .bind(&pt.fail_text).bind(pt.fail_category.code())
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The check points of `items`, each item's in its order (items in the order
+    /// given).
+    pub async fn check_points(&self, items: &[String]) -> Result<Vec<CheckPoint>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ph: Vec<String> = (1..=items.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM check_points WHERE county = $C AND item_code IN ({}) \
+             ORDER BY item_code, position",
+            ph.join(", ")
+        );
+        let rows: Vec<Row> = with_pool!(self, p => {
+            let mut q = self.query_as(&sql);
+            for i in items { q = q.bind(i); }
+            q.fetch_all(p).await
+        })?;
+        let mut points = rows.into_iter().map(point).collect::<Result<Vec<_>>>()?;
+        points.sort_by_key(|p| items.iter().position(|i| *i == p.item));
+        Ok(points)
+    }
+}
