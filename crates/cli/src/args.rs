@@ -272,6 +272,9 @@ pub(crate) enum KindArg {
     RuleBooks,
     /// A county's joint item lists, one row per member item (as exported).
     JointLists,
+    /// Items' check points (检查要点), one row per point; an item in the file has
+    /// its points replaced by the file's.
+    CheckPoints,
 }
 
 impl From<KindArg> for Kind {
@@ -284,6 +287,7 @@ impl From<KindArg> for Kind {
             KindArg::Departments => Kind::Departments,
             KindArg::RuleBooks => Kind::RuleBooks,
             KindArg::JointLists => Kind::JointLists,
+            KindArg::CheckPoints => Kind::CheckPoints,
         }
     }
 }
@@ -298,6 +302,8 @@ pub(crate) enum ExportWhat {
     Items { file: PathBuf },
     /// The joint item lists, one row per member item.
     JointLists { file: PathBuf },
+    /// The items' check points, one row per point.
+    CheckPoints { file: PathBuf },
     /// The county's townships.
     Townships { file: PathBuf },
     /// The county's departments.

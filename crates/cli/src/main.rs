@@ -433,6 +433,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 ExportWhat::JointLists { file } => (Kind::JointLists, file),
+                ExportWhat::CheckPoints { file } => (Kind::CheckPoints, file),
                 ExportWhat::Entities { file } => (Kind::Entities, file),
                 ExportWhat::Inspectors { file } => (Kind::Inspectors, file),
                 ExportWhat::Items { file } => (Kind::Items, file),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::labelled_enum;
 use crate::labels::InspectionMethod;
+use crate::rows::{CellKind, Cells, Column, FieldError, Lookup, Row, col};
 use crate::workflow::ResultCategory;
 
 /// One point of an item.
@@ -139,6 +140,221 @@ pub fn propose(
         methods,
         findings: findings.join("\n"),
     })
+}
+
+fn any() -> Vec<&'static str> {
+    Vec::new()
+}
+
+fn methods() -> Vec<&'static str> {
+    InspectionMethod::labels()
+}
+
+fn problems() -> Vec<&'static str> {
+    ResultCategory::ALL
+        .iter()
+        .filter(|c| c.is_problem())
+        .map(|c| c.label())
+        .collect()
+}
+
+/// The check points as a file: one row a point, an item's points in their order.
+pub const COLUMNS: &[Column] = &[
+    col!(
+        "item",
+        "事项编码",
+        ["抽查事项编码"],
+        true,
+        Id,
+        "抽查事项清单中已有的事项编码；文件中出现的事项，其检查要点以文件为准（整体替换）",
+        "SC-003"
+    ),
+    col!(
+        "code",
+        "要点编码",
+        ["编码"],
+        true,
+        Id,
+        "同一事项内不重复；不同部门事项中编码相同的要点在联合检查中只问一次（一表通查）",
+        "JKZM"
+    ),
+    col!(
+        "content",
+        "检查内容",
+        ["检查要点"],
+        true,
+        Text,
+        "现场要看、要问的内容",
+        "从业人员是否取得健康证明后上岗"
+    ),
+    col!(
+        "method",
+        "检查方法",
+        ["检查方式"],
+        true,
+        Text,
+        "实地检查、书面检查、网络监测、检验检测、委托专业机构之一",
+        "书面检查",
+        methods
+    ),
+    col!(
+        "clause",
+        "法律条款",
+        ["依据条款", "依据"],
+        false,
+        Text,
+        "不符合时在问题描述中引用",
+        "《中华人民共和国食品安全法》第四十五条"
+    ),
+    col!(
+        "pass_text",
+        "符合表述",
+        [],
+        false,
+        Text,
+        "",
+        "从业人员均持有效健康证明"
+    ),
+    col!(
+        "fail_text",
+        "不符合表述",
+        [],
+        true,
+        Text,
+        "不符合时写入问题描述",
+        "部分从业人员未取得健康证明即上岗"
+    ),
+    col!(
+        "fail_category",
+        "不符合时的检查结果",
+        ["检查结果"],
+        true,
+        Text,
+        "不符合时建议勾选的检查结果（须是发现问题的一类）",
+        "发现问题已责令改正",
+        problems
+    ),
+];
+
+/// A row of [`COLUMNS`]: a point, with its key in the file (item and code) and its
+/// item's department (whose admin may import it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckPointRow {
+    pub key: String,
+    pub department: String,
+    pub point: CheckPoint,
+}
+
+pub fn parse_row<C: Cells + ?Sized>(
+    cells: &C,
+    lookup: &Lookup,
+) -> Result<CheckPointRow, Vec<FieldError>> {
+    let mut r = Row::new(cells, COLUMNS);
+    let item = r.required("item").map(str::to_string);
+    let department = item.as_ref().and_then(|i| match lookup.items.get(i) {
+        Some(d) => Some(d.clone()),
+        None => {
+            r.fail("item", format!("抽查事项清单中没有事项「{i}」"));
+            None
+        }
+    });
+    let code = r.required("code").map(str::to_string);
+    let content = r.required("content").map(str::to_string);
+    let method = r
+        .required("method")
+        .is_some()
+        .then(|| {
+            r.parsed(
+                "method",
+                None,
+                |v| InspectionMethod::parse(v).map(Some),
+                "检查方法",
+            )
+        })
+        .flatten();
+    let clause = r.text("clause");
+    let pass_text = r.text("pass_text");
+    let fail_text = r.required("fail_text").map(str::to_string);
+    let fail_category = r
+        .required("fail_category")
+        .is_some()
+        .then(|| {
+            r.parsed(
+                "fail_category",
+                None,
+                |v| {
+                    ResultCategory::parse(v)
+                        .filter(|c| c.is_problem())
+                        .map(Some)
+                },
+                "发现问题的检查结果（如 发现问题已责令改正）",
+            )
+        })
+        .flatten();
+    let value = match (
+        item,
+        department,
+        code,
+        content,
+        method,
+        fail_text,
+        fail_category,
+    ) {
+        (
+            Some(item),
+            Some(department),
+            Some(code),
+            Some(content),
+            Some(method),
+            Some(fail_text),
+            Some(fail_category),
+        ) => Some(CheckPointRow {
+            key: format!("{item} {code}"),
+            department,
+            point: CheckPoint {
+                item,
+                code,
+                content,
+                method,
+                clause,
+                pass_text,
+                fail_text,
+                fail_category,
+            },
+        }),
+        _ => None,
+    };
+    match value {
+        Some(v) => r.finish(v),
+        None => Err(r.finish(()).err().unwrap_or_default()),
+    }
+}
+
+/// A point as a row of [`COLUMNS`].
+pub fn cells(p: &CheckPoint) -> Vec<String> {
+    vec![
+        p.item.clone(),
+        p.code.clone(),
+        p.content.clone(),
+        p.method.label().into(),
+        p.clause.clone(),
+        p.pass_text.clone(),
+        p.fail_text.clone(),
+        p.fail_category.label().into(),
+    ]
+}
+
+/// A file's points grouped by item, items in the order of their first row, each
+/// item's points in file order.
+pub fn group_by_item(rows: Vec<CheckPointRow>) -> Vec<(String, Vec<CheckPoint>)> {
+    let mut out: Vec<(String, Vec<CheckPoint>)> = Vec::new();
+    for r in rows {
+        match out.iter_mut().find(|(i, _)| *i == r.point.item) {
+            Some((_, v)) => v.push(r.point),
+            None => out.push((r.point.item.clone(), vec![r.point])),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

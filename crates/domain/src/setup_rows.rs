@@ -499,6 +499,7 @@ mod tests {
     fn lookup() -> Lookup {
         Lookup {
             townships: Default::default(),
+            items: Default::default(),
             departments: [
                 ("amr".to_string(), "amr".to_string()),
                 ("牟定县市场监督管理局".to_string(), "amr".to_string()),

@@ -63,7 +63,7 @@ pub const FREE_TEXT: TextRule = TextRule::multi(2000);
 /// keeps every column of every table covered.
 pub fn import_rule(key: &str) -> Option<TextRule> {
     Some(match key {
-        "uscc" | "reg_no" | "id" | "certificate_no" | "code" | "phone" => CODE,
+        "uscc" | "reg_no" | "id" | "certificate_no" | "code" | "phone" | "item" => CODE,
         "domain" | "ratio_a" | "ratio_b" | "ratio_c" | "ratio_d" | "annual_cap"
         | "deadline_days" | "min_team_size" | "recuse" => LABEL,
         "entity_type"
@@ -76,11 +76,14 @@ pub fn import_rule(key: &str) -> Option<TextRule> {
         | "blacklisted"
         | "certificate_valid_until"
         | "specialty"
+        | "method"
+        | "fail_category"
         | "published" => LABEL,
         "name" | "legal_rep" | "department" | "authority" => NAME,
         "address" => ADDRESS,
         "tags" | "specialties" | "methods" | "entity_types" => LIST,
-        "legal_basis" | "content" => FREE_TEXT,
+        "legal_basis" | "content" | "pass_text" | "fail_text" => FREE_TEXT,
+        "clause" => NAME,
         _ => return None,
     })
 }
@@ -182,6 +185,7 @@ mod tests {
             .iter()
             .chain(INSPECTOR_COLUMNS)
             .chain(ITEM_COLUMNS)
+            .chain(crate::check_points::COLUMNS)
         {
             assert!(import_rule(column.key).is_some(), "{}", column.key);
         }

@@ -46,8 +46,9 @@ fn check(item: &str, points: &[CheckPoint]) -> Result<()> {
         if p.item != item {
             return Err(at(format!("属于事项「{}」", p.item)));
         }
-        if p.code.trim().is_empty() || p.content.trim().is_empty() {
-            return Err(at("要点编码和检查内容不能为空".into()));
+        if p.code.trim().is_empty() || p.content.trim().is_empty() || p.fail_text.trim().is_empty()
+        {
+            return Err(at("要点编码、检查内容和不符合表述不能为空".into()));
         }
         for (v, rule) in [
             (&p.code, LABEL),
@@ -74,26 +75,76 @@ fn check(item: &str, points: &[CheckPoint]) -> Result<()> {
 impl County<'_> {
     /// Replaces an item's check points, in one transaction.
     pub async fn put_check_points(&self, item: &str, points: &[CheckPoint]) -> Result<()> {
-        check(item, points)?;
-        if self.item(item).await?.is_none() {
-            return Err(StoreError::invalid(format!("抽查事项「{item}」不存在")));
+        self.replace_check_points(&[(item.to_string(), points.to_vec())])
+            .await
+    }
+
+    /// Replaces the check points of each item given, all in one transaction: an
+    /// import file's items, every one or none.
+    pub async fn replace_check_points(&self, items: &[(String, Vec<CheckPoint>)]) -> Result<()> {
+        for (item, points) in items {
+            check(item, points)?;
+            if self.item(item).await?.is_none() {
+                return Err(StoreError::invalid(format!("抽查事项「{item}」不存在")));
+            }
+        }
+        // A code shared by several items is one question on a joint visit: it must
+        // read and be checked alike wherever it appears (each item keeps its clause).
+        let replaced: Vec<&String> = items.iter().map(|(i, _)| i).collect();
+        let mut by_code: std::collections::BTreeMap<&str, &CheckPoint> = Default::default();
+        let others = self.all_check_points().await?;
+        let all = others
+            .iter()
+            .filter(|p| !replaced.contains(&&p.item))
+            .chain(items.iter().flat_map(|(_, ps)| ps));
+        for p in all {
+            match by_code.get(p.code.as_str()) {
+                Some(q) if q.content != p.content || q.method != p.method => {
+                    return Err(StoreError::invalid(format!(
+                        "要点编码「{}」在事项「{}」中是“{}”（{}），在事项「{}」中是“{}”（{}）：\
+                         编码相同的要点在联合检查中只问一次，检查内容和检查方法须一致；不是同一要点请换一个编码",
+                        p.code,
+                        q.item,
+                        q.content,
+                        q.method.label(),
+                        p.item,
+                        p.content,
+                        p.method.label()
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    by_code.insert(&p.code, p);
+                }
+            }
         }
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            self.query("DELETE FROM check_points WHERE county = $C AND item_code = $1")
-                .bind(item).execute(&mut *tx).await?;
-            for (pos, pt) in points.iter().enumerate() {
-                self.query(&format!(
-                    "INSERT INTO check_points (county, position, {COLUMNS}) \
-                     VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9)"))
-                    .bind(pos as i32).bind(&pt.item).bind(&pt.code).bind(&pt.content)
-                    .bind(pt.method.code()).bind(&pt.clause).bind(&pt.pass_text)
-                    .bind(&pt.fail_text).bind(pt.fail_category.code())
-                    .execute(&mut *tx).await?;
+            for (item, points) in items {
+                self.query("DELETE FROM check_points WHERE county = $C AND item_code = $1")
+                    .bind(item).execute(&mut *tx).await?;
+                for (pos, pt) in points.iter().enumerate() {
+                    self.query(&format!(
+                        "INSERT INTO check_points (county, position, {COLUMNS}) \
+                         VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                        .bind(pos as i32).bind(&pt.item).bind(&pt.code).bind(&pt.content)
+                        .bind(pt.method.code()).bind(&pt.clause).bind(&pt.pass_text)
+                        .bind(&pt.fail_text).bind(pt.fail_category.code())
+                        .execute(&mut *tx).await?;
+                }
             }
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Every item's check points, items by code.
+    pub async fn all_check_points(&self) -> Result<Vec<CheckPoint>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM check_points WHERE county = $C ORDER BY item_code, position"
+        );
+        let rows: Vec<Row> = with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?;
+        rows.into_iter().map(point).collect()
     }
 
     /// The check points of `items`, each item's in its order (items in the order

@@ -284,6 +284,9 @@ impl County<'_> {
             lookup.departments.insert(d.name, d.code.clone());
             lookup.departments.insert(d.code.clone(), d.code);
         }
+        for i in self.items(false).await? {
+            lookup.items.insert(i.code, i.department);
+        }
         Ok(lookup)
     }
 

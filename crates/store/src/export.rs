@@ -191,6 +191,16 @@ impl County<'_> {
                 }
                 writer.send(all).await;
             }
+            Kind::CheckPoints => {
+                let all = self.all_check_points().await?;
+                writer
+                    .send(
+                        all.iter()
+                            .map(liancha_domain::check_points::cells)
+                            .collect(),
+                    )
+                    .await;
+            }
             Kind::Items => {
                 let all: Vec<Item> = self.items(false).await?;
                 writer

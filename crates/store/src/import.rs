@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use liancha_domain::check_points::CheckPointRow;
 use liancha_domain::rows::{
     self, Cells, Column as SpecColumn, ENTITY_COLUMNS, FieldError, INSPECTOR_COLUMNS, ITEM_COLUMNS,
     Lookup,
@@ -31,6 +32,8 @@ pub enum Kind {
     RuleBooks,
     /// Joint item lists, one row per list member.
     JointLists,
+    /// Items' check points, one row per point.
+    CheckPoints,
 }
 
 impl Kind {
@@ -43,6 +46,7 @@ impl Kind {
             Kind::Departments => setup_rows::DEPARTMENT_COLUMNS,
             Kind::RuleBooks => setup_rows::RULE_BOOK_COLUMNS,
             Kind::JointLists => setup_rows::JOINT_LIST_COLUMNS,
+            Kind::CheckPoints => liancha_domain::check_points::COLUMNS,
         }
     }
 
@@ -51,6 +55,7 @@ impl Kind {
         Kind::Entities,
         Kind::Inspectors,
         Kind::Items,
+        Kind::CheckPoints,
         Kind::Townships,
         Kind::Departments,
         Kind::RuleBooks,
@@ -74,6 +79,7 @@ impl Kind {
             Kind::Departments => "departments",
             Kind::RuleBooks => "rule-books",
             Kind::JointLists => "joint-lists",
+            Kind::CheckPoints => "check-points",
         }
     }
 
@@ -86,6 +92,7 @@ impl Kind {
             Kind::Departments,
             Kind::RuleBooks,
             Kind::JointLists,
+            Kind::CheckPoints,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -101,6 +108,7 @@ impl Kind {
             Kind::Departments => "部门",
             Kind::RuleBooks => "实施细则",
             Kind::JointLists => "跨部门联查事项清单",
+            Kind::CheckPoints => "检查要点",
         }
     }
 }
@@ -419,6 +427,15 @@ fn parse_joint_list_row(
 fn joint_list_row_key(r: &setup_rows::JointListRow) -> &str {
     &r.key
 }
+pub(crate) fn parse_check_point(
+    m: &Mapped<'_>,
+    lookup: &Lookup,
+) -> std::result::Result<CheckPointRow, Vec<FieldError>> {
+    liancha_domain::check_points::parse_row(m, lookup)
+}
+pub(crate) fn check_point_key(r: &CheckPointRow) -> &str {
+    &r.key
+}
 pub(crate) fn township_code(t: &Township) -> &str {
     &t.code
 }
@@ -555,6 +572,34 @@ impl County<'_> {
                     rows: all.len() as u64,
                     inserted,
                     updated: all.len() as u64 - inserted,
+                })
+            }
+            Kind::CheckPoints => {
+                let (file, all) =
+                    read_all(path, kind, lookup, parse_check_point, check_point_key).await?;
+                progress(all.len() as u64);
+                let rows = all.len() as u64;
+                let existing: std::collections::BTreeSet<String> = self
+                    .check_points(&all.iter().map(|r| r.point.item.clone()).collect::<Vec<_>>())
+                    .await?
+                    .into_iter()
+                    .map(|p| format!("{} {}", p.item, p.code))
+                    .collect();
+                let inserted = all.iter().filter(|r| !existing.contains(&r.key)).count() as u64;
+                let by_item = liancha_domain::check_points::group_by_item(all);
+                self.replace_check_points(&by_item)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Invalid { message: m, .. } => {
+                            StoreError::invalid(format!("导入失败，未导入任何记录：{m}"))
+                        }
+                        e => e,
+                    })?;
+                Ok(ImportOutcome {
+                    file,
+                    rows,
+                    inserted,
+                    updated: rows - inserted,
                 })
             }
             Kind::Items => {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use liancha_domain::check_points::CheckPointRow;
 use liancha_domain::rows::{self, Column};
 use liancha_domain::setup_rows;
 use liancha_domain::{Department, Entity, Inspector, Item, RuleBook, Township};
@@ -284,6 +285,43 @@ impl County<'_> {
                     name: |d: &Department| &d.name,
                     department: None,
                     cells: &setup_rows::department_cells,
+                    guarded: &[],
+                };
+                Ok(compare.preview(file, &all, &existing))
+            }
+            Kind::CheckPoints => {
+                let (file, all) = read_all(
+                    path,
+                    kind,
+                    lookup,
+                    crate::import::parse_check_point,
+                    crate::import::check_point_key,
+                )
+                .await?;
+                let items: Vec<String> = all.iter().map(|r| r.point.item.clone()).collect();
+                let departments: BTreeMap<String, String> = self
+                    .items(false)
+                    .await?
+                    .into_iter()
+                    .map(|i| (i.code, i.department))
+                    .collect();
+                let existing = self
+                    .check_points(&items)
+                    .await?
+                    .into_iter()
+                    .map(|p| CheckPointRow {
+                        key: format!("{} {}", p.item, p.code),
+                        department: departments.get(&p.item).cloned().unwrap_or_default(),
+                        point: p,
+                    })
+                    .map(|r| (r.key.clone(), r))
+                    .collect();
+                let compare = Compare {
+                    columns: liancha_domain::check_points::COLUMNS,
+                    id: |r: &CheckPointRow| &r.key,
+                    name: |r: &CheckPointRow| &r.point.content,
+                    department: Some(|r: &CheckPointRow| &r.department),
+                    cells: &|r: &CheckPointRow| liancha_domain::check_points::cells(&r.point),
                     guarded: &[],
                 };
                 Ok(compare.preview(file, &all, &existing))

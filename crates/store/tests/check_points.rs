@@ -74,6 +74,13 @@ async fn points_are_kept_per_item(store: &Store) {
         })
         .collect();
     refused(mouding.put_check_points("NOPE-1", &stray).await, "不存在");
+    // A code another item uses is the same question: same content and method.
+    let mut clash = before.clone();
+    clash[1].content = "从业人员是否穿戴工作衣帽".into();
+    refused(
+        mouding.put_check_points("SC-003", &clash).await,
+        "检查内容和检查方法须一致",
+    );
     assert_eq!(
         mouding.check_points(&items(&["SC-003"])).await.unwrap(),
         before

@@ -477,6 +477,123 @@ async fn setup_lists_imported_on_the_web(engine: Engine) {
     );
 }
 
+/// 检查要点 imported on the web: a department's own items only; a bad row is named
+/// by row and column and nothing is written; the preview says what changes; the
+/// confirmed file replaces the points of the items it names, and the result form
+/// asks them.
+async fn check_points_imported_on_the_web(engine: Engine) {
+    use liancha_domain::check_points::{COLUMNS, cells};
+    let size = DemoSize {
+        legal_persons: 10,
+        individuals: 20,
+    };
+    let srv = common::start(engine, size, true, None).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let amr = srv.login("amr-admin", PASSWORD).await.unwrap();
+    let agri = srv.login("agri-admin", PASSWORD).await.unwrap();
+    let upload = async |who: &common::Session, file: Vec<u8>| {
+        srv.upload_to(
+            who,
+            "/staff/import",
+            &[("kind", "check-points")],
+            ("检查要点.csv", &file),
+        )
+        .await
+    };
+    let sc001 = || async { mouding.check_points(&["SC-001".to_string()]).await.unwrap() };
+    let before = sc001().await;
+    assert_eq!(before.len(), 2);
+
+    // The template carries the columns and their notes.
+    let (status, _) = srv
+        .get(&amr.cookie, "/staff/import/template/check-points.xlsx")
+        .await;
+    assert_eq!(status, 200);
+
+    // One point changed, one new; the old second point left out of the file.
+    let mut changed = cells(&before[0]);
+    changed[6] = "营业执照未按规定悬挂".into();
+    let new = vec![
+        "SC-001".to_string(),
+        "GSXX".into(),
+        "是否在经营场所公示投诉举报电话".into(),
+        "实地检查".into(),
+        "《中华人民共和国消费者权益保护法》第三十二条".into(),
+        "已公示".into(),
+        "未公示投诉举报电话".into(),
+        "发现问题已责令改正".into(),
+    ];
+    // Another department's item: refused for the market regulator's admin.
+    let (status, page) = upload(&agri, csv(COLUMNS, &[changed.clone()])).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("其他部门"), "{page}");
+
+    // A bad row: an unknown item, a category that is no problem; said by row and
+    // column, nothing written.
+    let mut bad = new.clone();
+    bad[0] = "NO-SUCH".into();
+    let mut harmless = new.clone();
+    harmless[7] = "未发现问题".into();
+    let (status, page) = upload(&amr, csv(COLUMNS, &[changed.clone(), bad, harmless])).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("抽查事项清单中没有事项「NO-SUCH」"), "{page}");
+    assert!(page.contains("不是有效的发现问题的检查结果"), "{page}");
+    assert_eq!(sc001().await, before);
+
+    let (status, page) = upload(&amr, csv(COLUMNS, &[changed, new])).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<dt>新增</dt><dd>1</dd>"), "{page}");
+    assert!(page.contains("<dt>内容改变</dt><dd>1</dd>"), "{page}");
+    assert!(page.contains("营业执照未按规定悬挂"), "{page}");
+    assert_eq!(sc001().await, before, "a preview writes nothing");
+    let (status, _) = srv
+        .post(
+            &amr,
+            &format!("/staff/import/{}", token(&page)),
+            &[("confirm", "yes"), ("new", "1"), ("changed", "1")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let after = sc001().await;
+    let codes: Vec<&str> = after.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["YYZZ", "GSXX"],
+        "the file's points replace the item's"
+    );
+    assert_eq!(after[0].fail_text, "营业执照未按规定悬挂");
+    // Other items keep theirs.
+    assert_eq!(
+        mouding
+            .check_points(&["SC-002".to_string()])
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // The export (command line, same code) gives the points back in the columns.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("points.csv");
+    mouding
+        .export_file(liancha_store::import::Kind::CheckPoints, &out, &|_| {})
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("要点编码") && text.contains("GSXX"), "{text}");
+    srv.db.finish().await;
+}
+
+#[tokio::test]
+async fn check_points_imported_on_the_web_sqlite() {
+    check_points_imported_on_the_web(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn check_points_imported_on_the_web_postgres() {
+    check_points_imported_on_the_web(Engine::Postgres).await;
+}
+
 #[tokio::test]
 async fn setup_lists_imported_on_the_web_sqlite() {
     setup_lists_imported_on_the_web(Engine::Sqlite).await;

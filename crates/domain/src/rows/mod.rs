@@ -74,6 +74,8 @@ pub struct Lookup {
     pub townships: BTreeSet<String>,
     /// Department name (and code) → code.
     pub departments: BTreeMap<String, String>,
+    /// Item code → its department's code (for check points, which name their item).
+    pub items: BTreeMap<String, String>,
 }
 
 pub(crate) struct Row<'a, C: Cells + ?Sized> {
