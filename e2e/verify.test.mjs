@@ -39,6 +39,8 @@ const ERROR_CODES = {
   'v2-error-format-v2.input.json': 'invalid-format',
   'v2-error-specialty-in-v1.input.json': 'invalid-plan',
   'v2-error-specialty-twice.input.json': 'invalid-plan',
+  'v2-error-empty-specialties-in-v1.input.json': 'invalid-plan',
+  'v2-error-inspector-specialty-twice.input.json': 'invalid-plan',
 };
 
 // Records the README says `verify` rejects, with the first differing path.
@@ -124,11 +126,14 @@ test('the vectors exercise what the README says they do', async () => {
   assert.deepEqual([noTeams.result.teams, noTeams.result.assignments], [[], []]);
   assert.ok('committed_at' in parseStrict(read('chinese-reveal.json')));
   assert.ok('total' in parseStrict(read('total-tie.json')).plan);
-  // v2: every team holds 特种设备, and one of them only through an added specialist.
+  // v2: every team holds both specialties; one holder covers two in one team, and a
+  // second specialist of a listed department makes another team grow to three.
   const v2 = parseStrict(read('v2-specialty.json'));
   assert.equal(v2.format, 'liancha-draw/2');
-  const holds = new Set(v2.plan.inspectors.filter((i) => (i.specialties || []).includes('特种设备')).map((i) => i.id));
-  for (const t of v2.result.teams) assert.ok(t.members.some((m) => holds.has(m)), JSON.stringify(t));
+  for (const s of v2.plan.teams.specialties) {
+    const holds = new Set(v2.plan.inspectors.filter((i) => (i.specialties || []).includes(s)).map((i) => i.id));
+    for (const t of v2.result.teams) assert.ok(t.members.some((m) => holds.has(m)), `${s}: ${JSON.stringify(t)}`);
+  }
   const sizes = v2.result.teams.map((t) => t.members.length).sort();
   assert.ok(sizes.includes(2) && sizes.includes(3), `team sizes ${sizes}`);
 });

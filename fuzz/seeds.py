@@ -3,7 +3,8 @@
 
 Run from anywhere: python3 fuzz/seeds.py. Deterministic (fixed zip dates), so
 re-running it changes nothing unless this script changes. The draw vectors
-come from crates/draw/tests/vectors (the copy of the spec's vectors).
+come from crates/draw/tests/vectors (the copy of the spec's vectors) and
+crates/draw/tests/vectors-v2 (liancha-draw/2, teams holding a specialty).
 """
 
 import json
@@ -13,6 +14,7 @@ import zipfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fuzz" / "corpus"
 VECTORS = ROOT / "crates" / "draw" / "tests" / "vectors"
+VECTORS_V2 = ROOT / "crates" / "draw" / "tests" / "vectors-v2"
 
 
 def put(target, name, data):
@@ -25,7 +27,7 @@ def put(target, name, data):
 
 # --- json / draw / verify: the spec vectors ---------------------------------
 
-for path in sorted(VECTORS.glob("*.json")):
+for path in sorted(VECTORS.glob("*.json")) + sorted(VECTORS_V2.glob("*.json")):
     raw = path.read_bytes()
     put("json", path.name, raw)
     put("verify", path.name, raw)

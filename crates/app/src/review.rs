@@ -142,16 +142,56 @@ pub fn results_from_points(
                 return r;
             }
             match propose(&r.item_code, points, answers) {
-                Some(p) => ItemResult {
-                    item_code: r.item_code,
-                    categories: p.categories,
-                    methods: p.methods,
-                    findings: p.findings,
-                },
+                Some(p) => merge(r, p),
                 None => r,
             }
         })
         .collect())
+}
+
+/// A proposal added to what the inspector already entered, never taking it away:
+/// problems ticked by hand stay (a problem outside the points), methods ticked stay
+/// and the points' are added, typed findings stay and the cited lines not yet in
+/// them follow. With no problem at all, the proposal's 未发现问题 (or 未发现开展…).
+fn merge(r: ItemResult, p: liancha_domain::check_points::Proposal) -> ItemResult {
+    let mut problems: Vec<ResultCategory> = r
+        .categories
+        .iter()
+        .copied()
+        .filter(|c| c.is_problem())
+        .collect();
+    for c in p.categories.iter().filter(|c| c.is_problem()) {
+        if !problems.contains(c) {
+            problems.push(*c);
+        }
+    }
+    let categories = if problems.is_empty() {
+        p.categories
+    } else {
+        problems
+    };
+    let mut methods = r.methods;
+    for m in p.methods {
+        if !methods.contains(&m) {
+            methods.push(m);
+        }
+    }
+    let mut findings = r.findings.trim_end().to_string();
+    for line in p.findings.lines() {
+        if findings.contains(line) {
+            continue;
+        }
+        if !findings.is_empty() {
+            findings.push('\n');
+        }
+        findings.push_str(line);
+    }
+    ItemResult {
+        item_code: r.item_code,
+        categories,
+        methods,
+        findings,
+    }
 }
 
 /// 「全部未发现问题」: every item the form carries marked 未发现问题, its ticked
@@ -341,6 +381,7 @@ impl App {
         entity: &str,
         inspected_on: &str,
         results: &[ItemResult],
+        answers: &BTreeMap<String, Answer>,
     ) -> Result<()> {
         let access = self.visit_access(ctx, id, entity).await?;
         ctx.require(&Action::RecordResults(&access.scope))?;
@@ -385,8 +426,25 @@ impl App {
             })
             .collect();
         let date: String = inspected_on.trim().chars().take(20).collect();
+        // Only the points of the principal's own items, and a bounded number of them.
+        let points = self.county(ctx).check_points(&own).await?;
+        let answers: BTreeMap<String, Answer> = answers
+            .iter()
+            .filter(|(code, _)| points.iter().any(|p| &p.code == *code))
+            .map(|(c, a)| (c.clone(), *a))
+            .collect();
         self.county(ctx)
-            .save_visit_draft(id, entity, ctx.principal.user_id, &date, &results, ctx.now)
+            .save_visit_draft(
+                id,
+                entity,
+                ctx.principal.user_id,
+                &liancha_store::drafts::DraftForm {
+                    inspected_on: &date,
+                    results: &results,
+                    answers: &answers,
+                },
+                ctx.now,
+            )
             .await?;
         Ok(())
     }
@@ -555,6 +613,34 @@ mod tests {
         assert_eq!(out[0].findings, "不符合（A 条款）");
         // B is not the principal's to enter: left as posted, though P1 is its point too.
         assert_eq!(out[1], posted[1]);
+        // What was entered by hand stays: a ticked problem, a method, typed words.
+        let typed = vec![ItemResult {
+            item_code: "A".into(),
+            categories: vec![ResultCategory::Obstructed],
+            methods: vec![InspectionMethod::OnSite],
+            findings: "现场拒绝提供台账".into(),
+        }];
+        let out = results_from_points(&entry, &points, &all, typed).unwrap();
+        assert_eq!(
+            out[0].categories,
+            [ResultCategory::Obstructed, ResultCategory::PendingAction]
+        );
+        assert_eq!(
+            out[0].methods,
+            [InspectionMethod::OnSite, InspectionMethod::Documentary]
+        );
+        assert_eq!(out[0].findings, "现场拒绝提供台账\n不符合（A 条款）");
+        // Asked again, nothing is added twice.
+        let again = results_from_points(&entry, &points, &all, out.clone()).unwrap();
+        assert_eq!(again, out);
+        // All passing over a hand-ticked 未发现问题: still 未发现问题.
+        let pass: BTreeMap<String, Answer> = [
+            ("P1".to_string(), Answer::Pass),
+            ("P2".to_string(), Answer::Pass),
+        ]
+        .into();
+        let out = results_from_points(&entry, &points, &pass, posted.clone()).unwrap();
+        assert_eq!(out[0].categories, [ResultCategory::NoProblem]);
     }
 
     fn r(

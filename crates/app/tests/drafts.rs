@@ -57,10 +57,28 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
 
     // Half filled: no category yet, a finding begun. Saved as it stands.
     let half = vec![item("SC-001", vec![], "营业执照未")];
-    app.save_draft(&amr, id, &entity, "2026-11-2", &half)
+    // The check points answered so far are kept too, only those of amr's own items.
+    let answers = std::collections::BTreeMap::from([
+        (
+            "YYZZ".to_string(),
+            liancha_domain::check_points::Answer::Fail,
+        ),
+        (
+            "NY-ONLY".to_string(),
+            liancha_domain::check_points::Answer::Pass,
+        ),
+    ]);
+    app.save_draft(&amr, id, &entity, "2026-11-2", &half, &answers)
         .await
         .unwrap();
     let d = app.own_draft(&amr, id, &entity).await.unwrap().unwrap();
+    assert_eq!(
+        d.answers,
+        std::collections::BTreeMap::from([(
+            "YYZZ".to_string(),
+            liancha_domain::check_points::Answer::Fail
+        )])
+    );
     assert_eq!(
         (d.inspected_on.as_str(), d.results.clone()),
         ("2026-11-2", half.clone())
@@ -68,13 +86,27 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
     // Another department's admin has none, and cannot save one for amr's item.
     assert!(app.own_draft(&agri, id, &entity).await.unwrap().is_none());
     let r = app
-        .save_draft(&agri, id, &entity, "", &[item("SC-001", vec![], "")])
+        .save_draft(
+            &agri,
+            id,
+            &entity,
+            "",
+            &[item("SC-001", vec![], "")],
+            &Default::default(),
+        )
         .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
     // An over-long finding is refused beside its item.
     let long = "字".repeat(2_001);
     let r = app
-        .save_draft(&amr, id, &entity, "", &[item("SC-001", vec![], &long)])
+        .save_draft(
+            &amr,
+            id,
+            &entity,
+            "",
+            &[item("SC-001", vec![], &long)],
+            &Default::default(),
+        )
         .await;
     assert!(
         matches!(&r, Err(AppError::Invalid { field: Some(f), .. }) if f == "findings_SC-001"),
@@ -86,7 +118,9 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
         methods: vec![InspectionMethod::OnSite; 2],
         ..item("SC-001", vec![], "")
     }];
-    app.save_draft(&amr, id, &entity, "", &twice).await.unwrap();
+    app.save_draft(&amr, id, &entity, "", &twice, &Default::default())
+        .await
+        .unwrap();
     let d = app.own_draft(&amr, id, &entity).await.unwrap().unwrap();
     assert_eq!(
         (d.results[0].categories.len(), d.results[0].methods.len()),
@@ -98,9 +132,16 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
         vec![ResultCategory::Corrected],
         "营业执照未悬挂，已改正",
     )];
-    app.save_draft(&amr, id, &entity, "2026-11-26", &fuller)
-        .await
-        .unwrap();
+    app.save_draft(
+        &amr,
+        id,
+        &entity,
+        "2026-11-26",
+        &fuller,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         app.own_draft(&amr, id, &entity)
             .await
@@ -110,9 +151,16 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
         fuller
     );
     // The results entered: amr's draft has served; agri's draft stays agri's.
-    app.save_draft(&agri, id, &entity, "", &[item("NY-001", vec![], "")])
-        .await
-        .unwrap();
+    app.save_draft(
+        &agri,
+        id,
+        &entity,
+        "",
+        &[item("NY-001", vec![], "")],
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     // A colleague of amr's admin also left a draft of SC-001: it must not come back
     // over the results once they are entered.
     let colleague = store
@@ -135,7 +183,7 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
         .unwrap();
     let clerk = common::ctx(store, "amr-clerk", t0 + Duration::hours(1)).await;
     assert_eq!(clerk.principal.user_id, colleague);
-    app.save_draft(&clerk, id, &entity, "", &half)
+    app.save_draft(&clerk, id, &entity, "", &half, &Default::default())
         .await
         .unwrap();
     app.record_results(&amr, id, &entity, Some(today), &fuller)
@@ -157,6 +205,8 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
     .await
     .unwrap();
     // Submitted: nothing more to save.
-    let r = app.save_draft(&amr, id, &entity, "", &fuller).await;
+    let r = app
+        .save_draft(&amr, id, &entity, "", &fuller, &Default::default())
+        .await;
     assert!(matches!(r, Err(AppError::WrongState(_))), "{r:?}");
 }

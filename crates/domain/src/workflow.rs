@@ -168,6 +168,17 @@ pub fn check_categories(categories: &[ResultCategory]) -> Result<(), WorkflowErr
     Ok(())
 }
 
+/// Holders of each required specialty a task needs so that every draw forms its
+/// teams (draw-v2 §3): a team takes at most one specialist per required specialty
+/// before anyone else is drawn, so `(teams − 1) × specialties + 1` always leave one
+/// for the last team; with one specialty, one per team.
+pub fn specialists_needed(teams: u32, specialties: usize) -> usize {
+    if specialties == 0 || teams == 0 {
+        return 0;
+    }
+    (teams as usize - 1) * specialties + 1
+}
+
 labelled_enum! {
     /// 后续处置.
     pub enum FollowUpKind {
@@ -606,6 +617,14 @@ mod tests {
             }),
             sources: vec!["x".into()],
         }
+    }
+
+    #[test]
+    fn specialists_needed_for_every_seed() {
+        assert_eq!(specialists_needed(3, 0), 0);
+        assert_eq!(specialists_needed(3, 1), 3);
+        assert_eq!(specialists_needed(3, 2), 5);
+        assert_eq!(specialists_needed(1, 4), 1);
     }
 
     #[test]

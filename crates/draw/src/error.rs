@@ -19,7 +19,8 @@ pub enum DrawError {
         /// What is wrong there.
         reason: String,
     },
-    /// `format` is missing or not `liancha-draw/1`, or the envelope around the plan
+    /// `format` is missing, not `liancha-draw/1` or `/2`, or not the plan's own (v2
+    /// exactly when its teams require a specialty), or the envelope around the plan
     /// (keys, `reveal` type, `committed_at`, hex fields) is malformed.
     #[error("invalid format: {0}")]
     InvalidFormat(String),

@@ -55,10 +55,11 @@ pub struct Unassigned {
     pub reason: UnassignedReason,
 }
 
-/// Forms `rules.count` teams from `inspectors` in `ticket("inspector", id)` order:
-/// listed departments first (in list order), then (`liancha-draw/2`) for each
-/// required specialty no member holds yet the first free inspector who holds it,
-/// then anyone free until `size`.
+/// Forms `rules.count` teams from `inspectors` in `ticket("inspector", id)` order.
+/// `liancha-draw/2` first: every team in turn takes, for each required specialty
+/// it does not hold yet, the first free inspector who holds it. Then team by team:
+/// the listed departments (in list order; a specialist counts for one entry of its
+/// own department), then anyone free until `size`.
 ///
 /// Fails with `not-enough-inspectors` as soon as a step finds nobody, naming the
 /// team and what it lacked, because a partial team set is no draw at all.
@@ -100,20 +101,11 @@ pub fn form_teams(
             })
         };
 
-    let mut teams = Vec::new();
+    // liancha-draw/2 first gives every team its specialists, before any department
+    // pick or filler can use them up: then enough holders always suffice.
+    let mut specialists: Vec<Vec<usize>> = Vec::new();
     for no in 1..=rules.count {
         let mut members: Vec<usize> = Vec::new();
-        for d in &rules.departments {
-            let Some(pos) = first_free(&mut by_dept, d, &taken) else {
-                return Err(DrawError::NotEnoughInspectors(format!(
-                    "team {no} needs an inspector of department `{d}` and none is left ({} inspectors, {} teams asked)",
-                    inspectors.len(),
-                    rules.count
-                )));
-            };
-            taken[pos] = true;
-            members.push(pos);
-        }
         for s in &rules.specialties {
             if members.iter().any(|&m| order[m].1.specialties.contains(s)) {
                 continue;
@@ -121,6 +113,30 @@ pub fn form_teams(
             let Some(pos) = first_free(&mut by_specialty, s, &taken) else {
                 return Err(DrawError::NotEnoughInspectors(format!(
                     "team {no} needs an inspector with specialty `{s}` and none is left ({} inspectors, {} teams asked)",
+                    inspectors.len(),
+                    rules.count
+                )));
+            };
+            taken[pos] = true;
+            members.push(pos);
+        }
+        specialists.push(members);
+    }
+
+    let mut teams = Vec::new();
+    for (no, mut members) in (1..=rules.count).zip(specialists) {
+        // A specialist stands for one listed entry of its own department.
+        let mut counted = vec![false; members.len()];
+        for d in &rules.departments {
+            if let Some(k) =
+                (0..counted.len()).find(|&k| !counted[k] && order[members[k]].1.department == *d)
+            {
+                counted[k] = true;
+                continue;
+            }
+            let Some(pos) = first_free(&mut by_dept, d, &taken) else {
+                return Err(DrawError::NotEnoughInspectors(format!(
+                    "team {no} needs an inspector of department `{d}` and none is left ({} inspectors, {} teams asked)",
                     inspectors.len(),
                     rules.count
                 )));
@@ -313,15 +329,51 @@ mod tests {
                 form_teams(&list, &rules(2, &["amr", "agri"], &["特种设备"]), &seed).unwrap();
             for t in &teams {
                 assert!(holds(&list, t, "特种设备"), "{t:?}");
-                // Two departments, and a specialist only when the amr pick lacked it.
-                assert!(t.members.len() == 2 || t.members.len() == 3, "{t:?}");
-                let amr_pick = &t.members[0];
-                let pick_holds = ["a3", "a4"].contains(&amr_pick.as_str());
-                assert_eq!(t.members.len() == 2, pick_holds, "{t:?}");
+                // The specialist comes first and stands for the amr entry: two members.
+                assert!(["a3", "a4"].contains(&t.members[0].as_str()), "{t:?}");
+                assert_eq!(t.members.len(), 2, "{t:?}");
             }
             // Without the requirement the same seed forms teams of exactly two.
             let plain = form_teams(&list, &rules(2, &["amr", "agri"], &[]), &seed).unwrap();
             assert!(plain.iter().all(|t| t.members.len() == 2));
+        }
+    }
+
+    #[test]
+    fn holders_are_reserved_before_departments_and_fillers_take_them() {
+        // As many holders as teams always suffices, whatever the seed: department
+        // picks and fillers of team 1 can no longer use up team 2's specialist.
+        let list = vec![
+            inspector("a1", "amr", &[]),
+            inspector("a2", "amr", &[]),
+            inspector("h1", "amr", &["特种设备"]),
+            inspector("h2", "amr", &["特种设备"]),
+            inspector("x1", "ecology", &[]),
+            inspector("x2", "ecology", &[]),
+        ];
+        let mut r = rules(2, &["amr"], &["特种设备"]);
+        r.size = 3;
+        for n in 0..64u8 {
+            let teams = form_teams(&list, &r, &[n; 32]).unwrap();
+            assert!(
+                teams.iter().all(|t| holds(&list, t, "特种设备")),
+                "{teams:?}"
+            );
+            assert!(teams.iter().all(|t| t.members.len() == 3), "{teams:?}");
+        }
+        // A specialist of another department does not stand for a listed one.
+        let list = vec![
+            inspector("a1", "amr", &[]),
+            inspector("a2", "amr", &[]),
+            inspector("e1", "emergency", &["特种设备"]),
+            inspector("e2", "emergency", &["特种设备"]),
+        ];
+        let teams = form_teams(&list, &rules(2, &["amr"], &["特种设备"]), &[3; 32]).unwrap();
+        for t in &teams {
+            assert!(
+                t.members[0].starts_with('e') && t.members[1].starts_with('a'),
+                "{t:?}"
+            );
         }
     }
 

@@ -133,37 +133,44 @@ fn shuffle<T>(v: &mut [T], mut state: u64) {
     }
 }
 
-/// Spec §6 read literally, with rescans instead of cursors: the oracle.
+/// Spec §6 (and draw-v2 §3) read literally, with rescans instead of cursors: the oracle.
 fn naive_teams(plan: &Plan, rules: &TeamRules, seed: &[u8; 32]) -> Option<Vec<Team>> {
     let mut order: Vec<&PlanInspector> = plan.inspectors.iter().collect();
     order.sort_by_key(|p| (ticket(seed, Purpose::Inspector, &p.id), p.id.clone()));
     let mut free = vec![true; order.len()];
-    let mut teams = Vec::new();
-    for no in 1..=rules.count {
-        let mut members = Vec::new();
-        for d in &rules.departments {
-            let i = (0..order.len()).find(|&i| free[i] && &order[i].department == d)?;
-            free[i] = false;
-            members.push(order[i].id.clone());
-        }
+    let mut specialists: Vec<Vec<usize>> = Vec::new();
+    for _ in 1..=rules.count {
+        let mut members: Vec<usize> = Vec::new();
         for s in &rules.specialties {
-            let held = |id: &String| {
-                order
-                    .iter()
-                    .any(|p| &p.id == id && p.specialties.contains(s))
-            };
-            if members.iter().any(held) {
+            if members.iter().any(|&m| order[m].specialties.contains(s)) {
                 continue;
             }
             let i = (0..order.len()).find(|&i| free[i] && order[i].specialties.contains(s))?;
             free[i] = false;
-            members.push(order[i].id.clone());
+            members.push(i);
+        }
+        specialists.push(members);
+    }
+    let mut teams = Vec::new();
+    for (no, mut members) in (1..=rules.count).zip(specialists) {
+        let mut counted = vec![false; members.len()];
+        for d in &rules.departments {
+            if let Some(k) =
+                (0..counted.len()).find(|&k| !counted[k] && &order[members[k]].department == d)
+            {
+                counted[k] = true;
+                continue;
+            }
+            let i = (0..order.len()).find(|&i| free[i] && &order[i].department == d)?;
+            free[i] = false;
+            members.push(i);
         }
         while (members.len() as u64) < rules.size {
             let i = (0..order.len()).find(|&i| free[i])?;
             free[i] = false;
-            members.push(order[i].id.clone());
+            members.push(i);
         }
+        let members = members.iter().map(|&i| order[i].id.clone()).collect();
         teams.push(Team { no, members });
     }
     Some(teams)
@@ -327,7 +334,8 @@ proptest! {
         for (i, t) in r.teams.iter().enumerate() {
             prop_assert_eq!(t.no, i as u64 + 1);
             prop_assert!(t.members.len() as u64 >= rules.size);
-            // A team grows past `size` only by specialists its department picks lacked.
+            // A team grows past `size` only by specialists no listed department
+            // entry could count.
             let base = rules.size.max(rules.departments.len() as u64);
             prop_assert!(t.members.len() as u64 <= base.max(rules.departments.len() as u64 + rules.specialties.len() as u64));
             if rules.specialties.is_empty() {

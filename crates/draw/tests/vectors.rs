@@ -45,6 +45,14 @@ const ERRORS: &[(&str, &str)] = &[
     ("v2-error-format-v2.input.json", "invalid-format"),
     ("v2-error-specialty-in-v1.input.json", "invalid-plan"),
     ("v2-error-specialty-twice.input.json", "invalid-plan"),
+    (
+        "v2-error-empty-specialties-in-v1.input.json",
+        "invalid-plan",
+    ),
+    (
+        "v2-error-inspector-specialty-twice.input.json",
+        "invalid-plan",
+    ),
 ];
 
 /// The spec's vectors, and (files named `v2-…`) the project's own for
@@ -368,24 +376,30 @@ fn reordered_keys_do_not_hide_a_later_change() {
 }
 
 #[test]
-fn the_v2_vector_shows_both_ways_a_team_gets_its_specialist() {
+fn the_v2_vector_shows_specialists_covering_and_counting() {
     let record = Record::parse(&read("v2-specialty.json")).unwrap();
     assert_eq!(record.plan().format(), liancha_draw::FORMAT_V2);
-    let holders: Vec<&str> = record
-        .plan()
-        .inspectors
-        .iter()
-        .filter(|i| i.specialties.iter().any(|s| s == "特种设备"))
-        .map(|i| i.id.as_str())
-        .collect();
-    let mut sizes = Vec::new();
-    for t in &record.result().teams {
-        assert!(
-            t.members.iter().any(|m| holders.contains(&m.as_str())),
-            "{t:?}"
-        );
-        sizes.push(t.members.len());
+    let plan = record.plan();
+    for s in &plan.teams.as_ref().unwrap().specialties {
+        let holders: Vec<&str> = plan
+            .inspectors
+            .iter()
+            .filter(|i| i.specialties.contains(s))
+            .map(|i| i.id.as_str())
+            .collect();
+        for t in &record.result().teams {
+            assert!(
+                t.members.iter().any(|m| holders.contains(&m.as_str())),
+                "{s}: {t:?}"
+            );
+        }
     }
+    let mut sizes: Vec<usize> = record
+        .result()
+        .teams
+        .iter()
+        .map(|t| t.members.len())
+        .collect();
     sizes.sort();
     assert!(sizes.contains(&2) && sizes.contains(&3), "{sizes:?}");
     // A v1 verifier's view: the format string alone refuses it.

@@ -2,8 +2,11 @@
 //! A draft is not a record of the inspection: it is never reviewed, published or
 //! audited, and it goes when its author's results are entered.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use liancha_domain::InspectionMethod;
+use liancha_domain::check_points::Answer;
 use liancha_domain::workflow::ResultCategory;
 
 use crate::results::ItemResult;
@@ -14,7 +17,29 @@ use crate::{County, Result, with_pool};
 pub struct VisitDraft {
     pub inspected_on: String,
     pub results: Vec<ItemResult>,
+    /// The check points' answers, by point code.
+    pub answers: BTreeMap<String, Answer>,
     pub saved_at: DateTime<Utc>,
+}
+
+fn answers_to_json(answers: &BTreeMap<String, Answer>) -> String {
+    serde_json::Value::Object(
+        answers
+            .iter()
+            .map(|(k, a)| (k.clone(), serde_json::Value::from(a.code())))
+            .collect(),
+    )
+    .to_string()
+}
+
+/// The saved answers; what no longer parses is left out, like the items.
+fn answers_from_json(text: &str) -> BTreeMap<String, Answer> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(text) else {
+        return BTreeMap::new();
+    };
+    map.iter()
+        .filter_map(|(k, v)| Some((k.clone(), Answer::from_code(v.as_str()?)?)))
+        .collect()
 }
 
 fn to_json(results: &[ItemResult]) -> String {
@@ -68,6 +93,13 @@ fn from_json(text: &str) -> Vec<ItemResult> {
         .collect()
 }
 
+/// A form to keep as it stands: the date as typed, the items, the points' answers.
+pub struct DraftForm<'a> {
+    pub inspected_on: &'a str,
+    pub results: &'a [ItemResult],
+    pub answers: &'a BTreeMap<String, Answer>,
+}
+
 impl County<'_> {
     /// Saves `user_id`'s form of a visit, replacing their earlier draft of it.
     pub async fn save_visit_draft(
@@ -75,17 +107,19 @@ impl County<'_> {
         task_id: i64,
         entity_id: &str,
         user_id: i64,
-        inspected_on: &str,
-        results: &[ItemResult],
+        form: &DraftForm<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let json = to_json(results);
+        let json = to_json(form.results);
+        let answers = answers_to_json(form.answers);
+        let inspected_on = form.inspected_on;
         with_pool!(self, p => self.query(
-            "INSERT INTO visit_drafts (county, task_id, entity_id, user_id, inspected_on, results, saved_at) \
-             VALUES ($C, $1, $2, $3, $4, $5, $6) \
+            "INSERT INTO visit_drafts (county, task_id, entity_id, user_id, inspected_on, results, saved_at, answers) \
+             VALUES ($C, $1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (county, task_id, entity_id, user_id) DO UPDATE SET \
-             inspected_on = excluded.inspected_on, results = excluded.results, saved_at = excluded.saved_at")
-            .bind(task_id).bind(entity_id).bind(user_id).bind(inspected_on).bind(&json).bind(now)
+             inspected_on = excluded.inspected_on, results = excluded.results, saved_at = excluded.saved_at, \
+             answers = excluded.answers")
+            .bind(task_id).bind(entity_id).bind(user_id).bind(inspected_on).bind(&json).bind(now).bind(&answers)
             .execute(p).await.map(|_| ()))?;
         Ok(())
     }
@@ -97,15 +131,18 @@ impl County<'_> {
         entity_id: &str,
         user_id: i64,
     ) -> Result<Option<VisitDraft>> {
-        let row: Option<(String, String, DateTime<Utc>)> = with_pool!(self, p => self.query_as(
-            "SELECT inspected_on, results, saved_at FROM visit_drafts \
+        let row: Option<(String, String, DateTime<Utc>, String)> = with_pool!(self, p => self.query_as(
+            "SELECT inspected_on, results, saved_at, answers FROM visit_drafts \
              WHERE county = $C AND task_id = $1 AND entity_id = $2 AND user_id = $3")
             .bind(task_id).bind(entity_id).bind(user_id).fetch_optional(p).await)?;
-        Ok(row.map(|(inspected_on, results, saved_at)| VisitDraft {
-            inspected_on,
-            results: from_json(&results),
-            saved_at,
-        }))
+        Ok(
+            row.map(|(inspected_on, results, saved_at, answers)| VisitDraft {
+                inspected_on,
+                results: from_json(&results),
+                answers: answers_from_json(&answers),
+                saved_at,
+            }),
+        )
     }
 
     /// Drops every draft of a visit that fills in any of `items`, once results of
@@ -160,5 +197,16 @@ mod tests {
         assert_eq!(from_json(odd)[0].categories, [ResultCategory::NoProblem]);
         assert_eq!(from_json(odd).len(), 1);
         assert!(from_json("not json").is_empty());
+        let answers: BTreeMap<String, Answer> = [
+            ("JKZM".to_string(), Answer::Fail),
+            ("NB".to_string(), Answer::NotApplicable),
+        ]
+        .into();
+        assert_eq!(answers_from_json(&answers_to_json(&answers)), answers);
+        assert_eq!(
+            answers_from_json(r#"{"A":"pass","B":"maybe","C":1}"#),
+            BTreeMap::from([("A".to_string(), Answer::Pass)])
+        );
+        assert!(answers_from_json("{}").is_empty() && answers_from_json("[").is_empty());
     }
 }

@@ -97,6 +97,10 @@ async fn teams_hold_the_required_specialty(store: &Store) {
                 message.contains(&format!("只有 {} 名", holders.len())),
                 "{message}"
             );
+            assert!(
+                message.contains(&format!("至少需要 {too_many} 名")),
+                "{message}"
+            );
         }
         other => panic!("expected a refusal, got {other:?}"),
     }

@@ -10,7 +10,7 @@ export { beijingTime };
 
 const CODE_TEXT = {
   'invalid-json': '内容不是有效的 JSON（可能复制不全或被改动过）',
-  'invalid-format': '内容不是抽取记录（应为 liancha-draw/1 格式）',
+  'invalid-format': '内容不是抽取记录（应为 liancha-draw/1 或 liancha-draw/2 格式，且与方案是否要求专业领域相符）',
   'invalid-plan': '抽取方案不符合规则',
   'reveal-mismatch': '开奖值与声明的随机源不对应',
   'not-enough-inspectors': '执法检查人员不足，无法按规则组队',

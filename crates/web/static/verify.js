@@ -937,23 +937,11 @@ async function formTeams(plan, seed) {
     return d.cursor < d.positions.length ? d.positions[d.cursor] : null;
   };
   let anyCursor = 0;
-  const teams = [];
+  // v2 (docs/draw-v2.md §3): every team's specialists first, before any department
+  // pick or filler can take them.
+  const specialists = [];
   for (let no = 1; no <= rules.count; no++) {
     const members = [];
-    for (const dept of rules.departments) {
-      const pos = firstFree(byDept, dept);
-      if (pos === null) {
-        throw new DrawError(
-          'not-enough-inspectors',
-          `第 ${no} 个检查组需要部门 \`${dept}\` 的执法检查人员，但已无人可选` +
-            `（共 ${plan.inspectors.length} 名执法检查人员，要求 ${rules.count} 个检查组）`,
-          'plan.inspectors',
-        );
-      }
-      taken[pos] = true;
-      members.push(pos);
-    }
-    // v2 (docs/draw-v2.md §3): a specialist only where the picks so far lack one.
     for (const s of rules.specialties) {
       if (members.some((m) => order[m].specialties.includes(s))) continue;
       const pos = firstFree(bySpecialty, s);
@@ -961,6 +949,31 @@ async function formTeams(plan, seed) {
         throw new DrawError(
           'not-enough-inspectors',
           `第 ${no} 个检查组需要具备专业领域 \`${s}\` 的执法检查人员，但已无人可选` +
+            `（共 ${plan.inspectors.length} 名执法检查人员，要求 ${rules.count} 个检查组）`,
+          'plan.inspectors',
+        );
+      }
+      taken[pos] = true;
+      members.push(pos);
+    }
+    specialists.push(members);
+  }
+  const teams = [];
+  for (let no = 1; no <= rules.count; no++) {
+    const members = specialists[no - 1];
+    // A specialist stands for one listed entry of its own department.
+    const counted = members.map(() => false);
+    for (const dept of rules.departments) {
+      const k = counted.findIndex((c, i) => !c && order[members[i]].department === dept);
+      if (k >= 0) {
+        counted[k] = true;
+        continue;
+      }
+      const pos = firstFree(byDept, dept);
+      if (pos === null) {
+        throw new DrawError(
+          'not-enough-inspectors',
+          `第 ${no} 个检查组需要部门 \`${dept}\` 的执法检查人员，但已无人可选` +
             `（共 ${plan.inspectors.length} 名执法检查人员，要求 ${rules.count} 个检查组）`,
           'plan.inspectors',
         );

@@ -257,6 +257,26 @@ async fn check_points_drive_the_form(engine: Engine) {
     ));
     assert!(nothing_saved().await, "a proposal saves nothing");
 
+    // 暂存 keeps the answers with the form: the page brings them back.
+    let (status, _) = srv
+        .post(
+            &amr,
+            &path,
+            &[
+                ("inspected_on", &today),
+                ("pt_NB", "fail"),
+                ("draft", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = srv.get(&amr.cookie, &path).await;
+    assert!(
+        page.contains("name=\"pt_NB\" value=\"fail\" checked"),
+        "{page}"
+    );
+    assert!(nothing_saved().await, "a draft is no result");
+
     // An answer the form never offers is refused, nothing saved.
     let (status, _) = srv
         .post(&amr, &path, &[("pt_YYZZ", "maybe"), ("propose", "yes")])

@@ -195,18 +195,21 @@ impl County<'_> {
                 }
             }
         }
-        // Each team needs its own holder of every required specialty: fewer
-        // holders than teams cannot draw, so say so before sealing, not after.
+        // Each team takes its specialists before anyone else is drawn (draw-v2 §3),
+        // so this many holders of each specialty let every seed form the teams:
+        // refused now, before the plan is public, not at the draw.
+        let needed =
+            liancha_domain::workflow::specialists_needed(task.team_count, specialties.len());
         for s in &specialties {
             let holders = inspectors
                 .iter()
                 .filter(|i| i.specialties.contains(s))
                 .count();
-            if holders < task.team_count as usize {
+            if holders < needed {
                 return Err(invalid(format!(
                     "本任务的抽查事项要求每个检查组至少有一名具备“{s}”专业领域的执法人员，\
-                         参与部门中在岗持证且具备该专业的只有 {holders} 名，少于检查组数 {}；\
-                         请减少检查组数量，或在执法人员名录中补充专业领域",
+                     参与部门中在岗持证且具备该专业的只有 {holders} 名，{} 个检查组至少需要 {needed} 名；\
+                     请减少检查组数量，或在执法人员名录中补充专业领域",
                     task.team_count
                 )));
             }

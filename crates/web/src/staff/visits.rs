@@ -158,6 +158,7 @@ async fn visit_page(
             for r in d.results {
                 results.insert(r.item_code.clone(), r);
             }
+            answers = d.answers;
             draft_saved_at = Some(crate::staff::time(&d.saved_at));
             (d.inspected_on, vec![])
         }
@@ -318,7 +319,7 @@ pub async fn record_results(
     if get("draft") == "yes" {
         return match s
             .app
-            .save_draft(&ctx, id, &entity, get("inspected_on"), &results)
+            .save_draft(&ctx, id, &entity, get("inspected_on"), &results, &answers)
             .await
         {
             Ok(()) => Ok(see_other(format!("{back}?done=draft"))),
