@@ -149,6 +149,19 @@ async function confirmAndSubmit(page, buttonName) {
   return submit(page, buttonName);
 }
 
+/**
+ * 上传并预览: the upload goes through the page's script (it shows the upload's
+ * progress, then the server's page replaces the document, which is no navigation),
+ * so this waits for the new page's (hidden) progress line instead.
+ */
+async function uploadAndPreview(page) {
+  await page.getByRole('button', { name: '上传并预览' }).click();
+  // Hidden again once the server's page has replaced the form's (upload.test.mjs
+  // watches the progress itself, on a throttled line).
+  await page.locator('form[data-upload-progress] .upload-status').waitFor({ state: 'hidden' });
+  await page.waitForLoadState('load');
+}
+
 /** Clicks a submit button and waits for the page the form leads to. */
 async function submit(page, buttonName) {
   const nav = page.waitForNavigation({ waitUntil: 'load' });
@@ -1055,7 +1068,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     const file = (rows) => ({ name: '新登记.csv', mimeType: 'text/csv', buffer: Buffer.from(`名称,类型,乡镇,注册号\r\n${rows}\r\n`) });
     await page.selectOption('select[name=kind]', 'entities');
     await page.setInputFiles('input[name=file]', file('牟定县共和镇测试早餐店,个体工商户,共和镇,532323600088888\r\n牟定县测试二店,个体工商户,无此镇,532323600088889'));
-    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '上传并预览' }).click()]);
+    await uploadAndPreview(page);
     await assertText(page.getByRole('alert'), '未导入任何记录');
     await assertText(page.locator('table', { hasText: '第 3 行' }), '无此镇');
     assert.equal(await page.getByRole('button', { name: '确认导入' }).count(), 0);
@@ -1065,7 +1078,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     assert.match((await bad).suggestedFilename(), /errors\.xlsx|有问题的行\.xlsx/);
     await shot(page, 'import-errors');
     await page.setInputFiles('input[name=file]', file('牟定县共和镇测试早餐店,个体工商户,共和镇,532323600088888'));
-    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '上传并预览' }).click()]);
+    await uploadAndPreview(page);
     await assertText(page.locator('#preview'), '新登记.csv');
     await assertText(page.locator('dt:text-is("新增") + dd'), '1');
     await shot(page, 'import-preview');

@@ -211,6 +211,7 @@ pub async fn script(Path(name): Path<String>) -> Result<Response, WebError> {
         "verify-page.js" => include_str!("../static/verify-page.js"),
         "verify-log.js" => include_str!("../static/verify-log.js"),
         "task-form.js" => include_str!("../static/task-form.js"),
+        "import-upload.js" => include_str!("../static/import-upload.js"),
         _ => return Err(WebError::NotFound("文件不存在".into())),
     };
     Ok((

@@ -1,0 +1,50 @@
+// 名录导入: a directory of tens of thousands of rows takes a while to leave an office
+// PC, so the form says how much has gone up, then that the file is being checked.
+// Without this script the form posts as usual; with it, the same post goes through
+// XMLHttpRequest (the one browser API that reports upload progress) and the page the
+// server answers (the preview, or why the file was refused) replaces this one.
+const form = document.querySelector('form[data-upload-progress]');
+if (form && window.XMLHttpRequest && window.FormData) {
+  const bar = form.querySelector('progress');
+  const status = form.querySelector('.upload-status');
+  const button = form.querySelector('button[type=submit]');
+  const size = (n, of) => (of < 1048576 ? `${Math.round(n / 1024)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+  form.addEventListener('submit', (event) => {
+    const file = form.elements.file.files[0];
+    if (!file || !bar || !status) return;
+    event.preventDefault();
+    button.disabled = true;
+    bar.hidden = false;
+    status.hidden = false;
+    bar.max = file.size || 1;
+    bar.value = 0;
+    status.textContent = `正在上传 ${file.name}……`;
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', form.action);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (!e.lengthComputable) return;
+      bar.max = e.total;
+      bar.value = e.loaded;
+      status.textContent = `正在上传：${Math.floor((e.loaded * 100) / e.total)}%（${size(e.loaded, e.total)} / ${size(e.total, e.total)}）`;
+    });
+    xhr.upload.addEventListener('load', () => {
+      bar.removeAttribute('value'); // indeterminate: the server is reading the rows
+      status.textContent = '上传完成，正在逐行检查文件（大文件约需数秒），请稍候……';
+    });
+    xhr.addEventListener('load', () => {
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+      const preview = document.getElementById('preview');
+      if (preview) preview.scrollIntoView();
+    });
+    const failed = () => {
+      button.disabled = false;
+      bar.hidden = true;
+      status.textContent = '上传中断（网络或服务器无响应），文件没有导入，请重新上传。';
+    };
+    xhr.addEventListener('error', failed);
+    xhr.addEventListener('abort', failed);
+    xhr.send(new FormData(form));
+  });
+}
