@@ -83,18 +83,8 @@ impl App {
         expected_version: Option<i64>,
     ) -> Result<i64> {
         ctx.require(&Action::ManageSettings)?;
-        let today = china_date(ctx.now);
-        if effective_from < today {
-            return Err(AppError::invalid_field(
-                "effective_from",
-                format!("施行日期不能早于今天（{today}）"),
-            ));
-        }
-        if effective_from > today + chrono::Days::new(731) {
-            return Err(AppError::invalid_field(
-                "effective_from",
-                "施行日期最多可定在两年以内",
-            ));
+        if let Some(m) = RuleBook::effective_from_problem(effective_from, china_date(ctx.now)) {
+            return Err(AppError::invalid_field("effective_from", m));
         }
         Ok(self
             .county(ctx)

@@ -138,6 +138,19 @@ pub enum RuleBookError {
 }
 
 impl RuleBook {
+    /// Why a new version may not take effect on `day` (seen on `today`, Beijing): a
+    /// version already in force is never rewritten, and rules are set at most two
+    /// years ahead.
+    pub fn effective_from_problem(day: NaiveDate, today: NaiveDate) -> Option<String> {
+        if day < today {
+            Some(format!("施行日期不能早于今天（{today}）"))
+        } else if day > today + chrono::Days::new(731) {
+            Some("施行日期最多可定在两年以内".into())
+        } else {
+            None
+        }
+    }
+
     /// The defaults the notice implies: 20 working days to publish, two inspectors.
     pub fn default_for(domain: Domain) -> Self {
         RuleBook {

@@ -129,7 +129,24 @@ pub const RULE_BOOK_COLUMNS: &[Column] = &[
         "是",
         yes_no
     ),
+    col!(
+        "effective_from",
+        "施行日期",
+        ["生效日期"],
+        false,
+        Date,
+        "与现行不同的领域自该日起施行新版本：今天或以后、两年以内，如 2027-01-01；不填为导入当日起施行",
+        "2027-01-01"
+    ),
 ];
+
+/// A row of [`RULE_BOOK_COLUMNS`]: a domain's rule book and, when given, the day a
+/// new version of it takes effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleBookRow {
+    pub book: RuleBook,
+    pub effective_from: Option<chrono::NaiveDate>,
+}
 
 /// One member of a joint item list a row: the layout `liancha export joint-lists`
 /// writes, so a province's lists go out of one county and into the next.
@@ -410,8 +427,9 @@ pub fn bp_percent(bp: u32) -> String {
     }
 }
 
-pub fn parse_rule_book<C: Cells + ?Sized>(cells: &C) -> Result<RuleBook, Vec<FieldError>> {
+pub fn parse_rule_book<C: Cells + ?Sized>(cells: &C) -> Result<RuleBookRow, Vec<FieldError>> {
     let mut r = Row::new(cells, RULE_BOOK_COLUMNS);
+    let effective_from = r.date("effective_from");
     let domain = r
         .required("domain")
         .is_some()
@@ -452,7 +470,10 @@ pub fn parse_rule_book<C: Cells + ?Sized>(cells: &C) -> Result<RuleBook, Vec<Fie
             if let Err(e) = book.validate() {
                 r.fail("domain", e.to_string());
             }
-            Some(book)
+            Some(RuleBookRow {
+                book,
+                effective_from,
+            })
         }
         _ => None,
     };
@@ -478,6 +499,14 @@ pub fn department_cells(d: &Department) -> Vec<String> {
     vec![d.code.clone(), d.name.clone(), d.domain.label().into()]
 }
 
+/// A row as the file writes it: the book, then its day (empty when none).
+pub fn rule_book_row_cells(r: &RuleBookRow) -> Vec<String> {
+    let mut cells = rule_book_cells(&r.book);
+    cells.push(r.effective_from.map(|d| d.to_string()).unwrap_or_default());
+    cells
+}
+
+/// The book's cells, without the day.
 pub fn rule_book_cells(r: &RuleBook) -> Vec<String> {
     vec![
         r.domain.label().into(),
@@ -597,9 +626,42 @@ mod tests {
             "是",
         ]))
         .unwrap();
-        assert_eq!(r.ratio_bp, [500, 1000, 2000, 5000]);
-        assert!(r.recuse_same_township);
-        assert_eq!(rule_book_cells(&r)[0], "生态环境保护");
+        assert_eq!(r.book.ratio_bp, [500, 1000, 2000, 5000]);
+        assert!(r.book.recuse_same_township);
+        assert_eq!(r.effective_from, None);
+        assert_eq!(rule_book_cells(&r.book)[0], "生态环境保护");
+        let dated = parse_rule_book(&Cols(vec![
+            "生态环境保护",
+            "5",
+            "10",
+            "20",
+            "50",
+            "2",
+            "20",
+            "2",
+            "是",
+            "2027/1/1",
+        ]))
+        .unwrap();
+        assert_eq!(
+            dated.effective_from,
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 1)
+        );
+        assert_eq!(rule_book_row_cells(&dated)[9], "2027-01-01");
+        let e = parse_rule_book(&Cols(vec![
+            "生态环境保护",
+            "5",
+            "10",
+            "20",
+            "50",
+            "2",
+            "20",
+            "2",
+            "是",
+            "明年",
+        ]))
+        .unwrap_err();
+        assert_eq!(e[0].column, 9);
         let e = parse_rule_book(&Cols(vec![
             "市场监管",
             "101",

@@ -185,9 +185,16 @@ impl County<'_> {
                 writer.send(out).await;
             }
             Kind::RuleBooks => {
+                // The versions in force today, with their days: imported back
+                // unchanged, they change nothing.
+                let today = liancha_domain::calendar::today_in_china();
                 let mut all = Vec::new();
                 for d in liancha_domain::Domain::ALL {
-                    all.push(setup_rows::rule_book_cells(&self.rule_book(*d).await?));
+                    let v = self.rule_book_on(*d, today).await?;
+                    all.push(setup_rows::rule_book_row_cells(&setup_rows::RuleBookRow {
+                        book: v.book,
+                        effective_from: v.effective_from,
+                    }));
                 }
                 writer.send(all).await;
             }

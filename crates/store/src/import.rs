@@ -14,7 +14,7 @@ use liancha_domain::rows::{
     Lookup,
 };
 use liancha_domain::setup_rows;
-use liancha_domain::{Department, Entity, Inspector, Item, RuleBook, Township};
+use liancha_domain::{Department, Entity, Inspector, Item, Township};
 use liancha_sheet::{Column, Record, Table};
 
 use crate::bulk::{Batch, EntityWriter};
@@ -415,7 +415,7 @@ pub(crate) fn parse_department(
 pub(crate) fn parse_rule_book(
     m: &Mapped<'_>,
     _: &Lookup,
-) -> std::result::Result<RuleBook, Vec<FieldError>> {
+) -> std::result::Result<setup_rows::RuleBookRow, Vec<FieldError>> {
     setup_rows::parse_rule_book(m)
 }
 fn parse_joint_list_row(
@@ -442,8 +442,8 @@ pub(crate) fn township_code(t: &Township) -> &str {
 pub(crate) fn department_code(d: &Department) -> &str {
     &d.code
 }
-pub(crate) fn rule_book_domain(r: &RuleBook) -> &str {
-    r.domain.code()
+pub(crate) fn rule_book_domain(r: &setup_rows::RuleBookRow) -> &str {
+    r.book.domain.code()
 }
 
 /// Parses a whole (small) file on a blocking thread.

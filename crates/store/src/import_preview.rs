@@ -9,7 +9,7 @@ use std::path::Path;
 use liancha_domain::check_points::CheckPointRow;
 use liancha_domain::rows::{self, Column};
 use liancha_domain::setup_rows;
-use liancha_domain::{Department, Entity, Inspector, Item, RuleBook, Township};
+use liancha_domain::{Department, Entity, Inspector, Item, Township};
 
 use chrono::{DateTime, Utc};
 
@@ -327,24 +327,31 @@ impl County<'_> {
                 Ok(compare.preview(file, &all, &existing))
             }
             Kind::RuleBooks => {
-                // Against the versions in force today: a changed domain becomes a new
-                // version in force from today.
+                // Each row against the version in force on its day (today when it
+                // gives none): a changed domain becomes a new version from that day.
                 let (file, all) =
                     read_all(path, kind, lookup, parse_rule_book, rule_book_domain).await?;
-                let today = liancha_domain::calendar::today_in_china();
+                let changes = self.rule_book_changes(&all).await?;
                 let mut existing = BTreeMap::new();
-                for d in liancha_domain::Domain::ALL {
-                    let v = self.rule_book_on(*d, today).await?;
+                for row in &all {
+                    let d = row.book.domain;
+                    let day = row.effective_from.unwrap_or(changes.today);
+                    let v = self.rule_book_on(d, day).await?;
                     if v.version > 0 {
-                        existing.insert(d.code().to_string(), v.book);
+                        // Compared book to book: the day is the row's either way.
+                        let current = setup_rows::RuleBookRow {
+                            book: v.book,
+                            effective_from: row.effective_from,
+                        };
+                        existing.insert(d.code().to_string(), current);
                     }
                 }
                 let compare = Compare {
                     columns: setup_rows::RULE_BOOK_COLUMNS,
                     id: rule_book_domain,
-                    name: |r: &RuleBook| r.domain.label(),
+                    name: |r: &setup_rows::RuleBookRow| r.book.domain.label(),
                     department: None,
-                    cells: &setup_rows::rule_book_cells,
+                    cells: &setup_rows::rule_book_row_cells,
                     guarded: &[],
                 };
                 Ok(compare.preview(file, &all, &existing))

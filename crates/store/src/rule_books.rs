@@ -6,10 +6,22 @@
 //! and are in force until a dated one takes over.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use liancha_domain::setup_rows::RuleBookRow;
 use liancha_domain::{Domain, RuleBook};
 
 use crate::accounts::{Actor, Audit};
 use crate::{BeginWrite, County, Result, StoreError, append_audit, with_pool};
+
+/// What importing a rule-book file does (see [`County::rule_book_changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleBookChanges {
+    /// Beijing's date the file was read on.
+    pub today: NaiveDate,
+    /// Domains that had no rule book.
+    pub new: u64,
+    /// (book, the latest version it follows, from when), one per changed domain.
+    pub versions: Vec<(RuleBook, i64, Option<NaiveDate>)>,
+}
 
 /// One version of a domain's rule book.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -287,28 +299,56 @@ impl County<'_> {
     /// Sets the rule books of a file, one row a domain, all or none: a domain whose
     /// values differ from those in force today gets a new version in force from
     /// today. Returns how many domains had none before.
-    pub async fn import_rule_books(&self, all: &[RuleBook]) -> Result<u64> {
+    /// What a rule-book file would change: each row whose book differs from the
+    /// version in force on its day (today when it gives none) becomes a new version
+    /// from that day; a domain with no version yet gets its first, in force from the
+    /// start. A changed row dated in the past or more than two years ahead is refused,
+    /// naming the domain: a version in force is never rewritten.
+    pub async fn rule_book_changes(&self, all: &[RuleBookRow]) -> Result<RuleBookChanges> {
         let today = liancha_domain::calendar::today_in_china();
-        let mut new = 0;
-        let mut changes = Vec::new();
+        let mut changes = RuleBookChanges {
+            today,
+            new: 0,
+            versions: Vec::new(),
+        };
         for r in all {
-            r.validate()
+            r.book
+                .validate()
                 .map_err(|e| StoreError::invalid(e.to_string()))?;
-            let versions = self.rule_book_versions(r.domain).await?;
+            let versions = self.rule_book_versions(r.book.domain).await?;
             let latest = versions.iter().map(|v| v.version).max().unwrap_or(0);
+            let day = r.effective_from.unwrap_or(today);
             if versions.is_empty() {
-                new += 1;
-                changes.push((r, latest, None));
-            } else if self.rule_book_on(r.domain, today).await?.book != *r {
-                changes.push((r, latest, Some(today)));
+                changes.new += 1;
+                changes.versions.push((r.book.clone(), latest, None));
+            } else if self.rule_book_on(r.book.domain, day).await?.book != r.book {
+                if let Some(m) = RuleBook::effective_from_problem(day, today) {
+                    return Err(StoreError::invalid_field(
+                        "file",
+                        format!(
+                            "导入失败，未导入任何记录：{}领域的实施细则与 {day} 施行的版本不同，但{m}",
+                            r.book.domain.label()
+                        ),
+                    ));
+                }
+                changes.versions.push((r.book.clone(), latest, Some(day)));
             }
         }
+        Ok(changes)
+    }
+
+    pub async fn import_rule_books(&self, all: &[RuleBookRow]) -> Result<u64> {
+        let RuleBookChanges {
+            new,
+            versions: changes,
+            ..
+        } = self.rule_book_changes(all).await?;
         let actor = Actor::system("import");
         let now = Utc::now();
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             for (r, expected, effective_from) in &changes {
-                insert_version!(self, tx, *r, *expected, *effective_from, now)?;
+                insert_version!(self, tx, r, *expected, *effective_from, now)?;
             }
             append_audit!(self, &mut *tx, &actor, now, Audit::new("rule-book.import", "rule-book", self.code())
                 .after(serde_json::json!({"rows": all.len(), "updated": changes.len()})))?;

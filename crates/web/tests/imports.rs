@@ -475,6 +475,55 @@ async fn setup_lists_imported_on_the_web(engine: Engine) {
         400,
         "in force from today"
     );
+
+    // With a 施行日期: a past day is refused for a changed book, nothing written;
+    // a later day makes a version waiting for it; the same book again is no change.
+    let today = liancha_domain::calendar::today_in_china();
+    let dated = |ratio: &str, day: chrono::NaiveDate| {
+        let mut cells = rule_book_cells(&market);
+        cells[1] = ratio.into();
+        cells.push(day.to_string());
+        csv(RULE_BOOK_COLUMNS, &[cells])
+    };
+    let (status, page) = upload(
+        &admin,
+        "rule-books",
+        dated("6", today - chrono::Days::new(1)),
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("施行日期不能早于今天"), "{page}");
+    let later = today + chrono::Days::new(40);
+    let (status, page) = upload(&admin, "rule-books", dated("6", later)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<dt>内容改变</dt><dd>1</dd>"), "{page}");
+    let (status, _) = srv
+        .post(
+            &admin,
+            &format!("/staff/import/{}", token(&page)),
+            &[("confirm", "yes"), ("new", "0"), ("changed", "1")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let versions = mouding
+        .rule_book_versions(liancha_domain::Domain::Market)
+        .await
+        .unwrap();
+    assert_eq!(versions.len(), 3);
+    assert_eq!(versions[0].effective_from, Some(later));
+    assert_eq!(versions[0].book.ratio_bp[0], 600);
+    assert_eq!(
+        mouding
+            .rule_book(liancha_domain::Domain::Market)
+            .await
+            .unwrap()
+            .ratio_bp[0],
+        400,
+        "still the version of today until then"
+    );
+    let (status, page) = upload(&admin, "rule-books", dated("6", later)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<dt>内容不变</dt><dd>1"), "{page}");
 }
 
 /// 检查要点 imported on the web: a department's own items only; a bad row is named

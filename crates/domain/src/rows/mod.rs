@@ -178,7 +178,7 @@ impl<'a, C: Cells + ?Sized> Row<'a, C> {
         }
     }
 
-    fn date(&mut self, key: &str) -> Option<NaiveDate> {
+    pub(crate) fn date(&mut self, key: &str) -> Option<NaiveDate> {
         let v = self.raw(key);
         if v.is_empty() {
             return None;
