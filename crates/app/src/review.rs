@@ -142,23 +142,33 @@ pub fn results_from_points(
                 return r;
             }
             match propose(&r.item_code, points, answers) {
-                Some(p) => merge(r, p),
+                Some(p) => {
+                    let own: Vec<&CheckPoint> =
+                        points.iter().filter(|p| p.item == r.item_code).collect();
+                    merge(r, p, &own)
+                }
                 None => r,
             }
         })
         .collect())
 }
 
-/// A proposal added to what the inspector already entered, never taking it away:
-/// problems ticked by hand stay (a problem outside the points), methods ticked stay
-/// and the points' are added, typed findings stay and the cited lines not yet in
-/// them follow. With no problem at all, the proposal's 未发现问题 (or 未发现开展…).
-fn merge(r: ItemResult, p: liancha_domain::check_points::Proposal) -> ItemResult {
+/// A proposal over what the inspector already entered: what the points decide is
+/// the answers' (a point's problem and cited line go when it now complies), the rest
+/// stays theirs: problems ticked by hand that no point of the item proposes (a problem
+/// outside the points), methods ticked (the points' are added), typed findings (the
+/// cited lines not yet in them follow). With no problem at all, the proposal's 未发现
+/// 问题 (or 未发现开展…).
+fn merge(
+    r: ItemResult,
+    p: liancha_domain::check_points::Proposal,
+    own: &[&CheckPoint],
+) -> ItemResult {
     let mut problems: Vec<ResultCategory> = r
         .categories
         .iter()
         .copied()
-        .filter(|c| c.is_problem())
+        .filter(|c| c.is_problem() && !own.iter().any(|pt| pt.fail_category == *c))
         .collect();
     for c in p.categories.iter().filter(|c| c.is_problem()) {
         if !problems.contains(c) {
@@ -176,7 +186,19 @@ fn merge(r: ItemResult, p: liancha_domain::check_points::Proposal) -> ItemResult
             methods.push(m);
         }
     }
-    let mut findings = r.findings.trim_end().to_string();
+    let stale: Vec<String> = own
+        .iter()
+        .map(|pt| pt.cited())
+        .filter(|c| !p.findings.lines().any(|l| l == c))
+        .collect();
+    let mut findings = r
+        .findings
+        .lines()
+        .filter(|l| !stale.iter().any(|s| s == l.trim()))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_string();
     for line in p.findings.lines() {
         if findings.contains(line) {
             continue;
@@ -633,6 +655,15 @@ mod tests {
         // Asked again, nothing is added twice.
         let again = results_from_points(&entry, &points, &all, out.clone()).unwrap();
         assert_eq!(again, out);
+        // P1 complies after all: its problem and its line go, the hand-made stay.
+        let fixed: BTreeMap<String, Answer> = [
+            ("P1".to_string(), Answer::Pass),
+            ("P2".to_string(), Answer::Pass),
+        ]
+        .into();
+        let out = results_from_points(&entry, &points, &fixed, again).unwrap();
+        assert_eq!(out[0].categories, [ResultCategory::Obstructed]);
+        assert_eq!(out[0].findings, "现场拒绝提供台账");
         // All passing over a hand-ticked 未发现问题: still 未发现问题.
         let pass: BTreeMap<String, Answer> = [
             ("P1".to_string(), Answer::Pass),

@@ -31,6 +31,17 @@ pub struct CheckPoint {
     pub fail_category: ResultCategory,
 }
 
+impl CheckPoint {
+    /// The point's failure as the findings cite it: its wording and its clause.
+    pub fn cited(&self) -> String {
+        if self.clause.is_empty() {
+            self.fail_text.clone()
+        } else {
+            format!("{}（{}）", self.fail_text, self.clause)
+        }
+    }
+}
+
 labelled_enum! {
     /// The answer to one point.
     pub enum Answer {
@@ -122,11 +133,7 @@ pub fn propose(
             if !categories.contains(&p.fail_category) {
                 categories.push(p.fail_category);
             }
-            findings.push(if p.clause.is_empty() {
-                p.fail_text.clone()
-            } else {
-                format!("{}（{}）", p.fail_text, p.clause)
-            });
+            findings.push(p.cited());
         }
     }
     if all_na {

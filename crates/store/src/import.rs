@@ -579,6 +579,7 @@ impl County<'_> {
                     read_all(path, kind, lookup, parse_check_point, check_point_key).await?;
                 progress(all.len() as u64);
                 let rows = all.len() as u64;
+                // (The preview lists the points the file drops; see import_preview.)
                 let existing: std::collections::BTreeSet<String> = self
                     .check_points(&all.iter().map(|r| r.point.item.clone()).collect::<Vec<_>>())
                     .await?

@@ -43,6 +43,10 @@ pub struct ImportPreview {
     /// first [`MAX_LISTED_CHANGES`] of them, with only those fields.
     pub guarded: Vec<RowChange>,
     pub guarded_total: u64,
+    /// Records the import takes away (check points of the file's items that the file
+    /// no longer lists), the first [`MAX_LISTED_CHANGES`] as (key, name).
+    pub removed: Vec<(String, String)>,
+    pub removed_total: u64,
 }
 
 /// A row that would change an existing record.
@@ -85,6 +89,8 @@ impl<T> Compare<'_, T> {
             departments: BTreeSet::new(),
             guarded: Vec::new(),
             guarded_total: 0,
+            removed: Vec::new(),
+            removed_total: 0,
         };
         for row in rows {
             let old = existing.get((self.id)(row));
@@ -324,7 +330,20 @@ impl County<'_> {
                     cells: &|r: &CheckPointRow| liancha_domain::check_points::cells(&r.point),
                     guarded: &[],
                 };
-                Ok(compare.preview(file, &all, &existing))
+                let mut preview = compare.preview(file, &all, &existing);
+                // The file's items get exactly the file's points: the others go.
+                let kept: BTreeSet<&str> = all.iter().map(|r| r.key.as_str()).collect();
+                for (key, old) in &existing {
+                    if !kept.contains(key.as_str()) {
+                        preview.removed_total += 1;
+                        if preview.removed.len() < MAX_LISTED_CHANGES {
+                            preview
+                                .removed
+                                .push((key.clone(), old.point.content.clone()));
+                        }
+                    }
+                }
+                Ok(preview)
             }
             Kind::RuleBooks => {
                 // Each row against the version in force on its day (today when it

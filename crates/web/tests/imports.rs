@@ -595,6 +595,10 @@ async fn check_points_imported_on_the_web(engine: Engine) {
     assert!(page.contains("<dt>新增</dt><dd>1</dd>"), "{page}");
     assert!(page.contains("<dt>内容改变</dt><dd>1</dd>"), "{page}");
     assert!(page.contains("营业执照未按规定悬挂"), "{page}");
+    // The point the file leaves out is said to go.
+    assert!(page.contains("<dt>将删除</dt><dd>1"), "{page}");
+    assert!(page.contains("SC-001 DSYYZZ"), "{page}");
+    assert!(page.contains("删除 1 条"), "{page}");
     assert_eq!(sc001().await, before, "a preview writes nothing");
     let (status, _) = srv
         .post(

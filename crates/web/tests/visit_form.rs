@@ -243,7 +243,7 @@ async fn check_points_drive_the_form(engine: Engine) {
         )
         .await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("已按检查要点填入检查结果"), "{page}");
+    assert!(page.contains("已按检查要点填入以下检查结果"), "{page}");
     assert!(
         page.contains("name=\"cat_SC-001\" value=\"corrected\" checked"),
         "{page}"

@@ -11,8 +11,10 @@ pub struct QuestionView {
     pub code: String,
     pub content: String,
     pub method: &'static str,
-    /// The departments whose items share it, when more than one item does.
-    pub shared_by: Option<String>,
+    /// The departments whose items ask it (joined with 、).
+    pub departments: String,
+    /// Whether several items share it.
+    pub shared: bool,
     /// Each item's clause and wording, `(department, clause, pass, fail)`.
     pub citations: Vec<(String, String, String, String)>,
 }
@@ -44,7 +46,8 @@ pub fn question_views(
                 code: q.code.to_string(),
                 content: q.content.to_string(),
                 method: q.method.label(),
-                shared_by: q.shared().then(|| departments.join("、")),
+                departments: departments.join("、"),
+                shared: q.shared(),
                 citations: q
                     .points
                     .iter()

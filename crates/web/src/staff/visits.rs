@@ -58,6 +58,7 @@ struct VisitPage {
     /// The answers the posted form carried.
     answers: BTreeMap<String, Answer>,
     answer_kinds: &'static [Answer],
+    proposed: bool,
 }
 
 impl VisitPage {
@@ -116,6 +117,8 @@ struct Posted {
     date: String,
     errors: Vec<(String, String)>,
     answers: BTreeMap<String, Answer>,
+    /// The form was filled in from the points' answers (said beside the results).
+    proposed: bool,
 }
 
 /// The visit page, with a refused form's entries and errors when given.
@@ -146,12 +149,14 @@ async fn visit_page(
     };
     let mut draft_saved_at = None;
     let mut answers = BTreeMap::new();
+    let mut proposed = false;
     let (date_value, errors) = match (posted, draft) {
         (Some(p), _) => {
             for r in p.results {
                 results.insert(r.item_code.clone(), r);
             }
             answers = p.answers;
+            proposed = p.proposed;
             (p.date, p.errors)
         }
         (None, Some(d)) => {
@@ -177,6 +182,7 @@ async fn visit_page(
         questions: points::question_views(&view.access.task, &view.entry_items, &points, &names),
         answers,
         answer_kinds: Answer::ALL,
+        proposed,
         can_attach: view.can_attach,
         attachments,
         names,
@@ -289,6 +295,7 @@ pub async fn record_results(
         date: get("inspected_on").chars().take(20).collect(),
         errors,
         answers,
+        proposed: false,
     };
     // 按要点填入结果: the answers propose each item's result, shown for checking;
     // nothing is saved until the form is submitted.
@@ -302,9 +309,11 @@ pub async fn record_results(
                 results.clone(),
             ) {
                 Ok(proposed) => {
-                    let p = posted(proposed, vec![], answers);
-                    let notice = Some("已按检查要点填入检查结果和问题描述，请核对后提交。");
-                    Html(visit_page(&s, staff, id, &entity, notice, Some(p)).await?).into_response()
+                    let p = Posted {
+                        proposed: true,
+                        ..posted(proposed, vec![], answers)
+                    };
+                    Html(visit_page(&s, staff, id, &entity, None, Some(p)).await?).into_response()
                 }
                 Err(errors) => {
                     let p = posted(results, errors, answers);
