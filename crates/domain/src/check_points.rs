@@ -32,6 +32,11 @@ pub struct CheckPoint {
 }
 
 impl CheckPoint {
+    /// The point's key in a file and a preview: its item and its code.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.item, self.code)
+    }
+
     /// The point's failure as the findings cite it: its wording and its clause.
     pub fn cited(&self) -> String {
         if self.clause.is_empty() {
@@ -315,10 +320,8 @@ pub fn parse_row<C: Cells + ?Sized>(
             Some(method),
             Some(fail_text),
             Some(fail_category),
-        ) => Some(CheckPointRow {
-            key: format!("{item} {code}"),
-            department,
-            point: CheckPoint {
+        ) => {
+            let point = CheckPoint {
                 item,
                 code,
                 content,
@@ -327,8 +330,13 @@ pub fn parse_row<C: Cells + ?Sized>(
                 pass_text,
                 fail_text,
                 fail_category,
-            },
-        }),
+            };
+            Some(CheckPointRow {
+                key: point.key(),
+                department,
+                point,
+            })
+        }
         _ => None,
     };
     match value {

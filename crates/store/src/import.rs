@@ -446,6 +446,16 @@ pub(crate) fn rule_book_domain(r: &setup_rows::RuleBookRow) -> &str {
     r.book.domain.code()
 }
 
+/// A refusal of a grouped file's write (lists, points), said of the whole file.
+fn refused_file(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Invalid { message: m, .. } => {
+            StoreError::invalid(format!("导入失败，未导入任何记录：{m}"))
+        }
+        e => e,
+    }
+}
+
 /// Parses a whole (small) file on a blocking thread.
 pub(crate) async fn read_all<T: Send + 'static>(
     path: &Path,
@@ -584,18 +594,13 @@ impl County<'_> {
                     .check_points(&all.iter().map(|r| r.point.item.clone()).collect::<Vec<_>>())
                     .await?
                     .into_iter()
-                    .map(|p| format!("{} {}", p.item, p.code))
+                    .map(|p| p.key())
                     .collect();
                 let inserted = all.iter().filter(|r| !existing.contains(&r.key)).count() as u64;
                 let by_item = liancha_domain::check_points::group_by_item(all);
                 self.replace_check_points(&by_item)
                     .await
-                    .map_err(|e| match e {
-                        StoreError::Invalid { message: m, .. } => {
-                            StoreError::invalid(format!("导入失败，未导入任何记录：{m}"))
-                        }
-                        e => e,
-                    })?;
+                    .map_err(refused_file)?;
                 Ok(ImportOutcome {
                     file,
                     rows,
@@ -643,7 +648,7 @@ impl County<'_> {
                     read_all(path, kind, lookup, parse_joint_list_row, joint_list_row_key).await?;
                 progress(rows.len() as u64);
                 let lists = setup_rows::group_joint_lists(&rows)
-                    .map_err(|m| StoreError::invalid(format!("导入失败，未导入任何记录：{m}")))?;
+                    .map_err(|m| refused_file(StoreError::invalid(m)))?;
                 let inserted = self
                     .save_joint_item_lists(
                         &lists,
@@ -651,12 +656,7 @@ impl County<'_> {
                         crate::directories::now(),
                     )
                     .await
-                    .map_err(|e| match e {
-                        StoreError::Invalid { message: m, .. } => {
-                            StoreError::invalid(format!("导入失败，未导入任何记录：{m}"))
-                        }
-                        e => e,
-                    })?;
+                    .map_err(refused_file)?;
                 Ok(ImportOutcome {
                     file,
                     rows: lists.len() as u64,

@@ -316,7 +316,7 @@ impl County<'_> {
                     .await?
                     .into_iter()
                     .map(|p| CheckPointRow {
-                        key: format!("{} {}", p.item, p.code),
+                        key: p.key(),
                         department: departments.get(&p.item).cloned().unwrap_or_default(),
                         point: p,
                     })
