@@ -124,7 +124,7 @@ impl App {
         ctx: &Context,
         kind: Kind,
         path: &Path,
-        expected: Option<(u64, u64)>,
+        expected: Option<(u64, u64, u64)>,
         confirmed: bool,
     ) -> Result<ImportPreview> {
         let preview = self.preview_import(ctx, kind, path).await?;
@@ -132,7 +132,7 @@ impl App {
             confirmed,
             "导入后文件中的记录即写入名录，同编号的记录被更新",
         )?;
-        if expected.is_some_and(|e| e != (preview.new, preview.changed)) {
+        if expected.is_some_and(|e| e != (preview.new, preview.changed, preview.removed_total)) {
             return Err(AppError::Conflict(
                 "名录在预览之后已有改动，未导入：请重新上传文件，核对新的预览后再导入".into(),
             ));

@@ -164,11 +164,25 @@ fn merge(
     p: liancha_domain::check_points::Proposal,
     own: &[&CheckPoint],
 ) -> ItemResult {
+    // A point that no longer fails takes back only what it had put in: its cited
+    // line where the findings still hold it, and with it its category (unless the
+    // answers still propose it). Anything else stays the inspector's.
+    let withdrawn: Vec<&CheckPoint> = own
+        .iter()
+        .copied()
+        .filter(|pt| {
+            let cited = pt.cited();
+            !p.findings.lines().any(|l| l == cited) && r.findings.lines().any(|l| l.trim() == cited)
+        })
+        .collect();
     let mut problems: Vec<ResultCategory> = r
         .categories
         .iter()
         .copied()
-        .filter(|c| c.is_problem() && !own.iter().any(|pt| pt.fail_category == *c))
+        .filter(|c| {
+            c.is_problem()
+                && (p.categories.contains(c) || !withdrawn.iter().any(|pt| pt.fail_category == *c))
+        })
         .collect();
     for c in p.categories.iter().filter(|c| c.is_problem()) {
         if !problems.contains(c) {
@@ -186,15 +200,10 @@ fn merge(
             methods.push(m);
         }
     }
-    let stale: Vec<String> = own
-        .iter()
-        .map(|pt| pt.cited())
-        .filter(|c| !p.findings.lines().any(|l| l == c))
-        .collect();
     let mut findings = r
         .findings
         .lines()
-        .filter(|l| !stale.iter().any(|s| s == l.trim()))
+        .filter(|l| !withdrawn.iter().any(|pt| pt.cited() == l.trim()))
         .collect::<Vec<_>>()
         .join("\n")
         .trim_end()
@@ -664,6 +673,17 @@ mod tests {
         let out = results_from_points(&entry, &points, &fixed, again).unwrap();
         assert_eq!(out[0].categories, [ResultCategory::Obstructed]);
         assert_eq!(out[0].findings, "现场拒绝提供台账");
+        // A problem ticked by hand that happens to be a point's category stays when
+        // every point complies: only what a point put in is taken back.
+        let by_hand = vec![ItemResult {
+            item_code: "A".into(),
+            categories: vec![ResultCategory::PendingAction],
+            methods: vec![],
+            findings: "消防通道堵塞".into(),
+        }];
+        let out = results_from_points(&entry, &points, &fixed, by_hand).unwrap();
+        assert_eq!(out[0].categories, [ResultCategory::PendingAction]);
+        assert_eq!(out[0].findings, "消防通道堵塞");
         // All passing over a hand-ticked 未发现问题: still 未发现问题.
         let pass: BTreeMap<String, Answer> = [
             ("P1".to_string(), Answer::Pass),

@@ -39,7 +39,17 @@ fn point(r: Row) -> Result<CheckPoint> {
 }
 
 /// The rules a point must keep, whoever writes it.
+/// Points an item may carry: a phone form of a joint visit asks all of them.
+pub const MAX_POINTS_PER_ITEM: usize = 200;
+
 fn check(item: &str, points: &[CheckPoint]) -> Result<()> {
+    if points.len() > MAX_POINTS_PER_ITEM {
+        return Err(StoreError::invalid(format!(
+            "事项「{item}」有 {} 个检查要点，每个事项至多 {MAX_POINTS_PER_ITEM} 个",
+            points.len()
+        )));
+    }
+    let mut codes = std::collections::BTreeSet::new();
     for (i, p) in points.iter().enumerate() {
         let at =
             |m: String| StoreError::invalid(format!("事项「{item}」第 {} 个检查要点：{m}", i + 1));
@@ -65,7 +75,7 @@ fn check(item: &str, points: &[CheckPoint]) -> Result<()> {
                 p.fail_category.label()
             )));
         }
-        if points[..i].iter().any(|q| q.code == p.code) {
+        if !codes.insert(p.code.as_str()) {
             return Err(at(format!("要点编码「{}」重复", p.code)));
         }
     }
@@ -82,6 +92,30 @@ impl County<'_> {
     /// Replaces the check points of each item given, all in one transaction: an
     /// import file's items, every one or none.
     pub async fn replace_check_points(&self, items: &[(String, Vec<CheckPoint>)]) -> Result<()> {
+        self.check_replacement(items).await?;
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            for (item, points) in items {
+                self.query("DELETE FROM check_points WHERE county = $C AND item_code = $1")
+                    .bind(item).execute(&mut *tx).await?;
+                for (pos, pt) in points.iter().enumerate() {
+                    self.query(&format!(
+                        "INSERT INTO check_points (county, position, {COLUMNS}) \
+                         VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+                        .bind(pos as i32).bind(&pt.item).bind(&pt.code).bind(&pt.content)
+                        .bind(pt.method.code()).bind(&pt.clause).bind(&pt.pass_text)
+                        .bind(&pt.fail_text).bind(pt.fail_category.code())
+                        .execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Refuses a replacement of the items' points for what the import refuses,
+    /// without writing: the preview says so before the clerk confirms.
+    pub async fn check_replacement(&self, items: &[(String, Vec<CheckPoint>)]) -> Result<()> {
         for (item, points) in items {
             check(item, points)?;
             if self.item(item).await?.is_none() {
@@ -118,23 +152,6 @@ impl County<'_> {
                 }
             }
         }
-        with_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            for (item, points) in items {
-                self.query("DELETE FROM check_points WHERE county = $C AND item_code = $1")
-                    .bind(item).execute(&mut *tx).await?;
-                for (pos, pt) in points.iter().enumerate() {
-                    self.query(&format!(
-                        "INSERT INTO check_points (county, position, {COLUMNS}) \
-                         VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9)"))
-                        .bind(pos as i32).bind(&pt.item).bind(&pt.code).bind(&pt.content)
-                        .bind(pt.method.code()).bind(&pt.clause).bind(&pt.pass_text)
-                        .bind(&pt.fail_text).bind(pt.fail_category.code())
-                        .execute(&mut *tx).await?;
-                }
-            }
-            tx.commit().await?;
-        });
         Ok(())
     }
 
@@ -150,22 +167,36 @@ impl County<'_> {
     /// The check points of `items`, each item's in its order (items in the order
     /// given).
     pub async fn check_points(&self, items: &[String]) -> Result<Vec<CheckPoint>> {
-        if items.is_empty() {
-            return Ok(Vec::new());
+        // Each item once (a file names its item on every row), in first order.
+        let mut order: std::collections::BTreeMap<&str, usize> = Default::default();
+        for i in items {
+            let n = order.len();
+            order.entry(i.as_str()).or_insert(n);
         }
-        let ph: Vec<String> = (1..=items.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM check_points WHERE county = $C AND item_code IN ({}) \
-             ORDER BY item_code, position",
-            ph.join(", ")
-        );
-        let rows: Vec<Row> = with_pool!(self, p => {
-            let mut q = self.query_as(&sql);
-            for i in items { q = q.bind(i); }
-            q.fetch_all(p).await
-        })?;
-        let mut points = rows.into_iter().map(point).collect::<Result<Vec<_>>>()?;
-        points.sort_by_key(|p| items.iter().position(|i| *i == p.item));
+        let mut points = Vec::new();
+        let unique: Vec<&str> = {
+            let mut v: Vec<(&str, usize)> = order.iter().map(|(k, n)| (*k, *n)).collect();
+            v.sort_by_key(|(_, n)| *n);
+            v.into_iter().map(|(k, _)| k).collect()
+        };
+        // In batches: a statement's parameters are bounded on both engines.
+        for chunk in unique.chunks(500) {
+            let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM check_points WHERE county = $C AND item_code IN ({}) \
+                 ORDER BY item_code, position",
+                ph.join(", ")
+            );
+            let rows: Vec<Row> = with_pool!(self, p => {
+                let mut q = self.query_as(&sql);
+                for i in chunk { q = q.bind(*i); }
+                q.fetch_all(p).await
+            })?;
+            for r in rows {
+                points.push(point(r)?);
+            }
+        }
+        points.sort_by_key(|p| order.get(p.item.as_str()).copied());
         Ok(points)
     }
 }

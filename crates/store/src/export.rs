@@ -185,15 +185,14 @@ impl County<'_> {
                 writer.send(out).await;
             }
             Kind::RuleBooks => {
-                // The versions in force today, with their days: imported back
-                // unchanged, they change nothing.
-                let today = liancha_domain::calendar::today_in_china();
+                // The versions in force today, their day left empty (today): the file
+                // imported back changes nothing, and edited it makes new versions
+                // from the day of the import, or from a day the clerk writes in.
                 let mut all = Vec::new();
                 for d in liancha_domain::Domain::ALL {
-                    let v = self.rule_book_on(*d, today).await?;
                     all.push(setup_rows::rule_book_row_cells(&setup_rows::RuleBookRow {
-                        book: v.book,
-                        effective_from: v.effective_from,
+                        book: self.rule_book(*d).await?,
+                        effective_from: None,
                     }));
                 }
                 writer.send(all).await;

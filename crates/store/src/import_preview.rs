@@ -171,6 +171,8 @@ impl County<'_> {
             Audit::new("directory.import", "directory", kind.code()).after(serde_json::json!({
                 "directory": kind.label(), "filename": preview.file, "sha256": sha256,
                 "rows": preview.rows, "added": preview.new, "updated": preview.changed,
+                "removed": preview.removed_total,
+                "removed_keys": preview.removed.iter().map(|(k, _)| k).collect::<Vec<_>>(),
             })),
         )
         .await
@@ -305,6 +307,9 @@ impl County<'_> {
                 )
                 .await?;
                 let items: Vec<String> = all.iter().map(|r| r.point.item.clone()).collect();
+                // Refused here for what the import refuses (shared codes, limits).
+                let by_item = liancha_domain::check_points::group_by_item(all.clone());
+                self.check_replacement(&by_item).await?;
                 let departments: BTreeMap<String, String> = self
                     .items(false)
                     .await?
@@ -350,19 +355,17 @@ impl County<'_> {
                 // gives none): a changed domain becomes a new version from that day.
                 let (file, all) =
                     read_all(path, kind, lookup, parse_rule_book, rule_book_domain).await?;
-                let changes = self.rule_book_changes(&all).await?;
+                // Refused here for what the import refuses.
+                self.rule_book_changes(&all).await?;
                 let mut existing = BTreeMap::new();
                 for row in &all {
-                    let d = row.book.domain;
-                    let day = row.effective_from.unwrap_or(changes.today);
-                    let v = self.rule_book_on(d, day).await?;
-                    if v.version > 0 {
+                    if let Some(book) = self.rule_book_compared(row).await? {
                         // Compared book to book: the day is the row's either way.
                         let current = setup_rows::RuleBookRow {
-                            book: v.book,
+                            book,
                             effective_from: row.effective_from,
                         };
-                        existing.insert(d.code().to_string(), current);
+                        existing.insert(row.book.domain.code().to_string(), current);
                     }
                 }
                 let compare = Compare {

@@ -296,14 +296,15 @@ impl County<'_> {
         .map_err(taken)
     }
 
-    /// Sets the rule books of a file, one row a domain, all or none: a domain whose
-    /// values differ from those in force today gets a new version in force from
-    /// today. Returns how many domains had none before.
     /// What a rule-book file would change: each row whose book differs from the
     /// version in force on its day (today when it gives none) becomes a new version
-    /// from that day; a domain with no version yet gets its first, in force from the
-    /// start. A changed row dated in the past or more than two years ahead is refused,
-    /// naming the domain: a version in force is never rewritten.
+    /// from that day; a domain with no version yet gets its first (from its day when
+    /// given, else from the start). A changed or first row dated in the past or more
+    /// than two years ahead is refused, naming the domain: a version in force is
+    /// never rewritten.
+    ///
+    /// The day a book is compared on and the book it is compared with, per row, are
+    /// [`County::rule_book_compared`]'s: the preview shows the same.
     pub async fn rule_book_changes(&self, all: &[RuleBookRow]) -> Result<RuleBookChanges> {
         let today = liancha_domain::calendar::today_in_china();
         let mut changes = RuleBookChanges {
@@ -318,25 +319,54 @@ impl County<'_> {
             let versions = self.rule_book_versions(r.book.domain).await?;
             let latest = versions.iter().map(|v| v.version).max().unwrap_or(0);
             let day = r.effective_from.unwrap_or(today);
-            if versions.is_empty() {
-                changes.new += 1;
-                changes.versions.push((r.book.clone(), latest, None));
-            } else if self.rule_book_on(r.book.domain, day).await?.book != r.book {
-                if let Some(m) = RuleBook::effective_from_problem(day, today) {
-                    return Err(StoreError::invalid_field(
-                        "file",
-                        format!(
-                            "导入失败，未导入任何记录：{}领域的实施细则与 {day} 施行的版本不同，但{m}",
-                            r.book.domain.label()
-                        ),
-                    ));
+            let refused = |m: String| {
+                StoreError::invalid_field(
+                    "file",
+                    format!(
+                        "导入失败，未导入任何记录：{}领域的实施细则{m}",
+                        r.book.domain.label()
+                    ),
+                )
+            };
+            match self.rule_book_compared(r).await? {
+                None => {
+                    if let Some(d) = r.effective_from
+                        && let Some(m) = RuleBook::effective_from_problem(d, today)
+                    {
+                        return Err(refused(format!("（首个版本）{m}")));
+                    }
+                    changes.new += 1;
+                    changes
+                        .versions
+                        .push((r.book.clone(), latest, r.effective_from));
                 }
-                changes.versions.push((r.book.clone(), latest, Some(day)));
+                Some(current) if current != r.book => {
+                    if let Some(m) = RuleBook::effective_from_problem(day, today) {
+                        return Err(refused(format!("与 {day} 施行的版本不同，但{m}")));
+                    }
+                    changes.versions.push((r.book.clone(), latest, Some(day)));
+                }
+                Some(_) => {}
             }
         }
         Ok(changes)
     }
 
+    /// The book a file's row is compared with: none when its domain has no version
+    /// yet (the row is new), else the book in force on the row's day (today when it
+    /// gives none; the notice's defaults when no version is in force that day).
+    pub async fn rule_book_compared(&self, r: &RuleBookRow) -> Result<Option<RuleBook>> {
+        if self.rule_book_versions(r.book.domain).await?.is_empty() {
+            return Ok(None);
+        }
+        let day = r
+            .effective_from
+            .unwrap_or_else(liancha_domain::calendar::today_in_china);
+        Ok(Some(self.rule_book_on(r.book.domain, day).await?.book))
+    }
+
+    /// Sets the rule books of a file, one row a domain, all or none, as
+    /// [`County::rule_book_changes`] says. Returns how many domains had none before.
     pub async fn import_rule_books(&self, all: &[RuleBookRow]) -> Result<u64> {
         let RuleBookChanges {
             new,

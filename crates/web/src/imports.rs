@@ -461,6 +461,9 @@ pub struct ConfirmForm {
     new: Option<u64>,
     #[serde(default)]
     changed: Option<u64>,
+    /// Records the preview said the import takes away (check points).
+    #[serde(default)]
+    removed: Option<u64>,
 }
 
 /// The confirmation of a previewed upload: the import itself.
@@ -477,7 +480,10 @@ pub async fn confirm(
     };
     let kind = pending.kind;
     let ctx = staff.context(s.clock.now());
-    let expected = f.new.zip(f.changed);
+    let expected = f
+        .new
+        .zip(f.changed)
+        .map(|(n, c)| (n, c, f.removed.unwrap_or(0)));
     let imported = {
         let _turn = s.imports.gate.acquire().await;
         s.app

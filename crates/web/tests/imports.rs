@@ -524,6 +524,37 @@ async fn setup_lists_imported_on_the_web(engine: Engine) {
     let (status, page) = upload(&admin, "rule-books", dated("6", later)).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("<dt>内容不变</dt><dd>1"), "{page}");
+    let (status, page) = upload(
+        &admin,
+        "rule-books",
+        dated("7", today + chrono::Days::new(800)),
+    )
+    .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("两年以内"), "{page}");
+
+    // The export, imported back, changes nothing; edited without a day, it makes a
+    // version from today.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rule-books.csv");
+    mouding
+        .export_file(liancha_store::import::Kind::RuleBooks, &out, &|_| {})
+        .await
+        .unwrap();
+    let exported = std::fs::read(&out).unwrap();
+    let (status, page) = srv
+        .upload_to(
+            &admin,
+            "/staff/import",
+            &[("kind", "rule-books")],
+            ("rule-books.csv", &exported),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("<dt>新增</dt><dd>0</dd>") && page.contains("<dt>内容改变</dt><dd>0</dd>"),
+        "{page}"
+    );
 }
 
 /// 检查要点 imported on the web: a department's own items only; a bad row is named
@@ -604,7 +635,12 @@ async fn check_points_imported_on_the_web(engine: Engine) {
         .post(
             &amr,
             &format!("/staff/import/{}", token(&page)),
-            &[("confirm", "yes"), ("new", "1"), ("changed", "1")],
+            &[
+                ("confirm", "yes"),
+                ("new", "1"),
+                ("changed", "1"),
+                ("removed", "1"),
+            ],
         )
         .await;
     assert_eq!(status, 303);
@@ -634,6 +670,62 @@ async fn check_points_imported_on_the_web(engine: Engine) {
         .unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("要点编码") && text.contains("GSXX"), "{text}");
+    // That file uploaded again changes nothing and drops nothing.
+    let (status, page) = srv
+        .upload_to(
+            &amr,
+            "/staff/import",
+            &[("kind", "check-points")],
+            ("points.csv", &std::fs::read(&out).unwrap()),
+        )
+        .await;
+    assert_eq!(
+        status, 422,
+        "another department's items are in the whole export: {page}"
+    );
+    let own: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter(|(n, l)| *n == 0 || l.starts_with("SC-"))
+        .map(|(_, l)| l.to_string())
+        .collect();
+    let (status, page) = srv
+        .upload_to(
+            &amr,
+            "/staff/import",
+            &[("kind", "check-points")],
+            ("points.csv", own.join("\r\n").as_bytes()),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("导入不会改变任何内容"), "{page}");
+    assert!(!page.contains("将删除"), "{page}");
+
+    // A point added since the preview would be dropped unseen: the confirmation is
+    // refused, nothing changes.
+    let shorter = csv(COLUMNS, &[cells(&after[0])]);
+    let (status, page) = upload(&amr, shorter).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<dt>将删除</dt><dd>1"), "{page}");
+    let mut more = after.clone();
+    let mut extra = after[1].clone();
+    extra.code = "XTRA".into();
+    more.push(extra);
+    mouding.put_check_points("SC-001", &more).await.unwrap();
+    let (status, _) = srv
+        .post(
+            &amr,
+            &format!("/staff/import/{}", token(&page)),
+            &[
+                ("confirm", "yes"),
+                ("new", "0"),
+                ("changed", "0"),
+                ("removed", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(sc001().await.len(), 3);
     srv.db.finish().await;
 }
 
