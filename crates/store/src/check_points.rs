@@ -169,16 +169,14 @@ impl County<'_> {
     pub async fn check_points(&self, items: &[String]) -> Result<Vec<CheckPoint>> {
         // Each item once (a file names its item on every row), in first order.
         let mut order: std::collections::BTreeMap<&str, usize> = Default::default();
+        let mut unique: Vec<&str> = Vec::new();
         for i in items {
-            let n = order.len();
-            order.entry(i.as_str()).or_insert(n);
+            if !order.contains_key(i.as_str()) {
+                order.insert(i, unique.len());
+                unique.push(i);
+            }
         }
         let mut points = Vec::new();
-        let unique: Vec<&str> = {
-            let mut v: Vec<(&str, usize)> = order.iter().map(|(k, n)| (*k, *n)).collect();
-            v.sort_by_key(|(_, n)| *n);
-            v.into_iter().map(|(k, _)| k).collect()
-        };
         // In batches: a statement's parameters are bounded on both engines.
         for chunk in unique.chunks(500) {
             let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();

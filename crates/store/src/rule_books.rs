@@ -15,8 +15,6 @@ use crate::{BeginWrite, County, Result, StoreError, append_audit, with_pool};
 /// What importing a rule-book file does (see [`County::rule_book_changes`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleBookChanges {
-    /// Beijing's date the file was read on.
-    pub today: NaiveDate,
     /// Domains that had no rule book.
     pub new: u64,
     /// (book, the latest version it follows, from when), one per changed domain.
@@ -308,7 +306,6 @@ impl County<'_> {
     pub async fn rule_book_changes(&self, all: &[RuleBookRow]) -> Result<RuleBookChanges> {
         let today = liancha_domain::calendar::today_in_china();
         let mut changes = RuleBookChanges {
-            today,
             new: 0,
             versions: Vec::new(),
         };
@@ -371,7 +368,6 @@ impl County<'_> {
         let RuleBookChanges {
             new,
             versions: changes,
-            ..
         } = self.rule_book_changes(all).await?;
         let actor = Actor::system("import");
         let now = Utc::now();

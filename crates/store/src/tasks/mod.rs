@@ -207,28 +207,27 @@ pub struct Task {
     pub sources: Vec<Source>,
 }
 
+/// Each value once, in first order (a task has a handful of items).
+fn each_once<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    out
+}
+
 impl Task {
     /// The departments of the task's items, each once, in item order.
     pub fn departments(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for i in &self.items {
-            if !out.contains(&i.department) {
-                out.push(i.department.clone());
-            }
-        }
-        out
+        each_once(self.items.iter().map(|i| &i.department))
     }
 
     /// The specialties the task's items require, each once, in item order: every
     /// team of the draw must hold each of them.
     pub fn specialties(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for s in self.items.iter().filter_map(|i| i.specialty.as_ref()) {
-            if !out.contains(s) {
-                out.push(s.clone());
-            }
-        }
-        out
+        each_once(self.items.iter().filter_map(|i| i.specialty.as_ref()))
     }
 
     fn audit_value(&self) -> serde_json::Value {

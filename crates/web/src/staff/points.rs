@@ -16,7 +16,7 @@ pub struct QuestionView {
     /// Whether several items share it.
     pub shared: bool,
     /// Each item's clause and wording, `(department, clause, pass, fail)`.
-    pub citations: Vec<(String, String, String, String)>,
+    pub citations: Vec<(String, String)>,
 }
 
 /// The questions over `items` (in `task`'s order), each point code once.
@@ -51,14 +51,7 @@ pub fn question_views(
                 citations: q
                     .points
                     .iter()
-                    .map(|p| {
-                        (
-                            department_of(&p.item),
-                            p.clause.clone(),
-                            p.pass_text.clone(),
-                            p.fail_text.clone(),
-                        )
-                    })
+                    .map(|p| (department_of(&p.item), p.clause.clone()))
                     .collect(),
             }
         })
