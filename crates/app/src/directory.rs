@@ -66,7 +66,7 @@ pub struct InspectorQuery {
 
 impl App {
     /// Directories are a county's: an office above reads them with a county chosen.
-    fn require_directory(&self, ctx: &Context) -> Result<()> {
+    pub(crate) fn require_directory(&self, ctx: &Context) -> Result<()> {
         if ctx.county().level() == liancha_domain::org::Level::County {
             Ok(())
         } else {
@@ -74,7 +74,12 @@ impl App {
         }
     }
 
-    async fn history(&self, ctx: &Context, object_type: &str, id: &str) -> Result<History> {
+    pub(crate) async fn history(
+        &self,
+        ctx: &Context,
+        object_type: &str,
+        id: &str,
+    ) -> Result<History> {
         let filter = AuditFilter {
             object_type: Some(object_type.into()),
             object_id: Some(id.into()),

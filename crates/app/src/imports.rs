@@ -168,3 +168,31 @@ fn refuse_guarded(preview: &ImportPreview) -> Result<()> {
     }
     Ok(())
 }
+
+impl App {
+    /// A template's examples in the county's own data: its name, a township, the
+    /// principal's department (or the county's first) and another.
+    pub async fn template_examples(
+        &self,
+        ctx: &Context,
+    ) -> Result<liancha_store::export::Examples> {
+        if ctx.county().level() != liancha_domain::org::Level::County {
+            return Ok(liancha_store::export::Examples::default());
+        }
+        let county = self.county(ctx);
+        let departments = county.departments().await?;
+        let own = departments
+            .iter()
+            .find(|d| Some(&d.code) == ctx.principal.department.as_ref())
+            .or(departments.first());
+        Ok(liancha_store::export::Examples {
+            county: self.store().division(ctx.county()).await?.map(|d| d.name),
+            township: county.townships().await?.into_iter().next().map(|t| t.name),
+            department: own.map(|d| d.name.clone()),
+            other_department: departments
+                .iter()
+                .find(|d| Some(*d) != own)
+                .map(|d| d.name.clone()),
+        })
+    }
+}

@@ -18,6 +18,7 @@ pub mod directory;
 mod error;
 pub mod follow_up;
 pub mod imports;
+pub mod items;
 pub mod oversight;
 pub mod plans;
 pub mod records;

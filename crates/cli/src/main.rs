@@ -428,7 +428,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::SUCCESS);
                 }
                 ExportWhat::Template { kind, file } => {
-                    liancha_store::export::write_template(kind.into(), &file)?;
+                    liancha_store::export::write_template(
+                        kind.into(),
+                        &file,
+                        &liancha_store::export::Examples::default(),
+                    )?;
                     println!("已生成导入模板 {}", file.display());
                     return Ok(ExitCode::SUCCESS);
                 }

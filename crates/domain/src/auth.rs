@@ -110,6 +110,9 @@ pub enum Action<'a> {
     KeepDirectory {
         department: &'a str,
     },
+    /// Approve a county's joint item lists for publication (审定: the county's
+    /// 编办, 「经县委编办审定后向社会公布」).
+    ApproveJointLists,
 }
 
 impl Principal {
@@ -154,6 +157,7 @@ impl Principal {
         match action {
             Action::ManageDivisions | Action::SetCampaign | Action::ManageLog => false,
             Action::ReadDirectories => true,
+            Action::ApproveJointLists => self.role == Coordinator,
             Action::ReadInspectorContacts => {
                 matches!(self.role, Admin | Coordinator | DepartmentAdmin)
             }
@@ -309,6 +313,20 @@ mod tests {
         assert_eq!(p.role_label(), "省级统筹（编办）");
         p.role = Role::Admin;
         assert_eq!(p.role_label(), "系统管理员");
+    }
+
+    #[test]
+    fn only_a_countys_coordinator_approves_joint_lists() {
+        for role in Role::ALL {
+            assert_eq!(
+                who(*role, Some("amr")).may(&Action::ApproveJointLists),
+                *role == Role::Coordinator,
+                "{role:?}"
+            );
+        }
+        let mut above = who(Role::Coordinator, None);
+        above.division = DivisionCode::parse("5323").unwrap();
+        assert!(!above.may(&Action::ApproveJointLists));
     }
 
     #[test]

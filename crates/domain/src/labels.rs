@@ -62,6 +62,23 @@ macro_rules! labelled_enum {
 }
 
 labelled_enum! {
+    /// 抽查类别 of an item: real lists split 重点检查事项 (inspected at higher ratios,
+    /// every year) from 一般检查事项.
+    pub enum ItemCategory {
+        Key = ("key", "重点", "重点检查事项", "重点事项", "重点抽查事项"),
+        General = ("general", "一般", "一般检查事项", "一般事项", "一般抽查事项"),
+    }
+}
+
+// `labelled_enum!` takes no attributes on variants, so no `#[default]`.
+#[allow(clippy::derivable_impls)]
+impl Default for ItemCategory {
+    fn default() -> Self {
+        ItemCategory::General
+    }
+}
+
+labelled_enum! {
     /// The seed's five fields of joint supervision (领域).
     pub enum Domain {
         Market = ("market", "市场监管", "市场监管领域"),

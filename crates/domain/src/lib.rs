@@ -26,6 +26,8 @@ pub mod uscc;
 pub mod workflow;
 
 pub use industry::Industry;
-pub use labels::{Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass};
+pub use labels::{
+    Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, ItemCategory, RiskClass,
+};
 pub use model::{Department, Entity, Inspector, Item, JointItemList, RuleBook, Township};
 pub use uscc::Uscc;

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 
 use crate::industry::Industry;
 use crate::labels::{
-    Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass,
+    Domain, EntityStatus, EntityType, InspectionMethod, InspectorStatus, ItemCategory, RiskClass,
 };
 use crate::uscc::Uscc;
 
@@ -81,7 +81,7 @@ impl Inspector {
 }
 
 /// 抽查事项.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Item {
     pub code: String,
     pub name: String,
@@ -98,6 +98,18 @@ pub struct Item {
     /// 所需专业领域: a task with this item draws teams that each include an
     /// inspector holding it (liancha-draw/2).
     pub specialty: Option<String>,
+    /// 抽查类别 (重点/一般).
+    pub category: ItemCategory,
+    /// 抽查比例: the least share of each risk class a task with this item draws, in
+    /// basis points; it only ever raises the rule book's ratios.
+    pub ratio_bp: Option<u32>,
+    /// 抽查频次: the times a year the item is to be inspected, at most the rule
+    /// book's annual cap.
+    pub frequency: Option<u32>,
+    /// 配合部门: departments (codes) that take part beside the responsible one.
+    pub cooperating: Vec<String>,
+    /// The item's code in the national 检查实施清单, where the county has one.
+    pub national_code: Option<String>,
 }
 
 /// 跨部门随机联查事项清单 of one domain.

@@ -535,6 +535,7 @@ mod tests {
             ]
             .into_iter()
             .collect(),
+            ..Lookup::default()
         }
     }
 

@@ -63,7 +63,8 @@ pub const FREE_TEXT: TextRule = TextRule::multi(2000);
 /// keeps every column of every table covered.
 pub fn import_rule(key: &str) -> Option<TextRule> {
     Some(match key {
-        "uscc" | "reg_no" | "id" | "certificate_no" | "code" | "phone" | "item" => CODE,
+        "uscc" | "reg_no" | "id" | "certificate_no" | "code" | "phone" | "item"
+        | "national_code" => CODE,
         "domain" | "ratio_a" | "ratio_b" | "ratio_c" | "ratio_d" | "annual_cap"
         | "deadline_days" | "min_team_size" | "recuse" => LABEL,
         "entity_type"
@@ -78,10 +79,13 @@ pub fn import_rule(key: &str) -> Option<TextRule> {
         | "specialty"
         | "method"
         | "fail_category"
+        | "category"
+        | "ratio"
+        | "frequency"
         | "published" => LABEL,
         "name" | "legal_rep" | "department" | "authority" => NAME,
         "address" => ADDRESS,
-        "tags" | "specialties" | "methods" | "entity_types" => LIST,
+        "tags" | "specialties" | "methods" | "entity_types" | "cooperating" => LIST,
         "legal_basis" | "content" | "pass_text" | "fail_text" => FREE_TEXT,
         "clause" => NAME,
         _ => return None,

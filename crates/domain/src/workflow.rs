@@ -168,6 +168,12 @@ pub fn check_categories(categories: &[ResultCategory]) -> Result<(), WorkflowErr
     Ok(())
 }
 
+/// The ratios per risk class a task drawn by the rule book uses: the rule book's,
+/// each raised to the least ratio of the task's items (抽查比例, "不低于").
+pub fn raised_ratios(book: [u32; 4], floor: Option<u32>) -> [u32; 4] {
+    book.map(|r| r.max(floor.unwrap_or(0)))
+}
+
 /// Holders of each required specialty a task needs so that every draw forms its
 /// teams (draw-v2 §3): a team takes at most one specialist per required specialty
 /// before anyone else is drawn, so `(teams − 1) × specialties + 1` always leave one
@@ -617,6 +623,18 @@ mod tests {
             }),
             sources: vec!["x".into()],
         }
+    }
+
+    #[test]
+    fn an_items_ratio_only_raises_the_rule_books() {
+        assert_eq!(
+            raised_ratios([300, 500, 1000, 2000], Some(800)),
+            [800, 800, 1000, 2000]
+        );
+        assert_eq!(
+            raised_ratios([300, 500, 1000, 2000], None),
+            [300, 500, 1000, 2000]
+        );
     }
 
     #[test]

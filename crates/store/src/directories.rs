@@ -280,7 +280,17 @@ impl County<'_> {
         for t in self.townships().await? {
             lookup.townships.insert(t.name);
         }
+        let mut caps = std::collections::BTreeMap::new();
         for d in self.departments().await? {
+            let cap = match caps.get(&d.domain) {
+                Some(cap) => *cap,
+                None => {
+                    let cap = self.rule_book(d.domain).await?.annual_cap;
+                    caps.insert(d.domain, cap);
+                    cap
+                }
+            };
+            lookup.caps.insert(d.code.clone(), cap);
             lookup.departments.insert(d.name, d.code.clone());
             lookup.departments.insert(d.code.clone(), d.code);
         }

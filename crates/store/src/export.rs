@@ -210,11 +210,7 @@ impl County<'_> {
             Kind::Items => {
                 let all: Vec<Item> = self.items(false).await?;
                 writer
-                    .send(
-                        all.iter()
-                            .map(|i| rows::item_cells(i, &dept(&i.department)))
-                            .collect(),
-                    )
+                    .send(all.iter().map(|i| rows::item_cells(i, &dept)).collect())
                     .await;
             }
         }
@@ -224,8 +220,41 @@ impl County<'_> {
     }
 }
 
-/// Writes the empty import template of `kind`, with a sheet explaining every column.
-pub fn write_template(kind: Kind, path: &Path) -> Result<()> {
+/// Whose data a template's examples are written in: a clerk of 南华县 sees 南华县's
+/// departments and townships, not the demo county's.
+#[derive(Debug, Clone, Default)]
+pub struct Examples {
+    /// The county's name, for the 牟定县 of the examples.
+    pub county: Option<String>,
+    /// A township of the county, for the 共和镇 of the examples.
+    pub township: Option<String>,
+    /// The department the clerk works in (or the county's first).
+    pub department: Option<String>,
+    /// Another department, for the cooperating department's example.
+    pub other_department: Option<String>,
+}
+
+impl Examples {
+    fn example(&self, key: &str, example: &str) -> String {
+        match (key, &self.department, &self.other_department) {
+            ("department" | "lead_department", Some(d), _) => return d.clone(),
+            ("cooperating", _, Some(d)) => return d.clone(),
+            _ => {}
+        }
+        let mut s = example.to_string();
+        if let Some(c) = &self.county {
+            s = s.replace("牟定县", c);
+        }
+        if let Some(t) = &self.township {
+            s = s.replace("共和镇", t);
+        }
+        s
+    }
+}
+
+/// Writes the empty import template of `kind`, with a sheet explaining every column;
+/// the examples in `examples`' data.
+pub fn write_template(kind: Kind, path: &Path, examples: &Examples) -> Result<()> {
     let specs: Vec<ColumnSpec> = kind
         .columns()
         .iter()
@@ -241,7 +270,7 @@ pub fn write_template(kind: Kind, path: &Path) -> Result<()> {
                 .kind(column_kind(c.kind))
                 .required(c.required)
                 .description(description)
-                .example(c.example)
+                .example(examples.example(c.key, c.example))
                 .allowed((c.allowed)())
         })
         .collect();

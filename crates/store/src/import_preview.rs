@@ -239,7 +239,7 @@ impl County<'_> {
                     .into_iter()
                     .map(|i| (i.code.clone(), i))
                     .collect();
-                let cells = |i: &Item| rows::item_cells(i, &dept_name(&i.department));
+                let cells = |i: &Item| rows::item_cells(i, &dept_name);
                 let compare = Compare {
                     columns: rows::ITEM_COLUMNS,
                     id: item_code,

@@ -1,24 +1,29 @@
 //! The item lists (随机抽查事项清单), kept with every version, and the joint item lists.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
-use liancha_domain::{Domain, EntityType, InspectionMethod, Item, JointItemList};
+use liancha_domain::{Domain, EntityType, InspectionMethod, Item, ItemCategory, JointItemList};
 
 use crate::BeginWrite;
 use crate::directories::now;
 use crate::{County, Result, StoreError, with_pool};
 
 #[derive(sqlx::FromRow, PartialEq, Eq)]
-struct ItemRow {
-    code: String,
-    name: String,
-    legal_basis: String,
-    department: String,
-    content: String,
-    methods: String,
-    authority: String,
-    entity_types: String,
-    published: bool,
-    specialty: String,
+pub(crate) struct ItemRow {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) legal_basis: String,
+    pub(crate) department: String,
+    pub(crate) content: String,
+    pub(crate) methods: String,
+    pub(crate) authority: String,
+    pub(crate) entity_types: String,
+    pub(crate) published: bool,
+    pub(crate) specialty: String,
+    pub(crate) category: String,
+    pub(crate) ratio_bp: i64,
+    pub(crate) frequency: i64,
+    pub(crate) cooperating: String,
+    pub(crate) national_code: String,
 }
 
 fn join_codes<T: Copy>(xs: &[T], code: fn(T) -> &'static str) -> String {
@@ -45,6 +50,11 @@ impl From<&Item> for ItemRow {
             entity_types: join_codes(&i.entity_types, EntityType::code),
             published: i.published,
             specialty: i.specialty.clone().unwrap_or_default(),
+            category: i.category.code().into(),
+            ratio_bp: i64::from(i.ratio_bp.unwrap_or(0)),
+            frequency: i64::from(i.frequency.unwrap_or(0)),
+            cooperating: i.cooperating.join(","),
+            national_code: i.national_code.clone().unwrap_or_default(),
         }
     }
 }
@@ -63,11 +73,33 @@ impl TryFrom<ItemRow> for Item {
             authority: r.authority,
             published: r.published,
             specialty: Some(r.specialty).filter(|s| !s.is_empty()),
+            category: ItemCategory::from_code(&r.category)
+                .ok_or_else(|| StoreError::corrupt(format!("item category {}", r.category)))?,
+            ratio_bp: positive(r.ratio_bp)?,
+            frequency: positive(r.frequency)?,
+            cooperating: r
+                .cooperating
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            national_code: Some(r.national_code).filter(|s| !s.is_empty()),
         })
     }
 }
 
-const ITEM_FIELDS: &str = "code, name, legal_basis, department, content, methods, authority, entity_types, published, specialty";
+/// 0 stands for "not set" in the ratio and frequency columns.
+fn positive(v: i64) -> Result<Option<u32>> {
+    if v == 0 {
+        return Ok(None);
+    }
+    u32::try_from(v)
+        .map(Some)
+        .map_err(|_| StoreError::corrupt(format!("item number {v}")))
+}
+
+pub(crate) const ITEM_FIELDS: &str = "code, name, legal_basis, department, content, methods, authority, entity_types, published, specialty, \
+                           category, ratio_bp, frequency, cooperating, national_code";
 
 /// What writing a batch of items did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -92,6 +124,62 @@ pub fn end_of_day_china(day: NaiveDate) -> DateTime<Utc> {
     next.and_time(NaiveTime::MIN).and_utc() - chrono::Duration::hours(8)
 }
 
+/// What writing one item did: nothing (no field changed), or its new version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    Unchanged,
+    Version(i64),
+}
+
+/// Writes one item in an open transaction: a new version when any field changed
+/// (publication and withdrawal included), kept in the item's history.
+macro_rules! write_item {
+    ($c:expr, $tx:expr, $item:expr, $at:expr) => {{
+        let new = $crate::items::ItemRow::from($item);
+        let sql = format!(
+            "SELECT {}, version FROM items WHERE county = $C AND code = $1",
+            $crate::items::ITEM_FIELDS
+        );
+        let current: Option<$crate::items::CurrentItem> = $c
+            .query_as(&sql)
+            .bind(&new.code)
+            .fetch_optional(&mut **$tx)
+            .await?;
+        match current {
+            Some(c) if c.row == new => $crate::items::Written::Unchanged,
+            current => {
+                let version = current.map_or(1, |c| c.version + 1);
+                $c.query(
+                    "INSERT INTO items (county, code, name, legal_basis, department, content, methods, authority, entity_types, \
+                     published, version, updated_at, specialty, category, ratio_bp, frequency, cooperating, national_code) \
+                     VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                     ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, legal_basis = excluded.legal_basis, \
+                     department = excluded.department, content = excluded.content, methods = excluded.methods, \
+                     authority = excluded.authority, entity_types = excluded.entity_types, \
+                     published = excluded.published, version = excluded.version, updated_at = excluded.updated_at, \
+                     specialty = excluded.specialty, category = excluded.category, ratio_bp = excluded.ratio_bp, \
+                     frequency = excluded.frequency, cooperating = excluded.cooperating, national_code = excluded.national_code")
+                    .bind(&new.code).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
+                    .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
+                    .bind(new.published).bind(version).bind($at).bind(&new.specialty)
+                    .bind(&new.category).bind(new.ratio_bp).bind(new.frequency).bind(&new.cooperating).bind(&new.national_code)
+                    .execute(&mut **$tx).await?;
+                $c.query(
+                    "INSERT INTO item_versions (county, code, version, name, legal_basis, department, content, methods, \
+                     authority, entity_types, published, recorded_at, specialty, category, ratio_bp, frequency, cooperating, national_code) \
+                     VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+                    .bind(&new.code).bind(version).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
+                    .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
+                    .bind(new.published).bind($at).bind(&new.specialty)
+                    .bind(&new.category).bind(new.ratio_bp).bind(new.frequency).bind(&new.cooperating).bind(&new.national_code)
+                    .execute(&mut **$tx).await?;
+                $crate::items::Written::Version(version)
+            }
+        }
+    }};
+}
+pub(crate) use write_item;
+
 impl County<'_> {
     /// Writes items in one transaction. An item whose fields did not change gets no new
     /// version; any change, publication or withdrawal included, is kept as a version.
@@ -101,47 +189,11 @@ impl County<'_> {
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             for item in items {
-                let new = ItemRow::from(item);
-                let sql = format!("SELECT {ITEM_FIELDS}, version FROM items WHERE county = $C AND code = $1");
-                let current: Option<(ItemRow, i64)> = self.query_as::<_, CurrentItem>(&sql)
-                    .bind(&item.code)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|c| (c.row, c.version));
-                let version = match &current {
-                    Some((row, _)) if *row == new => {
-                        written.unchanged += 1;
-                        continue;
-                    }
-                    Some((_, v)) => {
-                        written.updated += 1;
-                        v + 1
-                    }
-                    None => {
-                        written.inserted += 1;
-                        1
-                    }
-                };
-                self.query(
-                    "INSERT INTO items (county, code, name, legal_basis, department, content, methods, authority, entity_types, \
-                     published, version, updated_at, specialty) VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                     ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, legal_basis = excluded.legal_basis, \
-                     department = excluded.department, content = excluded.content, methods = excluded.methods, \
-                     authority = excluded.authority, entity_types = excluded.entity_types, \
-                     published = excluded.published, version = excluded.version, updated_at = excluded.updated_at, \
-                     specialty = excluded.specialty")
-                    .bind(&new.code).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
-                    .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
-                    .bind(new.published).bind(version).bind(at).bind(&new.specialty)
-                    .execute(&mut *tx).await?;
-                self.query(
-                    "INSERT INTO item_versions (county, code, version, name, legal_basis, department, content, methods, \
-                     authority, entity_types, published, recorded_at, specialty) \
-                     VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-                    .bind(&new.code).bind(version).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
-                    .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
-                    .bind(new.published).bind(at).bind(&new.specialty)
-                    .execute(&mut *tx).await?;
+                match write_item!(self, &mut tx, item, at) {
+                    Written::Unchanged => written.unchanged += 1,
+                    Written::Version(1) => written.inserted += 1,
+                    Written::Version(_) => written.updated += 1,
+                }
             }
             tx.commit().await?;
         });
@@ -262,10 +314,28 @@ impl County<'_> {
                         return Err(invalid(format!("清单 {}：事项 {item} 不在本县的抽查事项清单中", l.code)));
                     }
                 }
+                let was = before.iter().find(|b| b.code == l.code);
+                // Read again here: an unchanged list keeps its approval and its
+                // revision (a re-import of the same file asks nothing of the 编办).
+                let now_items: Vec<String> = self.query_scalar(
+                    "SELECT item_code FROM joint_item_list_items WHERE county = $C AND list_code = $1 ORDER BY position")
+                    .bind(&l.code).fetch_all(&mut *tx).await?;
+                let now_row: Option<(String, String, String, bool)> = self.query_as(
+                    "SELECT name, domain, lead_department, published FROM joint_item_lists WHERE county = $C AND code = $1")
+                    .bind(&l.code).fetch_optional(&mut *tx).await?;
+                let same = now_row.as_ref().is_some_and(|(name, domain, lead, published)| {
+                    name == l.name.trim() && domain == l.domain.code() && *lead == l.lead_department
+                        && *published == l.published && now_items == l.items
+                });
+                if same {
+                    continue;
+                }
                 self.query(
-                    "INSERT INTO joint_item_lists (county, code, name, domain, lead_department, published) VALUES ($C, $1, $2, $3, $4, $5) \
+                    "INSERT INTO joint_item_lists (county, code, name, domain, lead_department, published, revision, approved_by, approved_at) \
+                     VALUES ($C, $1, $2, $3, $4, $5, 1, '', NULL) \
                      ON CONFLICT (county, code) DO UPDATE SET name = excluded.name, domain = excluded.domain, \
-                     lead_department = excluded.lead_department, published = excluded.published")
+                     lead_department = excluded.lead_department, published = excluded.published, \
+                     revision = joint_item_lists.revision + 1, approved_by = '', approved_at = NULL")
                     .bind(&l.code).bind(l.name.trim()).bind(l.domain.code()).bind(&l.lead_department).bind(l.published)
                     .execute(&mut *tx).await?;
                 self.query("DELETE FROM joint_item_list_items WHERE county = $C AND list_code = $1").bind(&l.code).execute(&mut *tx).await?;
@@ -274,7 +344,6 @@ impl County<'_> {
                         .bind(&l.code).bind(item).bind(pos as i64)
                         .execute(&mut *tx).await?;
                 }
-                let was = before.iter().find(|b| b.code == l.code);
                 if was.is_none() {
                     new += 1;
                 }
@@ -288,10 +357,16 @@ impl County<'_> {
         Ok(new)
     }
 
+    /// The county's joint item lists; `published_only`: those the public sees,
+    /// published and approved by the 编办.
     pub async fn joint_item_lists(&self, published_only: bool) -> Result<Vec<JointItemList>> {
         let sql = format!(
             "SELECT code, name, domain, lead_department, published FROM joint_item_lists WHERE county = $C{} ORDER BY code",
-            if published_only { " AND published" } else { "" }
+            if published_only {
+                " AND published AND approved_by <> ''"
+            } else {
+                ""
+            }
         );
         let lists: Vec<(String, String, String, String, bool)> =
             with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?;
@@ -319,11 +394,85 @@ impl County<'_> {
     }
 }
 
+/// Where a joint item list stands with the 编办.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JointListApproval {
+    pub code: String,
+    /// Counts the list's changes: an approval is of the revision the page showed.
+    pub revision: i64,
+    /// Who approved it; empty while it waits (or after a change).
+    pub approved_by: String,
+    pub approved_at: Option<DateTime<Utc>>,
+}
+
+impl JointListApproval {
+    pub fn approved(&self) -> bool {
+        !self.approved_by.is_empty()
+    }
+}
+
+impl County<'_> {
+    pub async fn joint_list_approvals(&self) -> Result<Vec<JointListApproval>> {
+        let rows: Vec<(String, i64, String, Option<DateTime<Utc>>)> = with_pool!(self, p => self.query_as(
+            "SELECT code, revision, approved_by, approved_at FROM joint_item_lists WHERE county = $C ORDER BY code")
+            .fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(code, revision, approved_by, approved_at)| JointListApproval {
+                    code,
+                    revision,
+                    approved_by,
+                    approved_at,
+                },
+            )
+            .collect())
+    }
+
+    /// The 编办 approves revision `revision` of a list submitted for publication
+    /// (审定): from now on the public sees it. Checked in the transaction that
+    /// writes it: the list is as the page showed it, submitted and not yet approved.
+    pub async fn approve_joint_item_list(
+        &self,
+        code: &str,
+        revision: i64,
+        actor: &crate::accounts::Actor,
+        approver: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let row: Option<(i64, bool, String)> = self.query_as(
+                "SELECT revision, published, approved_by FROM joint_item_lists WHERE county = $C AND code = $1")
+                .bind(code).fetch_optional(&mut *tx).await?;
+            let Some((current, published, approved_by)) = row else {
+                return Err(StoreError::NotFound(format!("联合抽查事项清单 {code}")));
+            };
+            if current != revision {
+                return Err(StoreError::Conflict(format!(
+                    "清单 {code} 在您打开页面后已被修改；请核对修改后的内容再审定")));
+            }
+            if !published {
+                return Err(StoreError::WrongState(format!("清单 {code} 尚未报请公布（草稿），不能审定")));
+            }
+            if !approved_by.is_empty() {
+                return Err(StoreError::WrongState(format!("清单 {code} 已经审定公布")));
+            }
+            self.query("UPDATE joint_item_lists SET approved_by = $1, approved_at = $2 WHERE county = $C AND code = $3")
+                .bind(approver).bind(now).bind(code).execute(&mut *tx).await?;
+            crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new("joint-list.approve", "joint-list", code)
+                .after(serde_json::json!({"revision": revision, "approved_at": now.to_rfc3339()})))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
-struct CurrentItem {
+pub(crate) struct CurrentItem {
     #[sqlx(flatten)]
-    row: ItemRow,
-    version: i64,
+    pub(crate) row: ItemRow,
+    pub(crate) version: i64,
 }
 
 #[derive(sqlx::FromRow)]

@@ -50,6 +50,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod import_preview;
+pub mod item_drafts;
 pub mod items;
 pub mod org;
 pub mod oversight;

@@ -697,7 +697,12 @@ async fn import_inspectors_and_items(store: &Store) {
     });
 
     let tpl = dir.path().join("template.xlsx");
-    liancha_store::export::write_template(Kind::Entities, &tpl).unwrap();
+    liancha_store::export::write_template(
+        Kind::Entities,
+        &tpl,
+        &liancha_store::export::Examples::default(),
+    )
+    .unwrap();
     // A template is a valid, empty import file.
     let out = import(store, Kind::Entities, &tpl).await.unwrap();
     assert_eq!(out.rows, 0);

@@ -16,6 +16,7 @@ const COUNTY_TABLES: &[&str] = &[
     "items",
     "item_versions",
     "check_points",
+    "item_drafts",
     "joint_item_lists",
     "joint_item_list_items",
     "rule_books",

@@ -270,16 +270,26 @@ pub async fn import_page(
 }
 
 /// The empty template of a kind, with its 填写说明 sheet.
-pub async fn template(Path(kind): Path<String>, _staff: Staff) -> Result<Response, WebError> {
+pub async fn template(
+    State(s): State<AppState>,
+    Path(kind): Path<String>,
+    staff: Staff,
+) -> Result<Response, WebError> {
     let kind = kind
         .strip_suffix(".xlsx")
         .and_then(Kind::from_code)
         .filter(|k| Kind::ON_THE_WEB.contains(k))
         .ok_or_else(|| WebError::NotFound("模板".into()))?;
+    // The examples in the clerk's county's own data.
+    let examples = s
+        .app
+        .template_examples(&staff.context(s.clock.now()))
+        .await
+        .map_err(|e| WebError::refused(e, "/staff/import".into()))?;
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let path = dir.path().join("template.xlsx");
-        liancha_store::export::write_template(kind, &path).map_err(|e| e.to_string())?;
+        liancha_store::export::write_template(kind, &path, &examples).map_err(|e| e.to_string())?;
         std::fs::read(&path).map_err(|e| e.to_string())
     })
     .await

@@ -354,6 +354,7 @@ pub fn router(state: AppState) -> Router {
         .route("/staff", get(staff::home))
         .route("/staff/county", get(session::switch_county))
         .route("/staff/tasks", get(staff::tasks).post(staff::create_task))
+        .route("/staff/tasks/export", get(staff::export_tasks))
         .route("/staff/tasks/new", get(staff::new_task))
         .route("/staff/tasks/{id}", get(staff::task))
         .route(
@@ -411,6 +412,21 @@ pub fn router(state: AppState) -> Router {
             "/staff/entities/{id}",
             get(directory::entity).post(directory::edit_entity),
         )
+        .route(
+            "/staff/items",
+            get(directory::items).post(directory::create_item),
+        )
+        .route("/staff/items/new", get(directory::new_item))
+        .route("/staff/joint-lists", get(directory::joint_lists))
+        .route(
+            "/staff/joint-lists/{code}/approve",
+            post(directory::approve_joint_list),
+        )
+        .route("/staff/items/export", get(directory::export_items))
+        .route(
+            "/staff/items/{code}",
+            get(directory::item).post(directory::post_item),
+        )
         .route("/staff/inspectors", get(directory::inspectors))
         .route(
             "/staff/inspectors/export",
@@ -440,6 +456,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/my", get(staff::my_visits))
         .route("/staff/follow-ups", get(staff::follow_ups))
+        .route("/staff/follow-ups/export", get(staff::export_follow_ups))
         .route("/staff/follow-ups/{id}", post(staff::update_follow_up))
         .route("/staff/credit/{id}", post(staff::decide_credit))
         .route(

@@ -176,7 +176,7 @@ async fn world(engine: Engine) -> World {
             authority: "LEAK".into(),
             entity_types: vec![],
             published: false,
-            specialty: None,
+            ..Item::default()
         }])
         .await
         .unwrap();

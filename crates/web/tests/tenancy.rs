@@ -380,6 +380,12 @@ async fn counties_apart(engine: Engine) {
         "/staff/entities/export?format=csv",
         "/staff/inspectors",
         "/staff/inspectors/export?format=csv",
+        "/staff/items",
+        "/staff/items/new",
+        "/staff/items/export?format=csv",
+        "/staff/joint-lists",
+        "/staff/tasks/export?format=csv",
+        "/staff/follow-ups/export?format=csv",
     ];
     // Pages of 南华县's objects, by their ids.
     let objects = [

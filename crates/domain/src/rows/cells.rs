@@ -45,17 +45,30 @@ pub fn inspector_cells(i: &Inspector, department_name: &str) -> Vec<String> {
     ]
 }
 
-pub fn item_cells(i: &Item, department_name: &str) -> Vec<String> {
+/// `department_names` names any department by code: the responsible one and the
+/// cooperating ones are written as clerks know them.
+pub fn item_cells(i: &Item, department_names: &dyn Fn(&str) -> String) -> Vec<String> {
     vec![
         i.code.clone(),
         i.name.clone(),
         i.legal_basis.clone(),
-        department_name.into(),
+        department_names(&i.department),
         i.content.clone(),
         join(&i.methods, InspectionMethod::label),
         i.authority.clone(),
         join(&i.entity_types, EntityType::label),
         i.specialty.clone().unwrap_or_default(),
+        i.category.label().into(),
+        i.ratio_bp
+            .map(|bp| format!("{}%", crate::setup_rows::bp_percent(bp)))
+            .unwrap_or_default(),
+        i.frequency.map(|n| n.to_string()).unwrap_or_default(),
+        i.cooperating
+            .iter()
+            .map(|c| department_names(c))
+            .collect::<Vec<_>>()
+            .join("、"),
+        i.national_code.clone().unwrap_or_default(),
         if i.published { "已发布" } else { "草稿" }.into(),
     ]
 }

@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use crate::industry::{Industry, SECTIONS};
-use crate::labels::{EntityStatus, EntityType, InspectionMethod, InspectorStatus, RiskClass};
+use crate::labels::{
+    EntityStatus, EntityType, InspectionMethod, InspectorStatus, ItemCategory, RiskClass,
+};
 use crate::model::{Entity, Inspector, Item};
 use crate::text;
 use crate::uscc::Uscc;
@@ -76,6 +78,9 @@ pub struct Lookup {
     pub departments: BTreeMap<String, String>,
     /// Item code → its department's code (for check points, which name their item).
     pub items: BTreeMap<String, String>,
+    /// Department code → the annual cap of its domain's rule book in force, which
+    /// an item's frequency may not exceed.
+    pub caps: BTreeMap<String, u32>,
 }
 
 pub(crate) struct Row<'a, C: Cells + ?Sized> {
@@ -387,9 +392,70 @@ mod tests {
             "",
             "企业",
             "特种设备",
+            "重点检查事项",
+            "不低于5.5%",
+            "每年2次",
+            "牟定县卫生健康局、牟定县市场监督管理局局",
+            "11530000-01",
             "已发布",
         ];
+        let mut l = lookup();
+        for (name, code) in [
+            ("牟定县卫生健康局", "health"),
+            ("health", "health"),
+            ("牟定县市场监督管理局局", "amr"),
+        ] {
+            l.departments.insert(name.into(), code.into());
+        }
+        l.caps.insert("amr".into(), 2);
+        // The responsible department is not also a cooperating one.
+        let errs = parse_item(row.as_slice(), &l).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].column, 12);
+        assert!(errs[0].reason.contains("抽查主体"), "{}", errs[0].reason);
+        let mut row = row.clone();
+        row[12] = "牟定县卫生健康局、health";
+        let item = parse_item(row.as_slice(), &l).unwrap();
+        assert_eq!(item.category, ItemCategory::Key);
+        assert_eq!(item.ratio_bp, Some(550));
+        assert_eq!(item.frequency, Some(2));
+        assert_eq!(item.cooperating, vec!["health".to_string()]);
+        assert_eq!(item.national_code.as_deref(), Some("11530000-01"));
+        let names = |c: &str| {
+            match c {
+                "amr" => "牟定县市场监督管理局",
+                _ => "牟定县卫生健康局",
+            }
+            .to_string()
+        };
+        assert_eq!(parse_item(&item_cells(&item, &names), &l).unwrap(), item);
+        // The rule book's cap bounds the frequency; the ratio is above 0.
+        let mut over = row.clone();
+        over[11] = "3";
+        over[10] = "0%";
+        over[13] = "国家/01";
+        let errs = parse_item(over.as_slice(), &l).unwrap_err();
+        let reasons: Vec<(usize, &str)> =
+            errs.iter().map(|e| (e.column, e.reason.as_str())).collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].1.contains("抽查比例"), "{reasons:?}");
+        assert!(reasons[1].1.contains("年度抽查上限 2 次"), "{reasons:?}");
+        assert!(reasons[2].1.contains("字母、数字"), "{reasons:?}");
+        let mut row = row.clone();
+        for cell in &mut row[9..=13] {
+            *cell = "";
+        }
         let item = parse_item(row.as_slice(), &lookup()).unwrap();
+        assert_eq!(
+            (
+                item.category,
+                item.ratio_bp,
+                item.frequency,
+                item.national_code.clone()
+            ),
+            (ItemCategory::General, None, None, None)
+        );
+        assert!(item.cooperating.is_empty());
         assert_eq!(
             item.methods,
             vec![InspectionMethod::OnSite, InspectionMethod::Documentary]
@@ -397,7 +463,11 @@ mod tests {
         assert!(item.published);
         assert_eq!(item.specialty.as_deref(), Some("特种设备"));
         assert_eq!(
-            parse_item(&item_cells(&item, "牟定县市场监督管理局"), &lookup()).unwrap(),
+            parse_item(
+                &item_cells(&item, &|_| "牟定县市场监督管理局".to_string()),
+                &lookup()
+            )
+            .unwrap(),
             item
         );
         // One specialty per item; none is fine.
@@ -444,6 +514,11 @@ mod tests {
                 "检查",
                 "《条例》",
                 "牟定县市场监督管理局",
+                "",
+                "",
+                "",
+                "",
+                "",
                 "",
                 "",
                 "",

@@ -188,6 +188,56 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
             "只能填写一个专业领域；需要多个专业时请拆分为多个事项",
         );
     }
+    let category = r.parsed(
+        "category",
+        ItemCategory::General,
+        ItemCategory::parse,
+        "事项类别（重点、一般）",
+    );
+    let ratio_bp = r.parsed(
+        "ratio",
+        None,
+        |v| parse_item_ratio(v).map(Some),
+        "抽查比例（如 5%，大于 0，至多 100%）",
+    );
+    let frequency = r.parsed(
+        "frequency",
+        None,
+        |v| parse_frequency(v).map(Some),
+        "抽查频次（每年 1 至 12 次，如 每年1次）",
+    );
+    if let (Some(n), Some(cap)) = (
+        frequency,
+        department.as_ref().and_then(|d| lookup.caps.get(d)),
+    ) && n > *cap
+    {
+        r.fail(
+            "frequency",
+            format!("抽查频次每年 {n} 次超过了该领域实施细则的年度抽查上限 {cap} 次"),
+        );
+    }
+    let mut cooperating: Vec<String> = Vec::new();
+    for part in split_list(r.raw("cooperating"))
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    {
+        match lookup.departments.get(&part) {
+            None => r.fail("cooperating", format!("部门「{part}」不是本县已登记的部门")),
+            Some(c) if department.as_ref() == Some(c) => r.fail(
+                "cooperating",
+                format!("「{part}」是本事项的抽查主体，不必再列为配合部门"),
+            ),
+            Some(c) if !cooperating.contains(c) => cooperating.push(c.clone()),
+            Some(_) => {}
+        }
+    }
+    let national_code = Some(r.text("national_code")).filter(|s| !s.is_empty());
+    if national_code
+        .as_deref()
+        .is_some_and(|c| !national_code_ok(c))
+    {
+        r.fail("national_code", "国家清单编码只能由字母、数字和 - 组成");
+    }
     let published = r.parsed(
         "published",
         false,
@@ -210,7 +260,43 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
         entity_types,
         published,
         specialty,
+        category,
+        ratio_bp,
+        frequency,
+        cooperating,
+        national_code,
     })
+}
+
+/// An item's 抽查比例 as lists write it: `5%`, `5`, `不低于5%`; above 0, at most 100 %.
+pub fn parse_item_ratio(v: &str) -> Option<u32> {
+    let v = v.trim();
+    let v = ["不低于", "不少于", "不小于", "≥"]
+        .iter()
+        .find_map(|p| v.strip_prefix(p))
+        .unwrap_or(v);
+    crate::setup_rows::percent_bp(v).filter(|bp| *bp > 0)
+}
+
+/// An item's 抽查频次 as lists write it: `1`, `1次`, `每年1次`, `每年不少于2次`,
+/// `2次/年`; 1 to 12 times a year.
+pub fn parse_frequency(v: &str) -> Option<u32> {
+    let mut v = v.trim();
+    for p in ["每年", "不少于", "至少"] {
+        v = v.strip_prefix(p).unwrap_or(v).trim();
+    }
+    for t in ["次/年", "次每年", "次"] {
+        v = v.strip_suffix(t).unwrap_or(v).trim();
+    }
+    if v.is_empty() || v.len() > 2 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok().filter(|n| (1..=12).contains(n))
+}
+
+/// A national 检查实施清单 code: letters, digits and `-`.
+pub fn national_code_ok(c: &str) -> bool {
+    c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 pub(crate) fn parse_published(s: &str) -> Option<bool> {

@@ -18,6 +18,24 @@ pub(super) type DemoItem = (
 /// specialty; the market regulator's inspectors of [`SPECIALISTS_EVERY`] hold it.
 pub(super) const ITEM_SPECIALTIES: &[(&str, &str)] = &[("SC-004", "特种设备")];
 
+pub(super) type DemoAttributes = (
+    &'static str,
+    bool,
+    u32,
+    u32,
+    &'static [&'static str],
+    &'static str,
+);
+
+/// The attributes real lists give the demo's items: (code, 重点, least ratio in
+/// basis points, times a year, cooperating departments, national code). The ratios
+/// equal the rule book's lowest, so the demo's draws are those of the rule book.
+pub(super) const ITEM_ATTRIBUTES: &[DemoAttributes] = &[
+    ("SC-003", true, 300, 1, &["health"], "JC-SC-0301"),
+    ("SC-004", true, 300, 1, &[], "JC-TS-0102"),
+    ("WS-001", true, 0, 1, &[], ""),
+];
+
 /// Every how many of the market regulator's inspectors holds 特种设备.
 pub(super) const SPECIALISTS_EVERY: usize = 4;
 

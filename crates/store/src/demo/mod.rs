@@ -448,8 +448,26 @@ pub fn items() -> Vec<Item> {
                 .iter()
                 .find(|(c, _)| c == code)
                 .map(|(_, s)| (*s).to_string()),
+            ..attributes(code)
         })
         .collect()
+}
+
+/// An item's attributes from [`ITEM_ATTRIBUTES`], the rest of it empty.
+fn attributes(code: &str) -> Item {
+    let mut item = Item::default();
+    if let Some((_, key, ratio, frequency, cooperating, national)) =
+        ITEM_ATTRIBUTES.iter().find(|a| a.0 == code)
+    {
+        if *key {
+            item.category = liancha_domain::ItemCategory::Key;
+        }
+        item.ratio_bp = Some(*ratio).filter(|r| *r > 0);
+        item.frequency = Some(*frequency);
+        item.cooperating = cooperating.iter().map(|c| (*c).to_string()).collect();
+        item.national_code = Some((*national).to_string()).filter(|c| !c.is_empty());
+    }
+    item
 }
 
 /// The demo items' check points.
@@ -623,13 +641,17 @@ pub async fn load_county(
             county.put_check_points(item, &own).await?;
         }
     }
-    county
-        .save_joint_item_lists(
-            &joint_item_lists_of(demo),
-            &crate::accounts::Actor::system("demo"),
-            at,
-        )
-        .await?;
+    let lists = joint_item_lists_of(demo);
+    let system = crate::accounts::Actor::system("demo");
+    county.save_joint_item_lists(&lists, &system, at).await?;
+    // The county's 编办 approved them (审定), as the notice requires before they are public.
+    for a in county.joint_list_approvals().await? {
+        if lists.iter().any(|l| l.code == a.code && l.published) {
+            county
+                .approve_joint_item_list(&a.code, a.revision, &system, "县委编办", at)
+                .await?;
+        }
+    }
     county.put_inspectors(&inspectors_of(demo)).await?;
     let all = entities_of(demo, size);
     let mut w = EntityWriter::begin(&county).await?;

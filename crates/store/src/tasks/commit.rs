@@ -245,10 +245,34 @@ impl County<'_> {
             .map(|(inspector, entity)| Conflict { inspector, entity })
             .collect();
 
-        let ratios = match task.quotas {
-            QuotaSpec::RuleBook => Some(rules.ratio_bp),
-            QuotaSpec::RatioBp(r) => Some(r),
-            QuotaSpec::Count(_) => None,
+        // An item's 抽查比例 is the least share of every class: it raises the rule
+        // book's ratios, and refuses ratios set lower by hand.
+        let mut floor: Option<(u32, String)> = None;
+        for code in &item_codes {
+            if let Some(item) = self.item(code).await?
+                && let Some(bp) = item.ratio_bp
+                && floor.as_ref().is_none_or(|(f, _)| bp > *f)
+            {
+                floor = Some((bp, item.name));
+            }
+        }
+        let ratios = match (task.quotas, &floor) {
+            (QuotaSpec::RuleBook, _) => Some(liancha_domain::workflow::raised_ratios(
+                rules.ratio_bp,
+                floor.as_ref().map(|(f, _)| *f),
+            )),
+            (QuotaSpec::RatioBp(r), Some((f, name))) if r.iter().any(|x| x < f) => {
+                return Err(StoreError::invalid_field(
+                    "quotas",
+                    format!(
+                        "抽查事项「{name}」的抽查比例不低于 {}%，本任务设定的比例低于此数；\
+                         请提高各风险等级的比例，或按实施细则抽取",
+                        liancha_domain::setup_rows::bp_percent(*f)
+                    ),
+                ));
+            }
+            (QuotaSpec::RatioBp(r), _) => Some(r),
+            (QuotaSpec::Count(_), _) => None,
         };
         let quotas = RiskClass::ALL
             .iter()

@@ -140,7 +140,7 @@ mod handlers;
 mod load;
 mod params;
 mod shapes;
-mod table;
+pub(crate) mod table;
 
 use cache::*;
 use docs::*;

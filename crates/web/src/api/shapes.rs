@@ -74,6 +74,18 @@ pub struct ItemOut {
     pub(super) entity_types: Vec<CodeLabel>,
     /// 所需专业领域：含此事项的任务，每个检查组至少有一名具备该专业领域的执法人员；null 表示不限
     pub(super) specialty: Option<String>,
+    /// 事项类别：key 重点检查事项、general 一般检查事项
+    pub(super) category: CodeLabel,
+    /// 抽查比例（不低于），单位为基点（1 基点 = 0.01%）；按实施细则抽取的任务，各风险等级的比例不低于此数；null 表示按实施细则
+    #[schema(minimum = 1, maximum = 10000)]
+    pub(super) ratio_bp: Option<u32>,
+    /// 抽查频次：每年抽查次数；null 表示未规定
+    #[schema(minimum = 1, maximum = 12)]
+    pub(super) frequency: Option<u32>,
+    /// 配合部门
+    pub(super) cooperating_departments: Vec<DepartmentRef>,
+    /// 国家检查实施清单编码；null 表示没有
+    pub(super) national_code: Option<String>,
 }
 
 /// 跨部门联合抽查事项清单。
@@ -385,6 +397,11 @@ pub(super) fn item_out(i: Item, names: &Names) -> ItemOut {
         content: i.content,
         authority: i.authority,
         specialty: i.specialty,
+        category: code_label!(i.category),
+        ratio_bp: i.ratio_bp,
+        frequency: i.frequency,
+        cooperating_departments: i.cooperating.iter().map(|c| names.dept(c)).collect(),
+        national_code: i.national_code,
     }
 }
 

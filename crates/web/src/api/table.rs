@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) enum Cell {
+pub(crate) enum Cell {
     Text(String),
     Int(i64),
 }
@@ -44,17 +44,18 @@ impl From<u32> for Cell {
 }
 
 macro_rules! row {
-    ($($cell:expr),* $(,)?) => { vec![$(Cell::from($cell)),*] };
+    ($($cell:expr),* $(,)?) => { vec![$($crate::api::table::Cell::from($cell)),*] };
 }
+pub(crate) use row;
 
 /// A list as a table: file name, headers, rows.
-pub(super) struct Table {
+pub(crate) struct Table {
     /// ASCII name for old clients, without extension.
-    pub(super) file: String,
+    pub(crate) file: String,
     /// The Chinese name, without extension; also the worksheet's name.
-    pub(super) title: String,
-    pub(super) headers: &'static [&'static str],
-    pub(super) rows: Vec<Vec<Cell>>,
+    pub(crate) title: String,
+    pub(crate) headers: &'static [&'static str],
+    pub(crate) rows: Vec<Vec<Cell>>,
 }
 
 pub(super) fn joined(v: &[CodeLabel]) -> String {
@@ -84,6 +85,11 @@ pub(super) fn items_table(items: &[ItemOut], on: Option<NaiveDate>) -> Table {
             "执法权限",
             "适用对象类型",
             "所需专业领域",
+            "事项类别",
+            "抽查比例",
+            "抽查频次",
+            "配合部门",
+            "国家清单编码",
         ],
         rows: items
             .iter()
@@ -102,6 +108,19 @@ pub(super) fn items_table(items: &[ItemOut], on: Option<NaiveDate>) -> Table {
                         joined(&i.entity_types)
                     },
                     i.specialty.as_deref().unwrap_or(""),
+                    i.category.label.as_str(),
+                    i.ratio_bp
+                        .map(|bp| format!("不低于{}%", liancha_domain::setup_rows::bp_percent(bp)))
+                        .unwrap_or_default(),
+                    i.frequency
+                        .map(|n| format!("每年{n}次"))
+                        .unwrap_or_default(),
+                    i.cooperating_departments
+                        .iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    i.national_code.as_deref().unwrap_or(""),
                 ]
             })
             .collect(),
@@ -293,7 +312,7 @@ pub(super) fn listed_table(list: CreditList, rows: &[ListedEntityOut]) -> Table 
 }
 
 #[derive(Debug, Clone, Copy)]
-pub(super) enum FileFormat {
+pub(crate) enum FileFormat {
     Csv,
     Xlsx,
 }
@@ -376,7 +395,7 @@ impl Table {
         book.save_to_buffer().map_err(fail)
     }
 
-    pub(super) fn download(&self, format: FileFormat) -> ApiResult<Response> {
+    pub(crate) fn download(&self, format: FileFormat) -> ApiResult<Response> {
         let (body, ext, content_type) = match format {
             FileFormat::Csv => (self.csv()?, "csv", "text/csv; charset=utf-8"),
             FileFormat::Xlsx => (

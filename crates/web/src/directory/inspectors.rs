@@ -106,7 +106,7 @@ pub async fn inspectors(
 #[derive(Deserialize, Default)]
 pub struct FormatOnly {
     #[serde(default)]
-    format: String,
+    pub(crate) format: String,
 }
 
 pub async fn export_inspectors(

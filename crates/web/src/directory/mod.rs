@@ -4,9 +4,13 @@
 
 mod entities;
 mod inspectors;
+mod items;
 
 pub use entities::{edit_entity, entities, entity, export_entities};
 pub use inspectors::{edit_inspector, export_inspectors, inspector, inspectors};
+pub use items::{
+    approve_joint_list, create_item, export_items, item, items, joint_lists, new_item, post_item,
+};
 
 use axum::http::StatusCode;
 use liancha_app::AppError;

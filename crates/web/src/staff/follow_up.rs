@@ -17,6 +17,56 @@ struct FollowUpsPage {
     item_names: BTreeMap<String, String>,
     /// The form refused, shown again in its row with its errors and values.
     failed: Option<Failed>,
+    query: FollowUpsQuery,
+    /// Rows before the search.
+    all: usize,
+    states: &'static [FollowUpState],
+}
+
+/// The follow-up list's search and order, as the query string says.
+#[derive(Deserialize, Default, Clone)]
+pub struct FollowUpsQuery {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    format: String,
+}
+
+impl FollowUpsQuery {
+    fn base(&self) -> String {
+        crate::directory::query_string(&[
+            ("q", &self.q),
+            ("state", &self.state),
+            ("sort", &self.sort),
+        ])
+    }
+
+    /// The rows it finds: by entity name or code and state; newest first, or by
+    /// due date (the nearest first, those without one last).
+    fn apply(&self, mut rows: Vec<FollowUp>) -> Vec<FollowUp> {
+        let text = self.q.trim().to_lowercase();
+        let state = FollowUpState::from_code(&self.state);
+        rows.retain(|f| {
+            state.is_none_or(|s| f.state == s)
+                && (text.is_empty()
+                    || f.entity_name.to_lowercase().contains(&text)
+                    || f.entity_id.to_lowercase().contains(&text))
+        });
+        if self.sort == "due" {
+            rows.sort_by(|a, b| {
+                (a.due_on.is_none(), a.due_on, a.id).cmp(&(b.due_on.is_none(), b.due_on, b.id))
+            });
+        } else {
+            rows.sort_by_key(|f| std::cmp::Reverse(f.id));
+        }
+        rows
+    }
 }
 
 /// A refused form of one row: which (`update`, `close`, `confirm`, `reject`), of
@@ -29,6 +79,12 @@ struct Failed {
 }
 
 impl FollowUpsPage {
+    fn export_link(&self, format: &str) -> String {
+        let base = self.query.base();
+        let sep = if base.is_empty() { "" } else { "&" };
+        format!("/staff/follow-ups/export?{base}{sep}format={format}")
+    }
+
     /// The errors of form `form` of row `id`, joined, when that form was refused.
     fn row_err(&self, form: &str, id: &i64) -> Option<String> {
         let f = self
@@ -84,11 +140,81 @@ impl FollowUpsPage {
 pub async fn follow_ups(
     State(s): State<AppState>,
     staff: Staff,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<FollowUpsQuery>,
 ) -> PageResult {
-    Ok(Html(
-        follow_ups_page(&s, staff, done_message(&q.done), None).await?,
-    ))
+    let notice = done_message(&q.done);
+    Ok(Html(follow_ups_page(&s, staff, notice, None, q).await?))
+}
+
+/// The follow-ups as the page's search finds them, as a spreadsheet.
+pub async fn export_follow_ups(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<FollowUpsQuery>,
+) -> Result<Response, WebError> {
+    use crate::api::table::{FileFormat, Table, row};
+    let department = staff.department_view()?;
+    let names = Names::load(&s, &staff.county.code).await?;
+    let item_names: BTreeMap<String, String> = staff
+        .rows(&s)
+        .items(false)
+        .await?
+        .into_iter()
+        .map(|i| (i.code, i.name))
+        .collect();
+    let rows = q.apply(
+        staff
+            .rows(&s)
+            .follow_ups(department.as_deref(), false)
+            .await?,
+    );
+    let table = Table {
+        file: "follow-ups".into(),
+        title: format!("{}后续处置", staff.county_name()),
+        headers: &[
+            "编号",
+            "任务编号",
+            "统一社会信用代码",
+            "检查对象",
+            "部门",
+            "抽查事项",
+            "问题",
+            "处置方式",
+            "接收部门",
+            "办理期限",
+            "状态",
+            "说明",
+        ],
+        rows: rows
+            .iter()
+            .map(|f| {
+                row![
+                    f.id,
+                    f.task_id.map(|t| t.to_string()),
+                    f.entity_id.as_str(),
+                    f.entity_name.as_str(),
+                    names.dept(&f.department),
+                    f.items
+                        .iter()
+                        .map(|c| item_names.get(c).cloned().unwrap_or_else(|| c.clone()))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    f.category.label(),
+                    f.kind.label(),
+                    f.target_department.as_deref().map(|d| names.dept(d)),
+                    f.due_on.map(|d| d.to_string()),
+                    f.state.label(),
+                    f.note.as_str(),
+                ]
+            })
+            .collect(),
+    };
+    let format = if q.format == "csv" {
+        FileFormat::Csv
+    } else {
+        FileFormat::Xlsx
+    };
+    Ok(table.download(format).into_response())
 }
 
 async fn follow_ups_page(
@@ -96,8 +222,14 @@ async fn follow_ups_page(
     staff: Staff,
     notice: Option<&'static str>,
     failed: Option<Failed>,
+    query: FollowUpsQuery,
 ) -> Result<String, WebError> {
     let department = staff.department_view()?;
+    let all = staff
+        .rows(s)
+        .follow_ups(department.as_deref(), false)
+        .await?;
+    let count = all.len();
     let can_manage = department
         .as_deref()
         .is_some_and(|d| staff.may(&Action::ManageFollowUp { department: d }));
@@ -105,10 +237,10 @@ async fn follow_ups_page(
         names: Names::load(s, &staff.county.code).await?,
         notice,
         failed,
-        rows: staff
-            .rows(s)
-            .follow_ups(department.as_deref(), false)
-            .await?,
+        rows: query.apply(all),
+        all: count,
+        query,
+        states: FollowUpState::ALL,
         proposals: staff
             .rows(s)
             .credit_proposals(department.as_deref())
@@ -154,7 +286,7 @@ async fn again(
         errors,
         values,
     });
-    let page = follow_ups_page(s, staff, None, failed).await?;
+    let page = follow_ups_page(s, staff, None, failed, FollowUpsQuery::default()).await?;
     Ok(crate::setup::again(Html(page)))
 }
 

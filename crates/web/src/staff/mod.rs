@@ -16,8 +16,8 @@ use liancha_domain::calendar::{china, china_date, format_china_time};
 use liancha_domain::check_points::Answer;
 use liancha_domain::org::DivisionCode;
 use liancha_domain::workflow::{
-    DeadlineFlag, FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode, TaskState,
-    VisitState, WitnessRole, deadline_flag,
+    DeadlineFlag, FollowUpKind, FollowUpState, ResultCategory, SourceDecl, TargetedSource,
+    TaskMode, TaskState, VisitState, WitnessRole, deadline_flag,
 };
 use liancha_domain::{Department, Domain, EntityType, InspectionMethod, Item, RiskClass};
 use liancha_store::results::{

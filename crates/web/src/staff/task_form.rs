@@ -10,16 +10,186 @@ struct TasksPage {
     names: Names,
     rows: Vec<TaskRow>,
     can_create: bool,
+    query: TasksQuery,
+    base: String,
+    total: usize,
+    page: i64,
+    pages: i64,
+    years: Vec<i32>,
+    domains: &'static [Domain],
+    states: &'static [TaskState],
 }
 
-pub async fn tasks(State(s): State<AppState>, staff: Staff) -> PageResult {
+impl TasksPage {
+    fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
+        let sep = if self.base.is_empty() { "" } else { "&" };
+        format!("/staff/tasks?{}{sep}page={}", self.base, page.borrow())
+    }
+
+    fn export_link(&self, format: &str) -> String {
+        let sep = if self.base.is_empty() { "" } else { "&" };
+        format!("/staff/tasks/export?{}{sep}format={format}", self.base)
+    }
+}
+
+/// The task list's search, sort and page, as the query string says.
+#[derive(Deserialize, Default, Clone)]
+pub struct TasksQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    format: String,
+}
+
+impl TasksQuery {
+    fn base(&self) -> String {
+        crate::directory::query_string(&[
+            ("q", &self.q),
+            ("year", &self.year),
+            ("domain", &self.domain),
+            ("state", &self.state),
+            ("department", &self.department),
+            ("sort", &self.sort),
+        ])
+    }
+
+    /// The rows it finds, in its order: newest first unless asked otherwise.
+    fn apply(&self, mut rows: Vec<TaskRow>) -> Vec<TaskRow> {
+        let text = self.q.trim().to_lowercase();
+        let year: Option<i32> = self.year.trim().parse().ok();
+        let domain = Domain::from_code(&self.domain);
+        let state = TaskState::from_code(&self.state);
+        let department = self.department.trim();
+        rows.retain(|r| {
+            (text.is_empty()
+                || r.task.title.to_lowercase().contains(&text)
+                || r.task.id.to_string() == text)
+                && year.is_none_or(|y| r.task.year == y)
+                && domain.is_none_or(|d| r.task.domain == d)
+                && state.is_none_or(|s| r.task.state == s)
+                && (department.is_empty() || r.task.departments().iter().any(|d| d == department))
+        });
+        match self.sort.as_str() {
+            "start" => rows.sort_by(|a, b| {
+                (a.task.inspection_start, a.task.id).cmp(&(b.task.inspection_start, b.task.id))
+            }),
+            // Those with a deadline first, the nearest at the top.
+            "deadline" => rows.sort_by(|a, b| {
+                (a.deadline.is_none(), a.deadline, a.task.id).cmp(&(
+                    b.deadline.is_none(),
+                    b.deadline,
+                    b.task.id,
+                ))
+            }),
+            _ => rows.sort_by_key(|r| std::cmp::Reverse(r.task.id)),
+        }
+        rows
+    }
+}
+
+pub async fn tasks(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(query): Query<TasksQuery>,
+) -> PageResult {
     let can_create = s.app.may_create_task(&staff.context(s.clock.now()));
+    let all = task_rows(&s, &staff).await?;
+    let mut years: Vec<i32> = all.iter().map(|r| r.task.year).collect();
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    years.dedup();
+    let rows = query.apply(all);
+    let total = rows.len();
+    let size = crate::directory::PAGE_SIZE;
+    let pages = ((total as i64 + size - 1) / size).max(1);
+    let page = crate::directory::page_number(&query.page, pages);
+    let rows = rows
+        .into_iter()
+        .skip(((page - 1) * size) as usize)
+        .take(size as usize)
+        .collect();
     render(&TasksPage {
         names: Names::load(&s, &staff.county.code).await?,
-        rows: task_rows(&s, &staff).await?,
+        base: query.base(),
+        rows,
         can_create,
+        query,
+        total,
+        page,
+        pages,
+        years,
+        domains: Domain::ALL,
+        states: TaskState::ALL,
         staff,
     })
+}
+
+/// The task list as the page's search finds it, as a spreadsheet (CSV or XLSX).
+pub async fn export_tasks(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(query): Query<TasksQuery>,
+) -> Result<Response, WebError> {
+    use crate::api::table::{FileFormat, Table, row};
+    let names = Names::load(&s, &staff.county.code).await?;
+    let rows = query.apply(task_rows(&s, &staff).await?);
+    let table = Table {
+        file: "tasks".into(),
+        title: format!("{}联合抽查任务", staff.county_name()),
+        headers: &[
+            "编号",
+            "任务",
+            "年度",
+            "领域",
+            "牵头部门",
+            "参与部门",
+            "检查开始",
+            "检查截止",
+            "状态",
+            "公示期限",
+            "期限情况",
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                let t = &r.task;
+                row![
+                    t.id,
+                    t.title.as_str(),
+                    t.year,
+                    t.domain.label(),
+                    names.dept(&t.lead_department),
+                    t.departments()
+                        .iter()
+                        .map(|d| names.dept(d))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    t.inspection_start.to_string(),
+                    t.inspection_end.to_string(),
+                    t.state.label(),
+                    r.deadline.map(|d| d.to_string()),
+                    r.flag.map(|f| f.label().to_string()),
+                ]
+            })
+            .collect(),
+    };
+    let format = if query.format == "csv" {
+        FileFormat::Csv
+    } else {
+        FileFormat::Xlsx
+    };
+    Ok(table.download(format).into_response())
 }
 
 #[derive(Template)]

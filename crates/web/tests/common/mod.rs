@@ -296,11 +296,16 @@ pub fn field_error<'a>(page: &'a str, name: &str) -> Option<&'a str> {
 
 /// The first sheet of a workbook, as the text of its cells.
 pub fn xlsx_rows(body: &[u8]) -> Vec<Vec<String>> {
+    xlsx_sheet(body, 0)
+}
+
+/// Sheet `n` of a workbook, as the text of its cells.
+pub fn xlsx_sheet(body: &[u8], n: usize) -> Vec<Vec<String>> {
     use calamine::{Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(body.to_vec()))
         .expect("a readable XLSX");
     let range = book
-        .worksheet_range_at(0)
+        .worksheet_range_at(n)
         .expect("a worksheet")
         .expect("readable");
     range

@@ -1,0 +1,366 @@
+//! Items kept on the web, on both engines: a department drafts, publishes and
+//! withdraws its own items with every version kept; the draft goes through the
+//! import's rules; a refused step changes nothing; a draft over a version someone
+//! else wrote is refused. Joint item lists are public only once the 编办 approved
+//! them, and a change asks for approval again. An item's least ratio raises the
+//! rule book's when a task is sealed.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use liancha_app::items::{ItemQuery, ItemState};
+use liancha_app::{App, AppError};
+use liancha_domain::ItemCategory;
+use liancha_domain::workflow::SourceDecl;
+use liancha_store::Store;
+use liancha_store::tasks::QuotaSpec;
+
+mod common;
+use common::ctx;
+
+liancha_store::on_both_engines!(
+    items_are_drafted_published_and_withdrawn,
+    joint_lists_are_public_once_approved,
+    an_items_ratio_raises_the_rule_books
+);
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap()
+}
+
+fn cells(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect()
+}
+
+fn new_item() -> BTreeMap<String, String> {
+    cells(&[
+        ("code", "SC-009"),
+        ("name", "广告发布行为的检查"),
+        ("legal_basis", "《中华人民共和国广告法》第四十九条"),
+        ("department", "amr"),
+        ("methods", "on-site、documentary"),
+        ("category", "key"),
+        ("ratio", "5"),
+        ("frequency", "1"),
+        ("cooperating", "health"),
+        ("national_code", "JC-GG-0001"),
+    ])
+}
+
+async fn items_are_drafted_published_and_withdrawn(store: &Store) {
+    let mouding = common::demo_county(store, 10, 10, t0()).await;
+    let app = App::new(store.clone());
+    let amr = ctx(store, "amr-admin", t0()).await;
+    let agri = ctx(store, "agri-admin", t0()).await;
+    let inspector = ctx(store, "inspector", t0()).await;
+    let public_before = mouding.items(true).await.unwrap();
+    let all = liancha_store::audit::AuditFilter::default();
+    let audit_before = mouding.audit_count(&all).await.unwrap();
+
+    // Refused drafts write nothing: another department's item, an inspector, a
+    // frequency above the rule book's cap (the import's rule, beside its field).
+    assert!(matches!(
+        app.save_item_draft(&agri, &new_item(), 0).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        app.save_item_draft(&inspector, &new_item(), 0).await,
+        Err(AppError::Forbidden)
+    ));
+    let mut over = new_item();
+    over.insert("frequency".into(), "9".into());
+    match app.save_item_draft(&amr, &over, 0).await {
+        Err(AppError::Invalid { field, message }) => {
+            assert_eq!(field.as_deref(), Some("frequency"));
+            assert!(message.contains("年度抽查上限"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A code already taken is not a new item.
+    let mut taken = new_item();
+    taken.insert("code".into(), "SC-001".into());
+    assert!(matches!(
+        app.save_item_draft(&amr, &taken, 0).await,
+        Err(AppError::Invalid { field: Some(f), .. }) if f == "code"
+    ));
+    assert!(mouding.item_drafts().await.unwrap().is_empty());
+    assert_eq!(mouding.audit_count(&all).await.unwrap(), audit_before);
+
+    // A draft: the public list is unchanged; its keepers see it, others do not.
+    let code = app.save_item_draft(&amr, &new_item(), 0).await.unwrap();
+    assert_eq!(code, "SC-009");
+    assert_eq!(mouding.items(true).await.unwrap(), public_before);
+    let drafted = ItemQuery {
+        state: Some(ItemState::Drafted),
+        ..ItemQuery::default()
+    };
+    let lines = app.staff_items(&amr, &drafted).await.unwrap();
+    assert_eq!(lines.len(), 1);
+    assert!(!lines[0].listed);
+    assert_eq!(lines[0].item.category, ItemCategory::Key);
+    assert!(app.staff_items(&agri, &drafted).await.unwrap().is_empty());
+    assert!(matches!(
+        app.item_record(&agri, "SC-009").await,
+        Err(AppError::NotFound(_))
+    ));
+
+    // Publishing needs a reason and the revision the page showed.
+    let record = app.item_record(&amr, "SC-009").await.unwrap();
+    let revision = record.draft.as_ref().unwrap().revision;
+    assert!(matches!(
+        app.publish_item(&amr, "SC-009", revision, "").await,
+        Err(AppError::Invalid { field: Some(f), .. }) if f == "reason"
+    ));
+    assert!(matches!(
+        app.publish_item(&amr, "SC-009", revision + 1, "新增广告事项")
+            .await,
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        app.publish_item(&agri, "SC-009", revision, "新增广告事项")
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    app.publish_item(&amr, "SC-009", revision, "新增广告事项")
+        .await
+        .unwrap();
+    let published = mouding.item("SC-009").await.unwrap().unwrap();
+    assert!(published.published);
+    assert_eq!(published.ratio_bp, Some(500));
+    assert_eq!(published.frequency, Some(1));
+    assert_eq!(published.cooperating, vec!["health".to_string()]);
+    assert_eq!(published.national_code.as_deref(), Some("JC-GG-0001"));
+    assert!(mouding.item_draft("SC-009").await.unwrap().is_none());
+    assert!(mouding.items(true).await.unwrap().contains(&published));
+    // Everyone reads it now; the other department cannot change it.
+    let seen = app.item_record(&agri, "SC-009").await.unwrap();
+    assert!(!seen.editable);
+    assert_eq!(seen.history.lines.len(), 2, "draft and publication");
+
+    // A change is a draft over version 1; an import meanwhile makes it stale.
+    let mut renamed = new_item();
+    renamed.insert("name".into(), "广告发布行为的监督检查".into());
+    assert!(matches!(
+        app.save_item_draft(&amr, &renamed, 0).await,
+        Err(AppError::Invalid { .. })
+    ));
+    app.save_item_draft(&amr, &renamed, 1).await.unwrap();
+    let revision = mouding
+        .item_draft("SC-009")
+        .await
+        .unwrap()
+        .unwrap()
+        .revision;
+    let mut imported = published.clone();
+    imported.content = "导入的抽查内容".into();
+    mouding.put_items(&[imported]).await.unwrap();
+    assert!(matches!(
+        app.publish_item(&amr, "SC-009", revision, "改名").await,
+        Err(AppError::Conflict(_))
+    ));
+    assert_eq!(
+        mouding.item("SC-009").await.unwrap().unwrap().name,
+        "广告发布行为的检查",
+        "the refused publication changed nothing"
+    );
+    // Drafted again over version 2, published: version 3.
+    app.save_item_draft(&amr, &renamed, 2).await.unwrap();
+    let revision = mouding
+        .item_draft("SC-009")
+        .await
+        .unwrap()
+        .unwrap()
+        .revision;
+    assert_eq!(
+        app.publish_item(&amr, "SC-009", revision, "改名")
+            .await
+            .unwrap(),
+        3
+    );
+
+    // Withdrawn: off the public list, every version kept.
+    assert!(matches!(
+        app.withdraw_item(&amr, "SC-009", 2, "并入 SC-001").await,
+        Err(AppError::Conflict(_))
+    ));
+    app.withdraw_item(&amr, "SC-009", 3, "并入 SC-001")
+        .await
+        .unwrap();
+    assert!(
+        !mouding
+            .items(true)
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| i.code == "SC-009")
+    );
+    assert!(matches!(
+        app.withdraw_item(&amr, "SC-009", 4, "再撤一次").await,
+        Err(AppError::WrongState(_))
+    ));
+    let versions = mouding.item_history("SC-009").await.unwrap();
+    assert_eq!(versions.len(), 4);
+    assert!(versions[2].item.published && !versions[3].item.published);
+
+    // Discarding needs the draft the page showed.
+    app.save_item_draft(&amr, &renamed, 4).await.unwrap();
+    let revision = mouding
+        .item_draft("SC-009")
+        .await
+        .unwrap()
+        .unwrap()
+        .revision;
+    assert!(matches!(
+        app.discard_item_draft(&amr, "SC-009", revision + 1).await,
+        Err(AppError::Conflict(_))
+    ));
+    app.discard_item_draft(&amr, "SC-009", revision)
+        .await
+        .unwrap();
+    assert!(mouding.item_draft("SC-009").await.unwrap().is_none());
+}
+
+async fn joint_lists_are_public_once_approved(store: &Store) {
+    let mouding = common::demo_county(store, 10, 10, t0()).await;
+    let app = App::new(store.clone());
+    let admin = ctx(store, "admin", t0()).await;
+    let bianban = ctx(store, "bianban", t0()).await;
+    let amr = ctx(store, "amr-admin", t0()).await;
+    let public = mouding.joint_item_lists(true).await.unwrap();
+    assert!(!public.is_empty(), "the demo's lists are approved");
+
+    // Saving the same list again keeps its approval.
+    let mut list = public[0].clone();
+    app.save_joint_item_list(&admin, &list).await.unwrap();
+    assert_eq!(mouding.joint_item_lists(true).await.unwrap(), public);
+
+    // A change takes it off the public pages until the 编办 approves it.
+    list.items.truncate(1);
+    app.save_joint_item_list(&admin, &list).await.unwrap();
+    assert!(
+        !mouding
+            .joint_item_lists(true)
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.code == list.code)
+    );
+    let line = app
+        .joint_lists(&bianban)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.list.code == list.code)
+        .unwrap();
+    assert!(!line.approval.approved());
+    let revision = line.approval.revision;
+    for who in [&admin, &amr] {
+        assert!(matches!(
+            app.approve_joint_list(who, &list.code, revision).await,
+            Err(AppError::Forbidden)
+        ));
+    }
+    assert!(matches!(
+        app.approve_joint_list(&bianban, &list.code, revision - 1)
+            .await,
+        Err(AppError::Conflict(_))
+    ));
+    app.approve_joint_list(&bianban, &list.code, revision)
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.approve_joint_list(&bianban, &list.code, revision).await,
+        Err(AppError::WrongState(_))
+    ));
+    let now_public = mouding.joint_item_lists(true).await.unwrap();
+    assert_eq!(now_public.iter().find(|l| l.code == list.code), Some(&list));
+    let approval = mouding
+        .joint_list_approvals()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.code == list.code)
+        .unwrap();
+    assert_eq!(approval.approved_at, Some(t0()));
+    assert!(!approval.approved_by.is_empty());
+
+    // A draft list (not submitted) cannot be approved.
+    list.published = false;
+    app.save_joint_item_list(&admin, &list).await.unwrap();
+    let revision = mouding
+        .joint_list_approvals()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.code == list.code)
+        .unwrap()
+        .revision;
+    assert!(matches!(
+        app.approve_joint_list(&bianban, &list.code, revision).await,
+        Err(AppError::WrongState(_))
+    ));
+}
+
+async fn an_items_ratio_raises_the_rule_books(store: &Store) {
+    let mouding = common::demo_county(store, 60, 60, t0()).await;
+    let bianban = ctx(store, "bianban", t0()).await;
+    let start = NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+    let sources = |_: DateTime<Utc>| {
+        vec![SourceDecl::other("公证员现场掷骰", t0() + Duration::minutes(5)).unwrap()]
+    };
+    // SC-001 requires at least 40% of every class.
+    let mut item = mouding.item("SC-001").await.unwrap().unwrap();
+    item.ratio_bp = Some(4000);
+    mouding.put_items(&[item]).await.unwrap();
+
+    let by_book = mouding
+        .create_task(
+            &common::joint_task("按细则", QuotaSpec::RuleBook, start),
+            &bianban.actor(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    mouding
+        .commit_task(by_book, 1, &sources(t0()), &bianban.actor(), t0())
+        .await
+        .unwrap();
+    let plan: serde_json::Value =
+        serde_json::from_str(&mouding.plan_json(by_book).await.unwrap().unwrap()).unwrap();
+    let ratios: Vec<i64> = plan["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["ratio_bp"].as_i64().unwrap())
+        .collect();
+    // The demo's market rule book: 3, 5, 10, 20 % — each raised to 40 %.
+    assert_eq!(ratios, vec![4000, 4000, 4000, 4000]);
+
+    // Ratios set by hand below the item's are refused, nothing sealed.
+    let by_hand = mouding
+        .create_task(
+            &common::joint_task(
+                "手工比例",
+                QuotaSpec::RatioBp([5000, 5000, 5000, 100]),
+                start,
+            ),
+            &bianban.actor(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    match mouding
+        .commit_task(by_hand, 1, &sources(t0()), &bianban.actor(), t0())
+        .await
+    {
+        Err(liancha_store::StoreError::Invalid { field, message }) => {
+            assert_eq!(field, Some("quotas"));
+            assert!(message.contains("不低于 40%"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(mouding.plan_json(by_hand).await.unwrap().is_none());
+}
