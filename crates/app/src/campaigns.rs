@@ -34,10 +34,10 @@ impl App {
             }
             let c = self.county_below(ctx, &county.code)?;
             let lead = match c
-                .joint_item_lists(true)
+                .joint_item_lists(false)
                 .await?
                 .into_iter()
-                .find(|l| l.domain == campaign.domain)
+                .find(|l| l.domain == campaign.domain && l.published)
             {
                 Some(l) => l.lead_department,
                 None => c

@@ -17,11 +17,13 @@ impl App {
     /// market joint item list, else its first market department.
     pub async fn entity_keeper(&self, ctx: &Context) -> Result<Option<String>> {
         let county = self.county(ctx);
+        // Submitted is enough: a list waiting for the 编办 after a change still
+        // names who keeps the directory.
         if let Some(l) = county
-            .joint_item_lists(true)
+            .joint_item_lists(false)
             .await?
             .into_iter()
-            .find(|l| l.domain == Domain::Market)
+            .find(|l| l.domain == Domain::Market && l.published)
         {
             return Ok(Some(l.lead_department));
         }

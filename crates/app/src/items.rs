@@ -75,8 +75,13 @@ pub struct ItemRecord {
 
 /// The reason of a step, its refusal named as the form names the field.
 fn reason_for(label: &str, reason: &str) -> Result<Reason> {
-    Reason::parse(reason)
-        .map_err(|e| AppError::invalid_field(e.field, e.message.replacen("修改原因", label, 1)))
+    Reason::parse(reason).map_err(|e| {
+        if reason.trim().chars().count() < 2 {
+            AppError::invalid_field(e.field, format!("{label}：请写明原因，至少两个字"))
+        } else {
+            AppError::invalid_field(e.field, e.message.replacen("修改原因", label, 1))
+        }
+    })
 }
 
 /// A draft's cells in the order of the import's columns.
@@ -229,17 +234,31 @@ impl App {
 
     /// Saves a draft of an item (new when `base_version` is 0) as the form's cells.
     /// The public list is unchanged until it is published. Returns its code.
+    /// `revision` is the draft's the page showed (0: none): a draft is replaced only
+    /// as its keeper saw it, never another department's.
     pub async fn save_item_draft(
         &self,
         ctx: &Context,
         cells: &BTreeMap<String, String>,
         base_version: i64,
+        revision: i64,
     ) -> Result<String> {
         let (item, _) = self.drafted_item(ctx, cells).await?;
+        let county = self.county(ctx);
+        if let Some(d) = county.item_draft(&item.code).await?
+            && !ctx.may(&Action::KeepDirectory {
+                department: &d.department,
+            })
+        {
+            return Err(AppError::invalid_field(
+                "code",
+                format!("事项编码 {} 已被使用，请换一个编码", item.code),
+            ));
+        }
         let mut kept = cells.clone();
         kept.remove("published");
-        self.county(ctx)
-            .save_item_draft(&item, &kept, base_version, &ctx.actor(), ctx.now)
+        county
+            .save_item_draft(&item, &kept, base_version, revision, &ctx.actor(), ctx.now)
             .await?;
         Ok(item.code)
     }

@@ -21,7 +21,8 @@ use common::ctx;
 liancha_store::on_both_engines!(
     items_are_drafted_published_and_withdrawn,
     joint_lists_are_public_once_approved,
-    an_items_ratio_raises_the_rule_books
+    an_items_ratio_raises_the_rule_books,
+    publishing_and_withdrawing_at_once
 );
 
 fn t0() -> DateTime<Utc> {
@@ -63,16 +64,16 @@ async fn items_are_drafted_published_and_withdrawn(store: &Store) {
     // Refused drafts write nothing: another department's item, an inspector, a
     // frequency above the rule book's cap (the import's rule, beside its field).
     assert!(matches!(
-        app.save_item_draft(&agri, &new_item(), 0).await,
+        app.save_item_draft(&agri, &new_item(), 0, 0).await,
         Err(AppError::Forbidden)
     ));
     assert!(matches!(
-        app.save_item_draft(&inspector, &new_item(), 0).await,
+        app.save_item_draft(&inspector, &new_item(), 0, 0).await,
         Err(AppError::Forbidden)
     ));
     let mut over = new_item();
     over.insert("frequency".into(), "9".into());
-    match app.save_item_draft(&amr, &over, 0).await {
+    match app.save_item_draft(&amr, &over, 0, 0).await {
         Err(AppError::Invalid { field, message }) => {
             assert_eq!(field.as_deref(), Some("frequency"));
             assert!(message.contains("年度抽查上限"), "{message}");
@@ -83,15 +84,37 @@ async fn items_are_drafted_published_and_withdrawn(store: &Store) {
     let mut taken = new_item();
     taken.insert("code".into(), "SC-001".into());
     assert!(matches!(
-        app.save_item_draft(&amr, &taken, 0).await,
+        app.save_item_draft(&amr, &taken, 0, 0).await,
         Err(AppError::Invalid { field: Some(f), .. }) if f == "code"
     ));
     assert!(mouding.item_drafts().await.unwrap().is_empty());
     assert_eq!(mouding.audit_count(&all).await.unwrap(), audit_before);
 
     // A draft: the public list is unchanged; its keepers see it, others do not.
-    let code = app.save_item_draft(&amr, &new_item(), 0).await.unwrap();
+    let code = app.save_item_draft(&amr, &new_item(), 0, 0).await.unwrap();
     assert_eq!(code, "SC-009");
+    // Another department cannot take the new code's draft over, nor can a page
+    // that did not see the draft replace it.
+    let mut theirs = new_item();
+    theirs.insert("department".into(), "agri".into());
+    theirs.insert("cooperating".into(), String::new());
+    assert!(matches!(
+        app.save_item_draft(&agri, &theirs, 0, 0).await,
+        Err(AppError::Invalid { field: Some(f), .. }) if f == "code"
+    ));
+    assert!(matches!(
+        app.save_item_draft(&amr, &new_item(), 0, 0).await,
+        Err(AppError::Invalid { field: Some(f), .. }) if f == "code"
+    ));
+    assert_eq!(
+        mouding
+            .item_draft("SC-009")
+            .await
+            .unwrap()
+            .unwrap()
+            .department,
+        "amr"
+    );
     assert_eq!(mouding.items(true).await.unwrap(), public_before);
     let drafted = ItemQuery {
         state: Some(ItemState::Drafted),
@@ -144,10 +167,10 @@ async fn items_are_drafted_published_and_withdrawn(store: &Store) {
     let mut renamed = new_item();
     renamed.insert("name".into(), "广告发布行为的监督检查".into());
     assert!(matches!(
-        app.save_item_draft(&amr, &renamed, 0).await,
+        app.save_item_draft(&amr, &renamed, 0, 0).await,
         Err(AppError::Invalid { .. })
     ));
-    app.save_item_draft(&amr, &renamed, 1).await.unwrap();
+    app.save_item_draft(&amr, &renamed, 1, 0).await.unwrap();
     let revision = mouding
         .item_draft("SC-009")
         .await
@@ -166,8 +189,14 @@ async fn items_are_drafted_published_and_withdrawn(store: &Store) {
         "广告发布行为的检查",
         "the refused publication changed nothing"
     );
-    // Drafted again over version 2, published: version 3.
-    app.save_item_draft(&amr, &renamed, 2).await.unwrap();
+    // Drafted again over version 2 (and the draft as it is), published: version 3.
+    assert!(matches!(
+        app.save_item_draft(&amr, &renamed, 2, 0).await,
+        Err(AppError::Conflict(_))
+    ));
+    app.save_item_draft(&amr, &renamed, 2, revision)
+        .await
+        .unwrap();
     let revision = mouding
         .item_draft("SC-009")
         .await
@@ -206,7 +235,7 @@ async fn items_are_drafted_published_and_withdrawn(store: &Store) {
     assert!(versions[2].item.published && !versions[3].item.published);
 
     // Discarding needs the draft the page showed.
-    app.save_item_draft(&amr, &renamed, 4).await.unwrap();
+    app.save_item_draft(&amr, &renamed, 4, 0).await.unwrap();
     let revision = mouding
         .item_draft("SC-009")
         .await
@@ -231,6 +260,14 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
     let amr = ctx(store, "amr-admin", t0()).await;
     let public = mouding.joint_item_lists(true).await.unwrap();
     assert!(!public.is_empty(), "the demo's lists are approved");
+
+    // An item a joint list names is not withdrawn from under it.
+    let version = mouding.item_version("SC-001").await.unwrap();
+    match app.withdraw_item(&amr, "SC-001", version, "并入他项").await {
+        Err(AppError::WrongState(m)) => assert!(m.contains("LC-market"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(mouding.item("SC-001").await.unwrap().unwrap().published);
 
     // Saving the same list again keeps its approval.
     let mut list = public[0].clone();
@@ -363,4 +400,80 @@ async fn an_items_ratio_raises_the_rule_books(store: &Store) {
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert!(mouding.plan_json(by_hand).await.unwrap().is_none());
+}
+
+/// Two keepers at the same time: one publishes a draft of an item while the other
+/// withdraws it, both from the same version. Exactly one goes through, the other is
+/// refused as a conflict (never a database error), and the versions stay gapless.
+async fn publishing_and_withdrawing_at_once(store: &Store) {
+    let mouding = common::demo_county(store, 10, 10, t0()).await;
+    let app = App::new(store.clone());
+    let amr = ctx(store, "amr-admin", t0()).await;
+    let mut cells = new_item();
+    for round in 0..6 {
+        let version = mouding.item_version("SC-009").await.unwrap();
+        if version > 0 && !mouding.item("SC-009").await.unwrap().unwrap().published {
+            // Withdrawn last round: publish it again first.
+            cells.insert(
+                "name".into(),
+                format!("广告发布行为的检查（第 {round} 轮）"),
+            );
+            app.save_item_draft(&amr, &cells, version, 0).await.unwrap();
+            let revision = mouding
+                .item_draft("SC-009")
+                .await
+                .unwrap()
+                .unwrap()
+                .revision;
+            app.publish_item(&amr, "SC-009", revision, "重新发布")
+                .await
+                .unwrap();
+        } else if version == 0 {
+            app.save_item_draft(&amr, &cells, 0, 0).await.unwrap();
+            let revision = mouding
+                .item_draft("SC-009")
+                .await
+                .unwrap()
+                .unwrap()
+                .revision;
+            app.publish_item(&amr, "SC-009", revision, "新增")
+                .await
+                .unwrap();
+        }
+        let version = mouding.item_version("SC-009").await.unwrap();
+        cells.insert("name".into(), format!("广告发布行为的检查（改 {round}）"));
+        app.save_item_draft(&amr, &cells, version, 0).await.unwrap();
+        let revision = mouding
+            .item_draft("SC-009")
+            .await
+            .unwrap()
+            .unwrap()
+            .revision;
+        let (published, withdrawn) = tokio::join!(
+            app.publish_item(&amr, "SC-009", revision, "改名"),
+            app.withdraw_item(&amr, "SC-009", version, "撤回"),
+        );
+        let ok = [published.is_ok(), withdrawn.is_ok()];
+        assert_eq!(
+            ok.iter().filter(|o| **o).count(),
+            1,
+            "{published:?} {withdrawn:?}"
+        );
+        for e in [published.as_ref().err(), withdrawn.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            assert!(matches!(e, AppError::Conflict(_)), "{e:?}");
+        }
+        let versions = mouding.item_history("SC-009").await.unwrap();
+        let numbers: Vec<i64> = versions.iter().map(|v| v.version).collect();
+        assert_eq!(numbers, (1..=versions.len() as i64).collect::<Vec<_>>());
+        // A refused publication leaves its draft to publish again or discard.
+        if withdrawn.is_ok() {
+            assert!(mouding.item_draft("SC-009").await.unwrap().is_some());
+            app.discard_item_draft(&amr, "SC-009", revision)
+                .await
+                .unwrap();
+        }
+    }
 }

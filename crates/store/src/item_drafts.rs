@@ -108,12 +108,14 @@ impl County<'_> {
     }
 
     /// Saves (or replaces) the draft of `item`, made from `base_version` of it (0: a
-    /// new code). Refused when the item moved on since, or a new code is taken.
+    /// new code) over revision `revision` of its draft (0: none yet). Refused when
+    /// the item or its draft moved on since, or a new code is taken.
     pub async fn save_item_draft(
         &self,
         item: &Item,
         cells: &BTreeMap<String, String>,
         base_version: i64,
+        revision: i64,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
@@ -122,22 +124,26 @@ impl County<'_> {
             let mut tx = p.begin_write().await?;
             let version: i64 = self.query_scalar("SELECT COALESCE(MAX(version), 0) FROM items WHERE county = $C AND code = $1")
                 .bind(&item.code).fetch_one(&mut *tx).await?;
-            if version != base_version {
-                return Err(if base_version == 0 {
-                    StoreError::invalid_field("code", format!("事项编码 {} 已被使用，请换一个编码", item.code))
-                } else {
-                    moved_on(&item.code)
-                });
+            let drafted: i64 = self.query_scalar("SELECT COALESCE(MAX(revision), 0) FROM item_drafts WHERE county = $C AND code = $1")
+                .bind(&item.code).fetch_one(&mut *tx).await?;
+            if base_version == 0 && (version != 0 || drafted != revision) {
+                return Err(StoreError::invalid_field("code", format!("事项编码 {} 已被使用，请换一个编码", item.code)));
             }
-            self.query(
+            if version != base_version || drafted != revision {
+                return Err(moved_on(&item.code));
+            }
+            let saved = self.query(
                 "INSERT INTO item_drafts (county, code, cells, base_version, revision, department, saved_by, saved_at) \
                  VALUES ($C, $1, $2, $3, 1, $4, $5, $6) ON CONFLICT (county, code) DO UPDATE SET cells = excluded.cells, \
                  revision = item_drafts.revision + 1, \
                  base_version = excluded.base_version, department = excluded.department, saved_by = excluded.saved_by, \
-                 saved_at = excluded.saved_at")
+                 saved_at = excluded.saved_at WHERE item_drafts.revision = $7")
                 .bind(&item.code).bind(&body).bind(base_version).bind(&item.department)
-                .bind(&actor.username).bind(now)
+                .bind(&actor.username).bind(now).bind(revision)
                 .execute(&mut *tx).await?;
+            if saved.rows_affected() != 1 {
+                return Err(moved_on(&item.code));
+            }
             crate::append_audit!(self, &mut *tx, actor, now,
                 Audit::new("item.draft", "item", &item.code).after(item_value(item)))?;
             tx.commit().await?;
@@ -190,12 +196,18 @@ impl County<'_> {
             if base.is_none() || base != Some(before.as_ref().map_or(0, |(_, v)| *v)) {
                 return Err(moved_on(&item.code));
             }
+            let base = before.as_ref().map_or(0, |(_, v)| *v);
             let version = match write_item!(self, &mut tx, &item, now) {
-                Written::Version(v) => v,
-                Written::Unchanged => before.as_ref().map_or(0, |(_, v)| *v),
+                Written::Version(v) if v == base + 1 => v,
+                Written::Unchanged => base,
+                // A version committed meanwhile (PostgreSQL): not the one drafted over.
+                Written::Version(_) => return Err(moved_on(&item.code)),
             };
-            self.query("DELETE FROM item_drafts WHERE county = $C AND code = $1")
-                .bind(&item.code).execute(&mut *tx).await?;
+            let gone = self.query("DELETE FROM item_drafts WHERE county = $C AND code = $1 AND revision = $2")
+                .bind(&item.code).bind(revision).execute(&mut *tx).await?.rows_affected();
+            if gone != 1 {
+                return Err(moved_on(&item.code));
+            }
             let mut after = item_value(&item);
             after["reason"] = reason.into();
             crate::append_audit!(self, &mut *tx, actor, now, Audit::new("item.publish", "item", &item.code)
@@ -229,8 +241,22 @@ impl County<'_> {
             if !item.published {
                 return Err(StoreError::WrongState(format!("事项 {code} 尚未发布，无需撤回")));
             }
+            // A joint item list names it: the list first, or the public list would
+            // name an item it no longer has.
+            let lists: Vec<String> = self.query_scalar(
+                "SELECT list_code FROM joint_item_list_items WHERE county = $C AND item_code = $1 ORDER BY list_code")
+                .bind(code).fetch_all(&mut *tx).await?;
+            if !lists.is_empty() {
+                return Err(StoreError::WrongState(format!(
+                    "事项 {code} 在联合抽查事项清单 {} 中；请先在系统设置中把它从清单移出（清单经编办重新审定），再撤回",
+                    lists.join("、"))));
+            }
             item.published = false;
-            write_item!(self, &mut tx, &item, now);
+            // Written over the version read here: on PostgreSQL a version committed
+            // meanwhile is seen by the write, and the withdrawal was not of it.
+            if write_item!(self, &mut tx, &item, now) != Written::Version(version + 1) {
+                return Err(moved_on(code));
+            }
             crate::append_audit!(self, &mut *tx, actor, now, Audit::new("item.withdraw", "item", code)
                 .before(serde_json::json!({"published": true}))
                 .after(serde_json::json!({"published": false, "reason": reason})))?;

@@ -149,7 +149,7 @@ macro_rules! write_item {
             Some(c) if c.row == new => $crate::items::Written::Unchanged,
             current => {
                 let version = current.map_or(1, |c| c.version + 1);
-                $c.query(
+                let written = $c.query(
                     "INSERT INTO items (county, code, name, legal_basis, department, content, methods, authority, entity_types, \
                      published, version, updated_at, specialty, category, ratio_bp, frequency, cooperating, national_code) \
                      VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
@@ -158,12 +158,22 @@ macro_rules! write_item {
                      authority = excluded.authority, entity_types = excluded.entity_types, \
                      published = excluded.published, version = excluded.version, updated_at = excluded.updated_at, \
                      specialty = excluded.specialty, category = excluded.category, ratio_bp = excluded.ratio_bp, \
-                     frequency = excluded.frequency, cooperating = excluded.cooperating, national_code = excluded.national_code")
+                     frequency = excluded.frequency, cooperating = excluded.cooperating, national_code = excluded.national_code \
+                     WHERE items.version = $18")
                     .bind(&new.code).bind(&new.name).bind(&new.legal_basis).bind(&new.department)
                     .bind(&new.content).bind(&new.methods).bind(&new.authority).bind(&new.entity_types)
                     .bind(new.published).bind(version).bind($at).bind(&new.specialty)
                     .bind(&new.category).bind(new.ratio_bp).bind(new.frequency).bind(&new.cooperating).bind(&new.national_code)
+                    .bind(version - 1)
                     .execute(&mut **$tx).await?;
+                // Another writer took this version meanwhile (PostgreSQL reads what
+                // others committed): refused, not a duplicate version.
+                if written.rows_affected() != 1 {
+                    return Err($crate::StoreError::Conflict(format!(
+                        "事项 {} 同时被他人修改，本次未保存；请查看最新内容后再操作",
+                        new.code
+                    )));
+                }
                 $c.query(
                     "INSERT INTO item_versions (county, code, version, name, legal_basis, department, content, methods, \
                      authority, entity_types, published, recorded_at, specialty, category, ratio_bp, frequency, cooperating, national_code) \
@@ -458,8 +468,15 @@ impl County<'_> {
             if !approved_by.is_empty() {
                 return Err(StoreError::WrongState(format!("清单 {code} 已经审定公布")));
             }
-            self.query("UPDATE joint_item_lists SET approved_by = $1, approved_at = $2 WHERE county = $C AND code = $3")
-                .bind(approver).bind(now).bind(code).execute(&mut *tx).await?;
+            // The conditions again in the write: on PostgreSQL a change committed since
+            // the read above must not be approved unseen.
+            let done = self.query("UPDATE joint_item_lists SET approved_by = $1, approved_at = $2 \
+                 WHERE county = $C AND code = $3 AND revision = $4 AND published AND approved_by = ''")
+                .bind(approver).bind(now).bind(code).bind(revision).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "清单 {code} 在您打开页面后已被修改或审定；请核对后再操作")));
+            }
             crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new("joint-list.approve", "joint-list", code)
                 .after(serde_json::json!({"revision": revision, "approved_at": now.to_rfc3339()})))?;
             tx.commit().await?;

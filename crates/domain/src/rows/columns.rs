@@ -297,8 +297,8 @@ pub const ITEM_COLUMNS: &[Column] = &[
         false,
         Text,
         "实地检查、书面检查、网络监测、检验检测、委托专业机构，多个用顿号分隔",
-        "实地检查、书面检查",
-        InspectionMethod::labels
+        // Several may be listed: no one-value drop-down in the template.
+        "实地检查、书面检查"
     ),
     col!(
         "authority",

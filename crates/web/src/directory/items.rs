@@ -331,6 +331,29 @@ impl ItemPage {
         self.r.as_ref().map_or(0, |r| r.version)
     }
 
+    /// The revision of the draft the page shows (0: none).
+    fn draft_revision(&self) -> i64 {
+        self.r
+            .as_ref()
+            .and_then(|r| r.draft.as_ref())
+            .map_or(0, |d| d.revision)
+    }
+
+    /// A refusal of a section the page no longer shows (the draft published or
+    /// discarded by someone else, the item withdrawn meanwhile): said at the top.
+    fn orphan_error(&self) -> Option<&str> {
+        let r = self.r.as_ref()?;
+        let shown = match self.error_in.as_str() {
+            "publish" => r.draft.is_some() && r.editable,
+            "withdraw" => r.item.as_ref().is_some_and(|i| i.published) && r.editable,
+            _ => true,
+        };
+        self.error
+            .as_ref()
+            .filter(|_| !shown)
+            .map(|e| e.message.as_str())
+    }
+
     fn action(&self) -> String {
         match &self.r {
             Some(r) => format!("/staff/items/{}", url_encode(&self.form_code(r))),
@@ -464,7 +487,7 @@ pub async fn create_item(
     CsrfForm(staff, post): CsrfForm<ItemPost>,
 ) -> Result<Response, WebError> {
     let ctx = staff.context(s.clock.now());
-    match s.app.save_item_draft(&ctx, &post.cells(), 0).await {
+    match s.app.save_item_draft(&ctx, &post.cells(), 0, 0).await {
         Ok(code) => Ok(Redirect::to(&format!(
             "/staff/items/{}?done=saved#notice",
             url_encode(&code)
@@ -511,13 +534,20 @@ pub async fn post_item(
             (
                 "draft",
                 s.app
-                    .save_item_draft(&ctx, &cells, number(&post.version))
+                    .save_item_draft(
+                        &ctx,
+                        &cells,
+                        number(&post.version),
+                        number(&post.revision).max(0),
+                    )
                     .await
                     .map(|_| "saved"),
             )
         }
     };
     match outcome {
+        // A discarded new item has no page left: back to the list.
+        Ok("discarded") => Ok(Redirect::to("/staff/items?done=discarded#notice").into_response()),
         Ok(done) => Ok(Redirect::to(&format!(
             "/staff/items/{}?done={done}#notice",
             url_encode(&code)

@@ -48,7 +48,7 @@ impl FollowUpsQuery {
     }
 
     /// The rows it finds: by entity name or code and state; newest first, or by
-    /// due date (the nearest first, those without one last).
+    /// due date (open ones first, the nearest at the top, those without one last).
     fn apply(&self, mut rows: Vec<FollowUp>) -> Vec<FollowUp> {
         let text = self.q.trim().to_lowercase();
         let state = FollowUpState::from_code(&self.state);
@@ -59,9 +59,16 @@ impl FollowUpsQuery {
                     || f.entity_id.to_lowercase().contains(&text))
         });
         if self.sort == "due" {
-            rows.sort_by(|a, b| {
-                (a.due_on.is_none(), a.due_on, a.id).cmp(&(b.due_on.is_none(), b.due_on, b.id))
-            });
+            // What is still open first, the nearest due date at the top.
+            let key = |f: &FollowUp| {
+                (
+                    f.state != FollowUpState::Open,
+                    f.due_on.is_none(),
+                    f.due_on,
+                    f.id,
+                )
+            };
+            rows.sort_by_key(key);
         } else {
             rows.sort_by_key(|f| std::cmp::Reverse(f.id));
         }
