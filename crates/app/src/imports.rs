@@ -183,9 +183,12 @@ impl App {
         }
         let county = self.county(ctx);
         let departments = county.departments().await?;
+        // The principal's department; for the administrator the market regulator,
+        // whose items the examples are.
         let own = departments
             .iter()
             .find(|d| Some(&d.code) == ctx.principal.department.as_ref())
+            .or_else(|| departments.iter().find(|d| d.domain == Domain::Market))
             .or(departments.first());
         Ok(liancha_store::export::Examples {
             county: self.store().division(ctx.county()).await?.map(|d| d.name),

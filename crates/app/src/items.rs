@@ -232,6 +232,24 @@ impl App {
         Ok((item, current))
     }
 
+    /// Every cell of a draft the import's rules refuse: (column key, reason), in the
+    /// columns' order; none when it reads.
+    pub async fn item_cell_errors(
+        &self,
+        ctx: &Context,
+        cells: &BTreeMap<String, String>,
+    ) -> Result<Vec<(String, String)>> {
+        self.require_directory(ctx)?;
+        let lookup = self.county(ctx).lookup().await?;
+        Ok(match rows::parse_item(ordered(cells).as_slice(), &lookup) {
+            Ok(_) => Vec::new(),
+            Err(errs) => errs
+                .into_iter()
+                .map(|e| (ITEM_COLUMNS[e.column].key.to_string(), e.reason))
+                .collect(),
+        })
+    }
+
     /// Saves a draft of an item (new when `base_version` is 0) as the form's cells.
     /// The public list is unchanged until it is published. Returns its code.
     /// `revision` is the draft's the page showed (0: none): a draft is replaced only
@@ -365,6 +383,24 @@ impl App {
                 Some(JointListLine { list, approval })
             })
             .collect())
+    }
+
+    /// The county's 编办 sends a submitted list back to its lead department, with
+    /// the reason (退回): a draft again, not public.
+    pub async fn return_joint_list(
+        &self,
+        ctx: &Context,
+        code: &str,
+        revision: i64,
+        reason: &str,
+    ) -> Result<()> {
+        self.require_directory(ctx)?;
+        ctx.require(&Action::ApproveJointLists)?;
+        let reason = reason_for("退回原因", reason)?;
+        Ok(self
+            .county(ctx)
+            .return_joint_item_list(code, revision, reason.as_str(), &ctx.actor(), ctx.now)
+            .await?)
     }
 
     /// The county's 编办 approves revision `revision` of a joint item list submitted

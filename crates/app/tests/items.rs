@@ -293,7 +293,45 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
         .find(|l| l.list.code == list.code)
         .unwrap();
     assert!(!line.approval.approved());
+    // The 编办 sees what changed since its approval.
+    assert!(line.approval.approved_items.len() > list.items.len());
     let revision = line.approval.revision;
+
+    // Sent back (退回) with a reason: a draft again; submitted again, it waits anew.
+    assert!(matches!(
+        app.return_joint_list(&bianban, &list.code, revision, "").await,
+        Err(AppError::Invalid { field: Some(f), .. }) if f == "reason"
+    ));
+    assert!(matches!(
+        app.return_joint_list(&admin, &list.code, revision, "不宜纳入")
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    app.return_joint_list(&bianban, &list.code, revision, "SC 事项不宜纳入联合抽查")
+        .await
+        .unwrap();
+    let returned = mouding.joint_item_lists(false).await.unwrap();
+    assert!(
+        !returned
+            .iter()
+            .find(|l| l.code == list.code)
+            .unwrap()
+            .published
+    );
+    assert!(matches!(
+        app.approve_joint_list(&bianban, &list.code, revision + 1)
+            .await,
+        Err(AppError::Conflict(_) | AppError::WrongState(_))
+    ));
+    app.save_joint_item_list(&admin, &list).await.unwrap();
+    let revision = mouding
+        .joint_list_approvals()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.code == list.code)
+        .unwrap()
+        .revision;
     for who in [&admin, &amr] {
         assert!(matches!(
             app.approve_joint_list(who, &list.code, revision).await,

@@ -53,6 +53,7 @@ labelled_enum! {
         JointListAdd = ("joint-list.add", "新建联合抽查事项清单"),
         JointListUpdate = ("joint-list.update", "修改联合抽查事项清单"),
         JointListApprove = ("joint-list.approve", "审定联合抽查事项清单"),
+        JointListReturn = ("joint-list.return", "退回联合抽查事项清单"),
         ItemDraft = ("item.draft", "保存抽查事项草稿"),
         ItemDiscard = ("item.discard", "放弃抽查事项草稿"),
         ItemPublish = ("item.publish", "发布抽查事项"),

@@ -144,8 +144,21 @@ impl County<'_> {
             if saved.rows_affected() != 1 {
                 return Err(moved_on(&item.code));
             }
+            // The entry says what the draft changes against the item as it is.
+            let sql = format!("SELECT {ITEM_FIELDS}, version FROM items WHERE county = $C AND code = $1");
+            let current: Option<CurrentItem> = self.query_as(&sql).bind(&item.code).fetch_optional(&mut *tx).await?;
+            let before = current.map(|c| Item::try_from(c.row)).transpose()?;
+            // Publication is not the draft's to change.
+            let unpublished = |i: &Item| {
+                let mut v = item_value(i);
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("published");
+                }
+                v
+            };
             crate::append_audit!(self, &mut *tx, actor, now,
-                Audit::new("item.draft", "item", &item.code).after(item_value(item)))?;
+                Audit::new("item.draft", "item", &item.code)
+                    .before(before.as_ref().map(unpublished)).after(unpublished(item)))?;
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })

@@ -413,6 +413,9 @@ pub struct JointListApproval {
     /// Who approved it; empty while it waits (or after a change).
     pub approved_by: String,
     pub approved_at: Option<DateTime<Utc>>,
+    /// The items of the revision last approved, kept after a change: what the
+    /// 编办 compares the list with.
+    pub approved_items: Vec<String>,
 }
 
 impl JointListApproval {
@@ -423,17 +426,24 @@ impl JointListApproval {
 
 impl County<'_> {
     pub async fn joint_list_approvals(&self) -> Result<Vec<JointListApproval>> {
-        let rows: Vec<(String, i64, String, Option<DateTime<Utc>>)> = with_pool!(self, p => self.query_as(
-            "SELECT code, revision, approved_by, approved_at FROM joint_item_lists WHERE county = $C ORDER BY code")
+        type Row = (String, i64, String, Option<DateTime<Utc>>, String);
+        let rows: Vec<Row> = with_pool!(self, p => self.query_as(
+            "SELECT code, revision, approved_by, approved_at, approved_items FROM joint_item_lists \
+             WHERE county = $C ORDER BY code")
             .fetch_all(p).await)?;
         Ok(rows
             .into_iter()
             .map(
-                |(code, revision, approved_by, approved_at)| JointListApproval {
+                |(code, revision, approved_by, approved_at, items)| JointListApproval {
                     code,
                     revision,
                     approved_by,
                     approved_at,
+                    approved_items: items
+                        .split(',')
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string)
+                        .collect(),
                 },
             )
             .collect())
@@ -470,15 +480,47 @@ impl County<'_> {
             }
             // The conditions again in the write: on PostgreSQL a change committed since
             // the read above must not be approved unseen.
-            let done = self.query("UPDATE joint_item_lists SET approved_by = $1, approved_at = $2 \
+            let items: Vec<String> = self.query_scalar(
+                "SELECT item_code FROM joint_item_list_items WHERE county = $C AND list_code = $1 ORDER BY position")
+                .bind(code).fetch_all(&mut *tx).await?;
+            let done = self.query("UPDATE joint_item_lists SET approved_by = $1, approved_at = $2, approved_items = $5 \
                  WHERE county = $C AND code = $3 AND revision = $4 AND published AND approved_by = ''")
-                .bind(approver).bind(now).bind(code).bind(revision).execute(&mut *tx).await?;
+                .bind(approver).bind(now).bind(code).bind(revision).bind(items.join(",")).execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::Conflict(format!(
                     "清单 {code} 在您打开页面后已被修改或审定；请核对后再操作")));
             }
             crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new("joint-list.approve", "joint-list", code)
                 .after(serde_json::json!({"revision": revision, "approved_at": now.to_rfc3339()})))?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })
+    }
+}
+
+impl County<'_> {
+    /// The 编办 sends revision `revision` of a list submitted for publication back
+    /// to its lead department (退回), with the reason: it is a draft again.
+    pub async fn return_joint_item_list(
+        &self,
+        code: &str,
+        revision: i64,
+        reason: &str,
+        actor: &crate::accounts::Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let done = self.query("UPDATE joint_item_lists SET published = $1, revision = revision + 1 \
+                 WHERE county = $C AND code = $2 AND revision = $3 AND published AND approved_by = ''")
+                .bind(false).bind(code).bind(revision).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "清单 {code} 在您打开页面后已被修改、审定或退回；请核对后再操作")));
+            }
+            crate::append_audit!(self, &mut *tx, actor, now, crate::accounts::Audit::new("joint-list.return", "joint-list", code)
+                .before(serde_json::json!({"published": true}))
+                .after(serde_json::json!({"published": false, "reason": reason})))?;
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })

@@ -188,6 +188,19 @@ async fn upgraded(engine: Engine) {
             .count(),
         2
     );
+    // Joint item lists public before the 编办's approval existed stay public, their
+    // items as the approved ones.
+    let lists = mouding.joint_item_lists(true).await.unwrap();
+    assert!(
+        !lists.is_empty(),
+        "the old installation's lists are still public"
+    );
+    let approvals = mouding.joint_list_approvals().await.unwrap();
+    for l in &lists {
+        let a = approvals.iter().find(|a| a.code == l.code).unwrap();
+        assert!(a.approved(), "{}", l.code);
+        assert_eq!(a.approved_items, l.items, "{}", l.code);
+    }
     // The county's work goes on: its accounts sign in, and the public still finds
     // the published results.
     let t = chrono::Utc::now();

@@ -422,6 +422,10 @@ pub fn router(state: AppState) -> Router {
             "/staff/joint-lists/{code}/approve",
             post(directory::approve_joint_list),
         )
+        .route(
+            "/staff/joint-lists/{code}/return",
+            post(directory::return_joint_list),
+        )
         .route("/staff/items/export", get(directory::export_items))
         .route(
             "/staff/items/{code}",

@@ -332,6 +332,8 @@ struct SettingsPage {
     township: TownshipForm,
     department: DepartmentForm,
     lists: Vec<JointItemList>,
+    /// Codes of the lists the 编办 has approved (as they are now).
+    approved: Vec<String>,
     /// The county's items, for the lists' members.
     items: Vec<Item>,
     joint: JointListForm,
@@ -345,6 +347,10 @@ struct SettingsPage {
 }
 
 impl SettingsPage {
+    fn is_approved(&self, code: &str) -> bool {
+        self.approved.iter().any(|c| c == code)
+    }
+
     fn department_name(&self, code: &str) -> String {
         self.departments
             .iter()
@@ -436,6 +442,13 @@ pub(crate) async fn settings_page(
             books,
             joint: posted.joint.unwrap_or_default(),
             lists: c.joint_item_lists(false).await?,
+            approved: c
+                .joint_list_approvals()
+                .await?
+                .into_iter()
+                .filter(|a| a.approved())
+                .map(|a| a.code)
+                .collect(),
             items: c.items(false).await?,
             township: posted.township,
             department: posted.department,

@@ -66,6 +66,19 @@ async fn items_kept_on_the_web(engine: Engine) {
         "typed values kept"
     );
     assert!(mouding.item_draft("SC-010").await.unwrap().is_none());
+    // Two refused fields: each message beside its own.
+    let mut two = form("每年5次");
+    two.retain(|(k, _)| *k != "ratio");
+    two.push(("ratio", "0"));
+    let (status, page) = srv.post(&amr, "/staff/items", &two).await;
+    assert_eq!(status, 422, "{page}");
+    let ratio = field_error(&page, "ratio").expect("beside 抽查比例");
+    let frequency = field_error(&page, "frequency").expect("beside 抽查频次");
+    assert!(
+        ratio.contains("抽查比例") && !ratio.contains("年度抽查上限"),
+        "{ratio}"
+    );
+    assert!(frequency.contains("年度抽查上限"), "{frequency}");
     // Another department cannot draft the market regulator's item.
     let (status, _) = srv.post(&agri, "/staff/items", &form("1")).await;
     assert_eq!(status, 403);

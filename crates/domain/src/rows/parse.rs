@@ -223,10 +223,18 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
     {
         match lookup.departments.get(&part) {
             None => r.fail("cooperating", format!("部门「{part}」不是本县已登记的部门")),
-            Some(c) if department.as_ref() == Some(c) => r.fail(
-                "cooperating",
-                format!("「{part}」是本事项的抽查主体，不必再列为配合部门"),
-            ),
+            Some(c) if department.as_ref() == Some(c) => {
+                // Named as clerks know it, whether the cell held its name or code.
+                let name = lookup
+                    .departments
+                    .iter()
+                    .find(|(k, v)| *v == c && *k != c)
+                    .map_or(part.as_str(), |(k, _)| k.as_str());
+                r.fail(
+                    "cooperating",
+                    format!("「{name}」是本事项的抽查主体，不必再列为配合部门"),
+                )
+            }
             Some(c) if !cooperating.contains(c) => cooperating.push(c.clone()),
             Some(_) => {}
         }

@@ -38,4 +38,10 @@ CREATE TABLE item_drafts (
 ALTER TABLE joint_item_lists ADD COLUMN revision BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE joint_item_lists ADD COLUMN approved_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE joint_item_lists ADD COLUMN approved_at TIMESTAMPTZ;
-UPDATE joint_item_lists SET approved_by = '（升级前已公布）' WHERE published;
+-- The items of the revision last approved (codes, comma separated), kept when a
+-- change asks for approval again: the 编办 sees what changed since.
+ALTER TABLE joint_item_lists ADD COLUMN approved_items TEXT NOT NULL DEFAULT '';
+UPDATE joint_item_lists SET approved_by = '（升级前已公布）', approved_items = COALESCE((
+    SELECT string_agg(item_code, ',' ORDER BY position) FROM joint_item_list_items m
+    WHERE m.county = joint_item_lists.county AND m.list_code = joint_item_lists.code), '')
+WHERE published;

@@ -304,6 +304,8 @@ struct ItemPage {
     /// Which form the error is of: "draft", "publish", "withdraw".
     error_in: String,
     error: Option<FormError>,
+    /// Every field of the draft form the rules refused, each with its reason.
+    fields: Vec<FormError>,
 }
 
 impl ItemPage {
@@ -312,6 +314,13 @@ impl ItemPage {
     }
 
     fn err(&self, form: &str, field: &str) -> Option<&str> {
+        if form == "draft" && !self.fields.is_empty() {
+            return self
+                .fields
+                .iter()
+                .find(|e| e.on(field))
+                .map(|e| e.message.as_str());
+        }
         self.error
             .as_ref()
             .filter(|e| self.error_in == form && e.on(field))
@@ -320,6 +329,9 @@ impl ItemPage {
 
     /// An error of `form` not beside one of its fields.
     fn general_error(&self, form: &str) -> Option<&str> {
+        if form == "draft" && !self.fields.is_empty() {
+            return Some("请按各栏旁的说明改正");
+        }
         let on_field = |f: &str| ITEM_COLUMNS.iter().any(|c| c.key == f) || f == "reason";
         self.error
             .as_ref()
@@ -408,6 +420,7 @@ struct Typed {
     reason: String,
     error_in: String,
     error: FormError,
+    fields: Vec<FormError>,
 }
 
 async fn item_page(
@@ -439,9 +452,15 @@ async fn item_page(
             ..ItemForm::default()
         },
     };
-    let (form, reason, error_in, error) = match typed {
-        Some(t) => (t.form.unwrap_or(shown), t.reason, t.error_in, Some(t.error)),
-        None => (shown, String::new(), String::new(), None),
+    let (form, reason, error_in, error, fields) = match typed {
+        Some(t) => (
+            t.form.unwrap_or(shown),
+            t.reason,
+            t.error_in,
+            Some(t.error),
+            t.fields,
+        ),
+        None => (shown, String::new(), String::new(), None, Vec::new()),
     };
     Ok(ItemPage {
         names: Names::load(s, &staff.county.code).await?,
@@ -456,6 +475,7 @@ async fn item_page(
         categories: ItemCategory::ALL,
         error_in,
         error,
+        fields,
     }
     .render()?)
 }
@@ -566,6 +586,25 @@ async fn refused_page(
     e: AppError,
 ) -> Result<Response, WebError> {
     let status = refused_status(&e);
+    // A refused draft: every field the rules refuse, each beside its own.
+    let fields = match (&e, form) {
+        (AppError::Invalid { field: Some(f), .. }, "draft")
+            if ITEM_COLUMNS.iter().any(|c| c.key == f) =>
+        {
+            let mut cells = post.cells();
+            if let Some(code) = code {
+                cells.insert("code".into(), code.to_string());
+            }
+            s.app
+                .item_cell_errors(&staff.context(s.clock.now()), &cells)
+                .await
+                .map_err(|e| WebError::refused(e, "/staff/items".into()))?
+                .into_iter()
+                .map(|(field, message)| FormError { field, message })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let error = FormError::of(e)?;
     let reason = std::mem::take(&mut post.reason);
     let mut typed_form = post;
@@ -584,6 +623,7 @@ async fn refused_page(
             reason,
             error_in: form.into(),
             error,
+            fields,
         }),
     )
     .await?;
@@ -608,6 +648,24 @@ struct JointListsPage {
 impl JointListsPage {
     fn item_name(&self, code: &str) -> String {
         self.items.get(code).cloned().unwrap_or_default()
+    }
+
+    /// Items a waiting list has that its last approved revision had not.
+    fn added<'a>(&self, l: &'a liancha_app::items::JointListLine) -> Vec<&'a String> {
+        l.list
+            .items
+            .iter()
+            .filter(|i| !l.approval.approved_items.contains(i))
+            .collect()
+    }
+
+    /// Items of the last approved revision a waiting list no longer has.
+    fn removed<'a>(&self, l: &'a liancha_app::items::JointListLine) -> Vec<&'a String> {
+        l.approval
+            .approved_items
+            .iter()
+            .filter(|i| !l.list.items.contains(i))
+            .collect()
     }
 }
 
@@ -645,7 +703,11 @@ pub async fn joint_lists(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, WebError> {
-    let notice = (q.done == "approved").then_some("已审定：该清单自即日起向社会公布。");
+    let notice = match q.done.as_str() {
+        "approved" => Some("已审定：该清单自即日起向社会公布。"),
+        "returned" => Some("已退回：该清单回到草稿，由牵头部门修改后重新报请公布。"),
+        _ => None,
+    };
     Ok(Html(joint_lists_page(&s, staff, notice, None).await?))
 }
 
@@ -653,6 +715,32 @@ pub async fn joint_lists(
 pub struct ApprovePost {
     #[serde(default)]
     revision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn return_joint_list(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    CsrfForm(staff, post): CsrfForm<ApprovePost>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    let revision = post.revision.trim().parse::<i64>().unwrap_or(-1);
+    match s
+        .app
+        .return_joint_list(&ctx, &code, revision, &post.reason)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/staff/joint-lists?done=returned#notice").into_response()),
+        Err(e) => {
+            let status = refused_status(&e);
+            let error = FormError::of(e)?;
+            let page = joint_lists_page(&s, staff, None, Some(error.message)).await?;
+            let mut res = again(Html(page));
+            *res.status_mut() = status;
+            Ok(res)
+        }
+    }
 }
 
 pub async fn approve_joint_list(

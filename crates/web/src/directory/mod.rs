@@ -10,6 +10,7 @@ pub use entities::{edit_entity, entities, entity, export_entities};
 pub use inspectors::{edit_inspector, export_inspectors, inspector, inspectors};
 pub use items::{
     approve_joint_list, create_item, export_items, item, items, joint_lists, new_item, post_item,
+    return_joint_list,
 };
 
 use axum::http::StatusCode;

@@ -201,7 +201,9 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "rule-book-waiting" => {
             "实施细则的新版本已保存，自所填施行日期起适用；在此之前封存的任务仍按现行版本抽取。"
         }
-        "joint-list" => "联合抽查事项清单已保存。",
+        "joint-list" => {
+            "联合抽查事项清单已保存。报请公布的清单有改动时，须经县委编办在“联合抽查事项清单”页面审定后才在公开页面列出。"
+        }
         "campaign" => "专项整治已下达，各县（市、区）已各得一项草稿任务。",
         _ => return None,
     })
