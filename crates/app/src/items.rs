@@ -268,10 +268,18 @@ impl App {
                 department: &d.department,
             })
         {
-            return Err(AppError::invalid_field(
-                "code",
-                format!("事项编码 {} 已被使用，请换一个编码", item.code),
-            ));
+            return Err(if base_version == 0 {
+                AppError::invalid_field(
+                    "code",
+                    format!("事项编码 {} 已被使用，请换一个编码", item.code),
+                )
+            } else {
+                // The item is the principal's; another department's draft moves it.
+                AppError::Conflict(format!(
+                    "事项 {} 有另一部门保存的草稿待发布；请对方发布或放弃后再修改",
+                    item.code
+                ))
+            });
         }
         let mut kept = cells.clone();
         kept.remove("published");
@@ -340,9 +348,13 @@ impl App {
             .item_draft(code)
             .await?
             .ok_or_else(|| AppError::Conflict("该草稿已被发布或放弃".into()))?;
-        ctx.require(&Action::KeepDirectory {
-            department: &draft.department,
-        })?;
+        // The draft's department and the item's own, when the draft moves it.
+        let current = county.item(code).await?;
+        for department in
+            std::iter::once(&draft.department).chain(current.as_ref().map(|c| &c.department))
+        {
+            ctx.require(&Action::KeepDirectory { department })?;
+        }
         Ok(county
             .discard_item_draft(code, revision, &ctx.actor(), ctx.now)
             .await?)

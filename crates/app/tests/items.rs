@@ -261,6 +261,21 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
     let public = mouding.joint_item_lists(true).await.unwrap();
     assert!(!public.is_empty(), "the demo's lists are approved");
 
+    // A joint list holds published items only.
+    let mut with_draft = public[0].clone();
+    let mut hidden = mouding.item("SC-005").await.unwrap().unwrap();
+    hidden.code = "SC-099".into();
+    hidden.published = false;
+    mouding.put_items(&[hidden]).await.unwrap();
+    with_draft.items.push("SC-099".into());
+    match app.save_joint_item_list(&admin, &with_draft).await {
+        Err(AppError::Invalid { message, .. }) => {
+            assert!(message.contains("尚未发布"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(mouding.joint_item_lists(true).await.unwrap(), public);
+
     // An item a joint list names is not withdrawn from under it.
     let version = mouding.item_version("SC-001").await.unwrap();
     match app.withdraw_item(&amr, "SC-001", version, "并入他项").await {
@@ -321,7 +336,7 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
     assert!(matches!(
         app.approve_joint_list(&bianban, &list.code, revision + 1)
             .await,
-        Err(AppError::Conflict(_) | AppError::WrongState(_))
+        Err(AppError::WrongState(_))
     ));
     app.save_joint_item_list(&admin, &list).await.unwrap();
     let revision = mouding

@@ -318,10 +318,14 @@ impl County<'_> {
                     return Err(invalid(format!("清单 {}：牵头部门「{}」不是本县的部门", l.code, l.lead_department)));
                 }
                 for item in &l.items {
-                    let known: i64 = self.query_scalar("SELECT COUNT(*) FROM items WHERE county = $C AND code = $1")
-                        .bind(item).fetch_one(&mut *tx).await?;
-                    if known == 0 {
-                        return Err(invalid(format!("清单 {}：事项 {item} 不在本县的抽查事项清单中", l.code)));
+                    let published: Option<bool> = self.query_scalar("SELECT published FROM items WHERE county = $C AND code = $1")
+                        .bind(item).fetch_optional(&mut *tx).await?;
+                    match published {
+                        None => return Err(invalid(format!("清单 {}：事项 {item} 不在本县的抽查事项清单中", l.code))),
+                        // A joint list is public: only items the public list has.
+                        Some(false) => return Err(invalid(format!(
+                            "清单 {}：事项 {item} 尚未发布或已撤回，不能列入联合抽查事项清单", l.code))),
+                        Some(true) => {}
                     }
                 }
                 let was = before.iter().find(|b| b.code == l.code);

@@ -9,7 +9,7 @@ use liancha_domain::record_edit::InspectorDetails;
 use liancha_domain::{Inspector, InspectorStatus};
 use serde::Deserialize;
 
-use super::{DoneOnly, PAGE_SIZE, page_number, query_string, refused_status, written};
+use super::{DoneOnly, Paged, paged, query_string, refused_status, written};
 use crate::pages::{sheet_download, url_encode};
 use crate::session::{CsrfForm, Staff};
 use crate::setup::{FormError, again};
@@ -73,14 +73,12 @@ pub async fn inspectors(
         .staff_inspectors(&ctx, &q)
         .await
         .map_err(|e| WebError::refused(e, "/staff".into()))?;
-    let total = all.len() as i64;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = page_number(&query.page, pages);
-    let rows = all
-        .into_iter()
-        .skip(((page - 1) * PAGE_SIZE) as usize)
-        .take(PAGE_SIZE as usize)
-        .collect();
+    let Paged {
+        rows,
+        total,
+        page,
+        pages,
+    } = paged(all, &query.page);
     Ok(Html(
         InspectorsPage {
             names: Names::load(&s, &staff.county.code).await?,

@@ -15,7 +15,7 @@ use liancha_domain::{EntityType, InspectionMethod, Item, ItemCategory};
 use serde::Deserialize;
 
 use super::inspectors::FormatOnly;
-use super::{PAGE_SIZE, page_number, query_string, refused_status, written};
+use super::{Paged, paged, query_string, refused_status, written};
 use crate::pages::{sheet_download, url_encode};
 use crate::session::{CsrfForm, Staff};
 use crate::setup::{FormError, again};
@@ -98,14 +98,12 @@ pub async fn items(
     let refused = |e| WebError::refused(e, "/staff".into());
     let all = s.app.staff_items(&ctx, &q).await.map_err(refused)?;
     let drafts = !s.app.item_keepers(&ctx).await.map_err(refused)?.is_empty();
-    let total = all.len() as i64;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = page_number(&query.page, pages);
-    let rows = all
-        .into_iter()
-        .skip(((page - 1) * PAGE_SIZE) as usize)
-        .take(PAGE_SIZE as usize)
-        .collect();
+    let Paged {
+        rows,
+        total,
+        page,
+        pages,
+    } = paged(all, &query.page);
     Ok(Html(
         ItemsPage {
             names: Names::load(&s, &staff.county.code).await?,
@@ -732,15 +730,18 @@ pub async fn return_joint_list(
         .await
     {
         Ok(()) => Ok(Redirect::to("/staff/joint-lists?done=returned#notice").into_response()),
-        Err(e) => {
-            let status = refused_status(&e);
-            let error = FormError::of(e)?;
-            let page = joint_lists_page(&s, staff, None, Some(error.message)).await?;
-            let mut res = again(Html(page));
-            *res.status_mut() = status;
-            Ok(res)
-        }
+        Err(e) => refused_lists(&s, staff, e).await,
     }
+}
+
+/// A refused approval or return: the lists again, the reason above them.
+async fn refused_lists(s: &AppState, staff: Staff, e: AppError) -> Result<Response, WebError> {
+    let status = refused_status(&e);
+    let error = FormError::of(e)?;
+    let page = joint_lists_page(s, staff, None, Some(error.message)).await?;
+    let mut res = again(Html(page));
+    *res.status_mut() = status;
+    Ok(res)
 }
 
 pub async fn approve_joint_list(
@@ -752,13 +753,6 @@ pub async fn approve_joint_list(
     let revision = post.revision.trim().parse::<i64>().unwrap_or(-1);
     match s.app.approve_joint_list(&ctx, &code, revision).await {
         Ok(()) => Ok(Redirect::to("/staff/joint-lists?done=approved#notice").into_response()),
-        Err(e) => {
-            let status = refused_status(&e);
-            let error = FormError::of(e)?;
-            let page = joint_lists_page(&s, staff, None, Some(error.message)).await?;
-            let mut res = again(Html(page));
-            *res.status_mut() = status;
-            Ok(res)
-        }
+        Err(e) => refused_lists(&s, staff, e).await,
     }
 }

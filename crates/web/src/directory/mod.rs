@@ -33,6 +33,31 @@ pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// One page of a list kept in memory, as the query's `page` asks.
+pub(crate) struct Paged<T> {
+    pub rows: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+pub(crate) fn paged<T>(all: Vec<T>, page: &str) -> Paged<T> {
+    let total = all.len() as i64;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = page_number(page, pages);
+    let rows = all
+        .into_iter()
+        .skip(((page - 1) * PAGE_SIZE) as usize)
+        .take(PAGE_SIZE as usize)
+        .collect();
+    Paged {
+        rows,
+        total,
+        page,
+        pages,
+    }
+}
+
 pub(crate) fn page_number(s: &str, pages: i64) -> i64 {
     s.trim().parse::<i64>().unwrap_or(1).clamp(1, pages.max(1))
 }

@@ -12,7 +12,7 @@ struct TasksPage {
     can_create: bool,
     query: TasksQuery,
     base: String,
-    total: usize,
+    total: i64,
     page: i64,
     pages: i64,
     years: Vec<i32>,
@@ -109,16 +109,12 @@ pub async fn tasks(
     let mut years: Vec<i32> = all.iter().map(|r| r.task.year).collect();
     years.sort_unstable_by(|a, b| b.cmp(a));
     years.dedup();
-    let rows = query.apply(all);
-    let total = rows.len();
-    let size = crate::directory::PAGE_SIZE;
-    let pages = ((total as i64 + size - 1) / size).max(1);
-    let page = crate::directory::page_number(&query.page, pages);
-    let rows = rows
-        .into_iter()
-        .skip(((page - 1) * size) as usize)
-        .take(size as usize)
-        .collect();
+    let crate::directory::Paged {
+        rows,
+        total,
+        page,
+        pages,
+    } = crate::directory::paged(query.apply(all), &query.page);
     render(&TasksPage {
         names: Names::load(&s, &staff.county.code).await?,
         base: query.base(),
