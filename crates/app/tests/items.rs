@@ -22,8 +22,14 @@ liancha_store::on_both_engines!(
     items_are_drafted_published_and_withdrawn,
     joint_lists_are_public_once_approved,
     an_items_ratio_raises_the_rule_books,
-    publishing_and_withdrawing_at_once
+    publishing_and_withdrawing_at_once,
+    listing_and_withdrawing_at_once,
+    publishing_asks_how_an_item_is_checked
 );
+
+fn mouding_code() -> liancha_domain::org::DivisionCode {
+    liancha_domain::org::DivisionCode::parse("532323").unwrap()
+}
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap()
@@ -252,6 +258,36 @@ async fn items_are_drafted_published_and_withdrawn(store: &Store) {
     assert!(mouding.item_draft("SC-009").await.unwrap().is_none());
 }
 
+/// A draft may leave 抽查方式 for later; publishing asks for it, nothing written.
+async fn publishing_asks_how_an_item_is_checked(store: &Store) {
+    let mouding = common::demo_county(store, 10, 10, t0()).await;
+    let app = App::new(store.clone());
+    let amr = ctx(store, "amr-admin", t0()).await;
+    let mut cells = new_item();
+    cells.remove("methods");
+    app.save_item_draft(&amr, &cells, 0, 0).await.unwrap();
+    let revision = mouding
+        .item_draft("SC-009")
+        .await
+        .unwrap()
+        .unwrap()
+        .revision;
+    match app.publish_item(&amr, "SC-009", revision, "新增").await {
+        Err(AppError::Invalid {
+            field: None,
+            message,
+        }) => {
+            assert!(
+                message.contains("抽查方式：已发布的事项须填写抽查方式"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(mouding.item("SC-009").await.unwrap().is_none());
+    assert!(mouding.item_draft("SC-009").await.unwrap().is_some());
+}
+
 async fn joint_lists_are_public_once_approved(store: &Store) {
     let mouding = common::demo_county(store, 10, 10, t0()).await;
     let app = App::new(store.clone());
@@ -283,6 +319,56 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert!(mouding.item("SC-001").await.unwrap().unwrap().published);
+    // Nor by a file that says it is unpublished: refused at preview and at import
+    // (the CLI's path too), nothing of the file written.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.csv");
+    app.export_items(&amr, &file).await.unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let unpublished: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("SC-001,") {
+                l.replace("已发布", "草稿")
+            } else if l.starts_with("SC-002,") {
+                l.replace("抽查", "抽查（改）")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(unpublished, text.trim_end());
+    std::fs::write(&file, unpublished).unwrap();
+    let sc002 = mouding.item("SC-002").await.unwrap();
+    for refused in [
+        app.preview_import(&amr, liancha_store::import::Kind::Items, &file)
+            .await
+            .map(|_| ()),
+        app.import_directory(&amr, liancha_store::import::Kind::Items, &file, None, true)
+            .await
+            .map(|_| ()),
+        app.import_as_operator(
+            &mouding_code(),
+            liancha_store::import::Kind::Items,
+            &file,
+            &|_| {},
+        )
+        .await
+        .map(|_| ()),
+    ] {
+        match refused {
+            Err(AppError::WrongState(m)) => {
+                assert!(
+                    m.contains("SC-001（LC-market") && m.contains("未导入任何记录"),
+                    "{m}"
+                )
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    assert!(mouding.item("SC-001").await.unwrap().unwrap().published);
+    assert_eq!(mouding.item("SC-002").await.unwrap(), sc002);
 
     // Saving the same list again keeps its approval.
     let mut list = public[0].clone();
@@ -325,6 +411,18 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
     app.return_joint_list(&bianban, &list.code, revision, "SC 事项不宜纳入联合抽查")
         .await
         .unwrap();
+    // The lead department sees why, until the list is submitted again.
+    let returned_to = |approvals: Vec<liancha_store::items::JointListApproval>| {
+        approvals
+            .into_iter()
+            .find(|a| a.code == list.code)
+            .unwrap()
+            .returned
+    };
+    let why = returned_to(mouding.joint_list_approvals().await.unwrap()).expect("returned");
+    assert_eq!(why.reason, "SC 事项不宜纳入联合抽查");
+    assert_eq!(why.by, "bianban");
+    assert_eq!(why.at, t0());
     let returned = mouding.joint_item_lists(false).await.unwrap();
     assert!(
         !returned
@@ -339,6 +437,11 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
         Err(AppError::WrongState(_))
     ));
     app.save_joint_item_list(&admin, &list).await.unwrap();
+    assert_eq!(
+        returned_to(mouding.joint_list_approvals().await.unwrap()),
+        None,
+        "submitted again"
+    );
     let revision = mouding
         .joint_list_approvals()
         .await
@@ -527,6 +630,79 @@ async fn publishing_and_withdrawing_at_once(store: &Store) {
             app.discard_item_draft(&amr, "SC-009", revision)
                 .await
                 .unwrap();
+        }
+    }
+}
+
+/// A coordinator puts an item on a joint list while its department withdraws it.
+/// Exactly one goes through: never a public list naming an unpublished item.
+async fn listing_and_withdrawing_at_once(store: &Store) {
+    let mouding = common::demo_county(store, 10, 10, t0()).await;
+    let app = App::new(store.clone());
+    let admin = ctx(store, "admin", t0()).await;
+    let amr = ctx(store, "amr-admin", t0()).await;
+    let list = mouding
+        .joint_item_lists(true)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.code == "LC-market")
+        .unwrap();
+    let mut cells = new_item();
+    for round in 0..6 {
+        let version = mouding.item_version("SC-009").await.unwrap();
+        cells.insert(
+            "name".into(),
+            format!("广告发布行为的检查（第 {round} 轮）"),
+        );
+        app.save_item_draft(&amr, &cells, version, 0).await.unwrap();
+        let revision = mouding
+            .item_draft("SC-009")
+            .await
+            .unwrap()
+            .unwrap()
+            .revision;
+        app.publish_item(&amr, "SC-009", revision, "发布")
+            .await
+            .unwrap();
+        let version = mouding.item_version("SC-009").await.unwrap();
+        let mut with_it = list.clone();
+        with_it.items.push("SC-009".into());
+        let (listed, withdrawn) = tokio::join!(
+            app.save_joint_item_list(&admin, &with_it),
+            app.withdraw_item(&amr, "SC-009", version, "撤回"),
+        );
+        assert_eq!(
+            [listed.is_ok(), withdrawn.is_ok()]
+                .iter()
+                .filter(|o| **o)
+                .count(),
+            1,
+            "round {round}: {listed:?} {withdrawn:?}"
+        );
+        let item = mouding.item("SC-009").await.unwrap().unwrap();
+        let named = mouding
+            .joint_item_lists(false)
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.items.iter().any(|i| i == "SC-009"));
+        assert_eq!(named, item.published, "round {round}");
+        if listed.is_ok() {
+            assert!(
+                matches!(withdrawn, Err(AppError::WrongState(_))),
+                "{withdrawn:?}"
+            );
+            // Off the list again, to withdraw it for the next round.
+            app.save_joint_item_list(&admin, &list).await.unwrap();
+            app.withdraw_item(&amr, "SC-009", version, "撤回")
+                .await
+                .unwrap();
+        } else {
+            assert!(
+                matches!(listed, Err(AppError::Invalid { .. })),
+                "{listed:?}"
+            );
         }
     }
 }

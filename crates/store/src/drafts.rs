@@ -124,6 +124,21 @@ impl County<'_> {
         Ok(())
     }
 
+    /// When `user_id` last saved a draft of each visit they have one of, by
+    /// (task, entity): their list marks them, so a form half filled is not forgotten.
+    pub async fn drafted_visits(
+        &self,
+        user_id: i64,
+    ) -> Result<BTreeMap<(i64, String), DateTime<Utc>>> {
+        let rows: Vec<(i64, String, DateTime<Utc>)> = with_pool!(self, p => self.query_as(
+            "SELECT task_id, entity_id, saved_at FROM visit_drafts WHERE county = $C AND user_id = $1")
+            .bind(user_id).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(task, entity, at)| ((task, entity), at))
+            .collect())
+    }
+
     /// `user_id`'s draft of a visit, if they saved one.
     pub async fn visit_draft(
         &self,

@@ -20,7 +20,7 @@ use crate::import::{
     parse_inspector, parse_item, parse_rule_book, parse_township, read_all, rule_book_domain,
     township_code,
 };
-use crate::{County, Result, StoreError};
+use crate::{County, Result, StoreError, with_pool};
 
 /// At most this many changed rows are listed; past it only their number is given.
 pub const MAX_LISTED_CHANGES: usize = 200;
@@ -233,12 +233,29 @@ impl County<'_> {
             }
             Kind::Items => {
                 let (file, all) = read_all(path, kind, lookup, parse_item, item_code).await?;
-                let existing = self
+                let existing: BTreeMap<String, Item> = self
                     .items(false)
                     .await?
                     .into_iter()
                     .map(|i| (i.code.clone(), i))
                     .collect();
+                // Refused here as the import refuses it: a joint list's item unpublished.
+                let mut listed = Vec::new();
+                for item in all.iter().filter(|i| !i.published) {
+                    if existing.get(&item.code).is_some_and(|old| old.published) {
+                        let lists: Vec<String> = with_pool!(self, p => self
+                            .query_scalar(crate::items::LISTS_NAMING)
+                            .bind(&item.code)
+                            .fetch_all(p)
+                            .await)?;
+                        if !lists.is_empty() {
+                            listed.push(format!("{}（{}）", item.code, lists.join("、")));
+                        }
+                    }
+                }
+                if !listed.is_empty() {
+                    return Err(crate::items::listed_refusal(&listed));
+                }
                 let cells = |i: &Item| rows::item_cells(i, &dept_name);
                 let compare = Compare {
                     columns: rows::ITEM_COLUMNS,

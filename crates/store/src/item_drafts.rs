@@ -10,7 +10,7 @@ use liancha_domain::{EntityType, InspectionMethod, Item};
 
 use crate::BeginWrite;
 use crate::accounts::{Actor, Audit};
-use crate::items::{CurrentItem, ITEM_FIELDS, Written, write_item};
+use crate::items::{CurrentItem, ITEM_FIELDS, LISTS_NAMING, Written, write_item};
 use crate::{County, Result, StoreError, with_pool};
 
 /// A saved draft: the form's cells by column key, and the version it was made from.
@@ -254,21 +254,22 @@ impl County<'_> {
             if !item.published {
                 return Err(StoreError::WrongState(format!("事项 {code} 尚未发布，无需撤回")));
             }
-            // A joint item list names it: the list first, or the public list would
-            // name an item it no longer has.
-            let lists: Vec<String> = self.query_scalar(
-                "SELECT list_code FROM joint_item_list_items WHERE county = $C AND item_code = $1 ORDER BY list_code")
-                .bind(code).fetch_all(&mut *tx).await?;
-            if !lists.is_empty() {
-                return Err(StoreError::WrongState(format!(
-                    "事项 {code} 在联合抽查事项清单 {} 中；请先在系统设置中把它从清单移出（清单经编办重新审定），再撤回",
-                    lists.join("、"))));
-            }
             item.published = false;
             // Written over the version read here: on PostgreSQL a version committed
             // meanwhile is seen by the write, and the withdrawal was not of it.
             if write_item!(self, &mut tx, &item, now) != Written::Version(version + 1) {
                 return Err(moved_on(code));
+            }
+            // A joint item list names it: the list first, or the public list would
+            // name an item it no longer has. Read after the write: a list saved
+            // meanwhile locked the item's row (save_joint_item_lists), so on
+            // PostgreSQL the write waited for it and this read sees it.
+            let lists: Vec<String> = self.query_scalar(LISTS_NAMING)
+                .bind(code).fetch_all(&mut *tx).await?;
+            if !lists.is_empty() {
+                return Err(StoreError::WrongState(format!(
+                    "事项 {code} 在联合抽查事项清单 {} 中；请先在系统设置中把它从清单移出（清单经编办重新审定），再撤回",
+                    lists.join("、"))));
             }
             crate::append_audit!(self, &mut *tx, actor, now, Audit::new("item.withdraw", "item", code)
                 .before(serde_json::json!({"published": true}))

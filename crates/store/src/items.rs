@@ -7,6 +7,19 @@ use crate::BeginWrite;
 use crate::directories::now;
 use crate::{County, Result, StoreError, with_pool};
 
+/// The joint item lists naming an item (`$1`).
+pub(crate) const LISTS_NAMING: &str = "SELECT list_code FROM joint_item_list_items WHERE county = $C AND item_code = $1 ORDER BY list_code";
+
+/// Why a file is refused that would unpublish items joint lists name;
+/// `listed`: each such item with its lists.
+pub(crate) fn listed_refusal(listed: &[String]) -> StoreError {
+    StoreError::WrongState(format!(
+        "导入失败，未导入任何记录：联合抽查事项清单列有的事项不能改为未发布：{}；\
+         请先在系统设置中把它们从清单移出（清单经编办重新审定），再导入",
+        listed.join("，")
+    ))
+}
+
 #[derive(sqlx::FromRow, PartialEq, Eq)]
 pub(crate) struct ItemRow {
     pub(crate) code: String,
@@ -198,12 +211,27 @@ impl County<'_> {
         let mut written = ItemsWritten::default();
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
+            let mut listed = Vec::new();
             for item in items {
                 match write_item!(self, &mut tx, item, at) {
                     Written::Unchanged => written.unchanged += 1,
                     Written::Version(1) => written.inserted += 1,
-                    Written::Version(_) => written.updated += 1,
+                    Written::Version(_) => {
+                        written.updated += 1;
+                        // Read after the write, as withdraw_item does (see there).
+                        if !item.published {
+                            let lists: Vec<String> = self.query_scalar(LISTS_NAMING)
+                                .bind(&item.code).fetch_all(&mut *tx).await?;
+                            if !lists.is_empty() {
+                                listed.push(format!("{}（{}）", item.code, lists.join("、")));
+                            }
+                        }
+                    }
                 }
+            }
+            if !listed.is_empty() {
+                // Dropped uncommitted: nothing of the file is written.
+                return Err(listed_refusal(&listed));
             }
             tx.commit().await?;
         });
@@ -318,7 +346,11 @@ impl County<'_> {
                     return Err(invalid(format!("清单 {}：牵头部门「{}」不是本县的部门", l.code, l.lead_department)));
                 }
                 for item in &l.items {
-                    let published: Option<bool> = self.query_scalar("SELECT published FROM items WHERE county = $C AND code = $1")
+                    // A write that locks the item's row until this commits: a withdrawal
+                    // meanwhile (PostgreSQL, read committed) either came first and is
+                    // seen here, or waits and then sees this list (withdraw_item).
+                    let published: Option<bool> = self.query_scalar(
+                        "UPDATE items SET version = version WHERE county = $C AND code = $1 RETURNING published")
                         .bind(item).fetch_optional(&mut *tx).await?;
                     match published {
                         None => return Err(invalid(format!("清单 {}：事项 {item} 不在本县的抽查事项清单中", l.code))),
@@ -420,6 +452,24 @@ pub struct JointListApproval {
     /// The items of the revision last approved, kept after a change: what the
     /// 编办 compares the list with.
     pub approved_items: Vec<String>,
+    /// The 编办's 退回 while the list is a draft again (not yet submitted anew):
+    /// what its lead department has to change.
+    pub returned: Option<ListReturn>,
+}
+
+/// A list sent back by the 编办: why, by whom (user name), when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListReturn {
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl ListReturn {
+    /// When, as pages say it (Beijing time).
+    pub fn when(&self) -> String {
+        liancha_domain::calendar::format_china_time_seconds(self.at)
+    }
 }
 
 impl JointListApproval {
@@ -430,27 +480,50 @@ impl JointListApproval {
 
 impl County<'_> {
     pub async fn joint_list_approvals(&self) -> Result<Vec<JointListApproval>> {
-        type Row = (String, i64, String, Option<DateTime<Utc>>, String);
+        type Row = (String, i64, String, Option<DateTime<Utc>>, String, bool);
         let rows: Vec<Row> = with_pool!(self, p => self.query_as(
-            "SELECT code, revision, approved_by, approved_at, approved_items FROM joint_item_lists \
+            "SELECT code, revision, approved_by, approved_at, approved_items, published FROM joint_item_lists \
              WHERE county = $C ORDER BY code")
             .fetch_all(p).await)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(code, revision, approved_by, approved_at, items)| JointListApproval {
-                    code,
-                    revision,
-                    approved_by,
-                    approved_at,
-                    approved_items: items
-                        .split(',')
-                        .filter(|c| !c.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                },
-            )
-            .collect())
+        let mut approvals = Vec::with_capacity(rows.len());
+        for (code, revision, approved_by, approved_at, items, published) in rows {
+            let returned = if published {
+                None
+            } else {
+                self.list_returned(&code).await?
+            };
+            approvals.push(JointListApproval {
+                code,
+                revision,
+                approved_by,
+                approved_at,
+                approved_items: items
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                returned,
+            });
+        }
+        Ok(approvals)
+    }
+
+    /// The list's last 退回, unless an approval came after it.
+    async fn list_returned(&self, code: &str) -> Result<Option<ListReturn>> {
+        let last: Option<(String, String, DateTime<Utc>, Option<String>)> = with_pool!(self, p => self.query_as(
+            "SELECT action, username, at, after_value FROM audit_log WHERE county = $C AND object_type = 'joint-list' \
+             AND object_id = $1 AND action IN ('joint-list.return', 'joint-list.approve') ORDER BY id DESC LIMIT 1")
+            .bind(code).fetch_optional(p).await)?;
+        Ok(last
+            .filter(|(action, ..)| action == "joint-list.return")
+            .map(|(_, by, at, after)| ListReturn {
+                reason: after
+                    .and_then(|a| serde_json::from_str::<serde_json::Value>(&a).ok())
+                    .and_then(|v| v["reason"].as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                by,
+                at,
+            }))
     }
 
     /// The 编办 approves revision `revision` of a list submitted for publication

@@ -187,6 +187,21 @@ async fn item_versions(store: &Store) {
     );
 
     let mut item = published[0].clone();
+    // Off the joint lists first: a listed item is not unpublished (see the app's
+    // items tests).
+    for mut l in mouding.joint_item_lists(false).await.unwrap() {
+        if l.items.contains(&item.code) {
+            l.items.retain(|c| *c != item.code);
+            mouding
+                .save_joint_item_lists(
+                    std::slice::from_ref(&l),
+                    &liancha_store::accounts::Actor::system("test"),
+                    Utc::now(),
+                )
+                .await
+                .unwrap();
+        }
+    }
     item.legal_basis.push_str("；《新规章》第一条");
     let w = mouding
         .put_items(std::slice::from_ref(&item))

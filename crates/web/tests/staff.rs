@@ -482,6 +482,26 @@ async fn every_route_with_every_role(engine: Engine) {
     assert!(!list.contains(&format!("/staff/tasks/{draft}\"")));
     let (_, my) = srv.get(&sessions["insp-in"].cookie, "/staff/my").await;
     assert!(my.contains(e.as_str()));
+    // A form saved for later (暂存) is marked in the inspector's list.
+    assert!(!my.contains("已暂存"), "{my}");
+    let insp = store.user_by_name("insp-in").await.unwrap().unwrap();
+    let no_answers = Default::default();
+    mouding
+        .save_visit_draft(
+            drawn,
+            e.as_str(),
+            insp.id,
+            &liancha_store::drafts::DraftForm {
+                inspected_on: "",
+                results: &[],
+                answers: &no_answers,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let (_, my) = srv.get(&sessions["insp-in"].cookie, "/staff/my").await;
+    assert_eq!(my.matches("已暂存").count(), 1, "{my}");
 
     // State-changing requests: denied roles get 403 and change nothing; allowed
     // roles get past the permission check (refused by the workflow here, 422).

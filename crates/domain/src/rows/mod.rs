@@ -489,6 +489,28 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_published_item_says_how_it_is_checked() {
+        let mut row = valid_row(ITEM_COLUMNS);
+        let methods = ITEM_COLUMNS
+            .iter()
+            .position(|c| c.key == "methods")
+            .unwrap();
+        let published = ITEM_COLUMNS
+            .iter()
+            .position(|c| c.key == "published")
+            .unwrap();
+        // A draft may leave it for later.
+        assert!(parse_item(&row, &lookup()).is_ok());
+        row[published] = "已发布".into();
+        let errs = parse_item(&row, &lookup()).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].column, methods);
+        assert!(errs[0].reason.contains("须填写抽查方式"), "{errs:?}");
+        row[methods] = "书面检查".into();
+        assert!(parse_item(&row, &lookup()).unwrap().published);
+    }
+
     /// A row of `columns` in which every cell is valid, so that a single
     /// changed cell is the only possible error.
     fn valid_row(columns: &[Column]) -> Vec<String> {

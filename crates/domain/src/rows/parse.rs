@@ -252,6 +252,13 @@ pub fn parse_item<C: Cells + ?Sized>(cells: &C, lookup: &Lookup) -> Result<Item,
         parse_published,
         "发布状态（已发布、草稿）",
     );
+    if published && methods.is_empty() && r.raw("methods").trim().is_empty() {
+        // The public list says how each item is checked (实施细则「抽查方式」).
+        r.fail(
+            "methods",
+            "已发布的事项须填写抽查方式（实地检查、书面检查、网络监测、检验检测、委托专业机构）",
+        );
+    }
     let (Some(code), Some(name), Some(legal_basis), Some(department)) =
         (code, name, legal_basis, department)
     else {

@@ -7,6 +7,21 @@ use super::*;
 struct MyPage {
     staff: Staff,
     rows: Vec<(Visit, String)>,
+    /// When the user last saved a draft of a visit, by (task, entity).
+    drafts: BTreeMap<(i64, String), chrono::DateTime<chrono::Utc>>,
+}
+
+impl MyPage {
+    /// "saved at" of the user's draft of `v`, while the visit still takes results.
+    fn drafted(&self, v: &Visit) -> Option<String> {
+        use liancha_domain::workflow::VisitState;
+        if !matches!(v.state, VisitState::Pending | VisitState::Returned) {
+            return None;
+        }
+        self.drafts
+            .get(&(v.task_id, v.entity_id.clone()))
+            .map(|at| liancha_domain::calendar::format_china_time(*at))
+    }
 }
 
 pub async fn my_visits(State(s): State<AppState>, staff: Staff) -> PageResult {
@@ -22,7 +37,15 @@ pub async fn my_visits(State(s): State<AppState>, staff: Staff) -> PageResult {
         let title = titles[&v.task_id].clone();
         rows.push((v, title));
     }
-    render(&MyPage { staff, rows })
+    let drafts = staff
+        .rows(&s)
+        .drafted_visits(staff.principal.user_id)
+        .await?;
+    render(&MyPage {
+        staff,
+        rows,
+        drafts,
+    })
 }
 
 #[derive(Template)]
