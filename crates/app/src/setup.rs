@@ -101,3 +101,30 @@ impl App {
         Ok(())
     }
 }
+
+impl App {
+    /// Every department's numbering (机关代字 and agency code).
+    pub async fn issuers(
+        &self,
+        ctx: &Context,
+    ) -> Result<Vec<liancha_store::numbers::DepartmentIssuer>> {
+        ctx.require(&Action::ReadDirectories)?;
+        Ok(self.county(ctx).issuers().await?)
+    }
+
+    /// A department sets what its documents are numbered with; the county's
+    /// administrator may set any department's.
+    pub async fn set_issuer(
+        &self,
+        ctx: &Context,
+        issuer: &liancha_store::numbers::DepartmentIssuer,
+    ) -> Result<()> {
+        ctx.require(&Action::KeepDirectory {
+            department: &issuer.department,
+        })?;
+        Ok(self
+            .county(ctx)
+            .set_issuer(issuer, &ctx.actor(), ctx.now)
+            .await?)
+    }
+}

@@ -63,6 +63,7 @@ labelled_enum! {
         DepartmentAdd = ("department.add", "新增部门"),
         DepartmentUpdate = ("department.update", "修改部门"),
         DepartmentImport = ("department.import", "导入部门"),
+        DepartmentNumbering = ("department.numbering", "设置发文字号"),
         TownshipAdd = ("township.add", "新增乡镇"),
         TownshipImport = ("township.import", "导入乡镇"),
         DivisionAdd = ("division.add", "新增行政区划"),

@@ -13,6 +13,7 @@ pub mod industry;
 pub mod labels;
 pub mod log_proof;
 pub mod model;
+pub mod numbering;
 pub mod org;
 pub mod preview;
 pub mod record_edit;

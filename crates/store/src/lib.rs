@@ -52,6 +52,7 @@ pub mod import;
 pub mod import_preview;
 pub mod item_drafts;
 pub mod items;
+pub mod numbers;
 pub mod org;
 pub mod oversight;
 pub mod plans;

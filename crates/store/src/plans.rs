@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use liancha_domain::Domain;
+use liancha_domain::numbering::NumberKind;
 
 use crate::BeginWrite;
 use crate::accounts::{Actor, Audit};
@@ -33,6 +34,9 @@ pub struct AnnualPlan {
     pub lead_department: String,
     pub departments: Vec<String>,
     pub published_at: Option<DateTime<Utc>>,
+    /// Its official number (发文字号), given when published; empty when the lead
+    /// department had not set its 机关代字 then.
+    pub number: String,
     pub entries: Vec<PlanEntry>,
 }
 
@@ -44,6 +48,7 @@ struct PlanRow {
     title: String,
     lead_department: String,
     published_at: Option<DateTime<Utc>>,
+    number: String,
 }
 
 impl County<'_> {
@@ -199,8 +204,16 @@ impl County<'_> {
             if entries == 0 {
                 return Err(invalid("计划中还没有任务，不能公布"));
             }
+            let (year, lead): (i32, String) = self.query_as(
+                "SELECT year, lead_department FROM annual_plans WHERE county = $C AND id = $1")
+                .bind(plan_id).fetch_one(&mut *tx).await?;
+            let number = crate::numbers::number_for!(self, &mut *tx, &lead, NumberKind::Plan, year);
+            if let Some(number) = &number {
+                self.query("UPDATE annual_plans SET number = $1 WHERE county = $C AND id = $2")
+                    .bind(number).bind(plan_id).execute(&mut *tx).await?;
+            }
             append_audit!(self, &mut *tx, actor, now, Audit::new("plan.publish", "annual-plan", plan_id)
-                .after(serde_json::json!({"entries": entries})))?;
+                .after(serde_json::json!({"entries": entries, "number": number})))?;
             tx.commit().await?;
         });
         Ok(())
@@ -235,7 +248,7 @@ impl County<'_> {
 
     pub async fn annual_plan(&self, id: i64) -> Result<Option<AnnualPlan>> {
         let row: Option<PlanRow> = with_pool!(self, p => self.query_as(
-            "SELECT id, year, domain, title, lead_department, published_at FROM annual_plans WHERE county = $C AND id = $1")
+            "SELECT id, year, domain, title, lead_department, published_at, number FROM annual_plans WHERE county = $C AND id = $1")
             .bind(id).fetch_optional(p).await)?;
         let Some(r) = row else { return Ok(None) };
         let departments: Vec<String> = with_pool!(self, p => self.query_scalar(
@@ -255,6 +268,7 @@ impl County<'_> {
             title: r.title,
             lead_department: r.lead_department,
             published_at: r.published_at,
+            number: r.number,
             departments,
             entries: entries
                 .into_iter()

@@ -473,6 +473,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/audit", get(staff::audit))
         .route("/staff/plans", get(plans::plans).post(plans::create))
+        .route("/staff/plans/export", get(plans::export))
         .route("/staff/plans/{id}", get(plans::plan))
         .route("/staff/plans/{id}/entries", post(plans::add_entry))
         .route("/staff/plans/{id}/publish", post(plans::publish))
@@ -503,6 +504,7 @@ pub fn router(state: AppState) -> Router {
             post(setup::save_announcements),
         )
         .route("/staff/settings/departments", post(setup::save_department))
+        .route("/staff/settings/numbering", post(setup::save_issuer))
         .route("/staff/settings/rule-books", post(setup::save_rule_book))
         .route(
             "/staff/settings/joint-lists",

@@ -22,6 +22,12 @@ struct PlansPage {
     names: Names,
     notice: Option<&'static str>,
     plans: Vec<AnnualPlan>,
+    query: PlansQuery,
+    base: String,
+    total: i64,
+    page: i64,
+    pages: i64,
+    years: Vec<i32>,
     domains: &'static [Domain],
     can_create: bool,
     /// The form's values: next year's, or what a refused form held.
@@ -30,6 +36,16 @@ struct PlansPage {
 }
 
 impl PlansPage {
+    fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
+        let sep = if self.base.is_empty() { "" } else { "&" };
+        format!("/staff/plans?{}{sep}page={}", self.base, page.borrow())
+    }
+
+    fn export_link(&self, format: &str) -> String {
+        let sep = if self.base.is_empty() { "" } else { "&" };
+        format!("/staff/plans/export?{}{sep}format={format}", self.base)
+    }
+
     fn err(&self, field: &str) -> Option<String> {
         messages(&self.errors, field)
     }
@@ -48,10 +64,71 @@ fn messages(errors: &[FormError], field: &str) -> Option<String> {
     (!m.is_empty()).then(|| m.join("；"))
 }
 
+/// The plan list's search and page, as the query string says.
+#[derive(Deserialize, Default, Clone)]
+pub struct PlansQuery {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    department: String,
+    /// "published" or "draft".
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    format: String,
+}
+
+impl PlansQuery {
+    fn base(&self) -> String {
+        crate::directory::query_string(&[
+            ("q", &self.q),
+            ("year", &self.year),
+            ("domain", &self.domain),
+            ("department", &self.department),
+            ("state", &self.state),
+        ])
+    }
+
+    /// The plans it finds, newest year first (then the newest plan).
+    fn apply(&self, mut plans: Vec<AnnualPlan>) -> Vec<AnnualPlan> {
+        let text = self.q.trim().to_lowercase();
+        let year: Option<i32> = self.year.trim().parse().ok();
+        let domain = Domain::from_code(&self.domain);
+        let department = self.department.trim();
+        plans.retain(|p| {
+            (text.is_empty()
+                || p.title.to_lowercase().contains(&text)
+                || p.entries
+                    .iter()
+                    .any(|e| e.title.to_lowercase().contains(&text)))
+                && year.is_none_or(|y| p.year == y)
+                && domain.is_none_or(|d| p.domain == d)
+                && (department.is_empty()
+                    || p.lead_department == department
+                    || p.departments.iter().any(|d| d == department))
+                && match self.state.as_str() {
+                    "published" => p.published_at.is_some(),
+                    "draft" => p.published_at.is_none(),
+                    _ => true,
+                }
+        });
+        plans.sort_by_key(|p| std::cmp::Reverse((p.year, p.id)));
+        plans
+    }
+}
+
 pub async fn plans(
     State(s): State<AppState>,
     staff: Staff,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<PlansQuery>,
 ) -> Result<Html<String>, WebError> {
     // The lead department belongs to the domain shown (a department's own, the
     // market's first for the coordinator), as on the task form.
@@ -64,22 +141,38 @@ pub async fn plans(
         lead_department,
         ..NewPlanForm::default()
     };
-    Ok(Html(
-        plans_page(&s, staff, done_message(&q.done), form, vec![]).await?,
-    ))
+    let notice = done_message(&q.done);
+    Ok(Html(plans_page(&s, staff, notice, q, form, vec![]).await?))
 }
 
 async fn plans_page(
     s: &AppState,
     staff: Staff,
     notice: Option<&'static str>,
+    query: PlansQuery,
     form: NewPlanForm,
     errors: Vec<FormError>,
 ) -> Result<String, WebError> {
+    let all = staff.rows(s).annual_plans(None, false).await?;
+    let mut years: Vec<i32> = all.iter().map(|p| p.year).collect();
+    years.sort_unstable_by(|a, b| b.cmp(a));
+    years.dedup();
+    let crate::directory::Paged {
+        rows,
+        total,
+        page,
+        pages,
+    } = crate::directory::paged(query.apply(all), &query.page);
     Ok(PlansPage {
         names: Names::load(s, &staff.county.code).await?,
         notice,
-        plans: staff.rows(s).annual_plans(None, false).await?,
+        plans: rows,
+        base: query.base(),
+        query,
+        total,
+        page,
+        pages,
+        years,
         domains: Domain::ALL,
         can_create: s.app.may_plan(&staff.context(s.clock.now())),
         form,
@@ -152,8 +245,88 @@ pub async fn create(
             Err(e) => errors.push(FormError::of(e)?),
         }
     }
-    let page = plans_page(&s, staff, None, f, errors).await?;
+    let page = plans_page(&s, staff, None, PlansQuery::default(), f, errors).await?;
     Ok(crate::setup::again(Html(page)))
+}
+
+/// The plans as the page's search finds them, a row per planned task (a plan
+/// without any, a row of its own), as a spreadsheet (CSV or XLSX).
+pub async fn export(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(query): Query<PlansQuery>,
+) -> Result<Response, WebError> {
+    use crate::api::table::{FileFormat, Table, row};
+    let names = Names::load(&s, &staff.county.code).await?;
+    let plans = query.apply(staff.rows(&s).annual_plans(None, false).await?);
+    let mut rows = Vec::new();
+    for p in &plans {
+        let plan = |rows: &mut Vec<_>, entry: Option<&liancha_store::plans::PlanEntry>| {
+            rows.push(row![
+                p.id,
+                p.year,
+                p.domain.label(),
+                p.title.as_str(),
+                p.number.as_str(),
+                names.dept(&p.lead_department),
+                p.departments
+                    .iter()
+                    .map(|d| names.dept(d))
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                if p.published_at.is_some() {
+                    "已公布"
+                } else {
+                    "草稿"
+                },
+                p.published_at
+                    .map(liancha_domain::calendar::format_china_time_seconds),
+                entry.map(|e| format!("{}月", e.month)),
+                entry.map(|e| e.title.clone()),
+                entry.map(|e| e.items.join("、")),
+                entry.map(|e| e.scope.clone()),
+                entry.map(|e| e
+                    .tasks
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join("、")),
+            ])
+        };
+        if p.entries.is_empty() {
+            plan(&mut rows, None);
+        }
+        for e in &p.entries {
+            plan(&mut rows, Some(e));
+        }
+    }
+    let table = Table {
+        file: "plans".into(),
+        title: format!("{}年度抽查工作计划", staff.county_name()),
+        headers: &[
+            "计划编号",
+            "年度",
+            "领域",
+            "计划名称",
+            "计划文号",
+            "牵头部门",
+            "参与部门",
+            "状态",
+            "公布时间",
+            "实施月份",
+            "计划任务",
+            "抽查事项",
+            "抽查范围",
+            "已建任务编号",
+        ],
+        rows,
+    };
+    let format = if query.format == "csv" {
+        FileFormat::Csv
+    } else {
+        FileFormat::Xlsx
+    };
+    Ok(table.download(format).into_response())
 }
 
 #[derive(Template)]

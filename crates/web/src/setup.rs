@@ -11,6 +11,7 @@ use liancha_domain::auth::{Action, Role};
 use liancha_domain::org::{Division, DivisionCode, Level};
 use liancha_domain::{Department, Domain, Item, JointItemList, RuleBook, Township};
 use liancha_store::accounts::NewUser;
+use liancha_store::numbers::DepartmentIssuer;
 use serde::Deserialize;
 
 use crate::session::{CsrfForm, Staff};
@@ -332,8 +333,8 @@ struct SettingsPage {
     township: TownshipForm,
     department: DepartmentForm,
     lists: Vec<JointItemList>,
-    /// Codes of the lists the 编办 has approved (as they are now).
-    approved: Vec<String>,
+    /// Where each list stands with the 编办.
+    approvals: Vec<liancha_store::items::JointListApproval>,
     /// The county's items, for the lists' members.
     items: Vec<Item>,
     joint: JointListForm,
@@ -344,11 +345,29 @@ struct SettingsPage {
     /// Whether the county's announcements list the drawn entities from the draw on.
     announce_selection: bool,
     today: chrono::NaiveDate,
+    /// Each department's numbering (发文字号).
+    issuers: Vec<DepartmentIssuer>,
+    /// The numbering form: as posted, or the department asked for.
+    issuer: DepartmentIssuer,
+    /// The departments whose numbering this account sets.
+    numbering: Vec<String>,
+    /// The last number of this year by (department, kind).
+    last_numbers: std::collections::BTreeMap<(String, String), i64>,
 }
 
 impl SettingsPage {
     fn is_approved(&self, code: &str) -> bool {
-        self.approved.iter().any(|c| c == code)
+        self.approvals
+            .iter()
+            .any(|a| a.code == code && a.approved())
+    }
+
+    /// The 编办's 退回 of a list still to be submitted again.
+    fn returned(&self, code: &str) -> Option<&liancha_store::items::ListReturn> {
+        self.approvals
+            .iter()
+            .find(|a| a.code == code)
+            .and_then(|a| a.returned.as_ref())
     }
 
     fn department_name(&self, code: &str) -> String {
@@ -386,6 +405,18 @@ impl SettingsPage {
         }
     }
 
+    /// The number `department` gives next of `kind` this year (empty: no word).
+    fn next_number(&self, department: &str, kind: &str, word: &str) -> String {
+        let last = self
+            .last_numbers
+            .get(&(department.to_string(), kind.to_string()))
+            .copied()
+            .unwrap_or(0);
+        liancha_domain::numbering::IssuerWord::parse(word)
+            .map(|w| w.number(chrono::Datelike::year(&self.today), (last + 1) as u32))
+            .unwrap_or_default()
+    }
+
     fn domain_label(&self, code: &str) -> &'static str {
         Domain::from_code(code).map_or("", Domain::label)
     }
@@ -398,6 +429,8 @@ pub(crate) struct Posted {
     pub book: Option<RuleBookForm>,
     /// The joint item list form as posted, or the list asked for (`?list=`).
     pub joint: Option<JointListForm>,
+    /// The numbering form as posted, or the department asked for (`?issuer=`).
+    pub issuer: Option<DepartmentIssuer>,
     pub error_in: String,
     pub error: Option<FormError>,
 }
@@ -432,23 +465,51 @@ pub(crate) async fn settings_page(
         form.versions = versions;
         books.push(form);
     }
+    let departments = c.departments().await?;
+    let issuers = s.app.issuers(&staff.context(s.clock.now())).await?;
+    let numbering: Vec<String> = departments
+        .iter()
+        .filter(|d| {
+            staff.may(&Action::KeepDirectory {
+                department: &d.code,
+            })
+        })
+        .map(|d| d.code.clone())
+        .collect();
+    // The form shows the department asked for, else the account's own, else the first.
+    let wanted = posted
+        .issuer
+        .as_ref()
+        .map(|i| i.department.clone())
+        .or_else(|| staff.principal.department.clone())
+        .filter(|d| numbering.contains(d))
+        .or_else(|| numbering.first().cloned())
+        .unwrap_or_default();
+    let issuer = match posted.issuer {
+        // Refused: as typed.
+        Some(i) if i.department == wanted && posted.error_in == "numbering" => i,
+        _ => issuers
+            .iter()
+            .find(|i| i.department == wanted)
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let last_numbers = c.last_numbers(chrono::Datelike::year(&today)).await?;
     Ok(Html(
         SettingsPage {
+            last_numbers,
+            issuers,
+            issuer,
+            numbering,
             can_edit: staff.may(&Action::ManageSettings),
             notice,
             townships: c.townships().await?,
-            departments: c.departments().await?,
+            departments,
             domains: Domain::ALL,
             books,
             joint: posted.joint.unwrap_or_default(),
             lists: c.joint_item_lists(false).await?,
-            approved: c
-                .joint_list_approvals()
-                .await?
-                .into_iter()
-                .filter(|a| a.approved())
-                .map(|a| a.code)
-                .collect(),
+            approvals: c.joint_list_approvals().await?,
             items: c.items(false).await?,
             township: posted.township,
             department: posted.department,
@@ -469,6 +530,9 @@ pub struct SettingsQuery {
     /// A joint item list to edit.
     #[serde(default)]
     list: String,
+    /// A department whose numbering to edit.
+    #[serde(default)]
+    issuer: String,
 }
 
 pub async fn settings(
@@ -489,9 +553,62 @@ pub async fn settings(
     };
     let posted = Posted {
         joint,
+        // Only its department: the form shows what is saved.
+        issuer: (!q.issuer.is_empty()).then(|| DepartmentIssuer {
+            department: q.issuer.clone(),
+            ..Default::default()
+        }),
         ..Posted::default()
     };
     settings_page(&s, staff, done_message(&q.done), posted).await
+}
+
+/// A department's numbering (发文字号) as its form posts it.
+#[derive(Deserialize, Default, Clone)]
+pub struct IssuerForm {
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    plan_word: String,
+    #[serde(default)]
+    task_word: String,
+    #[serde(default)]
+    notice_word: String,
+    #[serde(default)]
+    agency_code: String,
+}
+
+pub async fn save_issuer(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<IssuerForm>,
+) -> Result<Response, WebError> {
+    let issuer = DepartmentIssuer {
+        department: f.department,
+        plan_word: f.plan_word,
+        task_word: f.task_word,
+        notice_word: f.notice_word,
+        agency_code: f.agency_code,
+    };
+    match s
+        .app
+        .set_issuer(&staff.context(s.clock.now()), &issuer)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/staff/settings?done=numbering&issuer={}#numbering",
+            crate::pages::url_encode(&issuer.department)
+        ))
+        .into_response()),
+        Err(e) => {
+            let posted = Posted {
+                issuer: Some(issuer),
+                error_in: "numbering".into(),
+                error: Some(FormError::of(e)?),
+                ..Posted::default()
+            };
+            Ok(again(settings_page(&s, staff, None, posted).await?))
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -269,6 +269,13 @@ async fn lists_searched_and_exported(engine: Engine) {
     let csv = String::from_utf8(csv).unwrap();
     assert_eq!(csv.lines().count(), published + 1);
     assert!(csv.lines().skip(1).all(|l| l.contains("已公示")), "{csv}");
+    // Each sealed task with its number and national code.
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.contains("抽〔") && l.contains("号,11532323")),
+        "{csv}"
+    );
     let (status, page) = srv
         .get(&amr.cookie, "/staff/follow-ups?state=open&sort=due")
         .await;
@@ -283,6 +290,35 @@ async fn lists_searched_and_exported(engine: Engine) {
     assert_eq!(status, 200);
     let csv = String::from_utf8(csv).unwrap();
     assert_eq!(csv.lines().count(), open + 1, "{csv}");
+    // Plans: a row per planned task, as the page's search finds them.
+    let (status, page) = srv
+        .get(&bianban.cookie, "/staff/plans?state=published")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let plans = shown(&page);
+    assert!(plans > 0, "{page}");
+    let (status, _, csv) = srv
+        .get_bytes(
+            &bianban.cookie,
+            "/staff/plans/export?state=published&format=csv",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.starts_with("\u{feff}计划编号,年度,领域,计划名称"),
+        "{csv}"
+    );
+    assert!(csv.lines().count() > plans, "{csv}");
+    assert!(csv.lines().skip(1).all(|l| l.contains("已公布")), "{csv}");
+    assert!(csv.lines().skip(1).all(|l| l.contains("抽计〔")), "{csv}");
+    let (_, page) = srv.get(&bianban.cookie, "/staff/plans?year=1999").await;
+    assert_eq!(shown(&page), 0);
+    assert!(page.contains("没有符合条件的计划"), "{page}");
+    let (_, _, csv) = srv
+        .get_bytes(&bianban.cookie, "/staff/plans/export?year=1999&format=csv")
+        .await;
+    assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 1);
 }
 
 #[tokio::test]

@@ -164,6 +164,39 @@ async fn county_set_up_on_the_web(engine: Engine) {
     assert_eq!(departments.len(), 1);
     assert_eq!(departments[0].name, "姚安县市场监督管理局");
 
+    // Its numbering (发文字号): a word with the year in it is refused with the
+    // values kept; then saved, the page shows the first number it gives.
+    let numbering = |task_word: &'static str| {
+        vec![
+            ("department", "amr"),
+            ("plan_word", "姚市监抽计"),
+            ("task_word", task_word),
+            ("notice_word", "姚市监检通"),
+            ("agency_code", ""),
+        ]
+    };
+    let (status, body) = srv
+        .post(
+            &admin,
+            "/staff/settings/numbering",
+            &numbering("姚市监〔2026〕"),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("机关代字只能由汉字或字母组成") && body.contains("value=\"姚市监检通\""),
+        "{body}"
+    );
+    assert!(county.issuers().await.unwrap()[0].task_word.is_empty());
+    let (status, _) = srv
+        .post(&admin, "/staff/settings/numbering", &numbering("姚市监抽"))
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(county.issuers().await.unwrap()[0].task_word, "姚市监抽");
+    let (_, page) = srv.get(&admin.cookie, "/staff/settings").await;
+    let year = chrono::Datelike::year(&liancha_domain::calendar::china_date(srv.clock.now()));
+    assert!(page.contains(&format!("姚市监抽〔{year}〕1号")), "{page}");
+
     // A rule book: a ratio over 100% is refused with the values kept; then saved as
     // a version in force from today.
     let china = liancha_domain::calendar::china();

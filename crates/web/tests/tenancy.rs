@@ -385,6 +385,7 @@ async fn counties_apart(engine: Engine) {
         "/staff/items/export?format=csv",
         "/staff/joint-lists",
         "/staff/tasks/export?format=csv",
+        "/staff/plans/export?format=csv",
         "/staff/follow-ups/export?format=csv",
     ];
     // Pages of 南华县's objects, by their ids.

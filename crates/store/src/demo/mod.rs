@@ -182,6 +182,48 @@ pub fn departments_of(county: &DemoCounty) -> Vec<(&'static str, String, Domain,
         .collect()
 }
 
+/// Each department's numbering (机关代字 as counties write them, e.g.
+/// 牟市监抽〔2026〕3号) with a valid agency code (统一社会信用代码 of a 机关: 1 1, the
+/// division, an organisation code, the check character).
+pub fn issuers_of(county: &DemoCounty) -> Vec<crate::numbers::DepartmentIssuer> {
+    let first = county.short.chars().next().unwrap_or('县');
+    [
+        ("amr", "市监"),
+        ("health", "卫健"),
+        ("emergency", "应急"),
+        ("commerce", "工信"),
+        ("ecology", "环"),
+        ("natres", "自然资"),
+        ("water", "水务"),
+        ("culture", "文旅"),
+        ("cultenf", "文执"),
+        ("police", "公"),
+        ("transport", "交"),
+        ("traffic", "公交管"),
+        ("agri", "农"),
+        ("forestry", "林草"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (department, word))| {
+        let body = format!("MB{:06}", 100 + i);
+        let org = format!(
+            "{body}{}",
+            liancha_domain::uscc::org_code_check(body.as_bytes()).unwrap_or('0')
+        );
+        crate::numbers::DepartmentIssuer {
+            department: (*department).into(),
+            plan_word: format!("{first}{word}抽计"),
+            task_word: format!("{first}{word}抽"),
+            notice_word: format!("{first}{word}检通"),
+            agency_code: Uscc::complete(&format!("11{}{org}", county.code))
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_default(),
+        }
+    })
+    .collect()
+}
+
 /// splitmix64: tiny, fixed, deterministic.
 struct Gen(u64);
 
@@ -630,6 +672,10 @@ pub async fn load_county(
             })
             .await?;
     }
+    let system = crate::accounts::Actor::system("demo");
+    for issuer in issuers_of(demo) {
+        county.set_issuer(&issuer, &system, at).await?;
+    }
     for r in rule_books() {
         county.put_rule_book(&r).await?;
     }
@@ -642,7 +688,6 @@ pub async fn load_county(
         }
     }
     let lists = joint_item_lists_of(demo);
-    let system = crate::accounts::Actor::system("demo");
     county.save_joint_item_lists(&lists, &system, at).await?;
     // The county's 编办 approved them (审定), as the notice requires before they are public.
     for a in county.joint_list_approvals().await? {
@@ -693,6 +738,26 @@ mod tests {
                 .all(|e| e.entity_type != EntityType::IndividualBusiness)
         );
         assert_eq!(inspectors().len(), 150);
+    }
+
+    #[test]
+    fn every_department_numbers_its_documents() {
+        for county in [&MOUDING, &NANHUA] {
+            let issuers = issuers_of(county);
+            assert_eq!(issuers.len(), DEPARTMENTS.len());
+            for (i, (code, ..)) in issuers.iter().zip(DEPARTMENTS.iter()) {
+                assert_eq!(i.department, *code);
+                for word in [&i.plan_word, &i.task_word, &i.notice_word] {
+                    liancha_domain::numbering::IssuerWord::parse(word).unwrap();
+                }
+                let agency = Uscc::parse(&i.agency_code).unwrap();
+                assert_eq!(agency.division(), county.code);
+            }
+            let mut codes: Vec<&str> = issuers.iter().map(|i| i.agency_code.as_str()).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            assert_eq!(codes.len(), DEPARTMENTS.len(), "agency codes differ");
+        }
     }
 
     /// Two businesses of one registration area cannot share a name, in the demo

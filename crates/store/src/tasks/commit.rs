@@ -58,6 +58,16 @@ impl County<'_> {
             bump_version!(self, &mut *tx, id, version,
                 "state = 'committed', committed_at = $3, plan_digest = $4, plan_json = $5, rule_book_version = $6",
                 now, &digest, &plan_json, frozen.rule_book_version);
+            // Numbered as it is sealed, in this transaction: a refused seal takes none.
+            let number = crate::numbers::number_for!(self, &mut *tx, &task.lead_department,
+                liancha_domain::numbering::NumberKind::Task, task.year);
+            let national = crate::numbers::national_code_for!(self, &mut *tx, &task.lead_department,
+                liancha_domain::calendar::china_date(now));
+            if number.is_some() || national.is_some() {
+                self.query("UPDATE tasks SET number = $1, national_code = $2 WHERE county = $C AND id = $3")
+                    .bind(number.as_deref().unwrap_or("")).bind(national.as_deref().unwrap_or(""))
+                    .bind(id).execute(&mut *tx).await?;
+            }
             for (pos, s) in sources.iter().enumerate() {
                 self.query("INSERT INTO task_sources (county, task_id, position, text, not_before) VALUES ($C, $1, $2, $3, $4)")
                     .bind(id).bind(pos as i32).bind(&s.text).bind(s.not_before).execute(&mut *tx).await?;
@@ -67,7 +77,7 @@ impl County<'_> {
                     .bind(id).bind(entity).bind(reason.code()).execute(&mut *tx).await?;
             }
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.commit", "task", id).task(id).after(serde_json::json!({
-                "plan_digest": digest, "committed_at": liancha_draw::time::format_rfc3339_utc(now.timestamp()),
+                "plan_digest": digest, "number": number, "national_code": national, "committed_at": liancha_draw::time::format_rfc3339_utc(now.timestamp()),
                 "population": summary.population, "excluded": summary.excluded,
                 "inspectors": summary.inspectors, "conflicts": summary.conflicts,
                 "sources": sources.iter().map(|s| serde_json::json!({"text": s.text, "not_before": s.not_before})).collect::<Vec<_>>(),

@@ -203,6 +203,11 @@ pub struct Task {
     /// The rule book version the plan was sealed under (from sealing on; none for
     /// tasks sealed before versions were kept; 0 for the notice's defaults).
     pub rule_book_version: Option<i64>,
+    /// Its official number (发文字号), given when sealed; empty when the lead
+    /// department had not set its 机关代字 then.
+    pub number: String,
+    /// The national task code, given when sealed; empty without an agency code.
+    pub national_code: String,
     pub items: Vec<TaskItem>,
     pub sources: Vec<Source>,
 }
@@ -272,12 +277,14 @@ struct TaskRow {
     cancel_reason: Option<String>,
     version: i32,
     rule_book_version: Option<i64>,
+    number: String,
+    national_code: String,
 }
 
 const TASK_SELECT: &str = "SELECT id, county, campaign_id, year, title, domain, mode, lead_department, plan_entry_id, state, scope, quotas, \
      team_count, team_size, avoid_same_township, inspection_start, inspection_end, created_by, created_at, \
-     committed_at, plan_digest, drawn_at, published_at, cancelled_at, cancel_reason, version, rule_book_version \
-     FROM tasks WHERE county = $C";
+     committed_at, plan_digest, drawn_at, published_at, cancelled_at, cancel_reason, version, rule_book_version, \
+     number, national_code FROM tasks WHERE county = $C";
 
 impl TaskRow {
     fn into_task(self, items: Vec<TaskItem>, sources: Vec<Source>) -> Result<Task> {
@@ -313,6 +320,8 @@ impl TaskRow {
             cancel_reason: self.cancel_reason,
             version: self.version,
             rule_book_version: self.rule_book_version,
+            number: self.number,
+            national_code: self.national_code,
             items,
             sources,
         })
@@ -367,6 +376,9 @@ pub struct Visit {
     pub team_no: Option<i32>,
     pub state: VisitState,
     pub check_code: String,
+    /// Its 检查通知书's number, given at the draw (empty: the lead department
+    /// had not set its 机关代字).
+    pub notice_number: String,
     pub inspected_on: Option<NaiveDate>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub return_note: Option<String>,
@@ -385,6 +397,7 @@ struct VisitRow {
     team_no: Option<i32>,
     state: String,
     check_code: String,
+    notice_number: String,
     inspected_on: Option<NaiveDate>,
     submitted_at: Option<DateTime<Utc>>,
     return_note: Option<String>,
@@ -393,7 +406,7 @@ struct VisitRow {
 }
 
 pub(crate) const VISIT_SELECT: &str = "SELECT v.task_id, v.entity_id, e.name AS entity_name, e.township, e.address, v.draw_order, \
-     v.team_no, v.state, v.check_code, v.inspected_on, v.submitted_at, v.return_note, v.replaced_by, v.replace_reason \
+     v.team_no, v.state, v.check_code, v.notice_number, v.inspected_on, v.submitted_at, v.return_note, v.replaced_by, v.replace_reason \
      FROM visits v LEFT JOIN entities e ON e.county = v.county AND e.id = v.entity_id WHERE v.county = $C";
 
 impl TryFrom<VisitRow> for Visit {
@@ -409,6 +422,7 @@ impl TryFrom<VisitRow> for Visit {
             draw_order: r.draw_order,
             team_no: r.team_no,
             check_code: r.check_code,
+            notice_number: r.notice_number,
             inspected_on: r.inspected_on,
             submitted_at: r.submitted_at,
             return_note: r.return_note,

@@ -67,11 +67,26 @@ impl County<'_> {
                 }
             }
             let team_of: BTreeMap<&str, u64> = result.assignments.iter().map(|a| (a.entity.as_str(), a.team)).collect();
+            // Each visit a team makes gets its 检查通知书's number, in draw order.
+            let visited = result.selected.iter().filter(|s| team_of.contains_key(s.id.as_str())).count() as i64;
+            let mut notices = if visited > 0 {
+                crate::numbers::numbers_for!(self, &mut *tx, &task.lead_department,
+                    liancha_domain::numbering::NumberKind::Notice, task.year, visited)
+            } else {
+                None
+            };
             for (order, (sel, code)) in result.selected.iter().zip(&codes).enumerate() {
                 let team = team_of.get(sel.id.as_str()).map(|t| *t as i32);
                 let state = if team.is_some() { VisitState::Pending } else { VisitState::Unassigned };
-                self.query("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code) VALUES ($C, $1, $2, $3, $4, $5, $6)")
-                    .bind(id).bind(&sel.id).bind(order as i32 + 1).bind(team).bind(state.code()).bind(code)
+                let notice = match (&mut notices, team) {
+                    (Some((word, next)), Some(_)) => {
+                        *next += 1;
+                        word.number(task.year, (*next - 1) as u32)
+                    }
+                    _ => String::new(),
+                };
+                self.query("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code, notice_number) VALUES ($C, $1, $2, $3, $4, $5, $6, $7)")
+                    .bind(id).bind(&sel.id).bind(order as i32 + 1).bind(team).bind(state.code()).bind(code).bind(&notice)
                     .execute(&mut *tx).await?;
             }
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.draw", "task", id).task(id).after(serde_json::json!({

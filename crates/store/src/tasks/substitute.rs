@@ -165,8 +165,11 @@ impl County<'_> {
             bump_version!(self, &mut *tx, task_id, version, "state = state");
             self.query("UPDATE visits SET state = 'replaced', replaced_by = $1, replace_reason = $2 WHERE county = $C AND task_id = $3 AND entity_id = $4")
                 .bind(&new).bind(reason).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
-            self.query("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code) VALUES ($C, $1, $2, $3, $4, 'pending', $5)")
-                .bind(task_id).bind(&new).bind(order).bind(out.team_no).bind(&code).execute(&mut *tx).await?;
+            // The new entity gets a notice of its own: the one sent out keeps its number.
+            let notice = crate::numbers::number_for!(self, &mut *tx, &task.lead_department,
+                liancha_domain::numbering::NumberKind::Notice, task.year).unwrap_or_default();
+            self.query("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code, notice_number) VALUES ($C, $1, $2, $3, $4, 'pending', $5, $6)")
+                .bind(task_id).bind(&new).bind(order).bind(out.team_no).bind(&code).bind(&notice).execute(&mut *tx).await?;
             // The new visit is not reviewed yet: approvals given so far do not cover it.
             self.query("DELETE FROM reviews WHERE county = $C AND task_id = $1").bind(task_id).execute(&mut *tx).await?;
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.substitute-entity", "task", task_id).task(task_id)

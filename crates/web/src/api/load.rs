@@ -122,6 +122,7 @@ pub(super) async fn plans_of(s: &AppState, county: &Division) -> ApiResult<Vec<P
             lead_department: names.dept(&p.lead_department),
             departments: p.departments.iter().map(|d| names.dept(d)).collect(),
             published_at: time_opt(p.published_at),
+            number: p.number,
             entries: p
                 .entries
                 .into_iter()

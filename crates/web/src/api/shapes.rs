@@ -158,6 +158,8 @@ pub struct PlanOut {
     pub(super) departments: Vec<DepartmentRef>,
     /// 公布时间
     pub(super) published_at: Option<String>,
+    /// 计划文号（如 牟市监抽计〔2026〕1号；公布时牵头部门未设机关代字则为空）
+    pub(super) number: String,
     pub(super) entries: Vec<PlanEntryOut>,
 }
 
@@ -187,6 +189,10 @@ pub struct TaskSummary {
     /// 公示时间
     #[schema(example = "2026-03-20T10:00:00+08:00")]
     pub(super) published_at: Option<String>,
+    /// 任务文号（如 牟市监抽〔2026〕3号；封存时牵头部门未设机关代字则为空）
+    pub(super) number: String,
+    /// 抽查任务编码：机构代码 + 封存日期 + 当日序号（未设机构代码则为空）
+    pub(super) national_code: String,
     /// 本任务的详情接口
     pub(super) url: String,
 }
@@ -431,6 +437,8 @@ pub(super) fn task_summary(t: &Task, names: &Names) -> TaskSummary {
         inspection_end: t.inspection_end.to_string(),
         plan_digest: t.plan_digest.clone(),
         published_at: time_opt(t.published_at),
+        number: t.number.clone(),
+        national_code: t.national_code.clone(),
         url: format!("/api/v1/tasks/{}", t.id),
     }
 }

@@ -189,6 +189,7 @@ pub(super) fn plans_table(plans: &[PlanOut]) -> Table {
                     .map(|t| t.to_string())
                     .collect::<Vec<_>>()
                     .join("、"),
+                p.number.as_str(),
             ]);
         }
     }
@@ -208,6 +209,7 @@ pub(super) fn plans_table(plans: &[PlanOut]) -> Table {
             "事项编码",
             "范围",
             "已公示任务编号",
+            "计划文号",
         ],
         rows,
     }
@@ -230,6 +232,8 @@ pub(super) fn tasks_table(tasks: &[TaskSummary]) -> Table {
             "检查结束日期",
             "方案摘要",
             "公示时间",
+            "任务文号",
+            "抽查任务编码",
         ],
         rows: tasks
             .iter()
@@ -255,6 +259,8 @@ pub(super) fn tasks_table(tasks: &[TaskSummary]) -> Table {
                     t.inspection_end.as_str(),
                     t.plan_digest.clone(),
                     t.published_at.clone(),
+                    t.number.as_str(),
+                    t.national_code.as_str(),
                 ]
             })
             .collect(),

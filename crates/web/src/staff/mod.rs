@@ -197,6 +197,7 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "township" => "乡镇已添加。",
         "announcements" => "任务公告设置已保存。",
         "department" => "部门已保存。",
+        "numbering" => "发文字号已保存：此后公布的计划、封存的任务按新的代字编号，已编的文号不变。",
         "rule-book" => "实施细则的新版本已保存，今天起施行：此后封存的任务按新版本抽取。",
         "rule-book-waiting" => {
             "实施细则的新版本已保存，自所填施行日期起适用；在此之前封存的任务仍按现行版本抽取。"

@@ -155,6 +155,8 @@ pub async fn export_tasks(
             "状态",
             "公示期限",
             "期限情况",
+            "文号",
+            "抽查任务编码",
         ],
         rows: rows
             .iter()
@@ -176,6 +178,8 @@ pub async fn export_tasks(
                     t.state.label(),
                     r.deadline.map(|d| d.to_string()),
                     r.flag.map(|f| f.label().to_string()),
+                    t.number.as_str(),
+                    t.national_code.as_str(),
                 ]
             })
             .collect(),

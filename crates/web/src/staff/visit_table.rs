@@ -297,6 +297,7 @@ mod tests {
             team_no: team,
             state,
             check_code: String::new(),
+            notice_number: String::new(),
             inspected_on: None,
             submitted_at: None,
             return_note: None,
