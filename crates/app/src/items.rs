@@ -314,7 +314,7 @@ impl App {
             // Said of the draft as a whole: the publish form has no such field.
             AppError::Invalid { message, .. } => AppError::Invalid {
                 field: None,
-                message: format!("草稿还不能发布：{message}；请先修改草稿"),
+                message: format!("{message}（请先在上方修改草稿，保存后再发布）"),
             },
             e => e,
         })?;

@@ -92,9 +92,21 @@ impl App {
             .await?)
     }
 
-    /// Creates or replaces a joint item list of the county.
+    /// Creates or replaces a joint item list of the county: its administrator any,
+    /// a lead department its own (it drafts it, 「牵头部门会同有关部门拟定」, and
+    /// corrects it when the 编办 sends it back).
     pub async fn save_joint_item_list(&self, ctx: &Context, l: &JointItemList) -> Result<()> {
-        ctx.require(&Action::ManageSettings)?;
+        if !ctx.may(&Action::ManageSettings) {
+            ctx.require(&Action::KeepDirectory {
+                department: &l.lead_department,
+            })?;
+            let lists = self.county(ctx).joint_item_lists(false).await?;
+            if let Some(old) = lists.iter().find(|o| o.code == l.code) {
+                ctx.require(&Action::KeepDirectory {
+                    department: &old.lead_department,
+                })?;
+            }
+        }
         self.county(ctx)
             .save_joint_item_lists(std::slice::from_ref(l), &ctx.actor(), ctx.now)
             .await?;

@@ -281,6 +281,7 @@ async fn publishing_asks_how_an_item_is_checked(store: &Store) {
                 message.contains("抽查方式：已发布的事项须填写抽查方式"),
                 "{message}"
             );
+            assert!(message.contains("请先在上方修改草稿"), "{message}");
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -423,6 +424,23 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
     assert_eq!(why.reason, "SC 事项不宜纳入联合抽查");
     assert_eq!(why.by, "bianban");
     assert_eq!(why.at, t0());
+    // The lead department corrects and submits it itself; another department may not.
+    let agri = ctx(store, "agri-admin", t0()).await;
+    let (lead, other) = match list.lead_department.as_str() {
+        "amr" => (&amr, &agri),
+        "agri" => (&agri, &amr),
+        l => panic!("a demo account of {l}"),
+    };
+    assert!(matches!(
+        app.save_joint_item_list(other, &list).await,
+        Err(AppError::Forbidden)
+    ));
+    let mut elsewhere = list.clone();
+    elsewhere.lead_department = other.principal.department.clone().unwrap();
+    assert!(matches!(
+        app.save_joint_item_list(lead, &elsewhere).await,
+        Err(AppError::Forbidden)
+    ));
     let returned = mouding.joint_item_lists(false).await.unwrap();
     assert!(
         !returned
@@ -436,7 +454,7 @@ async fn joint_lists_are_public_once_approved(store: &Store) {
             .await,
         Err(AppError::WrongState(_))
     ));
-    app.save_joint_item_list(&admin, &list).await.unwrap();
+    app.save_joint_item_list(lead, &list).await.unwrap();
     assert_eq!(
         returned_to(mouding.joint_list_approvals().await.unwrap()),
         None,

@@ -85,7 +85,30 @@ async fn plans_tasks_and_notices_are_numbered(store: &Store) {
         "牟市监计"
     );
 
-    // Plans: numbered when published, per year (one plan a year and domain).
+    // A word is one department's own.
+    let mut theirs = saved
+        .iter()
+        .find(|i| i.department == "agri")
+        .unwrap()
+        .clone();
+    theirs.task_word = "牟市监抽".into();
+    let admin = ctx(store, "admin", t0()).await;
+    match app.set_issuer(&admin, &theirs).await {
+        Err(AppError::Invalid {
+            field: Some(f),
+            message,
+        }) => {
+            assert_eq!(f, "task_word");
+            assert!(
+                message.contains("已由牟定县市场监督管理局使用"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // Plans: numbered when published, in the year of issue (GB/T 9704), whatever
+    // year they plan.
     let mut plans = Vec::new();
     for (year, title) in [(2027, "甲计划"), (2028, "乙计划")] {
         let id = app
@@ -122,8 +145,8 @@ async fn plans_tasks_and_notices_are_numbered(store: &Store) {
     app.publish_plan(&bianban, plans[1]).await.unwrap();
     app.publish_plan(&bianban, plans[0]).await.unwrap();
     for (id, number) in [
-        (plans[0], "牟市监计〔2027〕1号"),
-        (plans[1], "牟市监计〔2028〕1号"),
+        (plans[1], "牟市监计〔2026〕1号"),
+        (plans[0], "牟市监计〔2026〕2号"),
     ] {
         assert_eq!(
             mouding.annual_plan(id).await.unwrap().unwrap().number,
@@ -131,7 +154,8 @@ async fn plans_tasks_and_notices_are_numbered(store: &Store) {
         );
     }
 
-    // Tasks: numbered when sealed; a refused seal takes none.
+    // Tasks: numbered when sealed; a seal refused (before anything is written)
+    // takes none.
     let task = |title: &str, quotas| common::joint_task(title, quotas, start());
     let hand = mouding
         .create_task(
@@ -198,8 +222,29 @@ async fn plans_tasks_and_notices_are_numbered(store: &Store) {
             .all(|v| v.notice_number.is_empty())
     );
 
+    // Kinds that share a word share its sequence: no number twice.
+    let mut shared = mine.clone();
+    shared.task_word = "牟市监计".into();
+    app.set_issuer(&amr, &shared).await.unwrap();
+    let id = mouding
+        .create_task(
+            &task("同一代字", QuotaSpec::RuleBook),
+            &bianban.actor(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    mouding
+        .commit_task(id, 1, &dice(), &bianban.actor(), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        mouding.task_or_404(id).await.unwrap().number,
+        "牟市监计〔2026〕3号"
+    );
+
     // A department without a word: not numbered, and nothing is said to be.
-    let mut none = mine.clone();
+    let mut none = shared.clone();
     none.task_word = String::new();
     none.agency_code = String::new();
     app.set_issuer(&amr, &none).await.unwrap();

@@ -32,6 +32,9 @@ impl IssuerWord {
         if s.chars().count() > Self::MAX_CHARS {
             return Err(format!("机关代字至多 {} 个字", Self::MAX_CHARS));
         }
+        if s.ends_with('号') {
+            return Err("机关代字不含“号”字：系统按公文格式在序号后加上".into());
+        }
         if let Some(c) = s.chars().find(|c| !is_word_char(*c)) {
             return Err(format!(
                 "机关代字只能由汉字或字母组成（不能含「{c}」）；年份、括号和“号”由系统按公文格式加上"
@@ -94,6 +97,11 @@ mod tests {
             assert!(IssuerWord::parse(bad).is_err(), "{bad}");
         }
         assert!(IssuerWord::parse("牟农抽").is_ok());
+        assert!(
+            IssuerWord::parse("牟市监检通号")
+                .unwrap_err()
+                .contains("号")
+        );
         assert!(IssuerWord::parse("MDSJ").is_ok());
         assert!(
             IssuerWord::parse("牟市监抽〔2026〕")

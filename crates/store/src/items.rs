@@ -212,7 +212,11 @@ impl County<'_> {
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             let mut listed = Vec::new();
-            for item in items {
+            // In code order, as save_joint_item_lists locks them: two writers never
+            // wait for each other's rows crosswise (a PostgreSQL deadlock).
+            let mut ordered: Vec<&Item> = items.iter().collect();
+            ordered.sort_by(|a, b| a.code.cmp(&b.code));
+            for item in ordered {
                 match write_item!(self, &mut tx, item, at) {
                     Written::Unchanged => written.unchanged += 1,
                     Written::Version(1) => written.inserted += 1,
@@ -337,8 +341,22 @@ impl County<'_> {
                 "lead_department": l.lead_department, "items": l.items, "published": l.published})
         };
         let mut new = 0;
+        let mut codes: Vec<&String> = lists.iter().flat_map(|l| &l.items).collect();
+        codes.sort();
+        codes.dedup();
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
+            // A write that locks each item's row until this commits (in code order,
+            // as put_items writes them: no deadlock): a withdrawal meanwhile
+            // (PostgreSQL, read committed) either came first and is seen here, or
+            // waits and then sees this list (withdraw_item).
+            let mut published: std::collections::BTreeMap<&String, Option<bool>> = Default::default();
+            for code in codes {
+                let p: Option<bool> = self.query_scalar(
+                    "UPDATE items SET version = version WHERE county = $C AND code = $1 RETURNING published")
+                    .bind(code).fetch_optional(&mut *tx).await?;
+                published.insert(code, p);
+            }
             for l in lists {
                 let lead: i64 = self.query_scalar("SELECT COUNT(*) FROM departments WHERE county = $C AND code = $1")
                     .bind(&l.lead_department).fetch_one(&mut *tx).await?;
@@ -346,13 +364,7 @@ impl County<'_> {
                     return Err(invalid(format!("清单 {}：牵头部门「{}」不是本县的部门", l.code, l.lead_department)));
                 }
                 for item in &l.items {
-                    // A write that locks the item's row until this commits: a withdrawal
-                    // meanwhile (PostgreSQL, read committed) either came first and is
-                    // seen here, or waits and then sees this list (withdraw_item).
-                    let published: Option<bool> = self.query_scalar(
-                        "UPDATE items SET version = version WHERE county = $C AND code = $1 RETURNING published")
-                        .bind(item).fetch_optional(&mut *tx).await?;
-                    match published {
+                    match published.get(item).copied().flatten() {
                         None => return Err(invalid(format!("清单 {}：事项 {item} 不在本县的抽查事项清单中", l.code))),
                         // A joint list is public: only items the public list has.
                         Some(false) => return Err(invalid(format!(

@@ -63,10 +63,13 @@ pub(crate) fn word_column(kind: NumberKind) -> &'static str {
     }
 }
 
-/// Takes the next number of `$issuer`'s `$kind` (a `NumberKind`) for `$year`, in
-/// the caller's transaction (`$tx`: `&mut *tx`), if the department set its 机关代字:
-/// `Option<String>` (`?` on database errors). The counter's row stays locked until
-/// the transaction ends, and a rollback gives the number back: gapless.
+/// Takes the next number of `$issuer`'s `$kind` (a `NumberKind`) for `$year` (the
+/// year it is issued), in the caller's transaction (`$tx`: `&mut *tx`), if the
+/// department set its 机关代字: `Option<String>` (`?` on database errors). The
+/// sequence is the word's (GB/T 9704: a number is unique for its 代字 and year):
+/// kinds that share a word share it, and a new word starts its own. The counter's
+/// row stays locked until the transaction ends, and a rollback gives the number
+/// back: gapless.
 macro_rules! number_for {
     ($county:expr, $tx:expr, $issuer:expr, $kind:expr, $year:expr) => {{
         let year: i32 = $year;
@@ -100,8 +103,8 @@ macro_rules! numbers_for {
                 let last = $crate::numbers::take_next!(
                     $county,
                     $tx,
-                    $issuer,
-                    kind.code(),
+                    word.as_str(),
+                    "word",
                     year.to_string(),
                     count
                 );
@@ -188,20 +191,12 @@ impl County<'_> {
             .collect())
     }
 
-    /// The last number each department gave of each kind in `year`, by
-    /// (department, kind code): the next is one more.
-    pub async fn last_numbers(
-        &self,
-        year: i32,
-    ) -> Result<std::collections::BTreeMap<(String, String), i64>> {
-        let rows: Vec<(String, String, i64)> = with_pool!(self, p => self.query_as(
-            "SELECT issuer, kind, last FROM number_counters WHERE county = $C AND period = $1 \
-             AND kind IN ('plan', 'task', 'notice')")
+    /// The last number each 机关代字 gave in `year`, by word: the next is one more.
+    pub async fn last_numbers(&self, year: i32) -> Result<std::collections::BTreeMap<String, i64>> {
+        let rows: Vec<(String, i64)> = with_pool!(self, p => self.query_as(
+            "SELECT issuer, last FROM number_counters WHERE county = $C AND kind = 'word' AND period = $1")
             .bind(year.to_string()).fetch_all(p).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|(issuer, kind, last)| ((issuer, kind), last))
-            .collect())
+        Ok(rows.into_iter().collect())
     }
 
     /// Sets a department's numbering, with its audit entry. Numbers already given
@@ -217,7 +212,7 @@ impl County<'_> {
             plan_word: issuer.plan_word.trim().to_string(),
             task_word: issuer.task_word.trim().to_string(),
             notice_word: issuer.notice_word.trim().to_string(),
-            agency_code: issuer.agency_code.trim().to_string(),
+            agency_code: issuer.agency_code.trim().to_ascii_uppercase(),
         };
         issuer.check()?;
         let value = |i: &DepartmentIssuer| {
@@ -237,6 +232,26 @@ impl County<'_> {
                 .bind(&issuer.department).fetch_optional(&mut *tx).await?;
             if before.as_ref() == Some(&issuer) {
                 return Ok(());
+            }
+            // A word is one department's: two sharing it would share its sequence.
+            let others: Vec<DepartmentIssuer> = self.query_as(
+                "SELECT department, plan_word, task_word, notice_word, agency_code FROM department_issuers \
+                 WHERE county = $C AND department <> $1")
+                .bind(&issuer.department).fetch_all(&mut *tx).await?;
+            for (kind, field) in [
+                (NumberKind::Plan, "plan_word"),
+                (NumberKind::Task, "task_word"),
+                (NumberKind::Notice, "notice_word"),
+            ] {
+                let word = issuer.word(kind);
+                if let Some(other) = others.iter().find(|o| {
+                    !word.is_empty() && NumberKind::ALL.iter().any(|k| o.word(*k) == word)
+                }) {
+                    let name: String = self.query_scalar("SELECT name FROM departments WHERE county = $C AND code = $1")
+                        .bind(&other.department).fetch_one(&mut *tx).await?;
+                    return Err(StoreError::invalid_field(field, format!(
+                        "机关代字「{word}」已由{name}使用；各部门用各自的代字，文号才不会重复")));
+                }
             }
             self.query(
                 "INSERT INTO department_issuers (county, department, plan_word, task_word, notice_word, agency_code) \

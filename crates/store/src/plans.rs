@@ -204,10 +204,13 @@ impl County<'_> {
             if entries == 0 {
                 return Err(invalid("计划中还没有任务，不能公布"));
             }
-            let (year, lead): (i32, String) = self.query_as(
-                "SELECT year, lead_department FROM annual_plans WHERE county = $C AND id = $1")
+            let lead: String = self.query_scalar(
+                "SELECT lead_department FROM annual_plans WHERE county = $C AND id = $1")
                 .bind(plan_id).fetch_one(&mut *tx).await?;
-            let number = crate::numbers::number_for!(self, &mut *tx, &lead, NumberKind::Plan, year);
+            // The year of issue (GB/T 9704), not the plan's: a 2027 plan published in
+            // December 2026 is 〔2026〕.
+            let issued = chrono::Datelike::year(&liancha_domain::calendar::china_date(now));
+            let number = crate::numbers::number_for!(self, &mut *tx, &lead, NumberKind::Plan, issued);
             if let Some(number) = &number {
                 self.query("UPDATE annual_plans SET number = $1 WHERE county = $C AND id = $2")
                     .bind(number).bind(plan_id).execute(&mut *tx).await?;

@@ -17,6 +17,8 @@ const COUNTY_TABLES: &[&str] = &[
     "item_versions",
     "check_points",
     "item_drafts",
+    "department_issuers",
+    "number_counters",
     "joint_item_lists",
     "joint_item_list_items",
     "rule_books",

@@ -100,8 +100,8 @@ impl UsersPage {
     }
 
     fn page_link(&self, page: impl std::borrow::Borrow<usize>) -> String {
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/users?{}{sep}page={}", self.base, page.borrow())
+        let page = format!("page={}", page.borrow());
+        crate::directory::link("/staff/users", &self.base, &page)
     }
 
     fn err(&self, field: &str) -> Option<&str> {

@@ -37,13 +37,13 @@ struct PlansPage {
 
 impl PlansPage {
     fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/plans?{}{sep}page={}", self.base, page.borrow())
+        let page = format!("page={}", page.borrow());
+        crate::directory::link("/staff/plans", &self.base, &page)
     }
 
     fn export_link(&self, format: &str) -> String {
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/plans/export?{}{sep}format={format}", self.base)
+        let format = format!("format={format}");
+        crate::directory::link("/staff/plans/export", &self.base, &format)
     }
 
     fn err(&self, field: &str) -> Option<String> {
@@ -106,6 +106,7 @@ impl PlansQuery {
         plans.retain(|p| {
             (text.is_empty()
                 || p.title.to_lowercase().contains(&text)
+                || p.number.contains(self.q.trim())
                 || p.entries
                     .iter()
                     .any(|e| e.title.to_lowercase().contains(&text)))

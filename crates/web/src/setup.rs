@@ -351,8 +351,11 @@ struct SettingsPage {
     issuer: DepartmentIssuer,
     /// The departments whose numbering this account sets.
     numbering: Vec<String>,
-    /// The last number of this year by (department, kind).
-    last_numbers: std::collections::BTreeMap<(String, String), i64>,
+    /// Codes of the joint lists this account may change (all for the county's
+    /// administrator, its own for a lead department).
+    editable_lists: Vec<String>,
+    /// The last number of this year by 机关代字.
+    last_numbers: std::collections::BTreeMap<String, i64>,
 }
 
 impl SettingsPage {
@@ -405,13 +408,9 @@ impl SettingsPage {
         }
     }
 
-    /// The number `department` gives next of `kind` this year (empty: no word).
-    fn next_number(&self, department: &str, kind: &str, word: &str) -> String {
-        let last = self
-            .last_numbers
-            .get(&(department.to_string(), kind.to_string()))
-            .copied()
-            .unwrap_or(0);
+    /// The number `word` gives next this year (empty: no word).
+    fn next_number(&self, word: &str) -> String {
+        let last = self.last_numbers.get(word.trim()).copied().unwrap_or(0);
         liancha_domain::numbering::IssuerWord::parse(word)
             .map(|w| w.number(chrono::Datelike::year(&self.today), (last + 1) as u32))
             .unwrap_or_default()
@@ -495,6 +494,17 @@ pub(crate) async fn settings_page(
             .unwrap_or_default(),
     };
     let last_numbers = c.last_numbers(chrono::Datelike::year(&today)).await?;
+    let lists = c.joint_item_lists(false).await?;
+    let editable_lists = lists
+        .iter()
+        .filter(|l| {
+            staff.may(&Action::ManageSettings)
+                || staff.may(&Action::KeepDirectory {
+                    department: &l.lead_department,
+                })
+        })
+        .map(|l| l.code.clone())
+        .collect();
     Ok(Html(
         SettingsPage {
             last_numbers,
@@ -508,7 +518,8 @@ pub(crate) async fn settings_page(
             domains: Domain::ALL,
             books,
             joint: posted.joint.unwrap_or_default(),
-            lists: c.joint_item_lists(false).await?,
+            lists,
+            editable_lists,
             approvals: c.joint_list_approvals().await?,
             items: c.items(false).await?,
             township: posted.township,
@@ -543,13 +554,18 @@ pub async fn settings(
     let joint = if q.list.is_empty() {
         None
     } else {
-        staff
-            .rows(&s)
-            .joint_item_lists(false)
+        let c = staff.rows(&s);
+        let returned = c
+            .joint_list_approvals()
+            .await?
+            .into_iter()
+            .any(|a| a.code == q.list && a.returned.is_some());
+        c.joint_item_lists(false)
             .await?
             .iter()
             .find(|l| l.code == q.list)
             .map(JointListForm::of)
+            .map(|f| if returned { f.resubmitted() } else { f })
     };
     let posted = Posted {
         joint,

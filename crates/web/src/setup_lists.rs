@@ -53,6 +53,13 @@ impl JointListForm {
         self.items.iter().any(|i| i == item)
     }
 
+    /// The form of a list the 编办 sent back: 报请公布 ticked again, as its
+    /// correction is to be submitted anew.
+    pub(crate) fn resubmitted(mut self) -> Self {
+        self.published = "yes".into();
+        self
+    }
+
     fn list(&self) -> Result<JointItemList, FormError> {
         let domain = Domain::from_code(&self.domain).ok_or_else(|| FormError {
             field: "domain".into(),
@@ -79,7 +86,8 @@ pub async fn save_joint_list(
     State(s): State<AppState>,
     CsrfForm(staff, f): CsrfForm<JointListForm>,
 ) -> Result<Response, WebError> {
-    staff.require(&liancha_domain::auth::Action::ManageSettings)?;
+    // Who may: the county's administrator, or the list's lead department (checked
+    // by the use case, which knows the list's lead as it stands).
     let outcome = match f.list() {
         Err(e) => Err(e),
         Ok(list) => match s

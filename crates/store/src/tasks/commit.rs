@@ -60,7 +60,8 @@ impl County<'_> {
                 now, &digest, &plan_json, frozen.rule_book_version);
             // Numbered as it is sealed, in this transaction: a refused seal takes none.
             let number = crate::numbers::number_for!(self, &mut *tx, &task.lead_department,
-                liancha_domain::numbering::NumberKind::Task, task.year);
+                liancha_domain::numbering::NumberKind::Task,
+                chrono::Datelike::year(&liancha_domain::calendar::china_date(now)));
             let national = crate::numbers::national_code_for!(self, &mut *tx, &task.lead_department,
                 liancha_domain::calendar::china_date(now));
             if number.is_some() || national.is_some() {
@@ -77,7 +78,7 @@ impl County<'_> {
                     .bind(id).bind(entity).bind(reason.code()).execute(&mut *tx).await?;
             }
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.commit", "task", id).task(id).after(serde_json::json!({
-                "plan_digest": digest, "number": number, "national_code": national, "committed_at": liancha_draw::time::format_rfc3339_utc(now.timestamp()),
+                "plan_digest": digest, "number": number, "task_code": national, "committed_at": liancha_draw::time::format_rfc3339_utc(now.timestamp()),
                 "population": summary.population, "excluded": summary.excluded,
                 "inspectors": summary.inspectors, "conflicts": summary.conflicts,
                 "sources": sources.iter().map(|s| serde_json::json!({"text": s.text, "not_before": s.not_before})).collect::<Vec<_>>(),

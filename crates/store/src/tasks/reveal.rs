@@ -68,20 +68,23 @@ impl County<'_> {
             }
             let team_of: BTreeMap<&str, u64> = result.assignments.iter().map(|a| (a.entity.as_str(), a.team)).collect();
             // Each visit a team makes gets its 检查通知书's number, in draw order.
+            // Dated the day of the draw, so of that year.
+            let issued = chrono::Datelike::year(&liancha_domain::calendar::china_date(now));
             let visited = result.selected.iter().filter(|s| team_of.contains_key(s.id.as_str())).count() as i64;
             let mut notices = if visited > 0 {
                 crate::numbers::numbers_for!(self, &mut *tx, &task.lead_department,
-                    liancha_domain::numbering::NumberKind::Notice, task.year, visited)
+                    liancha_domain::numbering::NumberKind::Notice, issued, visited)
             } else {
                 None
             };
+            let first_notice = notices.as_ref().map(|(w, n)| w.number(issued, *n as u32));
             for (order, (sel, code)) in result.selected.iter().zip(&codes).enumerate() {
                 let team = team_of.get(sel.id.as_str()).map(|t| *t as i32);
                 let state = if team.is_some() { VisitState::Pending } else { VisitState::Unassigned };
                 let notice = match (&mut notices, team) {
                     (Some((word, next)), Some(_)) => {
                         *next += 1;
-                        word.number(task.year, (*next - 1) as u32)
+                        word.number(issued, (*next - 1) as u32)
                     }
                     _ => String::new(),
                 };
@@ -92,6 +95,7 @@ impl County<'_> {
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.draw", "task", id).task(id).after(serde_json::json!({
                 "reveal": values, "seed": record.seed_hex(), "plan_digest": record.plan_digest_hex(),
                 "selected": result.selected.len(), "teams": result.teams.len(), "unassigned": result.unassigned.len(),
+                "notices": first_notice.map(|first| format!("{first}起共 {visited} 份")),
             })))?;
             crate::append_log!(self, tx, now, LogEvent::Drawn {
                 task: id,

@@ -167,14 +167,15 @@ impl County<'_> {
                 .bind(&new).bind(reason).bind(task_id).bind(entity_id).execute(&mut *tx).await?;
             // The new entity gets a notice of its own: the one sent out keeps its number.
             let notice = crate::numbers::number_for!(self, &mut *tx, &task.lead_department,
-                liancha_domain::numbering::NumberKind::Notice, task.year).unwrap_or_default();
+                liancha_domain::numbering::NumberKind::Notice,
+                chrono::Datelike::year(&liancha_domain::calendar::china_date(now))).unwrap_or_default();
             self.query("INSERT INTO visits (county, task_id, entity_id, draw_order, team_no, state, check_code, notice_number) VALUES ($C, $1, $2, $3, $4, 'pending', $5, $6)")
                 .bind(task_id).bind(&new).bind(order).bind(out.team_no).bind(&code).bind(&notice).execute(&mut *tx).await?;
             // The new visit is not reviewed yet: approvals given so far do not cover it.
             self.query("DELETE FROM reviews WHERE county = $C AND task_id = $1").bind(task_id).execute(&mut *tx).await?;
             append_audit!(self, &mut *tx, actor, now, Audit::new("task.substitute-entity", "task", task_id).task(task_id)
                 .before(serde_json::json!({"entity": entity_id, "team": out.team_no}))
-                .after(serde_json::json!({"entity": new, "team": out.team_no, "reason": reason,
+                .after(serde_json::json!({"entity": new, "team": out.team_no, "reason": reason, "notice_number": notice,
                     "rule": "同风险分类、未被抽中者中 ticket(\"entity\", id) 最小者"})))?;
             crate::append_log!(self, tx, now, LogEvent::Substituted {
                 task: task_id, kind: "entity".into(),

@@ -100,20 +100,13 @@ impl EntitiesPage {
     }
 
     fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let q = self.sorted();
-        format!(
-            "/staff/entities?{q}{}page={}",
-            if q.is_empty() { "" } else { "&" },
-            page.borrow()
-        )
+        let page = format!("page={}", page.borrow());
+        super::link("/staff/entities", &self.sorted(), &page)
     }
 
     fn export_link(&self, format: &str) -> String {
-        let q = self.sorted();
-        format!(
-            "/staff/entities/export?{q}{}format={format}",
-            if q.is_empty() { "" } else { "&" }
-        )
+        let format = format!("format={format}");
+        super::link("/staff/entities/export", &self.sorted(), &format)
     }
 
     fn sort_code(&self) -> &'static str {

@@ -47,8 +47,8 @@ struct InspectorsPage {
 
 impl InspectorsPage {
     fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/inspectors?{}{sep}page={}", self.base, page.borrow())
+        let page = format!("page={}", page.borrow());
+        super::link("/staff/inspectors", &self.base, &page)
     }
 
     fn expired(&self, i: &Inspector) -> bool {

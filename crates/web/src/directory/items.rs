@@ -66,8 +66,8 @@ impl ItemsPage {
     }
 
     fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/items?{}{sep}page={}", self.base, page.borrow())
+        let page = format!("page={}", page.borrow());
+        super::link("/staff/items", &self.base, &page)
     }
 }
 

@@ -33,6 +33,13 @@ pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// `path` with a list page's search (`base`, a query string, maybe empty) and one
+/// more parameter (`page=2`, `format=csv`).
+pub(crate) fn link(path: &str, base: &str, param: &str) -> String {
+    let sep = if base.is_empty() { "" } else { "&" };
+    format!("{path}?{base}{sep}{param}")
+}
+
 /// One page of a list kept in memory, as the query's `page` asks.
 pub(crate) struct Paged<T> {
     pub rows: Vec<T>,

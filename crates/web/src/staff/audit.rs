@@ -46,9 +46,8 @@ impl AuditPage {
 
     /// A page of the same filter (askama passes a field by reference, a sum by value).
     fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let page = page.borrow();
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/audit?{}{sep}page={page}", self.base)
+        let page = format!("page={}", page.borrow());
+        crate::directory::link("/staff/audit", &self.base, &page)
     }
 
     fn first_no(&self) -> i64 {

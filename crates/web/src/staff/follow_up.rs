@@ -87,9 +87,8 @@ struct Failed {
 
 impl FollowUpsPage {
     fn export_link(&self, format: &str) -> String {
-        let base = self.query.base();
-        let sep = if base.is_empty() { "" } else { "&" };
-        format!("/staff/follow-ups/export?{base}{sep}format={format}")
+        let format = format!("format={format}");
+        crate::directory::link("/staff/follow-ups/export", &self.query.base(), &format)
     }
 
     /// The errors of form `form` of row `id`, joined, when that form was refused.

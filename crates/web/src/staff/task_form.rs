@@ -22,13 +22,13 @@ struct TasksPage {
 
 impl TasksPage {
     fn page_link(&self, page: impl std::borrow::Borrow<i64>) -> String {
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/tasks?{}{sep}page={}", self.base, page.borrow())
+        let page = format!("page={}", page.borrow());
+        crate::directory::link("/staff/tasks", &self.base, &page)
     }
 
     fn export_link(&self, format: &str) -> String {
-        let sep = if self.base.is_empty() { "" } else { "&" };
-        format!("/staff/tasks/export?{}{sep}format={format}", self.base)
+        let format = format!("format={format}");
+        crate::directory::link("/staff/tasks/export", &self.base, &format)
     }
 }
 
@@ -75,7 +75,9 @@ impl TasksQuery {
         rows.retain(|r| {
             (text.is_empty()
                 || r.task.title.to_lowercase().contains(&text)
-                || r.task.id.to_string() == text)
+                || r.task.id.to_string() == text
+                || r.task.number.contains(self.q.trim())
+                || r.task.national_code.to_lowercase() == text)
                 && year.is_none_or(|y| r.task.year == y)
                 && domain.is_none_or(|d| r.task.domain == d)
                 && state.is_none_or(|s| r.task.state == s)
@@ -155,7 +157,7 @@ pub async fn export_tasks(
             "状态",
             "公示期限",
             "期限情况",
-            "文号",
+            "任务文号",
             "抽查任务编码",
         ],
         rows: rows

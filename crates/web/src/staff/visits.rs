@@ -37,6 +37,16 @@ pub async fn my_visits(State(s): State<AppState>, staff: Staff) -> PageResult {
         let title = titles[&v.task_id].clone();
         rows.push((v, title));
     }
+    // What is still to do first (returned, then pending), each group in draw order.
+    {
+        use liancha_domain::workflow::VisitState;
+        let rank = |v: &Visit| match v.state {
+            VisitState::Returned => 0,
+            VisitState::Pending => 1,
+            _ => 2,
+        };
+        rows.sort_by_key(|(v, _)| rank(v));
+    }
     let drafts = staff
         .rows(&s)
         .drafted_visits(staff.principal.user_id)
