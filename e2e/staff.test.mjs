@@ -415,6 +415,47 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     draftPreview = rows;
   });
 
+  step('sealing waits for 检查审批: the coordinator asks, the amr head refuses with an opinion, then approves on a phone', async () => {
+    const { page } = sessions.get('bianban');
+    await page.goto(taskUrl);
+    await assertText(page.locator('h2#approval + p'), '未报请审批');
+    await assertText(page.locator('.notice.warn', { hasText: '审批同意后' }), '负责人审批同意后才能封存抽取方案');
+    assert.equal(await page.getByRole('button', { name: '封存方案' }).count(), 0, 'no sealing before approval');
+    await submit(page, '报请审批');
+    assert.match(page.url(), /\?done=approval-requested#approval$/);
+    await assertText(page.getByRole('status'), '已报请部门负责人审批');
+    assert.equal(await page.getByRole('button', { name: '报请审批' }).count(), 0, 'asked once');
+
+    // The head finds it on the phone's home page, and sends it back with an opinion.
+    const head = await signIn('amr-head', { phone: true });
+    await assertText(head.locator('h2#approvals + table'), title);
+    await Promise.all([head.waitForURL(`**${taskUrl}#approval`), head.locator('h2#approvals + table').getByRole('link', { name: title }).click()]);
+    await assertText(head.locator('h2#approval + p'), '待负责人审批');
+    await shot(head, 'task-approval-phone');
+    // Sent back without saying why: refused, nothing recorded.
+    const [refused] = await Promise.all([
+      head.waitForResponse((r) => r.url().endsWith(`${taskUrl}/approval`) && r.request().method() === 'POST'),
+      submit(head, '不同意，退回修改'),
+    ]);
+    await expectRefusal(head, refused, { status: 422, message: /请写明审批意见/ });
+    await head.goto(taskUrl);
+    await assertText(head.locator('h2#approval + p'), '待负责人审批');
+    await head.fill('textarea[name=opinion]', '请把检查期间延至三十日，并写明分工');
+    await submit(head, '不同意，退回修改');
+    await assertText(head.getByRole('status'), '已不同意');
+
+    await page.goto(taskUrl);
+    await assertText(page.locator('h2#approval + p'), '负责人不同意');
+    await assertText(tableAfter(page, '检查审批'), '请把检查期间延至三十日，并写明分工');
+    await submit(page, '报请审批');
+    await head.goto(taskUrl);
+    await submit(head, '同意');
+    await assertText(head.getByRole('status'), '已同意');
+    await page.goto(taskUrl);
+    await assertText(page.locator('h2#approval + p'), '负责人已同意');
+    await shot(page, 'task-approval', { until: BEFORE_LOG });
+  });
+
   step('the coordinator seals the plan; a stale copy of the form changes nothing', async () => {
     const { context, page } = sessions.get('bianban');
     // The same form open in a second tab, as if the clerk clicked twice or went back.

@@ -96,6 +96,23 @@ impl App {
             .await?)
     }
 
+    /// Records (or corrects) the published plan's filing (备案) with the office
+    /// above: the plan's managers.
+    pub async fn file_plan(
+        &self,
+        ctx: &Context,
+        id: i64,
+        filed_with: &str,
+        filed_on: &str,
+        reference: &str,
+    ) -> Result<()> {
+        self.managed_plan(ctx, id).await?;
+        self.county(ctx)
+            .file_plan(id, filed_with, filed_on, reference, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
     pub async fn publish_plan(&self, ctx: &Context, id: i64) -> Result<()> {
         self.managed_plan(ctx, id).await?;
         self.county(ctx)

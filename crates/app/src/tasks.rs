@@ -98,6 +98,74 @@ impl App {
         ctx.require(&Action::ManageTask(&scope))
     }
 
+    /// The task's approval steps (检查审批), to whoever reads the task.
+    pub async fn approvals(
+        &self,
+        ctx: &Context,
+        id: i64,
+    ) -> Result<Vec<liancha_domain::approval::ApprovalEvent>> {
+        self.task_access(ctx, id).await?;
+        Ok(self.county(ctx).approvals(id).await?)
+    }
+
+    /// Asks the lead department's head to approve the task at `version`: whoever
+    /// manages it.
+    pub async fn request_approval(&self, ctx: &Context, id: i64, version: i32) -> Result<()> {
+        self.require_manage(ctx, id).await?;
+        self.county(ctx)
+            .request_approval(id, version, &ctx.actor(), ctx.now)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the principal is the head who decides on this task's approval.
+    pub fn may_approve_task(&self, ctx: &Context, task: &Task) -> bool {
+        ctx.may(&Action::ApproveTask {
+            lead_department: &task.lead_department,
+        })
+    }
+
+    /// The head's decision on the task's pending request (同意 or 不同意 with an
+    /// opinion), at the version the head's page showed.
+    pub async fn decide_approval(
+        &self,
+        ctx: &Context,
+        id: i64,
+        version: i32,
+        approve: bool,
+        opinion: &str,
+    ) -> Result<()> {
+        let (task, _) = self.task_access(ctx, id).await?;
+        if !self.may_approve_task(ctx, &task) {
+            return Err(AppError::Forbidden);
+        }
+        self.county(ctx)
+            .decide_approval(
+                id,
+                version,
+                &task.lead_department,
+                approve,
+                opinion,
+                &ctx.actor(),
+                ctx.now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Tasks waiting for the principal's approval: a head's, of its department.
+    pub async fn pending_approvals(
+        &self,
+        ctx: &Context,
+    ) -> Result<Vec<liancha_store::tasks::PendingApproval>> {
+        match (&ctx.principal.role, &ctx.principal.department) {
+            (Role::DepartmentHead, Some(d)) if ctx.principal.in_county() => {
+                Ok(self.county(ctx).pending_approvals(Some(d)).await?)
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// Seals the plan with its random sources, once the clerk has confirmed it.
     pub async fn commit(
         &self,

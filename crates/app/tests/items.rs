@@ -535,6 +535,7 @@ async fn an_items_ratio_raises_the_rule_books(store: &Store) {
         )
         .await
         .unwrap();
+    liancha_store::testing::approve(&mouding, by_book, 1, t0()).await;
     mouding
         .commit_task(by_book, 1, &sources(t0()), &bianban.actor(), t0())
         .await
@@ -563,6 +564,7 @@ async fn an_items_ratio_raises_the_rule_books(store: &Store) {
         )
         .await
         .unwrap();
+    liancha_store::testing::approve(&mouding, by_hand, 1, t0()).await;
     match mouding
         .commit_task(by_hand, 1, &sources(t0()), &bianban.actor(), t0())
         .await

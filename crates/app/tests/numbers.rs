@@ -178,6 +178,7 @@ async fn plans_tasks_and_notices_are_numbered(store: &Store) {
             .create_task(&task(title, QuotaSpec::RuleBook), &bianban.actor(), t0())
             .await
             .unwrap();
+        liancha_store::testing::approve(&mouding, id, 1, t0()).await;
         mouding
             .commit_task(id, 1, &dice(), &bianban.actor(), t0())
             .await
@@ -234,6 +235,7 @@ async fn plans_tasks_and_notices_are_numbered(store: &Store) {
         )
         .await
         .unwrap();
+    liancha_store::testing::approve(&mouding, id, 1, t0()).await;
     mouding
         .commit_task(id, 1, &dice(), &bianban.actor(), t0())
         .await
@@ -252,6 +254,7 @@ async fn plans_tasks_and_notices_are_numbered(store: &Store) {
         .create_task(&task("三", QuotaSpec::RuleBook), &bianban.actor(), t0())
         .await
         .unwrap();
+    liancha_store::testing::approve(&mouding, id, 1, t0()).await;
     mouding
         .commit_task(id, 1, &dice(), &bianban.actor(), t0())
         .await
@@ -283,6 +286,9 @@ async fn two_sealings_at_once_take_two_numbers(store: &Store) {
                     .await
                     .unwrap(),
             );
+        }
+        for id in &ids {
+            liancha_store::testing::approve(&mouding, *id, 1, t0()).await;
         }
         let actor = bianban.actor();
         let sources = dice();

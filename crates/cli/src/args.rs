@@ -238,7 +238,8 @@ pub(crate) enum UserWhat {
     /// the user must change it at first sign-in.
     Add {
         username: String,
-        /// admin, coordinator, department-admin, inspector, oversight, township
+        /// admin, coordinator, department-admin, department-head, inspector, oversight,
+        /// township
         /// (or the Chinese name of the role).
         #[arg(long)]
         role: String,

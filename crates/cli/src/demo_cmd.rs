@@ -54,7 +54,7 @@ pub(crate) async fn load_demo(store: &Store) -> anyhow::Result<()> {
     print_demo_accounts(&accounts);
     if !year.department_admins.is_empty() {
         println!(
-            "  其他部门管理员（{}）：{}",
+            "  各部门管理员、负责人（{}）：{}",
             demo::DEMO_PASSWORD,
             year.department_admins.join("、")
         );

@@ -11,6 +11,7 @@ labelled_enum! {
         Admin = ("admin", "系统管理员"),
         Coordinator = ("coordinator", "县级统筹（县委编办）", "县级统筹", "统筹"),
         DepartmentAdmin = ("department-admin", "部门管理员"),
+        DepartmentHead = ("department-head", "部门负责人", "负责人"),
         Inspector = ("inspector", "执法检查人员", "检查人员"),
         Oversight = ("oversight", "督查室", "督查"),
         Township = ("township", "乡镇工作人员", "乡镇"),
@@ -113,6 +114,11 @@ pub enum Action<'a> {
     /// Approve a county's joint item lists for publication (审定: the county's
     /// 编办, 「经县委编办审定后向社会公布」).
     ApproveJointLists,
+    /// Approve a task's inspection before its plan is sealed (检查审批): the head of
+    /// the task's lead department.
+    ApproveTask {
+        lead_department: &'a str,
+    },
 }
 
 impl Principal {
@@ -158,8 +164,14 @@ impl Principal {
             Action::ManageDivisions | Action::SetCampaign | Action::ManageLog => false,
             Action::ReadDirectories => true,
             Action::ApproveJointLists => self.role == Coordinator,
+            Action::ApproveTask { lead_department } => {
+                self.role == DepartmentHead && self.in_department(lead_department)
+            }
             Action::ReadInspectorContacts => {
-                matches!(self.role, Admin | Coordinator | DepartmentAdmin)
+                matches!(
+                    self.role,
+                    Admin | Coordinator | DepartmentAdmin | DepartmentHead
+                )
             }
             Action::ManageUsers | Action::ManageSettings => self.role == Admin,
             Action::ManagePlans {
@@ -172,7 +184,10 @@ impl Principal {
             },
             Action::ReadTask(t) => match self.role {
                 Admin | Coordinator | Oversight => true,
-                DepartmentAdmin => t.departments.iter().any(|d| self.in_department(d)),
+                DepartmentAdmin | DepartmentHead => {
+                    t.departments.iter().any(|d| self.in_department(d))
+                        || self.in_department(&t.lead_department)
+                }
                 Inspector => self
                     .inspector_id
                     .as_ref()
@@ -301,6 +316,32 @@ mod tests {
             township: (role == Role::Township).then(|| "共和镇".into()),
             inspector_id: (role == Role::Inspector).then(|| "I1".into()),
         }
+    }
+
+    #[test]
+    fn only_the_lead_departments_head_approves_its_tasks() {
+        let approve = Action::ApproveTask {
+            lead_department: "amr",
+        };
+        assert!(who(Role::DepartmentHead, Some("amr")).may(&approve));
+        assert!(!who(Role::DepartmentHead, Some("agri")).may(&approve));
+        for role in Role::ALL.iter().filter(|r| **r != Role::DepartmentHead) {
+            assert!(!who(*role, Some("amr")).may(&approve), "{role:?}");
+        }
+        // The head reads its department's tasks, and manages none.
+        let scope = TaskScope {
+            lead_department: "amr".into(),
+            departments: vec!["amr".into(), "health".into()],
+            ..TaskScope::default()
+        };
+        let head = who(Role::DepartmentHead, Some("amr"));
+        assert!(head.may(&Action::ReadTask(&scope)));
+        assert!(!head.may(&Action::ManageTask(&scope)));
+        assert!(!head.may(&Action::RecordResults(&scope)));
+        assert!(!who(Role::DepartmentHead, Some("agri")).may(&Action::ReadTask(&scope)));
+        let mut above = head.clone();
+        above.division = DivisionCode::parse("5323").unwrap();
+        assert!(!above.may(&approve));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Types and rules of liancha: entities, inspectors, items, rule books. No SQL, no HTTP.
 
+pub mod approval;
 pub mod attachment;
 pub mod audit;
 pub mod audit_chain;

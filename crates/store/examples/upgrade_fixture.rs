@@ -77,6 +77,7 @@ async fn task(store: &Store, n: i32, stage: u8) -> i64 {
         return id;
     }
     let v = mouding.task_or_404(id).await.unwrap().version;
+    liancha_store::testing::approve(&mouding, id, v, now).await;
     let dice = SourceDecl::other("公证员现场掷骰（5 枚）", now + Duration::minutes(5)).unwrap();
     mouding
         .commit_task(id, v, &[dice], &coordinator, now)

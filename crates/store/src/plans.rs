@@ -37,7 +37,20 @@ pub struct AnnualPlan {
     /// Its official number (发文字号), given when published; empty when the lead
     /// department had not set its 机关代字 then.
     pub number: String,
+    /// Its filing (备案) with the office above, once recorded.
+    pub filing: Option<Filing>,
     pub entries: Vec<PlanEntry>,
+}
+
+/// A plan's filing as recorded: with whom, when, under which reference, and who
+/// recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filing {
+    pub filed_with: String,
+    pub filed_on: chrono::NaiveDate,
+    pub reference: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -49,6 +62,11 @@ struct PlanRow {
     lead_department: String,
     published_at: Option<DateTime<Utc>>,
     number: String,
+    filed_with: String,
+    filed_on: Option<chrono::NaiveDate>,
+    filed_reference: String,
+    filed_by: String,
+    filed_at: Option<DateTime<Utc>>,
 }
 
 impl County<'_> {
@@ -222,6 +240,54 @@ impl County<'_> {
         Ok(())
     }
 
+    /// Records (or corrects) a published plan's filing (备案) with the office above.
+    pub async fn file_plan(
+        &self,
+        plan_id: i64,
+        filed_with: &str,
+        filed_on: &str,
+        reference: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let plan = self
+            .annual_plan(plan_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
+        let Some(published_at) = plan.published_at else {
+            return Err(StoreError::WrongState("计划公布后才能登记备案".into()));
+        };
+        let filing = liancha_domain::approval::PlanFiling::parse(
+            filed_with,
+            filed_on,
+            reference,
+            liancha_domain::calendar::china_date(published_at),
+            liancha_domain::calendar::china_date(now),
+        )
+        .map_err(|e| StoreError::invalid_field(e.field(), e.message()))?;
+        let before = plan.filing.as_ref().map(|f| {
+            serde_json::json!({"filed_with": f.filed_with, "filed_on": f.filed_on.to_string(), "reference": f.reference})
+        });
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let done = self.query("UPDATE annual_plans SET filed_with = $1, filed_on = $2, filed_reference = $3, filed_by = $4, filed_at = $5 \
+                        WHERE county = $C AND id = $6 AND published_at IS NOT NULL")
+                .bind(&filing.filed_with).bind(filing.filed_on).bind(&filing.reference)
+                .bind(&actor.username).bind(now).bind(plan_id).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::WrongState("计划公布后才能登记备案".into()));
+            }
+            let mut audit = Audit::new("plan.file", "annual-plan", plan_id).after(serde_json::json!({
+                "filed_with": filing.filed_with, "filed_on": filing.filed_on.to_string(), "reference": filing.reference}));
+            if let Some(b) = before {
+                audit = audit.before(b);
+            }
+            append_audit!(self, &mut *tx, actor, now, audit)?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn annual_plans(
         &self,
         year: Option<i32>,
@@ -251,7 +317,9 @@ impl County<'_> {
 
     pub async fn annual_plan(&self, id: i64) -> Result<Option<AnnualPlan>> {
         let row: Option<PlanRow> = with_pool!(self, p => self.query_as(
-            "SELECT id, year, domain, title, lead_department, published_at, number FROM annual_plans WHERE county = $C AND id = $1")
+            "SELECT id, year, domain, title, lead_department, published_at, number, filed_with, filed_on, filed_reference, \
+             COALESCE((SELECT u.display_name FROM users u WHERE u.username = annual_plans.filed_by), filed_by) AS filed_by, \
+             filed_at FROM annual_plans WHERE county = $C AND id = $1")
             .bind(id).fetch_optional(p).await)?;
         let Some(r) = row else { return Ok(None) };
         let departments: Vec<String> = with_pool!(self, p => self.query_scalar(
@@ -272,6 +340,16 @@ impl County<'_> {
             lead_department: r.lead_department,
             published_at: r.published_at,
             number: r.number,
+            filing: match (r.filed_on, r.filed_at) {
+                (Some(filed_on), Some(recorded_at)) => Some(Filing {
+                    filed_with: r.filed_with,
+                    filed_on,
+                    reference: r.filed_reference,
+                    recorded_by: r.filed_by,
+                    recorded_at,
+                }),
+                _ => None,
+            },
             departments,
             entries: entries
                 .into_iter()

@@ -199,6 +199,7 @@ pub async fn county_wide_task(
         .await
         .expect("create");
     let v = county.task_or_404(id).await.expect("task").version;
+    approve(county, id, v, now).await;
     let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).expect("source");
     county
         .commit_task(id, v, &[dice], &coordinator, now)
@@ -243,4 +244,30 @@ pub async fn county_wide_task(
         .entity_id
         .clone();
     (id, visit)
+}
+
+/// 检查审批 for a test that is about something after it: the task at `version` is
+/// asked for and approved (by two system actors), so that it can be sealed.
+pub async fn approve(
+    county: &crate::County<'_>,
+    id: i64,
+    version: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    county
+        .request_approval(id, version, &crate::accounts::Actor::system("承办人"), now)
+        .await
+        .expect("request approval");
+    county
+        .decide_approval(
+            id,
+            version,
+            &county.task_or_404(id).await.expect("task").lead_department,
+            true,
+            "",
+            &crate::accounts::Actor::system("负责人"),
+            now,
+        )
+        .await
+        .expect("approve");
 }

@@ -50,6 +50,7 @@ async fn drawn_task(store: &Store, who: &Actor, n: i32) -> i64 {
         .await
         .unwrap();
     let v = mouding.task_or_404(id).await.unwrap().version;
+    liancha_store::testing::approve(&mouding, id, v, t0()).await;
     let dice = SourceDecl::other("公证员现场掷骰", t0() + Duration::minutes(5)).unwrap();
     mouding
         .commit_task(id, v, &[dice], who, t0())

@@ -79,6 +79,7 @@ async fn task(
         return id;
     }
     let v = mouding.task_or_404(id).await.unwrap().version;
+    liancha_store::testing::approve(&mouding, id, v, now).await;
     let dice = SourceDecl::other("掷骰", now + Duration::minutes(1)).unwrap();
     mouding
         .commit_task(id, v, &[dice], &coordinator, now)

@@ -81,6 +81,9 @@ async fn world(store: &Store) -> Arc<World> {
 /// How far a fresh task is taken before the race.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Stage {
+    /// Asked for its head's approval (检查审批), not decided.
+    Requested,
+    /// Approved by its head, not sealed.
     Draft,
     Committed,
     Drawn,
@@ -115,37 +118,46 @@ const ITEMS: [&str; 2] = ["SC-001", "NY-001"];
 
 /// A task of its own for one trial. Each trial's task is of its own year, so that the
 /// annual cap never runs out however many trials draw from the same small county.
+fn new_task(year: i32, title: String) -> NewTask {
+    NewTask {
+        year,
+        title,
+        domain: Domain::Market,
+        mode: TaskMode::Comprehensive,
+        lead_department: "amr".into(),
+        items: ITEMS.iter().map(|c| c.to_string()).collect(),
+        scope: TaskScopeFilter::default(),
+        quotas: QuotaSpec::Count([1, 1, 1, 1]),
+        team_count: 2,
+        team_size: 2,
+        avoid_same_township: false,
+        inspection_start: today(),
+        inspection_end: today() + Duration::days(30),
+        plan_entry_id: None,
+    }
+}
+
 async fn task_at(w: &World, trial: usize, stage: Stage) -> i64 {
     let s = &w.mouding;
     let now = t0();
     let year = 2000 + (trial as i32 % 100);
     let id = s
         .create_task(
-            &NewTask {
-                year,
-                title: format!("竞态试验 {trial}"),
-                domain: Domain::Market,
-                mode: TaskMode::Comprehensive,
-                lead_department: "amr".into(),
-                items: ITEMS.iter().map(|c| c.to_string()).collect(),
-                scope: TaskScopeFilter::default(),
-                quotas: QuotaSpec::Count([1, 1, 1, 1]),
-                team_count: 2,
-                team_size: 2,
-                avoid_same_township: false,
-                inspection_start: today(),
-                inspection_end: today() + Duration::days(30),
-                plan_entry_id: None,
-            },
+            &new_task(year, format!("竞态试验 {trial}")),
             &w.coordinator,
             now,
         )
         .await
         .unwrap();
+    let v = s.task_or_404(id).await.unwrap().version;
+    if stage == Stage::Requested {
+        s.request_approval(id, v, &w.amr, now).await.unwrap();
+        return id;
+    }
+    liancha_store::testing::approve(s, id, v, now).await;
     if stage == Stage::Draft {
         return id;
     }
-    let v = s.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("公证员现场掷骰", now + Duration::minutes(5)).unwrap();
     s.commit_task(id, v, &[dice], &w.coordinator, now)
         .await
@@ -253,6 +265,30 @@ where
 async fn check(w: &World, id: i64) {
     let s = &w.mouding;
     let task = s.task_or_404(id).await.unwrap();
+    // Sealed only as approved; a draft's approval is of one version, one decision
+    // to each request.
+    let approvals = s.approvals(id).await.unwrap();
+    use liancha_domain::approval::ApprovalStep;
+    if task.committed_at.is_some() {
+        assert_eq!(
+            approvals.last().map(|e| e.step),
+            Some(ApprovalStep::Approved),
+            "task {id}"
+        );
+    }
+    for pair in approvals.windows(2) {
+        assert!(
+            pair[0].step == ApprovalStep::Requested || pair[1].step == ApprovalStep::Requested,
+            "task {id}: two decisions on one request: {approvals:?}"
+        );
+    }
+    if task.state == TaskState::Draft
+        && let Some(e) = approvals.last()
+        && e.step != ApprovalStep::Requested
+    {
+        let asked = &approvals[approvals.len() - 2];
+        assert_eq!(asked.task_version, e.task_version, "task {id}");
+    }
     let visits = s.visits(id).await.unwrap();
     let reviews = s.reviews(id).await.unwrap();
     let members = s.team_members(id).await.unwrap();
@@ -749,7 +785,61 @@ async fn workflow_races(store: &Store) {
         act!(|w, id, v| cancel(&w, id, v).await),
     )
     .await;
+    // 检查审批: one decision on a request; an approval is of the version approved.
+    pair(
+        &w,
+        "grant × refuse",
+        Stage::Requested,
+        next(),
+        false,
+        act!(|w, id, v| decide(&w, id, v, true).await),
+        act!(|w, id, v| decide(&w, id, v, false).await),
+    )
+    .await;
+    pair(
+        &w,
+        "grant × edit",
+        Stage::Requested,
+        next(),
+        true,
+        act!(|w, id, v| decide(&w, id, v, true).await),
+        act!(|w, id, v| edit(&w, id, v).await),
+    )
+    .await;
     check_log(&w).await;
+}
+
+/// The head's decision (two heads of one department may both open the page).
+async fn decide(w: &World, id: i64, v: i32, approve: bool) -> Outcome {
+    let head = Actor::system(if approve {
+        "负责人甲"
+    } else {
+        "负责人乙"
+    });
+    w.mouding
+        .decide_approval(id, v, "amr", approve, "意见", &head, t0())
+        .await
+        .map(|_| {
+            if approve {
+                "task.approval-grant"
+            } else {
+                "task.approval-refuse"
+            }
+        })
+}
+
+async fn edit(w: &World, id: i64, v: i32) -> Outcome {
+    let t = w.mouding.task_or_404(id).await.unwrap();
+    w.mouding
+        .update_task(
+            id,
+            v,
+            &new_task(t.year, format!("{}（改）", t.title)),
+            &w.coordinator,
+            t0(),
+        )
+        .await
+        .map(|_| "task.update")
 }
 
 /// After every race: the transparency log is one gapless sequence whose signed

@@ -32,6 +32,7 @@ const COUNTY_TABLES: &[&str] = &[
     "task_items",
     "task_sources",
     "task_exclusions",
+    "task_approvals",
     "task_witnesses",
     "team_members",
     "visits",

@@ -79,6 +79,7 @@ async fn teams_hold_the_required_specialty(store: &Store) {
         .await
         .unwrap();
     let before = mouding.task_or_404(id).await.unwrap();
+    liancha_store::testing::approve(&mouding, id, before.version, now).await;
     let audit_before = mouding.audit_for_task(id).await.unwrap().len();
     let dice = SourceDecl::other("公证员现场掷骰（5 枚）", now + Duration::minutes(5)).unwrap();
     match mouding
@@ -119,6 +120,7 @@ async fn teams_hold_the_required_specialty(store: &Store) {
         .await
         .unwrap();
     let t = mouding.task_or_404(id).await.unwrap();
+    liancha_store::testing::approve(&mouding, id, t.version, now).await;
     assert_eq!(t.specialties(), ["特种设备"]);
     mouding
         .commit_task(
@@ -205,6 +207,7 @@ async fn teams_hold_the_required_specialty(store: &Store) {
         .await
         .unwrap();
     let t = mouding.task_or_404(id).await.unwrap();
+    liancha_store::testing::approve(&mouding, id, t.version, now).await;
     assert!(t.specialties().is_empty());
     mouding
         .commit_task(

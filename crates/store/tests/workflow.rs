@@ -503,6 +503,7 @@ async fn whole_joint_task(store: &Store) {
     let task = mouding.task_or_404(id).await.unwrap();
     assert_eq!(task.title, renamed.title);
 
+    liancha_store::testing::approve(&mouding, id, task.version, now).await;
     // Commit: sources must lie in the future.
     let past = SourceDecl::other("公证员掷骰", now - Duration::minutes(1)).unwrap();
     invalid(
@@ -1110,6 +1111,7 @@ async fn whole_joint_task(store: &Store) {
         .await
         .unwrap();
     let t2 = mouding.task_or_404(id2).await.unwrap();
+    liancha_store::testing::approve(&mouding, id2, t2.version, now).await;
     let dice2 = SourceDecl::other("见证人掷骰", now + Duration::minutes(5)).unwrap();
     mouding
         .commit_task(id2, t2.version, &[dice2], &coordinator, now)

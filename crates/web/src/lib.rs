@@ -362,6 +362,11 @@ pub fn router(state: AppState) -> Router {
             get(staff::edit_task).post(staff::update_task),
         )
         .route("/staff/tasks/{id}/commit", post(staff::commit))
+        .route(
+            "/staff/tasks/{id}/approval/request",
+            post(staff::request_approval),
+        )
+        .route("/staff/tasks/{id}/approval", post(staff::decide_approval))
         .route("/staff/tasks/{id}/draw", post(staff::draw))
         .route("/staff/tasks/{id}/witnesses", post(staff::add_witness))
         .route("/staff/tasks/{id}/cancel", post(staff::cancel))
@@ -477,6 +482,7 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/plans/{id}", get(plans::plan))
         .route("/staff/plans/{id}/entries", post(plans::add_entry))
         .route("/staff/plans/{id}/publish", post(plans::publish))
+        .route("/staff/plans/{id}/filing", post(plans::file))
         .route(
             "/staff/users",
             get(accounts::users).post(accounts::create_user),

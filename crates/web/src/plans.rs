@@ -282,6 +282,9 @@ pub async fn export(
                 },
                 p.published_at
                     .map(liancha_domain::calendar::format_china_time_seconds),
+                p.filing.as_ref().map(|f| f.filed_with.clone()),
+                p.filing.as_ref().map(|f| f.filed_on.to_string()),
+                p.filing.as_ref().map(|f| f.reference.clone()),
                 entry.map(|e| format!("{}月", e.month)),
                 entry.map(|e| e.title.clone()),
                 entry.map(|e| e.items.join("、")),
@@ -314,6 +317,9 @@ pub async fn export(
             "参与部门",
             "状态",
             "公布时间",
+            "备案机关",
+            "备案日期",
+            "备案号",
             "实施月份",
             "计划任务",
             "抽查事项",
@@ -342,6 +348,10 @@ struct PlanPage {
     can_start_tasks: bool,
     /// The entry form's values: empty, or what a refused form held.
     form: EntryForm,
+    /// The filing form's values: the filing as recorded, or what a refused form held.
+    filing: FilingForm,
+    /// The refused form's messages (the entry form's before publication, the
+    /// filing's after: never both on one page).
     errors: Vec<FormError>,
     /// The tasks of the plan's entries that the reader may open (an inspector only
     /// their own team's): the others are named without a link.
@@ -374,6 +384,7 @@ pub async fn plan(
             id,
             done_message(&q.done),
             EntryForm::default(),
+            None,
             vec![],
         )
         .await?,
@@ -386,10 +397,21 @@ async fn plan_page(
     id: i64,
     notice: Option<&'static str>,
     form: EntryForm,
+    filing: Option<FilingForm>,
     errors: Vec<FormError>,
 ) -> Result<String, WebError> {
     let ctx = staff.context(s.clock.now());
     let plan = s.app.plan(&ctx, id).await?;
+    let filing = filing.unwrap_or_else(|| {
+        plan.filing
+            .as_ref()
+            .map(|f| FilingForm {
+                filed_with: f.filed_with.clone(),
+                filed_on: f.filed_on.to_string(),
+                reference: f.reference.clone(),
+            })
+            .unwrap_or_default()
+    });
     let can_manage = s.app.may_manage_plan(&ctx, &plan);
     let items = staff
         .rows(s)
@@ -415,6 +437,7 @@ async fn plan_page(
         can_manage,
         plan,
         form,
+        filing,
         errors,
         staff,
     }
@@ -477,7 +500,7 @@ pub async fn add_entry(
             Err(e) => return Err(WebError::refused(e, back)),
         }
     }
-    let page = plan_page(&s, staff, id, None, f, errors).await?;
+    let page = plan_page(&s, staff, id, None, f, None, errors).await?;
     Ok(crate::setup::again(Html(page)))
 }
 
@@ -491,4 +514,39 @@ pub async fn publish(
         .await
         .map_err(|e| WebError::refused(e, format!("/staff/plans/{id}")))?;
     Ok(Redirect::to(&format!("/staff/plans/{id}?done=plan-published")).into_response())
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct FilingForm {
+    #[serde(default)]
+    filed_with: String,
+    #[serde(default)]
+    filed_on: String,
+    #[serde(default)]
+    reference: String,
+}
+
+/// Records (or corrects) the published plan's filing (备案); a refused form comes
+/// back with its values and the message by the field.
+pub async fn file(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<FilingForm>,
+) -> Result<Response, WebError> {
+    let back = format!("/staff/plans/{id}");
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .file_plan(&ctx, id, &f.filed_with, &f.filed_on, &f.reference)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("{back}?done=plan-filed#filing")).into_response()),
+        Err(e @ liancha_app::AppError::Invalid { .. }) => {
+            let errors = vec![FormError::of(e)?];
+            let page =
+                plan_page(&s, staff, id, None, EntryForm::default(), Some(f), errors).await?;
+            Ok(crate::setup::again(Html(page)))
+        }
+        Err(e) => Err(WebError::refused(e, back)),
+    }
 }

@@ -165,6 +165,20 @@ async fn a_county_may_announce_its_selections(engine: Engine) {
         chrono::Utc::now() + chrono::Duration::hours(1),
     )
     .to_string();
+    // The demo's draft waits for its head's approval (检查审批): given, so that the
+    // refusal below is the announcement's.
+    mouding
+        .decide_approval(
+            draft.id,
+            draft.version,
+            &draft.lead_department,
+            true,
+            "",
+            &liancha_store::accounts::Actor::system("负责人"),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     let commit = format!("/staff/tasks/{}/commit", draft.id);
     let version = draft.version.to_string();
     let form = [

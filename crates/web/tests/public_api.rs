@@ -253,6 +253,7 @@ async fn world(engine: Engine) -> World {
         .unwrap();
     for t in [published, drawn, committed] {
         let v = mouding.task_or_404(t).await.unwrap().version;
+        liancha_store::testing::approve(&mouding, t, v, now).await;
         mouding
             .commit_task(
                 t,

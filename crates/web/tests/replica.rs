@@ -60,6 +60,7 @@ async fn publish(store: &Store) -> i64 {
         .await
         .unwrap();
     let v = c.task_or_404(id).await.unwrap().version;
+    liancha_store::testing::approve(&c, id, v, now).await;
     let dice = SourceDecl::other("掷骰", now + chrono::Duration::seconds(1)).unwrap();
     c.commit_task(id, v, &[dice], &coordinator, now)
         .await

@@ -70,6 +70,7 @@ async fn every_route_with_every_role(engine: Engine) {
         .await
         .unwrap();
     let v = mouding.task_or_404(drawn).await.unwrap().version;
+    liancha_store::testing::approve(&mouding, drawn, v, now).await;
     let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap();
     mouding
         .commit_task(drawn, v, &[dice], &coordinator, now)
@@ -221,6 +222,7 @@ async fn every_route_with_every_role(engine: Engine) {
         "insp-out",
         "duchashi",
         "gonghe",
+        "amr-head",
     ];
     let mut sessions = BTreeMap::new();
     for u in users {
@@ -235,6 +237,7 @@ async fn every_route_with_every_role(engine: Engine) {
         "insp-in",
         "duchashi",
         "gonghe",
+        "amr-head",
     ];
     let whole_task_readers: Vec<&str> = readers
         .iter()
@@ -538,6 +541,17 @@ async fn every_route_with_every_role(engine: Engine) {
                 ("reason", "病"),
             ],
             vec!["bianban", "amr-admin"],
+        ),
+        // 检查审批: the task's managers ask, the lead department's head decides.
+        (
+            format!("/staff/tasks/{draft}/approval/request"),
+            vec![("version", stale)],
+            vec!["bianban", "amr-admin"],
+        ),
+        (
+            format!("/staff/tasks/{draft}/approval"),
+            vec![("version", stale), ("decision", "approve")],
+            vec!["amr-head"],
         ),
         (
             format!("/staff/tasks/{drawn}/approve"),
@@ -1170,6 +1184,7 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
         .unwrap();
     for t in [id, hidden] {
         let v = mouding.task_or_404(t).await.unwrap().version;
+        liancha_store::testing::approve(&mouding, t, v, now).await;
         mouding
             .commit_task(
                 t,

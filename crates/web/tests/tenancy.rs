@@ -83,6 +83,7 @@ fn result(item: &str, category: ResultCategory) -> ItemResult {
 async fn drawn(c: &County<'_>, id: i64, who: &Actor) {
     let now = Utc::now() - Duration::minutes(5);
     let v = c.task_or_404(id).await.unwrap().version;
+    liancha_store::testing::approve(c, id, v, now).await;
     let dice = SourceDecl::other("掷骰", now + Duration::seconds(1)).unwrap();
     c.commit_task(id, v, &[dice], who, now).await.unwrap();
     let v = c.task_or_404(id).await.unwrap().version;
@@ -344,6 +345,7 @@ async fn counties_apart(engine: Engine) {
         "admin",
         "bianban",
         "amr-admin",
+        "amr-head",
         "agri-admin",
         "inspector",
         "duchashi",
@@ -535,6 +537,22 @@ async fn counties_apart(engine: Engine) {
             ],
         ),
         (format!("/staff/plans/{}/publish", n.plan), vec![]),
+        (
+            format!("/staff/plans/{}/filing", n.plan),
+            vec![
+                ("filed_with", "司法局".into()),
+                ("filed_on", "2026-01-02".into()),
+                ("reference", "x".into()),
+            ],
+        ),
+        (
+            format!("/staff/tasks/{}/approval/request", n.draft),
+            vec![("version", version(()))],
+        ),
+        (
+            format!("/staff/tasks/{}/approval", n.draft),
+            vec![("version", version(())), ("decision", "approve".into())],
+        ),
         (
             format!("/staff/entities/{e}"),
             vec![

@@ -65,8 +65,16 @@ async fn department_admins(app: &App, ctx: &Context) -> Result<Vec<String>> {
     needed.sort_unstable();
     needed.dedup();
     let mut made = Vec::new();
-    for code in needed {
-        let username = format!("{code}-admin");
+    // Each department's admin (its clerk) and its head, who approves its tasks.
+    let kinds = [
+        ("admin", Role::DepartmentAdmin, "管理员"),
+        ("head", Role::DepartmentHead, "负责人"),
+    ];
+    for (code, (suffix, role, title)) in needed
+        .iter()
+        .flat_map(|c| kinds.iter().map(move |k| (*c, *k)))
+    {
+        let username = format!("{code}-{suffix}");
         if store.user_by_name(&username).await?.is_some() {
             continue;
         }
@@ -79,9 +87,9 @@ async fn department_admins(app: &App, ctx: &Context) -> Result<Vec<String>> {
             .create_user(
                 &NewUser {
                     division: county.clone(),
-                    username,
-                    display_name: format!("{name} 管理员"),
-                    role: Role::DepartmentAdmin,
+                    username: username.clone(),
+                    display_name: format!("{name} {title}"),
+                    role,
                     department: Some(code.into()),
                     township: None,
                     inspector_id: None,
@@ -92,7 +100,7 @@ async fn department_admins(app: &App, ctx: &Context) -> Result<Vec<String>> {
                 now,
             )
             .await?;
-        made.push(format!("{code}-admin"));
+        made.push(username);
     }
     Ok(made)
 }
@@ -251,6 +259,11 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                     plan_entries.push((d.start.month(), entry));
                 }
                 app.publish_plan(&ctx, id).await?;
+                // Filed with the county's 司法局 the day it was published (备案).
+                let filed_on = liancha_domain::calendar::china_date(ctx.now);
+                let reference = format!("牟司行备〔{}〕1号", filed_on.year());
+                app.file_plan(&ctx, id, "牟定县司法局", &filed_on.to_string(), &reference)
+                    .await?;
             }
             Step::Create(i) => {
                 let spec = &SPECS[i];
@@ -295,6 +308,12 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                 ids[i] = Some(id);
                 out.tasks += 1;
             }
+            Step::AskApproval(i) => {
+                let id = ids[i].expect("created");
+                let version = c.task_or_404(id).await?.version;
+                app.request_approval(&admin(SPECS[i].lead, now), id, version)
+                    .await?;
+            }
             Step::Seal(i) => {
                 let id = ids[i].expect("created");
                 let ctx = admin(SPECS[i].lead, now);
@@ -307,6 +326,17 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                 let source = SourceDecl::other("县公证处公证员现场掷骰（五枚）", reveal_after)
                     .map_err(|e| AppError::invalid(e.to_string()))?;
                 let version = c.task_or_404(id).await?.version;
+                // 检查审批: the clerk asks, the lead department's head approves.
+                app.request_approval(&ctx, id, version).await?;
+                let head = principal(&format!("{}-head", SPECS[i].lead)).await?;
+                app.decide_approval(
+                    &Context::new(head, ctx.now),
+                    id,
+                    version,
+                    true,
+                    "同意，按方案实施",
+                )
+                .await?;
                 app.commit(&ctx, id, version, &[source], true).await?;
                 // The notary who throws the dice witnesses the draw.
                 let notaries = ["李文华", "王丽萍"];

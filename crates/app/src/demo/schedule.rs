@@ -10,6 +10,8 @@ pub(super) enum Step {
     /// Ties between inspectors and entities declared before the first draw.
     Conflicts,
     Create(usize),
+    /// Asked for its head's approval (检查审批), not yet decided.
+    AskApproval(usize),
     Seal(usize),
     Draw(usize),
     /// The results of the task's visits inspected on its `k`-th working day.
@@ -80,6 +82,7 @@ pub(super) fn schedule(today: NaiveDate) -> Vec<(DateTime<Utc>, Step)> {
         let created = past(workday(d.start - Duration::days(12)));
         steps.push((at(created, 9, 30), Step::Create(i)));
         if spec.fate == Fate::Draft {
+            steps.push((at(created, 16, 0), Step::AskApproval(i)));
             continue;
         }
         let sealed = past(workday(d.start - Duration::days(8)));

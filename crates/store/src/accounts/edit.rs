@@ -32,7 +32,10 @@ impl Store {
         township: Option<&str>,
         inspector_id: Option<&str>,
     ) -> Result<()> {
-        let needs_department = matches!(role, Role::DepartmentAdmin | Role::Inspector);
+        let needs_department = matches!(
+            role,
+            Role::DepartmentAdmin | Role::DepartmentHead | Role::Inspector
+        );
         if needs_department != department.is_some() {
             return Err(StoreError::invalid(if needs_department {
                 format!("「{}」账号须指定所属部门", role.label())

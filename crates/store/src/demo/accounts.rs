@@ -86,6 +86,14 @@ pub async fn accounts_with(
                 none(),
             ),
             (
+                p("amr-head"),
+                format!("{}市场监管局 负责人", demo.short),
+                Role::DepartmentHead,
+                Some("amr".into()),
+                none(),
+                none(),
+            ),
+            (
                 p("agri-admin"),
                 format!("{}农业农村局 管理员", demo.short),
                 Role::DepartmentAdmin,

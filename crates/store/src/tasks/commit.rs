@@ -22,6 +22,9 @@ impl County<'_> {
         for s in sources {
             s.check_future(now).map_err(workflow)?;
         }
+        // Said before the plan is built (and checked again with the row held below).
+        liancha_domain::approval::require_approved(&self.approvals(id).await?, version)
+            .map_err(|e| StoreError::WrongState(e.to_string()))?;
         let texts: BTreeSet<&str> = sources.iter().map(|s| s.text.as_str()).collect();
         if texts.len() != sources.len() {
             return Err(invalid("随机源不能重复声明"));
@@ -58,6 +61,11 @@ impl County<'_> {
             bump_version!(self, &mut *tx, id, version,
                 "state = 'committed', committed_at = $3, plan_digest = $4, plan_json = $5, rule_book_version = $6",
                 now, &digest, &plan_json, frozen.rule_book_version);
+            // The head's approval of the version sealed, read with the task's row held:
+            // an approval cannot be withdrawn, and an edit would have moved the version.
+            let approvals = approval_events!(self, &mut *tx, id);
+            liancha_domain::approval::require_approved(&approvals, version)
+                .map_err(|e| StoreError::WrongState(e.to_string()))?;
             // Numbered as it is sealed, in this transaction: a refused seal takes none.
             let number = crate::numbers::number_for!(self, &mut *tx, &task.lead_department,
                 liancha_domain::numbering::NumberKind::Task,

@@ -66,6 +66,34 @@ macro_rules! task_sources {
     }};
 }
 
+/// A task's approval steps (检查审批), in order, on any executor.
+macro_rules! approval_events {
+    ($c:expr, $ex:expr, $id:expr) => {{
+        type Row = (String, i32, String, Option<i64>, String, Option<String>, DateTime<Utc>);
+        let rows: Vec<Row> = $c.query_as(
+            "SELECT a.step, a.task_version, a.opinion, a.user_id, a.username, u.display_name, a.at \
+             FROM task_approvals a LEFT JOIN users u ON u.id = a.user_id \
+             WHERE a.county = $C AND a.task_id = $1 ORDER BY a.seq",
+        )
+        .bind($id)
+        .fetch_all($ex)
+        .await?;
+        rows.into_iter()
+            .map(|(step, task_version, opinion, user_id, username, display, at)| {
+                Ok(liancha_domain::approval::ApprovalEvent {
+                    step: liancha_domain::approval::ApprovalStep::from_code(&step)
+                        .ok_or_else(|| StoreError::corrupt(format!("approval step {step}")))?,
+                    task_version,
+                    opinion,
+                    user_id,
+                    by: display.filter(|d| !d.is_empty()).unwrap_or(username),
+                    at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+    }};
+}
+
 /// Writes a new draft task and its items inside the caller's transaction, with its
 /// audit entry on the county's trail; evaluates to its id.
 macro_rules! insert_task {
@@ -507,6 +535,7 @@ pub fn substitution_digest(replaced: &str, by: &str, reason: &str) -> String {
 }
 
 // The task's life, one file per stage; each adds its methods to `County`.
+mod approval; // 检查审批: the request and the head's decision before sealing
 mod commit; // seal: freeze the draw plan
 mod conflicts; // declared conflicts of interest
 mod create; // draft: check, create, edit, read, list
@@ -515,4 +544,5 @@ mod reveal; // reveal and draw, cancel, witnesses
 mod substitute; // replace an inspector or an entity after the draw
 mod visits; // teams and visits // which county a public address belongs to
 
+pub use approval::PendingApproval;
 pub use conflicts::ConflictDeclaration;

@@ -164,6 +164,10 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "created" => "任务已创建（草稿）。",
         "updated" => "任务已修改。",
         "committed" => "抽取方案已封存，方案摘要已记入日志。",
+        "plan-filed" => "备案信息已登记。",
+        "approval-requested" => "已报请部门负责人审批。审批同意后才能封存抽取方案。",
+        "approval-granted" => "已同意。报请人现在可以封存抽取方案。",
+        "approval-refused" => "已不同意。审批意见记入任务页，报请人打开任务即可看到。",
         "drawn" => "抽取完成，检查组与检查对象已确定。",
         "witness" => "见证人已登记。",
         "cancelled" => "任务已取消。",
@@ -229,6 +233,8 @@ struct HomePage {
     my_visits: usize,
     open_follow_ups: usize,
     open_proposals: usize,
+    /// A head's tasks waiting for approval (检查审批).
+    approvals: Vec<liancha_store::tasks::PendingApproval>,
     tasks: Vec<TaskRow>,
 }
 
@@ -245,7 +251,7 @@ async fn task_rows(s: &AppState, staff: &Staff) -> Result<Vec<TaskRow>, WebError
             inspector: Some(p.inspector_id.clone().unwrap_or_default()),
             ..TaskFilter::default()
         },
-        Role::DepartmentAdmin => TaskFilter {
+        Role::DepartmentAdmin | Role::DepartmentHead => TaskFilter {
             department: p.department.clone(),
             ..TaskFilter::default()
         },
@@ -355,9 +361,14 @@ pub async fn home(
         ),
         _ => (0, 0),
     };
+    let approvals = s
+        .app
+        .pending_approvals(&staff.context(s.clock.now()))
+        .await?;
     let mut tasks = task_rows(&s, &staff).await?;
     tasks.truncate(20);
     render(&HomePage {
+        approvals,
         names: Names::load(&s, &staff.county.code).await?,
         notice: done_message(&q.done),
         my_visits,

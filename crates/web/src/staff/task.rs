@@ -11,6 +11,11 @@ struct TaskPage {
     notice: Option<&'static str>,
     task: Task,
     can_manage: bool,
+    /// The head who decides on the task's approval (检查审批).
+    can_approve: bool,
+    /// The approval's steps, in order, and where it stands for this version.
+    approvals: Vec<liancha_domain::approval::ApprovalEvent>,
+    approval: liancha_domain::approval::Standing,
     review_department: Option<String>,
     /// The page of the visit table shown, with its filters.
     table: super::visit_table::VisitTable,
@@ -160,6 +165,11 @@ async fn task_page(
 ) -> PageResult {
     let (task, scope) = load_task(s, &staff, id).await?;
     let can_manage = staff.may(&Action::ManageTask(&scope));
+    let can_approve = staff.may(&Action::ApproveTask {
+        lead_department: &task.lead_department,
+    });
+    let approvals = staff.rows(s).approvals(id).await?;
+    let approval = liancha_domain::approval::standing(&approvals, task.version);
     let review_department = staff.review_department(&scope.departments);
     let members = staff.rows(s).team_members(id).await?;
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
@@ -228,6 +238,9 @@ async fn task_page(
         names: Names::load(s, &staff.county.code).await?,
         notice: done_message(&q.done),
         can_manage,
+        can_approve,
+        approvals,
+        approval,
         review_department,
         excluded: if task.committed_at.is_some() {
             staff.rows(s).exclusions(id).await?.len()
@@ -377,6 +390,64 @@ pub async fn commit(
     {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=committed"))),
         Err(e) => Err(WebError::refused(e, back)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApprovalRequestForm {
+    version: i32,
+}
+
+/// 报请审批: the task as it is goes to its lead department's head.
+pub async fn request_approval(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<ApprovalRequestForm>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    match s.app.request_approval(&ctx, id, f.version).await {
+        Ok(()) => Ok(see_other(format!(
+            "/staff/tasks/{id}?done=approval-requested#approval"
+        ))),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ApprovalForm {
+    version: i32,
+    /// `approve` or `refuse`: the button pressed.
+    decision: String,
+    #[serde(default)]
+    opinion: String,
+}
+
+/// The head's decision: 同意 or 不同意, with the opinion.
+pub async fn decide_approval(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<ApprovalForm>,
+) -> Result<Response, WebError> {
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        _ => return Err(WebError::BadRequest("请选择同意或不同意".into())),
+    };
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .decide_approval(&ctx, id, f.version, approve, &f.opinion)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!(
+            "/staff/tasks/{id}?done={}#approval",
+            if approve {
+                "approval-granted"
+            } else {
+                "approval-refused"
+            }
+        ))),
+        Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}#approval"))),
     }
 }
 
