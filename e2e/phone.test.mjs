@@ -46,7 +46,7 @@ async function walk(page, start) {
     for (const h of hrefs) {
       const href = h.split('#')[0];
       if (href.startsWith('//') || href.startsWith('/static/') || href.startsWith('/logout')) continue;
-      if (/\.(csv|xlsx|json)(\?|$)/.test(href) || /[?&]format=/.test(href)) continue;
+      if (/\.(csv|xlsx|json|pdf)(\?|$)/.test(href) || /[?&]format=/.test(href)) continue;
       queue.push(href);
     }
   }
@@ -81,7 +81,7 @@ describe('every page fits a phone', { skip: BASE === '' && 'BASE_URL is not set 
     await page.context().close();
   });
 
-  for (const user of ['admin', 'amr-admin', 'inspector', 'duchashi', 'gonghe', 'zhou-duchashi']) {
+  for (const user of ['admin', 'amr-admin', 'amr-head', 'inspector', 'duchashi', 'gonghe', 'zhou-duchashi']) {
     it(`the staff pages of ${user}`, async () => {
       const page = await phone();
       await page.goto(`${BASE}/login`);

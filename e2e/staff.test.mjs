@@ -594,6 +594,33 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     assert.equal(json.plan_digest, digest);
   });
 
+  step('a numbered notice downloads as an A4 PDF that says the number, the entity and its rights', async () => {
+    const { page } = sessions.get('bianban');
+    await page.goto(`${taskUrl}/notices?team=1`);
+    const first = page.locator('section.document').first();
+    const number = (await first.locator('.doc-no').innerText()).trim();
+    assert.match(number, /〔\d{4}〕\d+号$/);
+    const addressee = (await first.locator('p').nth(1).innerText()).trim();
+    assert.match(addressee, /：$/);
+    const entity = addressee.slice(0, -1);
+    const notices = await page.locator('section.document').count();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: /下载 PDF/ }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /\.pdf$/);
+    const file = await download.path();
+    const flat = (t) => t.replace(/\s+/g, '');
+    const text = flat(execFileSync('pdftotext', [file, '-']).toString());
+    for (const said of [number, flat(entity), '申请其回避', '陈述和申辩', '检查依据']) {
+      assert.ok(text.includes(said), `${said} in the PDF`);
+    }
+    const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file]).toString())[1]);
+    assert.ok(pages >= notices, `${pages} pages for ${notices} notices`);
+    const size = /Page size:\s+([\d.]+) x ([\d.]+)/.exec(execFileSync('pdfinfo', [file]).toString());
+    assert.deepEqual([Math.round(size[1]), Math.round(size[2])], [595, 842], 'A4');
+  });
+
   step('an inspector account for a drawn amr member is created with the CLI', async () => {
     assert.ok(BIN && DB, 'LIANCHA_BIN and LIANCHA_DB_URL are needed');
     // The team with the most visits; its 市场监管局 member gets an account.

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod campaigns;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 mod error;
 pub mod follow_up;
 pub mod imports;

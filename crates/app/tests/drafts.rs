@@ -38,6 +38,7 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
         .await
         .unwrap();
     let v = county.task_or_404(id).await.unwrap().version;
+    liancha_store::testing::approve(&county, id, v, t0).await;
     let dice = SourceDecl::other("掷骰", t0 + Duration::minutes(5)).unwrap();
     app.commit(&coordinator, id, v, &[dice], true)
         .await

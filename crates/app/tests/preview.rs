@@ -60,6 +60,7 @@ async fn the_preview_is_what_the_draw_takes(store: &Store) {
 
     let dice = SourceDecl::other("掷骰", t0() + Duration::minutes(5)).unwrap();
     let v = task.version;
+    liancha_store::testing::approve(&mouding, id, v, t0()).await;
     app.commit(&coordinator, id, v, &[dice], true)
         .await
         .unwrap();

@@ -78,6 +78,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     let v = mouding.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("掷骰", t0() + Duration::minutes(5)).unwrap();
     let sealing = Context::new(coordinator.principal.clone(), t0());
+    liancha_store::testing::approve(&mouding, id, v, t0()).await;
     // Only the managing department or the coordinator seals and draws.
     let r = app
         .commit(&agri, id, v, std::slice::from_ref(&dice), true)

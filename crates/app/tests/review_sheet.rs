@@ -53,6 +53,7 @@ async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
     let v = mouding.task_or_404(id).await.unwrap().version;
     let dice = SourceDecl::other("掷骰", t0() + Duration::minutes(5)).unwrap();
     let sealing = Context::new(coordinator.principal.clone(), t0());
+    liancha_store::testing::approve(&mouding, id, v, t0()).await;
     app.commit(&sealing, id, v, &[dice], true).await.unwrap();
     let v = mouding.task_or_404(id).await.unwrap().version;
     app.draw(&coordinator, id, v, &["1 2 3".into()], true)

@@ -189,12 +189,13 @@ impl FilingError {
 
 impl PlanFiling {
     /// Reads a filing as a form gives it; the day must not be after `today` (a
-    /// filing is recorded once it has happened) nor before the plan's publication.
+    /// filing is recorded once it has happened) nor before `earliest` (the year
+    /// before the plan's: a plan is often filed before it is published).
     pub fn parse(
         filed_with: &str,
         filed_on: &str,
         reference: &str,
-        published_on: NaiveDate,
+        earliest: NaiveDate,
         today: NaiveDate,
     ) -> Result<PlanFiling, FilingError> {
         let filed_with = filed_with.trim();
@@ -216,10 +217,10 @@ impl PlanFiling {
         if filed_on > today {
             return Err(FilingError::at("filed_on", "备案日期不能晚于今天"));
         }
-        if filed_on < published_on {
+        if filed_on < earliest {
             return Err(FilingError::at(
                 "filed_on",
-                format!("备案日期不能早于计划公布的日期（{published_on}）"),
+                format!("备案日期不能早于 {earliest}：请核对年份"),
             ));
         }
         Ok(PlanFiling {
@@ -304,7 +305,7 @@ mod tests {
     #[test]
     fn a_filing_names_the_office_a_day_and_a_reference() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let (published, today) = (d("2026-02-10"), d("2026-12-07"));
+        let (published, today) = (d("2025-01-01"), d("2026-12-07"));
         let ok = PlanFiling::parse(
             " 牟定县司法局 ",
             "2026-02-20",
@@ -353,12 +354,23 @@ mod tests {
         assert_eq!(
             field(PlanFiling::parse(
                 "司法局",
-                "2026-02-09",
+                "2024-12-31",
                 "x",
                 published,
                 today
             )),
             "filed_on"
+        );
+        assert!(PlanFiling::parse("司法局", "2025-01-01", "x", published, today).is_ok());
+        assert_eq!(
+            field(PlanFiling::parse(
+                "司法局",
+                "2026-02-10",
+                "一\n二",
+                published,
+                today
+            )),
+            "reference"
         );
         assert_eq!(
             field(PlanFiling::parse(

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod check_points;
 pub mod cosignature;
+pub mod documents;
 pub mod figures;
 pub mod follow_up;
 pub mod industry;

@@ -254,14 +254,16 @@ impl County<'_> {
             .annual_plan(plan_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("计划 {plan_id}")))?;
-        let Some(published_at) = plan.published_at else {
+        if plan.published_at.is_none() {
             return Err(StoreError::WrongState("计划公布后才能登记备案".into()));
-        };
+        }
+        let earliest = chrono::NaiveDate::from_ymd_opt(plan.year - 1, 1, 1)
+            .ok_or_else(|| StoreError::corrupt(format!("plan year {}", plan.year)))?;
         let filing = liancha_domain::approval::PlanFiling::parse(
             filed_with,
             filed_on,
             reference,
-            liancha_domain::calendar::china_date(published_at),
+            earliest,
             liancha_domain::calendar::china_date(now),
         )
         .map_err(|e| StoreError::invalid_field(e.field(), e.message()))?;

@@ -38,7 +38,7 @@ async fn setup(store: &Store) {
     )
     .await
     .unwrap();
-    assert_eq!(demo::accounts(store, t0()).await.unwrap().len(), 17);
+    assert_eq!(demo::accounts(store, t0()).await.unwrap().len(), 19);
 }
 
 async fn actor(store: &Store, name: &str) -> Actor {

@@ -25,6 +25,10 @@ pub enum WebError {
     /// Refused because someone else changed the record since the page was loaded.
     #[error("{message}")]
     Stale { message: String, back: String },
+    /// This installation cannot do it now (no Chinese font to set a PDF in, every
+    /// PDF slot busy): the page says what to do; `retry` seconds, when worth it.
+    #[error("{message}")]
+    Unavailable { message: String, retry: Option<u32> },
 }
 
 impl From<liancha_app::AppError> for WebError {
@@ -71,6 +75,10 @@ impl IntoResponse for WebError {
                 (StatusCode::CONFLICT, message.clone())
             }
             WebError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            WebError::Unavailable { message, retry: r } => {
+                retry = *r;
+                (StatusCode::SERVICE_UNAVAILABLE, message.clone())
+            }
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
             WebError::Store(StoreError::NotFound(m)) => {
                 (StatusCode::NOT_FOUND, format!("未找到：{m}"))

@@ -378,6 +378,9 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/tasks/{id}/record.json", get(staff::record))
         .route("/staff/tasks/{id}/exclusions", get(staff::exclusions))
         .route("/staff/tasks/{id}/notices", get(staff::notices))
+        .route("/staff/tasks/{id}/notices.pdf", get(staff::notices_pdf))
+        .route("/staff/tasks/{id}/forms.pdf", get(staff::forms_pdf))
+        .route("/staff/tasks/{id}/results.pdf", get(staff::results_pdf))
         .route("/staff/tasks/{id}/forms", get(staff::forms))
         .route("/staff/tasks/{id}/visits.xlsx", get(staff::export_visits))
         .route(

@@ -228,6 +228,28 @@ async fn a_task_is_sealed_only_once_its_head_approves(engine: Engine) {
     );
     let (_, home) = srv.get(&head.cookie, "/staff").await;
     assert!(home.contains("没有待审批的任务"), "{home}");
+
+    // A department without a head: its draft says so before anyone asks.
+    let bianban_actor: Actor = (&store
+        .user_by_name("bianban")
+        .await
+        .unwrap()
+        .unwrap()
+        .principal())
+        .into();
+    let mut agri_led = task("农业牵头的任务");
+    agri_led.lead_department = "agri".into();
+    let agri = mouding
+        .create_task(&agri_led, &bianban_actor, Utc::now())
+        .await
+        .unwrap();
+    let bianban = srv.login("bianban", DEMO_PASSWORD).await.unwrap();
+    let (_, body) = srv
+        .get(&bianban.cookie, &format!("/staff/tasks/{agri}"))
+        .await;
+    assert!(body.contains("还没有“部门负责人”账号"), "{body}");
+    let (_, body) = srv.get(&bianban.cookie, &page).await;
+    assert!(!body.contains("还没有“部门负责人”账号"));
 }
 
 async fn a_published_plan_is_filed(engine: Engine) {

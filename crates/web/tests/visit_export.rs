@@ -9,6 +9,83 @@ use liancha_store::demo::DEMO_PASSWORD;
 mod common;
 use common::xlsx_rows;
 
+/// A published visit's 检查结果告知书 (PDF) says each item's result, the problem
+/// found and what the entity may do; an unpublished one has none.
+async fn result_notices_say_the_results(srv: &common::Server, mouding: &liancha_store::County<'_>) {
+    let tasks = mouding.tasks(&Default::default()).await.unwrap();
+    let published = tasks
+        .iter()
+        .find(|t| t.state.code() == "published" && t.lead_department == "amr")
+        .expect("a published task");
+    let results = mouding.results_of_task(published.id).await.unwrap();
+    let (entity, found) = results
+        .iter()
+        .find(|(_, r)| {
+            r.values()
+                .any(|r| r.categories.iter().any(|c| c.is_problem()))
+        })
+        .expect("a visit with a problem");
+    let visit = mouding.visit(published.id, entity).await.unwrap().unwrap();
+    let admin = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+    let path = format!("/staff/tasks/{}/results.pdf?entity={entity}", published.id);
+    let (status, kind, pdf) = srv.get_bytes(&admin.cookie, &path).await;
+    assert_eq!((status, kind.as_str()), (200, "application/pdf"));
+    let text = common::pdf_text(&pdf);
+    let flat = |s: &str| s.split_whitespace().collect::<String>();
+    assert!(
+        text.contains("检查结果告知书") && text.contains(&flat(&visit.entity_name)),
+        "{text}"
+    );
+    let problem = found
+        .values()
+        .flat_map(|r| r.categories.iter())
+        .find(|c| c.is_problem())
+        .unwrap();
+    assert!(
+        text.contains(&flat(problem.label())),
+        "{} in {text}",
+        problem.label()
+    );
+    assert!(
+        text.contains("陈述、申辩") && text.contains("请按照有关部门的要求及时整改"),
+        "{text}"
+    );
+    // The whole task's: one notice (or more pages) per published visit.
+    let (status, _, all) = srv
+        .get_bytes(
+            &admin.cookie,
+            &format!("/staff/tasks/{}/results.pdf", published.id),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(common::pdf_pages(&all) >= results.len());
+    // The record forms come as PDF too, with the 组长 and the entity's opinion.
+    let (status, _, forms) = srv
+        .get_bytes(
+            &admin.cookie,
+            &format!("/staff/tasks/{}/forms.pdf?entity={entity}", published.id),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let text = common::pdf_text(&forms);
+    assert!(
+        text.contains("联合检查记录表")
+            && text.contains("被检查单位意见")
+            && text.contains("组长签字")
+            && text.contains("审核人签字"),
+        "{text}"
+    );
+    // A task whose results are not published has no result notices.
+    let drawn = tasks.iter().find(|t| t.state.code() == "drawn").unwrap();
+    let (status, _, _) = srv
+        .get_bytes(
+            &admin.cookie,
+            &format!("/staff/tasks/{}/results.pdf", drawn.id),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
 async fn the_visit_table_exports_as_the_page_filters_it(engine: Engine) {
     let srv = common::start_with_year(engine).await;
     let store = srv.store();
@@ -22,6 +99,7 @@ async fn the_visit_table_exports_as_the_page_filters_it(engine: Engine) {
         .expect("a task under way");
     let visits = mouding.visits(drawn.id).await.unwrap();
     let members = mouding.team_members(drawn.id).await.unwrap();
+    result_notices_say_the_results(&srv, &mouding).await;
     let team = visits[0].team_no.expect("drawn visits have teams");
 
     // The page offers the file with its filters.

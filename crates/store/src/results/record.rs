@@ -1,5 +1,15 @@
 use super::*;
 
+/// A result as stored: its categories and methods as comma-joined codes.
+fn item_result(item_code: String, categories: &str, methods: &str, findings: String) -> ItemResult {
+    ItemResult {
+        item_code,
+        categories: split_codes(categories, ResultCategory::from_code),
+        methods: split_codes(methods, InspectionMethod::from_code),
+        findings,
+    }
+}
+
 impl County<'_> {
     /// The results of one visit, by item code.
     pub async fn visit_results(
@@ -13,17 +23,28 @@ impl County<'_> {
         Ok(rows
             .into_iter()
             .map(|(item_code, categories, methods, findings)| {
-                (
-                    item_code.clone(),
-                    ItemResult {
-                        item_code,
-                        categories: split_codes(&categories, ResultCategory::from_code),
-                        methods: split_codes(&methods, InspectionMethod::from_code),
-                        findings,
-                    },
-                )
+                let r = item_result(item_code, &categories, &methods, findings);
+                (r.item_code.clone(), r)
             })
             .collect())
+    }
+
+    /// Every visit's results of a task: entity → item code → result.
+    pub async fn results_of_task(
+        &self,
+        task_id: i64,
+    ) -> Result<BTreeMap<String, BTreeMap<String, ItemResult>>> {
+        let rows: Vec<(String, String, String, String, String)> = with_pool!(self, p => self.query_as(
+            "SELECT entity_id, item_code, categories, methods, findings FROM results WHERE county = $C AND task_id = $1")
+            .bind(task_id).fetch_all(p).await)?;
+        let mut out: BTreeMap<String, BTreeMap<String, ItemResult>> = BTreeMap::new();
+        for (entity, item_code, categories, methods, findings) in rows {
+            let r = item_result(item_code, &categories, &methods, findings);
+            out.entry(entity)
+                .or_default()
+                .insert(r.item_code.clone(), r);
+        }
+        Ok(out)
     }
 
     /// Records a visit's results for every item of the task, at once (one visit for

@@ -122,6 +122,15 @@ impl County<'_> {
         Ok(())
     }
 
+    /// Whether `department` has an account that can approve its tasks (an enabled
+    /// 部门负责人): without one its drafts cannot be sealed.
+    pub async fn has_head(&self, department: &str) -> Result<bool> {
+        let n: i64 = with_pool!(self, p => self.query_scalar(
+            "SELECT COUNT(*) FROM users WHERE division = $C AND role = 'department-head' AND department = $1 AND NOT disabled")
+            .bind(department).fetch_one(p).await)?;
+        Ok(n > 0)
+    }
+
     /// Tasks of `department` (every department's, if `None`) waiting for their
     /// head's decision on the version they are at, oldest request first.
     pub async fn pending_approvals(

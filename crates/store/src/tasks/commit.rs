@@ -358,6 +358,27 @@ impl County<'_> {
         })
     }
 
+    /// Inspections per entity in `year` up to task `task`'s draw (at `drawn_at`):
+    /// visits of tasks drawn before it or it, and targeted inspections made by the
+    /// day of its draw. What its notices say, whenever they are printed.
+    pub async fn inspections_until(
+        &self,
+        year: i32,
+        task: i64,
+        drawn_at: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, i64>> {
+        let sql = "SELECT entity_id, COUNT(*) FROM ( \
+            SELECT v.entity_id FROM visits v JOIN tasks t ON t.county = v.county AND t.id = v.task_id \
+            WHERE v.county = $C AND t.year = $1 AND t.state IN ('drawn', 'published') \
+            AND v.state IN ('pending', 'submitted', 'returned', 'published') AND (t.drawn_at <= $2 OR t.id = $3) \
+            UNION ALL SELECT entity_id FROM targeted_inspections WHERE county = $C AND year = $1 AND inspected_on <= $4) x \
+            GROUP BY entity_id";
+        let day = liancha_domain::calendar::china_date(drawn_at);
+        let rows: Vec<(String, i64)> = with_pool!(self, p => self.query_as(sql)
+            .bind(year).bind(drawn_at).bind(task).bind(day).fetch_all(p).await)?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Inspections per entity in a year: visits of drawn or published tasks (not
     /// replaced or unassigned) and targeted inspections.
     pub async fn inspections_in_year(&self, year: i32) -> Result<BTreeMap<String, i64>> {

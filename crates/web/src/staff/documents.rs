@@ -24,6 +24,8 @@ struct DocumentsPage {
     page: usize,
     pages: usize,
     team: Option<i32>,
+    /// A notice's facts: the items' legal basis, the year's inspections and cap.
+    facts: Option<liancha_app::documents::NoticeFacts>,
 }
 
 /// Documents per page: a county-wide task draws 1,500 entities, whose notices on
@@ -54,6 +56,39 @@ impl DocumentsPage {
         format!("/staff/tasks/{}/{kind}{sep}{q}", self.task.id)
     }
 
+    /// The notices' wording of the entity's rights, with their marks.
+    fn rights(&self) -> Vec<(String, &'static str)> {
+        liancha_domain::documents::RIGHTS
+            .iter()
+            .enumerate()
+            .map(|(n, r)| (liancha_domain::documents::ordinal_mark(n + 1), *r))
+            .collect()
+    }
+
+    /// What the entity prepares, from how the task's items are checked.
+    fn materials(&self) -> Vec<String> {
+        self.facts
+            .as_ref()
+            .map(|f| liancha_domain::documents::materials(&f.methods()))
+            .unwrap_or_default()
+    }
+
+    /// `本年度第 n 次（上限 m 次）` for an entity.
+    fn count_line(&self, entity: &str) -> String {
+        self.facts.as_ref().map_or_else(String::new, |f| {
+            notice_count(f, entity, self.task.domain.label(), self.task.year)
+        })
+    }
+
+    /// The address of a PDF of these documents (this team's, or the whole task's).
+    fn pdf(&self) -> String {
+        let kind = if self.forms { "forms" } else { "notices" };
+        match self.team {
+            Some(t) => format!("/staff/tasks/{}/{kind}.pdf?team={t}", self.task.id),
+            None => format!("/staff/tasks/{}/{kind}.pdf", self.task.id),
+        }
+    }
+
     /// A QR code (inline SVG) of the public check page for a visit's code.
     fn qr(&self, code: &str) -> String {
         let url = format!("{}/check?code={code}", self.origin);
@@ -71,22 +106,9 @@ fn qr_svg(q: &qrcode::QrCode) -> String {
     use std::fmt::Write;
     const QUIET: usize = 4;
     let width = q.width();
-    let colors = q.to_colors();
     let mut d = String::new();
-    for (y, row) in colors.chunks(width).enumerate() {
-        let mut x = 0;
-        while x < width {
-            if row[x] != qrcode::Color::Dark {
-                x += 1;
-                continue;
-            }
-            let start = x;
-            while x < width && row[x] == qrcode::Color::Dark {
-                x += 1;
-            }
-            let n = x - start;
-            let _ = write!(d, "M{} {}h{n}v1h-{n}z", start + QUIET, y + QUIET);
-        }
+    for (y, start, n) in liancha_print::dark_runs(q) {
+        let _ = write!(d, "M{} {}h{n}v1h-{n}z", start + QUIET, y + QUIET);
     }
     let size = width + 2 * QUIET;
     format!(
@@ -96,7 +118,7 @@ fn qr_svg(q: &qrcode::QrCode) -> String {
 
 /// The address people reach this server at, from the request (a proxy's
 /// `X-Forwarded-Proto` says whether it is https).
-fn origin(headers: &axum::http::HeaderMap) -> String {
+pub(super) fn origin(headers: &axum::http::HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -122,34 +144,19 @@ async fn documents(
     q: DocumentsQuery,
 ) -> PageResult {
     let team = q.team();
-    let (task, _) = load_task(&s, &staff, id).await?;
-    let Some(drawn_at) = task.drawn_at else {
-        return Err(WebError::NotFound("该任务尚未抽取".into()));
+    let ctx = staff.context(s.clock.now());
+    let docs = s.app.documents(&ctx, id, team, None).await?;
+    let facts = if forms {
+        None
+    } else {
+        Some(s.app.notice_facts(&ctx, &docs.task).await?)
     };
-    let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
-    for m in staff
-        .rows(&s)
-        .team_members(id)
-        .await?
-        .into_iter()
-        .filter(|m| m.active)
-    {
-        teams.entry(m.team_no).or_default().push(m);
-    }
-    let mut visits = staff.rows(&s).visits(id).await?;
-    visits.retain(|v| {
-        v.team_no.is_some()
-            && v.state != VisitState::Replaced
-            && (team.is_none() || v.team_no == team)
-    });
-    if staff.principal.role == Role::Inspector {
-        let me = staff.principal.inspector_id.clone().unwrap_or_default();
-        visits.retain(|v| {
-            v.team_no
-                .and_then(|t| teams.get(&t))
-                .is_some_and(|m| m.iter().any(|m| m.inspector_id == me))
-        });
-    }
+    let liancha_app::documents::Documents {
+        task,
+        visits,
+        teams,
+        issued,
+    } = docs;
     let total = visits.len();
     let (visits, page, pages) = crate::pages::page_of(visits, &q.page, DOCUMENTS_PER_PAGE);
     let names = Names::load(&s, &staff.county.code).await?;
@@ -174,8 +181,23 @@ async fn documents(
         teams,
         forms,
         origin,
-        issued: liancha_domain::calendar::china_date(drawn_at),
+        issued,
+        facts,
     })
+}
+
+/// What a notice says of the entity's inspections this year, against the cap.
+pub(crate) fn notice_count(
+    facts: &liancha_app::documents::NoticeFacts,
+    entity: &str,
+    domain: &str,
+    year: i32,
+) -> String {
+    format!(
+        "本次检查是你单位{year}年度第 {} 次被抽查（含各部门的抽查和定向检查）；按{domain}领域实施细则，同一单位每年被抽查不超过 {} 次。",
+        facts.count(entity),
+        facts.annual_cap
+    )
 }
 
 /// Which team's documents: one team's pile to print, or (empty) every team's.

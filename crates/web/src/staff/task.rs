@@ -16,6 +16,8 @@ struct TaskPage {
     /// The approval's steps, in order, and where it stands for this version.
     approvals: Vec<liancha_domain::approval::ApprovalEvent>,
     approval: liancha_domain::approval::Standing,
+    /// The lead department has no head to approve (a draft then cannot be sealed).
+    no_head: bool,
     review_department: Option<String>,
     /// The page of the visit table shown, with its filters.
     table: super::visit_table::VisitTable,
@@ -119,6 +121,12 @@ impl TaskPage {
             .collect::<Vec<_>>()
             .join("、")
     }
+    /// Whether the reader prints team `no`'s documents: an inspector only the own
+    /// team's.
+    fn prints(&self, no: &i32) -> bool {
+        self.staff.principal.role != Role::Inspector || self.my_team(&Some(*no))
+    }
+
     fn my_team(&self, team_no: &Option<i32>) -> bool {
         match (team_no, &self.my_inspector) {
             (Some(t), Some(me)) => self
@@ -170,6 +178,9 @@ async fn task_page(
     });
     let approvals = staff.rows(s).approvals(id).await?;
     let approval = liancha_domain::approval::standing(&approvals, task.version);
+    let no_head = task.state == TaskState::Draft
+        && approval != liancha_domain::approval::Standing::Approved
+        && !staff.rows(s).has_head(&task.lead_department).await?;
     let review_department = staff.review_department(&scope.departments);
     let members = staff.rows(s).team_members(id).await?;
     let mut teams: BTreeMap<i32, Vec<TeamMember>> = BTreeMap::new();
@@ -241,6 +252,7 @@ async fn task_page(
         can_approve,
         approvals,
         approval,
+        no_head,
         review_department,
         excluded: if task.committed_at.is_some() {
             staff.rows(s).exclusions(id).await?.len()

@@ -320,3 +320,31 @@ pub fn xlsx_sheet(body: &[u8], n: usize) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// What poppler's `tool` (pdftotext, pdfinfo) says of a PDF.
+pub fn poppler(tool: &str, pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let mut cmd = std::process::Command::new(tool);
+    cmd.arg(&path);
+    if tool == "pdftotext" {
+        cmd.arg("-");
+    }
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (poppler-utils)"));
+    assert!(out.status.success(), "{tool}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The text of a PDF, without the spaces and line breaks of its layout.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    poppler("pdftotext", pdf).split_whitespace().collect()
+}
+
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let info = poppler("pdfinfo", pdf);
+    let line = info.lines().find(|l| l.starts_with("Pages:")).unwrap();
+    line["Pages:".len()..].trim().parse().unwrap()
+}

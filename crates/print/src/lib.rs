@@ -1,0 +1,404 @@
+//! Documents as PDF files: A4 pages in the layout of official documents (GB/T 9704:
+//! 37 mm top and 28 mm left margins, a 156 × 225 mm text block), Chinese fonts
+//! embedded as subsets, text that can be searched and copied.
+//!
+//! A document is a list of [`Block`]s in sections; each section starts on a new page
+//! and runs on to further pages when it is long (a table repeats its header there).
+//! Glyphs are placed here from the font's own metrics: Chinese text needs no shaping,
+//! and what is measured for line breaking is exactly what is drawn.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use krilla::Document;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
+use skrifa::raw::TableProvider;
+use skrifa::{FontRef, MetadataProvider};
+
+mod layout;
+
+pub use layout::wrap;
+
+/// Millimetres to PDF points.
+const fn mm(v: f32) -> f32 {
+    v * 72.0 / 25.4
+}
+
+const PAGE_W: f32 = mm(210.0);
+const PAGE_H: f32 = mm(297.0);
+const LEFT: f32 = mm(28.0);
+const TOP: f32 = mm(37.0);
+const TEXT_W: f32 = mm(156.0);
+const TEXT_H: f32 = mm(225.0);
+
+/// Body text: 小四 (12 pt), so that a notice is one sheet; titles 小二 (20 pt); numbers
+/// 3号 (16 pt), headings 4号 (14 pt);
+/// tables 5号 (10.5 pt).
+pub const BODY: f32 = 12.0;
+const TITLE: f32 = 20.0;
+const HEADING: f32 = 14.0;
+const NUMBER: f32 = 16.0;
+const SMALL: f32 = 10.5;
+/// Captions (小五, 9 pt): what a QR code is for.
+const CAPTION: f32 = 9.0;
+const LEADING: f32 = 1.5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error(
+        "本机没有可用的中文字体，不能生成 PDF：请安装 fonts-noto-cjk，或用 LIANCHA_PDF_FONT 指定字体文件"
+    )]
+    NoFont,
+    #[error("字体文件 {path} 无法读取：{reason}")]
+    BadFont { path: String, reason: String },
+    #[error("生成 PDF 失败：{0}")]
+    Pdf(String),
+}
+
+/// One face of a font file: the face of a collection whose family is simplified
+/// Chinese (a CJK collection holds Japanese, Korean and Chinese faces whose Han
+/// characters are drawn differently).
+struct Face {
+    data: Arc<Vec<u8>>,
+    index: u32,
+    font: Font,
+    units_per_em: f32,
+    /// Glyph and advance (in em) of each character met.
+    cache: Mutex<HashMap<char, (u32, f32)>>,
+}
+
+impl Face {
+    fn open(path: &Path) -> Result<Face, PrintError> {
+        let bad = |reason: String| PrintError::BadFont {
+            path: path.display().to_string(),
+            reason,
+        };
+        let data = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let data = Arc::new(data);
+        let count = skrifa::raw::FileRef::new(&data)
+            .map(|f| f.fonts().count() as u32)
+            .map_err(|e| bad(e.to_string()))?;
+        let family = |i: u32| -> String {
+            FontRef::from_index(&data, i)
+                .ok()
+                .and_then(|f| {
+                    f.localized_strings(skrifa::string::StringId::FAMILY_NAME)
+                        .english_or_first()
+                        .map(|s| s.to_string())
+                })
+                .unwrap_or_default()
+        };
+        let index = (0..count)
+            .find(|i| {
+                let f = family(*i);
+                f.ends_with(" SC") || f.contains("SC ") || f.contains("GB")
+            })
+            .unwrap_or(0);
+        let units_per_em = FontRef::from_index(&data, index)
+            .map_err(|e| bad(e.to_string()))?
+            .head()
+            .map_err(|e| bad(e.to_string()))?
+            .units_per_em() as f32;
+        let font = Font::new(krilla::Data::from(data.clone()), index)
+            .ok_or_else(|| bad("不是可用的 OpenType 字体".into()))?;
+        Ok(Face {
+            data,
+            index,
+            font,
+            units_per_em,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The glyph and advance (in em) of `c`; a character the font lacks is drawn as
+    /// the font's missing glyph, one em wide.
+    fn glyph(&self, c: char) -> (u32, f32) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(g) = cache.get(&c) {
+            return *g;
+        }
+        let g = FontRef::from_index(&self.data, self.index)
+            .ok()
+            .and_then(|f| {
+                let gid = f.charmap().map(c)?;
+                let adv = f
+                    .glyph_metrics(
+                        skrifa::instance::Size::unscaled(),
+                        skrifa::instance::LocationRef::default(),
+                    )
+                    .advance_width(gid)?;
+                Some((gid.to_u32(), adv / self.units_per_em))
+            })
+            .unwrap_or((0, 1.0));
+        cache.insert(c, g);
+        g
+    }
+
+    /// The width of `text` at `size` points.
+    fn width(&self, text: &str, size: f32) -> f32 {
+        text.chars().map(|c| self.glyph(c).1).sum::<f32>() * size
+    }
+}
+
+/// The fonts documents are set in: a serif (宋体-like) for the text, a bold face
+/// for titles (the serif itself when no bold is found).
+#[derive(Clone)]
+pub struct Fonts {
+    text: Arc<Face>,
+    bold: Arc<Face>,
+}
+
+/// Where Debian's fonts-noto-cjk puts its faces, text first, then bold.
+const SEARCH: &[(&str, &str)] = &[
+    (
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    ),
+    (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    ),
+];
+
+impl Fonts {
+    /// The fonts of two files (the bold one optional).
+    pub fn open(text: &Path, bold: Option<&Path>) -> Result<Fonts, PrintError> {
+        let text = Arc::new(Face::open(text)?);
+        let bold = match bold {
+            Some(b) => Arc::new(Face::open(b)?),
+            None => text.clone(),
+        };
+        Ok(Fonts { text, bold })
+    }
+
+    /// `LIANCHA_PDF_FONT` (a font file, optionally `text.ttc:bold.ttc`), else the
+    /// Noto CJK faces where Debian installs them.
+    pub fn find() -> Result<Fonts, PrintError> {
+        if let Ok(v) = std::env::var("LIANCHA_PDF_FONT")
+            && !v.trim().is_empty()
+        {
+            let mut parts = v.splitn(2, ':');
+            let text = PathBuf::from(parts.next().unwrap_or_default());
+            let bold = parts.next().map(PathBuf::from);
+            return Fonts::open(&text, bold.as_deref());
+        }
+        for (text, bold) in SEARCH {
+            let (text, bold) = (Path::new(text), Path::new(bold));
+            if text.exists() {
+                return Fonts::open(text, bold.exists().then_some(bold));
+            }
+        }
+        Err(PrintError::NoFont)
+    }
+
+    fn face(&self, bold: bool) -> &Face {
+        if bold { &self.bold } else { &self.text }
+    }
+}
+
+/// What a document is made of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// The document's name, centred, large and bold.
+    Title(String),
+    /// Its number (文号), centred under the title.
+    Number(String),
+    /// A heading of a part, bold.
+    Heading(String),
+    /// A paragraph whose first line is indented two characters.
+    Para(String),
+    /// A line or paragraph without indent (the addressee: “某某公司：”).
+    Plain(String),
+    /// An item of a numbered or bulleted list: the mark hangs in the margin.
+    Item { mark: String, text: String },
+    /// Lines set flush right (the issuing office and the date).
+    Right(Vec<String>),
+    /// A table: column widths as shares of the text width, a header row, rows.
+    Table {
+        widths: Vec<f32>,
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
+    /// A QR code of `data` with lines of text beside it, and `sign` (the issuing
+    /// office and the date) set flush right at the foot of the same row.
+    Qr {
+        data: String,
+        caption: Vec<String>,
+        sign: Vec<String>,
+    },
+    /// Vertical space, in lines of body text.
+    Space(f32),
+}
+
+/// Metadata of the file.
+pub struct Meta<'a> {
+    pub title: &'a str,
+    pub author: &'a str,
+}
+
+/// Sets `sections` (each from a new page) into a PDF file.
+pub fn render(
+    fonts: &Fonts,
+    meta: &Meta<'_>,
+    sections: &[Vec<Block>],
+) -> Result<Vec<u8>, PrintError> {
+    let mut doc = Document::new();
+    doc.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(meta.title.to_string())
+            .authors(vec![meta.author.to_string()])
+            .creator("liancha".into())
+            .language("zh-CN".into()),
+    );
+    for blocks in sections {
+        let mut pages = layout::lay_out(fonts, blocks);
+        if pages.is_empty() {
+            pages.push(Vec::new());
+        }
+        for ops in pages {
+            let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
+                .ok_or_else(|| PrintError::Pdf("A4".into()))?;
+            let mut page = doc.start_page_with(settings);
+            let mut surface = page.surface();
+            for op in &ops {
+                draw(fonts, &mut surface, op);
+            }
+            surface.finish();
+            page.finish();
+        }
+    }
+    doc.finish().map_err(|e| PrintError::Pdf(format!("{e:?}")))
+}
+
+/// One thing drawn on a page, in points from the page's top left.
+#[derive(Debug, Clone, PartialEq)]
+enum Op {
+    Text {
+        x: f32,
+        baseline: f32,
+        size: f32,
+        bold: bool,
+        text: String,
+    },
+    /// A stroked rectangle (a table cell's border).
+    Frame { x: f32, y: f32, w: f32, h: f32 },
+    /// Filled squares: a QR code's dark modules, `module` points each, runs per row.
+    Modules {
+        x: f32,
+        y: f32,
+        module: f32,
+        runs: Runs,
+    },
+}
+
+fn draw(fonts: &Fonts, surface: &mut krilla::surface::Surface<'_>, op: &Op) {
+    match op {
+        Op::Text {
+            x,
+            baseline,
+            size,
+            bold,
+            text,
+        } => {
+            let face = fonts.face(*bold);
+            let glyphs: Vec<KrillaGlyph> = text
+                .char_indices()
+                .map(|(at, c)| {
+                    let (gid, adv) = face.glyph(c);
+                    KrillaGlyph::new(
+                        GlyphId::new(gid),
+                        adv,
+                        0.0,
+                        0.0,
+                        0.0,
+                        at..at + c.len_utf8(),
+                        None,
+                    )
+                })
+                .collect();
+            surface.set_fill(Some(Fill::default()));
+            surface.set_stroke(None);
+            surface.draw_glyphs(
+                Point::from_xy(*x, *baseline),
+                &glyphs,
+                face.font.clone(),
+                text,
+                *size,
+                false,
+            );
+        }
+        Op::Frame { x, y, w, h } => {
+            let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) else {
+                return;
+            };
+            let mut pb = PathBuilder::new();
+            pb.push_rect(rect);
+            if let Some(path) = pb.finish() {
+                surface.set_fill(None);
+                surface.set_stroke(Some(Stroke {
+                    width: 0.6,
+                    ..Stroke::default()
+                }));
+                surface.draw_path(&path);
+                surface.set_stroke(None);
+            }
+        }
+        Op::Modules { x, y, module, runs } => {
+            let mut pb = PathBuilder::new();
+            for (row, start, len) in runs {
+                if let Some(r) = Rect::from_xywh(
+                    x + *start as f32 * module,
+                    y + *row as f32 * module,
+                    *len as f32 * module,
+                    *module,
+                ) {
+                    pb.push_rect(r);
+                }
+            }
+            if let Some(path) = pb.finish() {
+                surface.set_stroke(None);
+                surface.set_fill(Some(Fill::default()));
+                surface.draw_path(&path);
+            }
+        }
+    }
+}
+
+/// The dark modules of a QR code of `data`, as runs (row, first column, length),
+/// with the code's width in modules; `None` if `data` is too long for a code.
+/// Dark modules as (row, first column, length).
+pub type Runs = Vec<(usize, usize, usize)>;
+
+/// The dark modules of a QR code of `data`, as runs, with the code's width in
+/// modules; `None` if `data` is too long for a code.
+fn qr_runs(data: &str) -> Option<(usize, Runs)> {
+    let q = qrcode::QrCode::new(data.as_bytes()).ok()?;
+    Some((q.width(), dark_runs(&q)))
+}
+
+/// A code's dark modules as runs along each row (row, first column, length): what
+/// a page or an SVG fills, one rectangle a run.
+pub fn dark_runs(q: &qrcode::QrCode) -> Runs {
+    let width = q.width();
+    let colors = q.to_colors();
+    let mut runs = Vec::new();
+    for (y, row) in colors.chunks(width).enumerate() {
+        let mut x = 0;
+        while x < width {
+            if row[x] != qrcode::Color::Dark {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < width && row[x] == qrcode::Color::Dark {
+                x += 1;
+            }
+            runs.push((y, start, x - start));
+        }
+    }
+    runs
+}
