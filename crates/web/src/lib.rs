@@ -381,6 +381,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/tasks/{id}/notices.pdf", get(staff::notices_pdf))
         .route("/staff/tasks/{id}/forms.pdf", get(staff::forms_pdf))
         .route("/staff/tasks/{id}/results.pdf", get(staff::results_pdf))
+        .route(
+            "/staff/tasks/{id}/result-notices",
+            get(staff::result_notices),
+        )
         .route("/staff/tasks/{id}/forms", get(staff::forms))
         .route("/staff/tasks/{id}/visits.xlsx", get(staff::export_visits))
         .route(

@@ -287,6 +287,11 @@ async fn every_route_with_every_role(engine: Engine) {
         ),
         (format!("/staff/tasks/{drawn}/notices"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/forms"), readers.to_vec()),
+        (
+            format!("/staff/tasks/{drawn}/notices.pdf"),
+            readers.to_vec(),
+        ),
+        (format!("/staff/tasks/{drawn}/forms.pdf"), readers.to_vec()),
         (format!("/staff/tasks/{drawn}/visits/{e}"), readers.to_vec()),
         (
             format!("/staff/tasks/{draft}/edit"),

@@ -75,12 +75,33 @@ async fn result_notices_say_the_results(srv: &common::Server, mouding: &liancha_
             && text.contains("审核人签字"),
         "{text}"
     );
+    // The same notices as a page to print, with the link to the file.
+    let (status, page) = srv
+        .get(
+            &admin.cookie,
+            &format!("/staff/tasks/{}/result-notices", published.id),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>检查结果告知书</h1>") && page.contains(&visit.entity_name));
+    assert!(
+        page.contains(problem.label()) && page.contains("陈述、申辩"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("/staff/tasks/{}/results.pdf", published.id)));
     // A task whose results are not published has no result notices.
     let drawn = tasks.iter().find(|t| t.state.code() == "drawn").unwrap();
     let (status, _, _) = srv
         .get_bytes(
             &admin.cookie,
             &format!("/staff/tasks/{}/results.pdf", drawn.id),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = srv
+        .get(
+            &admin.cookie,
+            &format!("/staff/tasks/{}/result-notices", drawn.id),
         )
         .await;
     assert_eq!(status, 404);

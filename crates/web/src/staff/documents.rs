@@ -1,4 +1,5 @@
-//! Printable documents of a task: inspection notices and record forms.
+//! Printable documents of a task: inspection notices, record forms and result
+//! notices.
 
 use super::*;
 
@@ -26,6 +27,27 @@ struct DocumentsPage {
     team: Option<i32>,
     /// A notice's facts: the items' legal basis, the year's inspections and cap.
     facts: Option<liancha_app::documents::NoticeFacts>,
+    /// Result notices: each published visit's results by item.
+    results: Option<BTreeMap<String, BTreeMap<String, liancha_store::results::ItemResult>>>,
+}
+
+/// Which documents a page or file holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Notices,
+    Forms,
+    Results,
+}
+
+impl Kind {
+    /// The page's path under the task, and its PDF's.
+    fn paths(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Notices => ("notices", "notices.pdf"),
+            Kind::Forms => ("forms", "forms.pdf"),
+            Kind::Results => ("result-notices", "results.pdf"),
+        }
+    }
 }
 
 /// Documents per page: a county-wide task draws 1,500 entities, whose notices on
@@ -44,7 +66,7 @@ impl DocumentsPage {
     /// The address of another batch of the same pile.
     fn batch(&self, page: impl std::borrow::Borrow<usize>) -> String {
         let page = *page.borrow();
-        let kind = if self.forms { "forms" } else { "notices" };
+        let kind = self.kind().paths().0;
         let mut q = String::new();
         if let Some(t) = self.team {
             crate::pages::query_pair(&mut q, "team", &t.to_string());
@@ -54,6 +76,60 @@ impl DocumentsPage {
         }
         let sep = if q.is_empty() { "" } else { "?" };
         format!("/staff/tasks/{}/{kind}{sep}{q}", self.task.id)
+    }
+
+    fn kind(&self) -> Kind {
+        match (self.forms, self.results.is_some()) {
+            (true, _) => Kind::Forms,
+            (false, true) => Kind::Results,
+            (false, false) => Kind::Notices,
+        }
+    }
+
+    /// An item's result in a result notice: its categories, and the problem
+    /// described where one was found.
+    fn told(&self, entity: &str, item: &str) -> (String, String) {
+        let r = self
+            .results
+            .as_ref()
+            .and_then(|r| r.get(entity))
+            .and_then(|r| r.get(item));
+        result_cells(r)
+    }
+
+    /// The result notice's opening paragraph for a visit.
+    fn told_intro(&self, v: &Visit) -> String {
+        result_intro(&self.task, v)
+    }
+
+    fn told_published(&self) -> String {
+        result_published(&self.task)
+    }
+
+    /// Whether a visit's results found a problem (the notice then asks for it to
+    /// be put right).
+    fn told_problem(&self, entity: &str) -> bool {
+        self.results
+            .as_ref()
+            .and_then(|r| r.get(entity))
+            .is_some_and(|r| {
+                r.values()
+                    .any(|r| r.categories.iter().any(|c| c.is_problem()))
+            })
+    }
+
+    /// The result notice's date: the day the results were published.
+    fn told_date(&self) -> String {
+        self.task
+            .published_at
+            .map(|t| {
+                liancha_domain::calendar::chinese_date(liancha_domain::calendar::china_date(t))
+            })
+            .unwrap_or_default()
+    }
+
+    fn remedy(&self) -> String {
+        liancha_domain::documents::result_remedy(&self.names.dept(&self.task.lead_department))
     }
 
     /// The notices' wording of the entity's rights, with their marks.
@@ -82,10 +158,10 @@ impl DocumentsPage {
 
     /// The address of a PDF of these documents (this team's, or the whole task's).
     fn pdf(&self) -> String {
-        let kind = if self.forms { "forms" } else { "notices" };
+        let file = self.kind().paths().1;
         match self.team {
-            Some(t) => format!("/staff/tasks/{}/{kind}.pdf?team={t}", self.task.id),
-            None => format!("/staff/tasks/{}/{kind}.pdf", self.task.id),
+            Some(t) => format!("/staff/tasks/{}/{file}?team={t}", self.task.id),
+            None => format!("/staff/tasks/{}/{file}", self.task.id),
         }
     }
 
@@ -134,22 +210,28 @@ pub(super) fn origin(headers: &axum::http::HeaderMap) -> String {
     format!("{}://{host}", if https { "https" } else { "http" })
 }
 
-/// 检查通知书 (`forms=false`) or 检查记录表 (`forms=true`), one page per entity.
+/// 检查通知书, 检查记录表 or 检查结果告知书, one page per entity.
 async fn documents(
     s: AppState,
     staff: Staff,
     id: i64,
-    forms: bool,
+    kind: Kind,
     origin: String,
     q: DocumentsQuery,
 ) -> PageResult {
     let team = q.team();
+    let forms = kind == Kind::Forms;
     let ctx = staff.context(s.clock.now());
-    let docs = s.app.documents(&ctx, id, team, None).await?;
-    let facts = if forms {
-        None
+    let (docs, results) = if kind == Kind::Results {
+        let told = s.app.result_notices(&ctx, id, team, None).await?;
+        (told.docs, Some(told.results))
     } else {
+        (s.app.documents(&ctx, id, team, None).await?, None)
+    };
+    let facts = if kind == Kind::Notices {
         Some(s.app.notice_facts(&ctx, &docs.task).await?)
+    } else {
+        None
     };
     let liancha_app::documents::Documents {
         task,
@@ -183,7 +265,56 @@ async fn documents(
         origin,
         issued,
         facts,
+        results,
     })
+}
+
+/// An item's result as a result notice has it: the categories, and the problem
+/// described only where one was found (a note beside “未发现问题” is the
+/// inspector's, not the entity's business).
+pub(crate) fn result_cells(r: Option<&liancha_store::results::ItemResult>) -> (String, String) {
+    let Some(r) = r else {
+        return (String::new(), String::new());
+    };
+    let categories = r
+        .categories
+        .iter()
+        .map(|c| c.label())
+        .collect::<Vec<_>>()
+        .join("；");
+    let findings = if r.categories.iter().any(|c| c.is_problem()) {
+        r.findings.clone()
+    } else {
+        String::new()
+    };
+    (categories, findings)
+}
+
+/// The result notice's opening: when, whom, which task.
+pub(crate) fn result_intro(task: &Task, v: &Visit) -> String {
+    let cn = liancha_domain::calendar::chinese_date;
+    format!(
+        "{}，检查组对你单位（统一社会信用代码 {}）开展了“{}”{}联合检查。现将检查结果告知如下：",
+        v.inspected_on.map_or_else(|| "检查期间".to_string(), cn),
+        v.entity_id,
+        task.title,
+        if task.number.is_empty() {
+            String::new()
+        } else {
+            format!("（{}）", task.number)
+        },
+    )
+}
+
+/// Where and when the results were published.
+pub(crate) fn result_published(task: &Task) -> String {
+    format!(
+        "各事项的检查结果（结果类别，不含问题描述）已于{}通过本县“双随机、一公开”公示平台向社会公示。",
+        task.published_at.map_or_else(
+            || "公示期限内".to_string(),
+            |t| liancha_domain::calendar::chinese_date(liancha_domain::calendar::china_date(t))
+        )
+    )
 }
 
 /// What a notice says of the entity's inspections this year, against the cap.
@@ -223,7 +354,7 @@ pub async fn notices(
     Query(q): Query<DocumentsQuery>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
-    documents(s, staff, id, false, origin(&headers), q).await
+    documents(s, staff, id, Kind::Notices, origin(&headers), q).await
 }
 
 pub async fn forms(
@@ -233,7 +364,18 @@ pub async fn forms(
     Query(q): Query<DocumentsQuery>,
     headers: axum::http::HeaderMap,
 ) -> PageResult {
-    documents(s, staff, id, true, origin(&headers), q).await
+    documents(s, staff, id, Kind::Forms, origin(&headers), q).await
+}
+
+/// 检查结果告知书 of the visits whose results are published.
+pub async fn result_notices(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<DocumentsQuery>,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
+    documents(s, staff, id, Kind::Results, origin(&headers), q).await
 }
 
 #[cfg(test)]

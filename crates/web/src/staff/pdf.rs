@@ -320,17 +320,7 @@ fn result_blocks(
         b.push(Block::Number(format!("（检查通知书 {}）", v.notice_number)));
     }
     b.push(Block::Plain(format!("{}：", v.entity_name)));
-    b.push(Block::Para(format!(
-        "{}，检查组对你单位（统一社会信用代码 {}）开展了“{}”{}联合检查。现将检查结果告知如下：",
-        v.inspected_on.map_or_else(|| "检查期间".to_string(), cn),
-        v.entity_id,
-        task.title,
-        if task.number.is_empty() {
-            String::new()
-        } else {
-            format!("（{}）", task.number)
-        },
-    )));
+    b.push(Block::Para(super::documents::result_intro(task, v)));
     let mut problems = false;
     b.push(Block::Table {
         widths: vec![3.0, 1.8, 2.6, 3.0],
@@ -343,33 +333,17 @@ fn result_blocks(
             .map(|i| {
                 let r = results.and_then(|r| r.get(&i.code));
                 problems |= r.is_some_and(|r| r.categories.iter().any(|c| c.is_problem()));
+                let (categories, findings) = super::documents::result_cells(r);
                 vec![
                     i.name.clone(),
                     names.dept(&i.department),
-                    r.map(|r| {
-                        r.categories
-                            .iter()
-                            .map(|c| c.label())
-                            .collect::<Vec<_>>()
-                            .join("；")
-                    })
-                    .unwrap_or_default(),
-                    // The problem described, where there is one: a note beside “未发现
-                    // 问题” is the inspector's, not the entity's business.
-                    r.filter(|r| r.categories.iter().any(|c| c.is_problem()))
-                        .map(|r| r.findings.clone())
-                        .unwrap_or_default(),
+                    categories,
+                    findings,
                 ]
             })
             .collect(),
     });
-    b.push(Block::Para(format!(
-        "各事项的检查结果（结果类别，不含问题描述）已于{}通过本县“双随机、一公开”公示平台向社会公示。",
-        task.published_at.map_or_else(
-            || "公示期限内".to_string(),
-            |t| cn(liancha_domain::calendar::china_date(t))
-        )
-    )));
+    b.push(Block::Para(super::documents::result_published(task)));
     if problems {
         b.push(Block::Para(
             "对检查发现的问题，请按照有关部门的要求及时整改，并将整改情况报告相关部门。".into(),
