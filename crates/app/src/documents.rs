@@ -113,7 +113,7 @@ impl App {
             && visits.is_empty()
         {
             return Err(AppError::NotFound(format!(
-                "{e} 不是本任务由检查组检查的对象"
+                "{e} 不是本任务由检查组检查的对象，或不由你所在的检查组检查"
             )));
         }
         Ok(Documents {

@@ -53,7 +53,7 @@ impl Standing {
             Standing::Pending => "待负责人审批",
             Standing::Approved => "负责人已同意",
             Standing::Refused => "负责人不同意",
-            Standing::Lapsed => "报请后任务已修改，须重新报请审批",
+            Standing::Lapsed => "任务已修改，原报请或审批失效，须重新报请审批",
         }
     }
 

@@ -44,11 +44,10 @@ pub fn materials(methods: &[InspectionMethod]) -> Vec<String> {
     out
 }
 
-/// What a 检查结果告知书 says the entity may do about its result.
-pub fn result_remedy(department: &str) -> String {
-    format!(
-        "你单位对检查结果有异议的，可以自收到本告知书之日起向{department}提出陈述、申辩，并提供相关证据；对依据检查结果作出的行政处理决定不服的，可以依法申请行政复议或者提起行政诉讼。"
-    )
+/// What a 检查结果告知书 says the entity may do about its result: object to the
+/// department that checked the item (each department answers for its own).
+pub fn result_remedy() -> String {
+    "你单位对检查结果有异议的，可以自收到本告知书之日起，向上表所列实施检查的部门提出陈述、申辩，并提供相关证据；对依据检查结果作出的行政处理决定不服的，可以依法申请行政复议或者提起行政诉讼。".to_string()
 }
 
 #[cfg(test)]

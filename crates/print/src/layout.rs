@@ -257,7 +257,11 @@ impl<'a> Pages<'a> {
         };
         (
             height(header, true),
-            rows.first().map_or(0.0, |r| height(r, false)),
+            // A tall first row may start at the foot and run on: three of its
+            // lines are enough to keep the heading company.
+            rows.first()
+                .map_or(0.0, |r| height(r, false))
+                .min(3.0 * SMALL * 1.45 + 6.0),
         )
     }
 

@@ -45,7 +45,7 @@ const NUMBER: f32 = 16.0;
 const SMALL: f32 = 10.5;
 /// Captions (小五, 9 pt): what a QR code is for.
 const CAPTION: f32 = 9.0;
-const LEADING: f32 = 1.5;
+const LEADING: f32 = 1.4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {

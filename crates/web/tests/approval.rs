@@ -170,7 +170,10 @@ async fn a_task_is_sealed_only_once_its_head_approves(engine: Engine) {
         .await
         .unwrap();
     let (_, body) = srv.get(&clerk.cookie, &page).await;
-    assert!(body.contains("报请后任务已修改，须重新报请审批"), "{body}");
+    assert!(
+        body.contains("任务已修改，原报请或审批失效，须重新报请审批"),
+        "{body}"
+    );
     assert!(body.contains("（修改前的方案）"));
     let (status, body) = post(&clerk, &commit, pairs(&seal(version().await))).await;
     assert_eq!(status, 422, "{body}");

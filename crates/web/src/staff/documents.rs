@@ -129,7 +129,7 @@ impl DocumentsPage {
     }
 
     fn remedy(&self) -> String {
-        liancha_domain::documents::result_remedy(&self.names.dept(&self.task.lead_department))
+        liancha_domain::documents::result_remedy()
     }
 
     /// The notices' wording of the entity's rights, with their marks.

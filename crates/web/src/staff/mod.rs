@@ -164,9 +164,9 @@ pub fn done_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "password" => "密码已修改。",
         "created" => "任务已创建（草稿）。",
-        "updated" => "任务已修改。",
+        "updated" => "任务已修改。已报请或已获的检查审批随之失效，封存前须重新报请审批。",
         "committed" => "抽取方案已封存，方案摘要已记入日志。",
-        "plan-filed" => "备案信息已登记。",
+        "plan-filed" => "备案信息已保存；每次登记和更正都记入操作日志。",
         "approval-requested" => "已报请部门负责人审批。审批同意后才能封存抽取方案。",
         "approval-granted" => "已同意。报请人现在可以封存抽取方案。",
         "approval-refused" => "已不同意。审批意见记入任务页，报请人打开任务即可看到。",

@@ -164,6 +164,15 @@ pub async fn results_pdf(
     .await
 }
 
+/// The entity's address, its township named once.
+fn address(v: &Visit) -> String {
+    if v.address.starts_with(&v.township) {
+        v.address.clone()
+    } else {
+        format!("{} {}", v.township, v.address)
+    }
+}
+
 /// The team as a document names it: `张三（组长，某局）、李四（某局）`.
 fn team_line(team: &[TeamMember], names: &Names) -> String {
     team.iter()
@@ -203,7 +212,7 @@ fn form_blocks(
         rows: vec![
             row("检查对象", v.entity_name.clone()),
             row("统一社会信用代码", v.entity_id.clone()),
-            row("地址", format!("{} {}", v.township, v.address)),
+            row("地址", address(v)),
             row("检查通知书", v.notice_number.clone()),
             row("核验码", v.check_code.clone()),
             row("检查组", team_line(team, names)),
@@ -258,12 +267,12 @@ fn form_blocks(
         .iter()
         .map(|m| format!("□{}", m.label()))
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("　");
     let categories: String = ResultCategory::ALL
         .iter()
         .map(|c| format!("□{}", c.label()))
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("　");
     b.push(Block::Table {
         widths: vec![2.4, 1.4, 1.6, 2.6, 2.0],
         header: ["检查事项", "部门", "检查方式", "检查结果", "问题描述"]
@@ -283,11 +292,10 @@ fn form_blocks(
             })
             .collect(),
     });
-    b.push(Block::Heading("被检查单位意见".into()));
     b.push(Block::Table {
         widths: vec![1.0],
-        header: vec!["（对检查过程和记录的意见，可陈述、申辩）".into()],
-        rows: vec![vec!["\n\n\n".into()]],
+        header: vec!["被检查单位意见（对检查过程和记录的意见，可陈述、申辩）".into()],
+        rows: vec![vec!["\n\n".into()]],
     });
     let mut signs = vec![format!(
         "检查人员签字：{}",
@@ -299,7 +307,7 @@ fn form_blocks(
     signs.push("组长签字：____________　　审核人签字：____________".into());
     signs.push("被检查单位负责人签字：____________　　日期：____________".into());
     for s in signs {
-        b.push(Block::Space(0.5));
+        b.push(Block::Space(0.2));
         b.push(Block::Plain(s));
     }
     b
@@ -317,7 +325,10 @@ fn result_blocks(
     let results = told.results.get(&v.entity_id);
     let mut b = vec![Block::Title("检查结果告知书".into())];
     if !v.notice_number.is_empty() {
-        b.push(Block::Number(format!("（检查通知书 {}）", v.notice_number)));
+        b.push(Block::Number(format!(
+            "（依据检查通知书 {}）",
+            v.notice_number
+        )));
     }
     b.push(Block::Plain(format!("{}：", v.entity_name)));
     b.push(Block::Para(super::documents::result_intro(task, v)));
@@ -349,9 +360,7 @@ fn result_blocks(
             "对检查发现的问题，请按照有关部门的要求及时整改，并将整改情况报告相关部门。".into(),
         ));
     }
-    b.push(Block::Para(liancha_domain::documents::result_remedy(
-        &names.dept(&task.lead_department),
-    )));
+    b.push(Block::Para(liancha_domain::documents::result_remedy()));
     b.push(Block::Space(1.0));
     b.push(Block::Right(vec![
         format!("{}（牵头部门）", names.dept(&task.lead_department)),

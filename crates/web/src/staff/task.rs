@@ -419,7 +419,7 @@ pub async fn request_approval(
     let ctx = staff.context(s.clock.now());
     match s.app.request_approval(&ctx, id, f.version).await {
         Ok(()) => Ok(see_other(format!(
-            "/staff/tasks/{id}?done=approval-requested#approval"
+            "/staff/tasks/{id}?done=approval-requested"
         ))),
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
     }
@@ -452,7 +452,7 @@ pub async fn decide_approval(
         .await
     {
         Ok(()) => Ok(see_other(format!(
-            "/staff/tasks/{id}?done={}#approval",
+            "/staff/tasks/{id}?done={}",
             if approve {
                 "approval-granted"
             } else {
