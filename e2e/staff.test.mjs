@@ -669,9 +669,49 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     // department admin's paper forms, unless the other team has no visit.
     const othersEmpty = !visits.some((v) => v.team !== null && v.team !== myTeam.no);
     let stale;
+    // 扫码入企: the phone gives its place to the check-in.
+    await context.grantPermissions(['geolocation'], { origin: BASE });
+    await context.setGeolocation({ latitude: 25.312345, longitude: 101.546789, accuracy: 20 });
     for (const [i, href] of hrefs.entries()) {
       await page.goto(href);
       await assertText(page.locator('h1 .state'), '待检查');
+      // The team is not shown the code: it is what the entity holds.
+      assert.equal(await page.locator('dt:text-is("核验码")').count(), 0);
+      const code = mine.find((v) => v.href === href).code;
+      if (i === 0) {
+        // No result form before the check-in, and a post of results is refused.
+        await assertText(page.locator('#results-form'), '到达企业后先签到');
+        assert.equal(await page.locator('input[name="cat_SC-001"]').count(), 0);
+        const csrf = await page.locator('input[name=csrf]').first().inputValue();
+        const r = await page.request.post(href, {
+          form: { csrf, inspected_on: today(), 'cat_SC-001': 'none', 'method_SC-001': 'on-site', 'cat_NY-001': 'none', 'method_NY-001': 'on-site' },
+        });
+        assert.equal(r.status(), 422);
+        assert.match(await r.text(), /尚未签到/);
+        // The QR code of the notice opens the public check page; signed in, the
+        // inspector goes on from there to the visit's check-in, the code filled in.
+        await page.goto(`/check?code=${code}`);
+        await assertText(page.getByRole('status').first(), '核验通过');
+        await Promise.all([page.waitForURL(/#check-in$/), page.getByRole('link', { name: '登录后签到' }).click()]);
+        assert.equal(new URL(page.url()).pathname, new URL(href, BASE).pathname);
+        assert.equal(await page.inputValue('input[name=code]'), code);
+        // A wrong code: refused beside the form, nothing recorded.
+        await page.fill('input[name=code]', code.slice(0, -1) + (code.endsWith('A') ? 'B' : 'A'));
+        const refused = await submit(page, '签到');
+        assert.equal(refused.status(), 422);
+        await assertText(page.locator('#check-in [role=alert]'), '核验码与该检查对象的不一致');
+        await assertText(page.locator('#check-in'), '尚未签到');
+        await page.fill('input[name=code]', code);
+        await shot(page, 'inspector-check-in');
+      } else {
+        await page.fill('input[name=code]', code.toLowerCase());
+      }
+      await submit(page, '签到');
+      assert.match(page.url(), /\?done=checked-in$/);
+      await assertText(page.getByRole('status').first(), '已签到');
+      await assertText(page.locator('ul.check-ins'), '北纬 25.312345，东经 101.546789（±20 米）');
+      for (const m of myTeam.members) await assertText(page.locator('ul.check-ins'), m.name);
+      if (i === 0) await shot(page, 'inspector-checked-in', { fullPage: false });
       if (i === 0) {
         stale = await secondTab(page, href);
         // An item left without a result: refused, the visit stays 待检查.
@@ -794,9 +834,16 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
         unreachable = v;
         await fillResults(page, { 'SC-001': 'unreachable' });
         await page.fill('textarea[name="findings_SC-001"]', '登记住所无人，电话无法接通');
+        // Never checked in on the spot: the paper entry must say why.
+        await page.locator('textarea[name=paper_reason]').evaluate((t) => t.removeAttribute('required'));
+        const refused = await submit(page, '提交检查结果');
+        assert.equal(refused.status(), 422);
+        await assertText(page.locator('label:has(textarea[name=paper_reason]) .field-error'), '请填写未能扫码签到的原因');
+        assert.equal(await page.isChecked('input[name="cat_SC-001"][value="unreachable"]'), true);
       } else {
         await fillResults(page);
       }
+      await page.fill('textarea[name=paper_reason]', '检查组手机无信号，未能扫码签到，按纸质检查记录补录');
       // The market item only: the agriculture item's inputs are not on the page.
       assert.equal(await page.locator('input[name="cat_NY-001"]').count(), 0);
       if (i === 0) {
@@ -833,6 +880,53 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.goto(taskUrl);
     const after = await readVisits(page);
     assert.ok(after.every((v) => v.team === null || v.state === '已提交，待审核'), JSON.stringify(after));
+  });
+
+  step('the entity opens its visit by the code on a phone, rates it and complains anonymously; oversight answers', async () => {
+    const visit = visits.find((v) => v.team === myTeam.no);
+    const context = await browser.newContext({
+      baseURL: BASE, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+      viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+    });
+    context.on('response', (r) => {
+      if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    });
+    const page = await context.newPage();
+    await page.goto(`/check?code=${visit.code}`);
+    await assertText(page.getByRole('status').first(), '核验通过');
+    await assertText(page.locator('h2:text-is("签到记录") + ul'), '现场签到');
+    await assertText(tableAfter(page, '本单位'), '（本次）');
+    // A rating without stars is refused by the server too (the browser asks first).
+    await page.locator('input[name=stars]').evaluateAll((all) => all.forEach((i) => i.removeAttribute('required')));
+    let r = await submit(page, '提交评价');
+    assert.equal(r.status(), 422);
+    await assertText(page.locator('#feedback [role=alert]').first(), '评价须为 1 至 5 星');
+    await page.check('input[name=stars][value="4"]');
+    await page.fill('textarea[name=comment]', '检查规范，一次查完');
+    await submit(page, '提交评价');
+    assert.match(page.url(), /done=rated#feedback$/);
+    await assertText(page.locator('#feedback'), '本次检查已收到 1 条评价');
+    // What the entity wrote is not shown back on the page (whoever holds the code could read it).
+    assert.equal(await page.locator('#feedback', { hasText: '检查规范，一次查完' }).count(), 0);
+    await page.fill('textarea[name=text]', 'E2E 检查人员到场后未出示执法证件');
+    await page.check('input[name=anonymous]');
+    await shot(page, 'entity-check-feedback');
+    await submit(page, '提交投诉');
+    await assertText(page.locator('#feedback-done'), '投诉已提交');
+    await context.close();
+
+    const oversight = await signIn('duchashi');
+    await oversight.goto('/staff/oversight');
+    // Visits entered from paper without a check-in are flagged, with the reason.
+    await assertText(tableAfter(oversight, '未现场签到的检查'), '检查组手机无信号');
+    await Promise.all([oversight.waitForURL('**/staff/oversight/complaints**'), oversight.getByRole('link', { name: '待处理的企业投诉' }).click()]);
+    const article = oversight.locator('article', { hasText: 'E2E 检查人员到场后未出示执法证件' });
+    await assertText(article, '匿名');
+    await article.locator('textarea[name=reply]').fill('已核实，责成检查组整改，今后入企一律亮证');
+    await shot(oversight, 'oversight-complaints');
+    await Promise.all([oversight.waitForURL(/done=handled/), article.getByRole('button', { name: '办结' }).click()]);
+    await assertText(oversight.getByRole('status'), '投诉处理情况已保存');
+    await assertText(oversight.locator('article', { hasText: 'E2E 检查人员到场后未出示执法证件' }), '已核实，责成检查组整改');
   });
 
   step('both departments approve their items\' results', async () => {

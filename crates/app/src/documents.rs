@@ -109,6 +109,12 @@ impl App {
                     .is_some_and(|m| m.iter().any(|m| m.inspector_id == me))
             });
         }
+        // The team prints its documents without the codes the entity holds.
+        if !liancha_domain::check_in::sees_check_codes(ctx.principal.role) {
+            for v in &mut visits {
+                v.check_code.clear();
+            }
+        }
         if let Some(e) = entity
             && visits.is_empty()
         {

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod campaigns;
+pub mod check_in;
 pub mod demo;
 pub mod directory;
 pub mod documents;
@@ -95,6 +96,12 @@ impl App {
     /// and lists (the portal's pages choose what is published; none of them signs in).
     pub fn public_county(&self, county: &DivisionCode) -> County<'_> {
         self.public.county(county)
+    }
+
+    /// The rows of `county` for what an entity does without an account through the
+    /// code of its visit (扫码入企: rating, complaint): on the store, as they write.
+    fn entity_county(&self, county: &DivisionCode) -> County<'_> {
+        self.store.county(county)
     }
 }
 

@@ -498,6 +498,8 @@ impl App {
     /// visit; a department's staff enter only their own items, and the visit is
     /// submitted once every item has its result, whoever entered it. A result for an
     /// item the principal does not enter is refused as forbidden, and nothing is saved.
+    /// The team enters results of a visit it has checked in; a department entering
+    /// a paper record of a visit never checked in gives `paper_reason`.
     pub async fn record_results(
         &self,
         ctx: &Context,
@@ -505,6 +507,7 @@ impl App {
         entity: &str,
         inspected_on: Option<NaiveDate>,
         results: &[ItemResult],
+        paper_reason: Option<&str>,
     ) -> Result<VisitState> {
         let access = self.visit_access(ctx, id, entity).await?;
         ctx.require(&Action::RecordResults(&access.scope))?;
@@ -530,6 +533,7 @@ impl App {
                     id,
                     entity,
                     department,
+                    paper_reason.filter(|r| !r.trim().is_empty()),
                     inspected_on,
                     results,
                     &actor,

@@ -48,6 +48,7 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
     app.draw(&later, id, v, &["4 2".into()], true)
         .await
         .unwrap();
+    liancha_store::testing::check_in_all(&county, id, chrono::Utc::now()).await;
     let visits = county.visits(id).await.unwrap();
     let entity = visits
         .iter()
@@ -187,7 +188,7 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
     app.save_draft(&clerk, id, &entity, "", &half, &Default::default())
         .await
         .unwrap();
-    app.record_results(&amr, id, &entity, Some(today), &fuller)
+    app.record_results(&amr, id, &entity, Some(today), &fuller, None)
         .await
         .unwrap();
     assert!(app.own_draft(&amr, id, &entity).await.unwrap().is_none());
@@ -202,6 +203,7 @@ async fn a_draft_is_its_authors_until_the_results_are_in(store: &Store) {
         &entity,
         Some(today),
         &[item("NY-001", vec![ResultCategory::NoProblem], "")],
+        None,
     )
     .await
     .unwrap();

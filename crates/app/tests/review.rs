@@ -114,6 +114,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     app.draw(&coordinator, id, v, &["2 7 1 8".into()], true)
         .await
         .unwrap();
+    liancha_store::testing::check_in_all(&mouding, id, chrono::Utc::now()).await;
     let r = app.cancel(&coordinator, id, v, "重复").await;
     assert!(
         matches!(r, Err(AppError::Conflict(_))),
@@ -138,6 +139,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
             &entity,
             Some(today()),
             &[ok("SC-001"), ok("NY-001")],
+            None,
         )
         .await;
     assert!(matches!(r, Err(AppError::Forbidden)), "{r:?}");
@@ -148,7 +150,7 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     );
     // A missing date names its field.
     let r = app
-        .record_results(&amr, id, &entity, None, &[ok("SC-001")])
+        .record_results(&amr, id, &entity, None, &[ok("SC-001")], None)
         .await;
     assert!(
         matches!(&r, Err(AppError::Invalid { field: Some(f), .. }) if f == "inspected_on"),
@@ -156,12 +158,12 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
     );
     // Department by department: pending after the first, submitted after the second.
     let s = app
-        .record_results(&amr, id, &entity, Some(today()), &[ok("SC-001")])
+        .record_results(&amr, id, &entity, Some(today()), &[ok("SC-001")], None)
         .await
         .unwrap();
     assert_eq!(s, VisitState::Pending);
     let s = app
-        .record_results(&agri, id, &entity, Some(today()), &[ok("NY-001")])
+        .record_results(&agri, id, &entity, Some(today()), &[ok("NY-001")], None)
         .await
         .unwrap();
     assert_eq!(s, VisitState::Submitted);
@@ -230,10 +232,10 @@ async fn who_enters_reviews_and_publishes(store: &Store) {
         } else {
             (ok("SC-001"), ok("NY-001"))
         };
-        app.record_results(&amr, id, e, Some(today()), &[sc])
+        app.record_results(&amr, id, e, Some(today()), &[sc], None)
             .await
             .unwrap();
-        app.record_results(&agri, id, e, Some(today()), &[ny])
+        app.record_results(&agri, id, e, Some(today()), &[ny], None)
             .await
             .unwrap();
     }

@@ -59,6 +59,7 @@ async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
     app.draw(&coordinator, id, v, &["1 2 3".into()], true)
         .await
         .unwrap();
+    liancha_store::testing::check_in_all(&mouding, id, chrono::Utc::now()).await;
     let mut visits = mouding.visits(id).await.unwrap();
     visits.sort_by_key(|v| v.draw_order);
     let assigned: Vec<String> = visits
@@ -72,27 +73,56 @@ async fn the_sheet_shows_every_visit_and_counts_what_it_filters(store: &Store) {
     // problem (submitted). Visit 2: only agriculture's item (still pending).
     let on = Some(today());
     let ok = ResultCategory::NoProblem;
-    app.record_results(&amr, id, &assigned[0], on, &[result("SC-001", ok, "")])
-        .await
-        .unwrap();
-    app.record_results(&agri, id, &assigned[0], on, &[result("NY-001", ok, "")])
-        .await
-        .unwrap();
+    app.record_results(
+        &amr,
+        id,
+        &assigned[0],
+        on,
+        &[result("SC-001", ok, "")],
+        None,
+    )
+    .await
+    .unwrap();
+    app.record_results(
+        &agri,
+        id,
+        &assigned[0],
+        on,
+        &[result("NY-001", ok, "")],
+        None,
+    )
+    .await
+    .unwrap();
     app.record_results(
         &amr,
         id,
         &assigned[1],
         on,
         &[result("SC-001", ResultCategory::NotDisclosed, "未公示年报")],
+        None,
     )
     .await
     .unwrap();
-    app.record_results(&agri, id, &assigned[1], on, &[result("NY-001", ok, "")])
-        .await
-        .unwrap();
-    app.record_results(&agri, id, &assigned[2], on, &[result("NY-001", ok, "")])
-        .await
-        .unwrap();
+    app.record_results(
+        &agri,
+        id,
+        &assigned[1],
+        on,
+        &[result("NY-001", ok, "")],
+        None,
+    )
+    .await
+    .unwrap();
+    app.record_results(
+        &agri,
+        id,
+        &assigned[2],
+        on,
+        &[result("NY-001", ok, "")],
+        None,
+    )
+    .await
+    .unwrap();
 
     let sheet = app.review_sheet(&amr, id, SheetFilter::All).await.unwrap();
     assert_eq!(sheet.lines.len(), assigned.len(), "every assigned visit");

@@ -97,6 +97,15 @@ pub enum Action<'a> {
     },
     ReadOversight,
     ReadAudit,
+    /// Answer an entity's complaint about a visit (扫码入企): the county's oversight
+    /// office, to which it was made.
+    HandleComplaint,
+    /// Read entities' complaints and ratings: the oversight offices, to which they
+    /// are made; not the county's coordinator or administrator, who run the work
+    /// complained of.
+    ReadComplaints,
+    /// Check a visit of the task in on the spot: an inspector of its teams.
+    CheckIn(&'a TaskScope),
     /// Add counties to the tree below the principal's office and give each its first
     /// administrator.
     ManageDivisions,
@@ -157,6 +166,7 @@ impl Principal {
                 Action::ManageUsers | Action::ManageDivisions => self.role == Admin,
                 Action::SetCampaign => matches!(self.role, Admin | Coordinator),
                 Action::ManageLog => self.role == Admin && self.division.level() == Level::Province,
+                Action::ReadComplaints => self.role == Oversight,
                 _ => false,
             };
         }
@@ -223,6 +233,14 @@ impl Principal {
             },
             Action::ReadOversight => matches!(self.role, Admin | Coordinator | Oversight),
             Action::ReadAudit => matches!(self.role, Admin | Coordinator | Oversight),
+            Action::HandleComplaint | Action::ReadComplaints => self.role == Oversight,
+            Action::CheckIn(t) => {
+                self.role == Inspector
+                    && self
+                        .inspector_id
+                        .as_ref()
+                        .is_some_and(|id| t.inspectors.contains(id))
+            }
         }
     }
 }
@@ -559,6 +577,43 @@ mod tests {
         assert!(!i.may(&Action::ReadTask(&other)));
         assert!(!i.may(&Action::RecordResults(&other)));
         assert!(!i.may(&Action::ReadOversight));
+        assert!(i.may(&Action::CheckIn(&mine)));
+        assert!(!i.may(&Action::CheckIn(&other)));
+    }
+
+    #[test]
+    fn only_the_team_checks_in_and_only_oversight_answers_complaints() {
+        let t = TaskScope {
+            inspectors: vec!["I1".into()],
+            departments: vec!["amr".into()],
+            ..TaskScope::default()
+        };
+        for role in Role::ALL.iter().filter(|r| **r != Role::Inspector) {
+            assert!(
+                !who(*role, Some("amr")).may(&Action::CheckIn(&t)),
+                "{role:?}"
+            );
+        }
+        for role in Role::ALL {
+            assert_eq!(
+                who(*role, None).may(&Action::HandleComplaint),
+                *role == Role::Oversight,
+                "{role:?}"
+            );
+        }
+        let mut prefecture = who(Role::Oversight, None);
+        prefecture.division = DivisionCode::parse("5323").unwrap();
+        assert!(
+            !prefecture.may(&Action::HandleComplaint),
+            "the county's own office"
+        );
+        assert!(prefecture.may(&Action::ReadComplaints));
+        for role in [Role::Admin, Role::Coordinator, Role::DepartmentAdmin] {
+            assert!(
+                !who(role, Some("amr")).may(&Action::ReadComplaints),
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

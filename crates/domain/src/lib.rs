@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod auth;
 pub mod calendar;
+pub mod check_in;
 pub mod check_points;
 pub mod cosignature;
 pub mod documents;

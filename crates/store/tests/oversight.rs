@@ -99,6 +99,7 @@ async fn task(
         .await
         .unwrap();
     let t = mouding.task_or_404(id).await.unwrap();
+    liancha_store::testing::check_in_all(&mouding, id, later).await;
     for (i, visit) in mouding
         .visits(id)
         .await
@@ -127,6 +128,7 @@ async fn task(
                     id,
                     &visit.entity_id,
                     &dept,
+                    None,
                     today(),
                     &results,
                     &who,

@@ -175,6 +175,7 @@ async fn task_at(w: &World, trial: usize, stage: Stage) -> i64 {
     )
     .await
     .unwrap();
+    liancha_store::testing::check_in_all(s, id, after()).await;
     if stage == Stage::Drawn {
         return id;
     }
@@ -526,7 +527,16 @@ async fn department_enters(w: &World, id: i64, department: &str) -> Outcome {
         (&w.agri, "NY-001")
     };
     w.mouding
-        .record_department_results(id, &e, department, today(), &[ok(item)], who, after())
+        .record_department_results(
+            id,
+            &e,
+            department,
+            Some("现场无信号，按纸质记录补录"),
+            today(),
+            &[ok(item)],
+            who,
+            after(),
+        )
         .await
         .map(|state| {
             if state == VisitState::Submitted {
@@ -1324,6 +1334,143 @@ async fn record_edit_races(store: &Store) {
     }
 }
 
+/// 扫码入企 at the same time: a double tap of 签到 is one check-in; two complaints
+/// at the last free place make the cap, not one more; a check-in as the results
+/// are submitted either comes first or is refused.
+async fn check_in_races(store: &Store) {
+    use liancha_domain::check_in::{Complaint, MAX_COMPLAINTS_PER_VISIT};
+    let w = world(store).await;
+    for trial in 0..TRIALS {
+        let id = task_at(&w, trial, Stage::Drawn).await;
+        let e = first_assigned(&w, id).await;
+        let code = w.mouding.visit(id, &e).await.unwrap().unwrap().check_code;
+        let tap = move |w: Arc<World>, e: String, code: String| async move {
+            w.mouding
+                .check_in(id, &e, &code, "甲、乙", None, &w.amr, after())
+                .await
+                .map(|_| "visit.check-in")
+        };
+        let (a, b) = fire(
+            {
+                let (w, e, code) = (w.clone(), e.clone(), code.clone());
+                move || tap(w, e, code)
+            },
+            {
+                let (w, e, code) = (w.clone(), e.clone(), code.clone());
+                move || tap(w, e, code)
+            },
+        )
+        .await;
+        assert!(a.is_ok() && b.is_ok(), "{a:?} {b:?}");
+        let by_amr = w
+            .mouding
+            .check_ins(id, &e)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.user_id == w.amr.user_id)
+            .count();
+        assert_eq!(by_amr, 1, "trial {trial}: a double tap is one check-in");
+
+        // Complaints: the last free place taken once.
+        let complaint = Complaint {
+            text: "竞态投诉".into(),
+            contact: None,
+        };
+        for _ in 1..MAX_COMPLAINTS_PER_VISIT {
+            w.mouding
+                .complain(&code, &complaint, after())
+                .await
+                .unwrap();
+        }
+        let file = move |w: Arc<World>, code: String| async move {
+            let c = Complaint {
+                text: "竞态投诉".into(),
+                contact: None,
+            };
+            w.mouding
+                .complain(&code, &c, after())
+                .await
+                .map(|_| "visit.complaint")
+        };
+        let (a, b) = fire(
+            {
+                let (w, code) = (w.clone(), code.clone());
+                move || file(w, code)
+            },
+            {
+                let (w, code) = (w.clone(), code.clone());
+                move || file(w, code)
+            },
+        )
+        .await;
+        assert!(a.is_ok() != b.is_ok(), "trial {trial}: {a:?} {b:?}");
+        for r in [&a, &b] {
+            if let Err(e) = r {
+                assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+            }
+        }
+
+        // A second visit: checked in as its results are submitted.
+        let second = assigned(&w.mouding, id).await[1].clone();
+        let code = w
+            .mouding
+            .visit(id, &second)
+            .await
+            .unwrap()
+            .unwrap()
+            .check_code;
+        let (a, b) = fire(
+            {
+                let (w, e, code) = (w.clone(), second.clone(), code.clone());
+                move || async move {
+                    w.mouding
+                        .check_in(id, &e, &code, "丙、丁", None, &w.agri, after())
+                        .await
+                        .map(|_| "visit.check-in")
+                }
+            },
+            {
+                let (w, e) = (w.clone(), second.clone());
+                move || async move {
+                    w.mouding
+                        .record_results(
+                            id,
+                            &e,
+                            today(),
+                            &[ok("SC-001"), ok("NY-001")],
+                            &w.amr,
+                            after(),
+                        )
+                        .await
+                        .map(|_| "visit.submit")
+                }
+            },
+        )
+        .await;
+        assert!(b.is_ok(), "{b:?}");
+        let by_agri = w
+            .mouding
+            .check_ins(id, &second)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.user_id == w.agri.user_id)
+            .count();
+        match &a {
+            Ok(_) => assert_eq!(by_agri, 1),
+            Err(e) => {
+                assert!(matches!(e, StoreError::WrongState(_)), "{e:?}");
+                assert_eq!(by_agri, 0, "a refused check-in leaves nothing");
+            }
+        }
+    }
+    eprintln!(
+        "check-in × check-in, complaint × complaint, check-in × submit: {TRIALS} trials on {}; 0 invariant violations",
+        w.store.engine().name()
+    );
+}
+
 mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn writes_wait_for_the_write_lock() {
@@ -1366,6 +1513,13 @@ mod sqlite {
         super::attachment_races(&db.store).await;
         db.finish().await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn check_in_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::check_in_races(&db.store).await;
+        db.finish().await;
+    }
 }
 
 mod postgres {
@@ -1401,6 +1555,13 @@ mod postgres {
     async fn attachment_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
         super::attachment_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn check_in_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
+        super::check_in_races(&db.store).await;
         db.finish().await;
     }
 }

@@ -201,6 +201,25 @@ async fn upgraded(engine: Engine) {
         assert!(a.approved(), "{}", l.code);
         assert_eq!(a.approved_items, l.items, "{}", l.code);
     }
+    // Results entered before 扫码入企 count as checked in (上线前录入): none of the
+    // old visits is flagged, and a published one is checked in that way.
+    let published = tasks
+        .iter()
+        .find(|t| t.state == TaskState::Published)
+        .unwrap();
+    let modes = mouding.check_in_modes(published.id).await.unwrap();
+    assert!(!modes.is_empty());
+    assert!(
+        modes
+            .values()
+            .all(|m| *m == liancha_domain::check_in::CheckInMode::Legacy)
+    );
+    // Before any period ends: only visits with results are looked at.
+    let today = chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    for t in &tasks {
+        let (n, _) = mouding.unchecked_visits(t.year, today, 10).await.unwrap();
+        assert_eq!(n, 0, "no old visit is flagged (year {})", t.year);
+    }
     // The county's work goes on: its accounts sign in, and the public still finds
     // the published results.
     let t = chrono::Utc::now();

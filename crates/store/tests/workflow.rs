@@ -761,6 +761,80 @@ async fn whole_joint_task(store: &Store) {
         .map(|v| v.entity_id.clone())
         .collect();
     let first = pending[0].clone();
+
+    // 扫码入企: no results before the team has checked in on the spot.
+    let audit_before = mouding.audit_count(&Default::default()).await.unwrap();
+    wrong_state(
+        mouding
+            .record_results(
+                id,
+                &first,
+                today(),
+                &[ok("SC-001"), ok("NY-001")],
+                &amr,
+                now,
+            )
+            .await,
+        "尚未签到",
+    );
+    let first_visit = visits.iter().find(|v| v.entity_id == first).unwrap();
+    let other_code = &visits
+        .iter()
+        .find(|v| v.entity_id != first)
+        .unwrap()
+        .check_code;
+    for (code, why) in [(other_code.as_str(), "不一致"), ("  ", "核验码")] {
+        invalid(
+            mouding
+                .check_in(id, &first, code, "甲、乙", None, &amr, now)
+                .await,
+            why,
+        );
+    }
+    assert_eq!(mouding.check_ins(id, &first).await.unwrap(), vec![]);
+    assert_eq!(
+        mouding.audit_count(&Default::default()).await.unwrap(),
+        audit_before,
+        "a refused check-in writes nothing"
+    );
+    let place = liancha_domain::check_in::Location {
+        latitude_e6: 25_312_345,
+        longitude_e6: 101_546_789,
+        accuracy_m: Some(25),
+    };
+    // The code as typed on a phone: lower case, spaces around.
+    let typed = format!(" {} ", first_visit.check_code.to_lowercase());
+    for _ in 0..2 {
+        mouding
+            .check_in(id, &first, &typed, "甲、乙", Some(place), &amr, now)
+            .await
+            .unwrap();
+    }
+    let ins = mouding.check_ins(id, &first).await.unwrap();
+    assert_eq!(ins.len(), 1, "a repeated post is the same check-in");
+    assert_eq!(ins[0].mode, liancha_domain::check_in::CheckInMode::Code);
+    assert_eq!(ins[0].inspectors, "甲、乙");
+    assert_eq!(ins[0].location, Some(place));
+    assert_eq!(
+        mouding.check_in_modes(id).await.unwrap().get(&first),
+        Some(&liancha_domain::check_in::CheckInMode::Code)
+    );
+    // A replaced visit is not checked in.
+    wrong_state(
+        mouding
+            .check_in(
+                id,
+                &gone.entity_id,
+                &replaced.check_code,
+                "甲",
+                None,
+                &amr,
+                now,
+            )
+            .await,
+        "不需要签到",
+    );
+    liancha_store::testing::check_in_all(&mouding, id, now).await;
     invalid(
         mouding
             .record_results(id, &first, today(), &[ok("SC-001")], &amr, now)
@@ -1237,6 +1311,7 @@ async fn whole_joint_task(store: &Store) {
         "task.draw",
         "task.substitute-inspector",
         "task.substitute-entity",
+        "visit.check-in",
         "visit.submit",
         "visit.return",
         "task.approve",

@@ -325,6 +325,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(pages::stylesheet))
         .route("/static/{name}", get(public::script))
         .route("/check", get(public::check))
+        .route("/check/rate", post(public::rate))
+        .route("/check/complain", post(public::complain))
         .route("/verify", get(public::verify))
         .route("/public/tasks", get(public::tasks_everywhere))
         .route("/public/tasks/{id}", get(public::task))
@@ -391,6 +393,11 @@ pub fn router(state: AppState) -> Router {
             "/staff/tasks/{id}/visits/{entity}",
             get(staff::visit).post(staff::record_results),
         )
+        .route(
+            "/staff/tasks/{id}/visits/{entity}/check-in",
+            post(staff::check_in),
+        )
+        .route("/staff/check-in", get(staff::check_in_link))
         .route(
             "/staff/tasks/{id}/visits/{entity}/return",
             post(staff::return_visit),
@@ -529,6 +536,11 @@ pub fn router(state: AppState) -> Router {
             get(admin::calendar).post(admin::replace_calendar),
         )
         .route("/staff/oversight", get(oversight::dashboard))
+        .route("/staff/oversight/complaints", get(oversight::complaints))
+        .route(
+            "/staff/oversight/complaints/{id}",
+            post(oversight::handle_complaint),
+        )
         .route("/staff/oversight/export.xlsx", get(oversight::export))
         .route("/staff/oversight/report", get(oversight::monthly_report))
         .route("/healthz", get(|| async { "ok" }))

@@ -60,9 +60,14 @@ pub(crate) fn is_rate_limited(method: &axum::http::Method, path: &str) -> bool {
 fn kind(method: &axum::http::Method, path: &str) -> Option<Kind> {
     if path == "/login" && method == axum::http::Method::POST {
         Some(Kind::Login)
-    } else if path == "/public/results" || path.starts_with("/api/v1/results") || path == "/check" {
-        // The check-code lookup answers for any code: limited like the search, so
-        // codes cannot be tried at speed.
+    } else if path == "/public/results"
+        || path.starts_with("/api/v1/results")
+        || path == "/check"
+        || path.starts_with("/check/")
+    {
+        // The check-code lookup answers for any code, and its rating and complaint
+        // forms take posts without an account: limited like the search, so codes
+        // cannot be tried at speed nor the forms flooded.
         Some(Kind::Search)
     } else if (path.starts_with("/public/") || path.starts_with("/api/"))
         && (path.ends_with(".csv") || path.ends_with(".xlsx") || path.ends_with("/record.json"))
@@ -294,6 +299,14 @@ mod tests {
         assert_eq!(get("/public/results"), Some(Kind::Search));
         assert_eq!(get("/api/v1/results"), Some(Kind::Search));
         assert_eq!(get("/check"), Some(Kind::Search));
+        assert_eq!(
+            kind(&axum::http::Method::POST, "/check/rate"),
+            Some(Kind::Search)
+        );
+        assert_eq!(
+            kind(&axum::http::Method::POST, "/check/complain"),
+            Some(Kind::Search)
+        );
         assert_eq!(get("/api/v1/items.csv"), Some(Kind::Download));
         assert_eq!(get("/api/v1/lists/abnormal.xlsx"), Some(Kind::Download));
         assert_eq!(get("/public/tasks/3/record.json"), Some(Kind::Download));

@@ -2,7 +2,7 @@
 //! on the server as SVG, every table as XLSX, and a printable monthly report.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use chrono::Datelike;
 use liancha_domain::auth::{Action, Role};
@@ -12,7 +12,7 @@ use liancha_store::oversight::{Figures, Oversight};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
 
-use crate::session::Staff;
+use crate::session::{CsrfForm, Staff};
 use crate::staff::Names;
 use crate::{AppState, WebError};
 
@@ -80,6 +80,11 @@ struct DashboardPage {
     problems_chart: String,
     tasks_chart: String,
     tasks: Vec<liancha_store::tasks::Task>,
+    /// 扫码入企: visits not checked in on the spot (how many, the first ones), and
+    /// complaints still to be answered.
+    unchecked: (i64, Vec<liancha_store::results::UncheckedVisit>),
+    /// `None` for those who do not read complaints.
+    open_complaints: Option<usize>,
 }
 
 impl DashboardPage {
@@ -253,8 +258,24 @@ pub async fn dashboard(
             ..Default::default()
         })
         .await?;
+    let ctx = staff.context(s.clock.now());
+    let unchecked = s.app.unchecked_visits(&ctx, o.year).await?;
+    let open_complaints = if s.app.may_read_complaints(&ctx) {
+        Some(
+            s.app
+                .complaints(&ctx, o.year)
+                .await?
+                .iter()
+                .filter(|c| !c.handled())
+                .count(),
+        )
+    } else {
+        None
+    };
     Ok(Html(
         DashboardPage {
+            unchecked,
+            open_complaints,
             tasks,
             names: Names::load(&s, &staff.county.code).await?,
             states: TaskState::ALL,
@@ -536,5 +557,119 @@ mod tests {
         );
         assert_eq!(percent(1234), "12.34%");
         assert_eq!(percent(5), "0.05%");
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/complaints.html")]
+struct ComplaintsPage {
+    staff: Staff,
+    year: i32,
+    complaints: Vec<liancha_store::results::VisitComplaint>,
+    /// The ratings: how many, stars in all, the newest.
+    ratings: (i64, i64, Vec<liancha_store::results::VisitRating>),
+    may_handle: bool,
+    notice: Option<&'static str>,
+    /// A refused answer: the complaint, the message, what was written.
+    refused: Option<(i64, String, String)>,
+}
+
+impl ComplaintsPage {
+    fn refused_for(&self, id: &i64) -> Option<&(i64, String, String)> {
+        self.refused.as_ref().filter(|r| r.0 == *id)
+    }
+    fn stars(&self, n: &i32) -> String {
+        liancha_domain::check_in::stars_label(u8::try_from(*n).unwrap_or(0))
+    }
+    /// The average rating, to one decimal, from integers.
+    fn average(&self) -> String {
+        let (n, stars, _) = &self.ratings;
+        if *n == 0 {
+            return "—".into();
+        }
+        let tenths = (stars * 10 + n / 2) / n;
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+
+    fn open(&self) -> usize {
+        self.complaints.iter().filter(|c| !c.handled()).count()
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ComplaintsQuery {
+    #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
+    done: String,
+}
+
+async fn complaints_page(
+    s: &AppState,
+    staff: Staff,
+    year: Option<i32>,
+    notice: Option<&'static str>,
+    refused: Option<(i64, String, String)>,
+) -> Result<String, WebError> {
+    let ctx = staff.context(s.clock.now());
+    let year = year.unwrap_or_else(|| china_date(ctx.now).year());
+    let complaints = s.app.complaints(&ctx, year).await?;
+    let ratings = s.app.ratings(&ctx, year).await?;
+    Ok(ComplaintsPage {
+        ratings,
+        may_handle: s.app.may_handle_complaints(&ctx),
+        year,
+        complaints,
+        notice,
+        refused,
+        staff,
+    }
+    .render()?)
+}
+
+/// 企业投诉: what entities said through their visit codes, for the oversight office
+/// to answer.
+pub async fn complaints(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<ComplaintsQuery>,
+) -> Result<Html<String>, WebError> {
+    staff.require(&Action::ReadComplaints)?;
+    let notice = crate::staff::done_message(&q.done);
+    Ok(Html(
+        complaints_page(&s, staff, q.year, notice, None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    reply: String,
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+pub async fn handle_complaint(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<ReplyForm>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    let ctx = staff.context(s.clock.now());
+    let year = f.year.map_or(String::new(), |y| format!("year={y}&"));
+    match s.app.handle_complaint(&ctx, id, &f.reply).await {
+        Ok(()) => Ok(axum::response::Redirect::to(&format!(
+            "/staff/oversight/complaints?{year}done=handled#c{id}"
+        ))
+        .into_response()),
+        Err(liancha_app::AppError::Invalid { message, .. }) => {
+            let reply: String = f.reply.chars().take(2100).collect();
+            let page = complaints_page(&s, staff, f.year, None, Some((id, message, reply))).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+        }
+        Err(e) => Err(WebError::refused(
+            e,
+            "/staff/oversight/complaints".to_string(),
+        )),
     }
 }

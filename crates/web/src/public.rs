@@ -15,12 +15,6 @@ use crate::pages::{Portal, query_pair};
 use crate::staff::Names;
 use crate::{AppState, WebError};
 
-#[derive(Deserialize, Default)]
-pub struct CodeQuery {
-    #[serde(default)]
-    code: String,
-}
-
 #[derive(Template)]
 #[template(path = "public/check.html")]
 struct CheckPage {
@@ -28,18 +22,74 @@ struct CheckPage {
     names: Names,
     code: String,
     found: Option<(Task, Visit, Vec<TeamMember>)>,
+    /// 扫码入企: the visit's check-ins (when and who), the entity's inspections this
+    /// year across departments with the annual cap, its rating of this visit.
+    check_ins: Vec<liancha_store::results::CheckIn>,
+    year: Vec<liancha_store::results::EntityInspection>,
+    cap: i64,
+    /// Ratings the visit has had: the page says how many, never what (whoever
+    /// holds the code, the team included, would read the entity's word).
+    ratings: i64,
+    done: Option<&'static str>,
+    /// The entity has just rated the visit: the form is not offered again at once.
+    just_rated: bool,
+    /// A refused rating or complaint: which form, the message, what was entered.
+    refused: Option<(&'static str, String)>,
+    posted: FeedbackForm,
 }
 
-/// 扫码入企: the entity enters the code printed on its notice and sees which task,
-/// which team and which items the visit is for. Names and departments of the team
-/// only: no ids, no phone numbers.
+#[derive(Deserialize, Default)]
+pub struct CheckQuery {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    done: String,
+}
+
+/// 扫码入企: the entity enters the code printed on its notice (or scans its QR code)
+/// and sees which task, which team and which items the visit is for, when the team
+/// checked in, its inspections this year; it rates the visit and may complain to the
+/// oversight office. Names and departments of the team only: no ids, no phones.
 pub async fn check(
     State(s): State<AppState>,
-    Query(q): Query<CodeQuery>,
-) -> Result<Html<String>, WebError> {
-    let code = q.code.trim().to_ascii_uppercase();
-    let mut found = None;
-    let mut portal = None;
+    Query(q): Query<CheckQuery>,
+) -> Result<Response, WebError> {
+    let done = match q.done.as_str() {
+        "rated" => Some(
+            "感谢评价。评价由县委编办或县政府督查室汇总，用于改进检查工作；评价内容不在本页显示。",
+        ),
+        "complained" => Some(
+            "投诉已提交县委编办或县政府督查室，检查部门看不到。留了联系方式的，处理后会与您联系；匿名投诉不记录联系人和电话。",
+        ),
+        _ => None,
+    };
+    let mut page = check_page(&s, &q.code, done, None, FeedbackForm::default()).await?;
+    page.just_rated = q.done == "rated";
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn check_page(
+    s: &AppState,
+    code: &str,
+    done: Option<&'static str>,
+    refused: Option<(&'static str, String)>,
+    posted: FeedbackForm,
+) -> Result<CheckPage, WebError> {
+    let code = code.trim().to_ascii_uppercase();
+    let mut page = CheckPage {
+        portal: None,
+        names: Names::default(),
+        code: code.clone(),
+        found: None,
+        check_ins: Vec::new(),
+        year: Vec::new(),
+        cap: 0,
+        ratings: 0,
+        done,
+        just_rated: false,
+        refused,
+        posted,
+    };
     // The code does not name its county: each county holding it is looked at.
     let counties = if !code.is_empty() && code.len() <= 16 {
         s.app.public().check_code_counties(&code).await?
@@ -59,24 +109,104 @@ pub async fn check(
                 .into_iter()
                 .filter(|m| m.active && Some(m.team_no) == visit.team_no)
                 .collect();
-            found = Some((task, visit, team));
-            portal = Some(Portal::of(&s, county.as_str()).await?);
+            page.check_ins = c.check_ins(task.id, &visit.entity_id).await?;
+            page.year = c
+                .entity_inspections(&visit.entity_id, task.year, task.id)
+                .await?;
+            page.cap = i64::from(c.rule_book(task.domain).await?.annual_cap);
+            page.ratings = c.visit_ratings_count(task.id, &visit.entity_id).await?;
+            page.found = Some((task, visit, team));
+            page.portal = Some(Portal::of(s, county.as_str()).await?);
+            page.names = Names::load(s, &county).await?;
             break;
         }
     }
-    let names = match &portal {
-        Some(p) => Names::load(&s, &p.code).await?,
-        None => Names::default(),
-    };
-    Ok(Html(
-        CheckPage {
-            portal,
-            names,
-            code,
-            found,
+    Ok(page)
+}
+
+/// The rating and complaint forms of the check page, as posted.
+#[derive(Deserialize, Default)]
+pub struct FeedbackForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    stars: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    anonymous: String,
+    #[serde(default)]
+    contact: String,
+}
+
+/// The entity's answer to a rating or complaint: back to the page, or the page
+/// again with why it was refused and what was entered.
+async fn feedback_answer(
+    s: &AppState,
+    f: FeedbackForm,
+    form: &'static str,
+    result: Result<(), liancha_app::AppError>,
+) -> Result<Response, WebError> {
+    let code = f.code.trim().to_ascii_uppercase();
+    match result {
+        Ok(()) => Ok(axum::response::Redirect::to(&format!(
+            "/check?code={}&done={}#feedback",
+            crate::pages::url_encode(&code),
+            if form == "rate" {
+                "rated"
+            } else {
+                "complained"
+            }
+        ))
+        .into_response()),
+        Err(liancha_app::AppError::NotFound(_)) => Err(WebError::NotFound("未找到该核验码".into())),
+        Err(
+            liancha_app::AppError::Invalid { message, .. }
+            | liancha_app::AppError::WrongState(message)
+            | liancha_app::AppError::Conflict(message),
+        ) => {
+            let page = check_page(s, &code, None, Some((form, message)), f).await?;
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Html(page.render()?),
+            )
+                .into_response())
         }
-        .render()?,
-    ))
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn rate(
+    State(s): State<AppState>,
+    axum::Form(f): axum::Form<FeedbackForm>,
+) -> Result<Response, WebError> {
+    let code = f.code.trim().to_ascii_uppercase();
+    let r = s
+        .app
+        .rate_visit(&code, &f.stars, &f.comment, s.clock.now())
+        .await;
+    feedback_answer(&s, f, "rate", r).await
+}
+
+pub async fn complain(
+    State(s): State<AppState>,
+    axum::Form(f): axum::Form<FeedbackForm>,
+) -> Result<Response, WebError> {
+    let code = f.code.trim().to_ascii_uppercase();
+    let r = s
+        .app
+        .complain(
+            &code,
+            &f.text,
+            !f.anonymous.is_empty(),
+            &f.contact,
+            s.clock.now(),
+        )
+        .await
+        .map(|_| ());
+    feedback_answer(&s, f, "complain", r).await
 }
 
 impl CheckPage {
@@ -84,6 +214,40 @@ impl CheckPage {
         self.found
             .as_ref()
             .is_some_and(|(_, v, _)| v.state == VisitState::Replaced)
+    }
+
+    fn refused_for(&self, form: &str) -> Option<&str> {
+        self.refused
+            .as_ref()
+            .filter(|(f, _)| *f == form)
+            .map(|(_, m)| m.as_str())
+    }
+
+    fn stars_checked(&self, n: &u8) -> bool {
+        self.posted.stars.parse::<u8>() == Ok(*n)
+    }
+
+    /// The entity's inspections this year that count toward the cap (all of them).
+    fn counted(&self) -> usize {
+        self.year.len()
+    }
+
+    fn stars(&self, n: &u8) -> String {
+        liancha_domain::check_in::stars_label(*n)
+    }
+
+    /// Whether `i` is the visit of this code.
+    fn is_this(&self, i: &liancha_store::results::EntityInspection) -> bool {
+        self.found
+            .as_ref()
+            .is_some_and(|(t, _, _)| i.task_id == Some(t.id))
+    }
+
+    fn departments(&self, d: &[String]) -> String {
+        d.iter()
+            .map(|c| self.names.dept(c))
+            .collect::<Vec<_>>()
+            .join("、")
     }
 }
 
@@ -212,6 +376,7 @@ pub async fn script(Path(name): Path<String>) -> Result<Response, WebError> {
         "verify-log.js" => include_str!("../static/verify-log.js"),
         "task-form.js" => include_str!("../static/task-form.js"),
         "import-upload.js" => include_str!("../static/import-upload.js"),
+        "check-in.js" => include_str!("../static/check-in.js"),
         _ => return Err(WebError::NotFound("文件不存在".into())),
     };
     Ok((

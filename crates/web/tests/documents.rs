@@ -224,6 +224,11 @@ async fn notices_come_as_pdf(engine: Engine) {
     assert_eq!(status, 200);
     let text = pdf_text(&own);
     assert!(!text.contains(&other.check_code));
+    // Nor its own visits' codes: the team checks in with the code the entity holds.
+    for v in visits.iter().filter(|v| v.team_no == Some(team)) {
+        assert!(!text.contains(&v.check_code), "{}", v.entity_id);
+    }
+    assert!(pdf_text(&own).contains("检查组留存件"));
     assert!(
         text.contains(&format!(
             "组长：{}",

@@ -277,6 +277,7 @@ async fn world(engine: Engine) -> World {
             )
             .await
             .unwrap();
+        liancha_store::testing::check_in_all(&mouding, t, now).await;
     }
     mouding
         .add_witness(

@@ -75,6 +75,7 @@ async fn publish(store: &Store) -> i64 {
     )
     .await
     .unwrap();
+    liancha_store::testing::check_in_all(&c, id, now).await;
     for v in c.visits(id).await.unwrap() {
         if v.team_no.is_some() {
             c.record_results(

@@ -87,6 +87,7 @@ async fn every_route_with_every_role(engine: Engine) {
         )
         .await
         .unwrap();
+    liancha_store::testing::check_in_all(&mouding, drawn, now).await;
     let members = mouding.team_members(drawn).await.unwrap();
     let visits = mouding.visits(drawn).await.unwrap();
     let visit = visits.iter().find(|v| v.team_no.is_some()).unwrap();
@@ -161,6 +162,85 @@ async fn every_route_with_every_role(engine: Engine) {
     );
     let (_, body) = public("/check?code=ZZZZZZZZ".into()).await;
     assert!(body.contains("未找到该核验码"));
+
+    // 扫码入企: the entity rates the visit (checked in) and complains through its
+    // code, without an account; what is refused says why and keeps what was written.
+    let public_post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let http = srv.http.clone();
+        let base = srv.base.clone();
+        async move {
+            let r = http
+                .post(format!("{base}{path}"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let location = r
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string());
+            (r.status().as_u16(), location, r.text().await.unwrap())
+        }
+    };
+    let code = visit.check_code.clone();
+    let (status, _, body) = public_post(
+        "/check/rate",
+        vec![
+            ("code", code.clone()),
+            ("stars", "9".into()),
+            ("comment", "留言保留".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("评价须为 1 至 5 星") && body.contains("留言保留"));
+    let (status, location, _) = public_post(
+        "/check/rate",
+        vec![("code", code.to_lowercase()), ("stars", "3".into())],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        location.as_deref(),
+        Some(format!("/check?code={code}&done=rated#feedback").as_str())
+    );
+    let (_, body) = public(format!("/check?code={code}&done=rated")).await;
+    assert!(
+        body.contains("感谢评价") && body.contains("本次检查已收到 1 条评价"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("提交评价"),
+        "the form is not offered again at once"
+    );
+    let (status, _, body) = public_post(
+        "/check/complain",
+        vec![("code", code.clone()), ("text", "长".repeat(2001))],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("投诉内容"), "{body}");
+    let (status, location, _) = public_post(
+        "/check/complain",
+        vec![
+            ("code", code.clone()),
+            ("text", "未出示证件".into()),
+            ("anonymous", "1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(location.unwrap().contains("done=complained"));
+    let (status, _, _) = public_post(
+        "/check/complain",
+        vec![
+            ("code", "ZZZZZZZZ".into()),
+            ("text", "x".into()),
+            ("anonymous", "1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404);
     assert_eq!(
         public(format!("/public/tasks/{drawn}/record.json")).await.0,
         404
@@ -340,6 +420,7 @@ async fn every_route_with_every_role(engine: Engine) {
             "/staff/oversight/export.xlsx".into(),
             vec!["admin", "bianban", "duchashi"],
         ),
+        ("/staff/oversight/complaints".into(), vec!["duchashi"]),
         (
             "/staff/oversight/report?department=amr".into(),
             vec![
@@ -1211,6 +1292,7 @@ async fn public_pages_show_only_what_is_published(engine: Engine) {
             )
             .await
             .unwrap();
+        liancha_store::testing::check_in_all(&mouding, t, now).await;
     }
     let visits = mouding.visits(id).await.unwrap();
     for (n, v) in visits.iter().filter(|v| v.team_no.is_some()).enumerate() {

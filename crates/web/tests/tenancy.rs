@@ -44,6 +44,9 @@ struct Nanhua {
     inspector: String,
     /// A campaign the prefecture set for 南华县 alone.
     campaign: i64,
+    /// The drawn visit's code, and an entity's complaint about it.
+    code: String,
+    complaint: i64,
 }
 
 async fn actor(store: &Store, name: &str) -> Actor {
@@ -90,6 +93,7 @@ async fn drawn(c: &County<'_>, id: i64, who: &Actor) {
     c.reveal_and_draw(id, v, &["4".into()], who, now + Duration::seconds(2))
         .await
         .unwrap();
+    liancha_store::testing::check_in_all(c, id, now).await;
 }
 
 async fn nanhua_work(store: &Store) -> Nanhua {
@@ -135,6 +139,17 @@ async fn nanhua_work(store: &Store) -> Nanhua {
     )
     .await
     .unwrap();
+    let complaint = c
+        .complain(
+            &visit.check_code,
+            &liancha_domain::check_in::Complaint {
+                text: format!("{MARK}投诉"),
+                contact: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
     let attachment = c
         .add_attachment(
             drawn_id,
@@ -280,6 +295,8 @@ async fn nanhua_work(store: &Store) -> Nanhua {
         .await
         .unwrap();
     Nanhua {
+        code: visit.check_code.clone(),
+        complaint,
         campaign,
         drawn: drawn_id,
         published,
@@ -373,6 +390,7 @@ async fn counties_apart(engine: Engine) {
         "/staff/audit",
         "/staff/oversight",
         "/staff/oversight/report?department=amr",
+        "/staff/oversight/complaints",
         "/staff/users",
         "/staff/calendar",
         "/staff/settings",
@@ -405,6 +423,7 @@ async fn counties_apart(engine: Engine) {
         format!("/staff/tasks/{}/results.pdf", n.published),
         format!("/staff/tasks/{}/result-notices", n.published),
         format!("/staff/tasks/{}/visits/{e}", n.drawn),
+        format!("/staff/check-in?code={}", n.code),
         format!("/staff/tasks/{}/edit", n.draft),
         format!("/staff/plans/{}", n.plan),
         format!("/staff/attachments/{}", n.attachment),
@@ -504,6 +523,14 @@ async fn counties_apart(engine: Engine) {
         (
             format!("/staff/tasks/{d}/visits/{e}/return"),
             vec![("note", "x".into())],
+        ),
+        (
+            format!("/staff/tasks/{d}/visits/{e}/check-in"),
+            vec![("code", n.code.clone())],
+        ),
+        (
+            format!("/staff/oversight/complaints/{}", n.complaint),
+            vec![("reply", "已处理".into())],
         ),
         (
             format!("/staff/tasks/{d}/visits/{e}"),

@@ -379,7 +379,36 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                 let day = inspection_day(&dates(spec, today), k);
                 let visits = c.visits(id).await?;
                 let assigned = visits.iter().filter(|v| v.team_no.is_some());
+                let members = c.team_members(id).await?;
                 for (j, v) in assigned.enumerate().filter(|(j, _)| j % DAYS == k) {
+                    // 扫码入企: the team checks in on arrival, the phone giving the
+                    // place (not always); now and then a visit in the hills without
+                    // signal is entered from paper, the department saying why.
+                    let paper = (j % 11 == 5).then_some(
+                        "检查当天企业所在山区无手机信号，未能扫码签到，按纸质检查记录补录",
+                    );
+                    if paper.is_none() {
+                        let team: Vec<&str> = members
+                            .iter()
+                            .filter(|m| m.active && Some(m.team_no) == v.team_no)
+                            .map(|m| m.name.as_str())
+                            .collect();
+                        let place = (j % 7 != 3).then(|| liancha_domain::check_in::Location {
+                            latitude_e6: 25_312_000 + (j as i64 * 1_373) % 40_000,
+                            longitude_e6: 101_546_000 + (j as i64 * 2_917) % 60_000,
+                            accuracy_m: Some(10 + (j as i64 * 7) % 40),
+                        });
+                        c.check_in(
+                            id,
+                            &v.entity_id,
+                            &v.check_code,
+                            &team.join("、"),
+                            place,
+                            &Actor::system(team.first().copied().unwrap_or("检查组")),
+                            now + Duration::minutes(j as i64 * 3),
+                        )
+                        .await?;
+                    }
                     for (n, dept) in departments(spec).into_iter().enumerate() {
                         let results: Vec<ItemResult> = spec
                             .items
@@ -395,11 +424,33 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                                 }
                             })
                             .collect();
-                        let ctx = admin(dept, now + Duration::minutes((j * 3 + n) as i64));
-                        app.record_results(&ctx, id, &v.entity_id, Some(day), &results)
+                        let ctx = admin(dept, now + Duration::minutes((j * 3 + n + 1) as i64));
+                        app.record_results(&ctx, id, &v.entity_id, Some(day), &results, paper)
                             .await?;
                     }
                     out.visits += 1;
+                    // Now and then the entity rates the visit through its code, and
+                    // once it complains.
+                    let at = now + Duration::minutes((j * 3 + departments(spec).len()) as i64);
+                    if paper.is_none() && j % 4 == 0 {
+                        let (stars, comment) = [
+                            ("5", "检查人员出示证件，一次查完，没有耽误营业"),
+                            ("4", ""),
+                            ("3", "等候时间较长"),
+                        ][(i + j) % 3];
+                        let rating = liancha_domain::check_in::Rating::parse(stars, comment)
+                            .map_err(|e| AppError::invalid(e.to_string()))?;
+                        c.rate_visit(&v.check_code, &rating, at).await?;
+                    }
+                    if i == 0 && j == 1 {
+                        let complaint = liancha_domain::check_in::Complaint::parse(
+                            "检查组到店时正值午市高峰，要求停业配合检查一个多小时，希望以后错开营业高峰。",
+                            false,
+                            "店长 李女士 138****5521",
+                        )
+                        .map_err(|e| AppError::invalid(e.to_string()))?;
+                        c.complain(&v.check_code, &complaint, at).await?;
+                    }
                 }
             }
             Step::Approve(i) => {

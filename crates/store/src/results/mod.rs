@@ -240,6 +240,7 @@ const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, 
 // One file per part of a visit's afterlife; each adds its methods to `County`.
 mod approve; // department approval and publication, deadlines
 mod attachments; // evidence and documents
+mod check_in; // 扫码入企: check-ins, the entity's rating and complaints
 mod credit; // credit proposals, listings and removals
 mod follow_up; // follow-ups (后续处置)
 mod published;
@@ -247,4 +248,5 @@ mod record; // results entered, returned
 mod targeted; // targeted inspections (定向检查) // what the public sees of results
 
 pub use attachments::Attachment;
+pub use check_in::{CheckIn, EntityInspection, UncheckedVisit, VisitComplaint, VisitRating};
 pub use published::PublishedResult;

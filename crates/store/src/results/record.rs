@@ -59,7 +59,16 @@ impl County<'_> {
         now: DateTime<Utc>,
     ) -> Result<()> {
         crate::retrying(|| {
-            self.record_results_once(task_id, entity_id, None, inspected_on, results, actor, now)
+            self.record_results_once(
+                task_id,
+                entity_id,
+                None,
+                None,
+                inspected_on,
+                results,
+                actor,
+                now,
+            )
         })
         .await
         .map(|_| ())
@@ -67,13 +76,16 @@ impl County<'_> {
 
     /// Records the results of one department's items of a visit, as its staff enter
     /// them from the paper record: the other departments enter theirs, and the visit
-    /// is submitted for review when every item of the task has its result.
+    /// is submitted for review when every item of the task has its result. A visit
+    /// never checked in takes a paper record only with `paper_reason`, the
+    /// department's word on why (kept as the visit's 纸质补录 check-in).
     #[allow(clippy::too_many_arguments)]
     pub async fn record_department_results(
         &self,
         task_id: i64,
         entity_id: &str,
         department: &str,
+        paper_reason: Option<&str>,
         inspected_on: NaiveDate,
         results: &[ItemResult],
         actor: &Actor,
@@ -84,6 +96,7 @@ impl County<'_> {
                 task_id,
                 entity_id,
                 Some(department),
+                paper_reason,
                 inspected_on,
                 results,
                 actor,
@@ -101,11 +114,16 @@ impl County<'_> {
         task_id: i64,
         entity_id: &str,
         only: Option<&str>,
+        paper_reason: Option<&str>,
         inspected_on: NaiveDate,
         results: &[ItemResult],
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<VisitState> {
+        let paper_reason = paper_reason
+            .map(liancha_domain::check_in::paper_reason)
+            .transpose()
+            .map_err(|e| StoreError::invalid_field("paper_reason", e.to_string()))?;
         let task = self.task_or_404(task_id).await?;
         task.state
             .require(TaskState::Drawn, "录入检查结果")
@@ -182,6 +200,22 @@ impl County<'_> {
             if done.rows_affected() != 1 {
                 return Err(invalid("该检查对象的结果已提交（可能是表单重复提交），本次未生效"));
             }
+            // 扫码入企: no results for a visit never checked in, unless the department
+            // entering its paper record says why. Read with the visit's row held.
+            let checked: i64 = self.query_scalar("SELECT COUNT(*) FROM visit_check_ins WHERE county = $C AND task_id = $1 AND entity_id = $2")
+                .bind(task_id).bind(entity_id).fetch_one(&mut *tx).await?;
+            if checked == 0 {
+                let Some(reason) = paper_reason else {
+                    return Err(StoreError::WrongState(match only {
+                        None => "检查组尚未签到：请到企业现场扫描其出示的二维码（或输入核验码）签到后再录入结果".into(),
+                        Some(_) => "该检查对象没有现场签到记录：按纸质记录补录时，请填写未能扫码签到的原因".into(),
+                    }));
+                };
+                self.query("INSERT INTO visit_check_ins (county, task_id, entity_id, mode, at, user_id, username, note) \
+                            VALUES ($C, $1, $2, 'paper', $3, $4, $5, $6)")
+                    .bind(task_id).bind(entity_id).bind(now).bind(actor.user_id).bind(&actor.username).bind(reason)
+                    .execute(&mut *tx).await?;
+            }
             for r in results {
                 self.query("DELETE FROM results WHERE county = $C AND task_id = $1 AND entity_id = $2 AND item_code = $3")
                     .bind(task_id).bind(entity_id).bind(&r.item_code).execute(&mut *tx).await?;
@@ -213,6 +247,7 @@ impl County<'_> {
                         "findings": r.findings.trim(),
                     }))).collect::<BTreeMap<_, _>>(),
                     "department": only,
+                    "paper_reason": if checked == 0 { paper_reason } else { None },
                 })))?;
             tx.commit().await?;
             Ok(if complete { VisitState::Submitted } else { visit.state })

@@ -174,6 +174,8 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "witness" => "见证人已登记。",
         "cancelled" => "任务已取消。",
         "substituted" => "已按规则替补，并记入日志。",
+        "checked-in" => "已签到（扫码入企）。现在可以录入检查结果。",
+        "handled" => "投诉处理情况已保存，并记入操作日志。",
         "submitted" => "检查结果已提交，待部门审核。",
         "saved" => "本部门事项的结果已保存；其他部门录入各自事项后即提交审核。",
         "draft" => "已暂存，尚未提交。再次打开本户即可接着填写，填完后请点“提交检查结果”。",

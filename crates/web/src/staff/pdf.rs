@@ -214,7 +214,14 @@ fn form_blocks(
             row("统一社会信用代码", v.entity_id.clone()),
             row("地址", address(v)),
             row("检查通知书", v.notice_number.clone()),
-            row("核验码", v.check_code.clone()),
+            row(
+                "核验码",
+                if v.check_code.is_empty() {
+                    "见送达的检查通知书".into()
+                } else {
+                    v.check_code.clone()
+                },
+            ),
             row("检查组", team_line(team, names)),
             row("检查日期", "      年    月    日".into()),
         ],
@@ -518,16 +525,25 @@ fn notice_blocks(
     } else {
         b.push(Block::Para("执法人员将出示执法证件。".into()));
     }
+    let sign = vec![
+        format!("{}（牵头部门）", names.dept(&task.lead_department)),
+        cn(docs.issued),
+    ];
+    if v.check_code.is_empty() {
+        // The team's copy: the code and its QR are on the one the entity holds.
+        b.push(Block::Para(
+            "（检查组留存件：核验码和二维码印在送达被检查单位的通知书上。）".into(),
+        ));
+        b.push(Block::Right(sign));
+        return b;
+    }
     b.push(Block::Qr {
         data: format!("{origin}/check?code={}", v.check_code),
         caption: vec![
             format!("核验码：{}", v.check_code),
-            format!("扫描二维码或在 {origin}/check 输入核验码，核实本次检查的任务、检查组和事项，谨防假冒。"),
+            format!("检查组到达后扫码签到。你单位可扫码或在 {origin}/check 输入核验码，核实检查、谨防假冒，评价或投诉（可匿名）。"),
         ],
-        sign: vec![
-            format!("{}（牵头部门）", names.dept(&task.lead_department)),
-            cn(docs.issued),
-        ],
+        sign,
     });
     b
 }

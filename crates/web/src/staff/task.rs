@@ -21,6 +21,8 @@ struct TaskPage {
     review_department: Option<String>,
     /// The page of the visit table shown, with its filters.
     table: super::visit_table::VisitTable,
+    /// 扫码入企: how each visit was checked in (absent: not yet).
+    check_ins: BTreeMap<String, liancha_domain::check_in::CheckInMode>,
     members: Vec<TeamMember>,
     teams: BTreeMap<i32, Vec<TeamMember>>,
     witnesses: Vec<Witness>,
@@ -285,6 +287,7 @@ async fn task_page(
         quotas_text: quotas_text(&task),
         preview,
         preview_error,
+        check_ins: staff.rows(s).check_in_modes(id).await?,
         table: super::visit_table::VisitTable::new(visits, &township_order(s, &staff).await?, &q),
         members,
         teams,
@@ -312,6 +315,11 @@ pub(super) async fn visible_visits(
             .map(|m| m.team_no)
             .collect();
         visits.retain(|v| v.team_no.is_some_and(|t| mine.contains(&t)));
+    }
+    if !liancha_domain::check_in::sees_check_codes(staff.principal.role) {
+        for v in &mut visits {
+            v.check_code.clear();
+        }
     }
     Ok(visits)
 }

@@ -92,9 +92,24 @@ struct VisitPage {
     answers: BTreeMap<String, Answer>,
     answer_kinds: &'static [Answer],
     proposed: bool,
+    /// 扫码入企: the visit's check-ins, whether this user checks it in now, and the
+    /// form's code (from the scanned link, or as refused) with its error.
+    check_ins: Vec<liancha_store::results::CheckIn>,
+    may_check_in: bool,
+    check_in_code: String,
+    check_in_error: Option<String>,
+    /// The team's result form waits for the check-in.
+    awaits_check_in: bool,
+    /// A department's paper entry of a visit never checked in says why.
+    paper_needed: bool,
+    paper_reason: String,
 }
 
 impl VisitPage {
+    fn sees_code(&self) -> bool {
+        liancha_domain::check_in::sees_check_codes(self.staff.principal.role)
+    }
+
     /// The messages of `field` (askama passes arguments by reference).
     fn err(&self, field: &str) -> Option<String> {
         field_messages(&self.errors, field)
@@ -133,15 +148,43 @@ impl VisitPage {
     }
 }
 
+#[derive(Deserialize)]
+pub struct VisitQuery {
+    #[serde(default)]
+    done: String,
+    /// The code of a scanned notice (see [`check_in_link`]).
+    #[serde(default)]
+    code: String,
+}
+
 pub async fn visit(
     State(s): State<AppState>,
     staff: Staff,
     Path((id, entity)): Path<(i64, String)>,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<VisitQuery>,
 ) -> PageResult {
+    let check_in = (!q.code.is_empty()).then(|| CheckInPosted {
+        code: q.code.chars().take(16).collect(),
+        error: None,
+    });
     Ok(Html(
-        visit_page(&s, staff, id, &entity, done_message(&q.done), None).await?,
+        visit_page(
+            &s,
+            staff,
+            id,
+            &entity,
+            done_message(&q.done),
+            None,
+            check_in,
+        )
+        .await?,
     ))
+}
+
+/// The check-in form as posted (or as the scanned link fills it).
+struct CheckInPosted {
+    code: String,
+    error: Option<String>,
 }
 
 /// What a refused result form brings back: what was entered, and why it was refused.
@@ -152,6 +195,7 @@ struct Posted {
     answers: BTreeMap<String, Answer>,
     /// The form was filled in from the points' answers (said beside the results).
     proposed: bool,
+    paper_reason: String,
 }
 
 /// The visit page, with a refused form's entries and errors when given.
@@ -162,9 +206,23 @@ async fn visit_page(
     entity: &str,
     notice: Option<&'static str>,
     posted: Option<Posted>,
+    check_in: Option<CheckInPosted>,
 ) -> Result<String, WebError> {
     let ctx = staff.context(s.clock.now());
     let view = s.app.visit_view(&ctx, id, entity).await?;
+    let check_ins = s.app.check_ins(&ctx, id, entity).await?;
+    let may_check_in = liancha_app::check_in::may_check_in(&ctx, &view.access);
+    let inspector = staff.principal.role == Role::Inspector;
+    let awaits_check_in = view.editable && inspector && check_ins.is_empty();
+    let paper_needed = view.editable && !inspector && check_ins.is_empty();
+    let (check_in_code, check_in_error) = match check_in {
+        Some(c) => (c.code, c.error),
+        None => (String::new(), None),
+    };
+    let paper_reason = posted
+        .as_ref()
+        .map(|p| p.paper_reason.clone())
+        .unwrap_or_default();
     let attachments = staff
         .rows(s)
         .attachments(id)
@@ -216,6 +274,13 @@ async fn visit_page(
         answers,
         answer_kinds: Answer::ALL,
         proposed,
+        check_ins,
+        may_check_in,
+        check_in_code,
+        check_in_error,
+        awaits_check_in,
+        paper_needed,
+        paper_reason,
         can_attach: view.can_attach,
         attachments,
         names,
@@ -329,6 +394,7 @@ pub async fn record_results(
         errors,
         answers,
         proposed: false,
+        paper_reason: get("paper_reason").chars().take(600).collect(),
     };
     // 按要点填入结果: the answers propose each item's result, shown for checking;
     // nothing is saved until the form is submitted.
@@ -346,11 +412,12 @@ pub async fn record_results(
                         proposed: true,
                         ..posted(proposed, vec![], answers)
                     };
-                    Html(visit_page(&s, staff, id, &entity, None, Some(p)).await?).into_response()
+                    Html(visit_page(&s, staff, id, &entity, None, Some(p), None).await?)
+                        .into_response()
                 }
                 Err(errors) => {
                     let p = posted(results, errors, answers);
-                    let page = visit_page(&s, staff, id, &entity, None, Some(p)).await?;
+                    let page = visit_page(&s, staff, id, &entity, None, Some(p), None).await?;
                     (axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response()
                 }
             },
@@ -370,7 +437,7 @@ pub async fn record_results(
                 message,
             }) => {
                 let posted = posted(results, vec![(field, message)], answers);
-                let page = visit_page(&s, staff, id, &entity, None, Some(posted)).await?;
+                let page = visit_page(&s, staff, id, &entity, None, Some(posted), None).await?;
                 Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
             }
             Err(e) => Err(WebError::refused(e, back)),
@@ -421,14 +488,32 @@ pub async fn record_results(
         }
         Err(errors) => (results, errors),
     };
+    let mut errors = errors;
+    // A department's paper entry of a visit never checked in says why (the store
+    // checks again with the visit's row held).
+    let paper_reason = get("paper_reason");
+    if view.editable
+        && staff.principal.role != Role::Inspector
+        && s.app.needs_paper_reason(&ctx, id, &entity).await?
+        && let Err(e) = liancha_domain::check_in::paper_reason(paper_reason)
+    {
+        errors.push(("paper_reason".into(), e.to_string()));
+    }
     if !errors.is_empty() {
         let posted = posted(results, errors, answers);
-        let page = visit_page(&s, staff, id, &entity, None, Some(posted)).await?;
+        let page = visit_page(&s, staff, id, &entity, None, Some(posted), None).await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
     }
     match s
         .app
-        .record_results(&ctx, id, &entity, inspected_on, &results)
+        .record_results(
+            &ctx,
+            id,
+            &entity,
+            inspected_on,
+            &results,
+            Some(paper_reason),
+        )
         .await
     {
         Ok(VisitState::Submitted) => Ok(see_other(format!("{back}?done=submitted"))),
@@ -489,5 +574,103 @@ pub async fn publish(
     match s.app.publish(&ctx, id, f.version, ticked(&f.confirm)).await {
         Ok(()) => Ok(see_other(format!("/staff/tasks/{id}?done=published"))),
         Err(e) => Err(WebError::refused(e, format!("/staff/tasks/{id}"))),
+    }
+}
+
+/// The check-in form: `code`, `present` (repeated: the inspector ids of the team
+/// members there), and `latitude`, `longitude`, `accuracy` as the page's script
+/// filled them from the phone (empty when it gave no place).
+pub async fn check_in(
+    State(s): State<AppState>,
+    Path((id, entity)): Path<(i64, String)>,
+    CsrfForm(staff, f): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    let back = format!("/staff/tasks/{id}/visits/{entity}");
+    let get = |k: &str| {
+        f.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let present: Vec<String> = f
+        .iter()
+        .filter(|(k, _)| k == "present")
+        .map(|(_, v)| v.clone())
+        .take(50)
+        .collect();
+    let code: String = get("code").trim().chars().take(16).collect();
+    // A place the phone gave that cannot be read is left out: the check-in
+    // itself never fails for it.
+    let location = liancha_domain::check_in::Location::parse(
+        get("latitude"),
+        get("longitude"),
+        get("accuracy"),
+    )
+    .ok()
+    .flatten();
+    let result = s
+        .app
+        .check_in(&ctx, id, &entity, &code, &present, location)
+        .await;
+    match result {
+        Ok(()) => Ok(see_other(format!("{back}?done=checked-in"))),
+        Err(liancha_app::AppError::Invalid { message, .. }) => {
+            let page = visit_page(
+                &s,
+                staff,
+                id,
+                &entity,
+                None,
+                None,
+                Some(CheckInPosted {
+                    code,
+                    error: Some(message),
+                }),
+            )
+            .await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+        }
+        Err(e) => Err(WebError::refused(e, back)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    #[serde(default)]
+    code: String,
+}
+
+/// Where the QR code of a notice leads a signed-in inspector (from the public check
+/// page): the visit of that code in the user's county, its check-in form filled in.
+pub async fn check_in_link(
+    State(s): State<AppState>,
+    staff: Staff,
+    Query(q): Query<CodeQuery>,
+) -> Result<Response, WebError> {
+    let code = q.code.trim().to_ascii_uppercase();
+    let visit = if code.is_empty() || code.len() > 16 {
+        None
+    } else {
+        staff.rows(&s).visit_by_code(&code).await?
+    };
+    if let Some(v) = &visit {
+        let ctx = staff.context(s.clock.now());
+        if let Err(liancha_app::AppError::Forbidden) =
+            s.app.visit_access(&ctx, v.task_id, &v.entity_id).await
+        {
+            return Err(WebError::NotFound(
+                "该核验码对应的检查不属于您所在的检查组，请核对通知书".into(),
+            ));
+        }
+    }
+    match visit {
+        Some(v) => Ok(see_other(format!(
+            "/staff/tasks/{}/visits/{}?code={code}#check-in",
+            v.task_id, v.entity_id
+        ))),
+        None => Err(WebError::NotFound(format!(
+            "本县没有核验码为「{code}」的检查。请核对通知书上的核验码，或确认登录的是检查所在县的账号"
+        ))),
     }
 }
