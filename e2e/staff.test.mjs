@@ -1123,21 +1123,93 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await context.close();
   });
 
-  step('the amr admin takes the entity off the list again (移出名单), and the public sees it', async () => {
+  step('the entity applies for credit repair on a phone; amr grants it; the public list shows when it was listed and removed', async () => {
+    const context = await browser.newContext({
+      baseURL: BASE, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+      viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+    });
+    context.setDefaultTimeout(20_000);
+    context.on('response', (r) => {
+      if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    });
+    const entity = await context.newPage();
+    const date = /\d{4}-\d{2}-\d{2}/;
+    // On the public list, since the day amr confirmed it.
+    await entity.goto(`/c/532323/lists?list=abnormal&q=${unreachable.entity}`);
+    const listed = entity.locator('table.results tbody tr', { hasText: unreachable.entity });
+    assert.match(await listed.locator('td[data-label=列入日期]').innerText(), date);
+
+    await entity.goto(`/check?code=${unreachable.code}`);
+    const repair = entity.locator('#repair');
+    const listing = repair.locator('article', { hasText: '经营异常名录' });
+    await assertText(listing, '列入日期');
+    // What was done and who to call, but no ground ticked: refused, what was typed kept.
+    await listing.locator('textarea[name=statement]').fill('已于本月办理住所变更登记，新住所可以联系');
+    await listing.locator('input[name=repair_contact]').fill('王会计 13800000000');
+    let r = await submit(entity, '提交信用修复申请');
+    assert.equal(r.status(), 422);
+    await assertText(listing.getByRole('alert'), '请选择申请移出经营异常名录的情形');
+    assert.equal(await listing.locator('textarea[name=statement]').inputValue(), '已于本月办理住所变更登记，新住所可以联系');
+    await listing.locator('input[name=grounds][value=reachable]').check();
+    await shot(entity, 'entity-credit-repair');
+    await submit(entity, '提交信用修复申请');
+    assert.match(entity.url(), /done=repair#repair$/);
+    await assertText(repair.getByRole('status'), '信用修复申请已提交');
+    await assertText(listing, '待决定');
+    assert.equal(await listing.getByRole('button', { name: '提交信用修复申请' }).count(), 0, 'one application at a time');
+
+    // amr decides within its 15 working days: granted with its reasons.
     const { page } = sessions.get('amr-admin');
-    await page.goto('/staff/follow-ups#credit');
-    const proposal = () => tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity });
-    await proposal().getByText('移出名单…').click();
-    await proposal().locator('input[name=reason]').fill('已补报年度报告，经核实');
-    await confirmAndSubmit(page, '确认移出');
-    await assertText(page.getByRole('status'), '已移出名单');
-    await assertText(proposal(), '已移出名单');
-    await assertText(proposal(), '已补报年度报告，经核实');
-    assert.equal(await proposal().getByText('移出名单…').count(), 0, 'no second removal offered');
-    await page.goto(`/c/532323/entities/${unreachable.entity}`);
-    await assertText(page.locator('dt:text-is("经营异常名录") + dd'), '未列入');
-    await page.goto('/public/log');
-    await assertText(tableAfter(page, '条目'), '移出信用名单');
+    await page.goto('/staff/follow-ups#repairs');
+    const row = page.locator('#repair-list tbody tr', { hasText: unreachable.entity });
+    await assertText(row, '企业在线申请');
+    await assertText(row, '已办理住所（经营场所）变更登记');
+    await assertText(row, '王会计 13800000000');
+    assert.match(await row.locator('td[data-label=决定期限]').innerText(), date);
+    await row.locator('textarea[name=note][aria-label=准予理由]').fill('经实地核查，新住所可以取得联系');
+    await shot(page, 'credit-repairs');
+    await row.locator('form', { has: page.getByRole('button', { name: '准予修复' }) }).locator('input[name=confirm]').check();
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), row.getByRole('button', { name: '准予修复' }).click()]);
+    await assertText(page.getByRole('status'), '已准予信用修复');
+    await assertText(page.locator('#repair-list tbody tr', { hasText: unreachable.entity }), '准予修复，已移出名单');
+    await assertText(tableAfter(page, '信用名单建议').locator('tbody tr', { hasText: unreachable.entity }), '已移出名单');
+
+    // The public sees it off the list, with both dates and the reason.
+    await entity.goto(`/c/532323/lists?list=abnormal&state=removed&q=${unreachable.entity}`);
+    const removed = entity.locator('table.results tbody tr', { hasText: unreachable.entity });
+    assert.match(await removed.locator('td[data-label=列入日期]').innerText(), date);
+    assert.equal((await removed.locator('td[data-label=移出日期]').innerText()).trim(), today());
+    await assertText(removed, '信用修复：经实地核查，新住所可以取得联系');
+    await shot(entity, 'public-lists-removed');
+    await entity.goto(`/check?code=${unreachable.code}#repair`);
+    await assertText(entity.locator('#repair article', { hasText: '经营异常名录' }), `已于 ${today()} 移出`);
+    await assertText(entity.locator('#repair'), '准予修复，已移出名单');
+    await entity.goto(`/c/532323/entities/${unreachable.entity}`);
+    await assertText(entity.locator('dt:text-is("经营异常名录") + dd'), '未列入');
+
+    // The entity objects to the published result; amr corrects its item, and the
+    // public result says so beside it.
+    await entity.goto(`/check?code=${unreachable.code}#objection`);
+    await entity.locator('textarea[name=objection]').fill('检查当日本店在登记住所正常营业，结果与事实不符');
+    await entity.locator('input[name=objection_contact]').fill('王会计 13800000000');
+    await submit(entity, '提交异议');
+    await assertText(entity.locator('#objection').getByRole('status'), '异议已提交');
+    await assertText(entity.locator('#objection'), '待处理');
+    await page.goto('/staff/follow-ups#objections');
+    const objection = page.locator('#objection-list tbody tr', { hasText: '检查当日本店在登记住所正常营业' });
+    await objection.getByText('更正本部门事项的结果…').click();
+    await objection.locator('input[name=categories][value=corrected]').check();
+    await objection.locator('details input[name=note]').fill('经复核，检查当日企业在登记住所经营，更正为已责令改正');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), objection.getByRole('button', { name: '更正结果' }).click()]);
+    await assertText(page.getByRole('status'), '检查结果已更正');
+    await entity.goto(`/public/tasks/${taskId}`);
+    await assertText(entity.locator('table', { hasText: unreachable.name }).locator('tr', { hasText: unreachable.name }), '更正理由：经复核，检查当日企业在登记住所经营');
+    await entity.goto(`/check?code=${unreachable.code}#objection`);
+    await assertText(entity.locator('#objection'), '已更正');
+    await entity.goto('/public/log');
+    await assertText(tableAfter(entity, '条目'), '移出信用名单');
+    await assertText(tableAfter(entity, '条目'), '更正检查结果');
+    await context.close();
   });
 
   step('oversight reads the task and its log but cannot change it', async () => {

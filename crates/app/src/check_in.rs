@@ -120,7 +120,7 @@ impl App {
     }
 
     /// The code as typed (spaces, lower case) and its county; not found, said so.
-    async fn visit_code(&self, code: &str) -> Result<(String, DivisionCode)> {
+    pub(crate) async fn visit_code(&self, code: &str) -> Result<(String, DivisionCode)> {
         let code = code.trim().to_ascii_uppercase();
         let county = self
             .county_of_code(&code)

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod audit;
 pub mod campaigns;
 pub mod check_in;
+pub mod credit_repair;
 pub mod demo;
 pub mod directory;
 pub mod documents;

@@ -49,6 +49,12 @@ labelled_enum! {
         CreditConfirm = ("credit.confirm", "确认列入名单"),
         CreditReject = ("credit.reject", "不予列入名单"),
         CreditRemove = ("credit.remove", "移出名单"),
+        CreditRepairApply = ("credit.repair-apply", "申请信用修复"),
+        CreditRepairGrant = ("credit.repair-grant", "准予信用修复"),
+        CreditRepairRefuse = ("credit.repair-refuse", "不予信用修复"),
+        ResultObjection = ("result.objection", "企业对检查结果提出异议"),
+        ResultObjectionUphold = ("result.objection-uphold", "答复异议：维持原结果"),
+        ResultCorrect = ("result.correct", "更正检查结果"),
         TargetedCreate = ("targeted.create", "登记定向检查"),
         TargetedDocument = ("targeted.document", "上传来源文书"),
         ConflictDeclare = ("conflict.declare", "申报回避关系"),
@@ -97,6 +103,7 @@ labelled_enum! {
 pub const ACTION_GROUPS: &[(&str, &str)] = &[
     ("task.", "任务"),
     ("visit.", "检查结果"),
+    ("result.", "结果异议与更正"),
     ("attachment.", "附件"),
     ("follow-up.", "后续处置"),
     ("credit.", "信用名单"),
@@ -397,6 +404,22 @@ fn key(k: &str) -> (&str, Kind) {
         "follow_ups" => ("后续处置", Plain),
         "credit_proposals" => ("信用名单建议", Plain),
         "proposal" => ("名单建议编号", Plain),
+        "repair" => ("信用修复申请编号", Plain),
+        "grounds" => (
+            "申请情形",
+            Codes(|c| {
+                crate::credit_repair::RepairGround::from_code(c)
+                    .map(crate::credit_repair::RepairGround::label)
+            }),
+        ),
+        "applicant" => (
+            "申请方式",
+            Label(|c| {
+                crate::credit_repair::RepairSource::from_code(c)
+                    .map(crate::credit_repair::RepairSource::label)
+            }),
+        ),
+        "objection" => ("异议编号", Plain),
         "abnormal" => ("经营异常名录", Plain),
         "blacklisted" => ("严重违法失信名单", Plain),
         "organisation" => ("单位", Plain),

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod check_in;
 pub mod check_points;
 pub mod cosignature;
+pub mod credit_repair;
 pub mod documents;
 pub mod figures;
 pub mod follow_up;

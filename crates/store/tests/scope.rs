@@ -46,6 +46,9 @@ const COUNTY_TABLES: &[&str] = &[
     "follow_ups",
     "credit_proposals",
     "credit_removals",
+    "credit_repairs",
+    "result_objections",
+    "result_corrections",
     "public_results",
     "county_settings",
     "visit_drafts",
@@ -100,6 +103,11 @@ const ACROSS_COUNTIES: &[(&str, &str, &str)] = &[
         "results/published.rs",
         "PUBLISHED_SELECT",
         "an entity's published results in every county it was in",
+    ),
+    (
+        "results/repair.rs",
+        "CORRECTION_SELECT",
+        "the corrections of an entity's published results in every county it was in",
     ),
     (
         "tasks/lookup.rs",

@@ -1273,17 +1273,13 @@ async fn whole_joint_task(store: &Store) {
         "移出理由",
     );
     assert!(mouding.entity(&first).await.unwrap().unwrap().abnormal);
-    let cleared = mouding
-        .remove_credit_listing(listing, "已补报2025年度年报", &amr, now)
-        .await
-        .unwrap();
-    assert!(cleared, "its only listing");
+    credit_repair_and_objection(&mouding, id, &first, listing, &amr, now).await;
     assert!(!mouding.entity(&first).await.unwrap().unwrap().abnormal);
     let removed = mouding.credit_proposal(listing).await.unwrap().unwrap();
     assert_eq!(removed.state, ProposalState::Confirmed);
     assert_eq!(
         removed.removed.map(|r| r.reason).as_deref(),
-        Some("已补报2025年度年报")
+        Some("信用修复：已核实 2025 年度报告已补报公示")
     );
     let all = liancha_store::audit::AuditFilter::default();
     let audit_before = mouding.audit_count(&all).await.unwrap();
@@ -1366,7 +1362,9 @@ async fn transparency_log(store: &Store, task: i64, cancelled: i64) {
             "task.drawn",
             "task.substituted",
             "task.substituted",
-            "task.published"
+            "task.published",
+            // An objection upheld by correcting a published result.
+            "task.corrected"
         ]
     );
     assert_eq!(kinds(cancelled), ["task.sealed", "task.cancelled"]);
@@ -1380,7 +1378,7 @@ async fn transparency_log(store: &Store, task: i64, cancelled: i64) {
     );
     assert_eq!(
         store.task_log_entries("532323", task).await.unwrap().len(),
-        5
+        6
     );
     // The bundles hold the same bytes, and the tiles prove each one in the tree.
     let bundle = store
@@ -1868,4 +1866,205 @@ async fn posted_text_is_bounded(store: &Store) {
         TaskState::Draft,
         "nothing refused changed the task"
     );
+}
+
+/// 信用修复 and 异议 on a published task: the entity of `first` applies through its
+/// code to leave the abnormal list `listing` put it on; a double submit is one
+/// application; the department refuses with a reason, registers a paper application
+/// and grants it, which takes the entity off the list. The entity objects to the
+/// published result; the department corrects its item, and the public result and
+/// projection follow.
+async fn credit_repair_and_objection(
+    mouding: &liancha_store::County<'_>,
+    id: i64,
+    first: &str,
+    listing: i64,
+    amr: &Actor,
+    now: DateTime<Utc>,
+) {
+    use liancha_domain::credit_repair::{
+        Objection, ObjectionState, RepairApplication, RepairSource, RepairState,
+    };
+    let code = mouding
+        .visits(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.entity_id == first)
+        .unwrap()
+        .check_code;
+    let grounds = |g: &[&str]| g.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let application = RepairApplication::parse(
+        CreditList::Abnormal,
+        &grounds(&["annual-report"]),
+        "已于 2026 年 11 月补报 2025 年度报告",
+        "李会计 13800000000",
+    )
+    .unwrap();
+    // The code of another entity's visit does not reach this listing.
+    let other = mouding
+        .visits(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.entity_id != first)
+        .unwrap()
+        .check_code;
+    invalid(
+        mouding
+            .apply_credit_repair_by_code(&other, listing, &application, now)
+            .await,
+        "未找到本单位的这一名单记录",
+    );
+    let a = mouding
+        .apply_credit_repair_by_code(&code, listing, &application, now)
+        .await
+        .unwrap();
+    invalid(
+        mouding
+            .apply_credit_repair_by_code(&code, listing, &application, now)
+            .await,
+        "待决定",
+    );
+    let repairs = mouding.credit_repairs(Some("amr")).await.unwrap();
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(repairs[0].source, RepairSource::Entity);
+    assert_eq!(repairs[0].state, RepairState::Applied);
+    assert!(
+        mouding
+            .credit_repairs(Some("agri"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let cleared = mouding
+        .decide_credit_repair(a, false, "年报尚未公示", amr, now)
+        .await
+        .unwrap();
+    assert!(!cleared);
+    assert!(mouding.entity(first).await.unwrap().unwrap().abnormal);
+    invalid(
+        mouding.decide_credit_repair(a, true, "x", amr, now).await,
+        "已经决定",
+    );
+    let b = mouding
+        .apply_credit_repair(
+            first,
+            listing,
+            &application,
+            RepairSource::Department,
+            amr,
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(
+        mouding
+            .decide_credit_repair(b, true, "已核实 2025 年度报告已补报公示", amr, now)
+            .await
+            .unwrap(),
+        "its only listing: the flag is cleared"
+    );
+    assert!(!mouding.entity(first).await.unwrap().unwrap().abnormal);
+    let ended = mouding.listings(CreditList::Abnormal, true).await.unwrap();
+    assert!(
+        ended
+            .iter()
+            .any(|l| l.proposal_id == listing && l.removed_at.is_some())
+    );
+    assert!(
+        !mouding
+            .listed_entities(CreditList::Abnormal)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.id == first)
+    );
+    wrong_state(
+        mouding
+            .apply_credit_repair_by_code(&code, listing, &application, now)
+            .await,
+        "已移出",
+    );
+    let states: Vec<_> = mouding
+        .credit_repairs_of_entity(first)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.state)
+        .collect();
+    assert_eq!(states, [RepairState::Granted, RepairState::Refused]);
+
+    // 异议 and 更正.
+    let objection = Objection::parse("营业执照一项的结果与事实不符", "李会计 13800000000").unwrap();
+    let o = mouding
+        .object_to_result(&code, &objection, now)
+        .await
+        .unwrap();
+    let open = mouding.objections(Some("amr")).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert!(open[0].departments.contains(&"amr".to_string()));
+    let results = mouding.visit_results(id, first).await.unwrap();
+    let items = mouding.items(false).await.unwrap();
+    let amr_item = results
+        .keys()
+        .find(|c| items.iter().any(|i| &i.code == *c && i.department == "amr"))
+        .unwrap()
+        .clone();
+    let agri_item = results
+        .keys()
+        .find(|c| items.iter().any(|i| &i.code == *c && i.department != "amr"));
+    if let Some(agri_item) = agri_item {
+        invalid(
+            mouding
+                .answer_objection(
+                    o,
+                    "amr",
+                    "更正",
+                    Some((agri_item, &[ResultCategory::NoProblem], "")),
+                    amr,
+                    now,
+                )
+                .await,
+            "本部门",
+        );
+    }
+    let before = results[&amr_item].categories.clone();
+    let log_before = mouding.audit_count(&Default::default()).await.unwrap();
+    mouding
+        .answer_objection(
+            o,
+            "amr",
+            "经复核，企业已于检查前办结变更登记",
+            Some((&amr_item, &[ResultCategory::NoProblem], "")),
+            amr,
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(mouding.audit_count(&Default::default()).await.unwrap() > log_before);
+    invalid(
+        mouding
+            .answer_objection(o, "amr", "again", None, amr, now)
+            .await,
+        "已经处理",
+    );
+    let public = mouding.published_results_of_task(id).await.unwrap();
+    let corrected = public
+        .iter()
+        .find(|r| r.entity_id == first && r.item_code == amr_item)
+        .unwrap();
+    assert_eq!(corrected.categories, [ResultCategory::NoProblem]);
+    let note = corrected.correction.as_ref().unwrap();
+    assert_eq!(note.reason, "经复核，企业已于检查前办结变更登记");
+    assert_eq!(
+        note.before_categories,
+        before
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let answered = mouding.objections_of_visit(id, first).await.unwrap();
+    assert_eq!(answered[0].state, ObjectionState::Corrected);
 }

@@ -327,6 +327,8 @@ pub fn router(state: AppState) -> Router {
         .route("/check", get(public::check))
         .route("/check/rate", post(public::rate))
         .route("/check/complain", post(public::complain))
+        .route("/check/repair", post(public::apply_repair))
+        .route("/check/object", post(public::object))
         .route("/verify", get(public::verify))
         .route("/public/tasks", get(public::tasks_everywhere))
         .route("/public/tasks/{id}", get(public::task))
@@ -482,6 +484,15 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/follow-ups/export", get(staff::export_follow_ups))
         .route("/staff/follow-ups/{id}", post(staff::update_follow_up))
         .route("/staff/credit/{id}", post(staff::decide_credit))
+        .route(
+            "/staff/credit/{id}/repair",
+            post(staff::register_credit_repair),
+        )
+        .route(
+            "/staff/credit-repairs/{id}",
+            post(staff::decide_credit_repair),
+        )
+        .route("/staff/objections/{id}", post(staff::answer_objection))
         .route(
             "/staff/credit/{id}/remove",
             post(staff::remove_credit_listing),

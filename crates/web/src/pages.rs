@@ -575,6 +575,29 @@ pub(crate) fn sheet_download(bytes: Vec<u8>, ascii: &str, name: &str, csv: bool)
         .into_response()
 }
 
+/// A form posted with repeated fields (check boxes of one name), read by name.
+pub struct Pairs<'a>(pub &'a [(String, String)]);
+
+impl Pairs<'_> {
+    /// The first value of `key`, or empty.
+    pub fn one(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Every value of `key`, at most `max` (a posted form is not trusted to be small).
+    pub fn all(&self, key: &str, max: usize) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .take(max)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod page_tests {
     use super::*;

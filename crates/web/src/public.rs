@@ -36,6 +36,15 @@ struct CheckPage {
     /// A refused rating or complaint: which form, the message, what was entered.
     refused: Option<(&'static str, String)>,
     posted: FeedbackForm,
+    /// 信用修复: the entity's listings in the county, and its applications.
+    listings: Vec<liancha_store::results::Listing>,
+    repairs: Vec<liancha_store::results::CreditRepair>,
+    /// 异议: once the result is published, the objections made and their answers.
+    objections: Vec<liancha_store::results::ResultObjection>,
+    published: bool,
+    today: chrono::NaiveDate,
+    /// The section the done message belongs to.
+    done_at: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,10 +70,19 @@ pub async fn check(
         "complained" => Some(
             "投诉已提交县委编办或县政府督查室，检查部门看不到。留了联系方式的，处理后会与您联系；匿名投诉不记录联系人和电话。",
         ),
+        "repair" => Some(
+            "信用修复申请已提交，作出列入决定的部门自受理之日起 15 个工作日内决定；决定和理由可在本页查看。",
+        ),
+        "objected" => Some("异议已提交检查部门，核实后答复；答复可在本页查看。"),
         _ => None,
     };
     let mut page = check_page(&s, &q.code, done, None, FeedbackForm::default()).await?;
     page.just_rated = q.done == "rated";
+    page.done_at = match q.done.as_str() {
+        "repair" => "repair",
+        "objected" => "objection",
+        _ => "feedback",
+    };
     Ok(Html(page.render()?).into_response())
 }
 
@@ -89,6 +107,12 @@ async fn check_page(
         just_rated: false,
         refused,
         posted,
+        listings: Vec::new(),
+        repairs: Vec::new(),
+        objections: Vec::new(),
+        published: false,
+        today: liancha_domain::calendar::china_date(s.clock.now()),
+        done_at: "feedback",
     };
     // The code does not name its county: each county holding it is looked at.
     let counties = if !code.is_empty() && code.len() <= 16 {
@@ -115,6 +139,13 @@ async fn check_page(
                 .await?;
             page.cap = i64::from(c.rule_book(task.domain).await?.annual_cap);
             page.ratings = c.visit_ratings_count(task.id, &visit.entity_id).await?;
+            page.listings = c.listings_of_entity(&visit.entity_id).await?;
+            page.repairs = c.credit_repairs_of_entity(&visit.entity_id).await?;
+            page.published =
+                task.state == TaskState::Published && visit.state == VisitState::Published;
+            if page.published {
+                page.objections = c.objections_of_visit(task.id, &visit.entity_id).await?;
+            }
             page.found = Some((task, visit, team));
             page.portal = Some(Portal::of(s, county.as_str()).await?);
             page.names = Names::load(s, &county).await?;
@@ -139,6 +170,22 @@ pub struct FeedbackForm {
     anonymous: String,
     #[serde(default)]
     contact: String,
+    /// 信用修复: the listing applied about, its grounds, what was done, who to call.
+    #[serde(default)]
+    proposal: String,
+    #[serde(default)]
+    list: String,
+    #[serde(skip)]
+    grounds: Vec<String>,
+    #[serde(default)]
+    statement: String,
+    #[serde(default)]
+    repair_contact: String,
+    /// 异议: what is objected to, who to answer.
+    #[serde(default)]
+    objection: String,
+    #[serde(default)]
+    objection_contact: String,
 }
 
 /// The entity's answer to a rating or complaint: back to the page, or the page
@@ -151,16 +198,19 @@ async fn feedback_answer(
 ) -> Result<Response, WebError> {
     let code = f.code.trim().to_ascii_uppercase();
     match result {
-        Ok(()) => Ok(axum::response::Redirect::to(&format!(
-            "/check?code={}&done={}#feedback",
-            crate::pages::url_encode(&code),
-            if form == "rate" {
-                "rated"
-            } else {
-                "complained"
-            }
-        ))
-        .into_response()),
+        Ok(()) => {
+            let (done, anchor) = match form {
+                "rate" => ("rated", "feedback"),
+                "repair" => ("repair", "repair"),
+                "object" => ("objected", "objection"),
+                _ => ("complained", "feedback"),
+            };
+            Ok(axum::response::Redirect::to(&format!(
+                "/check?code={}&done={done}#{anchor}",
+                crate::pages::url_encode(&code),
+            ))
+            .into_response())
+        }
         Err(liancha_app::AppError::NotFound(_)) => Err(WebError::NotFound("未找到该核验码".into())),
         Err(
             liancha_app::AppError::Invalid { message, .. }
@@ -209,7 +259,125 @@ pub async fn complain(
     feedback_answer(&s, f, "complain", r).await
 }
 
+/// 信用修复 through the code: `proposal` (the listing), `list`, repeated `grounds`,
+/// `statement`, `repair_contact`.
+pub async fn apply_repair(
+    State(s): State<AppState>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let p = crate::pages::Pairs(&pairs);
+    let f = FeedbackForm {
+        code: p.one("code").into(),
+        proposal: p.one("proposal").into(),
+        list: p.one("list").into(),
+        grounds: p.all("grounds", 10),
+        statement: p.one("statement").into(),
+        repair_contact: p.one("repair_contact").into(),
+        ..FeedbackForm::default()
+    };
+    let code = f.code.trim().to_ascii_uppercase();
+    let r = match f.proposal.trim().parse::<i64>() {
+        Ok(proposal) => {
+            let form = liancha_app::credit_repair::RepairForm {
+                proposal,
+                list: &f.list,
+                grounds: &f.grounds,
+                statement: &f.statement,
+                contact: &f.repair_contact,
+            };
+            s.app
+                .apply_credit_repair_by_code(&code, &form, s.clock.now())
+                .await
+                .map(|_| ())
+        }
+        Err(_) => Err(liancha_app::AppError::invalid("请选择要申请移出的名单记录")),
+    };
+    feedback_answer(&s, f, "repair", r).await
+}
+
+/// 异议 through the code: `objection`, `objection_contact`.
+pub async fn object(
+    State(s): State<AppState>,
+    axum::Form(f): axum::Form<FeedbackForm>,
+) -> Result<Response, WebError> {
+    let code = f.code.trim().to_ascii_uppercase();
+    let r = s
+        .app
+        .object_to_result(&code, &f.objection, &f.objection_contact, s.clock.now())
+        .await
+        .map(|_| ());
+    feedback_answer(&s, f, "object", r).await
+}
+
 impl CheckPage {
+    /// The grounds of a listing's list, for its application form.
+    fn grounds(
+        &self,
+        list: &liancha_domain::workflow::CreditList,
+    ) -> Vec<liancha_domain::credit_repair::RepairGround> {
+        liancha_domain::credit_repair::RepairGround::of(*list)
+    }
+
+    fn ground_ticked(&self, g: &str) -> bool {
+        self.posted.grounds.iter().any(|x| x == g)
+    }
+
+    /// Whether this listing's form is the one refused (its error and values shown).
+    fn posted_for(&self, l: &liancha_store::results::Listing) -> bool {
+        self.refused_for("repair").is_some()
+            && self.posted.proposal.trim() == l.proposal_id.to_string()
+            && self.repair_form(l)
+    }
+
+    /// Whether the listing's application form is offered: it stands, may be
+    /// repaired now, and no application of it awaits a decision.
+    fn repair_form(&self, l: &liancha_store::results::Listing) -> bool {
+        l.standing() && self.repair_from(l).is_none() && !self.repair_pending(l)
+    }
+
+    /// A refused application whose listing the page does not show (none of the
+    /// entity's): its message, said at the top.
+    fn repair_refused_elsewhere(&self) -> Option<&str> {
+        self.refused_for("repair")
+            .filter(|_| !self.listings.iter().any(|l| self.posted_for(l)))
+    }
+
+    /// The applications about one listing.
+    fn repairs_of(
+        &self,
+        l: &liancha_store::results::Listing,
+    ) -> Vec<&liancha_store::results::CreditRepair> {
+        self.repairs
+            .iter()
+            .filter(|a| a.proposal_id == l.proposal_id)
+            .collect()
+    }
+
+    /// The day the entity may apply from, while that is still to come (the
+    /// blacklist's year); `None` when it may apply now.
+    fn repair_from(&self, l: &liancha_store::results::Listing) -> Option<chrono::NaiveDate> {
+        let listed = l.listed_at.map(liancha_domain::calendar::china_date)?;
+        let first = liancha_domain::credit_repair::first_repair_day(l.list, listed);
+        (first > self.today).then_some(first)
+    }
+
+    /// Whether an application of this listing awaits a decision.
+    fn repair_pending(&self, l: &liancha_store::results::Listing) -> bool {
+        self.repairs_of(l)
+            .iter()
+            .any(|a| a.state == liancha_domain::credit_repair::RepairState::Applied)
+    }
+
+    fn date(&self, t: impl std::borrow::Borrow<Option<chrono::DateTime<chrono::Utc>>>) -> String {
+        t.borrow()
+            .map(|t| liancha_domain::calendar::china_date(t).to_string())
+            .unwrap_or_else(|| "—".into())
+    }
+
+    fn done_in(&self, section: &str) -> bool {
+        self.done_at == section
+    }
+
     fn replaced(&self) -> bool {
         self.found
             .as_ref()
@@ -449,7 +617,7 @@ impl PublicVisit {
     fn all_clear(&self) -> bool {
         self.results
             .iter()
-            .all(|r| r.categories == [ResultCategory::NoProblem])
+            .all(|r| r.categories == [ResultCategory::NoProblem] && r.correction.is_none())
     }
 
     /// The days inspected, each once.
@@ -606,6 +774,7 @@ impl ListsPage {
     /// This page's filter with `page` (askama passes a field by reference, a sum by value).
     fn link(&self, page: impl std::borrow::Borrow<usize>) -> String {
         let mut q = format!("list={}", self.list.code());
+        query_pair(&mut q, "state", &self.query.state);
         query_pair(&mut q, "q", &self.query.q);
         query_pair(&mut q, "township", &self.query.township);
         format!("{}?{q}&page={}", self.base(), page.borrow())
@@ -633,36 +802,63 @@ pub struct ListsQuery {
     township: String,
     #[serde(default)]
     page: String,
+    /// `removed`: those taken off the list (移出), with when and why.
+    #[serde(default)]
+    state: String,
 }
 
 /// Entities on a list page.
 const LIST_PAGE: usize = 50;
 
-/// One entity on a credit list: its county's code and name, its id, name, township.
+/// One entity on a credit list: its county's code and name, its id, name, township,
+/// since when; for one taken off, when and why.
 pub struct Listed {
     pub county: String,
     pub county_name: String,
     pub id: String,
     pub name: String,
     pub township: String,
+    pub listed_on: Option<chrono::NaiveDate>,
+    pub removed_on: Option<chrono::NaiveDate>,
+    pub reason: String,
 }
 
 async fn listed(
     s: &AppState,
     county: &liancha_domain::org::Division,
     list: liancha_domain::workflow::CreditList,
+    removed: bool,
 ) -> Result<Vec<Listed>, WebError> {
-    Ok(s.app
-        .public_county(&county.code)
-        .listed_entities(list)
+    let c = s.app.public_county(&county.code);
+    if removed {
+        return Ok(c
+            .listings(list, true)
+            .await?
+            .into_iter()
+            .map(|l| Listed {
+                county: county.code.to_string(),
+                county_name: county.name.clone(),
+                listed_on: l.listed_at.map(liancha_domain::calendar::china_date),
+                removed_on: l.removed_at.map(liancha_domain::calendar::china_date),
+                reason: l.removal_reason.unwrap_or_default(),
+                id: l.entity_id,
+                name: l.entity_name,
+                township: l.township,
+            })
+            .collect());
+    }
+    Ok(c.listed_entities(list)
         .await?
         .into_iter()
-        .map(|(id, name, township)| Listed {
+        .map(|e| Listed {
             county: county.code.to_string(),
             county_name: county.name.clone(),
-            id,
-            name,
-            township,
+            id: e.id,
+            name: e.name,
+            township: e.township,
+            listed_on: e.listed_on,
+            removed_on: None,
+            reason: String::new(),
         })
         .collect())
 }
@@ -676,16 +872,22 @@ async fn lists_page(
 ) -> Result<Html<String>, WebError> {
     use liancha_domain::workflow::CreditList;
     let list = CreditList::from_code(&query.list).unwrap_or(CreditList::Abnormal);
+    let removed = query.state == "removed";
     let mut counts = [0; 2];
     let mut all = Vec::new();
     for l in CreditList::ALL {
         let mut rows = Vec::new();
         for c in counties {
-            rows.extend(listed(s, c, *l).await?);
+            rows.extend(listed(s, c, *l, false).await?);
         }
         counts[*l as usize] = rows.len();
-        if *l == list {
+        if *l == list && !removed {
             all = rows;
+        }
+    }
+    if removed {
+        for c in counties {
+            all.extend(listed(s, c, list, true).await?);
         }
     }
     let mut townships: Vec<String> = all.iter().map(|e| e.township.clone()).collect();
@@ -995,6 +1197,7 @@ mod tests {
             inspected_on: day.map(|d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap()),
             categories: vec![ResultCategory::NoProblem],
             methods: Vec::new(),
+            correction: None,
         }
     }
 

@@ -258,6 +258,7 @@ fn detail(e: &LogEvent) -> String {
         ),
         LogEvent::Published { plan_digest, .. } => format!("方案摘要 {}", short(plan_digest)),
         LogEvent::Cancelled { reason, .. } => format!("原因：{reason}"),
+        LogEvent::Corrected { digest, .. } => format!("更正摘要 {}", short(digest)),
         LogEvent::CreditListed { entity, list } => format!("{entity} 列入{}", list_name(list)),
         LogEvent::CreditRemoved { entity, list } => format!("{entity} 移出{}", list_name(list)),
     }

@@ -41,7 +41,7 @@ async fn lists_are_paged_and_filtered(engine: Engine) {
     assert!(page.contains(&format!("严重违法失信名单（{} 户）", blacklist.len())));
     let first = rows(&page);
     assert_eq!(first.len(), 50);
-    let ids: Vec<&str> = abnormal.iter().map(|(id, ..)| id.as_str()).collect();
+    let ids: Vec<&str> = abnormal.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(first, ids[..50]);
     let pages = abnormal.len().div_ceil(50);
     assert!(page.contains(&format!("第 1 / {pages} 页")));
@@ -59,12 +59,14 @@ async fn lists_are_paged_and_filtered(engine: Engine) {
     // The other list, and a filter by township and by part of the name.
     let (_, page) = srv.get("", "/c/532323/lists?list=blacklist").await;
     assert_eq!(rows(&page).len(), blacklist.len().min(50));
-    let (id, name, township) = &abnormal[3];
+    let liancha_store::results::ListedEntity {
+        id, name, township, ..
+    } = &abnormal[3];
     let part: String = name.chars().skip(3).take(3).collect();
     let want: Vec<&str> = abnormal
         .iter()
-        .filter(|(_, n, t)| n.contains(&part) && t == township)
-        .map(|(id, ..)| id.as_str())
+        .filter(|e| e.name.contains(&part) && &e.township == township)
+        .map(|e| e.id.as_str())
         .collect();
     let (_, page) = srv
         .get(

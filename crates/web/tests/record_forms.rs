@@ -441,6 +441,133 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
     assert_eq!(status, 409, "{page}");
     assert_in_workbench(&page);
 
+    // 信用修复: the year leaves an application awaiting its department's decision.
+    // Without the box ticked, or granting without a reason, nothing changes; then
+    // the entity leaves the list, and a second decision is refused.
+    let repair = mouding
+        .credit_repairs(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.state.code() == "applied")
+        .expect("the year leaves an application to decide");
+    let s = srv
+        .login(&format!("{}-admin", repair.department), DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let path = format!("/staff/credit-repairs/{}", repair.id);
+    let (status, page) = srv
+        .post(&s, &path, &[("decision", "grant"), ("note", "已核实")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未决定：请勾选确认"), "{page}");
+    assert!(
+        page.contains(">已核实</textarea>"),
+        "what was typed is kept"
+    );
+    let (status, page) = srv
+        .post(&s, &path, &[("decision", "grant"), ("confirm", "yes")])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未决定：请写明准予修复的理由"), "{page}");
+    assert!(
+        mouding
+            .entity(&repair.entity_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .abnormal
+    );
+    let (status, _) = srv
+        .post(
+            &s,
+            &path,
+            &[
+                ("decision", "grant"),
+                ("note", "已核实信息已更正"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert!(
+        !mouding
+            .entity(&repair.entity_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .abnormal
+    );
+    let (_, page) = srv
+        .get("", "/c/532323/lists?list=abnormal&state=removed")
+        .await;
+    assert!(
+        page.contains(&repair.entity_id) && page.contains("信用修复：已核实信息已更正"),
+        "{page}"
+    );
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[("decision", "refuse"), ("note", "重复"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, 409, "{page}");
+
+    // 异议: the year leaves one open; its department corrects its item, refused
+    // first without a result chosen; the public result shows the correction.
+    let objection = mouding
+        .objections(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.state.code() == "open")
+        .expect("the year leaves an objection open");
+    let department = objection.departments[0].clone();
+    let s = srv
+        .login(&format!("{department}-admin"), DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let (_, page) = srv.get(&s.cookie, "/staff/follow-ups").await;
+    let item = page
+        .split(&format!("action=\"/staff/objections/{}\"", objection.id))
+        .nth(2)
+        .and_then(|f| f.split("<option value=\"").nth(1))
+        .and_then(|o| o.split('"').next())
+        .expect("the correction form lists the department's items")
+        .to_string();
+    let path = format!("/staff/objections/{}", objection.id);
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[
+                ("action", "correct"),
+                ("item", &item),
+                ("note", "经复核更正"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未更正：请至少选择一项检查结果"), "{page}");
+    let (status, _) = srv
+        .post(
+            &s,
+            &path,
+            &[
+                ("action", "correct"),
+                ("item", &item),
+                ("categories", "no-activity"),
+                ("note", "经复核，企业已当场整改"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (_, page) = srv
+        .get("", &format!("/public/tasks/{}", objection.task_id))
+        .await;
+    assert!(page.contains("更正理由：经复核，企业已当场整改"), "{page}");
+
     // A substitution on the task page of the task under way: the error beside the
     // field it is about, what was typed kept, nothing replaced.
     let drawn = mouding

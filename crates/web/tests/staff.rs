@@ -231,6 +231,33 @@ async fn every_route_with_every_role(engine: Engine) {
     .await;
     assert_eq!(status, 303);
     assert!(location.unwrap().contains("done=complained"));
+    // Objections wait for the published result; a repair names a listing of the
+    // entity's own.
+    let (status, _, body) = public_post(
+        "/check/object",
+        vec![
+            ("code", code.clone()),
+            ("objection", "第一项结果与事实不符".into()),
+            ("objection_contact", "李四 139".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("检查结果公示后才能对结果提出异议"), "{body}");
+    let (status, _, body) = public_post(
+        "/check/repair",
+        vec![
+            ("code", code.clone()),
+            ("proposal", "999999".into()),
+            ("list", "abnormal".into()),
+            ("grounds", "annual-report".into()),
+            ("statement", "已补报年度报告".into()),
+            ("repair_contact", "李四 139".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("未找到本单位的这一名单记录"), "{body}");
     let (status, _, _) = public_post(
         "/check/complain",
         vec![

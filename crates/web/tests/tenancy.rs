@@ -47,6 +47,10 @@ struct Nanhua {
     /// The drawn visit's code, and an entity's complaint about it.
     code: String,
     complaint: i64,
+    /// A credit repair application of the confirmed listing, and an objection to a
+    /// published result.
+    repair: i64,
+    objection: i64,
 }
 
 async fn actor(store: &Store, name: &str) -> Actor {
@@ -210,6 +214,52 @@ async fn nanhua_work(store: &Store) -> Nanhua {
         .find(|p| p.list == CreditList::Abnormal)
         .unwrap()
         .id;
+    c.decide_credit_proposal(proposal, true, "", &amr, now)
+        .await
+        .unwrap();
+    let listed = c
+        .credit_proposal(proposal)
+        .await
+        .unwrap()
+        .unwrap()
+        .entity_id;
+    let repair = c
+        .apply_credit_repair(
+            &listed,
+            proposal,
+            &liancha_domain::credit_repair::RepairApplication::parse(
+                CreditList::Abnormal,
+                &["reachable".into()],
+                &format!("{MARK}已变更住所"),
+                &format!("{MARK}联系人"),
+            )
+            .unwrap(),
+            liancha_domain::credit_repair::RepairSource::Department,
+            &amr,
+            now,
+        )
+        .await
+        .unwrap();
+    let published_code = c
+        .visits(published)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.team_no.is_some())
+        .unwrap()
+        .check_code;
+    let objection = c
+        .object_to_result(
+            &published_code,
+            &liancha_domain::credit_repair::Objection::parse(
+                &format!("{MARK}异议内容"),
+                &format!("{MARK}异议联系人"),
+            )
+            .unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
 
     let draft = c
         .create_task(&task("草稿", &["SC-002"]), &coordinator, now)
@@ -297,6 +347,8 @@ async fn nanhua_work(store: &Store) -> Nanhua {
     Nanhua {
         code: visit.check_code.clone(),
         complaint,
+        repair,
+        objection,
         campaign,
         drawn: drawn_id,
         published,
@@ -558,6 +610,26 @@ async fn counties_apart(engine: Engine) {
         (
             format!("/staff/credit/{}/remove", n.proposal),
             vec![("reason", "x".into()), ("confirm", "yes".into())],
+        ),
+        (
+            format!("/staff/credit/{}/repair", n.proposal),
+            vec![
+                ("grounds", "reachable".into()),
+                ("statement", "已变更住所登记".into()),
+                ("contact", "某 139".into()),
+            ],
+        ),
+        (
+            format!("/staff/credit-repairs/{}", n.repair),
+            vec![
+                ("decision", "grant".into()),
+                ("note", "已核实".into()),
+                ("confirm", "yes".into()),
+            ],
+        ),
+        (
+            format!("/staff/objections/{}", n.objection),
+            vec![("action", "uphold".into()), ("note", "维持原结果".into())],
         ),
         (
             format!("/staff/plans/{}/entries", n.plan),

@@ -15,7 +15,8 @@ use liancha_domain::EntityStatus;
 use liancha_domain::auth::Role;
 use liancha_domain::org::DivisionCode;
 use liancha_domain::workflow::{
-    FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode, WitnessRole,
+    CreditList, FollowUpKind, ResultCategory, SourceDecl, TargetedSource, TaskMode, VisitState,
+    WitnessRole,
 };
 use liancha_domain::{Domain, InspectionMethod};
 use liancha_store::accounts::{Actor, NewUser};
@@ -214,6 +215,10 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
         department_admins: made,
         ..Year::default()
     };
+    // The first settled task with listings enough also shows credit repair and
+    // objections: one application granted, one refused, one awaiting a decision;
+    // one objection answered, one open.
+    let mut repaired = false;
     for (scheduled, step) in schedule(today) {
         let now = scheduled.max(latest.get());
         latest.set(now);
@@ -514,6 +519,109 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                         app.decide_credit(&ctx, p.id, true, "经核实，依法列入。", true)
                             .await?;
                         out.listings += 1;
+                    }
+                    let listed: Vec<_> = c
+                        .credit_proposals(None)
+                        .await?
+                        .into_iter()
+                        .filter(|p| {
+                            p.list == CreditList::Abnormal
+                                && p.state == liancha_domain::workflow::ProposalState::Confirmed
+                                && p.task_id.is_some()
+                        })
+                        .collect();
+                    if !repaired && listed.len() >= 3 {
+                        repaired = true;
+                        let mut codes = std::collections::BTreeMap::new();
+                        for p in &listed {
+                            let task = p.task_id.unwrap_or_default();
+                            for v in c.visits(task).await? {
+                                if v.entity_id == p.entity_id {
+                                    codes.insert(p.id, v.check_code);
+                                }
+                            }
+                        }
+                        let visits = c.visits(id).await?;
+                        let at = now + Duration::minutes(40);
+                        let statements = [
+                            ("reachable", "已于本月办理住所变更登记，新住所可以联系。"),
+                            ("annual-report", "已补报上一年度年度报告并公示。"),
+                            ("disclosed", "已更正公示的从业人员和联系电话信息。"),
+                        ];
+                        let mut applied = Vec::new();
+                        for (p, (ground, statement)) in listed.iter().zip(statements) {
+                            let grounds = [ground.to_string()];
+                            let form = crate::credit_repair::RepairForm {
+                                proposal: p.id,
+                                list: "abnormal",
+                                grounds: &grounds,
+                                statement,
+                                contact: "企业联系人 0878-5210000",
+                            };
+                            let code = codes.get(&p.id).map_or("", String::as_str);
+                            let r = app.apply_credit_repair_by_code(code, &form, at).await?;
+                            applied.push((r, p.department.clone()));
+                        }
+                        let at = now + Duration::minutes(50);
+                        if let Some((r, d)) = applied.first() {
+                            app.decide_credit_repair(
+                                &admin(d, at),
+                                *r,
+                                true,
+                                "经实地核查，新住所可以取得联系，准予移出。",
+                                true,
+                            )
+                            .await?;
+                        }
+                        if let Some((r, d)) = applied.get(1) {
+                            app.decide_credit_repair(
+                                &admin(d, at),
+                                *r,
+                                false,
+                                "经查询，上一年度年度报告尚未公示，请公示后重新申请。",
+                                true,
+                            )
+                            .await?;
+                        }
+                        let others: Vec<_> = visits
+                            .iter()
+                            .filter(|v| {
+                                v.state == VisitState::Published
+                                    && !listed.iter().any(|p| p.entity_id == v.entity_id)
+                            })
+                            .take(2)
+                            .collect();
+                        let mut objections = Vec::new();
+                        for v in &others {
+                            objections.push(
+                                app.object_to_result(
+                                    &v.check_code,
+                                    "检查时提供的台账未被记录，认为结果与事实不符，请核实。",
+                                    "企业联系人 0878-5210001",
+                                    at,
+                                )
+                                .await?,
+                            );
+                        }
+                        if let Some(&o) = objections.first() {
+                            let d = c
+                                .objections(None)
+                                .await?
+                                .into_iter()
+                                .find(|x| x.id == o)
+                                .and_then(|x| x.departments.first().cloned())
+                                .unwrap_or_else(|| SPECS[i].lead.to_string());
+                            app.answer_objection(
+                                &admin(&d, at + Duration::minutes(5)),
+                                o,
+                                crate::credit_repair::ObjectionAnswer::Uphold {
+                                    reply: "经复核检查记录和现场照片，原结果无误，维持原结果。"
+                                        .into(),
+                                },
+                            )
+                            .await?;
+                        }
+                        latest.set(at + Duration::minutes(5));
                     }
                 }
             }

@@ -83,6 +83,10 @@ pub enum LogEvent {
         plan_digest: String,
         reason: String,
     },
+    /// A published result was corrected (an objection upheld): a digest of the
+    /// entity, the item and the result before and after.
+    #[serde(rename = "task.corrected")]
+    Corrected { task: i64, digest: String },
     /// An entity was put on a credit list (`abnormal` or `blacklist`).
     #[serde(rename = "credit.listed")]
     CreditListed { entity: String, list: String },
@@ -137,7 +141,8 @@ impl LogEntry {
             | LogEvent::Drawn { task, .. }
             | LogEvent::Substituted { task, .. }
             | LogEvent::Published { task, .. }
-            | LogEvent::Cancelled { task, .. } => Some(*task),
+            | LogEvent::Cancelled { task, .. }
+            | LogEvent::Corrected { task, .. } => Some(*task),
             LogEvent::CreditListed { .. } | LogEvent::CreditRemoved { .. } => None,
         }
     }
@@ -149,6 +154,7 @@ impl LogEntry {
             LogEvent::Substituted { .. } => "task.substituted",
             LogEvent::Published { .. } => "task.published",
             LogEvent::Cancelled { .. } => "task.cancelled",
+            LogEvent::Corrected { .. } => "task.corrected",
             LogEvent::CreditListed { .. } => "credit.listed",
             LogEvent::CreditRemoved { .. } => "credit.removed",
         }
@@ -163,6 +169,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "task.substituted" => "替补",
         "task.published" => "公示检查结果",
         "task.cancelled" => "取消任务",
+        "task.corrected" => "更正检查结果",
         "credit.listed" => "列入信用名单",
         "credit.removed" => "移出信用名单",
         _ => "其他",

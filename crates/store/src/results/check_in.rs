@@ -122,20 +122,6 @@ const UNCHECKED: &str = "FROM visits v JOIN tasks t ON t.county = v.county AND t
      AND (v.state <> 'pending' OR t.inspection_end < $2 \
           OR EXISTS (SELECT 1 FROM visit_check_ins c WHERE c.county = v.county AND c.task_id = v.task_id AND c.entity_id = v.entity_id))";
 
-/// Holds the visit's row for the rest of the transaction (PostgreSQL: a row lock;
-/// SQLite's write transaction holds everything already), so that two posts of one
-/// code count each other's rows.
-macro_rules! lock_visit {
-    ($county:expr, $tx:expr, $task:expr, $entity:expr) => {
-        $county
-            .query("UPDATE visits SET check_code = check_code WHERE county = $C AND task_id = $1 AND entity_id = $2")
-            .bind($task)
-            .bind($entity)
-            .execute($tx)
-            .await?;
-    };
-}
-
 /// One inspection of an entity in a year, as the entity reads them through its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityInspection {
@@ -261,7 +247,7 @@ impl County<'_> {
 
     /// The visit of `code` (the code on its notice) as the entity reaches it: task
     /// and entity, if the task is drawn or published.
-    async fn visit_of_code(&self, code: &str) -> Result<(i64, String)> {
+    pub(super) async fn visit_of_code(&self, code: &str) -> Result<(i64, String)> {
         let v = self
             .visit_by_code(code)
             .await?

@@ -1,5 +1,58 @@
 use super::*;
 
+/// Takes the entity off the list of confirmed proposal `$id` inside the caller's
+/// transaction (its entity's row held first); evaluates to whether the flag was
+/// cleared. A macro so each engine's arm of `with_pool!` compiles it for its driver.
+macro_rules! remove_listing {
+    ($self:ident, $tx:ident, $id:expr, $prop:expr, $column:expr, $reason:expr, $actor:expr, $now:expr) => {{
+        let (id, prop, column, reason, actor, now) = ($id, &$prop, $column, $reason, $actor, $now);
+            // The entity's row first: removals and confirmations of its other listings
+            // wait for each other, so the count of listings still standing below is
+            // never one a concurrent decision has already changed.
+            $self.query("UPDATE entities SET updated_at = updated_at WHERE county = $C AND id = $1")
+                .bind(&prop.entity_id).execute(&mut *$tx).await?;
+            let was: Option<bool> = $self
+                .query_scalar(&format!("SELECT {column} FROM entities WHERE county = $C AND id = $1"))
+                .bind(&prop.entity_id).fetch_optional(&mut *$tx).await?;
+            // Checked in the transaction that records the removal: a second click, or
+            // a removal racing another, finds the row and changes nothing.
+            let state: Option<String> = $self
+                .query_scalar("SELECT c.state FROM credit_proposals c WHERE c.county = $C AND c.id = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id)")
+                .bind(id).fetch_optional(&mut *$tx).await?;
+            match state.as_deref() {
+                Some("confirmed") => {}
+                Some(_) => return Err(StoreError::WrongState("该建议未确认列入，无需移出".into())),
+                None => return Err(StoreError::Conflict("该主体已依此建议移出名单（可能是表单重复提交）".into())),
+            }
+            let inserted = $self.query("INSERT INTO credit_removals (county, proposal_id, entity_id, list, reason, removed_at, removed_by) \
+                 VALUES ($C, $1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+                .bind(id).bind(&prop.entity_id).bind(prop.list.code()).bind(reason).bind(now).bind(actor.user_id)
+                .execute(&mut *$tx).await?;
+            if inserted.rows_affected() != 1 {
+                return Err(StoreError::Conflict("该主体已依此建议移出名单（可能是表单重复提交）".into()));
+            }
+            let standing: i64 = $self
+                .query_scalar("SELECT COUNT(*) FROM credit_proposals c WHERE c.county = $C AND c.entity_id = $1 \
+                     AND c.list = $2 AND c.state = 'confirmed' \
+                     AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id)")
+                .bind(&prop.entity_id).bind(prop.list.code()).fetch_one(&mut *$tx).await?;
+            let cleared = standing == 0;
+            if cleared {
+                let sql = format!("UPDATE entities SET {column} = FALSE, updated_at = $1 WHERE county = $C AND id = $2");
+                $self.query(&sql).bind(now).bind(&prop.entity_id).execute(&mut *$tx).await?;
+            }
+            append_audit!($self, &mut *$tx, actor, now, Audit::new("credit.remove", "entity", &prop.entity_id)
+                .before(serde_json::json!({column: was}))
+                .after(serde_json::json!({column: if cleared { Some(false) } else { was }, "list": prop.list.code(), "proposal": id, "reason": reason})))?;
+            crate::append_log!($self, $tx, now, liancha_domain::transparency::LogEvent::CreditRemoved {
+                entity: prop.entity_id.clone(), list: prop.list.code().to_string(),
+            });
+            cleared
+    }};
+}
+pub(crate) use remove_listing;
+
 impl County<'_> {
     pub async fn credit_proposals(&self, department: Option<&str>) -> Result<Vec<CreditProposal>> {
         let mut sql = PROPOSAL_SELECT.to_string();
@@ -103,48 +156,7 @@ impl County<'_> {
         };
         let cleared = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            // The entity's row first: removals and confirmations of its other listings
-            // wait for each other, so the count of listings still standing below is
-            // never one a concurrent decision has already changed.
-            self.query("UPDATE entities SET updated_at = updated_at WHERE county = $C AND id = $1")
-                .bind(&prop.entity_id).execute(&mut *tx).await?;
-            let was: Option<bool> = self
-                .query_scalar(&format!("SELECT {column} FROM entities WHERE county = $C AND id = $1"))
-                .bind(&prop.entity_id).fetch_optional(&mut *tx).await?;
-            // Checked in the transaction that records the removal: a second click, or
-            // a removal racing another, finds the row and changes nothing.
-            let state: Option<String> = self
-                .query_scalar("SELECT c.state FROM credit_proposals c WHERE c.county = $C AND c.id = $1 \
-                     AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id)")
-                .bind(id).fetch_optional(&mut *tx).await?;
-            match state.as_deref() {
-                Some("confirmed") => {}
-                Some(_) => return Err(StoreError::WrongState("该建议未确认列入，无需移出".into())),
-                None => return Err(StoreError::Conflict("该主体已依此建议移出名单（可能是表单重复提交）".into())),
-            }
-            let inserted = self.query("INSERT INTO credit_removals (county, proposal_id, entity_id, list, reason, removed_at, removed_by) \
-                 VALUES ($C, $1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
-                .bind(id).bind(&prop.entity_id).bind(prop.list.code()).bind(reason).bind(now).bind(actor.user_id)
-                .execute(&mut *tx).await?;
-            if inserted.rows_affected() != 1 {
-                return Err(StoreError::Conflict("该主体已依此建议移出名单（可能是表单重复提交）".into()));
-            }
-            let standing: i64 = self
-                .query_scalar("SELECT COUNT(*) FROM credit_proposals c WHERE c.county = $C AND c.entity_id = $1 \
-                     AND c.list = $2 AND c.state = 'confirmed' \
-                     AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id)")
-                .bind(&prop.entity_id).bind(prop.list.code()).fetch_one(&mut *tx).await?;
-            let cleared = standing == 0;
-            if cleared {
-                let sql = format!("UPDATE entities SET {column} = FALSE, updated_at = $1 WHERE county = $C AND id = $2");
-                self.query(&sql).bind(now).bind(&prop.entity_id).execute(&mut *tx).await?;
-            }
-            append_audit!(self, &mut *tx, actor, now, Audit::new("credit.remove", "entity", &prop.entity_id)
-                .before(serde_json::json!({column: was}))
-                .after(serde_json::json!({column: if cleared { Some(false) } else { was }, "list": prop.list.code(), "proposal": id, "reason": reason})))?;
-            crate::append_log!(self, tx, now, liancha_domain::transparency::LogEvent::CreditRemoved {
-                entity: prop.entity_id.clone(), list: prop.list.code().to_string(),
-            });
+            let cleared = remove_listing!(self, tx, id, prop, column, reason, actor, now);
             tx.commit().await?;
             cleared
         });

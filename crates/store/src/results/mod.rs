@@ -237,6 +237,20 @@ const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, 
      FROM credit_proposals c LEFT JOIN entities e ON e.county = c.county AND e.id = c.entity_id \
      LEFT JOIN credit_removals r ON r.county = c.county AND r.proposal_id = c.id WHERE c.county = $C";
 
+/// Holds the visit's row for the rest of the transaction (PostgreSQL: a row lock;
+/// SQLite's write transaction holds everything already), so that two posts of one
+/// code count each other's rows.
+macro_rules! lock_visit {
+    ($county:expr, $tx:expr, $task:expr, $entity:expr) => {
+        $county
+            .query("UPDATE visits SET check_code = check_code WHERE county = $C AND task_id = $1 AND entity_id = $2")
+            .bind($task)
+            .bind($entity)
+            .execute($tx)
+            .await?;
+    };
+}
+
 // One file per part of a visit's afterlife; each adds its methods to `County`.
 mod approve; // department approval and publication, deadlines
 mod attachments; // evidence and documents
@@ -245,8 +259,10 @@ mod credit; // credit proposals, listings and removals
 mod follow_up; // follow-ups (后续处置)
 mod published;
 mod record; // results entered, returned
+mod repair; // credit repair, objections and corrections of published results
 mod targeted; // targeted inspections (定向检查) // what the public sees of results
 
 pub use attachments::Attachment;
 pub use check_in::{CheckIn, EntityInspection, UncheckedVisit, VisitComplaint, VisitRating};
-pub use published::PublishedResult;
+pub use published::{ListedEntity, PublishedResult};
+pub use repair::{Correction, CreditRepair, Listing, ResultObjection};

@@ -1,5 +1,15 @@
 use super::*;
 
+/// An entity on a credit list, as the public list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedEntity {
+    pub id: String,
+    pub name: String,
+    pub township: String,
+    /// 列入日期: when its standing listing was confirmed.
+    pub listed_on: Option<NaiveDate>,
+}
+
 /// One published result: what the public may see (categories and methods; never
 /// findings, which may hold internal notes).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +27,8 @@ pub struct PublishedResult {
     pub inspected_on: Option<NaiveDate>,
     pub categories: Vec<ResultCategory>,
     pub methods: Vec<InspectionMethod>,
+    /// The newest correction of this item's result, shown beside it.
+    pub correction: Option<super::repair::Correction>,
 }
 
 type PublishedRow = (
@@ -71,6 +83,7 @@ fn published(rows: Vec<PublishedRow>) -> Vec<PublishedResult> {
                 item_name,
                 department,
                 inspected_on,
+                correction: None,
             },
         )
         .collect()
@@ -84,11 +97,14 @@ impl County<'_> {
         );
         let rows: Vec<PublishedRow> =
             with_pool!(self, p => self.query_as(&sql).bind(task_id).fetch_all(p).await)?;
-        Ok(published(rows))
+        let mut results = published(rows);
+        super::repair::attach_corrections(&mut results, self.corrections_of_task(task_id).await?);
+        Ok(results)
     }
 
-    /// Entities on a credit list as recorded: (id, name, township).
-    pub async fn listed_entities(&self, list: CreditList) -> Result<Vec<(String, String, String)>> {
+    /// Entities on a credit list as recorded, with the day their standing listing
+    /// was confirmed (none for a flag that came with an imported directory).
+    pub async fn listed_entities(&self, list: CreditList) -> Result<Vec<ListedEntity>> {
         let column = match list {
             CreditList::Abnormal => "abnormal",
             CreditList::Blacklist => "blacklisted",
@@ -96,7 +112,25 @@ impl County<'_> {
         let sql = format!(
             "SELECT id, name, township FROM entities WHERE county = $C AND {column} ORDER BY id"
         );
-        Ok(with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?)
+        let rows: Vec<(String, String, String)> =
+            with_pool!(self, p => self.query_as(&sql).fetch_all(p).await)?;
+        let mut since: BTreeMap<String, NaiveDate> = BTreeMap::new();
+        for l in self.listings(list, false).await? {
+            if let Some(at) = l.listed_at {
+                let day = china_date(at);
+                let e = since.entry(l.entity_id).or_insert(day);
+                *e = (*e).max(day);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, township)| ListedEntity {
+                listed_on: since.get(&id).copied(),
+                id,
+                name,
+                township,
+            })
+            .collect())
     }
 }
 
@@ -111,6 +145,12 @@ impl Store {
             "{PUBLISHED_SELECT} AND r.entity_id = $1 ORDER BY t.published_at DESC, t.id DESC, r.item_code"
         );
         let rows: Vec<PublishedRow> = with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql)).bind(entity_id).fetch_all(p).await)?;
-        Ok(published(rows))
+        let mut results = published(rows);
+        // Corrections are matched by task id, which is unique across counties.
+        super::repair::attach_corrections(
+            &mut results,
+            self.corrections_of_entity(entity_id).await?,
+        );
+        Ok(results)
     }
 }

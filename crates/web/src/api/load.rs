@@ -215,11 +215,12 @@ pub(super) async fn load_listed(
                 .listed_entities(list)
                 .await?
                 .into_iter()
-                .map(|(entity_id, name, township)| ListedEntityOut {
+                .map(|e| ListedEntityOut {
                     county: c.clone(),
-                    entity_id,
-                    name,
-                    township,
+                    entity_id: e.id,
+                    name: e.name,
+                    township: e.township,
+                    listed_on: e.listed_on.map(|d| d.to_string()),
                 }),
         );
     }

@@ -309,6 +309,8 @@ pub struct ListedEntityOut {
     pub(super) entity_id: String,
     pub(super) name: String,
     pub(super) township: String,
+    /// 列入日期（经部门确认列入之日；随目录导入的标记无此日期）
+    pub(super) listed_on: Option<String>,
 }
 
 page_type!(ItemsPage, ItemOut, "抽查事项");

@@ -309,10 +309,17 @@ pub(super) fn listed_table(list: CreditList, rows: &[ListedEntityOut]) -> Table 
     Table {
         file: format!("liancha-{}", list.code()),
         title: list.label().to_string(),
-        headers: &["统一社会信用代码", "名称", "乡镇"],
+        headers: &["统一社会信用代码", "名称", "乡镇", "列入日期"],
         rows: rows
             .iter()
-            .map(|r| row![r.entity_id.as_str(), r.name.as_str(), r.township.as_str()])
+            .map(|r| {
+                row![
+                    r.entity_id.as_str(),
+                    r.name.as_str(),
+                    r.township.as_str(),
+                    r.listed_on.clone()
+                ]
+            })
             .collect(),
     }
 }

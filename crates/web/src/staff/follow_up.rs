@@ -21,6 +21,15 @@ struct FollowUpsPage {
     /// Rows before the search.
     all: usize,
     states: &'static [FollowUpState],
+    /// Credit repair applications of the department's listings (信用修复).
+    repairs: Vec<liancha_store::results::CreditRepair>,
+    /// Objections to published results holding the department's items.
+    objections: Vec<liancha_store::results::ResultObjection>,
+    /// For each open objection the department may answer: its items' results.
+    objection_items: BTreeMap<i64, Vec<liancha_store::results::ItemResult>>,
+    /// When each application's decision is due (15 working days).
+    due: BTreeMap<i64, NaiveDate>,
+    today: NaiveDate,
 }
 
 /// The follow-up list's search and order, as the query string says.
@@ -133,6 +142,52 @@ impl FollowUpsPage {
         })
     }
 
+    fn grounds(
+        &self,
+        list: &liancha_domain::workflow::CreditList,
+    ) -> Vec<liancha_domain::credit_repair::RepairGround> {
+        liancha_domain::credit_repair::RepairGround::of(*list)
+    }
+
+    /// Whether the refused form `form` of row `id` had ground `g` ticked.
+    fn ground_kept(&self, form: &str, id: &i64, g: &str) -> bool {
+        self.failed
+            .as_ref()
+            .filter(|f| f.form == form && f.id == *id)
+            .is_some_and(|f| f.values.grounds.iter().any(|x| x == g))
+    }
+
+    fn item_name(&self, code: &str) -> String {
+        self.item_names
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
+
+    fn categories(&self) -> &'static [ResultCategory] {
+        ResultCategory::ALL
+    }
+
+    fn due_of(&self, a: &liancha_store::results::CreditRepair) -> String {
+        self.due
+            .get(&a.id)
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    }
+
+    fn overdue(&self, a: &liancha_store::results::CreditRepair) -> bool {
+        a.state == liancha_domain::credit_repair::RepairState::Applied
+            && self.due.get(&a.id).is_some_and(|d| *d < self.today)
+    }
+
+    /// Whether a listing awaits a decision on an application (none may be added).
+    fn repair_open(&self, proposal: &i64) -> bool {
+        self.repairs.iter().any(|a| {
+            a.proposal_id == *proposal
+                && a.state == liancha_domain::credit_repair::RepairState::Applied
+        })
+    }
+
     /// 「营业执照…的检查、农药经营的检查」: the items a row came from, by name.
     fn items(&self, codes: &[String]) -> String {
         codes
@@ -239,7 +294,52 @@ async fn follow_ups_page(
     let can_manage = department
         .as_deref()
         .is_some_and(|d| staff.may(&Action::ManageFollowUp { department: d }));
+    let ctx = staff.context(s.clock.now());
+    let repairs = s.app.credit_repairs(&ctx, department.as_deref()).await?;
+    let calendar = staff.rows(s).calendar().await?;
+    let due = repairs
+        .iter()
+        .map(|a| {
+            let applied = liancha_domain::calendar::china_date(a.applied_at);
+            (
+                a.id,
+                liancha_domain::credit_repair::decision_due(&calendar, applied),
+            )
+        })
+        .collect();
+    let objections = s.app.objections(&ctx, department.as_deref()).await?;
+    let may_answer = s.app.may_answer_objections(&ctx);
+    let mut objection_items = BTreeMap::new();
+    if may_answer && let Some(d) = department.as_deref() {
+        let item_departments: BTreeMap<String, String> = staff
+            .rows(s)
+            .items(false)
+            .await?
+            .into_iter()
+            .map(|i| (i.code, i.department))
+            .collect();
+        for o in objections
+            .iter()
+            .filter(|o| o.state == liancha_domain::credit_repair::ObjectionState::Open)
+        {
+            let mine: Vec<_> = staff
+                .rows(s)
+                .visit_results(o.task_id, &o.entity_id)
+                .await?
+                .into_values()
+                .filter(|r| item_departments.get(&r.item_code).map(String::as_str) == Some(d))
+                .collect();
+            if !mine.is_empty() {
+                objection_items.insert(o.id, mine);
+            }
+        }
+    }
     Ok(FollowUpsPage {
+        repairs,
+        objections,
+        objection_items,
+        due,
+        today: liancha_domain::calendar::china_date(ctx.now),
         names: Names::load(s, &staff.county.code).await?,
         notice,
         failed,
@@ -312,6 +412,41 @@ pub struct FollowUpForm {
     /// The 办结 form's confirmation box.
     #[serde(default)]
     confirm: String,
+    /// A credit repair registered on paper: its grounds, what was done, who to call.
+    #[serde(skip)]
+    grounds: Vec<String>,
+    #[serde(default)]
+    statement: String,
+    #[serde(default)]
+    contact: String,
+    /// An objection's correction: the item, its new categories and findings.
+    #[serde(default)]
+    item: String,
+    #[serde(skip)]
+    categories: Vec<String>,
+    #[serde(default)]
+    findings: String,
+}
+
+impl FollowUpForm {
+    /// A form posted with repeated fields (`grounds`, `categories`).
+    fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let p = crate::pages::Pairs(pairs);
+        let get = |k: &str| p.one(k).to_string();
+        let all = |k: &str| p.all(k, 20);
+        FollowUpForm {
+            action: get("action"),
+            note: get("note"),
+            confirm: get("confirm"),
+            grounds: all("grounds"),
+            statement: get("statement"),
+            contact: get("contact"),
+            item: get("item"),
+            categories: all("categories"),
+            findings: get("findings"),
+            ..FollowUpForm::default()
+        }
+    }
 }
 
 pub async fn update_follow_up(
@@ -436,6 +571,127 @@ pub async fn remove_credit_listing(
                 ..FollowUpForm::default()
             };
             again(&s, staff, "remove", id, e, values).await
+        }
+    }
+}
+
+/// The department registers a credit repair application handed in on paper.
+pub async fn register_credit_repair(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let values = FollowUpForm::from_pairs(&f);
+    let ctx = staff.context(s.clock.now());
+    match s
+        .app
+        .register_credit_repair(
+            &ctx,
+            id,
+            &values.grounds,
+            &values.statement,
+            &values.contact,
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(
+            "/staff/follow-ups?done=repair-registered#repairs".into(),
+        )),
+        Err(e) => again(&s, staff, "register", id, e, values).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RepairDecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// The listing department grants or refuses a credit repair application.
+pub async fn decide_credit_repair(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<RepairDecisionForm>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    let grant = f.decision == "grant";
+    match s
+        .app
+        .decide_credit_repair(&ctx, id, grant, &f.note, ticked(&f.confirm))
+        .await
+    {
+        Ok(true) => Ok(see_other(
+            "/staff/follow-ups?done=repair-granted#repairs".into(),
+        )),
+        Ok(false) if grant => Ok(see_other(
+            "/staff/follow-ups?done=repair-granted-kept#repairs".into(),
+        )),
+        Ok(false) => Ok(see_other(
+            "/staff/follow-ups?done=repair-refused#repairs".into(),
+        )),
+        Err(e) => {
+            let values = FollowUpForm {
+                note: f.note.clone(),
+                ..FollowUpForm::default()
+            };
+            again(
+                &s,
+                staff,
+                if grant { "grant" } else { "refuse" },
+                id,
+                e,
+                values,
+            )
+            .await
+        }
+    }
+}
+
+/// A department answers an objection to a published result: the result stands
+/// (`action=uphold`, `note` the reply) or one of its items is corrected
+/// (`action=correct`: `item`, repeated `categories`, `findings`, `note` the reason).
+pub async fn answer_objection(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    use liancha_app::credit_repair::ObjectionAnswer;
+    let values = FollowUpForm::from_pairs(&f);
+    let ctx = staff.context(s.clock.now());
+    let correct = values.action == "correct";
+    let answer = if correct {
+        ObjectionAnswer::Correct {
+            item: values.item.clone(),
+            categories: values.categories.clone(),
+            findings: values.findings.clone(),
+            reason: values.note.clone(),
+        }
+    } else {
+        ObjectionAnswer::Uphold {
+            reply: values.note.clone(),
+        }
+    };
+    match s.app.answer_objection(&ctx, id, answer).await {
+        Ok(()) if correct => Ok(see_other(
+            "/staff/follow-ups?done=objection-corrected#objections".into(),
+        )),
+        Ok(()) => Ok(see_other(
+            "/staff/follow-ups?done=objection-upheld#objections".into(),
+        )),
+        Err(e) => {
+            again(
+                &s,
+                staff,
+                if correct { "correct" } else { "uphold" },
+                id,
+                e,
+                values,
+            )
+            .await
         }
     }
 }

@@ -190,6 +190,16 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "credit-removed-kept" => {
             "已移出该项列入，并已记入透明日志；该主体另有同类列入仍然有效，名单标记保留。"
         }
+        "repair-registered" => "信用修复申请已登记，请在期限内作出决定。",
+        "repair-granted" => {
+            "已准予信用修复：该主体已移出名单，名单标记取消、风险分类随之恢复，并已记入透明日志。"
+        }
+        "repair-granted-kept" => {
+            "已准予信用修复并移出该项列入，已记入透明日志；该主体另有同类列入仍然有效，名单标记保留。"
+        }
+        "repair-refused" => "已作出不予信用修复的决定，申请人可通过核验码查看理由。",
+        "objection-upheld" => "已答复异议：维持原结果。",
+        "objection-corrected" => "检查结果已更正：公示结果旁显示更正日期和理由，并已记入透明日志。",
         "targeted" => "定向检查已登记。",
         "user" => "账号已创建，首次登录须修改密码。",
         "user-updated" => "账号状态已更新。",

@@ -587,18 +587,9 @@ pub async fn check_in(
 ) -> Result<Response, WebError> {
     let ctx = staff.context(s.clock.now());
     let back = format!("/staff/tasks/{id}/visits/{entity}");
-    let get = |k: &str| {
-        f.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
-    let present: Vec<String> = f
-        .iter()
-        .filter(|(k, _)| k == "present")
-        .map(|(_, v)| v.clone())
-        .take(50)
-        .collect();
+    let pairs = crate::pages::Pairs(&f);
+    let get = |k: &str| pairs.one(k);
+    let present = pairs.all("present", 50);
     let code: String = get("code").trim().chars().take(16).collect();
     // A place the phone gave that cannot be read is left out: the check-in
     // itself never fails for it.
