@@ -1190,6 +1190,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     // The entity objects to the published result; amr corrects its item, and the
     // public result says so beside it.
     await entity.goto(`/check?code=${unreachable.code}#objection`);
+    await entity.selectOption('select[name=objection_department]', 'amr');
     await entity.locator('textarea[name=objection]').fill('检查当日本店在登记住所正常营业，结果与事实不符');
     await entity.locator('input[name=objection_contact]').fill('王会计 13800000000');
     await submit(entity, '提交异议');
@@ -1200,6 +1201,7 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await objection.getByText('更正本部门事项的结果…').click();
     await objection.locator('input[name=categories][value=corrected]').check();
     await objection.locator('details input[name=note]').fill('经复核，检查当日企业在登记住所经营，更正为已责令改正');
+    await objection.locator('details input[name=confirm]').check();
     await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), objection.getByRole('button', { name: '更正结果' }).click()]);
     await assertText(page.getByRole('status'), '检查结果已更正');
     await entity.goto(`/public/tasks/${taskId}`);

@@ -4,7 +4,7 @@
 
 use liancha_domain::auth::Action;
 use liancha_domain::credit_repair::{
-    Objection, RepairApplication, RepairError, RepairSource, decision_reason,
+    Objection, RepairApplication, RepairError, RepairSource, decision_reason, written_reason,
 };
 use liancha_domain::workflow::{CreditList, ResultCategory, check_categories};
 use liancha_store::results::{CreditRepair, ResultObjection};
@@ -38,6 +38,8 @@ pub enum ObjectionAnswer {
         categories: Vec<String>,
         findings: String,
         reason: String,
+        /// The form's confirmation box: a correction is public at once and final.
+        confirmed: bool,
     },
 }
 
@@ -143,11 +145,12 @@ impl App {
     pub async fn object_to_result(
         &self,
         code: &str,
+        department: &str,
         text: &str,
         contact: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<i64> {
-        let objection = Objection::parse(text, contact).map_err(refused)?;
+        let objection = Objection::parse(department, text, contact).map_err(refused)?;
         let (code, county) = self.visit_code(code).await?;
         Ok(self
             .entity_county(&county)
@@ -189,15 +192,14 @@ impl App {
         ctx.require(&Action::ReviewResults {
             department: &department,
         })?;
-        if !objection.departments.contains(&department) {
+        if objection.department != department {
             return Err(AppError::Forbidden);
         }
         let county = self.county(ctx);
         match answer {
             ObjectionAnswer::Uphold { reply } => {
-                let reply = decision_reason(false, &reply).map_err(|_| {
-                    AppError::invalid_field("reply", "请写明维持原结果的理由，申请人将看到")
-                })?;
+                let reply = written_reason(&reply, "请写明维持原结果的理由，企业将看到")
+                    .map_err(refused)?;
                 county
                     .answer_objection(id, &department, &reply, None, &ctx.actor(), ctx.now)
                     .await?;
@@ -207,10 +209,10 @@ impl App {
                 categories,
                 findings,
                 reason,
+                confirmed,
             } => {
-                let reason = decision_reason(true, &reason).map_err(|_| {
-                    AppError::invalid_field("reason", "请写明更正理由，公示结果旁将显示")
-                })?;
+                let reason =
+                    written_reason(&reason, "请写明更正理由，公示结果旁将显示").map_err(refused)?;
                 let mut parsed = Vec::new();
                 for c in &categories {
                     let c = ResultCategory::from_code(c).ok_or_else(|| {
@@ -223,6 +225,7 @@ impl App {
                 parsed.sort();
                 check_categories(&parsed)
                     .map_err(|e| AppError::invalid_field("categories", e.to_string()))?;
+                ctx.require_confirmed(confirmed, "更正后的结果立即公示并记入透明日志，不能撤回")?;
                 let findings = liancha_domain::text::bounded_text(
                     findings.trim(),
                     liancha_domain::text::FREE_TEXT,

@@ -29,6 +29,7 @@ pub mod review;
 pub mod review_sheet;
 pub mod setup;
 pub mod tasks;
+pub mod upward;
 
 use chrono::{DateTime, Utc};
 use liancha_domain::auth::{Action, Principal};

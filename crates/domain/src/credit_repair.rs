@@ -224,15 +224,31 @@ pub fn decision_reason(grant: bool, reason: &str) -> Result<String, RepairError>
     }
 }
 
+/// Reasons a department writes down (a reply to an objection, a correction's
+/// reason): `missing` says what to write when there are none.
+pub fn written_reason(text: &str, missing: &str) -> Result<String, RepairError> {
+    match bounded_text(text.trim(), FREE_TEXT) {
+        Ok(r) if r.chars().count() >= 2 => Ok(r.to_string()),
+        Ok(_) => Err(refuse("reason", missing)),
+        Err(e) => Err(refuse("reason", format!("理由：{e}"))),
+    }
+}
+
 /// An entity's objection to a published result (对抽查检查结果有异议).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Objection {
+    /// The department whose items' results are objected to (it answers).
+    pub department: String,
     pub text: String,
     pub contact: String,
 }
 
 impl Objection {
-    pub fn parse(text: &str, contact: &str) -> Result<Self, RepairError> {
+    pub fn parse(department: &str, text: &str, contact: &str) -> Result<Self, RepairError> {
+        let department = department.trim();
+        if department.is_empty() || department.len() > 64 {
+            return Err(refuse("department", "请选择对哪个部门的检查结果有异议"));
+        }
         let text = match bounded_text(text.trim(), FREE_TEXT) {
             Ok(t) if t.chars().count() >= 4 => t,
             Ok(_) => {
@@ -246,6 +262,7 @@ impl Objection {
             Err(e) => return Err(refuse("contact", format!("联系人和电话：{e}"))),
         };
         Ok(Objection {
+            department: department.to_string(),
             text: text.to_string(),
             contact: contact.to_string(),
         })
@@ -404,13 +421,22 @@ mod tests {
 
     #[test]
     fn an_objection_says_what_and_who() {
-        assert!(Objection::parse("第二项结果与事实不符，已提供台账", "王五 139").is_ok());
-        assert_eq!(Objection::parse("不服", "王五").unwrap_err().field, "text");
+        assert!(Objection::parse("amr", "第二项结果与事实不符，已提供台账", "王五 139").is_ok());
         assert_eq!(
-            Objection::parse("第二项结果与事实不符", "")
+            Objection::parse("amr", "不服", "王五").unwrap_err().field,
+            "text"
+        );
+        assert_eq!(
+            Objection::parse("amr", "第二项结果与事实不符", "")
                 .unwrap_err()
                 .field,
             "contact"
+        );
+        assert_eq!(
+            Objection::parse(" ", "第二项结果与事实不符", "王五")
+                .unwrap_err()
+                .field,
+            "department"
         );
     }
 }

@@ -27,6 +27,7 @@ pub mod setup_rows;
 pub mod sm2_note;
 pub mod text;
 pub mod transparency;
+pub mod upward;
 pub mod uscc;
 pub mod workflow;
 

@@ -69,6 +69,7 @@ pub mod sqlite;
 pub mod tasks;
 pub mod testing;
 pub mod transparency;
+pub mod upward;
 
 pub use error::{RowError, StoreError};
 pub use scope::{County, renumber};

@@ -49,6 +49,7 @@ const COUNTY_TABLES: &[&str] = &[
     "credit_repairs",
     "result_objections",
     "result_corrections",
+    "upward_exports",
     "public_results",
     "county_settings",
     "visit_drafts",

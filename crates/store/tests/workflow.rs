@@ -1273,7 +1273,7 @@ async fn whole_joint_task(store: &Store) {
         "移出理由",
     );
     assert!(mouding.entity(&first).await.unwrap().unwrap().abnormal);
-    credit_repair_and_objection(&mouding, id, &first, listing, &amr, now).await;
+    credit_repair_and_objection(store, &mouding, id, &first, listing, &amr, now).await;
     assert!(!mouding.entity(&first).await.unwrap().unwrap().abnormal);
     let removed = mouding.credit_proposal(listing).await.unwrap().unwrap();
     assert_eq!(removed.state, ProposalState::Confirmed);
@@ -1875,6 +1875,7 @@ async fn posted_text_is_bounded(store: &Store) {
 /// published result; the department corrects its item, and the public result and
 /// projection follow.
 async fn credit_repair_and_objection(
+    store: &Store,
     mouding: &liancha_store::County<'_>,
     id: i64,
     first: &str,
@@ -1925,6 +1926,13 @@ async fn credit_repair_and_objection(
             .apply_credit_repair_by_code(&code, listing, &application, now)
             .await,
         "待决定",
+    );
+    // While it awaits its decision, the listing is not removed another way.
+    wrong_state(
+        mouding
+            .remove_credit_listing(listing, "已补报", amr, now)
+            .await,
+        "待决定的信用修复申请",
     );
     let repairs = mouding.credit_repairs(Some("amr")).await.unwrap();
     assert_eq!(repairs.len(), 1);
@@ -1996,7 +2004,8 @@ async fn credit_repair_and_objection(
     assert_eq!(states, [RepairState::Granted, RepairState::Refused]);
 
     // 异议 and 更正.
-    let objection = Objection::parse("营业执照一项的结果与事实不符", "李会计 13800000000").unwrap();
+    let objection =
+        Objection::parse("amr", "营业执照一项的结果与事实不符", "李会计 13800000000").unwrap();
     let o = mouding
         .object_to_result(&code, &objection, now)
         .await
@@ -2014,21 +2023,32 @@ async fn credit_repair_and_objection(
     let agri_item = results
         .keys()
         .find(|c| items.iter().any(|i| &i.code == *c && i.department != "amr"));
-    if let Some(agri_item) = agri_item {
-        invalid(
-            mouding
-                .answer_objection(
-                    o,
-                    "amr",
-                    "更正",
-                    Some((agri_item, &[ResultCategory::NoProblem], "")),
-                    amr,
-                    now,
-                )
-                .await,
-            "本部门",
-        );
-    }
+    let agri_item = agri_item.expect("the visit holds another department's item");
+    invalid(
+        mouding
+            .answer_objection(
+                o,
+                "amr",
+                "更正",
+                Some((agri_item, &[ResultCategory::NoProblem], "")),
+                amr,
+                now,
+            )
+            .await,
+        "本部门",
+    );
+    // Another department does not answer an objection to amr's results.
+    invalid(
+        mouding
+            .answer_objection(o, "agri", "维持", None, amr, now)
+            .await,
+        "其他部门",
+    );
+    assert_eq!(
+        mouding.visit_results(id, first).await.unwrap(),
+        results,
+        "nothing changed"
+    );
     let before = results[&amr_item].categories.clone();
     let log_before = mouding.audit_count(&Default::default()).await.unwrap();
     mouding
@@ -2064,6 +2084,40 @@ async fn credit_repair_and_objection(
             .map(|c| c.code())
             .collect::<Vec<_>>()
             .join(",")
+    );
+    // Audited on the task; the searchable projection follows the result.
+    let history: Vec<String> = mouding
+        .audit_for_task(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert!(
+        history.iter().any(|h| h == "result.objection"),
+        "{history:?}"
+    );
+    assert!(history.iter().any(|h| h == "result.correct"), "{history:?}");
+    let still_problems = mouding
+        .visit_results(id, first)
+        .await
+        .unwrap()
+        .values()
+        .any(|r| r.categories.iter().any(|c| c.is_problem()));
+    let projected: Vec<(bool, Vec<ResultCategory>)> = store
+        .search_published(&ResultQuery::EntityId(first.to_string()), None, 100)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter(|r| r.task_id == id)
+        .map(|r| (r.problems, r.categories))
+        .collect();
+    assert_eq!(projected.len(), 1);
+    assert_eq!(projected[0].0, still_problems);
+    assert!(
+        projected[0].1.contains(&ResultCategory::NoProblem),
+        "{projected:?}"
     );
     let answered = mouding.objections_of_visit(id, first).await.unwrap();
     assert_eq!(answered[0].state, ObjectionState::Corrected);

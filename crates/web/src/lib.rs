@@ -32,6 +32,7 @@ mod setup;
 mod setup_lists;
 mod staff;
 mod transparency;
+mod upward;
 
 pub use error::WebError;
 pub use session::Clock;
@@ -328,6 +329,10 @@ pub fn router(state: AppState) -> Router {
         .route("/check/rate", post(public::rate))
         .route("/check/complain", post(public::complain))
         .route("/check/repair", post(public::apply_repair))
+        .route(
+            "/schemas/upward/results-v1.schema.json",
+            get(upward::schema),
+        )
         .route("/check/object", post(public::object))
         .route("/verify", get(public::verify))
         .route("/public/tasks", get(public::tasks_everywhere))
@@ -547,6 +552,7 @@ pub fn router(state: AppState) -> Router {
             get(admin::calendar).post(admin::replace_calendar),
         )
         .route("/staff/oversight", get(oversight::dashboard))
+        .route("/staff/upward", get(upward::show).post(upward::export))
         .route("/staff/oversight/complaints", get(oversight::complaints))
         .route(
             "/staff/oversight/complaints/{id}",

@@ -186,6 +186,8 @@ pub struct FeedbackForm {
     objection: String,
     #[serde(default)]
     objection_contact: String,
+    #[serde(default)]
+    objection_department: String,
 }
 
 /// The entity's answer to a rating or complaint: back to the page, or the page
@@ -303,7 +305,13 @@ pub async fn object(
     let code = f.code.trim().to_ascii_uppercase();
     let r = s
         .app
-        .object_to_result(&code, &f.objection, &f.objection_contact, s.clock.now())
+        .object_to_result(
+            &code,
+            &f.objection_department,
+            &f.objection,
+            &f.objection_contact,
+            s.clock.now(),
+        )
         .await
         .map(|_| ());
     feedback_answer(&s, f, "object", r).await
@@ -333,6 +341,20 @@ impl CheckPage {
     /// repaired now, and no application of it awaits a decision.
     fn repair_form(&self, l: &liancha_store::results::Listing) -> bool {
         l.standing() && self.repair_from(l).is_none() && !self.repair_pending(l)
+    }
+
+    /// The departments of the visit's items, in the task's order: whose results
+    /// an objection may be about.
+    fn objection_departments(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if let Some((task, _, _)) = &self.found {
+            for i in &task.items {
+                if !out.contains(&i.department) {
+                    out.push(i.department.clone());
+                }
+            }
+        }
+        out
     }
 
     /// A refused application whose listing the page does not show (none of the

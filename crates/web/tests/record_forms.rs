@@ -523,7 +523,7 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         .into_iter()
         .find(|o| o.state.code() == "open")
         .expect("the year leaves an objection open");
-    let department = objection.departments[0].clone();
+    let department = objection.department.clone();
     let s = srv
         .login(&format!("{department}-admin"), DEMO_PASSWORD)
         .await
@@ -550,6 +550,28 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         .await;
     assert_eq!(status, 422);
     assert!(page.contains("未更正：请至少选择一项检查结果"), "{page}");
+    assert!(
+        page.contains("value=\"经复核更正\""),
+        "the reason typed is kept"
+    );
+    let (status, page) = srv
+        .post(
+            &s,
+            &path,
+            &[
+                ("action", "correct"),
+                ("item", &item),
+                ("categories", "no-activity"),
+                ("note", "经复核更正"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("未更正：请勾选确认"), "{page}");
+    assert!(
+        page.contains("value=\"no-activity\" checked"),
+        "the result ticked is kept"
+    );
     let (status, _) = srv
         .post(
             &s,
@@ -559,6 +581,7 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
                 ("item", &item),
                 ("categories", "no-activity"),
                 ("note", "经复核，企业已当场整改"),
+                ("confirm", "yes"),
             ],
         )
         .await;

@@ -237,6 +237,7 @@ async fn every_route_with_every_role(engine: Engine) {
         "/check/object",
         vec![
             ("code", code.clone()),
+            ("objection_department", "amr".into()),
             ("objection", "第一项结果与事实不符".into()),
             ("objection_contact", "李四 139".into()),
         ],
@@ -448,6 +449,7 @@ async fn every_route_with_every_role(engine: Engine) {
             vec!["admin", "bianban", "duchashi"],
         ),
         ("/staff/oversight/complaints".into(), vec!["duchashi"]),
+        ("/staff/upward".into(), vec!["admin", "bianban", "duchashi"]),
         (
             "/staff/oversight/report?department=amr".into(),
             vec![

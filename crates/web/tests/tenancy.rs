@@ -252,6 +252,7 @@ async fn nanhua_work(store: &Store) -> Nanhua {
         .object_to_result(
             &published_code,
             &liancha_domain::credit_repair::Objection::parse(
+                "amr",
                 &format!("{MARK}异议内容"),
                 &format!("{MARK}异议联系人"),
             )
@@ -443,6 +444,7 @@ async fn counties_apart(engine: Engine) {
         "/staff/oversight",
         "/staff/oversight/report?department=amr",
         "/staff/oversight/complaints",
+        "/staff/upward",
         "/staff/users",
         "/staff/calendar",
         "/staff/settings",

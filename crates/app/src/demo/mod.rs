@@ -592,10 +592,12 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                             .take(2)
                             .collect();
                         let mut objections = Vec::new();
+                        let department = SPECS[i].lead;
                         for v in &others {
                             objections.push(
                                 app.object_to_result(
                                     &v.check_code,
+                                    department,
                                     "检查时提供的台账未被记录，认为结果与事实不符，请核实。",
                                     "企业联系人 0878-5210001",
                                     at,
@@ -604,15 +606,8 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                             );
                         }
                         if let Some(&o) = objections.first() {
-                            let d = c
-                                .objections(None)
-                                .await?
-                                .into_iter()
-                                .find(|x| x.id == o)
-                                .and_then(|x| x.departments.first().cloned())
-                                .unwrap_or_else(|| SPECS[i].lead.to_string());
                             app.answer_objection(
-                                &admin(&d, at + Duration::minutes(5)),
+                                &admin(department, at + Duration::minutes(5)),
                                 o,
                                 crate::credit_repair::ObjectionAnswer::Uphold {
                                     reply: "经复核检查记录和现场照片，原结果无误，维持原结果。"

@@ -20,6 +20,14 @@ macro_rules! remove_listing {
                 .query_scalar("SELECT c.state FROM credit_proposals c WHERE c.county = $C AND c.id = $1 \
                      AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id)")
                 .bind(id).fetch_optional(&mut *$tx).await?;
+            // An application awaiting its decision is decided, not overtaken: its
+            // grant removes the listing (and is counted out here, decided first).
+            let pending: i64 = $self
+                .query_scalar("SELECT COUNT(*) FROM credit_repairs WHERE county = $C AND proposal_id = $1 AND state = 'applied'")
+                .bind(id).fetch_one(&mut *$tx).await?;
+            if pending > 0 {
+                return Err(StoreError::WrongState("该列入有待决定的信用修复申请，请在“信用修复申请”中作出决定".into()));
+            }
             match state.as_deref() {
                 Some("confirmed") => {}
                 Some(_) => return Err(StoreError::WrongState("该建议未确认列入，无需移出".into())),

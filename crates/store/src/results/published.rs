@@ -119,7 +119,8 @@ impl County<'_> {
             if let Some(at) = l.listed_at {
                 let day = china_date(at);
                 let e = since.entry(l.entity_id).or_insert(day);
-                *e = (*e).max(day);
+                // Listed since the earliest listing still standing.
+                *e = (*e).min(day);
             }
         }
         Ok(rows

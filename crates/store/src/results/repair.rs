@@ -171,7 +171,9 @@ pub struct ResultObjection {
     pub state: ObjectionState,
     pub reply: String,
     pub handled_at: Option<DateTime<Utc>>,
-    /// The departments whose items the visit's results hold (who may answer).
+    /// The department objected to, which answers.
+    pub department: String,
+    /// The departments whose items the visit's results hold.
     pub departments: Vec<String>,
 }
 
@@ -187,9 +189,10 @@ type ObjectionRow = (
     String,
     String,
     Option<DateTime<Utc>>,
+    Option<String>,
 );
 
-const OBJECTION_SELECT: &str = "SELECT o.id, o.task_id, t.title, o.entity_id, e.name, o.text, o.contact, o.at, o.state, o.reply, o.handled_at \
+const OBJECTION_SELECT: &str = "SELECT o.id, o.task_id, t.title, o.entity_id, e.name, o.text, o.contact, o.at, o.state, o.reply, o.handled_at, o.department \
      FROM result_objections o JOIN tasks t ON t.county = o.county AND t.id = o.task_id \
      LEFT JOIN entities e ON e.county = o.county AND e.id = o.entity_id WHERE o.county = $C";
 
@@ -457,20 +460,35 @@ impl County<'_> {
             if !matches!(state.as_ref().map(|(t, v)| (t.as_str(), v.as_str())), Some(("published", "published"))) {
                 return Err(StoreError::WrongState("检查结果公示后才能对结果提出异议".into()));
             }
+            let inspected: i64 = self.query_scalar(
+                "SELECT COUNT(*) FROM results r JOIN items i ON i.county = r.county AND i.code = r.item_code \
+                 WHERE r.county = $C AND r.task_id = $1 AND r.entity_id = $2 AND i.department = $3")
+                .bind(task_id).bind(&entity_id).bind(&o.department).fetch_one(&mut *tx).await?;
+            if inspected == 0 {
+                return Err(StoreError::invalid_field("department", "请选择对哪个部门的检查结果有异议（须是本次检查的部门）"));
+            }
+            let again: i64 = self.query_scalar(
+                "SELECT COUNT(*) FROM result_objections WHERE county = $C AND task_id = $1 AND entity_id = $2 \
+                 AND department = $3 AND text = $4 AND state = 'open'")
+                .bind(task_id).bind(&entity_id).bind(&o.department).bind(&o.text).fetch_one(&mut *tx).await?;
+            if again > 0 {
+                return Err(StoreError::Conflict("同样的异议已经提交，正在等待部门答复（可能是表单重复提交）".into()));
+            }
             let id: Option<i64> = self.query_scalar(
-                "INSERT INTO result_objections (county, task_id, entity_id, text, contact, at) \
-                 SELECT $C, $1, $2, $3, $4, $5 \
+                "INSERT INTO result_objections (county, task_id, entity_id, text, contact, at, department) \
+                 SELECT $C, $1, $2, $3, $4, $5, $7 \
                  WHERE (SELECT COUNT(*) FROM result_objections WHERE county = $C AND task_id = $1 AND entity_id = $2) < $6 \
                  RETURNING id")
                 .bind(task_id).bind(&entity_id).bind(&o.text).bind(&o.contact).bind(now)
-                .bind(MAX_OBJECTIONS_PER_VISIT).fetch_optional(&mut *tx).await?;
+                .bind(MAX_OBJECTIONS_PER_VISIT).bind(&o.department).fetch_optional(&mut *tx).await?;
             let Some(id) = id else {
                 return Err(StoreError::Conflict(format!(
                     "本次检查结果已有 {MAX_OBJECTIONS_PER_VISIT} 件异议，不能再提交；请直接联系检查部门")));
             };
             append_audit!(self, &mut *tx, &Actor::system("企业（扫码）"), now,
                 Audit::new("result.objection", "task", task_id.to_string())
-                    .after(serde_json::json!({"objection": id, "entity": entity_id})))?;
+                    .task(task_id)
+                    .after(serde_json::json!({"objection": id, "entity": entity_id, "department": o.department})))?;
             tx.commit().await?;
             id
         });
@@ -507,8 +525,7 @@ impl County<'_> {
         const DEPARTMENTS: &str = "SELECT DISTINCT r.task_id, r.entity_id, i.department FROM result_objections o \
              JOIN results r ON r.county = o.county AND r.task_id = o.task_id AND r.entity_id = o.entity_id \
              JOIN items i ON i.county = r.county AND i.code = r.item_code WHERE o.county = $C";
-        const OF_DEPARTMENT: &str = " AND EXISTS (SELECT 1 FROM results r JOIN items i ON i.county = r.county AND i.code = r.item_code \
-             WHERE r.county = o.county AND r.task_id = o.task_id AND r.entity_id = o.entity_id AND i.department = $1)";
+        const OF_DEPARTMENT: &str = " AND o.department = $1";
         let extra = match filter {
             ObjectionFilter::All => "",
             ObjectionFilter::Department(_) => OF_DEPARTMENT,
@@ -545,8 +562,10 @@ impl County<'_> {
                     state,
                     reply,
                     handled_at,
+                    department,
                 )| {
                     Ok(ResultObjection {
+                        department: department.unwrap_or_default(),
                         state: ObjectionState::from_code(&state)
                             .ok_or_else(|| StoreError::corrupt(format!("objection {id}: state")))?,
                         departments: departments
@@ -587,13 +606,18 @@ impl County<'_> {
             .objection(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("异议 {id}")))?;
+        if o.department != department {
+            return Err(StoreError::invalid(
+                "该异议针对其他部门的检查结果，由该部门答复",
+            ));
+        }
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             lock_visit!(self, &mut *tx, o.task_id, &o.entity_id);
             let state = if correction.is_some() { "corrected" } else { "upheld" };
             let done = self.query(
-                "UPDATE result_objections SET state = $1, reply = $2, department = $3, handled_by = $4, handled_at = $5 \
-                 WHERE county = $C AND id = $6 AND state = 'open'")
+                "UPDATE result_objections SET state = $1, reply = $2, handled_by = $4, handled_at = $5 \
+                 WHERE county = $C AND id = $6 AND state = 'open' AND department = $3")
                 .bind(state).bind(reply).bind(department).bind(actor.user_id).bind(now).bind(id)
                 .execute(&mut *tx).await?;
             if done.rows_affected() != 1 {
@@ -639,7 +663,7 @@ impl County<'_> {
                 self.query("UPDATE public_results SET problems = $1, categories = $2 WHERE county = $C AND task_id = $3 AND entity_id = $4")
                     .bind(problems).bind(cats.into_iter().collect::<Vec<_>>().join(",")).bind(o.task_id).bind(&o.entity_id)
                     .execute(&mut *tx).await?;
-                append_audit!(self, &mut *tx, actor, now, Audit::new("result.correct", "task", o.task_id.to_string())
+                append_audit!(self, &mut *tx, actor, now, Audit::new("result.correct", "task", o.task_id.to_string()).task(o.task_id)
                     .before(serde_json::json!({"entity": o.entity_id, "item": item, "categories": before_categories, "findings": before_findings}))
                     .after(serde_json::json!({"entity": o.entity_id, "item": item, "categories": after, "findings": findings,
                         "objection": id, "reason": reply})))?;
@@ -649,12 +673,19 @@ impl County<'_> {
                         format!("{}\n{}\n{}\n{}", o.entity_id, item, before_categories, after).as_bytes())),
                 });
             } else {
-                append_audit!(self, &mut *tx, actor, now, Audit::new("result.objection-uphold", "task", o.task_id.to_string())
+                append_audit!(self, &mut *tx, actor, now, Audit::new("result.objection-uphold", "task", o.task_id.to_string()).task(o.task_id)
                     .after(serde_json::json!({"entity": o.entity_id, "objection": id, "reply": reply})))?;
             }
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// The county's corrections made up to `until`, oldest first.
+    pub async fn corrections_until(&self, until: DateTime<Utc>) -> Result<Vec<Correction>> {
+        let sql =
+            format!("{CORRECTION_SELECT} WHERE county = $C AND corrected_at <= $1 ORDER BY id");
+        Ok(with_pool!(self, p => self.query_as(&sql).bind(until).fetch_all(p).await)?)
     }
 
     /// Corrections of one task's published results.

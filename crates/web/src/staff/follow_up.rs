@@ -30,6 +30,9 @@ struct FollowUpsPage {
     /// When each application's decision is due (15 working days).
     due: BTreeMap<i64, NaiveDate>,
     today: NaiveDate,
+    /// The section the notice belongs to (`repairs`, `objections`), shown there:
+    /// the page opens at it. Empty: at the top.
+    notice_at: &'static str,
 }
 
 /// The follow-up list's search and order, as the query string says.
@@ -138,8 +141,37 @@ impl FollowUpsPage {
             "kind" => v.kind.clone(),
             "due_on" => v.due_on.clone(),
             "target_department" => v.target_department.clone(),
+            "findings" => v.findings.clone(),
             _ => v.note.clone(),
         })
+    }
+
+    fn notice_in(&self, section: &str) -> Option<&'static str> {
+        self.notice.filter(|_| self.notice_at == section)
+    }
+
+    /// The refused form's row, to link to from the top of the page (the page
+    /// opens at its top after a refusal).
+    fn failed_anchor(&self) -> Option<String> {
+        let f = self.failed.as_ref()?;
+        let row = match f.form {
+            "update" | "close" => "follow-up",
+            "grant" | "refuse" => "repair",
+            "uphold" | "correct" => "objection",
+            _ => "credit",
+        };
+        Some(format!("{row}-{}", f.id))
+    }
+
+    /// Whether the refused correction form of objection `id` had `field` = `value`.
+    fn correction_kept(&self, id: &i64, field: &str, value: &str) -> bool {
+        self.failed
+            .as_ref()
+            .filter(|f| f.form == "correct" && f.id == *id)
+            .is_some_and(|f| match field {
+                "item" => f.values.item == value,
+                _ => f.values.categories.iter().any(|c| c == value),
+            })
     }
 
     fn grounds(
@@ -334,7 +366,13 @@ async fn follow_ups_page(
             }
         }
     }
+    let notice_at = match notice {
+        Some(_) if query.done.starts_with("repair-") => "repairs",
+        Some(_) if query.done.starts_with("objection-") => "objections",
+        _ => "",
+    };
     Ok(FollowUpsPage {
+        notice_at,
         repairs,
         objections,
         objection_items,
@@ -669,6 +707,7 @@ pub async fn answer_objection(
             categories: values.categories.clone(),
             findings: values.findings.clone(),
             reason: values.note.clone(),
+            confirmed: ticked(&values.confirm),
         }
     } else {
         ObjectionAnswer::Uphold {

@@ -268,6 +268,18 @@ impl Server {
     }
 
     pub async fn post(&self, s: &Session, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let (status, _, body) = self.post_bytes(s, path, form).await;
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// [`Server::post`], answered with its content type and bytes (a download).
+    #[allow(dead_code)]
+    pub async fn post_bytes(
+        &self,
+        s: &Session,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String, Vec<u8>) {
         let mut pairs = vec![("csrf", s.csrf.as_str())];
         pairs.extend_from_slice(form);
         let r = self
@@ -279,7 +291,14 @@ impl Server {
             .send()
             .await
             .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
+        let status = r.status().as_u16();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, kind, r.bytes().await.unwrap().to_vec())
     }
 }
 

@@ -1,0 +1,300 @@
+//! 上报 over real HTTP, on both engines: a demo year's published results exported as
+//! JSON and validated against the schema file in the repository (columns, code
+//! lists, formats); CSV and XLSX with the schema's column titles; incremental (the
+//! next export holds only what changed since: a correction) and idempotent (the
+//! corrected record keeps its key, with a newer version); who may export.
+
+use liancha_domain::credit_repair::Objection;
+use liancha_domain::workflow::ResultCategory;
+use liancha_store::Engine;
+use liancha_store::demo::DEMO_PASSWORD;
+use serde_json::Value;
+
+mod common;
+use common::{Server, Session};
+
+const SCHEMA: &str = include_str!("../../../docs/upward/results-v1.schema.json");
+
+/// Checks `v` against `schema` for the keywords the schema file uses (type,
+/// required, additionalProperties, properties, items, enum, pattern, minLength,
+/// minItems, $ref); returns what does not hold.
+fn validate(v: &Value, schema: &Value, root: &Value, at: &str, errors: &mut Vec<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let def = r.trim_start_matches("#/$defs/");
+        return validate(v, &root["$defs"][def], root, at, errors);
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "null" => v.is_null(),
+            _ => false,
+        });
+        if !ok {
+            errors.push(format!("{at}: not of type {types:?}: {v}"));
+            return;
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(v)
+    {
+        errors.push(format!("{at}: {v} not in the code list"));
+    }
+    if let Some(s) = v.as_str() {
+        if let Some(p) = schema.get("pattern").and_then(Value::as_str)
+            && !regex::Regex::new(p).unwrap().is_match(s)
+        {
+            errors.push(format!("{at}: {s:?} does not match {p}"));
+        }
+        if let Some(n) = schema.get("minLength").and_then(Value::as_u64)
+            && (s.chars().count() as u64) < n
+        {
+            errors.push(format!("{at}: empty"));
+        }
+    }
+    if let Some(o) = v.as_object() {
+        let props = schema.get("properties").and_then(Value::as_object);
+        for r in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !o.contains_key(r.as_str().unwrap()) {
+                errors.push(format!("{at}: {r} missing"));
+            }
+        }
+        for (k, x) in o {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => validate(x, s, root, &format!("{at}.{k}"), errors),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    errors.push(format!("{at}: {k} is not a column"))
+                }
+                None => {}
+            }
+        }
+    }
+    if let Some(a) = v.as_array() {
+        if let Some(n) = schema.get("minItems").and_then(Value::as_u64)
+            && (a.len() as u64) < n
+        {
+            errors.push(format!("{at}: fewer than {n} items"));
+        }
+        if let Some(items) = schema.get("items") {
+            for (i, x) in a.iter().enumerate() {
+                validate(x, items, root, &format!("{at}[{i}]"), errors);
+            }
+        }
+    }
+}
+
+fn valid(export: &Value) {
+    let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+    let mut errors = Vec::new();
+    validate(export, &schema, &schema, "$", &mut errors);
+    assert!(
+        errors.is_empty(),
+        "{}",
+        errors[..errors.len().min(20)].join("\n")
+    );
+}
+
+async fn export(srv: &Server, s: &Session, form: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
+    srv.post_bytes(s, "/staff/upward", form).await
+}
+
+async fn a_year_reported_upward(engine: Engine) {
+    let srv = common::start_with_year(engine).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let s = srv.login("bianban", DEMO_PASSWORD).await.unwrap();
+    let (status, page) = srv.get(&s.cookie, "/staff/upward").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("待上报") && page.contains("尚未上报过"),
+        "{page}"
+    );
+
+    // Everything, as JSON: valid against the schema file, one record per visit
+    // and item, each key once.
+    let (status, kind, body) = export(&srv, &s, &[("since", "all"), ("format", "json")]).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(kind.starts_with("application/json"), "{kind}");
+    let all: Value = serde_json::from_slice(&body).unwrap();
+    valid(&all);
+    let records = all["records"].as_array().unwrap();
+    let published = mouding
+        .tasks(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.state.code() == "published")
+        .count();
+    assert!(
+        published > 0 && records.len() > published,
+        "{}",
+        records.len()
+    );
+    let keys: std::collections::BTreeSet<&str> = records
+        .iter()
+        .map(|r| r["record_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), records.len(), "each record once");
+    assert!(records.iter().any(|r| r["sampling_type"] == "定向"));
+    // 抽查机关 by its name (牟定县市场监督管理局, 楚雄州生态环境局牟定分局), never a code.
+    assert!(
+        records
+            .iter()
+            .all(|r| !r["authority"].as_str().unwrap().is_ascii())
+    );
+
+    // Nothing changed since: the next increment is empty, its CSV has the header.
+    let (status, kind, body) = export(&srv, &s, &[("since", "last"), ("format", "csv")]).await;
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let text = String::from_utf8(body).unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next().unwrap().split(',').collect::<Vec<_>>(),
+        liancha_domain::upward::TITLES
+    );
+    assert_eq!(lines.count(), 0, "{text}");
+    let last = mouding.upward_exports(1).await.unwrap()[0].until;
+
+    // A correction: the next increment holds that record alone, same key, newer
+    // version, with its note.
+    let (task, entity, item) = {
+        let r = &records[0];
+        let id = r["record_id"].as_str().unwrap();
+        let task: i64 = id.split('-').nth(1).unwrap().parse().unwrap();
+        (
+            task,
+            r["uscc"].as_str().unwrap().to_string(),
+            r["item_code"].as_str().unwrap().to_string(),
+        )
+    };
+    let code = mouding
+        .visits(task)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.entity_id == entity)
+        .unwrap()
+        .check_code;
+    // Made after the last window ended; the server's clock then moves past the
+    // settling time, so the next window holds it.
+    let now = srv.clock.now();
+    let item_department = mouding
+        .items(false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.code == item)
+        .unwrap()
+        .department;
+    let o = mouding
+        .object_to_result(
+            &code,
+            &Objection::parse(&item_department, "结果与事实不符，请核实", "王五 139").unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mouding.objection(o).await.unwrap().unwrap().department,
+        item_department
+    );
+    let head = store
+        .user_by_name(&format!("{item_department}-admin"))
+        .await
+        .unwrap()
+        .unwrap();
+    let actor: liancha_store::accounts::Actor = (&head.principal()).into();
+    let before = records[0]["result_codes"].clone();
+    let after = if before == serde_json::json!(["no-activity"]) {
+        ResultCategory::Closed
+    } else {
+        ResultCategory::NoActivity
+    };
+    mouding
+        .answer_objection(
+            o,
+            &item_department,
+            "经复核更正",
+            Some((&item, &[after], "")),
+            &actor,
+            now,
+        )
+        .await
+        .unwrap();
+    srv.clock.advance(chrono::Duration::seconds(20));
+    let (status, _, body) = export(&srv, &s, &[("since", "last"), ("format", "json")]).await;
+    assert_eq!(status, 200);
+    let next: Value = serde_json::from_slice(&body).unwrap();
+    valid(&next);
+    let changed = next["records"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{next}");
+    assert_eq!(changed[0]["record_id"], records[0]["record_id"]);
+    assert!(changed[0]["version"].as_str() > records[0]["version"].as_str());
+    assert_eq!(
+        changed[0]["result_codes"],
+        serde_json::json!([after.code()])
+    );
+    assert!(
+        changed[0]["correction"]
+            .as_str()
+            .unwrap()
+            .contains("经复核更正")
+    );
+    // The window starts where the last export ended.
+    let since: chrono::DateTime<chrono::Utc> = next["since"].as_str().unwrap().parse().unwrap();
+    assert_eq!(since, last);
+
+    // XLSX with the same columns; the exports are listed on the page.
+    let (status, _, body) = export(&srv, &s, &[("since", "all"), ("format", "xlsx")]).await;
+    assert_eq!(status, 200);
+    let rows = common::xlsx_rows(&body);
+    assert_eq!(rows[0], liancha_domain::upward::TITLES);
+    assert_eq!(rows.len() - 1, records.len());
+    let (_, page) = srv.get(&s.cookie, "/staff/upward").await;
+    assert_eq!(
+        page.matches("<td data-label=\"记录数\">").count(),
+        4,
+        "{page}"
+    );
+    // A day that cannot be read is refused beside the form, nothing recorded.
+    let (status, _, body) = export(
+        &srv,
+        &s,
+        &[("since", "day"), ("day", "昨天"), ("format", "json")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(String::from_utf8_lossy(&body).contains("请填写起始日期"));
+    assert_eq!(mouding.upward_exports(100).await.unwrap().len(), 4);
+
+    // A department's clerk does not report the county's results.
+    let clerk = srv.login("agri-admin", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(srv.get(&clerk.cookie, "/staff/upward").await.0, 403);
+    assert_eq!(export(&srv, &clerk, &[("since", "all")]).await.0, 403);
+    assert_eq!(mouding.upward_exports(100).await.unwrap().len(), 4);
+    // The schema is served as it is in the repository.
+    let (status, served) = srv.get("", "/schemas/upward/results-v1.schema.json").await;
+    assert_eq!((status, served.as_str()), (200, SCHEMA));
+}
+
+#[tokio::test]
+async fn a_year_reported_upward_sqlite() {
+    a_year_reported_upward(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_year_reported_upward_postgres() {
+    a_year_reported_upward(Engine::Postgres).await;
+}
