@@ -176,16 +176,7 @@ impl App {
                     .unwrap_or_else(|| liancha_domain::calendar::china_date(published))
                     .to_string(),
                 published_on: liancha_domain::calendar::china_date(published).to_string(),
-                correction: correction
-                    .map(|c| {
-                        format!(
-                            "{} 更正（原结果：{}）：{}",
-                            liancha_domain::calendar::china_date(c.corrected_at),
-                            c.before_label(),
-                            c.reason
-                        )
-                    })
-                    .unwrap_or_default(),
+                correction: correction.map(|c| c.note()).unwrap_or_default(),
                 item_code: s.item_code,
             });
         }

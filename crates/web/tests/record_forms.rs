@@ -590,6 +590,68 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         .get("", &format!("/public/tasks/{}", objection.task_id))
         .await;
     assert!(page.contains("更正理由：经复核，企业已当场整改"), "{page}");
+    // The open data says so too.
+    let (_, api) = srv
+        .get("", &format!("/api/v1/tasks/{}/results", objection.task_id))
+        .await;
+    assert!(api.contains("更正（原结果："), "{api}");
+
+    // A correction that leaves an open follow-up with nothing to act on closes it,
+    // saying why.
+    let open = mouding
+        .follow_ups(None, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.state.code() == "open" && f.task_id.is_some() && f.items.len() == 1)
+        .expect("the year leaves follow-ups open");
+    let task = open.task_id.unwrap();
+    let code = mouding
+        .visits(task)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.entity_id == open.entity_id)
+        .unwrap()
+        .check_code;
+    let objection = mouding
+        .object_to_result(
+            &code,
+            &liancha_domain::credit_repair::Objection::parse(
+                &open.department,
+                "已当场整改，不应再责令整改",
+                "赵六 137",
+            )
+            .unwrap(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let s = srv
+        .login(&format!("{}-admin", open.department), DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let (status, page) = srv
+        .post(
+            &s,
+            &format!("/staff/objections/{objection}"),
+            &[
+                ("action", "correct"),
+                ("item", &open.items[0]),
+                ("categories", "none"),
+                ("note", "复核检查记录，未发现问题"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{page}");
+    let closed = mouding.follow_up(open.id).await.unwrap().unwrap();
+    assert_eq!(closed.state.code(), "closed");
+    assert!(
+        closed.note.contains(&format!("异议 {objection}")),
+        "{}",
+        closed.note
+    );
 
     // A substitution on the task page of the task under way: the error beside the
     // field it is about, what was typed kept, nothing replaced.

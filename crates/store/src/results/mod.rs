@@ -126,6 +126,8 @@ pub struct CreditProposal {
     pub state: ProposalState,
     pub note: String,
     pub created_at: DateTime<Utc>,
+    /// When it was confirmed or rejected.
+    pub decided_at: Option<DateTime<Utc>>,
     /// When a confirmed listing was lifted (移出名单), and why.
     pub removed: Option<CreditRemoval>,
 }
@@ -150,6 +152,7 @@ struct ProposalRow {
     state: String,
     note: String,
     created_at: DateTime<Utc>,
+    decided_at: Option<DateTime<Utc>>,
     removed_at: Option<DateTime<Utc>>,
     removal_reason: Option<String>,
 }
@@ -171,6 +174,7 @@ impl TryFrom<ProposalRow> for CreditProposal {
             item_code: r.item_code,
             note: r.note,
             created_at: r.created_at,
+            decided_at: r.decided_at,
             removed: r.removed_at.map(|at| CreditRemoval {
                 at,
                 reason: r.removal_reason.unwrap_or_default(),
@@ -233,7 +237,7 @@ const FOLLOW_UP_SELECT: &str = "SELECT f.id, f.task_id, f.entity_id, e.name AS e
      FROM follow_ups f LEFT JOIN entities e ON e.county = f.county AND e.id = f.entity_id WHERE f.county = $C";
 
 const PROPOSAL_SELECT: &str = "SELECT c.id, c.entity_id, e.name AS entity_name, c.list, c.department, c.task_id, \
-     c.item_code, c.items, c.category, c.state, c.note, c.created_at, r.removed_at, r.reason AS removal_reason \
+     c.item_code, c.items, c.category, c.state, c.note, c.created_at, c.decided_at, r.removed_at, r.reason AS removal_reason \
      FROM credit_proposals c LEFT JOIN entities e ON e.county = c.county AND e.id = c.entity_id \
      LEFT JOIN credit_removals r ON r.county = c.county AND r.proposal_id = c.id WHERE c.county = $C";
 

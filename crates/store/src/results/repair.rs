@@ -218,6 +218,16 @@ pub struct Correction {
 }
 
 impl Correction {
+    /// 「2026-12-07 更正（原结果：…）：理由」, as exports say it.
+    pub fn note(&self) -> String {
+        format!(
+            "{} 更正（原结果：{}）：{}",
+            liancha_domain::calendar::china_date(self.corrected_at),
+            self.before_label(),
+            self.reason
+        )
+    }
+
     /// 「原结果：发现问题已责令改正」: what the result said before.
     pub fn before_label(&self) -> String {
         split_codes(&self.before_categories, ResultCategory::from_code)
@@ -649,6 +659,42 @@ impl County<'_> {
                     .bind(o.task_id).bind(&o.entity_id).bind(item).bind(department).bind(id)
                     .bind(&before_categories).bind(&before_findings).bind(&after).bind(findings).bind(reply)
                     .bind(now).bind(actor.user_id).execute(&mut *tx).await?;
+                // What the old result led to follows it: an open follow-up, or a
+                // proposal not yet decided, all of whose items now find no problem
+                // is closed (the follow-up) or not listed (the proposal), saying
+                // why. A listing already confirmed stays: leaving a list is its
+                // department's decision (移出名单, 信用修复).
+                let now_results: Vec<(String, String)> = self.query_as(
+                    "SELECT item_code, categories FROM results WHERE county = $C AND task_id = $1 AND entity_id = $2")
+                    .bind(o.task_id).bind(&o.entity_id).fetch_all(&mut *tx).await?;
+                let problem = |items: &str| -> bool {
+                    items.split(',').filter(|i| !i.is_empty()).any(|i| now_results.iter().any(|(code, cats)| {
+                        code == i && split_codes(cats, ResultCategory::from_code).iter().any(|c| c.is_problem())
+                    }))
+                };
+                let moot_note = format!("检查结果经企业异议更正（异议 {id}），无需后续处置：{reply}");
+                let follow_ups: Vec<(i64, String)> = self.query_as(
+                    "SELECT id, items FROM follow_ups WHERE county = $C AND task_id = $1 AND entity_id = $2 AND state = 'open'")
+                    .bind(o.task_id).bind(&o.entity_id).fetch_all(&mut *tx).await?;
+                for (f, items) in follow_ups {
+                    if items.split(',').any(|i| i == item) && !problem(&items) {
+                        self.query("UPDATE follow_ups SET state = 'closed', closed_at = $1, closed_by = $2, note = $3 WHERE county = $C AND id = $4 AND state = 'open'")
+                            .bind(now).bind(actor.user_id).bind(&moot_note).bind(f).execute(&mut *tx).await?;
+                        append_audit!(self, &mut *tx, actor, now, Audit::new("follow-up.close", "follow-up", f)
+                            .after(serde_json::json!({"state": "closed", "note": moot_note, "objection": id})))?;
+                    }
+                }
+                let proposals: Vec<(i64, String)> = self.query_as(
+                    "SELECT id, items FROM credit_proposals WHERE county = $C AND task_id = $1 AND entity_id = $2 AND state = 'proposed'")
+                    .bind(o.task_id).bind(&o.entity_id).fetch_all(&mut *tx).await?;
+                for (c, items) in proposals {
+                    if items.split(',').any(|i| i == item) && !problem(&items) {
+                        self.query("UPDATE credit_proposals SET state = 'rejected', decided_at = $1, decided_by = $2, note = $3 WHERE county = $C AND id = $4 AND state = 'proposed'")
+                            .bind(now).bind(actor.user_id).bind(&moot_note).bind(c).execute(&mut *tx).await?;
+                        append_audit!(self, &mut *tx, actor, now, Audit::new("credit.reject", "entity", &o.entity_id)
+                            .after(serde_json::json!({"proposal": c, "note": moot_note, "objection": id})))?;
+                    }
+                }
                 // The searchable projection follows the result (its problems flag
                 // and categories, across the visit's items).
                 let all: Vec<String> = self.query_scalar(

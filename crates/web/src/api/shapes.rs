@@ -298,6 +298,8 @@ pub struct ResultOut {
     pub(super) categories: Vec<CodeLabel>,
     /// 检查方式
     pub(super) methods: Vec<CodeLabel>,
+    /// 更正说明：结果经企业异议更正的，最近一次更正的日期、原结果和理由
+    pub(super) correction: Option<String>,
 }
 
 /// 列入经营异常名录或严重违法失信名单的主体。
@@ -459,6 +461,7 @@ pub(super) fn result_out(r: PublishedResult, names: &Names) -> ResultOut {
         inspected_on: r.inspected_on.map(|d| d.to_string()),
         categories: r.categories.iter().map(|c| code_label!(*c)).collect(),
         methods: r.methods.iter().map(|m| code_label!(*m)).collect(),
+        correction: r.correction.as_ref().map(|c| c.note()),
         entity_id: r.entity_id,
         entity_name: r.entity_name,
     }

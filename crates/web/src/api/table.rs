@@ -283,6 +283,7 @@ pub(super) fn results_table(file: String, title: String, results: &[ResultOut]) 
             "检查日期",
             "检查结果",
             "检查方式",
+            "更正说明",
         ],
         rows: results
             .iter()
@@ -299,6 +300,7 @@ pub(super) fn results_table(file: String, title: String, results: &[ResultOut]) 
                     r.inspected_on.clone(),
                     joined(&r.categories),
                     joined(&r.methods),
+                    r.correction.clone(),
                 ]
             })
             .collect(),

@@ -212,6 +212,14 @@ impl FollowUpsPage {
             && self.due.get(&a.id).is_some_and(|d| *d < self.today)
     }
 
+    /// For a listing not yet open to repair (the blacklist's year), the day it
+    /// will be.
+    fn repair_from(&self, c: &CreditProposal) -> Option<NaiveDate> {
+        let listed = liancha_domain::calendar::china_date(c.decided_at?);
+        let first = liancha_domain::credit_repair::first_repair_day(c.list, listed);
+        (first > self.today).then_some(first)
+    }
+
     /// Whether a listing awaits a decision on an application (none may be added).
     fn repair_open(&self, proposal: &i64) -> bool {
         self.repairs.iter().any(|a| {
