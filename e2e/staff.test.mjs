@@ -1186,6 +1186,10 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(entity.locator('#repair'), '准予修复，已移出名单');
     await entity.goto(`/c/532323/entities/${unreachable.entity}`);
     await assertText(entity.locator('dt:text-is("经营异常名录") + dd'), '未列入');
+    // Its page keeps the listing's history: listed, and taken off by the repair.
+    const history = tableAfter(entity, '信用名单记录').locator('tr', { hasText: '经营异常名录' });
+    assert.equal((await history.locator('td[data-label=移出日期]').innerText()).trim(), today());
+    await assertText(history, '信用修复：经实地核查，新住所可以取得联系');
 
     // The entity objects to the published result; amr corrects its item, and the
     // public result says so beside it.

@@ -331,9 +331,16 @@ struct EntityPage {
     portal: Option<Portal>,
     e: Entity,
     inspections: Vec<liancha_store::results::PublishedResult>,
+    /// Its listings in this county: when listed, and when and why taken off.
+    listings: Vec<liancha_store::results::Listing>,
 }
 
 impl EntityPage {
+    fn day(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+        t.map(|t| liancha_domain::calendar::china_date(t).to_string())
+            .unwrap_or_default()
+    }
+
     /// The directory's own id says something only for an entity without a USCC
     /// (otherwise it is the same code again).
     fn shows_system_id(&self) -> bool {
@@ -355,6 +362,7 @@ pub async fn entity(
     match portal.rows(&s).entity(&id).await? {
         Some(e) => render(&EntityPage {
             inspections: s.app.public().published_results_of_entity(&e.id).await?,
+            listings: portal.rows(&s).listings_of_entity(&e.id).await?,
             e,
             portal: Some(portal),
         }),

@@ -505,6 +505,12 @@ async fn a_follow_up_form_says_its_error_in_its_row(engine: Engine) {
         page.contains(&repair.entity_id) && page.contains("信用修复：已核实信息已更正"),
         "{page}"
     );
+    // The entity's public page keeps the history, dates and reason.
+    let (_, page) = srv
+        .get("", &format!("/c/532323/entities/{}", repair.entity_id))
+        .await;
+    let history = &page[page.find("信用名单记录").expect("the listing's history")..];
+    assert!(history.contains("信用修复：已核实信息已更正"), "{history}");
     let (status, page) = srv
         .post(
             &s,
