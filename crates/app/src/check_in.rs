@@ -212,6 +212,13 @@ impl App {
             .await?)
     }
 
+    /// Targeted inspections of `year` checked in on the spot, entered from paper,
+    /// and entered before check-ins existed.
+    pub async fn targeted_check_ins(&self, ctx: &Context, year: i32) -> Result<[i64; 3]> {
+        ctx.require(&Action::ReadOversight)?;
+        Ok(self.county(ctx).targeted_check_in_counts(year).await?)
+    }
+
     /// Whether a department's staff entering this visit's paper record must say why
     /// it has no check-in: no check-in yet, and not the team (which checks in).
     pub async fn needs_paper_reason(&self, ctx: &Context, id: i64, entity: &str) -> Result<bool> {

@@ -47,7 +47,9 @@ impl App {
             return Ok(ctx.may(&Action::ManageSettings));
         }
         let department = match kind {
-            Kind::Entities => self.entity_keeper(ctx).await?.unwrap_or_default(),
+            Kind::Entities | Kind::CreditStatus => {
+                self.entity_keeper(ctx).await?.unwrap_or_default()
+            }
             _ => ctx.principal.department.clone().unwrap_or_default(),
         };
         Ok(ctx.may(&Action::KeepDirectory {
@@ -119,22 +121,25 @@ impl App {
 
     /// Imports `path` as `kind` once the clerk has seen its preview and confirmed:
     /// the same checks again on the same file; if the directory changed since the
-    /// preview (`expected`: its new and changed counts), refused; then every row or
+    /// preview (`seen`: the counts the clerk read), refused; then every row or
     /// none, with its entry in the audit trail. Returns what was done, as previewed.
     pub async fn import_directory(
         &self,
         ctx: &Context,
         kind: Kind,
         path: &Path,
-        expected: Option<(u64, u64, u64)>,
+        seen: Option<Seen>,
         confirmed: bool,
     ) -> Result<ImportPreview> {
+        if kind == Kind::CreditStatus {
+            return self.import_credit_status(ctx, path, seen, confirmed).await;
+        }
         let preview = self.preview_import(ctx, kind, path).await?;
         ctx.require_confirmed(
             confirmed,
             "导入后文件中的记录即写入名录，同编号的记录被更新",
         )?;
-        if expected.is_some_and(|e| e != (preview.new, preview.changed, preview.removed_total)) {
+        if seen.is_some_and(|s| s != Seen::of(&preview)) {
             return Err(AppError::Conflict(
                 "名录在预览之后已有改动，未导入：请重新上传文件，核对新的预览后再导入".into(),
             ));
@@ -151,6 +156,57 @@ impl App {
             tracing::error!(error = %e, "an import's audit entry was not written");
         }
         Ok(preview)
+    }
+
+    /// 省级回传: the province's risk classes and list statuses, taken into the
+    /// directory in one transaction with its audit entries; a listing it makes is
+    /// the directory keeper's (「谁列入」 for the county's lists), a removal it
+    /// makes waits for a pending credit repair application.
+    async fn import_credit_status(
+        &self,
+        ctx: &Context,
+        path: &Path,
+        seen: Option<Seen>,
+        confirmed: bool,
+    ) -> Result<ImportPreview> {
+        if !self.may_import(ctx, Kind::CreditStatus).await? {
+            return Err(AppError::Forbidden);
+        }
+        ctx.require_confirmed(confirmed, "导入后文件中的风险分类和名单状态即写入名录")?;
+        let keeper = self.entity_keeper(ctx).await?.ok_or_else(|| {
+            AppError::invalid_field(
+                "file",
+                "本县尚未设市场监管部门，省级回传的名单状态无处记载：请先在“乡镇、部门与实施细则”中设置",
+            )
+        })?;
+        let run = liancha_store::results::Run::Apply {
+            keeper: &keeper,
+            expected: seen.map(|s| (s.changed, s.skipped)),
+            actor: &ctx.actor(),
+            now: ctx.now,
+        };
+        Ok(self.county(ctx).import_credit_status(path, run).await?)
+    }
+}
+
+/// The counts of a preview as the clerk read them: an import whose preview now
+/// says otherwise is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pub new: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub skipped: u64,
+}
+
+impl Seen {
+    pub fn of(p: &ImportPreview) -> Seen {
+        Seen {
+            new: p.new,
+            changed: p.changed,
+            removed: p.removed_total,
+            skipped: p.skipped_total,
+        }
     }
 }
 

@@ -22,6 +22,22 @@ pub struct TargetedInput {
     pub inspected_on: chrono::NaiveDate,
     pub items: Vec<String>,
     pub findings: String,
+    pub arrival: Arrival,
+}
+
+/// How a targeted inspection is recorded: by an inspector checking in on arrival
+/// (扫码入企 outside a random task, so every visit to an enterprise is counted), or
+/// by the department afterwards from the paper record, saying why there was none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arrival {
+    OnSite {
+        /// The inspector ids of the colleagues present (the one checking in is).
+        present: Vec<String>,
+        location: Option<liancha_domain::check_in::Location>,
+    },
+    Paper {
+        reason: String,
+    },
 }
 
 /// A declaration that an inspector must not inspect an entity.
@@ -45,22 +61,53 @@ pub struct Upload<'a> {
     pub public: bool,
 }
 
+/// A targeted inspection's item codes, each once, at most [`MAX_TARGETED_ITEMS`].
+fn targeted_items(mut items: Vec<String>) -> Result<Vec<String>> {
+    items.sort_unstable();
+    items.dedup();
+    if items.len() > MAX_TARGETED_ITEMS {
+        return Err(AppError::invalid_field(
+            "items",
+            format!("涉及事项最多 {MAX_TARGETED_ITEMS} 项"),
+        ));
+    }
+    Ok(items)
+}
+
+/// Whose targeted inspections the principal reads: a department's head and its
+/// inspectors their department's, the county's offices every department's.
+pub fn targeted_view(ctx: &Context) -> Result<Option<String>> {
+    match ctx.principal.role {
+        liancha_domain::auth::Role::Inspector => Ok(ctx.principal.department.clone()),
+        _ => department_view(ctx),
+    }
+}
+
 impl App {
-    /// Records a targeted inspection of the principal's own department.
+    /// Records a targeted inspection of the principal's own department: checked in
+    /// on the spot by one of its inspectors, or entered from paper by its head.
     pub async fn record_targeted(&self, ctx: &Context, t: TargetedInput) -> Result<i64> {
         let department = ctx.principal.department.clone().unwrap_or_default();
-        ctx.require(&Action::RecordTargeted {
-            department: &department,
-        })?;
-        let mut items = t.items;
-        items.sort_unstable();
-        items.dedup();
-        if items.len() > MAX_TARGETED_ITEMS {
-            return Err(AppError::invalid_field(
-                "items",
-                format!("涉及事项最多 {MAX_TARGETED_ITEMS} 项"),
-            ));
-        }
+        let check_in = match &t.arrival {
+            Arrival::OnSite { present, location } => {
+                ctx.require(&Action::CheckInTargeted {
+                    department: &department,
+                })?;
+                liancha_store::results::TargetedCheckIn::OnSite {
+                    inspectors: self.present_names(ctx, present).await?,
+                    location: *location,
+                }
+            }
+            Arrival::Paper { reason } => {
+                ctx.require(&Action::RecordTargeted {
+                    department: &department,
+                })?;
+                liancha_store::results::TargetedCheckIn::Paper {
+                    reason: reason.clone(),
+                }
+            }
+        };
+        let items = targeted_items(t.items)?;
         let t = NewTargeted {
             entity_id: t.entity_id.trim().to_ascii_uppercase(),
             department,
@@ -69,10 +116,74 @@ impl App {
             inspected_on: t.inspected_on,
             items,
             findings: t.findings,
+            check_in,
         };
         Ok(self
             .county(ctx)
             .record_targeted(&t, &ctx.actor(), ctx.now)
+            .await?)
+    }
+
+    /// The names of the inspectors present at a check-in, the principal first:
+    /// each an inspector of the principal's department on duty, two at least
+    /// (行政处罚法 第四十二条).
+    async fn present_names(&self, ctx: &Context, present: &[String]) -> Result<String> {
+        let department = ctx.principal.department.as_deref();
+        let me = ctx.principal.inspector_id.clone().unwrap_or_default();
+        let colleagues = self.county(ctx).inspectors(department).await?;
+        // Certified and on duty: who may inspect at all.
+        let today = liancha_domain::calendar::china_date(ctx.now);
+        let mut names = Vec::new();
+        for id in std::iter::once(&me).chain(present.iter().filter(|p| !p.is_empty() && **p != me))
+        {
+            match colleagues
+                .iter()
+                .find(|i| &i.id == id && i.is_available_on(today))
+            {
+                Some(i) if !names.contains(&i.name) => names.push(i.name.clone()),
+                Some(_) => {}
+                None => {
+                    return Err(AppError::invalid_field(
+                        "present",
+                        format!("{id} 不是本部门在岗、持有效执法证的执法人员"),
+                    ));
+                }
+            }
+        }
+        if names.len() < 2 {
+            return Err(AppError::invalid_field(
+                "present",
+                "检查须两名以上执法人员共同进行：请勾选在场的同事",
+            ));
+        }
+        Ok(names.join("、"))
+    }
+
+    /// The findings of a targeted inspection checked in on arrival, once done: by
+    /// one of its department's inspectors or its head.
+    pub async fn record_targeted_findings(
+        &self,
+        ctx: &Context,
+        id: i64,
+        items: Vec<String>,
+        findings: &str,
+    ) -> Result<()> {
+        let department = self
+            .county(ctx)
+            .targeted_department(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("定向检查 {id}")))?;
+        if !ctx.may(&Action::CheckInTargeted {
+            department: &department,
+        }) && !ctx.may(&Action::RecordTargeted {
+            department: &department,
+        }) {
+            return Err(AppError::Forbidden);
+        }
+        let items = targeted_items(items)?;
+        Ok(self
+            .county(ctx)
+            .record_targeted_findings(id, &department, &items, findings, &ctx.actor(), ctx.now)
             .await?)
     }
 
@@ -119,6 +230,28 @@ impl App {
         }
         if let Err(e) = bounded_text(&t.findings, FREE_TEXT) {
             push("findings", format!("检查情况：{e}"));
+        }
+        match &t.arrival {
+            Arrival::OnSite { present, .. } => {
+                if t.inspected_on != liancha_domain::calendar::china_date(ctx.now) {
+                    push("inspected_on", "现场签到的检查日期是今天".into());
+                }
+                if let Err(AppError::Invalid { message, .. }) =
+                    self.present_names(ctx, present).await
+                {
+                    push("present", message);
+                }
+            }
+            Arrival::Paper { reason } => {
+                if reason.trim().is_empty() {
+                    push(
+                        "paper_reason",
+                        "请填写未能现场签到的原因（纸质补录）".into(),
+                    );
+                } else if let Err(e) = bounded_text(reason, FREE_TEXT) {
+                    push("paper_reason", format!("未能现场签到的原因：{e}"));
+                }
+            }
         }
         Ok(errors)
     }

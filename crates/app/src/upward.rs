@@ -199,3 +199,27 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// Whether the principal may download the county's credit state in the
+    /// province's columns: who imports the province's file, and who reads oversight.
+    pub async fn may_read_credit_state(&self, ctx: &Context) -> Result<bool> {
+        Ok(ctx.may(&Action::ReadOversight)
+            || self
+                .may_import(ctx, liancha_store::import::Kind::CreditStatus)
+                .await?)
+    }
+
+    /// Writes the county's entities with their risk class and list statuses, in the
+    /// province's columns (省级回传), to `path` (.xlsx or .csv): what the county holds,
+    /// to compare with the province's file, or to edit and import back.
+    pub async fn export_credit_state(&self, ctx: &Context, path: &std::path::Path) -> Result<u64> {
+        if !self.may_read_credit_state(ctx).await? {
+            return Err(AppError::Forbidden);
+        }
+        Ok(self
+            .county(ctx)
+            .export_file(liancha_store::import::Kind::CreditStatus, path, &|_| {})
+            .await?)
+    }
+}

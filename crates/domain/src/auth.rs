@@ -106,6 +106,11 @@ pub enum Action<'a> {
     ReadComplaints,
     /// Check a visit of the task in on the spot: an inspector of its teams.
     CheckIn(&'a TaskScope),
+    /// Check in on arrival at an enterprise for a targeted inspection (complaint,
+    /// referral, data lead) of `department`: one of its inspectors, on the spot.
+    CheckInTargeted {
+        department: &'a str,
+    },
     /// Add counties to the tree below the principal's office and give each its first
     /// administrator.
     ManageDivisions,
@@ -240,6 +245,11 @@ impl Principal {
                         .inspector_id
                         .as_ref()
                         .is_some_and(|id| t.inspectors.contains(id))
+            }
+            Action::CheckInTargeted { department } => {
+                self.role == Inspector
+                    && self.inspector_id.is_some()
+                    && self.in_department(department)
             }
         }
     }
@@ -579,6 +589,12 @@ mod tests {
         assert!(!i.may(&Action::ReadOversight));
         assert!(i.may(&Action::CheckIn(&mine)));
         assert!(!i.may(&Action::CheckIn(&other)));
+        assert!(i.may(&Action::CheckInTargeted {
+            department: i.department.as_deref().unwrap()
+        }));
+        assert!(!i.may(&Action::CheckInTargeted {
+            department: "another"
+        }));
     }
 
     #[test]

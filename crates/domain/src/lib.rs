@@ -10,6 +10,7 @@ pub mod check_in;
 pub mod check_points;
 pub mod cosignature;
 pub mod credit_repair;
+pub mod credit_status;
 pub mod documents;
 pub mod figures;
 pub mod follow_up;

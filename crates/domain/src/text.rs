@@ -75,6 +75,8 @@ pub fn import_rule(key: &str) -> Option<TextRule> {
         | "risk_class"
         | "abnormal"
         | "blacklisted"
+        | "abnormal_since"
+        | "blacklist_since"
         | "certificate_valid_until"
         | "specialty"
         | "method"

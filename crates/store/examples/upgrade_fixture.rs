@@ -201,6 +201,9 @@ async fn main() {
         .await
         .record_targeted(
             &NewTargeted {
+                check_in: liancha_store::results::TargetedCheckIn::Paper {
+                    reason: "按纸质记录补录".into(),
+                },
                 entity_id: entity,
                 department: "amr".into(),
                 source: TargetedSource::Complaint,

@@ -207,6 +207,16 @@ impl County<'_> {
                     )
                     .await;
             }
+            Kind::CreditStatus => {
+                let all = self.credit_state().await?;
+                writer
+                    .send(
+                        all.iter()
+                            .map(|(id, c)| liancha_domain::credit_status::cells(id, c))
+                            .collect(),
+                    )
+                    .await;
+            }
             Kind::Items => {
                 let all: Vec<Item> = self.items(false).await?;
                 writer

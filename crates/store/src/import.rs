@@ -34,6 +34,8 @@ pub enum Kind {
     JointLists,
     /// Items' check points, one row per point.
     CheckPoints,
+    /// 省级回传: the risk classes and list statuses the province computes.
+    CreditStatus,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
             Kind::RuleBooks => setup_rows::RULE_BOOK_COLUMNS,
             Kind::JointLists => setup_rows::JOINT_LIST_COLUMNS,
             Kind::CheckPoints => liancha_domain::check_points::COLUMNS,
+            Kind::CreditStatus => liancha_domain::credit_status::COLUMNS,
         }
     }
 
@@ -59,6 +62,7 @@ impl Kind {
         Kind::Townships,
         Kind::Departments,
         Kind::RuleBooks,
+        Kind::CreditStatus,
     ];
 
     /// The county's setup lists: kept by its administrator, not by a department.
@@ -80,6 +84,7 @@ impl Kind {
             Kind::RuleBooks => "rule-books",
             Kind::JointLists => "joint-lists",
             Kind::CheckPoints => "check-points",
+            Kind::CreditStatus => "credit-status",
         }
     }
 
@@ -93,6 +98,7 @@ impl Kind {
             Kind::RuleBooks,
             Kind::JointLists,
             Kind::CheckPoints,
+            Kind::CreditStatus,
         ]
         .into_iter()
         .find(|k| k.code() == code)
@@ -109,6 +115,7 @@ impl Kind {
             Kind::RuleBooks => "实施细则",
             Kind::JointLists => "跨部门联查事项清单",
             Kind::CheckPoints => "检查要点",
+            Kind::CreditStatus => "省级回传信用状态",
         }
     }
 }
@@ -436,6 +443,12 @@ pub(crate) fn parse_check_point(
 pub(crate) fn check_point_key(r: &CheckPointRow) -> &str {
     &r.key
 }
+pub(crate) fn parse_credit_status(
+    m: &Mapped<'_>,
+    _: &Lookup,
+) -> std::result::Result<liancha_domain::credit_status::CreditStatusRow, Vec<FieldError>> {
+    liancha_domain::credit_status::parse_row(m)
+}
 pub(crate) fn township_code(t: &Township) -> &str {
     &t.code
 }
@@ -664,6 +677,10 @@ impl County<'_> {
                     updated: lists.len() as u64 - inserted,
                 })
             }
+            // Its listings and removals are a department's, taken by an account.
+            Kind::CreditStatus => Err(StoreError::invalid(
+                "省级回传的信用状态须在网页上预览后导入（工作台“名录导入”，选“省级回传信用状态”）",
+            )),
             Kind::RuleBooks => {
                 let (file, all) =
                     read_all(path, kind, lookup, parse_rule_book, rule_book_domain).await?;

@@ -47,6 +47,10 @@ pub struct ImportPreview {
     /// no longer lists), the first [`MAX_LISTED_CHANGES`] as (key, name).
     pub removed: Vec<(String, String)>,
     pub removed_total: u64,
+    /// Rows the import leaves alone, the first [`MAX_LISTED_CHANGES`] as (key,
+    /// name, why): the province's rows of entities not on the county's directory.
+    pub skipped: Vec<(String, String, String)>,
+    pub skipped_total: u64,
 }
 
 /// A row that would change an existing record.
@@ -91,6 +95,8 @@ impl<T> Compare<'_, T> {
             guarded_total: 0,
             removed: Vec::new(),
             removed_total: 0,
+            skipped: Vec::new(),
+            skipped_total: 0,
         };
         for row in rows {
             let old = existing.get((self.id)(row));
@@ -149,6 +155,26 @@ impl<T> Compare<'_, T> {
     }
 }
 
+/// The SHA-256 of an uploaded file, in hex: the audit trail names the file by it.
+pub(crate) fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes =
+        std::fs::read(path).map_err(|e| StoreError::invalid(format!("无法读取上传的文件：{e}")))?;
+    Ok(liancha_draw::hex::encode(&Sha256::digest(&bytes)))
+}
+
+/// The audit entry of an import: which file (its name and SHA-256, so that the file
+/// kept by the clerk can be matched), and what it added, changed and left alone.
+pub(crate) fn import_audit(kind: Kind, sha256: &str, preview: &ImportPreview) -> Audit<'static> {
+    Audit::new("directory.import", "directory", kind.code()).after(serde_json::json!({
+        "directory": kind.label(), "filename": preview.file, "sha256": sha256,
+        "rows": preview.rows, "added": preview.new, "updated": preview.changed,
+        "removed": preview.removed_total,
+        "removed_keys": preview.removed.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        "skipped": preview.skipped_total,
+    }))
+}
+
 impl County<'_> {
     /// The audit entry of an import made on the web: who imported which file (its
     /// name and SHA-256, so that the file kept by the clerk can be matched), and what
@@ -161,21 +187,9 @@ impl County<'_> {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        use sha2::{Digest, Sha256};
-        let bytes = std::fs::read(path)
-            .map_err(|e| StoreError::invalid(format!("无法读取上传的文件：{e}")))?;
-        let sha256 = liancha_draw::hex::encode(&Sha256::digest(&bytes));
-        self.audit(
-            actor,
-            now,
-            Audit::new("directory.import", "directory", kind.code()).after(serde_json::json!({
-                "directory": kind.label(), "filename": preview.file, "sha256": sha256,
-                "rows": preview.rows, "added": preview.new, "updated": preview.changed,
-                "removed": preview.removed_total,
-                "removed_keys": preview.removed.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            })),
-        )
-        .await
+        let sha256 = file_sha256(path)?;
+        self.audit(actor, now, import_audit(kind, &sha256, preview))
+            .await
     }
 
     /// What importing `path` as `kind` would do. A file with problems is refused
@@ -394,6 +408,10 @@ impl County<'_> {
                     guarded: &[],
                 };
                 Ok(compare.preview(file, &all, &existing))
+            }
+            Kind::CreditStatus => {
+                self.import_credit_status(path, crate::results::Run::Preview)
+                    .await
             }
             other => Err(StoreError::invalid(format!(
                 "「{}」请在“乡镇、部门与实施细则”页面或用命令行导入",

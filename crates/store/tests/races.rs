@@ -909,6 +909,7 @@ async fn check_log(w: &World) {
 /// Follow-up and credit decisions on a published task: each decided once.
 async fn follow_up_races(store: &Store) {
     let w = world(store).await;
+    let mut province_runs = 0;
     for trial in 0..TRIALS {
         let id = task_at(&w, trial, Stage::Published).await;
         let f = w
@@ -1102,8 +1103,68 @@ async fn follow_up_races(store: &Store) {
             assert_eq!(removed, granted, "a grant, and only a grant, removes");
         }
 
-        // Two clerks remove the same listing at once: one removal, one refusal.
-        if a.is_ok() && !granted {
+        // 省级回传: the province's file takes the entity off the blacklist while a
+        // clerk removes the listing: one removal, and the other either refused or
+        // (reading after it) finding nothing to change; never a second removal.
+        if a.is_ok() && !granted && trial % 2 == 1 && !p.entity_id.starts_with('X') {
+            use liancha_store::results::Run;
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("province.csv");
+            std::fs::write(
+                &path,
+                format!(
+                    "统一社会信用代码,严重违法失信名单\r\n{},不在列\r\n",
+                    p.entity_id
+                ),
+            )
+            .unwrap();
+            let (s1, s2) = (w.clone(), w.clone());
+            let (x, y) = fire(
+                move || async move {
+                    let run = Run::Apply {
+                        keeper: "amr",
+                        expected: None,
+                        actor: &s1.amr,
+                        now: after(),
+                    };
+                    s1.mouding
+                        .import_credit_status(&path, run)
+                        .await
+                        .map(|_| "credit.province")
+                },
+                move || async move {
+                    s2.mouding
+                        .remove_credit_listing(p.id, "已履行", &s2.amr, after())
+                        .await
+                        .map(|_| "credit.remove")
+                },
+            )
+            .await;
+            assert!(x.is_ok() || y.is_ok(), "one removes: {x:?} {y:?}");
+            for o in [&x, &y] {
+                if let Err(e) = o {
+                    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+                }
+            }
+            let removal = w
+                .mouding
+                .credit_proposal(p.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .removed;
+            let removal = removal.expect("removed once");
+            assert_eq!(
+                removal.reason.contains("省级协同监管平台回传"),
+                y.is_err(),
+                "removed by whoever won: {removal:?} {x:?} {y:?}"
+            );
+            let e = w.mouding.entity(&p.entity_id).await.unwrap().unwrap();
+            assert!(!e.blacklisted || listed_before, "the flag is down");
+            drop(dir);
+            province_runs += 1;
+        } else if a.is_ok() && !granted {
+            // Two clerks remove the same listing at once: one removal, one refusal.
             let (s1, s2) = (w.clone(), w.clone());
             let (a, b) = fire(
                 move || async move {
@@ -1134,9 +1195,10 @@ async fn follow_up_races(store: &Store) {
         }
     }
     eprintln!(
-        "follow-up close × update, credit confirm × reject, repair × repair, grant × refuse, removal × removal: {TRIALS} trials each on {}; 0 invariant violations",
+        "follow-up close × update, credit confirm × reject, repair × repair, grant × refuse, removal × removal, province file × removal ({province_runs} of them): {TRIALS} trials each on {}; 0 invariant violations",
         w.store.engine().name()
     );
+    assert!(province_runs > 0, "the province's file raced a removal");
 }
 
 /// An entry added while the plan is being published: it is in the published plan

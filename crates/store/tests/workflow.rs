@@ -361,6 +361,9 @@ async fn whole_joint_task(store: &Store) {
         mouding
             .record_targeted(
                 &NewTargeted {
+                    check_in: liancha_store::results::TargetedCheckIn::Paper {
+                        reason: "按纸质记录补录".into(),
+                    },
                     entity_id: capped.clone(),
                     department: "amr".into(),
                     source: TargetedSource::Complaint,
@@ -379,6 +382,9 @@ async fn whole_joint_task(store: &Store) {
         mouding
             .record_targeted(
                 &NewTargeted {
+                    check_in: liancha_store::results::TargetedCheckIn::Paper {
+                        reason: "按纸质记录补录".into(),
+                    },
                     entity_id: "NOT-AN-ENTITY".into(),
                     department: "amr".into(),
                     source: TargetedSource::Referral,
@@ -1043,6 +1049,9 @@ async fn whole_joint_task(store: &Store) {
     mouding
         .record_targeted(
             &NewTargeted {
+                check_in: liancha_store::results::TargetedCheckIn::Paper {
+                    reason: "按纸质记录补录".into(),
+                },
                 entity_id: capped.clone(),
                 department: "amr".into(),
                 source: TargetedSource::DataLead,
@@ -1829,6 +1838,9 @@ async fn posted_text_is_bounded(store: &Store) {
     assert!(mouding.annual_plans(None, false).await.unwrap().is_empty());
     // Targeted inspections.
     let targeted = |document_ref: &str, findings: &str| NewTargeted {
+        check_in: liancha_store::results::TargetedCheckIn::Paper {
+            reason: "按纸质记录补录".into(),
+        },
         entity_id: population[0].id.clone(),
         department: "amr".into(),
         source: TargetedSource::Complaint,

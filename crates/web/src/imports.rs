@@ -16,6 +16,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use liancha_app::AppError;
+use liancha_app::imports::Seen;
 use liancha_domain::org::DivisionCode;
 use liancha_store::RowError;
 use liancha_store::StoreError;
@@ -199,6 +200,9 @@ impl ImportPage {
             Kind::RuleBooks => {
                 "各领域的实施细则（与现行不同的领域形成新版本，自“施行日期”列的日期起施行，不填为导入当日）"
             }
+            Kind::CreditStatus => {
+                "省级协同监管平台下发的信用风险分类和名单状态，按统一社会信用代码对应本县名录（留空的项不改变）"
+            }
             _ => "",
         }
     }
@@ -260,11 +264,16 @@ pub async fn import_page(
     staff: Staff,
     Query(q): Query<ImportQuery>,
 ) -> Result<Html<String>, WebError> {
-    let notice = (q.done == "imported").then(|| {
-        format!(
+    let notice = (q.done == "imported").then(|| match Kind::from_code(&q.kind) {
+        Some(Kind::CreditStatus) => format!(
+            "已导入省级回传信用状态：{} 户的风险分类或名单状态已更新（列入、移出已记入名单记录和透明日志），其余 {} 行未改动。",
+            q.updated,
+            q.rows.saturating_sub(q.updated)
+        ),
+        _ => format!(
             "已导入 {} 行：新增 {}，更新 {}（内容未变的行未改动）。",
             q.rows, q.added, q.updated
-        )
+        ),
     });
     Ok(Html(page(&s, staff, q.kind, notice, None).await?))
 }
@@ -474,6 +483,9 @@ pub struct ConfirmForm {
     /// Records the preview said the import takes away (check points).
     #[serde(default)]
     removed: Option<u64>,
+    /// Rows the preview said the import leaves alone (the province's file).
+    #[serde(default)]
+    skipped: Option<u64>,
 }
 
 /// The confirmation of a previewed upload: the import itself.
@@ -490,10 +502,12 @@ pub async fn confirm(
     };
     let kind = pending.kind;
     let ctx = staff.context(s.clock.now());
-    let expected = f
-        .new
-        .zip(f.changed)
-        .map(|(n, c)| (n, c, f.removed.unwrap_or(0)));
+    let expected = f.new.zip(f.changed).map(|(new, changed)| Seen {
+        new,
+        changed,
+        removed: f.removed.unwrap_or(0),
+        skipped: f.skipped.unwrap_or(0),
+    });
     let imported = {
         let _turn = s.imports.gate.acquire().await;
         s.app

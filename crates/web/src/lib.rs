@@ -506,6 +506,11 @@ pub fn router(state: AppState) -> Router {
             "/staff/targeted",
             get(staff::targeted).post(staff::record_targeted),
         )
+        .route("/staff/targeted/check-in", post(staff::check_in_targeted))
+        .route(
+            "/staff/targeted/{id}/findings",
+            post(staff::targeted_findings),
+        )
         .route("/staff/audit", get(staff::audit))
         .route("/staff/plans", get(plans::plans).post(plans::create))
         .route("/staff/plans/export", get(plans::export))
@@ -553,6 +558,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/staff/oversight", get(oversight::dashboard))
         .route("/staff/upward", get(upward::show).post(upward::export))
+        .route("/staff/upward/credit-state.xlsx", get(upward::credit_state))
         .route("/staff/oversight/complaints", get(oversight::complaints))
         .route(
             "/staff/oversight/complaints/{id}",

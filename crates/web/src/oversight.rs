@@ -83,6 +83,8 @@ struct DashboardPage {
     /// 扫码入企: visits not checked in on the spot (how many, the first ones), and
     /// complaints still to be answered.
     unchecked: (i64, Vec<liancha_store::results::UncheckedVisit>),
+    /// Targeted inspections this year: checked in on the spot, from paper, before.
+    targeted: [i64; 3],
     /// `None` for those who do not read complaints.
     open_complaints: Option<usize>,
 }
@@ -260,6 +262,7 @@ pub async fn dashboard(
         .await?;
     let ctx = staff.context(s.clock.now());
     let unchecked = s.app.unchecked_visits(&ctx, o.year).await?;
+    let targeted = s.app.targeted_check_ins(&ctx, o.year).await?;
     let open_complaints = if s.app.may_read_complaints(&ctx) {
         Some(
             s.app
@@ -275,6 +278,7 @@ pub async fn dashboard(
     Ok(Html(
         DashboardPage {
             unchecked,
+            targeted,
             open_complaints,
             tasks,
             names: Names::load(&s, &staff.county.code).await?,
@@ -671,5 +675,11 @@ pub async fn handle_complaint(
             e,
             "/staff/oversight/complaints".to_string(),
         )),
+    }
+}
+
+impl DashboardPage {
+    fn targeted_total(&self) -> i64 {
+        self.targeted.iter().sum()
     }
 }

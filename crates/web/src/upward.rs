@@ -37,6 +37,8 @@ pub async fn schema() -> Response {
 #[template(path = "staff/upward.html")]
 struct UpwardPage {
     staff: Staff,
+    /// Whether the account imports the province's credit statuses.
+    imports_credit: bool,
     exports: Vec<UpwardExport>,
     /// Records that changed since the last export (all, before the first).
     pending: usize,
@@ -75,6 +77,10 @@ async fn page(
 ) -> Result<String, WebError> {
     let ctx = staff.context(s.clock.now());
     let exports = s.app.upward_exports(&ctx).await?;
+    let imports_credit = s
+        .app
+        .may_import(&ctx, liancha_store::import::Kind::CreditStatus)
+        .await?;
     let pending = s
         .app
         .export_upward(&ctx, Since::LastExport, None)
@@ -82,6 +88,7 @@ async fn page(
         .map(|u| u.records.len())
         .unwrap_or(0);
     Ok(UpwardPage {
+        imports_credit,
         staff,
         exports,
         pending,
@@ -169,4 +176,29 @@ pub async fn export(
                 .into_response())
         }
     }
+}
+
+/// The county's credit state in the province's columns (省级回传), as XLSX.
+pub async fn credit_state(State(s): State<AppState>, staff: Staff) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    if !s.app.may_read_credit_state(&ctx).await? {
+        return Err(WebError::Forbidden);
+    }
+    let dir =
+        tempfile::tempdir().map_err(|e| WebError::BadRequest(format!("无法生成文件：{e}")))?;
+    let path = dir.path().join("credit-state.xlsx");
+    s.app
+        .export_credit_state(&ctx, &path)
+        .await
+        .map_err(|e| WebError::refused(e, "/staff/upward".into()))?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| WebError::BadRequest(format!("无法生成文件：{e}")))?;
+    let county = ctx.county().as_str().to_string();
+    Ok(crate::pages::sheet_download(
+        bytes,
+        &format!("liancha-credit-state-{county}.xlsx"),
+        &format!("{}信用状态（省级回传格式）.xlsx", staff.county_name()),
+        false,
+    ))
 }

@@ -36,7 +36,7 @@ async fn a_targeted_inspection_says_every_error_beside_its_field(engine: Engine)
         )
         .await;
     assert_eq!(status, 422, "{page}");
-    assert!(page.contains("未登记，请按提示修改（共 5 处）"), "{page}");
+    assert!(page.contains("未登记，请按提示修改（共 6 处）"), "{page}");
     assert!(page.contains("<nav"), "under the staff menu");
     for (field, message) in [
         ("entity_id", "主体名录中没有 91532323NOTHERE00X"),
@@ -44,6 +44,7 @@ async fn a_targeted_inspection_says_every_error_beside_its_field(engine: Engine)
         ("inspected_on", "检查日期不能晚于今天"),
         ("items", "抽查事项「ZZ-999」不存在"),
         ("findings", "检查情况："),
+        ("paper_reason", "请填写未能现场签到的原因"),
     ] {
         let m = field_error(&page, field).unwrap_or_else(|| panic!("{field}: {page}"));
         assert!(m.contains(message), "{field}: {m}");
@@ -106,6 +107,7 @@ async fn a_targeted_inspection_says_every_error_beside_its_field(engine: Engine)
                 ("inspected_on", "2026-01-05"),
                 ("items", "SC-001"),
                 ("findings", "未发现问题"),
+                ("paper_reason", "按现场检查笔录补录"),
             ],
         )
         .await;

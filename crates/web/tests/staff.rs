@@ -426,6 +426,8 @@ async fn every_route_with_every_role(engine: Engine) {
                 "agri-admin",
                 "env-admin",
                 "duchashi",
+                "insp-in",
+                "insp-out",
             ],
         ),
         ("/staff/audit".into(), vec!["admin", "bianban", "duchashi"]),
@@ -982,6 +984,9 @@ async fn every_route_with_every_role(engine: Engine) {
     let targeted = mouding
         .record_targeted(
             &liancha_store::results::NewTargeted {
+                check_in: liancha_store::results::TargetedCheckIn::Paper {
+                    reason: "按纸质记录补录".into(),
+                },
                 entity_id: e.clone(),
                 department: "amr".into(),
                 source: liancha_domain::workflow::TargetedSource::Complaint,
@@ -1866,4 +1871,168 @@ async fn uploads_are_refused_before_the_body_is_read() {
         .await
         .unwrap();
     assert_ne!(r.status(), 403);
+}
+
+/// 扫码入企 outside the random tasks: an inspector checks a targeted inspection in on
+/// arrival (two inspectors at least, the place the phone gave), then enters its
+/// findings once; the department's head enters one from paper only saying why it
+/// was not checked in; nobody else fills another department's findings.
+async fn targeted_inspections_are_checked_in_on_the_spot(engine: Engine) {
+    let (srv, store) = start(engine).await;
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let inspector = srv.login("inspector", PASSWORD).await.unwrap();
+    let me = store
+        .user_by_name("inspector")
+        .await
+        .unwrap()
+        .unwrap()
+        .principal()
+        .inspector_id
+        .unwrap();
+    let today = liancha_domain::calendar::today_in_china();
+    let colleague = mouding
+        .inspectors(Some("amr"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.id != me && i.is_available_on(today))
+        .unwrap();
+    let entity = mouding
+        .entities(&Default::default(), 0, 1)
+        .await
+        .unwrap()
+        .rows
+        .remove(0)
+        .id;
+    let (status, page) = srv.get(&inspector.cookie, "/staff/targeted").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("现场签到（到达企业时）") && page.contains(&colleague.name));
+    assert!(
+        !page.contains("<h2>按纸质记录补录</h2>"),
+        "an inspector does not enter paper records"
+    );
+
+    // Alone: refused beside the field, what was typed kept, nothing recorded.
+    let form = |present: &'static str| {
+        vec![
+            ("entity_id", entity.clone()),
+            ("source", "complaint".to_string()),
+            ("document_ref", "牟市监投〔2026〕21号".to_string()),
+            ("present", present.to_string()),
+            ("latitude", "25.311204".to_string()),
+            ("longitude", "101.543210".to_string()),
+            ("accuracy", "30".to_string()),
+        ]
+    };
+    let alone = form("");
+    let alone: Vec<(&str, &str)> = alone.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = srv
+        .post(&inspector, "/staff/targeted/check-in", &alone)
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(
+        page.contains("两名以上执法人员") && page.contains("牟市监投〔2026〕21号"),
+        "{page}"
+    );
+    assert!(
+        mouding
+            .targeted_inspections(Some("amr"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let mut two = form("");
+    two.retain(|(k, _)| *k != "present");
+    two.push(("present", colleague.id.clone()));
+    let two: Vec<(&str, &str)> = two.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = srv.post(&inspector, "/staff/targeted/check-in", &two).await;
+    assert_eq!(status, 303, "{page}");
+    let rows = mouding.targeted_inspections(Some("amr")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let t = &rows[0];
+    assert_eq!((t.check_in_mode.as_str(), t.inspected_on), ("code", today));
+    assert!(t.inspectors.contains(&colleague.name) && t.checked_in_at.is_some());
+    assert_eq!(t.location().unwrap().latitude_e6, 25_311_204);
+    assert!(t.awaits_findings());
+    // It counts toward the entity's inspections this year at once.
+    let (_, page) = srv.get(&inspector.cookie, "/staff/targeted").await;
+    assert!(
+        page.contains("填写检查情况") && page.contains("北纬 25.311204"),
+        "{page}"
+    );
+
+    // Another department's inspector neither checks in for amr nor fills its findings.
+    let findings = format!("/staff/targeted/{}/findings", t.id);
+    let agri_admin = srv.login("agri-admin", PASSWORD).await.unwrap();
+    let (status, _) = srv
+        .post(&agri_admin, &findings, &[("findings", "无问题")])
+        .await;
+    assert_eq!(status, 403);
+    let (status, page) = srv
+        .post(&inspector, &findings, &[("items", ""), ("findings", "")])
+        .await;
+    assert_eq!(status, 422, "{page}");
+    let (status, _) = srv
+        .post(
+            &inspector,
+            &findings,
+            &[("findings", "经核查，投诉反映的问题属实，已责令改正")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let (status, page) = srv
+        .post(&inspector, &findings, &[("findings", "再填一次")])
+        .await;
+    assert_eq!(status, 409, "{page}");
+    let t = mouding
+        .targeted_inspections(Some("amr"))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(t.findings, "经核查，投诉反映的问题属实，已责令改正");
+
+    // The head enters a paper record only with the reason there was no check-in.
+    let admin = srv.login("amr-admin", PASSWORD).await.unwrap();
+    let paper = [
+        ("entity_id", entity.as_str()),
+        ("source", "referral"),
+        ("document_ref", "牟市监转〔2026〕3号"),
+        ("inspected_on", &today.to_string()),
+        ("items", ""),
+        ("findings", "未发现问题"),
+    ];
+    let (status, page) = srv.post(&admin, "/staff/targeted", &paper).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("未能现场签到的原因"), "{page}");
+    let mut with_reason = paper.to_vec();
+    with_reason.push(("paper_reason", "执法记录仪故障，未能签到"));
+    let (status, page) = srv.post(&admin, "/staff/targeted", &with_reason).await;
+    assert_eq!(status, 303, "{page}");
+    let rows = mouding.targeted_inspections(Some("amr")).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .any(|t| t.check_in_mode == "paper" && t.paper_reason.contains("执法记录仪"))
+    );
+    // The head does not check in on the spot: that is an inspector's, there.
+    let (status, _) = srv.post(&admin, "/staff/targeted/check-in", &two).await;
+    assert_eq!(status, 403);
+    // The oversight office sees how the year's targeted inspections were checked in.
+    let office = srv.login("duchashi", PASSWORD).await.unwrap();
+    let (_, page) = srv.get(&office.cookie, "/staff/oversight").await;
+    assert!(
+        page.contains("现场签到 1 次") && page.contains("纸质补录（未现场签到） 1 次"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn targeted_inspections_are_checked_in_on_the_spot_sqlite() {
+    targeted_inspections_are_checked_in_on_the_spot(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn targeted_inspections_are_checked_in_on_the_spot_postgres() {
+    targeted_inspections_are_checked_in_on_the_spot(Engine::Postgres).await;
 }

@@ -304,6 +304,9 @@ async fn nanhua_work(store: &Store) -> Nanhua {
     let targeted = c
         .record_targeted(
             &NewTargeted {
+                check_in: liancha_store::results::TargetedCheckIn::Paper {
+                    reason: "按纸质记录补录".into(),
+                },
                 entity_id: visit.entity_id.clone(),
                 department: "amr".into(),
                 source: TargetedSource::Complaint,

@@ -298,3 +298,276 @@ async fn a_year_reported_upward_sqlite() {
 async fn a_year_reported_upward_postgres() {
     a_year_reported_upward(Engine::Postgres).await;
 }
+
+/// A CSV of `rows` (the first its header), every cell quoted.
+fn csv(rows: &[Vec<String>]) -> Vec<u8> {
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        .into_bytes()
+}
+
+/// The confirmation form's hidden counts and token, as the clerk's browser posts them.
+fn confirmation(page: &str) -> (String, Vec<(String, String)>) {
+    let at = page
+        .find("action=\"/staff/import/")
+        .unwrap_or_else(|| panic!("a confirmation form: {page}"));
+    let rest = &page[at + "action=\"/staff/import/".len()..];
+    let token = rest.split('"').next().unwrap().to_string();
+    let form = &rest[..rest.find("</form>").unwrap()];
+    let fields = ["new", "changed", "removed", "skipped"]
+        .iter()
+        .map(|n| {
+            let key = format!("name=\"{n}\" value=\"");
+            let v = &form[form.find(&key).unwrap() + key.len()..];
+            (n.to_string(), v.split('"').next().unwrap().to_string())
+        })
+        .collect();
+    (token, fields)
+}
+
+/// 省级回传: the county's credit state downloaded in the province's columns and
+/// imported back unchanged changes nothing; the province's file (a new risk class
+/// and a listing with its day, a removal, a removal held by a pending credit
+/// repair, an entity of another county) previews each change and each row left
+/// alone, imports on confirmation, and the next download is the file, less what
+/// was left alone; a confirmation whose counts no longer hold is refused.
+async fn province_credit_round_trip(engine: Engine) {
+    use liancha_domain::credit_repair::RepairState;
+    use liancha_domain::credit_status::COLUMNS;
+    use liancha_domain::workflow::CreditList;
+    let srv = common::start_with_year(engine).await;
+    let store = srv.store();
+    let mouding = liancha_store::testing::mouding_county(&store).await;
+    let amr = srv.login("amr-admin", DEMO_PASSWORD).await.unwrap();
+    let (status, _, body) = srv
+        .get_bytes(&amr.cookie, "/staff/upward/credit-state.xlsx")
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    // Dates as a clerk's spreadsheet saves them to CSV (the reader here gives
+    // XLSX dates as serial numbers).
+    let as_dates = |mut rows: Vec<Vec<String>>| {
+        for r in rows.iter_mut().skip(1) {
+            for i in [4, 6] {
+                if let Ok(n) = r[i].parse::<i64>() {
+                    let d = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()
+                        + chrono::Duration::days(n);
+                    r[i] = d.to_string();
+                }
+            }
+        }
+        rows
+    };
+    let state = as_dates(common::xlsx_rows(&body));
+    let headers: Vec<&str> = COLUMNS.iter().map(|c| c.header).collect();
+    assert_eq!(state[0], headers);
+    assert!(state.len() > 100, "{}", state.len());
+    let upload = |file: Vec<u8>| {
+        let (srv, amr) = (&srv, &amr);
+        async move {
+            srv.upload_to(
+                amr,
+                "/staff/import",
+                &[("kind", "credit-status")],
+                ("省级回传.csv", &file),
+            )
+            .await
+        }
+    };
+    let (status, page) = upload(csv(&state)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("完全一致"), "{page}");
+
+    // The province's file: one entity moves to D and onto the abnormal list from
+    // 2026-06-01; one listed entity leaves its list; one whose application for
+    // repair awaits its decision stays; a row of another county is left alone.
+    let pending = mouding
+        .credit_repairs(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.state == RepairState::Applied)
+        .expect("the demo has a pending application");
+    let pending_list = mouding
+        .credit_proposal(pending.proposal_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .list;
+    let removable = mouding
+        .listings(CreditList::Abnormal, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.entity_id != pending.entity_id)
+        .expect("a standing listing");
+    let col = |key: &str| COLUMNS.iter().position(|c| c.key == key).unwrap();
+    let mut file = state.clone();
+    let calm = file
+        .iter()
+        .skip(1)
+        .position(|r| {
+            r[col("abnormal")] == "不在列"
+                && r[col("blacklisted")] == "不在列"
+                && r[col("risk_class")] != "D"
+                && r[0] != pending.entity_id
+                && r[0] != removable.entity_id
+        })
+        .unwrap()
+        + 1;
+    file[calm][col("risk_class")] = "D".into();
+    file[calm][col("abnormal")] = "在列".into();
+    file[calm][col("abnormal_since")] = "2026-06-01".into();
+    let calm_id = file[calm][0].clone();
+    let row_of = |file: &[Vec<String>], id: &str| file.iter().position(|r| r[0] == id).unwrap();
+    let r = row_of(&file, &removable.entity_id);
+    file[r][col("abnormal")] = "不在列".into();
+    file[r][col("abnormal_since")] = String::new();
+    let (status_col, since_col) = match pending_list {
+        CreditList::Abnormal => (col("abnormal"), col("abnormal_since")),
+        CreditList::Blacklist => (col("blacklisted"), col("blacklist_since")),
+    };
+    let r = row_of(&file, &pending.entity_id);
+    file[r][status_col] = "不在列".into();
+    file[r][since_col] = String::new();
+    let elsewhere = liancha_domain::uscc::Uscc::complete("91532301MA6N0ABC1")
+        .unwrap()
+        .to_string();
+    let mut other = vec![String::new(); COLUMNS.len()];
+    other[0] = elsewhere.clone();
+    other[1] = "楚雄市某公司".into();
+    other[col("risk_class")] = "A".into();
+    file.push(other);
+
+    let (status, page) = upload(csv(&file)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<dt>内容改变</dt><dd>2</dd>"), "{page}");
+    assert!(page.contains("在列（2026-06-01 列入）"), "{page}");
+    assert!(page.contains("不导入的行"), "{page}");
+    assert!(
+        page.contains(&elsewhere) && page.contains("不在本县检查对象名录中"),
+        "{page}"
+    );
+    assert!(page.contains("有待决定的信用修复申请"), "{page}");
+    let (token, fields) = confirmation(&page);
+    assert!(
+        fields.contains(&("skipped".into(), "2".into())),
+        "{fields:?}"
+    );
+
+    // Counts the clerk did not read are refused, and the upload waits on.
+    let mut stale: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    stale.retain(|(k, _)| *k != "changed");
+    stale.push(("changed", "3"));
+    stale.push(("confirm", "yes"));
+    let (status, page) = srv
+        .post(&amr, &format!("/staff/import/{token}"), &stale)
+        .await;
+    assert_eq!(status, 409, "{page}");
+    assert!(page.contains("已有改动"), "{page}");
+    let entity = mouding.entity(&calm_id).await.unwrap().unwrap();
+    assert!(!entity.abnormal, "a refused import changes nothing");
+
+    let (status, page) = upload(csv(&file)).await;
+    assert_eq!(status, 200, "{page}");
+    let (token, fields) = confirmation(&page);
+    let mut form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    form.push(("confirm", "yes"));
+    let (status, page) = srv
+        .post(&amr, &format!("/staff/import/{token}"), &form)
+        .await;
+    assert!(status == 303 || status == 200, "{status} {page}");
+
+    let entity = mouding.entity(&calm_id).await.unwrap().unwrap();
+    assert_eq!(entity.risk_class.code(), "D");
+    assert!(entity.abnormal);
+    let listed = mouding.listings_of_entity(&calm_id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0]
+            .listed_at
+            .map(liancha_domain::calendar::china_date),
+        chrono::NaiveDate::from_ymd_opt(2026, 6, 1)
+    );
+    assert_eq!(listed[0].category_label(), "省级协同监管平台回传");
+    let gone = mouding
+        .listings_of_entity(&removable.entity_id)
+        .await
+        .unwrap();
+    assert!(
+        gone.iter()
+            .all(|l| l.list != CreditList::Abnormal || !l.standing())
+    );
+    assert!(
+        gone.iter()
+            .filter_map(|l| l.removal_reason.as_deref())
+            .any(|r| r.contains("省级协同监管平台回传")),
+        "{gone:?}"
+    );
+    assert!(
+        mouding
+            .credit_repair(pending.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            == RepairState::Applied
+    );
+
+    // The next download is the province's file, less the rows left alone.
+    let (_, _, body) = srv
+        .get_bytes(&amr.cookie, "/staff/upward/credit-state.xlsx")
+        .await;
+    let mut expected = file.clone();
+    expected.pop();
+    let r = expected
+        .iter()
+        .position(|r| r[0] == pending.entity_id)
+        .unwrap();
+    expected[r] = state[r].clone();
+    assert_eq!(as_dates(common::xlsx_rows(&body)), expected);
+    // Audited: the file, and each entity changed.
+    let admin = srv.login("admin", DEMO_PASSWORD).await.unwrap();
+    let audit = srv.get(&admin.cookie, "/staff/audit").await.1;
+    assert!(audit.contains("省级回传信用状态"), "{audit}");
+
+    // Another department neither imports the file nor downloads the state.
+    let clerk = srv.login("agri-admin", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(
+        srv.get(&clerk.cookie, "/staff/upward/credit-state.xlsx")
+            .await
+            .0,
+        403
+    );
+    let (status, _) = srv
+        .upload_to(
+            &clerk,
+            "/staff/import",
+            &[("kind", "credit-status")],
+            ("省级回传.csv", &csv(&file)),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn province_credit_round_trip_sqlite() {
+    province_credit_round_trip(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn province_credit_round_trip_postgres() {
+    province_credit_round_trip(Engine::Postgres).await;
+}

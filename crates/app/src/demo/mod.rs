@@ -682,6 +682,9 @@ pub async fn year(app: &App, county: &DivisionCode, today: NaiveDate) -> Result<
                         inspected_on: liancha_domain::calendar::china_date(now),
                         items: t.items.iter().map(|s| s.to_string()).collect(),
                         findings: t.findings.into(),
+                        arrival: crate::records::Arrival::Paper {
+                            reason: "现场无网络，未能签到，按现场检查笔录补录".into(),
+                        },
                     },
                 )
                 .await?;

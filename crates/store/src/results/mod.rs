@@ -122,7 +122,8 @@ pub struct CreditProposal {
     pub item_code: Option<String>,
     /// Every item whose findings led to the proposal, in order.
     pub items: Vec<String>,
-    pub category: ResultCategory,
+    /// The finding that led to it; none for a listing the province made (省级回传).
+    pub category: Option<ResultCategory>,
     pub state: ProposalState,
     pub note: String,
     pub created_at: DateTime<Utc>,
@@ -130,6 +131,17 @@ pub struct CreditProposal {
     pub decided_at: Option<DateTime<Utc>>,
     /// When a confirmed listing was lifted (移出名单), and why.
     pub removed: Option<CreditRemoval>,
+}
+
+/// The category of a listing the province made, as stored.
+pub(crate) const PROVINCE: &str = "province";
+pub(crate) const PROVINCE_LABEL: &str = "省级协同监管平台回传";
+
+impl CreditProposal {
+    /// What put the entity on the list, in words.
+    pub fn ground(&self) -> &'static str {
+        self.category.map_or(PROVINCE_LABEL, ResultCategory::label)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,7 +175,10 @@ impl TryFrom<ProposalRow> for CreditProposal {
         let bad = |w: &str| StoreError::corrupt(format!("proposal {}: {w}", r.id));
         Ok(CreditProposal {
             list: CreditList::from_code(&r.list).ok_or_else(|| bad("list"))?,
-            category: ResultCategory::from_code(&r.category).ok_or_else(|| bad("category"))?,
+            category: match r.category.as_str() {
+                PROVINCE => None,
+                c => Some(ResultCategory::from_code(c).ok_or_else(|| bad("category"))?),
+            },
             state: ProposalState::from_code(&r.state).ok_or_else(|| bad("state"))?,
             id: r.id,
             entity_name: r.entity_name.unwrap_or_else(|| r.entity_id.clone()),
@@ -198,12 +213,53 @@ pub struct TargetedInspection {
     pub year: i32,
     pub items: String,
     pub findings: String,
+    /// How it was checked in: on arrival (`code`), entered from paper (`paper`, with
+    /// `paper_reason`), or entered whole before check-ins (`legacy`).
+    pub check_in_mode: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// The inspectors present at the check-in, names joined by 、.
+    pub inspectors: String,
+    pub latitude_e6: Option<i64>,
+    pub longitude_e6: Option<i64>,
+    pub accuracy_m: Option<i64>,
+    pub paper_reason: String,
 }
 
 impl TargetedInspection {
     pub fn source_label(&self) -> &'static str {
         TargetedSource::from_code(&self.source).map_or("", TargetedSource::label)
     }
+
+    pub fn mode(&self) -> liancha_domain::check_in::CheckInMode {
+        liancha_domain::check_in::CheckInMode::from_code(&self.check_in_mode)
+            .unwrap_or(liancha_domain::check_in::CheckInMode::Legacy)
+    }
+
+    pub fn location(&self) -> Option<liancha_domain::check_in::Location> {
+        Some(liancha_domain::check_in::Location {
+            latitude_e6: self.latitude_e6?,
+            longitude_e6: self.longitude_e6?,
+            accuracy_m: self.accuracy_m,
+        })
+    }
+
+    /// Checked in on arrival and its findings still to be entered.
+    pub fn awaits_findings(&self) -> bool {
+        self.check_in_mode == "code" && self.findings.is_empty()
+    }
+}
+
+/// How a targeted inspection came to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetedCheckIn {
+    /// On arrival, by one of the inspectors there: who was present (names joined
+    /// by 、) and where the phone said.
+    OnSite {
+        inspectors: String,
+        location: Option<liancha_domain::check_in::Location>,
+    },
+    /// Afterwards, from the paper record: why there was no check-in.
+    Paper { reason: String },
 }
 
 #[derive(Debug, Clone)]
@@ -215,6 +271,7 @@ pub struct NewTargeted {
     pub inspected_on: NaiveDate,
     pub items: Vec<String>,
     pub findings: String,
+    pub check_in: TargetedCheckIn,
 }
 
 /// Where publication of a drawn task stands, per department of its items.
@@ -261,6 +318,7 @@ mod attachments; // evidence and documents
 mod check_in; // 扫码入企: check-ins, the entity's rating and complaints
 mod credit; // credit proposals, listings and removals
 mod follow_up; // follow-ups (后续处置)
+mod province; // 省级回传: the province's risk classes and list statuses
 mod published;
 mod record; // results entered, returned
 mod repair; // credit repair, objections and corrections of published results
@@ -268,5 +326,6 @@ mod targeted; // targeted inspections (定向检查) // what the public sees of 
 
 pub use attachments::Attachment;
 pub use check_in::{CheckIn, EntityInspection, UncheckedVisit, VisitComplaint, VisitRating};
+pub use province::Run;
 pub use published::{ListedEntity, PublishedResult};
 pub use repair::{Correction, CreditRepair, Listing, ResultObjection};

@@ -66,7 +66,10 @@ impl Listing {
 
     /// What put the entity on the list, in words.
     pub fn category_label(&self) -> &'static str {
-        ResultCategory::from_code(&self.category).map_or("", ResultCategory::label)
+        match self.category.as_str() {
+            PROVINCE => PROVINCE_LABEL,
+            c => ResultCategory::from_code(c).map_or("", ResultCategory::label),
+        }
     }
 }
 

@@ -21,6 +21,35 @@ impl County<'_> {
         if t.inspected_on > china_date(now) {
             return Err(invalid("检查日期不能晚于今天"));
         }
+        let (mode, inspectors, location, reason) = match &t.check_in {
+            TargetedCheckIn::OnSite {
+                inspectors,
+                location,
+            } => {
+                // A check-in is made there and then: its day is today.
+                if t.inspected_on != china_date(now) {
+                    return Err(StoreError::invalid_field(
+                        "inspected_on",
+                        "现场签到的检查日期是今天",
+                    ));
+                }
+                ("code", inspectors.as_str(), *location, "")
+            }
+            TargetedCheckIn::Paper { reason } => {
+                if reason.trim().is_empty() {
+                    return Err(StoreError::invalid_field(
+                        "paper_reason",
+                        "请填写未能现场签到的原因（纸质补录）",
+                    ));
+                }
+                crate::posted(
+                    "未能现场签到的原因",
+                    reason,
+                    liancha_domain::text::FREE_TEXT,
+                )?;
+                ("paper", "", None, reason.trim())
+            }
+        };
         for code in &t.items {
             if self.item(code).await?.is_none() {
                 return Err(invalid(format!("抽查事项「{code}」不存在")));
@@ -30,17 +59,93 @@ impl County<'_> {
         let id = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             let id: i64 = self.query_scalar(
-                "INSERT INTO targeted_inspections (county, entity_id, department, source, document_ref, inspected_on, year, items, findings, created_by, created_at) \
-                 VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+                "INSERT INTO targeted_inspections (county, entity_id, department, source, document_ref, inspected_on, year, items, findings, created_by, created_at, \
+                 check_in_mode, checked_in_at, inspectors, latitude_e6, longitude_e6, accuracy_m, paper_reason) \
+                 VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id")
                 .bind(&t.entity_id).bind(&t.department).bind(t.source.code()).bind(t.document_ref.trim())
                 .bind(t.inspected_on).bind(t.inspected_on.year()).bind(t.items.join(",")).bind(t.findings.trim())
-                .bind(actor.user_id).bind(now).fetch_one(&mut *tx).await?;
-            append_audit!(self, &mut *tx, actor, now, Audit::new("targeted.create", "entity", &t.entity_id)
-                .after(serde_json::json!({"id": id, "source": t.source.code(), "document": t.document_ref.trim(), "inspected_on": t.inspected_on})))?;
+                .bind(actor.user_id).bind(now)
+                .bind(mode).bind((mode == "code").then_some(now)).bind(inspectors)
+                .bind(location.map(|l| l.latitude_e6)).bind(location.map(|l| l.longitude_e6)).bind(location.and_then(|l| l.accuracy_m))
+                .bind(reason)
+                .fetch_one(&mut *tx).await?;
+            append_audit!(self, &mut *tx, actor, now, Audit::new(if mode == "code" { "targeted.check-in" } else { "targeted.create" }, "entity", &t.entity_id)
+                .after(serde_json::json!({"id": id, "source": t.source.code(), "document": t.document_ref.trim(), "inspected_on": t.inspected_on,
+                    "check_in": mode, "inspectors": inspectors, "location": location.map(|l| l.label()), "paper_reason": reason})))?;
             tx.commit().await?;
             id
         });
         Ok(id)
+    }
+
+    /// The findings of a targeted inspection checked in on arrival, entered once the
+    /// inspection is done, by its department. Refused for another department's, and
+    /// once entered (checked in the statement that writes them).
+    pub async fn record_targeted_findings(
+        &self,
+        id: i64,
+        department: &str,
+        items: &[String],
+        findings: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let findings = crate::posted("检查情况", findings.trim(), liancha_domain::text::FREE_TEXT)
+            .map_err(|e| e.on_field("findings"))?;
+        if findings.is_empty() {
+            return Err(StoreError::invalid_field("findings", "请填写检查情况"));
+        }
+        for code in items {
+            if self.item(code).await?.is_none() {
+                return Err(StoreError::invalid_field(
+                    "items",
+                    format!("抽查事项「{code}」不存在"),
+                ));
+            }
+        }
+        with_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let row: Option<(String, String, String, String)> = self
+                .query_as("SELECT department, entity_id, check_in_mode, findings FROM targeted_inspections WHERE county = $C AND id = $1")
+                .bind(id).fetch_optional(&mut *tx).await?;
+            let Some((owner, entity, mode, before)) = row else {
+                return Err(StoreError::NotFound(format!("定向检查 {id}")));
+            };
+            if owner != department {
+                return Err(StoreError::NotFound(format!("定向检查 {id}")));
+            }
+            if mode != "code" {
+                return Err(StoreError::WrongState("这次定向检查不是现场签到登记的，检查情况已随登记填写".into()));
+            }
+            let done = self
+                .query("UPDATE targeted_inspections SET items = $1, findings = $2 WHERE county = $C AND id = $3 AND findings = ''")
+                .bind(items.join(",")).bind(findings).bind(id).execute(&mut *tx).await?;
+            if done.rows_affected() != 1 || !before.is_empty() {
+                return Err(StoreError::Conflict("这次定向检查的检查情况已经填写（可能是表单重复提交）".into()));
+            }
+            append_audit!(self, &mut *tx, actor, now, Audit::new("targeted.findings", "entity", &entity)
+                .after(serde_json::json!({"id": id, "items": items, "findings": findings})))?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The targeted inspections of `year` by how they were checked in: on the
+    /// spot, entered from paper, and entered whole before check-ins.
+    pub async fn targeted_check_in_counts(&self, year: i32) -> Result<[i64; 3]> {
+        let rows: Vec<(String, i64)> = with_pool!(self, p => self
+            .query_as("SELECT check_in_mode, COUNT(*) FROM targeted_inspections WHERE county = $C AND year = $1 GROUP BY check_in_mode")
+            .bind(year).fetch_all(p).await)?;
+        let mut out = [0; 3];
+        for (mode, n) in rows {
+            let i = match mode.as_str() {
+                "code" => 0,
+                "paper" => 1,
+                _ => 2,
+            };
+            out[i] += n;
+        }
+        Ok(out)
     }
 
     pub async fn targeted_inspections(
@@ -49,7 +154,8 @@ impl County<'_> {
     ) -> Result<Vec<TargetedInspection>> {
         let mut sql = String::from(
             "SELECT t.id, (SELECT MIN(a.id) FROM attachments a WHERE a.county = t.county AND a.targeted_id = t.id) AS document, \
-             t.entity_id, e.name AS entity_name, t.department, t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings \
+             t.entity_id, e.name AS entity_name, t.department, t.source, t.document_ref, t.inspected_on, t.year, t.items, t.findings, \
+             t.check_in_mode, t.checked_in_at, t.inspectors, t.latitude_e6, t.longitude_e6, t.accuracy_m, t.paper_reason \
              FROM targeted_inspections t \
              LEFT JOIN entities e ON e.county = t.county AND e.id = t.entity_id WHERE t.county = $C",
         );

@@ -201,6 +201,10 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "objection-upheld" => "已答复异议：维持原结果。",
         "objection-corrected" => "检查结果已更正：公示结果旁显示更正日期和理由，并已记入透明日志。",
         "targeted" => "定向检查已登记。",
+        "targeted-checked-in" => {
+            "已现场签到：时间、在场人员和位置已记录，这次检查计入该主体本年度的检查次数。检查结束后在下表中填写检查情况。"
+        }
+        "targeted-findings" => "检查情况已填写。",
         "user" => "账号已创建，首次登录须修改密码。",
         "user-updated" => "账号状态已更新。",
         "record-edited" => "已保存，并记入变更记录。",

@@ -11,16 +11,66 @@ struct TargetedPage {
     rows: Vec<TargetedInspection>,
     sources: &'static [TargetedSource],
     can_record: bool,
+    /// An inspector of the department, who checks in on arrival.
+    can_check_in: bool,
+    /// The department's inspectors who may be present (certified, on duty).
+    colleagues: Vec<liancha_domain::Inspector>,
     /// The form's values: empty but for today's date, or what a refused form held.
     form: TargetedForm,
     /// A refused form's errors, by field.
     errors: Vec<(String, String)>,
+    /// The check-in form as posted, and its errors.
+    arrival: ArrivalForm,
+    arrival_errors: Vec<(String, String)>,
+    /// A refused findings form: its inspection, what was typed and why.
+    findings_error: Option<(i64, FindingsForm, String)>,
 }
 
 impl TargetedPage {
     /// The messages of `field` (askama passes arguments by reference).
     fn err(&self, field: &str) -> Option<String> {
         field_messages(&self.errors, field)
+    }
+
+    fn arrival_err(&self, field: &str) -> Option<String> {
+        field_messages(&self.arrival_errors, field)
+    }
+
+    fn me(&self) -> &str {
+        self.staff
+            .principal
+            .inspector_id
+            .as_deref()
+            .unwrap_or_default()
+    }
+
+    /// Whether `id` is ticked present: the one checking in always, the others as
+    /// a refused form had them.
+    fn present(&self, id: &str) -> bool {
+        id == self.me() || self.arrival.present.iter().any(|p| p == id)
+    }
+
+    /// A colleague as the check-in form names them: a name two share gets the end
+    /// of the inspector's number.
+    fn colleague(&self, i: &liancha_domain::Inspector) -> String {
+        if self.colleagues.iter().filter(|c| c.name == i.name).count() > 1 {
+            let tail: String =
+                i.id.chars()
+                    .rev()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+            format!("{}（…{tail}）", i.name)
+        } else {
+            i.name.clone()
+        }
+    }
+
+    /// What was typed into the findings form of `id`, if it was refused.
+    fn findings_of(&self, id: &i64) -> Option<&(i64, FindingsForm, String)> {
+        self.findings_error.as_ref().filter(|(i, _, _)| i == id)
     }
 }
 
@@ -34,8 +84,23 @@ pub async fn targeted(
         ..TargetedForm::default()
     };
     Ok(Html(
-        targeted_page(&s, staff, done_message(&q.done), form, vec![]).await?,
+        targeted_page(
+            &s,
+            staff,
+            done_message(&q.done),
+            form,
+            vec![],
+            Refused::None,
+        )
+        .await?,
     ))
+}
+
+/// What a refused post leaves on the page besides the paper form.
+enum Refused {
+    None,
+    Arrival(ArrivalForm, Vec<(String, String)>),
+    Findings(i64, FindingsForm, String),
 }
 
 async fn targeted_page(
@@ -44,8 +109,30 @@ async fn targeted_page(
     notice: Option<&'static str>,
     form: TargetedForm,
     errors: Vec<(String, String)>,
+    refused: Refused,
 ) -> Result<String, WebError> {
-    let department = staff.department_view()?;
+    let ctx = staff.context(s.clock.now());
+    let department = liancha_app::records::targeted_view(&ctx)?;
+    let can_check_in = department
+        .as_deref()
+        .is_some_and(|d| staff.may(&Action::CheckInTargeted { department: d }));
+    let today = china_date(ctx.now);
+    let colleagues = if can_check_in {
+        staff
+            .rows(s)
+            .inspectors(department.as_deref())
+            .await?
+            .into_iter()
+            .filter(|i| i.is_available_on(today))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (arrival, arrival_errors, findings_error) = match refused {
+        Refused::None => (ArrivalForm::default(), Vec::new(), None),
+        Refused::Arrival(f, e) => (f, e, None),
+        Refused::Findings(id, f, m) => (ArrivalForm::default(), Vec::new(), Some((id, f, m))),
+    };
     Ok(TargetedPage {
         notice,
         rows: staff
@@ -56,11 +143,135 @@ async fn targeted_page(
         can_record: department
             .as_deref()
             .is_some_and(|d| staff.may(&Action::RecordTargeted { department: d })),
+        can_check_in,
+        colleagues,
         form,
         errors,
+        arrival,
+        arrival_errors,
+        findings_error,
         staff,
     }
     .render()?)
+}
+
+/// The page again after a refused check-in or findings form, the paper form empty.
+async fn again(s: &AppState, staff: Staff, refused: Refused) -> Result<Response, WebError> {
+    let page = targeted_page(s, staff, None, TargetedForm::default(), vec![], refused).await?;
+    Ok(crate::setup::again(Html(page)))
+}
+
+/// The check-in form of an inspector arriving at an enterprise.
+#[derive(Default, Clone)]
+pub struct ArrivalForm {
+    entity_id: String,
+    source: String,
+    document_ref: String,
+    present: Vec<String>,
+}
+
+/// 现场签到 of a targeted inspection: an inspector on arrival, with the colleagues
+/// present and the place the phone gave.
+pub async fn check_in_targeted(
+    State(s): State<AppState>,
+    CsrfForm(staff, f): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    staff.require(&Action::CheckInTargeted {
+        department: staff.principal.department.as_deref().unwrap_or_default(),
+    })?;
+    let ctx = staff.context(s.clock.now());
+    let back = "/staff/targeted".to_string();
+    let pairs = crate::pages::Pairs(&f);
+    let form = ArrivalForm {
+        entity_id: pairs.one("entity_id").trim().chars().take(40).collect(),
+        source: pairs.one("source").to_string(),
+        document_ref: pairs.one("document_ref").chars().take(200).collect(),
+        present: pairs.all("present", 50),
+    };
+    // A place the phone gave that cannot be read is left out: the check-in never
+    // fails for it.
+    let location = liancha_domain::check_in::Location::parse(
+        pairs.one("latitude"),
+        pairs.one("longitude"),
+        pairs.one("accuracy"),
+    )
+    .ok()
+    .flatten();
+    let source = TargetedSource::from_code(&form.source);
+    let t = liancha_app::records::TargetedInput {
+        entity_id: form.entity_id.clone(),
+        source: source.unwrap_or(TargetedSource::Complaint),
+        document_ref: form.document_ref.clone(),
+        inspected_on: china_date(ctx.now),
+        items: Vec::new(),
+        findings: String::new(),
+        arrival: liancha_app::records::Arrival::OnSite {
+            present: form.present.clone(),
+            location,
+        },
+    };
+    let mut errors = s
+        .app
+        .targeted_errors(&ctx, &t)
+        .await
+        .map_err(|e| WebError::refused(e, back.clone()))?;
+    if source.is_none() {
+        errors.push(("source".into(), "请选择来源".into()));
+    }
+    let result = if errors.is_empty() {
+        s.app.record_targeted(&ctx, t).await
+    } else {
+        Err(liancha_app::AppError::invalid("form"))
+    };
+    match result {
+        Ok(_) => Ok(see_other("/staff/targeted?done=targeted-checked-in".into())),
+        Err(liancha_app::AppError::Invalid { field, message }) => {
+            if errors.is_empty() {
+                errors.push((field.unwrap_or_default(), message));
+            }
+            again(&s, staff, Refused::Arrival(form, errors)).await
+        }
+        Err(e) => Err(WebError::refused(e, back)),
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct FindingsForm {
+    #[serde(default)]
+    items: String,
+    #[serde(default)]
+    findings: String,
+}
+
+fn item_codes(s: &str) -> Vec<String> {
+    s.split([',', '，', '、', ' '])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The findings of a targeted inspection checked in on arrival.
+pub async fn targeted_findings(
+    State(s): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(staff, f): CsrfForm<FindingsForm>,
+) -> Result<Response, WebError> {
+    let ctx = staff.context(s.clock.now());
+    let back = "/staff/targeted".to_string();
+    match s
+        .app
+        .record_targeted_findings(&ctx, id, item_codes(&f.items), &f.findings)
+        .await
+    {
+        Ok(()) => Ok(see_other(format!(
+            "/staff/targeted?done=targeted-findings#t{id}"
+        ))),
+        Err(liancha_app::AppError::Invalid { message, .. }) => {
+            again(&s, staff, Refused::Findings(id, f, message)).await
+        }
+        Err(e) => Err(WebError::refused(e, back)),
+    }
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -77,6 +288,8 @@ pub struct TargetedForm {
     items: String,
     #[serde(default)]
     findings: String,
+    #[serde(default)]
+    paper_reason: String,
 }
 
 pub async fn record_targeted(
@@ -103,14 +316,11 @@ pub async fn record_targeted(
         source: source.unwrap_or(TargetedSource::Complaint),
         document_ref: f.document_ref.clone(),
         inspected_on: inspected_on.unwrap_or_else(|| china_date(ctx.now)),
-        items: f
-            .items
-            .split([',', '，', '、', ' '])
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(String::from)
-            .collect(),
+        items: item_codes(&f.items),
         findings: f.findings.clone(),
+        arrival: liancha_app::records::Arrival::Paper {
+            reason: f.paper_reason.clone(),
+        },
     };
     errors.extend(
         s.app
@@ -129,7 +339,7 @@ pub async fn record_targeted(
             if errors.is_empty() {
                 errors.push((field.unwrap_or_default(), message));
             }
-            let page = targeted_page(&s, staff, None, f, errors).await?;
+            let page = targeted_page(&s, staff, None, f, errors, Refused::None).await?;
             Ok(crate::setup::again(Html(page)))
         }
         Err(e) => Err(WebError::refused(e, back)),
