@@ -790,6 +790,34 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     );
   });
 
+  step('the inspector checks a targeted inspection in on arrival (phone), then enters its findings', async () => {
+    const { page } = sessions.get('inspector');
+    const entity = visits.map((v) => v.entity).find((id) => !id.startsWith('X'));
+    await page.getByRole('link', { name: '定向检查' }).first().click();
+    await page.waitForURL('**/staff/targeted');
+    const form = page.locator('form[data-check-in]');
+    await form.locator('input[name=entity_id]').fill(entity);
+    await form.locator('input[name=document_ref]').fill('牟市监投〔2026〕88号');
+    // Alone: refused beside the colleagues, what was typed kept.
+    const alone = await submit(page, '签到');
+    assert.equal(alone.status(), 422);
+    await assertText(page.locator('#check-in .field-error'), '两名以上执法人员');
+    assert.equal(await form.locator('input[name=entity_id]').inputValue(), entity);
+    await form.locator('input[name=present]:not([disabled])').first().check();
+    await shot(page, 'targeted-check-in', { fullPage: false });
+    await submit(page, '签到');
+    assert.match(page.url(), /\?done=targeted-checked-in$/);
+    await assertText(page.getByRole('status'), '已现场签到');
+    const row = page.locator('tr', { hasText: '牟市监投〔2026〕88号' });
+    await assertText(row, '现场签到');
+    await assertText(row, '北纬 25.312345');
+    await row.locator('textarea[name=findings]').fill('经核查，投诉反映的问题不属实');
+    await submit(page, '填写检查情况');
+    await assertText(page.getByRole('status'), '检查情况已填写');
+    await assertText(page.locator('tr', { hasText: '牟市监投〔2026〕88号' }), '投诉反映的问题不属实');
+    await shot(page, 'targeted-checked-in');
+  });
+
   step('an inspector cannot open another team\'s visit or an entity outside the task', async () => {
     const { page } = sessions.get('inspector');
     const other = visits.find((v) => v.team !== myTeam.no);
@@ -1329,6 +1357,35 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await assertText(page.getByRole('status'), '已导入 1 行：新增 1');
     await page.goto('/c/532323/entities?q=%E6%B5%8B%E8%AF%95%E6%97%A9%E9%A4%90');
     await assertText(page.locator('main'), '牟定县共和镇测试早餐店');
+  });
+
+  step('the amr admin imports the province\'s credit statuses after reading the preview; the entity\'s page shows the listing', async () => {
+    const { page } = sessions.get('amr-admin');
+    const entity = visits.map((v) => v.entity).find((id) => !id.startsWith('X'));
+    await page.goto('/staff/import?kind=credit-status');
+    const state = await page.request.get('/staff/upward/credit-state.xlsx');
+    assert.equal(state.status(), 200);
+    const file = (rows) => ({
+      name: '省级回传.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(`统一社会信用代码,企业名称,信用风险分类,经营异常名录,经营异常名录列入日期\r\n${rows}\r\n`),
+    });
+    await page.selectOption('select[name=kind]', 'credit-status');
+    await page.setInputFiles('input[name=file]', file(`${entity},,E,也许,`));
+    await uploadAndPreview(page);
+    await assertText(page.getByRole('alert'), '未导入任何记录');
+    await assertText(page.locator('table', { hasText: '第 2 行' }), '不是有效的信用风险分类');
+    await page.setInputFiles('input[name=file]', file(`${entity},,D,在列,2026-11-20\r\n91532301MA6N0ABC1F,楚雄市某商贸有限公司,A,不在列,`));
+    await uploadAndPreview(page);
+    await assertText(page.locator('dt:text-is("内容改变") + dd'), '1');
+    await assertText(page.locator('table', { hasText: entity }), '在列（2026-11-20 列入）');
+    await assertText(page.locator('table', { hasText: '91532301MA6N0ABC1F' }), '不在本县检查对象名录中');
+    await shot(page, 'import-credit-status');
+    await confirmAndSubmit(page, '确认导入');
+    await assertText(page.getByRole('status'), '1 户的风险分类或名单状态已更新');
+    await page.goto(`/c/532323/entities/${entity}`);
+    await assertText(page.locator('main'), '省级协同监管平台回传');
+    await assertText(page.locator('main'), '2026-11-20');
   });
 
   step('no page answered with a server error', async () => {
