@@ -806,14 +806,14 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await form.locator('input[name=present]:not([disabled])').first().check();
     await shot(page, 'targeted-check-in', { fullPage: false });
     await submit(page, '签到');
-    assert.match(page.url(), /\?done=targeted-checked-in$/);
+    assert.match(page.url(), /\?done=targeted-checked-in#records$/);
     await assertText(page.getByRole('status'), '已现场签到');
     const row = page.locator('tr', { hasText: '牟市监投〔2026〕88号' });
     await assertText(row, '现场签到');
     await assertText(row, '北纬 25.312345');
     await row.locator('textarea[name=findings]').fill('经核查，投诉反映的问题不属实');
-    await submit(page, '填写检查情况');
-    await assertText(page.getByRole('status'), '检查情况已填写');
+    await submit(page, '保存检查情况');
+    await assertText(page.getByRole('status'), '检查情况已保存');
     await assertText(page.locator('tr', { hasText: '牟市监投〔2026〕88号' }), '投诉反映的问题不属实');
     await shot(page, 'targeted-checked-in');
   });

@@ -179,9 +179,15 @@ impl App {
                 "本县尚未设市场监管部门，省级回传的名单状态无处记载：请先在“乡镇、部门与实施细则”中设置",
             )
         })?;
+        // The plan the clerk read, by its digest: without it there is nothing
+        // the clerk confirmed.
+        let digest = seen
+            .map(|s| s.digest)
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| AppError::Conflict("请先上传文件、核对预览，再确认导入".into()))?;
         let run = liancha_store::results::Run::Apply {
             keeper: &keeper,
-            expected: seen.map(|s| (s.changed, s.skipped)),
+            digest: &digest,
             actor: &ctx.actor(),
             now: ctx.now,
         };
@@ -191,12 +197,14 @@ impl App {
 
 /// The counts of a preview as the clerk read them: an import whose preview now
 /// says otherwise is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     pub new: u64,
     pub changed: u64,
     pub removed: u64,
     pub skipped: u64,
+    /// The digest of the plan previewed (the province's file; empty otherwise).
+    pub digest: String,
 }
 
 impl Seen {
@@ -206,6 +214,7 @@ impl Seen {
             changed: p.changed,
             removed: p.removed_total,
             skipped: p.skipped_total,
+            digest: p.digest.clone(),
         }
     }
 }

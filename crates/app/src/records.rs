@@ -78,7 +78,12 @@ fn targeted_items(mut items: Vec<String>) -> Result<Vec<String>> {
 /// inspectors their department's, the county's offices every department's.
 pub fn targeted_view(ctx: &Context) -> Result<Option<String>> {
     match ctx.principal.role {
-        liancha_domain::auth::Role::Inspector => Ok(ctx.principal.department.clone()),
+        liancha_domain::auth::Role::Inspector => ctx
+            .principal
+            .department
+            .clone()
+            .map(Some)
+            .ok_or(AppError::Forbidden),
         _ => department_view(ctx),
     }
 }
@@ -93,8 +98,10 @@ impl App {
                 ctx.require(&Action::CheckInTargeted {
                     department: &department,
                 })?;
+                let (inspectors, inspector_ids) = self.present(ctx, present).await?;
                 liancha_store::results::TargetedCheckIn::OnSite {
-                    inspectors: self.present_names(ctx, present).await?,
+                    inspectors,
+                    inspector_ids,
                     location: *location,
                 }
             }
@@ -124,39 +131,53 @@ impl App {
             .await?)
     }
 
-    /// The names of the inspectors present at a check-in, the principal first:
-    /// each an inspector of the principal's department on duty, two at least
-    /// (行政处罚法 第四十二条).
-    async fn present_names(&self, ctx: &Context, present: &[String]) -> Result<String> {
+    /// The inspectors present at a check-in, the principal first, as (names joined
+    /// by 、, ids): each an inspector of the principal's department, on duty and
+    /// certified today, two at least (行政处罚法 第四十二条).
+    async fn present(&self, ctx: &Context, present: &[String]) -> Result<(String, Vec<String>)> {
         let department = ctx.principal.department.as_deref();
         let me = ctx.principal.inspector_id.clone().unwrap_or_default();
         let colleagues = self.county(ctx).inspectors(department).await?;
-        // Certified and on duty: who may inspect at all.
         let today = liancha_domain::calendar::china_date(ctx.now);
+        let mut ids: Vec<String> = Vec::new();
         let mut names = Vec::new();
         for id in std::iter::once(&me).chain(present.iter().filter(|p| !p.is_empty() && **p != me))
         {
-            match colleagues
-                .iter()
-                .find(|i| &i.id == id && i.is_available_on(today))
-            {
-                Some(i) if !names.contains(&i.name) => names.push(i.name.clone()),
-                Some(_) => {}
+            if ids.contains(id) {
+                continue;
+            }
+            match colleagues.iter().find(|i| &i.id == id) {
+                Some(i) if i.is_available_on(today) => {
+                    ids.push(i.id.clone());
+                    names.push(i.name.clone());
+                }
+                Some(_) if *id == me => {
+                    return Err(AppError::invalid_field(
+                        "present",
+                        "您今天不在岗或执法证已过期，不能现场签到",
+                    ));
+                }
+                Some(i) => {
+                    return Err(AppError::invalid_field(
+                        "present",
+                        format!("{} 今天不在岗或执法证已过期，不能参加检查", i.name),
+                    ));
+                }
                 None => {
                     return Err(AppError::invalid_field(
                         "present",
-                        format!("{id} 不是本部门在岗、持有效执法证的执法人员"),
+                        "所选人员不是本部门的执法人员，请重新勾选",
                     ));
                 }
             }
         }
-        if names.len() < 2 {
+        if ids.len() < 2 {
             return Err(AppError::invalid_field(
                 "present",
                 "检查须两名以上执法人员共同进行：请勾选在场的同事",
             ));
         }
-        Ok(names.join("、"))
+        Ok((names.join("、"), ids))
     }
 
     /// The findings of a targeted inspection checked in on arrival, once done: by
@@ -173,17 +194,23 @@ impl App {
             .targeted_department(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("定向检查 {id}")))?;
-        if !ctx.may(&Action::CheckInTargeted {
-            department: &department,
-        }) && !ctx.may(&Action::RecordTargeted {
+        // An inspector who was there, or the department's head.
+        let inspector = if ctx.may(&Action::CheckInTargeted {
             department: &department,
         }) {
+            ctx.principal.inspector_id.as_deref()
+        } else if ctx.may(&Action::RecordTargeted {
+            department: &department,
+        }) {
+            None
+        } else {
             return Err(AppError::Forbidden);
-        }
+        };
+        let own = ctx.principal.department.clone().unwrap_or_default();
         let items = targeted_items(items)?;
         Ok(self
             .county(ctx)
-            .record_targeted_findings(id, &department, &items, findings, &ctx.actor(), ctx.now)
+            .record_targeted_findings(id, &own, inspector, &items, findings, &ctx.actor(), ctx.now)
             .await?)
     }
 
@@ -236,13 +263,14 @@ impl App {
                 if t.inspected_on != liancha_domain::calendar::china_date(ctx.now) {
                     push("inspected_on", "现场签到的检查日期是今天".into());
                 }
-                if let Err(AppError::Invalid { message, .. }) =
-                    self.present_names(ctx, present).await
-                {
+                if let Err(AppError::Invalid { message, .. }) = self.present(ctx, present).await {
                     push("present", message);
                 }
             }
             Arrival::Paper { reason } => {
+                if t.findings.trim().is_empty() {
+                    push("findings", "请按纸质记录填写检查情况".into());
+                }
                 if reason.trim().is_empty() {
                     push(
                         "paper_reason",

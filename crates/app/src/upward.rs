@@ -46,10 +46,13 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 impl App {
-    /// Whether the principal reports the county's results upward: who reads its
-    /// oversight (the coordinator, the administrator, the oversight office).
+    /// Whether the principal reports the county's results upward: the coordinator
+    /// and the administrator. The oversight office reads what is pending and what
+    /// was reported, but records nothing (an export it made would move the next
+    /// report's window past records the county never sent).
     pub fn may_report_upward(&self, ctx: &Context) -> bool {
         ctx.may(&Action::ReadOversight)
+            && ctx.principal.role != liancha_domain::auth::Role::Oversight
     }
 
     pub async fn upward_exports(&self, ctx: &Context) -> Result<Vec<UpwardExport>> {
@@ -66,6 +69,9 @@ impl App {
         record: Option<UpwardFormat>,
     ) -> Result<Upward> {
         ctx.require(&Action::ReadOversight)?;
+        if record.is_some() && !self.may_report_upward(ctx) {
+            return Err(AppError::Forbidden);
+        }
         let county = self.county(ctx);
         let until = ctx.now - settle();
         let since = match since {

@@ -278,6 +278,43 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
 }
 
+impl Plan {
+    /// A digest of everything the plan would do and leave, each entity's state
+    /// before included: the preview carries it, and the import refuses to run a
+    /// plan that is not the one the clerk read (the same counts are not enough: a
+    /// listing confirmed since, on an entity the file takes off the list, leaves
+    /// them as they were).
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let standing = |s: Option<Standing>| match s {
+            None => "-".to_string(),
+            Some(s) => format!(
+                "{}:{}",
+                s.listed,
+                s.since.map(|d| d.to_string()).unwrap_or_default()
+            ),
+        };
+        let mut h = Sha256::new();
+        for c in &self.changes {
+            h.update(format!(
+                "change\0{}\0{}\0{}\0{}\0{}\0{}\0{}\n",
+                c.entity,
+                c.before.risk_class.code(),
+                c.before.abnormal,
+                c.before.blacklisted,
+                c.risk_class.map_or("-", |r| r.code()),
+                standing(c.abnormal),
+                standing(c.blacklist),
+            ));
+        }
+        for k in &self.skipped {
+            h.update(format!("skip\0{}\0{}\n", k.uscc, k.reason));
+        }
+        h.update(format!("rows\0{}\0{}", self.rows, self.unchanged));
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// The file's rows against the directory as it is (`current`, by USCC), leaving on
 /// its list an entity whose application for credit repair of that list awaits its
 /// decision (`repair_pending`: USCC and list code): that application is decided by
@@ -286,6 +323,7 @@ pub fn plan(
     rows: &[CreditStatusRow],
     current: &BTreeMap<String, Current>,
     repair_pending: &BTreeSet<(String, &'static str)>,
+    today: NaiveDate,
 ) -> Plan {
     let mut plan = Plan {
         rows: rows.len() as u64,
@@ -327,6 +365,16 @@ pub fn plan(
             let Some(s) = file.filter(|s| s.listed != was) else {
                 continue;
             };
+            if let Some(day) = s.since.filter(|d| *d > today) {
+                plan.skipped.push(Skipped {
+                    uscc: row.uscc.clone(),
+                    name: now.name.clone(),
+                    reason: format!(
+                        "{label}的列入日期 {day} 晚于今天，暂不列入：请核对省级平台的文件"
+                    ),
+                });
+                continue;
+            }
             if !s.listed && repair_pending.contains(&(row.uscc.clone(), list)) {
                 plan.skipped.push(Skipped {
                     uscc: row.uscc.clone(),
@@ -360,6 +408,10 @@ mod tests {
         let mut v: Vec<String> = cells.iter().map(|s| s.to_string()).collect();
         v.resize(COLUMNS.len(), String::new());
         v
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
     }
 
     fn current() -> Current {
@@ -416,7 +468,7 @@ mod tests {
             parsed(&[&u, "", "D", "在列", "", "不在列"]),
             parsed(&[&other, "外县企业", "A"]),
         ];
-        let p = plan(&rows, &dir, &BTreeSet::new());
+        let p = plan(&rows, &dir, &BTreeSet::new(), day());
         assert_eq!(
             (p.rows, p.unchanged, p.changes.len(), p.skipped.len()),
             (2, 0, 1, 1)
@@ -437,14 +489,38 @@ mod tests {
 
         // The county's own state exported and read back changes nothing.
         let same = parse_row(&cells(&u, &current())).unwrap();
-        let p = plan(&[same], &dir, &BTreeSet::new());
+        let p = plan(&[same], &dir, &BTreeSet::new(), day());
         assert_eq!((p.unchanged, p.changes.len()), (1, 0));
 
         // A pending repair keeps the blacklist as it is; the rest still applies.
         let held: BTreeSet<(String, &str)> = [(u.clone(), "blacklist")].into();
-        let p = plan(&rows[..1], &dir, &held);
+        let p = plan(&rows[..1], &dir, &held, day());
         assert_eq!(p.changes[0].blacklist, None);
         assert_eq!(p.changes[0].risk_class, Some(RiskClass::D));
         assert!(p.skipped[0].reason.contains("信用修复"), "{:?}", p.skipped);
+
+        // A listing dated after today is left alone, said so.
+        let later = parsed(&[&u, "", "", "在列", "2027-01-01"]);
+        let p = plan(&[later], &dir, &BTreeSet::new(), day());
+        assert_eq!((p.changes.len(), p.skipped.len()), (0, 1));
+        assert!(p.skipped[0].reason.contains("晚于今天"), "{:?}", p.skipped);
+    }
+
+    #[test]
+    fn the_digest_changes_with_what_the_plan_does_and_the_state_before() {
+        let u = uscc();
+        let mut dir = BTreeMap::new();
+        dir.insert(u.clone(), current());
+        let rows = vec![parse_row(&row(&[&u, "", "D", "", "", "不在列"])).unwrap()];
+        let a = plan(&rows, &dir, &BTreeSet::new(), day());
+        assert_eq!(
+            a.digest(),
+            plan(&rows, &dir, &BTreeSet::new(), day()).digest()
+        );
+        // The same counts, another state before: another digest.
+        dir.get_mut(&u).unwrap().abnormal = true;
+        let b = plan(&rows, &dir, &BTreeSet::new(), day());
+        assert_eq!(b.changes.len(), a.changes.len());
+        assert_ne!(a.digest(), b.digest());
     }
 }

@@ -51,6 +51,9 @@ pub struct ImportPreview {
     /// name, why): the province's rows of entities not on the county's directory.
     pub skipped: Vec<(String, String, String)>,
     pub skipped_total: u64,
+    /// What the import must find still to be done when confirmed (the province's
+    /// file: the digest of its plan); empty for the directories.
+    pub digest: String,
 }
 
 /// A row that would change an existing record.
@@ -97,6 +100,7 @@ impl<T> Compare<'_, T> {
             removed_total: 0,
             skipped: Vec::new(),
             skipped_total: 0,
+            digest: String::new(),
         };
         for row in rows {
             let old = existing.get((self.id)(row));
@@ -410,8 +414,13 @@ impl County<'_> {
                 Ok(compare.preview(file, &all, &existing))
             }
             Kind::CreditStatus => {
-                self.import_credit_status(path, crate::results::Run::Preview)
-                    .await
+                self.import_credit_status(
+                    path,
+                    crate::results::Run::Preview {
+                        now: crate::directories::now(),
+                    },
+                )
+                .await
             }
             other => Err(StoreError::invalid(format!(
                 "「{}」请在“乡镇、部门与实施细则”页面或用命令行导入",

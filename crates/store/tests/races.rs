@@ -1118,12 +1118,19 @@ async fn follow_up_races(store: &Store) {
                 ),
             )
             .unwrap();
+            // Previewed first, as the clerk does: the import runs that plan or none.
+            let digest = w
+                .mouding
+                .import_credit_status(&path, Run::Preview { now: after() })
+                .await
+                .unwrap()
+                .digest;
             let (s1, s2) = (w.clone(), w.clone());
             let (x, y) = fire(
                 move || async move {
                     let run = Run::Apply {
                         keeper: "amr",
-                        expected: None,
+                        digest: &digest,
                         actor: &s1.amr,
                         now: after(),
                     };

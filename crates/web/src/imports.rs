@@ -266,9 +266,8 @@ pub async fn import_page(
 ) -> Result<Html<String>, WebError> {
     let notice = (q.done == "imported").then(|| match Kind::from_code(&q.kind) {
         Some(Kind::CreditStatus) => format!(
-            "已导入省级回传信用状态：{} 户的风险分类或名单状态已更新（列入、移出已记入名单记录和透明日志），其余 {} 行未改动。",
-            q.updated,
-            q.rows.saturating_sub(q.updated)
+            "已导入省级回传信用状态：文件 {} 行，{} 户的风险分类或名单状态已更新（列入、移出已记入名单记录和透明日志）。",
+            q.rows, q.updated
         ),
         _ => format!(
             "已导入 {} 行：新增 {}，更新 {}（内容未变的行未改动）。",
@@ -486,6 +485,9 @@ pub struct ConfirmForm {
     /// Rows the preview said the import leaves alone (the province's file).
     #[serde(default)]
     skipped: Option<u64>,
+    /// The digest of the plan previewed (the province's file).
+    #[serde(default)]
+    digest: String,
 }
 
 /// The confirmation of a previewed upload: the import itself.
@@ -507,6 +509,7 @@ pub async fn confirm(
         changed,
         removed: f.removed.unwrap_or(0),
         skipped: f.skipped.unwrap_or(0),
+        digest: f.digest.clone(),
     });
     let imported = {
         let _turn = s.imports.gate.acquire().await;

@@ -39,6 +39,8 @@ struct UpwardPage {
     staff: Staff,
     /// Whether the account imports the province's credit statuses.
     imports_credit: bool,
+    /// Whether the account records exports (not the oversight office).
+    may_report: bool,
     exports: Vec<UpwardExport>,
     /// Records that changed since the last export (all, before the first).
     pending: usize,
@@ -88,6 +90,7 @@ async fn page(
         .map(|u| u.records.len())
         .unwrap_or(0);
     Ok(UpwardPage {
+        may_report: s.app.may_report_upward(&ctx),
         imports_credit,
         staff,
         exports,

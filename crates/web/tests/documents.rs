@@ -138,6 +138,14 @@ async fn notices_come_as_pdf(engine: Engine) {
     }
     let one = pdf_pages(&pdf);
     assert!((1..=3).contains(&one), "{one} pages");
+    // 页码 on every page, as GB/T 9704 sets them: — 1 —, — 2 —, … (the text
+    // here is read without its spaces)
+    for n in 1..=one {
+        assert!(
+            text.contains(&format!("—{n}—")),
+            "page {n} numbered: {text}"
+        );
+    }
 
     // The whole task's: every notice, each from a new page, in one file.
     let mut visits: Vec<_> = mouding
@@ -162,6 +170,8 @@ async fn notices_come_as_pdf(engine: Engine) {
     for v in &visits {
         assert!(text.contains(&v.notice_number), "{}", v.notice_number);
     }
+    // Each notice is a document of its own: its pages numbered from 1.
+    assert_eq!(text.matches("—1—").count(), visits.len(), "{text}");
     // A team's: its own entities only.
     let team = visits[0].team_no.unwrap();
     let (_, _, theirs) = srv

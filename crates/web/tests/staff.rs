@@ -993,7 +993,7 @@ async fn every_route_with_every_role(engine: Engine) {
                 document_ref: "牟市监投〔2026〕8号".into(),
                 inspected_on: liancha_domain::calendar::today_in_china(),
                 items: vec![],
-                findings: String::new(),
+                findings: "未发现问题".into(),
             },
             &amr_actor,
             Utc::now(),
@@ -1942,6 +1942,42 @@ async fn targeted_inspections_are_checked_in_on_the_spot(engine: Engine) {
             .is_empty()
     );
 
+    // A colleague with a declared tie to the entity may not be one of the two.
+    let tied = mouding
+        .inspectors(Some("amr"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.id != me && i.id != colleague.id && i.is_available_on(today))
+        .unwrap();
+    mouding
+        .declare_conflict(
+            &tied.id,
+            &entity,
+            false,
+            "亲属关系",
+            &Actor::system("test"),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let mut with_tied = form("");
+    with_tied.retain(|(k, _)| *k != "present");
+    with_tied.push(("present", tied.id.clone()));
+    let with_tied: Vec<(&str, &str)> = with_tied.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = srv
+        .post(&inspector, "/staff/targeted/check-in", &with_tied)
+        .await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("回避关系"), "{page}");
+    assert!(
+        mouding
+            .targeted_inspections(Some("amr"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     let mut two = form("");
     two.retain(|(k, _)| *k != "present");
     two.push(("present", colleague.id.clone()));
@@ -1955,6 +1991,17 @@ async fn targeted_inspections_are_checked_in_on_the_spot(engine: Engine) {
     assert!(t.inspectors.contains(&colleague.name) && t.checked_in_at.is_some());
     assert_eq!(t.location().unwrap().latitude_e6, 25_311_204);
     assert!(t.awaits_findings());
+    // The same check-in posted twice (a double tap): one inspection.
+    let (status, page) = srv.post(&inspector, "/staff/targeted/check-in", &two).await;
+    assert_eq!(status, 409, "{page}");
+    assert_eq!(
+        mouding
+            .targeted_inspections(Some("amr"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // It counts toward the entity's inspections this year at once.
     let (_, page) = srv.get(&inspector.cookie, "/staff/targeted").await;
     assert!(
@@ -1973,6 +2020,8 @@ async fn targeted_inspections_are_checked_in_on_the_spot(engine: Engine) {
         .post(&inspector, &findings, &[("items", ""), ("findings", "")])
         .await;
     assert_eq!(status, 422, "{page}");
+    assert!(page.contains("检查情况未保存：请填写检查情况"), "{page}");
+    assert!(mouding.targeted_inspections(Some("amr")).await.unwrap()[0].awaits_findings());
     let (status, _) = srv
         .post(
             &inspector,
@@ -2005,6 +2054,12 @@ async fn targeted_inspections_are_checked_in_on_the_spot(engine: Engine) {
     let (status, page) = srv.post(&admin, "/staff/targeted", &paper).await;
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("未能现场签到的原因"), "{page}");
+    let mut no_findings = paper.to_vec();
+    no_findings.retain(|(k, _)| *k != "findings");
+    no_findings.push(("paper_reason", "执法记录仪故障，未能签到"));
+    let (status, page) = srv.post(&admin, "/staff/targeted", &no_findings).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("请按纸质记录填写检查情况"), "{page}");
     let mut with_reason = paper.to_vec();
     with_reason.push(("paper_reason", "执法记录仪故障，未能签到"));
     let (status, page) = srv.post(&admin, "/staff/targeted", &with_reason).await;
@@ -2022,7 +2077,7 @@ async fn targeted_inspections_are_checked_in_on_the_spot(engine: Engine) {
     let office = srv.login("duchashi", PASSWORD).await.unwrap();
     let (_, page) = srv.get(&office.cookie, "/staff/oversight").await;
     assert!(
-        page.contains("现场签到 1 次") && page.contains("纸质补录（未现场签到） 1 次"),
+        page.contains("现场签到 1 次") && page.contains("纸质补录（未现场签到）1 次"),
         "{page}"
     );
 }

@@ -6,6 +6,8 @@ ALTER TABLE targeted_inspections ADD COLUMN check_in_mode TEXT COLLATE "C" NOT N
     CHECK (check_in_mode IN ('code', 'paper', 'legacy'));
 ALTER TABLE targeted_inspections ADD COLUMN checked_in_at TIMESTAMPTZ;
 ALTER TABLE targeted_inspections ADD COLUMN inspectors TEXT COLLATE "C" NOT NULL DEFAULT '';
+-- Their inspector ids, comma-joined: who may enter the findings.
+ALTER TABLE targeted_inspections ADD COLUMN inspector_ids TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE targeted_inspections ADD COLUMN latitude_e6 BIGINT;
 ALTER TABLE targeted_inspections ADD COLUMN longitude_e6 BIGINT;
 ALTER TABLE targeted_inspections ADD COLUMN accuracy_m BIGINT;

@@ -6,6 +6,8 @@ ALTER TABLE targeted_inspections ADD COLUMN check_in_mode TEXT NOT NULL DEFAULT 
     CHECK (check_in_mode IN ('code', 'paper', 'legacy'));
 ALTER TABLE targeted_inspections ADD COLUMN checked_in_at TIMESTAMP;
 ALTER TABLE targeted_inspections ADD COLUMN inspectors TEXT NOT NULL DEFAULT '';
+-- Their inspector ids, comma-joined: who may enter the findings.
+ALTER TABLE targeted_inspections ADD COLUMN inspector_ids TEXT NOT NULL DEFAULT '';
 ALTER TABLE targeted_inspections ADD COLUMN latitude_e6 INTEGER;
 ALTER TABLE targeted_inspections ADD COLUMN longitude_e6 INTEGER;
 ALTER TABLE targeted_inspections ADD COLUMN accuracy_m INTEGER;

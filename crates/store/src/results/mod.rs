@@ -243,6 +243,11 @@ impl TargetedInspection {
         })
     }
 
+    /// The item codes it names.
+    pub fn item_codes(&self) -> Vec<&str> {
+        self.items.split(',').filter(|c| !c.is_empty()).collect()
+    }
+
     /// Checked in on arrival and its findings still to be entered.
     pub fn awaits_findings(&self) -> bool {
         self.check_in_mode == "code" && self.findings.is_empty()
@@ -256,6 +261,8 @@ pub enum TargetedCheckIn {
     /// by 、) and where the phone said.
     OnSite {
         inspectors: String,
+        /// Their inspector ids: who may enter the findings.
+        inspector_ids: Vec<String>,
         location: Option<liancha_domain::check_in::Location>,
     },
     /// Afterwards, from the paper record: why there was no check-in.

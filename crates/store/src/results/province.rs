@@ -1,8 +1,10 @@
 //! 省级回传: the risk classes and list statuses the province computes, taken into
-//! the directory. The plan (liancha_domain::credit_status) is made from the state
-//! read inside the transaction that carries it out; each changed entity's row is
-//! held and read again before it is written, so a credit decision or repair
-//! application made since the preview refuses the import instead of being undone.
+//! the directory. The plan (liancha_domain::credit_status) is made again from the
+//! state read inside the transaction that carries it out, and must be the plan the
+//! clerk previewed (its digest: every change with each entity's state before);
+//! each changed entity's row is then held and read again before it is written, so
+//! a credit decision or repair application made since the preview, or while the
+//! import runs, refuses the import instead of being undone.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -18,30 +20,30 @@ type StateRow = (String, String, String, bool, bool);
 
 /// What the import is to do: only show its plan, or carry it out.
 pub enum Run<'a> {
-    Preview,
+    Preview {
+        now: DateTime<Utc>,
+    },
     Apply {
         /// The department the county's lists are kept by: a listing the province
         /// made is recorded as that department's.
         keeper: &'a str,
-        /// The preview's counts of changed and skipped rows, as the clerk read them.
-        expected: Option<(u64, u64)>,
+        /// The digest of the plan the clerk previewed.
+        digest: &'a str,
         actor: &'a Actor,
         now: DateTime<Utc>,
     },
 }
 
-fn beijing_midnight(d: NaiveDate) -> DateTime<Utc> {
-    let t = d.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
-    DateTime::from_naive_utc_and_offset(t, Utc)
-}
-
-fn list_label(list: &str) -> &'static str {
-    if list == "abnormal" {
-        "经营异常名录"
-    } else {
-        "严重违法失信名单"
+impl Run<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        match self {
+            Run::Preview { now } | Run::Apply { now, .. } => *now,
+        }
     }
 }
+
+/// Why the province's removals are recorded as they are: the public sees it.
+const PROVINCE_REMOVAL: &str = "省级协同监管平台回传：已不在该名单";
 
 /// The plan as the import page shows it.
 pub fn preview_of(file: String, plan: &Plan) -> ImportPreview {
@@ -81,15 +83,18 @@ pub fn preview_of(file: String, plan: &Plan) -> ImportPreview {
             .map(|s| (s.uscc.clone(), s.name.clone(), s.reason.clone()))
             .collect(),
         skipped_total: plan.skipped.len() as u64,
+        digest: plan.digest(),
     }
 }
 
 /// Reads the directory's credit state and the pending repairs through `$tx`, and
-/// makes the plan of `$rows`. A macro so each engine's arm compiles it.
+/// makes the plan of `$rows` on `$today`. A macro so each engine's arm compiles it.
+/// An entity moved out of the county (迁出) is not the county's to list.
 macro_rules! plan_in {
-    ($self:ident, $tx:ident, $rows:expr) => {{
+    ($self:ident, $tx:ident, $rows:expr, $today:expr) => {{
         let states: Vec<StateRow> = $self
-            .query_as("SELECT id, name, risk_class, abnormal, blacklisted FROM entities WHERE county = $C AND id NOT LIKE 'X%'")
+            .query_as("SELECT id, name, risk_class, abnormal, blacklisted FROM entities \
+                 WHERE county = $C AND id NOT LIKE 'X%' AND status <> 'moved-out'")
             .fetch_all(&mut *$tx).await?;
         let since: Vec<(String, String, Option<DateTime<Utc>>)> = $self
             .query_as("SELECT c.entity_id, c.list, MIN(c.decided_at) FROM credit_proposals c \
@@ -117,7 +122,7 @@ macro_rules! plan_in {
             .into_iter()
             .map(|(id, list)| (id, if list == "abnormal" { "abnormal" } else { "blacklist" }))
             .collect();
-        (credit_status::plan($rows, &current, &held), current)
+        (credit_status::plan($rows, &current, &held, $today), current)
     }};
 }
 
@@ -128,7 +133,7 @@ impl County<'_> {
         let current = with_pool!(self, p => {
             let mut tx = p.begin().await?;
             let none: &[CreditStatusRow] = &[];
-            let (_, current) = plan_in!(self, tx, none);
+            let (_, current) = plan_in!(self, tx, none, NaiveDate::MAX);
             tx.commit().await?;
             current
         });
@@ -149,16 +154,17 @@ impl County<'_> {
             credit_status::row_key,
         )
         .await?;
+        let today = china_date(run.now());
         let Run::Apply {
             keeper,
-            expected,
+            digest,
             actor,
             now,
         } = run
         else {
             let plan = with_pool!(self, p => {
                 let mut tx = p.begin().await?;
-                let (plan, _) = plan_in!(self, tx, &rows);
+                let (plan, _) = plan_in!(self, tx, &rows, today);
                 tx.commit().await?;
                 plan
             });
@@ -167,9 +173,8 @@ impl County<'_> {
         let sha256 = crate::import_preview::file_sha256(path)?;
         let preview = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let (plan, _) = plan_in!(self, tx, &rows);
-            let counts = (plan.changes.len() as u64, plan.skipped.len() as u64);
-            if expected.is_some_and(|e| e != counts) {
+            let (plan, _) = plan_in!(self, tx, &rows, today);
+            if plan.digest() != digest {
                 return Err(StoreError::Conflict(
                     "名录或信用状态在预览之后已有改动，未导入：请重新上传文件，核对新的预览后再导入".into(),
                 ));
@@ -193,12 +198,12 @@ impl County<'_> {
                     let Some(s) = standing else { continue };
                     if list == "abnormal" { abnormal = s.listed } else { blacklisted = s.listed }
                     if s.listed {
-                        let listed_at = s.since.map_or(now, beijing_midnight);
+                        let listed_at = s.since.and_then(liancha_domain::calendar::china_midnight).unwrap_or(now);
                         self.query("INSERT INTO credit_proposals (county, entity_id, list, department, task_id, item_code, items, \
                                      category, state, note, created_at, decided_at, decided_by) \
                                      VALUES ($C, $1, $2, $3, NULL, NULL, '', $8, 'confirmed', $4, $5, $6, $7)")
                             .bind(&c.entity).bind(list).bind(keeper)
-                            .bind(format!("省级协同监管平台回传（{file}）")).bind(now).bind(listed_at).bind(actor.user_id).bind(PROVINCE)
+                            .bind(PROVINCE_LABEL).bind(now).bind(listed_at).bind(actor.user_id).bind(PROVINCE)
                             .execute(&mut *tx).await?;
                         crate::append_log!(self, tx, now, liancha_domain::transparency::LogEvent::CreditListed {
                             entity: c.entity.clone(), list: list.to_string(),
@@ -217,11 +222,10 @@ impl County<'_> {
                              AND c.list = $2 AND c.state = 'confirmed' \
                              AND NOT EXISTS (SELECT 1 FROM credit_removals r WHERE r.county = c.county AND r.proposal_id = c.id) ORDER BY c.id")
                         .bind(&c.entity).bind(list).fetch_all(&mut *tx).await?;
-                    let reason = format!("省级协同监管平台回传：已不在{}（{file}）", list_label(list));
                     for id in standing {
                         self.query("INSERT INTO credit_removals (county, proposal_id, entity_id, list, reason, removed_at, removed_by) \
                                      VALUES ($C, $1, $2, $3, $4, $5, $6)")
-                            .bind(id).bind(&c.entity).bind(list).bind(&reason).bind(now).bind(actor.user_id)
+                            .bind(id).bind(&c.entity).bind(list).bind(PROVINCE_REMOVAL).bind(now).bind(actor.user_id)
                             .execute(&mut *tx).await?;
                     }
                     crate::append_log!(self, tx, now, liancha_domain::transparency::LogEvent::CreditRemoved {

@@ -21,9 +21,10 @@ impl County<'_> {
         if t.inspected_on > china_date(now) {
             return Err(invalid("检查日期不能晚于今天"));
         }
-        let (mode, inspectors, location, reason) = match &t.check_in {
+        let (mode, inspectors, ids, location, reason) = match &t.check_in {
             TargetedCheckIn::OnSite {
                 inspectors,
+                inspector_ids,
                 location,
             } => {
                 // A check-in is made there and then: its day is today.
@@ -33,7 +34,13 @@ impl County<'_> {
                         "现场签到的检查日期是今天",
                     ));
                 }
-                ("code", inspectors.as_str(), *location, "")
+                (
+                    "code",
+                    inspectors.as_str(),
+                    inspector_ids.as_slice(),
+                    *location,
+                    "",
+                )
             }
             TargetedCheckIn::Paper { reason } => {
                 if reason.trim().is_empty() {
@@ -47,7 +54,14 @@ impl County<'_> {
                     reason,
                     liancha_domain::text::FREE_TEXT,
                 )?;
-                ("paper", "", None, reason.trim())
+                // A paper record is entered whole: its findings are not to follow.
+                if t.findings.trim().is_empty() {
+                    return Err(StoreError::invalid_field(
+                        "findings",
+                        "请按纸质记录填写检查情况",
+                    ));
+                }
+                ("paper", "", &[][..], None, reason.trim())
             }
         };
         for code in &t.items {
@@ -58,16 +72,44 @@ impl County<'_> {
         use chrono::Datelike;
         let id = with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
+            if mode == "code" {
+                // The entity's row held: two posts of one check-in wait for each
+                // other, and the second finds the first.
+                self.query("UPDATE entities SET updated_at = updated_at WHERE county = $C AND id = $1")
+                    .bind(&t.entity_id).execute(&mut *tx).await?;
+                let again: i64 = self.query_scalar(
+                    "SELECT COUNT(*) FROM targeted_inspections WHERE county = $C AND entity_id = $1 AND department = $2 \
+                     AND document_ref = $3 AND inspected_on = $4 AND check_in_mode = 'code'")
+                    .bind(&t.entity_id).bind(&t.department).bind(t.document_ref.trim()).bind(t.inspected_on)
+                    .fetch_one(&mut *tx).await?;
+                if again > 0 {
+                    return Err(StoreError::Conflict(
+                        "这次定向检查今天已经签到（可能是表单重复提交），请在下表中填写检查情况".into(),
+                    ));
+                }
+                // Recusal: nobody with a declared tie to the entity inspects it.
+                for id in ids {
+                    let tied: i64 = self.query_scalar(
+                        "SELECT COUNT(*) FROM conflict_declarations WHERE county = $C AND entity_id = $1 AND inspector_id = $2")
+                        .bind(&t.entity_id).bind(id).fetch_one(&mut *tx).await?;
+                    if tied > 0 {
+                        return Err(StoreError::invalid_field(
+                            "present",
+                            "在场人员中有人与该检查对象登记了回避关系，不能参加这次检查：请换人后再签到",
+                        ));
+                    }
+                }
+            }
             let id: i64 = self.query_scalar(
                 "INSERT INTO targeted_inspections (county, entity_id, department, source, document_ref, inspected_on, year, items, findings, created_by, created_at, \
-                 check_in_mode, checked_in_at, inspectors, latitude_e6, longitude_e6, accuracy_m, paper_reason) \
-                 VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id")
+                 check_in_mode, checked_in_at, inspectors, latitude_e6, longitude_e6, accuracy_m, paper_reason, inspector_ids) \
+                 VALUES ($C, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id")
                 .bind(&t.entity_id).bind(&t.department).bind(t.source.code()).bind(t.document_ref.trim())
                 .bind(t.inspected_on).bind(t.inspected_on.year()).bind(t.items.join(",")).bind(t.findings.trim())
                 .bind(actor.user_id).bind(now)
                 .bind(mode).bind((mode == "code").then_some(now)).bind(inspectors)
                 .bind(location.map(|l| l.latitude_e6)).bind(location.map(|l| l.longitude_e6)).bind(location.and_then(|l| l.accuracy_m))
-                .bind(reason)
+                .bind(reason).bind(ids.join(","))
                 .fetch_one(&mut *tx).await?;
             append_audit!(self, &mut *tx, actor, now, Audit::new(if mode == "code" { "targeted.check-in" } else { "targeted.create" }, "entity", &t.entity_id)
                 .after(serde_json::json!({"id": id, "source": t.source.code(), "document": t.document_ref.trim(), "inspected_on": t.inspected_on,
@@ -79,12 +121,16 @@ impl County<'_> {
     }
 
     /// The findings of a targeted inspection checked in on arrival, entered once the
-    /// inspection is done, by its department. Refused for another department's, and
-    /// once entered (checked in the statement that writes them).
+    /// inspection is done: by the department `department` (the principal's), and,
+    /// when `inspector` is given, only if that inspector was there. Refused for
+    /// another department's, and once entered (checked in the statement that
+    /// writes them).
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_targeted_findings(
         &self,
         id: i64,
         department: &str,
+        inspector: Option<&str>,
         items: &[String],
         findings: &str,
         actor: &Actor,
@@ -105,14 +151,19 @@ impl County<'_> {
         }
         with_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let row: Option<(String, String, String, String)> = self
-                .query_as("SELECT department, entity_id, check_in_mode, findings FROM targeted_inspections WHERE county = $C AND id = $1")
+            let row: Option<(String, String, String, String, String)> = self
+                .query_as("SELECT department, entity_id, check_in_mode, findings, inspector_ids FROM targeted_inspections WHERE county = $C AND id = $1")
                 .bind(id).fetch_optional(&mut *tx).await?;
-            let Some((owner, entity, mode, before)) = row else {
+            let Some((owner, entity, mode, before, present)) = row else {
                 return Err(StoreError::NotFound(format!("定向检查 {id}")));
             };
             if owner != department {
                 return Err(StoreError::NotFound(format!("定向检查 {id}")));
+            }
+            if inspector.is_some_and(|i| !present.split(',').any(|p| p == i)) {
+                return Err(StoreError::WrongState(
+                    "只有签到时在场的执法人员（或部门管理员）可以填写这次检查的情况".into(),
+                ));
             }
             if mode != "code" {
                 return Err(StoreError::WrongState("这次定向检查不是现场签到登记的，检查情况已随登记填写".into()));

@@ -204,7 +204,10 @@ pub fn done_message(code: &str) -> Option<&'static str> {
         "targeted-checked-in" => {
             "已现场签到：时间、在场人员和位置已记录，这次检查计入该主体本年度的检查次数。检查结束后在下表中填写检查情况。"
         }
-        "targeted-findings" => "检查情况已填写。",
+        "targeted-checked-in-no-place" => {
+            "已现场签到：时间和在场人员已记录（手机未提供位置），这次检查计入该主体本年度的检查次数。检查结束后在下表中填写检查情况。"
+        }
+        "targeted-findings" => "检查情况已保存。",
         "user" => "账号已创建，首次登录须修改密码。",
         "user-updated" => "账号状态已更新。",
         "record-edited" => "已保存，并记入变更记录。",

@@ -22,8 +22,9 @@ struct TargetedPage {
     /// The check-in form as posted, and its errors.
     arrival: ArrivalForm,
     arrival_errors: Vec<(String, String)>,
-    /// A refused findings form: its inspection, what was typed and why.
-    findings_error: Option<(i64, FindingsForm, String)>,
+    /// A refused findings form: its inspection, what was typed, the field to
+    /// blame and why.
+    findings_error: Option<(i64, FindingsForm, String, String)>,
 }
 
 impl TargetedPage {
@@ -69,8 +70,8 @@ impl TargetedPage {
     }
 
     /// What was typed into the findings form of `id`, if it was refused.
-    fn findings_of(&self, id: &i64) -> Option<&(i64, FindingsForm, String)> {
-        self.findings_error.as_ref().filter(|(i, _, _)| i == id)
+    fn findings_of(&self, id: &i64) -> Option<&(i64, FindingsForm, String, String)> {
+        self.findings_error.as_ref().filter(|(i, _, _, _)| i == id)
     }
 }
 
@@ -100,7 +101,7 @@ pub async fn targeted(
 enum Refused {
     None,
     Arrival(ArrivalForm, Vec<(String, String)>),
-    Findings(i64, FindingsForm, String),
+    Findings(i64, FindingsForm, String, String),
 }
 
 async fn targeted_page(
@@ -131,7 +132,9 @@ async fn targeted_page(
     let (arrival, arrival_errors, findings_error) = match refused {
         Refused::None => (ArrivalForm::default(), Vec::new(), None),
         Refused::Arrival(f, e) => (f, e, None),
-        Refused::Findings(id, f, m) => (ArrivalForm::default(), Vec::new(), Some((id, f, m))),
+        Refused::Findings(id, f, field, m) => {
+            (ArrivalForm::default(), Vec::new(), Some((id, f, field, m)))
+        }
     };
     Ok(TargetedPage {
         notice,
@@ -197,6 +200,7 @@ pub async fn check_in_targeted(
     )
     .ok()
     .flatten();
+    let with_place = location.is_some();
     let source = TargetedSource::from_code(&form.source);
     let t = liancha_app::records::TargetedInput {
         entity_id: form.entity_id.clone(),
@@ -224,7 +228,13 @@ pub async fn check_in_targeted(
         Err(liancha_app::AppError::invalid("form"))
     };
     match result {
-        Ok(_) => Ok(see_other("/staff/targeted?done=targeted-checked-in".into())),
+        // Said as it is: the place only when the phone gave it.
+        Ok(_) if with_place => Ok(see_other(
+            "/staff/targeted?done=targeted-checked-in#records".into(),
+        )),
+        Ok(_) => Ok(see_other(
+            "/staff/targeted?done=targeted-checked-in-no-place#records".into(),
+        )),
         Err(liancha_app::AppError::Invalid { field, message }) => {
             if errors.is_empty() {
                 errors.push((field.unwrap_or_default(), message));
@@ -267,8 +277,9 @@ pub async fn targeted_findings(
         Ok(()) => Ok(see_other(format!(
             "/staff/targeted?done=targeted-findings#t{id}"
         ))),
-        Err(liancha_app::AppError::Invalid { message, .. }) => {
-            again(&s, staff, Refused::Findings(id, f, message)).await
+        Err(liancha_app::AppError::Invalid { field, message }) => {
+            let field = field.unwrap_or_default().to_string();
+            again(&s, staff, Refused::Findings(id, f, field, message)).await
         }
         Err(e) => Err(WebError::refused(e, back)),
     }
