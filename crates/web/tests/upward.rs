@@ -341,6 +341,21 @@ fn confirmation(page: &str) -> (String, Vec<(String, String)>) {
     (token, fields)
 }
 
+/// Posts the preview's confirmation as the clerk's browser does, box ticked.
+async fn confirm(
+    srv: &Server,
+    s: &Session,
+    token: &str,
+    fields: &[(String, String)],
+) -> (u16, String) {
+    let mut form: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    form.push(("confirm", "yes"));
+    srv.post(s, &format!("/staff/import/{token}"), &form).await
+}
+
 /// 省级回传: the county's credit state downloaded in the province's columns and
 /// imported back unchanged changes nothing; the province's file (a new risk class
 /// and a listing with its day, a removal, a removal held by a pending credit
@@ -488,14 +503,7 @@ async fn province_credit_round_trip(engine: Engine) {
     let (status, page) = upload(csv(&file)).await;
     assert_eq!(status, 200, "{page}");
     let (token, fields) = confirmation(&page);
-    let mut form: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    form.push(("confirm", "yes"));
-    let (status, page) = srv
-        .post(&amr, &format!("/staff/import/{token}"), &form)
-        .await;
+    let (status, page) = confirm(&srv, &amr, &token, &fields).await;
     assert_eq!(status, 303, "{page}");
 
     let entity = mouding.entity(&calm_id).await.unwrap().unwrap();
@@ -587,14 +595,7 @@ async fn province_credit_round_trip(engine: Engine) {
         .decide_credit_repair(pending.id, false, "材料不全", &head, srv.clock.now())
         .await
         .unwrap();
-    let mut form: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    form.push(("confirm", "yes"));
-    let (status, page) = srv
-        .post(&amr, &format!("/staff/import/{token}"), &form)
-        .await;
+    let (status, page) = confirm(&srv, &amr, &token, &fields).await;
     assert_eq!(status, 409, "{page}");
     assert!(page.contains("已有改动"), "{page}");
     let still = mouding

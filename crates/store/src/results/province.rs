@@ -120,7 +120,7 @@ macro_rules! plan_in {
         }
         let held: BTreeSet<(String, &'static str)> = pending
             .into_iter()
-            .map(|(id, list)| (id, if list == "abnormal" { "abnormal" } else { "blacklist" }))
+            .filter_map(|(id, list)| CreditList::from_code(&list).map(|l| (id, l.code())))
             .collect();
         (credit_status::plan($rows, &current, &held, $today), current)
     }};
