@@ -1104,9 +1104,15 @@ async fn follow_up_races(store: &Store) {
         }
 
         // 省级回传: the province's file takes the entity off the blacklist while a
-        // clerk removes the listing: one removal, and the other either refused or
+        // clerk removes the listing (the first trial that leaves a listing standing,
+        // then every other one; how many ran is reported, never required, for it
+        // depends on how the races above fell): one removal, and the other either refused or
         // (reading after it) finding nothing to change; never a second removal.
-        if a.is_ok() && !granted && trial % 2 == 1 && !p.entity_id.starts_with('X') {
+        if a.is_ok()
+            && !granted
+            && (province_runs == 0 || trial % 2 == 1)
+            && !p.entity_id.starts_with('X')
+        {
             use liancha_store::results::Run;
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("province.csv");
@@ -1205,7 +1211,6 @@ async fn follow_up_races(store: &Store) {
         "follow-up close × update, credit confirm × reject, repair × repair, grant × refuse, removal × removal, province file × removal ({province_runs} of them): {TRIALS} trials each on {}; 0 invariant violations",
         w.store.engine().name()
     );
-    assert!(province_runs > 0, "the province's file raced a removal");
 }
 
 /// An entry added while the plan is being published: it is in the published plan
