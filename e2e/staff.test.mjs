@@ -454,6 +454,17 @@ describe('staff workflow of a joint inspection', { skip, timeout: 240_000 }, () 
     await page.goto(taskUrl);
     await assertText(page.locator('h2#approval + p'), '负责人已同意');
     await shot(page, 'task-approval', { until: BEFORE_LOG });
+    // The 检查审批表 for the file: the head's consent, on A4.
+    const [sheet] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: '下载检查审批表（PDF）' }).click(),
+    ]);
+    assert.match(sheet.suggestedFilename(), /(检查审批表|approval)-\d+\.pdf$/);
+    const text = execFileSync('pdftotext', [await sheet.path(), '-']).toString().replace(/\s+/g, '');
+    for (const said of ['涉企行政检查审批表', title.replace(/\s+/g, ''), '审批意见', '同意', '负责人：']) {
+      assert.ok(text.includes(said), `${said} in the 检查审批表`);
+    }
+    assert.ok(!text.includes('请把检查期间延至三十日'), 'only the last request and its decision');
   });
 
   step('the coordinator seals the plan; a stale copy of the form changes nothing', async () => {

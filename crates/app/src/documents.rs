@@ -5,11 +5,47 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use liancha_domain::Item;
+use liancha_domain::approval::ApprovalEvent;
 use liancha_domain::auth::Role;
-use liancha_domain::workflow::VisitState;
+use liancha_domain::workflow::{TaskState, VisitState};
 use liancha_store::tasks::{Task, TeamMember, Visit};
 
 use crate::{App, AppError, Context, Result};
+
+/// A task's 检查审批表: what its lead department asked to inspect, and what the
+/// head decided.
+pub struct ApprovalSheet {
+    pub task: Task,
+    /// The task's items with their legal basis, as a notice lists them.
+    pub items: Vec<NoticeItem>,
+    /// The last request and the decision on it (none yet: pending).
+    pub steps: Vec<ApprovalEvent>,
+}
+
+/// The task's items in its order, each with its legal basis from the item list, and
+/// how they are checked (each method once).
+async fn items_with_basis(
+    county: &liancha_store::County<'_>,
+    task: &Task,
+) -> Result<(Vec<NoticeItem>, Vec<liancha_domain::InspectionMethod>)> {
+    let mut items = Vec::with_capacity(task.items.len());
+    let mut methods = Vec::new();
+    for i in &task.items {
+        let listed: Option<Item> = county.item(&i.code).await?;
+        for m in listed.iter().flat_map(|l| l.methods.iter()) {
+            if !methods.contains(m) {
+                methods.push(*m);
+            }
+        }
+        items.push(NoticeItem {
+            code: i.code.clone(),
+            name: i.name.clone(),
+            department: i.department.clone(),
+            legal_basis: listed.map(|l| l.legal_basis).unwrap_or_default(),
+        });
+    }
+    Ok((items, methods))
+}
 
 /// The visits of a task to print, with their teams.
 pub struct Documents {
@@ -130,25 +166,33 @@ impl App {
         })
     }
 
+    /// Task `id`'s 检查审批表, to whoever reads the task: refused for a task never
+    /// asked for (or sealed before approvals were kept) and for a draft changed
+    /// since it was.
+    pub async fn approval_sheet(&self, ctx: &Context, id: i64) -> Result<ApprovalSheet> {
+        let (task, _) = self.task_access(ctx, id).await?;
+        let county = self.county(ctx);
+        let events = county.approvals(id).await?;
+        let draft = task.state == TaskState::Draft;
+        let Some(steps) = liancha_domain::approval::last_round(&events, task.version, draft) else {
+            return Err(AppError::NotFound(
+                if events.is_empty() {
+                    "该任务没有检查审批记录：尚未报请审批，或在检查审批上线之前已封存"
+                } else {
+                    "任务修改后尚未重新报请审批，没有可打印的检查审批表"
+                }
+                .into(),
+            ));
+        };
+        let steps = steps.to_vec();
+        let (items, _) = items_with_basis(&county, &task).await?;
+        Ok(ApprovalSheet { task, items, steps })
+    }
+
     /// What the notices of `task` say beyond the task itself.
     pub async fn notice_facts(&self, ctx: &Context, task: &Task) -> Result<NoticeFacts> {
         let county = self.county(ctx);
-        let mut items = Vec::with_capacity(task.items.len());
-        let mut methods = Vec::new();
-        for i in &task.items {
-            let listed: Option<Item> = county.item(&i.code).await?;
-            for m in listed.iter().flat_map(|l| l.methods.iter()) {
-                if !methods.contains(m) {
-                    methods.push(*m);
-                }
-            }
-            items.push(NoticeItem {
-                code: i.code.clone(),
-                name: i.name.clone(),
-                department: i.department.clone(),
-                legal_basis: listed.map(|l| l.legal_basis).unwrap_or_default(),
-            });
-        }
+        let (items, methods) = items_with_basis(&county, task).await?;
         let Some(drawn_at) = task.drawn_at else {
             return Err(AppError::NotFound("该任务尚未抽取".into()));
         };

@@ -119,8 +119,8 @@ async fn a_year_behind_the_demo_county(store: &Store) {
         honoured += record["plan"]["conflicts"].as_array().map_or(0, Vec::len);
     }
     assert!(honoured >= 1, "some draw had a declared tie in its pool");
-    assert_eq!(year.targeted, 3);
-    assert_eq!(county.targeted_inspections(None).await.unwrap().len(), 3);
+    assert_eq!(year.targeted, 4);
+    assert_eq!(county.targeted_inspections(None).await.unwrap().len(), 4);
     let plans = county.annual_plans(None, false).await.unwrap();
     assert_eq!(plans.len(), 1);
     assert!(plans[0].published_at.is_some());

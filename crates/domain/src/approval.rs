@@ -82,6 +82,21 @@ pub fn standing(events: &[ApprovalEvent], version: i32) -> Standing {
     }
 }
 
+/// The steps a 检查审批表 shows: the last request and the head's decision on it, if
+/// made. None for a task never asked for, or a draft changed since its last request
+/// (the sheet would show a plan that is no longer the task's). A sealed task's
+/// version moves on with each step of its work; its last request is the one sealed.
+pub fn last_round(events: &[ApprovalEvent], version: i32, draft: bool) -> Option<&[ApprovalEvent]> {
+    let last = events.last()?;
+    if draft && last.task_version != version {
+        return None;
+    }
+    let start = events
+        .iter()
+        .rposition(|e| e.step == ApprovalStep::Requested)?;
+    Some(&events[start..])
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApprovalError {
     #[error("已报请审批，等待负责人审批")]
@@ -268,6 +283,23 @@ mod tests {
         e.push(at(Refused, 4, 2));
         assert_eq!(standing(&e, 4), Standing::Refused);
         assert_eq!(may_request(&e, 4), Ok(()));
+    }
+
+    #[test]
+    fn the_sheet_shows_the_last_request_and_its_decision() {
+        use ApprovalStep::*;
+        assert_eq!(last_round(&[], 1, true), None);
+        let mut e = vec![at(Requested, 2, 1), at(Refused, 2, 2)];
+        assert_eq!(last_round(&e, 2, true), Some(&e[..]));
+        e.push(at(Requested, 3, 1));
+        assert_eq!(last_round(&e, 3, true), Some(&e[2..]));
+        e.push(at(Approved, 3, 2));
+        assert_eq!(last_round(&e, 3, true).map(<[_]>::len), Some(2));
+        assert_eq!(last_round(&e, 3, true).unwrap()[1].step, Approved);
+        // A draft edited after its approval has no sheet until asked for again...
+        assert_eq!(last_round(&e, 4, true), None);
+        // ...but a sealed task's version moves on with each step of its work.
+        assert_eq!(last_round(&e, 9, false), Some(&e[2..]));
     }
 
     #[test]

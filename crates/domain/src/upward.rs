@@ -1,5 +1,5 @@
 //! 上报: every published inspection result, one record per visit and item, in the
-//! columns the national enterprise credit publicity system shows for 抽查检查结果
+//! columns the national enterprise credit publicity system shows for 双随机抽查结果信息
 //! (抽查计划、抽查任务、抽查类型、抽查机关、检查事项、检查结果、完成日期 and the
 //! entity's 统一社会信用代码), for the provincial 协同监管平台.
 //!

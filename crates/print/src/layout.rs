@@ -256,7 +256,11 @@ impl<'a> Pages<'a> {
                 + 2.0 * pad
         };
         (
-            height(header, true),
+            if header.is_empty() {
+                0.0
+            } else {
+                height(header, true)
+            },
             // A tall first row may start at the foot and run on: three of its
             // lines are enough to keep the heading company.
             rows.first()
@@ -289,11 +293,18 @@ impl<'a> Pages<'a> {
         let height = |c: &[&[String]]| {
             c.iter().map(|l| l.len()).max().unwrap_or(1).max(1) as f32 * line_h + 2.0 * pad
         };
-        let head_h = height(&head);
+        // A form's table (label, value) has no header row.
+        let head_h = if header.is_empty() {
+            0.0
+        } else {
+            height(&head)
+        };
         let first: Option<Vec<&[String]>> =
             body.first().map(|r| r.iter().map(Vec::as_slice).collect());
         self.room(head_h + first.as_deref().map_or(0.0, &height));
-        self.row(&cols, &head, head_h, true, pad, line_h);
+        if head_h > 0.0 {
+            self.row(&cols, &head, head_h, true, pad, line_h);
+        }
         for r in &body {
             let mut rest: Vec<&[String]> = r.iter().map(Vec::as_slice).collect();
             let mut fresh = false;
@@ -323,7 +334,9 @@ impl<'a> Pages<'a> {
                     rest = rest.iter().map(|c| &c[fit.min(c.len())..]).collect();
                 }
                 self.flush();
-                self.row(&cols, &head, head_h, true, pad, line_h);
+                if head_h > 0.0 {
+                    self.row(&cols, &head, head_h, true, pad, line_h);
+                }
                 fresh = true;
             }
         }
@@ -519,6 +532,49 @@ mod tests {
             "nothing lost"
         );
         assert!(text.ends_with("末段。"));
+    }
+
+    #[test]
+    fn a_form_has_no_header_row_not_even_on_later_pages() {
+        let Ok(fonts) = Fonts::find() else {
+            eprintln!("no CJK font here: layout on real metrics not checked");
+            return;
+        };
+        let long = "意见".repeat(1_200);
+        let blocks = [Block::Table {
+            widths: vec![1.0, 3.0],
+            header: vec![],
+            rows: vec![
+                vec!["检查任务".into(), "任务".into()],
+                vec!["审批意见".into(), long.clone()],
+            ],
+        }];
+        let pages = lay_out(&fonts, &blocks);
+        assert!(pages.len() >= 2, "{} pages", pages.len());
+        // The first frame on the first page is the first row's, at the top; no page
+        // draws a bold (header) cell.
+        let first = pages[0].iter().find_map(|op| match op {
+            Op::Frame { y, .. } => Some(*y),
+            _ => None,
+        });
+        assert_eq!(first, Some(TOP));
+        for page in &pages {
+            assert!(
+                !page
+                    .iter()
+                    .any(|op| matches!(op, Op::Text { bold: true, .. })),
+                "a header row was drawn"
+            );
+        }
+        let text: String = pages
+            .iter()
+            .flatten()
+            .filter_map(|op| match op {
+                Op::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(text.contains(&long));
     }
 
     #[test]

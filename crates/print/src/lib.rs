@@ -59,6 +59,18 @@ pub enum PrintError {
     Pdf(String),
 }
 
+/// The family name of face `index` of a font file (empty if it has none).
+fn family(data: &[u8], index: u32) -> String {
+    FontRef::from_index(data, index)
+        .ok()
+        .and_then(|f| {
+            f.localized_strings(skrifa::string::StringId::FAMILY_NAME)
+                .english_or_first()
+                .map(|s| s.to_string())
+        })
+        .unwrap_or_default()
+}
+
 /// One face of a font file: the face of a collection whose family is simplified
 /// Chinese (a CJK collection holds Japanese, Korean and Chinese faces whose Han
 /// characters are drawn differently).
@@ -82,19 +94,9 @@ impl Face {
         let count = skrifa::raw::FileRef::new(&data)
             .map(|f| f.fonts().count() as u32)
             .map_err(|e| bad(e.to_string()))?;
-        let family = |i: u32| -> String {
-            FontRef::from_index(&data, i)
-                .ok()
-                .and_then(|f| {
-                    f.localized_strings(skrifa::string::StringId::FAMILY_NAME)
-                        .english_or_first()
-                        .map(|s| s.to_string())
-                })
-                .unwrap_or_default()
-        };
         let index = (0..count)
             .find(|i| {
-                let f = family(*i);
+                let f = family(&data, *i);
                 f.ends_with(" SC") || f.contains("SC ") || f.contains("GB")
             })
             .unwrap_or(0);
@@ -144,8 +146,9 @@ impl Face {
     }
 }
 
-/// The fonts documents are set in: a serif (宋体-like) for the text, a bold face
-/// for titles (the serif itself when no bold is found).
+/// The fonts documents are set in: a 仿宋 for the text where one is installed (GB/T
+/// 9704), else a serif (宋体-like); a bold face for titles (the text face itself when
+/// no bold is found).
 #[derive(Clone)]
 pub struct Fonts {
     text: Arc<Face>,
@@ -164,6 +167,59 @@ const SEARCH: &[(&str, &str)] = &[
     ),
 ];
 
+/// Font files of a 仿宋 (FangSong), the face GB/T 9704 sets the text of official
+/// documents in, by the names they are installed under: Windows' and the GB2312
+/// faces offices license, and 朱雀仿宋 (free, SIL OFL). None ships with Debian.
+const FANGSONG: &[&str] = &[
+    "simfang.ttf",
+    "SIMFANG.TTF",
+    "FangSong_GB2312.ttf",
+    "仿宋_GB2312.ttf",
+    "仿宋_GB2312.TTF",
+    "STFANGSO.TTF",
+    "FZFSK.TTF",
+    "ZhuqueFangsong-Regular.ttf",
+];
+
+/// Where font packages and administrators put font files.
+const FONT_DIRS: &[&str] = &["/usr/share/fonts", "/usr/local/share/fonts"];
+
+/// The first 仿宋 file under `dirs` (searched a few levels deep, in name order, so
+/// the same file is found each time).
+fn find_fangsong(dirs: &[&Path]) -> Option<PathBuf> {
+    fn walk(dir: &Path, depth: u32, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                if depth > 0 {
+                    walk(&path, depth - 1, found);
+                }
+            } else if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| FANGSONG.contains(&n))
+            {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for dir in dirs {
+        walk(dir, 4, &mut found);
+    }
+    // The names' order is the preference: a licensed GB2312 face before a free one.
+    found.sort_by_key(|p| {
+        FANGSONG
+            .iter()
+            .position(|n| p.file_name().and_then(|f| f.to_str()) == Some(n))
+    });
+    found.into_iter().next()
+}
+
 impl Fonts {
     /// The fonts of two files (the bold one optional).
     pub fn open(text: &Path, bold: Option<&Path>) -> Result<Fonts, PrintError> {
@@ -175,8 +231,9 @@ impl Fonts {
         Ok(Fonts { text, bold })
     }
 
-    /// `LIANCHA_PDF_FONT` (a font file, optionally `text.ttc:bold.ttc`), else the
-    /// Noto CJK faces where Debian installs them.
+    /// `LIANCHA_PDF_FONT` (a font file, optionally `text.ttc:bold.ttc`); else the
+    /// text in a 仿宋 installed on the machine, if any, and otherwise, like titles,
+    /// in the Noto CJK faces where Debian installs them.
     pub fn find() -> Result<Fonts, PrintError> {
         if let Ok(v) = std::env::var("LIANCHA_PDF_FONT")
             && !v.trim().is_empty()
@@ -186,13 +243,27 @@ impl Fonts {
             let bold = parts.next().map(PathBuf::from);
             return Fonts::open(&text, bold.as_deref());
         }
+        let dirs: Vec<&Path> = FONT_DIRS.iter().map(Path::new).collect();
+        let fangsong = find_fangsong(&dirs);
         for (text, bold) in SEARCH {
             let (text, bold) = (Path::new(text), Path::new(bold));
             if text.exists() {
-                return Fonts::open(text, bold.exists().then_some(bold));
+                let bold = bold.exists().then_some(bold);
+                return match &fangsong {
+                    Some(f) => Fonts::open(f, bold.or(Some(text))),
+                    None => Fonts::open(text, bold),
+                };
             }
         }
-        Err(PrintError::NoFont)
+        match fangsong {
+            Some(f) => Fonts::open(&f, None),
+            None => Err(PrintError::NoFont),
+        }
+    }
+
+    /// The family name of the text face (仿宋 or the serif it falls back to).
+    pub fn text_family(&self) -> String {
+        family(&self.text.data, self.text.index)
     }
 
     fn face(&self, bold: bool) -> &Face {
@@ -217,7 +288,8 @@ pub enum Block {
     Item { mark: String, text: String },
     /// Lines set flush right (the issuing office and the date).
     Right(Vec<String>),
-    /// A table: column widths as shares of the text width, a header row, rows.
+    /// A table: column widths as shares of the text width, a header row (none for
+    /// a form of labels and values), rows.
     Table {
         widths: Vec<f32>,
         header: Vec<String>,
@@ -422,4 +494,42 @@ pub fn dark_runs(q: &qrcode::QrCode) -> Runs {
         }
     }
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fangsong_installed_is_found_the_licensed_face_first() {
+        let root = std::env::temp_dir().join(format!("liancha-fonts-{}", std::process::id()));
+        let deep = root.join("truetype/zhuque");
+        let win = root.join("win/fonts");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::create_dir_all(&win).unwrap();
+        assert_eq!(find_fangsong(&[root.as_path()]), None);
+        std::fs::write(root.join("NotoSerifCJK-Regular.ttc"), b"").unwrap();
+        std::fs::write(deep.join("ZhuqueFangsong-Regular.ttf"), b"").unwrap();
+        assert_eq!(
+            find_fangsong(&[root.as_path()]),
+            Some(deep.join("ZhuqueFangsong-Regular.ttf"))
+        );
+        std::fs::write(win.join("simfang.ttf"), b"").unwrap();
+        assert_eq!(
+            find_fangsong(&[root.as_path(), Path::new("/nonexistent")]),
+            Some(win.join("simfang.ttf"))
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_text_face_is_the_file_named() {
+        let sans = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+        if !sans.exists() {
+            eprintln!("no Noto CJK here: not checked");
+            return;
+        }
+        let fonts = Fonts::open(sans, None).unwrap();
+        assert_eq!(fonts.text_family(), "Noto Sans CJK SC");
+    }
 }

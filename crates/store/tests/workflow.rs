@@ -1074,6 +1074,36 @@ async fn whole_joint_task(store: &Store) {
         ),
         (capped.as_str(), 3)
     );
+    // A licensing check (许可核查) is an inspection like any other: stored with its
+    // source on both engines (SQLite's CHECK was rebuilt for it) and counted.
+    mouding
+        .record_targeted(
+            &NewTargeted {
+                check_in: liancha_store::results::TargetedCheckIn::Paper {
+                    reason: "按纸质记录补录".into(),
+                },
+                entity_id: capped.clone(),
+                department: "amr".into(),
+                source: TargetedSource::Licensing,
+                document_ref: "食许受 2026-042".into(),
+                inspected_on: today(),
+                items: vec![],
+                findings: "现场与申请材料一致".into(),
+            },
+            &amr,
+            now,
+        )
+        .await
+        .unwrap();
+    let licensing = mouding.targeted_inspections(Some("amr")).await.unwrap();
+    let licensing = licensing
+        .iter()
+        .find(|t| t.document_ref == "食许受 2026-042")
+        .unwrap();
+    assert_eq!(licensing.source, "licensing");
+    assert_eq!(licensing.source_label(), "许可核查");
+    let o = mouding.oversight(2026, None, now).await.unwrap();
+    assert_eq!(o.over_inspected[0].count, 4);
     let month = mouding.oversight(2026, Some(11), now).await.unwrap();
     assert_eq!(month.total.inspected, 8);
     assert_eq!(
@@ -1235,9 +1265,10 @@ async fn whole_joint_task(store: &Store) {
             );
         }
     }
-    // The capped entity counts its visit in task 1 as well now.
+    // The capped entity counts its visit in task 1 as well now (with the complaint,
+    // the data lead and the licensing check).
     let counts = mouding.inspections_in_year(2026).await.unwrap();
-    assert_eq!(counts.get(&capped), Some(&3));
+    assert_eq!(counts.get(&capped), Some(&4));
     assert_eq!(counts.get(&first), Some(&1));
 
     // Cancellation keeps the task visible with its reason; no draw afterwards.

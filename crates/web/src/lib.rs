@@ -387,6 +387,7 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/tasks/{id}/record.json", get(staff::record))
         .route("/staff/tasks/{id}/exclusions", get(staff::exclusions))
         .route("/staff/tasks/{id}/notices", get(staff::notices))
+        .route("/staff/tasks/{id}/approval.pdf", get(staff::approval_pdf))
         .route("/staff/tasks/{id}/notices.pdf", get(staff::notices_pdf))
         .route("/staff/tasks/{id}/forms.pdf", get(staff::forms_pdf))
         .route("/staff/tasks/{id}/results.pdf", get(staff::results_pdf))

@@ -80,7 +80,11 @@ async fn a_task_is_sealed_only_once_its_head_approves(engine: Engine) {
     let version = || async { mouding.task_or_404(id).await.unwrap().version.to_string() };
 
     // Not asked for: the page says so, and sealing is refused, nothing changed.
+    let sheet = format!("/staff/tasks/{id}/approval.pdf");
+    let (status, _, _) = srv.get_bytes(&clerk.cookie, &sheet).await;
+    assert_eq!(status, 404, "no 检查审批表 before a request");
     let (_, body) = srv.get(&clerk.cookie, &page).await;
+    assert!(!body.contains("approval.pdf"));
     assert!(
         body.contains("未报请审批") && body.contains("报请审批</button>"),
         "{body}"
@@ -156,6 +160,17 @@ async fn a_task_is_sealed_only_once_its_head_approves(engine: Engine) {
     );
     let (status, _) = post(&clerk, &commit, pairs(&seal(version().await))).await;
     assert_eq!(status, 422);
+    // The 检查审批表 says the refusal and why.
+    let (status, kind, pdf) = srv.get_bytes(&clerk.cookie, &sheet).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(kind, "application/pdf");
+    let text = common::pdf_text(&pdf);
+    assert!(
+        text.contains("涉企行政检查审批表")
+            && text.contains("不同意。检查组太少，请增至三组")
+            && text.contains("审批联合抽查"),
+        "{text}"
+    );
 
     // Asked again and approved; a change after the approval asks for a new one.
     let (status, _) = post(&clerk, &request, vec![("version".into(), version().await)]).await;
@@ -175,6 +190,10 @@ async fn a_task_is_sealed_only_once_its_head_approves(engine: Engine) {
         "{body}"
     );
     assert!(body.contains("（修改前的方案）"));
+    // Changed since: no sheet of a plan that is no longer the task's.
+    assert!(!body.contains("approval.pdf"));
+    let (status, _, _) = srv.get_bytes(&clerk.cookie, &sheet).await;
+    assert_eq!(status, 404);
     let (status, body) = post(&clerk, &commit, pairs(&seal(version().await))).await;
     assert_eq!(status, 422, "{body}");
     // At the version the page showed before the change: someone else changed it.
@@ -231,6 +250,44 @@ async fn a_task_is_sealed_only_once_its_head_approves(engine: Engine) {
     );
     let (_, home) = srv.get(&head.cookie, "/staff").await;
     assert!(home.contains("没有待审批的任务"), "{home}");
+
+    // The sealed task's 检查审批表: the plan as sealed, its items' legal basis, the
+    // head's consent; another county's staff do not get it.
+    assert!(body.contains(&format!("/staff/tasks/{id}/approval.pdf")));
+    let sealed = mouding.task_or_404(id).await.unwrap();
+    let head_name = store
+        .user_by_name("amr-head")
+        .await
+        .unwrap()
+        .unwrap()
+        .display_name;
+    let basis = mouding.item("SC-001").await.unwrap().unwrap().legal_basis;
+    let (status, _, pdf) = srv.get_bytes(&head.cookie, &sheet).await;
+    assert_eq!(status, 200);
+    let text = common::pdf_text(&pdf);
+    let flat = |s: &str| s.split_whitespace().collect::<String>();
+    for said in [
+        "涉企行政检查审批表",
+        "审批联合抽查（修改）",
+        "组成3个检查组",
+        "同意",
+        &format!("负责人：{}", flat(&head_name)),
+        &flat(&basis)[..flat(&basis)
+            .char_indices()
+            .nth(12)
+            .map_or(flat(&basis).len(), |(i, _)| i)],
+        &flat(&sealed.number),
+    ] {
+        assert!(text.contains(said), "{said} in {text}");
+    }
+    assert!(
+        !text.contains("检查组太少"),
+        "only the last request's round"
+    );
+    assert!(!sealed.number.is_empty(), "sealed tasks are numbered");
+    let nanhua = srv.login("nh-admin", DEMO_PASSWORD).await.unwrap();
+    let (status, _, _) = srv.get_bytes(&nanhua.cookie, &sheet).await;
+    assert_eq!(status, 404, "another county's task is not found");
 
     // A department without a head: its draft says so before anyone asks.
     let bianban_actor: Actor = (&store

@@ -105,6 +105,54 @@ fn valid(export: &Value) {
     );
 }
 
+/// Every code the export uses has its counterpart in the schema's `x-code-map`
+/// (the provincial codes a platform maps them to), and nothing else does.
+#[test]
+fn every_code_has_its_provincial_counterpart() {
+    let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+    let map = &schema["x-code-map"];
+    let enumerated: Vec<&str> =
+        schema["$defs"]["record"]["properties"]["result_codes"]["items"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+    let ours: Vec<&str> = ResultCategory::ALL.iter().map(|c| c.code()).collect();
+    assert_eq!(enumerated, ours);
+    let mapped: Vec<&str> = map["result_codes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut sorted = ours.clone();
+    sorted.sort_unstable();
+    let mut mapped_sorted = mapped.clone();
+    mapped_sorted.sort_unstable();
+    assert_eq!(mapped_sorted, sorted);
+    for (code, to) in map["result_codes"].as_object().unwrap() {
+        assert!(
+            !to["code"].as_str().unwrap().is_empty() && !to["label"].as_str().unwrap().is_empty(),
+            "{code}"
+        );
+    }
+    let types: Vec<&str> = map["sampling_type"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut ours: Vec<&str> = liancha_domain::upward::SamplingType::ALL
+        .iter()
+        .map(|t| t.label())
+        .collect();
+    ours.sort_unstable();
+    let mut types = types;
+    types.sort_unstable();
+    assert_eq!(types, ours);
+}
+
 async fn export(srv: &Server, s: &Session, form: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
     srv.post_bytes(s, "/staff/upward", form).await
 }

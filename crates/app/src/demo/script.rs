@@ -292,6 +292,16 @@ pub(super) const TARGETED: &[Targeted] = &[
         kind: "有限公司",
         nth: 23,
     },
+    Targeted {
+        department: "amr",
+        source: TargetedSource::Licensing,
+        document: "牟市监食许受〔{year}〕42号",
+        items: &["SC-003"],
+        findings: "食品经营许可（变更经营场所）现场核查，场所布局、设施设备与申请材料一致，未发现问题。",
+        days_ago: 25,
+        kind: "食品店",
+        nth: 5,
+    },
 ];
 
 /// The result of one item at the `j`-th visit of task `i`: most find nothing; a

@@ -31,6 +31,7 @@ use serde::Deserialize;
 use crate::session::{CsrfForm, Staff};
 use crate::{AppState, WebError};
 
+mod approval_sheet;
 mod audit;
 mod documents;
 mod follow_up;
@@ -43,6 +44,7 @@ pub(crate) mod task_form;
 mod visit_table;
 mod visits;
 
+pub use approval_sheet::*;
 pub use audit::*;
 pub use documents::*;
 pub use follow_up::*;

@@ -379,7 +379,7 @@ fn result_blocks(
 }
 
 /// Sets the sections in a slot of its own, off the async threads.
-async fn set(
+pub(super) async fn set(
     title: String,
     author: String,
     sections: Vec<Vec<Block>>,
@@ -424,7 +424,7 @@ async fn set(
     })
 }
 
-fn pdf_download(bytes: Vec<u8>, ascii: &str, name: &str) -> Response {
+pub(super) fn pdf_download(bytes: Vec<u8>, ascii: &str, name: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

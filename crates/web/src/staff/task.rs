@@ -96,15 +96,6 @@ impl TaskPage {
             .iter()
             .any(|r| r.department == department && r.approved_at.is_some())
     }
-    fn type_labels(&self) -> String {
-        self.task
-            .scope
-            .entity_types
-            .iter()
-            .map(|c| EntityType::from_code(c).map_or_else(|| c.clone(), |t| t.label().to_string()))
-            .collect::<Vec<_>>()
-            .join("、")
-    }
     /// A source is a drand round (whose reveal is the round's signature).
     fn has_drand(&self) -> bool {
         self.task
@@ -113,16 +104,6 @@ impl TaskPage {
             .any(|s| liancha_draw::drand::parse_source(&s.text).is_some())
     }
 
-    /// `F 批发和零售业、H 住宿和餐饮业`: sections with their names.
-    fn section_labels(&self) -> String {
-        self.task
-            .scope
-            .industry_sections
-            .iter()
-            .map(|c| liancha_domain::industry::section_with_name(c))
-            .collect::<Vec<_>>()
-            .join("、")
-    }
     /// Whether the reader prints team `no`'s documents: an inspector only the own
     /// team's.
     fn prints(&self, no: &i32) -> bool {
@@ -138,6 +119,41 @@ impl TaskPage {
             _ => false,
         }
     }
+}
+
+/// Which entities a task draws from: `全县` or its townships, then the types,
+/// risk classes, industry sections (with their names) and tags it is limited to.
+pub(crate) fn scope_text(task: &Task) -> String {
+    let scope = &task.scope;
+    let mut text = if scope.townships.is_empty() {
+        "全县".to_string()
+    } else {
+        scope.townships.join("、")
+    };
+    let mut part = |label: &str, values: Vec<String>| {
+        if !values.is_empty() {
+            text.push_str(&format!("；{label} {}", values.join("、")));
+        }
+    };
+    part(
+        "类型",
+        scope
+            .entity_types
+            .iter()
+            .map(|c| EntityType::from_code(c).map_or_else(|| c.clone(), |t| t.label().to_string()))
+            .collect(),
+    );
+    part("风险", scope.risk_classes.clone());
+    part(
+        "行业",
+        scope
+            .industry_sections
+            .iter()
+            .map(|c| liancha_domain::industry::section_with_name(c))
+            .collect(),
+    );
+    part("标签", scope.tags.clone());
+    text
 }
 
 pub(crate) fn quotas_text(task: &Task) -> String {
