@@ -151,6 +151,8 @@ pub struct Store {
     /// How many published rows hold each name bigram, as last read: it only orders a
     /// search's index lookups, so a count a little out of date costs speed, never a result.
     bigrams: std::sync::Arc<std::sync::Mutex<search::BigramCache>>,
+    /// Pages of public name searches, for the version of the results they show.
+    pages: std::sync::Arc<std::sync::Mutex<search::PageCache>>,
     /// PostgreSQL: the public name search's own connections, see [`Store::open`].
     public: Option<PgPool>,
     /// The URL it was opened with, for tools that connect on their own (`pg_dump`).
@@ -277,6 +279,7 @@ impl Store {
         Store {
             pool,
             bigrams: Default::default(),
+            pages: Default::default(),
             public: None,
             url: "".into(),
         }

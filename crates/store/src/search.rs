@@ -146,6 +146,38 @@ impl BigramCache {
     }
 }
 
+/// Pages of name searches, for one version of the published results: a new
+/// version empties it, and so does growing past `MAX_PAGES` (a crawler asking for
+/// every name), which bounds its memory (a page is at most 101 rows).
+#[derive(Debug, Default)]
+pub(crate) struct PageCache {
+    version: i64,
+    pages: BTreeMap<(String, i64, i64), ResultPage>,
+}
+
+impl PageCache {
+    const MAX_PAGES: usize = 4_096;
+
+    fn get(&mut self, version: i64, key: &(String, i64, i64)) -> Option<ResultPage> {
+        if version != self.version {
+            return None;
+        }
+        self.pages.get(key).cloned()
+    }
+
+    fn put(&mut self, version: i64, key: (String, i64, i64), found: ResultPage) {
+        // A search that read an older version than the cache holds is not kept.
+        if version < self.version {
+            return;
+        }
+        if version > self.version || self.pages.len() >= Self::MAX_PAGES {
+            self.pages.clear();
+            self.version = version;
+        }
+        self.pages.insert(key, found);
+    }
+}
+
 /// PostgreSQL's choices, with costs counted in rows of a walk down the primary key
 /// (about 0.2 µs each on the benchmark machine). A query whose rarest bigram promises
 /// a page within this many walked rows walks first, at most `WALK_ROWS` of them.
@@ -230,18 +262,48 @@ impl Store {
                 with_pool!(self, p => sqlx::query_as(crate::dynamic(&sql))
                     .bind(id).bind(before).fetch_all(p).await)?
             }
-            ResultQuery::Name { grams } => match self.engine() {
-                Engine::Sqlite => self.search_name_sqlite(grams, before, fetch).await?,
-                Engine::Postgres => self.search_name_postgres(grams, before, fetch, way).await?,
-            },
+            ResultQuery::Name { grams } => {
+                // A name's page is worth keeping: many visitors ask for the same few
+                // words (「农资」, a township), and finding them is the costly part. Kept
+                // for the version of the published results it was read at, so a
+                // publication or a correction is seen at once.
+                let version = self.public_results_version().await?;
+                let key = (grams.clone(), before, fetch);
+                if way.is_none()
+                    && let Some(hit) = self
+                        .pages
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(version, &key)
+                {
+                    return Ok(hit);
+                }
+                let rows = match self.engine() {
+                    Engine::Sqlite => self.search_name_sqlite(grams, before, fetch).await?,
+                    Engine::Postgres => {
+                        self.search_name_postgres(grams, before, fetch, way).await?
+                    }
+                };
+                let found = page(rows, limit);
+                if way.is_none() {
+                    self.pages.lock().unwrap_or_else(|e| e.into_inner()).put(
+                        version,
+                        key,
+                        found.clone(),
+                    );
+                }
+                return Ok(found);
+            }
         };
         Ok(page(rows, limit))
     }
 
-    /// Grows with every publication: what a cache of public figures is keyed on.
+    /// Grows with every change to the published results, a correction included (a
+    /// trigger keeps it, migration 0031/0032): what caches of public figures and
+    /// searches are keyed on.
     pub async fn public_results_version(&self) -> Result<i64> {
         Ok(with_pool!(self, p => sqlx::query_scalar(
-            "SELECT COALESCE(MAX(id), 0) FROM public_results").fetch_one(p).await)?)
+            "SELECT version FROM public_version WHERE id = 1").fetch_one(p).await)?)
     }
 
     /// SQLite: the FTS5 index finds rows holding the query's two rarest bigrams,
@@ -367,7 +429,8 @@ impl Store {
         if let Some(n) = self.bigrams.lock().unwrap_or_else(|e| e.into_inner()).total {
             return Ok(n);
         }
-        let n = self.public_results_version().await?;
+        let n: i64 = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT COALESCE(MAX(id), 0) FROM public_results").fetch_one(p).await)?;
         self.bigrams.lock().unwrap_or_else(|e| e.into_inner()).total = Some(n);
         Ok(n)
     }
@@ -757,6 +820,28 @@ macro_rules! project_published_task {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kept_page_is_for_its_version_only() {
+        let page = |next| ResultPage { rows: vec![], next };
+        let key = |q: &str| (q.to_string(), i64::MAX, 21);
+        let mut c = PageCache::default();
+        c.put(5, key("农资"), page(Some(1)));
+        assert_eq!(c.get(5, &key("农资")), Some(page(Some(1))));
+        assert_eq!(c.get(5, &key("牟定")), None);
+        // Published or corrected since: read again.
+        assert_eq!(c.get(6, &key("农资")), None);
+        // A search that read the older version does not overwrite the newer.
+        c.put(6, key("牟定"), page(Some(2)));
+        c.put(5, key("农资"), page(Some(3)));
+        assert_eq!(c.get(6, &key("农资")), None);
+        assert_eq!(c.get(6, &key("牟定")), Some(page(Some(2))));
+        // Bounded: a crawler asking for every name empties it instead of growing it.
+        for n in 0..PageCache::MAX_PAGES + 10 {
+            c.put(6, key(&n.to_string()), page(None));
+        }
+        assert!(c.pages.len() <= PageCache::MAX_PAGES);
+    }
 
     #[test]
     fn ways_to_a_name_search() {

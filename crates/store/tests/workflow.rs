@@ -2094,6 +2094,29 @@ async fn credit_repair_and_objection(
     );
     let before = results[&amr_item].categories.clone();
     let log_before = mouding.audit_count(&Default::default()).await.unwrap();
+    // A search by name before the correction: its page is kept for the version of
+    // the published results, which the correction must move (the largest id did not).
+    let version_before = store.public_results_version().await.unwrap();
+    let name = store
+        .search_published(&ResultQuery::EntityId(first.to_string()), None, 1)
+        .await
+        .unwrap()
+        .rows[0]
+        .entity_name
+        .clone();
+    let by_name = ResultQuery::parse(&name).unwrap();
+    let row_by_name = async || {
+        store
+            .search_published(&by_name, None, 100)
+            .await
+            .unwrap()
+            .rows
+            .into_iter()
+            .find(|r| r.task_id == id && r.entity_id == first)
+            .map(|r| (r.problems, r.categories))
+            .expect("found by name")
+    };
+    let seen_before = row_by_name().await;
     mouding
         .answer_objection(
             o,
@@ -2164,4 +2187,17 @@ async fn credit_repair_and_objection(
     );
     let answered = mouding.objections_of_visit(id, first).await.unwrap();
     assert_eq!(answered[0].state, ObjectionState::Corrected);
+    assert!(
+        store.public_results_version().await.unwrap() > version_before,
+        "a correction moves the version public caches are keyed on"
+    );
+    let seen_after = row_by_name().await;
+    assert_eq!(
+        seen_after, projected[0],
+        "the search by name shows the correction"
+    );
+    assert!(
+        seen_before.1.iter().any(|c| before.contains(c)),
+        "read before: {seen_before:?}"
+    );
 }
