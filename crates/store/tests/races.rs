@@ -1633,6 +1633,60 @@ async fn check_in_races(store: &Store) {
     );
 }
 
+/// A correction after an objection and another task's publication at once: both
+/// write the published results (taking `public_version`, migration 0031) and the
+/// audit and log heads, in the same order, so neither waits on the other for ever
+/// (PostgreSQL would abort one as a deadlock).
+async fn correction_races(store: &Store) {
+    let w = world(store).await;
+    for trial in 0..TRIALS {
+        let published = task_at(&w, trial, Stage::Published).await;
+        let first = first_assigned(&w, published).await;
+        let code = w
+            .mouding
+            .visit(published, &first)
+            .await
+            .unwrap()
+            .unwrap()
+            .check_code;
+        let objection = liancha_domain::credit_repair::Objection::parse(
+            "amr",
+            "营业执照一项的结果与事实不符",
+            "李会计 13800000000",
+        )
+        .unwrap();
+        let o = w
+            .mouding
+            .object_to_result(&code, &objection, after())
+            .await
+            .unwrap();
+        let other = task_at(&w, trial + 500, Stage::Approved).await;
+        let v = version(&w, other).await;
+        let before = w.mouding.store().public_results_version().await.unwrap();
+        let (s1, s2) = (w.clone(), w.clone());
+        let (a, b) = fire(
+            move || async move {
+                s1.mouding
+                    .answer_objection(
+                        o,
+                        "amr",
+                        "经复核，企业已于检查前办结变更登记",
+                        Some(("SC-001", &[ResultCategory::NoProblem], "")),
+                        &s1.amr,
+                        after(),
+                    )
+                    .await
+                    .map(|_| "result.correct")
+            },
+            move || async move { publish(&s2, other, v).await },
+        )
+        .await;
+        assert!(a.is_ok() && b.is_ok(), "both done: {a:?} {b:?}");
+        assert!(w.mouding.store().public_results_version().await.unwrap() >= before + 2);
+    }
+    check_log(&w).await;
+}
+
 mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn writes_wait_for_the_write_lock() {
@@ -1682,6 +1736,13 @@ mod sqlite {
         super::check_in_races(&db.store).await;
         db.finish().await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn correction_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Sqlite).await;
+        super::correction_races(&db.store).await;
+        db.finish().await;
+    }
 }
 
 mod postgres {
@@ -1724,6 +1785,13 @@ mod postgres {
     async fn check_in_races() {
         let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
         super::check_in_races(&db.store).await;
+        db.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn correction_races() {
+        let db = liancha_store::testing::TestDb::new(liancha_store::Engine::Postgres).await;
+        super::correction_races(&db.store).await;
         db.finish().await;
     }
 }

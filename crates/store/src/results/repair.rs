@@ -662,6 +662,23 @@ impl County<'_> {
                     .bind(o.task_id).bind(&o.entity_id).bind(item).bind(department).bind(id)
                     .bind(&before_categories).bind(&before_findings).bind(&after).bind(findings).bind(reply)
                     .bind(now).bind(actor.user_id).execute(&mut *tx).await?;
+                // The searchable projection follows the result (its problems flag
+                // and categories, across the visit's items). Before any audit entry:
+                // every writer of public_results takes `public_version` (its trigger)
+                // before the county's audit head and the log head, as a publication
+                // does; the other order could deadlock with one.
+                let all: Vec<String> = self.query_scalar(
+                    "SELECT categories FROM results WHERE county = $C AND task_id = $1 AND entity_id = $2")
+                    .bind(o.task_id).bind(&o.entity_id).fetch_all(&mut *tx).await?;
+                let mut cats: std::collections::BTreeSet<&'static str> = Default::default();
+                let mut problems = false;
+                for c in all.iter().flat_map(|s| split_codes(s, ResultCategory::from_code)) {
+                    problems |= c.is_problem();
+                    cats.insert(c.code());
+                }
+                self.query("UPDATE public_results SET problems = $1, categories = $2 WHERE county = $C AND task_id = $3 AND entity_id = $4")
+                    .bind(problems).bind(cats.into_iter().collect::<Vec<_>>().join(",")).bind(o.task_id).bind(&o.entity_id)
+                    .execute(&mut *tx).await?;
                 // What the old result led to follows it: an open follow-up, or a
                 // proposal not yet decided, all of whose items now find no problem
                 // is closed (the follow-up) or not listed (the proposal), saying
@@ -698,20 +715,6 @@ impl County<'_> {
                             .after(serde_json::json!({"proposal": c, "note": moot_note, "objection": id})))?;
                     }
                 }
-                // The searchable projection follows the result (its problems flag
-                // and categories, across the visit's items).
-                let all: Vec<String> = self.query_scalar(
-                    "SELECT categories FROM results WHERE county = $C AND task_id = $1 AND entity_id = $2")
-                    .bind(o.task_id).bind(&o.entity_id).fetch_all(&mut *tx).await?;
-                let mut cats: std::collections::BTreeSet<&'static str> = Default::default();
-                let mut problems = false;
-                for c in all.iter().flat_map(|s| split_codes(s, ResultCategory::from_code)) {
-                    problems |= c.is_problem();
-                    cats.insert(c.code());
-                }
-                self.query("UPDATE public_results SET problems = $1, categories = $2 WHERE county = $C AND task_id = $3 AND entity_id = $4")
-                    .bind(problems).bind(cats.into_iter().collect::<Vec<_>>().join(",")).bind(o.task_id).bind(&o.entity_id)
-                    .execute(&mut *tx).await?;
                 append_audit!(self, &mut *tx, actor, now, Audit::new("result.correct", "task", o.task_id.to_string()).task(o.task_id)
                     .before(serde_json::json!({"entity": o.entity_id, "item": item, "categories": before_categories, "findings": before_findings}))
                     .after(serde_json::json!({"entity": o.entity_id, "item": item, "categories": after, "findings": findings,
