@@ -147,16 +147,17 @@ impl BigramCache {
 }
 
 /// Pages of name searches, for one version of the published results: a new
-/// version empties it, and so does growing past `MAX_PAGES` (a crawler asking for
-/// every name), which bounds its memory (a page is at most 101 rows).
+/// version empties it, and so does growing past `MAX_ROWS` rows in all (a crawler
+/// asking for every name), which bounds its memory to some 10 MB.
 #[derive(Debug, Default)]
 pub(crate) struct PageCache {
     version: i64,
     pages: BTreeMap<(String, i64, i64), ResultPage>,
+    rows: usize,
 }
 
 impl PageCache {
-    const MAX_PAGES: usize = 4_096;
+    const MAX_ROWS: usize = 20_000;
 
     fn get(&mut self, version: i64, key: &(String, i64, i64)) -> Option<ResultPage> {
         if version != self.version {
@@ -170,11 +171,17 @@ impl PageCache {
         if version < self.version {
             return;
         }
-        if version > self.version || self.pages.len() >= Self::MAX_PAGES {
+        // A page costs one row when empty, so that empty answers count too.
+        let cost = found.rows.len().max(1);
+        if version > self.version || self.rows + cost > Self::MAX_ROWS {
             self.pages.clear();
+            self.rows = 0;
             self.version = version;
         }
-        self.pages.insert(key, found);
+        self.rows += cost;
+        if let Some(old) = self.pages.insert(key, found) {
+            self.rows -= old.rows.len().max(1);
+        }
     }
 }
 
@@ -302,8 +309,13 @@ impl Store {
     /// trigger keeps it, migration 0031/0032): what caches of public figures and
     /// searches are keyed on.
     pub async fn public_results_version(&self) -> Result<i64> {
-        Ok(with_pool!(self, p => sqlx::query_scalar(
-            "SELECT version FROM public_version WHERE id = 1").fetch_one(p).await)?)
+        const SQL: &str = "SELECT version FROM public_version WHERE id = 1";
+        // Read by every public search: on the public connections where there are
+        // some, so that visitors never wait for the staff's.
+        if let Some(public) = &self.public {
+            return Ok(sqlx::query_scalar(SQL).fetch_one(public).await?);
+        }
+        Ok(with_pool!(self, p => sqlx::query_scalar(SQL).fetch_one(p).await)?)
     }
 
     /// SQLite: the FTS5 index finds rows holding the query's two rarest bigrams,
@@ -837,10 +849,11 @@ mod tests {
         assert_eq!(c.get(6, &key("农资")), None);
         assert_eq!(c.get(6, &key("牟定")), Some(page(Some(2))));
         // Bounded: a crawler asking for every name empties it instead of growing it.
-        for n in 0..PageCache::MAX_PAGES + 10 {
+        for n in 0..PageCache::MAX_ROWS + 10 {
             c.put(6, key(&n.to_string()), page(None));
         }
-        assert!(c.pages.len() <= PageCache::MAX_PAGES);
+        assert!(c.rows <= PageCache::MAX_ROWS);
+        assert_eq!(c.rows, c.pages.len());
     }
 
     #[test]
