@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use liancha_domain::Item;
 use liancha_domain::approval::ApprovalEvent;
 use liancha_domain::auth::Role;
-use liancha_domain::workflow::{TaskState, VisitState};
+use liancha_domain::workflow::VisitState;
 use liancha_store::tasks::{Task, TeamMember, Visit};
 
 use crate::{App, AppError, Context, Result};
@@ -173,13 +173,15 @@ impl App {
         let (task, _) = self.task_access(ctx, id).await?;
         let county = self.county(ctx);
         let events = county.approvals(id).await?;
-        let draft = task.state == TaskState::Draft;
+        // A plan never sealed (a draft, or one cancelled before sealing) is the one
+        // approved only if unchanged since.
+        let draft = task.committed_at.is_none();
         let Some(steps) = liancha_domain::approval::last_round(&events, task.version, draft) else {
             return Err(AppError::NotFound(
                 if events.is_empty() {
                     "该任务没有检查审批记录：尚未报请审批，或在检查审批上线之前已封存"
                 } else {
-                    "任务修改后尚未重新报请审批，没有可打印的检查审批表"
+                    "任务报请审批之后又修改或取消了，没有可打印的检查审批表"
                 }
                 .into(),
             ));

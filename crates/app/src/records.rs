@@ -235,7 +235,7 @@ impl App {
         if t.document_ref.trim().is_empty() {
             push(
                 "document_ref",
-                "请填写来源文书编号（投诉举报、转办交办单或线索编号）".into(),
+                "请填写来源文书编号（投诉举报、转办交办单、线索编号或许可申请受理号）".into(),
             );
         } else if let Err(e) = bounded_text(&t.document_ref, NAME) {
             push("document_ref", format!("来源文书编号：{e}"));

@@ -86,7 +86,7 @@ pub enum Action<'a> {
     ManageFollowUp {
         department: &'a str,
     },
-    /// Targeted inspections (complaint, referral, data lead) of a department.
+    /// Targeted inspections (complaint, referral, data lead, licensing check) of a department.
     RecordTargeted {
         department: &'a str,
     },
@@ -107,7 +107,8 @@ pub enum Action<'a> {
     /// Check a visit of the task in on the spot: an inspector of its teams.
     CheckIn(&'a TaskScope),
     /// Check in on arrival at an enterprise for a targeted inspection (complaint,
-    /// referral, data lead) of `department`: one of its inspectors, on the spot.
+    /// referral, data lead, licensing check) of `department`: one of its inspectors,
+    /// on the spot.
     CheckInTargeted {
         department: &'a str,
     },

@@ -153,6 +153,10 @@ impl Face {
 pub struct Fonts {
     text: Arc<Face>,
     bold: Arc<Face>,
+    /// The face a document is set in instead of `text` when `text` lacks one of its
+    /// characters: a 仿宋 of GB2312 lacks rare characters of names (喆, 堃, 赟),
+    /// which would print as its missing glyph.
+    fallback: Option<Arc<Face>>,
 }
 
 /// Where Debian's fonts-noto-cjk puts its faces, text first, then bold.
@@ -228,7 +232,11 @@ impl Fonts {
             Some(b) => Arc::new(Face::open(b)?),
             None => text.clone(),
         };
-        Ok(Fonts { text, bold })
+        Ok(Fonts {
+            text,
+            bold,
+            fallback: None,
+        })
     }
 
     /// `LIANCHA_PDF_FONT` (a font file, optionally `text.ttc:bold.ttc`); else the
@@ -249,15 +257,45 @@ impl Fonts {
             let (text, bold) = (Path::new(text), Path::new(bold));
             if text.exists() {
                 let bold = bold.exists().then_some(bold);
-                return match &fangsong {
-                    Some(f) => Fonts::open(f, bold.or(Some(text))),
-                    None => Fonts::open(text, bold),
-                };
+                let serif = Fonts::open(text, bold)?;
+                // A 仿宋 that cannot be read is passed over, not a reason to print nothing.
+                return Ok(match fangsong.map(|f| Face::open(&f)) {
+                    Some(Ok(f)) => Fonts {
+                        text: Arc::new(f),
+                        fallback: Some(serif.text.clone()),
+                        ..serif
+                    },
+                    Some(Err(_)) | None => serif,
+                });
             }
         }
         match fangsong {
             Some(f) => Fonts::open(&f, None),
             None => Err(PrintError::NoFont),
+        }
+    }
+
+    /// The fonts to set `sections` in: the text face if it has every character of
+    /// them, else the fallback for the whole document (one face, not a mixture).
+    fn for_text(&self, sections: &[Vec<Block>]) -> Fonts {
+        let Some(fallback) = &self.fallback else {
+            return self.clone();
+        };
+        let covered = sections
+            .iter()
+            .flatten()
+            .flat_map(Block::texts)
+            .flat_map(str::chars)
+            .filter(|c| !c.is_whitespace() && !c.is_control())
+            .all(|c| self.text.glyph(c).0 != 0);
+        if covered {
+            self.clone()
+        } else {
+            Fonts {
+                text: fallback.clone(),
+                bold: self.bold.clone(),
+                fallback: None,
+            }
         }
     }
 
@@ -306,6 +344,27 @@ pub enum Block {
     Space(f32),
 }
 
+impl Block {
+    /// The text the block sets.
+    fn texts(&self) -> Vec<&str> {
+        match self {
+            Block::Title(t) | Block::Number(t) | Block::Heading(t) | Block::Para(t) => vec![t],
+            Block::Plain(t) => vec![t],
+            Block::Item { mark, text } => vec![mark, text],
+            Block::Right(lines) => lines.iter().map(String::as_str).collect(),
+            Block::Table { header, rows, .. } => header
+                .iter()
+                .chain(rows.iter().flatten())
+                .map(String::as_str)
+                .collect(),
+            Block::Qr { caption, sign, .. } => {
+                caption.iter().chain(sign).map(String::as_str).collect()
+            }
+            Block::Space(_) => vec![],
+        }
+    }
+}
+
 /// Metadata of the file.
 pub struct Meta<'a> {
     pub title: &'a str,
@@ -318,6 +377,7 @@ pub fn render(
     meta: &Meta<'_>,
     sections: &[Vec<Block>],
 ) -> Result<Vec<u8>, PrintError> {
+    let fonts = &fonts.for_text(sections);
     let mut doc = Document::new();
     doc.set_metadata(
         krilla::metadata::Metadata::new()
@@ -520,6 +580,43 @@ mod tests {
             Some(win.join("simfang.ttf"))
         );
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn a_document_the_text_face_cannot_set_is_set_in_the_fallback() {
+        let serif = Path::new("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc");
+        let sans = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+        if !serif.exists() || !sans.exists() {
+            eprintln!("no Noto CJK here: not checked");
+            return;
+        }
+        // The sans stands for a 仿宋; a character of a private-use area stands for
+        // one it lacks.
+        let fonts = Fonts {
+            fallback: Some(Arc::new(Face::open(serif).unwrap())),
+            ..Fonts::open(sans, None).unwrap()
+        };
+        let plain = vec![vec![Block::Para("检查通知书".into())]];
+        assert_eq!(fonts.for_text(&plain).text_family(), "Noto Sans CJK SC");
+        let rare = vec![vec![
+            Block::Para("检查通知书".into()),
+            Block::Table {
+                widths: vec![1.0],
+                header: vec![],
+                rows: vec![vec!["张\u{E000}".into()]],
+            },
+        ]];
+        assert_eq!(fonts.for_text(&rare).text_family(), "Noto Serif CJK SC");
+        let pdf = render(
+            &fonts,
+            &Meta {
+                title: "t",
+                author: "a",
+            },
+            &rare,
+        )
+        .unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
     }
 
     #[test]

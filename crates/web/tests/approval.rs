@@ -270,7 +270,7 @@ async fn a_task_is_sealed_only_once_its_head_approves(engine: Engine) {
         "涉企行政检查审批表",
         "审批联合抽查（修改）",
         "组成3个检查组",
-        "同意",
+        "审批意见同意",
         &format!("负责人：{}", flat(&head_name)),
         &flat(&basis)[..flat(&basis)
             .char_indices()

@@ -13,7 +13,7 @@ impl County<'_> {
         }
         if t.document_ref.trim().is_empty() {
             return Err(invalid(
-                "请填写来源文书编号（投诉举报、转办交办单或线索编号）",
+                "请填写来源文书编号（投诉举报、转办交办单、线索编号或许可申请受理号）",
             ));
         }
         crate::posted("来源文书编号", &t.document_ref, liancha_domain::text::NAME)?;

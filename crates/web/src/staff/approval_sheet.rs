@@ -44,21 +44,22 @@ fn approval_blocks(sheet: &ApprovalSheet, names: &Names) -> Vec<Block> {
     if !task.national_code.is_empty() {
         rows.push(["任务编码".into(), task.national_code.clone()]);
     }
-    rows.push([
-        "检查方式".into(),
-        format!(
-            "“双随机、一公开”联合抽查（{}，{}领域）",
-            task.mode.label(),
-            task.domain.label()
-        ),
-    ]);
-    rows.push(["牵头部门".into(), names.dept(&task.lead_department)]);
     let others: Vec<String> = task
         .departments()
         .iter()
         .filter(|d| **d != task.lead_department)
         .map(|d| names.dept(d))
         .collect();
+    rows.push([
+        "检查方式".into(),
+        format!(
+            "“双随机、一公开”{}抽查（{}，{}领域）",
+            if others.is_empty() { "" } else { "联合" },
+            task.mode.label(),
+            task.domain.label()
+        ),
+    ]);
+    rows.push(["牵头部门".into(), names.dept(&task.lead_department)]);
     if !others.is_empty() {
         rows.push(["参与部门".into(), others.join("、")]);
     }
