@@ -274,14 +274,17 @@ impl Store {
                 // words (「农资」, a township), and finding them is the costly part. Kept
                 // for the version of the published results it was read at, so a
                 // publication or a correction is seen at once.
-                let version = self.public_results_version().await?;
-                let key = (grams.clone(), before, fetch);
-                if way.is_none()
-                    && let Some(hit) = self
-                        .pages
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .get(version, &key)
+                // A test forcing PostgreSQL's way reads, never keeps.
+                let kept = match way {
+                    None => Some((
+                        self.public_results_version().await?,
+                        (grams.clone(), before, fetch),
+                    )),
+                    Some(_) => None,
+                };
+                let pages = || self.pages.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((version, key)) = &kept
+                    && let Some(hit) = pages().get(*version, key)
                 {
                     return Ok(hit);
                 }
@@ -292,12 +295,8 @@ impl Store {
                     }
                 };
                 let found = page(rows, limit);
-                if way.is_none() {
-                    self.pages.lock().unwrap_or_else(|e| e.into_inner()).put(
-                        version,
-                        key,
-                        found.clone(),
-                    );
+                if let Some((version, key)) = kept {
+                    pages().put(version, key, found.clone());
                 }
                 return Ok(found);
             }

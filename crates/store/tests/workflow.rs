@@ -334,6 +334,27 @@ async fn sign_in_rules(store: &Store) {
     );
 }
 
+/// A targeted inspection of amr's entered today from the paper record.
+fn on_paper(
+    entity_id: String,
+    source: TargetedSource,
+    document: &str,
+    findings: &str,
+) -> NewTargeted {
+    NewTargeted {
+        check_in: liancha_store::results::TargetedCheckIn::Paper {
+            reason: "按纸质记录补录".into(),
+        },
+        entity_id,
+        department: "amr".into(),
+        source,
+        document_ref: document.into(),
+        inspected_on: today(),
+        items: vec![],
+        findings: findings.into(),
+    }
+}
+
 async fn whole_joint_task(store: &Store) {
     let mouding = liancha_store::testing::mouding_county(store).await;
     setup(store).await;
@@ -381,18 +402,12 @@ async fn whole_joint_task(store: &Store) {
     invalid(
         mouding
             .record_targeted(
-                &NewTargeted {
-                    check_in: liancha_store::results::TargetedCheckIn::Paper {
-                        reason: "按纸质记录补录".into(),
-                    },
-                    entity_id: "NOT-AN-ENTITY".into(),
-                    department: "amr".into(),
-                    source: TargetedSource::Referral,
-                    document_ref: "x".into(),
-                    inspected_on: today(),
-                    items: vec![],
-                    findings: "未发现问题".into(),
-                },
+                &on_paper(
+                    "NOT-AN-ENTITY".into(),
+                    TargetedSource::Referral,
+                    "x",
+                    "未发现问题",
+                ),
                 &amr,
                 now,
             )
@@ -1048,18 +1063,12 @@ async fn whole_joint_task(store: &Store) {
     // A complaint cannot be refused for the cap, but the excess shows.
     mouding
         .record_targeted(
-            &NewTargeted {
-                check_in: liancha_store::results::TargetedCheckIn::Paper {
-                    reason: "按纸质记录补录".into(),
-                },
-                entity_id: capped.clone(),
-                department: "amr".into(),
-                source: TargetedSource::DataLead,
-                document_ref: "监测线索 2026-118".into(),
-                inspected_on: today(),
-                items: vec![],
-                findings: "未发现问题".into(),
-            },
+            &on_paper(
+                capped.clone(),
+                TargetedSource::DataLead,
+                "监测线索 2026-118",
+                "未发现问题",
+            ),
             &amr,
             now,
         )
@@ -1078,18 +1087,12 @@ async fn whole_joint_task(store: &Store) {
     // source on both engines (SQLite's CHECK was rebuilt for it) and counted.
     mouding
         .record_targeted(
-            &NewTargeted {
-                check_in: liancha_store::results::TargetedCheckIn::Paper {
-                    reason: "按纸质记录补录".into(),
-                },
-                entity_id: capped.clone(),
-                department: "amr".into(),
-                source: TargetedSource::Licensing,
-                document_ref: "食许受 2026-042".into(),
-                inspected_on: today(),
-                items: vec![],
-                findings: "现场与申请材料一致".into(),
-            },
+            &on_paper(
+                capped.clone(),
+                TargetedSource::Licensing,
+                "食许受 2026-042",
+                "现场与申请材料一致",
+            ),
             &amr,
             now,
         )
